@@ -1,0 +1,189 @@
+"""Standard addresses: listing, adding, importing, and matching free-text addresses to communities."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from fanzha.addresses.models import ADDRESS_KINDS, StandardAddress
+from fanzha.audit import service as audit
+from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.text import check_plain
+from fanzha.imports.reader import Columns
+from fanzha.imports.service import Importer, RowRejected, register
+from fanzha.imports.values import clean
+from fanzha.org.enums import Level
+from fanzha.org.models import Area
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+
+_PUNCT = re.compile(r"[\s,，。.、;；:：()（）\[\]【】#＃\-—_/\\]")
+_KIND_WORDS = {v: k for k, v in ADDRESS_KINDS.items()} | {"门牌号": "door", "道路": "road", "路": "road",
+                                                          "小区名": "estate", "自然村": "village"}
+
+
+def normalize(text: str) -> str:
+    """Full-width folded, spaces and punctuation dropped: the key free-text addresses are matched on."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).upper()
+
+
+def guess_kind(text: str) -> str:
+    if re.search(r"\d+号", text):
+        return "door"
+    if re.search(r"(小区|花园|苑|公寓|家园|新村|大厦|广场)$", text):
+        return "estate"
+    if text.endswith(("村", "组", "屯")):
+        return "village"
+    return "road"
+
+
+def list_addresses(session: Session, scope: Scope, *, q: str = "", community_id: int | None = None,
+                   limit: int = 100, offset: int = 0) -> tuple[list[StandardAddress], int]:
+    scope.require(Perm.READ_ORG)
+    stmt = select(StandardAddress).where(scope.community_clause(StandardAddress.community_id))
+    if q:
+        stmt = stmt.where(or_(StandardAddress.text.contains(q, autoescape=True),
+                              StandardAddress.normalized.contains(normalize(q), autoescape=True)))
+    if community_id:
+        stmt = stmt.where(StandardAddress.community_id == community_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.scalars(stmt.options(joinedload(StandardAddress.community)).order_by(StandardAddress.id)
+                           .limit(limit).offset(offset)).all()
+    return list(rows), int(total or 0)
+
+
+def get_address(session: Session, scope: Scope, address_id: int) -> StandardAddress:
+    scope.require(Perm.READ_ORG)
+    row = session.scalar(select(StandardAddress).where(StandardAddress.id == address_id,
+                                                       scope.community_clause(StandardAddress.community_id)))
+    if row is None:
+        raise NotFound("地址不存在或不在您的管辖范围内")
+    return row
+
+
+def _community(session: Session, scope: Scope, community_id: int) -> Area:
+    area = session.scalar(select(Area).where(Area.id == community_id, Area.id.in_(scope.community_ids())))
+    if area is None:
+        raise Invalid("村/社区不存在或不在您的管辖范围内", details=[{"loc": ["community_id"], "msg": "应为您辖区内的村/社区"}])
+    return area
+
+
+def create_address(session: Session, scope: Scope, *, text: str, community_id: int, kind: str | None = None) -> StandardAddress:
+    scope.require(Perm.MANAGE_ADDRESSES)
+    community = _community(session, scope, community_id)
+    key = normalize(text)
+    if not key:
+        raise Invalid("地址不能为空", details=[{"loc": ["text"], "msg": "必填"}])
+    kind = kind or guess_kind(text)
+    if kind not in ADDRESS_KINDS:
+        raise Invalid("地址类型应为 小区、村、路段、门牌 之一", details=[{"loc": ["kind"], "msg": "未知类型"}])
+    if session.scalar(select(StandardAddress.id).where(StandardAddress.normalized == key)):
+        raise Conflict(f"标准地址“{text}”已存在")
+    row = StandardAddress(community_id=community.id, kind=kind, text=text, normalized=key)
+    session.add(row)
+    session.flush()
+    audit.record(session, scope, "create", "address", row.id, detail={"text": text})
+    return row
+
+
+class AddressMatcher:
+    """Longest standard address contained in a free-text address wins; loaded once, used for many texts."""
+
+    def __init__(self, session: Session, scope: Scope | None = None):
+        stmt = select(StandardAddress.normalized, StandardAddress.community_id)
+        if scope is not None:
+            stmt = stmt.where(scope.community_clause(StandardAddress.community_id))
+        self._index = dict(session.execute(stmt).all())
+        self._max = max((len(k) for k in self._index), default=0)
+
+    def match(self, text: str) -> int | None:
+        key = normalize(text)
+        best: tuple[int, int] | None = None
+        for start in range(len(key)):
+            for end in range(min(len(key), start + self._max), start, -1):
+                if best and end - start <= best[0]:
+                    break
+                hit = self._index.get(key[start:end])
+                if hit is not None:
+                    best = (end - start, hit)
+                    break
+        return best[1] if best else None
+
+
+# -- import ------------------------------------------------------------------------------
+
+ADDRESS_COLUMNS = Columns(
+    aliases={
+        "标准地址": ("地址", "地址名称", "标准地址名称", "详细地址"),
+        "地址类型": ("类型", "类别"),
+        "所属村社区": ("村社区", "社区", "村/社区", "社区/村", "所属社区", "所属村", "所属村居", "村居"),
+        "村社区编码": ("社区编码", "村编码", "所属社区编码"),
+    },
+    required=("标准地址",),
+)
+
+
+def _address_handler(session: Session, scope: Scope):
+    visible = select(Area.id, Area.name, Area.code).where(Area.id.in_(scope.community_ids()))
+    by_code: dict[str, int] = {}
+    by_name: dict[str, list[int]] = {}
+    for area_id, name, code in session.execute(visible):
+        by_code[code.upper()] = area_id
+        by_name.setdefault(name, []).append(area_id)
+    existing = dict(session.execute(
+        select(StandardAddress.normalized, StandardAddress.community_id)).all())
+
+    def handle(row: dict[str, object]) -> str:
+        text = clean(row.get("标准地址"))
+        if not text:
+            raise RowRejected("标准地址", "标准地址 为空")
+        try:
+            text = check_plain(text)
+        except ValueError as exc:
+            raise RowRejected("标准地址", f"标准地址 {exc}") from exc
+        if len(text) > 200:
+            raise RowRejected("标准地址", "标准地址 超过200字")
+        code = clean(row.get("村社区编码")).upper()
+        name = clean(row.get("所属村社区"))
+        if code:
+            community_id = by_code.get(code)
+            if community_id is None:
+                raise RowRejected("村社区编码", f"村社区编码 {code} 不存在或不在您的管辖范围内")
+        elif name:
+            ids = by_name.get(name, [])
+            if not ids:
+                raise RowRejected("所属村社区", f"村/社区“{name}”不存在或不在您的管辖范围内")
+            if len(ids) > 1:
+                raise RowRejected("所属村社区", f"村/社区“{name}”有重名，请填写村社区编码")
+            community_id = ids[0]
+        else:
+            raise RowRejected("所属村社区", "所属村社区 和 村社区编码 都为空")
+        kind_text = clean(row.get("地址类型"))
+        if kind_text:
+            kind = _KIND_WORDS.get(kind_text)
+            if kind is None:
+                raise RowRejected("地址类型", f"地址类型“{kind_text}”应为 小区、村、路段、门牌 之一")
+        else:
+            kind = guess_kind(text)
+        key = normalize(text)
+        if key in existing:
+            if existing[key] == community_id:
+                return "duplicate"
+            row_obj = session.scalar(select(StandardAddress).where(StandardAddress.normalized == key))
+            row_obj.community_id = community_id
+            row_obj.kind = kind
+            existing[key] = community_id
+            return "updated"
+        session.add(StandardAddress(community_id=community_id, kind=kind, text=text, normalized=key))
+        existing[key] = community_id
+        return "created"
+
+    return handle
+
+
+register(Importer(kind="address", label="标准地址", columns=ADDRESS_COLUMNS, make_handler=_address_handler,
+                  template_example=[["城关镇幸福小区", "小区", "幸福社区", ""],
+                                    ["人民路88号", "门牌", "", "C0101"]]))

@@ -1,0 +1,89 @@
+"""Standard address pages: search, add one, import a file (on the worker) and follow its progress."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from fanzha.addresses import service
+from fanzha.common.errors import DomainError
+from fanzha.imports import service as imports
+from fanzha.imports.api import save_upload, start_import
+from fanzha.org import service as org
+from fanzha.org.enums import Level
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.render import render
+
+router = APIRouter()
+PAGE = 50
+
+
+def _page(request, db, scope, q="", page=1, error="", status_code=200):
+    rows, total = service.list_addresses(db, scope, q=q, limit=PAGE, offset=(page - 1) * PAGE)
+    communities = org.list_areas(db, scope, level=Level.COMMUNITY.value, limit=5000) \
+        if scope.can(Perm.MANAGE_ADDRESSES) else []
+    return render(request, "addresses/list.html", status_code=status_code, rows=rows, total=total, q=q, page=page,
+                  pages=max(1, -(-total // PAGE)), communities=communities, error=error)
+
+
+@router.get("/addresses")
+def addresses(request: Request, q: str = Query("", max_length=50), page: int = Query(1, ge=1, le=100_000),
+              db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_ORG))):
+    return _page(request, db, scope, q=q, page=page)
+
+
+@router.post("/addresses", dependencies=[Depends(csrf_protect)])
+def add_address(request: Request, text: str = Form("", max_length=200), community_id: int = Form(0),
+                kind: str = Form("", max_length=10), db: Session = Depends(get_db),
+                scope: Scope = Depends(require(Perm.MANAGE_ADDRESSES))):
+    from fanzha.common.text import check_plain
+
+    try:
+        check_plain(text)
+        row = service.create_address(db, scope, text=text.strip(), community_id=community_id, kind=kind or None)
+    except (DomainError, ValueError) as exc:
+        db.rollback()
+        return _page(request, db, scope, error=getattr(exc, "message", str(exc)), status_code=422)
+    return RedirectResponse(f"/addresses?q={row.text}", status_code=303)
+
+
+@router.get("/addresses/{address_id}")
+def address_detail(address_id: int, request: Request, db: Session = Depends(get_db),
+                   scope: Scope = Depends(require(Perm.READ_ORG))):
+    return render(request, "addresses/detail.html", row=service.get_address(db, scope, address_id))
+
+
+@router.post("/addresses/import", dependencies=[Depends(csrf_protect)])
+async def import_addresses(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db),
+                           scope: Scope = Depends(require(Perm.MANAGE_ADDRESSES))):
+    try:
+        temp = await save_upload(file)
+        batch = start_import(db, scope, "address", file.filename or "upload", temp)
+    except DomainError as exc:
+        return _page(request, db, scope, error=exc.message, status_code=422)
+    return RedirectResponse(f"/imports/{batch.id}", status_code=303)
+
+
+@router.get("/imports/{batch_id}")
+def batch_page(batch_id: int, request: Request, db: Session = Depends(get_db),
+               scope: Scope = Depends(require(Perm.READ_ORG))):
+    batch = imports.get_batch(db, scope, batch_id)
+    template = "imports/_status.html" if request.headers.get("hx-request") else "imports/batch.html"
+    return render(request, template, batch=batch, label=imports.IMPORTERS[batch.kind].label)
+
+
+@router.get("/imports/{batch_id}/errors.csv")
+def batch_errors(batch_id: int, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_ORG))):
+    return Response(imports.error_file(db, scope, batch_id), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="import-{batch_id}-errors.csv"'})
+
+
+@router.get("/import-templates/{kind}.csv")
+def template(kind: str, scope: Scope = Depends(require(Perm.READ_ORG))):
+    if kind not in imports.IMPORTERS:
+        return Response("未知的导入类型", status_code=404, media_type="text/plain; charset=utf-8")
+    return Response(imports.template_csv(kind), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'})

@@ -1,0 +1,16 @@
+"""The one place that mounts every API router under /api/v1."""
+
+from fastapi import APIRouter
+
+from fanzha.addresses.api import router as addresses
+from fanzha.audit.api import router as audit
+from fanzha.auth.api import router as auth
+from fanzha.imports.api import router as imports
+from fanzha.org.api import router as org
+from fanzha.people.api import router as people
+
+API_PREFIX = "/api/v1"
+API_ROUTERS = (auth, org, people, addresses, imports, audit)
+api_router = APIRouter(prefix=API_PREFIX)
+for router in API_ROUTERS:
+    api_router.include_router(router)

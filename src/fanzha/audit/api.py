@@ -1,0 +1,39 @@
+"""JSON API for searching the audit log (auditors and centre admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from fanzha.audit import service
+from fanzha.org.scope import Scope
+from fanzha.web.deps import current_scope, get_db
+
+router = APIRouter(tags=["审计"])
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    username: str
+    action: str
+    entity: str
+    entity_id: str
+    fields: list
+    detail: dict
+    ip: str
+
+
+@router.get("/audit", response_model=list[AuditOut], summary="审计日志查询")
+def search(username: str = Query("", max_length=32), action: str = Query("", max_length=24),
+           entity: str = Query("", max_length=32), entity_id: str = Query("", max_length=64),
+           since: datetime | None = None, until: datetime | None = None,
+           limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+           db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+    rows, _ = service.search(db, scope, username=username, action=action, entity=entity, entity_id=entity_id,
+                             since=since, until=until, limit=limit, offset=offset)
+    return rows

@@ -1,0 +1,28 @@
+"""Audit entries; database triggers (see the first migration) refuse UPDATE and DELETE on this table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fanzha.db import Base, UTCDateTime, utcnow
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: entries outlive users
+    username: Mapped[str] = mapped_column(String(32), default="")
+    action: Mapped[str] = mapped_column(String(24), index=True)
+    entity: Mapped[str] = mapped_column(String(32), default="")
+    entity_id: Mapped[str] = mapped_column(String(64), default="")
+    fields: Mapped[list] = mapped_column(JSON, default=list)  # which personal fields were shown or changed
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)

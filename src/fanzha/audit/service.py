@@ -1,0 +1,61 @@
+"""Writing and searching the audit log. Writes join the caller's transaction: no change without its entry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fanzha.audit.models import AuditEntry
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+
+ACTION_LABELS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "locked": "账号锁定",
+    "create": "新增",
+    "update": "修改",
+    "delete": "删除",
+    "view": "查看个人信息",
+    "reveal": "查看完整号码",
+    "export": "导出",
+    "import": "导入",
+    "token": "签发接口令牌",
+}
+
+
+def record(session: Session, scope: Scope | None, action: str, entity: str = "", entity_id: object = "",
+           *, fields: list[str] | None = None, detail: dict | None = None, username: str | None = None,
+           ip: str = "", user_agent: str = "") -> None:
+    session.add(AuditEntry(
+        user_id=scope.user_id if scope else None,
+        username=username or (scope.username if scope else ""),
+        action=action, entity=entity, entity_id=str(entity_id or ""),
+        fields=fields or [], detail=detail or {},
+        ip=(scope.ip if scope else ip) or ip, user_agent=(scope.user_agent if scope else user_agent) or user_agent,
+    ))
+
+
+def search(session: Session, scope: Scope, *, username: str = "", action: str = "", entity: str = "",
+           entity_id: str = "", since: datetime | None = None, until: datetime | None = None,
+           limit: int = 100, offset: int = 0) -> tuple[list[AuditEntry], int]:
+    scope.require(Perm.READ_AUDIT)
+    q = select(AuditEntry)
+    if username:
+        q = q.where(AuditEntry.username == username)
+    if action:
+        q = q.where(AuditEntry.action == action)
+    if entity:
+        q = q.where(AuditEntry.entity == entity)
+    if entity_id:
+        q = q.where(AuditEntry.entity_id == entity_id)
+    if since:
+        q = q.where(AuditEntry.at >= since)
+    if until:
+        q = q.where(AuditEntry.at < until)
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = session.scalars(q.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), int(total or 0)

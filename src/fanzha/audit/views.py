@@ -1,0 +1,34 @@
+"""The audit-log search page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from fanzha.audit import service
+from fanzha.config import get_settings
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.web.deps import get_db, require
+from fanzha.web.render import render
+
+router = APIRouter()
+PAGE = 50
+
+
+@router.get("/admin/audit")
+def audit_page(request: Request, username: str = Query("", max_length=32), action: str = Query("", max_length=24),
+               entity: str = Query("", max_length=32), day: date | None = None, page: int = Query(1, ge=1, le=100_000),
+               db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_AUDIT))):
+    since = until = None
+    if day:
+        tz = ZoneInfo(get_settings().timezone)
+        since = datetime.combine(day, time.min, tz)
+        until = datetime.combine(day, time.max, tz)
+    rows, total = service.search(db, scope, username=username.strip(), action=action, entity=entity,
+                                 since=since, until=until, limit=PAGE, offset=(page - 1) * PAGE)
+    return render(request, "audit/list.html", rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
+                  username=username, action=action, entity=entity, day=day)

@@ -1,0 +1,1 @@
+"""Login, sessions, API tokens, CSRF and the permission checks routes depend on."""

@@ -1,0 +1,47 @@
+"""API login: exchange a username and password for a bearer token; who am I; revoke."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from fanzha.auth import service
+from fanzha.org.roles import PERMISSIONS, ROLE_LABELS, Role
+from fanzha.org.schemas import Strict
+from fanzha.org.scope import Scope
+from fanzha.web.deps import _bearer, client_ip, current_scope, get_db
+
+router = APIRouter(tags=["认证"])
+
+
+class TokenIn(Strict):
+    username: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: str
+
+
+@router.post("/auth/token", response_model=TokenOut, summary="用用户名和密码换取接口令牌")
+def issue_token(body: TokenIn, request: Request, db: Session = Depends(get_db)) -> TokenOut:
+    login = service.login(db, body.username, body.password, kind="api", ip=client_ip(request),
+                          user_agent=request.headers.get("user-agent", ""))
+    found = service.resolve(db, login.token, kind="api")
+    return TokenOut(access_token=login.token, expires_at=found.expires_at.isoformat())
+
+
+@router.delete("/auth/token", status_code=204, summary="注销当前接口令牌")
+def revoke_token(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)) -> None:
+    service.logout(db, _bearer(request), kind="api")
+
+
+@router.get("/me", summary="当前用户")
+def me(scope: Scope = Depends(current_scope)) -> dict:
+    role = Role(scope.role)
+    return {"user_id": scope.user_id, "username": scope.username, "role": role.value, "role_label": ROLE_LABELS[role],
+            "area_id": scope.area_id, "unit_id": scope.unit_id,
+            "permissions": sorted(p.value for p in PERMISSIONS[role])}

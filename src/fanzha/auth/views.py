@@ -1,0 +1,79 @@
+"""Login, logout and changing one's own password."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from fanzha.auth import service
+from fanzha.common.errors import Invalid, Unauthorized
+from fanzha.config import get_settings
+from fanzha.org import service as org
+from fanzha.org.scope import Scope
+from fanzha.web.deps import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_scope, get_db)
+from fanzha.web.render import render
+
+router = APIRouter()
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/"):
+    token = secrets.token_urlsafe(24)
+    response = render(request, "auth/login.html", login_csrf=token, next=_safe_next(next), error="")
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=get_settings().cookie_secure)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form("", max_length=64), password: str = Form("", max_length=128),
+          csrf_token: str = Form("", max_length=100), next: str = Form("/", max_length=300),
+          db: Session = Depends(get_db)):
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf_token):
+        return render(request, "auth/login.html", status_code=403, login_csrf=expected, next=_safe_next(next),
+                      error="页面已过期，请刷新后重新登录")
+    try:
+        result = service.login(db, username, password, kind="web", ip=client_ip(request),
+                               user_agent=request.headers.get("user-agent", ""))
+    except Unauthorized as exc:
+        db.commit()  # failed attempts and lockouts are recorded even though the login fails
+        return render(request, "auth/login.html", status_code=401, login_csrf=expected, next=_safe_next(next),
+                      error=exc.message, username=username)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    settings = get_settings()
+    response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="lax", secure=settings.cookie_secure,
+                        max_age=settings.session_hours * 3600)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(csrf_protect)])
+def logout(request: Request, db: Session = Depends(get_db)):
+    service.logout(db, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/account/password")
+def password_page(request: Request, scope: Scope = Depends(current_scope)):
+    return render(request, "auth/password.html", error="", done=False)
+
+
+@router.post("/account/password", dependencies=[Depends(csrf_protect)])
+def change_password(request: Request, old_password: str = Form("", max_length=128),
+                    new_password: str = Form("", max_length=128), db: Session = Depends(get_db),
+                    scope: Scope = Depends(current_scope)):
+    try:
+        org.change_own_password(db, scope, old_password, new_password)
+    except Invalid as exc:
+        return render(request, "auth/password.html", status_code=422, error=exc.message, done=False)
+    return render(request, "auth/password.html", error="", done=True)

@@ -1,0 +1,1 @@
+"""The `fanzha` command."""

@@ -1,0 +1,199 @@
+"""`fanzha`: serve, run the worker, migrate, generate the demo county, manage users, import files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="反诈平台 Fanzha：服务、后台任务、数据库迁移、演示数据与导入。", no_args_is_help=True,
+                  add_completion=False)
+db_app = typer.Typer(help="数据库迁移（Alembic）。", no_args_is_help=True)
+users_app = typer.Typer(help="用户账号管理。", no_args_is_help=True)
+addresses_app = typer.Typer(help="标准地址。", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(addresses_app, name="addresses")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="监听地址"), port: int = typer.Option(8000, help="端口"),
+          workers: int = typer.Option(1, help="Web 进程数（生产环境可设为 CPU 核数）")) -> None:
+    """启动 Web 服务（页面与 /api/v1 接口）。"""
+    import uvicorn
+
+    uvicorn.run("fanzha.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
+                log_level="info")
+
+
+@app.command()
+def worker(workers: int = typer.Option(2, help="并发任务数")) -> None:
+    """启动后台任务进程（导入、升级提醒、通知、文书生成）。"""
+    from huey.consumer import Consumer
+
+    from fanzha.worker import tasks  # noqa: F401  (registers the tasks)
+    from fanzha.worker.queue import huey
+
+    Consumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True).run()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="目标版本")) -> None:
+    """迁移数据库到最新（或指定）版本。"""
+    from fanzha.migrate import upgrade
+
+    upgrade(revision)
+    typer.echo("数据库已迁移到 " + revision)
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="目标版本，如 -1 或 base")) -> None:
+    """回退数据库版本。"""
+    from fanzha.migrate import downgrade
+
+    downgrade(revision)
+    typer.echo("数据库已回退到 " + revision)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """显示数据库当前版本。"""
+    from alembic import command
+
+    from fanzha.migrate import alembic_config
+
+    command.current(alembic_config())
+
+
+@app.command()
+def demo(seed: int = typer.Option(2026, help="随机种子：同一种子生成同样的数据"),
+         people: int = typer.Option(3000, help="人员数量"),
+         if_empty: bool = typer.Option(False, "--if-empty", help="数据库已有数据时不做任何事"),
+         password: str = typer.Option("Fanzha@2026", help="演示账号的密码")) -> None:
+    """生成演示县（江州市）：两条辖区链、成员单位、用户、标准地址和人员。"""
+    from fanzha.db import session_scope
+    from fanzha.demo.generator import generate, is_empty
+    from fanzha.org.roles import ROLE_LABELS
+
+    with session_scope() as session:
+        if not is_empty(session):
+            if if_empty:
+                typer.echo("数据库已有数据，跳过演示数据生成。")
+                return
+            typer.echo("数据库已有数据：请在空数据库上生成演示数据。", err=True)
+            raise typer.Exit(1)
+        result = generate(session, seed=seed, people=people, password=password)
+    typer.echo("演示数据已生成：" + json.dumps(result.counts, ensure_ascii=False))
+    typer.echo(f"演示账号（密码均为 {password}）：")
+    for login in result.logins:
+        typer.echo(f"  {login.username:<16} {ROLE_LABELS[login.role]:<12} {login.area}")
+
+
+@app.command()
+def run(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -> None:
+    """一条命令跑起来：迁移、空库时生成演示数据、启动后台任务和 Web 服务。"""
+    from fanzha.db import session_scope
+    from fanzha.demo.generator import DEMO_PASSWORD, is_empty
+    from fanzha.migrate import upgrade
+
+    upgrade()
+    with session_scope() as session:
+        empty = is_empty(session)
+    if empty:
+        demo(seed=2026, people=3000, if_empty=True, password=DEMO_PASSWORD)
+    else:
+        typer.echo(f"使用已有数据库。演示账号：admin、yanpan、lianxiban、ps01_suozhang、ps01_quanzu …（密码 {DEMO_PASSWORD}）")
+    worker_proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "worker"], env=os.environ.copy())
+    typer.echo(f"后台任务已启动（进程 {worker_proc.pid}）。打开 http://{host}:{port}/ 登录。")
+    try:
+        serve(host=host, port=port, workers=1)
+    finally:
+        worker_proc.terminate()
+        worker_proc.wait(timeout=10)
+
+
+@users_app.command("create")
+def users_create(username: str, role: str = typer.Option(..., help="角色代码，如 centre_admin"),
+                 area_code: str = typer.Option(..., help="所在辖区编码"),
+                 display_name: str = typer.Option(..., help="姓名"),
+                 password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+                 unit_code: str = typer.Option("", help="成员单位编码（联络员）")) -> None:
+    """新建用户（首次部署时建管理员）。"""
+    from sqlalchemy import select
+
+    from fanzha.common.errors import DomainError
+    from fanzha.db import session_scope
+    from fanzha.org import service
+    from fanzha.org.models import Area, Unit
+    from fanzha.org.schemas import UserIn
+    from fanzha.org.scope import Scope
+
+    with session_scope() as session:
+        area = session.scalar(select(Area).where(Area.code == area_code))
+        if area is None:
+            typer.echo(f"辖区编码 {area_code} 不存在", err=True)
+            raise typer.Exit(2)
+        unit = session.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
+        try:
+            user = service.create_user(session, Scope.system(session), UserIn(
+                username=username, display_name=display_name, password=password, role=role, area_id=area.id,
+                unit_id=unit.id if unit else None))
+        except DomainError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"已创建用户 {user.username}")
+
+
+@users_app.command("unlock")
+def users_unlock(username: str) -> None:
+    """解除账号锁定。"""
+    from sqlalchemy import select
+
+    from fanzha.audit import service as audit
+    from fanzha.db import session_scope
+    from fanzha.org.models import User
+    from fanzha.org.scope import Scope
+
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            typer.echo(f"用户 {username} 不存在", err=True)
+            raise typer.Exit(2)
+        user.locked_until = None
+        user.failed_logins = 0
+        audit.record(session, Scope.system(session), "update", "user", user.id, detail={"changed": ["unlock"]})
+    typer.echo(f"已解锁 {username}")
+
+
+@addresses_app.command("import")
+def addresses_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, help=".xlsx 或 .csv 文件")) -> None:
+    """导入标准地址，输出一行 JSON 汇总；错误行写入批次，可在页面下载。"""
+    import shutil
+    import tempfile
+
+    from fanzha.db import session_scope
+    from fanzha.imports import service as imports
+    from fanzha.org.scope import Scope
+    from fanzha.worker.tasks import _batch_scope
+
+    tmp = Path(tempfile.mkdtemp()) / file.name
+    shutil.copy(file, tmp)
+    with session_scope() as session:
+        batch = imports.create_batch(session, Scope.system(session), "address", file.name, imports.store_upload(file.name, tmp))
+        batch_id = batch.id
+    summary = imports.run_batch(batch_id, _batch_scope)
+    if not summary:
+        from fanzha.imports.models import ImportBatch
+
+        with session_scope() as session:
+            typer.echo(session.get(ImportBatch, batch_id).message, err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    app()

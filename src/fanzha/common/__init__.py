@@ -1,0 +1,1 @@
+"""Pieces shared by every domain: errors, validation of Chinese identity data, masking, times."""

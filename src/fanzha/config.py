@@ -1,0 +1,52 @@
+"""Settings read from the environment (prefix FANZHA_); every key is listed in docs/configuration.md."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FANZHA_", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Folder for the SQLite database, queue file and secret key.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/fanzha.db.")
+    queue_url: str = Field("", description="Task queue: empty = SQLite file in DATA_DIR (embedded); redis://host:port/db = server mode.")
+    queue_immediate: bool = Field(False, description="Run tasks in-process at once (tests, one-off scripts).")
+    secret_key: str = Field("", description="Signing key; empty means one is generated into DATA_DIR/secret_key.")
+    static_vendor_dir: Path = Field(Path("node_modules"), description="Where set-up installed htmx and ECharts from the npm registry.")
+    session_hours: int = Field(12, description="Hours a login session stays valid.")
+    api_token_days: int = Field(30, description="Days an API bearer token stays valid.")
+    lockout_threshold: int = Field(5, description="Failed logins in a row that lock an account.")
+    lockout_minutes: int = Field(15, description="Minutes an account stays locked.")
+    max_json_bytes: int = Field(2 * 1024 * 1024, description="Largest JSON request body accepted.")
+    max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest uploaded file accepted.")
+    argon2_time_cost: int = Field(3, description="argon2id time cost.")
+    argon2_memory_kib: int = Field(65536, description="argon2id memory cost in KiB.")
+    cookie_secure: bool = Field(False, description="Mark cookies Secure (set true behind HTTPS).")
+    timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'fanzha.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,99 @@
+"""JSON API for file imports: upload (runs on the worker), status, error file, template."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from fanzha.common.errors import Forbidden, Invalid, NotFound
+from fanzha.config import get_settings
+from fanzha.imports import service
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.web.deps import csrf_protect, current_scope, get_db
+
+router = APIRouter(tags=["导入"], dependencies=[Depends(csrf_protect)])
+
+KIND_PERMS = {"address": Perm.MANAGE_ADDRESSES}
+
+
+class BatchOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    filename: str
+    status: str
+    read: int
+    created: int
+    updated: int
+    duplicates: int
+    rejected: int
+    message: str
+
+
+async def save_upload(upload: UploadFile) -> Path:
+    limit = get_settings().max_upload_bytes
+    size = 0
+    with tempfile.NamedTemporaryFile(delete=False, suffix=Path(upload.filename or "").suffix) as fh:
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                Path(fh.name).unlink(missing_ok=True)
+                raise Invalid(f"文件超过 {limit // (1024 * 1024)} MB 上限")
+            fh.write(chunk)
+    if size == 0:
+        Path(fh.name).unlink(missing_ok=True)
+        raise Invalid("上传的文件是空的")
+    return Path(fh.name)
+
+
+def start_import(db: Session, scope: Scope, kind: str, filename: str, temp: Path):
+    from fanzha.worker.tasks import run_import
+
+    if kind not in service.IMPORTERS:
+        raise NotFound("未知的导入类型")
+    if not scope.can(KIND_PERMS[kind]):
+        raise Forbidden("您的角色没有此项权限")
+    suffix = Path(filename).suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm", ".txt"):
+        temp.unlink(missing_ok=True)
+        raise Invalid(f"不支持的文件类型 {suffix or '(无扩展名)'}，请上传 .xlsx 或 .csv")
+    batch = service.create_batch(db, scope, kind, filename, service.store_upload(filename, temp))
+    db.commit()
+    run_import(batch.id)
+    db.refresh(batch)
+    return batch
+
+
+@router.post("/imports/{kind}", response_model=BatchOut, status_code=202, summary="上传文件导入（后台执行）")
+async def upload(kind: str, file: UploadFile = File(...), db: Session = Depends(get_db),
+                 scope: Scope = Depends(current_scope)):
+    if kind not in service.IMPORTERS:
+        raise NotFound("未知的导入类型")
+    temp = await save_upload(file)
+    return start_import(db, scope, kind, file.filename or "upload", temp)
+
+
+@router.get("/imports/{batch_id}", response_model=BatchOut, summary="导入批次状态")
+def get_batch(batch_id: int, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+    return service.get_batch(db, scope, batch_id)
+
+
+@router.get("/imports/{batch_id}/errors.csv", summary="下载错误行文件")
+def errors(batch_id: int, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+    data = service.error_file(db, scope, batch_id)
+    return Response(data, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="import-{batch_id}-errors.csv"'})
+
+
+@router.get("/import-templates/{kind}.csv", summary="下载导入模板")
+def template(kind: str, scope: Scope = Depends(current_scope)):
+    if kind not in service.IMPORTERS:
+        raise NotFound("未知的导入类型")
+    return Response(service.template_csv(kind), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'})

@@ -1,0 +1,180 @@
+"""Running an import batch: one transaction for the rows, rejected rows kept with reasons, summary counts.
+
+Each kind of import registers a handler. The handler checks one row at a time and raises
+RowRejected for a bad row; good rows go in, bad rows are stored in import_row_errors, and if
+anything else goes wrong half way the whole batch rolls back and is marked failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fanzha.audit import service as audit
+from fanzha.common.errors import NotFound
+from fanzha.config import get_settings
+from fanzha.db import session_scope, utcnow
+from fanzha.imports.models import ImportBatch, ImportRowError
+from fanzha.imports.reader import Columns, FileProblem, error_file_csv, read_rows
+from fanzha.org.scope import Scope
+
+log = logging.getLogger(__name__)
+
+
+class RowRejected(ValueError):
+    def __init__(self, column: str, reason: str):
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+
+
+@dataclass
+class Tally:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[tuple[int, str, str, dict]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        return {"read": self.read, "created": self.created, "updated": self.updated,
+                "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+@dataclass
+class Importer:
+    """One kind of import: its columns and a row handler returning 'created', 'updated' or 'duplicate'."""
+
+    kind: str
+    label: str
+    columns: Columns
+    make_handler: Callable[[Session, Scope], Callable[[dict[str, object]], str]]
+    template_example: list[list[str]] = field(default_factory=list)
+
+
+IMPORTERS: dict[str, Importer] = {}
+
+
+def register(importer: Importer) -> Importer:
+    IMPORTERS[importer.kind] = importer
+    return importer
+
+
+def store_upload(filename: str, data_path: Path) -> Path:
+    folder = get_settings().data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{utcnow():%Y%m%d%H%M%S%f}_{Path(filename).name}"
+    shutil.move(str(data_path), target)
+    return target
+
+
+def create_batch(session: Session, scope: Scope, kind: str, filename: str, stored: Path) -> ImportBatch:
+    batch = ImportBatch(kind=kind, filename=Path(filename).name[:255], stored_path=str(stored),
+                        created_by=scope.user_id, area_id=scope.area_id or None)
+    session.add(batch)
+    session.flush()
+    audit.record(session, scope, "import", kind, batch.id, detail={"filename": batch.filename})
+    return batch
+
+
+def run_file(session: Session, scope: Scope, kind: str, path: Path) -> Tally:
+    """Reads and applies one file in the caller's transaction. FileProblem for an unreadable file."""
+    importer = IMPORTERS[kind]
+    _, rows = read_rows(path, importer.columns)
+    handle = importer.make_handler(session, scope)
+    tally = Tally()
+    for number, row in rows:
+        tally.read += 1
+        try:
+            with session.begin_nested():
+                result = handle(row)
+        except RowRejected as exc:
+            tally.rejected += 1
+            tally.errors.append((number, exc.column, exc.reason, {k: _jsonable(v) for k, v in row.items()}))
+            continue
+        if result == "created":
+            tally.created += 1
+        elif result == "updated":
+            tally.updated += 1
+        else:
+            tally.duplicates += 1
+    return tally
+
+
+def _jsonable(value: object) -> object:
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    return str(value)
+
+
+def run_batch(batch_id: int, scope_for: Callable[[Session, ImportBatch], Scope]) -> dict[str, int]:
+    """Runs a stored batch (on the worker). Rows commit together or not at all."""
+    with session_scope() as session:
+        batch = session.get(ImportBatch, batch_id)
+        if batch is None or batch.status not in ("pending", "failed"):
+            return {}
+        batch.status = "running"
+    try:
+        with session_scope() as session:
+            batch = session.get(ImportBatch, batch_id)
+            tally = run_file(session, scope_for(session, batch), batch.kind, Path(batch.stored_path))
+            for number, column, reason, raw in tally.errors:
+                session.add(ImportRowError(batch_id=batch.id, row_number=number, column=column, reason=reason, raw=raw))
+            for key, value in tally.summary().items():
+                setattr(batch, key, value)
+            batch.status = "done"
+            batch.finished_at = utcnow()
+            batch.message = json.dumps(tally.summary(), ensure_ascii=False)
+        return tally.summary()
+    except FileProblem as exc:
+        _fail(batch_id, str(exc))
+        return {}
+    except Exception:
+        log.exception("import batch %s failed", batch_id)
+        _fail(batch_id, "导入过程中出现系统错误，本批次未写入任何数据，请稍后重试或联系管理员")
+        raise
+
+
+def _fail(batch_id: int, message: str) -> None:
+    with session_scope() as session:
+        batch = session.get(ImportBatch, batch_id)
+        batch.status = "failed"
+        batch.message = message
+        batch.finished_at = utcnow()
+
+
+def get_batch(session: Session, scope: Scope, batch_id: int) -> ImportBatch:
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None or not (scope.is_system or batch.created_by == scope.user_id or _covers(session, scope, batch)):
+        raise NotFound("导入批次不存在或不在您的管辖范围内")
+    return batch
+
+
+def _covers(session: Session, scope: Scope, batch: ImportBatch) -> bool:
+    from fanzha.org.models import Area
+
+    area = session.get(Area, batch.area_id) if batch.area_id else None
+    return area is not None and area.path.startswith(scope.path)
+
+
+def error_file(session: Session, scope: Scope, batch_id: int) -> bytes:
+    batch = get_batch(session, scope, batch_id)
+    rows = session.scalars(select(ImportRowError).where(ImportRowError.batch_id == batch.id)
+                           .order_by(ImportRowError.row_number)).all()
+    audit.record(session, scope, "export", "import_errors", batch.id)
+    return error_file_csv([(r.row_number, r.column, r.reason, r.raw) for r in rows])
+
+
+def template_csv(kind: str) -> bytes:
+    importer = IMPORTERS[kind]
+    header = list(importer.columns.aliases)
+    lines = [",".join(header)] + [",".join(r) for r in importer.template_example]
+    return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")

@@ -1,0 +1,1 @@
+"""Alembic migrations, driven by `fanzha db …` (no alembic.ini needed)."""

@@ -1,0 +1,15 @@
+"""Imports every domain's models so the metadata (and Alembic) sees all tables."""
+
+from fanzha.addresses.models import StandardAddress
+from fanzha.audit.models import AuditEntry
+from fanzha.auth.models import AuthSession
+from fanzha.db import Base
+from fanzha.imports.models import ImportBatch, ImportRowError
+from fanzha.org.models import Area, Unit, User
+from fanzha.people.models import Person
+from fanzha.worker.models import WorkerBeat
+
+__all__ = [
+    "Area", "AuditEntry", "AuthSession", "Base", "ImportBatch", "ImportRowError",
+    "Person", "StandardAddress", "Unit", "User", "WorkerBeat",
+]

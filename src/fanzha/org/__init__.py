@@ -1,0 +1,1 @@
+"""Organisation: the two area hierarchies, member units, users and roles."""

@@ -1,0 +1,78 @@
+"""Areas of both hierarchies (辖区), member units (成员单位) and users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fanzha.db import Base, UTCDateTime, utcnow
+
+
+class Area(Base):
+    """One node of either chain. `path` is '/1/7/42/' (ids from the root), so a subtree is a prefix."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(10))
+    level: Mapped[str] = mapped_column(String(16))
+    kind_label: Mapped[str] = mapped_column(String(16), default="")  # 街道/镇/乡/团场/社区/村/连队 …
+    name: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    path: Mapped[str] = mapped_column(String(255), default="", index=True)
+    # Leaf (村/社区) only: the police node that covers it (警务区 or 派出所) and that node's path.
+    police_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    police_path: Mapped[str | None] = mapped_column(String(255), index=True)
+    population: Mapped[int] = mapped_column(Integer, default=0)  # 常住人口
+    households: Mapped[int] = mapped_column(Integer, default=0)  # 户数
+    shops: Mapped[int] = mapped_column(Integer, default=0)  # 商铺/企业数
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[Area | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    police_area: Mapped[Area | None] = relationship(remote_side=[id], foreign_keys=[police_area_id])
+
+    __table_args__ = (Index("ix_areas_chain_level", "chain", "level"),)
+
+
+class Unit(Base):
+    """A member unit of the joint meeting or an employer, with duties over groups of people."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="other")
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)  # the admin node it reports to
+    duty_groups: Mapped[list] = mapped_column(JSON, default=list)  # keys of org.enums.GROUPS
+    is_member: Mapped[bool] = mapped_column(Boolean, default=True)  # 联席会议成员单位 vs plain employer
+    contact_name: Mapped[str] = mapped_column(String(32), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    area: Mapped[Area] = relationship()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    display_name: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    area: Mapped[Area] = relationship()
+    unit: Mapped[Unit | None] = relationship()

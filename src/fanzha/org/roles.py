@@ -1,0 +1,82 @@
+"""Roles and what each may do: the one table that answers who-may-do-what.
+
+A role also says where in the two hierarchies its holder sits; scoping to that node and
+everything below it is done by fanzha.org.scope, never here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from fanzha.org.enums import Level
+
+
+class Role(StrEnum):
+    CENTRE_ADMIN = "centre_admin"
+    CENTRE_ANALYST = "centre_analyst"
+    JOINT_OFFICE = "joint_office"
+    STATION_HEAD = "station_head"
+    STATION_OFFICER = "station_officer"
+    DISSUADER = "dissuader"
+    COMMUNITY_POLICE = "community_police"
+    GRID_WORKER = "grid_worker"
+    UNIT_LIAISON = "unit_liaison"
+    AUDITOR = "auditor"
+
+
+ROLE_LABELS = {
+    Role.CENTRE_ADMIN: "反诈中心管理员",
+    Role.CENTRE_ANALYST: "反诈中心研判调度",
+    Role.JOINT_OFFICE: "联席办",
+    Role.STATION_HEAD: "派出所所长",
+    Role.STATION_OFFICER: "派出所民警",
+    Role.DISSUADER: "专职劝阻员",
+    Role.COMMUNITY_POLICE: "社区民警",
+    Role.GRID_WORKER: "网格员",
+    Role.UNIT_LIAISON: "成员单位联络员",
+    Role.AUDITOR: "审计员（只读）",
+}
+
+
+class Perm(StrEnum):
+    MANAGE_USERS = "manage_users"
+    MANAGE_AREAS = "manage_areas"
+    MANAGE_UNITS = "manage_units"
+    MANAGE_ADDRESSES = "manage_addresses"
+    READ_AUDIT = "read_audit"
+    READ_PEOPLE = "read_people"
+    WRITE_PEOPLE = "write_people"
+    PII_FULL = "pii_full"  # may reveal full ID numbers and phones (each reveal is audited)
+    READ_ORG = "read_org"
+
+
+_READ = {Perm.READ_ORG, Perm.READ_PEOPLE}
+PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.CENTRE_ADMIN: frozenset(Perm),
+    Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL}),
+    Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS}),
+    Role.STATION_HEAD: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.MANAGE_ADDRESSES}),
+    Role.STATION_OFFICER: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL}),
+    Role.DISSUADER: frozenset(_READ | {Perm.PII_FULL}),  # must call the person: needs the number
+    Role.COMMUNITY_POLICE: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL}),
+    Role.GRID_WORKER: frozenset(_READ),
+    Role.UNIT_LIAISON: frozenset({Perm.READ_ORG}),
+    Role.AUDITOR: frozenset({Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_AUDIT}),
+}
+
+# Levels a holder of each role may be placed at.
+ROLE_LEVELS: dict[Role, tuple[Level, ...]] = {
+    Role.CENTRE_ADMIN: (Level.BUREAU, Level.BRANCH),
+    Role.CENTRE_ANALYST: (Level.BUREAU, Level.BRANCH),
+    Role.JOINT_OFFICE: (Level.CITY, Level.COUNTY),
+    Role.STATION_HEAD: (Level.STATION,),
+    Role.STATION_OFFICER: (Level.STATION,),
+    Role.DISSUADER: (Level.STATION,),
+    Role.COMMUNITY_POLICE: (Level.BEAT, Level.STATION),
+    Role.GRID_WORKER: (Level.COMMUNITY, Level.TOWNSHIP),
+    Role.UNIT_LIAISON: (Level.CITY, Level.COUNTY, Level.TOWNSHIP),
+    Role.AUDITOR: (Level.BUREAU, Level.BRANCH, Level.CITY, Level.COUNTY),
+}
+
+def has_perm(role: str, perm: Perm) -> bool:
+    return perm in PERMISSIONS.get(Role(role), frozenset())

@@ -1,0 +1,92 @@
+"""Scoping: the one place that decides which areas, and so which records, a user may see.
+
+A user sits on one node of one chain and sees that node and everything below it. Records hang
+on leaf communities; a police user reaches a community through the community's `police_path`,
+an administrative user through its `path`. Every service query goes through a Scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from fanzha.common.errors import Forbidden, NotFound
+from fanzha.org.enums import Chain, Level
+from fanzha.org.models import Area, User
+from fanzha.org.roles import Perm, has_perm
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None
+    username: str
+    role: str
+    area_id: int
+    chain: str
+    path: str
+    unit_id: int | None = None
+    ip: str = ""
+    user_agent: str = ""
+    is_system: bool = False
+
+    @classmethod
+    def for_user(cls, user: User, *, ip: str = "", user_agent: str = "") -> Scope:
+        return cls(user_id=user.id, username=user.username, role=user.role, area_id=user.area_id,
+                   chain=user.area.chain, path=user.area.path, unit_id=user.unit_id, ip=ip,
+                   user_agent=user_agent[:255])
+
+    @classmethod
+    def system(cls, session: Session) -> Scope:
+        """Everything, for the CLI, the worker and the demo generator; audited as 'system'."""
+        return cls(user_id=None, username="system", role="centre_admin", area_id=0, chain="*", path="/",
+                   is_system=True)
+
+    # -- permissions ---------------------------------------------------------------------
+    def can(self, perm: Perm) -> bool:
+        return self.is_system or has_perm(self.role, perm)
+
+    def require(self, perm: Perm) -> None:
+        if not self.can(perm):
+            raise Forbidden("您的角色没有此项权限")
+
+    # -- areas ---------------------------------------------------------------------------
+    def area_clause(self) -> ColumnElement[bool]:
+        """Areas visible to the user: their own subtree, the communities it covers in the other chain, and the
+        nodes of either chain above those communities (so a station sees its township, a township its
+        stations). Seeing a node shows its name and structure; records stay limited by community_ids()."""
+        if self.is_system:
+            return Area.id.is_not(None)
+        covered = aliased(Area)
+        ids = self.community_ids()
+        return or_(
+            Area.path.startswith(self.path, autoescape=True),
+            Area.id.in_(ids),
+            exists().where(covered.id.in_(ids), covered.path.startswith(Area.path)),
+            exists().where(covered.id.in_(ids), covered.police_path.startswith(Area.path)),
+        )
+
+    def community_ids(self):
+        """A subquery of the leaf communities in scope: what records are filtered by."""
+        q = select(Area.id).where(Area.level == Level.COMMUNITY)
+        if self.is_system:
+            return q
+        if self.chain == Chain.POLICE:
+            return q.where(Area.police_path.startswith(self.path, autoescape=True))
+        return q.where(Area.path.startswith(self.path, autoescape=True))
+
+    def community_clause(self, column) -> ColumnElement[bool]:
+        return column.in_(self.community_ids())
+
+    def get_area(self, session: Session, area_id: int) -> Area:
+        area = session.scalar(select(Area).where(Area.id == area_id, self.area_clause()))
+        if area is None:
+            raise NotFound("辖区不存在或不在您的管辖范围内")
+        return area
+
+    def covers(self, area: Area) -> bool:
+        """Whether `area` lies in the user's own subtree (in its own chain or, for a leaf, through police_path)."""
+        if self.is_system or area.path.startswith(self.path):
+            return True
+        return self.chain == Chain.POLICE and bool(area.police_path) and area.police_path.startswith(self.path)

@@ -1,0 +1,163 @@
+"""Pages for the two hierarchies, member units and user administration."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fanzha.common.errors import DomainError
+from fanzha.org import service
+from fanzha.org.enums import Chain, Level
+from fanzha.org.models import Area, User
+from fanzha.org.roles import Perm
+from fanzha.org.schemas import UnitIn, UserIn, UserPatch
+from fanzha.org.scope import Scope
+from fanzha.people.models import Person
+from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.forms import blank_to_none, parse_form
+from fanzha.web.render import render
+
+router = APIRouter()
+
+
+@router.get("/org/areas")
+def areas(request: Request, chain: Chain = Chain.POLICE, q: str = Query("", max_length=50),
+          db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_ORG))):
+    if q:
+        rows = [(a, 0) for a in service.list_areas(db, scope, chain=chain.value, q=q, limit=200)]
+    else:
+        rows = service.area_tree(db, scope, chain)
+    return render(request, "org/areas.html", rows=rows, chain=chain, q=q)
+
+
+@router.get("/org/areas/{area_id}")
+def area_detail(area_id: int, request: Request, db: Session = Depends(get_db),
+                scope: Scope = Depends(require(Perm.READ_ORG))):
+    area = service.get_area(db, scope, area_id)
+    children = service.list_areas(db, scope, parent_id=area.id, limit=1000)
+    covered = []
+    if area.chain == Chain.POLICE:
+        covered = list(db.scalars(select(Area).where(Area.police_path.startswith(area.path, autoescape=True),
+                                                      scope.area_clause()).order_by(Area.path).limit(500)))
+    people = db.scalar(select(func.count()).select_from(Person).where(
+        Person.community_id.in_(Scope(user_id=None, username="", role=scope.role, area_id=area.id, chain=area.chain,
+                                      path=area.path).community_ids()),
+        scope.community_clause(Person.community_id)))
+    ancestors = []
+    node = area.parent
+    while node is not None and scope.covers(node):
+        ancestors.insert(0, node)
+        node = node.parent
+    return render(request, "org/area.html", area=area, children=children, covered=covered, people=people,
+                  ancestors=ancestors)
+
+
+@router.get("/org/units")
+def units(request: Request, q: str = Query("", max_length=50), db: Session = Depends(get_db),
+          scope: Scope = Depends(require(Perm.READ_ORG))):
+    rows = service.list_units(db, scope, q=q)
+    admin_areas = []
+    if scope.can(Perm.MANAGE_UNITS):
+        admin_areas = [a for a in service.list_areas(db, scope, chain=Chain.ADMIN.value, limit=5000)
+                       if a.level in (Level.CITY, Level.COUNTY, Level.TOWNSHIP)]
+    return render(request, "org/units.html", rows=rows, q=q, admin_areas=admin_areas, errors={}, form={})
+
+
+@router.post("/org/units", dependencies=[Depends(csrf_protect)])
+async def create_unit(request: Request, db: Session = Depends(get_db),
+                      scope: Scope = Depends(require(Perm.MANAGE_UNITS))):
+    form = await request.form()
+    data = {k: form.get(k, "") for k in ("name", "code", "kind", "area_id", "contact_name", "contact_phone")}
+    data["duty_groups"] = form.getlist("duty_groups")
+    model, errors = parse_form(UnitIn, data)
+    if model is not None:
+        try:
+            unit = service.create_unit(db, scope, model)
+            return RedirectResponse(f"/org/units/{unit.id}", status_code=303)
+        except DomainError as exc:
+            errors = {"_": exc.message}
+    rows = service.list_units(db, scope)
+    admin_areas = [a for a in service.list_areas(db, scope, chain=Chain.ADMIN.value, limit=5000)
+                   if a.level in (Level.CITY, Level.COUNTY, Level.TOWNSHIP)]
+    return render(request, "org/units.html", status_code=422, rows=rows, q="", admin_areas=admin_areas,
+                  errors=errors, form=data)
+
+
+@router.get("/org/units/{unit_id}")
+def unit_detail(unit_id: int, request: Request, db: Session = Depends(get_db),
+                scope: Scope = Depends(require(Perm.READ_ORG))):
+    unit = service.get_unit(db, scope, unit_id)
+    liaisons = list(db.scalars(select(User).where(User.unit_id == unit.id)))
+    return render(request, "org/unit.html", unit=unit, liaisons=liaisons)
+
+
+@router.get("/admin/users")
+def users(request: Request, q: str = Query("", max_length=50), role: str = Query("", max_length=32),
+          db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+    rows = service.list_users(db, scope, q=q, role=role)
+    return render(request, "admin/users.html", rows=rows, q=q, role=role)
+
+
+def _placement_choices(db: Session, scope: Scope):
+    return service.list_areas(db, scope, limit=100_000), service.list_units(db, scope, limit=5000)
+
+
+@router.get("/admin/users/new")
+def new_user(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+    areas, units = _placement_choices(db, scope)
+    return render(request, "admin/user_form.html", target=None, areas=areas, units=units, errors={}, form={})
+
+
+@router.post("/admin/users/new", dependencies=[Depends(csrf_protect)])
+async def create_user(request: Request, db: Session = Depends(get_db),
+                      scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+    form = await request.form()
+    data = blank_to_none({k: form.get(k, "") for k in ("username", "display_name", "password", "role", "area_id",
+                                                       "unit_id", "phone")}, "unit_id")
+    model, errors = parse_form(UserIn, data)
+    if model is not None:
+        try:
+            user = service.create_user(db, scope, model)
+            return RedirectResponse(f"/admin/users/{user.id}", status_code=303)
+        except DomainError as exc:
+            errors = {"_": exc.message}
+    areas, units = _placement_choices(db, scope)
+    return render(request, "admin/user_form.html", status_code=422, target=None, areas=areas, units=units,
+                  errors=errors, form=data)
+
+
+@router.get("/admin/users/{user_id}")
+def user_detail(user_id: int, request: Request, db: Session = Depends(get_db),
+                scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+    target = service.get_user(db, scope, user_id)
+    areas, units = _placement_choices(db, scope)
+    return render(request, "admin/user_form.html", target=target, areas=areas, units=units, errors={}, form={},
+                  saved=request.query_params.get("saved") == "1")
+
+
+@router.post("/admin/users/{user_id}", dependencies=[Depends(csrf_protect)])
+async def update_user(user_id: int, request: Request, db: Session = Depends(get_db),
+                      scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+    target = service.get_user(db, scope, user_id)
+    form = await request.form()
+    data = {k: form.get(k) for k in ("display_name", "role", "area_id", "phone") if form.get(k) not in (None, "")}
+    data["unit_id"] = form.get("unit_id") or None
+    if form.get("password"):
+        data["password"] = form.get("password")
+    data["is_active"] = form.get("is_active") == "on"
+    if form.get("unlock") == "on":
+        data["unlock"] = True
+    model, errors = parse_form(UserPatch, data)
+    if model is not None:
+        try:
+            service.update_user(db, scope, target.id, model)
+            return RedirectResponse(f"/admin/users/{target.id}?saved=1", status_code=303)
+        except DomainError as exc:
+            errors = {"_": exc.message}
+    db.rollback()
+    target = service.get_user(db, scope, user_id)
+    areas, units = _placement_choices(db, scope)
+    return render(request, "admin/user_form.html", status_code=422, target=target, areas=areas, units=units,
+                  errors=errors, form=data)

@@ -1,0 +1,110 @@
+"""People within the user's areas; every view of personal data is audited, full numbers only on reveal."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from fanzha.audit import service as audit
+from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.identity import (id_number_birth_date, id_number_gender, mask_id_number, mask_name,
+                                    mask_phone)
+from fanzha.org.models import Area
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.people.models import Person
+from fanzha.people.schemas import PersonIn, PersonOut, PersonPatch
+
+PII_FIELDS = ["name", "id_number", "phone"]
+
+
+def to_out(person: Person, *, reveal: bool = False) -> PersonOut:
+    return PersonOut(
+        id=person.id,
+        name=person.name,
+        id_number=(person.id_number or "") if reveal else mask_id_number(person.id_number),
+        phone=(person.phone or "") if reveal else mask_phone(person.phone),
+        gender=person.gender, birth_date=person.birth_date, community_id=person.community_id,
+        community_name=person.community.name if person.community else "", address=person.address,
+        groups=list(person.groups or []), unit_id=person.unit_id, masked=not reveal,
+    )
+
+
+def _scoped(scope: Scope):
+    return select(Person).where(scope.community_clause(Person.community_id)).options(joinedload(Person.community))
+
+
+def search(session: Session, scope: Scope, *, q: str = "", group: str = "", community_id: int | None = None,
+           limit: int = 50, offset: int = 0) -> tuple[list[Person], int]:
+    """A list shows masked numbers; the names shown are audited as one 'view' entry per page."""
+    scope.require(Perm.READ_PEOPLE)
+    stmt = _scoped(scope)
+    if q:
+        stmt = stmt.where(or_(Person.name.contains(q, autoescape=True), Person.id_number == q.upper(),
+                              Person.phone == q))
+    if community_id:
+        stmt = stmt.where(Person.community_id == community_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = list(session.scalars(stmt.order_by(Person.id).limit(limit).offset(offset)))
+    if group:
+        rows = [p for p in rows if group in (p.groups or [])]
+    if rows:
+        audit.record(session, scope, "view", "person", "", fields=["name"],
+                     detail={"ids": [p.id for p in rows], "query": q[:64]})
+    return rows, int(total or 0)
+
+
+def get(session: Session, scope: Scope, person_id: int, *, reveal: bool = False) -> Person:
+    scope.require(Perm.READ_PEOPLE)
+    if reveal:
+        scope.require(Perm.PII_FULL)
+    person = session.scalar(_scoped(scope).where(Person.id == person_id))
+    if person is None:
+        raise NotFound("人员不存在或不在您的管辖范围内")
+    audit.record(session, scope, "reveal" if reveal else "view", "person", person.id,
+                 fields=PII_FIELDS if reveal else ["name"])
+    return person
+
+
+def _check_community(session: Session, scope: Scope, community_id: int) -> None:
+    ok = session.scalar(select(Area.id).where(Area.id == community_id, Area.id.in_(scope.community_ids())))
+    if ok is None:
+        raise Invalid("村/社区不存在或不在您的管辖范围内", details=[{"loc": ["community_id"], "msg": "应为您辖区内的村/社区"}])
+
+
+def create(session: Session, scope: Scope, data: PersonIn) -> Person:
+    scope.require(Perm.WRITE_PEOPLE)
+    _check_community(session, scope, data.community_id)
+    if not data.id_number and not data.phone:
+        raise Invalid("身份证号和手机号至少填写一项", details=[{"loc": ["id_number"], "msg": "与手机号至少填一项"}])
+    if data.id_number and session.scalar(select(Person.id).where(Person.id_number == data.id_number)):
+        raise Conflict(f"身份证号 {mask_id_number(data.id_number)} 的人员已存在")
+    person = Person(**data.model_dump())
+    if data.id_number:
+        person.gender = id_number_gender(data.id_number)
+        person.birth_date = id_number_birth_date(data.id_number)
+    session.add(person)
+    session.flush()
+    audit.record(session, scope, "create", "person", person.id, fields=PII_FIELDS)
+    return person
+
+
+def update(session: Session, scope: Scope, person_id: int, data: PersonPatch) -> Person:
+    scope.require(Perm.WRITE_PEOPLE)
+    person = session.scalar(_scoped(scope).where(Person.id == person_id))
+    if person is None:
+        raise NotFound("人员不存在或不在您的管辖范围内")
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("community_id"):
+        _check_community(session, scope, changes["community_id"])
+    for key, value in changes.items():
+        if value is not None:
+            setattr(person, key, value)
+    audit.record(session, scope, "update", "person", person.id,
+                 fields=[f for f in changes if f in PII_FIELDS], detail={"changed": sorted(changes)})
+    return person
+
+
+def display_name(person: Person, scope: Scope) -> str:
+    """Full name for roles that work cases; 张某 style for the rest."""
+    return person.name if scope.can(Perm.PII_FULL) else mask_name(person.name)

@@ -1,0 +1,1 @@
+"""The web application: pages in Simplified Chinese and the JSON API under /api/v1."""

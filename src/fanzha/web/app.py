@@ -1,0 +1,198 @@
+"""The FastAPI application: middleware, error pages and JSON errors, static files, routers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fanzha import __version__
+from fanzha.api import api_router
+from fanzha.common.errors import DomainError
+from fanzha.config import get_settings
+from fanzha.web.deps import LoginRequired
+from fanzha.web.render import render
+from fanzha.web.views import pages_router
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+# Files served from the npm packages installed at set-up; nothing else under node_modules is reachable.
+VENDOR_FILES = {
+    "htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "echarts.min.js": "echarts/dist/echarts.min.js",
+}
+STATUS_MESSAGES = {400: "请求有误", 401: "请先登录", 403: "没有权限", 404: "页面或记录不存在", 405: "不支持的请求方式",
+                   409: "数据冲突", 413: "提交的内容过大", 422: "填写的内容有误", 500: "系统内部错误"}
+
+
+class BodyLimit:
+    """Refuses bodies over the limit before they are read: JSON/forms small, file uploads large."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = get_settings()
+        headers = dict(scope["headers"])
+        ctype = headers.get(b"content-type", b"").decode("latin-1")
+        limit = settings.max_upload_bytes if ctype.startswith("multipart/form-data") else settings.max_json_bytes
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _send_413(scope, send, limit)
+            return
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await _send_413(scope, send, limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _send_413(scope, send, limit: int) -> None:
+    response = JSONResponse({"error": {"code": "too_large", "message": f"提交的内容超过 {limit // 1024} KB 上限",
+                                       "details": []}}, status_code=413)
+    await response(scope, None, send)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def _error(request: Request, status: int, code: str, message: str, details: list | None = None):
+    if _wants_json(request):
+        return JSONResponse({"error": {"code": code, "message": message, "details": details or []}}, status_code=status)
+    try:
+        return render(request, "error.html", status_code=status, status=status, message=message, details=details or [])
+    except Exception:  # an error page must never fail in turn
+        log.exception("error page failed")
+        return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>出错了</title><h1>{status}</h1>",
+                            status_code=status)
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict]:
+    details = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        msg = err.get("msg", "")
+        ctx = err.get("ctx") or {}
+        if "error" in ctx and isinstance(ctx["error"], ValueError):
+            msg = str(ctx["error"])
+        elif err.get("type") == "missing":
+            msg = "必填"
+        elif err.get("type") == "json_invalid":
+            msg = "JSON 格式错误"
+        elif err.get("type") == "extra_forbidden":
+            msg = "不认识的字段"
+        elif err.get("type", "").endswith(("_type", "_parsing")):
+            msg = "类型不对"
+        elif err.get("type") == "string_pattern_mismatch":
+            msg = "格式不对"
+        elif err.get("type") in ("string_too_long", "too_long"):
+            msg = "太长"
+        elif err.get("type") in ("string_too_short", "too_short"):
+            msg = "太短"
+        elif err.get("type") in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            msg = "超出允许范围"
+        elif err.get("type") == "enum":
+            msg = "不是允许的取值"
+        details.append({"loc": loc, "msg": msg})
+    return details
+
+
+def all_routes() -> list[tuple[str, set[str], object]]:
+    """(path, methods, endpoint) of every page and API route, from the one list each is mounted from."""
+    from fanzha.api import API_PREFIX, API_ROUTERS
+    from fanzha.web.views import PAGE_ROUTERS
+
+    found = []
+    for prefix, routers in ((API_PREFIX, API_ROUTERS), ("", PAGE_ROUTERS)):
+        for router in routers:
+            for route in router.routes:
+                found.append((prefix + route.path, set(route.methods), route.endpoint))
+    return found
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Fanzha 反诈平台 API", version=__version__, openapi_url="/api/v1/openapi.json",
+                  docs_url=None, redoc_url=None)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        if isinstance(exc, LoginRequired) and not request.url.path.startswith("/api/"):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _error(request, exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        details = _validation_details(exc)
+        first = details[0] if details else {"loc": [], "msg": ""}
+        where = ".".join(first["loc"])
+        return _error(request, 422, "invalid", f"填写的内容有误：{where} {first['msg']}".strip(), details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        message = STATUS_MESSAGES.get(exc.status_code, "请求有误")
+        return _error(request, exc.status_code, "http_" + str(exc.status_code), message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error(request, 500, "internal", "系统内部错误，已记录，请稍后重试或联系管理员")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        if request.url.path.startswith(("/api/", "/people")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.add_middleware(BodyLimit)
+
+    app.mount("/static/app", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/static/vendor/{name}", include_in_schema=False)
+    def vendor(name: str):
+        rel = VENDOR_FILES.get(name)
+        path = get_settings().static_vendor_dir / rel if rel else None
+        if path is None or not path.is_file():
+            return JSONResponse({"error": {"code": "not_found", "message": "静态文件不存在（请先运行安装命令）",
+                                           "details": []}}, status_code=404)
+        return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    return app

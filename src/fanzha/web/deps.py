@@ -1,0 +1,114 @@
+"""Request dependencies: the database session, who is asking (cookie or bearer), CSRF, permissions."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from fanzha.auth import service as auth
+from fanzha.auth.models import AuthSession
+from fanzha.common.errors import DomainError, Forbidden
+from fanzha.db import get_sessionmaker
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+
+SESSION_COOKIE = "fanzha_session"
+LOGIN_CSRF_COOKIE = "fanzha_login_csrf"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, copied out of the ORM so pages (and error pages) never touch a closed session."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    area_id: int
+    area_name: str
+    area_level: str
+
+
+class LoginRequired(DomainError):
+    status_code = 401
+    code = "login_required"
+
+
+class CsrfFailed(DomainError):
+    status_code = 403
+    code = "csrf"
+
+
+def get_db() -> Iterator[Session]:
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def current_auth(request: Request, db: Session = Depends(get_db)) -> AuthSession:
+    token = _bearer(request)
+    if token:
+        found = auth.resolve(db, token, kind="api")
+        if found is None:
+            raise LoginRequired("接口令牌无效或已过期")
+        request.state.auth_kind = "api"
+    else:
+        found = auth.resolve(db, request.cookies.get(SESSION_COOKIE, ""), kind="web")
+        if found is None:
+            raise LoginRequired("请先登录")
+        request.state.auth_kind = "web"
+    request.state.auth = found
+    request.state.csrf_token = found.csrf_token
+    u = found.user
+    request.state.user = Viewer(u.id, u.username, u.display_name, u.role, u.area_id, u.area.name, u.area.level)
+    return found
+
+
+def current_scope(request: Request, found: AuthSession = Depends(current_auth)) -> Scope:
+    return Scope.for_user(found.user, ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
+
+
+async def csrf_protect(request: Request, found: AuthSession = Depends(current_auth)) -> None:
+    """Cookie-authenticated writes must carry the session's token (form field or X-CSRF-Token header)."""
+    if request.method in SAFE_METHODS or request.state.auth_kind == "api":
+        return
+    sent = request.headers.get("x-csrf-token", "")
+    if not sent and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        sent = str(form.get("csrf_token", ""))
+    if not sent or not hmac.compare_digest(sent, found.csrf_token):
+        raise CsrfFailed("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+
+
+def require(perm: Perm):
+    """A route dependency: the user must hold `perm` (the scope still limits which records)."""
+
+    def check(scope: Scope = Depends(current_scope)) -> Scope:
+        if not scope.can(perm):
+            raise Forbidden("您的角色没有此项权限")
+        return scope
+
+    check.__name__ = f"require_{perm.value}"
+    return check

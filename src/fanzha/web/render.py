@@ -1,0 +1,44 @@
+"""Rendering pages: the shared context (user, navigation, CSRF token) and Jinja filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from fanzha.addresses.models import ADDRESS_KINDS
+from fanzha.audit.service import ACTION_LABELS
+from fanzha.common.identity import mask_id_number, mask_phone
+from fanzha.common.timefmt import fmt_minute
+from fanzha.org.enums import CHAIN_LABELS, GROUPS, LEVEL_LABELS, UNIT_KINDS
+from fanzha.org.roles import ROLE_LABELS, Perm, has_perm
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+env = templates.env
+env.filters["minute"] = fmt_minute
+env.filters["mask_id"] = mask_id_number
+env.filters["mask_phone"] = mask_phone
+env.filters["thousands"] = lambda n: f"{int(n or 0):,}"
+env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LABELS=CHAIN_LABELS, GROUPS=GROUPS,
+                   UNIT_KINDS=UNIT_KINDS, ADDRESS_KINDS=ADDRESS_KINDS, ACTION_LABELS=ACTION_LABELS, Perm=Perm)
+
+# (label, path, permission needed or None) — what a role does not hold is not shown.
+NAV = [
+    ("首页", "/", None),
+    ("人员", "/people", Perm.READ_PEOPLE),
+    ("辖区", "/org/areas", Perm.READ_ORG),
+    ("成员单位", "/org/units", Perm.READ_ORG),
+    ("标准地址", "/addresses", Perm.READ_ORG),
+    ("用户管理", "/admin/users", Perm.MANAGE_USERS),
+    ("审计日志", "/admin/audit", Perm.READ_AUDIT),
+]
+
+
+def render(request: Request, name: str, status_code: int = 200, **context):
+    user = getattr(request.state, "user", None)
+    csrf = getattr(request.state, "csrf_token", "")
+    nav = [(label, path) for label, path, perm in NAV if user and (perm is None or has_perm(user.role, perm))]
+    context.update(request=request, user=user, nav=nav, csrf_token=csrf,
+                   can=(lambda perm: bool(user) and has_perm(user.role, perm)))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

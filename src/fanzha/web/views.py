@@ -1,0 +1,15 @@
+"""The one place that mounts every page router."""
+
+from fastapi import APIRouter
+
+from fanzha.addresses.views import router as addresses
+from fanzha.audit.views import router as audit
+from fanzha.auth.views import router as auth
+from fanzha.org.views import router as org
+from fanzha.people.views import router as people
+from fanzha.web.home import router as home
+
+PAGE_ROUTERS = (auth, home, org, people, addresses, audit)
+pages_router = APIRouter(include_in_schema=False)
+for router in PAGE_ROUTERS:
+    pages_router.include_router(router)

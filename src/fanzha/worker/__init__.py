@@ -1,0 +1,1 @@
+"""Background work on Huey: embedded SQLite queue for one machine, Redis for production."""

@@ -1,0 +1,53 @@
+"""Background tasks. Later domains add theirs (escalations, notifications, documents) beside these."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from huey import crontab
+
+from fanzha.db import session_scope, utcnow
+from fanzha.imports import service as imports
+from fanzha.imports.models import ImportBatch
+from fanzha.org.models import User
+from fanzha.org.scope import Scope
+from fanzha.worker.models import WorkerBeat
+from fanzha.worker.queue import huey
+
+log = logging.getLogger(__name__)
+
+import fanzha.addresses.service  # noqa: E402,F401  (registers the address importer)
+
+
+def _batch_scope(session, batch: ImportBatch) -> Scope:
+    user = session.get(User, batch.created_by) if batch.created_by else None
+    return Scope.for_user(user) if user else Scope.system(session)
+
+
+@huey.task(retries=0)
+def run_import(batch_id: int) -> dict:
+    return imports.run_batch(batch_id, _batch_scope)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def heartbeat() -> None:
+    beat()
+
+
+def beat() -> None:
+    with session_scope() as session:
+        name = socket.gethostname()[:64]
+        row = session.get(WorkerBeat, name)
+        if row is None:
+            session.add(WorkerBeat(name=name, beat_at=utcnow()))
+        else:
+            row.beat_at = utcnow()
+
+
+@huey.on_startup()
+def _first_beat() -> None:
+    try:
+        beat()
+    except Exception:  # the database may not be migrated yet; the periodic beat will catch up
+        log.exception("worker heartbeat failed")
