@@ -7,17 +7,18 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from fanzha.addresses import service
-from fanzha.common.text import PlainText
+from fanzha.common.text import Id, PlainText
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.params import IdPath, IdQuery
 
 router = APIRouter(tags=["标准地址"], dependencies=[Depends(csrf_protect)])
 
 
 class AddressIn(Strict):
     text: PlainText
-    community_id: int
+    community_id: Id
     kind: str | None = None
 
 
@@ -26,7 +27,7 @@ class AddressOut(BaseModel):
     id: int
     text: str
     kind: str
-    community_id: int
+    community_id: Id
 
 
 class MatchIn(Strict):
@@ -34,7 +35,7 @@ class MatchIn(Strict):
 
 
 @router.get("/addresses", response_model=list[AddressOut], summary="标准地址列表")
-def list_addresses(q: str = Query("", max_length=50), community_id: int | None = None,
+def list_addresses(q: str = Query("", max_length=50), community_id: IdQuery = None,
                    limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
                    db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     rows, _ = service.list_addresses(db, scope, q=q, community_id=community_id, limit=limit, offset=offset)
@@ -47,7 +48,7 @@ def create_address(body: AddressIn, db: Session = Depends(get_db), scope: Scope 
 
 
 @router.get("/addresses/{address_id}", response_model=AddressOut, summary="标准地址详情")
-def get_address(address_id: int, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def get_address(address_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     return service.get_address(db, scope, address_id)
 
 

@@ -15,7 +15,6 @@ from fanzha.common.text import check_plain
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, register
 from fanzha.imports.values import clean
-from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope

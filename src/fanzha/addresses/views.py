@@ -15,6 +15,7 @@ from fanzha.org.enums import Level
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.params import IdPath
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -51,7 +52,7 @@ def add_address(request: Request, text: str = Form("", max_length=200), communit
 
 
 @router.get("/addresses/{address_id}")
-def address_detail(address_id: int, request: Request, db: Session = Depends(get_db),
+def address_detail(address_id: IdPath, request: Request, db: Session = Depends(get_db),
                    scope: Scope = Depends(require(Perm.READ_ORG))):
     return render(request, "addresses/detail.html", row=service.get_address(db, scope, address_id))
 
@@ -68,7 +69,7 @@ async def import_addresses(request: Request, file: UploadFile = File(...), db: S
 
 
 @router.get("/imports/{batch_id}")
-def batch_page(batch_id: int, request: Request, db: Session = Depends(get_db),
+def batch_page(batch_id: IdPath, request: Request, db: Session = Depends(get_db),
                scope: Scope = Depends(require(Perm.READ_ORG))):
     batch = imports.get_batch(db, scope, batch_id)
     template = "imports/_status.html" if request.headers.get("hx-request") else "imports/batch.html"
@@ -76,7 +77,7 @@ def batch_page(batch_id: int, request: Request, db: Session = Depends(get_db),
 
 
 @router.get("/imports/{batch_id}/errors.csv")
-def batch_errors(batch_id: int, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_ORG))):
+def batch_errors(batch_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_ORG))):
     return Response(imports.error_file(db, scope, batch_id), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="import-{batch_id}-errors.csv"'})
 

@@ -25,6 +25,15 @@ ACTION_LABELS = {
     "import": "导入",
     "token": "签发接口令牌",
 }
+ENTITY_LABELS = {
+    "person": "人员",
+    "user": "用户",
+    "area": "辖区",
+    "unit": "成员单位",
+    "address": "标准地址",
+    "import_errors": "导入错误行",
+}
+FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 
 
 def record(session: Session, scope: Scope | None, action: str, entity: str = "", entity_id: object = "",

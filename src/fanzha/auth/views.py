@@ -14,7 +14,7 @@ from fanzha.common.errors import Invalid, Unauthorized
 from fanzha.config import get_settings
 from fanzha.org import service as org
 from fanzha.org.scope import Scope
-from fanzha.web.deps import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_scope, get_db)
+from fanzha.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_scope, get_db
 from fanzha.web.render import render
 
 router = APIRouter()

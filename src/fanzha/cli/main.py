@@ -10,11 +10,11 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="反诈平台 Fanzha：服务、后台任务、数据库迁移、演示数据与导入。", no_args_is_help=True,
-                  add_completion=False)
-db_app = typer.Typer(help="数据库迁移（Alembic）。", no_args_is_help=True)
-users_app = typer.Typer(help="用户账号管理。", no_args_is_help=True)
-addresses_app = typer.Typer(help="标准地址。", no_args_is_help=True)
+_plain = {"no_args_is_help": True, "rich_markup_mode": None, "pretty_exceptions_enable": False}
+app = typer.Typer(help="反诈平台 Fanzha：服务、后台任务、数据库迁移、演示数据与导入。", add_completion=False, **_plain)
+db_app = typer.Typer(help="数据库迁移（Alembic）。", **_plain)
+users_app = typer.Typer(help="用户账号管理。", **_plain)
+addresses_app = typer.Typer(help="标准地址。", **_plain)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(addresses_app, name="addresses")
@@ -32,7 +32,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="监听地址"), port: int 
 
 @app.command()
 def worker(workers: int = typer.Option(2, help="并发任务数")) -> None:
-    """启动后台任务进程（导入、升级提醒、通知、文书生成）。"""
+    """启动后台任务进程（文件导入、定时任务）。"""
     from huey.consumer import Consumer
 
     from fanzha.worker import tasks  # noqa: F401  (registers the tasks)

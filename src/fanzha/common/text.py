@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 # Names, codes, addresses and labels never need these; refusing them keeps stored data
 # clean for exports and documents, not only safe on screen (templates escape anyway).
@@ -23,3 +23,7 @@ PlainText = Annotated[str, StringConstraints(max_length=200), AfterValidator(che
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_plain)]
 NoteText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(check_plain)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-.]+$")]
+
+# Database ids: positive and within a 32-bit column, so absurd numbers are a 422, not an overflow.
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]

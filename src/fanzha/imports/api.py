@@ -16,6 +16,7 @@ from fanzha.imports import service
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["导入"], dependencies=[Depends(csrf_protect)])
 
@@ -80,12 +81,12 @@ async def upload(kind: str, file: UploadFile = File(...), db: Session = Depends(
 
 
 @router.get("/imports/{batch_id}", response_model=BatchOut, summary="导入批次状态")
-def get_batch(batch_id: int, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def get_batch(batch_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     return service.get_batch(db, scope, batch_id)
 
 
 @router.get("/imports/{batch_id}/errors.csv", summary="下载错误行文件")
-def errors(batch_id: int, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def errors(batch_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     data = service.error_file(db, scope, batch_id)
     return Response(data, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="import-{batch_id}-errors.csv"'})

@@ -15,7 +15,7 @@ _DATE_PATTERNS = (
     "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d",
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
 )
-_CN_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[时:：](\d{1,2})(?:[分:：](\d{1,2}))?秒?)?$")
+_CN_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[时:：](\d{1,2})(?:[分:：](\d{1,2})秒?|分)?)?$")
 
 
 def clean(value: object) -> str:

@@ -10,12 +10,13 @@ from fanzha.org.enums import Chain, Level
 from fanzha.org.schemas import AreaIn, AreaOut, AreaPatch, UnitIn, UnitOut, UnitPatch, UserIn, UserOut, UserPatch
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.params import IdPath, IdQuery
 
 router = APIRouter(tags=["组织"], dependencies=[Depends(csrf_protect)])
 
 
 @router.get("/areas", response_model=list[AreaOut], summary="辖区列表（本级及下级）")
-def list_areas(chain: Chain | None = None, level: Level | None = None, parent_id: int | None = None,
+def list_areas(chain: Chain | None = None, level: Level | None = None, parent_id: IdQuery = None,
                q: str = Query("", max_length=50), limit: int = Query(500, ge=1, le=5000),
                offset: int = Query(0, ge=0), db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     return service.list_areas(db, scope, chain=chain, level=level, parent_id=parent_id, q=q, limit=limit, offset=offset)
@@ -27,12 +28,12 @@ def create_area(body: AreaIn, db: Session = Depends(get_db), scope: Scope = Depe
 
 
 @router.get("/areas/{area_id}", response_model=AreaOut, summary="辖区详情")
-def get_area(area_id: int, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def get_area(area_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     return service.get_area(db, scope, area_id)
 
 
 @router.patch("/areas/{area_id}", response_model=AreaOut, summary="修改辖区")
-def update_area(area_id: int, body: AreaPatch, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def update_area(area_id: IdPath, body: AreaPatch, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     return service.update_area(db, scope, area_id, body)
 
 
@@ -48,12 +49,12 @@ def create_unit(body: UnitIn, db: Session = Depends(get_db), scope: Scope = Depe
 
 
 @router.get("/units/{unit_id}", response_model=UnitOut, summary="成员单位详情")
-def get_unit(unit_id: int, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def get_unit(unit_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     return service.get_unit(db, scope, unit_id)
 
 
 @router.patch("/units/{unit_id}", response_model=UnitOut, summary="修改成员单位")
-def update_unit(unit_id: int, body: UnitPatch, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def update_unit(unit_id: IdPath, body: UnitPatch, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     return service.update_unit(db, scope, unit_id, body)
 
 
@@ -70,10 +71,10 @@ def create_user(body: UserIn, db: Session = Depends(get_db), scope: Scope = Depe
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="用户详情")
-def get_user(user_id: int, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def get_user(user_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     return service.get_user(db, scope, user_id)
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="修改用户（含重置密码、解锁、停用）")
-def update_user(user_id: int, body: UserPatch, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def update_user(user_id: IdPath, body: UserPatch, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
     return service.update_user(db, scope, user_id, body)

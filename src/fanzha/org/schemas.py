@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fanzha.common.text import Code, PlainText, ShortText
+from fanzha.common.text import Code, Id, PlainText, ShortText
 from fanzha.org.enums import GROUPS, UNIT_KINDS, Level
 from fanzha.org.roles import Role
 
@@ -20,8 +20,8 @@ class AreaIn(Strict):
     code: Code
     level: Level
     kind_label: ShortText | None = None
-    parent_id: int | None = None
-    police_area_id: int | None = Field(None, description="村/社区 only: the 警务区 or 派出所 that covers it")
+    parent_id: Id | None = None
+    police_area_id: Id | None = Field(None, description="村/社区 only: the 警务区 or 派出所 that covers it")
     population: int = Field(0, ge=0, le=10_000_000)
     households: int = Field(0, ge=0, le=10_000_000)
     shops: int = Field(0, ge=0, le=1_000_000)
@@ -30,7 +30,7 @@ class AreaIn(Strict):
 class AreaPatch(Strict):
     name: ShortText | None = None
     kind_label: ShortText | None = None
-    police_area_id: int | None = None
+    police_area_id: Id | None = None
     population: int | None = Field(None, ge=0, le=10_000_000)
     households: int | None = Field(None, ge=0, le=10_000_000)
     shops: int | None = Field(None, ge=0, le=1_000_000)
@@ -44,8 +44,8 @@ class AreaOut(BaseModel):
     kind_label: str
     name: str
     code: str
-    parent_id: int | None
-    police_area_id: int | None
+    parent_id: Id | None
+    police_area_id: Id | None
     population: int
     households: int
     shops: int
@@ -55,7 +55,7 @@ class UnitIn(Strict):
     name: PlainText = Field(min_length=2)
     code: Code
     kind: str = "other"
-    area_id: int
+    area_id: Id
     duty_groups: list[str] = []
     is_member: bool = True
     contact_name: PlainText = ""
@@ -93,7 +93,7 @@ class UnitOut(BaseModel):
     name: str
     code: str
     kind: str
-    area_id: int
+    area_id: Id
     duty_groups: list[str]
     is_member: bool
     contact_name: str
@@ -104,16 +104,16 @@ class UserIn(Strict):
     display_name: ShortText
     password: str = Field(min_length=8, max_length=128)
     role: Role
-    area_id: int
-    unit_id: int | None = None
+    area_id: Id
+    unit_id: Id | None = None
     phone: PlainText = ""
 
 
 class UserPatch(Strict):
     display_name: ShortText | None = None
     role: Role | None = None
-    area_id: int | None = None
-    unit_id: int | None = None
+    area_id: Id | None = None
+    unit_id: Id | None = None
     phone: PlainText | None = None
     is_active: bool | None = None
     password: str | None = Field(None, min_length=8, max_length=128)
@@ -126,8 +126,8 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     role: str
-    area_id: int
-    unit_id: int | None
+    area_id: Id
+    unit_id: Id | None
     is_active: bool
     locked_until: datetime | None
     last_login_at: datetime | None

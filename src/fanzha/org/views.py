@@ -15,8 +15,9 @@ from fanzha.org.roles import Perm
 from fanzha.org.schemas import UnitIn, UserIn, UserPatch
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
-from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.forms import blank_to_none, parse_form
+from fanzha.web.params import IdPath
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -33,7 +34,7 @@ def areas(request: Request, chain: Chain = Chain.POLICE, q: str = Query("", max_
 
 
 @router.get("/org/areas/{area_id}")
-def area_detail(area_id: int, request: Request, db: Session = Depends(get_db),
+def area_detail(area_id: IdPath, request: Request, db: Session = Depends(get_db),
                 scope: Scope = Depends(require(Perm.READ_ORG))):
     area = service.get_area(db, scope, area_id)
     children = service.list_areas(db, scope, parent_id=area.id, limit=1000)
@@ -86,7 +87,7 @@ async def create_unit(request: Request, db: Session = Depends(get_db),
 
 
 @router.get("/org/units/{unit_id}")
-def unit_detail(unit_id: int, request: Request, db: Session = Depends(get_db),
+def unit_detail(unit_id: IdPath, request: Request, db: Session = Depends(get_db),
                 scope: Scope = Depends(require(Perm.READ_ORG))):
     unit = service.get_unit(db, scope, unit_id)
     liaisons = list(db.scalars(select(User).where(User.unit_id == unit.id)))
@@ -129,7 +130,7 @@ async def create_user(request: Request, db: Session = Depends(get_db),
 
 
 @router.get("/admin/users/{user_id}")
-def user_detail(user_id: int, request: Request, db: Session = Depends(get_db),
+def user_detail(user_id: IdPath, request: Request, db: Session = Depends(get_db),
                 scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     target = service.get_user(db, scope, user_id)
     areas, units = _placement_choices(db, scope)
@@ -138,7 +139,7 @@ def user_detail(user_id: int, request: Request, db: Session = Depends(get_db),
 
 
 @router.post("/admin/users/{user_id}", dependencies=[Depends(csrf_protect)])
-async def update_user(user_id: int, request: Request, db: Session = Depends(get_db),
+async def update_user(user_id: IdPath, request: Request, db: Session = Depends(get_db),
                       scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     target = service.get_user(db, scope, user_id)
     form = await request.form()

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import BaseModel, Field, field_validator
 
 from fanzha.common.identity import normalize_id_number, normalize_phone
-from fanzha.common.text import PlainText
+from fanzha.common.text import Id, PlainText
 from fanzha.org.enums import GROUPS
 from fanzha.org.schemas import Strict
 
@@ -18,10 +18,10 @@ class PersonIn(Strict):
     name: str = Field(min_length=2, max_length=32, pattern=NAME_PATTERN)
     id_number: str | None = None
     phone: str | None = None
-    community_id: int
+    community_id: Id
     address: PlainText = ""
     groups: list[str] = []
-    unit_id: int | None = None
+    unit_id: Id | None = None
 
     @field_validator("id_number")
     @classmethod
@@ -44,7 +44,7 @@ class PersonIn(Strict):
 
 class PersonPatch(Strict):
     phone: str | None = None
-    community_id: int | None = None
+    community_id: Id | None = None
     address: PlainText | None = None
     groups: list[str] | None = None
 
@@ -59,9 +59,9 @@ class PersonOut(BaseModel):
     phone: str
     gender: str
     birth_date: date | None
-    community_id: int
+    community_id: Id
     community_name: str
     address: str
     groups: list[str]
-    unit_id: int | None
+    unit_id: Id | None
     masked: bool

@@ -7,8 +7,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
-from fanzha.common.identity import (id_number_birth_date, id_number_gender, mask_id_number, mask_name,
-                                    mask_phone)
+from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_id_number, mask_name, mask_phone
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope

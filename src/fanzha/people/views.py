@@ -9,6 +9,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.people import service
 from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.params import IdPath
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -24,13 +25,13 @@ def people(request: Request, q: str = Query("", max_length=32), page: int = Quer
 
 
 @router.get("/people/{person_id}")
-def person(person_id: int, request: Request, db: Session = Depends(get_db),
+def person(person_id: IdPath, request: Request, db: Session = Depends(get_db),
            scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     return render(request, "people/detail.html", person=service.to_out(service.get(db, scope, person_id)))
 
 
 @router.post("/people/{person_id}/reveal", dependencies=[Depends(csrf_protect)])
-def reveal(person_id: int, request: Request, db: Session = Depends(get_db),
+def reveal(person_id: IdPath, request: Request, db: Session = Depends(get_db),
            scope: Scope = Depends(require(Perm.PII_FULL))):
     person = service.get(db, scope, person_id, reveal=True)
     return render(request, "people/detail.html", person=service.to_out(person, reveal=True))

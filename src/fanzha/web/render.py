@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from fanzha.addresses.models import ADDRESS_KINDS
-from fanzha.audit.service import ACTION_LABELS
+from fanzha.audit.service import ACTION_LABELS, ENTITY_LABELS, FIELD_LABELS
 from fanzha.common.identity import mask_id_number, mask_phone
 from fanzha.common.timefmt import fmt_minute
 from fanzha.org.enums import CHAIN_LABELS, GROUPS, LEVEL_LABELS, UNIT_KINDS
@@ -21,7 +21,8 @@ env.filters["mask_id"] = mask_id_number
 env.filters["mask_phone"] = mask_phone
 env.filters["thousands"] = lambda n: f"{int(n or 0):,}"
 env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LABELS=CHAIN_LABELS, GROUPS=GROUPS,
-                   UNIT_KINDS=UNIT_KINDS, ADDRESS_KINDS=ADDRESS_KINDS, ACTION_LABELS=ACTION_LABELS, Perm=Perm)
+                   UNIT_KINDS=UNIT_KINDS, ADDRESS_KINDS=ADDRESS_KINDS, ACTION_LABELS=ACTION_LABELS, ENTITY_LABELS=ENTITY_LABELS,
+                   FIELD_LABELS=FIELD_LABELS, Perm=Perm)
 
 # (label, path, permission needed or None) — what a role does not hold is not shown.
 NAV = [

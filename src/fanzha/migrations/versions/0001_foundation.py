@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-22 15:12:14.538486
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,41 @@
+"""Records that belong to one station, one township or one user, for the table-driven scoping tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from fanzha.addresses.models import StandardAddress
+from fanzha.org.enums import Level
+from fanzha.org.models import Area, Unit, User
+from fanzha.people.models import Person
+
+
+@dataclass
+class Owned:
+    """Ids of records under one node, per path parameter name."""
+
+    ids: dict[str, list[int]]
+
+
+def records_under(session, node: Area) -> Owned:
+    """Every kind of record that hangs under `node` (a station or a township) and nowhere else."""
+    if node.chain == "police":
+        communities = list(session.scalars(select(Area).where(Area.level == Level.COMMUNITY,
+                                                              Area.police_path.startswith(node.path))))
+        areas = [node.id, *session.scalars(select(Area.id).where(Area.path.startswith(node.path),
+                                                                 Area.id != node.id)).all()]
+    else:
+        communities = list(session.scalars(select(Area).where(Area.level == Level.COMMUNITY,
+                                                              Area.path.startswith(node.path))))
+        areas = [node.id]
+    cids = [c.id for c in communities]
+    areas += cids[:3]
+    people = session.scalars(select(Person.id).where(Person.community_id.in_(cids)).limit(3)).all()
+    addresses = session.scalars(select(StandardAddress.id).where(StandardAddress.community_id.in_(cids)).limit(3)).all()
+    users = session.scalars(select(User.id).join(Area, User.area_id == Area.id)
+                            .where(Area.path.startswith(node.path)).limit(3)).all()
+    units = session.scalars(select(Unit.id).where(Unit.area_id == node.id)).all() if node.chain == "admin" else []
+    return Owned(ids={"area_id": areas, "person_id": list(people), "address_id": list(addresses),
+                      "user_id": list(users), "unit_id": list(units)})

@@ -1,0 +1,171 @@
+"""Bad input on every API route that takes a JSON body: a clear 4xx in Chinese, and nothing changes."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from fanzha.addresses.models import StandardAddress
+from fanzha.imports.models import ImportBatch
+from fanzha.org.models import Area, Unit, User
+from fanzha.people.models import Person
+from fanzha.web.app import all_routes
+
+INJECTIONS = ["<script>alert(1)</script>", "' OR 1=1 --", "\"; DROP TABLE people; --", "<img src=x onerror=alert(1)>",
+              "Robert'); DELETE FROM users;--"]
+TABLES = (Area, Unit, User, Person, StandardAddress, ImportBatch)
+
+
+def _body_model(endpoint) -> type[BaseModel] | None:
+    hints = typing.get_type_hints(endpoint)
+    for name, hint in hints.items():
+        if name != "return" and isinstance(hint, type) and issubclass(hint, BaseModel):
+            return hint
+    return None
+
+
+def _json_routes():
+    for path, methods, endpoint in all_routes():
+        if path.startswith("/api/") and methods & {"POST", "PATCH", "PUT"}:
+            model = _body_model(endpoint)
+            if model is not None:
+                yield path, sorted(methods & {"POST", "PATCH", "PUT"})[0], model
+
+
+def _valid_bodies(db) -> dict[str, dict]:
+    """A valid body per request model, so each test changes exactly one field."""
+    community = db.scalar(select(Area).where(Area.level == "community").order_by(Area.id))
+    township = db.scalar(select(Area).where(Area.level == "township").order_by(Area.id))
+    station = db.scalar(select(Area).where(Area.level == "station").order_by(Area.id))
+    return {
+        "AreaIn": {"name": "测试社区", "code": "BADIN01", "level": "community", "parent_id": township.id,
+                   "police_area_id": station.id, "population": 10},
+        "AreaPatch": {"name": "改名社区"},
+        "UnitIn": {"name": "测试单位", "code": "BADU01", "kind": "tax", "area_id": township.id, "duty_groups": []},
+        "UnitPatch": {"name": "改名单位"},
+        "UserIn": {"username": "badinput1", "display_name": "测试员", "password": "Abcdefg123", "role": "grid_worker",
+                   "area_id": community.id},
+        "UserPatch": {"display_name": "改名"},
+        "PersonIn": {"name": "张某某", "id_number": "11010519491231002X", "community_id": community.id},
+        "PersonPatch": {"address": "幸福小区1栋"},
+        "AddressIn": {"text": "测试路1号", "community_id": community.id},
+        "MatchIn": {"text": "测试路1号"},
+        "TokenIn": {"username": "admin", "password": "wrong-password-1"},
+    }
+
+
+def _url(path: str, db) -> str:
+    ids = {"area_id": db.scalar(select(func.max(Area.id))), "unit_id": db.scalar(select(func.max(Unit.id))),
+           "user_id": db.scalar(select(func.max(User.id))), "person_id": db.scalar(select(func.max(Person.id)))}
+    for k, v in ids.items():
+        path = path.replace("{" + k + "}", str(v))
+    return path
+
+
+def _counts(db) -> dict[str, int]:
+    db.expire_all()
+    return {t.__tablename__: db.scalar(select(func.count()).select_from(t)) for t in TABLES}
+
+
+def _string_fields(model: type[BaseModel]) -> list[str]:
+    out = []
+    for name, field in model.model_fields.items():
+        ann = str(field.annotation)
+        # Passwords take any characters: they are hashed, never stored or shown as text.
+        if "str" in ann and "list" not in ann and name != "password":
+            out.append(name)
+    return out
+
+
+def _assert_clear_error(r, statuses=(400, 404, 409, 413, 422)):
+    assert r.status_code in statuses, (r.status_code, r.text[:300])
+    body = r.json()
+    assert set(body) == {"error"}
+    assert body["error"]["message"] and any("\u4e00" <= ch <= "\u9fff" for ch in body["error"]["message"])
+    assert "Traceback" not in r.text
+
+
+def test_every_body_model_has_a_valid_example(db):
+    bodies = _valid_bodies(db)
+    missing = {m.__name__ for _, _, m in _json_routes()} - set(bodies)
+    assert not missing, f"add a valid body for {missing}"
+
+
+def test_malformed_json_wrong_types_and_oversized_bodies(api_as, db):
+    api = api_as("admin")
+    bodies = _valid_bodies(db)
+    before = _counts(db)
+    for path, method, model in _json_routes():
+        url = _url(path, db)
+        r = api.request(method, url, content=b'{"name": "\xe5\xbc\xa0", broken', headers={"content-type": "application/json"})
+        _assert_clear_error(r, (400, 422))
+        for field in model.model_fields:
+            for wrong in ([1, 2], {"a": 1}, 10**30 if field not in ("population", "households", "shops") else "很多"):
+                body = dict(bodies[model.__name__], **{field: wrong})
+                r = api.request(method, url, json=body)
+                _assert_clear_error(r, (400, 401, 422))
+        r = api.request(method, url, content=b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}',
+                        headers={"content-type": "application/json"})
+        _assert_clear_error(r, (413,))
+    assert _counts(db) == before
+
+
+def test_injection_strings_in_every_text_field(api_as, db):
+    api = api_as("admin")
+    bodies = _valid_bodies(db)
+    before = _counts(db)
+    tried = 0
+    for path, method, model in _json_routes():
+        if model.__name__ == "TokenIn":
+            continue
+        url = _url(path, db)
+        for field in _string_fields(model):
+            for attack in INJECTIONS:
+                body = dict(bodies[model.__name__], **{field: attack})
+                r = api.request(method, url, json=body)
+                _assert_clear_error(r, (400, 404, 422))
+                tried += 1
+    assert tried > 50
+    assert _counts(db) == before
+    # The stored rows never took the strings, whatever the status.
+    assert not db.scalar(select(func.count()).select_from(Person).where(Person.address.contains("<script")))
+
+
+def test_injection_in_query_strings_is_harmless(api_as, client_as, db):
+    api = api_as("admin")
+    before = _counts(db)
+    for attack in INJECTIONS:
+        assert api.get("/api/v1/people", params={"q": attack[:32]}).status_code == 200
+        assert api.get("/api/v1/areas", params={"q": attack}).status_code == 200
+    page = client_as("admin").get("/people", params={"q": "<script>alert(1)</script>"})
+    assert page.status_code == 200 and "<script>alert(1)</script>" not in page.text
+    assert _counts(db) == before
+
+
+def test_unknown_ids_get_404(api_as):
+    api = api_as("admin")
+    for path in ("/api/v1/areas/99999999", "/api/v1/units/99999999", "/api/v1/users/99999999",
+                 "/api/v1/people/99999999", "/api/v1/addresses/99999999", "/api/v1/imports/99999999"):
+        _assert_clear_error(api.get(path), (404,))
+    _assert_clear_error(api.patch("/api/v1/people/99999999", json={"address": "某地"}), (404,))
+    _assert_clear_error(api.get("/api/v1/people/abc"), (422,))
+
+
+def test_valid_bodies_do_work(api_as, db):
+    """The same valid bodies succeed, so the refusals above are about the bad part only."""
+    api = api_as("admin")
+    bodies = _valid_bodies(db)
+    r = api.post("/api/v1/people", json=dict(bodies["PersonIn"], id_number="110105194912310029"[:17] + "X"))
+    assert r.status_code in (201, 409), r.text
+    assert r.status_code != 201 or r.json()["id_number"].endswith("002X") and "*" in r.json()["id_number"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/people", "/api/v1/areas"])
+def test_no_token_gets_401_json(path, app):
+    from conftest import make_client
+
+    r = make_client(app).get(path)
+    assert r.status_code == 401 and r.json()["error"]["message"]

@@ -1,0 +1,118 @@
+"""Browser: log in, see the home page, log out — at desktop size and on a 375 px phone, in the system Chromium.
+
+Any request to an address other than this machine aborts and fails the test: the platform runs on closed networks.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("system Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def _guarded_page(browser, width: int, height: int):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    outside: list[str] = []
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname or ""
+        if host in LOOPBACK or route.request.url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    return context, context.new_page(), outside
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(1280, 800), (375, 740)], ids=["desktop", "phone"])
+@pytest.mark.parametrize("username, title", [("ps01_quanzu", "专职劝阻员工作台"), ("admin", "反诈中心工作台")])
+def test_login_home_logout(browser, live_server, size, username, title):
+    width, height = size
+    context, page, outside = _guarded_page(browser, width, height)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(live_server + "/")
+        assert "/login" in page.url
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", "Fanzha@2026")
+        page.click("button[type=submit]")
+        page.wait_for_selector("h1")
+        assert page.locator("h1").first.inner_text() == title
+        assert page.evaluate("typeof htmx") == "object", "htmx did not load from the platform itself"
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width, f"horizontal scroll at {width}px: {scroll_width}"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"home-{username}-{width}.png"), full_page=True)
+        if width < 640:
+            page.click("label.nav-button")
+        page.click("#logout")
+        page.wait_for_url("**/login")
+        assert page.locator("h1").first.inner_text() == "反诈平台 登录"
+        assert not outside, f"requests left the machine: {outside}"
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_wrong_password_message_in_browser(browser, live_server):
+    context, page, outside = _guarded_page(browser, 375, 740)
+    try:
+        page.goto(live_server + "/login")
+        page.fill("input[name=username]", "ps02_quanzu")
+        page.fill("input[name=password]", "wrong-password-1")
+        page.click("button[type=submit]")
+        assert "用户名或密码错误" in page.locator(".alert").inner_text()
+        assert not outside
+    finally:
+        context.close()

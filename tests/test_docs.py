@@ -1,0 +1,32 @@
+"""Docs kept honest: every setting, every role and the CLI reference match the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fanzha.cli.docgen import render
+from fanzha.config import Settings
+from fanzha.org.roles import Role
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_every_setting_is_documented():
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    missing = [f"FANZHA_{name.upper()}" for name in Settings.model_fields if f"`FANZHA_{name.upper()}`" not in text]
+    assert not missing, f"document these settings in docs/configuration.md: {missing}"
+
+
+def test_every_role_is_documented():
+    text = (DOCS / "roles.md").read_text(encoding="utf-8")
+    assert not [r for r in Role if f"`{r.value}`" not in text]
+
+
+def test_cli_reference_is_current():
+    assert (DOCS / "cli.md").read_text(encoding="utf-8") == render(), "run: python -m fanzha.cli.docgen"
+
+
+def test_readme_opens_with_the_two_commands():
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```sh", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert [line.split()[0:2] for line in block] == [["./dev", "run"], ["./dev", "test"]]

@@ -1,0 +1,184 @@
+"""Scoping, table-driven over every route: a user never reaches a record outside their node.
+
+New routes are covered automatically: a route whose path parameter has no entry in PARAMS fails
+test_every_path_parameter_is_known until someone says how to find a record for it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from conftest import csrf_of
+from scoping_records import records_under
+from sqlalchemy import select
+
+from fanzha.org.enums import Level
+from fanzha.org.models import Area, User
+from fanzha.org.roles import Role
+from fanzha.web.app import all_routes
+
+# Path parameters that name a record, and those that do not (a kind of import, not a row).
+RECORD_PARAMS = {"area_id", "person_id", "address_id", "user_id", "unit_id", "batch_id"}
+OTHER_PARAMS = {"kind": "address"}
+
+
+def _params(path: str) -> list[str]:
+    return re.findall(r"{(\w+)}", path)
+
+
+def test_every_path_parameter_is_known():
+    unknown = {p for path, _, _ in all_routes() for p in _params(path)} - RECORD_PARAMS - set(OTHER_PARAMS)
+    assert not unknown, f"add these path parameters to the scoping tests: {unknown}"
+
+
+def _station_of(db, username: str) -> Area:
+    user = db.scalar(select(User).where(User.username == username))
+    return db.get(Area, user.area_id)
+
+
+@pytest.fixture(scope="module")
+def batches(app):
+    """An import batch made by the head of station 2 (ps02_suozhang) and one by ps01_suozhang."""
+    from fanzha.db import session_scope
+    from fanzha.imports import service as imports
+    from fanzha.org.scope import Scope
+
+    made = {}
+    for username in ("ps01_suozhang", "ps02_suozhang"):
+        with session_scope() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            path = imports.get_settings().data_dir / f"scoping-{username}.csv"
+            path.write_text("标准地址,所属村社区\n", encoding="utf-8")
+            batch = imports.create_batch(s, Scope.for_user(user), "address", path.name, path)
+            made[username] = batch.id
+    return made
+
+
+def _requests(path: str, methods: set[str], ids: dict[str, int]):
+    url = path
+    for p in _params(path):
+        url = url.replace("{" + p + "}", str(ids.get(p, OTHER_PARAMS.get(p, ""))))
+    for method in sorted(methods - {"HEAD"}):
+        yield method, url
+
+
+def _send(client, method: str, url: str, csrf: str):
+    if url.startswith("/api/"):
+        body = {} if method in ("PATCH",) else None
+        return client.request(method, url, json=body)
+    data = {"csrf_token": csrf}
+    if method == "POST" and url.endswith("/import"):
+        return client.post(url, data=data, files={"file": ("a.csv", io.BytesIO("标准地址\n".encode()), "text/csv")})
+    return client.request(method, url, data=data if method != "GET" else None)
+
+
+def _other_records(db, owner_node: Area, batch_id: int) -> list[dict[str, int]]:
+    owned = records_under(db, owner_node)
+    combos = []
+    for param, ids in owned.ids.items():
+        for i in ids:
+            combos.append({param: i})
+    combos.append({"batch_id": batch_id})
+    return combos
+
+
+@pytest.mark.parametrize("viewer, owner_username", [
+    ("ps01_minjing", "ps02_minjing"),     # officer of station A, records of station B
+    ("ps01_quanzu", "ps03_minjing"),      # dissuader of station A, records of a station of another township
+    ("ps01_suozhang", "ps02_suozhang"),   # station head of A, records of B
+])
+def test_station_user_cannot_reach_another_stations_records(viewer, owner_username, client_as, api_as, db, batches):
+    owner_station = _station_of(db, owner_username)
+    own_station = _station_of(db, viewer)
+    assert owner_station.id != own_station.id
+    page, api = client_as(viewer), api_as(viewer)
+    csrf = csrf_of(page)
+    batch_id = batches.get(owner_username, batches["ps02_suozhang"])
+    checked = 0
+    for path, methods, _ in all_routes():
+        params = [p for p in _params(path) if p in RECORD_PARAMS]
+        if not params:
+            continue
+        for ids in _other_records(db, owner_station, batch_id):
+            if set(params) != set(ids):
+                continue
+            for method, url in _requests(path, methods, ids):
+                client = api if url.startswith("/api/") else page
+                response = _send(client, method, url, csrf)
+                assert response.status_code in (403, 404), f"{viewer} {method} {url} → {response.status_code}"
+                checked += 1
+    assert checked > 40
+
+
+def test_station_user_reaches_own_records(client_as, api_as, db):
+    """The same routes answer 200 for the user's own records, so the refusals above mean something."""
+    station = _station_of(db, "ps01_minjing")
+    owned = records_under(db, station)
+    api = api_as("ps01_minjing")
+    page = client_as("ps01_minjing")
+    for person_id in owned.ids["person_id"]:
+        assert api.get(f"/api/v1/people/{person_id}").status_code == 200
+        assert page.get(f"/people/{person_id}").status_code == 200
+    for address_id in owned.ids["address_id"]:
+        assert api.get(f"/api/v1/addresses/{address_id}").status_code == 200
+    for area_id in owned.ids["area_id"]:
+        assert api.get(f"/api/v1/areas/{area_id}").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def township_users(app):
+    """Two grid workers placed on two different townships (created for this test)."""
+    from fanzha.db import session_scope
+    from fanzha.org import service
+    from fanzha.org.schemas import UserIn
+    from fanzha.org.scope import Scope
+
+    with session_scope() as s:
+        townships = list(s.scalars(select(Area).where(Area.level == Level.TOWNSHIP).order_by(Area.id)))
+        t1, t2 = townships[0], townships[-1]
+        for name, t in (("scope_town_a", t1), ("scope_town_b", t2)):
+            if not s.scalar(select(User).where(User.username == name)):
+                service.create_user(s, Scope.system(s), UserIn(username=name, display_name="测试网格员",
+                                                               password="Fanzha@2026", role=Role.GRID_WORKER,
+                                                               area_id=t.id))
+        return {"scope_town_a": t1.id, "scope_town_b": t2.id}
+
+
+def test_township_user_never_sees_another_townships_records(township_users, client_as, api_as, db):
+    other = db.get(Area, township_users["scope_town_b"])
+    owned = records_under(db, other)
+    api = api_as("scope_town_a")
+    page = client_as("scope_town_a")
+    csrf = csrf_of(page)
+    checked = 0
+    for path, methods, _ in all_routes():
+        params = [p for p in _params(path) if p in RECORD_PARAMS]
+        if not params:
+            continue
+        for param, ids in owned.ids.items():
+            if params != [param]:
+                continue
+            for i in ids:
+                for method, url in _requests(path, methods, {param: i}):
+                    client = api if url.startswith("/api/") else page
+                    r = _send(client, method, url, csrf)
+                    assert r.status_code in (403, 404), f"{method} {url} → {r.status_code}"
+                    checked += 1
+    assert checked > 10
+    # Lists are scoped too: nothing of the other township appears.
+    listed = {p["id"] for p in api.get("/api/v1/people?limit=500").json()}
+    assert listed and not listed & set(owned.ids["person_id"])
+    addresses = {a["community_id"] for a in api.get("/api/v1/addresses?limit=1000").json()}
+    own = db.get(Area, township_users["scope_town_a"])
+    own_communities = set(db.scalars(select(Area.id).where(Area.path.startswith(own.path),
+                                                           Area.level == Level.COMMUNITY)))
+    assert addresses and addresses <= own_communities
+
+
+def test_lists_of_a_station_hold_only_its_communities(api_as, db):
+    station = _station_of(db, "ps01_minjing")
+    covered = set(db.scalars(select(Area.id).where(Area.police_path.startswith(station.path))))
+    people = api_as("ps01_minjing").get("/api/v1/people?limit=500").json()
+    assert people and {p["community_id"] for p in people} <= covered
