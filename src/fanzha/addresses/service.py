@@ -132,6 +132,7 @@ def _address_handler(session: Session, scope: Scope):
     for area_id, name, code in session.execute(visible):
         by_code[code.upper()] = area_id
         by_name.setdefault(name, []).append(area_id)
+    in_scope = set(by_code.values())
     existing = dict(session.execute(
         select(StandardAddress.normalized, StandardAddress.community_id)).all())
 
@@ -171,6 +172,8 @@ def _address_handler(session: Session, scope: Scope):
         if key in existing:
             if existing[key] == community_id:
                 return "duplicate"
+            if existing[key] not in in_scope:
+                raise RowRejected("标准地址", f"标准地址“{text}”已登记在您管辖范围以外的村/社区，不能改挂")
             row_obj = session.scalar(select(StandardAddress).where(StandardAddress.normalized == key))
             row_obj.community_id = community_id
             row_obj.kind = kind

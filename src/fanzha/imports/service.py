@@ -89,6 +89,7 @@ def run_file(session: Session, scope: Scope, kind: str, path: Path) -> Tally:
     """Reads and applies one file in the caller's transaction. FileProblem for an unreadable file."""
     importer = IMPORTERS[kind]
     _, rows = read_rows(path, importer.columns)
+    _hold_transaction(session)
     handle = importer.make_handler(session, scope)
     tally = Tally()
     for number, row in rows:
@@ -109,6 +110,18 @@ def run_file(session: Session, scope: Scope, kind: str, path: Path) -> Tally:
     return tally
 
 
+def _hold_transaction(session: Session) -> None:
+    """Makes sure the rows' savepoints sit inside a real transaction.
+
+    pysqlite sends BEGIN only before an INSERT/UPDATE/DELETE: with no write yet, the first row's SAVEPOINT
+    would open the transaction itself and its RELEASE would commit that row for good, so a crash later in
+    the file would leave the earlier rows behind. (SQLite only; PostgreSQL is already in a transaction.)
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
 def _jsonable(value: object) -> object:
     if value is None or isinstance(value, int | float | str | bool):
         return value
@@ -127,7 +140,10 @@ def run_batch(batch_id: int, scope_for: Callable[[Session, ImportBatch], Scope])
             batch = session.get(ImportBatch, batch_id)
             tally = run_file(session, scope_for(session, batch), batch.kind, Path(batch.stored_path))
             for number, column, reason, raw in tally.errors:
-                session.add(ImportRowError(batch_id=batch.id, row_number=number, column=column, reason=reason, raw=raw))
+                if len(reason) > 255:  # reasons quote the cell, which may be any length; the column holds 255
+                    reason = reason[:254] + "…"
+                session.add(ImportRowError(batch_id=batch.id, row_number=number, column=column[:32], reason=reason,
+                                           raw=raw))
             for key, value in tally.summary().items():
                 setattr(batch, key, value)
             batch.status = "done"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
@@ -11,8 +13,8 @@ from fanzha.common.errors import DomainError
 from fanzha.org import service
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area, User
-from fanzha.org.roles import Perm
-from fanzha.org.schemas import UnitIn, UserIn, UserPatch
+from fanzha.org.roles import PERMISSIONS, ROLE_LEVELS, Perm, Role
+from fanzha.org.schemas import AreaIn, AreaPatch, UnitIn, UserIn, UserPatch
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.web.deps import csrf_protect, get_db, require
@@ -30,7 +32,8 @@ def areas(request: Request, chain: Chain = Chain.POLICE, q: str = Query("", max_
         rows = [(a, 0) for a in service.list_areas(db, scope, chain=chain.value, q=q, limit=200)]
     else:
         rows = service.area_tree(db, scope, chain)
-    return render(request, "org/areas.html", rows=rows, chain=chain, q=q)
+    parents = _parents(db, scope) if scope.can(Perm.MANAGE_AREAS) else []
+    return render(request, "org/areas.html", rows=rows, chain=chain, q=q, errors={}, form={}, parents=parents)
 
 
 @router.get("/org/areas/{area_id}")
@@ -51,8 +54,61 @@ def area_detail(area_id: IdPath, request: Request, db: Session = Depends(get_db)
     while node is not None and scope.covers(node):
         ancestors.insert(0, node)
         node = node.parent
+    police_nodes = []
+    if area.level == Level.COMMUNITY and scope.can(Perm.MANAGE_AREAS):
+        police_nodes = [a for a in service.list_areas(db, scope, chain=Chain.POLICE.value, limit=100_000)
+                        if a.level in (Level.STATION, Level.BEAT)]
     return render(request, "org/area.html", area=area, children=children, covered=covered, people=people,
-                  ancestors=ancestors)
+                  ancestors=ancestors, police_nodes=police_nodes, saved=request.query_params.get("saved") == "1",
+                  error=request.query_params.get("error", "")[:200])
+
+
+@router.post("/org/areas", dependencies=[Depends(csrf_protect)])
+async def create_area(request: Request, db: Session = Depends(get_db),
+                      scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
+    form = await request.form()
+    data = blank_to_none({k: form.get(k, "") for k in ("name", "code", "level", "kind_label", "parent_id",
+                                                       "police_area_id", "population", "households", "shops")},
+                         "parent_id", "police_area_id", "kind_label", "population", "households", "shops")
+    data = {k: v for k, v in data.items() if v is not None}
+    model, errors = parse_form(AreaIn, data)
+    if model is not None:
+        try:
+            area = service.create_area(db, scope, model)
+            return RedirectResponse(f"/org/areas/{area.id}", status_code=303)
+        except DomainError as exc:
+            db.rollback()
+            errors = {"_": exc.message}
+    chain = Chain.POLICE if data.get("level") in ("bureau", "branch", "station", "beat") else Chain.ADMIN
+    return render(request, "org/areas.html", status_code=422, rows=service.area_tree(db, scope, chain), chain=chain,
+                  q="", errors=errors, form=data, parents=_parents(db, scope))
+
+
+def _parents(db: Session, scope: Scope) -> list[Area]:
+    return [a for a in service.list_areas(db, scope, limit=100_000) if a.level != Level.COMMUNITY]
+
+
+@router.post("/org/areas/{area_id}", dependencies=[Depends(csrf_protect)])
+async def update_area(area_id: IdPath, request: Request, db: Session = Depends(get_db),
+                      scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
+    service.get_area(db, scope, area_id)
+    form = await request.form()
+    data = {k: form.get(k) for k in ("name", "kind_label", "population", "households", "shops", "police_area_id")
+            if form.get(k) not in (None, "")}
+    model, errors = parse_form(AreaPatch, data)
+    if model is not None:
+        try:
+            service.update_area(db, scope, area_id, model)
+            return RedirectResponse(f"/org/areas/{area_id}?saved=1", status_code=303)
+        except DomainError as exc:
+            db.rollback()
+            errors = {"_": exc.message}
+    return RedirectResponse(f"/org/areas/{area_id}?error=" + quote(next(iter(errors.values()), "")), status_code=303)
+
+
+@router.get("/admin/roles")
+def roles(request: Request, scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+    return render(request, "admin/roles.html", roles=[(r, PERMISSIONS[r], ROLE_LEVELS[r]) for r in Role])
 
 
 @router.get("/org/units")
