@@ -79,8 +79,12 @@ def _raw_rows(path: Path) -> Iterator[list[object]]:
         with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
             sample = fh.read(8192)
             fh.seek(0)
+            # Blank lines (and a last line cut by the sample) would make the delimiter look inconsistent.
+            lines = [line for line in sample.splitlines() if line.strip()]
+            if len(sample) == 8192 and len(lines) > 1:
+                lines.pop()
             try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+                dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=",\t;|")
             except csv.Error:
                 dialect = csv.excel
             yield from csv.reader(fh, dialect)

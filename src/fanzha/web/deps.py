@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fanzha.auth import service as auth
 from fanzha.auth.models import AuthSession
 from fanzha.common.errors import DomainError, Forbidden
-from fanzha.db import get_sessionmaker
+from fanzha.db import session_scope
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 
@@ -45,15 +45,9 @@ class CsrfFailed(DomainError):
 
 
 def get_db() -> Iterator[Session]:
-    session = get_sessionmaker()()
-    try:
+    """One unit of work per request: committed when the route returns, rolled back on any error."""
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def client_ip(request: Request) -> str:
