@@ -162,9 +162,18 @@ def api_as(app):
 
 @pytest.fixture
 def db():
-    from fanzha.db import get_sessionmaker
+    """A session for reading what the app wrote. expire_all() also ends the read transaction, so the next
+    query sees the latest commits on SQLite too (where a transaction reads one snapshot throughout)."""
+    from sqlalchemy.orm import Session
 
-    session = get_sessionmaker()()
+    from fanzha.db import get_engine
+
+    class ReadingSession(Session):
+        def expire_all(self):
+            self.rollback()
+            super().expire_all()
+
+    session = ReadingSession(bind=get_engine(), expire_on_commit=False)
     yield session
     session.rollback()
     session.close()

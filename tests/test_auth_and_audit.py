@@ -109,6 +109,7 @@ def test_reveal_shows_full_numbers_and_is_audited(client_as, db):
     person = db.get(Person, _own_people(db, "ps01_quanzu")[0])
     r = page.post(f"/people/{person.id}/reveal", data={"csrf_token": csrf_of(page)})
     assert r.status_code == 200 and person.id_number in r.text
+    db.expire_all()
     entry = db.scalar(select(AuditEntry).where(AuditEntry.username == "ps01_quanzu", AuditEntry.action == "reveal",
                                                AuditEntry.entity_id == str(person.id)))
     assert entry is not None and set(entry.fields) == {"name", "id_number", "phone"} and entry.ip

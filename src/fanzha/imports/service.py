@@ -89,7 +89,6 @@ def run_file(session: Session, scope: Scope, kind: str, path: Path) -> Tally:
     """Reads and applies one file in the caller's transaction. FileProblem for an unreadable file."""
     importer = IMPORTERS[kind]
     _, rows = read_rows(path, importer.columns)
-    _hold_transaction(session)
     handle = importer.make_handler(session, scope)
     tally = Tally()
     for number, row in rows:
@@ -108,18 +107,6 @@ def run_file(session: Session, scope: Scope, kind: str, path: Path) -> Tally:
         else:
             tally.duplicates += 1
     return tally
-
-
-def _hold_transaction(session: Session) -> None:
-    """Makes sure the rows' savepoints sit inside a real transaction.
-
-    pysqlite sends BEGIN only before an INSERT/UPDATE/DELETE: with no write yet, the first row's SAVEPOINT
-    would open the transaction itself and its RELEASE would commit that row for good, so a crash later in
-    the file would leave the earlier rows behind. (SQLite only; PostgreSQL is already in a transaction.)
-    """
-    connection = session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN")
 
 
 def _jsonable(value: object) -> object:
