@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, inspect
-
 from conftest import pg_available, pg_create, pg_drop
+from sqlalchemy import create_engine, inspect
 
 
 def _cycle(url: str) -> None:

@@ -8,9 +8,10 @@ from fanzha.auth.api import router as auth
 from fanzha.imports.api import router as imports
 from fanzha.org.api import router as org
 from fanzha.people.api import router as people
+from fanzha.warnings.api import router as warnings
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth, org, people, addresses, imports, audit)
+API_ROUTERS = (auth, org, people, addresses, imports, warnings, audit)
 api_router = APIRouter(prefix=API_PREFIX)
 for router in API_ROUTERS:
     api_router.include_router(router)

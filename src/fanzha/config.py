@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(3, description="argon2id time cost.")
     argon2_memory_kib: int = Field(65536, description="argon2id memory cost in KiB.")
     cookie_secure: bool = Field(False, description="Mark cookies Secure (set true behind HTTPS).")
+    triage_rules: Path | None = Field(None, description="Triage rules file (TOML); empty = the packaged defaults (docs/triage.md).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
 
     def resolved_database_url(self) -> str:

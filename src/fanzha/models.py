@@ -7,9 +7,10 @@ from fanzha.db import Base
 from fanzha.imports.models import ImportBatch, ImportRowError
 from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
+from fanzha.warnings.models import DutyShift, Warning
 from fanzha.worker.models import WorkerBeat
 
 __all__ = [
     "Area", "AuditEntry", "AuthSession", "Base", "ImportBatch", "ImportRowError",
-    "Person", "StandardAddress", "Unit", "User", "WorkerBeat",
+    "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift",
 ]

@@ -24,9 +24,12 @@ _KIND_WORDS = {v: k for k, v in ADDRESS_KINDS.items()} | {"门牌号": "door", "
                                                           "小区名": "estate", "自然村": "village"}
 
 
+_VARIANTS = str.maketrans({"號": "号", "幢": "栋", "棟": "栋", "區": "区"})
+
+
 def normalize(text: str) -> str:
-    """Full-width folded, spaces and punctuation dropped: the key free-text addresses are matched on."""
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).upper()
+    """Full-width folded, spaces and punctuation dropped, 號/幢 variants unified: the key addresses match on."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).translate(_VARIANTS).upper()
 
 
 def guess_kind(text: str) -> str:
@@ -89,27 +92,39 @@ def create_address(session: Session, scope: Scope, *, text: str, community_id: i
 
 
 class AddressMatcher:
-    """Longest standard address contained in a free-text address wins; loaded once, used for many texts."""
+    """Longest standard address contained in a free-text address wins; loaded once, used for many texts.
+
+    Matching is on normalize()d text, so full-width digits, spaces, punctuation and 號/幢 variants do not
+    matter, and a text may carry anything around the standard address (city, district, building, room).
+    """
 
     def __init__(self, session: Session, scope: Scope | None = None):
         stmt = select(StandardAddress.normalized, StandardAddress.community_id)
         if scope is not None:
             stmt = stmt.where(scope.community_clause(StandardAddress.community_id))
         self._index = dict(session.execute(stmt).all())
-        self._max = max((len(k) for k in self._index), default=0)
+        self._lengths = sorted({len(k) for k in self._index}, reverse=True)
+        self._cache: dict[str, int | None] = {}
 
     def match(self, text: str) -> int | None:
         key = normalize(text)
-        best: tuple[int, int] | None = None
-        for start in range(len(key)):
-            for end in range(min(len(key), start + self._max), start, -1):
-                if best and end - start <= best[0]:
-                    break
-                hit = self._index.get(key[start:end])
+        if key in self._cache:
+            return self._cache[key]
+        best_len, best = 0, None
+        n = len(key)
+        for length in self._lengths:
+            if length <= best_len or length > n:
+                continue
+            for start in range(n - length + 1):
+                hit = self._index.get(key[start:start + length])
                 if hit is not None:
-                    best = (end - start, hit)
+                    best_len, best = length, hit
                     break
-        return best[1] if best else None
+            if best is not None:
+                break
+        if len(self._cache) < 200_000:
+            self._cache[key] = best
+        return best
 
 
 # -- import ------------------------------------------------------------------------------

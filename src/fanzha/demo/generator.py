@@ -73,7 +73,8 @@ class _Builder:
                               "155", "186", "133", "153", "177", "180", "189", "199")) + f"{self.r.randrange(10**8):08d}"
 
 
-def generate(session: Session, *, seed: int = 2026, people: int = 3000, password: str = DEMO_PASSWORD) -> DemoResult:
+def generate(session: Session, *, seed: int = 2026, people: int = 3000, password: str = DEMO_PASSWORD,
+             warnings: int | None = None) -> DemoResult:
     b = _Builder(session, seed)
     r = b.r
     result = DemoResult()
@@ -216,16 +217,21 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
         user(f"ps{i:02d}_quanzu", b.name(), Role.DISSUADER, station)
         beat = beats_by_station[station.id][0]
         user(f"ps{i:02d}_sqmj", b.name(), Role.COMMUNITY_POLICE, beat)
+    for i, station in enumerate(stations[8:], start=9):  # every station has a dissuader to dispatch to
+        user(f"ps{i:02d}_quanzu", b.name(), Role.DISSUADER, station)
     for i, (c, _, _) in enumerate(communities[:: max(1, len(communities) // 6)][:6], start=1):
         user(f"wangge{i:02d}", b.name(), Role.GRID_WORKER, c)
     for i, unit in enumerate(units[:4], start=1):
         user(f"danwei{i:02d}", b.name(), Role.UNIT_LIAISON, city, unit)
     session.flush()
 
+    from fanzha.demo.warnings import generate_warnings
+
+    warning_count = generate_warnings(session, seed=seed, count=people if warnings is None else warnings)
     result.counts = {
         "districts": len(districts), "townships": len(townships), "stations": len(stations),
         "beats": sum(len(v) for v in beats_by_station.values()), "communities": len(communities),
         "units": len(units), "addresses": sum(len(v) for v in addresses.values()), "people": people,
-        "users": len(result.logins),
+        "users": len(result.logins), "warnings": warning_count,
     }
     return result

@@ -20,7 +20,6 @@ from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["导入"], dependencies=[Depends(csrf_protect)])
 
-KIND_PERMS = {"address": Perm.MANAGE_ADDRESSES}
 
 
 class BatchOut(BaseModel):
@@ -58,7 +57,7 @@ def start_import(db: Session, scope: Scope, kind: str, filename: str, temp: Path
 
     if kind not in service.IMPORTERS:
         raise NotFound("未知的导入类型")
-    if not scope.can(KIND_PERMS[kind]):
+    if not scope.can(Perm(service.IMPORTERS[kind].permission)):
         raise Forbidden("您的角色没有此项权限")
     suffix = Path(filename).suffix.lower()
     if suffix not in (".csv", ".xlsx", ".xlsm", ".txt"):

@@ -56,8 +56,11 @@ class Importer:
     kind: str
     label: str
     columns: Columns
-    make_handler: Callable[[Session, Scope], Callable[[dict[str, object]], str]]
+    make_handler: Callable[[Session, Scope], Callable[[dict[str, object]], str]] | None = None
     template_example: list[list[str]] = field(default_factory=list)
+    # Kinds with a pipeline of their own take all rows at once: (session, scope, rows, batch id) → Tally.
+    bulk: Callable[..., Tally] | None = None
+    permission: str = "manage_addresses"
 
 
 IMPORTERS: dict[str, Importer] = {}
@@ -85,10 +88,12 @@ def create_batch(session: Session, scope: Scope, kind: str, filename: str, store
     return batch
 
 
-def run_file(session: Session, scope: Scope, kind: str, path: Path) -> Tally:
+def run_file(session: Session, scope: Scope, kind: str, path: Path, batch_id: int | None = None) -> Tally:
     """Reads and applies one file in the caller's transaction. FileProblem for an unreadable file."""
     importer = IMPORTERS[kind]
     _, rows = read_rows(path, importer.columns)
+    if importer.bulk is not None:
+        return importer.bulk(session, scope, rows, batch_id)
     handle = importer.make_handler(session, scope)
     tally = Tally()
     for number, row in rows:
@@ -125,7 +130,7 @@ def run_batch(batch_id: int, scope_for: Callable[[Session, ImportBatch], Scope])
     try:
         with session_scope() as session:
             batch = session.get(ImportBatch, batch_id)
-            tally = run_file(session, scope_for(session, batch), batch.kind, Path(batch.stored_path))
+            tally = run_file(session, scope_for(session, batch), batch.kind, Path(batch.stored_path), batch.id)
             for number, column, reason, raw in tally.errors:
                 if len(reason) > 255:  # reasons quote the cell, which may be any length; the column holds 255
                     reason = reason[:254] + "…"

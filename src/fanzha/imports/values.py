@@ -43,6 +43,13 @@ def parse_datetime(value: object) -> datetime:
         raise ValueError("时间为空")
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _from_serial(float(text), tz)
+    if "T" in text or "+" in text[10:] or text.endswith("Z"):
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
     m = _CN_DATE.match(text)
     if m:
         y, mo, d, h, mi, s = (int(x) if x else 0 for x in m.groups())

@@ -48,20 +48,26 @@ class Perm(StrEnum):
     WRITE_PEOPLE = "write_people"
     PII_FULL = "pii_full"  # may reveal full ID numbers and phones (each reveal is audited)
     READ_ORG = "read_org"
+    READ_WARNINGS = "read_warnings"
+    INTAKE_WARNINGS = "intake_warnings"  # import and create warnings, place the unplaced (待分配)
+    CLAIM_WARNINGS = "claim_warnings"
+    MANAGE_ROSTER = "manage_roster"  # the station's duty roster (值班表)
 
 
 _READ = {Perm.READ_ORG, Perm.READ_PEOPLE}
+_STATION = _READ | {Perm.READ_WARNINGS, Perm.CLAIM_WARNINGS, Perm.PII_FULL}
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CENTRE_ADMIN: frozenset(Perm),
-    Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL}),
+    Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.READ_WARNINGS,
+                                            Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES}),
     Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS}),
-    Role.STATION_HEAD: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.MANAGE_ADDRESSES}),
-    Role.STATION_OFFICER: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL}),
-    Role.DISSUADER: frozenset(_READ | {Perm.PII_FULL}),  # must call the person: needs the number
-    Role.COMMUNITY_POLICE: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL}),
+    Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER}),
+    Role.STATION_OFFICER: frozenset(_STATION | {Perm.WRITE_PEOPLE}),
+    Role.DISSUADER: frozenset(_STATION),  # must call the person: needs the number
+    Role.COMMUNITY_POLICE: frozenset(_STATION | {Perm.WRITE_PEOPLE}),
     Role.GRID_WORKER: frozenset(_READ),
     Role.UNIT_LIAISON: frozenset({Perm.READ_ORG}),
-    Role.AUDITOR: frozenset({Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_AUDIT}),
+    Role.AUDITOR: frozenset({Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_AUDIT, Perm.READ_WARNINGS}),
 }
 
 # Levels a holder of each role may be placed at.

@@ -27,6 +27,7 @@ class Scope:
     chain: str
     path: str
     unit_id: int | None = None
+    level: str = ""
     ip: str = ""
     user_agent: str = ""
     is_system: bool = False
@@ -34,7 +35,7 @@ class Scope:
     @classmethod
     def for_user(cls, user: User, *, ip: str = "", user_agent: str = "") -> Scope:
         return cls(user_id=user.id, username=user.username, role=user.role, area_id=user.area_id,
-                   chain=user.area.chain, path=user.area.path, unit_id=user.unit_id, ip=ip,
+                   chain=user.area.chain, path=user.area.path, unit_id=user.unit_id, level=user.area.level, ip=ip,
                    user_agent=user_agent[:255])
 
     @classmethod
@@ -75,6 +76,11 @@ class Scope:
         if self.chain == Chain.POLICE:
             return q.where(Area.police_path.startswith(self.path, autoescape=True))
         return q.where(Area.path.startswith(self.path, autoescape=True))
+
+    @property
+    def is_centre(self) -> bool:
+        """At the 市局/分局 level of the police chain: sees warnings not yet placed on any community."""
+        return self.is_system or (self.chain == Chain.POLICE and self.level in (Level.BUREAU, Level.BRANCH))
 
     def community_clause(self, column) -> ColumnElement[bool]:
         return column.in_(self.community_ids())

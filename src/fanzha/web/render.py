@@ -27,6 +27,9 @@ env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LAB
 # (label, path, permission needed or None) — what a role does not hold is not shown.
 NAV = [
     ("首页", "/", None),
+    ("预警", "/warnings", Perm.READ_WARNINGS),
+    ("待分配", "/warnings/unplaced", Perm.INTAKE_WARNINGS),
+    ("值班", "/warnings/roster", Perm.MANAGE_ROSTER),
     ("人员", "/people", Perm.READ_PEOPLE),
     ("辖区", "/org/areas", Perm.READ_ORG),
     ("成员单位", "/org/units", Perm.READ_ORG),

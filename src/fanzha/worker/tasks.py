@@ -18,6 +18,7 @@ from fanzha.worker.queue import huey
 log = logging.getLogger(__name__)
 
 import fanzha.addresses.service  # noqa: E402,F401  (registers the address importer)
+import fanzha.warnings.intake  # noqa: E402,F401  (registers the warning importer)
 
 
 def _batch_scope(session, batch: ImportBatch) -> Scope:

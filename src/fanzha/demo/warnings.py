@@ -1,0 +1,96 @@
+"""Demo warnings: a year of instructions through the real intake pipeline, plus one arriving now and then."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fanzha.addresses.models import StandardAddress
+from fanzha.db import utcnow
+from fanzha.demo import names
+from fanzha.org.scope import Scope
+from fanzha.people.models import Person
+from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS
+from fanzha.warnings.service import ingest_rows
+
+KIND_WEIGHTS = {"funds": 30, "call": 30, "sms": 14, "app": 10, "url": 8, "overseas_call": 6, "other": 2}
+FRAUD_WEIGHTS = {"brushing": 22, "investment": 18, "fake_customer_service": 14, "loan": 10, "impersonate_authority": 8,
+                 "credit_repair": 6, "shopping": 6, "romance": 5, "impersonate_acquaintance": 5, "game_trade": 3,
+                 "military_purchase": 2, "wanghei": 1}
+ISSUERS = ("省反诈中心", "国家反诈中心", "市反诈中心", "省厅刑侦总队")
+
+
+def _messy(r: random.Random, address: str) -> str:
+    """The way addresses arrive: with or without city and district, 幢 for 栋, spaces, room numbers."""
+    prefix = r.choice(("", "江州市", "江州市江城区", "江州", ""))
+    text = prefix + address
+    if r.random() < 0.3:
+        text = text.replace("栋", "幢")
+    if r.random() < 0.3:
+        text += f"{r.randint(1, 20)}栋{r.randint(1, 3)}单元{r.randint(1, 30):02d}0{r.randint(1, 4)}"
+    if r.random() < 0.2:
+        text = text[:2] + " " + text[2:]
+    return text
+
+
+def _row(r: random.Random, n: int, at: datetime, person: tuple | None, addresses: list[str]) -> dict:
+    kind = r.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
+    fraud = r.choices(list(FRAUD_WEIGHTS), weights=list(FRAUD_WEIGHTS.values()))[0]
+    local = at.astimezone(ZoneInfo("Asia/Shanghai"))
+    row = {
+        "预警编号": f"YJ{local:%Y%m%d}{n:06d}",
+        "预警类型": KINDS[kind],
+        "预警级别": GRADES[r.choice(("high", "medium", "low"))] if r.random() < 0.6 else "",
+        "预警时间": local.strftime("%Y-%m-%d %H:%M:%S"),
+        "反馈时限": r.choice(("24小时", "", "", "12小时")),
+        "涉诈类型": FRAUD_TYPES[fraud],
+        "下发单位": r.choice(ISSUERS),
+    }
+    if kind == "funds":
+        row["拟转账金额"] = str(round(min(2_000_000, r.lognormvariate(10, 1.2)), -2))
+        row["对方账号"] = "62" + "".join(str(r.randint(0, 9)) for _ in range(17))
+    if person is not None:
+        name, idn, phone, address = person
+        row.update({"姓名": name, "身份证号": idn or "", "手机号": phone or "", "现住址": _messy(r, address)})
+    else:
+        idx = r.randrange(10**8)
+        row.update({"姓名": r.choice(names.SURNAMES) + r.choice(names.GIVEN),
+                    "手机号": r.choice(("138", "159", "186", "177")) + f"{idx:08d}"})
+        if r.random() < 0.85:
+            row["现住址"] = _messy(r, r.choice(addresses))
+        else:  # outside the list or too vague to place: lands in 待分配
+            row["现住址"] = r.choice(("外省务工暂住", "江州市某工地宿舍", "城南菜市场附近", "不详", "白沙镇街上"))
+    return row
+
+
+def generate_warnings(session: Session, *, seed: int, count: int, now: datetime | None = None) -> int:
+    r = random.Random(seed + 1)
+    now = now or utcnow()
+    people = session.execute(select(Person.name, Person.id_number, Person.phone, Person.address)
+                             .order_by(Person.id)).all()
+    addresses = list(session.scalars(select(StandardAddress.text).order_by(StandardAddress.id)))
+    repeaters = r.sample(people, k=min(len(people), max(1, len(people) // 15)))
+    times = sorted(now - timedelta(days=365) + timedelta(seconds=r.randint(0, 365 * 86400)) for _ in range(count))
+    rows = []
+    for n, at in enumerate(times, start=1):
+        roll = r.random()
+        person = r.choice(repeaters) if roll < 0.15 else r.choice(people) if roll < 0.75 else None
+        rows.append((n, _row(r, n, at, person, addresses)))
+    tally = ingest_rows(session, Scope.system(session), rows, source="import")
+    return tally.created
+
+
+def live_warning(session: Session) -> int:
+    """One warning arriving now (the demo's worker calls this every few minutes)."""
+    n = int(session.scalar(select(func.count()).select_from(Person)) or 0)
+    r = random.Random()
+    people = session.execute(select(Person.name, Person.id_number, Person.phone, Person.address)
+                             .offset(r.randrange(max(1, n))).limit(1)).all()
+    addresses = list(session.scalars(select(StandardAddress.text).limit(500)))
+    row = _row(r, r.randrange(10**6), utcnow(), people[0] if people and r.random() < 0.7 else None, addresses)
+    row["预警编号"] = "LIVE" + utcnow().strftime("%Y%m%d%H%M%S") + f"{r.randrange(1000):03d}"
+    return ingest_rows(session, Scope.system(session), [(1, row)], source="import").created

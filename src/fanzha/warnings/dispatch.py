@@ -1,0 +1,74 @@
+"""Dispatch (分流): leaf → station, and within a station the on-duty dissuader with the fewest open warnings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fanzha.org.enums import Level
+from fanzha.org.models import Area, User
+from fanzha.org.roles import Role
+from fanzha.warnings.models import DutyShift, Warning
+
+OPEN_STATUSES = ("dispatched", "assigned")
+
+
+def station_of_communities(session: Session) -> dict[int, int]:
+    """community id → station id (a community covered by a 警务区 belongs to that beat's station)."""
+    police = {a.id: a for a in session.scalars(select(Area).where(Area.level.in_([Level.STATION, Level.BEAT])))}
+    out = {}
+    for cid, pid in session.execute(select(Area.id, Area.police_area_id).where(Area.level == Level.COMMUNITY)):
+        node = police.get(pid)
+        if node is None:
+            continue
+        out[cid] = node.id if node.level == Level.STATION else node.parent_id
+    return out
+
+
+class Assigner:
+    """Least-loaded on-duty dissuader per station, keeping its own tally while a batch is dispatched.
+
+    On duty = a shift in the roster covering `at`; a station that keeps no roster at all has every active
+    dissuader on duty, so warnings never wait for a roster nobody filled in.
+    """
+
+    def __init__(self, session: Session, at: datetime):
+        self.session = session
+        self.at = at
+        self._pool: dict[int, list[int]] | None = None
+        self._load: dict[int, int] = defaultdict(int)
+
+    def _build(self) -> dict[int, list[int]]:
+        s = self.session
+        dissuaders: dict[int, list[int]] = defaultdict(list)
+        for uid, area_id in s.execute(select(User.id, User.area_id).where(User.role == Role.DISSUADER,
+                                                                            User.is_active.is_(True))):
+            dissuaders[area_id].append(uid)
+        rostered = set(s.scalars(select(DutyShift.station_id).distinct()))
+        on_duty: dict[int, list[int]] = defaultdict(list)
+        for uid, station_id in s.execute(select(DutyShift.user_id, DutyShift.station_id).where(
+                DutyShift.starts_at <= self.at, DutyShift.ends_at > self.at)):
+            if uid in dissuaders.get(station_id, []):
+                on_duty[station_id].append(uid)
+        pool = {sid: sorted(set(on_duty.get(sid, []))) if sid in rostered else sorted(uids)
+                for sid, uids in dissuaders.items()}
+        for sid in rostered - set(pool):
+            pool[sid] = sorted(set(on_duty.get(sid, [])))
+        for uid, n in s.execute(select(Warning.assignee_id, func.count()).where(
+                Warning.status == "assigned").group_by(Warning.assignee_id)):
+            if uid is not None:
+                self._load[uid] = n
+        return pool
+
+    def pick(self, station_id: int) -> int | None:
+        if self._pool is None:
+            self._pool = self._build()
+        candidates = self._pool.get(station_id) or []
+        if not candidates:
+            return None
+        chosen = min(candidates, key=lambda uid: (self._load[uid], uid))
+        self._load[chosen] += 1
+        return chosen

@@ -1,0 +1,76 @@
+"""Kinds, grades, statuses and fraud types of warnings, with the Chinese words the provincial exports use."""
+
+from __future__ import annotations
+
+KINDS = {
+    "funds": "资金预警",
+    "call": "涉诈电话",
+    "sms": "涉诈短信",
+    "app": "涉诈APP",
+    "url": "涉诈网址",
+    "overseas_call": "境外来电",
+    "other": "其他",
+}
+KIND_ALIASES = {
+    "资金": "funds", "资金预警": "funds", "资金类预警": "funds", "涉案资金": "funds", "转账预警": "funds",
+    "电话": "call", "涉诈电话": "call", "电话预警": "call", "来电预警": "call", "涉诈来电": "call",
+    "短信": "sms", "涉诈短信": "sms", "短信预警": "sms",
+    "app": "app", "涉诈app": "app", "app预警": "app", "涉诈应用": "app", "诈骗app": "app",
+    "网址": "url", "涉诈网址": "url", "网址预警": "url", "涉诈网站": "url", "url": "url", "域名": "url",
+    "境外来电": "overseas_call", "境外电话": "overseas_call", "国际来电": "overseas_call",
+    "其他": "other", "其它": "other",
+}
+
+GRADES = {"high": "高", "medium": "中", "low": "低"}
+GRADE_ORDER = {"low": 0, "medium": 1, "high": 2}
+GRADE_ALIASES = {"高": "high", "高风险": "high", "一级": "high", "红色": "high", "中": "medium", "中风险": "medium",
+                 "二级": "medium", "橙色": "medium", "黄色": "medium", "低": "low", "低风险": "low", "三级": "low",
+                 "蓝色": "low", "high": "high", "medium": "medium", "low": "low"}
+
+STATUSES = {
+    "unplaced": "待分配",  # no leaf found: an analyst places it
+    "dispatched": "已下发",  # at a station, waiting for a dissuader
+    "assigned": "已指派",  # a dissuader has it
+}
+
+FRAUD_TYPES = {
+    "brushing": "刷单返利",
+    "fake_customer_service": "冒充电商物流客服",
+    "investment": "虚假网络投资理财",
+    "loan": "贷款、代办信用卡",
+    "credit_repair": "虚假征信",
+    "shopping": "虚假购物、服务",
+    "impersonate_authority": "冒充公检法及政府机关",
+    "impersonate_acquaintance": "冒充领导、熟人",
+    "game_trade": "网络游戏产品虚假交易",
+    "romance": "网络婚恋、交友",
+    "wanghei": "网黑案件",
+    "military_purchase": "冒充军警购物",
+    "other": "其他",
+}
+FRAUD_TYPE_ALIASES = {
+    "刷单": "brushing", "刷单返利": "brushing", "兼职刷单": "brushing",
+    "客服": "fake_customer_service", "冒充客服": "fake_customer_service", "冒充电商客服": "fake_customer_service",
+    "冒充电商物流客服": "fake_customer_service", "冒充物流客服": "fake_customer_service",
+    "投资理财": "investment", "虚假投资理财": "investment", "虚假网络投资理财": "investment", "投资": "investment",
+    "贷款": "loan", "网络贷款": "loan", "虚假贷款": "loan", "贷款、代办信用卡": "loan", "代办信用卡": "loan",
+    "征信": "credit_repair", "虚假征信": "credit_repair", "注销校园贷": "credit_repair",
+    "购物": "shopping", "虚假购物": "shopping", "虚假购物、服务": "shopping",
+    "公检法": "impersonate_authority", "冒充公检法": "impersonate_authority",
+    "冒充公检法及政府机关": "impersonate_authority",
+    "冒充领导": "impersonate_acquaintance", "冒充熟人": "impersonate_acquaintance",
+    "冒充领导、熟人": "impersonate_acquaintance",
+    "游戏": "game_trade", "游戏交易": "game_trade", "网络游戏产品虚假交易": "game_trade",
+    "婚恋": "romance", "交友": "romance", "网络婚恋、交友": "romance", "杀猪盘": "romance",
+    "网黑": "wanghei", "网黑案件": "wanghei",
+    "冒充军警": "military_purchase", "冒充军警购物": "military_purchase",
+    "其他": "other", "其它": "other",
+}
+
+
+def lookup(aliases: dict[str, str], text: str) -> str | None:
+    key = text.strip().lower().replace(" ", "").replace("类", "")
+    if key in aliases:
+        return aliases[key]
+    hits = [(len(a), v) for a, v in aliases.items() if a and a in key]
+    return max(hits)[1] if hits else None

@@ -1,0 +1,203 @@
+"""One validation path for every warning that comes in (API, CSV, XLSX): a raw row → a WarningDraft or a reason.
+
+Rows are keyed by the provincial export's Chinese column names; the API's JSON fields are renamed to them first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from fanzha.common.identity import normalize_id_number, normalize_phone
+from fanzha.common.text import check_plain
+from fanzha.imports.reader import Columns
+from fanzha.imports.service import RowRejected
+from fanzha.imports.values import clean, parse_datetime
+from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, GRADE_ALIASES, KIND_ALIASES, KINDS, lookup
+
+COLUMNS = Columns(
+    aliases={
+        "预警编号": ("预警编码", "指令编号", "预警id", "预警ID", "编号", "预警单号", "指令编码"),
+        "预警类型": ("预警类别", "预警种类", "类型"),
+        "预警级别": ("风险等级", "预警等级", "级别", "风险级别"),
+        "预警时间": ("下发时间", "预警日期", "推送时间", "发布时间"),
+        "反馈时限": ("反馈期限", "处置时限", "反馈截止时间", "时限"),
+        "姓名": ("受害人姓名", "预警对象", "对象姓名", "当事人"),
+        "身份证号": ("身份证号码", "公民身份号码", "证件号码", "身份证"),
+        "手机号": ("手机号码", "联系电话", "电话号码", "受害人电话", "联系方式", "手机"),
+        "户籍地址": ("户籍地", "户籍所在地", "户籍住址"),
+        "现住址": ("现住地址", "居住地址", "现居住地", "现居住地址", "住址"),
+        "涉诈类型": ("诈骗类型", "案件类型", "涉案类型"),
+        "拟转账金额": ("转账金额", "涉案金额", "拟转金额", "金额", "金额（元）"),
+        "对方账号": ("对方账户", "收款账号", "涉诈账号", "嫌疑账号"),
+        "下发单位": ("下发机关", "推送单位", "来源单位", "预警来源"),
+        "备注": ("说明", "附注", "其他说明"),
+    },
+    required=("预警编号", "预警类型", "预警时间"),
+)
+
+# The API's JSON names for the same columns.
+API_FIELDS = {
+    "external_id": "预警编号", "kind": "预警类型", "grade": "预警级别", "warned_at": "预警时间",
+    "feedback_deadline": "反馈时限", "name": "姓名", "id_number": "身份证号", "phone": "手机号",
+    "household_address": "户籍地址", "current_address": "现住址", "fraud_type": "涉诈类型", "amount": "拟转账金额",
+    "counterparty_account": "对方账号", "issuing_unit": "下发单位", "note": "备注",
+}
+
+# Free text from upstream keeps its meaning with full-width punctuation instead of being refused.
+_SOFTEN = str.maketrans({"'": "’", '"': "”", ";": "；", "<": "〈", ">": "〉", "\\": "＼", "`": "·"})
+
+
+@dataclass
+class WarningDraft:
+    external_id: str
+    kind: str
+    upstream_grade: str | None
+    warned_at: datetime
+    upstream_deadline: datetime | None
+    name: str
+    id_number: str | None
+    phone: str | None
+    household_address: str
+    current_address: str
+    fraud_type: str | None
+    amount: Decimal | None
+    counterparty_account: str
+    issuing_unit: str
+    note: str
+
+
+def _text(row: dict, column: str, limit: int, *, strict: bool) -> str:
+    value = clean(row.get(column))
+    if not value:
+        return ""
+    if strict:
+        try:
+            value = check_plain(value)
+        except ValueError as exc:
+            raise RowRejected(column, f"{column} {exc}") from exc
+    else:
+        value = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value.translate(_SOFTEN)).replace("--", "—")
+    if len(value) > limit:
+        raise RowRejected(column, f"{column} 超过{limit}字")
+    return value
+
+
+def _deadline(value: object, warned_at: datetime) -> datetime | None:
+    text = clean(value)
+    if not text:
+        return None
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(小时|h|H|时|分钟|分|min|天|日)?", text)
+    if m and not (isinstance(value, float | int) and float(value) > 1000):
+        number, unit = float(m.group(1)), m.group(2) or "小时"
+        minutes = number * {"小时": 60, "h": 60, "H": 60, "时": 60, "分钟": 1, "分": 1, "min": 1, "天": 1440,
+                            "日": 1440}[unit]
+        if minutes <= 0 or minutes > 60 * 24 * 90:
+            raise ValueError(f"反馈时限不合理：{text}")
+        return warned_at + timedelta(minutes=minutes)
+    return parse_datetime(value)
+
+
+def _amount(value: object) -> Decimal | None:
+    text = clean(value).replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
+    if not text:
+        return None
+    factor = Decimal(1)
+    if text.endswith("万元") or text.endswith("万"):
+        factor, text = Decimal(10000), text.rstrip("元").rstrip("万")
+    text = text.removesuffix("元")
+    try:
+        amount = Decimal(text) * factor
+    except InvalidOperation as exc:
+        raise RowRejected("拟转账金额", f"拟转账金额 不是金额：{clean(value)}") from exc
+    if amount < 0 or amount >= Decimal("1e12"):
+        raise RowRejected("拟转账金额", f"拟转账金额 超出范围：{clean(value)}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_row(row: dict[str, object], *, strict: bool = False) -> WarningDraft:
+    """Checks one row. strict=True (the API) refuses markup and SQL punctuation; files soften it instead."""
+    external_id = clean(row.get("预警编号"))
+    if not external_id:
+        raise RowRejected("预警编号", "预警编号 为空")
+    if len(external_id) > 64 or not re.fullmatch(r"[0-9A-Za-z_\-.:/\u4e00-\u9fff]+", external_id):
+        raise RowRejected("预警编号", f"预警编号 含有不允许的字符或过长：{external_id[:40]}")
+    kind_text = clean(row.get("预警类型"))
+    kind = lookup(KIND_ALIASES, kind_text) if kind_text else None
+    if kind_text and kind is None and kind_text in KINDS:
+        kind = kind_text
+    if kind is None:
+        raise RowRejected("预警类型", f"未知的预警类型“{kind_text}”" if kind_text else "预警类型 为空")
+    grade_text = clean(row.get("预警级别"))
+    upstream_grade = None
+    if grade_text:
+        upstream_grade = GRADE_ALIASES.get(grade_text.lower()) or GRADE_ALIASES.get(grade_text.rstrip("级"))
+        if upstream_grade is None:
+            raise RowRejected("预警级别", f"未知的预警级别“{grade_text}”（应为 高/中/低）")
+    try:
+        warned_at = parse_datetime(row.get("预警时间"))
+    except ValueError as exc:
+        raise RowRejected("预警时间", f"预警时间 {exc}") from exc
+    try:
+        upstream_deadline = _deadline(row.get("反馈时限"), warned_at)
+    except ValueError as exc:
+        raise RowRejected("反馈时限", f"反馈时限 {exc}") from exc
+    if upstream_deadline is not None and upstream_deadline <= warned_at:
+        raise RowRejected("反馈时限", "反馈时限 早于预警时间")
+    id_text = clean(row.get("身份证号"))
+    id_number = None
+    if id_text:
+        try:
+            id_number = normalize_id_number(id_text)
+        except ValueError as exc:
+            raise RowRejected("身份证号", str(exc)) from exc
+    phone_text = clean(row.get("手机号"))
+    phone = None
+    if phone_text:
+        try:
+            phone = normalize_phone(phone_text)
+        except ValueError as exc:
+            raise RowRejected("手机号", str(exc)) from exc
+    if not id_number and not phone:
+        raise RowRejected("身份证号", "身份证号和手机号都为空，无法确定预警对象")
+    fraud_text = clean(row.get("涉诈类型"))
+    fraud_type = None
+    note = _text(row, "备注", 1000, strict=strict)
+    if fraud_text:
+        fraud_type = lookup(FRAUD_TYPE_ALIASES, fraud_text) or (fraud_text if fraud_text in FRAUD_TYPES else None)
+        if fraud_type is None:
+            fraud_type = "other"
+            note = (note + "；" if note else "") + f"涉诈类型原文：{_text(row, '涉诈类型', 60, strict=strict)}"
+    return WarningDraft(
+        external_id=external_id, kind=kind, upstream_grade=upstream_grade, warned_at=warned_at,
+        upstream_deadline=upstream_deadline, name=_text(row, "姓名", 32, strict=strict), id_number=id_number,
+        phone=phone, household_address=_text(row, "户籍地址", 200, strict=strict),
+        current_address=_text(row, "现住址", 200, strict=strict), fraud_type=fraud_type,
+        amount=_amount(row.get("拟转账金额")), counterparty_account=_text(row, "对方账号", 64, strict=strict),
+        issuing_unit=_text(row, "下发单位", 64, strict=strict), note=note,
+    )
+
+
+def _bulk(session, scope, rows, batch_id):
+    from fanzha.warnings.service import ingest_rows
+
+    return ingest_rows(session, scope, rows, source="import", batch_id=batch_id)
+
+
+def register_importer() -> None:
+    from fanzha.imports.service import Importer, register
+
+    register(Importer(
+        kind="warning", label="预警指令", columns=COLUMNS, bulk=_bulk, permission="intake_warnings",
+        template_example=[
+            ["YJ20260101000001", "资金预警", "高", "2026-01-01 09:30", "24小时", "张某某", "11010519491231002X",
+             "13800000000", "江州市江城区中山街道幸福社区", "中山和平路88号幸福小区3栋2单元", "冒充公检法及政府机关",
+             "95500", "6222020000000000000", "省反诈中心", ""],
+            ["YJ20260101000002", "涉诈电话", "", "45292.5", "2026-01-02 09:30", "李某", "", "+86 139 0000 0000",
+             "", "白沙镇李家村3组", "刷单返利", "", "", "省反诈中心", "预警时间可为 Excel 序列号"],
+        ]))
+
+
+register_importer()

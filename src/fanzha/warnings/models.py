@@ -1,0 +1,78 @@
+"""Warning instructions and the dissuaders' duty roster."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fanzha.db import Base, UTCDateTime, utcnow
+from fanzha.org.models import Area, User
+from fanzha.people.models import Person
+
+
+class Warning(Base):
+    """One instruction about one person (预警指令); 预警编号 (external_id) is unique."""
+
+    __tablename__ = "warnings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    upstream_grade: Mapped[str | None] = mapped_column(String(8))
+    risk_grade: Mapped[str] = mapped_column(String(8), index=True)
+    grade_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    warned_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    sign_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    contact_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    face_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feedback_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    upstream_deadline: Mapped[bool] = mapped_column(default=False)
+    face_required: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str] = mapped_column(String(32), default="")
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    household_address: Mapped[str] = mapped_column(String(200), default="")
+    current_address: Mapped[str] = mapped_column(String(200), default="")
+    fraud_type: Mapped[str | None] = mapped_column(String(32))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    counterparty_account: Mapped[str] = mapped_column(String(64), default="")
+    issuing_unit: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)  # earlier warnings of the same person
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    match_source: Mapped[str | None] = mapped_column(String(12))  # current household manual
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(8), default="api")  # api import local
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    person: Mapped[Person | None] = relationship()
+    community: Mapped[Area | None] = relationship(foreign_keys=[community_id])
+    station: Mapped[Area | None] = relationship(foreign_keys=[station_id])
+    assignee: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_warnings_station_status", "station_id", "status"),)
+
+
+class DutyShift(Base):
+    """A dissuader on duty (值班) from starts_at to ends_at; dispatch picks among those on duty."""
+
+    __tablename__ = "duty_shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

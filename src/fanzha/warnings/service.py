@@ -1,0 +1,427 @@
+"""Warnings: the ingest pipeline (validate → dedupe → match person and address → triage → dispatch), queries,
+placing the unplaced (待分配) and exactly-once claims."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from fanzha.addresses.models import StandardAddress
+from fanzha.addresses.service import AddressMatcher, guess_kind, normalize
+from fanzha.audit import service as audit
+from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.identity import id_number_birth_date, id_number_gender
+from fanzha.db import utcnow
+from fanzha.imports.service import RowRejected, Tally
+from fanzha.org.models import Area
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.people.models import Person
+from fanzha.warnings import triage
+from fanzha.warnings.dispatch import Assigner, station_of_communities
+from fanzha.warnings.enums import GRADE_ORDER
+from fanzha.warnings.intake import WarningDraft, parse_row
+from fanzha.warnings.models import Warning
+
+CHUNK = 2000
+PII_FIELDS = ["name", "id_number", "phone"]
+
+
+@dataclass
+class _Context:
+    """What one ingest run keeps between chunks: lookups loaded once and what this run already did."""
+
+    session: Session
+    scope: Scope
+    source: str
+    batch_id: int | None
+    matcher: AddressMatcher
+    stations: dict[int, int]
+    assigner: Assigner
+    rules: triage.Rules
+    seen: set[str] = field(default_factory=set)
+    people_by_id: dict[str, int] = field(default_factory=dict)
+    people_by_phone: dict[str, int] = field(default_factory=dict)
+    person_info: dict[int, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # id → (community, groups)
+    repeats: dict[object, int] = field(default_factory=lambda: defaultdict(int))
+    created_ids: list[int] = field(default_factory=list)
+
+
+def _context(session: Session, scope: Scope, source: str, batch_id: int | None) -> _Context:
+    return _Context(session=session, scope=scope, source=source, batch_id=batch_id,
+                    matcher=AddressMatcher(session, None if scope.is_centre else scope),
+                    stations=station_of_communities(session), assigner=Assigner(session, utcnow()),
+                    rules=triage.current_rules())
+
+
+def ingest_rows(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]], *, source: str = "import",
+                batch_id: int | None = None, strict: bool = False, tally: Tally | None = None) -> Tally:
+    """Runs rows through validation and the pipeline in chunks; bad rows go to tally.errors with reasons."""
+    scope.require(Perm.INTAKE_WARNINGS)
+    tally = tally or Tally()
+    ctx = _context(session, scope, source, batch_id)
+    chunk: list[tuple[int, WarningDraft]] = []
+    for number, raw in rows:
+        tally.read += 1
+        try:
+            chunk.append((number, parse_row(raw, strict=strict)))
+        except RowRejected as exc:
+            tally.rejected += 1
+            tally.errors.append((number, exc.column, exc.reason, {k: _jsonable(v) for k, v in raw.items()}))
+        if len(chunk) >= CHUNK:
+            _apply(ctx, chunk, tally)
+            chunk = []
+    if chunk:
+        _apply(ctx, chunk, tally)
+    return tally
+
+
+def _jsonable(value: object) -> object:
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    return str(value)
+
+
+def _load_people(ctx: _Context, drafts: list[WarningDraft]) -> None:
+    s = ctx.session
+    ids = {d.id_number for d in drafts if d.id_number and d.id_number not in ctx.people_by_id}
+    phones = {d.phone for d in drafts if d.phone and d.phone not in ctx.people_by_phone}
+    found = []
+    if ids:
+        found += s.execute(select(Person.id, Person.id_number, Person.phone, Person.community_id, Person.groups)
+                           .where(Person.id_number.in_(ids))).all()
+    if phones:
+        found += s.execute(select(Person.id, Person.id_number, Person.phone, Person.community_id, Person.groups)
+                           .where(Person.phone.in_(phones))).all()
+    new_ids = []
+    for pid, idn, phone, community_id, groups in found:
+        if idn:
+            ctx.people_by_id.setdefault(idn, pid)
+        if phone:
+            ctx.people_by_phone.setdefault(phone, pid)
+        if pid not in ctx.person_info:
+            ctx.person_info[pid] = (community_id, tuple(groups or ()))
+            new_ids.append(pid)
+    if new_ids:
+        for pid, n in s.execute(select(Warning.person_id, func.count()).where(Warning.person_id.in_(new_ids))
+                                .group_by(Warning.person_id)):
+            ctx.repeats[("p", pid)] += n
+
+
+def _person_of(ctx: _Context, d: WarningDraft) -> int | None:
+    if d.id_number and d.id_number in ctx.people_by_id:
+        return ctx.people_by_id[d.id_number]
+    if d.phone and d.phone in ctx.people_by_phone:
+        return ctx.people_by_phone[d.phone]
+    return None
+
+
+def _repeat_key(person_id: int | None, d: WarningDraft) -> object:
+    if person_id is not None:
+        return ("p", person_id)
+    return ("i", d.id_number) if d.id_number else ("t", d.phone)
+
+
+def _place(ctx: _Context, d: WarningDraft, person_id: int | None) -> tuple[int | None, str | None]:
+    for text, source in ((d.current_address, "current"), (d.household_address, "household")):
+        if text:
+            cid = ctx.matcher.match(text)
+            if cid is not None and cid in ctx.stations:
+                return cid, source
+    if person_id is not None:
+        cid = ctx.person_info.get(person_id, (None, ()))[0]
+        if cid in ctx.stations:
+            return cid, "person"
+    return None, None
+
+
+def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -> None:
+    s = ctx.session
+    fresh: list[WarningDraft] = []
+    ext_ids = [d.external_id for _, d in chunk]
+    existing = {w.external_id: w for w in s.scalars(select(Warning).where(Warning.external_id.in_(ext_ids)))}
+    for _, d in chunk:
+        if d.external_id in ctx.seen:
+            tally.duplicates += 1
+            continue
+        ctx.seen.add(d.external_id)
+        old = existing.get(d.external_id)
+        if old is None:
+            fresh.append(d)
+        elif _refresh(ctx, old, d):
+            tally.updated += 1
+        else:
+            tally.duplicates += 1
+    if not fresh:
+        return
+    _load_people(ctx, fresh)
+    now = utcnow()
+    new_people: dict[object, dict] = {}
+    rows: list[dict] = []
+    for d in fresh:
+        person_id = _person_of(ctx, d)
+        community_id, match_source = _place(ctx, d, person_id)
+        key = _repeat_key(person_id, d)
+        repeats = ctx.repeats[key]
+        ctx.repeats[key] += 1
+        groups = ctx.person_info.get(person_id, (None, ()))[1] if person_id else ()
+        row = _row(ctx, d, repeats, groups, now)
+        row.update(person_id=person_id, community_id=community_id, match_source=match_source)
+        if community_id is not None:
+            _dispatch(ctx, row, community_id, now)
+            if person_id is None:
+                pkey = ("i", d.id_number) if d.id_number else ("t", d.phone)
+                new_people.setdefault(pkey, _new_person(d, community_id))
+                row["_person_key"] = pkey
+        rows.append(row)
+    if new_people:
+        made = s.execute(insert(Person).returning(Person.id, Person.id_number, Person.phone),
+                         list(new_people.values())).all()
+        for pid, idn, phone in made:
+            key = ("i", idn) if idn else ("t", phone)
+            new_people[key]["id"] = pid
+            if idn:
+                ctx.people_by_id[idn] = pid
+            if phone:
+                ctx.people_by_phone.setdefault(phone, pid)
+            ctx.person_info[pid] = (new_people[key]["community_id"], ())
+    for row in rows:
+        pkey = row.pop("_person_key", None)
+        if pkey is not None:
+            row["person_id"] = new_people[pkey]["id"]
+    ids = s.execute(insert(Warning).returning(Warning.id), rows).scalars().all()
+    ctx.created_ids.extend(ids)
+    tally.created += len(rows)
+
+
+def _row(ctx: _Context, d: WarningDraft, repeats: int, groups: tuple[str, ...], now: datetime) -> dict:
+    verdict = triage.grade(triage.Facts(kind=d.kind, upstream_grade=d.upstream_grade, amount=d.amount,
+                                        groups=groups, repeats=repeats, fraud_type=d.fraud_type), ctx.rules)
+    dl = triage.deadlines(verdict.grade, d.warned_at, verdict.face_required, d.upstream_deadline, ctx.rules)
+    if d.upstream_deadline:
+        verdict.reasons.append("反馈时限按上级下发")
+    return dict(
+        external_id=d.external_id, kind=d.kind, upstream_grade=d.upstream_grade, risk_grade=verdict.grade,
+        grade_reasons=verdict.reasons, warned_at=d.warned_at, sign_deadline=dl.sign, contact_deadline=dl.contact,
+        face_deadline=dl.face, feedback_deadline=dl.feedback, upstream_deadline=dl.upstream_feedback,
+        face_required=verdict.face_required, name=d.name, id_number=d.id_number, phone=d.phone,
+        household_address=d.household_address, current_address=d.current_address, fraud_type=d.fraud_type,
+        amount=d.amount, counterparty_account=d.counterparty_account, issuing_unit=d.issuing_unit, note=d.note,
+        repeat_count=repeats, status="unplaced", assignee_id=None, dispatched_at=None, assigned_at=None,
+        station_id=None, source=ctx.source, batch_id=ctx.batch_id, created_at=now, updated_at=now,
+    )
+
+
+def _dispatch(ctx: _Context, row: dict, community_id: int, now: datetime) -> None:
+    station_id = ctx.stations[community_id]
+    row.update(station_id=station_id, status="dispatched", dispatched_at=now)
+    assignee = ctx.assigner.pick(station_id)
+    if assignee is not None:
+        row.update(assignee_id=assignee, status="assigned", assigned_at=now)
+
+
+def _new_person(d: WarningDraft, community_id: int) -> dict:
+    birth = gender = None
+    if d.id_number:
+        birth, gender = id_number_birth_date(d.id_number), id_number_gender(d.id_number)
+    now = utcnow()
+    return dict(name=d.name or "（未知）", id_number=d.id_number, phone=d.phone, gender=gender or "",
+                birth_date=birth, community_id=community_id, address=d.current_address or d.household_address,
+                groups=[], unit_id=None, created_at=now, updated_at=now)
+
+
+def _refresh(ctx: _Context, old: Warning, d: WarningDraft) -> bool:
+    """A re-sent instruction may raise the upstream grade or move the deadline; anything else is a duplicate."""
+    raised = d.upstream_grade and (old.upstream_grade is None
+                                   or GRADE_ORDER[d.upstream_grade] > GRADE_ORDER[old.upstream_grade])
+    moved = d.upstream_deadline is not None and d.upstream_deadline != old.feedback_deadline
+    if not (raised or moved):
+        return False
+    groups = tuple(old.person.groups or ()) if old.person else ()
+    verdict = triage.grade(triage.Facts(kind=old.kind, upstream_grade=d.upstream_grade or old.upstream_grade,
+                                        amount=old.amount, groups=groups, repeats=old.repeat_count,
+                                        fraud_type=old.fraud_type), ctx.rules)
+    if GRADE_ORDER[verdict.grade] < GRADE_ORDER[old.risk_grade]:  # never lower silently
+        verdict.grade = old.risk_grade
+        verdict.reasons.append("保留原级别（不自动降级）")
+    dl = triage.deadlines(verdict.grade, old.warned_at, old.face_required, d.upstream_deadline or
+                          (old.feedback_deadline if old.upstream_deadline else None), ctx.rules)
+    old.upstream_grade = d.upstream_grade or old.upstream_grade
+    old.risk_grade, old.grade_reasons = verdict.grade, verdict.reasons + ["上级重新下发，已更新"]
+    old.sign_deadline, old.contact_deadline, old.face_deadline = dl.sign, dl.contact, dl.face
+    old.feedback_deadline, old.upstream_deadline = dl.feedback, dl.upstream_feedback
+    return True
+
+
+# -- one at a time (API) -----------------------------------------------------------------
+
+
+def create_one(session: Session, scope: Scope, raw: dict) -> tuple[Warning, str]:
+    """Validates and ingests one API warning. Returns (warning, 'created'|'updated'|'duplicate')."""
+    tally = ingest_rows(session, scope, [(1, raw)], source="api", strict=True)
+    if tally.errors:
+        _, column, reason, _ = tally.errors[0]
+        raise Invalid(reason, details=[{"loc": [column], "msg": reason}])
+    external_id = str(raw.get("预警编号", "")).strip()
+    warning = session.scalar(select(Warning).where(Warning.external_id == external_id))
+    outcome = "created" if tally.created else "updated" if tally.updated else "duplicate"
+    audit.record(session, scope, "create" if tally.created else "update", "warning", warning.id,
+                 fields=PII_FIELDS, detail={"external_id": external_id, "outcome": outcome})
+    return warning, outcome
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def visible(scope: Scope):
+    clause = scope.community_clause(Warning.community_id)
+    if scope.is_centre:
+        return or_(clause, Warning.community_id.is_(None))
+    return clause
+
+
+@dataclass
+class Filters:
+    status: str = ""
+    grade: str = ""
+    kind: str = ""
+    station_id: int | None = None
+    q: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    mine: bool = False
+
+
+def _filtered(scope: Scope, f: Filters):
+    stmt = select(Warning).where(visible(scope))
+    if f.status:
+        stmt = stmt.where(Warning.status == f.status)
+    if f.grade:
+        stmt = stmt.where(Warning.risk_grade == f.grade)
+    if f.kind:
+        stmt = stmt.where(Warning.kind == f.kind)
+    if f.station_id:
+        stmt = stmt.where(Warning.station_id == f.station_id)
+    if f.q:
+        stmt = stmt.where(or_(Warning.external_id == f.q, Warning.id_number == f.q.upper(), Warning.phone == f.q,
+                              Warning.name == f.q))
+    if f.since:
+        stmt = stmt.where(Warning.warned_at >= f.since)
+    if f.until:
+        stmt = stmt.where(Warning.warned_at < f.until)
+    if f.mine:
+        stmt = stmt.where(Warning.assignee_id == scope.user_id)
+    return stmt
+
+
+def search(session: Session, scope: Scope, f: Filters, *, limit: int = 50, offset: int = 0) -> tuple[list[Warning], int]:
+    scope.require(Perm.READ_WARNINGS)
+    stmt = _filtered(scope, f)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = list(session.scalars(stmt.options(joinedload(Warning.station), joinedload(Warning.community),
+                                             joinedload(Warning.assignee))
+                                .order_by(Warning.warned_at.desc(), Warning.id.desc()).limit(limit).offset(offset)))
+    if rows:
+        audit.record(session, scope, "view", "warning", "", fields=["name"], detail={"ids": [w.id for w in rows]})
+    return rows, int(total or 0)
+
+
+def counts(session: Session, scope: Scope, f: Filters) -> dict[str, dict[str, int]]:
+    scope.require(Perm.READ_WARNINGS)
+    sub = _filtered(scope, Filters(kind=f.kind, station_id=f.station_id, since=f.since, until=f.until,
+                                   mine=f.mine)).subquery()
+    out: dict[str, dict[str, int]] = {"grade": {}, "status": {}, "kind": {}}
+    for col in ("grade", "status", "kind"):
+        column = {"grade": sub.c.risk_grade, "status": sub.c.status, "kind": sub.c.kind}[col]
+        for key, n in session.execute(select(column, func.count()).group_by(column)):
+            out[col][key] = n
+    return out
+
+
+def get(session: Session, scope: Scope, warning_id: int, *, reveal: bool = False) -> Warning:
+    scope.require(Perm.READ_WARNINGS)
+    if reveal:
+        scope.require(Perm.PII_FULL)
+    warning = session.scalar(select(Warning).where(Warning.id == warning_id, visible(scope))
+                             .options(joinedload(Warning.station), joinedload(Warning.community),
+                                      joinedload(Warning.assignee), joinedload(Warning.person)))
+    if warning is None:
+        raise NotFound("预警不存在或不在您的管辖范围内")
+    audit.record(session, scope, "reveal" if reveal else "view", "warning", warning.id,
+                 fields=PII_FIELDS if reveal else ["name"])
+    return warning
+
+
+# -- placing and claiming ----------------------------------------------------------------
+
+
+def place(session: Session, scope: Scope, warning_id: int, community_id: int, *, add_address: bool = False) -> Warning:
+    """An analyst places a 待分配 warning on a community; optionally the address joins the standard list."""
+    scope.require(Perm.INTAKE_WARNINGS)
+    warning = session.scalar(select(Warning).where(Warning.id == warning_id, visible(scope)).with_for_update())
+    if warning is None:
+        raise NotFound("预警不存在或不在您的管辖范围内")
+    if warning.status != "unplaced":
+        raise Conflict("该预警已分配到派出所，不能重复分配")
+    community = session.scalar(select(Area).where(Area.id == community_id, Area.id.in_(scope.community_ids())))
+    stations = station_of_communities(session)
+    if community is None or community.id not in stations:
+        raise Invalid("请选择您辖区内的村/社区", details=[{"loc": ["community_id"], "msg": "村/社区不对"}])
+    now = utcnow()
+    warning.community_id, warning.match_source = community.id, "manual"
+    warning.station_id, warning.status, warning.dispatched_at = stations[community.id], "dispatched", now
+    assignee = Assigner(session, now).pick(warning.station_id)
+    if assignee is not None:
+        warning.assignee_id, warning.status, warning.assigned_at = assignee, "assigned", now
+    if warning.person_id is None:
+        existing = None
+        if warning.id_number:
+            existing = session.scalar(select(Person).where(Person.id_number == warning.id_number))
+        if existing is None and warning.phone:
+            existing = session.scalar(select(Person).where(Person.phone == warning.phone).limit(1))
+        if existing is None:
+            draft_like = WarningDraft(warning.external_id, warning.kind, None, warning.warned_at, None, warning.name,
+                                      warning.id_number, warning.phone, warning.household_address,
+                                      warning.current_address, None, None, "", "", "")
+            existing = Person(**_new_person(draft_like, community.id))
+            session.add(existing)
+            session.flush()
+        warning.person_id = existing.id
+    text = warning.current_address or warning.household_address
+    if add_address and text:
+        key = normalize(text)
+        if key and not session.scalar(select(StandardAddress.id).where(StandardAddress.normalized == key)):
+            session.add(StandardAddress(community_id=community.id, kind=guess_kind(text), text=text[:200],
+                                        normalized=key))
+            audit.record(session, scope, "create", "address", "", detail={"text": text[:200], "from_warning": warning.id})
+    audit.record(session, scope, "update", "warning", warning.id,
+                 detail={"placed_on": community.id, "add_address": add_address})
+    return warning
+
+
+def claim(session: Session, scope: Scope, warning_id: int) -> Warning:
+    """Takes a warning at one's own station. Exactly one of several simultaneous claims wins."""
+    scope.require(Perm.CLAIM_WARNINGS)
+    warning = session.scalar(select(Warning).where(Warning.id == warning_id, visible(scope)))
+    if warning is None:
+        raise NotFound("预警不存在或不在您的管辖范围内")
+    now = utcnow()
+    result = session.execute(
+        update(Warning).where(Warning.id == warning_id, Warning.status == "dispatched", Warning.assignee_id.is_(None))
+        .values(assignee_id=scope.user_id, status="assigned", assigned_at=now, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("该预警已被他人认领或不在待认领状态")
+    audit.record(session, scope, "update", "warning", warning_id, detail={"claimed": True})
+    session.refresh(warning)
+    return warning
+
+
+def iter_created(session: Session, ids: list[int]) -> Iterator[Warning]:
+    for start in range(0, len(ids), 1000):
+        yield from session.scalars(select(Warning).where(Warning.id.in_(ids[start:start + 1000])))

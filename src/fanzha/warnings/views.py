@@ -1,0 +1,170 @@
+"""Warning pages: the board (centre sees all, a station its own), import, 待分配 queue, detail, duty roster."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fanzha.common.errors import DomainError
+from fanzha.db import utcnow
+from fanzha.imports.api import save_upload, start_import
+from fanzha.imports.values import parse_datetime
+from fanzha.org import service as org
+from fanzha.org.enums import Level
+from fanzha.org.models import User
+from fanzha.org.roles import Perm, Role
+from fanzha.org.scope import Scope
+from fanzha.warnings import service
+from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
+from fanzha.warnings.models import DutyShift
+from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.render import env, render
+
+router = APIRouter()
+PAGE = 50
+env.globals.update(KINDS=KINDS, GRADES=GRADES, STATUSES=STATUSES, FRAUD_TYPES=FRAUD_TYPES)
+
+
+def _left(deadline: datetime | None, now: datetime | None = None) -> str:
+    if deadline is None:
+        return ""
+    minutes = int((deadline - (now or utcnow())).total_seconds() // 60)
+    if minutes < 0:
+        m = -minutes
+        return f"已超时 {m // 1440}天{m % 1440 // 60}小时" if m >= 1440 else f"已超时 {m // 60}小时{m % 60}分"
+    return f"剩余 {minutes // 60}小时{minutes % 60}分" if minutes >= 60 else f"剩余 {minutes}分钟"
+
+
+env.filters["left"] = _left
+env.globals["utcnow"] = utcnow
+
+
+@router.get("/warnings")
+def board(request: Request, status: str = Query("", max_length=12), grade: str = Query("", max_length=8),
+          kind: str = Query("", max_length=16), station_id: IdQuery = None, q: str = Query("", max_length=64),
+          mine: bool = False, page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db),
+          scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q.strip(), mine=mine)
+    rows, total = service.search(db, scope, f, limit=PAGE, offset=(page - 1) * PAGE)
+    counts = service.counts(db, scope, f)
+    stations = [a for a in org.list_areas(db, scope, level=Level.STATION.value, limit=1000) if scope.covers(a)]
+    template = "warnings/_table.html" if request.headers.get("hx-request") else "warnings/board.html"
+    return render(request, template, rows=rows, total=total, counts=counts, f=f, page=page,
+                  pages=max(1, -(-total // PAGE)), stations=stations, now=utcnow())
+
+
+@router.get("/warnings/import")
+def import_page(request: Request, scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    return render(request, "warnings/import.html", error="")
+
+
+@router.post("/warnings/import", dependencies=[Depends(csrf_protect)])
+async def import_upload(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db),
+                        scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    try:
+        temp = await save_upload(file)
+        batch = start_import(db, scope, "warning", file.filename or "upload", temp)
+    except DomainError as exc:
+        return render(request, "warnings/import.html", status_code=422, error=exc.message)
+    return RedirectResponse(f"/imports/{batch.id}", status_code=303)
+
+
+@router.get("/warnings/unplaced")
+def unplaced(request: Request, page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db),
+             scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    rows, total = service.search(db, scope, service.Filters(status="unplaced"), limit=PAGE, offset=(page - 1) * PAGE)
+    communities = org.list_areas(db, scope, level=Level.COMMUNITY.value, limit=5000)
+    return render(request, "warnings/unplaced.html", rows=rows, total=total, page=page,
+                  pages=max(1, -(-total // PAGE)), communities=communities, now=utcnow())
+
+
+@router.get("/warnings/roster")
+def roster(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
+    return render(request, "warnings/roster.html", **_roster_context(db, scope), error="")
+
+
+def _roster_context(db: Session, scope: Scope) -> dict:
+    stations = [a for a in org.list_areas(db, scope, level=Level.STATION.value, limit=1000) if scope.covers(a)]
+    ids = [s.id for s in stations]
+    dissuaders = list(db.scalars(select(User).where(User.role == Role.DISSUADER, User.area_id.in_(ids),
+                                                    User.is_active.is_(True)).order_by(User.area_id, User.id)))
+    shifts = list(db.scalars(select(DutyShift).where(DutyShift.station_id.in_(ids),
+                                                     DutyShift.ends_at > utcnow() - timedelta(days=1))
+                             .order_by(DutyShift.starts_at)))
+    return {"stations": stations, "dissuaders": dissuaders, "shifts": shifts, "now": utcnow()}
+
+
+@router.post("/warnings/roster", dependencies=[Depends(csrf_protect)])
+def add_shift(request: Request, user_id: int = Form(0), starts_at: str = Form("", max_length=20),
+              ends_at: str = Form("", max_length=20), db: Session = Depends(get_db),
+              scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
+    context = _roster_context(db, scope)
+    user = next((u for u in context["dissuaders"] if u.id == user_id), None)
+    try:
+        start, end = parse_datetime(starts_at), parse_datetime(ends_at)
+    except ValueError:
+        start = end = None
+    if user is None or start is None or end is None or end <= start or end - start > timedelta(days=7):
+        return render(request, "warnings/roster.html", status_code=422, **context,
+                      error="请选择本所劝阻员，并填写正确的起止时间（结束晚于开始，最长7天）")
+    db.add(DutyShift(user_id=user.id, station_id=user.area_id, starts_at=start, ends_at=end))
+    from fanzha.audit import service as audit
+
+    audit.record(db, scope, "create", "duty_shift", user.id, detail={"from": starts_at, "to": ends_at})
+    return RedirectResponse("/warnings/roster", status_code=303)
+
+
+@router.get("/warnings/{warning_id}")
+def detail(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+           scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False)
+
+
+def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", status_code: int = 200):
+    communities = org.list_areas(db, scope, level=Level.COMMUNITY.value, limit=5000) \
+        if warning.status == "unplaced" and scope.can(Perm.INTAKE_WARNINGS) else []
+    return render(request, "warnings/detail.html", status_code=status_code, w=warning, reveal=reveal,
+                  communities=communities, now=utcnow(), error=error)
+
+
+@router.post("/warnings/{warning_id}/reveal", dependencies=[Depends(csrf_protect)])
+def reveal(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+           scope: Scope = Depends(require(Perm.PII_FULL))):
+    return _detail(request, db, scope, service.get(db, scope, warning_id, reveal=True), reveal=True)
+
+
+@router.post("/warnings/{warning_id}/claim", dependencies=[Depends(csrf_protect)])
+def claim(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+          scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    try:
+        service.claim(db, scope, warning_id)
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        db.rollback()
+        return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False, error=exc.message,
+                       status_code=exc.status_code)
+    return RedirectResponse(f"/warnings/{warning_id}", status_code=303)
+
+
+@router.post("/warnings/{warning_id}/place", dependencies=[Depends(csrf_protect)])
+def place(warning_id: IdPath, request: Request, community_id: int = Form(0), add_address: str = Form(""),
+          db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    try:
+        service.place(db, scope, warning_id, community_id, add_address=add_address == "on")
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        db.rollback()
+        return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False, error=exc.message,
+                       status_code=exc.status_code)
+    back = request.headers.get("referer", "")
+    return RedirectResponse("/warnings/unplaced" if back.endswith("/warnings/unplaced") else f"/warnings/{warning_id}",
+                            status_code=303)
+
+
