@@ -10,6 +10,7 @@ from fanzha.addresses.models import StandardAddress
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
+from fanzha.warnings.models import Warning
 
 
 @dataclass
@@ -37,5 +38,6 @@ def records_under(session, node: Area) -> Owned:
     users = session.scalars(select(User.id).join(Area, User.area_id == Area.id)
                             .where(Area.path.startswith(node.path)).limit(3)).all()
     units = session.scalars(select(Unit.id).where(Unit.area_id == node.id)).all() if node.chain == "admin" else []
+    warnings = session.scalars(select(Warning.id).where(Warning.community_id.in_(cids)).limit(3)).all()
     return Owned(ids={"area_id": areas, "person_id": list(people), "address_id": list(addresses),
-                      "user_id": list(users), "unit_id": list(units)})
+                      "user_id": list(users), "unit_id": list(units), "warning_id": list(warnings)})

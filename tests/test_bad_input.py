@@ -12,11 +12,12 @@ from fanzha.addresses.models import StandardAddress
 from fanzha.imports.models import ImportBatch
 from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
+from fanzha.warnings.models import Warning
 from fanzha.web.app import all_routes
 
 INJECTIONS = ["<script>alert(1)</script>", "' OR 1=1 --", "\"; DROP TABLE people; --", "<img src=x onerror=alert(1)>",
               "Robert'); DELETE FROM users;--"]
-TABLES = (Area, Unit, User, Person, StandardAddress, ImportBatch)
+TABLES = (Area, Unit, User, Person, StandardAddress, ImportBatch, Warning)
 
 
 def _body_model(endpoint) -> type[BaseModel] | None:
@@ -54,12 +55,18 @@ def _valid_bodies(db) -> dict[str, dict]:
         "AddressIn": {"text": "测试路1号", "community_id": community.id},
         "MatchIn": {"text": "测试路1号"},
         "TokenIn": {"username": "admin", "password": "wrong-password-1"},
+        "WarningIn": {"external_id": "BADIN-W1", "kind": "资金预警", "warned_at": "2026-11-01 09:30",
+                      "phone": "13800000000", "current_address": "测试路1号"},
+        "WarningBatchIn": {"warnings": [{"external_id": "BADIN-W2", "kind": "涉诈电话", "warned_at": "2026-11-01 09:30",
+                                         "phone": "13800000001"}]},
+        "PlaceIn": {"community_id": community.id},
     }
 
 
 def _url(path: str, db) -> str:
     ids = {"area_id": db.scalar(select(func.max(Area.id))), "unit_id": db.scalar(select(func.max(Unit.id))),
-           "user_id": db.scalar(select(func.max(User.id))), "person_id": db.scalar(select(func.max(Person.id)))}
+           "user_id": db.scalar(select(func.max(User.id))), "person_id": db.scalar(select(func.max(Person.id))),
+           "warning_id": db.scalar(select(func.max(Warning.id)))}
     for k, v in ids.items():
         path = path.replace("{" + k + "}", str(v))
     return path

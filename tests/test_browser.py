@@ -86,7 +86,7 @@ def test_login_home_logout(browser, live_server, size, username, title):
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", "Fanzha@2026")
         page.click("button[type=submit]")
-        page.wait_for_selector("h1")
+        page.wait_for_url(live_server + "/")
         assert page.locator("h1").first.inner_text() == title
         assert page.evaluate("typeof htmx") == "object", "htmx did not load from the platform itself"
         scroll_width = page.evaluate("document.documentElement.scrollWidth")

@@ -12,6 +12,7 @@ import re
 import pytest
 from conftest import csrf_of
 from scoping_records import records_under
+from test_bad_input import _body_model, _valid_bodies
 from sqlalchemy import select
 
 from fanzha.org.enums import Level
@@ -20,7 +21,7 @@ from fanzha.org.roles import Role
 from fanzha.web.app import all_routes
 
 # Path parameters that name a record, and those that do not (a kind of import, not a row).
-RECORD_PARAMS = {"area_id", "person_id", "address_id", "user_id", "unit_id", "batch_id"}
+RECORD_PARAMS = {"area_id", "person_id", "address_id", "user_id", "unit_id", "batch_id", "warning_id"}
 OTHER_PARAMS = {"kind": "address"}
 
 
@@ -64,9 +65,13 @@ def _requests(path: str, methods: set[str], ids: dict[str, int]):
         yield method, url
 
 
-def _send(client, method: str, url: str, csrf: str):
+def _send(client, method: str, url: str, csrf: str, endpoint=None, bodies=None):
     if url.startswith("/api/"):
-        body = {} if method in ("PATCH",) else None
+        # A valid body, so that a refusal comes from scoping and not from validation.
+        model = _body_model(endpoint) if endpoint and method in ("POST", "PATCH", "PUT") else None
+        body = bodies.get(model.__name__, {}) if model is not None and bodies else ({} if method == "PATCH" else None)
+        if method == "PATCH":
+            body = {}
         return client.request(method, url, json=body)
     data = {"csrf_token": csrf}
     if method == "POST" and url.endswith("/import"):
@@ -97,7 +102,8 @@ def test_station_user_cannot_reach_another_stations_records(viewer, owner_userna
     csrf = csrf_of(page)
     batch_id = batches.get(owner_username, batches["ps02_suozhang"])
     checked = 0
-    for path, methods, _ in all_routes():
+    bodies = _valid_bodies(db)
+    for path, methods, endpoint in all_routes():
         params = [p for p in _params(path) if p in RECORD_PARAMS]
         if not params:
             continue
@@ -106,7 +112,7 @@ def test_station_user_cannot_reach_another_stations_records(viewer, owner_userna
                 continue
             for method, url in _requests(path, methods, ids):
                 client = api if url.startswith("/api/") else page
-                response = _send(client, method, url, csrf)
+                response = _send(client, method, url, csrf, endpoint, bodies)
                 assert response.status_code in (403, 404), f"{viewer} {method} {url} → {response.status_code}"
                 checked += 1
     assert checked > 40
@@ -123,6 +129,10 @@ def test_station_user_reaches_own_records(client_as, api_as, db):
         assert page.get(f"/people/{person_id}").status_code == 200
     for address_id in owned.ids["address_id"]:
         assert api.get(f"/api/v1/addresses/{address_id}").status_code == 200
+    assert owned.ids["warning_id"]
+    for warning_id in owned.ids["warning_id"]:
+        assert api.get(f"/api/v1/warnings/{warning_id}").status_code == 200
+        assert page.get(f"/warnings/{warning_id}").status_code == 200
     for area_id in owned.ids["area_id"]:
         assert api.get(f"/api/v1/areas/{area_id}").status_code == 200
 
@@ -153,7 +163,8 @@ def test_township_user_never_sees_another_townships_records(township_users, clie
     page = client_as("scope_town_a")
     csrf = csrf_of(page)
     checked = 0
-    for path, methods, _ in all_routes():
+    bodies = _valid_bodies(db)
+    for path, methods, endpoint in all_routes():
         params = [p for p in _params(path) if p in RECORD_PARAMS]
         if not params:
             continue
@@ -163,7 +174,7 @@ def test_township_user_never_sees_another_townships_records(township_users, clie
             for i in ids:
                 for method, url in _requests(path, methods, {param: i}):
                     client = api if url.startswith("/api/") else page
-                    r = _send(client, method, url, csrf)
+                    r = _send(client, method, url, csrf, endpoint, bodies)
                     assert r.status_code in (403, 404), f"{method} {url} → {r.status_code}"
                     checked += 1
     assert checked > 10

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(65536, description="argon2id memory cost in KiB.")
     cookie_secure: bool = Field(False, description="Mark cookies Secure (set true behind HTTPS).")
     triage_rules: Path | None = Field(None, description="Triage rules file (TOML); empty = the packaged defaults (docs/triage.md).")
+    demo_live: bool = Field(False, description="Demo only: the worker adds a new warning every 10 minutes (set by `fanzha run` on the demo county).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
 
     def resolved_database_url(self) -> str:

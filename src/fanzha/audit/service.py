@@ -32,6 +32,8 @@ ENTITY_LABELS = {
     "unit": "成员单位",
     "address": "标准地址",
     "import_errors": "导入错误行",
+    "warning": "预警",
+    "duty_shift": "值班",
 }
 FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 

@@ -11,7 +11,7 @@ from fanzha.cli.main import app
 
 COMMANDS = [[], ["serve"], ["run"], ["worker"], ["demo"], ["db"], ["db", "upgrade"], ["db", "downgrade"],
             ["db", "current"], ["users"], ["users", "create"], ["users", "unlock"], ["addresses"],
-            ["addresses", "import"]]
+            ["addresses", "import"], ["warnings"], ["warnings", "import"]]
 
 
 def render() -> str:

@@ -15,9 +15,11 @@ app = typer.Typer(help="反诈平台 Fanzha：服务、后台任务、数据库�
 db_app = typer.Typer(help="数据库迁移（Alembic）。", **_plain)
 users_app = typer.Typer(help="用户账号管理。", **_plain)
 addresses_app = typer.Typer(help="标准地址。", **_plain)
+warnings_app = typer.Typer(help="预警指令。", **_plain)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(addresses_app, name="addresses")
+app.add_typer(warnings_app, name="warnings")
 
 
 @app.command()
@@ -107,7 +109,16 @@ def run(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -
         demo(seed=2026, people=3000, if_empty=True, password=DEMO_PASSWORD)
     else:
         typer.echo(f"使用已有数据库。演示账号：admin、yanpan、lianxiban、ps01_suozhang、ps01_quanzu …（密码 {DEMO_PASSWORD}）")
-    worker_proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "worker"], env=os.environ.copy())
+    from sqlalchemy import select
+
+    from fanzha.org.models import Area
+
+    with session_scope() as session:
+        is_demo = session.scalar(select(Area.id).where(Area.code == "JZGA")) is not None
+    env = os.environ.copy()
+    if is_demo:
+        env.setdefault("FANZHA_DEMO_LIVE", "1")
+    worker_proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "worker"], env=env)
     typer.echo(f"后台任务已启动（进程 {worker_proc.pid}）。打开 http://{host}:{port}/ 登录。")
     try:
         serve(host=host, port=port, workers=1)
@@ -169,30 +180,49 @@ def users_unlock(username: str) -> None:
     typer.echo(f"已解锁 {username}")
 
 
-@addresses_app.command("import")
-def addresses_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, help=".xlsx 或 .csv 文件")) -> None:
-    """导入标准地址，输出一行 JSON 汇总；错误行写入批次，可在页面下载。"""
+def _import_file(kind: str, file: Path) -> None:
+    """Stores a copy of the file as a batch of the system, runs it here and prints the summary as one JSON line.
+
+    An unreadable file (FileProblem) fails the batch: its Chinese message goes to stderr and the exit code is 1.
+    """
     import shutil
     import tempfile
 
     from fanzha.db import session_scope
     from fanzha.imports import service as imports
+    from fanzha.imports.models import ImportBatch
     from fanzha.org.scope import Scope
     from fanzha.worker.tasks import _batch_scope
 
     tmp = Path(tempfile.mkdtemp()) / file.name
     shutil.copy(file, tmp)
     with session_scope() as session:
-        batch = imports.create_batch(session, Scope.system(session), "address", file.name, imports.store_upload(file.name, tmp))
+        batch = imports.create_batch(session, Scope.system(session), kind, file.name, imports.store_upload(file.name, tmp))
         batch_id = batch.id
     summary = imports.run_batch(batch_id, _batch_scope)
     if not summary:
-        from fanzha.imports.models import ImportBatch
-
         with session_scope() as session:
             typer.echo(session.get(ImportBatch, batch_id).message, err=True)
         raise typer.Exit(1)
     typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@addresses_app.command("import")
+def addresses_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, help=".xlsx 或 .csv 文件")) -> None:
+    """导入标准地址，输出一行 JSON 汇总；错误行写入批次，可在页面下载。"""
+    _import_file("address", file)
+
+
+@warnings_app.command("import")
+def warnings_import(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                help="省级平台导出的 .xlsx 或 .csv 文件（UTF-8 或 GBK）")) -> None:
+    """导入预警指令，输出一行 JSON 汇总；错误行写入批次，可在页面下载。
+
+    每行经过校验、按预警编号去重、匹配人员和地址、研判分级，再分流到派出所和劝阻员。
+
+    汇总：read 读取、created 新增、updated 按上级更新、duplicates 重复、rejected 错误。
+    """
+    _import_file("warning", file)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from fanzha.demo import names
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS
+from fanzha.warnings.models import Warning
 from fanzha.warnings.service import ingest_rows
 
 KIND_WEIGHTS = {"funds": 30, "call": 30, "sms": 14, "app": 10, "url": 8, "overseas_call": 6, "other": 2}
@@ -81,6 +82,11 @@ def generate_warnings(session: Session, *, seed: int, count: int, now: datetime 
         person = r.choice(repeaters) if roll < 0.15 else r.choice(people) if roll < 0.75 else None
         rows.append((n, _row(r, n, at, person, addresses)))
     tally = ingest_rows(session, Scope.system(session), rows, source="import")
+    # History as it happened: each was dispatched and assigned within minutes of arriving, not at generation time.
+    for w in session.scalars(select(Warning).where(Warning.dispatched_at.is_not(None))):
+        w.dispatched_at = w.warned_at + timedelta(minutes=r.randint(1, 4))
+        if w.assigned_at is not None:
+            w.assigned_at = w.dispatched_at + timedelta(seconds=r.randint(5, 90))
     return tally.created
 
 

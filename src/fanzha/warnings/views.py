@@ -40,7 +40,14 @@ def _left(deadline: datetime | None, now: datetime | None = None) -> str:
     return f"剩余 {minutes // 60}小时{minutes % 60}分" if minutes >= 60 else f"剩余 {minutes}分钟"
 
 
+def _key_reason(reasons: list[str] | None) -> str:
+    """The reason that decided the grade: a raise if there was one, else where the grade came from."""
+    reasons = reasons or []
+    return next((r for r in reasons if r.startswith("升为")), reasons[0] if reasons else "")
+
+
 env.filters["left"] = _left
+env.filters["key_reason"] = _key_reason
 env.globals["utcnow"] = utcnow
 
 

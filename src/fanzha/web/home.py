@@ -27,13 +27,15 @@ ROLE_HOME: dict[Role, dict] = {
     Role.CENTRE_ADMIN: {
         "title": "反诈中心工作台",
         "duties": ["维护两条辖区链、成员单位和标准地址", "管理用户、角色与账号安全", "掌握全市（县）人员底数与系统运行状态"],
-        "shortcuts": [("用户管理", "/admin/users"), ("辖区", "/org/areas"), ("标准地址导入", "/addresses"),
+        "shortcuts": [("预警总览", "/warnings"), ("用户管理", "/admin/users"), ("辖区", "/org/areas"),
+                      ("标准地址导入", "/addresses"),
                       ("审计日志", "/admin/audit")],
     },
     Role.CENTRE_ANALYST: {
         "title": "研判调度工作台",
         "duties": ["研判预警与案件，按辖区分流到派出所", "掌握各派出所、乡镇的人口与户数底数", "核查重点人员信息"],
-        "shortcuts": [("人员查询", "/people"), ("辖区", "/org/areas"), ("标准地址", "/addresses")],
+        "shortcuts": [("预警总览", "/warnings"), ("导入预警", "/warnings/import"), ("待分配", "/warnings/unplaced"),
+                      ("人员查询", "/people")],
     },
     Role.JOINT_OFFICE: {
         "title": "联席办工作台",
@@ -43,17 +45,18 @@ ROLE_HOME: dict[Role, dict] = {
     Role.STATION_HEAD: {
         "title": "派出所所长工作台",
         "duties": ["督办本所预警签收与见面劝阻，超时预警升级到您这里", "掌握本所各警务区、村/社区的人口底数", "维护本所辖区标准地址"],
-        "shortcuts": [("本所人员", "/people"), ("本所辖区", "/org/areas"), ("标准地址", "/addresses")],
+        "shortcuts": [("本所预警", "/warnings"), ("值班表", "/warnings/roster"), ("本所人员", "/people"),
+                      ("标准地址", "/addresses")],
     },
     Role.STATION_OFFICER: {
         "title": "派出所民警工作台",
         "duties": ["签收并处置本所预警指令", "登记劝阻与回访情况", "核实辖区人员信息"],
-        "shortcuts": [("本所人员", "/people"), ("本所辖区", "/org/areas")],
+        "shortcuts": [("本所预警", "/warnings"), ("本所人员", "/people"), ("本所辖区", "/org/areas")],
     },
     Role.DISSUADER: {
         "title": "专职劝阻员工作台",
         "duties": ["抢在资金转出前联系预警对象：电话、短信、见面", "见面劝阻留存照片、位置和签字告知书", "按时反馈劝阻结果"],
-        "shortcuts": [("查找人员", "/people"), ("本所辖区", "/org/areas")],
+        "shortcuts": [("我的预警", "/warnings?mine=true"), ("本所预警", "/warnings"), ("查找人员", "/people")],
     },
     Role.COMMUNITY_POLICE: {
         "title": "社区民警工作台",
@@ -104,6 +107,25 @@ def home(request: Request, db: Session = Depends(get_db), scope: Scope = Depends
     if scope.unit_id:
         unit = org.get_unit(db, scope, scope.unit_id)
     users_here = db.scalar(select(func.count()).select_from(User).where(User.area_id == area.id))
+    warnings = _warning_summary(db, scope) if scope.can(Perm.READ_WARNINGS) else None
     return render(request, "home.html", home=ROLE_HOME[role], role=role, area=area, stats=stats, people=people,
                   addresses=addresses, children=children, worker_ok=worker_ok, worker_beat=beat, extra=extra,
-                  unit=unit, users_here=users_here)
+                  unit=unit, users_here=users_here, warnings=warnings)
+
+
+def _warning_summary(db: Session, scope: Scope) -> dict:
+    """What is open now: mine, and in the user's area by status and grade, with what is past its feedback time."""
+    from fanzha.warnings.models import Warning
+    from fanzha.warnings.service import visible
+
+    now = utcnow()
+    base = select(func.count()).select_from(Warning).where(visible(scope))
+    since = now - timedelta(days=1)
+    return {
+        "mine": db.scalar(base.where(Warning.assignee_id == scope.user_id)),
+        "unplaced": db.scalar(base.where(Warning.status == "unplaced")),
+        "waiting": db.scalar(base.where(Warning.status == "dispatched")),
+        "today": db.scalar(base.where(Warning.warned_at >= since)),
+        "high_today": db.scalar(base.where(Warning.warned_at >= since, Warning.risk_grade == "high")),
+        "overdue": db.scalar(base.where(Warning.feedback_deadline < now, Warning.feedback_deadline >= since)),
+    }

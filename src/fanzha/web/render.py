@@ -43,6 +43,9 @@ def render(request: Request, name: str, status_code: int = 200, **context):
     user = getattr(request.state, "user", None)
     csrf = getattr(request.state, "csrf_token", "")
     nav = [(label, path) for label, path, perm in NAV if user and (perm is None or has_perm(user.role, perm))]
-    context.update(request=request, user=user, nav=nav, csrf_token=csrf,
+    here = request.url.path
+    matches = [path for _, path in nav if here == path or (path != "/" and here.startswith(path + "/"))
+               or (path != "/" and here == path)]
+    context.update(request=request, user=user, nav=nav, nav_active=max(matches, key=len, default=""), csrf_token=csrf,
                    can=(lambda perm: bool(user) and has_perm(user.role, perm)))
     return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -36,6 +36,19 @@ def heartbeat() -> None:
     beat()
 
 
+@huey.periodic_task(crontab(minute="*/10"))
+def demo_live_warning() -> None:
+    """Keeps the demo county alive: a warning arrives now and then, as on a real duty day."""
+    from fanzha.config import get_settings
+
+    if not get_settings().demo_live:
+        return
+    from fanzha.demo.warnings import live_warning
+
+    with session_scope() as session:
+        live_warning(session)
+
+
 def beat() -> None:
     with session_scope() as session:
         name = socket.gethostname()[:64]
