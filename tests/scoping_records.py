@@ -9,6 +9,7 @@ from sqlalchemy import select
 from fanzha.addresses.models import StandardAddress
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, Unit, User
+from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.people.models import Person
 from fanzha.warnings.models import Warning
 
@@ -39,5 +40,10 @@ def records_under(session, node: Area) -> Owned:
                             .where(Area.path.startswith(node.path)).limit(3)).all()
     units = session.scalars(select(Unit.id).where(Unit.area_id == node.id)).all() if node.chain == "admin" else []
     warnings = session.scalars(select(Warning.id).where(Warning.community_id.in_(cids)).limit(3)).all()
+    w_all = select(Warning.id).where(Warning.community_id.in_(cids))
+    contacts = session.scalars(select(Contact.id).where(Contact.warning_id.in_(w_all), Contact.photo_path == "")
+                               .limit(2)).all()
+    follow_ups = session.scalars(select(FollowUp.id).where(FollowUp.warning_id.in_(w_all)).limit(2)).all()
     return Owned(ids={"area_id": areas, "person_id": list(people), "address_id": list(addresses),
-                      "user_id": list(users), "unit_id": list(units), "warning_id": list(warnings)})
+                      "user_id": list(users), "unit_id": list(units), "warning_id": list(warnings),
+                      "contact_id": list(contacts), "follow_up_id": list(follow_ups)})

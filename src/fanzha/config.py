@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(False, description="Mark cookies Secure (set true behind HTTPS).")
     triage_rules: Path | None = Field(None, description="Triage rules file (TOML); empty = the packaged defaults (docs/triage.md).")
     demo_live: bool = Field(False, description="Demo only: the worker adds a new warning every 10 minutes (set by `fanzha run` on the demo county).")
+    notify_channels: str = Field("log", description="Outward notification channels, comma-separated: log, sms, webhook.")
+    sms_gateway_url: str = Field("", description="SMS gateway endpoint for the sms channel (POST {phone, text}).")
+    webhook_url: str = Field("", description="Endpoint for the webhook channel (POST the notification as JSON).")
+    escalation_rules: Path | None = Field(None, description="Escalation rules file (TOML); empty = the packaged defaults (docs/dissuasion.md).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
 
     def resolved_database_url(self) -> str:

@@ -4,7 +4,9 @@ from fanzha.addresses.models import StandardAddress
 from fanzha.audit.models import AuditEntry
 from fanzha.auth.models import AuthSession
 from fanzha.db import Base
+from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
 from fanzha.imports.models import ImportBatch, ImportRowError
+from fanzha.notify.models import Delivery, Notification
 from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
 from fanzha.warnings.models import DutyShift, Warning
@@ -12,5 +14,6 @@ from fanzha.worker.models import WorkerBeat
 
 __all__ = [
     "Area", "AuditEntry", "AuthSession", "Base", "ImportBatch", "ImportRowError",
-    "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift",
+    "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
+    "PaymentRequest", "TimelineEvent", "Notification", "Delivery",
 ]

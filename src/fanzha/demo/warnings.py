@@ -87,7 +87,57 @@ def generate_warnings(session: Session, *, seed: int, count: int, now: datetime 
         w.dispatched_at = w.warned_at + timedelta(minutes=r.randint(1, 4))
         if w.assigned_at is not None:
             w.assigned_at = w.dispatched_at + timedelta(seconds=r.randint(5, 90))
+    play_history(session, r, now)
     return tally.created
+
+
+OUTCOME_WEIGHTS = {"dissuaded": 70, "not_needed": 8, "unreachable": 8, "refused": 4, "defrauded": 10}
+
+
+def play_history(session: Session, r: random.Random, now: datetime) -> None:
+    """What the stations did with last year's warnings: signed, called, visited with evidence, closed — mostly on
+    time, some late, a few still open — and the follow-ups that came due."""
+    from fanzha.dissuasion.models import Contact, TimelineEvent
+    from fanzha.dissuasion.enums import OUTCOMES
+    from fanzha.dissuasion.service import schedule_follow_ups
+
+    checklist = ["look_calls", "look_chats", "look_apps", "look_transfers", "ask_why", "ask_stranger", "protect"]
+    history = session.scalars(select(Warning).where(Warning.assignee_id.is_not(None),
+                                                    Warning.warned_at < now - timedelta(hours=30))
+                              .order_by(Warning.id)).all()
+    for w in history:
+        if r.random() < 0.02:  # a few never closed: they show up as 超期未反馈
+            continue
+        late = r.random() < 0.12
+        w.signed_at = w.dispatched_at + timedelta(minutes=r.randint(1, 40 if late else 4))
+        w.signed_by = w.assignee_id
+        call = w.signed_at + timedelta(minutes=r.randint(1, 30))
+        reached = r.random() < 0.85
+        session.add(Contact(warning_id=w.id, channel="phone", at=call, by_user_id=w.assignee_id,
+                            result="reached" if reached else "not_reached", note=""))
+        w.first_contact_at = call
+        outcome = r.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
+        if not reached and outcome == "dissuaded":
+            outcome = "unreachable"
+        if w.face_required and outcome in ("dissuaded", "defrauded", "refused") and r.random() < 0.9:
+            face = call + timedelta(minutes=r.randint(15, 300 if late else 55))
+            evidence = r.random() < 0.93
+            session.add(Contact(warning_id=w.id, channel="face_to_face", at=face, by_user_id=w.assignee_id,
+                                result="reached", note="上门见面，讲解诈骗手法", location="对象住处" if evidence else "",
+                                notice_signed=evidence, checklist=r.sample(checklist, 5), counts_as_face=evidence))
+            if evidence:
+                w.face_at = face
+        w.outcome = outcome
+        w.feedback_at = w.signed_at + timedelta(hours=r.uniform(0.5, 30 if late else 20))
+        if outcome == "dissuaded" and w.amount:
+            w.amount_protected = w.amount
+        session.add(TimelineEvent(warning_id=w.id, at=w.feedback_at, kind="outcome", text=f"反馈：{OUTCOMES[outcome]}",
+                                  by_user_id=w.assignee_id))
+        for f in schedule_follow_ups(session, w, w.feedback_at):
+            if f.due_at < now and r.random() < 0.85:
+                f.done_at, f.by_user_id = f.due_at + timedelta(hours=r.randint(1, 72)), w.assignee_id
+                f.outcome = "defrauded_later" if r.random() < 0.03 else "safe"
+    session.flush()
 
 
 def live_warning(session: Session) -> int:

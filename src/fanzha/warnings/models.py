@@ -50,6 +50,14 @@ class Warning(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 签收
+    signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    face_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first face-to-face contact with evidence
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # 反馈: closes the warning
+    outcome: Mapped[str | None] = mapped_column(String(12), index=True)
+    outcome_note: Mapped[str] = mapped_column(Text, default="")
+    amount_protected: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     source: Mapped[str] = mapped_column(String(8), default="api")  # api import local
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -58,7 +66,7 @@ class Warning(Base):
     person: Mapped[Person | None] = relationship()
     community: Mapped[Area | None] = relationship(foreign_keys=[community_id])
     station: Mapped[Area | None] = relationship(foreign_keys=[station_id])
-    assignee: Mapped[User | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
     __table_args__ = (Index("ix_warnings_station_status", "station_id", "status"),)
 

@@ -29,6 +29,9 @@ from fanzha.warnings.intake import WarningDraft, parse_row
 from fanzha.warnings.models import Warning
 
 CHUNK = 2000
+# Bulk INSERTs send NULLs instead of leaving None columns out, so every row of a chunk has the same columns and the
+# chunk goes in as one multi-row statement (otherwise each run of rows with other None columns is its own INSERT).
+_ALL_COLUMNS = {"render_nulls": True}
 PII_FIELDS = ["name", "id_number", "phone"]
 
 
@@ -181,7 +184,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
         rows.append(row)
     if new_people:
         made = s.execute(insert(Person).returning(Person.id, Person.id_number, Person.phone),
-                         list(new_people.values())).all()
+                         list(new_people.values()), execution_options=_ALL_COLUMNS).all()
         for pid, idn, phone in made:
             key = ("i", idn) if idn else ("t", phone)
             new_people[key]["id"] = pid
@@ -194,7 +197,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
         pkey = row.pop("_person_key", None)
         if pkey is not None:
             row["person_id"] = new_people[pkey]["id"]
-    ids = s.execute(insert(Warning).returning(Warning.id), rows).scalars().all()
+    ids = s.execute(insert(Warning).returning(Warning.id), rows, execution_options=_ALL_COLUMNS).scalars().all()
     ctx.created_ids.extend(ids)
     tally.created += len(rows)
 

@@ -133,10 +133,22 @@ def detail(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
 
 
 def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", status_code: int = 200):
+    from fanzha.dissuasion import service as dissuasion
+    from fanzha.dissuasion.models import FamilyContact, FollowUp, PaymentRequest
+
     communities = org.list_areas(db, scope, level=Level.COMMUNITY.value, limit=5000) \
         if warning.status == "unplaced" and scope.can(Perm.INTAKE_WARNINGS) else []
+    family = list(db.scalars(select(FamilyContact).where(FamilyContact.person_id == warning.person_id))) \
+        if warning.person_id else []
+    dissuaders = list(db.scalars(select(User).where(User.role == Role.DISSUADER, User.area_id == warning.station_id,
+                                                    User.is_active.is_(True)))) if warning.station_id else []
+    stations = org.list_areas(db, scope if scope.is_centre else Scope.system(db), level=Level.STATION.value, limit=1000)
     return render(request, "warnings/detail.html", status_code=status_code, w=warning, reveal=reveal,
-                  communities=communities, now=utcnow(), error=error)
+                  communities=communities, now=utcnow(), error=error, timeline=dissuasion.timeline(db, warning),
+                  family=family, dissuaders=dissuaders, stations=stations,
+                  requests=list(db.scalars(select(PaymentRequest).where(PaymentRequest.warning_id == warning.id))),
+                  follow_ups=list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
+                  done=request.query_params.get("done", "")[:20])
 
 
 @router.post("/warnings/{warning_id}/reveal", dependencies=[Depends(csrf_protect)])

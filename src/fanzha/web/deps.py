@@ -76,6 +76,9 @@ def current_auth(request: Request, db: Session = Depends(get_db)) -> AuthSession
     request.state.csrf_token = found.csrf_token
     u = found.user
     request.state.user = Viewer(u.id, u.username, u.display_name, u.role, u.area_id, u.area.name, u.area.level)
+    from fanzha.notify.service import unread_count
+
+    request.state.unread = unread_count(db, u.id)
     return found
 
 

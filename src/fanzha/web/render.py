@@ -27,6 +27,7 @@ env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LAB
 # (label, path, permission needed or None) — what a role does not hold is not shown.
 NAV = [
     ("首页", "/", None),
+    ("我的任务", "/tasks", Perm.CLAIM_WARNINGS),
     ("预警", "/warnings", Perm.READ_WARNINGS),
     ("待分配", "/warnings/unplaced", Perm.INTAKE_WARNINGS),
     ("值班", "/warnings/roster", Perm.MANAGE_ROSTER),
@@ -46,6 +47,7 @@ def render(request: Request, name: str, status_code: int = 200, **context):
     here = request.url.path
     matches = [path for _, path in nav if here == path or (path != "/" and here.startswith(path + "/"))
                or (path != "/" and here == path)]
+    context.update(unread=getattr(request.state, "unread", 0))
     context.update(request=request, user=user, nav=nav, nav_active=max(matches, key=len, default=""), csrf_token=csrf,
                    can=(lambda perm: bool(user) and has_perm(user.role, perm)))
     return templates.TemplateResponse(request, name, context, status_code=status_code)

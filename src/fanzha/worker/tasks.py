@@ -36,6 +36,18 @@ def heartbeat() -> None:
     beat()
 
 
+@huey.periodic_task(crontab(minute="*"))
+def escalate_and_notify() -> None:
+    """Every minute, whether or not anyone looks: raise due escalations, then send what notifications are due."""
+    from fanzha.dissuasion import escalation
+    from fanzha.notify.service import deliver_due
+
+    with session_scope() as session:
+        escalation.run(session, utcnow())
+    with session_scope() as session:
+        deliver_due(session)
+
+
 @huey.periodic_task(crontab(minute="*/10"))
 def demo_live_warning() -> None:
     """Keeps the demo county alive: a warning arrives now and then, as on a real duty day."""

@@ -1,0 +1,231 @@
+"""The classifier (诈骗/违法推广/营销广告/正常 + fraud type): hashed character n-grams and rule flags → linear models.
+
+A scikit-learn style estimator: `__init__` only stores parameters, `fit` learns every attribute ending in `_`,
+`predict_proba` gives calibrated risk probabilities. The learned state is small enough to ship in the package:
+features are kept only when seen in at least `min_df` training texts, and weights are stored as int8 with a
+per-class scale (`save`/`load`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import normalize
+
+from fanzha.detect import rules
+from fanzha.detect.data import FRAUD_TYPES, RISKS
+from fanzha.detect.normalise import model_text, normalise
+
+FRAUD = RISKS.index("fraud")
+
+
+def _logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def prepare(texts) -> tuple[list[str], list[str]]:
+    """Normalised texts (for rules and reasons) and model texts (for n-grams)."""
+    norms = [normalise(t) for t in texts]
+    return norms, [model_text(n) for n in norms]
+
+
+class FraudClassifier(ClassifierMixin, BaseEstimator):
+    """Risk (normal/spam/illicit/fraud) and fraud-type classifier over raw message texts.
+
+    fit(texts, y) takes `y` as risk labels and `fraud_type` as a keyword argument (types for the fraud rows).
+    """
+
+    def __init__(self, n_features: int = 2 ** 21, ngram_range: tuple[int, int] = (1, 3), min_df: int = 3,
+                 C: float = 8.0, type_C: float = 4.0, rule_weight: float = 0.5, max_iter: int = 300,
+                 source_balance: float = 0.5):
+        self.n_features = n_features
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.C = C
+        self.type_C = type_C
+        self.rule_weight = rule_weight
+        self.max_iter = max_iter
+        self.source_balance = source_balance
+
+    # -- features ------------------------------------------------------------------------------------------------
+    def _hasher(self) -> HashingVectorizer:
+        return HashingVectorizer(analyzer="char", ngram_range=tuple(self.ngram_range), n_features=self.n_features,
+                                 alternate_sign=False, norm=None, lowercase=False, dtype=np.float32)
+
+    def _rule_matrix(self, norms: list[str]) -> sp.csr_matrix:
+        rows, cols = [], []
+        for i, n in enumerate(norms):
+            for h in rules.find(n):
+                rows.append(i)
+                cols.append(rules.RULE_CODES.index(h.code))
+        data = np.full(len(rows), self.rule_weight, dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(norms), len(rules.RULE_CODES)), dtype=np.float32)
+
+    def _project(self, H: sp.csr_matrix) -> sp.csr_matrix:
+        """Hashed columns → the kept vocabulary (columns never kept are dropped)."""
+        cols = self._lookup_[H.indices]
+        keep = cols >= 0
+        csum = np.concatenate([[0], np.cumsum(keep)])
+        return sp.csr_matrix((H.data[keep], cols[keep], csum[H.indptr]), shape=(H.shape[0], len(self.kept_)))
+
+    def _transform(self, norms: list[str], mtexts: list[str]) -> sp.csr_matrix:
+        X = self._project(self._hasher().transform(mtexts).tocsr())
+        X.data = 1.0 + np.log(X.data)  # sublinear tf
+        X = normalize(X.multiply(self.idf_).tocsr(), copy=False)
+        return sp.hstack([X, self._rule_matrix(norms)], format="csr", dtype=np.float32)
+
+    # -- fitting -------------------------------------------------------------------------------------------------
+    def _weights(self, y, groups) -> np.ndarray:
+        """Each (source, risk) cell weighs n**source_balance in total, so the 84k everyday SMS do not drown the rest."""
+        y = np.asarray(y)
+        g = np.asarray(groups) if groups is not None else np.zeros(len(y), dtype=object)
+        keys = np.char.add(g.astype(str), np.char.add("|", y.astype(str)))
+        uniq, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        w = (counts ** self.source_balance / counts)[inv]
+        return w * (len(y) / w.sum())
+
+    def fit(self, texts, y, fraud_type=None, groups=None, prepared=None):
+        norms, mtexts = prepared if prepared is not None else prepare(texts)
+        y = np.asarray(y)
+        H = self._hasher().transform(mtexts).tocsr()
+        df = np.bincount(H.indices, minlength=self.n_features)
+        self.kept_ = np.flatnonzero(df >= self.min_df).astype(np.int32)
+        self._lookup_ = np.full(self.n_features, -1, dtype=np.int32)
+        self._lookup_[self.kept_] = np.arange(len(self.kept_), dtype=np.int32)
+        n = len(mtexts)
+        self.idf_ = (np.log((1 + n) / (1 + df[self.kept_])) + 1).astype(np.float32)
+        X = self._project(H)
+        X.data = 1.0 + np.log(X.data)
+        X = normalize(X.multiply(self.idf_).tocsr(), copy=False)
+        X = sp.hstack([X, self._rule_matrix(norms)], format="csr", dtype=np.float32)
+        w = self._weights(y, groups)
+        self.classes_ = np.array(RISKS)
+        risk = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=1e-3)
+        risk.fit(X, np.searchsorted(self.classes_, y) if False else np.array([RISKS.index(v) for v in y]),
+                 sample_weight=w)
+        self.coef_ = risk.coef_.astype(np.float32)
+        self.intercept_ = risk.intercept_.astype(np.float32)
+        self.types_ = np.array(FRAUD_TYPES)
+        is_fraud = y == "fraud"
+        ft = np.asarray(fraud_type) if fraud_type is not None else None
+        if ft is not None and is_fraud.any():
+            mask = is_fraud & (ft != "")
+            tclf = LogisticRegression(C=self.type_C, max_iter=self.max_iter, tol=1e-3, class_weight="balanced")
+            tidx = np.array([FRAUD_TYPES.index(v) for v in ft[mask]])
+            tclf.fit(X[mask], tidx)
+            coef = np.zeros((len(FRAUD_TYPES), X.shape[1]), dtype=np.float32)
+            icpt = np.full(len(FRAUD_TYPES), -30.0, dtype=np.float32)  # types never seen stay improbable
+            coef[tclf.classes_] = tclf.coef_
+            icpt[tclf.classes_] = tclf.intercept_
+            self.type_coef_, self.type_intercept_ = coef, icpt
+        else:
+            self.type_coef_ = np.zeros((len(FRAUD_TYPES), X.shape[1]), dtype=np.float32)
+            self.type_intercept_ = np.zeros(len(FRAUD_TYPES), dtype=np.float32)
+        self.calibration_ = np.array([1.0, 0.0])  # Platt a, b on the fraud logit; set by calibrate()
+        return self
+
+    def calibrate(self, raw_fraud_prob, is_fraud) -> "FraudClassifier":
+        """Fit fraud_prob = sigmoid(a·logit(p) + b) on held-out predictions (p from models that did not see them)."""
+        self.calibration_ = fit_platt(raw_fraud_prob, is_fraud)
+        return self
+
+    # -- prediction ----------------------------------------------------------------------------------------------
+    def decision_function(self, texts=None, prepared=None, X=None) -> np.ndarray:
+        if X is None:
+            norms, mtexts = prepared if prepared is not None else prepare(texts)
+            X = self._transform(norms, mtexts)
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def raw_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
+        z = self.decision_function(texts, prepared, X)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def _calibrated(self, raw: np.ndarray) -> np.ndarray:
+        """Risk probabilities whose fraud column is calibrated; the other columns share the rest in proportion."""
+        a, b = self.calibration_
+        pf = 1 / (1 + np.exp(-(a * _logit(raw[:, FRAUD]) + b)))
+        rest = np.delete(raw, FRAUD, axis=1)
+        rest = rest / np.clip(rest.sum(axis=1, keepdims=True), 1e-12, None) * (1 - pf)[:, None]
+        return np.insert(rest, FRAUD, pf, axis=1)
+
+    def predict_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
+        return self._calibrated(self.raw_proba(texts, prepared, X))
+
+    def predict(self, texts=None, prepared=None, X=None) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts, prepared, X).argmax(axis=1)]
+
+    def type_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
+        if X is None:
+            norms, mtexts = prepared if prepared is not None else prepare(texts)
+            X = self._transform(norms, mtexts)
+        z = np.asarray(X @ self.type_coef_.T) + self.type_intercept_
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    # -- artefact ------------------------------------------------------------------------------------------------
+    def save(self, directory: Path | str, meta: dict | None = None) -> None:
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        q, s = quantise(self.coef_)
+        tq, ts = quantise(self.type_coef_)
+        np.savez_compressed(d / "weights.npz", kept=self.kept_, idf=self.idf_.astype(np.float16), coef=q,
+                            coef_scale=s, intercept=self.intercept_, type_coef=tq, type_scale=ts,
+                            type_intercept=self.type_intercept_, calibration=self.calibration_)
+        params = self.get_params()
+        params["ngram_range"] = list(params["ngram_range"])
+        (d / "meta.json").write_text(json.dumps({"params": params, "risks": list(RISKS), "fraud_types": list(FRAUD_TYPES),
+                                                 "rules": list(rules.RULE_CODES), **(meta or {})},
+                                                ensure_ascii=False, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path | str) -> "FraudClassifier":
+        d = Path(directory)
+        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        params = meta["params"]
+        params["ngram_range"] = tuple(params["ngram_range"])
+        if meta.get("rules") != list(rules.RULE_CODES):
+            raise ValueError("模型文件与当前规则列表不一致，请重新训练（fanzha detect train）")
+        est = cls(**params)
+        with np.load(d / "weights.npz") as w:
+            est.kept_ = w["kept"]
+            est.idf_ = w["idf"].astype(np.float32)
+            est.coef_ = (w["coef"].astype(np.float32) * w["coef_scale"][:, None])
+            est.intercept_ = w["intercept"]
+            est.type_coef_ = (w["type_coef"].astype(np.float32) * w["type_scale"][:, None])
+            est.type_intercept_ = w["type_intercept"]
+            est.calibration_ = w["calibration"]
+        est._lookup_ = np.full(est.n_features, -1, dtype=np.int32)
+        est._lookup_[est.kept_] = np.arange(len(est.kept_), dtype=np.int32)
+        est.classes_ = np.array(meta["risks"])
+        est.types_ = np.array(meta["fraud_types"])
+        est.meta_ = meta
+        return est
+
+
+def quantise(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 weights with one scale per class (the rounding error is below 0.4 % of the largest weight)."""
+    scale = np.abs(coef).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    return np.round(coef / scale[:, None]).astype(np.int8), scale.astype(np.float32)
+
+
+def fit_platt(p, y) -> np.ndarray:
+    from scipy.optimize import minimize
+
+    x, y = _logit(np.asarray(p, dtype=float)), np.asarray(y, dtype=float)
+
+    def nll(ab):
+        z = ab[0] * x + ab[1]
+        return float(np.sum(np.logaddexp(0, z) - y * z))
+
+    return minimize(nll, np.array([1.0, 0.0]), method="Nelder-Mead").x

@@ -1,0 +1,130 @@
+"""Text normalisation (文本归一化) that undoes the usual evasions before rules and the model look at a message.
+
+`normalise` gives readable canonical text (rules, extraction and the reasons shown to people work on it);
+`model_text` then masks numbers, links and corpus placeholders so that the model sees the same thing whether the
+digits were real, masked as x (80w corpus) or replaced by DIGIT/PHONE/URL (fbs_sms).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\u180e]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_HTML_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>\n]{1,200}>", re.I | re.S)
+_ENTITY = re.compile(r"&(nbsp|amp|lt|gt|quot|#\d+);")
+# Emoji and pictographs (kept out of the text, but a heart standing for 信 is read first).
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF\u25A0-\u25FF\u3030\u303D"
+                    "\u3297\u3299\uFE0F\u20E3]")
+_HEART = "[❤♥♡❣💕💗💖💓💞💘💝]\ufe0f?"
+_CJK = "\u4e00-\u9fff"
+# Single characters spaced or punctuated apart: 加 微 信, 刷.单.返.利, 加-V-信
+_SPACED = re.compile(rf"(?:[{_CJK}][\s\.\-_·•*、|/\\~～'\"“”]+){{2,}}[{_CJK}]")
+_SEPS = re.compile(r"[\s\.\-_·•*、|/\\~～'\"“”]+")
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+# Separators inside a number (138-1234-5678, 6222 0202 …, 1❤3❤8 after emoji removal becomes 1 3 8)
+_DIGIT_GAP = re.compile(r"(?<=\d)[\s\-_·•*.~～、]{1,3}(?=\d)")
+_MULTISPACE = re.compile(r"[ \t\u3000]+")
+
+# Look-alike and homophone spellings → the standard word (order matters: longer first).
+_ALIASES: list[tuple[str, str]] = [
+    (rf"(?:[VvＶｖ威微薇维徽]|危)\s*{_HEART}", "微信"),
+    (r"(?<![A-Za-z])(?:[Vv][Xx]|[Ww][Xx]|[Vv]信|[Vv]亻言|威信|薇信|徽信|维信|微亻言|徾信|薇❤|嶶信|溦信|[Ww]ei[Xx]in|weixin)(?![A-Za-z])", "微信"),
+    (r"(?<![A-Za-z])[Vv](?=\s*[:：]\s*[A-Za-z0-9_-]{5,})|(?<=加)\s*[Vv](?![A-Za-z])", "微信"),
+    (r"扣扣|抠抠|蔻蔻|口口(?=号|群|[:：]?\s*\d)|企鹅号|[QqＱｑ]\s*[QqＱｑ]", "QQ"),
+    (r"(?<=加)\s*[QqＱｑ](?![A-Za-z])|(?<=[加联])\s*扣(?=[:：]?\s*\d)", "QQ"),
+    (r"菠菜|bc(?=平台|网站|娱乐)|博采|搏彩", "博彩"),
+    (r"返拥|反佣|反拥", "返佣"),
+    (r"刷dan|刷d(?=[^a-z])|shua单|刷単", "刷单"),
+    (r"日jie|日洁|日结(?:算)?", "日结"),
+    (r"兼值|兼只|兼耳只", "兼职"),
+    (r"贷kuan|dai款|带款|代款(?=[^a-z])", "贷款"),
+    (r"银hang|银航(?=卡)", "银行"),
+    (r"转zhang|转帐", "转账"),
+    (r"帐户|账戶", "账户"),
+    (r"帐号", "账号"),
+    (r"cha询|查洵", "查询"),
+    (r"征xin|正信(?=记录|报告|修复)", "征信"),
+    (r"赚qian|賺錢", "赚钱"),
+    (r"佣jin|拥金", "佣金"),
+    (r"yin行卡|银彳亍卡", "银行卡"),
+    (r"裸liao|裸聊", "裸聊"),
+    (r"验证马|验证吗(?=[^？?])|yzm", "验证码"),
+    (r"屏幕分享|共享屏幕|分享屏幕|屏幕共亨", "屏幕共享"),
+    (r"公j法|公检fa", "公检法"),
+]
+_ALIAS_RES = [(re.compile(p), r) for p, r in _ALIASES]
+
+
+@lru_cache(maxsize=1)
+def _opencc():
+    import opencc
+
+    # Taiwan phrases → mainland phrases (軟體→软件, 簡訊→短信, 螢幕→屏幕) as well as characters.
+    return opencc.OpenCC("tw2sp.json")
+
+
+def to_simplified(text: str) -> str:
+    return _opencc().convert(text)
+
+
+def _join_spaced(m: re.Match) -> str:
+    s = m.group(0)
+    # Keep real sentences: only collapse when every piece between separators is one character.
+    pieces = [p for p in _SEPS.split(s) if p]
+    if all(len(p) == 1 for p in pieces):
+        return "".join(pieces)
+    return s
+
+
+def normalise(text: str) -> str:
+    """Canonical simplified, half-width text with spaced/punctuated-apart words and look-alike spellings undone."""
+    if not text:
+        return ""
+    text = _HTML_TAG.sub(" ", text)
+    text = _ENTITY.sub(lambda m: {"nbsp": " ", "amp": "&", "lt": "<", "gt": ">", "quot": '"'}.get(m.group(1), " "), text)
+    text = unicodedata.normalize("NFKC", text)  # full-width → half-width, circled/compat forms → plain
+    text = _ZERO_WIDTH.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    text = to_simplified(text)
+    for rx, rep in _ALIAS_RES[:1]:  # hearts standing for 信 before the emoji go
+        text = rx.sub(rep, text)
+    text = _EMOJI.sub(" ", text)
+    text = _SPACED.sub(_join_spaced, text)
+    text = _CJK_GAP.sub("", text)
+    text = _DIGIT_GAP.sub("", text)
+    for rx, rep in _ALIAS_RES[1:]:
+        text = rx.sub(rep, text)
+    text = _MULTISPACE.sub(" ", text)
+    return text.strip()
+
+
+# --- model view -------------------------------------------------------------------------------------------------
+URL_TOKEN, PHONE_TOKEN, CARD_TOKEN, NUM_TOKEN = "Ⓤ", "Ⓟ", "Ⓑ", "0"
+_PLACEHOLDER = re.compile(r"(?<![A-Za-z])(?:CELLPHONE|PHONE|HOTLINE|TELEPHONE|URL|DIGIT|Digit|NAME|PLACE|BANK|QQ|WECHAT|"
+                          r"EMAIL|ADDRESS|NUMBER|ACCOUNT)(?![A-Za-z])|URL(?=[A-Za-z])")
+_PLACEHOLDER_MAP = {"CELLPHONE": PHONE_TOKEN, "PHONE": PHONE_TOKEN, "HOTLINE": PHONE_TOKEN, "TELEPHONE": PHONE_TOKEN,
+                    "URL": URL_TOKEN, "DIGIT": NUM_TOKEN, "Digit": NUM_TOKEN, "QQ": "QQ", "WECHAT": "微信",
+                    "EMAIL": URL_TOKEN, "ACCOUNT": CARD_TOKEN}
+_URL = re.compile(r"(?:https?://|www\.)[^\s\u4e00-\u9fff，。！？、]+|(?<![A-Za-z0-9@])[A-Za-z0-9-]{2,}(?:\.[A-Za-z0-9-]{2,})*"
+                  r"\.(?:com|cn|net|org|top|vip|xyz|cc|me|io|ly|info|co|app|site|shop|club|link|tk|ink)(?:/[^\s\u4e00-\u9fff，。！？]*)?",
+                  re.I)
+_XMASK = re.compile(r"(?<![A-Za-z])[xX]+(?![A-Za-z])")
+_DIGITS = re.compile(r"\d+")
+
+
+def _digits(m: re.Match) -> str:
+    n = len(m.group(0))
+    return CARD_TOKEN if n >= 15 else PHONE_TOKEN if n >= 7 else NUM_TOKEN
+
+
+def model_text(norm: str) -> str:
+    """What the classifier reads: normalised text with links, numbers and corpus placeholders masked alike."""
+    text = _URL.sub(URL_TOKEN, norm)
+    text = _PLACEHOLDER.sub(lambda m: _PLACEHOLDER_MAP.get(m.group(0), ""), text)
+    text = _XMASK.sub(lambda m: "0" * len(m.group(0)), text)
+    text = _DIGITS.sub(_digits, text)
+    text = re.sub(r"(?<=[\u4e00-\u9fff\u24b6-\u24e90]) +(?=[\u4e00-\u9fff\u24b6-\u24e90])", "", text)
+    return text.lower()

@@ -1,0 +1,131 @@
+"""Red-flag rules (风险特征规则): named, explainable patterns over normalised text, each with the span it matched.
+
+The rules feed the model as extra features (so their weight is learned across sources) and are shown to people as
+the reasons for a verdict. A rule names the fraud type it points to; `risk` says what kind of message it marks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str  # shown to people
+    risk: str  # fraud / illicit / spam
+    fraud_type: str  # "" when the rule does not point to one type
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    name: str
+    risk: str
+    fraud_type: str
+    start: int
+    end: int
+    text: str
+
+    def as_dict(self) -> dict:
+        return {"rule": self.code, "name": self.name, "start": self.start, "end": self.end, "text": self.text}
+
+
+def _r(code: str, name: str, risk: str, fraud_type: str, pattern: str) -> Rule:
+    return Rule(code, name, risk, fraud_type, re.compile(pattern, re.I))
+
+
+_MONEY_OUT = r"(转账|汇款|打款|转钱|转到|转入|汇到|打到|付款|支付|充值|缴纳|交纳|先交|先付|垫付)"
+_AUTH = r"(公安局|公安厅|公安部|检察院|法院|派出所|刑警|警官|民警|网警|经侦|警察|国安|反诈中心|办案人员|专案组)"
+
+RULES: tuple[Rule, ...] = (
+    _r("screen_share", "屏幕共享/远程控制", "fraud", "fake_customer_service",
+       r"屏幕共享|开启共享|(下载|打开|进入|安装).{0,8}(腾讯会议|zoom|钉钉会议|会议软件|会议app|瞩目|飞书会议)|远程(控制|操控|协助)|"
+       r"会议号"),
+    _r("safe_account", "安全账户/资金清查", "fraud", "impersonate_authority",
+       r"安全账户|国家账户|(资金|财产)(清查|核查|审查|监管)|清查(资金|财产)|资产(冻结|保全)"),
+    _r("verification_code", "索要验证码", "fraud", "",
+       r"验证码.{0,12}(告诉|发给|提供|报给|报一下|念|读|发我|给我)|(告诉|发给|提供|报|念|读)(一下)?.{0,6}验证码"),
+    _r("brushing_advance", "刷单/垫付返利", "fraud", "brushing",
+       r"刷单|刷信誉|刷销量|刷好评|做任务.{0,10}(返|佣金|赚|提现)|点赞.{0,8}(赚|返|佣金|元)|垫付.{0,10}(返|佣金|本金)|"
+       r"(佣金|返利|本金).{0,8}(返还|一起返|秒返)|联单|任务单|连单"),
+    _r("credit_repair", "注销校园贷/修复征信", "fraud", "credit_repair",
+       r"注销.{0,8}(校园贷|学生贷|账户|账号|京东金条|金条|白条|借呗|花呗|微粒贷|网贷)|(消除|修复|洗白|清除).{0,4}(不良|逾期|征信)|"
+       r"征信.{0,6}(受损|有问题|影响|污点|修复|不良记录)|影响.{0,4}征信|(校园贷|学生贷|金条|白条|借呗|花呗|微粒贷|网贷).{0,8}(注销|关闭)|关闭.{0,6}(白条|金条|借呗|花呗|微粒贷|校园贷)|校园贷.{0,10}(注销|清零|影响)"),
+    _r("authority", "冒充公检法", "fraud", "impersonate_authority",
+       rf"{_AUTH}.{{0,40}}(涉嫌|洗钱|犯罪|配合调查|冻结|通缉|逮捕|拘捕|传唤|保密)|涉嫌(洗钱|犯罪|诈骗|非法)|"
+       r"(通缉令|逮捕令|拘捕令|冻结令|保密协议)|(案件|办案)编号|(医保|社保)卡.{0,10}(违规|异常|冻结)"),
+    _r("refund_claim", "退款理赔", "fraud", "fake_customer_service",
+       r"(退款|理赔|赔付|退货款|退费|双倍赔偿|三倍赔偿).{0,24}(客服|链接|操作|备用金|支付宝|微信|打款|验证码|扫码)|"
+       r"(快递|包裹).{0,8}(丢失|丢件|损坏|破损|被压).{0,24}(理赔|赔偿|赔付)|(商品|产品).{0,8}(质量问题|召回)"),
+    _r("cancel_service", "取消会员/关闭扣费", "fraud", "fake_customer_service",
+       r"(取消|关闭|解除).{0,8}(会员|代理|扣费|自动续费|分期|百万保障|保险)|(每月|按月).{0,8}(扣费|扣款)|开通了.{0,10}(会员|代理商)"),
+    _r("loan_fee", "贷款先交费", "fraud", "loan",
+       r"(贷款|借款|放款|下款|额度).{0,24}(解冻|保证金|手续费|验资|刷流水|会员费|服务费|工本费|激活|先交|押金)|"
+       r"解冻金|刷流水|(验证|证明).{0,6}还款能力|银行卡号.{0,6}(填写错误|错误).{0,10}冻结"),
+    _r("wanghei", "黑户网黑可贷", "fraud", "wanghei",
+       r"黑户|网黑|征信花|不看征信|无视征信|逾期.{0,6}(也|照样|可)(能|可)?(下款|贷)|秒下款|强下|内部渠道.{0,6}(下款|贷)"),
+    _r("investment", "高收益投资/带单", "fraud", "investment",
+       r"(稳赚|保本|高回报|高收益|零风险|无风险|翻倍|内幕消息|稳赚不赔|带单|老师带|导师带|荐股|牛股|涨停|跟单|日收益|月收益)"
+       r".{0,20}(投资|理财|平台|股票|基金|收益|回报|赚|充值|入金)|(数字货币|虚拟币|USDT|比特币|外汇|期货|原油|黄金).{0,12}"
+       r"(投资|平台|入金|充值|赚|收益|稳赚)|(投资|理财)(平台|群|老师|导师)"),
+    _r("acquaintance", "冒充领导/熟人", "fraud", "impersonate_acquaintance",
+       r"(我是你|我是您).{0,3}(领导|老板|老同学|同学|老师|表哥|表姐|舅舅|叔叔|侄子|外甥|朋友|校长|主任|局长)|"
+       r"(换了?|这是我的)(新)?(号|号码|微信|手机号)|猜猜我是谁|(领导|老板|校长|局长|主任|董事长).{0,20}" + _MONEY_OUT +
+       r"|(明天|下午|一会)(来|到)(我)?办公室"),
+    _r("game_trade", "游戏账号/装备交易", "fraud", "game_trade",
+       r"(游戏|账号|装备|皮肤|点券|金币|钻石|道具).{0,12}(交易|买卖|出售|回收|收购|解冻|充值|代练|低价)|交易猫|"
+       r"(账号|资金).{0,6}(冻结|异常).{0,10}(交易|平台)"),
+    _r("romance", "网恋交友索财", "fraud", "romance",
+       r"(网恋|交友|相亲|婚恋|约会|征婚|陪聊|裸聊|见面).{0,24}" + _MONEY_OUT + r"|(亲爱的|宝贝|老公|老婆).{0,30}" +
+       r"(投资|平台|充值|借钱|转账)"),
+    _r("military_purchase", "冒充军警采购", "fraud", "military_purchase",
+       r"(部队|军队|军区|武警|消防|营区|后勤|连队|战士).{0,20}(采购|订购|订单|订货|订餐|垫付|下单|购买)|"
+       r"(采购|订购|订货).{0,20}(部队|军队|军区|武警|消防)"),
+    _r("shopping_prepay", "购物先付定金", "fraud", "shopping",
+       r"(低价|特价|清仓|代购|高仿|内部价|原单|走私|海关罚没).{0,24}(定金|订金|预付|先付|押金|全款)|"
+       r"(定金|订金|预付款|手续费).{0,10}(才能|方可|才可以)(发货|购买|交易)"),
+    _r("prize", "中奖/领奖先交费", "fraud", "other",
+       r"(中奖|获奖|抽中|幸运(用户|观众|客户)|恭喜您.{0,10}(获得|抽中)).{0,40}(手续费|保证金|个人所得税|公证费|邮费|领取|兑奖)"),
+    _r("points_phishing", "积分兑换/账户异常链接", "fraud", "other",
+       r"(积分|话费|流量).{0,12}(兑换|清零|到期|过期).{0,40}(Ⓤ|https?://|www\.|链接|登录|登陆|点击|URL|\.cn|\.com)|"
+       r"(账户|银行卡|ETC|社保|医保|信用卡|手机银行|网银|U盾|电子密码器).{0,12}(异常|冻结|过期|失效|停用|升级|认证|注销).{0,40}"
+       r"(Ⓤ|https?://|www\.|链接|登录|登陆|点击|URL|\.cn|\.com)"),
+    _r("download_app", "诱导下载陌生APP", "fraud", "",
+       r"(下载|安装|注册).{0,10}(APP|软件|客户端|平台).{0,24}(操作|投资|刷单|贷款|会议|提现|充值|做任务)"),
+    _r("urgent_transfer", "要求转账汇款", "fraud", "",
+       r"(转账|汇款|打款|转钱)(到|至|给).{0,12}(账户|卡|账号)|转.{0,12}(到|至)\s*(\d{15,19}|.{0,8}(账户|卡号|银行卡))|(先|需要|必须|马上|立即).{0,6}(转账|汇款|打款)"),
+    _r("refund_ticket", "航班取消/退改签", "fraud", "other",
+       r"(航班|列车|车次).{0,20}(取消|延误|故障).{0,40}(改签|退票|补偿|理赔|联系)"),
+    _r("kidnap", "亲人出事急需用钱", "fraud", "impersonate_acquaintance",
+       r"(绑架|被抓|出车祸|住院|急诊|手术|被拘留).{0,20}" + _MONEY_OUT),
+    _r("overseas_job", "境外高薪招聘", "fraud", "other",
+       r"(柬埔寨|缅甸|迪拜|菲律宾|老挝|泰国|妙瓦底|西港|木姐|金三角).{0,30}(高薪|招聘|月薪|工作|包吃住|机票)"),
+    _r("gambling", "赌博推广", "illicit", "",
+       r"博彩|赌场|赌博|百家乐|彩金|棋牌|娱乐城|真人视讯|首充|(上|下)分|六合彩|特码|彩票.{0,6}(平台|计划|导师)|澳门.{0,6}(娱乐|赌|葡京|威尼斯人|金沙)|"
+       r"(注册|充值).{0,6}(送|赠).{0,6}(彩金|元)|[0-9一二三四五六七八九十]肖|平特|"
+       r"(老虎机|捕鱼|牛牛|斗地主|炸金花).{0,10}(平台|赢|提现)"),
+    _r("fake_id_invoice", "办证/代开发票", "illicit", "",
+       r"办证|办假证|(代开|代办|出售|开具?).{0,4}(发票|增值税|普票|专票)|发票代开|刻章|(各类|各种)证件|毕业证.{0,6}(办理|出售)|"
+       r"身份证.{0,6}(出售|办理|代办)|驾驶证.{0,6}(出售|办理)"),
+    _r("escort", "招嫖色情", "illicit", "",
+       r"小姐|特殊服务|上门服务|包夜|约炮|楼凤|兼职(美女|少妇|学生妹)|(美女|少妇|学生妹|模特).{0,10}(上门|服务|陪|约)|一夜情|按摩.{0,6}全套|"
+       r"莞式|桑拿.{0,6}(服务|全套)"),
+    _r("marketing", "营销推广", "spam", "",
+       r"退订|回[Tt][Dd]?|回复?[Nn](?![A-Za-z])|拒收请回|优惠活动|促销|特价|折起|秒杀|抢购|满\d*减|限时.{0,4}(优惠|特惠|抢)"),
+)
+
+RULE_CODES = tuple(r.code for r in RULES)
+RULE_BY_CODE = {r.code: r for r in RULES}
+
+
+def find(norm: str) -> list[Hit]:
+    """The rules that fire on normalised text `norm`, with the first span each matched."""
+    hits = []
+    for rule in RULES:
+        m = rule.pattern.search(norm)
+        if m:
+            hits.append(Hit(rule.code, rule.name, rule.risk, rule.fraud_type, m.start(), m.end(), m.group(0)))
+    return hits

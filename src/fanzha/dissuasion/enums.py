@@ -1,0 +1,44 @@
+"""Channels, results and outcomes of dissuasion, with their Chinese labels."""
+
+CHANNELS = {
+    "phone": "电话",
+    "sms": "短信",
+    "face_to_face": "见面",
+    "visit": "上门走访",
+    "family": "联系家属",
+}
+FACE_CHANNELS = ("face_to_face", "visit")
+RESULTS = {
+    "reached": "已联系上",
+    "not_reached": "未接通/未见到",
+    "refused": "拒绝配合",
+}
+OUTCOMES = {
+    "dissuaded": "劝阻成功",
+    "defrauded": "已被骗",
+    "unreachable": "无法联系",
+    "not_needed": "无需劝阻",
+    "refused": "拒绝配合",
+}
+REQUEST_KINDS = {"stop_payment": "止付", "freeze": "冻结"}
+REQUEST_STATUSES = {"pending": "待回复", "done": "已办理", "rejected": "未办理"}
+FOLLOW_UP_REASONS = {"defrauded": "被骗回访", "repeat": "重复预警回访", "sample": "劝阻成功抽样回访"}
+FOLLOW_UP_OUTCOMES = {
+    "safe": "未被骗，劝阻属实",
+    "defrauded_later": "事后被骗",
+    "not_confirmed": "劝阻不属实",
+    "unreachable": "无法联系",
+}
+# 甘肃 四查看、三询问、一保护: what a face-to-face visit checks
+CHECKLIST = {
+    "look_calls": "查看通话和短信记录",
+    "look_chats": "查看聊天软件",
+    "look_apps": "查看是否安装涉诈APP",
+    "look_transfers": "查看大额或频繁转账",
+    "ask_why": "询问转账原因",
+    "ask_stranger": "询问是否转给陌生人",
+    "ask_contact": "询问对方联系方式",
+    "protect": "采取保护措施",
+}
+STEPS = {"sign": "签收", "contact": "首次联系", "face": "见面劝阻", "feedback": "反馈"}
+LEVELS = {"assignee": "劝阻员", "head": "所长", "centre": "反诈中心"}

@@ -1,0 +1,144 @@
+"""Escalation on its own clock: every missed step is noticed by the worker and told to the next level up.
+
+`run(session, now)` is all there is: the worker calls it every minute and tests call it with a frozen clock.
+Each (warning, step, level) escalates once; the notification goes out through the notify service.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from fanzha.dissuasion.enums import LEVELS, STEPS
+from fanzha.dissuasion.models import Escalation, TimelineEvent
+from fanzha.notify.service import notify
+from fanzha.org.enums import Level
+from fanzha.org.models import Area, User
+from fanzha.org.roles import Role
+from fanzha.warnings.enums import GRADES, KINDS
+from fanzha.warnings.models import Warning
+
+DEFAULT_RULES = Path(__file__).with_name("escalation_default.toml")
+LEVEL_ORDER = ("assignee", "head", "centre")
+
+
+@dataclass(frozen=True)
+class EscalationRules:
+    steps: tuple[str, ...]
+    max_age_days: int
+    after_minutes: dict[str, dict[str, int]]
+
+
+def load_rules(path: Path | None = None) -> EscalationRules:
+    path = Path(path or DEFAULT_RULES)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"升级规则文件 {path} 无法读取：{exc}") from exc
+    steps = tuple(data.get("steps", STEPS))
+    if bad := [s for s in steps if s not in STEPS]:
+        raise ValueError(f"{path}: steps 中的 {bad} 不是 sign/contact/face/feedback")
+    after = data.get("after_minutes", {})
+    for grade in GRADES:
+        levels = after.get(grade, {})
+        if bad := [k for k in levels if k not in LEVELS or not isinstance(levels[k], int) or levels[k] < 0]:
+            raise ValueError(f"{path}: [after_minutes.{grade}] 中的 {bad} 不对（应为 assignee/head/centre = 分钟数）")
+    return EscalationRules(steps=steps, max_age_days=int(data.get("max_age_days", 7)), after_minutes=after)
+
+
+@lru_cache
+def current_rules() -> EscalationRules:
+    from fanzha.config import get_settings
+
+    return load_rules(get_settings().escalation_rules)
+
+
+def _missed(w: Warning, now: datetime) -> list[tuple[str, datetime]]:
+    out = []
+    if w.signed_at is None and w.sign_deadline <= now:
+        out.append(("sign", w.sign_deadline))
+    if w.first_contact_at is None and w.contact_deadline <= now:
+        out.append(("contact", w.contact_deadline))
+    if w.face_required and w.face_at is None and w.face_deadline is not None and w.face_deadline <= now:
+        out.append(("face", w.face_deadline))
+    if w.feedback_deadline <= now:
+        out.append(("feedback", w.feedback_deadline))
+    return out
+
+
+class _Recipients:
+    def __init__(self, session: Session):
+        self.session = session
+        self._by_station: dict[tuple[str, int], list[int]] = {}
+        self._centre: list[int] | None = None
+
+    def of(self, level: str, w: Warning) -> list[int]:
+        if level == "assignee":
+            if w.assignee_id:
+                return [w.assignee_id]
+            return self._station(Role.DISSUADER, w.station_id)
+        if level == "head":
+            return self._station(Role.STATION_HEAD, w.station_id)
+        if self._centre is None:
+            self._centre = list(self.session.scalars(
+                select(User.id).join(Area, User.area_id == Area.id).where(
+                    User.role.in_([Role.CENTRE_ANALYST, Role.CENTRE_ADMIN]), User.is_active.is_(True),
+                    Area.level.in_([Level.BUREAU, Level.BRANCH]))))
+        return self._centre
+
+    def _station(self, role: Role, station_id: int | None) -> list[int]:
+        if station_id is None:
+            return []
+        key = (role.value, station_id)
+        if key not in self._by_station:
+            self._by_station[key] = list(self.session.scalars(select(User.id).where(
+                User.role == role, User.area_id == station_id, User.is_active.is_(True))))
+        return self._by_station[key]
+
+
+def run(session: Session, now: datetime, rules: EscalationRules | None = None) -> list[Escalation]:
+    """Raises every escalation that is due at `now` and not yet raised. Idempotent."""
+    rules = rules or current_rules()
+    steps = set(rules.steps)
+    overdue = or_(
+        and_(Warning.signed_at.is_(None), Warning.sign_deadline <= now),
+        and_(Warning.first_contact_at.is_(None), Warning.contact_deadline <= now),
+        and_(Warning.face_required.is_(True), Warning.face_at.is_(None), Warning.face_deadline <= now),
+        Warning.feedback_deadline <= now,
+    )
+    candidates = list(session.scalars(select(Warning).where(
+        Warning.feedback_at.is_(None), Warning.warned_at >= now - timedelta(days=rules.max_age_days), overdue)))
+    if not candidates:
+        return []
+    done = set(session.execute(select(Escalation.warning_id, Escalation.step, Escalation.level).where(
+        Escalation.warning_id.in_([w.id for w in candidates]))).all())
+    recipients = _Recipients(session)
+    raised = []
+    for w in candidates:
+        delays = rules.after_minutes.get(w.risk_grade, {})
+        for step, deadline in _missed(w, now):
+            if step not in steps:
+                continue
+            for level in LEVEL_ORDER:
+                if level not in delays or (w.id, step, level) in done:
+                    continue
+                if now < deadline + timedelta(minutes=delays[level]):
+                    continue
+                users = recipients.of(level, w)
+                late = int((now - deadline).total_seconds() // 60)
+                e = Escalation(warning_id=w.id, step=step, level=level, at=now, notified=users)
+                session.add(e)
+                text = (f"{GRADES[w.risk_grade]}风险{KINDS[w.kind]}预警「{STEPS[step]}」已超时{late}分钟，"
+                        f"升级至{LEVELS[level]}")
+                session.add(TimelineEvent(warning_id=w.id, at=now, kind="escalation", text=text))
+                notify(session, users, f"预警超时：{STEPS[step]}", text, f"/warnings/{w.id}", now=now)
+                done.add((w.id, step, level))
+                raised.append(e)
+    session.flush()
+    return raised

@@ -1,0 +1,112 @@
+"""Contacts, family members, 止付/冻结 requests, follow-ups and the escalations the worker raised."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fanzha.db import Base, UTCDateTime, utcnow
+from fanzha.org.models import User
+
+
+class Contact(Base):
+    """One attempt to reach the person (劝阻记录); a face-to-face one counts only with evidence."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    result: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    family_contact_id: Mapped[int | None] = mapped_column(ForeignKey("family_contacts.id"))
+    photo_path: Mapped[str] = mapped_column(String(255), default="")
+    location: Mapped[str] = mapped_column(String(120), default="")
+    notice_signed: Mapped[bool] = mapped_column(Boolean, default=False)  # 签字告知书
+    checklist: Mapped[list] = mapped_column(JSON, default=list)
+    counts_as_face: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    by_user: Mapped[User] = relationship()
+
+
+class FamilyContact(Base):
+    """A family member who can help dissuade (联系家属协助劝阻); up to 8 per person."""
+
+    __tablename__ = "family_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    relation: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentRequest(Base):
+    """A request to stop (止付) or freeze (冻结) an account, tracked to an answer."""
+
+    __tablename__ = "payment_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    account: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class FollowUp(Base):
+    """A scheduled re-contact (回访) with its own outcome."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(12))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    missed_outreach: Mapped[str] = mapped_column(Text, default="")  # 反查宣防漏洞
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (UniqueConstraint("warning_id", "reason", name="uq_follow_ups_warning_reason"),)
+
+
+class Escalation(Base):
+    """A missed step noticed by the worker and who was told; one row per (warning, step, level)."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(10))
+    level: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notified: Mapped[list] = mapped_column(JSON, default=list)  # user ids
+
+    __table_args__ = (UniqueConstraint("warning_id", "step", "level", name="uq_escalations_once"),
+                      Index("ix_escalations_at", "at"))
+
+
+class TimelineEvent(Base):
+    """Every step of a warning in order: dispatched, assigned, signed, contacts, escalations, outcome, transfer …"""
+
+    __tablename__ = "timeline_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

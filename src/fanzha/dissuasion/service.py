@@ -1,0 +1,325 @@
+"""Dissuasion steps on a warning: sign, contact (with evidence for 见面), outcome, 止付/冻结, reassign, transfer,
+family contacts and follow-ups. Every step is scoped, audited and on the warning's timeline."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fanzha.audit import service as audit
+from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.config import get_settings
+from fanzha.db import utcnow
+from fanzha.dissuasion.enums import (CHANNELS, CHECKLIST, FACE_CHANNELS, FOLLOW_UP_OUTCOMES, OUTCOMES, REQUEST_KINDS,
+                                     RESULTS)
+from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
+from fanzha.notify.service import notify
+from fanzha.org.models import Area, User
+from fanzha.org.roles import Perm, Role
+from fanzha.org.scope import Scope
+from fanzha.warnings.models import Warning
+from fanzha.warnings.service import visible
+
+PHOTO_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png", b"RIFF": ".webp"}
+MAX_PHOTO = 10 * 1024 * 1024
+MAX_FAMILY = 8
+
+
+def _warning(session: Session, scope: Scope, warning_id: int, *, lock: bool = False) -> Warning:
+    stmt = select(Warning).where(Warning.id == warning_id, visible(scope))
+    if lock:
+        stmt = stmt.with_for_update()
+    w = session.scalar(stmt)
+    if w is None:
+        raise NotFound("预警不存在或不在您的管辖范围内")
+    return w
+
+
+def _open(w: Warning) -> None:
+    if w.feedback_at is not None:
+        raise Conflict("该预警已反馈结案，不能再修改")
+    if w.station_id is None:
+        raise Conflict("该预警尚未分配到派出所")
+
+
+def _event(session: Session, w: Warning, scope: Scope, kind: str, text: str, at: datetime | None = None) -> None:
+    session.add(TimelineEvent(warning_id=w.id, at=at or utcnow(), kind=kind, text=text, by_user_id=scope.user_id))
+
+
+def sign(session: Session, scope: Scope, warning_id: int, *, now: datetime | None = None) -> Warning:
+    """签收: the station accepts the instruction; a dissuader signing an unassigned one also takes it."""
+    scope.require(Perm.CLAIM_WARNINGS)
+    now = now or utcnow()
+    w = _warning(session, scope, warning_id, lock=True)
+    _open(w)
+    if w.signed_at is not None:
+        raise Conflict("该预警已签收")
+    w.signed_at, w.signed_by = now, scope.user_id
+    if w.assignee_id is None and scope.role == Role.DISSUADER:
+        w.assignee_id, w.assigned_at, w.status = scope.user_id, now, "assigned"
+    audit.record(session, scope, "update", "warning", w.id, detail={"signed": True})
+    return w
+
+
+@dataclass
+class Evidence:
+    photo: bytes | None = None
+    photo_name: str = ""
+    location: str = ""
+    notice_signed: bool = False
+    checklist: tuple[str, ...] = ()
+
+
+def _store_photo(warning_id: int, data: bytes) -> str:
+    if len(data) > MAX_PHOTO:
+        raise Invalid("照片超过10MB", details=[{"loc": ["photo"], "msg": "太大"}])
+    suffix = next((ext for magic, ext in PHOTO_TYPES.items() if data.startswith(magic)), None)
+    if suffix is None:
+        raise Invalid("照片应为 JPG、PNG 或 WEBP 图片", details=[{"loc": ["photo"], "msg": "不是图片"}])
+    folder = get_settings().data_dir / "evidence" / str(warning_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(12)}{suffix}"
+    path.write_bytes(data)
+    return str(path.relative_to(get_settings().data_dir))
+
+
+def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str, result: str, note: str = "",
+                evidence: Evidence | None = None, family_contact_id: int | None = None,
+                now: datetime | None = None) -> Contact:
+    """A contact; a 见面/上门 counts as face-to-face only when the person was reached AND there is evidence."""
+    scope.require(Perm.CLAIM_WARNINGS)
+    now = now or utcnow()
+    if channel not in CHANNELS:
+        raise Invalid("联系方式应为 电话、短信、见面、上门走访、联系家属 之一", details=[{"loc": ["channel"], "msg": "未知"}])
+    if result not in RESULTS:
+        raise Invalid("联系结果不对", details=[{"loc": ["result"], "msg": "未知"}])
+    evidence = evidence or Evidence()
+    if bad := [c for c in evidence.checklist if c not in CHECKLIST]:
+        raise Invalid(f"未知的检查项：{bad}")
+    w = _warning(session, scope, warning_id, lock=True)
+    _open(w)
+    if channel == "family":
+        if family_contact_id is None or session.scalar(select(FamilyContact.id).where(
+                FamilyContact.id == family_contact_id, FamilyContact.person_id == w.person_id)) is None:
+            raise Invalid("请选择该人员登记的家属", details=[{"loc": ["family_contact_id"], "msg": "必选"}])
+    photo_path = _store_photo(w.id, evidence.photo) if evidence.photo else ""
+    has_evidence = bool(photo_path or evidence.location.strip() or evidence.notice_signed)
+    counts = channel in FACE_CHANNELS and result == "reached" and has_evidence
+    contact = Contact(warning_id=w.id, channel=channel, at=now, by_user_id=scope.user_id, result=result,
+                      note=note, family_contact_id=family_contact_id if channel == "family" else None,
+                      photo_path=photo_path, location=evidence.location.strip()[:120],
+                      notice_signed=evidence.notice_signed, checklist=list(evidence.checklist), counts_as_face=counts)
+    session.add(contact)
+    if w.signed_at is None:  # acting on it is accepting it
+        w.signed_at, w.signed_by = now, scope.user_id
+    if w.first_contact_at is None:
+        w.first_contact_at = now
+    if counts and w.face_at is None:
+        w.face_at = now
+    if w.assignee_id is None and scope.role == Role.DISSUADER:
+        w.assignee_id, w.assigned_at, w.status = scope.user_id, now, "assigned"
+    session.flush()
+    audit.record(session, scope, "create", "contact", contact.id,
+                 detail={"warning": w.id, "channel": channel, "counts_as_face": counts})
+    return contact
+
+
+def set_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str,
+                amount_protected: Decimal | None = None, note: str = "", now: datetime | None = None) -> Warning:
+    """反馈: the outcome closes the warning and schedules the follow-ups (回访) it calls for."""
+    scope.require(Perm.CLAIM_WARNINGS)
+    now = now or utcnow()
+    if outcome not in OUTCOMES:
+        raise Invalid("劝阻结果应为 劝阻成功、已被骗、无法联系、无需劝阻、拒绝配合 之一", details=[{"loc": ["outcome"], "msg": "未知"}])
+    if amount_protected is not None and (amount_protected < 0 or amount_protected >= Decimal("1e12")):
+        raise Invalid("避免损失金额不对", details=[{"loc": ["amount_protected"], "msg": "超出范围"}])
+    w = _warning(session, scope, warning_id, lock=True)
+    _open(w)
+    if outcome == "dissuaded" and w.first_contact_at is None:
+        raise Invalid("还没有任何联系记录，不能反馈“劝阻成功”", details=[{"loc": ["outcome"], "msg": "先登记联系"}])
+    w.outcome, w.outcome_note, w.feedback_at = outcome, note, now
+    w.amount_protected = amount_protected if outcome == "dissuaded" else None
+    if w.signed_at is None:
+        w.signed_at, w.signed_by = now, scope.user_id
+    _event(session, w, scope, "outcome", f"反馈：{OUTCOMES[outcome]}" + (f"，避免损失 {amount_protected:,.2f} 元"
+                                                                       if w.amount_protected else ""), now)
+    schedule_follow_ups(session, w, now)
+    audit.record(session, scope, "update", "warning", w.id, detail={"outcome": outcome})
+    return w
+
+
+FOLLOW_UP_DAYS = {"defrauded": 7, "repeat": 30, "sample": 15}
+SAMPLE_EVERY = 5  # one in five successful dissuasions is called back (by warning id, so it is reproducible)
+
+
+def schedule_follow_ups(session: Session, w: Warning, now: datetime) -> list[FollowUp]:
+    reasons = []
+    if w.outcome == "defrauded":
+        reasons.append("defrauded")
+    if w.repeat_count >= 1:
+        reasons.append("repeat")
+    if w.outcome == "dissuaded" and w.id % SAMPLE_EVERY == 0:
+        reasons.append("sample")
+    made = []
+    for reason in reasons:
+        if session.scalar(select(FollowUp.id).where(FollowUp.warning_id == w.id, FollowUp.reason == reason)):
+            continue
+        f = FollowUp(warning_id=w.id, reason=reason, due_at=now + timedelta(days=FOLLOW_UP_DAYS[reason]))
+        session.add(f)
+        made.append(f)
+    return made
+
+
+def record_follow_up(session: Session, scope: Scope, follow_up_id: int, *, outcome: str, missed_outreach: str = "",
+                     note: str = "", now: datetime | None = None) -> FollowUp:
+    scope.require(Perm.CLAIM_WARNINGS)
+    f = session.get(FollowUp, follow_up_id)
+    if f is None:
+        raise NotFound("回访任务不存在")
+    w = _warning(session, scope, f.warning_id)
+    if outcome not in FOLLOW_UP_OUTCOMES:
+        raise Invalid("回访结果不对", details=[{"loc": ["outcome"], "msg": "未知"}])
+    if f.done_at is not None:
+        raise Conflict("该回访已完成")
+    f.done_at, f.by_user_id, f.outcome = now or utcnow(), scope.user_id, outcome
+    f.missed_outreach, f.note = missed_outreach, note
+    _event(session, w, scope, "follow_up", f"回访：{FOLLOW_UP_OUTCOMES[outcome]}", f.done_at)
+    audit.record(session, scope, "update", "follow_up", f.id, detail={"outcome": outcome})
+    return f
+
+
+def request_payment(session: Session, scope: Scope, warning_id: int, *, kind: str, account: str,
+                    amount: Decimal) -> PaymentRequest:
+    scope.require(Perm.CLAIM_WARNINGS)
+    if kind not in REQUEST_KINDS:
+        raise Invalid("请求类型应为 止付 或 冻结")
+    if not account.strip() or amount <= 0:
+        raise Invalid("请填写账号和金额", details=[{"loc": ["account"], "msg": "必填"}])
+    w = _warning(session, scope, warning_id)
+    req = PaymentRequest(warning_id=w.id, kind=kind, account=account.strip()[:64], amount=amount,
+                         by_user_id=scope.user_id)
+    session.add(req)
+    session.flush()
+    _event(session, w, scope, "request", f"申请{REQUEST_KINDS[kind]}：账号 {req.account}，金额 {amount:,.2f} 元")
+    audit.record(session, scope, "create", "payment_request", req.id, detail={"kind": kind})
+    return req
+
+
+def answer_payment(session: Session, scope: Scope, request_id: int, *, done: bool, note: str = "") -> PaymentRequest:
+    scope.require(Perm.INTAKE_WARNINGS)  # the centre answers: it talks to the banks
+    req = session.get(PaymentRequest, request_id)
+    if req is None:
+        raise NotFound("请求不存在")
+    w = _warning(session, scope, req.warning_id)
+    if req.status != "pending":
+        raise Conflict("该请求已回复")
+    req.status, req.answered_at, req.answer_note = ("done" if done else "rejected"), utcnow(), note
+    _event(session, w, scope, "request", f"{REQUEST_KINDS[req.kind]}请求{'已办理' if done else '未办理'}：{note}")
+    return req
+
+
+def reassign(session: Session, scope: Scope, warning_id: int, *, user_id: int, reason: str) -> Warning:
+    """The station head hands the warning to another dissuader of the same station."""
+    scope.require(Perm.MANAGE_ROSTER)
+    w = _warning(session, scope, warning_id, lock=True)
+    _open(w)
+    user = session.get(User, user_id)
+    if user is None or user.area_id != w.station_id or user.role != Role.DISSUADER or not user.is_active:
+        raise Invalid("请选择本所在岗的劝阻员", details=[{"loc": ["user_id"], "msg": "不是本所劝阻员"}])
+    if not reason.strip():
+        raise Invalid("请填写改派原因", details=[{"loc": ["reason"], "msg": "必填"}])
+    w.assignee_id, w.assigned_at, w.status = user.id, utcnow(), "assigned"
+    _event(session, w, scope, "reassign", f"改派给 {user.display_name}：{reason.strip()}")
+    notify(session, [user.id], "新指派的预警", reason.strip(), f"/warnings/{w.id}")
+    audit.record(session, scope, "update", "warning", w.id, detail={"reassigned_to": user.id})
+    return w
+
+
+def transfer(session: Session, scope: Scope, warning_id: int, *, station_id: int, reason: str) -> Warning:
+    """移交: the warning belongs to another station (the person lives elsewhere); it is dispatched there afresh."""
+    if not (scope.can(Perm.MANAGE_ROSTER) or scope.can(Perm.INTAKE_WARNINGS)):
+        scope.require(Perm.MANAGE_ROSTER)
+    w = _warning(session, scope, warning_id, lock=True)
+    _open(w)
+    station = session.scalar(select(Area).where(Area.id == station_id, Area.level == "station"))
+    if station is None or station.id == w.station_id:
+        raise Invalid("请选择另一个派出所", details=[{"loc": ["station_id"], "msg": "派出所不对"}])
+    if not reason.strip():
+        raise Invalid("请填写移交原因", details=[{"loc": ["reason"], "msg": "必填"}])
+    community = session.scalar(select(Area).where(Area.level == "community", Area.police_path.startswith(station.path))
+                               .order_by(Area.id))
+    if community is None:
+        raise Invalid("该派出所没有下辖村/社区")
+    from fanzha.warnings.dispatch import Assigner
+
+    old = session.get(Area, w.station_id)
+    w.station_id, w.community_id, w.match_source = station.id, community.id, "manual"
+    w.status, w.dispatched_at, w.assignee_id, w.assigned_at = "dispatched", utcnow(), None, None
+    w.signed_at = w.signed_by = None
+    assignee = Assigner(session, utcnow()).pick(station.id)
+    if assignee is not None:
+        w.assignee_id, w.assigned_at, w.status = assignee, utcnow(), "assigned"
+        notify(session, [assignee], "移交来的预警", reason.strip(), f"/warnings/{w.id}")
+    _event(session, w, scope, "transfer", f"由{old.name if old else '—'}移交至{station.name}：{reason.strip()}")
+    audit.record(session, scope, "update", "warning", w.id, detail={"transferred_to": station.id})
+    return w
+
+
+def add_family(session: Session, scope: Scope, person_id: int, *, name: str, relation: str, phone: str) -> FamilyContact:
+    from fanzha.common.identity import normalize_phone
+    from fanzha.people.models import Person
+
+    scope.require(Perm.CLAIM_WARNINGS)
+    person = session.scalar(select(Person).where(Person.id == person_id, scope.community_clause(Person.community_id)))
+    if person is None:
+        raise NotFound("人员不存在或不在您的管辖范围内")
+    n = session.scalar(select(func.count()).select_from(FamilyContact).where(FamilyContact.person_id == person.id))
+    if n >= MAX_FAMILY:
+        raise Conflict(f"每人最多登记{MAX_FAMILY}名家属")
+    try:
+        phone = normalize_phone(phone)
+    except ValueError as exc:
+        raise Invalid(str(exc), details=[{"loc": ["phone"], "msg": str(exc)}]) from exc
+    f = FamilyContact(person_id=person.id, name=name.strip()[:32], relation=relation.strip()[:16], phone=phone)
+    session.add(f)
+    session.flush()
+    audit.record(session, scope, "create", "family_contact", f.id, fields=["name", "phone"])
+    return f
+
+
+@dataclass
+class Step:
+    at: datetime
+    text: str
+    kind: str
+    who: str = ""
+    contact: Contact | None = None
+
+
+def timeline(session: Session, w: Warning) -> list[Step]:
+    """Every step of a warning in time order, from its own fields, contacts, escalations and events."""
+    names = dict(session.execute(select(User.id, User.display_name)).tuples().all())
+    steps = [Step(w.warned_at, "上级下发预警" if w.source != "local" else "本地预警", "warned")]
+    if w.dispatched_at:
+        steps.append(Step(w.dispatched_at, f"分流至{w.station.name if w.station else '派出所'}", "dispatched"))
+    if w.assigned_at and w.assignee_id:
+        steps.append(Step(w.assigned_at, f"指派给 {names.get(w.assignee_id, '')}", "assigned"))
+    if w.signed_at:
+        steps.append(Step(w.signed_at, "签收", "signed", names.get(w.signed_by, "")))
+    for c in session.scalars(select(Contact).where(Contact.warning_id == w.id)):
+        text = f"{CHANNELS[c.channel]}：{RESULTS[c.result]}"
+        if c.channel in FACE_CHANNELS:
+            text += "（计入见面劝阻）" if c.counts_as_face else "（缺少证据或未见到，不计入见面劝阻）"
+        steps.append(Step(c.at, text + (f"。{c.note}" if c.note else ""), "contact", names.get(c.by_user_id, ""), c))
+    for e in session.scalars(select(TimelineEvent).where(TimelineEvent.warning_id == w.id)):
+        steps.append(Step(e.at, e.text, e.kind, names.get(e.by_user_id, "") if e.by_user_id else "系统"))
+    return sorted(steps, key=lambda s: s.at)
+
+
+def escalations_of(session: Session, warning_id: int) -> list[Escalation]:
+    return list(session.scalars(select(Escalation).where(Escalation.warning_id == warning_id).order_by(Escalation.at)))

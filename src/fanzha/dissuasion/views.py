@@ -1,0 +1,171 @@
+"""Dissuasion pages: my tasks (built for a phone), the actions on a warning, notifications, evidence photos."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from fanzha.audit import service as audit
+from fanzha.common.errors import DomainError, Invalid, NotFound
+from fanzha.config import get_settings
+from fanzha.db import utcnow
+from fanzha.dissuasion import service
+from fanzha.dissuasion.enums import CHANNELS, CHECKLIST, FOLLOW_UP_OUTCOMES, FOLLOW_UP_REASONS, OUTCOMES, RESULTS
+from fanzha.dissuasion.models import Contact, FollowUp
+from fanzha.notify import service as notify
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.warnings.models import Warning
+from fanzha.warnings.service import visible
+from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.params import IdPath
+from fanzha.web.render import env, render
+
+router = APIRouter()
+env.globals.update(CHANNELS=CHANNELS, RESULTS=RESULTS, OUTCOMES=OUTCOMES, CHECKLIST=CHECKLIST,
+                   FOLLOW_UP_OUTCOMES=FOLLOW_UP_OUTCOMES, FOLLOW_UP_REASONS=FOLLOW_UP_REASONS)
+
+
+def _back(warning_id: int, note: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/warnings/{warning_id}" + (f"?done={note}" if note else ""), status_code=303)
+
+
+def _fail(request: Request, db: Session, scope: Scope, warning_id: int, exc: DomainError):
+    if exc.status_code == 404:
+        raise exc
+    db.rollback()
+    from fanzha.warnings import service as warnings
+    from fanzha.warnings.views import _detail
+
+    return _detail(request, db, scope, warnings.get(db, scope, warning_id), reveal=False, error=exc.message,
+                   status_code=exc.status_code)
+
+
+@router.get("/tasks")
+def my_tasks(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    """我的任务: open warnings held by me, most urgent first, and follow-ups due."""
+    rows = list(db.scalars(select(Warning).where(Warning.assignee_id == scope.user_id, Warning.feedback_at.is_(None))
+                           .options(joinedload(Warning.community)).order_by(Warning.feedback_deadline)))
+    waiting = list(db.scalars(select(Warning).where(visible(scope), Warning.status == "dispatched",
+                                                    Warning.feedback_at.is_(None))
+                              .order_by(Warning.sign_deadline).limit(20)))
+    follow_ups = list(db.scalars(select(FollowUp).join(Warning, FollowUp.warning_id == Warning.id).where(
+        visible(scope), FollowUp.done_at.is_(None), FollowUp.due_at <= utcnow(),
+        Warning.assignee_id == scope.user_id).order_by(FollowUp.due_at).limit(20)))
+    return render(request, "dissuasion/tasks.html", rows=rows, waiting=waiting, follow_ups=follow_ups, now=utcnow())
+
+
+@router.post("/warnings/{warning_id}/sign", dependencies=[Depends(csrf_protect)])
+def sign(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+         scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    try:
+        service.sign(db, scope, warning_id)
+    except DomainError as exc:
+        return _fail(request, db, scope, warning_id, exc)
+    return _back(warning_id, "signed")
+
+
+@router.post("/warnings/{warning_id}/contacts", dependencies=[Depends(csrf_protect)])
+async def add_contact(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+                      scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    form = await request.form()
+    photo = form.get("photo")
+    data = await photo.read(service.MAX_PHOTO + 1) if hasattr(photo, "read") else b""
+    family = form.get("family_contact_id")
+    try:
+        service.add_contact(
+            db, scope, warning_id, channel=str(form.get("channel", "")), result=str(form.get("result", "")),
+            note=str(form.get("note", ""))[:1000], family_contact_id=int(family) if family and family.isdigit() else None,
+            evidence=service.Evidence(photo=data or None, location=str(form.get("location", ""))[:120],
+                                      notice_signed=form.get("notice_signed") == "on",
+                                      checklist=tuple(str(c) for c in form.getlist("checklist"))))
+    except DomainError as exc:
+        return _fail(request, db, scope, warning_id, exc)
+    return _back(warning_id, "contact")
+
+
+def _amount(text: str) -> Decimal | None:
+    text = (text or "").replace(",", "").strip()
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise Invalid("金额应为数字", details=[{"loc": ["amount"], "msg": "不是数字"}]) from exc
+
+
+@router.post("/warnings/{warning_id}/outcome", dependencies=[Depends(csrf_protect)])
+def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
+            amount_protected: str = Form("", max_length=20), note: str = Form("", max_length=1000),
+            db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    try:
+        service.set_outcome(db, scope, warning_id, outcome=outcome, amount_protected=_amount(amount_protected),
+                            note=note)
+    except DomainError as exc:
+        return _fail(request, db, scope, warning_id, exc)
+    return _back(warning_id, "outcome")
+
+
+@router.post("/warnings/{warning_id}/requests", dependencies=[Depends(csrf_protect)])
+def payment_request(warning_id: IdPath, request: Request, kind: str = Form("", max_length=16),
+                    account: str = Form("", max_length=64), amount: str = Form("", max_length=20),
+                    db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    try:
+        service.request_payment(db, scope, warning_id, kind=kind, account=account, amount=_amount(amount) or Decimal(0))
+    except DomainError as exc:
+        return _fail(request, db, scope, warning_id, exc)
+    return _back(warning_id, "request")
+
+
+@router.post("/warnings/{warning_id}/reassign", dependencies=[Depends(csrf_protect)])
+def reassign(warning_id: IdPath, request: Request, user_id: int = Form(0), reason: str = Form("", max_length=200),
+             db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
+    try:
+        service.reassign(db, scope, warning_id, user_id=user_id, reason=reason)
+    except DomainError as exc:
+        return _fail(request, db, scope, warning_id, exc)
+    return _back(warning_id, "reassign")
+
+
+@router.post("/warnings/{warning_id}/transfer", dependencies=[Depends(csrf_protect)])
+def transfer(warning_id: IdPath, request: Request, station_id: int = Form(0), reason: str = Form("", max_length=200),
+             db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    try:
+        service.transfer(db, scope, warning_id, station_id=station_id, reason=reason)
+    except DomainError as exc:
+        return _fail(request, db, scope, warning_id, exc)
+    return RedirectResponse("/warnings", status_code=303)
+
+
+@router.post("/follow-ups/{follow_up_id}", dependencies=[Depends(csrf_protect)])
+def follow_up(follow_up_id: IdPath, outcome: str = Form("", max_length=16),
+              missed_outreach: str = Form("", max_length=500), note: str = Form("", max_length=1000),
+              db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    f = service.record_follow_up(db, scope, follow_up_id, outcome=outcome, missed_outreach=missed_outreach, note=note)
+    return _back(f.warning_id, "follow_up")
+
+
+@router.get("/evidence/{contact_id}")
+def evidence(contact_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    contact = db.scalar(select(Contact).join(Warning, Contact.warning_id == Warning.id)
+                        .where(Contact.id == contact_id, visible(scope)))
+    if contact is None or not contact.photo_path:
+        raise NotFound("照片不存在或不在您的管辖范围内")
+    audit.record(db, scope, "view", "evidence", contact.id)
+    return FileResponse(get_settings().data_dir / contact.photo_path, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/notifications")
+def notifications(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+    rows = notify.inbox(db, scope.user_id)
+    return render(request, "dissuasion/notifications.html", rows=rows)
+
+
+@router.post("/notifications/read", dependencies=[Depends(csrf_protect)])
+def read_all(db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+    notify.mark_read(db, scope.user_id)
+    return RedirectResponse("/notifications", status_code=303)
