@@ -116,3 +116,49 @@ def test_wrong_password_message_in_browser(browser, live_server):
         assert not outside
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_dissuader_on_a_phone_signs_visits_with_a_photo_and_closes(browser, live_server, tmp_path):
+    """375 px: sign, call, record a face-to-face contact with a photo, set the outcome, see the timeline."""
+    from dissuasion_helpers import fresh_warning
+    from fanzha.db import session_scope
+    from test_dissuasion import PNG
+
+    with session_scope() as s:
+        w = fresh_warning(s, station_user="ps03_quanzu", tag="BRW", at="2026-11-22 09:00")
+        wid = w.id
+    photo = tmp_path / "现场.png"
+    photo.write_bytes(PNG)
+    context, page, outside = _guarded_page(browser, 375, 740)
+    try:
+        page.goto(live_server + "/login")
+        page.fill("input[name=username]", "ps03_quanzu")
+        page.fill("input[name=password]", "Fanzha@2026")
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server + "/")
+        page.goto(live_server + "/tasks")
+        page.click(f"a.task[href='/warnings/{wid}']")
+        page.click("#sign")
+        page.wait_for_selector("text=已保存")
+        page.click("text=显示号码并拨打")
+        assert page.locator("a[href^='tel:139']").count() == 1
+        page.select_option("#contact-form select[name=channel]", "face_to_face")
+        page.select_option("#contact-form select[name=result]", "reached")
+        page.fill("#contact-form input[name=note]", "已上门讲解冒充公检法手法，对象停止转账")
+        page.set_input_files("#contact-form input[name=photo]", str(photo))
+        page.check("#contact-form input[value=look_transfers]")
+        page.click("#save-contact")
+        page.wait_for_selector("text=计入见面劝阻")
+        page.select_option("#outcome-form select[name=outcome]", "dissuaded")
+        page.click("#save-outcome")
+        page.wait_for_selector("text=已反馈：劝阻成功")
+        timeline = page.locator("ol.timeline").inner_text()
+        for step in ("上级下发预警", "签收", "见面：已联系上（计入见面劝阻）", "反馈：劝阻成功"):
+            assert step in timeline
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(ARTIFACTS / "dissuasion-375.png"), full_page=True)
+        assert page.locator("a:text('照片')").count() == 1
+        assert not outside
+    finally:
+        context.close()

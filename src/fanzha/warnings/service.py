@@ -197,8 +197,8 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
         pkey = row.pop("_person_key", None)
         if pkey is not None:
             row["person_id"] = new_people[pkey]["id"]
-    ids = s.execute(insert(Warning).returning(Warning.id), rows, execution_options=_ALL_COLUMNS).scalars().all()
-    ctx.created_ids.extend(ids)
+    s.execute(insert(Warning), rows, execution_options=_ALL_COLUMNS)
+    ctx.created_ids.extend(s.scalars(select(Warning.id).where(Warning.external_id.in_([r["external_id"] for r in rows]))))
     tally.created += len(rows)
 
 
