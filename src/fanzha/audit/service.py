@@ -34,6 +34,11 @@ ENTITY_LABELS = {
     "import_errors": "导入错误行",
     "warning": "预警",
     "duty_shift": "值班",
+    "contact": "劝阻记录",
+    "evidence": "见面证据照片",
+    "payment_request": "止付冻结申请",
+    "follow_up": "回访",
+    "family_contact": "家属联系人",
 }
 FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 
