@@ -60,6 +60,8 @@ def _valid_bodies(db) -> dict[str, dict]:
         "WarningBatchIn": {"warnings": [{"external_id": "BADIN-W2", "kind": "涉诈电话", "warned_at": "2026-11-01 09:30",
                                          "phone": "13800000001"}]},
         "PlaceIn": {"community_id": community.id},
+        "ContactIn": {"channel": "phone", "result": "reached", "note": "已提醒"},
+        "OutcomeIn": {"outcome": "not_needed", "note": "核实为误报"},
     }
 
 

@@ -303,7 +303,7 @@ class Step:
 
 def timeline(session: Session, w: Warning) -> list[Step]:
     """Every step of a warning in time order, from its own fields, contacts, escalations and events."""
-    names = dict(session.execute(select(User.id, User.display_name)).tuples().all())
+    names = {uid: name for uid, name in session.execute(select(User.id, User.display_name))}
     steps = [Step(w.warned_at, "上级下发预警" if w.source != "local" else "本地预警", "warned")]
     if w.dispatched_at:
         steps.append(Step(w.dispatched_at, f"分流至{w.station.name if w.station else '派出所'}", "dispatched"))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from fanzha.org.roles import Perm
@@ -24,14 +25,61 @@ def people(request: Request, q: str = Query("", max_length=32), page: int = Quer
                   pages=max(1, -(-total // PAGE)))
 
 
+def _history(db: Session, scope: Scope, person_id: int) -> dict:
+    """Everything that happened to the person: warnings, contacts, follow-ups, family members to call."""
+    from sqlalchemy import select
+
+    from fanzha.dissuasion.models import Contact, FamilyContact, FollowUp
+    from fanzha.warnings.models import Warning
+    from fanzha.warnings.service import visible
+
+    if not scope.can(Perm.READ_WARNINGS):
+        return {"warnings": [], "contacts": [], "follow_ups": [], "family": []}
+    warnings = list(db.scalars(select(Warning).where(Warning.person_id == person_id, visible(scope))
+                               .order_by(Warning.warned_at.desc())))
+    ids = [w.id for w in warnings]
+    return {
+        "warnings": warnings,
+        "contacts": list(db.scalars(select(Contact).where(Contact.warning_id.in_(ids)).order_by(Contact.at.desc()))),
+        "follow_ups": list(db.scalars(select(FollowUp).where(FollowUp.warning_id.in_(ids)).order_by(FollowUp.due_at))),
+        "family": list(db.scalars(select(FamilyContact).where(FamilyContact.person_id == person_id))),
+    }
+
+
 @router.get("/people/{person_id}")
 def person(person_id: IdPath, request: Request, db: Session = Depends(get_db),
            scope: Scope = Depends(require(Perm.READ_PEOPLE))):
-    return render(request, "people/detail.html", person=service.to_out(service.get(db, scope, person_id)))
+    out = service.to_out(service.get(db, scope, person_id))
+    return render(request, "people/detail.html", person=out, **_history(db, scope, person_id),
+                  error=request.query_params.get("error", "")[:200])
+
+
+@router.post("/people/{person_id}/family", dependencies=[Depends(csrf_protect)])
+def add_family(person_id: IdPath, name: str = Form("", max_length=32), relation: str = Form("", max_length=16),
+               phone: str = Form("", max_length=24), db: Session = Depends(get_db),
+               scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    from urllib.parse import quote
+
+    from fanzha.common.errors import DomainError
+    from fanzha.dissuasion.service import add_family
+
+    try:
+        if not name.strip() or not relation.strip():
+            from fanzha.common.errors import Invalid
+
+            raise Invalid("请填写家属姓名和关系")
+        add_family(db, scope, person_id, name=name, relation=relation, phone=phone)
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        db.rollback()
+        return RedirectResponse(f"/people/{person_id}?error={quote(exc.message)}", status_code=303)
+    return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 
 @router.post("/people/{person_id}/reveal", dependencies=[Depends(csrf_protect)])
 def reveal(person_id: IdPath, request: Request, db: Session = Depends(get_db),
            scope: Scope = Depends(require(Perm.PII_FULL))):
     person = service.get(db, scope, person_id, reveal=True)
-    return render(request, "people/detail.html", person=service.to_out(person, reveal=True))
+    return render(request, "people/detail.html", person=service.to_out(person, reveal=True),
+                  **_history(db, scope, person_id), error="")
