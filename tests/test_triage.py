@@ -53,6 +53,16 @@ def test_fraud_type_and_face_to_face():
     assert not grade(Facts(kind="call"), RULES).face_required
 
 
+def test_face_to_face_by_grade_is_configurable(tmp_path):
+    text = DEFAULT_RULES.read_text(encoding="utf-8").replace("grades = []", 'grades = ["high"]')
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    rules = load_rules(path)
+    v = grade(Facts(kind="call", upstream_grade="high"), rules)
+    assert v.face_required and v.reasons[-1] == "高风险预警须见面劝阻"
+    assert not grade(Facts(kind="call", upstream_grade="medium"), rules).face_required
+
+
 def test_deadlines_by_grade_to_the_minute():
     d = deadlines("high", T0, True, None, RULES)
     assert (d.sign - T0).total_seconds() == 5 * 60

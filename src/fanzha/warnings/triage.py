@@ -36,6 +36,7 @@ class Rule:
 class Rules:
     base_grade: dict[str, str]
     face_kinds: frozenset[str]
+    face_grades: frozenset[str]
     deadlines: dict[str, dict[str, int]]
     raises: tuple[Rule, ...]
 
@@ -81,8 +82,12 @@ def load_rules(path: Path | None = None) -> Rules:
         if not r.get("reason"):
             raise RulesError(f"{path}: 第{i}条 [[raise]] 缺少 reason（原因说明）")
         raises.append(Rule(r["when"], r.get("value"), r["to"], r["reason"]))
-    face = frozenset(data.get("face_to_face", {}).get("kinds", ["funds"]))
-    return Rules(base_grade=dict(base), face_kinds=face, deadlines=deadlines, raises=tuple(raises))
+    face = data.get("face_to_face", {})
+    face_grades = frozenset(face.get("grades", []))
+    if bad := [g for g in face_grades if g not in GRADES]:
+        raise RulesError(f"{path}: [face_to_face] grades 中的 {bad} 不是 high/medium/low")
+    return Rules(base_grade=dict(base), face_kinds=frozenset(face.get("kinds", ["funds"])), face_grades=face_grades,
+                 deadlines=deadlines, raises=tuple(raises))
 
 
 @lru_cache
@@ -126,9 +131,11 @@ def grade(facts: Facts, rules: Rules | None = None) -> Verdict:
             verdict.grade = rule.to
         else:
             verdict.reasons.append("另：" + rule.reason.format(**values))
-    verdict.face_required = facts.kind in rules.face_kinds
+    by_kind = facts.kind in rules.face_kinds
+    verdict.face_required = by_kind or verdict.grade in rules.face_grades
     if verdict.face_required:
-        verdict.reasons.append("资金预警须见面劝阻" if facts.kind == "funds" else "该类预警须见面劝阻")
+        verdict.reasons.append("资金预警须见面劝阻" if facts.kind == "funds" else
+                               "该类预警须见面劝阻" if by_kind else f"{GRADES[verdict.grade]}风险预警须见面劝阻")
     return verdict
 
 
