@@ -3,6 +3,7 @@
 from fanzha.addresses.models import StandardAddress
 from fanzha.audit.models import AuditEntry
 from fanzha.auth.models import AuthSession
+from fanzha.cases.models import Case
 from fanzha.db import Base
 from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
 from fanzha.imports.models import ImportBatch, ImportRowError
@@ -15,5 +16,5 @@ from fanzha.worker.models import WorkerBeat
 __all__ = [
     "Area", "AuditEntry", "AuthSession", "Base", "ImportBatch", "ImportRowError",
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
-    "PaymentRequest", "TimelineEvent", "Notification", "Delivery",
+    "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case",
 ]

@@ -97,6 +97,9 @@ OUTCOME_WEIGHTS = {"dissuaded": 70, "not_needed": 8, "unreachable": 8, "refused"
 def play_history(session: Session, r: random.Random, now: datetime) -> None:
     """What the stations did with last year's warnings: signed, called, visited with evidence, closed — mostly on
     time, some late, a few still open — and the follow-ups that came due."""
+    from decimal import Decimal
+
+    from fanzha.cases.models import Case
     from fanzha.dissuasion.models import Contact, TimelineEvent
     from fanzha.dissuasion.enums import OUTCOMES
     from fanzha.dissuasion.service import schedule_follow_ups
@@ -133,6 +136,14 @@ def play_history(session: Session, r: random.Random, now: datetime) -> None:
             w.amount_protected = w.amount
         session.add(TimelineEvent(warning_id=w.id, at=w.feedback_at, kind="outcome", text=f"反馈：{OUTCOMES[outcome]}",
                                   by_user_id=w.assignee_id))
+        if outcome == "defrauded" and w.person_id:  # the 立案 that follows: lost money hours after the warning
+            before = r.random() < 0.25  # …or it had already gone before the warning came down (预警前已被骗)
+            loss = w.warned_at + (timedelta(hours=-r.randint(2, 30)) if before else timedelta(hours=r.randint(1, 8)))
+            session.add(Case(case_number=f"JZ{w.warned_at:%Y%m%d}{w.id:06d}", person_id=w.person_id, name=w.name,
+                             id_number=w.id_number, phone=w.phone, community_id=w.community_id,
+                             address=w.current_address, filed_at=max(loss, w.warned_at) + timedelta(hours=r.randint(2, 48)),
+                             loss_at=loss, fraud_type=w.fraud_type or "other",
+                             loss_amount=w.amount or Decimal(r.randint(2, 300) * 100), source="import"))
         for f in schedule_follow_ups(session, w, w.feedback_at):
             if f.due_at < now and r.random() < 0.85:
                 f.done_at, f.by_user_id = f.due_at + timedelta(hours=r.randint(1, 72)), w.assignee_id

@@ -193,6 +193,8 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
             if phone:
                 ctx.people_by_phone.setdefault(phone, pid)
             ctx.person_info[pid] = (new_people[key]["community_id"], ())
+            # Later chunks find this person by id: the warnings counted under the ID/phone so far go with it.
+            ctx.repeats[("p", pid)] += ctx.repeats.pop(key, 0)
     for row in rows:
         pkey = row.pop("_person_key", None)
         if pkey is not None:
@@ -298,10 +300,13 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     mine: bool = False
+    condition: object = None  # a metric's numerator or denominator (metrics.drill)
 
 
 def _filtered(scope: Scope, f: Filters):
     stmt = select(Warning).where(visible(scope))
+    if f.condition is not None:
+        stmt = stmt.where(f.condition)
     if f.status:
         stmt = stmt.where(Warning.status == f.status)
     if f.grade:
@@ -337,7 +342,7 @@ def search(session: Session, scope: Scope, f: Filters, *, limit: int = 50, offse
 def counts(session: Session, scope: Scope, f: Filters) -> dict[str, dict[str, int]]:
     scope.require(Perm.READ_WARNINGS)
     sub = _filtered(scope, Filters(kind=f.kind, station_id=f.station_id, since=f.since, until=f.until,
-                                   mine=f.mine)).subquery()
+                                   mine=f.mine, condition=f.condition)).subquery()
     out: dict[str, dict[str, int]] = {"grade": {}, "status": {}, "kind": {}}
     for col in ("grade", "status", "kind"):
         column = {"grade": sub.c.risk_grade, "status": sub.c.status, "kind": sub.c.kind}[col]

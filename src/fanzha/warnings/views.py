@@ -51,18 +51,73 @@ env.filters["key_reason"] = _key_reason
 env.globals["utcnow"] = utcnow
 
 
+def _period(since: str, until: str) -> tuple[datetime, datetime]:
+    """从/至 as Beijing dates (至 inclusive); default: the last 30 days."""
+    from datetime import date, time
+    from zoneinfo import ZoneInfo
+
+    from fanzha.config import get_settings
+
+    tz = ZoneInfo(get_settings().timezone)
+    today = utcnow().astimezone(tz).date()
+    try:
+        start = date.fromisoformat(since) if since else today - timedelta(days=29)
+        end = date.fromisoformat(until) if until else today
+    except ValueError as exc:
+        from fanzha.common.errors import Invalid
+
+        raise Invalid("日期格式应为 2026-03-01") from exc
+    return datetime.combine(start, time.min, tz), datetime.combine(end + timedelta(days=1), time.min, tz)
+
+
 @router.get("/warnings")
 def board(request: Request, status: str = Query("", max_length=12), grade: str = Query("", max_length=8),
           kind: str = Query("", max_length=16), station_id: IdQuery = None, q: str = Query("", max_length=64),
-          mine: bool = False, page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db),
+          mine: bool = False, page: int = Query(1, ge=1, le=100_000), metric: str = Query("", max_length=20),
+          part: str = Query("", max_length=3), area_id: IdQuery = None, since: str = Query("", max_length=10),
+          until: str = Query("", max_length=10), db: Session = Depends(get_db),
           scope: Scope = Depends(require(Perm.READ_WARNINGS))):
-    f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q.strip(), mine=mine)
+    from fanzha.warnings import metrics
+
+    condition = None
+    drill = None
+    if metric in metrics.RATE_BY_KEY and part in ("num", "den"):
+        start, end = _period(since, until)
+        area = org.get_area(db, scope, area_id) if area_id else None
+        condition = metrics.drill(db, scope, metric, part, since=start, until=end, area=area)
+        rate = metrics.RATE_BY_KEY[metric]
+        drill = f"{rate.label}的{'分子' if part == 'num' else '分母'}：{rate.num_label if part == 'num' else rate.den_label}"
+    f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q.strip(), mine=mine,
+                        condition=condition)
     rows, total = service.search(db, scope, f, limit=PAGE, offset=(page - 1) * PAGE)
     counts = service.counts(db, scope, f)
     stations = [a for a in org.list_areas(db, scope, level=Level.STATION.value, limit=1000) if scope.covers(a)]
     template = "warnings/_table.html" if request.headers.get("hx-request") else "warnings/board.html"
     return render(request, template, rows=rows, total=total, counts=counts, f=f, page=page,
-                  pages=max(1, -(-total // PAGE)), stations=stations, now=utcnow())
+                  pages=max(1, -(-total // PAGE)), stations=stations, now=utcnow(), drill=drill,
+                  drill_query=f"metric={metric}&part={part}&{f'area_id={area_id}&' if area_id else ''}"
+                              f"since={since}&until={until}&" if drill else "")
+
+
+@router.get("/metrics")
+def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("", max_length=10),
+                 until: str = Query("", max_length=10), by: str = Query("month", pattern="^(day|week|month)$"),
+                 db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    import json
+
+    from fanzha.warnings import metrics
+
+    start, end = _period(since, until)
+    area = org.get_area(db, scope, area_id) if area_id else None
+    report = metrics.report(db, scope, since=start, until=end, area=area)
+    ranking = metrics.ranking(db, scope, since=start, until=end, area=area)
+    ranking.sort(key=lambda r: (-(r["figures"]["timely_sign_rate"].rate or 0), r["station"]))
+    points = metrics.trend(db, scope, since=start, until=end, area=area, by=by)
+    areas = [a for a in org.list_areas(db, scope, limit=5000) if a.level != Level.COMMUNITY]
+    period = {"since": start.date().isoformat(), "until": (end - timedelta(days=1)).date().isoformat()}
+    return render(request, "warnings/metrics.html", report=report, ranking=ranking, areas=areas, area=area, by=by,
+                  period=period, rates=metrics.RATES, chart=json.dumps({"points": points, "rates": [
+                      {"key": r.key, "label": r.label} for r in metrics.RATES]}, ensure_ascii=False))
 
 
 @router.get("/warnings/import")

@@ -30,6 +30,7 @@ NAV = [
     ("我的任务", "/tasks", Perm.CLAIM_WARNINGS),
     ("预警", "/warnings", Perm.READ_WARNINGS),
     ("待分配", "/warnings/unplaced", Perm.INTAKE_WARNINGS),
+    ("指标", "/metrics", Perm.READ_WARNINGS),
     ("值班", "/warnings/roster", Perm.MANAGE_ROSTER),
     ("人员", "/people", Perm.READ_PEOPLE),
     ("辖区", "/org/areas", Perm.READ_ORG),
