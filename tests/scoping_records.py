@@ -9,6 +9,7 @@ from sqlalchemy import select
 from fanzha.addresses.models import StandardAddress
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, Unit, User
+from fanzha.cases.models import Case
 from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.people.models import Person
 from fanzha.warnings.models import Warning
@@ -46,4 +47,5 @@ def records_under(session, node: Area) -> Owned:
     follow_ups = session.scalars(select(FollowUp.id).where(FollowUp.warning_id.in_(w_all)).limit(2)).all()
     return Owned(ids={"area_id": areas, "person_id": list(people), "address_id": list(addresses),
                       "user_id": list(users), "unit_id": list(units), "warning_id": list(warnings),
-                      "contact_id": list(contacts), "follow_up_id": list(follow_ups)})
+                      "contact_id": list(contacts), "follow_up_id": list(follow_ups),
+                      "case_id": list(session.scalars(select(Case.id).where(Case.community_id.in_(cids)).limit(2)))})

@@ -15,6 +15,7 @@ from fanzha.common.text import check_plain
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, register
 from fanzha.imports.values import clean
+from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -91,37 +92,111 @@ def create_address(session: Session, scope: Scope, *, text: str, community_id: i
     return row
 
 
+# -- matching free text ----------------------------------------------------------------------
+# Matching looks at a looser key than normalize() (which stays the stored key, so stored rows never go stale):
+# a door number typed without 号 gets it ("中山北京路159 3栋", "长江路242-1"), Chinese numerals before 号/栋/组…
+# become digits ("三组", "七号", "二栋"), "3号楼" is "3栋" and "5队"/"5社" after a 村 is "5组".
+
+_DOOR_NO = re.compile(r"(?<=[路街道巷弄])\s*(\d+)(?!\d|\s*(?:号|號|栋|幢|棟|单元|楼|层|室|组|队|座|期|弄|巷))")
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+(?=号|栋|单元|楼|层|室|组|队|社(?!区)|期)")
+_BUILDING = re.compile(r"(\d+)号楼")
+_GROUP = re.compile(r"(村\d+)(?:小组|队|社(?!区))")
+# A text that begins with another province, or with a city and its district, is outside the jurisdiction even when a
+# standard name (阳光花园, 人民路134号) appears in it.
+_HEAD = re.compile(r"^(?P<province>[\u4e00-\u9fff]{2,7}?(?:省|自治区|特别行政区))?"
+                   r"(?:(?P<city>[\u4e00-\u9fff]{2,4}?市)"
+                   r"(?P<county>[\u4e00-\u9fff]{1,6}?(?<![小社园校景片街厂矿营])(?:区|县|旗|市)))?")
+
+
+def _cn_number(text: str) -> str:
+    if "十" not in text:
+        return "".join(str(_CN_DIGIT[c]) for c in text)
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return text
+    return str((_CN_DIGIT[tens] if tens else 1) * 10 + (_CN_DIGIT[ones] if ones else 0))
+
+
+def _loose(key: str) -> str:
+    """normalize()d text → the key matching compares (see above)."""
+    key = _CN_NUMBER.sub(lambda m: _cn_number(m.group(0)), key)
+    return _GROUP.sub(r"\1组", _BUILDING.sub(r"\1栋", key))
+
+
+def match_key(text: str) -> str:
+    text = _DOOR_NO.sub(lambda m: m.group(1) + "号", unicodedata.normalize("NFKC", text))
+    return _loose(normalize(text))
+
+
 class AddressMatcher:
     """Longest standard address contained in a free-text address wins; loaded once, used for many texts.
 
-    Matching is on normalize()d text, so full-width digits, spaces, punctuation and 號/幢 variants do not
-    matter, and a text may carry anything around the standard address (city, district, building, room).
+    Matching is on match_key(): full-width digits, spaces, punctuation, 號/幢 variants, a missing 号, Chinese
+    numerals and 号楼/队 do not matter, and a text may carry anything around the standard address (city, district,
+    building, room). A township may be written in full or short: 河口五星村4组 finds 河口镇五星村4组 and
+    中山街道迎宾大道6号 finds 中山迎宾大道6号 (aliases that would point at two communities are left out).
+    A text that starts with another province, or another city and its district, matches nothing.
     """
 
     def __init__(self, session: Session, scope: Scope | None = None):
         stmt = select(StandardAddress.normalized, StandardAddress.community_id)
         if scope is not None:
             stmt = stmt.where(scope.community_clause(StandardAddress.community_id))
-        self._index = dict(session.execute(stmt).all())
+        index: dict[str, int] = {}
+        for key, community_id in session.execute(stmt):
+            index.setdefault(_loose(key), community_id)
+        self._index = index | self._township_aliases(session, index)
         self._lengths = sorted({len(k) for k in self._index}, reverse=True)
+        home = session.execute(select(Area.name, Area.level).where(Area.level.in_([Level.CITY, Level.COUNTY]))).all()
+        self._home_names = {normalize(n) for n, _ in home}
         self._cache: dict[str, int | None] = {}
 
+    @staticmethod
+    def _township_aliases(session: Session, index: dict[str, int]) -> dict[str, int]:
+        township = Area.__table__.alias("township")
+        names = dict(session.execute(select(Area.id, township.c.name).join(township, township.c.id == Area.parent_id)
+                                     .where(Area.level == Level.COMMUNITY)).all())
+        aliases: dict[str, int | None] = {}
+        for key, community_id in index.items():
+            full = normalize(names.get(community_id) or "")
+            if full.endswith("街道"):
+                base = full[:-2]
+                alias = full + key[len(base):] if key.startswith(base) and not key.startswith(full) else None
+            elif full.endswith(("镇", "乡")) and len(full) > 2:
+                alias = full[:-1] + key[len(full):] if key.startswith(full) else None
+            else:
+                alias = None
+            if alias and alias not in index:
+                aliases[alias] = community_id if aliases.get(alias, community_id) == community_id else None
+        return {k: v for k, v in aliases.items() if v is not None}
+
+    def _outside(self, key: str) -> bool:
+        head = _HEAD.match(key)
+        if not head or not (head["province"] or head["city"]):
+            return False
+        if head["city"]:
+            # A misspelt city (江洲市) still counts as home when its district is one of ours.
+            return not (head["city"] in self._home_names or head["county"] in self._home_names)
+        return not any(name in key for name in self._home_names)
+
     def match(self, text: str) -> int | None:
-        key = normalize(text)
+        key = match_key(text)
         if key in self._cache:
             return self._cache[key]
         best_len, best = 0, None
         n = len(key)
-        for length in self._lengths:
-            if length <= best_len or length > n:
-                continue
-            for start in range(n - length + 1):
-                hit = self._index.get(key[start:start + length])
-                if hit is not None:
-                    best_len, best = length, hit
+        if not self._outside(key):
+            for length in self._lengths:
+                if length <= best_len or length > n:
+                    continue
+                for start in range(n - length + 1):
+                    hit = self._index.get(key[start:start + length])
+                    if hit is not None:
+                        best_len, best = length, hit
+                        break
+                if best is not None:
                     break
-            if best is not None:
-                break
         if len(self._cache) < 200_000:
             self._cache[key] = best
         return best

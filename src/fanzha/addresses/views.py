@@ -32,13 +32,13 @@ def _page(request, db, scope, q="", page=1, error="", status_code=200):
 
 @router.get("/addresses")
 def addresses(request: Request, q: str = Query("", max_length=50), page: int = Query(1, ge=1, le=100_000),
-              db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_ORG))):
+              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_ORG))):
     return _page(request, db, scope, q=q, page=page)
 
 
 @router.post("/addresses", dependencies=[Depends(csrf_protect)])
 def add_address(request: Request, text: str = Form("", max_length=200), community_id: int = Form(0),
-                kind: str = Form("", max_length=10), db: Session = Depends(get_db),
+                kind: str = Form("", max_length=10), db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(require(Perm.MANAGE_ADDRESSES))):
     from fanzha.common.text import check_plain
 
@@ -52,13 +52,13 @@ def add_address(request: Request, text: str = Form("", max_length=200), communit
 
 
 @router.get("/addresses/{address_id}")
-def address_detail(address_id: IdPath, request: Request, db: Session = Depends(get_db),
+def address_detail(address_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                    scope: Scope = Depends(require(Perm.READ_ORG))):
     return render(request, "addresses/detail.html", row=service.get_address(db, scope, address_id))
 
 
 @router.post("/addresses/import", dependencies=[Depends(csrf_protect)])
-async def import_addresses(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db),
+async def import_addresses(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db, scope="function"),
                            scope: Scope = Depends(require(Perm.MANAGE_ADDRESSES))):
     try:
         temp = await save_upload(file)
@@ -69,7 +69,7 @@ async def import_addresses(request: Request, file: UploadFile = File(...), db: S
 
 
 @router.get("/imports/{batch_id}")
-def batch_page(batch_id: IdPath, request: Request, db: Session = Depends(get_db),
+def batch_page(batch_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                scope: Scope = Depends(require(Perm.READ_ORG))):
     batch = imports.get_batch(db, scope, batch_id)
     template = "imports/_status.html" if request.headers.get("hx-request") else "imports/batch.html"
@@ -77,7 +77,7 @@ def batch_page(batch_id: IdPath, request: Request, db: Session = Depends(get_db)
 
 
 @router.get("/imports/{batch_id}/errors.csv")
-def batch_errors(batch_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_ORG))):
+def batch_errors(batch_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_ORG))):
     return Response(imports.error_file(db, scope, batch_id), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="import-{batch_id}-errors.csv"'})
 

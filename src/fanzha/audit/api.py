@@ -33,7 +33,7 @@ def search(username: str = Query("", max_length=32), action: str = Query("", max
            entity: str = Query("", max_length=32), entity_id: str = Query("", max_length=64),
            since: datetime | None = None, until: datetime | None = None,
            limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
-           db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     rows, _ = service.search(db, scope, username=username, action=action, entity=entity, entity_id=entity_id,
                              since=since, until=until, limit=limit, offset=offset)
     return rows

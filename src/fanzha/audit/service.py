@@ -39,6 +39,7 @@ ENTITY_LABELS = {
     "payment_request": "止付冻结申请",
     "follow_up": "回访",
     "family_contact": "家属联系人",
+    "case": "案件",
 }
 FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 

@@ -22,7 +22,7 @@ PAGE = 50
 @router.get("/admin/audit")
 def audit_page(request: Request, username: str = Query("", max_length=32), action: str = Query("", max_length=24),
                entity: str = Query("", max_length=32), day: date | None = None, page: int = Query(1, ge=1, le=100_000),
-               db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_AUDIT))):
+               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_AUDIT))):
     since = until = None
     if day:
         tz = ZoneInfo(get_settings().timezone)

@@ -27,7 +27,7 @@ class TokenOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenOut, summary="用用户名和密码换取接口令牌")
-def issue_token(body: TokenIn, request: Request, db: Session = Depends(get_db)) -> TokenOut:
+def issue_token(body: TokenIn, request: Request, db: Session = Depends(get_db, scope="function")) -> TokenOut:
     login = service.login(db, body.username, body.password, kind="api", ip=client_ip(request),
                           user_agent=request.headers.get("user-agent", ""))
     found = service.resolve(db, login.token, kind="api")
@@ -35,7 +35,7 @@ def issue_token(body: TokenIn, request: Request, db: Session = Depends(get_db)) 
 
 
 @router.delete("/auth/token", status_code=204, summary="注销当前接口令牌")
-def revoke_token(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)) -> None:
+def revoke_token(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> None:
     service.logout(db, _bearer(request), kind="api")
 
 

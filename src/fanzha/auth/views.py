@@ -35,7 +35,7 @@ def login_page(request: Request, next: str = "/"):
 @router.post("/login")
 def login(request: Request, username: str = Form("", max_length=64), password: str = Form("", max_length=128),
           csrf_token: str = Form("", max_length=100), next: str = Form("/", max_length=300),
-          db: Session = Depends(get_db)):
+          db: Session = Depends(get_db, scope="function")):
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return render(request, "auth/login.html", status_code=403, login_csrf=expected, next=_safe_next(next),
@@ -56,7 +56,7 @@ def login(request: Request, username: str = Form("", max_length=64), password: s
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
-def logout(request: Request, db: Session = Depends(get_db)):
+def logout(request: Request, db: Session = Depends(get_db, scope="function")):
     service.logout(db, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -70,7 +70,7 @@ def password_page(request: Request, scope: Scope = Depends(current_scope)):
 
 @router.post("/account/password", dependencies=[Depends(csrf_protect)])
 def change_password(request: Request, old_password: str = Form("", max_length=128),
-                    new_password: str = Form("", max_length=128), db: Session = Depends(get_db),
+                    new_password: str = Form("", max_length=128), db: Session = Depends(get_db, scope="function"),
                     scope: Scope = Depends(current_scope)):
     try:
         org.change_own_password(db, scope, old_password, new_password)

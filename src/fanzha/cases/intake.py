@@ -120,7 +120,7 @@ def make_handler(session: Session, scope: Scope):
     return handle
 
 
-register(Importer(kind="case", label="案件", columns=COLUMNS, make_handler=make_handler, permission="intake_warnings",
+register(Importer(kind="case", label="案件", columns=COLUMNS, make_handler=make_handler, permission="write_cases",
                   template_example=[["JZ2026000001", "2026-03-05 16:00", "2026-03-05 10:20", "张某某",
                                      "11010519491231002X", "13800000000", "中山和平路88号", "冒充公检法及政府机关", "95.5万",
                                      "对方自称公安民警，以涉嫌洗钱为由要求转账至安全账户"]]))

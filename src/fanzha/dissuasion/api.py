@@ -45,13 +45,13 @@ class StepOut(BaseModel):
 
 
 @router.post("/warnings/{warning_id}/sign", summary="签收")
-def sign(warning_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)) -> dict:
+def sign(warning_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
     w = service.sign(db, scope, warning_id)
     return {"id": w.id, "signed_at": w.signed_at}
 
 
 @router.post("/warnings/{warning_id}/contacts", status_code=201, summary="登记联系（照片请用页面上传）")
-def contact(warning_id: IdPath, body: ContactIn, db: Session = Depends(get_db),
+def contact(warning_id: IdPath, body: ContactIn, db: Session = Depends(get_db, scope="function"),
             scope: Scope = Depends(current_scope)) -> dict:
     c = service.add_contact(db, scope, warning_id, channel=body.channel, result=body.result, note=body.note,
                             family_contact_id=body.family_contact_id,
@@ -61,7 +61,7 @@ def contact(warning_id: IdPath, body: ContactIn, db: Session = Depends(get_db),
 
 
 @router.post("/warnings/{warning_id}/outcome", summary="反馈结果并结案")
-def outcome(warning_id: IdPath, body: OutcomeIn, db: Session = Depends(get_db),
+def outcome(warning_id: IdPath, body: OutcomeIn, db: Session = Depends(get_db, scope="function"),
             scope: Scope = Depends(current_scope)) -> dict:
     w = service.set_outcome(db, scope, warning_id, outcome=body.outcome, amount_protected=body.amount_protected,
                             note=body.note)
@@ -69,13 +69,13 @@ def outcome(warning_id: IdPath, body: OutcomeIn, db: Session = Depends(get_db),
 
 
 @router.get("/warnings/{warning_id}/timeline", response_model=list[StepOut], summary="处置过程")
-def timeline(warning_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def timeline(warning_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     w = warnings.get(db, scope, warning_id)
     return [StepOut(at=s.at, kind=s.kind, text=s.text, who=s.who) for s in service.timeline(db, w)]
 
 
 @router.get("/notifications", summary="我的通知")
-def notifications(db: Session = Depends(get_db), scope: Scope = Depends(current_scope)) -> dict:
+def notifications(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
     rows = notify.inbox(db, scope.user_id, limit=50)
     return {"unread": notify.unread_count(db, scope.user_id),
             "items": [{"id": n.id, "title": n.title, "body": n.body, "link": n.link, "created_at": n.created_at,

@@ -46,7 +46,7 @@ def _fail(request: Request, db: Session, scope: Scope, warning_id: int, exc: Dom
 
 
 @router.get("/tasks")
-def my_tasks(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+def my_tasks(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     """我的任务: open warnings held by me, most urgent first, and follow-ups due."""
     rows = list(db.scalars(select(Warning).where(Warning.assignee_id == scope.user_id, Warning.feedback_at.is_(None))
                            .options(joinedload(Warning.community)).order_by(Warning.feedback_deadline)))
@@ -60,7 +60,7 @@ def my_tasks(request: Request, db: Session = Depends(get_db), scope: Scope = Dep
 
 
 @router.post("/warnings/{warning_id}/sign", dependencies=[Depends(csrf_protect)])
-def sign(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+def sign(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
          scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     try:
         service.sign(db, scope, warning_id)
@@ -70,7 +70,7 @@ def sign(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
 
 
 @router.post("/warnings/{warning_id}/contacts", dependencies=[Depends(csrf_protect)])
-async def add_contact(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+async def add_contact(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     form = await request.form()
     photo = form.get("photo")
@@ -101,7 +101,7 @@ def _amount(text: str) -> Decimal | None:
 @router.post("/warnings/{warning_id}/outcome", dependencies=[Depends(csrf_protect)])
 def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
             amount_protected: str = Form("", max_length=20), note: str = Form("", max_length=1000),
-            db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+            db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     try:
         service.set_outcome(db, scope, warning_id, outcome=outcome, amount_protected=_amount(amount_protected),
                             note=note)
@@ -113,7 +113,7 @@ def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_le
 @router.post("/warnings/{warning_id}/requests", dependencies=[Depends(csrf_protect)])
 def payment_request(warning_id: IdPath, request: Request, kind: str = Form("", max_length=16),
                     account: str = Form("", max_length=64), amount: str = Form("", max_length=20),
-                    db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+                    db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     try:
         service.request_payment(db, scope, warning_id, kind=kind, account=account, amount=_amount(amount) or Decimal(0))
     except DomainError as exc:
@@ -123,7 +123,7 @@ def payment_request(warning_id: IdPath, request: Request, kind: str = Form("", m
 
 @router.post("/warnings/{warning_id}/reassign", dependencies=[Depends(csrf_protect)])
 def reassign(warning_id: IdPath, request: Request, user_id: int = Form(0), reason: str = Form("", max_length=200),
-             db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
+             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
     try:
         service.reassign(db, scope, warning_id, user_id=user_id, reason=reason)
     except DomainError as exc:
@@ -133,7 +133,7 @@ def reassign(warning_id: IdPath, request: Request, user_id: int = Form(0), reaso
 
 @router.post("/warnings/{warning_id}/transfer", dependencies=[Depends(csrf_protect)])
 def transfer(warning_id: IdPath, request: Request, station_id: int = Form(0), reason: str = Form("", max_length=200),
-             db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     try:
         service.transfer(db, scope, warning_id, station_id=station_id, reason=reason)
     except DomainError as exc:
@@ -144,13 +144,13 @@ def transfer(warning_id: IdPath, request: Request, station_id: int = Form(0), re
 @router.post("/follow-ups/{follow_up_id}", dependencies=[Depends(csrf_protect)])
 def follow_up(follow_up_id: IdPath, outcome: str = Form("", max_length=16),
               missed_outreach: str = Form("", max_length=500), note: str = Form("", max_length=1000),
-              db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     f = service.record_follow_up(db, scope, follow_up_id, outcome=outcome, missed_outreach=missed_outreach, note=note)
     return _back(f.warning_id, "follow_up")
 
 
 @router.get("/evidence/{contact_id}")
-def evidence(contact_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+def evidence(contact_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     contact = db.scalar(select(Contact).join(Warning, Contact.warning_id == Warning.id)
                         .where(Contact.id == contact_id, visible(scope)))
     if contact is None or not contact.photo_path:
@@ -160,12 +160,12 @@ def evidence(contact_id: IdPath, db: Session = Depends(get_db), scope: Scope = D
 
 
 @router.get("/notifications")
-def notifications(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def notifications(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     rows = notify.inbox(db, scope.user_id)
     return render(request, "dissuasion/notifications.html", rows=rows)
 
 
 @router.post("/notifications/read", dependencies=[Depends(csrf_protect)])
-def read_all(db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def read_all(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     notify.mark_read(db, scope.user_id)
     return RedirectResponse("/notifications", status_code=303)

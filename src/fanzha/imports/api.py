@@ -71,7 +71,7 @@ def start_import(db: Session, scope: Scope, kind: str, filename: str, temp: Path
 
 
 @router.post("/imports/{kind}", response_model=BatchOut, status_code=202, summary="上传文件导入（后台执行）")
-async def upload(kind: str, file: UploadFile = File(...), db: Session = Depends(get_db),
+async def upload(kind: str, file: UploadFile = File(...), db: Session = Depends(get_db, scope="function"),
                  scope: Scope = Depends(current_scope)):
     if kind not in service.IMPORTERS:
         raise NotFound("未知的导入类型")
@@ -80,12 +80,12 @@ async def upload(kind: str, file: UploadFile = File(...), db: Session = Depends(
 
 
 @router.get("/imports/{batch_id}", response_model=BatchOut, summary="导入批次状态")
-def get_batch(batch_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def get_batch(batch_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     return service.get_batch(db, scope, batch_id)
 
 
 @router.get("/imports/{batch_id}/errors.csv", summary="下载错误行文件")
-def errors(batch_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def errors(batch_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     data = service.error_file(db, scope, batch_id)
     return Response(data, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="import-{batch_id}-errors.csv"'})

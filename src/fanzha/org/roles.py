@@ -52,22 +52,26 @@ class Perm(StrEnum):
     INTAKE_WARNINGS = "intake_warnings"  # import and create warnings, place the unplaced (待分配)
     CLAIM_WARNINGS = "claim_warnings"
     MANAGE_ROSTER = "manage_roster"  # the station's duty roster (值班表)
+    READ_CASES = "read_cases"
+    WRITE_CASES = "write_cases"  # 立案 entry and import
 
 
 _READ = {Perm.READ_ORG, Perm.READ_PEOPLE}
-_STATION = _READ | {Perm.READ_WARNINGS, Perm.CLAIM_WARNINGS, Perm.PII_FULL}
+_STATION = _READ | {Perm.READ_WARNINGS, Perm.CLAIM_WARNINGS, Perm.PII_FULL, Perm.READ_CASES}
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CENTRE_ADMIN: frozenset(Perm),
     Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.READ_WARNINGS,
-                                            Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES}),
+                                            Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES, Perm.READ_CASES,
+                                            Perm.WRITE_CASES}),
     Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS}),
-    Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER}),
-    Role.STATION_OFFICER: frozenset(_STATION | {Perm.WRITE_PEOPLE}),
+    Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER,
+                                             Perm.WRITE_CASES}),
+    Role.STATION_OFFICER: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.WRITE_CASES}),
     Role.DISSUADER: frozenset(_STATION),  # must call the person: needs the number
     Role.COMMUNITY_POLICE: frozenset(_STATION | {Perm.WRITE_PEOPLE}),
     Role.GRID_WORKER: frozenset(_READ),
     Role.UNIT_LIAISON: frozenset({Perm.READ_ORG}),
-    Role.AUDITOR: frozenset({Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_AUDIT, Perm.READ_WARNINGS}),
+    Role.AUDITOR: frozenset({Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_AUDIT, Perm.READ_WARNINGS, Perm.READ_CASES}),
 }
 
 # Levels a holder of each role may be placed at.

@@ -27,7 +27,7 @@ router = APIRouter()
 
 @router.get("/org/areas")
 def areas(request: Request, chain: Chain = Chain.POLICE, q: str = Query("", max_length=50),
-          db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_ORG))):
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_ORG))):
     if q:
         rows = [(a, 0) for a in service.list_areas(db, scope, chain=chain.value, q=q, limit=200)]
     else:
@@ -37,7 +37,7 @@ def areas(request: Request, chain: Chain = Chain.POLICE, q: str = Query("", max_
 
 
 @router.get("/org/areas/{area_id}")
-def area_detail(area_id: IdPath, request: Request, db: Session = Depends(get_db),
+def area_detail(area_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(require(Perm.READ_ORG))):
     area = service.get_area(db, scope, area_id)
     children = service.list_areas(db, scope, parent_id=area.id, limit=1000)
@@ -64,7 +64,7 @@ def area_detail(area_id: IdPath, request: Request, db: Session = Depends(get_db)
 
 
 @router.post("/org/areas", dependencies=[Depends(csrf_protect)])
-async def create_area(request: Request, db: Session = Depends(get_db),
+async def create_area(request: Request, db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
     form = await request.form()
     data = blank_to_none({k: form.get(k, "") for k in ("name", "code", "level", "kind_label", "parent_id",
@@ -89,7 +89,7 @@ def _parents(db: Session, scope: Scope) -> list[Area]:
 
 
 @router.post("/org/areas/{area_id}", dependencies=[Depends(csrf_protect)])
-async def update_area(area_id: IdPath, request: Request, db: Session = Depends(get_db),
+async def update_area(area_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
     service.get_area(db, scope, area_id)
     form = await request.form()
@@ -112,7 +112,7 @@ def roles(request: Request, scope: Scope = Depends(require(Perm.MANAGE_USERS))):
 
 
 @router.get("/org/units")
-def units(request: Request, q: str = Query("", max_length=50), db: Session = Depends(get_db),
+def units(request: Request, q: str = Query("", max_length=50), db: Session = Depends(get_db, scope="function"),
           scope: Scope = Depends(require(Perm.READ_ORG))):
     rows = service.list_units(db, scope, q=q)
     admin_areas = []
@@ -123,7 +123,7 @@ def units(request: Request, q: str = Query("", max_length=50), db: Session = Dep
 
 
 @router.post("/org/units", dependencies=[Depends(csrf_protect)])
-async def create_unit(request: Request, db: Session = Depends(get_db),
+async def create_unit(request: Request, db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.MANAGE_UNITS))):
     form = await request.form()
     data = {k: form.get(k, "") for k in ("name", "code", "kind", "area_id", "contact_name", "contact_phone")}
@@ -143,7 +143,7 @@ async def create_unit(request: Request, db: Session = Depends(get_db),
 
 
 @router.get("/org/units/{unit_id}")
-def unit_detail(unit_id: IdPath, request: Request, db: Session = Depends(get_db),
+def unit_detail(unit_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(require(Perm.READ_ORG))):
     unit = service.get_unit(db, scope, unit_id)
     liaisons = list(db.scalars(select(User).where(User.unit_id == unit.id)))
@@ -152,7 +152,7 @@ def unit_detail(unit_id: IdPath, request: Request, db: Session = Depends(get_db)
 
 @router.get("/admin/users")
 def users(request: Request, q: str = Query("", max_length=50), role: str = Query("", max_length=32),
-          db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     rows = service.list_users(db, scope, q=q, role=role)
     return render(request, "admin/users.html", rows=rows, q=q, role=role)
 
@@ -162,13 +162,13 @@ def _placement_choices(db: Session, scope: Scope):
 
 
 @router.get("/admin/users/new")
-def new_user(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+def new_user(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     areas, units = _placement_choices(db, scope)
     return render(request, "admin/user_form.html", target=None, areas=areas, units=units, errors={}, form={})
 
 
 @router.post("/admin/users/new", dependencies=[Depends(csrf_protect)])
-async def create_user(request: Request, db: Session = Depends(get_db),
+async def create_user(request: Request, db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     form = await request.form()
     data = blank_to_none({k: form.get(k, "") for k in ("username", "display_name", "password", "role", "area_id",
@@ -186,7 +186,7 @@ async def create_user(request: Request, db: Session = Depends(get_db),
 
 
 @router.get("/admin/users/{user_id}")
-def user_detail(user_id: IdPath, request: Request, db: Session = Depends(get_db),
+def user_detail(user_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     target = service.get_user(db, scope, user_id)
     areas, units = _placement_choices(db, scope)
@@ -195,7 +195,7 @@ def user_detail(user_id: IdPath, request: Request, db: Session = Depends(get_db)
 
 
 @router.post("/admin/users/{user_id}", dependencies=[Depends(csrf_protect)])
-async def update_user(user_id: IdPath, request: Request, db: Session = Depends(get_db),
+async def update_user(user_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     target = service.get_user(db, scope, user_id)
     form = await request.form()

@@ -19,7 +19,7 @@ PAGE = 30
 
 @router.get("/people")
 def people(request: Request, q: str = Query("", max_length=32), page: int = Query(1, ge=1, le=100_000),
-           db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
+           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     rows, total = service.search(db, scope, q=q.strip(), limit=PAGE, offset=(page - 1) * PAGE)
     return render(request, "people/list.html", rows=[service.to_out(p) for p in rows], total=total, q=q, page=page,
                   pages=max(1, -(-total // PAGE)))
@@ -47,7 +47,7 @@ def _history(db: Session, scope: Scope, person_id: int) -> dict:
 
 
 @router.get("/people/{person_id}")
-def person(person_id: IdPath, request: Request, db: Session = Depends(get_db),
+def person(person_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
            scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     out = service.to_out(service.get(db, scope, person_id))
     return render(request, "people/detail.html", person=out, **_history(db, scope, person_id),
@@ -56,7 +56,7 @@ def person(person_id: IdPath, request: Request, db: Session = Depends(get_db),
 
 @router.post("/people/{person_id}/family", dependencies=[Depends(csrf_protect)])
 def add_family(person_id: IdPath, name: str = Form("", max_length=32), relation: str = Form("", max_length=16),
-               phone: str = Form("", max_length=24), db: Session = Depends(get_db),
+               phone: str = Form("", max_length=24), db: Session = Depends(get_db, scope="function"),
                scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     from urllib.parse import quote
 
@@ -78,7 +78,7 @@ def add_family(person_id: IdPath, name: str = Form("", max_length=32), relation:
 
 
 @router.post("/people/{person_id}/reveal", dependencies=[Depends(csrf_protect)])
-def reveal(person_id: IdPath, request: Request, db: Session = Depends(get_db),
+def reveal(person_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
            scope: Scope = Depends(require(Perm.PII_FULL))):
     person = service.get(db, scope, person_id, reveal=True)
     return render(request, "people/detail.html", person=service.to_out(person, reveal=True),

@@ -40,7 +40,7 @@ def _raw(body: WarningIn) -> dict:
 
 @router.post("/warnings", response_model=WarningOut, status_code=201, summary="接收一条预警指令",
              responses={200: {"description": "预警编号已存在：重复或已按上级更新"}})
-def create_warning(body: WarningIn, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def create_warning(body: WarningIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     warning, outcome = service.create_one(db, scope, _raw(body))
     out = to_out(warning)
     if outcome != "created":
@@ -49,7 +49,7 @@ def create_warning(body: WarningIn, db: Session = Depends(get_db), scope: Scope 
 
 
 @router.post("/warnings:batch", summary="批量接收预警指令（最多10000条）")
-def create_batch(body: WarningBatchIn, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)) -> dict:
+def create_batch(body: WarningBatchIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
     tally = service.ingest_rows(db, scope, ((i, _raw(w)) for i, w in enumerate(body.warnings)), source="api",
                                 strict=True)
     return tally.summary() | {"errors": [{"index": n, "column": c, "reason": r} for n, c, r, _ in tally.errors]}
@@ -60,7 +60,7 @@ def list_warnings(status: str = Query("", max_length=12), grade: str = Query("",
                   kind: str = Query("", max_length=16), station_id: IdQuery = None, q: str = Query("", max_length=64),
                   since: datetime | None = None, until: datetime | None = None, mine: bool = False,
                   limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
-                  db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+                  db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q, since=since, until=until,
                         mine=mine)
     rows, _ = service.search(db, scope, f, limit=limit, offset=offset)
@@ -68,16 +68,16 @@ def list_warnings(status: str = Query("", max_length=12), grade: str = Query("",
 
 
 @router.get("/warnings/{warning_id}", response_model=WarningOut, summary="预警详情")
-def get_warning(warning_id: IdPath, reveal: bool = False, db: Session = Depends(get_db),
+def get_warning(warning_id: IdPath, reveal: bool = False, db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(current_scope)):
     return to_out(service.get(db, scope, warning_id, reveal=reveal), reveal=reveal)
 
 
 @router.post("/warnings/{warning_id}/claim", response_model=WarningOut, summary="认领预警（并发时只有一人成功）")
-def claim(warning_id: IdPath, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def claim(warning_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     return to_out(service.claim(db, scope, warning_id))
 
 
 @router.post("/warnings/{warning_id}/place", response_model=WarningOut, summary="待分配预警指定村/社区")
-def place(warning_id: IdPath, body: PlaceIn, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def place(warning_id: IdPath, body: PlaceIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     return to_out(service.place(db, scope, warning_id, body.community_id, add_address=body.add_address))

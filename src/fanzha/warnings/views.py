@@ -75,7 +75,7 @@ def board(request: Request, status: str = Query("", max_length=12), grade: str =
           kind: str = Query("", max_length=16), station_id: IdQuery = None, q: str = Query("", max_length=64),
           mine: bool = False, page: int = Query(1, ge=1, le=100_000), metric: str = Query("", max_length=20),
           part: str = Query("", max_length=3), area_id: IdQuery = None, since: str = Query("", max_length=10),
-          until: str = Query("", max_length=10), db: Session = Depends(get_db),
+          until: str = Query("", max_length=10), db: Session = Depends(get_db, scope="function"),
           scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     from fanzha.warnings import metrics
 
@@ -102,7 +102,7 @@ def board(request: Request, status: str = Query("", max_length=12), grade: str =
 @router.get("/metrics")
 def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("", max_length=10),
                  until: str = Query("", max_length=10), by: str = Query("month", pattern="^(day|week|month)$"),
-                 db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+                 db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     import json
 
     from fanzha.warnings import metrics
@@ -126,7 +126,7 @@ def import_page(request: Request, scope: Scope = Depends(require(Perm.INTAKE_WAR
 
 
 @router.post("/warnings/import", dependencies=[Depends(csrf_protect)])
-async def import_upload(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db),
+async def import_upload(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db, scope="function"),
                         scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     try:
         temp = await save_upload(file)
@@ -137,7 +137,7 @@ async def import_upload(request: Request, file: UploadFile = File(...), db: Sess
 
 
 @router.get("/warnings/unplaced")
-def unplaced(request: Request, page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db),
+def unplaced(request: Request, page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db, scope="function"),
              scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     rows, total = service.search(db, scope, service.Filters(status="unplaced"), limit=PAGE, offset=(page - 1) * PAGE)
     communities = org.list_areas(db, scope, level=Level.COMMUNITY.value, limit=5000)
@@ -146,7 +146,7 @@ def unplaced(request: Request, page: int = Query(1, ge=1, le=100_000), db: Sessi
 
 
 @router.get("/warnings/roster")
-def roster(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
+def roster(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
     return render(request, "warnings/roster.html", **_roster_context(db, scope), error="")
 
 
@@ -163,7 +163,7 @@ def _roster_context(db: Session, scope: Scope) -> dict:
 
 @router.post("/warnings/roster", dependencies=[Depends(csrf_protect)])
 def add_shift(request: Request, user_id: int = Form(0), starts_at: str = Form("", max_length=20),
-              ends_at: str = Form("", max_length=20), db: Session = Depends(get_db),
+              ends_at: str = Form("", max_length=20), db: Session = Depends(get_db, scope="function"),
               scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
     context = _roster_context(db, scope)
     user = next((u for u in context["dissuaders"] if u.id == user_id), None)
@@ -182,7 +182,7 @@ def add_shift(request: Request, user_id: int = Form(0), starts_at: str = Form(""
 
 
 @router.get("/warnings/{warning_id}")
-def detail(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+def detail(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
            scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False)
 
@@ -207,13 +207,13 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
 
 
 @router.post("/warnings/{warning_id}/reveal", dependencies=[Depends(csrf_protect)])
-def reveal(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+def reveal(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
            scope: Scope = Depends(require(Perm.PII_FULL))):
     return _detail(request, db, scope, service.get(db, scope, warning_id, reveal=True), reveal=True)
 
 
 @router.post("/warnings/{warning_id}/claim", dependencies=[Depends(csrf_protect)])
-def claim(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
+def claim(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
           scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     try:
         service.claim(db, scope, warning_id)
@@ -228,7 +228,7 @@ def claim(warning_id: IdPath, request: Request, db: Session = Depends(get_db),
 
 @router.post("/warnings/{warning_id}/place", dependencies=[Depends(csrf_protect)])
 def place(warning_id: IdPath, request: Request, community_id: int = Form(0), add_address: str = Form(""),
-          db: Session = Depends(get_db), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     try:
         service.place(db, scope, warning_id, community_id, add_address=add_address == "on")
     except DomainError as exc:

@@ -45,7 +45,11 @@ class CsrfFailed(DomainError):
 
 
 def get_db() -> Iterator[Session]:
-    """One unit of work per request: committed when the route returns, rolled back on any error."""
+    """One unit of work per request: committed when the route returns, rolled back on any error.
+
+    Routes depend on it with scope="function", so the commit happens before the response leaves: the next
+    request of the same person always sees what this one wrote.
+    """
     with session_scope() as session:
         yield session
 
@@ -60,7 +64,7 @@ def _bearer(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def current_auth(request: Request, db: Session = Depends(get_db)) -> AuthSession:
+def current_auth(request: Request, db: Session = Depends(get_db, scope="function")) -> AuthSession:
     token = _bearer(request)
     if token:
         found = auth.resolve(db, token, kind="api")

@@ -82,7 +82,7 @@ ROLE_HOME: dict[Role, dict] = {
 
 
 @router.get("/")
-def home(request: Request, db: Session = Depends(get_db), scope: Scope = Depends(current_scope)):
+def home(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     role = Role(scope.role)
     area = db.get(Area, scope.area_id)
     stats = org.leaf_counts(db, scope)
