@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     sms_gateway_url: str = Field("", description="SMS gateway endpoint for the sms channel (POST {phone, text}).")
     webhook_url: str = Field("", description="Endpoint for the webhook channel (POST the notification as JSON).")
     escalation_rules: Path | None = Field(None, description="Escalation rules file (TOML); empty = the packaged defaults (docs/dissuasion.md).")
+    feedback_columns: Path | None = Field(None, description="Provincial feedback file columns (TOML); empty = the packaged defaults (docs/metrics.md).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
 
     def resolved_database_url(self) -> str:

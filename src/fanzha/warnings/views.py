@@ -99,6 +99,29 @@ def board(request: Request, status: str = Query("", max_length=12), grade: str =
                               f"since={since}&until={until}&" if drill else "")
 
 
+@router.get("/warnings/feedback-export")
+def feedback_export(area_id: IdQuery = None, since: str = Query("", max_length=10), until: str = Query("", max_length=10),
+                    fmt: str = Query("xlsx", pattern="^(xlsx|csv)$"), only_new: bool = False,
+                    db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    """The provincial feedback file for the warnings closed in a period (optionally only those not sent yet)."""
+    from fastapi.responses import Response
+
+    from fanzha.warnings import feedback
+    from fanzha.warnings.metrics import area_clause
+    from fanzha.warnings.models import Warning
+
+    start, end = _period(since, until)
+    area = org.get_area(db, scope, area_id) if area_id else None
+    cond = area_clause(db, area) & (Warning.feedback_at >= start) & (Warning.feedback_at < end)
+    if only_new:
+        cond = cond & Warning.feedback_exported_at.is_(None)
+    data = feedback.export(db, scope, feedback.closed_warnings(db, scope, cond), fmt=fmt)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    name = f"feedback-{start.date()}-{(end - timedelta(days=1)).date()}.{fmt}"
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.get("/metrics")
 def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("", max_length=10),
                  until: str = Query("", max_length=10), by: str = Query("month", pattern="^(day|week|month)$"),
