@@ -15,7 +15,7 @@ from fanzha.org.enums import Level
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, get_db, require
-from fanzha.web.params import IdPath
+from fanzha.web.params import IdForm, IdPath
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -37,7 +37,7 @@ def addresses(request: Request, q: str = Query("", max_length=50), page: int = Q
 
 
 @router.post("/addresses", dependencies=[Depends(csrf_protect)])
-def add_address(request: Request, text: str = Form("", max_length=200), community_id: int = Form(0),
+def add_address(request: Request, text: str = Form("", max_length=200), community_id: IdForm = 0,
                 kind: str = Form("", max_length=10), db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(require(Perm.MANAGE_ADDRESSES))):
     from fanzha.common.text import check_plain

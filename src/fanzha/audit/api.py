@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from fanzha.audit import service
 from fanzha.org.scope import Scope
 from fanzha.web.deps import current_scope, get_db
+from fanzha.web.params import aware
 
 router = APIRouter(tags=["审计"])
 
@@ -35,5 +36,5 @@ def search(username: str = Query("", max_length=32), action: str = Query("", max
            limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
            db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     rows, _ = service.search(db, scope, username=username, action=action, entity=entity, entity_id=entity_id,
-                             since=since, until=until, limit=limit, offset=offset)
+                             since=aware(since), until=aware(until), limit=limit, offset=offset)
     return rows

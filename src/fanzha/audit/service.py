@@ -40,6 +40,7 @@ ENTITY_LABELS = {
     "follow_up": "回访",
     "family_contact": "家属联系人",
     "case": "案件",
+    "feedback": "反馈表",
 }
 FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 
@@ -61,6 +62,13 @@ def search(session: Session, scope: Scope, *, username: str = "", action: str = 
            limit: int = 100, offset: int = 0) -> tuple[list[AuditEntry], int]:
     scope.require(Perm.READ_AUDIT)
     q = select(AuditEntry)
+    if not scope.is_system:
+        from fanzha.org.models import Area, User
+
+        under = select(User.id).join(Area, User.area_id == Area.id).where(
+            Area.path.startswith(scope.path, autoescape=True))
+        at_top = scope.path.count("/") == 2  # a root node (市局/市) also sees anonymous login failures
+        q = q.where(AuditEntry.user_id.in_(under) | (AuditEntry.user_id.is_(None) if at_top else False))
     if username:
         q = q.where(AuditEntry.username == username)
     if action:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fanzha.auth import service
+from fanzha.common.errors import Unauthorized
 from fanzha.org.roles import PERMISSIONS, ROLE_LABELS, Role
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
@@ -28,8 +29,12 @@ class TokenOut(BaseModel):
 
 @router.post("/auth/token", response_model=TokenOut, summary="用用户名和密码换取接口令牌")
 def issue_token(body: TokenIn, request: Request, db: Session = Depends(get_db, scope="function")) -> TokenOut:
-    login = service.login(db, body.username, body.password, kind="api", ip=client_ip(request),
-                          user_agent=request.headers.get("user-agent", ""))
+    try:
+        login = service.login(db, body.username, body.password, kind="api", ip=client_ip(request),
+                              user_agent=request.headers.get("user-agent", ""))
+    except Unauthorized:
+        db.commit()  # the failed attempt, the lockout and their audit entries stay
+        raise
     found = service.resolve(db, login.token, kind="api")
     return TokenOut(access_token=login.token, expires_at=found.expires_at.isoformat())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from fanzha.addresses.service import AddressMatcher
 from fanzha.cases.models import Case
 from fanzha.common.identity import normalize_id_number, normalize_phone
+from fanzha.common.money import parse_money
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, register
 from fanzha.imports.values import clean, parse_datetime
@@ -77,15 +78,10 @@ def parse_row(row: dict[str, object]) -> CaseDraft:
             phone = normalize_phone(clean(row.get("手机号")))
         except ValueError as exc:
             raise RowRejected("手机号", str(exc)) from exc
-    amount_text = clean(row.get("损失金额")).replace(",", "").removesuffix("元")
     try:
-        amount = Decimal(amount_text or "0")
-        if amount_text.endswith("万"):
-            amount = Decimal(amount_text[:-1]) * 10000
-    except InvalidOperation as exc:
-        raise RowRejected("损失金额", f"损失金额 不是金额：{amount_text}") from exc
-    if amount < 0 or amount >= Decimal("1e12"):
-        raise RowRejected("损失金额", "损失金额 超出范围")
+        amount = parse_money(clean(row.get("损失金额")), name="损失金额") or Decimal(0)
+    except ValueError as exc:
+        raise RowRejected("损失金额", str(exc)) from exc
     type_text = clean(row.get("诈骗类型"))
     fraud_type = (lookup(FRAUD_TYPE_ALIASES, type_text) or (type_text if type_text in FRAUD_TYPES else "other")
                   ) if type_text else "other"
@@ -102,11 +98,13 @@ def make_handler(session: Session, scope: Scope):
         d = parse_row(row)
         if session.scalar(select(Case.id).where(Case.case_number == d.case_number)):
             return "duplicate"
+        # Only people within the user's areas are matched: a case never reveals where someone lives elsewhere.
+        in_scope = scope.community_clause(Person.community_id)
         person = None
         if d.id_number:
-            person = session.scalar(select(Person).where(Person.id_number == d.id_number))
+            person = session.scalar(select(Person).where(Person.id_number == d.id_number, in_scope))
         if person is None and d.phone:
-            person = session.scalar(select(Person).where(Person.phone == d.phone).limit(1))
+            person = session.scalar(select(Person).where(Person.phone == d.phone, in_scope).limit(1))
         community_id = matcher.match(d.address) if d.address else None
         if community_id is None and person is not None:
             community_id = person.community_id

@@ -100,8 +100,8 @@ def play_history(session: Session, r: random.Random, now: datetime) -> None:
     from decimal import Decimal
 
     from fanzha.cases.models import Case
-    from fanzha.dissuasion.models import Contact, TimelineEvent
     from fanzha.dissuasion.enums import OUTCOMES
+    from fanzha.dissuasion.models import Contact, TimelineEvent
     from fanzha.dissuasion.service import schedule_follow_ups
 
     checklist = ["look_calls", "look_chats", "look_apps", "look_transfers", "ask_why", "ask_stranger", "protect"]

@@ -15,8 +15,15 @@ from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.config import get_settings
 from fanzha.db import utcnow
-from fanzha.dissuasion.enums import (CHANNELS, CHECKLIST, FACE_CHANNELS, FOLLOW_UP_OUTCOMES, OUTCOMES, REQUEST_KINDS,
-                                     RESULTS)
+from fanzha.dissuasion.enums import (
+    CHANNELS,
+    CHECKLIST,
+    FACE_CHANNELS,
+    FOLLOW_UP_OUTCOMES,
+    OUTCOMES,
+    REQUEST_KINDS,
+    RESULTS,
+)
 from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
 from fanzha.notify.service import notify
 from fanzha.org.models import Area, User
@@ -136,7 +143,8 @@ def set_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str
     now = now or utcnow()
     if outcome not in OUTCOMES:
         raise Invalid("劝阻结果应为 劝阻成功、已被骗、无法联系、无需劝阻、拒绝配合 之一", details=[{"loc": ["outcome"], "msg": "未知"}])
-    if amount_protected is not None and (amount_protected < 0 or amount_protected >= Decimal("1e12")):
+    if amount_protected is not None and (not amount_protected.is_finite() or amount_protected < 0
+                                         or amount_protected >= Decimal("1e12")):
         raise Invalid("避免损失金额不对", details=[{"loc": ["amount_protected"], "msg": "超出范围"}])
     w = _warning(session, scope, warning_id, lock=True)
     _open(w)
@@ -178,7 +186,7 @@ def schedule_follow_ups(session: Session, w: Warning, now: datetime) -> list[Fol
 def record_follow_up(session: Session, scope: Scope, follow_up_id: int, *, outcome: str, missed_outreach: str = "",
                      note: str = "", now: datetime | None = None) -> FollowUp:
     scope.require(Perm.CLAIM_WARNINGS)
-    f = session.get(FollowUp, follow_up_id)
+    f = session.scalar(select(FollowUp).where(FollowUp.id == follow_up_id).with_for_update())
     if f is None:
         raise NotFound("回访任务不存在")
     w = _warning(session, scope, f.warning_id)
@@ -198,8 +206,8 @@ def request_payment(session: Session, scope: Scope, warning_id: int, *, kind: st
     scope.require(Perm.CLAIM_WARNINGS)
     if kind not in REQUEST_KINDS:
         raise Invalid("请求类型应为 止付 或 冻结")
-    if not account.strip() or amount <= 0:
-        raise Invalid("请填写账号和金额", details=[{"loc": ["account"], "msg": "必填"}])
+    if not account.strip() or not amount.is_finite() or amount <= 0 or amount >= Decimal("1e12"):
+        raise Invalid("请填写账号和正确的金额", details=[{"loc": ["account"], "msg": "必填"}])
     w = _warning(session, scope, warning_id)
     req = PaymentRequest(warning_id=w.id, kind=kind, account=account.strip()[:64], amount=amount,
                          by_user_id=scope.user_id)

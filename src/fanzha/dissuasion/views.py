@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import DomainError, Invalid, NotFound
+from fanzha.common.money import parse_money
 from fanzha.config import get_settings
 from fanzha.db import utcnow
 from fanzha.dissuasion import service
@@ -22,7 +23,7 @@ from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import visible
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
-from fanzha.web.params import IdPath
+from fanzha.web.params import IdForm, IdPath
 from fanzha.web.render import env, render
 
 router = APIRouter()
@@ -56,6 +57,9 @@ def my_tasks(request: Request, db: Session = Depends(get_db, scope="function"), 
     follow_ups = list(db.scalars(select(FollowUp).join(Warning, FollowUp.warning_id == Warning.id).where(
         visible(scope), FollowUp.done_at.is_(None), FollowUp.due_at <= utcnow(),
         Warning.assignee_id == scope.user_id).order_by(FollowUp.due_at).limit(20)))
+    shown = [w.id for w in rows + waiting]
+    if shown:
+        audit.record(db, scope, "view", "warning", "", fields=["name"], detail={"ids": shown})
     return render(request, "dissuasion/tasks.html", rows=rows, waiting=waiting, follow_ups=follow_ups, now=utcnow())
 
 
@@ -75,11 +79,11 @@ async def add_contact(warning_id: IdPath, request: Request, db: Session = Depend
     form = await request.form()
     photo = form.get("photo")
     data = await photo.read(service.MAX_PHOTO + 1) if hasattr(photo, "read") else b""
-    family = form.get("family_contact_id")
+    family = str(form.get("family_contact_id") or "")
     try:
         service.add_contact(
             db, scope, warning_id, channel=str(form.get("channel", "")), result=str(form.get("result", "")),
-            note=str(form.get("note", ""))[:1000], family_contact_id=int(family) if family and family.isdigit() else None,
+            note=str(form.get("note", ""))[:1000], family_contact_id=int(family) if family.isascii() and family.isdigit() and len(family) < 10 else None,
             evidence=service.Evidence(photo=data or None, location=str(form.get("location", ""))[:120],
                                       notice_signed=form.get("notice_signed") == "on",
                                       checklist=tuple(str(c) for c in form.getlist("checklist"))))
@@ -89,13 +93,10 @@ async def add_contact(warning_id: IdPath, request: Request, db: Session = Depend
 
 
 def _amount(text: str) -> Decimal | None:
-    text = (text or "").replace(",", "").strip()
-    if not text:
-        return None
     try:
-        return Decimal(text)
-    except InvalidOperation as exc:
-        raise Invalid("金额应为数字", details=[{"loc": ["amount"], "msg": "不是数字"}]) from exc
+        return parse_money(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), details=[{"loc": ["amount"], "msg": "金额不对"}]) from exc
 
 
 @router.post("/warnings/{warning_id}/outcome", dependencies=[Depends(csrf_protect)])
@@ -122,7 +123,7 @@ def payment_request(warning_id: IdPath, request: Request, kind: str = Form("", m
 
 
 @router.post("/warnings/{warning_id}/reassign", dependencies=[Depends(csrf_protect)])
-def reassign(warning_id: IdPath, request: Request, user_id: int = Form(0), reason: str = Form("", max_length=200),
+def reassign(warning_id: IdPath, request: Request, user_id: IdForm = 0, reason: str = Form("", max_length=200),
              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
     try:
         service.reassign(db, scope, warning_id, user_id=user_id, reason=reason)
@@ -132,7 +133,7 @@ def reassign(warning_id: IdPath, request: Request, user_id: int = Form(0), reaso
 
 
 @router.post("/warnings/{warning_id}/transfer", dependencies=[Depends(csrf_protect)])
-def transfer(warning_id: IdPath, request: Request, station_id: int = Form(0), reason: str = Form("", max_length=200),
+def transfer(warning_id: IdPath, request: Request, station_id: IdForm = 0, reason: str = Form("", max_length=200),
              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     try:
         service.transfer(db, scope, warning_id, station_id=station_id, reason=reason)

@@ -173,12 +173,37 @@ def _covers(session: Session, scope: Scope, batch: ImportBatch) -> bool:
     return area is not None and area.path.startswith(scope.path)
 
 
+def _masked(raw: dict) -> dict:
+    from fanzha.common.identity import mask_id_number, mask_phone
+
+    out = {}
+    for key, value in raw.items():
+        text = "" if value is None else str(value)
+        if any(word in key for word in ("身份证", "证件")):
+            text = mask_id_number(text)
+        elif any(word in key for word in ("手机", "电话", "联系方式")):
+            text = mask_phone(text)
+        out[key] = text
+    return out
+
+
 def error_file(session: Session, scope: Scope, batch_id: int) -> bytes:
+    """The rejected rows with reasons. ID numbers and phones stay masked unless the reader may see them in full."""
+    from fanzha.org.roles import Perm
+
     batch = get_batch(session, scope, batch_id)
+    importer = IMPORTERS.get(batch.kind)
+    if not scope.is_system and batch.created_by != scope.user_id and (
+            importer is None or not scope.can(Perm(importer.permission))):
+        from fanzha.common.errors import NotFound
+
+        raise NotFound("导入批次不存在或不在您的管辖范围内")
+    full = scope.can(Perm.PII_FULL)
     rows = session.scalars(select(ImportRowError).where(ImportRowError.batch_id == batch.id)
                            .order_by(ImportRowError.row_number)).all()
-    audit.record(session, scope, "export", "import_errors", batch.id)
-    return error_file_csv([(r.row_number, r.column, r.reason, r.raw) for r in rows])
+    audit.record(session, scope, "export", "import_errors", batch.id,
+                 fields=["id_number", "phone"] if full else [])
+    return error_file_csv([(r.row_number, r.column, r.reason, r.raw if full else _masked(r.raw)) for r in rows])
 
 
 def template_csv(kind: str) -> bytes:

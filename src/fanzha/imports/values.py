@@ -30,12 +30,25 @@ def clean(value: object) -> str:
 
 def parse_datetime(value: object) -> datetime:
     """Local (Beijing) wall time in the cell → aware UTC. Raises ValueError with a Chinese reason."""
+    result = _parse_datetime(value)
+    if not 1990 <= result.year <= 2100:
+        raise ValueError(f"时间超出合理范围（1990—2100年）：{clean(value)}")
+    return result
+
+
+def _parse_datetime(value: object) -> datetime:
     tz = ZoneInfo(get_settings().timezone)
     if isinstance(value, datetime):
         naive = value.replace(tzinfo=None) if value.tzinfo is None else None
-        return (naive.replace(tzinfo=tz) if naive else value).astimezone(UTC)
+        try:
+            return (naive.replace(tzinfo=tz) if naive else value).astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError(f"无法识别的时间：{value}") from exc
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=tz).astimezone(UTC)
+        try:
+            return datetime(value.year, value.month, value.day, tzinfo=tz).astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError(f"无法识别的时间：{value}") from exc
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _from_serial(float(value), tz)
     text = clean(value)
@@ -49,18 +62,21 @@ def parse_datetime(value: object) -> datetime:
         except ValueError:
             parsed = None
         if parsed is not None:
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
+            try:
+                return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
+            except OverflowError as exc:
+                raise ValueError(f"无法识别的时间：{text}") from exc
     m = _CN_DATE.match(text)
     if m:
         y, mo, d, h, mi, s = (int(x) if x else 0 for x in m.groups())
         try:
             return datetime(y, mo, d, h, mi, s, tzinfo=tz).astimezone(UTC)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ValueError(f"无法识别的时间：{text}") from exc
     for pattern in _DATE_PATTERNS:
         try:
             return datetime.strptime(text, pattern).replace(tzinfo=tz).astimezone(UTC)
-        except ValueError:
+        except (ValueError, OverflowError):
             continue
     raise ValueError(f"无法识别的时间：{text}")
 

@@ -91,6 +91,15 @@ class Scope:
             raise NotFound("辖区不存在或不在您的管辖范围内")
         return area
 
+    def get_own_area(self, session: Session, area_id: int) -> Area:
+        """An area the user may change or place people in: their own subtree only (for a police user also the
+        communities their node covers) — never the nodes above, which they may only read."""
+        area = session.get(Area, area_id)
+        at_root = self.path.count("/") == 2 and self.level in (Level.BUREAU, Level.CITY)
+        if area is None or not (at_root or self.covers(area)):  # the city's own centre runs both chains
+            raise NotFound("辖区不存在或不在您的管辖范围内")
+        return area
+
     def covers(self, area: Area) -> bool:
         """Whether `area` lies in the user's own subtree (in its own chain or, for a leaf, through police_path)."""
         if self.is_system or area.path.startswith(self.path):

@@ -48,7 +48,7 @@ def _place(session: Session, scope: Scope, area: Area, level: Level, parent_id: 
             raise Invalid("只有系统可以新建顶级辖区")
         area.parent_id = None
     else:
-        parent = scope.get_area(session, parent_id)
+        parent = scope.get_own_area(session, parent_id)
         if parent.level not in allowed:
             raise Invalid(f"{level.value} 不能放在 {parent.level} 之下",
                           details=[{"loc": ["parent_id"], "msg": "上级辖区层级不对"}])
@@ -57,7 +57,8 @@ def _place(session: Session, scope: Scope, area: Area, level: Level, parent_id: 
         if police_area_id is None:
             raise Invalid("村/社区必须指定所属派出所或警务区",
                           details=[{"loc": ["police_area_id"], "msg": "必填"}])
-        police = scope.get_area(session, police_area_id)
+        police = scope.get_own_area(session, police_area_id) if not scope.is_system else scope.get_area(
+            session, police_area_id)
         if police.level not in (Level.STATION, Level.BEAT):
             raise Invalid("所属公安单位必须是派出所或警务区", details=[{"loc": ["police_area_id"], "msg": "层级不对"}])
         area.police_area_id = police.id
@@ -91,7 +92,7 @@ def create_area(session: Session, scope: Scope, data: AreaIn) -> Area:
 
 def update_area(session: Session, scope: Scope, area_id: int, data: AreaPatch) -> Area:
     scope.require(Perm.MANAGE_AREAS)
-    area = scope.get_area(session, area_id)
+    area = scope.get_own_area(session, area_id)
     changes = data.model_dump(exclude_unset=True)
     if "police_area_id" in changes:
         _place(session, scope, area, Level(area.level), area.parent_id, changes.pop("police_area_id"))
@@ -156,7 +157,8 @@ def get_unit(session: Session, scope: Scope, unit_id: int) -> Unit:
 
 def create_unit(session: Session, scope: Scope, data: UnitIn) -> Unit:
     scope.require(Perm.MANAGE_UNITS)
-    area = scope.get_area(session, data.area_id)
+    area = scope.get_own_area(session, data.area_id) if scope.chain == Chain.ADMIN or scope.is_system else \
+        scope.get_area(session, data.area_id)
     if area.chain != Chain.ADMIN:
         raise Invalid("成员单位应挂在行政辖区（市、区县、乡镇）下", details=[{"loc": ["area_id"], "msg": "应为行政辖区"}])
     if session.scalar(select(Unit.id).where(Unit.code == data.code)):
@@ -208,7 +210,7 @@ def get_user(session: Session, scope: Scope, user_id: int) -> User:
 
 
 def _check_placement(session: Session, scope: Scope, role: Role, area_id: int, unit_id: int | None) -> None:
-    area = scope.get_area(session, area_id)
+    area = scope.get_own_area(session, area_id)
     if area.level not in ROLE_LEVELS[role]:
         raise Invalid(f"{ROLE_LABELS[role]} 不能设在该层级的辖区",
                       details=[{"loc": ["area_id"], "msg": "角色与辖区层级不匹配"}])

@@ -49,8 +49,18 @@ def search(session: Session, scope: Scope, *, q: str = "", group: str = "", comm
         rows = [p for p in rows if group in (p.groups or [])]
     if rows:
         audit.record(session, scope, "view", "person", "", fields=["name"],
-                     detail={"ids": [p.id for p in rows], "query": q[:64]})
+                     detail={"ids": [p.id for p in rows], "query": _masked_query(q)})
     return rows, int(total or 0)
+
+
+def _masked_query(q: str) -> str:
+    """A search for a full ID number or phone is recorded masked: the audit log must not leak what it guards."""
+    q = q[:64]
+    if len(q) >= 15 and q[:6].isdigit():
+        return mask_id_number(q.upper())
+    if len(q) >= 7 and q.isdigit():
+        return mask_phone(q)
+    return q
 
 
 def get(session: Session, scope: Scope, person_id: int, *, reveal: bool = False) -> Person:

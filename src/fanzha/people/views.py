@@ -38,11 +38,17 @@ def _history(db: Session, scope: Scope, person_id: int) -> dict:
     warnings = list(db.scalars(select(Warning).where(Warning.person_id == person_id, visible(scope))
                                .order_by(Warning.warned_at.desc())))
     ids = [w.id for w in warnings]
+    family = list(db.scalars(select(FamilyContact).where(FamilyContact.person_id == person_id)))
+    if family and scope.can(Perm.PII_FULL):
+        from fanzha.audit import service as audit
+
+        audit.record(db, scope, "view", "family_contact", person_id, fields=["name", "phone"],
+                     detail={"ids": [f.id for f in family]})
     return {
         "warnings": warnings,
         "contacts": list(db.scalars(select(Contact).where(Contact.warning_id.in_(ids)).order_by(Contact.at.desc()))),
         "follow_ups": list(db.scalars(select(FollowUp).where(FollowUp.warning_id.in_(ids)).order_by(FollowUp.due_at))),
-        "family": list(db.scalars(select(FamilyContact).where(FamilyContact.person_id == person_id))),
+        "family": family,
     }
 
 

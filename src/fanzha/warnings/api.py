@@ -16,7 +16,7 @@ from fanzha.warnings.intake import API_FIELDS
 from fanzha.warnings.models import Warning
 from fanzha.warnings.schemas import PlaceIn, WarningBatchIn, WarningIn, WarningOut
 from fanzha.web.deps import csrf_protect, current_scope, get_db
-from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.params import IdPath, IdQuery, aware
 
 router = APIRouter(tags=["预警指令"], dependencies=[Depends(csrf_protect)])
 
@@ -61,8 +61,8 @@ def list_warnings(status: str = Query("", max_length=12), grade: str = Query("",
                   since: datetime | None = None, until: datetime | None = None, mine: bool = False,
                   limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
                   db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
-    f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q, since=since, until=until,
-                        mine=mine)
+    f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q, since=aware(since),
+                        until=aware(until), mine=mine)
     rows, _ = service.search(db, scope, f, limit=limit, offset=offset)
     return [to_out(w) for w in rows]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -124,10 +123,12 @@ def _handler(session: Session, scope: Scope):
         return clean(row.get(by_field.get(field, ""), ""))
 
     def handle(row: dict) -> str:
+        from fanzha.warnings.service import visible
+
         ext = get(row, "external_id")
-        w = session.scalar(select(Warning).where(Warning.external_id == ext))
+        w = session.scalar(select(Warning).where(Warning.external_id == ext, visible(scope)))
         if w is None:
-            raise RowRejected(by_field["external_id"], f"预警编号 {ext} 不存在")
+            raise RowRejected(by_field["external_id"], f"预警编号 {ext} 不存在或不在您的管辖范围内")
         outcome_label = get(row, "outcome")
         outcome = OUTCOME_BY_LABEL.get(outcome_label)
         if outcome_label and outcome is None:
@@ -137,9 +138,14 @@ def _handler(session: Session, scope: Scope):
             fed = parse_datetime(get(row, "feedback_at")) if get(row, "feedback_at") else None
         except ValueError as exc:
             raise RowRejected(by_field.get("feedback_at", ""), str(exc)) from exc
-        amount = get(row, "amount_protected")
+        from fanzha.common.money import parse_money
+
+        try:
+            amount = parse_money(get(row, "amount_protected"), name="劝阻金额")
+        except ValueError as exc:
+            raise RowRejected(by_field.get("amount_protected", ""), str(exc)) from exc
         new = {"signed_at": signed, "feedback_at": fed, "outcome": outcome,
-               "amount_protected": Decimal(amount) if amount else None, "outcome_note": get(row, "note")}
+               "amount_protected": amount, "outcome_note": get(row, "note")}
         old = {k: getattr(w, k) for k in new}
         if fmt_minute(old["signed_at"]) == fmt_minute(signed) and fmt_minute(old["feedback_at"]) == fmt_minute(fed) \
                 and old["outcome"] == outcome and old["amount_protected"] == new["amount_protected"] \
@@ -147,6 +153,7 @@ def _handler(session: Session, scope: Scope):
             return "duplicate"
         for k, v in new.items():
             setattr(w, k, v)
+        audit.record(session, scope, "update", "warning", w.id, detail={"feedback_import": True})
         who = users.get(get(row, "feedback_by"))
         if who and w.signed_by is None:
             w.signed_by = who

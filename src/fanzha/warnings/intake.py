@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from fanzha.common.identity import normalize_id_number, normalize_phone
+from fanzha.common.money import parse_money
 from fanzha.common.text import check_plain
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import RowRejected
@@ -101,20 +102,10 @@ def _deadline(value: object, warned_at: datetime) -> datetime | None:
 
 
 def _amount(value: object) -> Decimal | None:
-    text = clean(value).replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
-    if not text:
-        return None
-    factor = Decimal(1)
-    if text.endswith("万元") or text.endswith("万"):
-        factor, text = Decimal(10000), text.rstrip("元").rstrip("万")
-    text = text.removesuffix("元")
     try:
-        amount = Decimal(text) * factor
-    except InvalidOperation as exc:
-        raise RowRejected("拟转账金额", f"拟转账金额 不是金额：{clean(value)}") from exc
-    if amount < 0 or amount >= Decimal("1e12"):
-        raise RowRejected("拟转账金额", f"拟转账金额 超出范围：{clean(value)}")
-    return amount.quantize(Decimal("0.01"))
+        return parse_money(clean(value), name="拟转账金额")
+    except ValueError as exc:
+        raise RowRejected("拟转账金额", str(exc)) from exc
 
 
 def parse_row(row: dict[str, object], *, strict: bool = False) -> WarningDraft:

@@ -29,9 +29,6 @@ from fanzha.warnings.intake import WarningDraft, parse_row
 from fanzha.warnings.models import Warning
 
 CHUNK = 2000
-# Bulk INSERTs send NULLs instead of leaving None columns out, so every row of a chunk has the same columns and the
-# chunk goes in as one multi-row statement (otherwise each run of rows with other None columns is its own INSERT).
-_ALL_COLUMNS = {"render_nulls": True}
 PII_FIELDS = ["name", "id_number", "phone"]
 
 
@@ -183,25 +180,54 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
                 row["_person_key"] = pkey
         rows.append(row)
     if new_people:
-        made = s.execute(insert(Person).returning(Person.id, Person.id_number, Person.phone),
-                         list(new_people.values()), execution_options=_ALL_COLUMNS).all()
-        for pid, idn, phone in made:
-            key = ("i", idn) if idn else ("t", phone)
-            new_people[key]["id"] = pid
-            if idn:
-                ctx.people_by_id[idn] = pid
-            if phone:
-                ctx.people_by_phone.setdefault(phone, pid)
-            ctx.person_info[pid] = (new_people[key]["community_id"], ())
+        made = _insert(s, Person, list(new_people.values()))
+        for (key, person), pid in zip(new_people.items(), made, strict=True):
+            person["id"] = pid
+            if person["id_number"]:
+                ctx.people_by_id[person["id_number"]] = pid
+            if person["phone"]:
+                ctx.people_by_phone.setdefault(person["phone"], pid)
+            ctx.person_info[pid] = (person["community_id"], ())
             # Later chunks find this person by id: the warnings counted under the ID/phone so far go with it.
             ctx.repeats[("p", pid)] += ctx.repeats.pop(key, 0)
     for row in rows:
         pkey = row.pop("_person_key", None)
         if pkey is not None:
             row["person_id"] = new_people[pkey]["id"]
-    s.execute(insert(Warning), rows, execution_options=_ALL_COLUMNS)
-    ctx.created_ids.extend(s.scalars(select(Warning.id).where(Warning.external_id.in_([r["external_id"] for r in rows]))))
+    ctx.created_ids.extend(_insert(s, Warning, rows))
     tally.created += len(rows)
+
+
+def _insert(session: Session, model: type[Warning] | type[Person], rows: list[dict]) -> list[int]:
+    """Inserts rows (dicts with the same keys) in the session's transaction; returns their new ids, in order.
+
+    On PostgreSQL the ids are taken from the table's sequence and the rows go in with one COPY, each value through
+    its column's own bind processing (UTC datetimes, JSON) and Python-side defaults filled in for columns the rows
+    leave out, so constraints, triggers and stored values are those of an INSERT at a fraction of its cost.
+    Elsewhere: one executemany INSERT … RETURNING. (An ORM bulk insert of rows with None here and there is split
+    into a statement per run of rows with the same non-None columns; render_nulls keeps it one batch.)
+    """
+    table = model.__table__
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return list(session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows,
+                                    execution_options={"render_nulls": True}).scalars())
+    keys = list(rows[0])
+    defaults = {c.key: c.default.arg if c.default.is_scalar else c.default.arg(None) for c in table.columns
+                if c.key not in rows[0] and not c.primary_key and c.default is not None
+                and (c.default.is_scalar or c.default.is_callable)}
+    processors = [(k, table.c[k].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+                  for k in keys + list(defaults)]
+    ids = list(conn.exec_driver_sql(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                                    f"FROM generate_series(1, {len(rows)})").scalars())
+    columns = ", ".join(f'"{k}"' for k, _ in [("id", None), *processors])
+    with conn.connection.driver_connection.cursor() as cur, \
+            cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for new_id, row in zip(ids, rows, strict=True):
+            values = row | defaults if defaults else row
+            copy.write_row([new_id, *(values[k] if p is None or values[k] is None else p(values[k])
+                                      for k, p in processors)])
+    return ids
 
 
 def _row(ctx: _Context, d: WarningDraft, repeats: int, groups: tuple[str, ...], now: datetime) -> dict:
@@ -396,9 +422,14 @@ def place(session: Session, scope: Scope, warning_id: int, community_id: int, *,
             draft_like = WarningDraft(warning.external_id, warning.kind, None, warning.warned_at, None, warning.name,
                                       warning.id_number, warning.phone, warning.household_address,
                                       warning.current_address, None, None, "", "", "")
-            existing = Person(**_new_person(draft_like, community.id))
-            session.add(existing)
-            session.flush()
+            from sqlalchemy.exc import IntegrityError
+
+            try:
+                with session.begin_nested():  # someone else may register the same person at this very moment
+                    existing = Person(**_new_person(draft_like, community.id))
+                    session.add(existing)
+            except IntegrityError:
+                existing = session.scalar(select(Person).where(Person.id_number == warning.id_number))
         warning.person_id = existing.id
     text = warning.current_address or warning.household_address
     if add_address and text:

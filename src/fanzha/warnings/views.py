@@ -22,7 +22,7 @@ from fanzha.warnings import service
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
 from fanzha.warnings.models import DutyShift
 from fanzha.web.deps import csrf_protect, get_db, require
-from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.params import IdForm, IdPath, IdQuery
 from fanzha.web.render import env, render
 
 router = APIRouter()
@@ -60,13 +60,15 @@ def _period(since: str, until: str) -> tuple[datetime, datetime]:
 
     tz = ZoneInfo(get_settings().timezone)
     today = utcnow().astimezone(tz).date()
+    from fanzha.common.errors import Invalid
+
     try:
         start = date.fromisoformat(since) if since else today - timedelta(days=29)
         end = date.fromisoformat(until) if until else today
     except ValueError as exc:
-        from fanzha.common.errors import Invalid
-
         raise Invalid("日期格式应为 2026-03-01") from exc
+    if not (date(2000, 1, 1) <= start <= end <= date(2100, 1, 1)):
+        raise Invalid("日期应在 2000 年至 2100 年之间，且开始不晚于结束")
     return datetime.combine(start, time.min, tz), datetime.combine(end + timedelta(days=1), time.min, tz)
 
 
@@ -100,10 +102,24 @@ def board(request: Request, status: str = Query("", max_length=12), grade: str =
 
 
 @router.get("/warnings/feedback-export")
-def feedback_export(area_id: IdQuery = None, since: str = Query("", max_length=10), until: str = Query("", max_length=10),
-                    fmt: str = Query("xlsx", pattern="^(xlsx|csv)$"), only_new: bool = False,
-                    db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
-    """The provincial feedback file for the warnings closed in a period (optionally only those not sent yet)."""
+def feedback_preview(area_id: IdQuery = None, since: str = Query("", max_length=10),
+                     until: str = Query("", max_length=10), fmt: str = Query("xlsx", pattern="^(xlsx|csv)$"),
+                     only_new: bool = False, db: Session = Depends(get_db, scope="function"),
+                     scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    """Downloads the feedback file without marking anything (a look before sending)."""
+    return _feedback_file(db, scope, area_id, since, until, fmt, only_new, mark=False)
+
+
+@router.post("/warnings/feedback-export", dependencies=[Depends(csrf_protect)])
+def feedback_send(area_id: IdForm = 0, since: str = Form("", max_length=10), until: str = Form("", max_length=10),
+                  fmt: str = Form("xlsx", pattern="^(xlsx|csv)$"), only_new: str = Form("", max_length=5),
+                  db: Session = Depends(get_db, scope="function"),
+                  scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    """The file to send up: the warnings in it are marked as reported (上报)."""
+    return _feedback_file(db, scope, area_id or None, since, until, fmt, only_new == "true", mark=True)
+
+
+def _feedback_file(db, scope, area_id, since, until, fmt, only_new, *, mark):
     from fastapi.responses import Response
 
     from fanzha.warnings import feedback
@@ -115,7 +131,7 @@ def feedback_export(area_id: IdQuery = None, since: str = Query("", max_length=1
     cond = area_clause(db, area) & (Warning.feedback_at >= start) & (Warning.feedback_at < end)
     if only_new:
         cond = cond & Warning.feedback_exported_at.is_(None)
-    data = feedback.export(db, scope, feedback.closed_warnings(db, scope, cond), fmt=fmt)
+    data = feedback.export(db, scope, feedback.closed_warnings(db, scope, cond), fmt=fmt, mark=mark)
     media = "text/csv; charset=utf-8" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     name = f"feedback-{start.date()}-{(end - timedelta(days=1)).date()}.{fmt}"
@@ -185,7 +201,7 @@ def _roster_context(db: Session, scope: Scope) -> dict:
 
 
 @router.post("/warnings/roster", dependencies=[Depends(csrf_protect)])
-def add_shift(request: Request, user_id: int = Form(0), starts_at: str = Form("", max_length=20),
+def add_shift(request: Request, user_id: IdForm = 0, starts_at: str = Form("", max_length=20),
               ends_at: str = Form("", max_length=20), db: Session = Depends(get_db, scope="function"),
               scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
     context = _roster_context(db, scope)
@@ -217,7 +233,12 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
     communities = org.list_areas(db, scope, level=Level.COMMUNITY.value, limit=5000) \
         if warning.status == "unplaced" and scope.can(Perm.INTAKE_WARNINGS) else []
     family = list(db.scalars(select(FamilyContact).where(FamilyContact.person_id == warning.person_id))) \
-        if warning.person_id else []
+        if warning.person_id and scope.can(Perm.PII_FULL) else []
+    if family:
+        from fanzha.audit import service as audit
+
+        audit.record(db, scope, "view", "family_contact", warning.person_id, fields=["name", "phone"],
+                     detail={"ids": [f.id for f in family], "warning": warning.id})
     dissuaders = list(db.scalars(select(User).where(User.role == Role.DISSUADER, User.area_id == warning.station_id,
                                                     User.is_active.is_(True)))) if warning.station_id else []
     stations = org.list_areas(db, scope if scope.is_centre else Scope.system(db), level=Level.STATION.value, limit=1000)
@@ -250,7 +271,7 @@ def claim(warning_id: IdPath, request: Request, db: Session = Depends(get_db, sc
 
 
 @router.post("/warnings/{warning_id}/place", dependencies=[Depends(csrf_protect)])
-def place(warning_id: IdPath, request: Request, community_id: int = Form(0), add_address: str = Form(""),
+def place(warning_id: IdPath, request: Request, community_id: IdForm = 0, add_address: str = Form("", max_length=4),
           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     try:
         service.place(db, scope, warning_id, community_id, add_address=add_address == "on")

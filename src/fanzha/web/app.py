@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -156,6 +157,13 @@ def create_app() -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException):
         message = STATUS_MESSAGES.get(exc.status_code, "请求有误")
         return _error(request, exc.status_code, "http_" + str(exc.status_code), message)
+
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, exc: OperationalError):
+        if "database is locked" in str(exc.orig):  # SQLite: another writer got there first
+            return _error(request, 409, "busy", "数据正被他人同时修改，请刷新后重试")
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return _error(request, 500, "internal", "系统内部错误，已记录，请稍后重试或联系管理员")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):

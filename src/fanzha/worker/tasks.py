@@ -17,10 +17,7 @@ from fanzha.worker.queue import huey
 
 log = logging.getLogger(__name__)
 
-import fanzha.addresses.service  # noqa: E402,F401  (registers the address importer)
-import fanzha.warnings.intake  # noqa: E402,F401  (registers the warning importer)
-import fanzha.cases.intake  # noqa: E402,F401  (registers the case importer)
-import fanzha.warnings.feedback  # noqa: E402,F401  (registers the feedback importer)
+import fanzha.imports.kinds  # noqa: E402,F401  (registers every import kind)
 
 
 def _batch_scope(session, batch: ImportBatch) -> Scope:
