@@ -165,3 +165,23 @@ def test_ranking_and_trend(county):
     assert (ranks["甲派出所"]["figures"]["sign_rate"].num, ranks["甲派出所"]["figures"]["sign_rate"].den) == (4, 5)
     points = metrics.trend(s, Scope.system(s), since=t("02-01 00:00"), until=UNTIL, now=NOW, by="month")
     assert [(p["period"], p["warnings"]) for p in points] == [("2026-02", 1), ("2026-03", 6)]
+
+
+def test_the_page_and_the_cli_give_the_same_figures_for_the_demo(client_as):
+    """Done-when of the metrics: for the demo county the metrics page and `fanzha warnings metrics` agree."""
+    import json
+    import re
+
+    from typer.testing import CliRunner
+
+    from fanzha.cli.main import app
+
+    result = CliRunner().invoke(app, ["warnings", "metrics", "--from", "2025-01-01", "--to", "2026-12-31", "--json"])
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.output)
+    page = client_as("yanpan").get("/metrics?since=2025-01-01&until=2026-12-31").text
+    for key in ("sign_rate", "timely_sign_rate", "face_rate", "success_rate", "overdue_rate"):
+        num = re.search(rf'metric={key}&part=num[^"]*">([\d,]+)<', page).group(1).replace(",", "")
+        den = re.search(rf'metric={key}&part=den[^"]*">([\d,]+)<', page).group(1).replace(",", "")
+        assert (int(num), int(den)) == (cli[key]["numerator"], cli[key]["denominator"]), key
+    assert cli["sign_rate"]["denominator"] > 0

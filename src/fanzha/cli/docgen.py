@@ -11,7 +11,8 @@ from fanzha.cli.main import app
 
 COMMANDS = [[], ["serve"], ["run"], ["worker"], ["demo"], ["db"], ["db", "upgrade"], ["db", "downgrade"],
             ["db", "current"], ["users"], ["users", "create"], ["users", "unlock"], ["addresses"],
-            ["addresses", "import"], ["warnings"], ["warnings", "import"]]
+            ["addresses", "import"], ["warnings"], ["warnings", "import"], ["warnings", "metrics"], ["cases"],
+            ["cases", "import"]]
 
 
 def render() -> str:

@@ -225,5 +225,63 @@ def warnings_import(file: Path = typer.Argument(..., exists=True, dir_okay=False
     _import_file("warning", file)
 
 
+@warnings_app.command("metrics")
+def warnings_metrics(area: str = typer.Option("", "--area", help="辖区编码（任一条链的任一级）；不填为全部辖区"),
+                     date_from: str = typer.Option(..., "--from", help="开始日期，如 2026-03-01（含）"),
+                     date_to: str = typer.Option(..., "--to", help="结束日期，如 2026-03-31（含）"),
+                     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+                     days: int = typer.Option(30, help="预后被骗率的天数 N")) -> None:
+    """劝阻指标：签收率、及时签收率、见面劝阻率、劝阻成功率、超期反馈率、预后被骗率、平均响应时长、避免损失。
+
+    与“指标”页面同一口径（docs/metrics.md），每项给出分子和分母。
+    """
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from fanzha.config import get_settings
+    from fanzha.db import session_scope
+    from fanzha.org.models import Area
+    from fanzha.org.scope import Scope
+    from fanzha.warnings import metrics
+
+    tz = ZoneInfo(get_settings().timezone)
+    try:
+        since = datetime.combine(date.fromisoformat(date_from), time.min, tz)
+        until = datetime.combine(date.fromisoformat(date_to) + timedelta(days=1), time.min, tz)
+    except ValueError as exc:
+        typer.echo("日期格式应为 2026-03-01", err=True)
+        raise typer.Exit(2) from exc
+    with session_scope() as session:
+        node = session.scalar(select(Area).where(Area.code == area)) if area else None
+        if area and node is None:
+            typer.echo(f"辖区编码 {area} 不存在", err=True)
+            raise typer.Exit(2)
+        report = metrics.report(session, Scope.system(session), since=since, until=until, area=node,
+                                prognosis_days=days)
+        data = report.as_dict()
+        label = node.name if node else "全部辖区"
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    typer.echo(f"{label} {date_from} 至 {date_to}：预警 {data['warnings']} 条")
+    for key in [r.key for r in metrics.RATES] + ["prognosis_rate"]:
+        item = data[key]
+        rate = f"{item['rate'] * 100:.1f}%" if item["rate"] is not None else "—"
+        typer.echo(f"  {item['label']:<6} {rate:>7}  ({item['numerator']}/{item['denominator']})")
+    typer.echo(f"  平均响应时长 {data['mean_response_minutes']} 分钟；避免损失 {data['loss_avoided']} 元")
+
+
+cases_app = typer.Typer(help="案件（立案）。", **_plain)
+app.add_typer(cases_app, name="cases")
+
+
+@cases_app.command("import")
+def cases_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, help=".xlsx 或 .csv 文件")) -> None:
+    """导入案件，输出一行 JSON 汇总；与预警同样校验，案件编号重复不重复登记。"""
+    _import_file("case", file)
+
+
 if __name__ == "__main__":
     app()
