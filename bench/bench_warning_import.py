@@ -235,11 +235,10 @@ def copy_seconds(url: str, path: Path) -> tuple[float, int]:
         conn.execute(f"CREATE TABLE raw_warnings ({columns})")
         conn.commit()
         started = time.perf_counter()
-        with conn.cursor() as cur:
-            with cur.copy("COPY raw_warnings FROM STDIN (FORMAT csv, HEADER true, ENCODING 'GBK')") as copy, \
-                    path.open("rb") as fh:
-                while block := fh.read(1 << 20):
-                    copy.write(block)
+        with conn.cursor() as cur, path.open("rb") as fh, \
+                cur.copy("COPY raw_warnings FROM STDIN (FORMAT csv, HEADER true, ENCODING 'GBK')") as copy:
+            while block := fh.read(1 << 20):
+                copy.write(block)
         conn.commit()
         elapsed = time.perf_counter() - started
         count = conn.execute("SELECT count(*) FROM raw_warnings").fetchone()[0]
@@ -260,7 +259,8 @@ def machine() -> dict:
     with psycopg.connect(DEFAULT_PG) as conn:
         server = conn.execute("SHOW server_version").fetchone()[0]
     return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kib / 1024 / 1024, 1),
-            "python": platform.python_version(), "postgresql": server, "date": time.strftime("%Y-%m-%d")}
+            "python": platform.python_version(), "postgresql": server, "date": time.strftime("%Y-%m-%d %H:%M"),
+            "loadavg_1_5_15": [round(x, 2) for x in os.getloadavg()]}
 
 
 def run(rows: int, args, label: str) -> dict:
@@ -279,7 +279,7 @@ def run(rows: int, args, label: str) -> dict:
     finally:
         if not args.keep:
             drop_database(args.pg, dbname)
-    out = {"label": label, "rows": rows, "file_mb": round(csv_path.stat().st_size / 1e6, 1), "demo": counts,
+    out = {"label": label, "rows": rows, "loadavg_after": [round(x, 2) for x in os.getloadavg()], "file_mb": round(csv_path.stat().st_size / 1e6, 1), "demo": counts,
            "setup_s": round(setup_s, 1), **result, "child_wall_s": round(wall, 2),
            "rows_per_s": round(result["read"] / result["total_s"]), "peak_rss_mb": round(maxrss_kib / 1024, 1),
            "copy_s": round(copy_s, 3), "copy_rows": copied, "copy_rows_per_s": round(copied / copy_s),

@@ -15,10 +15,10 @@ import threading
 from datetime import timedelta
 
 import pytest
+from conftest import pg_available, pg_create, pg_drop
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import pg_available, pg_create, pg_drop
 from fanzha.common.errors import Conflict
 
 pytestmark = pytest.mark.postgres
@@ -32,8 +32,8 @@ def claim_db():
     """URL of a fresh, migrated and seeded PostgreSQL database, dropped afterwards."""
     if not pg_available():
         pytest.skip("PostgreSQL 不可用：认领并发测试需要 PostgreSQL（FANZHA_TEST_POSTGRES_URL）")
-    from fanzha.demo.generator import generate
     from fanzha.db import make_engine
+    from fanzha.demo.generator import generate
     from fanzha.migrate import upgrade
 
     name = f"fanzha_claims_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"

@@ -198,7 +198,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
     tally.created += len(rows)
 
 
-def _insert(session: Session, model: type[Warning] | type[Person], rows: list[dict]) -> list[int]:
+def _insert(session: Session, model: type[Warning | Person], rows: list[dict]) -> list[int]:
     """Inserts rows (dicts with the same keys) in the session's transaction; returns their new ids, in order.
 
     On PostgreSQL the ids are taken from the table's sequence and the rows go in with one COPY, each value through
