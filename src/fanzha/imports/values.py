@@ -54,6 +54,13 @@ def _parse_datetime(value: object) -> datetime:
     text = clean(value)
     if not text:
         raise ValueError("时间为空")
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":  # the common export form, parsed without strptime
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _from_serial(float(text), tz)
     if "T" in text or "+" in text[10:] or text.endswith("Z"):
