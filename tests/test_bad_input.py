@@ -18,6 +18,7 @@ from fanzha.web.app import all_routes
 
 INJECTIONS = ["<script>alert(1)</script>", "' OR 1=1 --", "\"; DROP TABLE people; --", "<img src=x onerror=alert(1)>",
               "Robert'); DELETE FROM users;--"]
+EXAMINED = {"DetectIn"}
 TABLES = (Area, Unit, User, Person, StandardAddress, ImportBatch, Warning, Case)
 
 
@@ -63,6 +64,7 @@ def _valid_bodies(db) -> dict[str, dict]:
         "PlaceIn": {"community_id": community.id},
         "ContactIn": {"channel": "phone", "result": "reached", "note": "已提醒"},
         "OutcomeIn": {"outcome": "not_needed", "note": "核实为误报"},
+        "DetectIn": {"text": "您好，您的快递丢失，我是客服，可为您办理理赔"},
         "CaseIn": {"case_number": "BADIN-C1", "filed_at": "2026-03-05 16:00", "name": "张某某", "address": "测试路1号",
                    "loss_amount": "95500"},
     }
@@ -134,6 +136,11 @@ def test_injection_strings_in_every_text_field(api_as, db):
         if model.__name__ == "TokenIn":
             continue
         url = _url(path, db)
+        if model.__name__ in EXAMINED:  # the text is what is being judged: any characters, nothing stored
+            for attack in INJECTIONS:
+                r = api.request(method, url, json={"text": attack})
+                assert r.status_code == 200 and r.json()["results"][0]["risk"]
+            continue
         for field in _string_fields(model):
             for attack in INJECTIONS:
                 body = dict(bodies[model.__name__], **{field: attack})

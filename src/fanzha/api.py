@@ -6,6 +6,7 @@ from fanzha.addresses.api import router as addresses
 from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
 from fanzha.cases.api import router as cases
+from fanzha.detect.api import router as detect
 from fanzha.dissuasion.api import router as dissuasion
 from fanzha.imports.api import router as imports
 from fanzha.org.api import router as org
@@ -13,7 +14,7 @@ from fanzha.people.api import router as people
 from fanzha.warnings.api import router as warnings
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, audit)
+API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, detect, audit)
 api_router = APIRouter(prefix=API_PREFIX)
 for router in API_ROUTERS:
     api_router.include_router(router)

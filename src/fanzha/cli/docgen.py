@@ -12,7 +12,8 @@ from fanzha.cli.main import app
 COMMANDS = [[], ["serve"], ["run"], ["worker"], ["demo"], ["db"], ["db", "upgrade"], ["db", "downgrade"],
             ["db", "current"], ["users"], ["users", "create"], ["users", "unlock"], ["addresses"],
             ["addresses", "import"], ["warnings"], ["warnings", "import"], ["warnings", "metrics"], ["cases"],
-            ["cases", "import"]]
+            ["cases", "import"],
+            ["detect"], ["detect", "check"], ["detect", "score"], ["detect", "train"], ["detect", "eval"]]
 
 
 def render() -> str:

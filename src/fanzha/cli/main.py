@@ -20,6 +20,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(addresses_app, name="addresses")
 app.add_typer(warnings_app, name="warnings")
+from fanzha.cli.detect import app as detect_app; app.add_typer(detect_app, name="detect")  # noqa: E402,E702
 
 
 @app.command()

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import normalize
 
 from fanzha.detect import rules
@@ -23,6 +23,7 @@ from fanzha.detect.data import FRAUD_TYPES, RISKS
 from fanzha.detect.normalise import model_text, normalise
 
 FRAUD = RISKS.index("fraud")
+_RULE_INDEX = {code: i for i, code in enumerate(rules.RULE_CODES)}
 
 
 def _logit(p):
@@ -42,17 +43,18 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
     fit(texts, y) takes `y` as risk labels and `fraud_type` as a keyword argument (types for the fraud rows).
     """
 
-    def __init__(self, n_features: int = 2 ** 21, ngram_range: tuple[int, int] = (1, 3), min_df: int = 3,
-                 C: float = 8.0, type_C: float = 4.0, rule_weight: float = 0.5, max_iter: int = 300,
-                 source_balance: float = 0.5):
+    def __init__(self, n_features: int = 2 ** 20, ngram_range: tuple[int, int] = (1, 3), min_df: int = 20,
+                 alpha: float = 2.5e-7, rule_weight: float = 0.5, max_iter: int = 15, source_balance: float = 0.65,
+                 random_state: int = 0, n_jobs: int | None = None):
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.min_df = min_df
-        self.C = C
-        self.type_C = type_C
+        self.alpha = alpha
         self.rule_weight = rule_weight
         self.max_iter = max_iter
         self.source_balance = source_balance
+        self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # -- features ------------------------------------------------------------------------------------------------
     def _hasher(self) -> HashingVectorizer:
@@ -60,13 +62,16 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
                                  alternate_sign=False, norm=None, lowercase=False, dtype=np.float32)
 
     def _rule_matrix(self, norms: list[str]) -> sp.csr_matrix:
+        return self.rule_matrix_from_hits([rules.find(n) for n in norms])
+
+    def rule_matrix_from_hits(self, hits: list[list]) -> sp.csr_matrix:
         rows, cols = [], []
-        for i, n in enumerate(norms):
-            for h in rules.find(n):
+        for i, hs in enumerate(hits):
+            for h in hs:
                 rows.append(i)
-                cols.append(rules.RULE_CODES.index(h.code))
+                cols.append(_RULE_INDEX[h.code])
         data = np.full(len(rows), self.rule_weight, dtype=np.float32)
-        return sp.csr_matrix((data, (rows, cols)), shape=(len(norms), len(rules.RULE_CODES)), dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(hits), len(rules.RULE_CODES)), dtype=np.float32)
 
     def _project(self, H: sp.csr_matrix) -> sp.csr_matrix:
         """Hashed columns → the kept vocabulary (columns never kept are dropped)."""
@@ -76,62 +81,66 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         return sp.csr_matrix((H.data[keep], cols[keep], csum[H.indptr]), shape=(H.shape[0], len(self.kept_)))
 
     def _transform(self, norms: list[str], mtexts: list[str]) -> sp.csr_matrix:
-        X = self._project(self._hasher().transform(mtexts).tocsr())
-        X.data = 1.0 + np.log(X.data)  # sublinear tf
-        X = normalize(X.multiply(self.idf_).tocsr(), copy=False)
-        return sp.hstack([X, self._rule_matrix(norms)], format="csr", dtype=np.float32)
+        return self._finish(*self.featurize(norms, mtexts))
 
     # -- fitting -------------------------------------------------------------------------------------------------
     def _weights(self, y, groups) -> np.ndarray:
-        """Each (source, risk) cell weighs n**source_balance in total, so the 84k everyday SMS do not drown the rest."""
+        """Each (source, label) cell weighs n**source_balance in total, so the 84k everyday SMS do not drown the rest."""
         y = np.asarray(y)
         g = np.asarray(groups) if groups is not None else np.zeros(len(y), dtype=object)
         keys = np.char.add(g.astype(str), np.char.add("|", y.astype(str)))
-        uniq, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
         w = (counts ** self.source_balance / counts)[inv]
         return w * (len(y) / w.sum())
 
+    def featurize(self, norms: list[str], mtexts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Raw hashed counts and rule flags; `fit_features` learns from them (evaluation reuses them across folds)."""
+        return self._hasher().transform(mtexts).tocsr(), self._rule_matrix(norms)
+
     def fit(self, texts, y, fraud_type=None, groups=None, prepared=None):
         norms, mtexts = prepared if prepared is not None else prepare(texts)
+        H, R = self.featurize(norms, mtexts)
+        return self.fit_features(H, R, y, fraud_type, groups)
+
+    def fit_features(self, H, R, y, fraud_type=None, groups=None):
         y = np.asarray(y)
-        H = self._hasher().transform(mtexts).tocsr()
         df = np.bincount(H.indices, minlength=self.n_features)
         self.kept_ = np.flatnonzero(df >= self.min_df).astype(np.int32)
         self._lookup_ = np.full(self.n_features, -1, dtype=np.int32)
         self._lookup_[self.kept_] = np.arange(len(self.kept_), dtype=np.int32)
-        n = len(mtexts)
-        self.idf_ = (np.log((1 + n) / (1 + df[self.kept_])) + 1).astype(np.float32)
-        X = self._project(H)
-        X.data = 1.0 + np.log(X.data)
-        X = normalize(X.multiply(self.idf_).tocsr(), copy=False)
-        X = sp.hstack([X, self._rule_matrix(norms)], format="csr", dtype=np.float32)
-        w = self._weights(y, groups)
+        self.idf_ = (np.log((1 + H.shape[0]) / (1 + df[self.kept_])) + 1).astype(np.float32)
+        X = self._finish(H, R)
         self.classes_ = np.array(RISKS)
-        risk = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=1e-3)
-        risk.fit(X, np.searchsorted(self.classes_, y) if False else np.array([RISKS.index(v) for v in y]),
-                 sample_weight=w)
-        self.coef_ = risk.coef_.astype(np.float32)
-        self.intercept_ = risk.intercept_.astype(np.float32)
         self.types_ = np.array(FRAUD_TYPES)
-        is_fraud = y == "fraud"
-        ft = np.asarray(fraud_type) if fraud_type is not None else None
-        if ft is not None and is_fraud.any():
-            mask = is_fraud & (ft != "")
-            tclf = LogisticRegression(C=self.type_C, max_iter=self.max_iter, tol=1e-3, class_weight="balanced")
+        risk = self._sgd().fit(X, np.array([RISKS.index(v) for v in y]), sample_weight=self._weights(y, groups))
+        self.coef_ = np.zeros((len(RISKS), X.shape[1]), dtype=np.float32)
+        self.intercept_ = np.full(len(RISKS), -30.0, dtype=np.float32)  # a risk never seen stays improbable
+        self.coef_[risk.classes_] = risk.coef_
+        self.intercept_[risk.classes_] = risk.intercept_
+        self.type_coef_ = np.zeros((len(FRAUD_TYPES), X.shape[1]), dtype=np.float32)
+        self.type_intercept_ = np.full(len(FRAUD_TYPES), -30.0, dtype=np.float32)
+        ft = np.asarray(fraud_type) if fraud_type is not None else np.array([""] * len(y))
+        mask = (y == "fraud") & (ft != "")
+        if len(set(ft[mask])) >= 2:
             tidx = np.array([FRAUD_TYPES.index(v) for v in ft[mask]])
-            tclf.fit(X[mask], tidx)
-            coef = np.zeros((len(FRAUD_TYPES), X.shape[1]), dtype=np.float32)
-            icpt = np.full(len(FRAUD_TYPES), -30.0, dtype=np.float32)  # types never seen stay improbable
-            coef[tclf.classes_] = tclf.coef_
-            icpt[tclf.classes_] = tclf.intercept_
-            self.type_coef_, self.type_intercept_ = coef, icpt
-        else:
-            self.type_coef_ = np.zeros((len(FRAUD_TYPES), X.shape[1]), dtype=np.float32)
-            self.type_intercept_ = np.zeros(len(FRAUD_TYPES), dtype=np.float32)
+            g = np.asarray(groups)[mask] if groups is not None else None
+            tclf = self._sgd().fit(X[mask], tidx, sample_weight=self._weights(ft[mask], g))
+            self.type_coef_[tclf.classes_] = tclf.coef_
+            self.type_intercept_[tclf.classes_] = tclf.intercept_
         self.calibration_ = np.array([1.0, 0.0])  # Platt a, b on the fraud logit; set by calibrate()
         return self
 
-    def calibrate(self, raw_fraud_prob, is_fraud) -> "FraudClassifier":
+    def _sgd(self) -> SGDClassifier:
+        return SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.max_iter, tol=None, average=True,
+                             random_state=self.random_state, n_jobs=self.n_jobs)
+
+    def _finish(self, H, R) -> sp.csr_matrix:
+        X = self._project(H)
+        X.data = 1.0 + np.log(X.data)  # sublinear tf
+        X = normalize(X.multiply(self.idf_).tocsr(), copy=False)
+        return sp.hstack([X, R], format="csr", dtype=np.float32)
+
+    def calibrate(self, raw_fraud_prob, is_fraud) -> FraudClassifier:
         """Fit fraud_prob = sigmoid(a·logit(p) + b) on held-out predictions (p from models that did not see them)."""
         self.calibration_ = fit_platt(raw_fraud_prob, is_fraud)
         return self
@@ -188,7 +197,7 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
                                                 ensure_ascii=False, indent=2), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path | str) -> "FraudClassifier":
+    def load(cls, directory: Path | str) -> FraudClassifier:
         d = Path(directory)
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
         params = meta["params"]

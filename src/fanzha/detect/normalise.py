@@ -13,7 +13,7 @@ from functools import lru_cache
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\u180e]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
-_HTML_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>\n]{1,200}>", re.I | re.S)
+_HTML_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>\n]{1,200}>", re.IGNORECASE | re.DOTALL)
 _ENTITY = re.compile(r"&(nbsp|amp|lt|gt|quot|#\d+);")
 # Emoji and pictographs (kept out of the text, but a heart standing for 信 is read first).
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF\u25A0-\u25FF\u3030\u303D"
@@ -21,20 +21,20 @@ _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21
 _HEART = "[❤♥♡❣💕💗💖💓💞💘💝]\ufe0f?"
 _CJK = "\u4e00-\u9fff"
 # Single characters spaced or punctuated apart: 加 微 信, 刷.单.返.利, 加-V-信
-_SPACED = re.compile(rf"(?:[{_CJK}][\s\.\-_·•*、|/\\~～'\"“”]+){{2,}}[{_CJK}]")
-_SEPS = re.compile(r"[\s\.\-_·•*、|/\\~～'\"“”]+")
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_SPACED = re.compile(rf"(?:[{_CJK}][ \t\u3000\.\-_·•*、|/\\~～'\"“”]+){{2,}}[{_CJK}]")
+_SEPS = re.compile(r"[ \t\u3000\.\-_·•*、|/\\~～'\"“”]+")
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
 # Separators inside a number (138-1234-5678, 6222 0202 …, 1❤3❤8 after emoji removal becomes 1 3 8)
-_DIGIT_GAP = re.compile(r"(?<=\d)[\s\-_·•*.~～、]{1,3}(?=\d)")
+_DIGIT_GAP = re.compile(r"(?<=\d)[ \t\u3000\-_·•*.~～、]{1,3}(?=\d)")
 _MULTISPACE = re.compile(r"[ \t\u3000]+")
 
 # Look-alike and homophone spellings → the standard word (order matters: longer first).
 _ALIASES: list[tuple[str, str]] = [
     (rf"(?:[VvＶｖ威微薇维徽]|危)\s*{_HEART}", "微信"),
     (r"(?<![A-Za-z])(?:[Vv][Xx]|[Ww][Xx]|[Vv]信|[Vv]亻言|威信|薇信|徽信|维信|微亻言|徾信|薇❤|嶶信|溦信|[Ww]ei[Xx]in|weixin)(?![A-Za-z])", "微信"),
-    (r"(?<![A-Za-z])[Vv](?=\s*[:：]\s*[A-Za-z0-9_-]{5,})|(?<=加)\s*[Vv](?![A-Za-z])", "微信"),
+    (r"(?<![A-Za-z])[Vv](?=\s*[:：]\s*[A-Za-z0-9_-]{5,})|(?:(?<=加)|(?<=加 ))[Vv](?![A-Za-z])", "微信"),
     (r"扣扣|抠抠|蔻蔻|口口(?=号|群|[:：]?\s*\d)|企鹅号|[QqＱｑ]\s*[QqＱｑ]", "QQ"),
-    (r"(?<=加)\s*[QqＱｑ](?![A-Za-z])|(?<=[加联])\s*扣(?=[:：]?\s*\d)", "QQ"),
+    (r"(?:(?<=加)|(?<=加 ))[QqＱｑ](?![A-Za-z])|(?:(?<=[加联])|(?<=[加联] ))扣(?=[:：]?\s*\d)", "QQ"),
     (r"菠菜|bc(?=平台|网站|娱乐)|博采|搏彩", "博彩"),
     (r"返拥|反佣|反拥", "返佣"),
     (r"刷dan|刷d(?=[^a-z])|shua单|刷単", "刷单"),
@@ -55,7 +55,66 @@ _ALIASES: list[tuple[str, str]] = [
     (r"屏幕分享|共享屏幕|分享屏幕|屏幕共亨", "屏幕共享"),
     (r"公j法|公检fa", "公检法"),
 ]
-_ALIAS_RES = [(re.compile(p), r) for p, r in _ALIASES]
+_HEART_RE = re.compile(_ALIASES[0][0])
+
+
+def first_chars(pattern: re.Pattern) -> frozenset | None:
+    """The characters a match can start with, or None when that is not a small known set (then always search).
+
+    Python's regex engine has no fast scan for patterns that open with a group, so each rule (and each look-alike
+    spelling) first checks that one of its possible first characters occurs in the text at all.
+    """
+    from re import _constants as c
+    from re import _parser
+
+    def first(items) -> tuple[set | None, bool]:  # (chars, whether the sequence can match empty)
+        out: set = set()
+        for op, av in items:
+            if op is c.LITERAL:
+                return out | {chr(av)}, False
+            if op is c.IN:
+                chars = set()
+                for sub_op, sub_av in av:
+                    if sub_op is c.LITERAL:
+                        chars.add(chr(sub_av))
+                    elif sub_op is c.RANGE and sub_av[1] - sub_av[0] < 64:
+                        chars |= {chr(i) for i in range(sub_av[0], sub_av[1] + 1)}
+                    else:
+                        return None, False
+                return out | chars, False
+            if op is c.SUBPATTERN:
+                sub, empty = first(av[3])
+            elif op is c.BRANCH:
+                sub, empty = set(), False
+                for branch in av[1]:
+                    b, e = first(branch)
+                    if b is None:
+                        return None, False
+                    sub |= b
+                    empty = empty or e
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+                sub, empty = first(av[2])
+                empty = empty or av[0] == 0
+            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+                continue
+            else:
+                return None, False
+            if sub is None:
+                return None, False
+            out |= sub
+            if not empty:
+                return out, False
+        return out, True
+
+    chars, empty = first(_parser.parse(pattern.pattern, pattern.flags))
+    if chars is None or empty:
+        return None
+    if pattern.flags & re.IGNORECASE:
+        chars |= {ch.swapcase() for ch in chars}
+    return frozenset(chars)
+
+
+_ALIAS_RES = [(rx, rep, first_chars(rx)) for rx, rep in ((re.compile(p), r) for p, r in _ALIASES[1:])]
 
 
 @lru_cache(maxsize=1)
@@ -89,20 +148,21 @@ def normalise(text: str) -> str:
     text = _ZERO_WIDTH.sub("", text)
     text = _CONTROL.sub(" ", text)
     text = to_simplified(text)
-    for rx, rep in _ALIAS_RES[:1]:  # hearts standing for 信 before the emoji go
-        text = rx.sub(rep, text)
+    text = _HEART_RE.sub("微信", text)  # hearts standing for 信 before the emoji go
     text = _EMOJI.sub(" ", text)
     text = _SPACED.sub(_join_spaced, text)
     text = _CJK_GAP.sub("", text)
     text = _DIGIT_GAP.sub("", text)
-    for rx, rep in _ALIAS_RES[1:]:
-        text = rx.sub(rep, text)
+    present = set(text)
+    for rx, rep, first in _ALIAS_RES:
+        if first is None or not first.isdisjoint(present):
+            text = rx.sub(rep, text)
     text = _MULTISPACE.sub(" ", text)
     return text.strip()
 
 
 # --- model view -------------------------------------------------------------------------------------------------
-URL_TOKEN, PHONE_TOKEN, CARD_TOKEN, NUM_TOKEN = "Ⓤ", "Ⓟ", "Ⓑ", "0"
+URL_TOKEN, PHONE_TOKEN, CARD_TOKEN, NUM_TOKEN, ANON_TOKEN = "Ⓤ", "Ⓟ", "Ⓑ", "0", "Ⓝ"
 _PLACEHOLDER = re.compile(r"(?<![A-Za-z])(?:CELLPHONE|PHONE|HOTLINE|TELEPHONE|URL|DIGIT|Digit|NAME|PLACE|BANK|QQ|WECHAT|"
                           r"EMAIL|ADDRESS|NUMBER|ACCOUNT)(?![A-Za-z])|URL(?=[A-Za-z])")
 _PLACEHOLDER_MAP = {"CELLPHONE": PHONE_TOKEN, "PHONE": PHONE_TOKEN, "HOTLINE": PHONE_TOKEN, "TELEPHONE": PHONE_TOKEN,
@@ -110,9 +170,10 @@ _PLACEHOLDER_MAP = {"CELLPHONE": PHONE_TOKEN, "PHONE": PHONE_TOKEN, "HOTLINE": P
                     "EMAIL": URL_TOKEN, "ACCOUNT": CARD_TOKEN}
 _URL = re.compile(r"(?:https?://|www\.)[^\s\u4e00-\u9fff，。！？、]+|(?<![A-Za-z0-9@])[A-Za-z0-9-]{2,}(?:\.[A-Za-z0-9-]{2,})*"
                   r"\.(?:com|cn|net|org|top|vip|xyz|cc|me|io|ly|info|co|app|site|shop|club|link|tk|ink)(?:/[^\s\u4e00-\u9fff，。！？]*)?",
-                  re.I)
+                  re.IGNORECASE)
 _XMASK = re.compile(r"(?<![A-Za-z])[xX]+(?![A-Za-z])")
 _DIGITS = re.compile(r"\d+")
+_SPACE_NOT_BETWEEN_WORDS = re.compile(r"(?<![A-Za-z0-9])\s+|\s+(?![A-Za-z0-9])")
 
 
 def _digits(m: re.Match) -> str:
@@ -120,11 +181,23 @@ def _digits(m: re.Match) -> str:
     return CARD_TOKEN if n >= 15 else PHONE_TOKEN if n >= 7 else NUM_TOKEN
 
 
+_SPEAKER = re.compile(r"^[ \t]*[^\n:：,，。！？!?]{1,12}[:：][ \t]*", re.MULTILINE)
+
+
+def strip_speakers(text: str) -> str:
+    """Chat logs: drop the "name:" at the start of each turn, so who speaks (骗子/受害人/来电方 in the corpora,
+    real names in real logs) cannot stand in for what is said. Only for texts of two or more such lines."""
+    if "\n" in text and len(_SPEAKER.findall(text, 0, 4000)) >= 2:
+        return _SPEAKER.sub("", text)
+    return text
+
+
 def model_text(norm: str) -> str:
     """What the classifier reads: normalised text with links, numbers and corpus placeholders masked alike."""
-    text = _URL.sub(URL_TOKEN, norm)
-    text = _PLACEHOLDER.sub(lambda m: _PLACEHOLDER_MAP.get(m.group(0), ""), text)
+    text = _URL.sub(URL_TOKEN, strip_speakers(norm))
+    # NAME, PLACE, BANK …: an anonymised name or place (real texts carry the name itself, which is not a cue either)
+    text = _PLACEHOLDER.sub(lambda m: _PLACEHOLDER_MAP.get(m.group(0), ANON_TOKEN), text)
     text = _XMASK.sub(lambda m: "0" * len(m.group(0)), text)
     text = _DIGITS.sub(_digits, text)
-    text = re.sub(r"(?<=[\u4e00-\u9fff\u24b6-\u24e90]) +(?=[\u4e00-\u9fff\u24b6-\u24e90])", "", text)
+    text = _SPACE_NOT_BETWEEN_WORDS.sub("", text)  # segmented corpora and real text read alike
     return text.lower()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fanzha.detect.normalise import first_chars
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -34,7 +36,7 @@ class Hit:
 
 
 def _r(code: str, name: str, risk: str, fraud_type: str, pattern: str) -> Rule:
-    return Rule(code, name, risk, fraud_type, re.compile(pattern, re.I))
+    return Rule(code, name, risk, fraud_type, re.compile(pattern, re.IGNORECASE))
 
 
 _MONEY_OUT = r"(转账|汇款|打款|转钱|转到|转入|汇到|打到|付款|支付|充值|缴纳|交纳|先交|先付|垫付)"
@@ -117,6 +119,7 @@ RULES: tuple[Rule, ...] = (
        r"退订|回[Tt][Dd]?|回复?[Nn](?![A-Za-z])|拒收请回|优惠活动|促销|特价|折起|秒杀|抢购|满\d*减|限时.{0,4}(优惠|特惠|抢)"),
 )
 
+_FIRST = tuple(first_chars(r.pattern) for r in RULES)
 RULE_CODES = tuple(r.code for r in RULES)
 RULE_BY_CODE = {r.code: r for r in RULES}
 
@@ -124,7 +127,10 @@ RULE_BY_CODE = {r.code: r for r in RULES}
 def find(norm: str) -> list[Hit]:
     """The rules that fire on normalised text `norm`, with the first span each matched."""
     hits = []
-    for rule in RULES:
+    present = set(norm)
+    for rule, first in zip(RULES, _FIRST):
+        if first is not None and first.isdisjoint(present):
+            continue
         m = rule.pattern.search(norm)
         if m:
             hits.append(Hit(rule.code, rule.name, rule.risk, rule.fraud_type, m.start(), m.end(), m.group(0)))

@@ -1,0 +1,53 @@
+"""One-sentence advice (一句话精准宣传) per fraud type, and the Chinese names of risks and types.
+
+The five sentences marked 公安部 are quoted from the Ministry of Public Security (2020-07-28); the others are ours,
+written in the same voice.
+"""
+
+from __future__ import annotations
+
+RISK_NAMES = {"fraud": "诈骗", "illicit": "违法推广", "spam": "营销广告", "normal": "正常"}
+
+FRAUD_TYPE_NAMES = {
+    "brushing": "刷单返利类",
+    "fake_customer_service": "冒充电商物流客服类",
+    "investment": "虚假网络投资理财类",
+    "loan": "贷款、代办信用卡类",
+    "credit_repair": "虚假征信类",
+    "shopping": "虚假购物、服务类",
+    "impersonate_authority": "冒充公检法及政府机关类",
+    "impersonate_acquaintance": "冒充领导、熟人类",
+    "game_trade": "网络游戏产品虚假交易类",
+    "romance": "网络婚恋、交友类",
+    "wanghei": "网黑案件",
+    "military_purchase": "冒充军警购物类",
+    "other": "其他类型诈骗",
+}
+
+ADVICE = {
+    "loan": "凡是网上贷款需要先交钱的不要相信。",  # 公安部
+    "brushing": "凡是网上兼职刷单刷信誉的不要相信。",  # 公安部
+    "fake_customer_service": "凡是退款退税需要先打钱的不要相信。",  # 公安部
+    "shopping": "凡是网络购物以手续费、订金、预付款等理由要求先付款的不要相信。",  # 公安部
+    "impersonate_authority": "凡是自称公检法电话要求转账的不要相信。",  # 公安部
+    "investment": "凡是网上推荐稳赚不赔、高额回报的投资理财的不要相信。",
+    "credit_repair": "凡是自称客服要求注销校园贷、修复征信并转账的不要相信。",
+    "impersonate_acquaintance": "凡是自称领导、熟人通过网络要求转账汇款、未经当面或电话核实的不要相信。",
+    "game_trade": "凡是游戏账号、装备私下交易要求到陌生平台付款的不要相信。",
+    "romance": "凡是网上恋人、新交网友推荐投资或要求借钱转账的不要相信。",
+    "wanghei": "凡是声称黑户也能贷、不看征信但要先交费的不要相信。",
+    "military_purchase": "凡是自称部队、军警采购要求垫付资金或向指定供应商付款的不要相信。",
+    "other": "凡是陌生人要求转账汇款、索要验证码或让点击陌生链接的不要相信。",
+}
+
+RISK_ADVICE = {
+    "illicit": "赌博、办假证、招嫖等信息违法，请勿点击、勿联系、勿转账，可向12321举报。",
+    "spam": "这是营销广告，不需要的可回复退订，或向12321举报垃圾短信。",
+    "normal": "未发现明显诈骗特征；只要对方要求转账汇款，请先拨打96110核实。",
+}
+
+
+def advice_for(risk: str, fraud_type: str | None) -> str:
+    if risk == "fraud":
+        return ADVICE.get(fraud_type or "other", ADVICE["other"])
+    return RISK_ADVICE.get(risk, RISK_ADVICE["normal"])

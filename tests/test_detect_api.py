@@ -1,0 +1,55 @@
+"""`POST /detect`: one text or up to 1,000, behind login and CSRF like every other write in the API."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from fanzha.detect.api import router
+from fanzha.web.deps import csrf_protect, current_scope
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = FastAPI()
+    app.include_router(router, prefix="/api/v1")
+    app.dependency_overrides[current_scope] = lambda: object()
+    app.dependency_overrides[csrf_protect] = lambda: None
+    with TestClient(app) as c:
+        yield c
+
+
+def test_route_requires_login_and_csrf():
+    route = next(r for r in router.routes if r.path == "/detect")
+    deps = {d.call for d in route.dependant.dependencies}
+    assert current_scope in deps and csrf_protect in deps
+
+
+def test_one_text(client):
+    r = client.post("/api/v1/detect", json={"text": "您好，我是公安局民警，您涉嫌洗钱，请把资金转到安全账户"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model_version"]
+    (v,) = body["results"]
+    assert v["risk"] == "fraud" and v["fraud_type"] == "impersonate_authority"
+    assert v["advice"] == "凡是自称公检法电话要求转账的不要相信。"
+    assert any(x["rule"] == "safe_account" for x in v["reasons"])
+
+
+def test_many_texts_keep_order(client):
+    texts = ["晚上回家吃饭吗", "澳门娱乐城首充送彩金", "全场五折，回T退订"]
+    r = client.post("/api/v1/detect", json={"texts": texts})
+    assert r.status_code == 200, r.text
+    assert [v["risk"] for v in r.json()["results"]] == ["normal", "illicit", "spam"]
+
+
+@pytest.mark.parametrize("body", [
+    {},
+    {"text": "a", "texts": ["b"]},
+    {"texts": ["x"] * 1001},
+    {"text": "长" * 100_001},
+    {"text": "你好", "extra": 1},
+])
+def test_bad_requests_are_refused(client, body):
+    assert client.post("/api/v1/detect", json=body).status_code == 422

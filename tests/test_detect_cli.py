@@ -1,0 +1,78 @@
+"""`fanzha detect check|score`: the Chinese verdict for a person, and streaming scoring of GBK/UTF-8 CSV and JSONL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from typer.testing import CliRunner
+
+from fanzha.cli.detect import app
+
+runner = CliRunner()
+
+
+def test_check_prints_a_chinese_verdict():
+    r = runner.invoke(app, ["check", "您好，我是公安局民警，您涉嫌洗钱，请把钱转到安全账户"])
+    assert r.exit_code == 0, r.output
+    assert "结论：诈骗" in r.output and "冒充公检法" in r.output and "提醒：" in r.output
+    assert "安全账户" in r.output
+
+
+def test_check_json_and_stdin():
+    r = runner.invoke(app, ["check", "-", "--json"], input="妈，我周五回家吃饭")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["risk"] == "normal" and set(d) >= {"risk", "fraud_type", "fraud_prob", "reasons", "advice"}
+
+
+def _gbk_csv(path):
+    rows = [("id", "号码", "text"),
+            ("1", "13800000001", "兼职刷单，垫付后返还本金和佣金，日结三百"),
+            ("2", "13800000002", "晚上回家吃饭吗？我做了红烧肉"),
+            ("3", "13800000003", "澳门娱乐城首充送彩金，百家乐真人视讯")]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    path.write_bytes(buf.getvalue().encode("gbk") + b"4,13800000004,\xff\xfe bad bytes\r\n")
+
+
+def test_score_gbk_csv_keeps_every_row_and_column(tmp_path):
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    _gbk_csv(src)
+    r = runner.invoke(app, ["score", str(src), "-o", str(dst)])
+    assert r.exit_code == 0, r.output
+    with open(dst, encoding="utf-8-sig", newline="") as fh:
+        out = list(csv.DictReader(fh))
+    assert [row["id"] for row in out] == ["1", "2", "3", "4"]
+    assert out[0]["号码"] == "13800000001"
+    assert [row["risk"] for row in out[:3]] == ["fraud", "normal", "illicit"]
+    assert out[0]["fraud_type"] == "brushing" and json.loads(out[0]["reasons"])
+    assert 0.5 <= float(out[0]["fraud_prob"]) <= 1
+    assert out[3]["risk"] == "" and "无法" in out[3]["error"]  # reported, not dropped
+    assert "无法读取 1 行" in r.output
+
+
+def test_score_without_the_text_column_says_so_in_chinese(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("id,content\n1,你好\n", encoding="utf-8")
+    r = runner.invoke(app, ["score", str(src), "-o", str(tmp_path / "out.csv")])
+    assert r.exit_code == 2
+    assert "没有文本列“text”" in r.output and "content" in r.output and "--text-col" in r.output
+    r = runner.invoke(app, ["score", str(src), "-o", str(tmp_path / "out.csv"), "--text-col", "content"])
+    assert r.exit_code == 0, r.output
+
+
+def test_score_jsonl_stdin_to_stdout_reports_broken_lines():
+    data = '{"id": 1, "msg": "您的校园贷需要注销，否则影响征信"}\n{broken\n{"id": 3}\n'
+    r = runner.invoke(app, ["score", "-", "-o", "-", "--format", "jsonl", "--text-col", "msg"], input=data)
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    assert len(lines) == 3
+    assert lines[0]["risk"] == "fraud" and lines[0]["fraud_type"] == "credit_repair"
+    assert lines[1]["error"] and lines[2]["error"]
+
+
+def test_missing_input_file(tmp_path):
+    r = runner.invoke(app, ["score", str(tmp_path / "nope.csv"), "-o", "-"])
+    assert r.exit_code == 2 and "找不到输入文件" in r.output

@@ -1,0 +1,82 @@
+"""识诈 normalisation, extraction and rules: each evasion a fraudster uses is undone before the model looks."""
+
+from __future__ import annotations
+
+import pytest
+
+from fanzha.detect import rules
+from fanzha.detect.extract import extract
+from fanzha.detect.normalise import model_text, normalise
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("您的帳戶存在風險，請開啟螢幕共享", "您的账户存在风险,请打开屏幕共享"),  # traditional (Taiwan phrasing) → simplified
+    ("軟體下載後登錄網路銀行", "软件下载后登录网络银行"),
+    ("ＡＢＣ１２３　加ＱＱ", "ABC123 加QQ"),  # full-width → half-width
+    ("加 微 信 领 取 红 包", "加微信领取红包"),  # characters spaced apart
+    ("刷.单.返.利", "刷单返利"),  # punctuated apart
+    ("刷-单-返-利", "刷单返利"),
+    ("加V信：abc12345", "加微信:abc12345"),  # look-alike spellings of 微信
+    ("加薇信详聊", "加微信详聊"),
+    ("威❤ wang_888", "微信 wang_888"),
+    ("vx同号", "微信同号"),
+    ("扣扣 123456789", "QQ 123456789"),
+    ("加q 12345678", "加QQ 12345678"),
+    ("菠菜平台返拥高", "博彩平台返佣高"),  # homophones
+    ("138-1234-5678", "13812345678"),  # separators inside numbers
+    ("1❤3❤8 1234 5678", "13812345678"),  # emoji inside numbers
+    ("6222 0212 3456 7890 123", "6222021234567890123"),
+    ("<script>alert('x')</script><b>你好</b>", "你好"),  # HTML and script dropped
+    ("😀😀😀", ""),
+    ("你\u200b好\u200d", "你好"),  # zero-width characters
+])
+def test_normalise_undoes_evasions(raw, expected):
+    assert normalise(raw) == expected
+
+
+def test_normalise_keeps_ordinary_sentences():
+    assert normalise("宫保鸡丁、水煮牛肉、米饭两碗") == "宫保鸡丁、水煮牛肉、米饭两碗"
+    assert normalise("I love you so much") == "I love you so much"
+    assert normalise("") == ""
+
+
+def test_model_text_masks_numbers_links_and_corpus_placeholders_alike():
+    real = model_text(normalise("详询13812345678，访问 http://a.cn/x 领5000元"))
+    masked = model_text(normalise("详询xxxxxxxxxxx，访问 URL 领xxxx元"))
+    fbs = model_text(normalise("详询 CELLPHONE ， 访问 URL 领 DIGIT 元"))
+    assert real == masked == fbs
+
+
+def test_extract_entities():
+    e = extract(normalise("联系138 1234 5678或访问 http://x.cn/a ，转5000元到6222021234567890123，加QQ：1234567，微信 wang_abc1"))
+    assert e.phones == ["13812345678"]
+    assert e.urls == ["http://x.cn/a"]
+    assert e.bank_cards == ["6222021234567890123"]
+    assert e.qq == ["1234567"]
+    assert e.wechat == ["wang_abc1"]
+    assert "5000元" in e.amounts
+
+
+@pytest.mark.parametrize("text, code", [
+    ("请下载腾讯会议，开启屏幕共享，我指导您操作", "screen_share"),
+    ("把资金转到安全账户进行资金清查", "safe_account"),
+    ("请把收到的验证码告诉我", "verification_code"),
+    ("兼职刷单，垫付后本金加佣金一起返还", "brushing_advance"),
+    ("您的校园贷需要注销，否则影响征信", "credit_repair"),
+    ("我是公安局民警，你涉嫌洗钱", "authority"),
+    ("快递丢失了，我们给您三倍理赔，请加客服微信", "refund_claim"),
+    ("贷款已审批，需先交解冻金", "loan_fee"),
+    ("部队后勤要采购一批物资，请先垫付", "military_purchase"),
+    ("澳门娱乐城首充送彩金", "gambling"),
+    ("代开各类发票", "fake_id_invoice"),
+    ("回T退订", "marketing"),
+])
+def test_rule_fires_with_its_span(text, code):
+    norm = normalise(text)
+    hit = {h.code: h for h in rules.find(norm)}[code]
+    assert norm[hit.start:hit.end] == hit.text and hit.name
+
+
+def test_rules_have_chinese_names_and_unique_codes():
+    assert len(set(rules.RULE_CODES)) == len(rules.RULES)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r.name) for r in rules.RULES)
