@@ -13,7 +13,6 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 OUT_COLS = ["risk", "risk_label", "fraud_type", "fraud_type_label", "fraud_prob", "reasons", "error"]
 CHUNK = 2048
@@ -140,8 +139,8 @@ def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = Non
                     out.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 else:
                     if writer is None:
-                        cols = (header or [k for k in rec if k not in OUT_COLS]) + ["_extra"] * 0
-                        cols = [c for c in cols if c not in OUT_COLS] + OUT_COLS
+                        cols = header or [k for k in rec if k not in OUT_COLS]
+                        cols = [c for c in cols if c not in OUT_COLS] + ["_extra"] + OUT_COLS
                         writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore")
                         writer.writeheader()
                     writer.writerow(rec)
@@ -162,6 +161,3 @@ def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = Non
             out.flush()
     return summary
 
-
-def _cli_path(p: str | Path) -> str:
-    return str(p)

@@ -60,7 +60,10 @@ def _parse_datetime(value: object) -> datetime:
         except ValueError:
             parsed = None
         if parsed is not None:
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
+            try:
+                return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
+            except OverflowError as exc:
+                raise ValueError(f"无法识别的时间：{text}") from exc
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _from_serial(float(text), tz)
     if "T" in text or "+" in text[10:] or text.endswith("Z"):
