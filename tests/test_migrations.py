@@ -54,3 +54,24 @@ def test_models_match_the_migrations(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_serve_refuses_a_database_that_is_not_migrated(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from fanzha.cli.main import app
+    from fanzha.config import get_settings
+    from fanzha.migrate import downgrade, pending, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade("head", url=url)
+    assert not pending(url)
+    downgrade("-1", url=url)
+    assert pending(url)
+    monkeypatch.setenv("FANZHA_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["serve", "--port", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1 and "fanzha db upgrade" in result.output

@@ -25,3 +25,20 @@ def upgrade(revision: str = "head", url: str | None = None) -> None:
 
 def downgrade(revision: str, url: str | None = None) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def pending(url: str | None = None) -> bool:
+    """True when the database is behind the code's newest migration (or not migrated at all)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from fanzha.db import make_engine
+
+    cfg = alembic_config(url)
+    engine = make_engine(cfg.get_main_option("sqlalchemy.url"))
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    return current != ScriptDirectory.from_config(cfg).get_current_head()

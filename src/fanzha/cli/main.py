@@ -29,6 +29,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="监听地址"), port: int 
     """启动 Web 服务（页面与 /api/v1 接口）。"""
     import uvicorn
 
+    from fanzha.migrate import pending
+
+    if pending():
+        typer.echo("数据库还没有迁移到当前版本：请先运行 fanzha db upgrade（fanzha run 会自动迁移）。", err=True)
+        raise typer.Exit(1)
+
     uvicorn.run("fanzha.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
                 log_level="info")
 
