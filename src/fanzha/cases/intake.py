@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from fanzha.addresses.service import AddressMatcher
 from fanzha.cases.models import Case
-from fanzha.common.identity import normalize_id_number, normalize_phone
 from fanzha.common.money import parse_money
 from fanzha.imports.reader import Columns
-from fanzha.imports.service import Importer, RowRejected, register
+from fanzha.imports.service import Importer, RowRejected, identity_cells, register
 from fanzha.imports.values import clean, parse_datetime
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
+from fanzha.people.service import find as find_person
 from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, lookup
 
 COLUMNS = Columns(
@@ -67,17 +67,7 @@ def parse_row(row: dict[str, object]) -> CaseDraft:
         raise RowRejected("被骗时间", f"被骗时间 {exc}") from exc
     if loss_at > filed_at:
         raise RowRejected("被骗时间", "被骗时间 晚于立案时间")
-    id_number = phone = None
-    if clean(row.get("身份证号")):
-        try:
-            id_number = normalize_id_number(clean(row.get("身份证号")))
-        except ValueError as exc:
-            raise RowRejected("身份证号", str(exc)) from exc
-    if clean(row.get("手机号")):
-        try:
-            phone = normalize_phone(clean(row.get("手机号")))
-        except ValueError as exc:
-            raise RowRejected("手机号", str(exc)) from exc
+    id_number, phone = identity_cells(row)
     try:
         amount = parse_money(clean(row.get("损失金额")), name="损失金额") or Decimal(0)
     except ValueError as exc:
@@ -99,12 +89,7 @@ def make_handler(session: Session, scope: Scope):
         if session.scalar(select(Case.id).where(Case.case_number == d.case_number)):
             return "duplicate"
         # Only people within the user's areas are matched: a case never reveals where someone lives elsewhere.
-        in_scope = scope.community_clause(Person.community_id)
-        person = None
-        if d.id_number:
-            person = session.scalar(select(Person).where(Person.id_number == d.id_number, in_scope))
-        if person is None and d.phone:
-            person = session.scalar(select(Person).where(Person.phone == d.phone, in_scope).limit(1))
+        person = find_person(session, d.id_number, d.phone, where=scope.community_clause(Person.community_id))
         community_id = matcher.match(d.address) if d.address else None
         if community_id is None and person is not None:
             community_id = person.community_id

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from fanzha.cli.detect import app as detect_app
+
 _plain = {"no_args_is_help": True, "rich_markup_mode": None, "pretty_exceptions_enable": False}
 app = typer.Typer(help="反诈平台 Fanzha：服务、后台任务、数据库迁移、演示数据与导入。", add_completion=False, **_plain)
 db_app = typer.Typer(help="数据库迁移（Alembic）。", **_plain)
@@ -20,7 +22,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(addresses_app, name="addresses")
 app.add_typer(warnings_app, name="warnings")
-from fanzha.cli.detect import app as detect_app; app.add_typer(detect_app, name="detect")  # noqa: E402,E702
+app.add_typer(detect_app, name="detect")
 
 
 @app.command()
@@ -242,23 +244,18 @@ def warnings_metrics(area: str = typer.Option("", "--area", help="辖区编码�
 
     与“指标”页面同一口径（docs/metrics.md），每项给出分子和分母。
     """
-    from datetime import date, datetime, time, timedelta
-    from zoneinfo import ZoneInfo
-
     from sqlalchemy import select
 
-    from fanzha.config import get_settings
+    from fanzha.common.errors import DomainError
     from fanzha.db import session_scope
     from fanzha.org.models import Area
     from fanzha.org.scope import Scope
     from fanzha.warnings import metrics
 
-    tz = ZoneInfo(get_settings().timezone)
     try:
-        since = datetime.combine(date.fromisoformat(date_from), time.min, tz)
-        until = datetime.combine(date.fromisoformat(date_to) + timedelta(days=1), time.min, tz)
-    except ValueError as exc:
-        typer.echo("日期格式应为 2026-03-01", err=True)
+        since, until = metrics.period(date_from, date_to)
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
         raise typer.Exit(2) from exc
     with session_scope() as session:
         node = session.scalar(select(Area).where(Area.code == area)) if area else None

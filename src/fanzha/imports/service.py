@@ -35,6 +35,21 @@ class RowRejected(ValueError):
         self.reason = reason
 
 
+def identity_cells(row: dict[str, object]) -> tuple[str | None, str | None]:
+    """身份证号 and 手机号 of an imported row, normalised; a malformed one rejects the row with its reason."""
+    from fanzha.common.identity import normalize_id_number, normalize_phone
+    from fanzha.imports.values import clean
+
+    out: list[str | None] = []
+    for column, normalise in (("身份证号", normalize_id_number), ("手机号", normalize_phone)):
+        text = clean(row.get(column))
+        try:
+            out.append(normalise(text) if text else None)
+        except ValueError as exc:
+            raise RowRejected(column, str(exc)) from exc
+    return out[0], out[1]
+
+
 @dataclass
 class Tally:
     read: int = 0

@@ -114,6 +114,17 @@ def update(session: Session, scope: Scope, person_id: int, data: PersonPatch) ->
     return person
 
 
+def find(session: Session, id_number: str | None, phone: str | None, *, where=None) -> Person | None:
+    """The person a record belongs to: by 身份证号, else by 手机号 (optionally only among `where`)."""
+    extra = [where] if where is not None else []
+    person = None
+    if id_number:
+        person = session.scalar(select(Person).where(Person.id_number == id_number, *extra))
+    if person is None and phone:
+        person = session.scalar(select(Person).where(Person.phone == phone, *extra).order_by(Person.id).limit(1))
+    return person
+
+
 def display_name(person: Person, scope: Scope) -> str:
     """Full name for roles that work cases; 张某 style for the rest."""
     return person.name if scope.can(Perm.PII_FULL) else mask_name(person.name)

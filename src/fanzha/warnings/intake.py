@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from fanzha.common.identity import normalize_id_number, normalize_phone
 from fanzha.common.money import parse_money
 from fanzha.common.text import check_plain
 from fanzha.imports.reader import Columns
-from fanzha.imports.service import RowRejected
+from fanzha.imports.service import RowRejected, identity_cells
 from fanzha.imports.values import clean, parse_datetime
 from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, GRADE_ALIASES, KIND_ALIASES, KINDS, lookup
 
@@ -137,20 +136,7 @@ def parse_row(row: dict[str, object], *, strict: bool = False) -> WarningDraft:
         raise RowRejected("反馈时限", f"反馈时限 {exc}") from exc
     if upstream_deadline is not None and upstream_deadline <= warned_at:
         raise RowRejected("反馈时限", "反馈时限 早于预警时间")
-    id_text = clean(row.get("身份证号"))
-    id_number = None
-    if id_text:
-        try:
-            id_number = normalize_id_number(id_text)
-        except ValueError as exc:
-            raise RowRejected("身份证号", str(exc)) from exc
-    phone_text = clean(row.get("手机号"))
-    phone = None
-    if phone_text:
-        try:
-            phone = normalize_phone(phone_text)
-        except ValueError as exc:
-            raise RowRejected("手机号", str(exc)) from exc
+    id_number, phone = identity_cells(row)
     if not id_number and not phone:
         raise RowRejected("身份证号", "身份证号和手机号都为空，无法确定预警对象")
     fraud_text = clean(row.get("涉诈类型"))

@@ -47,6 +47,25 @@ RATES = [
 RATE_BY_KEY = {r.key: r for r in RATES}
 
 
+def period(since: str, until: str) -> tuple[datetime, datetime]:
+    """从/至 as local dates, 至 included, as [start, end) datetimes; default the last 30 days. The page, the feedback
+    file and the CLI all cut periods here."""
+    from datetime import date, time
+
+    from fanzha.common.errors import Invalid
+
+    tz = ZoneInfo(get_settings().timezone)
+    today = utcnow().astimezone(tz).date()
+    try:
+        start = date.fromisoformat(since) if since else today - timedelta(days=29)
+        end = date.fromisoformat(until) if until else today
+    except ValueError as exc:
+        raise Invalid("日期格式应为 2026-03-01") from exc
+    if not (date(2000, 1, 1) <= start <= end <= date(2100, 1, 1)):
+        raise Invalid("日期应在 2000 年至 2100 年之间，且开始不晚于结束")
+    return datetime.combine(start, time.min, tz), datetime.combine(end + timedelta(days=1), time.min, tz)
+
+
 def conditions(key: str, now: datetime):
     """(numerator, denominator) conditions for one rate."""
     dispatched = W.dispatched_at.is_not(None)

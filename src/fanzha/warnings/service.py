@@ -22,6 +22,7 @@ from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
+from fanzha.people.service import find as find_person
 from fanzha.warnings import triage
 from fanzha.warnings.dispatch import Assigner, station_of_communities
 from fanzha.warnings.enums import GRADE_ORDER
@@ -256,13 +257,14 @@ def _dispatch(ctx: _Context, row: dict, community_id: int, now: datetime) -> Non
         row.update(assignee_id=assignee, status="assigned", assigned_at=now)
 
 
-def _new_person(d: WarningDraft, community_id: int) -> dict:
+def _new_person(w: WarningDraft | Warning, community_id: int) -> dict:
+    """The person record a warning registers (from a draft at intake or a warning being placed)."""
     birth = gender = None
-    if d.id_number:
-        birth, gender = id_number_birth_date(d.id_number), id_number_gender(d.id_number)
+    if w.id_number:
+        birth, gender = id_number_birth_date(w.id_number), id_number_gender(w.id_number)
     now = utcnow()
-    return dict(name=d.name or "（未知）", id_number=d.id_number, phone=d.phone, gender=gender or "",
-                birth_date=birth, community_id=community_id, address=d.current_address or d.household_address,
+    return dict(name=w.name or "（未知）", id_number=w.id_number, phone=w.phone, gender=gender or "",
+                birth_date=birth, community_id=community_id, address=w.current_address or w.household_address,
                 groups=[], unit_id=None, created_at=now, updated_at=now)
 
 
@@ -413,20 +415,13 @@ def place(session: Session, scope: Scope, warning_id: int, community_id: int, *,
     if assignee is not None:
         warning.assignee_id, warning.status, warning.assigned_at = assignee, "assigned", now
     if warning.person_id is None:
-        existing = None
-        if warning.id_number:
-            existing = session.scalar(select(Person).where(Person.id_number == warning.id_number))
-        if existing is None and warning.phone:
-            existing = session.scalar(select(Person).where(Person.phone == warning.phone).limit(1))
+        existing = find_person(session, warning.id_number, warning.phone)
         if existing is None:
-            draft_like = WarningDraft(warning.external_id, warning.kind, None, warning.warned_at, None, warning.name,
-                                      warning.id_number, warning.phone, warning.household_address,
-                                      warning.current_address, None, None, "", "", "")
             from sqlalchemy.exc import IntegrityError
 
             try:
                 with session.begin_nested():  # someone else may register the same person at this very moment
-                    existing = Person(**_new_person(draft_like, community.id))
+                    existing = Person(**_new_person(warning, community.id))
                     session.add(existing)
             except IntegrityError:
                 existing = session.scalar(select(Person).where(Person.id_number == warning.id_number))

@@ -18,7 +18,7 @@ from fanzha.org.enums import Level
 from fanzha.org.models import User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
-from fanzha.warnings import service
+from fanzha.warnings import metrics, service
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
 from fanzha.warnings.models import DutyShift
 from fanzha.web.deps import csrf_protect, get_db, require
@@ -51,27 +51,6 @@ env.filters["key_reason"] = _key_reason
 env.globals["utcnow"] = utcnow
 
 
-def _period(since: str, until: str) -> tuple[datetime, datetime]:
-    """从/至 as Beijing dates (至 inclusive); default: the last 30 days."""
-    from datetime import date, time
-    from zoneinfo import ZoneInfo
-
-    from fanzha.config import get_settings
-
-    tz = ZoneInfo(get_settings().timezone)
-    today = utcnow().astimezone(tz).date()
-    from fanzha.common.errors import Invalid
-
-    try:
-        start = date.fromisoformat(since) if since else today - timedelta(days=29)
-        end = date.fromisoformat(until) if until else today
-    except ValueError as exc:
-        raise Invalid("日期格式应为 2026-03-01") from exc
-    if not (date(2000, 1, 1) <= start <= end <= date(2100, 1, 1)):
-        raise Invalid("日期应在 2000 年至 2100 年之间，且开始不晚于结束")
-    return datetime.combine(start, time.min, tz), datetime.combine(end + timedelta(days=1), time.min, tz)
-
-
 @router.get("/warnings")
 def board(request: Request, status: str = Query("", max_length=12), grade: str = Query("", max_length=8),
           kind: str = Query("", max_length=16), station_id: IdQuery = None, q: str = Query("", max_length=64),
@@ -79,12 +58,11 @@ def board(request: Request, status: str = Query("", max_length=12), grade: str =
           part: str = Query("", max_length=3), area_id: IdQuery = None, since: str = Query("", max_length=10),
           until: str = Query("", max_length=10), db: Session = Depends(get_db, scope="function"),
           scope: Scope = Depends(require(Perm.READ_WARNINGS))):
-    from fanzha.warnings import metrics
 
     condition = None
     drill = None
     if metric in metrics.RATE_BY_KEY and part in ("num", "den"):
-        start, end = _period(since, until)
+        start, end = metrics.period(since, until)
         area = org.get_area(db, scope, area_id) if area_id else None
         condition = metrics.drill(db, scope, metric, part, since=start, until=end, area=area)
         rate = metrics.RATE_BY_KEY[metric]
@@ -126,7 +104,7 @@ def _feedback_file(db, scope, area_id, since, until, fmt, only_new, *, mark):
     from fanzha.warnings.metrics import area_clause
     from fanzha.warnings.models import Warning
 
-    start, end = _period(since, until)
+    start, end = metrics.period(since, until)
     area = org.get_area(db, scope, area_id) if area_id else None
     cond = area_clause(db, area) & (Warning.feedback_at >= start) & (Warning.feedback_at < end)
     if only_new:
@@ -144,9 +122,8 @@ def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("
                  db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     import json
 
-    from fanzha.warnings import metrics
 
-    start, end = _period(since, until)
+    start, end = metrics.period(since, until)
     area = org.get_area(db, scope, area_id) if area_id else None
     report = metrics.report(db, scope, since=start, until=end, area=area)
     ranking = metrics.ranking(db, scope, since=start, until=end, area=area)
