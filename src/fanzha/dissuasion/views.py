@@ -22,6 +22,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import visible
+from fanzha.warnings.views import detail_with_error
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
 from fanzha.web.params import IdForm, IdPath
 from fanzha.web.render import env, render
@@ -33,17 +34,6 @@ env.globals.update(CHANNELS=CHANNELS, RESULTS=RESULTS, OUTCOMES=OUTCOMES, CHECKL
 
 def _back(warning_id: int, note: str = "") -> RedirectResponse:
     return RedirectResponse(f"/warnings/{warning_id}" + (f"?done={note}" if note else ""), status_code=303)
-
-
-def _fail(request: Request, db: Session, scope: Scope, warning_id: int, exc: DomainError):
-    if exc.status_code == 404:
-        raise exc
-    db.rollback()
-    from fanzha.warnings import service as warnings
-    from fanzha.warnings.views import _detail
-
-    return _detail(request, db, scope, warnings.get(db, scope, warning_id), reveal=False, error=exc.message,
-                   status_code=exc.status_code)
 
 
 @router.get("/tasks")
@@ -69,7 +59,7 @@ def sign(warning_id: IdPath, request: Request, db: Session = Depends(get_db, sco
     try:
         service.sign(db, scope, warning_id)
     except DomainError as exc:
-        return _fail(request, db, scope, warning_id, exc)
+        return detail_with_error(request, db, scope, warning_id, exc)
     return _back(warning_id, "signed")
 
 
@@ -88,7 +78,7 @@ async def add_contact(warning_id: IdPath, request: Request, db: Session = Depend
                                       notice_signed=form.get("notice_signed") == "on",
                                       checklist=tuple(str(c) for c in form.getlist("checklist"))))
     except DomainError as exc:
-        return _fail(request, db, scope, warning_id, exc)
+        return detail_with_error(request, db, scope, warning_id, exc)
     return _back(warning_id, "contact")
 
 
@@ -107,7 +97,7 @@ def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_le
         service.set_outcome(db, scope, warning_id, outcome=outcome, amount_protected=_amount(amount_protected),
                             note=note)
     except DomainError as exc:
-        return _fail(request, db, scope, warning_id, exc)
+        return detail_with_error(request, db, scope, warning_id, exc)
     return _back(warning_id, "outcome")
 
 
@@ -118,7 +108,7 @@ def payment_request(warning_id: IdPath, request: Request, kind: str = Form("", m
     try:
         service.request_payment(db, scope, warning_id, kind=kind, account=account, amount=_amount(amount) or Decimal(0))
     except DomainError as exc:
-        return _fail(request, db, scope, warning_id, exc)
+        return detail_with_error(request, db, scope, warning_id, exc)
     return _back(warning_id, "request")
 
 
@@ -128,7 +118,7 @@ def reassign(warning_id: IdPath, request: Request, user_id: IdForm = 0, reason: 
     try:
         service.reassign(db, scope, warning_id, user_id=user_id, reason=reason)
     except DomainError as exc:
-        return _fail(request, db, scope, warning_id, exc)
+        return detail_with_error(request, db, scope, warning_id, exc)
     return _back(warning_id, "reassign")
 
 
@@ -138,7 +128,7 @@ def transfer(warning_id: IdPath, request: Request, station_id: IdForm = 0, reaso
     try:
         service.transfer(db, scope, warning_id, station_id=station_id, reason=reason)
     except DomainError as exc:
-        return _fail(request, db, scope, warning_id, exc)
+        return detail_with_error(request, db, scope, warning_id, exc)
     return RedirectResponse("/warnings", status_code=303)
 
 

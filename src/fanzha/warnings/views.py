@@ -227,6 +227,15 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
                   done=request.query_params.get("done", "")[:20])
 
 
+def detail_with_error(request: Request, db: Session, scope: Scope, warning_id: int, exc: DomainError):
+    """A refused action on a warning shows the warning again with the reason; not-found stays a 404."""
+    if exc.status_code == 404:
+        raise exc
+    db.rollback()
+    return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False, error=exc.message,
+                   status_code=exc.status_code)
+
+
 @router.post("/warnings/{warning_id}/reveal", dependencies=[Depends(csrf_protect)])
 def reveal(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
            scope: Scope = Depends(require(Perm.PII_FULL))):
@@ -239,11 +248,7 @@ def claim(warning_id: IdPath, request: Request, db: Session = Depends(get_db, sc
     try:
         service.claim(db, scope, warning_id)
     except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        db.rollback()
-        return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False, error=exc.message,
-                       status_code=exc.status_code)
+        return detail_with_error(request, db, scope, warning_id, exc)
     return RedirectResponse(f"/warnings/{warning_id}", status_code=303)
 
 
@@ -253,11 +258,7 @@ def place(warning_id: IdPath, request: Request, community_id: IdForm = 0, add_ad
     try:
         service.place(db, scope, warning_id, community_id, add_address=add_address == "on")
     except DomainError as exc:
-        if exc.status_code == 404:
-            raise
-        db.rollback()
-        return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False, error=exc.message,
-                       status_code=exc.status_code)
+        return detail_with_error(request, db, scope, warning_id, exc)
     back = request.headers.get("referer", "")
     return RedirectResponse("/warnings/unplaced" if back.endswith("/warnings/unplaced") else f"/warnings/{warning_id}",
                             status_code=303)
