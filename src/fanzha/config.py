@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(15, description="Minutes an account stays locked.")
     max_json_bytes: int = Field(2 * 1024 * 1024, description="Largest JSON request body accepted.")
     max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest uploaded file accepted.")
+    import_parse_processes: int = Field(
+        1, ge=0, le=8, description="Extra processes that check the rows of a large warning import while the main "
+                                    "one writes (0: check in the importing process itself).")
     argon2_time_cost: int = Field(3, description="argon2id time cost.")
     argon2_memory_kib: int = Field(65536, description="argon2id memory cost in KiB.")
     cookie_secure: bool = Field(False, description="Mark cookies Secure (set true behind HTTPS).")

@@ -15,6 +15,8 @@ _ID18 = re.compile(r"^\d{17}[\dX]$")
 _ID15 = re.compile(r"^\d{15}$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _FIXED = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+_SPACE = re.compile(r"\s")
+_PHONE_JUNK = re.compile(r"[\s\-()（）]")
 
 
 def id_check_digit(first17: str) -> str:
@@ -30,7 +32,7 @@ def _birth(value: str) -> date:
 
 def normalize_id_number(raw: str) -> str:
     """18-digit ID with upper-case X; 15-digit (first-generation) IDs are widened to 18."""
-    value = re.sub(r"\s", "", str(raw)).upper()
+    value = _SPACE.sub("", str(raw)).upper()
     if _ID15.match(value):
         widened = value[:6] + "19" + value[6:]
         _birth(widened[6:14])
@@ -54,7 +56,7 @@ def id_number_gender(id_number: str) -> str:
 
 def normalize_phone(raw: str) -> str:
     """Mobile numbers lose +86/0086/86, spaces and dashes; fixed lines keep their area code."""
-    value = re.sub(r"[\s\-()（）]", "", str(raw))
+    value = _PHONE_JUNK.sub("", str(raw))
     if value.endswith(".0"):  # Excel stored the number as a float
         value = value[:-2]
     for prefix in ("+86", "0086"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from fanzha.config import get_settings
@@ -15,6 +16,7 @@ _DATE_PATTERNS = (
     "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d", "%Y%m%d%H%M%S", "%Y%m%d %H:%M:%S", "%Y%m%d",
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
 )
+_SERIAL = re.compile(r"\d{5}(\.\d+)?")
 _CN_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[时:：](\d{1,2})(?:[分:：](\d{1,2})秒?|分)?)?$")
 
 
@@ -24,8 +26,16 @@ def clean(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = str(value)
+    if text.isascii():  # NFKC leaves ASCII as it is: most cells (codes, dates, numbers) skip the fold
+        return text.strip()
+    text = unicodedata.normalize("NFKC", text).strip()
     return text.replace("\u3000", " ").strip()
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def parse_datetime(value: object) -> datetime:
@@ -37,7 +47,7 @@ def parse_datetime(value: object) -> datetime:
 
 
 def _parse_datetime(value: object) -> datetime:
-    tz = ZoneInfo(get_settings().timezone)
+    tz = _zone(get_settings().timezone)
     if isinstance(value, datetime):
         naive = value.replace(tzinfo=None) if value.tzinfo is None else None
         try:
@@ -64,7 +74,7 @@ def _parse_datetime(value: object) -> datetime:
                 return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
             except OverflowError as exc:
                 raise ValueError(f"无法识别的时间：{text}") from exc
-    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+    if _SERIAL.fullmatch(text):
         return _from_serial(float(text), tz)
     if "T" in text or "+" in text[10:] or text.endswith("Z"):
         try:

@@ -57,15 +57,20 @@ class Assigner:
                 for sid, uids in dissuaders.items()}
         for sid in rostered - set(pool):
             pool[sid] = sorted(set(on_duty.get(sid, [])))
-        for uid, n in s.execute(select(Warning.assignee_id, func.count()).where(
-                Warning.status == "assigned").group_by(Warning.assignee_id)):
+        for uid, n in s.execute(select(Warning.assignee_id, func.count()).where(  # open load: what they hold now
+                Warning.feedback_at.is_(None), Warning.assignee_id.is_not(None)).group_by(Warning.assignee_id)):
             if uid is not None:
                 self._load[uid] = n
         return pool
 
-    def pick(self, station_id: int) -> int | None:
+    def ready(self) -> Assigner:
+        """Loads the pool and the loads now, so that pick() never touches the database."""
         if self._pool is None:
             self._pool = self._build()
+        return self
+
+    def pick(self, station_id: int) -> int | None:
+        self.ready()
         candidates = self._pool.get(station_id) or []
         if not candidates:
             return None

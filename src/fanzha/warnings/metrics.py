@@ -7,9 +7,8 @@ down in docs/metrics.md.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -155,115 +154,139 @@ def _sums(now: datetime):
     return cols
 
 
-def report(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
-           now: datetime | None = None, prognosis_days: int = 30) -> Report:
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _minutes(session: Session, later, earlier):
+    """later − earlier in minutes, in SQL."""
+    if _dialect(session) == "postgresql":
+        return func.extract("epoch", later - earlier) / 60
+    return (func.julianday(later) - func.julianday(earlier)) * 1440
+
+
+def _local_day(session: Session, column, since: datetime):
+    """The Beijing calendar day of a stored (naive UTC) time, in SQL. SQLite has no time zones: it shifts by the
+    zone's offset at the start of the period (Asia/Shanghai has had one offset since 1991)."""
+    tz_name = get_settings().timezone
+    if _dialect(session) == "postgresql":
+        return func.date(func.timezone(tz_name, func.timezone("UTC", column)))
+    offset = since.astimezone(ZoneInfo(tz_name)).utcoffset()
+    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+
+
+@dataclass
+class Overview:
+    report: Report
+    ranking: list[dict]
+    trend: list[dict]
+
+
+def overview(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
+             by: str = "month", now: datetime | None = None, prognosis_days: int = 30) -> Overview:
+    """Every figure of the metrics page from two queries: one grouped by (day, station) over the period's warnings
+    — the totals, the station ranking and the trend are sums of its rows — and one for 预后被骗率. Nothing is
+    computed per warning in Python, so a year of a city's warnings costs what PostgreSQL takes to read them once
+    (docs/benchmarks.md)."""
     now = now or utcnow()
     where = base(session, scope, area, since, until)
-    row = session.execute(select(func.count(), *_sums(now),
-                                 func.coalesce(func.sum(case((W.outcome == "dissuaded", W.amount), else_=0)), 0))
-                          .where(where)).one()
-    rep = Report(since=since, until=until, area=area, warnings=row[0], prognosis_days=prognosis_days,
-                 loss_avoided=Decimal(row[-1] or 0))
-    for i, r in enumerate(RATES):
-        rep.rates.append(Figure(r.key, r.label, int(row[1 + 2 * i] or 0), int(row[2 + 2 * i] or 0), r.num_label,
-                                r.den_label))
-    _response(session, where, rep)
-    _prognosis(session, where, rep, prognosis_days)
-    return rep
-
-
-def _response(session: Session, where, rep: Report) -> None:
-    total, n = 0.0, 0
-    for dispatched, contacted in session.execute(select(W.dispatched_at, W.first_contact_at).where(
-            where, W.dispatched_at.is_not(None), W.first_contact_at.is_not(None))):
-        total += (contacted - dispatched).total_seconds() / 60
-        n += 1
-    rep.responses = n
-    rep.mean_response_minutes = total / n if n else None
-
-
-def classify_people(session: Session, where, days: int) -> dict[int, str]:
-    """person id → 'after' (lost money within `days` after a warning), 'before' (lost within `days` up to the
-    warning: counted apart) or 'safe'. Losses are dated by the case's loss time, not its filing time."""
-    warned: dict[int, list[datetime]] = defaultdict(list)
-    for pid, at in session.execute(select(W.person_id, W.warned_at).where(where, W.person_id.is_not(None))):
-        warned[pid].append(at)
-    losses: dict[int, list[datetime]] = defaultdict(list)
-    ids = list(warned)
-    for start in range(0, len(ids), 5000):
-        for pid, loss in session.execute(select(Case.person_id, Case.loss_at).where(
-                Case.person_id.in_(ids[start:start + 5000]))):
-            losses[pid].append(loss)
-    window = timedelta(days=days)
-    out = {}
-    for pid, times in warned.items():
-        status = "safe"
-        for loss in losses.get(pid, []):
-            if any(t < loss <= t + window for t in times):
-                status = "after"
-                break
-            if any(t - window <= loss <= t for t in times):
-                status = "before"
-        out[pid] = status
-    return out
-
-
-def _prognosis(session: Session, where, rep: Report, days: int) -> None:
-    people = classify_people(session, where, days)
-    rep.warned_people = len(people)
-    rep.defrauded_after = sum(1 for s in people.values() if s == "after")
-    rep.defrauded_before = sum(1 for s in people.values() if s == "before")
-
-
-def ranking(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
-            now: datetime | None = None) -> list[dict]:
-    """Per station: every rate's numerator and denominator, for the station ranking."""
-    now = now or utcnow()
-    where = base(session, scope, area, since, until)
-    rows = session.execute(select(W.station_id, func.count(), *_sums(now)).where(where, W.station_id.is_not(None))
-                           .group_by(W.station_id)).all()
-    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_([r[0] for r in rows]))).all())
-    out = []
-    for row in rows:
-        figs = {r.key: Figure(r.key, r.label, int(row[2 + 2 * i] or 0), int(row[3 + 2 * i] or 0))
-                for i, r in enumerate(RATES)}
-        out.append({"station_id": row[0], "station": names.get(row[0], ""), "warnings": row[1], "figures": figs})
-    return out
-
-
-def trend(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
-          by: str = "month", now: datetime | None = None) -> list[dict]:
-    """Warnings and each rate per day, week or month (Beijing calendar)."""
-    now = now or utcnow()
-    tz = ZoneInfo(get_settings().timezone)
-    where = base(session, scope, area, since, until)
-    flags = []
-    for r in RATES:
-        num, den = conditions(r.key, now)
-        flags += [case((num, 1), else_=0), case((den, 1), else_=0)]
+    day = _local_day(session, W.warned_at, since)
+    responded = and_(W.dispatched_at.is_not(None), W.first_contact_at.is_not(None))
+    grid = session.execute(
+        select(day, W.station_id, func.count(), *_sums(now),
+               func.sum(case((responded, _minutes(session, W.first_contact_at, W.dispatched_at)), else_=None)),
+               func.sum(case((responded, 1), else_=0)),
+               func.coalesce(func.sum(case((W.outcome == "dissuaded", W.amount), else_=0)), 0))
+        .where(where).group_by(day, W.station_id)).all()
+    width = 2 * len(RATES)
+    total = [0] * (1 + width)
+    stations: dict[int, list[int]] = {}
     buckets: dict[str, list[int]] = {}
-    for row in session.execute(select(W.warned_at, *flags).where(where)):
-        local = row[0].astimezone(tz)
-        if by == "day":
-            key = local.strftime("%Y-%m-%d")
-        elif by == "week":
-            iso = local.isocalendar()
-            key = f"{iso.year}-W{iso.week:02d}"
-        else:
-            key = local.strftime("%Y-%m")
-        acc = buckets.setdefault(key, [0] * (1 + len(flags)))
-        acc[0] += 1
-        for i, v in enumerate(row[1:], start=1):
-            acc[i] += v
-    out = []
+    response_minutes, responses, avoided = 0.0, 0, Decimal(0)
+    for row in grid:
+        counts = [int(v or 0) for v in row[2:3 + width]]
+        response_minutes += float(row[3 + width] or 0)
+        responses += int(row[4 + width] or 0)
+        avoided += Decimal(row[5 + width] or 0)
+        for acc in (total, stations.setdefault(row[1], [0] * (1 + width)) if row[1] is not None else None,
+                    buckets.setdefault(_bucket(row[0], by), [0] * (1 + width))):
+            if acc is not None:
+                for i, v in enumerate(counts):
+                    acc[i] += v
+    rep = Report(since=since, until=until, area=area, warnings=total[0], prognosis_days=prognosis_days,
+                 loss_avoided=avoided, responses=responses,
+                 mean_response_minutes=response_minutes / responses if responses else None)
+    for i, r in enumerate(RATES):
+        rep.rates.append(Figure(r.key, r.label, total[1 + 2 * i], total[2 + 2 * i], r.num_label, r.den_label))
+    _prognosis(session, where, rep, prognosis_days)
+    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_(list(stations)))).all())
+    ranking = [{"station_id": sid, "station": names.get(sid, ""), "warnings": acc[0],
+                "figures": {r.key: Figure(r.key, r.label, acc[1 + 2 * i], acc[2 + 2 * i]) for i, r in enumerate(RATES)}}
+               for sid, acc in stations.items()]
+    trend = []
     for key in sorted(buckets):
         acc = buckets[key]
         point = {"period": key, "warnings": acc[0]}
         for i, r in enumerate(RATES):
             num, den = acc[1 + 2 * i], acc[2 + 2 * i]
             point[r.key] = round(num / den, 4) if den else None
-        out.append(point)
-    return out
+        trend.append(point)
+    return Overview(rep, ranking, trend)
+
+
+def _bucket(day: object, by: str) -> str:
+    local = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    if by == "day":
+        return local.isoformat()
+    if by == "week":
+        iso = local.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    return local.strftime("%Y-%m")
+
+
+def report(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
+           now: datetime | None = None, prognosis_days: int = 30) -> Report:
+    return overview(session, scope, since=since, until=until, area=area, now=now,
+                    prognosis_days=prognosis_days).report
+
+
+def ranking(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
+            now: datetime | None = None) -> list[dict]:
+    """Per station: every rate's numerator and denominator, for the station ranking."""
+    return overview(session, scope, since=since, until=until, area=area, now=now).ranking
+
+
+def trend(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
+          by: str = "month", now: datetime | None = None) -> list[dict]:
+    """Warnings and each rate per day, week or month (Beijing calendar)."""
+    return overview(session, scope, since=since, until=until, area=area, by=by, now=now).trend
+
+
+def _prognosis(session: Session, where, rep: Report, days: int) -> None:
+    """People warned in the period; of them, who lost money within `days` after a warning (预后被骗: a loss time t
+    with warned < t ≤ warned + days, for any of their warnings) and, apart, those with no such loss who had lost
+    money within `days` up to a warning (warned − days ≤ t ≤ warned). Losses are dated by the case's loss time,
+    not its filing time. In SQL: one pass over the period's warnings joined to the same people's cases."""
+    warned = select(W.person_id.label("pid"), W.warned_at.label("at")).where(where, W.person_id.is_not(None)).cte("warned")
+    if _dialect(session) == "postgresql":
+        window = func.make_interval(0, 0, 0, days)  # years, months, weeks, days
+        loss, at = Case.loss_at, warned.c.at
+        after = and_(loss > at, loss <= at + window)
+        before = and_(loss >= at - window, loss <= at)
+    else:
+        loss, at = func.julianday(Case.loss_at), func.julianday(warned.c.at)
+        after = and_(loss > at, loss <= at + days)
+        before = and_(loss >= at - days, loss <= at)
+    hits = (select(warned.c.pid, func.max(case((after, 1), else_=0)).label("after"),
+                   func.max(case((before, 1), else_=0)).label("before"))
+            .select_from(warned.join(Case, Case.person_id == warned.c.pid)).group_by(warned.c.pid).subquery())
+    people = session.scalar(select(func.count(func.distinct(warned.c.pid))))
+    defrauded_after, defrauded_before = session.execute(select(
+        func.coalesce(func.sum(hits.c.after), 0),
+        func.coalesce(func.sum(case((and_(hits.c.after == 0, hits.c.before == 1), 1), else_=0)), 0))).one()
+    rep.warned_people = int(people or 0)
+    rep.defrauded_after = int(defrauded_after or 0)
+    rep.defrauded_before = int(defrauded_before or 0)
 
 
 def drill(session: Session, scope: Scope, key: str, part: str, *, since: datetime, until: datetime,

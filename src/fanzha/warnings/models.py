@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fanzha.db import Base, UTCDateTime, utcnow
@@ -22,7 +22,7 @@ class Warning(Base):
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     upstream_grade: Mapped[str | None] = mapped_column(String(8))
-    risk_grade: Mapped[str] = mapped_column(String(8), index=True)
+    risk_grade: Mapped[str] = mapped_column(String(8))
     grade_reasons: Mapped[list] = mapped_column(JSON, default=list)
     warned_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     sign_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -43,24 +43,24 @@ class Warning(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)  # earlier warnings of the same person
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
-    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
-    station_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     match_source: Mapped[str | None] = mapped_column(String(12))  # current household manual
-    status: Mapped[str] = mapped_column(String(12), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 签收
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     face_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first face-to-face contact with evidence
-    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # 反馈: closes the warning
-    outcome: Mapped[str | None] = mapped_column(String(12), index=True)
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 反馈: closes the warning
+    outcome: Mapped[str | None] = mapped_column(String(12))
     outcome_note: Mapped[str] = mapped_column(Text, default="")
     amount_protected: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     feedback_exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last sent up in the provincial file
     source: Mapped[str] = mapped_column(String(8), default="api")  # api import local
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -69,7 +69,19 @@ class Warning(Base):
     station: Mapped[Area | None] = relationship(foreign_keys=[station_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
-    __table_args__ = (Index("ix_warnings_station_status", "station_id", "status"),)
+    # Few indexes, each earning its keep: every index is work on each of the thousands of rows an import writes.
+    # Partial indexes on open warnings (feedback_at IS NULL) stay small however long the history grows; the one on
+    # feedback_at skips open warnings, so a new warning costs it nothing. Reasons: docs/benchmarks.md.
+    __table_args__ = (
+        Index("ix_warnings_station_status", "station_id", "status"),
+        Index("ix_warnings_community_warned", "community_id", "warned_at"),
+        Index("ix_warnings_open", "community_id", "status", postgresql_where=text("feedback_at IS NULL"),
+              sqlite_where=text("feedback_at IS NULL")),
+        Index("ix_warnings_open_assignee", "assignee_id", "feedback_deadline",
+              postgresql_where=text("feedback_at IS NULL"), sqlite_where=text("feedback_at IS NULL")),
+        Index("ix_warnings_feedback_at", "feedback_at", postgresql_where=text("feedback_at IS NOT NULL"),
+              sqlite_where=text("feedback_at IS NOT NULL")),
+    )
 
 
 class DutyShift(Base):

@@ -3,12 +3,14 @@ placing the unplaced (待分配) and exactly-once claims."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import JSON, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.addresses.models import StandardAddress
@@ -16,8 +18,8 @@ from fanzha.addresses.service import AddressMatcher, guess_kind, normalize
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.common.identity import id_number_birth_date, id_number_gender
-from fanzha.db import utcnow
-from fanzha.imports.service import RowRejected, Tally
+from fanzha.db import UTCDateTime, naive_utc, one_of, utcnow
+from fanzha.imports.service import Tally
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -26,10 +28,11 @@ from fanzha.people.service import find as find_person
 from fanzha.warnings import triage
 from fanzha.warnings.dispatch import Assigner, station_of_communities
 from fanzha.warnings.enums import GRADE_ORDER
-from fanzha.warnings.intake import WarningDraft, parse_row
+from fanzha.warnings.intake import WarningDraft, check_rows
 from fanzha.warnings.models import Warning
 
 CHUNK = 2000
+COUNT_CAP = 10_000
 PII_FIELDS = ["name", "id_number", "phone"]
 
 
@@ -56,7 +59,7 @@ class _Context:
 def _context(session: Session, scope: Scope, source: str, batch_id: int | None) -> _Context:
     return _Context(session=session, scope=scope, source=source, batch_id=batch_id,
                     matcher=AddressMatcher(session, None if scope.is_centre else scope),
-                    stations=station_of_communities(session), assigner=Assigner(session, utcnow()),
+                    stations=station_of_communities(session), assigner=Assigner(session, utcnow()).ready(),
                     rules=triage.current_rules())
 
 
@@ -67,13 +70,13 @@ def ingest_rows(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]]
     tally = tally or Tally()
     ctx = _context(session, scope, source, batch_id)
     chunk: list[tuple[int, WarningDraft]] = []
-    for number, raw in rows:
+    for number, raw, draft, problem in check_rows(rows, strict=strict):
         tally.read += 1
-        try:
-            chunk.append((number, parse_row(raw, strict=strict)))
-        except RowRejected as exc:
+        if draft is None:
             tally.rejected += 1
-            tally.errors.append((number, exc.column, exc.reason, {k: _jsonable(v) for k, v in raw.items()}))
+            tally.errors.append((number, *problem, {k: _jsonable(v) for k, v in raw.items()}))
+        else:
+            chunk.append((number, draft))
         if len(chunk) >= CHUNK:
             _apply(ctx, chunk, tally)
             chunk = []
@@ -92,26 +95,23 @@ def _load_people(ctx: _Context, drafts: list[WarningDraft]) -> None:
     s = ctx.session
     ids = {d.id_number for d in drafts if d.id_number and d.id_number not in ctx.people_by_id}
     phones = {d.phone for d in drafts if d.phone and d.phone not in ctx.people_by_phone}
+    # Each person comes with the number of warnings already on file for them (the correlated count walks the
+    # person_id index; a grouped count over an ANY list could scan the table this very import is growing).
+    earlier = select(func.count()).where(Warning.person_id == Person.id).scalar_subquery()
+    columns = (Person.id, Person.id_number, Person.phone, Person.community_id, Person.groups, earlier)
     found = []
     if ids:
-        found += s.execute(select(Person.id, Person.id_number, Person.phone, Person.community_id, Person.groups)
-                           .where(Person.id_number.in_(ids))).all()
+        found += s.execute(select(*columns).where(one_of(s, Person.id_number, ids))).all()
     if phones:
-        found += s.execute(select(Person.id, Person.id_number, Person.phone, Person.community_id, Person.groups)
-                           .where(Person.phone.in_(phones))).all()
-    new_ids = []
-    for pid, idn, phone, community_id, groups in found:
+        found += s.execute(select(*columns).where(one_of(s, Person.phone, phones))).all()
+    for pid, idn, phone, community_id, groups, count in found:
         if idn:
             ctx.people_by_id.setdefault(idn, pid)
         if phone:
             ctx.people_by_phone.setdefault(phone, pid)
         if pid not in ctx.person_info:
             ctx.person_info[pid] = (community_id, tuple(groups or ()))
-            new_ids.append(pid)
-    if new_ids:
-        for pid, n in s.execute(select(Warning.person_id, func.count()).where(Warning.person_id.in_(new_ids))
-                                .group_by(Warning.person_id)):
-            ctx.repeats[("p", pid)] += n
+            ctx.repeats[("p", pid)] += count
 
 
 def _person_of(ctx: _Context, d: WarningDraft) -> int | None:
@@ -145,7 +145,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
     s = ctx.session
     fresh: list[WarningDraft] = []
     ext_ids = [d.external_id for _, d in chunk]
-    existing = {w.external_id: w for w in s.scalars(select(Warning).where(Warning.external_id.in_(ext_ids)))}
+    existing = {w.external_id: w for w in s.scalars(select(Warning).where(one_of(s, Warning.external_id, ext_ids)))}
     for _, d in chunk:
         if d.external_id in ctx.seen:
             tally.duplicates += 1
@@ -202,9 +202,10 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
 def _insert(session: Session, model: type[Warning | Person], rows: list[dict]) -> list[int]:
     """Inserts rows (dicts with the same keys) in the session's transaction; returns their new ids, in order.
 
-    On PostgreSQL the ids are taken from the table's sequence and the rows go in with one COPY, each value through
-    its column's own bind processing (UTC datetimes, JSON) and Python-side defaults filled in for columns the rows
-    leave out, so constraints, triggers and stored values are those of an INSERT at a fraction of its cost.
+    On PostgreSQL the ids are taken from the table's sequence and the rows go in with one COPY (the driver's C
+    formatter), each value as the column stores it (`_copy_converter`: naive UTC datetimes, JSON) and Python-side
+    defaults filled in for columns the rows leave out, so constraints, triggers and stored values are those of an
+    INSERT at a fraction of its cost.
     Elsewhere: one executemany INSERT … RETURNING. (An ORM bulk insert of rows with None here and there is split
     into a statement per run of rows with the same non-None columns; render_nulls keeps it one batch.)
     """
@@ -213,22 +214,38 @@ def _insert(session: Session, model: type[Warning | Person], rows: list[dict]) -
     if conn.dialect.name != "postgresql":
         return list(session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows,
                                     execution_options={"render_nulls": True}).scalars())
-    keys = list(rows[0])
+    given = list(rows[0])
     defaults = {c.key: c.default.arg if c.default.is_scalar else c.default.arg(None) for c in table.columns
                 if c.key not in rows[0] and not c.primary_key and c.default is not None
                 and (c.default.is_scalar or c.default.is_callable)}
-    processors = [(k, table.c[k].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
-                  for k in keys + list(defaults)]
+    # A column that is empty in every row (signed_at, outcome … of new warnings) is left to COPY's NULL.
+    keys = [k for k in given if any(row[k] is not None for row in rows)]
+    columns = keys + list(defaults)
+    converters = [(i + 1, f) for i, f in enumerate(_copy_converter(table.c[k].type, conn.dialect) for k in columns)
+                  if f is not None]
     ids = list(conn.exec_driver_sql(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
                                     f"FROM generate_series(1, {len(rows)})").scalars())
-    columns = ", ".join(f'"{k}"' for k, _ in [("id", None), *processors])
+    names = ", ".join(f'"{k}"' for k in ["id", *columns])
+    fixed = list(defaults.values())
     with conn.connection.driver_connection.cursor() as cur, \
-            cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for new_id, row in zip(ids, rows, strict=True):
-            values = row | defaults if defaults else row
-            copy.write_row([new_id, *(values[k] if p is None or values[k] is None else p(values[k])
-                                      for k, p in processors)])
+            values = [new_id, *(row[k] for k in keys), *fixed]
+            for i, convert in converters:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+            copy.write_row(values)
     return ids
+
+
+def _copy_converter(type_, dialect):
+    """What a value needs before COPY: naive UTC for UTCDateTime, text for JSON, the type's own bind step for the
+    rest (None when there is none)."""
+    if isinstance(type_, UTCDateTime):
+        return naive_utc
+    if isinstance(type_, JSON):
+        return partial(json.dumps, ensure_ascii=False)
+    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _row(ctx: _Context, d: WarningDraft, repeats: int, groups: tuple[str, ...], now: datetime) -> dict:
@@ -321,6 +338,7 @@ def visible(scope: Scope):
 @dataclass
 class Filters:
     status: str = ""
+    state: str = ""  # open: 在办 (no feedback yet) · closed: 已反馈 · "": both
     grade: str = ""
     kind: str = ""
     station_id: int | None = None
@@ -337,6 +355,10 @@ def _filtered(scope: Scope, f: Filters):
         stmt = stmt.where(f.condition)
     if f.status:
         stmt = stmt.where(Warning.status == f.status)
+    if f.state == "open":
+        stmt = stmt.where(Warning.feedback_at.is_(None))
+    elif f.state == "closed":
+        stmt = stmt.where(Warning.feedback_at.is_not(None))
     if f.grade:
         stmt = stmt.where(Warning.risk_grade == f.grade)
     if f.kind:
@@ -358,7 +380,10 @@ def _filtered(scope: Scope, f: Filters):
 def search(session: Session, scope: Scope, f: Filters, *, limit: int = 50, offset: int = 0) -> tuple[list[Warning], int]:
     scope.require(Perm.READ_WARNINGS)
     stmt = _filtered(scope, f)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    # Counted up to COUNT_CAP + 1: "more than 10,000" is all a list needs to say, and counting five million
+    # rows of history to say it exactly would cost seconds.
+    total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(Warning.id)
+                                                             .limit(COUNT_CAP + 1).subquery()))
     rows = list(session.scalars(stmt.options(joinedload(Warning.station), joinedload(Warning.community),
                                              joinedload(Warning.assignee))
                                 .order_by(Warning.warned_at.desc(), Warning.id.desc()).limit(limit).offset(offset)))
@@ -370,7 +395,7 @@ def search(session: Session, scope: Scope, f: Filters, *, limit: int = 50, offse
 def counts(session: Session, scope: Scope, f: Filters) -> dict[str, dict[str, int]]:
     scope.require(Perm.READ_WARNINGS)
     sub = _filtered(scope, Filters(kind=f.kind, station_id=f.station_id, since=f.since, until=f.until,
-                                   mine=f.mine, condition=f.condition)).subquery()
+                                   mine=f.mine, condition=f.condition, state=f.state)).subquery()
     out: dict[str, dict[str, int]] = {"grade": {}, "status": {}, "kind": {}}
     for col in ("grade", "status", "kind"):
         column = {"grade": sub.c.risk_grade, "status": sub.c.status, "kind": sub.c.kind}[col]

@@ -97,20 +97,36 @@ def current_rules() -> Rules:
     return load_rules(get_settings().triage_rules)
 
 
-def _fires(rule: Rule, facts: Facts) -> tuple[bool, dict]:
+def _fires(rule: Rule, facts: Facts) -> bool:
     if rule.when == "amount_at_least":
-        ok = facts.amount is not None and facts.amount >= Decimal(str(rule.value))
-        return ok, {"amount": f"{facts.amount:,.2f}" if facts.amount is not None else ""}
+        return facts.amount is not None and facts.amount >= _decimal(rule.value)
     if rule.when == "group_in":
-        hit = [g for g in facts.groups if g in (rule.value or [])]
-        return bool(hit), {"groups": "、".join(GROUPS.get(g, g) for g in hit)}
+        return any(g in (rule.value or []) for g in facts.groups)
     if rule.when == "repeat_at_least":
-        return facts.repeats >= int(rule.value), {"n": facts.repeats}
+        return facts.repeats >= int(rule.value)
     if rule.when == "fraud_type_in":
-        return facts.fraud_type in (rule.value or []), {"fraud_type": FRAUD_TYPES.get(facts.fraud_type or "", "")}
+        return facts.fraud_type in (rule.value or [])
     if rule.when == "kind_in":
-        return facts.kind in (rule.value or []), {"kind": KINDS.get(facts.kind, facts.kind)}
-    return False, {}
+        return facts.kind in (rule.value or [])
+    return False
+
+
+def _values(rule: Rule, facts: Facts) -> dict:
+    """What a fired rule's reason quotes."""
+    if rule.when == "amount_at_least":
+        return {"amount": f"{facts.amount:,.2f}"}
+    if rule.when == "group_in":
+        return {"groups": "、".join(GROUPS.get(g, g) for g in facts.groups if g in (rule.value or []))}
+    if rule.when == "repeat_at_least":
+        return {"n": facts.repeats}
+    if rule.when == "fraud_type_in":
+        return {"fraud_type": FRAUD_TYPES.get(facts.fraud_type or "", "")}
+    return {"kind": KINDS.get(facts.kind, facts.kind)}
+
+
+@lru_cache(maxsize=256)
+def _decimal(value: object) -> Decimal:
+    return Decimal(str(value))
 
 
 def grade(facts: Facts, rules: Rules | None = None) -> Verdict:
@@ -122,10 +138,10 @@ def grade(facts: Facts, rules: Rules | None = None) -> Verdict:
         verdict = Verdict(base, [f"上级未定级，按预警类型“{KINDS[facts.kind]}”定为{GRADES[base]}"])
     said: set[str] = set()  # one reason per condition: "≥5万" makes "≥1万" go without saying
     for rule in rules.raises:
-        fires, values = _fires(rule, facts)
-        if not fires or rule.when in said:
+        if rule.when in said or not _fires(rule, facts):
             continue
         said.add(rule.when)
+        values = _values(rule, facts)
         if GRADE_ORDER[rule.to] > GRADE_ORDER[verdict.grade]:
             verdict.reasons.append(f"升为{GRADES[rule.to]}：" + rule.reason.format(**values))
             verdict.grade = rule.to

@@ -56,9 +56,10 @@ def board(request: Request, status: str = Query("", max_length=12), grade: str =
           kind: str = Query("", max_length=16), station_id: IdQuery = None, q: str = Query("", max_length=64),
           mine: bool = False, page: int = Query(1, ge=1, le=100_000), metric: str = Query("", max_length=20),
           part: str = Query("", max_length=3), area_id: IdQuery = None, since: str = Query("", max_length=10),
-          until: str = Query("", max_length=10), db: Session = Depends(get_db, scope="function"),
-          scope: Scope = Depends(require(Perm.READ_WARNINGS))):
-
+          until: str = Query("", max_length=10), state: str = Query("open", pattern="^(open|closed|all)$"),
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    """The board opens on 在办 (warnings without feedback): today's work, whatever the length of the history.
+    已反馈 and 全部 reach the rest; a metric's click-through always lists everything behind the figure."""
     condition = None
     drill = None
     if metric in metrics.RATE_BY_KEY and part in ("num", "den"):
@@ -67,13 +68,16 @@ def board(request: Request, status: str = Query("", max_length=12), grade: str =
         condition = metrics.drill(db, scope, metric, part, since=start, until=end, area=area)
         rate = metrics.RATE_BY_KEY[metric]
         drill = f"{rate.label}的{'分子' if part == 'num' else '分母'}：{rate.num_label if part == 'num' else rate.den_label}"
+    if drill or q.strip():
+        state = "all"
     f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q.strip(), mine=mine,
-                        condition=condition)
+                        condition=condition, state="" if state == "all" else state)
     rows, total = service.search(db, scope, f, limit=PAGE, offset=(page - 1) * PAGE)
     counts = service.counts(db, scope, f)
     stations = [a for a in org.list_areas(db, scope, level=Level.STATION.value, limit=1000) if scope.covers(a)]
     template = "warnings/_table.html" if request.headers.get("hx-request") else "warnings/board.html"
-    return render(request, template, rows=rows, total=total, counts=counts, f=f, page=page,
+    return render(request, template, rows=rows, total=total, counts=counts, f=f, page=page, state=state,
+                  count_cap=service.COUNT_CAP,
                   pages=max(1, -(-total // PAGE)), stations=stations, now=utcnow(), drill=drill,
                   drill_query=f"metric={metric}&part={part}&{f'area_id={area_id}&' if area_id else ''}"
                               f"since={since}&until={until}&" if drill else "")
@@ -125,10 +129,9 @@ def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("
 
     start, end = metrics.period(since, until)
     area = org.get_area(db, scope, area_id) if area_id else None
-    report = metrics.report(db, scope, since=start, until=end, area=area)
-    ranking = metrics.ranking(db, scope, since=start, until=end, area=area)
+    figures = metrics.overview(db, scope, since=start, until=end, area=area, by=by)
+    report, ranking, points = figures.report, figures.ranking, figures.trend
     ranking.sort(key=lambda r: (-(r["figures"]["timely_sign_rate"].rate or 0), r["station"]))
-    points = metrics.trend(db, scope, since=start, until=end, area=area, by=by)
     areas = [a for a in org.list_areas(db, scope, limit=5000) if a.level != Level.COMMUNITY]
     period = {"since": start.date().isoformat(), "until": (end - timedelta(days=1)).date().isoformat()}
     return render(request, "warnings/metrics.html", report=report, ranking=ranking, areas=areas, area=area, by=by,
