@@ -1,6 +1,6 @@
 """无诈社区: each community's status from the rules file, with reasons, and the history of gains and losses.
 
-`recompute` is the one function that changes status; the worker calls it nightly and the CLI on demand.
+`recompute` is the one function that changes status; the worker calls it nightly, the page on demand.
 """
 
 from __future__ import annotations
