@@ -12,6 +12,7 @@ from fanzha.org.models import Area, Unit, User
 from fanzha.cases.models import Case
 from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.people.models import Person
+from fanzha.prevention.models import Activity, ActivityPhoto, CampaignArea, CoverageTarget, Quiz, Supervision
 from fanzha.warnings.models import Warning
 
 
@@ -45,7 +46,21 @@ def records_under(session, node: Area) -> Owned:
     contacts = session.scalars(select(Contact.id).where(Contact.warning_id.in_(w_all), Contact.photo_path == "")
                                .limit(2)).all()
     follow_ups = session.scalars(select(FollowUp.id).where(FollowUp.warning_id.in_(w_all)).limit(2)).all()
-    return Owned(ids={"area_id": areas, "person_id": list(people), "address_id": list(addresses),
+    under = select(Area.id).where(Area.path.startswith(node.path))
+    held = select(CampaignArea.campaign_id).where(CampaignArea.area_id.not_in(under))
+    campaigns = session.scalars(select(CampaignArea.campaign_id).where(CampaignArea.campaign_id.not_in(held))
+                                .distinct().limit(2)).all()
+    activities = session.scalars(select(Activity.id).where(Activity.community_id.in_(cids)).limit(3)).all()
+    prevention = {
+        "campaign_id": list(campaigns), "activity_id": list(activities),
+        "photo_id": list(session.scalars(select(ActivityPhoto.id).join(Activity, ActivityPhoto.activity_id == Activity.id)
+                                         .where(Activity.community_id.in_(cids)).limit(2))),
+        "supervision_id": list(session.scalars(select(Supervision.id).where(
+            Supervision.area_id.in_(under) | Supervision.area_id.in_(cids)).limit(2))),
+        "target_id": list(session.scalars(select(CoverageTarget.id).where(CoverageTarget.area_id.in_(under)).limit(2))),
+        "quiz_id": list(session.scalars(select(Quiz.id).where(Quiz.area_id.in_(under)).limit(2))),
+    }
+    return Owned(ids={**prevention, "area_id": areas, "person_id": list(people), "address_id": list(addresses),
                       "user_id": list(users), "unit_id": list(units), "warning_id": list(warnings),
                       "contact_id": list(contacts), "follow_up_id": list(follow_ups),
                       "case_id": list(session.scalars(select(Case.id).where(Case.community_id.in_(cids)).limit(2)))})

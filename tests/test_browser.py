@@ -162,3 +162,51 @@ def test_dissuader_on_a_phone_signs_visits_with_a_photo_and_closes(browser, live
         assert not outside
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_grid_worker_records_an_activity_with_a_photo_on_a_phone(browser, live_server, tmp_path, db):
+    """375 px: a grid worker opens 宣防, records a 扫楼 with counts and a photo, and sees it saved with the photo."""
+    from sqlalchemy import select
+
+    from fanzha.org.models import Area, User
+    from fanzha.prevention.models import Activity
+    from test_dissuasion import PNG
+
+    photo = tmp_path / "扫楼.png"
+    photo.write_bytes(PNG)
+    worker = db.scalar(select(User).where(User.username == "wangge01"))
+    village = db.get(Area, worker.area_id)
+    context, page, outside = _guarded_page(browser, 375, 740)
+    try:
+        page.goto(live_server + "/login")
+        page.fill("input[name=username]", "wangge01")
+        page.fill("input[name=password]", "Fanzha@2026")
+        page.click("button[type=submit]")
+        page.wait_for_url(live_server + "/")
+        page.goto(live_server + "/prevention")
+        page.click("text=记录宣传活动")
+        page.wait_for_selector("#activity-form")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.select_option("#activity-form select[name=kind]", "sweep")
+        page.select_option("#activity-form select[name=campaign_id]", "none")
+        page.fill("#activity-form input[name=address]", "幸福小区3栋")
+        page.fill("#activity-form input[name=households]", "37")
+        page.fill("#activity-form input[name=leaflets]", "80")
+        page.fill("#activity-form input[name=jzz_registrations]", "12")
+        page.set_input_files("#activity-form input[name=photos]", str(photo))
+        page.click("#save-activity")
+        page.wait_for_selector("#saved")
+        assert village.name in page.locator("h1").inner_text()
+        assert page.locator("img[alt='现场照片']").count() == 1
+        assert page.evaluate("document.querySelector(\"img[alt='现场照片']\").naturalWidth") > 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(ARTIFACTS / "activity-375.png"), full_page=True)
+        assert not outside
+    finally:
+        context.close()
+    db.expire_all()
+    a = db.scalar(select(Activity).where(Activity.created_by == worker.id).order_by(Activity.id.desc()))
+    assert (a.kind, a.community_id, a.households, a.leaflets, a.jzz_registrations, a.campaign_id) == (
+        "sweep", village.id, 37, 80, 12, None)
+    assert len(a.photos) == 1 and a.photos[0].path.endswith(".png")

@@ -11,10 +11,11 @@ from fanzha.dissuasion.api import router as dissuasion
 from fanzha.imports.api import router as imports
 from fanzha.org.api import router as org
 from fanzha.people.api import router as people
+from fanzha.prevention.api import router as prevention
 from fanzha.warnings.api import router as warnings
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, detect, audit)
+API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, prevention, detect, audit)
 api_router = APIRouter(prefix=API_PREFIX)
 for router in API_ROUTERS:
     api_router.include_router(router)

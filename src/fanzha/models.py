@@ -10,6 +10,19 @@ from fanzha.imports.models import ImportBatch, ImportRowError
 from fanzha.notify.models import Delivery, Notification
 from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
+from fanzha.prevention.models import (
+    Activity,
+    ActivityPhoto,
+    Campaign,
+    CampaignArea,
+    CoverageTarget,
+    FraudFreeChange,
+    FraudFreeStatus,
+    Quiz,
+    QuizAttempt,
+    Quota,
+    Supervision,
+)
 from fanzha.warnings.models import DutyShift, Warning
 from fanzha.worker.models import WorkerBeat
 
@@ -17,4 +30,6 @@ __all__ = [
     "Area", "AuditEntry", "AuthSession", "Base", "ImportBatch", "ImportRowError",
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
     "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case",
+    "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",
+    "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt",
 ]

@@ -41,6 +41,16 @@ ENTITY_LABELS = {
     "family_contact": "家属联系人",
     "case": "案件",
     "feedback": "反馈表",
+    "campaign": "专项行动",
+    "quota": "任务数",
+    "supervision": "督导/约谈",
+    "activity": "宣传活动",
+    "activity_photo": "活动照片",
+    "coverage_target": "覆盖率目标",
+    "fraud_free": "无诈社区",
+    "quiz": "知识测试",
+    "quiz_attempt": "测试答卷",
+    "campaign_plan": "任务分解表",
 }
 FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 

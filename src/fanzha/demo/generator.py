@@ -228,10 +228,15 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
     from fanzha.demo.warnings import generate_warnings
 
     warning_count = generate_warnings(session, seed=seed, count=people if warnings is None else warnings)
+    from fanzha.db import utcnow
+    from fanzha.demo.prevention import generate_prevention
+
+    activity_count = generate_prevention(session, seed=seed, now=utcnow())
     result.counts = {
         "districts": len(districts), "townships": len(townships), "stations": len(stations),
         "beats": sum(len(v) for v in beats_by_station.values()), "communities": len(communities),
         "units": len(units), "addresses": sum(len(v) for v in addresses.values()), "people": people,
         "users": len(result.logins), "warnings": warning_count,
+        "activities": activity_count,
     }
     return result

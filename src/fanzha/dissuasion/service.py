@@ -3,7 +3,6 @@ family contacts and follow-ups. Every step is scoped, audited and on the warning
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
-from fanzha.config import get_settings
+from fanzha.common.photos import MAX_PHOTO, store_photo  # noqa: F401  (views read MAX_PHOTO here)
 from fanzha.db import utcnow
 from fanzha.dissuasion.enums import (
     CHANNELS,
@@ -32,8 +31,6 @@ from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import visible
 
-PHOTO_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png", b"RIFF": ".webp"}
-MAX_PHOTO = 10 * 1024 * 1024
 MAX_FAMILY = 8
 
 
@@ -83,16 +80,7 @@ class Evidence:
 
 
 def _store_photo(warning_id: int, data: bytes) -> str:
-    if len(data) > MAX_PHOTO:
-        raise Invalid("照片超过10MB", details=[{"loc": ["photo"], "msg": "太大"}])
-    suffix = next((ext for magic, ext in PHOTO_TYPES.items() if data.startswith(magic)), None)
-    if suffix is None:
-        raise Invalid("照片应为 JPG、PNG 或 WEBP 图片", details=[{"loc": ["photo"], "msg": "不是图片"}])
-    folder = get_settings().data_dir / "evidence" / str(warning_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{secrets.token_hex(12)}{suffix}"
-    path.write_bytes(data)
-    return str(path.relative_to(get_settings().data_dir))
+    return store_photo("evidence", warning_id, data)
 
 
 def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str, result: str, note: str = "",

@@ -54,24 +54,31 @@ class Perm(StrEnum):
     MANAGE_ROSTER = "manage_roster"  # the station's duty roster (值班表)
     READ_CASES = "read_cases"
     WRITE_CASES = "write_cases"  # 立案 entry and import
+    READ_PREVENTION = "read_prevention"  # 宣防: campaigns, activities, coverage, 无诈社区 of one's areas
+    RECORD_ACTIVITIES = "record_activities"  # record 宣传活动 (form, phone, spreadsheet)
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # campaigns, quotas, plan import, coverage targets, 无诈社区 recompute
+    SUPERVISE = "supervise"  # 督导/约谈 of lagging areas
+    MANAGE_QUIZZES = "manage_quizzes"  # assign knowledge tests, read everyone's scores
 
 
-_READ = {Perm.READ_ORG, Perm.READ_PEOPLE}
-_STATION = _READ | {Perm.READ_WARNINGS, Perm.CLAIM_WARNINGS, Perm.PII_FULL, Perm.READ_CASES}
+_READ = {Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_PREVENTION}
+_STATION = _READ | {Perm.READ_WARNINGS, Perm.CLAIM_WARNINGS, Perm.PII_FULL, Perm.READ_CASES, Perm.RECORD_ACTIVITIES}
+_PLAN = {Perm.MANAGE_CAMPAIGNS, Perm.SUPERVISE, Perm.RECORD_ACTIVITIES}
 PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CENTRE_ADMIN: frozenset(Perm),
     Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.READ_WARNINGS,
                                             Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES, Perm.READ_CASES,
-                                            Perm.WRITE_CASES}),
-    Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS}),
+                                            Perm.WRITE_CASES, Perm.MANAGE_QUIZZES} | _PLAN),
+    Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS, Perm.MANAGE_QUIZZES} | _PLAN),
     Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER,
-                                             Perm.WRITE_CASES}),
+                                             Perm.WRITE_CASES} | _PLAN),
     Role.STATION_OFFICER: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.WRITE_CASES}),
     Role.DISSUADER: frozenset(_STATION),  # must call the person: needs the number
     Role.COMMUNITY_POLICE: frozenset(_STATION | {Perm.WRITE_PEOPLE}),
-    Role.GRID_WORKER: frozenset(_READ),
-    Role.UNIT_LIAISON: frozenset({Perm.READ_ORG}),
-    Role.AUDITOR: frozenset({Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_AUDIT, Perm.READ_WARNINGS, Perm.READ_CASES}),
+    Role.GRID_WORKER: frozenset(_READ | {Perm.RECORD_ACTIVITIES}),
+    Role.UNIT_LIAISON: frozenset({Perm.READ_ORG, Perm.READ_PREVENTION, Perm.RECORD_ACTIVITIES}),
+    Role.AUDITOR: frozenset({Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_AUDIT, Perm.READ_WARNINGS, Perm.READ_CASES,
+                             Perm.READ_PREVENTION}),
 }
 
 # Levels a holder of each role may be placed at.

@@ -32,6 +32,7 @@ NAV = [
     ("待分配", "/warnings/unplaced", Perm.INTAKE_WARNINGS),
     ("指标", "/metrics", Perm.READ_WARNINGS),
     ("案件", "/cases", Perm.READ_CASES),
+    ("宣防", "/prevention", Perm.READ_PREVENTION),
     ("值班", "/warnings/roster", Perm.MANAGE_ROSTER),
     ("人员", "/people", Perm.READ_PEOPLE),
     ("辖区", "/org/areas", Perm.READ_ORG),

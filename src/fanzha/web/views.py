@@ -9,10 +9,12 @@ from fanzha.cases.views import router as cases
 from fanzha.dissuasion.views import router as dissuasion
 from fanzha.org.views import router as org
 from fanzha.people.views import router as people
+from fanzha.prevention.views import router as prevention
+from fanzha.prevention.views_more import router as prevention_more
 from fanzha.warnings.views import router as warnings
 from fanzha.web.home import router as home
 
-PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, cases, audit)
+PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, cases, prevention, prevention_more, audit)
 pages_router = APIRouter(include_in_schema=False)
 for router in PAGE_ROUTERS:
     pages_router.include_router(router)

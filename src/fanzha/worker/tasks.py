@@ -76,3 +76,12 @@ def _first_beat() -> None:
         beat()
     except Exception:  # the database may not be migrated yet; the periodic beat will catch up
         log.exception("worker heartbeat failed")
+
+
+@huey.periodic_task(crontab(minute="30", hour="1"))
+def fraud_free_nightly() -> None:
+    """无诈社区 status from the rules file, every night, so gains and losses are dated even when nobody looks."""
+    from fanzha.prevention.fraudfree import recompute
+
+    with session_scope() as session:
+        recompute(session, now=utcnow())

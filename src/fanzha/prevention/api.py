@@ -1,0 +1,263 @@
+"""JSON API for 宣防: campaigns, quotas, progress and laggards, 督导/约谈, activities (with photos), coverage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fanzha.common.errors import Invalid
+from fanzha.org.models import Area
+
+from fanzha.common.photos import MAX_PHOTO
+from fanzha.common.text import Code, Id, NoteText, PlainText, ShortText
+from fanzha.db import utcnow
+from fanzha.org.roles import Perm
+from fanzha.org.schemas import Strict
+from fanzha.org.scope import Scope
+from fanzha.prevention import coverage as cov
+from fanzha.prevention import fraudfree, progress, service
+from fanzha.prevention.models import Activity, Campaign
+from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.params import IdPath, IdQuery, aware
+
+router = APIRouter(prefix="/prevention", tags=["宣防"], dependencies=[Depends(csrf_protect)])
+Count = Field(0, ge=0, le=service.MAX_COUNT)
+
+
+class CampaignIn(Strict):
+    name: ShortText
+    kind: PlainText = "special"
+    starts_on: date
+    ends_on: date
+    area_codes: list[Code] = Field(default_factory=list, max_length=200, description="覆盖辖区编码；不填为本辖区")
+    owners: PlainText = ""
+    note: NoteText = ""
+    code: PlainText = ""
+
+
+class CampaignOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: str
+    starts_on: date
+    ends_on: date
+    area_id: int
+    owners: str
+
+
+def _campaign_out(c: Campaign) -> CampaignOut:
+    return CampaignOut(id=c.id, code=c.code, name=c.name, kind=c.kind, starts_on=c.starts_on, ends_on=c.ends_on,
+                       area_id=c.area_id, owners=c.owners)
+
+
+class QuotaIn(Strict):
+    area_id: Id
+    metric: PlainText
+    target: int = Field(ge=0, le=service.MAX_COUNT)
+
+
+class SupervisionIn(Strict):
+    area_id: Id
+    kind: PlainText
+    held_on: date
+    note: NoteText = ""
+    follow_up_on: date | None = None
+
+
+class SupervisionOutcomeIn(Strict):
+    outcome: PlainText
+    note: NoteText = ""
+
+
+class Counts(Strict):
+    households: int = Count
+    shops: int = Count
+    sessions: int = Count
+    participants: int = Count
+    leaflets: int = Count
+    app_installs: int = Count
+    jzz_registrations: int = Count
+    pledges: int = Count
+    vulnerable_found: int = Count
+    issues: int = Count
+    forwards: int = Count
+
+
+class ActivityIn(Strict):
+    kind: PlainText
+    community_id: Id
+    held_on: date
+    counts: Counts
+    address: PlainText = ""
+    title: PlainText = ""
+    note: NoteText = ""
+    organiser: PlainText = ""
+    campaign_id: Id | None = None
+    link_campaign: bool = True
+
+
+class ActivityOut(BaseModel):
+    id: int
+    kind: str
+    community_id: int
+    held_on: date
+    campaign_id: int | None
+    counts: dict[str, int]
+    photos: list[int]
+
+
+def _activity_out(a: Activity) -> ActivityOut:
+    from fanzha.prevention.enums import METRICS
+
+    return ActivityOut(id=a.id, kind=a.kind, community_id=a.community_id, held_on=a.held_on, campaign_id=a.campaign_id,
+                       counts={m: getattr(a, m) for m in METRICS}, photos=[p.id for p in a.photos])
+
+
+class TargetIn(Strict):
+    area_id: Id
+    metric: PlainText
+    denominator: PlainText
+    target_pct: Decimal = Field(gt=0, le=100, max_digits=4, decimal_places=1)
+    due_on: date
+    counts_from: date | None = None
+    label: PlainText = ""
+
+
+def _at(at: datetime | None) -> datetime:
+    return aware(at) or utcnow()
+
+
+@router.get("/campaigns", response_model=list[CampaignOut], summary="专项行动列表")
+def campaigns(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    return [_campaign_out(c) for c in service.list_campaigns(db, scope)]
+
+
+@router.post("/campaigns", response_model=CampaignOut, status_code=201, summary="新建专项行动")
+def create_campaign(body: CampaignIn, db: Session = Depends(get_db, scope="function"),
+                    scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
+    data = body.model_dump()
+    codes = data.pop("area_codes")
+    ids = list(db.scalars(select(Area.id).where(Area.code.in_(codes)))) if codes else []
+    if len(ids) != len(set(codes)):
+        raise Invalid("有辖区编码找不到，请核对", details=[{"loc": ["area_codes"], "msg": "编码"}])
+    return _campaign_out(service.create_campaign(db, scope, service.CampaignDraft(**data, area_ids=ids)))
+
+
+@router.post("/campaigns/{campaign_id}/quotas", summary="设置任务数（辖区 × 指标）")
+def set_quota(campaign_id: IdPath, body: QuotaIn, db: Session = Depends(get_db, scope="function"),
+              scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    return {"result": service.set_quota(db, scope, campaign_id, **body.model_dump())}
+
+
+@router.get("/campaigns/{campaign_id}/progress", summary="进度（按辖区逐日汇总）")
+def campaign_progress(campaign_id: IdPath, area_id: IdQuery = None, chain: str = Query("", max_length=8),
+                      at: datetime | None = Query(None, description="按此时刻计算（默认现在）"),
+                      db: Session = Depends(get_db, scope="function"),
+                      scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    p = progress.progress(db, scope, campaign_id, now=_at(at), node_id=area_id, chain=chain or None)
+
+    def fig(f: progress.Figures) -> dict:
+        return {"area_id": f.area.id, "area": f.area.name, "quota": f.quota,
+                "achieved": {m: f.achieved[m] for m in p.metrics},
+                "expected": {m: f.expected(m, p.share) for m in f.quota},
+                "daily": {m: f.daily[m] for m in p.metrics}}
+
+    return {"campaign_id": p.campaign.id, "at": p.now, "elapsed_share": float(p.share), "days": p.days,
+            "chain": p.chain, "total": fig(p.total), "rows": [fig(r) for r in p.rows]}
+
+
+@router.get("/campaigns/{campaign_id}/laggards", summary="落后辖区（低于任务数 × 已过时间比例）")
+def campaign_laggards(campaign_id: IdPath, at: datetime | None = Query(None),
+                      db: Session = Depends(get_db, scope="function"),
+                      scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    return [{"area_id": g.area.id, "area": g.area.name, "metric": g.metric, "quota": g.quota, "achieved": g.achieved,
+             "expected": g.expected, "gap": g.gap} for g in progress.laggards(db, scope, campaign_id, now=_at(at))]
+
+
+@router.post("/campaigns/{campaign_id}/supervisions", status_code=201, summary="登记督导/约谈")
+def add_supervision(campaign_id: IdPath, body: SupervisionIn, db: Session = Depends(get_db, scope="function"),
+                    scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    s = service.add_supervision(db, scope, campaign_id, **body.model_dump())
+    return {"id": s.id}
+
+
+@router.post("/supervisions/{supervision_id}/outcome", summary="登记督导回头看结果")
+def supervision_outcome(supervision_id: IdPath, body: SupervisionOutcomeIn,
+                        db: Session = Depends(get_db, scope="function"),
+                        scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    s = service.record_supervision_outcome(db, scope, supervision_id, **body.model_dump())
+    return {"id": s.id, "outcome": s.outcome}
+
+
+@router.get("/activities", response_model=list[ActivityOut], summary="宣传活动列表")
+def activities(campaign_id: IdQuery = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    rows, _ = service.list_activities(db, scope, campaign_id=campaign_id, limit=limit, offset=offset)
+    return [_activity_out(a) for a in rows]
+
+
+@router.post("/activities", response_model=ActivityOut, status_code=201, summary="登记宣传活动")
+def create_activity(body: ActivityIn, db: Session = Depends(get_db, scope="function"),
+                    scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
+    data = body.model_dump()
+    data["counts"] = {k: v for k, v in data["counts"].items() if v}
+    a = service.create_activity(db, scope, service.ActivityDraft(**data, source="api"))
+    db.refresh(a)
+    return _activity_out(a)
+
+
+@router.get("/activities/{activity_id}", response_model=ActivityOut, summary="宣传活动详情")
+def get_activity(activity_id: IdPath, db: Session = Depends(get_db, scope="function"),
+                 scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    return _activity_out(service.get_activity(db, scope, activity_id))
+
+
+@router.post("/activities/{activity_id}/photos", status_code=201, summary="上传活动照片（JPG/PNG/WEBP，≤10MB）")
+async def add_photo(activity_id: IdPath, photo: UploadFile | None = File(None),
+                    db: Session = Depends(get_db, scope="function"),
+                    scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    data = await photo.read(MAX_PHOTO + 1) if photo is not None else b""
+    p = service.add_photo(db, scope, activity_id, data)
+    return {"id": p.id}
+
+
+@router.get("/targets", summary="覆盖率目标列表")
+def targets(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    return [{"id": t.id, "area_id": t.area_id, "label": t.label, "metric": t.metric, "denominator": t.denominator,
+             "target_pct": t.target_pct, "due_on": t.due_on, "counts_from": t.counts_from}
+            for t in cov.list_targets(db, scope)]
+
+
+@router.post("/targets", status_code=201, summary="新建覆盖率目标")
+def create_target(body: TargetIn, db: Session = Depends(get_db, scope="function"),
+                  scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
+    return {"id": cov.create_target(db, scope, **body.model_dump()).id}
+
+
+@router.get("/targets/{target_id}/coverage", summary="覆盖率（按辖区，含万人率与差距）")
+def target_coverage(target_id: IdPath, area_id: IdQuery = None, chain: str = Query("", max_length=8),
+                    at: datetime | None = Query(None), db: Session = Depends(get_db, scope="function"),
+                    scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    c = cov.coverage(db, scope, target_id, now=_at(at), node_id=area_id, chain=chain or None)
+
+    def row(r: cov.CoverageRow) -> dict:
+        return {"area_id": r.area.id, "area": r.area.name, "achieved": r.achieved, "denominator": r.denominator,
+                "rate": float(r.rate) if r.rate is not None else None,
+                "per_10k": float(r.per_10k) if r.per_10k is not None else None, "needed": r.needed, "gap": r.gap,
+                "behind": r.behind, "excluded_leaves": r.excluded}
+
+    return {"target_id": c.target.id, "today": c.today, "total": row(c.total), "rows": [row(r) for r in c.rows],
+            "behind": [row(r) for r in c.behind_leaves], "no_denominator": [a.id for a in c.zero_leaves]}
+
+
+@router.get("/fraud-free", summary="无诈社区状态")
+def fraud_free(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    return [{"community_id": s.community_id, "community": s.community.name, "fraud_free": s.fraud_free,
+             "reasons": s.reasons, "since": s.since, "checked_at": s.checked_at}
+            for s in fraudfree.statuses(db, scope)]

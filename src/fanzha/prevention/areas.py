@@ -1,0 +1,88 @@
+"""Tree helpers for prevention figures: which communities lie under a node of either chain, local days."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import Session
+
+from fanzha.config import get_settings
+from fanzha.org.enums import Chain, Level
+from fanzha.org.models import Area
+
+
+def tz() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
+def local_day(now: datetime) -> date:
+    return now.astimezone(tz()).date()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a local day, as an aware datetime."""
+    return datetime.combine(day, time(0), tzinfo=tz())
+
+
+def communities_under(node: Area) -> ColumnElement[bool]:
+    """Communities (leaves) beneath `node`: by admin path for an admin node, by police_path for a police node."""
+    if node.level == Level.COMMUNITY:
+        return Area.id == node.id
+    if node.chain == Chain.POLICE:
+        return and_(Area.level == Level.COMMUNITY, Area.police_path.startswith(node.path, autoescape=True))
+    return and_(Area.level == Level.COMMUNITY, Area.path.startswith(node.path, autoescape=True))
+
+
+def contains(node: Area, leaf: Area) -> bool:
+    """Whether the community `leaf` lies under `node` (in node's chain)."""
+    if node.level == Level.COMMUNITY:
+        return node.id == leaf.id
+    if node.chain == Chain.POLICE:
+        return bool(leaf.police_path) and leaf.police_path.startswith(node.path)
+    return leaf.path.startswith(node.path)
+
+
+def node_contains(outer: Area, inner: Area) -> bool:
+    """Whether `inner` (any node) lies strictly under `outer` in the same chain, or is a leaf under it."""
+    if inner.id == outer.id:
+        return False
+    if inner.level == Level.COMMUNITY:
+        return contains(outer, inner)
+    return inner.chain == outer.chain and inner.path.startswith(outer.path)
+
+
+def children(session: Session, node: Area, chain: str) -> list[Area]:
+    """The rows one level down from `node`, in `chain`: a county's townships, a station's beats, a beat's
+    communities. From a node of the other chain, the highest nodes of `chain` that hold its communities."""
+    if node.level == Level.COMMUNITY:
+        return []
+    if node.chain == chain:
+        rows = list(session.scalars(select(Area).where(Area.parent_id == node.id).order_by(Area.code)))
+        if rows:
+            return rows
+        if chain == Chain.POLICE:  # a beat (警务区) holds its communities through police_area_id
+            return list(session.scalars(select(Area).where(Area.police_area_id == node.id).order_by(Area.code)))
+        return []
+    leaves = list(session.scalars(select(Area).where(communities_under(node))))
+    if chain == Chain.POLICE:
+        ids = sorted({int(p.strip("/").split("/")[2]) for p in (leaf.police_path or "" for leaf in leaves)
+                      if p.count("/") >= 4})  # /bureau/branch/station/…: the stations
+    else:
+        ids = sorted({int(leaf.path.strip("/").split("/")[2]) for leaf in leaves if leaf.path.count("/") >= 4})
+    return list(session.scalars(select(Area).where(Area.id.in_(ids)).order_by(Area.code))) if ids else []
+
+
+def scoped_leaves(session: Session, scope, *extra) -> list[Area]:
+    return list(session.scalars(select(Area).where(Area.level == Level.COMMUNITY, scope.community_clause(Area.id),
+                                                   *extra)))
+
+
+def in_days(column, first: date, last: date):
+    return and_(column >= first, column <= last)
+
+
+def days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+

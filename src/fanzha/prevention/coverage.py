@@ -1,0 +1,162 @@
+"""Coverage against dated targets (注册率, 覆盖率): a metric over a leaf denominator, per area of either chain.
+
+A leaf whose denominator is 0 has no rate ("—") and is left out of every sum that makes a rate, numerator and
+denominator alike; the same holds for population 0 in 万人 rates. docs/prevention.md states it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from math import ceil
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from fanzha.audit import service as audit
+from fanzha.common.errors import Invalid, NotFound
+from fanzha.org.models import Area
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.prevention.areas import children, communities_under, contains, local_day
+from fanzha.prevention.enums import DENOMINATORS, METRICS
+from fanzha.prevention.models import Activity, CoverageTarget
+from fanzha.prevention.service import _at_root
+
+
+def target_visible(scope: Scope):
+    return CoverageTarget.area_id.in_(select(Area.id).where(scope.area_clause()))
+
+
+def list_targets(session: Session, scope: Scope) -> list[CoverageTarget]:
+    scope.require(Perm.READ_PREVENTION)
+    return list(session.scalars(select(CoverageTarget).where(target_visible(scope))
+                                .options(joinedload(CoverageTarget.area))
+                                .order_by(CoverageTarget.metric, CoverageTarget.due_on)))
+
+
+def get_target(session: Session, scope: Scope, target_id: int) -> CoverageTarget:
+    scope.require(Perm.READ_PREVENTION)
+    t = session.scalar(select(CoverageTarget).where(CoverageTarget.id == target_id, target_visible(scope)))
+    if t is None:
+        raise NotFound("目标不存在或不在您的管辖范围内")
+    return t
+
+
+def create_target(session: Session, scope: Scope, *, area_id: int, metric: str, denominator: str, target_pct: Decimal,
+                  due_on: date, counts_from: date | None = None, label: str = "") -> CoverageTarget:
+    scope.require(Perm.MANAGE_CAMPAIGNS)
+    area = scope.get_own_area(session, area_id)
+    if metric not in METRICS:
+        raise Invalid(f"未知的指标：{metric}", details=[{"loc": ["metric"], "msg": "未知"}])
+    if denominator not in DENOMINATORS:
+        raise Invalid("分母应为 常住人口、户数、商铺/企业数 之一", details=[{"loc": ["denominator"], "msg": "未知"}])
+    if not Decimal(0) < target_pct <= Decimal(100):
+        raise Invalid("目标比例应在 0 到 100 之间", details=[{"loc": ["target_pct"], "msg": "超出范围"}])
+    if counts_from is not None and counts_from > due_on:
+        raise Invalid("起算日期晚于截止日期", details=[{"loc": ["counts_from"], "msg": "顺序不对"}])
+    t = CoverageTarget(area_id=area.id, metric=metric, denominator=denominator, target_pct=target_pct, due_on=due_on,
+                       counts_from=counts_from, label=label.strip()[:100], created_by=scope.user_id)
+    session.add(t)
+    session.flush()
+    audit.record(session, scope, "create", "coverage_target", t.id,
+                 detail={"area": area.id, "metric": metric, "pct": str(target_pct), "due": due_on.isoformat()})
+    return t
+
+
+@dataclass
+class CoverageRow:
+    area: Area
+    achieved: int  # over leaves with a denominator > 0
+    denominator: int
+    population: int  # over leaves with population > 0, for the 万人 rate
+    achieved_pop: int  # achieved over those same leaves
+    excluded: int  # leaves left out of the rate (denominator 0)
+    target_pct: Decimal
+
+    @property
+    def rate(self) -> Fraction | None:
+        return Fraction(self.achieved, self.denominator) if self.denominator else None
+
+    @property
+    def per_10k(self) -> Fraction | None:
+        return Fraction(self.achieved_pop * 10_000, self.population) if self.population else None
+
+    @property
+    def needed(self) -> int | None:
+        """How many the target asks for: ⌈pct% × denominator⌉."""
+        return ceil(Fraction(self.target_pct) * self.denominator / 100) if self.denominator else None
+
+    @property
+    def gap(self) -> int:
+        return max(0, self.needed - self.achieved) if self.needed is not None else 0
+
+    @property
+    def behind(self) -> bool:
+        return self.needed is not None and self.achieved < self.needed
+
+
+@dataclass
+class Coverage:
+    target: CoverageTarget
+    node: Area
+    chain: str
+    today: date
+    total: CoverageRow
+    rows: list[CoverageRow]
+    behind_leaves: list[CoverageRow]
+    zero_leaves: list[Area]
+
+
+def _achieved_by_leaf(session: Session, t: CoverageTarget, leaf_ids: list[int], today: date) -> dict[int, int]:
+    column = getattr(Activity, t.metric)
+    stmt = (select(Activity.community_id, func.sum(column)).where(Activity.community_id.in_(leaf_ids),
+                                                                  Activity.held_on <= today)
+            .group_by(Activity.community_id))
+    if t.counts_from is not None:
+        stmt = stmt.where(Activity.held_on >= t.counts_from)
+    return {cid: int(v or 0) for cid, v in session.execute(stmt)}
+
+
+def _row(node: Area, leaves: list[Area], achieved: dict[int, int], t: CoverageTarget) -> CoverageRow:
+    row = CoverageRow(area=node, achieved=0, denominator=0, population=0, achieved_pop=0, excluded=0,
+                      target_pct=Decimal(t.target_pct))
+    for leaf in leaves:
+        if not contains(node, leaf):
+            continue
+        got = achieved.get(leaf.id, 0)
+        denominator = getattr(leaf, t.denominator) or 0
+        if denominator > 0:
+            row.achieved += got
+            row.denominator += denominator
+        else:
+            row.excluded += 1
+        if leaf.population > 0:
+            row.population += leaf.population
+            row.achieved_pop += got
+    return row
+
+
+def coverage(session: Session, scope: Scope, target_id: int, *, now: datetime, node_id: int | None = None,
+             chain: str | None = None) -> Coverage:
+    """Rates under `node_id` (default: the target's area when the user may see all of it, else the user's node)."""
+    t = get_target(session, scope, target_id)
+    may = (lambda a: _at_root(scope) or scope.covers(a))
+    if node_id:
+        node = session.get(Area, node_id)
+    else:
+        node = t.area if may(t.area) else session.get(Area, scope.area_id)
+    if node is None or not may(node):
+        raise NotFound("辖区不存在或不在您的管辖范围内")
+    chain = chain if chain in ("admin", "police") else node.chain
+    today = local_day(now)
+    leaves = list(session.scalars(select(Area).where(communities_under(node), communities_under(t.area))))
+    achieved = _achieved_by_leaf(session, t, [a.id for a in leaves], today) if leaves else {}
+    rows = [_row(a, leaves, achieved, t) for a in children(session, node, chain) if may(a)]
+    per_leaf = [_row(a, leaves, achieved, t) for a in leaves]
+    behind = sorted((r for r in per_leaf if r.behind), key=lambda r: (-r.gap, r.area.code))
+    zero = sorted((r.area for r in per_leaf if r.excluded), key=lambda a: a.code)
+    return Coverage(target=t, node=node, chain=chain, today=today, total=_row(node, leaves, achieved, t),
+                    rows=[r for r in rows if r.denominator or r.excluded], behind_leaves=behind, zero_leaves=zero)

@@ -1,0 +1,162 @@
+"""Spreadsheets for 宣防 through the one import path: campaign plans (任务分解表) and activity reports (活动台账)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fanzha.common.errors import DomainError
+from fanzha.imports.reader import Columns
+from fanzha.imports.service import Importer, RowRejected, register
+from fanzha.imports.values import clean, parse_datetime, parse_int
+from fanzha.org.enums import Level
+from fanzha.org.models import Area
+from fanzha.org.scope import Scope
+from fanzha.prevention import service
+from fanzha.prevention.areas import local_day
+from fanzha.prevention.enums import ACTIVITY_KINDS, METRIC_ALIASES, METRICS, lookup_kind, lookup_metric
+from fanzha.prevention.models import Activity, Campaign
+
+PLAN_COLUMNS = Columns(
+    aliases={
+        "行动编号": ("行动代码", "专项行动编号", "行动名称", "专项行动"),
+        "辖区编码": ("辖区代码", "单位编码", "区划代码", "编码"),
+        "辖区名称": ("辖区", "单位", "单位名称", "责任单位", "乡镇", "派出所", "村社区"),
+        "指标": ("任务指标", "指标名称", "任务类型"),
+        "任务数": ("目标数", "任务量", "目标", "任务"),
+    },
+    required=("行动编号", "指标", "任务数"),
+)
+
+ACTIVITY_COLUMNS = Columns(
+    aliases={
+        "活动日期": ("日期", "开展日期", "活动时间", "时间"),
+        "活动类型": ("类型", "活动形式", "形式"),
+        "村社区编码": ("辖区编码", "社区编码", "村编码"),
+        "村社区": ("村/社区", "社区", "村", "辖区名称", "所属村社区"),
+        "地点": ("活动地点", "详细地址", "地址"),
+        "组织单位": ("组织者", "承办单位", "单位", "组织人"),
+        "行动编号": ("专项行动", "行动名称"),
+        "主题": ("活动主题", "标题", "活动名称"),
+        "备注": ("说明",),
+        **{label: tuple(a for a in METRIC_ALIASES[key] if a != label) for key, label in METRICS.items()},
+    },
+    required=("活动日期", "活动类型"),
+)
+
+
+def _campaign(session: Session, scope: Scope, text: str, cache: dict[str, Campaign | None]) -> Campaign | None:
+    if text not in cache:
+        found = session.scalar(select(Campaign).where(Campaign.code == text.upper(), service.campaign_visible(scope)))
+        if found is None:
+            named = list(session.scalars(select(Campaign).where(Campaign.name == text,
+                                                                service.campaign_visible(scope)).limit(2)))
+            found = named[0] if len(named) == 1 else None
+        cache[text] = found
+    return cache[text]
+
+
+def _area(session: Session, scope: Scope, code: str, name: str, *, leaf: bool) -> Area:
+    if code:
+        area = session.scalar(select(Area).where(Area.code == code))
+        if area is None:
+            raise RowRejected("辖区编码", f"辖区编码 {code} 不存在")
+        if name and name != area.name:
+            raise RowRejected("辖区名称", f"辖区名称“{name}”与编码 {code}（{area.name}）不一致")
+    elif name:
+        stmt = select(Area).where(Area.name == name)
+        if leaf:
+            stmt = stmt.where(Area.level == Level.COMMUNITY)
+        found = [a for a in session.scalars(stmt.limit(20)) if scope.is_system or scope.covers(a)
+                 or service._at_root(scope)]
+        if len(found) != 1:
+            raise RowRejected("辖区名称", f"辖区名称“{name}”{'重名，请填写辖区编码' if found else '在您的辖区内找不到'}")
+        area = found[0]
+    else:
+        raise RowRejected("辖区编码", "辖区编码和辖区名称都为空")
+    try:
+        return scope.get_own_area(session, area.id)
+    except DomainError as exc:
+        raise RowRejected("辖区编码", f"{area.name} 不在您的管辖范围内") from exc
+
+
+def make_plan_handler(session: Session, scope: Scope):
+    cache: dict[str, Campaign | None] = {}
+
+    def handle(row: dict[str, object]) -> str:
+        text = clean(row.get("行动编号"))
+        c = _campaign(session, scope, text, cache) if text else None
+        if c is None:
+            raise RowRejected("行动编号", f"找不到专项行动“{text}”（请填写行动编号）")
+        area = _area(session, scope, clean(row.get("辖区编码")), clean(row.get("辖区名称")), leaf=False)
+        metric = lookup_metric(clean(row.get("指标")))
+        if metric is None:
+            raise RowRejected("指标", f"未知的指标“{clean(row.get('指标'))}”，可用：{'、'.join(METRICS.values())}")
+        try:
+            target = parse_int(row.get("任务数"), name="任务数")
+        except ValueError as exc:
+            raise RowRejected("任务数", str(exc)) from exc
+        try:
+            return service.set_quota(session, scope, c.id, area_id=area.id, metric=metric, target=target)
+        except DomainError as exc:
+            raise RowRejected("辖区编码" if "辖区" in exc.message else "任务数", exc.message) from exc
+
+    return handle
+
+
+def make_activity_handler(session: Session, scope: Scope):
+    cache: dict[str, Campaign | None] = {}
+
+    def handle(row: dict[str, object]) -> str:
+        try:
+            held_on = local_day(parse_datetime(row.get("活动日期")))
+        except ValueError as exc:
+            raise RowRejected("活动日期", f"活动日期 {exc}") from exc
+        kind = lookup_kind(clean(row.get("活动类型")))
+        if kind is None:
+            raise RowRejected("活动类型", f"未知的活动类型“{clean(row.get('活动类型'))}”，可用："
+                                        f"{'、'.join(ACTIVITY_KINDS.values())}")
+        leaf = _area(session, scope, clean(row.get("村社区编码")), clean(row.get("村社区")), leaf=True)
+        if leaf.level != Level.COMMUNITY:
+            raise RowRejected("村社区", f"{leaf.name} 不是村/社区")
+        counts = {}
+        for key, label in METRICS.items():
+            try:
+                counts[key] = parse_int(row.get(label), name=label)
+            except ValueError as exc:
+                raise RowRejected(label, str(exc)) from exc
+        campaign_text = clean(row.get("行动编号"))
+        campaign = _campaign(session, scope, campaign_text, cache) if campaign_text else None
+        if campaign_text and campaign is None:
+            raise RowRejected("行动编号", f"找不到专项行动“{campaign_text}”")
+        organiser = clean(row.get("组织单位"))[:64]
+        same = select(Activity.id).where(Activity.held_on == held_on, Activity.kind == kind,
+                                         Activity.community_id == leaf.id, Activity.organiser == organiser,
+                                         *(getattr(Activity, k) == v for k, v in counts.items()))
+        if session.scalar(same.limit(1)):
+            return "duplicate"
+        draft = service.ActivityDraft(kind=kind, community_id=leaf.id, held_on=held_on, counts=counts,
+                                      address=clean(row.get("地点")), title=clean(row.get("主题")),
+                                      note=clean(row.get("备注")), organiser=organiser,
+                                      campaign_id=campaign.id if campaign else None, source="import")
+        try:
+            service.create_activity(session, scope, draft)
+        except DomainError as exc:
+            column = (exc.details[0]["loc"][0] if exc.details else "") or "活动日期"
+            labels = {"held_on": "活动日期", "campaign_id": "行动编号", "counts": "入户", "kind": "活动类型",
+                      "community_id": "村社区"}
+            raise RowRejected(labels.get(column, METRICS.get(column, column)), exc.message) from exc
+        return "created"
+
+    return handle
+
+
+register(Importer(kind="campaign_plan", label="专项行动任务分解", columns=PLAN_COLUMNS, make_handler=make_plan_handler,
+                  permission="manage_campaigns",
+                  template_example=[["XF20260408-SL", "JZ0101", "城关街道", "入户", "5000"],
+                                    ["XF20260408-SL", "JZ0101", "城关街道", "商铺", "600"]]))
+register(Importer(kind="activity", label="宣传活动", columns=ACTIVITY_COLUMNS, make_handler=make_activity_handler,
+                  permission="record_activities",
+                  template_example=[["2026-04-08", "扫楼", "JZ0101001", "和平社区", "和平小区1-6栋", "城关派出所", "",
+                                     "扫楼集中宣防", "", "320", "25", "1", "400", "600", "120", "150", "0", "3", "0",
+                                     "0"]]))

@@ -1,0 +1,156 @@
+"""Knowledge tests (知识测试): the question bank shipped in the package, tests assigned to roles under a node,
+answers graded once, scores by person and by unit; the same grading serves the public self-test."""
+
+from __future__ import annotations
+
+import tomllib
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from fanzha.audit import service as audit
+from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.db import utcnow
+from fanzha.org.models import Area, User
+from fanzha.org.roles import Perm, Role
+from fanzha.org.scope import Scope
+from fanzha.prevention.areas import local_day
+from fanzha.prevention.models import Quiz, QuizAttempt
+from fanzha.warnings.enums import FRAUD_TYPES
+
+BANK = Path(__file__).with_name("question_bank.toml")
+TEST_ROLES = (Role.STATION_OFFICER, Role.DISSUADER, Role.COMMUNITY_POLICE, Role.GRID_WORKER, Role.STATION_HEAD)
+
+
+@dataclass(frozen=True)
+class Question:
+    code: str
+    fraud_type: str
+    stem: str
+    options: tuple[str, ...]
+    answer: int
+    explain: str
+
+
+@cache
+def load_bank(path: Path = BANK) -> dict[str, Question]:
+    """The bank, with each question's options turned by a fixed amount so the right one is not always in one place."""
+    out = {}
+    for q in tomllib.loads(path.read_text(encoding="utf-8"))["question"]:
+        if q["fraud_type"] not in FRAUD_TYPES or not 0 <= q["answer"] < len(q["options"]):
+            raise ValueError(f"bad question {q['code']}")
+        turn = zlib.crc32(q["code"].encode()) % len(q["options"])
+        options = tuple(q["options"][turn:] + q["options"][:turn])
+        out[q["code"]] = Question(q["code"], q["fraud_type"], q["stem"], options,
+                                  (q["answer"] - turn) % len(options), q["explain"])
+    return out
+
+
+def grade(questions: list[Question], answers: dict[str, int]) -> int:
+    return sum(1 for q in questions if answers.get(q.code) == q.answer)
+
+
+def quiz_visible(scope: Scope):
+    """Managers see tests set at their node or below; everyone sees tests set at a node above them for their role."""
+    if scope.is_system:
+        return Quiz.id.is_not(None)
+    owner = select(Area.id).where(Area.path.startswith(scope.path, autoescape=True))
+    above = [int(x) for x in scope.path.strip("/").split("/") if x]
+    assigned = Quiz.area_id.in_(above)
+    return or_(Quiz.area_id.in_(owner), assigned) if scope.can(Perm.MANAGE_QUIZZES) else assigned
+
+
+def list_quizzes(session: Session, scope: Scope) -> list[Quiz]:
+    rows = session.scalars(select(Quiz).where(quiz_visible(scope)).order_by(Quiz.opens_on.desc(), Quiz.id.desc()))
+    return [q for q in rows if scope.can(Perm.MANAGE_QUIZZES) or scope.role in q.roles]
+
+
+def get_quiz(session: Session, scope: Scope, quiz_id: int) -> Quiz:
+    q = session.scalar(select(Quiz).where(Quiz.id == quiz_id, quiz_visible(scope)))
+    if q is None or not (scope.can(Perm.MANAGE_QUIZZES) or scope.role in q.roles):
+        raise NotFound("测试不存在或未分配给您")
+    return q
+
+
+def create_quiz(session: Session, scope: Scope, *, title: str, roles: list[str], fraud_types: list[str],
+                opens_on: date, closes_on: date) -> Quiz:
+    scope.require(Perm.MANAGE_QUIZZES)
+    if not title.strip():
+        raise Invalid("请填写测试名称", details=[{"loc": ["title"], "msg": "必填"}])
+    roles = [r for r in roles if r in {x.value for x in TEST_ROLES}]
+    if not roles:
+        raise Invalid("请选择参加测试的角色", details=[{"loc": ["roles"], "msg": "必选"}])
+    if closes_on < opens_on:
+        raise Invalid("截止日期早于开始日期", details=[{"loc": ["closes_on"], "msg": "顺序不对"}])
+    bank = load_bank()
+    codes = [c for c, q in bank.items() if not fraud_types or q.fraud_type in fraud_types]
+    if not codes:
+        raise Invalid("所选诈骗类型没有题目", details=[{"loc": ["fraud_types"], "msg": "无题"}])
+    quiz = Quiz(title=title.strip()[:100], area_id=scope.area_id or session.scalar(select(Area.id).order_by(Area.id)),
+                roles=roles, questions=codes, opens_on=opens_on, closes_on=closes_on, created_by=scope.user_id)
+    session.add(quiz)
+    session.flush()
+    audit.record(session, scope, "create", "quiz", quiz.id, detail={"roles": roles, "questions": len(codes)})
+    return quiz
+
+
+def questions_of(quiz: Quiz) -> list[Question]:
+    bank = load_bank()
+    return [bank[c] for c in quiz.questions if c in bank]
+
+
+def attempt_of(session: Session, quiz_id: int, user_id: int | None) -> QuizAttempt | None:
+    return session.scalar(select(QuizAttempt).where(QuizAttempt.quiz_id == quiz_id, QuizAttempt.user_id == user_id))
+
+
+def submit(session: Session, scope: Scope, quiz_id: int, answers: dict[str, int], *, now: datetime | None = None
+           ) -> QuizAttempt:
+    now = now or utcnow()
+    quiz = get_quiz(session, scope, quiz_id)
+    if scope.role not in quiz.roles or scope.user_id is None:
+        raise Invalid("此测试未分配给您的角色")
+    if not quiz.opens_on <= local_day(now) <= quiz.closes_on:
+        raise Conflict("不在测试开放时间内")
+    if attempt_of(session, quiz.id, scope.user_id) is not None:
+        raise Conflict("您已提交过此测试")
+    questions = questions_of(quiz)
+    kept = {q.code: answers[q.code] for q in questions if isinstance(answers.get(q.code), int)}
+    a = QuizAttempt(quiz_id=quiz.id, user_id=scope.user_id, answers=kept, score=grade(questions, kept),
+                    total=len(questions), submitted_at=now)
+    session.add(a)
+    session.flush()
+    audit.record(session, scope, "create", "quiz_attempt", a.id, detail={"quiz": quiz.id, "score": a.score})
+    return a
+
+
+@dataclass
+class UnitScore:
+    area: Area
+    people: int
+    mean_pct: float
+
+
+def scores(session: Session, scope: Scope, quiz_id: int) -> tuple[list[QuizAttempt], list[UnitScore]]:
+    """Attempts by people under the reader's node, and the mean per unit (the node each person sits on)."""
+    scope.require(Perm.MANAGE_QUIZZES)
+    quiz = get_quiz(session, scope, quiz_id)
+    rows = list(session.scalars(select(QuizAttempt).join(User, QuizAttempt.user_id == User.id)
+                                .join(Area, User.area_id == Area.id)
+                                .where(QuizAttempt.quiz_id == quiz.id,
+                                       Area.path.startswith(scope.path, autoescape=True) if not scope.is_system
+                                       else True)
+                                .options(joinedload(QuizAttempt.user).joinedload(User.area))
+                                .order_by(QuizAttempt.score.desc(), QuizAttempt.submitted_at)))
+    by_unit: dict[int, list[QuizAttempt]] = defaultdict(list)
+    for a in rows:
+        by_unit[a.user.area_id].append(a)
+    units = [UnitScore(area=v[0].user.area, people=len(v),
+                       mean_pct=sum(a.score / a.total for a in v if a.total) * 100 / len(v)) for v in by_unit.values()]
+    units.sort(key=lambda u: (-u.mean_pct, u.area.code))
+    return rows, units
