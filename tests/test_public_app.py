@@ -138,3 +138,17 @@ print(json.dumps([page.status_code, "诈骗" in page.text, report.status_code, l
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [200, True, 303, 200, False, False]
     assert (tmp_path / "public.db").exists()
+
+
+def test_every_public_page_is_in_chinese(tmp_path):
+    from test_crawl import english_words
+
+    client, _ = _client(tmp_path)
+    token = _csrf(client)
+    pages = [client.get("/"), client.get("/lookup", params={"value": "13912345678"}), client.get("/report"),
+             client.get("/report/thanks"), client.get("/nowhere"),
+             client.post("/check", data={"text": SCAM + " 访问 www.jd-kf.top", "csrf_token": token})]
+    for page in pages:
+        words, _ = english_words(page.text)
+        assert not words, (page.url, words)
+    assert pages[4].status_code == 404 and "页面不存在" in pages[4].text

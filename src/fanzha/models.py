@@ -3,6 +3,7 @@
 from fanzha.addresses.models import StandardAddress
 from fanzha.audit.models import AuditEntry
 from fanzha.auth.models import AuthSession
+from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
 from fanzha.cases.models import Case
 from fanzha.db import Base
 from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
@@ -16,5 +17,6 @@ from fanzha.worker.models import WorkerBeat
 __all__ = [
     "Area", "AuditEntry", "AuthSession", "Base", "ImportBatch", "ImportRowError",
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
-    "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case",
+    "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case", "ReportBundle", "PublicReport", "ReportEntity",
+    "BlocklistEntry",
 ]

@@ -41,6 +41,10 @@ ENTITY_LABELS = {
     "family_contact": "家属联系人",
     "case": "案件",
     "feedback": "反馈表",
+    "report_bundle": "举报包",
+    "public_report": "群众举报",
+    "report_entity": "举报要素",
+    "blocklist": "黑名单",
 }
 FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 

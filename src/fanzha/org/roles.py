@@ -54,6 +54,7 @@ class Perm(StrEnum):
     MANAGE_ROSTER = "manage_roster"  # the station's duty roster (值班表)
     READ_CASES = "read_cases"
     WRITE_CASES = "write_cases"  # 立案 entry and import
+    REVIEW_REPORTS = "review_reports"  # 举报 review queue, the blocklist (黑名单) and its bundles
 
 
 _READ = {Perm.READ_ORG, Perm.READ_PEOPLE}
@@ -62,7 +63,7 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CENTRE_ADMIN: frozenset(Perm),
     Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.READ_WARNINGS,
                                             Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES, Perm.READ_CASES,
-                                            Perm.WRITE_CASES}),
+                                            Perm.WRITE_CASES, Perm.REVIEW_REPORTS}),
     Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS}),
     Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER,
                                              Perm.WRITE_CASES}),
