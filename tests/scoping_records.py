@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from fanzha.addresses.models import StandardAddress
+from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportEntity
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, Unit, User
 from fanzha.cases.models import Case
@@ -63,4 +64,8 @@ def records_under(session, node: Area) -> Owned:
     return Owned(ids={**prevention, "area_id": areas, "person_id": list(people), "address_id": list(addresses),
                       "user_id": list(users), "unit_id": list(units), "warning_id": list(warnings),
                       "contact_id": list(contacts), "follow_up_id": list(follow_ups),
-                      "case_id": list(session.scalars(select(Case.id).where(Case.community_id.in_(cids)).limit(2)))})
+                      "case_id": list(session.scalars(select(Case.id).where(Case.community_id.in_(cids)).limit(2))),
+                      # Reports and the blocklist belong to no area: only the centre (REVIEW_REPORTS) reaches them.
+                      "report_id": list(session.scalars(select(PublicReport.id).limit(2))),
+                      "entity_id": list(session.scalars(select(ReportEntity.id).limit(2))),
+                      "entry_id": list(session.scalars(select(BlocklistEntry.id).limit(2)))})

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from fanzha.addresses.models import StandardAddress
+from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportEntity
 from fanzha.cases.models import Case
 from fanzha.imports.models import ImportBatch
 from fanzha.org.models import Area, Unit, User
@@ -19,7 +20,7 @@ from fanzha.web.app import all_routes
 INJECTIONS = ["<script>alert(1)</script>", "' OR 1=1 --", "\"; DROP TABLE people; --", "<img src=x onerror=alert(1)>",
               "Robert'); DELETE FROM users;--"]
 EXAMINED = {"DetectIn"}
-TABLES = (Area, Unit, User, Person, StandardAddress, ImportBatch, Warning, Case)
+TABLES = (Area, Unit, User, Person, StandardAddress, ImportBatch, Warning, Case, PublicReport, ReportEntity, BlocklistEntry)
 
 
 def _body_model(endpoint) -> type[BaseModel] | None:
@@ -73,6 +74,7 @@ def _valid_bodies(db) -> dict[str, dict]:
                        "counts": {"households": 10}},
         "TargetIn": {"area_id": township.id, "metric": "jzz_registrations", "denominator": "population",
                      "target_pct": "80", "due_on": "2026-06-30"},
+        "DecisionIn": {"decision": "reject", "note": "核实为正常号码"},
         "CaseIn": {"case_number": "BADIN-C1", "filed_at": "2026-03-05 16:00", "name": "张某某", "address": "测试路1号",
                    "loss_amount": "95500"},
     }
@@ -81,7 +83,8 @@ def _valid_bodies(db) -> dict[str, dict]:
 def _url(path: str, db) -> str:
     ids = {"area_id": db.scalar(select(func.max(Area.id))), "unit_id": db.scalar(select(func.max(Unit.id))),
            "user_id": db.scalar(select(func.max(User.id))), "person_id": db.scalar(select(func.max(Person.id))),
-           "warning_id": db.scalar(select(func.max(Warning.id))), "case_id": db.scalar(select(func.max(Case.id)))}
+           "warning_id": db.scalar(select(func.max(Warning.id))), "case_id": db.scalar(select(func.max(Case.id))),
+           "entity_id": db.scalar(select(func.max(ReportEntity.id)))}
     for k, v in ids.items():
         path = path.replace("{" + k + "}", str(v))
     return path

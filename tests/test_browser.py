@@ -210,3 +210,48 @@ def test_grid_worker_records_an_activity_with_a_photo_on_a_phone(browser, live_s
     assert (a.kind, a.community_id, a.households, a.leaflets, a.jzz_registrations, a.campaign_id) == (
         "sweep", village.id, 37, 80, 12, None)
     assert len(a.photos) == 1 and a.photos[0].path.endswith(".png")
+
+
+def test_public_checker_on_a_phone_checks_and_reports(browser, tmp_path):
+    """375 px, the public app on its own: paste a scam, see the marked red flags and advice, report it."""
+    import uvicorn
+
+    from fanzha.config import Settings
+    from fanzha.public.app import create_public_app
+    from fanzha.public.store import PublicStore
+
+    store = PublicStore(tmp_path / "public.db")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_public_app(Settings(data_dir=tmp_path), store=store),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    context, page, outside = _guarded_page(browser, 375, 740)
+    try:
+        page.goto(base + "/")
+        assert page.locator("h1").inner_text() == "这条消息是诈骗吗？"
+        page.fill("textarea[name=text]", "您好，我是公安局民警，您涉嫌洗钱，请把资金转到安全账户配合调查 <b>13912345678</b>")
+        page.click("#check")
+        page.wait_for_selector("#verdict")
+        assert "诈骗" in page.locator("#verdict").inner_text()
+        marks = page.locator("#message mark.flag").all_inner_texts()
+        assert "安全账户" in "".join(marks) and len(marks) >= 2
+        assert page.locator("#message b").count() == 0  # pasted markup is text, never markup
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "public-check-375.png"), full_page=True)
+        page.select_option("#report-form select[name=channel]", "call")
+        page.click("#report")
+        page.wait_for_selector("#thanks")
+        assert "已收到您的举报" in page.locator("#thanks").inner_text()
+        assert store.report_counts() == {"total": 1, "pending": 1}
+        assert not outside, f"requests left the machine: {outside}"
+    finally:
+        context.close()
+        server.should_exit = True
+        thread.join(5)

@@ -15,7 +15,7 @@ from fanzha.web.app import all_routes
 
 # Technical terms a Chinese user reads as they are.
 ALLOWED = {"API", "APP", "ID", "CSV", "XLSX", "xlsx", "csv", "Excel", "JSON", "PDF", "DOCX", "Word", "UTF", "GBK",
-           "LED", "IP", "CSRF", "KB", "MB", "GB", "htmx", "ECharts"}
+           "LED", "IP", "QQ", "CSRF", "KB", "MB", "GB", "htmx", "ECharts"}
 MAX_PAGES_PER_ROLE = 80
 SKIP = ("/logout", ".csv", "/static/")
 

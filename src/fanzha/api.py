@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from fanzha.addresses.api import router as addresses
 from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
+from fanzha.blocklist.api import router as blocklist
 from fanzha.cases.api import router as cases
 from fanzha.detect.api import router as detect
 from fanzha.dissuasion.api import router as dissuasion
@@ -15,7 +16,7 @@ from fanzha.prevention.api import router as prevention
 from fanzha.warnings.api import router as warnings
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, prevention, detect, audit)
+API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, prevention, detect, blocklist, audit)
 api_router = APIRouter(prefix=API_PREFIX)
 for router in API_ROUTERS:
     api_router.include_router(router)

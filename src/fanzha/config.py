@@ -39,12 +39,23 @@ class Settings(BaseSettings):
     escalation_rules: Path | None = Field(None, description="Escalation rules file (TOML); empty = the packaged defaults (docs/dissuasion.md).")
     feedback_columns: Path | None = Field(None, description="Provincial feedback file columns (TOML); empty = the packaged defaults (docs/metrics.md).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
+    bundle_key: str = Field("", description="Shared secret (HMAC-SHA256) signing the bundles between the public app and the platform; set the same value on both (docs/public.md).")
+    public_store: Path | None = Field(None, description="Public app only: its own SQLite file (reports, blocklist copy); empty = DATA_DIR/public.db.")
+    public_rate_per_minute: int = Field(20, ge=1, description="Public app: requests a client IP may make per minute once its burst is spent (token bucket refill).")
+    public_burst: int = Field(10, ge=1, description="Public app: requests a client IP may make at once (token bucket size).")
+    public_max_chars: int = Field(5000, ge=100, description="Public app: longest message accepted in the check and report forms.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.data_dir / 'fanzha.db').resolve()}"
+
+    def resolved_public_store(self) -> Path:
+        if self.public_store:
+            return self.public_store
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir / "public.db"
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

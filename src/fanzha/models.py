@@ -3,6 +3,7 @@
 from fanzha.addresses.models import StandardAddress
 from fanzha.audit.models import AuditEntry
 from fanzha.auth.models import AuthSession
+from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
 from fanzha.cases.models import Case
 from fanzha.db import Base
 from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
@@ -31,5 +32,6 @@ __all__ = [
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
     "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",
-    "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt",
+    "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
+    "BlocklistEntry",
 ]

@@ -51,6 +51,10 @@ ENTITY_LABELS = {
     "quiz": "知识测试",
     "quiz_attempt": "测试答卷",
     "campaign_plan": "任务分解表",
+    "report_bundle": "举报包",
+    "public_report": "群众举报",
+    "report_entity": "举报要素",
+    "blocklist": "黑名单",
 }
 FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 

@@ -13,7 +13,10 @@ COMMANDS = [[], ["serve"], ["run"], ["worker"], ["demo"], ["db"], ["db", "upgrad
             ["db", "current"], ["users"], ["users", "create"], ["users", "unlock"], ["addresses"],
             ["addresses", "import"], ["warnings"], ["warnings", "import"], ["warnings", "metrics"], ["cases"],
             ["cases", "import"],
-            ["detect"], ["detect", "check"], ["detect", "score"], ["detect", "train"], ["detect", "eval"]]
+            ["detect"], ["detect", "check"], ["detect", "score"], ["detect", "train"], ["detect", "eval"],
+            ["public"], ["public", "export-reports"], ["public", "import-blocklist"], ["public", "status"],
+            ["blocklist"], ["blocklist", "import-reports"], ["blocklist", "export-bundle"], ["blocklist", "import"],
+            ["blocklist", "export"]]
 
 
 def render() -> str:

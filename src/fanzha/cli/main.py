@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from fanzha.cli.detect import app as detect_app
+from fanzha.cli.public import blocklist_app, public_app
 
 _plain = {"no_args_is_help": True, "rich_markup_mode": None, "pretty_exceptions_enable": False}
 app = typer.Typer(help="反诈平台 Fanzha：服务、后台任务、数据库迁移、演示数据与导入。", add_completion=False, **_plain)
@@ -23,13 +24,22 @@ app.add_typer(users_app, name="users")
 app.add_typer(addresses_app, name="addresses")
 app.add_typer(warnings_app, name="warnings")
 app.add_typer(detect_app, name="detect")
+app.add_typer(public_app, name="public")
+app.add_typer(blocklist_app, name="blocklist")
 
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="监听地址"), port: int = typer.Option(8000, help="端口"),
-          workers: int = typer.Option(1, help="Web 进程数（生产环境可设为 CPU 核数）")) -> None:
-    """启动 Web 服务（页面与 /api/v1 接口）。"""
+          workers: int = typer.Option(1, help="Web 进程数（生产环境可设为 CPU 核数）"),
+          public: bool = typer.Option(False, "--public", help="改为启动公众端（识诈公众版）：独立应用，不需要平台数据库")) -> None:
+    """启动 Web 服务（页面与 /api/v1 接口）；加 --public 启动公众端。"""
     import uvicorn
+
+    if public:
+        # One process: the rate limit counts in-process (docs/public.md).
+        uvicorn.run("fanzha.public.app:asgi_app", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=True, log_level="info")
+        return
 
     from fanzha.migrate import pending
 
@@ -130,7 +140,7 @@ def run(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -
     worker_proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "worker"], env=env)
     typer.echo(f"后台任务已启动（进程 {worker_proc.pid}）。打开 http://{host}:{port}/ 登录。")
     try:
-        serve(host=host, port=port, workers=1)
+        serve(host=host, port=port, workers=1, public=False)
     finally:
         worker_proc.terminate()
         worker_proc.wait(timeout=10)

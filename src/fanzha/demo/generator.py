@@ -232,11 +232,14 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
     from fanzha.demo.prevention import generate_prevention
 
     activity_count = generate_prevention(session, seed=seed, now=utcnow())
+    from fanzha.demo.reports import generate_reports
+
+    report_count = generate_reports(session, seed=seed)
     result.counts = {
         "districts": len(districts), "townships": len(townships), "stations": len(stations),
         "beats": sum(len(v) for v in beats_by_station.values()), "communities": len(communities),
         "units": len(units), "addresses": sum(len(v) for v in addresses.values()), "people": people,
-        "users": len(result.logins), "warnings": warning_count,
+        "users": len(result.logins), "warnings": warning_count, "public_reports": report_count,
         "activities": activity_count,
     }
     return result

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import Field, model_validator
+from sqlalchemy.orm import Session
 
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, current_scope
+from fanzha.web.deps import csrf_protect, current_scope, get_db
 
 router = APIRouter(tags=["识诈"], dependencies=[Depends(csrf_protect)])
 
@@ -54,14 +55,17 @@ class DetectOut(Strict):
 
 
 @router.post("/detect", response_model=DetectOut, summary="识诈：判断文本是否为诈骗、违法推广或营销广告")
-def detect(body: DetectIn, scope: Scope = Depends(current_scope)):
+def detect(body: DetectIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+    """Numbers, links and accounts on the centre's blocklist (黑名单) add the reason 黑名单号码 (…网址, …账户)."""
+    from fanzha.blocklist.service import DbBlocklist
     from fanzha.detect.service import check, load_model, score_many
 
     model = load_model()
+    listed = DbBlocklist(db)
     if body.text is not None:
-        verdicts = [check(body.text, model=model)]
+        verdicts = [check(body.text, model=model, blocklist=listed)]
     else:
-        verdicts = score_many(body.texts, model=model)
+        verdicts = score_many(body.texts, model=model, blocklist=listed)
     out = []
     for v in verdicts:
         d = v.as_dict()

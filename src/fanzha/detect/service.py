@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from fanzha.detect import rules
 from fanzha.detect.advice import FRAUD_TYPE_NAMES, RISK_NAMES, advice_for
-from fanzha.detect.extract import extract
+from fanzha.detect.extract import blocklist_items, extract
 from fanzha.detect.model import FRAUD, FraudClassifier
 from fanzha.detect.normalise import model_text, normalise
 
@@ -38,11 +40,55 @@ class Verdict:
         return asdict(self)
 
 
+class Blocklist(Protocol):
+    """Where approved numbers, links and accounts live (黑名单): the main app's table, the public app's copy, a set.
+
+    `matching` gets canonical keys (`extract.canonical`) and returns those on the list: one call per batch, so a
+    database-backed list answers with one query.
+    """
+
+    def matching(self, keys: Iterable[str]) -> set[str]: ...
+
+
+@dataclass(frozen=True)
+class StaticBlocklist:
+    """A blocklist held in memory (tests, scripts)."""
+
+    keys: frozenset[str]
+
+    def matching(self, keys: Iterable[str]) -> set[str]:
+        return {k for k in keys if k in self.keys}
+
+
+BLOCKLIST_RULE, BLOCKLIST_NAMES = "blocklist", {"phone": "黑名单号码", "url": "黑名单网址", "bank_card": "黑名单账户",
+                                                "qq": "黑名单QQ号", "wechat": "黑名单微信号"}
+
+
+def _keys(key: str, kind: str) -> list[str]:
+    return [key, key.split("/", 1)[0]] if kind == "url" and "/" in key else [key]
+
+
+def _blocklist_reasons(norm: str, items: list[tuple[str, str, str]], listed: set[str]) -> list[dict]:
+    out = []
+    for kind, value, key in items:
+        if any(k in listed for k in _keys(key, kind)):
+            start = max(norm.find(value), 0)
+            out.append({"rule": BLOCKLIST_RULE, "name": BLOCKLIST_NAMES[kind], "start": start,
+                        "end": start + len(value), "text": value})
+    return out
+
+
 @lru_cache(maxsize=4)
 def load_model(path: str | None = None) -> FraudClassifier:
     """The shipped model (package data), or another directory given by path / FANZHA_DETECT_MODEL."""
     with _lock:
-        return FraudClassifier.load(path or os.environ.get("FANZHA_DETECT_MODEL") or MODEL_DIR)
+        model = FraudClassifier.load(path or os.environ.get("FANZHA_DETECT_MODEL") or MODEL_DIR)
+    # Scoring computes X @ coef_.T; scipy copies a transposed C-ordered matrix into contiguous form on every call
+    # (~10 ms a request for the 178,593-column weights). Holding the weights column-major makes coef_.T contiguous:
+    # same numbers, one copy at load instead of one per request.
+    for name in ("coef_", "type_coef_"):
+        setattr(model, name, np.asfortranarray(getattr(model, name)))
+    return model
 
 
 def _clean(text) -> tuple[str, bool]:
@@ -63,8 +109,14 @@ def _pick_type(type_proba: np.ndarray, hits: list[rules.Hit], model: FraudClassi
     return str(types[int(type_proba.argmax())])
 
 
-def score_many(texts, model: FraudClassifier | None = None, with_entities: bool = False) -> list[Verdict]:
-    """Verdicts for many texts, vectorised in batches of 2,048 (None, bytes and over-long texts are accepted)."""
+def score_many(texts, model: FraudClassifier | None = None, with_entities: bool = False,
+               blocklist: Blocklist | None = None) -> list[Verdict]:
+    """Verdicts for many texts, vectorised in batches of 2,048 (None, bytes and over-long texts are accepted).
+
+    With a `blocklist`, a text naming a listed phone, link, account, QQ or WeChat id gets the reason 黑名单号码 (…网址,
+    …账户) and is called fraud (type 其他 unless the model or a rule names one) even when the words alone look
+    ordinary or like an advertisement; `fraud_prob` stays the model's reading of the words.
+    """
     model = model or load_model()
     out: list[Verdict] = []
     texts = list(texts)
@@ -76,18 +128,26 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
                           model.rule_matrix_from_hits(hits))
         proba = model.predict_proba(X=X)
         tproba = model.type_proba(X=X)
+        items = [blocklist_items(n) if blocklist is not None and n else [] for n in norms]
+        listed = blocklist.matching({k for its in items for kind, _, key in its for k in _keys(key, kind)}) \
+            if any(items) else set()
         for i, norm in enumerate(norms):
             risk = str(model.classes_[int(proba[i].argmax())]) if norm else "normal"
+            flagged = _blocklist_reasons(norm, items[i], listed) if listed else []
+            if flagged and risk in ("normal", "spam"):
+                risk = "fraud"
             ftype = _pick_type(tproba[i], hits[i], model) if risk == "fraud" else ""
+            if flagged and ftype and not any(h.risk == "fraud" for h in hits[i]) and proba[i, FRAUD] < 0.5:
+                ftype = "other"  # the list, not the words, made it fraud: the model's type guess would be noise
             shown = [h for h in hits[i] if h.risk == risk or (risk != "normal" and h.risk == "fraud")]
             out.append(Verdict(
                 risk=risk, risk_label=RISK_NAMES[risk], fraud_type=ftype, fraud_type_label=FRAUD_TYPE_NAMES.get(ftype, ""),
                 fraud_prob=round(float(proba[i, FRAUD]) if norm else 0.0, 4),
-                reasons=[h.as_dict() for h in shown], advice=advice_for(risk, ftype),
+                reasons=flagged + [h.as_dict() for h in shown], advice=advice_for(risk, ftype),
                 entities=extract(norm).as_dict() if with_entities else {}, truncated=cleaned[i][1]))
     return out
 
 
-def check(text, model: FraudClassifier | None = None) -> Verdict:
+def check(text, model: FraudClassifier | None = None, blocklist: Blocklist | None = None) -> Verdict:
     """The verdict on one message, with the entities (phones, links, cards, QQ/WeChat ids, amounts) it names."""
-    return score_many([text], model=model, with_entities=True)[0]
+    return score_many([text], model=model, with_entities=True, blocklist=blocklist)[0]

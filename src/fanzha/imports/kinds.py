@@ -1,6 +1,7 @@
 """Imports every module that registers an import kind, so the web app and the worker know the same kinds."""
 
 import fanzha.addresses.service  # noqa: F401  address
+import fanzha.blocklist.intake  # noqa: F401  blocklist
 import fanzha.cases.intake  # noqa: F401  case
 import fanzha.warnings.feedback  # noqa: F401  feedback
 import fanzha.warnings.intake  # noqa: F401  warning

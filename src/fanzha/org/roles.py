@@ -59,6 +59,7 @@ class Perm(StrEnum):
     MANAGE_CAMPAIGNS = "manage_campaigns"  # campaigns, quotas, plan import, coverage targets, 无诈社区 recompute
     SUPERVISE = "supervise"  # 督导/约谈 of lagging areas
     MANAGE_QUIZZES = "manage_quizzes"  # assign knowledge tests, read everyone's scores
+    REVIEW_REPORTS = "review_reports"  # 举报 review queue, the blocklist (黑名单) and its bundles
 
 
 _READ = {Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_PREVENTION}
@@ -68,7 +69,7 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CENTRE_ADMIN: frozenset(Perm),
     Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.READ_WARNINGS,
                                             Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES, Perm.READ_CASES,
-                                            Perm.WRITE_CASES, Perm.MANAGE_QUIZZES} | _PLAN),
+                                            Perm.WRITE_CASES, Perm.MANAGE_QUIZZES, Perm.REVIEW_REPORTS} | _PLAN),
     Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS, Perm.MANAGE_QUIZZES} | _PLAN),
     Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER,
                                              Perm.WRITE_CASES} | _PLAN),

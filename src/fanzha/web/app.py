@@ -11,12 +11,12 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fanzha import __version__
 from fanzha.api import api_router
 from fanzha.common.errors import DomainError
 from fanzha.config import get_settings
+from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.deps import LoginRequired
 from fanzha.web.render import render
 from fanzha.web.views import pages_router
@@ -31,51 +31,6 @@ VENDOR_FILES = {
 }
 STATUS_MESSAGES = {400: "请求有误", 401: "请先登录", 403: "没有权限", 404: "页面或记录不存在", 405: "不支持的请求方式",
                    409: "数据冲突", 413: "提交的内容过大", 422: "填写的内容有误", 500: "系统内部错误"}
-
-
-class BodyLimit:
-    """Refuses bodies over the limit before they are read: JSON/forms small, file uploads large."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        settings = get_settings()
-        headers = dict(scope["headers"])
-        ctype = headers.get(b"content-type", b"").decode("latin-1")
-        limit = settings.max_upload_bytes if ctype.startswith("multipart/form-data") else settings.max_json_bytes
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            await _send_413(scope, send, limit)
-            return
-        received = 0
-
-        async def limited_receive():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _TooLarge()
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await _send_413(scope, send, limit)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _send_413(scope, send, limit: int) -> None:
-    response = JSONResponse({"error": {"code": "too_large", "message": f"提交的内容超过 {limit // 1024} KB 上限",
-                                       "details": []}}, status_code=413)
-    await response(scope, None, send)
 
 
 def _wants_json(request: Request) -> bool:

@@ -34,6 +34,7 @@ NAV = [
     ("案件", "/cases", Perm.READ_CASES),
     ("宣防", "/prevention", Perm.READ_PREVENTION),
     ("值班", "/warnings/roster", Perm.MANAGE_ROSTER),
+    ("举报审核", "/blocklist/reports", Perm.REVIEW_REPORTS),
     ("人员", "/people", Perm.READ_PEOPLE),
     ("辖区", "/org/areas", Perm.READ_ORG),
     ("成员单位", "/org/units", Perm.READ_ORG),

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from fanzha.addresses.views import router as addresses
 from fanzha.audit.views import router as audit
 from fanzha.auth.views import router as auth
+from fanzha.blocklist.views import router as blocklist
 from fanzha.cases.views import router as cases
 from fanzha.dissuasion.views import router as dissuasion
 from fanzha.org.views import router as org
@@ -14,7 +15,8 @@ from fanzha.prevention.views_more import router as prevention_more
 from fanzha.warnings.views import router as warnings
 from fanzha.web.home import router as home
 
-PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, cases, prevention, prevention_more, audit)
+PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, cases, prevention, prevention_more, blocklist,
+                audit)
 pages_router = APIRouter(include_in_schema=False)
 for router in PAGE_ROUTERS:
     pages_router.include_router(router)

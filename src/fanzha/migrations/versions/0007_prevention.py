@@ -1,7 +1,7 @@
 """prevention
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-22 17:45:21.503388
 """
 
@@ -11,7 +11,7 @@ import fanzha.db
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

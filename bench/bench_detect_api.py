@@ -1,0 +1,161 @@
+"""Benchmark of `POST /api/v1/detect` over loopback: latency percentiles with 50 concurrent clients.
+
+    .venv/bin/python bench/bench_detect_api.py [--clients 50] [--seconds 30] [--interval-ms 0]
+
+A fresh SQLite platform (migrated, small demo county for a user and a bearer token) is served by a real uvicorn
+process (one worker, as `fanzha serve`); each of the clients keeps one keep-alive connection (httpx.AsyncClient) and
+posts one message at a time, the next as soon as the answer arrives (`--interval-ms 0`, closed loop: the server is
+kept saturated) or one every N ms (paced). Messages are 24 fixed SMS and chat lines (scam, spam, ordinary), so every
+request does the whole route: bearer-token check in the database, blocklist look-up, normalisation, rules, model.
+Prints one JSON line with the machine, the load average and the percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TEXTS = [
+    "【京东金融】您的校园贷账户未注销，将影响个人征信，请致电13912345678办理注销",
+    "您好，我是淘宝客服，您购买的商品有质量问题，现在为您办理双倍理赔，请加QQ 987654321",
+    "兼职刷单，日结三百，先垫付后返佣金，加微信 jz_2048a 领任务",
+    "您的ETC已失效，请立即登录 etc-rz.top 认证，逾期将停用",
+    "我是公安局民警，你涉嫌洗钱，需要把资金转到安全账户配合调查，不要告诉家人",
+    "导师带单炒虚拟币，稳赚不赔，下载APP后充值即可",
+    "网贷额度已批，需要先交解冻金才能放款",
+    "恭喜您抽中二等奖，请访问 cj-lq.top 领取，需先缴纳手续费",
+    "澳门娱乐城首充送彩金，百家乐真人视讯",
+    "办证刻章，代开发票，联系 13800001111",
+    "妈，我换了新号码，急需用钱，先转两千到这张卡上",
+    "领导让你明天来我办公室一趟，先帮我转一笔钱给客户",
+    "晚上回家吃饭吗？我买了排骨",
+    "明天上午十点开会，请准时参加",
+    "快递已放在小区门口的丰巢柜，取件码 123456",
+    "本月话费账单已出，共计58.5元，请及时缴费",
+    "全场五折起，限时抢购，回T退订",
+    "您的验证码是 842913，五分钟内有效，请勿泄露给他人",
+    "周末一起去爬山吧，天气预报说是晴天",
+    "会员日特惠，满100减30，详情请到店咨询，拒收请回复R",
+    "孩子今天在学校表现很好，作业已经完成",
+    "您好，我是小区物业，明天上午停水两小时",
+    "老师，孩子今天发烧请假一天",
+    "你好，请问这个房子还出租吗",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cpu() -> str:
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def _prepare(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ, FANZHA_DATA_DIR=str(data_dir), FANZHA_DATABASE_URL=f"sqlite:///{data_dir / 'bench.db'}",
+               FANZHA_ARGON2_TIME_COST="1", FANZHA_ARGON2_MEMORY_KIB="1024")
+    env.pop("FANZHA_QUEUE_URL", None)
+    subprocess.run([sys.executable, "-m", "fanzha.cli.main", "db", "upgrade"], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "fanzha.cli.main", "demo", "--people", "100", "--password", "Bench@2026"],
+                   env=env, check=True, capture_output=True)
+    return env
+
+
+async def _run(base: str, token: str, clients: int, seconds: float, interval: float) -> tuple[list[float], int]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def one(n: int) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"},
+                                     timeout=30) as client:
+            i = n
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                r = await client.post("/api/v1/detect", json={"text": TEXTS[i % len(TEXTS)]})
+                took = time.perf_counter() - started
+                if r.status_code == 200:
+                    latencies.append(took)
+                else:
+                    errors += 1
+                i += 1
+                if interval:
+                    await asyncio.sleep(max(0.0, interval - took))
+
+    await asyncio.gather(*(one(n) for n in range(clients)))
+    return latencies, errors
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
+def main() -> None:
+    import httpx
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--interval-ms", type=float, default=0, help="0 = closed loop; N = each client one request per N ms")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fanzha-bench-api-") as tmp:
+        env = _prepare(Path(tmp))
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "fanzha.web.asgi:app", "--host", "127.0.0.1",
+                                   "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(base + "/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            token = httpx.post(base + "/api/v1/auth/token",
+                               json={"username": "yanpan", "password": "Bench@2026"}).json()["access_token"]
+            asyncio.run(_run(base, token, 4, 3, 0))  # warm-up: model loaded, connections pooled
+            load_before = os.getloadavg()
+            started = time.perf_counter()
+            latencies, errors = asyncio.run(_run(base, token, args.clients, args.seconds, args.interval_ms / 1000))
+            wall = time.perf_counter() - started
+            load_after = os.getloadavg()
+        finally:
+            server.terminate()
+            server.wait(10)
+    print(json.dumps({
+        "date": dt.datetime.now().isoformat(timespec="seconds"), "cpu": _cpu(), "nproc": os.cpu_count(),
+        "python": sys.version.split()[0], "clients": args.clients, "interval_ms": args.interval_ms,
+        "seconds": round(wall, 1), "requests": len(latencies), "errors": errors,
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(_pct(latencies, 50), 1), "p90_ms": round(_pct(latencies, 90), 1),
+        "p99_ms": round(_pct(latencies, 99), 1), "max_ms": round(max(latencies) * 1000, 1),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
+        "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in load_after],
+    }, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
