@@ -434,6 +434,18 @@ def test_a_resent_raised_grade_updates_and_a_lower_one_never_lowers(db, tmp_path
     assert (w2.feedback_deadline, w2.upstream_deadline, w2.risk_grade) == (beijing("2026-03-05 16:00"), True, "medium")
 
 
+def test_the_same_number_twice_in_one_file_is_a_duplicate_across_chunks(db, monkeypatch):
+    """The first row of a 预警编号 stands: a later row of the same file, in a later chunk and with a higher grade,
+    is counted as a duplicate, not as an update of the warning the file itself just created."""
+    monkeypatch.setattr(warnings_service, "CHUNK", 2)
+    row = {"预警编号": "TWICE-1", "预警类型": "涉诈短信", "预警级别": "低", "预警时间": "2026-03-05 10:00",
+           "身份证号": "43990319920117104X", "现住址": "紫荆花园3栋"}
+    other = row | {"预警编号": "TWICE-2"}
+    tally = warnings_service.ingest_rows(db, scope_of(db, "yanpan"), [(2, row), (3, other), (4, row | {"预警级别": "高"})])
+    assert tally.summary() == {"read": 3, "created": 2, "updated": 0, "duplicates": 1, "rejected": 0}
+    assert [w.upstream_grade for w in warnings_like(db, "TWICE-")] == ["low", "low"]
+
+
 def test_repeat_counts_carry_across_chunks(db, monkeypatch):
     """A person the import itself creates keeps counting when later warnings fall in a later chunk."""
     monkeypatch.setattr(warnings_service, "CHUNK", 1)

@@ -48,12 +48,17 @@ class _Context:
     stations: dict[int, int]
     assigner: Assigner
     rules: triage.Rules
-    seen: set[str] = field(default_factory=set)
+    first_id: int | None = None  # the first warning this run created: a later 预警编号 at or above it is its own
+    # What one chunk looked up. Kept per chunk, so a 1,000,000-row file costs no more memory than a small one: rows
+    # of earlier chunks are in the table (same transaction), where the look-ups and the repeat counts find them.
     people_by_id: dict[str, int] = field(default_factory=dict)
     people_by_phone: dict[str, int] = field(default_factory=dict)
     person_info: dict[int, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # id → (community, groups)
     repeats: dict[object, int] = field(default_factory=lambda: defaultdict(int))
-    created_ids: list[int] = field(default_factory=list)
+
+    def next_chunk(self) -> None:
+        for lookup in (self.people_by_id, self.people_by_phone, self.person_info, self.repeats):
+            lookup.clear()
 
 
 def _context(session: Session, scope: Scope, source: str, batch_id: int | None) -> _Context:
@@ -143,15 +148,17 @@ def _place(ctx: _Context, d: WarningDraft, person_id: int | None) -> tuple[int |
 
 def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -> None:
     s = ctx.session
+    ctx.next_chunk()
     fresh: list[WarningDraft] = []
+    seen: set[str] = set()
     ext_ids = [d.external_id for _, d in chunk]
     existing = {w.external_id: w for w in s.scalars(select(Warning).where(one_of(s, Warning.external_id, ext_ids)))}
     for _, d in chunk:
-        if d.external_id in ctx.seen:
-            tally.duplicates += 1
-            continue
-        ctx.seen.add(d.external_id)
         old = existing.get(d.external_id)
+        if d.external_id in seen or (old is not None and _made_by_this_run(ctx, old)):
+            tally.duplicates += 1  # the same 预警编号 twice in one file: the first one stands
+            continue
+        seen.add(d.external_id)
         if old is None:
             fresh.append(d)
         elif _refresh(ctx, old, d):
@@ -189,14 +196,19 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
             if person["phone"]:
                 ctx.people_by_phone.setdefault(person["phone"], pid)
             ctx.person_info[pid] = (person["community_id"], ())
-            # Later chunks find this person by id: the warnings counted under the ID/phone so far go with it.
-            ctx.repeats[("p", pid)] += ctx.repeats.pop(key, 0)
     for row in rows:
         pkey = row.pop("_person_key", None)
         if pkey is not None:
             row["person_id"] = new_people[pkey]["id"]
-    ctx.created_ids.extend(_insert(s, Warning, rows))
+    ids = _insert(s, Warning, rows)
+    if ctx.first_id is None:
+        ctx.first_id = ids[0]
     tally.created += len(rows)
+
+
+def _made_by_this_run(ctx: _Context, warning: Warning) -> bool:
+    return (ctx.first_id is not None and warning.id >= ctx.first_id and warning.batch_id == ctx.batch_id
+            and warning.source == ctx.source)
 
 
 def _insert(session: Session, model: type[Warning | Person], rows: list[dict]) -> list[int]:
