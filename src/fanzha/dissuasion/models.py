@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fanzha.db import Base, UTCDateTime, utcnow
@@ -80,7 +80,12 @@ class FollowUp(Base):
     missed_outreach: Mapped[str] = mapped_column(Text, default="")  # 反查宣防漏洞
     note: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (UniqueConstraint("warning_id", "reason", name="uq_follow_ups_warning_reason"),)
+    __table_args__ = (
+        UniqueConstraint("warning_id", "reason", name="uq_follow_ups_warning_reason"),
+        # 我的任务 asks for the follow-ups due and not done: a few, among years of done ones.
+        Index("ix_follow_ups_open", "due_at", postgresql_where=text("done_at IS NULL"),
+              sqlite_where=text("done_at IS NULL")),
+    )
 
 
 class Escalation(Base):

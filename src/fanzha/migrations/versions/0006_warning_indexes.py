@@ -1,4 +1,4 @@
-"""warning indexes: fewer on the insert path, partial ones for open warnings
+"""warning indexes: fewer on the insert path, partial ones for open warnings and open follow-ups
 
 Revision ID: 0006
 Revises: 0005
@@ -30,9 +30,14 @@ def upgrade() -> None:
                               postgresql_where=OPEN, sqlite_where=OPEN)
         batch_op.create_index('ix_warnings_feedback_at', ['feedback_at'], unique=False,
                               postgresql_where=CLOSED, sqlite_where=CLOSED)
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.create_index('ix_follow_ups_open', ['due_at'], unique=False,
+                              postgresql_where=sa.text("done_at IS NULL"), sqlite_where=sa.text("done_at IS NULL"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.drop_index('ix_follow_ups_open')
     with op.batch_alter_table('warnings', schema=None) as batch_op:
         for name in ('ix_warnings_feedback_at', 'ix_warnings_open_assignee', 'ix_warnings_open',
                      'ix_warnings_community_warned'):
