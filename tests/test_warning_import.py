@@ -446,14 +446,17 @@ def test_the_same_number_twice_in_one_file_is_a_duplicate_across_chunks(db, monk
     assert [w.upstream_grade for w in warnings_like(db, "TWICE-")] == ["low", "low"]
 
 
-def test_repeat_counts_carry_across_chunks(db, monkeypatch):
-    """A person the import itself creates keeps counting when later warnings fall in a later chunk."""
+@pytest.mark.parametrize("cache", [200_000, 0])
+def test_repeat_counts_carry_across_chunks(db, monkeypatch, cache):
+    """A person the import itself creates keeps counting when later warnings fall in a later chunk — from the
+    run's cache, or from the table when the cache has been emptied (cache 0: emptied before every chunk)."""
     monkeypatch.setattr(warnings_service, "CHUNK", 1)
-    rows = [(n, {"预警编号": f"CHUNKREP-{n}", "预警类型": "涉诈短信", "预警时间": f"2026-03-05 1{n}:00",
+    monkeypatch.setattr(warnings_service, "PEOPLE_CACHE", cache)
+    rows = [(n, {"预警编号": f"CHUNKREP{cache}-{n}", "预警类型": "涉诈短信", "预警时间": f"2026-03-05 1{n}:00",
                  "身份证号": "43990319920117104X", "现住址": "紫荆花园3栋"}) for n in (1, 2, 3)]
     tally = warnings_service.ingest_rows(db, scope_of(db, "yanpan"), rows)
     assert tally.summary() == {"read": 3, "created": 3, "updated": 0, "duplicates": 0, "rejected": 0}
-    ws = warnings_like(db, "CHUNKREP-")
+    ws = warnings_like(db, f"CHUNKREP{cache}-")
     assert [w.repeat_count for w in ws] == [0, 1, 2]
     assert [w.risk_grade for w in ws] == ["low", "medium", "high"]
     assert "升为高：此前已被预警 2 次（多次预警）" in ws[2].grade_reasons
