@@ -57,7 +57,7 @@ SELECT 'H' || g, k.kind, NULL, k.grade, '["历史"]', x.at, x.at + interval '30 
          WHEN x.r1 < 0.86 THEN 'unreachable' WHEN x.r1 < 0.9 THEN 'refused' ELSE 'not_needed' END,
     '', NULL, 'import', x.at, x.at
 FROM (SELECT g, t.at, t.at > now() AT TIME ZONE 'UTC' - interval '{open_hours} hours' AS open, random() AS r1,
-             random() AS r2, 1 + (g * 7919 % :communities) AS ci
+             random() AS r2, 1 + (g::bigint * 7919 % :communities)::int AS ci
       FROM generate_series(1, :n) AS g,
            LATERAL (SELECT now() AT TIME ZONE 'UTC' - (g::float / :n) * interval '{years} years' AS at) AS t) AS x
 JOIN bench_communities AS c ON c.n = x.ci
@@ -125,13 +125,14 @@ def child_load(size: int) -> dict:
             "loss_amount, narrative, source, created_at) "
             "SELECT 'HC' || w.id, w.person_id, w.name, w.community_id, '', w.warned_at + interval '20 days', "
             "w.warned_at + (CASE WHEN w.id % 2 = 0 THEN 1 ELSE -1 END) * interval '3 days', 'brushing', 5000, '', "
-            "'import', now() FROM warnings AS w WHERE w.id % 50 = 0"))
+            "'import', now() FROM warnings AS w WHERE w.id % 50 = 0 AND w.external_id LIKE 'H%'"))
         # 回访: one closed warning in five, due a week later, done the next day unless due in the last week.
         conn.execute(text(
             "INSERT INTO follow_ups (warning_id, reason, due_at, done_at, by_user_id, outcome, missed_outreach, note) "
             "SELECT w.id, 'sample', w.feedback_at + interval '7 days', CASE WHEN w.feedback_at + interval '7 days' "
             "< now() AT TIME ZONE 'UTC' - interval '7 days' THEN w.feedback_at + interval '8 days' END, "
-            "w.assignee_id, NULL, '', '' FROM warnings AS w WHERE w.id % 5 = 0 AND w.feedback_at IS NOT NULL"))
+            "w.assignee_id, NULL, '', '' FROM warnings AS w WHERE w.id % 5 = 0 AND w.feedback_at IS NOT NULL "
+            "AND w.external_id LIKE 'H%' ON CONFLICT DO NOTHING"))
     with session_scope() as s:
         s.connection().exec_driver_sql("ANALYZE")
         counts = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar()

@@ -446,6 +446,31 @@ def test_the_same_number_twice_in_one_file_is_a_duplicate_across_chunks(db, monk
     assert [w.upstream_grade for w in warnings_like(db, "TWICE-")] == ["low", "low"]
 
 
+def test_a_number_already_on_file_met_twice_in_one_file_is_updated_once(db, monkeypatch):
+    """An instruction already on file, re-sent twice in one file (in two chunks): the first re-sent row updates it,
+    the second is a duplicate — as if both rows were in one chunk."""
+    monkeypatch.setattr(warnings_service, "CHUNK", 1)
+    row = {"预警编号": "RESENT-1", "预警类型": "涉诈短信", "预警级别": "低", "预警时间": "2026-03-05 10:00",
+           "身份证号": "43990319920117104X", "现住址": "紫荆花园3栋"}
+    yanpan = scope_of(db, "yanpan")
+    warnings_service.ingest_rows(db, yanpan, [(2, row)])
+    tally = warnings_service.ingest_rows(db, yanpan, [(2, row | {"预警级别": "中"}), (3, row | {"预警级别": "高"})])
+    assert tally.summary() == {"read": 2, "created": 0, "updated": 1, "duplicates": 1, "rejected": 0}
+    assert [w.upstream_grade for w in warnings_like(db, "RESENT-")] == ["medium"]
+
+
+def test_repeat_counts_of_unplaced_warnings_survive_an_emptied_cache(db, monkeypatch):
+    """Warnings that land nowhere (待分配) have no person: their count by ID number is kept when the cache empties."""
+    monkeypatch.setattr(warnings_service, "CHUNK", 1)
+    monkeypatch.setattr(warnings_service, "PEOPLE_CACHE", 0)
+    rows = [(n, {"预警编号": f"NOWHERE-{n}", "预警类型": "涉诈短信", "预警时间": f"2026-03-05 1{n}:00",
+                 "身份证号": "11010519491231002X", "现住址": "外省务工暂住"}) for n in (1, 2, 3)]
+    warnings_service.ingest_rows(db, scope_of(db, "yanpan"), rows)
+    ws = warnings_like(db, "NOWHERE-")
+    assert [(w.status, w.person_id) for w in ws] == [("unplaced", None)] * 3
+    assert [w.repeat_count for w in ws] == [0, 1, 2]
+
+
 @pytest.mark.parametrize("cache", [200_000, 0])
 def test_repeat_counts_carry_across_chunks(db, monkeypatch, cache):
     """A person the import itself creates keeps counting when later warnings fall in a later chunk — from the

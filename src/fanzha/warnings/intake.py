@@ -184,7 +184,7 @@ def check_rows(rows: Iterable[tuple[int, dict]], *, strict: bool = False,
                processes: int | None = None) -> Iterator[Checked]:
     """Every row checked by parse_row, in order. A large input (more than PARALLEL_AFTER rows) is checked in
     blocks by separate processes while the caller writes the blocks before them, so validation (a third of an
-    import's CPU time) runs on another core; small inputs and API calls never start a process."""
+    import's CPU time) runs on another core; small inputs never start a process (API calls pass processes=0)."""
     from fanzha.config import get_settings
 
     processes = get_settings().import_parse_processes if processes is None else processes

@@ -58,10 +58,18 @@ class _Context:
     person_info: dict[int, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # id → (community, groups)
     repeats: dict[object, int] = field(default_factory=lambda: defaultdict(int))
 
+    # 预警编号 already on file before this run that the run has met (refreshed or found unchanged): a second row
+    # of the same number later in the file is a duplicate, wherever the chunk boundaries fall. Small: re-sent rows.
+    existing_seen: set[str] = field(default_factory=set)
+
     def next_chunk(self) -> None:
         if len(self.person_info) + len(self.repeats) > PEOPLE_CACHE:
-            for lookup in (self.people_by_id, self.people_by_phone, self.person_info, self.repeats):
+            for lookup in (self.people_by_id, self.people_by_phone, self.person_info):
                 lookup.clear()
+            # Counts under a person are found again in the table; those under an ID number or phone with no person
+            # (warnings not placed yet) are not, so they stay.
+            for key in [k for k in self.repeats if k[0] == "p"]:
+                del self.repeats[key]
 
 
 def _context(session: Session, scope: Scope, source: str, batch_id: int | None) -> _Context:
@@ -78,7 +86,8 @@ def ingest_rows(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]]
     tally = tally or Tally()
     ctx = _context(session, scope, source, batch_id)
     chunk: list[tuple[int, WarningDraft]] = []
-    for number, raw, draft, problem in check_rows(rows, strict=strict):
+    # A file's rows may be checked by a separate process (imports run on the worker); an API call never starts one.
+    for number, raw, draft, problem in check_rows(rows, strict=strict, processes=0 if source == "api" else None):
         tally.read += 1
         if draft is None:
             tally.rejected += 1
@@ -158,13 +167,16 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
     existing = {w.external_id: w for w in s.scalars(select(Warning).where(one_of(s, Warning.external_id, ext_ids)))}
     for _, d in chunk:
         old = existing.get(d.external_id)
-        if d.external_id in seen or (old is not None and _made_by_this_run(ctx, old)):
+        if d.external_id in seen or d.external_id in ctx.existing_seen or \
+                (old is not None and _made_by_this_run(ctx, old)):
             tally.duplicates += 1  # the same 预警编号 twice in one file: the first one stands
             continue
         seen.add(d.external_id)
         if old is None:
             fresh.append(d)
-        elif _refresh(ctx, old, d):
+            continue
+        ctx.existing_seen.add(d.external_id)
+        if _refresh(ctx, old, d):
             tally.updated += 1
         else:
             tally.duplicates += 1
