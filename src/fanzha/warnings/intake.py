@@ -73,6 +73,8 @@ class WarningDraft:
     counterparty_account: str
     issuing_unit: str
     note: str
+    # Where 现住址 and 户籍地址 matched (community ids), when the checking process matched them; None: not yet.
+    places: tuple[int | None, int | None] | None = None
 
 
 def _text(row: dict, column: str, limit: int, *, strict: bool) -> str:
@@ -176,12 +178,26 @@ def _check(raw: dict, strict: bool) -> tuple[WarningDraft | None, tuple[str, str
         return None, (exc.column, exc.reason)
 
 
+_MATCHER = None  # in a checking process: the importing run's address matcher
+
+
+def _init_checker(matcher) -> None:
+    global _MATCHER
+    _MATCHER = matcher
+
+
 def _check_block(raws: list[dict], strict: bool) -> list[tuple[WarningDraft | None, tuple[str, str] | None]]:
-    return [_check(raw, strict) for raw in raws]
+    out = [_check(raw, strict) for raw in raws]
+    if _MATCHER is not None:
+        for draft, _ in out:
+            if draft is not None:
+                draft.places = tuple(_MATCHER.match(text) if text else None
+                                     for text in (draft.current_address, draft.household_address))
+    return out
 
 
-def check_rows(rows: Iterable[tuple[int, dict]], *, strict: bool = False,
-               processes: int | None = None) -> Iterator[Checked]:
+def check_rows(rows: Iterable[tuple[int, dict]], *, strict: bool = False, processes: int | None = None,
+               matcher=None) -> Iterator[Checked]:
     """Every row checked by parse_row, in order. A large input (more than PARALLEL_AFTER rows) is checked in
     blocks by separate processes while the caller writes the blocks before them, so validation (a third of an
     import's CPU time) runs on another core; small inputs never start a process (API calls pass processes=0)."""
@@ -194,15 +210,18 @@ def check_rows(rows: Iterable[tuple[int, dict]], *, strict: bool = False,
         yield number, raw, *_check(raw, strict)
     if not processes or len(first) < PARALLEL_AFTER:
         return
-    yield from _check_in_processes(it, strict, processes)
+    yield from _check_in_processes(it, strict, processes, matcher)
 
 
-def _check_in_processes(it: Iterator[tuple[int, dict]], strict: bool, processes: int) -> Iterator[Checked]:
+def _check_in_processes(it: Iterator[tuple[int, dict]], strict: bool, processes: int, matcher) -> Iterator[Checked]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # spawn: a clean interpreter, safe in a threaded server or worker (fork would copy their locks and sockets)
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # The address matcher (the standard list, a few hundred KB) goes along, so the checking process also matches
+    # 现住址 and 户籍地址 and the writer only reads the answers.
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init_checker,
+                             initargs=(matcher,)) as pool:
         pending: deque = deque()
         done = False
         while pending or not done:

@@ -87,7 +87,8 @@ def ingest_rows(session: Session, scope: Scope, rows: Iterable[tuple[int, dict]]
     ctx = _context(session, scope, source, batch_id)
     chunk: list[tuple[int, WarningDraft]] = []
     # A file's rows may be checked by a separate process (imports run on the worker); an API call never starts one.
-    for number, raw, draft, problem in check_rows(rows, strict=strict, processes=0 if source == "api" else None):
+    for number, raw, draft, problem in check_rows(rows, strict=strict, processes=0 if source == "api" else None,
+                                                  matcher=ctx.matcher):
         tally.read += 1
         if draft is None:
             tally.rejected += 1
@@ -146,9 +147,9 @@ def _repeat_key(person_id: int | None, d: WarningDraft) -> object:
 
 
 def _place(ctx: _Context, d: WarningDraft, person_id: int | None) -> tuple[int | None, str | None]:
-    for text, source in ((d.current_address, "current"), (d.household_address, "household")):
+    for i, (text, source) in enumerate(((d.current_address, "current"), (d.household_address, "household"))):
         if text:
-            cid = ctx.matcher.match(text)
+            cid = d.places[i] if d.places is not None else ctx.matcher.match(text)
             if cid is not None and cid in ctx.stations:
                 return cid, source
     if person_id is not None:
