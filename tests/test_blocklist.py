@@ -283,3 +283,32 @@ def test_a_bundle_with_raw_line_separators_still_reads(key):
     sig = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
     got = bundle.read(body + json.dumps({"signature": "hmac-sha256:" + sig}).encode() + b"\n", key, kind="reports")
     assert got.records == [{"uid": "u1", "text": "甲\u2028乙\x85丙"}]
+
+
+def test_a_failed_write_leaves_the_reports_pending(tmp_path, key, monkeypatch):
+    from typer.testing import CliRunner
+
+    from fanzha.cli.main import app as cli
+
+    monkeypatch.setattr(get_settings(), "public_store", tmp_path / "w.db")
+    store = PublicStore(tmp_path / "w.db")
+    for n in range(2):
+        store.add_report(channel="sms", text=f"第{n}条：中奖请先交税 6222021234500002222", value="", risk="fraud",
+                         fraud_type="")
+    runner = CliRunner()
+    for extra in ([], ["--purge"]):
+        r = runner.invoke(cli, ["public", "export-reports", "-o", str(tmp_path / "missing-dir" / "r.jsonl"), *extra])
+        assert r.exit_code == 1 and "写入失败" in r.output, r.output
+        assert store.report_counts() == {"total": 2, "pending": 2}
+
+    def refuse(data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        store.export_reports(key, purge=True, deliver=refuse)
+    assert store.report_counts() == {"total": 2, "pending": 2}
+    out = tmp_path / "r.jsonl"
+    r = runner.invoke(cli, ["public", "export-reports", "-o", str(out)])
+    assert r.exit_code == 0 and "已导出 2 条举报" in r.output
+    assert out.read_bytes().count(b"\n") == 4 and not (tmp_path / "r.jsonl.part").exists()
+    assert store.report_counts() == {"total": 2, "pending": 0}
