@@ -312,3 +312,13 @@ def test_a_failed_write_leaves_the_reports_pending(tmp_path, key, monkeypatch):
     assert r.exit_code == 0 and "已导出 2 条举报" in r.output
     assert out.read_bytes().count(b"\n") == 4 and not (tmp_path / "r.jsonl.part").exists()
     assert store.report_counts() == {"total": 2, "pending": 0}
+
+
+def test_a_non_ascii_signature_is_refused_in_chinese(tmp_path, key):
+    from fanzha.public import bundle
+
+    data = bundle.write("reports", [{"uid": "u1", "text": "测试"}], key)
+    body, _, _ = data.rstrip(b"\n").rpartition(b"\n")
+    forged = body + '\n{"signature": "hmac-sha256:签名é"}\n'.encode()
+    with pytest.raises(bundle.BundleError, match="签名无效"):
+        bundle.read(forged, key, kind="reports")

@@ -93,6 +93,15 @@ def test_forms_need_the_csrf_token(tmp_path):
     assert store.report_counts()["total"] == 0
 
 
+def test_a_non_ascii_csrf_token_is_refused_not_an_error(tmp_path):
+    client, store = _client(tmp_path)
+    client.get("/")
+    for path in ("/check", "/report"):
+        r = client.post(path, data={"text": SCAM, "channel": "sms", "csrf_token": "é"})
+        assert r.status_code == 403 and "页面" in r.text, path
+    assert store.report_counts()["total"] == 0
+
+
 def test_texts_are_kept_only_when_reported(tmp_path):
     client, store = _client(tmp_path)
     token = _csrf(client)

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fanzha.common.tokens import same_token
+
 FORMAT = "fanzha-bundle"
 VERSION = 1
 KINDS = {"reports": "举报包", "blocklist": "黑名单包"}
@@ -83,7 +85,7 @@ def read(data: bytes, key: str, *, kind: str) -> Bundle:
         raise BundleError(f"这是{KINDS.get(str(header.get('kind')), '其他数据包')}，不是{name}")
     body += b"\n"
     expected = hmac.new(_key(key), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, str(signed)[len("hmac-sha256:"):]):
+    if not same_token(expected, str(signed)[len("hmac-sha256:"):]):
         if header.get("key") != fingerprint(key):
             raise BundleError(f"{name}签名无效：它由另一把密钥签名（密钥指纹 {str(header.get('key'))[:8]}，本机为 "
                               f"{fingerprint(key)}），请核对两端的 FANZHA_BUNDLE_KEY；未导入任何内容")
