@@ -1,0 +1,98 @@
+"""宣防 holes a review found, each kept closed by a test on the hand-made 测试县 of test_prevention.py (its `county`
+fixture): 测试一镇 (甲村, 乙村, 零村) and 测试二镇 (丙村); 测一派出所 holds 甲村 and 丙村, 测二派出所 乙村 and 零村."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from conftest import DEMO_PASSWORD
+from fanzha.db import session_scope
+from fanzha.org.enums import Level
+from fanzha.org.models import Area, User
+from fanzha.org.scope import Scope
+from fanzha.prevention import quiz
+from fanzha.prevention.models import Quiz
+from test_prevention import county  # noqa: F401  (the hand-made county, a module fixture)
+
+PEOPLE = {  # username → role, area (short name in `county`)
+    "pvf_grid_a": ("grid_worker", "T1A"),
+    "pvf_grid_b": ("grid_worker", "T1B"),
+    "pvf_officer1": ("station_officer", "S1"),
+    "pvf_head1": ("station_head", "S1"),
+    "pvf_analyst": ("centre_analyst", "GA"),
+    "pvf_joint": ("joint_office", "county"),
+}
+
+
+@pytest.fixture(scope="module")
+def people(county):  # noqa: F811
+    from fanzha.org import service
+    from fanzha.org.schemas import UserIn
+
+    with session_scope() as s:
+        for username, (role, where) in PEOPLE.items():
+            if s.scalar(select(User.id).where(User.username == username)) is None:
+                service.create_user(s, Scope.system(s), UserIn(username=username, display_name="测试", role=role,
+                                                               password=DEMO_PASSWORD, area_id=county[where]))
+    return county
+
+
+def _scope(s, username: str) -> Scope:
+    return Scope.for_user(s.scalar(select(User).where(User.username == username)))
+
+
+# --- 5. tests set at one chain reach the takers of the other ------------------------------------------------------
+def test_tests_reach_across_the_two_chains(people, db):
+    codes = list(quiz.load_bank())[:2]
+    with session_scope() as s:
+        bureau = s.scalar(select(Area).where(Area.level == Level.BUREAU, Area.parent_id.is_(None)))
+        city = s.scalar(select(Area).where(Area.level == Level.CITY, Area.parent_id.is_(None)))
+        made = {}
+        for name, area_id, role in (("市局卷", bureau.id, "grid_worker"), ("联席办卷", city.id, "station_officer"),
+                                    ("测一所卷", people["S1"], "grid_worker"), ("一镇卷", people["T1"], "station_officer"),
+                                    ("测试县卷", people["county"], "station_officer")):
+            q = Quiz(title="PVF" + name, area_id=area_id, roles=[role], questions=codes, opens_on=date(2026, 1, 1),
+                     closes_on=date(2099, 12, 31))
+            s.add(q)
+            s.flush()
+            made[name] = q.id
+        other_grid = s.scalar(select(User).join(Area, User.area_id == Area.id).where(
+            User.role == "grid_worker", ~Area.path.startswith(s.get(Area, people["county"]).path)))
+        other_grid = other_grid.username
+
+    def seen(username):
+        with session_scope() as s:
+            return {q.title.removeprefix("PVF") for q in quiz.list_quizzes(s, _scope(s, username))
+                    if q.title.startswith("PVF")}
+
+    # The bureau's test for 网格员 reaches every grid worker; the station's only those of its villages (甲村).
+    assert seen("pvf_grid_a") == {"市局卷", "测一所卷"}
+    assert seen("pvf_grid_b") == {"市局卷"}
+    assert seen(other_grid) == {"市局卷"}
+    # The city 联席办's test reaches the station officers; 测一派出所 holds 丙村 too, so 一镇's test does not reach it.
+    assert seen("pvf_officer1") == {"联席办卷", "测试县卷"}
+
+    # Scores: each reader counts the takers it reaches, whatever their chain.
+    when = datetime(2026, 6, 1, 4, tzinfo=UTC)
+    bank = quiz.load_bank()
+    right = {c: bank[c].answer for c in codes}
+    with session_scope() as s:
+        for username in ("pvf_grid_a", "pvf_grid_b", other_grid):
+            quiz.submit(s, _scope(s, username), made["市局卷"], right, now=when)
+        quiz.submit(s, _scope(s, "pvf_officer1"), made["联席办卷"], right, now=when)
+        with pytest.raises(Exception, match="未分配"):
+            quiz.get_quiz(s, _scope(s, "pvf_grid_b"), made["测一所卷"])
+
+    def takers(reader, name):
+        with session_scope() as s:
+            scope = Scope.system(s) if reader == "system" else _scope(s, reader)
+            return {a.user.username for a in quiz.scores(s, scope, made[name])[0]}
+
+    assert takers("pvf_analyst", "市局卷") == {"pvf_grid_a", "pvf_grid_b"}  # 测试县公安局: its villages' grid workers
+    assert takers("pvf_joint", "市局卷") == {"pvf_grid_a", "pvf_grid_b"}  # 测试县 联席办
+    assert takers("admin", "市局卷") == {"pvf_grid_a", "pvf_grid_b", other_grid}  # the bureau: the whole city
+    assert takers("pvf_joint", "联席办卷") == {"pvf_officer1"}  # all of 测一派出所's villages lie in 测试县
+    assert takers("pvf_analyst", "联席办卷") == {"pvf_officer1"}
