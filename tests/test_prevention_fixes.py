@@ -96,3 +96,24 @@ def test_tests_reach_across_the_two_chains(people, db):
     assert takers("admin", "市局卷") == {"pvf_grid_a", "pvf_grid_b", other_grid}  # the bureau: the whole city
     assert takers("pvf_joint", "联席办卷") == {"pvf_officer1"}  # all of 测一派出所's villages lie in 测试县
     assert takers("pvf_analyst", "联席办卷") == {"pvf_officer1"}
+
+
+# --- 6. the public self-test never shows a staff test's answers ----------------------------------------------------
+def test_selftest_refuses_the_codes_of_an_open_test(app, people, db):
+    from conftest import make_client
+
+    with session_scope() as s:
+        made = quiz.create_quiz(s, _scope(s, "pvf_analyst"), title="PVF刷单卷", roles=["station_officer"],
+                                fraud_types=["brushing"], opens_on=date(2026, 1, 1), closes_on=date(2099, 12, 31))
+        codes = list(made.questions)
+    bank = quiz.load_bank()
+    assert codes and not any(bank[c].public for c in codes)  # drawn only from the staff set
+    anon = make_client(app)
+    r = anon.get("/selftest", params={"picked": ",".join(codes), "check": "1",
+                                      **{f"q_{c}": str(bank[c].answer) for c in codes}})
+    assert r.status_code == 200
+    for c in codes:  # neither the question nor its answer or explanation is shown
+        assert bank[c].stem not in r.text and bank[c].explain not in r.text
+    assert "答对 0 / 8 题" in r.text  # eight questions of the public set instead, none answered
+    assert len(quiz.public_bank()) >= 8 and len(quiz.staff_bank()) >= 20
+    assert not set(quiz.public_bank()) & set(quiz.staff_bank())

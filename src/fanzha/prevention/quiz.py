@@ -37,6 +37,7 @@ class Question:
     options: tuple[str, ...]
     answer: int
     explain: str
+    public: bool = False  # a question of the public self-test: its answer is shown to anyone
 
 
 @cache
@@ -49,8 +50,18 @@ def load_bank(path: Path = BANK) -> dict[str, Question]:
         turn = zlib.crc32(q["code"].encode()) % len(q["options"])
         options = tuple(q["options"][turn:] + q["options"][:turn])
         out[q["code"]] = Question(q["code"], q["fraud_type"], q["stem"], options,
-                                  (q["answer"] - turn) % len(options), q["explain"])
+                                  (q["answer"] - turn) % len(options), q["explain"], bool(q.get("public", False)))
     return out
+
+
+def staff_bank() -> dict[str, Question]:
+    """The questions knowledge tests are drawn from: never those of the public self-test."""
+    return {c: q for c, q in load_bank().items() if not q.public}
+
+
+def public_bank() -> dict[str, Question]:
+    """The public self-test's own questions; /selftest accepts no other code."""
+    return {c: q for c, q in load_bank().items() if q.public}
 
 
 def grade(questions: list[Question], answers: dict[str, int]) -> int:
@@ -110,7 +121,7 @@ def create_quiz(session: Session, scope: Scope, *, title: str, roles: list[str],
         raise Invalid("请选择参加测试的角色", details=[{"loc": ["roles"], "msg": "必选"}])
     if closes_on < opens_on:
         raise Invalid("截止日期早于开始日期", details=[{"loc": ["closes_on"], "msg": "顺序不对"}])
-    bank = load_bank()
+    bank = staff_bank()
     codes = [c for c, q in bank.items() if not fraud_types or q.fraud_type in fraud_types]
     if not codes:
         raise Invalid("所选诈骗类型没有题目", details=[{"loc": ["fraud_types"], "msg": "无题"}])
