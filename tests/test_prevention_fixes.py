@@ -14,8 +14,8 @@ from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
 from fanzha.prevention import quiz
-from fanzha.prevention.models import Quiz
-from test_prevention import county  # noqa: F401  (the hand-made county, a module fixture)
+from fanzha.prevention.models import Quiz, Supervision
+from test_prevention import county, sweep  # noqa: F401  (the hand-made county and its 扫楼, module fixtures)
 
 PEOPLE = {  # username → role, area (short name in `county`)
     "pvf_grid_a": ("grid_worker", "T1A"),
@@ -117,3 +117,42 @@ def test_selftest_refuses_the_codes_of_an_open_test(app, people, db):
     assert "答对 0 / 8 题" in r.text  # eight questions of the public set instead, none answered
     assert len(quiz.public_bank()) >= 8 and len(quiz.staff_bank()) >= 20
     assert not set(quiz.public_bank()) & set(quiz.staff_bank())
+
+
+# --- 7. 督导/约谈 records follow the user's own subtree, not the area names they may read ----------------------------
+def test_a_station_sees_no_talks_held_on_the_branch_or_the_township(people, sweep, client_as, api_as, db):  # noqa: F811
+    from fanzha.prevention import service
+
+    held = {}
+    with session_scope() as s:
+        for where, kind in (("GA", "interview"), ("T1", "interview"), ("S1", "supervise"), ("T2C", "supervise")):
+            row = Supervision(campaign_id=sweep, area_id=people[where], kind=kind, held_on=date(2026, 4, 9),
+                              note=f"PVF约谈记录{where}")
+            s.add(row)
+            s.flush()
+            held[where] = row.id
+
+    def notes(username):
+        with session_scope() as s:
+            return {x.note.removeprefix("PVF约谈记录") for x in service.list_supervisions(s, _scope(s, username), sweep)
+                    if x.note.startswith("PVF")}
+
+    # 测一派出所: its own node and the village it covers (丙村), not the branch above or 测试一镇 beside it.
+    assert notes("pvf_head1") == {"S1", "T2C"}
+    assert notes("pvf_analyst") == {"GA", "S1", "T2C"}  # the county police: its subtree and its villages
+    assert notes("pvf_joint") == {"T1", "T2C"}  # 测试县 联席办: the admin chain under the county
+    assert notes("admin") == {"GA", "T1", "S1", "T2C"}  # the bureau: everything
+    page = client_as("pvf_head1").get(f"/prevention/campaigns/{sweep}")
+    assert page.status_code == 200 and "PVF约谈记录S1" in page.text
+    assert "PVF约谈记录GA" not in page.text and "PVF约谈记录T1" not in page.text
+    api = api_as("pvf_head1")
+    r = api.post(f"/api/v1/prevention/supervisions/{held['GA']}/outcome", json={"outcome": "improved"})
+    assert r.status_code == 404
+    r = api.post(f"/api/v1/prevention/supervisions/{held['S1']}/outcome", json={"outcome": "improved"})
+    assert r.status_code == 200
+    # What the user recorded stays theirs to see, wherever they sit now.
+    with session_scope() as s:
+        mine = service.add_supervision(s, _scope(s, "pvf_head1"), sweep, area_id=people["S1"], kind="supervise",
+                                       held_on=date(2026, 4, 9), note="PVF约谈记录own", now=datetime(2026, 4, 10, tzinfo=UTC))
+        mine.area_id = people["T1"]  # as if the station had been moved out from under it
+    assert "own" in notes("pvf_head1")

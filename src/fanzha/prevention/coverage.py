@@ -27,6 +27,8 @@ from fanzha.prevention.service import _at_root
 
 
 def target_visible(scope: Scope):
+    """Targets set on the user's nodes and on those above (they apply to the user's area). They are plans, not
+    records: the figures coverage() shows for one are limited to the user's own subtree."""
     return CoverageTarget.area_id.in_(select(Area.id).where(scope.area_clause()))
 
 

@@ -164,7 +164,15 @@ def _under_or_same(outer: Area, node: Area) -> bool:
 # -- 督导/约谈 ----------------------------------------------------------------------------------------------------
 
 def supervision_visible(scope: Scope):
-    return Supervision.area_id.in_(select(Area.id).where(scope.area_clause()))
+    """督导/约谈 records: those held on the user's own subtree (scope.covers: for a police user also the villages
+    its node covers), or recorded by the user; all of them at either chain's top. Not the nodes above or beside the
+    user, which area_clause() shows only by name."""
+    if _at_root(scope):
+        return Supervision.id.is_not(None)
+    own = [Area.path.startswith(scope.path, autoescape=True)]
+    if scope.chain == Chain.POLICE:
+        own.append(Area.police_path.startswith(scope.path, autoescape=True))
+    return or_(Supervision.area_id.in_(select(Area.id).where(or_(*own))), Supervision.by_user_id == scope.user_id)
 
 
 def list_supervisions(session: Session, scope: Scope, campaign_id: int) -> list[Supervision]:
