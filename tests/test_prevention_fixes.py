@@ -156,3 +156,41 @@ def test_a_station_sees_no_talks_held_on_the_branch_or_the_township(people, swee
                                        held_on=date(2026, 4, 9), note="PVF约谈记录own", now=datetime(2026, 4, 10, tzinfo=UTC))
         mine.area_id = people["T1"]  # as if the station had been moved out from under it
     assert "own" in notes("pvf_head1")
+
+
+# --- 8. 无诈社区: both windows are exactly N months -----------------------------------------------------------------
+def test_fraud_free_windows_exclude_the_day_n_months_ago(people, db):
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import delete
+
+    from fanzha.cases.models import Case
+    from fanzha.prevention import fraudfree
+    from fanzha.prevention.models import Activity
+
+    bj = ZoneInfo("Asia/Shanghai")
+    now = datetime(2026, 5, 20, 12, tzinfo=bj)  # today 05-20: 12 months back is 2025-05-20, 3 months 2026-02-20
+    rules = fraudfree.Rules(case_months=12, activity_months=3, activity_min=1)
+    leaf = people["T1Z"]  # 零村: no case and no activity of its own in the other tests
+
+    def counts():
+        with session_scope() as s:
+            reasons = fraudfree.evaluate(s, rules, now.astimezone(UTC))[leaf][1]
+        cases = next(r for r in reasons if r.startswith("近12个月"))
+        acts = next(r for r in reasons if r.startswith("近3个月"))
+        return cases, acts
+
+    assert counts() == ("近12个月无立案", "近3个月宣传活动0次（要求≥1次）")
+    with session_scope() as s:
+        for n, filed in ((1, datetime(2025, 5, 20, 23, 59, tzinfo=bj)), (2, datetime(2025, 5, 21, 0, 1, tzinfo=bj))):
+            s.add(Case(case_number=f"PVF-EDGE-{n}", community_id=leaf, filed_at=filed.astimezone(UTC),
+                       loss_at=filed.astimezone(UTC), fraud_type="other"))
+        for held in (date(2026, 2, 20), date(2026, 2, 21)):
+            s.add(Activity(kind="lecture", community_id=leaf, held_on=held, organiser="PVF边界"))
+    try:
+        # The boundary day counts in neither window; the day after counts in both.
+        assert counts() == ("近12个月立案1起", "近3个月宣传活动1次（要求≥1次）")
+    finally:
+        with session_scope() as s:
+            s.execute(delete(Case).where(Case.case_number.like("PVF-EDGE-%")))
+            s.execute(delete(Activity).where(Activity.organiser == "PVF边界"))
