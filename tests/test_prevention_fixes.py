@@ -194,3 +194,45 @@ def test_fraud_free_windows_exclude_the_day_n_months_ago(people, db):
         with session_scope() as s:
             s.execute(delete(Case).where(Case.case_number.like("PVF-EDGE-%")))
             s.execute(delete(Activity).where(Activity.organiser == "PVF边界"))
+
+
+# --- 9. a target is judged on what was done by its due date ---------------------------------------------------------
+def test_a_target_is_judged_up_to_its_due_date(people, api_as, client_as, db):
+    from decimal import Decimal
+
+    from sqlalchemy import delete
+
+    from fanzha.prevention import coverage as cov
+    from fanzha.prevention import service
+    from fanzha.prevention.models import Activity, CoverageTarget
+
+    # 测试二镇 holds only 丙村 (pop 2000): 承诺书 ≥ 80 % by 07-31 asks for ⌈1600⌉; 1500 by then, 200 more on 08-05.
+    with session_scope() as s:
+        sys = Scope.system(s)
+        for held, n in ((date(2026, 7, 10), 1500), (date(2026, 8, 5), 200)):
+            service.create_activity(s, sys, service.ActivityDraft(
+                kind="report", community_id=people["T2C"], held_on=held, counts={"pledges": n}, link_campaign=False,
+                organiser="PVF截止"), now=datetime(2026, 8, 6, tzinfo=UTC))
+        t = cov.create_target(s, sys, area_id=people["T2"], metric="pledges", denominator="population",
+                              target_pct=Decimal("80"), due_on=date(2026, 7, 31), counts_from=date(2026, 7, 1))
+        target_id = t.id
+    try:
+        after = datetime(2026, 8, 10, 4, tzinfo=UTC)
+        c = cov.coverage(db, Scope.system(db), target_id, now=after)
+        assert c.as_of == date(2026, 7, 31) and c.today == date(2026, 8, 10)
+        assert (c.total.achieved, c.total.needed, c.total.gap, c.total.behind) == (1500, 1600, 100, True)
+        assert c.total_today.achieved == 1700  # shown beside it, not judged
+        before = cov.coverage(db, Scope.system(db), target_id, now=datetime(2026, 7, 20, 4, tzinfo=UTC))
+        assert before.as_of == date(2026, 7, 20) and before.total.achieved == 1500 and before.total_today is None
+        r = api_as("admin").get(f"/api/v1/prevention/targets/{target_id}/coverage",
+                                params={"at": after.isoformat()})
+        body = r.json()
+        assert r.status_code == 200 and body["as_of"] == "2026-07-31"
+        assert body["total"]["achieved"] == 1500 and body["total"]["behind"] and body["total_today"]["achieved"] == 1700
+        page = client_as("admin").get(f"/prevention/coverage/{target_id}")  # the due date is behind the real clock too
+        assert page.status_code == 200 and "按截止日期考核" in page.text
+        assert "累计承诺书签订 1,700" in page.text.split('id="today-figure"', 1)[1]
+    finally:
+        with session_scope() as s:
+            s.execute(delete(CoverageTarget).where(CoverageTarget.id == target_id))
+            s.execute(delete(Activity).where(Activity.organiser == "PVF截止"))
