@@ -236,3 +236,73 @@ def test_a_target_is_judged_up_to_its_due_date(people, api_as, client_as, db):
         with session_scope() as s:
             s.execute(delete(CoverageTarget).where(CoverageTarget.id == target_id))
             s.execute(delete(Activity).where(Activity.organiser == "PVF截止"))
+
+
+# --- 10. a refused or failed activity leaves no photo on disk ------------------------------------------------------
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+JPG = b"\xff\xd8\xff\xe0" + b"\0" * 64
+
+
+def _files() -> set:
+    from fanzha.config import get_settings
+
+    folder = get_settings().data_dir / "activities"
+    return {p for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+
+
+def _draft(people, organiser):
+    from fanzha.prevention import service
+
+    return service.ActivityDraft(kind="lecture", community_id=people["T1A"], held_on=date(2026, 4, 9),
+                                 counts={"participants": 12}, link_campaign=False, organiser=organiser)
+
+
+def test_activity_photos_are_all_or_nothing(people, monkeypatch, client_as):
+    from fanzha.common.errors import Invalid
+    from fanzha.prevention import service
+    from fanzha.prevention.models import Activity, ActivityPhoto
+
+    before = _files()
+    when = datetime(2026, 4, 10, tzinfo=UTC)
+
+    def made(organiser):
+        with session_scope() as s:
+            return s.scalars(select(Activity.id).where(Activity.organiser == organiser)).all()
+
+    # The second photo is not a picture: refused before anything is written.
+    with pytest.raises(Invalid, match="JPG、PNG 或 WEBP"), session_scope() as s:
+        service.create_activity(s, Scope.system(s), _draft(people, "PVF照片一"), now=when, photos=[PNG, b"GIF89a..."])
+    assert made("PVF照片一") == [] and _files() == before
+
+    # Both photos written, then the save fails: the rollback takes the files away too.
+    real = service.audit.record
+
+    def failing(session, scope, action, entity, *args, **kwargs):
+        if entity == "activity":
+            raise RuntimeError("disk full")
+        return real(session, scope, action, entity, *args, **kwargs)
+
+    monkeypatch.setattr(service.audit, "record", failing)
+    with pytest.raises(RuntimeError), session_scope() as s:
+        service.create_activity(s, Scope.system(s), _draft(people, "PVF照片二"), now=when, photos=[PNG, JPG])
+    monkeypatch.setattr(service.audit, "record", real)
+    assert made("PVF照片二") == [] and _files() == before
+
+    # The page: a station head sends a good photo and a bad one; 422, no row, no file.
+    from conftest import csrf_of
+
+    page = client_as("pvf_head1")
+    r = page.post("/prevention/activities", data={"csrf_token": csrf_of(page), "kind": "lecture",
+                                                   "community_id": str(people["T1A"]), "held_on": "2026-04-09",
+                                                   "participants": "8", "organiser": "PVF照片三", "campaign_id": "none"},
+                  files=[("photos", ("a.png", PNG, "image/png")), ("photos", ("b.jpg", b"not a photo", "image/jpeg"))])
+    assert r.status_code == 422 and "JPG、PNG 或 WEBP" in r.text
+    assert made("PVF照片三") == [] and _files() == before
+
+    # And when all is well, both photos are kept with their rows.
+    with session_scope() as s:
+        a = service.create_activity(s, Scope.system(s), _draft(people, "PVF照片四"), now=when, photos=[PNG, JPG])
+        kept = a.id
+    with session_scope() as s:
+        paths = s.scalars(select(ActivityPhoto.path).where(ActivityPhoto.activity_id == kept)).all()
+    assert len(paths) == 2 and len(_files() - before) == 2
