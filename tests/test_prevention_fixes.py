@@ -306,3 +306,43 @@ def test_activity_photos_are_all_or_nothing(people, monkeypatch, client_as):
     with session_scope() as s:
         paths = s.scalars(select(ActivityPhoto.path).where(ActivityPhoto.activity_id == kept)).all()
     assert len(paths) == 2 and len(_files() - before) == 2
+
+
+# --- 11. rows of the other chain are found by level, not by depth (兵团) --------------------------------------------
+def test_other_chain_rows_for_a_bingtuan_regiment(people, db):
+    from fanzha.prevention.areas import children
+
+    made = []
+    with session_scope() as s:
+        city = s.scalar(select(Area).where(Area.level == Level.CITY, Area.parent_id.is_(None)).order_by(Area.id))
+        bureau = s.scalar(select(Area).where(Area.level == Level.BUREAU, Area.parent_id.is_(None)).order_by(Area.id))
+
+        def node(chain, level, name, code, parent, **kw):
+            a = Area(chain=chain, level=level, name=name, code=code, parent_id=parent.id, population=800, **kw)
+            s.add(a)
+            s.flush()
+            a.path = parent.path + f"{a.id}/"
+            made.append(a.id)
+            return a
+
+        # 兵团: 团场 straight under the 师市 (the city); its police station straight under the 市局, with a beat.
+        regiment = node("admin", "township", "PVF一团", "PVFBT1", city, kind_label="团场")
+        station = node("police", "station", "PVF一团派出所", "PVFBT1S", bureau)
+        beat = node("police", "beat", "PVF一连警务区", "PVFBT1SB", station)
+        for code, name, police in (("PVFBT1L1", "PVF一连", beat), ("PVFBT1L2", "PVF二连", station)):
+            node("admin", "community", name, code, regiment, kind_label="连队", police_area_id=police.id,
+                 police_path=police.path)
+        ids = {"regiment": regiment.id, "station": station.id}
+    try:
+        with session_scope() as s:
+            assert [a.code for a in children(s, s.get(Area, ids["station"]), "admin")] == ["PVFBT1"]
+            assert [a.code for a in children(s, s.get(Area, ids["regiment"]), "police")] == ["PVFBT1S"]
+            # The ordinary county keeps its rows: 测试县 in the police chain is its two stations.
+            county = s.get(Area, people["county"])
+            assert [a.code for a in children(s, county, "police")] == ["PVT01S1", "PVT01S2"]
+            assert [a.code for a in children(s, s.get(Area, people["S1"]), "admin")] == ["PVT01T1", "PVT01T2"]
+    finally:
+        with session_scope() as s:
+            for area_id in reversed(made):
+                s.delete(s.get(Area, area_id))
+                s.flush()
