@@ -23,6 +23,7 @@ from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.prevention.areas import local_day
 from fanzha.prevention.models import Quiz, QuizAttempt
+from fanzha.prevention.service import _at_root
 from fanzha.warnings.enums import FRAUD_TYPES
 
 BANK = Path(__file__).with_name("question_bank.toml")
@@ -76,11 +77,6 @@ def _under(community, node_path) -> ColumnElement[bool]:
 def _all_under(c: type[Area], members: ColumnElement[bool], node_path) -> ColumnElement[bool]:
     """Some community `c` is a member, and every member lies under the node with `node_path`."""
     return and_(exists().where(members), ~exists().where(members, ~_under(c, node_path)))
-
-
-def at_root(scope: Scope) -> bool:
-    """At a chain's top (市局 or 市/联席办): reaches the whole city in both chains."""
-    return scope.is_system or scope.path.count("/") == 2
 
 
 def quiz_visible(scope: Scope):
@@ -176,7 +172,7 @@ def scores(session: Session, scope: Scope, quiz_id: int) -> tuple[list[QuizAttem
     quiz = get_quiz(session, scope, quiz_id)
     stmt = (select(QuizAttempt).join(User, QuizAttempt.user_id == User.id).join(Area, User.area_id == Area.id)
             .where(QuizAttempt.quiz_id == quiz.id))
-    if not at_root(scope):  # the same reach as quiz_visible: own subtree, or all one's communities under the reader
+    if not _at_root(scope):  # the same reach as quiz_visible: own subtree, or all one's communities under the reader
         c = aliased(Area)
         theirs = and_(c.level == Level.COMMUNITY, _under(c, Area.path))
         stmt = stmt.where(or_(Area.path.startswith(scope.path, autoescape=True), _all_under(c, theirs, scope.path)))
