@@ -63,6 +63,15 @@ def test_login_form_needs_its_csrf_token(app):
     r = client.post("/login", data={"username": "admin", "password": "Fanzha@2026", "csrf_token": "forged"},
                     follow_redirects=False)
     assert r.status_code == 403
+    r = client.post("/login", data={"username": "admin", "password": "Fanzha@2026", "csrf_token": "é"},
+                    follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_a_non_ascii_csrf_token_is_refused_not_an_error(client_as):
+    page = client_as("admin")
+    r = page.post("/logout", data={"csrf_token": "é"}, follow_redirects=False)
+    assert r.status_code == 403 and "CSRF" in r.text
 
 
 def test_page_posts_without_csrf_token_are_refused(client_as, db):

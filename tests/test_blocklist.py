@@ -247,3 +247,78 @@ def test_cli_carries_bundles_both_ways(tmp_path, key, monkeypatch, db):
     monkeypatch.setattr(get_settings(), "bundle_key", "")
     r = runner.invoke(cli, ["public", "export-reports", "-o", str(tmp_path / "x.jsonl")])
     assert r.exit_code == 1 and "FANZHA_BUNDLE_KEY" in r.output
+
+
+def test_line_separators_in_a_report_survive_the_bundle(tmp_path, key, api_as, db):
+    # U+2028, U+2029 and NEL are line breaks to str.splitlines() but not to JSON: the text must come back whole, and
+    # the bundle after it must still read.
+    store = PublicStore(tmp_path / "ls.db")
+    text = "第一行\u2028第二行\u2029第三行\x85退款请加QQ 123456789"
+    store.add_report(channel="sms", text=text, value="", risk="fraud", fraud_type="refund")
+    exported = store.export_reports(key)
+    assert exported.data.count(b"\n") == 3  # header, the one report, the signature
+    api = api_as("yanpan")
+    r = _upload(api, exported.data)
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 1
+    db.expire_all()
+    assert db.scalar(select(PublicReport.text).where(PublicReport.text.contains("第三行"))) == text
+    store.add_report(channel="sms", text="后来的举报", value="", risk="suspicious", fraud_type="")
+    r = _upload(api, store.export_reports(key, everything=True).data)
+    assert r.status_code == 200 and r.json()["reports"] == 2 and r.json()["created"] == 1
+
+
+def test_a_bundle_with_raw_line_separators_still_reads(key):
+    # Bundles written before the escaping carry U+2028 as it is; the reader splits on "\n" alone.
+    import hashlib
+    import hmac
+    import json
+
+    from fanzha.public import bundle
+
+    header = {"format": bundle.FORMAT, "version": 1, "kind": "reports", "bundle_id": "old", "count": 1,
+              "created_at": "2026-01-01T00:00:00+00:00", "key": bundle.fingerprint(key)}
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [header, {"uid": "u1", "text": "甲\u2028乙\x85丙"}])
+    body = body.encode()
+    sig = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+    got = bundle.read(body + json.dumps({"signature": "hmac-sha256:" + sig}).encode() + b"\n", key, kind="reports")
+    assert got.records == [{"uid": "u1", "text": "甲\u2028乙\x85丙"}]
+
+
+def test_a_failed_write_leaves_the_reports_pending(tmp_path, key, monkeypatch):
+    from typer.testing import CliRunner
+
+    from fanzha.cli.main import app as cli
+
+    monkeypatch.setattr(get_settings(), "public_store", tmp_path / "w.db")
+    store = PublicStore(tmp_path / "w.db")
+    for n in range(2):
+        store.add_report(channel="sms", text=f"第{n}条：中奖请先交税 6222021234500002222", value="", risk="fraud",
+                         fraud_type="")
+    runner = CliRunner()
+    for extra in ([], ["--purge"]):
+        r = runner.invoke(cli, ["public", "export-reports", "-o", str(tmp_path / "missing-dir" / "r.jsonl"), *extra])
+        assert r.exit_code == 1 and "写入失败" in r.output, r.output
+        assert store.report_counts() == {"total": 2, "pending": 2}
+
+    def refuse(data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        store.export_reports(key, purge=True, deliver=refuse)
+    assert store.report_counts() == {"total": 2, "pending": 2}
+    out = tmp_path / "r.jsonl"
+    r = runner.invoke(cli, ["public", "export-reports", "-o", str(out)])
+    assert r.exit_code == 0 and "已导出 2 条举报" in r.output
+    assert out.read_bytes().count(b"\n") == 4 and not (tmp_path / "r.jsonl.part").exists()
+    assert store.report_counts() == {"total": 2, "pending": 0}
+
+
+def test_a_non_ascii_signature_is_refused_in_chinese(tmp_path, key):
+    from fanzha.public import bundle
+
+    data = bundle.write("reports", [{"uid": "u1", "text": "测试"}], key)
+    body, _, _ = data.rstrip(b"\n").rpartition(b"\n")
+    forged = body + '\n{"signature": "hmac-sha256:签名é"}\n'.encode()
+    with pytest.raises(bundle.BundleError, match="签名无效"):
+        bundle.read(forged, key, kind="reports")

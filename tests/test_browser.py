@@ -199,6 +199,8 @@ def test_grid_worker_records_an_activity_with_a_photo_on_a_phone(browser, live_s
         page.wait_for_selector("#saved")
         assert village.name in page.locator("h1").inner_text()
         assert page.locator("img[alt='现场照片']").count() == 1
+        # Wait for the image to finish loading (a missing file also finishes, with width 0) before measuring it.
+        page.wait_for_function("document.querySelector(\"img[alt='现场照片']\").complete")
         assert page.evaluate("document.querySelector(\"img[alt='现场照片']\").naturalWidth") > 0
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.screenshot(path=str(ARTIFACTS / "activity-375.png"), full_page=True)

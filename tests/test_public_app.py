@@ -93,6 +93,15 @@ def test_forms_need_the_csrf_token(tmp_path):
     assert store.report_counts()["total"] == 0
 
 
+def test_a_non_ascii_csrf_token_is_refused_not_an_error(tmp_path):
+    client, store = _client(tmp_path)
+    client.get("/")
+    for path in ("/check", "/report"):
+        r = client.post(path, data={"text": SCAM, "channel": "sms", "csrf_token": "é"})
+        assert r.status_code == 403 and "页面" in r.text, path
+    assert store.report_counts()["total"] == 0
+
+
 def test_texts_are_kept_only_when_reported(tmp_path):
     client, store = _client(tmp_path)
     token = _csrf(client)
@@ -152,3 +161,46 @@ def test_every_public_page_is_in_chinese(tmp_path):
         words, _ = english_words(page.text)
         assert not words, (page.url, words)
     assert pages[4].status_code == 404 and "页面不存在" in pages[4].text
+
+
+def test_ipv6_clients_share_a_bucket_per_64():
+    clock = Clock()
+    bucket = TokenBucket(60, 2, clock=clock)
+    assert bucket.take("2001:db8:1:2::1") == 0
+    assert bucket.take("2001:db8:1:2:ffff:ffff:ffff:fffe") == 0
+    assert bucket.take("2001:db8:1:2:abcd::9") == pytest.approx(1.0)  # third address, same /64: no token left
+    assert bucket.take("2001:db8:1:3::1") == 0  # the next /64 is another client
+    assert bucket.take("::ffff:198.51.100.7") == 0 and bucket.take("198.51.100.7") == 0
+    assert bucket.take("198.51.100.7") == pytest.approx(1.0)  # IPv4-mapped counts as the IPv4 address
+    assert bucket.clients == 3
+
+
+def test_rate_limit_memory_is_bounded_least_recently_seen_first():
+    clock = Clock()
+    bucket = TokenBucket(60, 1, clock=clock, max_clients=3)
+    assert bucket.take("10.0.0.1") == 0
+    for n in range(2, 4):
+        bucket.take(f"10.0.0.{n}")
+    assert bucket.take("10.0.0.1") == pytest.approx(1.0)  # still limited, and now the most recently seen
+    bucket.take("10.0.0.4")  # a fourth client: 10.0.0.2 (least recently seen) is forgotten
+    assert bucket.clients == 3
+    assert bucket.take("10.0.0.1") == pytest.approx(1.0)  # kept, still limited
+    assert bucket.take("10.0.0.3") == pytest.approx(1.0)  # kept
+    assert bucket.take("10.0.0.2") == 0  # forgotten: a fresh bucket
+    assert bucket.clients == 3
+    for n in range(1000):
+        bucket.take(f"2001:db8:{n:x}::1")
+    assert bucket.clients == 3
+
+
+def test_serve_passes_the_trusted_proxies_to_uvicorn(monkeypatch):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from fanzha.cli.main import app as cli
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append(kw))
+    r = CliRunner().invoke(cli, ["serve", "--public", "--forwarded-allow-ips", "10.0.0.5,10.0.0.6"])
+    assert r.exit_code == 0, r.output
+    assert calls[0]["forwarded_allow_ips"] == "10.0.0.5,10.0.0.6" and calls[0]["proxy_headers"] is True

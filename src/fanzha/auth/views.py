@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.auth import service
 from fanzha.common.errors import Invalid, Unauthorized
+from fanzha.common.tokens import same_token
 from fanzha.config import get_settings
 from fanzha.org import service as org
 from fanzha.org.scope import Scope
@@ -37,7 +37,7 @@ def login(request: Request, username: str = Form("", max_length=64), password: s
           csrf_token: str = Form("", max_length=100), next: str = Form("/", max_length=300),
           db: Session = Depends(get_db, scope="function")):
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf_token):
+    if not expected or not same_token(expected, csrf_token):
         return render(request, "auth/login.html", status_code=403, login_csrf=expected, next=_safe_next(next),
                       error="页面已过期，请刷新后重新登录")
     try:

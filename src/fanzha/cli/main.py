@@ -31,14 +31,19 @@ app.add_typer(blocklist_app, name="blocklist")
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="监听地址"), port: int = typer.Option(8000, help="端口"),
           workers: int = typer.Option(1, help="Web 进程数（生产环境可设为 CPU 核数）"),
-          public: bool = typer.Option(False, "--public", help="改为启动公众端（识诈公众版）：独立应用，不需要平台数据库")) -> None:
+          public: bool = typer.Option(False, "--public", help="改为启动公众端（识诈公众版）：独立应用，不需要平台数据库"),
+          forwarded_allow_ips: str | None = typer.Option(
+              None, "--forwarded-allow-ips",
+              help="信任其 X-Forwarded-For 的反向代理地址，逗号分隔（* 为全部）；默认取环境变量 FORWARDED_ALLOW_IPS，"
+                   "未设则为 127.0.0.1")) -> None:
     """启动 Web 服务（页面与 /api/v1 接口）；加 --public 启动公众端。"""
     import uvicorn
 
+    proxies = {"proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
     if public:
         # One process: the rate limit counts in-process (docs/public.md).
         uvicorn.run("fanzha.public.app:asgi_app", factory=True, host=host, port=port, workers=workers,
-                    proxy_headers=True, log_level="info")
+                    log_level="info", **proxies)
         return
 
     from fanzha.migrate import pending
@@ -47,8 +52,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="监听地址"), port: int 
         typer.echo("数据库还没有迁移到当前版本：请先运行 fanzha db upgrade（fanzha run 会自动迁移）。", err=True)
         raise typer.Exit(1)
 
-    uvicorn.run("fanzha.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
-                log_level="info")
+    uvicorn.run("fanzha.web.asgi:app", host=host, port=port, workers=workers, log_level="info", **proxies)
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -15,10 +16,22 @@ blocklist_app = typer.Typer(help="举报审核与黑名单（平台）：导入�
 
 
 def _write(data: bytes, output: str) -> None:
+    """The whole file on disk (written beside it, flushed to disk, then renamed into place) or on standard output."""
     if output == "-":
         sys.stdout.buffer.write(data)
-    else:
-        Path(output).write_bytes(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(output)
+    part = path.with_name(path.name + ".part")
+    try:
+        with part.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def _read(file: Path) -> bytes:
@@ -39,12 +52,14 @@ def export_reports(output: str = typer.Option(..., "-o", "--output", help="举�
 
     settings = get_settings()
     try:
-        result = PublicStore(settings.resolved_public_store()).export_reports(settings.bundle_key,
-                                                                             everything=everything, purge=purge)
+        result = PublicStore(settings.resolved_public_store()).export_reports(
+            settings.bundle_key, everything=everything, purge=purge, deliver=lambda data: _write(data, output))
     except BundleError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    _write(result.data, output)
+    except OSError as exc:
+        typer.echo(f"举报包写入失败（{exc.strerror or exc}）：{output}；举报仍留在公众端，未标记为已导出", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"已导出 {result.count} 条举报" + ("，并已从公众端删除" if purge else ""), err=True)
 
 

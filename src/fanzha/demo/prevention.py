@@ -132,9 +132,9 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
 
 
 def _quiz(session: Session, r: random.Random, bureau: Area, today: date, now: datetime) -> None:
-    from fanzha.prevention.quiz import load_bank
+    from fanzha.prevention.quiz import staff_bank
 
-    bank = load_bank()
+    bank = staff_bank()
     quiz = Quiz(title=f"{today.month}月反诈业务知识测试", area_id=bureau.id,
                 roles=["station_officer", "dissuader", "community_police", "grid_worker", "station_head"],
                 questions=list(bank), opens_on=today - timedelta(days=3), closes_on=today + timedelta(days=7))

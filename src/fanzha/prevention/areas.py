@@ -55,7 +55,9 @@ def node_contains(outer: Area, inner: Area) -> bool:
 
 def children(session: Session, node: Area, chain: str) -> list[Area]:
     """The rows one level down from `node`, in `chain`: a county's townships, a station's beats, a beat's
-    communities. From a node of the other chain, the highest nodes of `chain` that hold its communities."""
+    communities. From a node of the other chain, the townships (乡镇/街道/团场) or the stations (派出所) that hold its
+    communities, found by their level on each community's path: a 团场 sits straight under its 师市 and a station may
+    sit straight under the 市局, so their depth differs."""
     if node.level == Level.COMMUNITY:
         return []
     if node.chain == chain:
@@ -66,12 +68,11 @@ def children(session: Session, node: Area, chain: str) -> list[Area]:
             return list(session.scalars(select(Area).where(Area.police_area_id == node.id).order_by(Area.code)))
         return []
     leaves = list(session.scalars(select(Area).where(communities_under(node))))
-    if chain == Chain.POLICE:
-        ids = sorted({int(p.strip("/").split("/")[2]) for p in (leaf.police_path or "" for leaf in leaves)
-                      if p.count("/") >= 4})  # /bureau/branch/station/…: the stations
-    else:
-        ids = sorted({int(leaf.path.strip("/").split("/")[2]) for leaf in leaves if leaf.path.count("/") >= 4})
-    return list(session.scalars(select(Area).where(Area.id.in_(ids)).order_by(Area.code))) if ids else []
+    paths = {leaf.police_path or "" for leaf in leaves} if chain == Chain.POLICE else {leaf.path for leaf in leaves}
+    ancestors = {int(x) for p in paths for x in p.strip("/").split("/") if x}
+    level = Level.STATION if chain == Chain.POLICE else Level.TOWNSHIP
+    return list(session.scalars(select(Area).where(Area.id.in_(ancestors), Area.level == level)
+                                .order_by(Area.code))) if ancestors else []
 
 
 def scoped_leaves(session: Session, scope, *extra) -> list[Area]:

@@ -27,6 +27,8 @@ from fanzha.prevention.service import _at_root
 
 
 def target_visible(scope: Scope):
+    """Targets set on the user's nodes and on those above (they apply to the user's area). They are plans, not
+    records: the figures coverage() shows for one are limited to the user's own subtree."""
     return CoverageTarget.area_id.in_(select(Area.id).where(scope.area_clause()))
 
 
@@ -104,16 +106,18 @@ class Coverage:
     node: Area
     chain: str
     today: date
+    as_of: date  # what the target is judged on: activities held up to min(today, due_on)
     total: CoverageRow
     rows: list[CoverageRow]
     behind_leaves: list[CoverageRow]
     zero_leaves: list[Area]
+    total_today: CoverageRow | None = None  # after the due date: the node's figure counted up to today, for reference
 
 
-def _achieved_by_leaf(session: Session, t: CoverageTarget, leaf_ids: list[int], today: date) -> dict[int, int]:
+def _achieved_by_leaf(session: Session, t: CoverageTarget, leaf_ids: list[int], until: date) -> dict[int, int]:
     column = getattr(Activity, t.metric)
     stmt = (select(Activity.community_id, func.sum(column)).where(Activity.community_id.in_(leaf_ids),
-                                                                  Activity.held_on <= today)
+                                                                  Activity.held_on <= until)
             .group_by(Activity.community_id))
     if t.counts_from is not None:
         stmt = stmt.where(Activity.held_on >= t.counts_from)
@@ -141,7 +145,8 @@ def _row(node: Area, leaves: list[Area], achieved: dict[int, int], t: CoverageTa
 
 def coverage(session: Session, scope: Scope, target_id: int, *, now: datetime, node_id: int | None = None,
              chain: str | None = None) -> Coverage:
-    """Rates under `node_id` (default: the target's area when the user may see all of it, else the user's node)."""
+    """Rates under `node_id` (default: the target's area when the user may see all of it, else the user's node),
+    judged on the activities held up to the due date once it has passed ("was 80 % reached by 06-30")."""
     t = get_target(session, scope, target_id)
     may = (lambda a: _at_root(scope) or scope.covers(a))
     if node_id:
@@ -152,11 +157,17 @@ def coverage(session: Session, scope: Scope, target_id: int, *, now: datetime, n
         raise NotFound("辖区不存在或不在您的管辖范围内")
     chain = chain if chain in ("admin", "police") else node.chain
     today = local_day(now)
+    as_of = min(today, t.due_on)
     leaves = list(session.scalars(select(Area).where(communities_under(node), communities_under(t.area))))
-    achieved = _achieved_by_leaf(session, t, [a.id for a in leaves], today) if leaves else {}
+    leaf_ids = [a.id for a in leaves]
+    achieved = _achieved_by_leaf(session, t, leaf_ids, as_of) if leaves else {}
+    total_today = None
+    if as_of < today:
+        total_today = _row(node, leaves, _achieved_by_leaf(session, t, leaf_ids, today) if leaves else {}, t)
     rows = [_row(a, leaves, achieved, t) for a in children(session, node, chain) if may(a)]
     per_leaf = [_row(a, leaves, achieved, t) for a in leaves]
     behind = sorted((r for r in per_leaf if r.behind), key=lambda r: (-r.gap, r.area.code))
     zero = sorted((r.area for r in per_leaf if r.excluded), key=lambda a: a.code)
-    return Coverage(target=t, node=node, chain=chain, today=today, total=_row(node, leaves, achieved, t),
-                    rows=[r for r in rows if r.denominator or r.excluded], behind_leaves=behind, zero_leaves=zero)
+    return Coverage(target=t, node=node, chain=chain, today=today, as_of=as_of, total=_row(node, leaves, achieved, t),
+                    rows=[r for r in rows if r.denominator or r.excluded], behind_leaves=behind, zero_leaves=zero,
+                    total_today=total_today)

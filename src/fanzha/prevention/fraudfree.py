@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -69,8 +69,8 @@ def evaluate(session: Session, rules: Rules, now: datetime) -> dict[int, tuple[b
     today = local_day(now)
     leaves = list(session.scalars(select(Area).where(Area.level == Level.COMMUNITY)))
     cases: dict[int, int] = {}
-    if rules.case_months:
-        since = day_start(months_before(today, rules.case_months))
+    if rules.case_months:  # the last N months exactly: from the day after the same day N months ago, as activities
+        since = day_start(months_before(today, rules.case_months) + timedelta(days=1))
         cases = dict(session.execute(select(Case.community_id, func.count()).where(
             Case.community_id.is_not(None), Case.filed_at >= since, Case.filed_at <= now).group_by(Case.community_id)).all())
     reached: dict[int, int] = {}

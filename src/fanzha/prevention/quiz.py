@@ -11,17 +11,19 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.db import utcnow
+from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.prevention.areas import local_day
 from fanzha.prevention.models import Quiz, QuizAttempt
+from fanzha.prevention.service import _at_root
 from fanzha.warnings.enums import FRAUD_TYPES
 
 BANK = Path(__file__).with_name("question_bank.toml")
@@ -36,6 +38,7 @@ class Question:
     options: tuple[str, ...]
     answer: int
     explain: str
+    public: bool = False  # a question of the public self-test: its answer is shown to anyone
 
 
 @cache
@@ -48,21 +51,47 @@ def load_bank(path: Path = BANK) -> dict[str, Question]:
         turn = zlib.crc32(q["code"].encode()) % len(q["options"])
         options = tuple(q["options"][turn:] + q["options"][:turn])
         out[q["code"]] = Question(q["code"], q["fraud_type"], q["stem"], options,
-                                  (q["answer"] - turn) % len(options), q["explain"])
+                                  (q["answer"] - turn) % len(options), q["explain"], bool(q.get("public", False)))
     return out
+
+
+def staff_bank() -> dict[str, Question]:
+    """The questions knowledge tests are drawn from: never those of the public self-test."""
+    return {c: q for c, q in load_bank().items() if not q.public}
+
+
+def public_bank() -> dict[str, Question]:
+    """The public self-test's own questions; /selftest accepts no other code."""
+    return {c: q for c, q in load_bank().items() if q.public}
 
 
 def grade(questions: list[Question], answers: dict[str, int]) -> int:
     return sum(1 for q in questions if answers.get(q.code) == q.answer)
 
 
+def _under(community, node_path) -> ColumnElement[bool]:
+    """The community lies under the node with `node_path`, in either chain."""
+    return or_(community.path.startswith(node_path), func.coalesce(community.police_path, "").startswith(node_path))
+
+
+def _all_under(c: type[Area], members: ColumnElement[bool], node_path) -> ColumnElement[bool]:
+    """Some community `c` is a member, and every member lies under the node with `node_path`."""
+    return and_(exists().where(members), ~exists().where(members, ~_under(c, node_path)))
+
+
 def quiz_visible(scope: Scope):
-    """Managers see tests set at their node or below; everyone sees tests set at a node above them for their role."""
+    """Which tests a user sees. A test set at a node reaches the people on that node and below it, and, across the
+    two chains, people all of whose communities lie under it (a station's test reaches the 网格员 of its villages, a
+    township's the 社区民警 whose 警务区 lie in it); a test set at either chain's top reaches the whole city. Managers
+    also see the tests set at their node or below."""
     if scope.is_system:
         return Quiz.id.is_not(None)
-    owner = select(Area.id).where(Area.path.startswith(scope.path, autoescape=True))
+    node, c = aliased(Area), aliased(Area)
     above = [int(x) for x in scope.path.strip("/").split("/") if x]
-    assigned = Quiz.area_id.in_(above)
+    assigned = or_(Quiz.area_id.in_(above),
+                   Quiz.area_id.in_(select(Area.id).where(Area.parent_id.is_(None))),
+                   Quiz.area_id.in_(select(node.id).where(_all_under(c, c.id.in_(scope.community_ids()), node.path))))
+    owner = select(Area.id).where(Area.path.startswith(scope.path, autoescape=True))
     return or_(Quiz.area_id.in_(owner), assigned) if scope.can(Perm.MANAGE_QUIZZES) else assigned
 
 
@@ -88,7 +117,7 @@ def create_quiz(session: Session, scope: Scope, *, title: str, roles: list[str],
         raise Invalid("请选择参加测试的角色", details=[{"loc": ["roles"], "msg": "必选"}])
     if closes_on < opens_on:
         raise Invalid("截止日期早于开始日期", details=[{"loc": ["closes_on"], "msg": "顺序不对"}])
-    bank = load_bank()
+    bank = staff_bank()
     codes = [c for c, q in bank.items() if not fraud_types or q.fraud_type in fraud_types]
     if not codes:
         raise Invalid("所选诈骗类型没有题目", details=[{"loc": ["fraud_types"], "msg": "无题"}])
@@ -137,15 +166,17 @@ class UnitScore:
 
 
 def scores(session: Session, scope: Scope, quiz_id: int) -> tuple[list[QuizAttempt], list[UnitScore]]:
-    """Attempts by people under the reader's node, and the mean per unit (the node each person sits on)."""
+    """Attempts by people the reader's node reaches (as in quiz_visible), and the mean per unit (the node each person
+    sits on)."""
     scope.require(Perm.MANAGE_QUIZZES)
     quiz = get_quiz(session, scope, quiz_id)
-    rows = list(session.scalars(select(QuizAttempt).join(User, QuizAttempt.user_id == User.id)
-                                .join(Area, User.area_id == Area.id)
-                                .where(QuizAttempt.quiz_id == quiz.id,
-                                       Area.path.startswith(scope.path, autoescape=True) if not scope.is_system
-                                       else True)
-                                .options(joinedload(QuizAttempt.user).joinedload(User.area))
+    stmt = (select(QuizAttempt).join(User, QuizAttempt.user_id == User.id).join(Area, User.area_id == Area.id)
+            .where(QuizAttempt.quiz_id == quiz.id))
+    if not _at_root(scope):  # the same reach as quiz_visible: own subtree, or all one's communities under the reader
+        c = aliased(Area)
+        theirs = and_(c.level == Level.COMMUNITY, _under(c, Area.path))
+        stmt = stmt.where(or_(Area.path.startswith(scope.path, autoescape=True), _all_under(c, theirs, scope.path)))
+    rows = list(session.scalars(stmt.options(joinedload(QuizAttempt.user).joinedload(User.area))
                                 .order_by(QuizAttempt.score.desc(), QuizAttempt.submitted_at)))
     by_unit: dict[int, list[QuizAttempt]] = defaultdict(list)
     for a in rows:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
-from fanzha.common.photos import store_photo
+from fanzha.common.photos import check_photo, store_photo
 from fanzha.db import utcnow
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
@@ -164,7 +164,15 @@ def _under_or_same(outer: Area, node: Area) -> bool:
 # -- 督导/约谈 ----------------------------------------------------------------------------------------------------
 
 def supervision_visible(scope: Scope):
-    return Supervision.area_id.in_(select(Area.id).where(scope.area_clause()))
+    """督导/约谈 records: those held on the user's own subtree (scope.covers: for a police user also the villages
+    its node covers), or recorded by the user; all of them at either chain's top. Not the nodes above or beside the
+    user, which area_clause() shows only by name."""
+    if _at_root(scope):
+        return Supervision.id.is_not(None)
+    own = [Area.path.startswith(scope.path, autoescape=True)]
+    if scope.chain == Chain.POLICE:
+        own.append(Area.police_path.startswith(scope.path, autoescape=True))
+    return or_(Supervision.area_id.in_(select(Area.id).where(or_(*own))), Supervision.by_user_id == scope.user_id)
 
 
 def list_supervisions(session: Session, scope: Scope, campaign_id: int) -> list[Supervision]:
@@ -276,6 +284,8 @@ def create_activity(session: Session, scope: Scope, d: ActivityDraft, *, now: da
     photos = [p for p in (photos or []) if p]
     if len(photos) > MAX_PHOTOS:
         raise _bad("photo", f"每次最多 {MAX_PHOTOS} 张照片")
+    for data in photos:  # every photo checked before the row is added or any file written
+        check_photo(data)
     a = Activity(kind=d.kind, community_id=leaf.id, address=d.address.strip()[:200], held_on=d.held_on,
                  organiser_user_id=scope.user_id, unit_id=scope.unit_id, organiser=d.organiser.strip()[:64],
                  campaign_id=campaign.id if campaign else None, title=d.title.strip()[:100], note=d.note.strip()[:2000],
@@ -283,7 +293,8 @@ def create_activity(session: Session, scope: Scope, d: ActivityDraft, *, now: da
     session.add(a)
     session.flush()
     for data in photos:
-        session.add(ActivityPhoto(activity_id=a.id, path=store_photo("activities", a.id, data), created_at=now))
+        session.add(ActivityPhoto(activity_id=a.id, path=store_photo("activities", a.id, data, session=session),
+                                  created_at=now))
     audit.record(session, scope, "create", "activity", a.id, detail={"kind": d.kind, "community": leaf.id,
                                                                      "campaign": a.campaign_id, "photos": len(photos)})
     return a
@@ -309,7 +320,8 @@ def add_photo(session: Session, scope: Scope, activity_id: int, data: bytes, *, 
         raise _bad("photo", "请选择照片")
     if len(a.photos) >= MAX_PHOTOS:
         raise _bad("photo", f"每次最多 {MAX_PHOTOS} 张照片")
-    p = ActivityPhoto(activity_id=a.id, path=store_photo("activities", a.id, data), created_at=now or utcnow())
+    p = ActivityPhoto(activity_id=a.id, path=store_photo("activities", a.id, data, session=session),
+                      created_at=now or utcnow())
     session.add(p)
     session.flush()
     audit.record(session, scope, "create", "activity_photo", p.id, detail={"activity": a.id})

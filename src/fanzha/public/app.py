@@ -7,7 +7,6 @@ limited (ratelimit.py); forms carry a double-submit CSRF token; pages and app.cs
 
 from __future__ import annotations
 
-import hmac
 import math
 import secrets
 from pathlib import Path
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fanzha import __version__
+from fanzha.common.tokens import same_token
 from fanzha.config import Settings, get_settings
 from fanzha.detect.extract import ENTITY_KINDS, blocklist_items
 from fanzha.public.ratelimit import TokenBucket
@@ -82,7 +82,7 @@ def create_public_app(settings: Settings | None = None, *, store: PublicStore | 
 
     def csrf_ok(request: Request, sent: str) -> bool:
         expected = request.cookies.get(CSRF_COOKIE, "")
-        return bool(expected) and hmac.compare_digest(expected, sent)
+        return bool(expected) and same_token(expected, sent)
 
     def verdict(text: str):
         from fanzha.detect.service import check

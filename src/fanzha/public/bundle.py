@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fanzha.common.tokens import same_token
+
 FORMAT = "fanzha-bundle"
 VERSION = 1
 KINDS = {"reports": "举报包", "blocklist": "黑名单包"}
@@ -44,6 +46,15 @@ def fingerprint(key: str) -> str:
     return hashlib.sha256(b"fanzha-bundle-key:" + _key(key)).hexdigest()[:8]
 
 
+# Line breaks other than "\n" that json.dumps(ensure_ascii=False) leaves as they are: written escaped, so that a
+# record is always one line whatever text it carries.
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
+
+def _line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).translate(_LINE_BREAKS)
+
+
 def write(kind: str, records: list[dict], key: str, *, bundle_id: str | None = None,
           created_at: datetime | None = None) -> bytes:
     if kind not in KINDS:
@@ -51,7 +62,7 @@ def write(kind: str, records: list[dict], key: str, *, bundle_id: str | None = N
     header = {"format": FORMAT, "version": VERSION, "kind": kind, "bundle_id": bundle_id or uuid.uuid4().hex,
               "created_at": (created_at or datetime.now(UTC)).isoformat(timespec="seconds"), "count": len(records),
               "key": fingerprint(key)}
-    body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in [header, *records]).encode("utf-8")
+    body = "".join(_line(r) + "\n" for r in [header, *records]).encode("utf-8")
     signature = hmac.new(_key(key), body, hashlib.sha256).hexdigest()
     return body + json.dumps({"signature": "hmac-sha256:" + signature}).encode("utf-8") + b"\n"
 
@@ -74,13 +85,13 @@ def read(data: bytes, key: str, *, kind: str) -> Bundle:
         raise BundleError(f"这是{KINDS.get(str(header.get('kind')), '其他数据包')}，不是{name}")
     body += b"\n"
     expected = hmac.new(_key(key), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, str(signed)[len("hmac-sha256:"):]):
+    if not same_token(expected, str(signed)[len("hmac-sha256:"):]):
         if header.get("key") != fingerprint(key):
             raise BundleError(f"{name}签名无效：它由另一把密钥签名（密钥指纹 {str(header.get('key'))[:8]}，本机为 "
                               f"{fingerprint(key)}），请核对两端的 FANZHA_BUNDLE_KEY；未导入任何内容")
         raise BundleError(f"{name}签名无效：文件在导出后被改动过或已损坏；未导入任何内容")
     try:
-        lines = body.decode("utf-8").splitlines()
+        lines = body.decode("utf-8").split("\n")[:-1]  # "\n" only: bundles from before may hold U+2028 unescaped
         records = [json.loads(line) for line in lines[1:]]
     except ValueError:
         raise BundleError(f"{name}内容无法读取") from None

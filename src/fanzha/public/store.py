@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,8 +70,12 @@ class PublicStore:
             total, pending = db.execute("SELECT COUNT(*), COUNT(*) - COUNT(exported_at) FROM reports").fetchone()
         return {"total": total, "pending": pending}
 
-    def export_reports(self, key: str, *, everything: bool = False, purge: bool = False) -> ExportResult:
-        """A signed bundle of the reports not exported yet (or all); marks them exported, or deletes them (purge)."""
+    def export_reports(self, key: str, *, everything: bool = False, purge: bool = False,
+                       deliver: Callable[[bytes], None] | None = None) -> ExportResult:
+        """A signed bundle of the reports not exported yet (or all); marks them exported, or deletes them (purge).
+
+        `deliver` (writing the file) runs before the rows are marked or deleted, in the same transaction: if it
+        raises, nothing is marked and the reports stay pending for the next export."""
         where = "" if everything else " WHERE exported_at IS NULL"
         with self._db() as db:
             rows = db.execute("SELECT id, uid, reported_at, channel, text, value, risk, fraud_type FROM reports"
@@ -79,6 +83,8 @@ class PublicStore:
             records = [{"uid": r[1], "reported_at": r[2], "channel": r[3], "text": r[4], "value": r[5], "risk": r[6],
                         "fraud_type": r[7]} for r in rows]
             data = bundle.write("reports", records, key)
+            if deliver is not None:
+                deliver(data)
             ids = [(r[0],) for r in rows]
             if purge:
                 db.executemany("DELETE FROM reports WHERE id = ?", ids)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from fanzha.auth import service as auth
 from fanzha.auth.models import AuthSession
 from fanzha.common.errors import DomainError, Forbidden
+from fanzha.common.tokens import same_token
 from fanzha.db import session_scope
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -99,7 +99,7 @@ async def csrf_protect(request: Request, found: AuthSession = Depends(current_au
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         sent = str(form.get("csrf_token", ""))
-    if not sent or not hmac.compare_digest(sent, found.csrf_token):
+    if not sent or not same_token(sent, found.csrf_token):
         raise CsrfFailed("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
 
 
