@@ -290,6 +290,9 @@ def test_import_page_place_and_list_flow(client_as, db, tmp_path):
     db.expire_all()
     placed = db.scalar(select(Person).where(Person.id_number == lost_id))
     assert placed is not None and placed.community_id == addr.community_id and placed.groups == ["student_teacher"]
+    reasons = page.get(f"/registry/people/{placed.id}")
+    assert reasons.status_code == 200 and "计算依据" in reasons.text and "师生 × " in reasons.text
+    assert "人工落地到" in reasons.text and "风险分 = 1000 × " in reasons.text
 
     r = page.post("/registry/lists", data={"csrf_token": csrf, "group": "student_teacher", "top_n": "2",
                                            "window_days": "365", "name": "师生名单测试"}, follow_redirects=False)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from fanzha.common.identity import id_check_digit
 from fanzha.db import utcnow
 from fanzha.demo import names
+from fanzha.imports import kinds  # noqa: F401  (registers the registry kind)
 from fanzha.imports.models import ImportBatch, ImportRowError
 from fanzha.imports.service import run_file
 from fanzha.org.models import Area, Unit, User
@@ -55,6 +56,8 @@ def generate_registry(session: Session, *, seed: int, now: datetime) -> dict[str
     from fanzha.registry import duties, service
 
     r = random.Random(seed + 8)
+    session.flush()
+    session.expunge_all()  # the county's thousands of objects would make every autoflush below walk them all
     today = local_day(now)
     people = list(session.scalars(select(Person).order_by(Person.id)))
     young = [p for p in people if p.id_number and (age_on(p.birth_date, today) or 0) <= 22]

@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
@@ -214,7 +214,8 @@ def create_list(session: Session, scope: Scope, pop: Population, *, group: str, 
         leaves = leaves.where(Area.police_path.startswith(node.path, autoescape=True))
     else:
         leaves = leaves.where(Area.path.startswith(node.path, autoescape=True))
-    people = [p for p in session.scalars(select(Person).where(Person.community_id.in_(leaves)))
+    people = [p for p in session.execute(select(Person.id, Person.name, Person.gender, Person.community_id)
+                                         .where(Person.community_id.in_(leaves)))
               if group in pop.groups.get(p.id, [])]
     tl = TargetList(name=(name.strip() or f"{GROUPS[group]}精准滴灌名单 {pop.rates.today:%Y-%m-%d}")[:100], group=group,
                     fraud_types=types, window_days=pop.rates.window_days, as_of=pop.rates.today, area_id=node.id,
@@ -222,11 +223,10 @@ def create_list(session: Session, scope: Scope, pop: Population, *, group: str, 
     session.add(tl)
     session.flush()
     words = advices(types)
-    for p in people:
-        session.add(TargetMember(list_id=tl.id, person_id=p.id, community_id=p.community_id,
-                                 score=pop.score_of(p.id).value, fraud_types=types,
-                                 message=sms.compose(words, name=p.name, gender=p.gender)))
-    session.flush()
+    if people:
+        session.execute(insert(TargetMember), [
+            {"list_id": tl.id, "person_id": p.id, "community_id": p.community_id, "score": pop.score_of(p.id).value,
+             "fraud_types": types, "message": sms.compose(words, name=p.name, gender=p.gender)} for p in people])
     audit.record(session, scope, "create", "target_list", tl.id,
                  detail={"group": group, "types": types, "people": len(people), "area": node.id})
     return tl

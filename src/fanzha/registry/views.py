@@ -61,7 +61,7 @@ def person(person_id: IdPath, request: Request, db: Session = Depends(get_db, sc
     pop = service.population(db)
     row = service.person_risk(db, scope, pop, person_id)
     return render(request, "registry/person.html", row=row, entries=service.entries_of(db, person_id), pop=pop,
-                  name=display_name(row.person, scope))
+                  shown_name=display_name(row.person, scope))
 
 
 @router.post("/registry/import", dependencies=[Depends(csrf_protect)])
