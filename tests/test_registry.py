@@ -424,3 +424,70 @@ def test_demo_county_allocation_is_balanced_and_editable(client_as, db):
     assert head.get("/registry/duties").status_code == 200
     assert head.post("/registry/duties/reassign", data={"csrf_token": csrf_of(head), "duty_id": duty.id,
                                                         "user_id": other.id}).status_code == 403
+
+
+def test_station_import_never_reaches_or_places_people_outside_its_area(tmp_path):
+    """A 所长 imports a list: someone registered in another station's area is refused (not merged, not revealed), an
+    address in another station's area is not matched (the person waits to be placed), an own address is."""
+    from fanzha.addresses.models import StandardAddress
+    from fanzha.db import get_engine
+    from fanzha.imports.service import run_file
+    from fanzha.org.models import Area, User
+    from fanzha.org.scope import Scope
+    from fanzha.people.models import Person
+
+    s = Session(get_engine())
+    try:
+        head = s.scalar(select(User).where(User.username == "ps01_suozhang"))
+        other = s.scalar(select(User).where(User.username == "ps02_suozhang"))
+        mine, theirs = (select(Area.id).where(Area.police_path.startswith(s.get(Area, u.area_id).path))
+                        for u in (head, other))
+        own_addr = s.scalar(select(StandardAddress).where(StandardAddress.community_id.in_(mine)).limit(1))
+        far_addr = s.scalar(select(StandardAddress).where(StandardAddress.community_id.in_(theirs)).limit(1))
+        far_person = s.scalar(select(Person).where(Person.community_id.in_(theirs), Person.id_number.is_not(None))
+                              .limit(1))
+        before = list(far_person.groups or [])
+        path = tmp_path / "list.csv"
+        path.write_text("姓名,身份证号,手机号,人群类别,住址\n"
+                        f"陈某某,{far_person.id_number},,老年人,{own_addr.text}\n"
+                        f"林某某,{make_id('439999', date(1950, 3, 3), 31)},14500000031,老年人,{far_addr.text}\n"
+                        f"黄某某,{make_id('439999', date(1950, 3, 4), 32)},14500000032,老年人,{own_addr.text}\n",
+                        encoding="utf-8")
+        tally = run_file(s, Scope.for_user(head), "registry", path)
+        assert tally.summary() == {"read": 3, "created": 1, "updated": 0, "duplicates": 0, "rejected": 2}
+        reasons = {n: why for n, _, why, _ in tally.errors}
+        assert "辖区以外" in reasons[2] and "未匹配到标准地址" in reasons[3]
+        s.refresh(far_person)
+        assert far_person.groups == before  # the refused row added nothing to the other station's person
+        made = s.scalar(select(Person).where(Person.phone == "14500000032"))
+        assert made.community_id == own_addr.community_id
+    finally:
+        s.rollback()
+        s.close()
+
+
+def test_registry_api_scores_lists_and_scoping(api_as, db):
+    from fanzha.org.models import Area, User
+
+    api = api_as("yanpan")
+    groups = {g["group"]: g for g in api.get("/api/v1/registry/groups", params={"top_n": 2}).json()}
+    assert groups["elderly"]["members"] > 0 and len(groups["elderly"]["types"]) == 2
+    rows = api.get("/api/v1/registry/people", params={"group": "elderly", "limit": 20}).json()
+    assert rows and all("elderly" in r["groups"] for r in rows)
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    one = api.get(f"/api/v1/registry/people/{rows[0]['person_id']}").json()
+    assert one["score"] == rows[0]["score"] and one["reasons"][-1].startswith("风险分 = 1000 × ")
+    made = api.post("/api/v1/registry/target-lists", json={"group": "elderly", "top_n": 2, "name": "老年人接口名单"})
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["members"] and all(sms.sms_units(m["message"]) <= 70 for m in body["members"])
+    assert api.post("/api/v1/registry/target-lists", json={"group": "aliens"}).status_code == 422
+    assert api.get("/api/v1/registry/duties").json()
+    # A station officer sees only the station's people, and no list made elsewhere below another station.
+    officer = db.scalar(select(User).where(User.username == "ps01_minjing"))
+    station = db.get(Area, officer.area_id)
+    covered = set(db.scalars(select(Area.id).where(Area.police_path.startswith(station.path))))
+    theirs = api_as("ps01_minjing").get("/api/v1/registry/people", params={"limit": 500}).json()
+    assert theirs and {r["community_id"] for r in theirs} <= covered
+    assert all("*" not in r["name"] for r in theirs)  # station officers work cases: full names, as on /people
+    assert api_as("ps01_minjing").post("/api/v1/registry/target-lists", json={"group": "elderly"}).status_code == 403

@@ -46,9 +46,11 @@ def _unit(session: Session, text: str, cache: dict[str, Unit | None]) -> Unit | 
 def run_registry(session: Session, scope: Scope, rows, batch_id: int | None) -> Tally:
     import re
 
-    matcher = AddressMatcher(session, None if scope.is_centre else scope)
     units: dict[str, Unit | None] = {}
     in_scope = scope.community_clause(Person.community_id)
+    # The city's own centre (市局) reaches every community: no need to ask per row. A 分局 is asked.
+    everywhere = scope.is_system or (scope.path.count("/") == 2 and scope.level in ("bureau", "city"))
+    matcher = AddressMatcher(session, None if everywhere else scope)  # new people land only in one's own areas
     tally = Tally()
 
     def handle(number: int, row: dict[str, object]) -> str:
@@ -74,7 +76,8 @@ def run_registry(session: Session, scope: Scope, rows, batch_id: int | None) -> 
         person = None
         if id_number:
             person = session.scalar(select(Person).where(Person.id_number == id_number))
-            if person is not None and not session.scalar(select(Person.id).where(Person.id == person.id, in_scope)):
+            if person is not None and not everywhere and not session.scalar(
+                    select(Person.id).where(Person.id == person.id, in_scope)):
                 raise RowRejected("身份证号", "该身份证号的人员登记在您的辖区以外，请由其辖区或反诈中心导入")
         if person is None and phone:
             found = session.scalar(select(Person).where(Person.phone == phone, in_scope).order_by(Person.id).limit(1))
