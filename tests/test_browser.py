@@ -289,3 +289,14 @@ def test_grid_worker_opens_the_registry_and_prints_a_door_to_door_list_on_a_phon
         assert not outside
     finally:
         context.close()
+    context, page, outside = _guarded_page(browser, 1280, 800)
+    try:
+        _login(page, live_server, "admin")
+        page.goto(live_server + "/registry")
+        page.screenshot(path=str(ARTIFACTS / "registry-hub.png"), full_page=True)
+        page.goto(live_server + "/registry/duties")
+        assert page.locator("#balance-ratio").inner_text() != "—"
+        page.screenshot(path=str(ARTIFACTS / "registry-duties.png"), full_page=False)
+        assert not outside
+    finally:
+        context.close()
