@@ -225,7 +225,7 @@ def test_import_two_lists_merges_by_id_then_phone_and_keeps_conflicts(tmp_path):
         ]))
         tax = tmp_path / "tax.xlsx"
         tax.write_bytes(_tax_xlsx([
-            ["王晓明", a1, "14500000009", "财会人员", "江州化工有限公司", ""],   # same ID: other name and phone
+            ["王晓明", a1, "14500000009", "财会人员、老年人", "江州化工有限公司", ""],  # same ID: other name, phone, age
             ["赵某", "", "14500000003", "企业负责人", "", addr.text],         # no ID: found by phone
             ["钱小刚", stray, "14500000004", "理财投资", "", "不详"],          # still unplaced: one entry, both groups
         ]))
@@ -248,6 +248,7 @@ def test_import_two_lists_merges_by_id_then_phone_and_keeps_conflicts(tmp_path):
         assert "单位“某某中学”不在成员单位名录中" in notes[0]
         assert "姓名不一致：名单为“王晓明”，保留已登记的“王小明”" in notes[1]
         assert "手机号不一致：名单为 145****0009，保留已登记的 145****0001" in notes[1]
+        assert "名单列为老年人，但按身份证号为 " in notes[1]  # born 2009: the ID number outranks the list
         zhao = s.scalar(select(Person).where(Person.phone == "14500000003"))
         assert zhao.id_number == "439999198501011233"[:17] + id_check_digit("43999919850101123")  # widened to 18
         assert zhao.groups == ["company_head", "student_teacher"] and zhao.birth_date == date(1985, 1, 1)
@@ -449,7 +450,7 @@ def test_station_import_never_reaches_or_places_people_outside_its_area(tmp_path
         before = list(far_person.groups or [])
         path = tmp_path / "list.csv"
         path.write_text("姓名,身份证号,手机号,人群类别,住址\n"
-                        f"陈某某,{far_person.id_number},,老年人,{own_addr.text}\n"
+                        f"陈某某,{far_person.id_number},,理财投资,{own_addr.text}\n"
                         f"林某某,{make_id('439999', date(1950, 3, 3), 31)},14500000031,老年人,{far_addr.text}\n"
                         f"黄某某,{make_id('439999', date(1950, 3, 4), 32)},14500000032,老年人,{own_addr.text}\n",
                         encoding="utf-8")

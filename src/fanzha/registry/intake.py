@@ -21,7 +21,9 @@ from fanzha.org.models import Unit
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.schemas import NAME_PATTERN
-from fanzha.registry.groups import parse_groups
+from fanzha.db import utcnow
+from fanzha.prevention.areas import local_day
+from fanzha.registry.groups import ELDERLY_AGE, age_on, parse_groups
 from fanzha.registry.models import RegistryEntry, RegistryUnplaced
 
 COLUMNS = Columns(
@@ -52,6 +54,7 @@ def run_registry(session: Session, scope: Scope, rows, batch_id: int | None) -> 
     everywhere = scope.is_system or (scope.path.count("/") == 2 and scope.level in ("bureau", "city"))
     matcher = AddressMatcher(session, None if everywhere else scope)  # new people land only in one's own areas
     tally = Tally()
+    today = local_day(utcnow())
 
     def handle(number: int, row: dict[str, object]) -> str:
         name = clean(row.get("姓名"))
@@ -70,6 +73,12 @@ def run_registry(session: Session, scope: Scope, rows, batch_id: int | None) -> 
         if not groups:
             raise RowRejected("人群类别", "人群类别 为空，且单位不能确定群体")
         notes = []
+        age = age_on(id_number_birth_date(id_number), today) if id_number else None
+        if "elderly" in groups and age is not None and age < ELDERLY_AGE:  # the ID number outranks the list
+            groups = [g for g in groups if g != "elderly"]
+            notes.append(f"名单列为老年人，但按身份证号为 {age} 岁，未计入老年人")
+            if not groups:
+                raise RowRejected("人群类别", f"名单列为老年人，但按身份证号为 {age} 岁")
         if unit_text and unit is None:
             notes.append(f"单位“{unit_text}”不在成员单位名录中")
         address = clean(row.get("住址"))[:200]
