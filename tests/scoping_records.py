@@ -14,6 +14,7 @@ from fanzha.cases.models import Case
 from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.people.models import Person
 from fanzha.prevention.models import Activity, ActivityPhoto, CampaignArea, CoverageTarget, Quiz, Supervision
+from fanzha.registry.models import Duty, TargetList
 from fanzha.warnings.models import Warning
 
 
@@ -68,4 +69,8 @@ def records_under(session, node: Area) -> Owned:
                       # Reports and the blocklist belong to no area: only the centre (REVIEW_REPORTS) reaches them.
                       "report_id": list(session.scalars(select(PublicReport.id).limit(2))),
                       "entity_id": list(session.scalars(select(ReportEntity.id).limit(2))),
-                      "entry_id": list(session.scalars(select(BlocklistEntry.id).limit(2)))})
+                      "entry_id": list(session.scalars(select(BlocklistEntry.id).limit(2))),
+                      # Target lists made for the node (or below it); 三包 duties of its communities.
+                      "list_id": list(session.scalars(select(TargetList.id).where(TargetList.area_id.in_(under))
+                                                      .limit(2))),
+                      "duty_id": list(session.scalars(select(Duty.id).where(Duty.community_id.in_(cids)).limit(2)))})

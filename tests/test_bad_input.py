@@ -14,6 +14,7 @@ from fanzha.cases.models import Case
 from fanzha.imports.models import ImportBatch
 from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
+from fanzha.registry.models import Duty
 from fanzha.warnings.models import Warning
 from fanzha.web.app import all_routes
 
@@ -75,6 +76,8 @@ def _valid_bodies(db) -> dict[str, dict]:
         "TargetIn": {"area_id": township.id, "metric": "jzz_registrations", "denominator": "population",
                      "target_pct": "80", "due_on": "2026-06-30"},
         "DecisionIn": {"decision": "reject", "note": "核实为正常号码"},
+        "TargetListIn": {"group": "student_teacher", "top_n": 2, "name": "师生测试名单"},
+        "DutyIn": {"user_id": db.scalar(select(func.min(User.id)))},
         "CaseIn": {"case_number": "BADIN-C1", "filed_at": "2026-03-05 16:00", "name": "张某某", "address": "测试路1号",
                    "loss_amount": "95500"},
     }
@@ -84,7 +87,7 @@ def _url(path: str, db) -> str:
     ids = {"area_id": db.scalar(select(func.max(Area.id))), "unit_id": db.scalar(select(func.max(Unit.id))),
            "user_id": db.scalar(select(func.max(User.id))), "person_id": db.scalar(select(func.max(Person.id))),
            "warning_id": db.scalar(select(func.max(Warning.id))), "case_id": db.scalar(select(func.max(Case.id))),
-           "entity_id": db.scalar(select(func.max(ReportEntity.id)))}
+           "entity_id": db.scalar(select(func.max(ReportEntity.id))), "duty_id": db.scalar(select(func.max(Duty.id)))}
     for k, v in ids.items():
         path = path.replace("{" + k + "}", str(v))
     return path

@@ -72,6 +72,14 @@ def _guarded_page(browser, width: int, height: int):
     return context, context.new_page(), outside
 
 
+def _login(page, live_server: str, username: str) -> None:
+    page.goto(live_server + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "Fanzha@2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server + "/")
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("size", [(1280, 800), (375, 740)], ids=["desktop", "phone"])
 @pytest.mark.parametrize("username, title", [("ps01_quanzu", "专职劝阻员工作台"), ("admin", "反诈中心工作台")])
@@ -179,11 +187,7 @@ def test_grid_worker_records_an_activity_with_a_photo_on_a_phone(browser, live_s
     village = db.get(Area, worker.area_id)
     context, page, outside = _guarded_page(browser, 375, 740)
     try:
-        page.goto(live_server + "/login")
-        page.fill("input[name=username]", "wangge01")
-        page.fill("input[name=password]", "Fanzha@2026")
-        page.click("button[type=submit]")
-        page.wait_for_url(live_server + "/")
+        _login(page, live_server, "wangge01")
         page.goto(live_server + "/prevention")
         page.click("text=记录宣传活动")
         page.wait_for_selector("#activity-form")
@@ -257,3 +261,44 @@ def test_public_checker_on_a_phone_checks_and_reports(browser, tmp_path):
         context.close()
         server.should_exit = True
         thread.join(5)
+
+
+@pytest.mark.browser
+def test_grid_worker_opens_the_registry_and_prints_a_door_to_door_list_on_a_phone(browser, live_server, db):
+    """375 px: a grid worker sees the registry, opens the students' list and its printable door-to-door page; the
+    print page uses only local fonts and nothing leaves the machine."""
+    from sqlalchemy import select
+
+    from fanzha.registry.models import TargetList
+
+    tl = db.scalar(select(TargetList).order_by(TargetList.id).limit(1))
+    context, page, outside = _guarded_page(browser, 375, 740)
+    try:
+        _login(page, live_server, "wangge01")
+        page.goto(live_server + "/registry")
+        assert "易受骗群体库" in page.locator("h1").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.goto(live_server + f"/registry/lists/{tl.id}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(ARTIFACTS / "registry-list-375.png"), full_page=True)
+        page.goto(live_server + f"/registry/lists/{tl.id}/print")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.emulate_media(media="print")
+        assert page.evaluate("getComputedStyle(document.querySelector('.noprint')).display") == "none"
+        page.screenshot(path=str(ARTIFACTS / "registry-print-375.png"), full_page=True)
+        page.goto(live_server + "/registry/duties")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert not outside
+    finally:
+        context.close()
+    context, page, outside = _guarded_page(browser, 1280, 800)
+    try:
+        _login(page, live_server, "admin")
+        page.goto(live_server + "/registry")
+        page.screenshot(path=str(ARTIFACTS / "registry-hub.png"), full_page=True)
+        page.goto(live_server + "/registry/duties")
+        assert page.locator("#balance-ratio").inner_text() != "—"
+        page.screenshot(path=str(ARTIFACTS / "registry-duties.png"), full_page=False)
+        assert not outside
+    finally:
+        context.close()

@@ -24,6 +24,7 @@ from fanzha.prevention.models import (
     Quota,
     Supervision,
 )
+from fanzha.registry.models import Duty, RegistryEntry, RegistryUnplaced, TargetList, TargetMember
 from fanzha.warnings.models import DutyShift, Warning
 from fanzha.worker.models import WorkerBeat
 
@@ -33,5 +34,5 @@ __all__ = [
     "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
-    "BlocklistEntry",
+    "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty",
 ]

@@ -55,6 +55,10 @@ ENTITY_LABELS = {
     "public_report": "群众举报",
     "report_entity": "举报要素",
     "blocklist": "黑名单",
+    "registry_entry": "易受骗群体名单",
+    "registry_unplaced": "待落地人员",
+    "target_list": "精准滴灌名单",
+    "duty": "三包责任",
 }
 FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 

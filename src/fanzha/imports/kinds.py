@@ -6,3 +6,4 @@ import fanzha.cases.intake  # noqa: F401  case
 import fanzha.warnings.feedback  # noqa: F401  feedback
 import fanzha.warnings.intake  # noqa: F401  warning
 import fanzha.prevention.intake  # noqa: F401  campaign_plan, activity
+import fanzha.registry.intake  # noqa: F401  registry

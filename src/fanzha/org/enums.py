@@ -76,4 +76,5 @@ GROUPS = {
     "repeat_warned": "多次被预警",
     "elderly": "老年人",
     "single_divorced": "单身离异",
+    "past_victim": "曾被骗",
 }

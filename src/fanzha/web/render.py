@@ -36,6 +36,7 @@ NAV = [
     ("值班", "/warnings/roster", Perm.MANAGE_ROSTER),
     ("举报审核", "/blocklist/reports", Perm.REVIEW_REPORTS),
     ("人员", "/people", Perm.READ_PEOPLE),
+    ("群体库", "/registry", Perm.READ_PEOPLE),
     ("辖区", "/org/areas", Perm.READ_ORG),
     ("成员单位", "/org/units", Perm.READ_ORG),
     ("标准地址", "/addresses", Perm.READ_ORG),

@@ -1,0 +1,117 @@
+"""Demo registry: a school's list (GBK CSV with a title row) and a tax office's list (XLSX) sent by member units,
+imported through the one import path — with a bad ID number, a person on both lists with another phone, and
+addresses that match no community — then a students' target list and the 三包 allocation."""
+
+from __future__ import annotations
+
+import csv
+import random
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fanzha.common.identity import id_check_digit
+from fanzha.db import utcnow
+from fanzha.demo import names
+from fanzha.imports import kinds  # noqa: F401  (registers the registry kind)
+from fanzha.imports.models import ImportBatch, ImportRowError
+from fanzha.imports.service import run_file
+from fanzha.org.models import Area, Unit, User
+from fanzha.org.scope import Scope
+from fanzha.people.models import Person
+from fanzha.prevention.areas import local_day
+from fanzha.registry.groups import age_on
+
+NOWHERE = ("外省务工暂住", "城南菜市场附近", "不详")
+
+
+def _phone(r: random.Random) -> str:
+    return r.choice(("138", "139", "150", "186", "177")) + f"{r.randrange(10**8):08d}"
+
+
+def _new_id(r: random.Random, birth: date) -> str:
+    first17 = f"439906{birth:%Y%m%d}{r.randrange(900, 999):03d}"  # district 06: no demo county uses it
+    return first17 + id_check_digit(first17)
+
+
+def _import(session: Session, scope: Scope, path: Path, filename: str) -> ImportBatch:
+    batch = ImportBatch(kind="registry", filename=filename, stored_path="", status="running",
+                        area_id=scope.area_id or None)
+    session.add(batch)
+    session.flush()
+    tally = run_file(session, scope, "registry", path, batch.id)
+    for number, column, reason, raw in tally.errors:
+        session.add(ImportRowError(batch_id=batch.id, row_number=number, column=column, reason=reason[:255], raw=raw))
+    for key, value in tally.summary().items():
+        setattr(batch, key, value)
+    batch.status, batch.finished_at = "done", utcnow()
+    return batch
+
+
+def generate_registry(session: Session, *, seed: int, now: datetime) -> dict[str, int]:
+    from fanzha.registry import duties, service
+
+    r = random.Random(seed + 8)
+    session.flush()
+    session.expunge_all()  # the county's thousands of objects would make every autoflush below walk them all
+    today = local_day(now)
+    people = list(session.scalars(select(Person).order_by(Person.id)))
+    young = [p for p in people if p.id_number and (age_on(p.birth_date, today) or 0) <= 22]
+    adults = [p for p in people if p.id_number and 25 <= (age_on(p.birth_date, today) or 0) <= 60]
+    school = session.scalar(select(Unit).where(Unit.name == "江州第一中学"))
+    firms = list(session.scalars(select(Unit).where(Unit.kind == "enterprise").order_by(Unit.id)))
+    folder = Path(tempfile.mkdtemp(prefix="fanzha-demo-registry-"))
+
+    # The school: students and teachers, GBK CSV, a title row above the header.
+    teachers = r.sample(adults, k=min(12, len(adults)))
+    rows = [["江州第一中学 师生名单（报送：教育局）"], ["序号", "学生姓名", "身份证号码", "联系电话", "人员类别", "学校", "家庭住址"]]
+    for i, p in enumerate(r.sample(young, k=min(60, len(young))) + teachers, start=1):
+        kind = "教师" if p in teachers else "学生"
+        rows.append([str(i), p.name, p.id_number, p.phone or "", kind, school.name if school else "", p.address])
+    for i in range(len(rows) - 1, len(rows) + 5):  # new pupils: two live where no standard address reaches
+        birth = date(today.year - r.randint(14, 18), r.randint(1, 12), r.randint(1, 28))
+        address = r.choice(NOWHERE) if i % 3 == 0 else r.choice(people).address
+        name = r.choice(names.SURNAMES) + r.choice(names.GIVEN)
+        rows.append([str(i), name, _new_id(r, birth), _phone(r), "学生",
+                     school.name if school else "", address])
+    bad = list(rows[3])
+    bad[2] = bad[2][:-1] + ("0" if bad[2][-1] != "0" else "1")  # a mistyped check digit
+    bad[0] = str(len(rows) - 1)
+    rows.append(bad)
+    csv_path = folder / "school.csv"
+    with csv_path.open("w", encoding="gbk", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+
+    # The tax office: company heads and accountants, XLSX; one teacher also keeps the school's books.
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["姓名", "证件号码", "手机号码", "类别", "企业名称", "居住地址"])
+    for p in r.sample(adults, k=min(40, len(adults))):
+        ws.append([p.name, p.id_number, p.phone or "", r.choice(("企业负责人", "财会人员", "会计")),
+                   r.choice(firms).name if firms else "", p.address])
+    both = teachers[0]
+    ws.append([both.name, both.id_number, _phone(r), "财会人员", school.name if school else "", both.address])
+    xlsx_path = folder / "tax.xlsx"
+    wb.save(xlsx_path)
+
+    system = Scope.system(session)
+    first = _import(session, system, csv_path, "江州第一中学师生名单.csv")
+    second = _import(session, system, xlsx_path, "税务局企业负责人及财会人员名单.xlsx")
+    for path in (csv_path, xlsx_path):
+        path.unlink()
+    folder.rmdir()
+
+    pop = service.population(session, on=today)
+    made = [service.create_list(session, system, pop, group="student_teacher")]
+    stations = session.scalars(select(Area).join(User, User.area_id == Area.id)
+                               .where(User.username.in_(["ps01_suozhang", "ps02_suozhang"])).order_by(Area.code))
+    for station in stations:
+        made.append(service.create_list(session, system, pop, group="elderly", area_id=station.id,
+                                        name=f"{station.name}老年人精准滴灌名单"))
+    summary = duties.run(session, system, pop)
+    return {"registry_batches": 2, "registry_rows": first.read + second.read, "target_lists": len(made),
+            "duties": int(summary["items"])}
