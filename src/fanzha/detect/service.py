@@ -124,7 +124,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         cleaned = [_clean(t) for t in texts[start:start + BATCH]]
         norms = [normalise(t) for t, _ in cleaned]
         hits = [rules.find(n) for n in norms]
-        X = model._finish(model._hasher().transform([model_text(n) for n in norms]).tocsr(),
+        X = model._finish(model.hashed([model_text(n) for n in norms]),
                           model.rule_matrix_from_hits(hits))
         proba = model.predict_proba(X=X)
         tproba = model.type_proba(X=X)
