@@ -19,6 +19,12 @@ TRICKY = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def always_vectorised(monkeypatch):
+    """Compare the array path even on inputs small enough to go to scikit-learn in production."""
+    monkeypatch.setattr(ngrams, "SMALL", 0)
+
+
 def _random_texts(n: int, seed: int) -> list[str]:
     """Texts drawn from every UTF-8 length class: ASCII, 2-byte, 3-byte (CJK), 4-byte, and whitespace."""
     rnd = random.Random(seed)
@@ -73,6 +79,17 @@ def test_murmurhash_matches_scikit_learn_on_every_length():
     assert got.tolist() == [murmurhash3_32(w, seed=0) for w in words]
 
 
+def test_small_inputs_use_scikit_learn_and_large_ones_do_not(monkeypatch):
+    monkeypatch.setattr(ngrams, "SMALL", 2_000)
+    used = []
+    real = ngrams._reference
+    monkeypatch.setattr(ngrams, "_reference", lambda *a: used.append(1) or real(*a))
+    ngrams.char_ngram_counts(["晚上回家吃饭吗"] * 10)
+    assert used == [1]
+    _assert_same(["晚上回家吃饭吗"] * 400)  # 2,800 characters: the array path, checked against scikit-learn
+    assert used == [1]
+
+
 def test_lone_surrogates_go_to_scikit_learn_unchanged():
     with pytest.raises(UnicodeEncodeError):  # exactly what scikit-learn itself does with such a text
         ngrams.char_ngram_counts(["ok", "bad \ud800"])
@@ -116,3 +133,17 @@ def test_scores_are_identical_to_the_reference_features(monkeypatch):
     monkeypatch.setattr(FraudClassifier, "_finish", _reference_finish)
     old = [v.as_dict() for v in score_many(texts, model=model)]
     assert new == old
+
+
+def test_verdict_as_dict_is_the_dataclass_copy():
+    import dataclasses
+
+    from fanzha.detect.service import check
+
+    for text in ("【京东金融】您的校园贷账户未注销，请致电13912345678，或加QQ 987654321，访问 jd-zx.top", "晚上回家吃饭吗", ""):
+        v = check(text)
+        d = v.as_dict()
+        assert d == dataclasses.asdict(v) and list(d) == [f.name for f in dataclasses.fields(v)]
+        d["reasons"].append({"rule": "x"})
+        d["entities"]["phones"].append("1")
+        assert {"rule": "x"} not in v.reasons and "1" not in v.entities["phones"]  # a copy, as asdict makes

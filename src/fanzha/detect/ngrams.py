@@ -4,7 +4,8 @@ The result is exactly what scikit-learn's `HashingVectorizer(analyzer="char", al
 lowercase=False)` gives (same MurmurHash3 of each n-gram's UTF-8 bytes, same columns, same counts, canonical sorted
 CSR), so the shipped model needs no retraining; scikit-learn builds one Python string per n-gram, this builds none:
 the batch becomes one array of code points, each n-gram's UTF-8 bytes become n zero-padded 32-bit words and all
-n-grams are hashed together. Texts that cannot be encoded as UTF-8 (lone surrogates) go to scikit-learn unchanged.
+n-grams are hashed together. Small inputs, and texts that cannot be encoded as UTF-8 (lone surrogates), go to
+scikit-learn.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ _C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
 _M5, _N1 = np.uint32(5), np.uint32(0xE6546B64)
 _F1, _F2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 MAX_NGRAMS = 1 << 20  # n-grams hashed in one go (bounds the temporary arrays)
+# Below this many characters in all (one message, a few short ones) scikit-learn's own loop is quicker than the
+# fixed cost of the array operations, so it is used as is.
+SMALL = 2_000
 
 
 def _rotl(x: np.ndarray, r: int) -> np.ndarray:
@@ -92,6 +96,8 @@ def char_ngram_counts(texts: list[str], n_features: int = 2 ** 20, ngram_range: 
     Long inputs (training corpora) are done in pieces of about a million characters, so memory stays bounded.
     """
     texts = [_WHITE_SPACES.sub(" ", t) for t in texts]
+    if sum(map(len, texts)) < SMALL:
+        return _reference(texts, n_features, ngram_range, dtype)
     pieces, size, start = [], 0, 0
     for i, t in enumerate(texts):
         size += len(t)
@@ -104,15 +110,19 @@ def char_ngram_counts(texts: list[str], n_features: int = 2 ** 20, ngram_range: 
     return sp.vstack(pieces, format="csr")
 
 
+def _reference(texts: list[str], n_features: int, ngram_range: tuple[int, int], dtype) -> sp.csr_matrix:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return sp.csr_matrix(HashingVectorizer(analyzer="char", ngram_range=tuple(ngram_range), n_features=n_features,
+                                           alternate_sign=False, norm=None, lowercase=False,
+                                           dtype=dtype).transform(texts))
+
+
 def _counts(texts: list[str], n_features: int, ngram_range: tuple[int, int], dtype) -> sp.csr_matrix:
     try:
         joined = "".join(texts).encode("utf-32-le")
     except UnicodeEncodeError:
-        from sklearn.feature_extraction.text import HashingVectorizer
-
-        return sp.csr_matrix(HashingVectorizer(analyzer="char", ngram_range=tuple(ngram_range), n_features=n_features,
-                                               alternate_sign=False, norm=None, lowercase=False,
-                                               dtype=dtype).transform(texts))
+        return _reference(texts, n_features, ngram_range, dtype)
     cp = np.frombuffer(joined, dtype="<u4").astype(np.int64)
     lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     ends = np.cumsum(lens)
