@@ -74,14 +74,15 @@ def main() -> None:
 
     model = load_model()
     rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     summary = score_file(src, dst, text_col="text", model=model)
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = os.path.getsize(src) / 1e6
     print(f"date {dt.date.today()}  nproc {os.cpu_count()}  cpu {_cpu()}  python {platform.python_version()}")
     print(f"model {model.meta_.get('version')}  lines {summary.rows:,}  input {size:.0f} MB")
-    print(f"CSV in → CSV out, streaming, one process: {secs:.1f} s = {summary.rows / secs:,.0f} messages/s")
+    print(f"CSV in → CSV out, streaming, one process: {secs:.1f} s = {summary.rows / secs:,.0f} messages/s "
+          f"({cpu:.1f} s of CPU = {summary.rows / cpu:,.0f} messages per CPU second; load average {os.getloadavg()})")
     print(f"peak RSS {peak:,.0f} MB ({rss_model:,.0f} MB after loading the model)")
     print("risks", dict(summary.risks))
     for p in (src, dst):

@@ -1,13 +1,15 @@
 """Benchmark of `POST /api/v1/detect` over loopback: latency percentiles with 50 concurrent clients.
 
-    .venv/bin/python bench/bench_detect_api.py [--clients 50] [--seconds 30] [--interval-ms 0]
+    .venv/bin/python bench/bench_detect_api.py [--clients 50] [--seconds 30] [--interval-ms 0] [--workers 1]
 
 A fresh SQLite platform (migrated, small demo county for a user and a bearer token) is served by a real uvicorn
-process (one worker, as `fanzha serve`); each of the clients keeps one keep-alive connection (httpx.AsyncClient) and
-posts one message at a time, the next as soon as the answer arrives (`--interval-ms 0`, closed loop: the server is
-kept saturated) or one every N ms (paced). Messages are 24 fixed SMS and chat lines (scam, spam, ordinary), so every
-request does the whole route: bearer-token check in the database, blocklist look-up, normalisation, rules, model.
-Prints one JSON line with the machine, the load average and the percentiles.
+server (`--workers N` processes, as `fanzha serve --workers N`); each of the clients keeps one keep-alive connection
+(httpx.AsyncClient) and posts one message at a time, the next as soon as the answer arrives (`--interval-ms 0`,
+closed loop: the server is kept saturated) or one every N ms (paced; each client starts at its own seeded random
+moment within the first interval, as independent users would, unless `--burst` starts them all together).
+Messages are 24 fixed SMS and chat lines (scam, spam, ordinary), so every request does the whole route: bearer-token
+check in the database, blocklist look-up, normalisation, rules, model. Prints one JSON line with the machine, the
+load average, the percentiles and the server's CPU time per request (user + system, all its processes).
 """
 
 from __future__ import annotations
@@ -80,18 +82,46 @@ def _prepare(data_dir: Path) -> dict[str, str]:
     return env
 
 
-async def _run(base: str, token: str, clients: int, seconds: float, interval: float) -> tuple[list[float], int]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its descendants (uvicorn's worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat", encoding="utf-8").read()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            fields = open(f"/proc/{p}/stat", encoding="utf-8").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def _run(base: str, token: str, clients: int, seconds: float, interval: float,
+               burst: bool = False) -> tuple[list[float], int]:
+    import random
+
     import httpx
 
     latencies: list[float] = []
     errors = 0
     stop = time.perf_counter() + seconds
+    offsets = random.Random(0)
 
     async def one(n: int) -> None:
         nonlocal errors
         async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"},
                                      timeout=30) as client:
             i = n
+            if interval and not burst:
+                await asyncio.sleep(offsets.uniform(0, interval))
             while time.perf_counter() < stop:
                 started = time.perf_counter()
                 r = await client.post("/api/v1/detect", json={"text": TEXTS[i % len(TEXTS)]})
@@ -120,12 +150,15 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--interval-ms", type=float, default=0, help="0 = closed loop; N = each client one request per N ms")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--burst", action="store_true", help="paced clients all start at once (synchronised bursts)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="fanzha-bench-api-") as tmp:
         env = _prepare(Path(tmp))
         port = _free_port()
         server = subprocess.Popen([sys.executable, "-m", "uvicorn", "fanzha.web.asgi:app", "--host", "127.0.0.1",
-                                   "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
+                                   "--port", str(port), "--log-level", "warning", "--no-access-log",
+                                   "--workers", str(args.workers)], env=env)
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(200):
@@ -138,9 +171,12 @@ def main() -> None:
                                json={"username": "yanpan", "password": "Bench@2026"}).json()["access_token"]
             asyncio.run(_run(base, token, 4, 3, 0))  # warm-up: model loaded, connections pooled
             load_before = os.getloadavg()
+            cpu_before = _cpu_seconds(server.pid)
             started = time.perf_counter()
-            latencies, errors = asyncio.run(_run(base, token, args.clients, args.seconds, args.interval_ms / 1000))
+            latencies, errors = asyncio.run(_run(base, token, args.clients, args.seconds, args.interval_ms / 1000,
+                                                 args.burst))
             wall = time.perf_counter() - started
+            cpu = _cpu_seconds(server.pid) - cpu_before
             load_after = os.getloadavg()
         finally:
             server.terminate()
@@ -148,11 +184,13 @@ def main() -> None:
     print(json.dumps({
         "date": dt.datetime.now().isoformat(timespec="seconds"), "cpu": _cpu(), "nproc": os.cpu_count(),
         "python": sys.version.split()[0], "clients": args.clients, "interval_ms": args.interval_ms,
+        "burst": args.burst, "workers": args.workers,
         "seconds": round(wall, 1), "requests": len(latencies), "errors": errors,
         "requests_per_s": round(len(latencies) / wall, 1),
         "p50_ms": round(_pct(latencies, 50), 1), "p90_ms": round(_pct(latencies, 90), 1),
         "p99_ms": round(_pct(latencies, 99), 1), "max_ms": round(max(latencies) * 1000, 1),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
+        "server_cpu_ms_per_request": round(cpu * 1000 / max(1, len(latencies) + errors), 2),
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in load_after],
     }, ensure_ascii=False))
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from fanzha.audit import service as audit
@@ -49,18 +51,90 @@ class BundleSummary:
 
 
 class DbBlocklist:
-    """The blocklist table as the detect library's `Blocklist`: one query per batch of keys."""
+    """The blocklist table as the detect library's `Blocklist`.
 
-    def __init__(self, session: Session):
+    The keys are held in memory (`CACHE`) while the list is small enough; otherwise one query per batch of keys.
+    """
+
+    def __init__(self, session: Session, cache: BlocklistCache | None = None):
         self.session = session
+        self.cache = CACHE if cache is None else cache
 
     def matching(self, keys: Iterable[str]) -> set[str]:
         keys = list(dict.fromkeys(keys))
+        if not keys:
+            return set()
+        held = self.cache.keys(self.session)
+        if held is not None:
+            return {k for k in keys if k in held}
         found: set[str] = set()
         for start in range(0, len(keys), 500):
             found |= set(self.session.scalars(select(BlocklistEntry.key).where(
                 BlocklistEntry.key.in_(keys[start:start + 500]))))
         return found
+
+
+class BlocklistCache:
+    """Every blocklist key, held by each web process for the checker (识诈), so a check costs no query.
+
+    Freshness: a change made through this process (approve, import, remove) empties the cache when its transaction
+    commits (`mark_changed` + the `after_commit` hook below), so the next check reads the new list. Changes made by
+    another process (a second web worker, the task worker running an import) are seen within `ttl` seconds: at most
+    that often the cache compares the table's (row count, largest id, latest approval time) with what it loaded,
+    one aggregate query, and reloads when they differ. A list of more than `max_keys` entries is not held (each
+    check then queries the table for its own keys).
+    """
+
+    def __init__(self, ttl: float = 2.0, max_keys: int = 500_000):
+        self.ttl = ttl
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._keys: frozenset[str] | None = None
+        self._state: tuple | None = None  # (engine, row count, largest id, latest approval) when loaded
+        self._checked = 0.0
+        self._generation = 0  # bumped by invalidate(); a load that overlapped a change is not trusted
+        self.loads = 0  # how many times the keys were read from the table (tests, benchmarks)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._state = None
+            self._keys = None
+
+    def keys(self, session: Session) -> frozenset[str] | None:
+        """The keys on the list, or None when the list is too long to hold (then query per check)."""
+        now = time.monotonic()
+        engine = session.get_bind()
+        held = self._state
+        if held is not None and held[0] is engine and now - self._checked < self.ttl:
+            return self._keys
+        with self._lock:
+            generation = self._generation
+        state = (engine, *session.execute(select(func.count(BlocklistEntry.id), func.max(BlocklistEntry.id),
+                                                 func.max(BlocklistEntry.approved_at))).one())
+        if state == held:
+            self._checked = now
+            return self._keys
+        keys = frozenset(session.scalars(select(BlocklistEntry.key))) if state[1] <= self.max_keys else None
+        with self._lock:
+            if generation == self._generation:
+                self._keys, self._state, self._checked = keys, state, now
+                self.loads += 1
+        return keys
+
+
+CACHE = BlocklistCache()
+
+
+def mark_changed(session: Session) -> None:
+    """Mark the session: when it commits, this process's blocklist cache is emptied."""
+    session.info["blocklist_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop("blocklist_changed", False):
+        CACHE.invalidate()
 
 
 def _aware(text: str) -> datetime:
@@ -179,6 +253,7 @@ def _add_entry(session: Session, scope: Scope, kind: str, value: str, key: str, 
         return False
     session.add(BlocklistEntry(kind=kind, value=value, key=key, source=source[:200], report_entity_id=entity_id,
                                approved_by=scope.user_id, approved_at=utcnow()))
+    mark_changed(session)
     return True
 
 
@@ -211,6 +286,7 @@ def remove(session: Session, scope: Scope, entry_id: int) -> None:
         raise NotFound("黑名单条目不存在")
     audit.record(session, scope, "delete", "blocklist", entry.id, detail={"kind": entry.kind, "value": entry.value})
     session.delete(entry)
+    mark_changed(session)
 
 
 def export_bundle(session: Session, scope: Scope) -> bytes:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
-from fanzha.blocklist.service import report_entities
+from fanzha.blocklist.service import mark_changed, report_entities
 from fanzha.org.models import User
 
 # (channel, fraud type, text with {phone} {qq} {site} {wx} {card} slots)
@@ -58,5 +58,6 @@ def generate_reports(session: Session, *, seed: int, count: int = 24, now: datet
                 listed.add((e.kind, e.key))
                 session.add(BlocklistEntry(kind=e.kind, value=e.value, key=e.key, source=f"举报 {report.uid[:8]}",
                                            report_entity_id=e.id, approved_by=analyst, approved_at=e.decided_at))
+                mark_changed(session)
     session.flush()
     return count

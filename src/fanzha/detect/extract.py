@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 _PHONE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)|(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)|(?<!\d)((?:400|800)\d{7})(?!\d)|"
                     r"(?<!\d)(9\d{4}|12\d{3})(?!\d)(?=.{0,4}(客服|热线|电话|致电|拨打))")
@@ -27,7 +27,8 @@ class Entities:
     amounts: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"phones": list(self.phones), "urls": list(self.urls), "bank_cards": list(self.bank_cards),
+                "qq": list(self.qq), "wechat": list(self.wechat), "amounts": list(self.amounts)}
 
 
 def _uniq(items) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -45,8 +46,11 @@ def _open_in(path: str) -> tuple[io.BufferedReader, str]:
     return buffered, sniff_encoding(head)
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes the decoder could not read, kept by surrogateescape
+
+
 def _bad(value: str | None) -> bool:
-    return value is not None and any("\udc80" <= ch <= "\udcff" for ch in value)
+    return value is not None and _UNDECODED.search(value) is not None
 
 
 def read_rows(path: str, text_col: str, fmt: str) -> tuple[list[str], Iterator[tuple[dict, str | None, str]], str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -37,7 +37,11 @@ class Verdict:
     truncated: bool = False
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """A plain copy (what `dataclasses.asdict` gives, without its generic deep copy)."""
+        return {"risk": self.risk, "risk_label": self.risk_label, "fraud_type": self.fraud_type,
+                "fraud_type_label": self.fraud_type_label, "fraud_prob": self.fraud_prob,
+                "reasons": [dict(r) for r in self.reasons], "advice": self.advice,
+                "entities": {k: list(v) for k, v in self.entities.items()}, "truncated": self.truncated}
 
 
 class Blocklist(Protocol):
@@ -124,7 +128,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         cleaned = [_clean(t) for t in texts[start:start + BATCH]]
         norms = [normalise(t) for t, _ in cleaned]
         hits = [rules.find(n) for n in norms]
-        X = model._finish(model._hasher().transform([model_text(n) for n in norms]).tocsr(),
+        X = model._finish(model.hashed([model_text(n) for n in norms]),
                           model.rule_matrix_from_hits(hits))
         proba = model.predict_proba(X=X)
         tproba = model.type_proba(X=X)

@@ -80,13 +80,15 @@ def current_auth(request: Request, db: Session = Depends(get_db, scope="function
     request.state.csrf_token = found.csrf_token
     u = found.user
     request.state.user = Viewer(u.id, u.username, u.display_name, u.role, u.area_id, u.area.name, u.area.level)
-    from fanzha.notify.service import unread_count
+    if not request.url.path.startswith("/api/"):  # the bell on pages; JSON answers never show it
+        from fanzha.notify.service import unread_count
 
-    request.state.unread = unread_count(db, u.id)
+        request.state.unread = unread_count(db, u.id)
     return found
 
 
-def current_scope(request: Request, found: AuthSession = Depends(current_auth)) -> Scope:
+async def current_scope(request: Request, found: AuthSession = Depends(current_auth)) -> Scope:
+    """Async: it only copies what current_auth loaded (user and area), so it needs no trip to the thread pool."""
     return Scope.for_user(found.user, ip=client_ip(request), user_agent=request.headers.get("user-agent", ""))
 
 
