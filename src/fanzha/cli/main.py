@@ -144,7 +144,7 @@ def run(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -
     worker_proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "worker"], env=env)
     typer.echo(f"后台任务已启动（进程 {worker_proc.pid}）。打开 http://{host}:{port}/ 登录。")
     try:
-        serve(host=host, port=port, workers=1, public=False)
+        serve(host=host, port=port, workers=1, public=False, forwarded_allow_ips=None)
     finally:
         worker_proc.terminate()
         worker_proc.wait(timeout=10)

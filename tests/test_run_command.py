@@ -1,0 +1,45 @@
+"""`fanzha run` — what `./dev run` starts — migrates, seeds the demo county, starts the worker and serves pages."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_fanzha_run_serves_the_demo(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FANZHA_")}
+    env.update(FANZHA_DATA_DIR=str(tmp_path), FANZHA_STATIC_VENDOR_DIR=os.environ.get(
+        "FANZHA_STATIC_VENDOR_DIR", os.path.abspath("node_modules")))
+    proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "run", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        status, deadline = None, time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
+        assert status == 200
+        page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5).text
+        assert "登录" in page
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
