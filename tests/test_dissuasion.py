@@ -79,6 +79,30 @@ def test_a_signed_and_contacted_warning_does_not_escalate_those_steps():
         s.rollback()
 
 
+def test_an_evidence_photo_goes_with_a_contact_that_fails_to_save(monkeypatch):
+    """The photo is written before the contact's record; if the save then fails, the rollback removes the file."""
+    from fanzha.config import get_settings
+
+    folder = get_settings().data_dir / "evidence"
+    before = set(folder.rglob("*")) if folder.exists() else set()
+    real = service.audit.record
+
+    def failing(session, scope, action, entity, *args, **kwargs):
+        if entity == "contact":
+            raise RuntimeError("disk full")
+        return real(session, scope, action, entity, *args, **kwargs)
+
+    with pytest.raises(RuntimeError, match="disk full"), session_scope() as s:
+        w = fresh_warning(s, tag="EVR")
+        quanzu = Scope.for_user(_user(s, "ps01_quanzu"))
+        monkeypatch.setattr(service.audit, "record", failing)
+        service.add_contact(s, quanzu, w.id, channel="face_to_face", result="reached", now=at("09:40"),
+                            evidence=service.Evidence(photo=PNG))
+    monkeypatch.setattr(service.audit, "record", real)
+    after = set(folder.rglob("*")) if folder.exists() else set()
+    assert {f for f in after - before if f.is_file()} == set()
+
+
 def test_face_to_face_counts_only_with_evidence():
     with session_scope() as s:
         w = fresh_warning(s, tag="EVD")

@@ -79,8 +79,9 @@ class Evidence:
     checklist: tuple[str, ...] = ()
 
 
-def _store_photo(warning_id: int, data: bytes) -> str:
-    return store_photo("evidence", warning_id, data)
+def _store_photo(session: Session, warning_id: int, data: bytes) -> str:
+    """The file goes again if the contact's transaction rolls back: no evidence photo without its record."""
+    return store_photo("evidence", warning_id, data, session=session)
 
 
 def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str, result: str, note: str = "",
@@ -102,7 +103,7 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
         if family_contact_id is None or session.scalar(select(FamilyContact.id).where(
                 FamilyContact.id == family_contact_id, FamilyContact.person_id == w.person_id)) is None:
             raise Invalid("请选择该人员登记的家属", details=[{"loc": ["family_contact_id"], "msg": "必选"}])
-    photo_path = _store_photo(w.id, evidence.photo) if evidence.photo else ""
+    photo_path = _store_photo(session, w.id, evidence.photo) if evidence.photo else ""
     has_evidence = bool(photo_path or evidence.location.strip() or evidence.notice_signed)
     counts = channel in FACE_CHANNELS and result == "reached" and has_evidence
     contact = Contact(warning_id=w.id, channel=channel, at=now, by_user_id=scope.user_id, result=result,
