@@ -31,6 +31,7 @@ from fanzha.prevention.enums import (
     SUPERVISION_OUTCOMES,
 )
 from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
 from fanzha.web.render import env, render
 
@@ -88,8 +89,8 @@ def hub(request: Request, db: Session = Depends(get_db, scope="function"),
 async def create_campaign(request: Request, db: Session = Depends(get_db, scope="function"),
                           scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     form = await request.form()
-    raw = {k: str(form.get(k, ""))[:2000] for k in ("name", "kind", "starts_on", "ends_on", "owners", "note", "code",
-                                                    "area_codes")}
+    raw = form_fields(form, ("name", "kind", "starts_on", "ends_on", "owners", "note", "code",
+                            "area_codes"), 2000)
     try:
         codes = [c for c in raw["area_codes"].replace("，", ",").replace(" ", ",").split(",") if c][:200]
         ids = [a.id for a in db.scalars(select(Area).where(Area.code.in_(codes)))] if codes else []
@@ -228,8 +229,8 @@ def new_activity(request: Request, db: Session = Depends(get_db, scope="function
 async def create_activity(request: Request, db: Session = Depends(get_db, scope="function"),
                           scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     form = await request.form()
-    raw = {k: str(form.get(k, ""))[:2000] for k in ("kind", "community_id", "held_on", "address", "title", "note",
-                                                    "organiser", "campaign_id", *METRICS)}
+    raw = form_fields(form, ("kind", "community_id", "held_on", "address", "title", "note",
+                            "organiser", "campaign_id", *METRICS), 2000)
     photos = []
     for upload in form.getlist("photos")[: service.MAX_PHOTOS + 1]:
         if hasattr(upload, "read"):

@@ -20,6 +20,7 @@ from fanzha.prevention.areas import local_day
 from fanzha.prevention.views import _date
 from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
 from fanzha.web.render import render
 
@@ -46,8 +47,8 @@ def targets(request: Request, db: Session = Depends(get_db, scope="function"),
 async def create_target(request: Request, db: Session = Depends(get_db, scope="function"),
                         scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     form = await request.form()
-    raw = {k: str(form.get(k, ""))[:100] for k in ("label", "metric", "denominator", "target_pct", "due_on",
-                                                   "counts_from")}
+    raw = form_fields(form, ("label", "metric", "denominator", "target_pct", "due_on",
+                            "counts_from"), 100)
     try:
         try:
             pct = Decimal(raw["target_pct"].strip().rstrip("%") or "x")

@@ -32,3 +32,8 @@ _MESSAGES = {
 
 def blank_to_none(data: dict, *keys: str) -> dict:
     return {k: (None if k in keys and v in ("", None) else v) for k, v in data.items()}
+
+
+def form_fields(form, keys, limit: int) -> dict[str, str]:
+    """The named fields of a submitted form as text, each cut to `limit` characters (absent: "")."""
+    return {k: str(form.get(k, ""))[:limit] for k in keys}
