@@ -1,15 +1,21 @@
-"""The Case core: number, person, place (leaf), filing time, loss time, fraud type, loss amount."""
+"""Cases (立案) and the 打 side recorded with them.
+
+The Case core (number, person, place, filing and loss time, type, loss) is extended with what leaders report:
+recovered and frozen amounts, 破案 and 抓获, the channel, the victim's profile (snapshotted at filing, so a later change
+to the person does not rewrite history), 可防性, and whether the type was suggested by the narrative model.
+止付/冻结 requests, 断卡 leads and 封号 requests are their own records (`CaseAction`) linked to a case.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fanzha.db import Base, UTCDateTime, utcnow
-from fanzha.org.models import Area
+from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
 
 
@@ -30,7 +36,57 @@ class Case(Base):
     loss_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
     narrative: Mapped[str] = mapped_column(Text, default="")  # 案情
     source: Mapped[str] = mapped_column(String(8), default="form")
+    # How fraud_type was set: given 录入 / suggested 系统建议 (from the narrative, until an officer confirms) / confirmed
+    type_status: Mapped[str] = mapped_column(String(10), default="given")
+    type_confidence: Mapped[float | None] = mapped_column(Float)
+    recovered_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)  # 追回/返还
+    frozen_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)  # 冻结
+    solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # 破案时间 (solved when set)
+    suspects_caught: Mapped[int] = mapped_column(Integer, default=0)  # 抓获犯罪嫌疑人
+    caught_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(16), default="")  # cases.enums.CHANNELS key, "" unknown
+    victim_sex: Mapped[str] = mapped_column(String(2), default="")  # 男/女, as Person.gender
+    victim_age: Mapped[int | None] = mapped_column(Integer)  # at the loss time
+    victim_occupation: Mapped[str] = mapped_column(String(32), default="")
+    victim_groups: Mapped[list] = mapped_column(JSON, default=list)  # org.enums.GROUPS keys at filing
+    employer_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    employer_name: Mapped[str] = mapped_column(String(100), default="")  # as written, when no unit matched
+    preventable: Mapped[bool | None] = mapped_column(Boolean)  # 可防性案件
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     person: Mapped[Person | None] = relationship()
     community: Mapped[Area | None] = relationship()
+    employer_unit: Mapped[Unit | None] = relationship()
+    actions: Mapped[list[CaseAction]] = relationship(back_populates="case", order_by="CaseAction.requested_at")
+
+
+class CaseAction(Base):
+    """One 打-side request: 止付 stop_payment, 冻结 freeze, 断卡线索 card_lead, 封号 account_block.
+
+    Linked to a case when there is one; a lead raised from a warning or found in an operation may have none, and is
+    then scoped by its community. The target (card/account number) and its holder are personal data.
+    """
+
+    __tablename__ = "case_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # cases.enums.ACTION_KINDS
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    target_type: Mapped[str] = mapped_column(String(16), default="")  # bank_card/phone_card/wechat/qq/alipay/app/other
+    target: Mapped[str] = mapped_column(String(64), default="")  # card, phone or account number
+    holder_name: Mapped[str] = mapped_column(String(32), default="")
+    holder_id_number: Mapped[str | None] = mapped_column(String(18))
+    institution: Mapped[str] = mapped_column(String(64), default="")  # bank / carrier / platform
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    status: Mapped[str] = mapped_column(String(12), default="requested")  # requested/done/failed/referred
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case | None] = relationship(back_populates="actions")
+    community: Mapped[Area | None] = relationship()
+    creator: Mapped[User | None] = relationship()

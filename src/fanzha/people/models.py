@@ -24,6 +24,8 @@ class Person(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     groups: Mapped[list] = mapped_column(JSON, default=list)  # keys of org.enums.GROUPS
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    app_registered_on: Mapped[date | None] = mapped_column(Date)  # 国家反诈中心APP 注册
+    jzz_registered_on: Mapped[date | None] = mapped_column(Date)  # 金钟罩 注册
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
