@@ -80,6 +80,9 @@ def _valid_bodies(db) -> dict[str, dict]:
         "DutyIn": {"user_id": db.scalar(select(func.min(User.id)))},
         "CaseIn": {"case_number": "BADIN-C1", "filed_at": "2026-03-05 16:00", "name": "张某某", "address": "测试路1号",
                    "loss_amount": "95500"},
+        "CasePatch": {"solved_at": "2026-11-01 10:00", "suspects_caught": 2, "recovered_amount": "1.5万"},
+        "TypeIn": {"fraud_type": "investment"},
+        "ActionIn": {"kind": "止付", "target": "6222020200112233445", "institution": "工商银行", "amount": "5000"},
     }
 
 

@@ -1,59 +1,191 @@
-"""Cases within the user's areas: list, read (audited), enter one through the same row check as files."""
+"""Cases within the user's areas: list with filters, read (audited), enter and correct through the row check of files,
+confirm a suggested type."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from fanzha.addresses.service import AddressMatcher
 from fanzha.audit import service as audit
-from fanzha.cases.intake import make_handler
+from fanzha.cases.intake import Register, make_handler, parse_row, visible
 from fanzha.cases.models import Case
 from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.timefmt import fmt_minute
 from fanzha.imports.service import RowRejected
+from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.people.models import Person
+from fanzha.people.service import find as find_person
+from fanzha.prevention.areas import communities_under, day_start
+from fanzha.warnings.enums import FRAUD_TYPES
 
 PII_FIELDS = ["name", "id_number", "phone"]
+__all__ = ["visible", "search", "get", "create", "update", "confirm_type", "Filters", "as_row"]
 
 
-def visible(scope: Scope):
-    clause = scope.community_clause(Case.community_id)
-    return or_(clause, Case.community_id.is_(None)) if scope.is_centre else clause
+@dataclass
+class Filters:
+    """List filters: 类型, 待确认类型, 已破/未破, 立案 period (local days, end inclusive), area (either chain)."""
+
+    q: str = ""
+    fraud_type: str = ""
+    pending_type: bool = False
+    solved: str = ""  # "yes" 已破 / "no" 未破 / "" all
+    start: date | None = None
+    end: date | None = None
+    area_id: int | None = None
 
 
-def search(session: Session, scope: Scope, *, q: str = "", limit: int = 50, offset: int = 0) -> tuple[list[Case], int]:
+def search(session: Session, scope: Scope, *, q: str = "", limit: int = 50, offset: int = 0,
+           filters: Filters | None = None) -> tuple[list[Case], int]:
     scope.require(Perm.READ_CASES)
+    f = filters or Filters(q=q)
     stmt = select(Case).where(visible(scope))
-    if q:
+    if f.q:
+        q = f.q
         stmt = stmt.where(or_(Case.case_number == q, Case.id_number == q.upper(), Case.phone == q, Case.name == q))
+    if f.fraud_type:
+        stmt = stmt.where(Case.fraud_type == f.fraud_type)
+    if f.pending_type:
+        stmt = stmt.where(Case.type_status == "suggested")
+    if f.solved == "yes":
+        stmt = stmt.where(Case.solved_at.is_not(None))
+    elif f.solved == "no":
+        stmt = stmt.where(Case.solved_at.is_(None))
+    if f.start:
+        stmt = stmt.where(Case.filed_at >= day_start(f.start))
+    if f.end:
+        stmt = stmt.where(Case.filed_at < day_start(f.end + timedelta(days=1)))
+    if f.area_id:
+        node = scope.get_area(session, f.area_id)
+        stmt = stmt.where(Case.community_id.in_(select(Area.id).where(communities_under(node))))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = list(session.scalars(stmt.options(joinedload(Case.community)).order_by(Case.filed_at.desc())
+    rows = list(session.scalars(stmt.options(joinedload(Case.community)).order_by(Case.filed_at.desc(), Case.id.desc())
                                 .limit(limit).offset(offset)))
     if rows:
         audit.record(session, scope, "view", "case", "", fields=["name"], detail={"ids": [c.id for c in rows]})
     return rows, int(total or 0)
 
 
-def get(session: Session, scope: Scope, case_id: int) -> Case:
-    scope.require(Perm.READ_CASES)
-    case = session.scalar(select(Case).where(Case.id == case_id, visible(scope)).options(joinedload(Case.community)))
+def _load(session: Session, scope: Scope, case_id: int) -> Case:
+    case = session.scalar(select(Case).where(Case.id == case_id, visible(scope))
+                          .options(joinedload(Case.community), joinedload(Case.employer_unit)))
     if case is None:
         raise NotFound("案件不存在或不在您的管辖范围内")
+    return case
+
+
+def get(session: Session, scope: Scope, case_id: int) -> Case:
+    scope.require(Perm.READ_CASES)
+    case = _load(session, scope, case_id)
     audit.record(session, scope, "view", "case", case.id, fields=["name"])
     return case
 
 
+def _invalid(exc: RowRejected) -> Invalid:
+    return Invalid(exc.reason, details=[{"loc": [exc.column], "msg": exc.reason}])
+
+
 def create(session: Session, scope: Scope, raw: dict) -> Case:
-    """One case from a form or the API, checked exactly as an imported row."""
+    """One case from a form or the API, checked exactly as an imported row (a known number is refused here)."""
     scope.require(Perm.WRITE_CASES)
+    number = str(raw.get("案件编号") or "").strip()
+    if number and session.scalar(select(Case.id).where(Case.case_number == number)):
+        raise Conflict(f"案件编号 {number} 已存在")
     try:
         outcome = make_handler(session, scope)(raw)
     except RowRejected as exc:
-        raise Invalid(exc.reason, details=[{"loc": [exc.column], "msg": exc.reason}]) from exc
-    if outcome == "duplicate":
-        raise Conflict(f"案件编号 {raw.get('案件编号')} 已存在")
-    case = session.scalar(select(Case).where(Case.case_number == str(raw.get("案件编号")).strip()))
+        raise _invalid(exc) from exc
+    if outcome != "created":
+        raise Conflict(f"案件编号 {number} 已存在")
+    case = session.scalar(select(Case).where(Case.case_number == number))
     if not scope.is_centre and case.community_id is None:
         raise Invalid("发案地址无法匹配到您辖区内的村/社区", details=[{"loc": ["发案地址"], "msg": "无法定位"}])
     audit.record(session, scope, "create", "case", case.id, fields=PII_FIELDS)
+    return case
+
+
+def as_row(case: Case) -> dict[str, str]:
+    """A case as the row of a file would carry it (Chinese column names): what the edit form shows."""
+
+    def t(v):
+        return fmt_minute(v) if v else ""
+
+    def money(v):
+        return "" if v is None else f"{v:.2f}"
+
+    return {"案件编号": case.case_number, "立案时间": t(case.filed_at), "被骗时间": t(case.loss_at), "姓名": case.name,
+            "身份证号": case.id_number or "", "手机号": case.phone or "", "发案地址": case.address,
+            "诈骗类型": FRAUD_TYPES.get(case.fraud_type, "其他"), "损失金额": money(case.loss_amount),
+            "简要案情": case.narrative, "追回金额": money(case.recovered_amount), "冻结金额": money(case.frozen_amount),
+            "破案时间": t(case.solved_at), "抓获人数": str(case.suspects_caught or 0), "抓获时间": t(case.caught_at),
+            "诈骗渠道": case.channel, "受害人性别": case.victim_sex,
+            "受害人年龄": "" if case.victim_age is None else str(case.victim_age),
+            "受害人职业": case.victim_occupation, "工作单位": case.employer_name or (
+                case.employer_unit.name if case.employer_unit else ""),
+            "可防性": "" if case.preventable is None else ("是" if case.preventable else "否")}
+
+
+EDITABLE = ("name", "id_number", "phone", "address", "filed_at", "loss_at", "loss_amount", "narrative",
+            "recovered_amount", "frozen_amount", "solved_at", "suspects_caught", "caught_at", "channel", "victim_sex",
+            "victim_age", "victim_occupation", "employer_name", "preventable")
+
+
+def update(session: Session, scope: Scope, case_id: int, raw: dict) -> Case:
+    """An officer's correction: every field but the number may change; the type change confirms it."""
+    scope.require(Perm.WRITE_CASES)
+    case = _load(session, scope, case_id)
+    merged = {**as_row(case), **{k: v for k, v in raw.items() if v is not None}}
+    if str(merged.get("案件编号", "")).strip() != case.case_number:
+        raise Invalid("案件编号不能修改", details=[{"loc": ["案件编号"], "msg": "案件编号不能修改"}])
+    try:
+        d = parse_row(merged)
+    except RowRejected as exc:
+        raise _invalid(exc) from exc
+    before = {k: getattr(case, k) for k in (*EDITABLE, "fraud_type", "community_id", "person_id")}
+    reg = Register(session, scope)
+    for key in ("name", "id_number", "phone", "address", "filed_at", "loss_at", "loss_amount", "narrative"):
+        setattr(case, key, getattr(d, key))
+    d.recovered_amount = d.recovered_amount or 0
+    d.frozen_amount = d.frozen_amount or 0
+    d.suspects_caught = d.suspects_caught or 0
+    if (case.id_number, case.phone) != (before["id_number"], before["phone"]):
+        person = find_person(session, d.id_number, d.phone, where=scope.community_clause(Person.community_id))
+        case.person_id = person.id if person else None
+    if case.address != before["address"]:
+        community_id = AddressMatcher(session, None if scope.is_centre else scope).match(d.address) if d.address else None
+        case.community_id = community_id or (case.person.community_id if case.person else None)
+        if not scope.is_centre and case.community_id is None:
+            raise Invalid("发案地址无法匹配到您辖区内的村/社区", details=[{"loc": ["发案地址"], "msg": "无法定位"}])
+    reg.describe(case, d, session.get(Person, case.person_id) if case.person_id else None)
+    if d.fraud_type and d.fraud_type != case.fraud_type:
+        case.fraud_type, case.type_status, case.type_confidence = d.fraud_type, "confirmed", None
+    changed = [k for k, v in before.items() if getattr(case, k) != v]
+    if changed:
+        from fanzha.db import utcnow
+
+        case.updated_at = utcnow()
+        audit.record(session, scope, "update", "case", case.id, fields=[k for k in PII_FIELDS if k in changed],
+                     detail={"changed": changed})
+    session.flush()
+    return case
+
+
+def confirm_type(session: Session, scope: Scope, case_id: int, fraud_type: str) -> Case:
+    """An officer confirms the suggested type or sets another: the type is then 已确认."""
+    scope.require(Perm.WRITE_CASES)
+    if fraud_type not in FRAUD_TYPES:
+        raise Invalid("诈骗类型不在十二类之内", details=[{"loc": ["fraud_type"], "msg": "不是允许的取值"}])
+    case = _load(session, scope, case_id)
+    old, old_status = case.fraud_type, case.type_status
+    case.fraud_type, case.type_status = fraud_type, "confirmed"
+    audit.record(session, scope, "update", "case", case.id,
+                 detail={"fraud_type": [old, fraud_type], "type_status": [old_status, "confirmed"],
+                         "confidence": case.type_confidence})
+    session.flush()
     return case

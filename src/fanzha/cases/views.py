@@ -1,61 +1,150 @@
-"""Case pages: the register, one case, the entry form and the file import."""
+"""Case pages: the register with filters, one case (with its actions and 宣防漏洞), the entry and edit forms, the
+type confirmation and the file imports."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fanzha.cases import service
+from fanzha.cases import actions, gaps, service
+from fanzha.cases.enums import ACTION_KINDS, ACTION_STATUSES, ACTION_TARGET_TYPES, CHANNELS, TYPE_STATUSES
+from fanzha.cases.intake import COLUMNS
 from fanzha.common.errors import DomainError
+from fanzha.common.identity import mask_name
 from fanzha.imports.api import save_upload, start_import
+from fanzha.org.enums import Level
+from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, get_db, require
-from fanzha.web.params import IdPath
-from fanzha.web.render import render
+from fanzha.web.forms import form_fields
+from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.render import env, render
 
 router = APIRouter()
 PAGE = 50
-FORM_FIELDS = ("案件编号", "立案时间", "被骗时间", "姓名", "身份证号", "手机号", "发案地址", "诈骗类型", "损失金额", "简要案情")
+FORM_FIELDS = tuple(COLUMNS.aliases)
+ACTION_FORM = ("类别", "账号", "对象类型", "户主姓名", "户主身份证号", "机构", "金额", "状态", "申请时间", "完成时间", "备注")
+env.globals.update(CASE_CHANNELS=CHANNELS, ACTION_KINDS=ACTION_KINDS, ACTION_STATUSES=ACTION_STATUSES,
+                   ACTION_TARGET_TYPES=ACTION_TARGET_TYPES, TYPE_STATUSES=TYPE_STATUSES, GAP_CHECKS=gaps.CHECKS,
+                   mask_target=actions.mask_target)
+env.filters["mask_target"] = actions.mask_target
+env.filters["mask_name"] = mask_name
+
+
+def filter_areas(db: Session, scope: Scope) -> list[Area]:
+    """Townships and stations the user may pick in the area filters."""
+    return list(db.scalars(select(Area).where(Area.level.in_((Level.TOWNSHIP, Level.STATION)), scope.area_clause())
+                           .order_by(Area.chain, Area.path)))
+
+
+def _list(request: Request, db: Session, scope: Scope, f: service.Filters, page: int = 1, status_code: int = 200,
+          error: str = "", form: dict | None = None):
+    rows, total = service.search(db, scope, limit=PAGE, offset=(page - 1) * PAGE, filters=f)
+    query = "&".join(f"{k}={v}" for k, v in (("q", f.q), ("fraud_type", f.fraud_type), ("solved", f.solved),
+                                              ("start", f.start or ""), ("end", f.end or ""),
+                                              ("area_id", f.area_id or ""),
+                                              ("pending_type", "1" if f.pending_type else "")) if v)
+    return render(request, "cases/list.html", status_code=status_code, rows=rows, total=total, f=f, page=page,
+                  pages=max(1, -(-total // PAGE)), error=error, form=form or {}, areas=filter_areas(db, scope),
+                  query=query + "&" if query else "")
 
 
 @router.get("/cases")
-def cases(request: Request, q: str = Query("", max_length=64), page: int = Query(1, ge=1, le=100_000),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
-    rows, total = service.search(db, scope, q=q.strip(), limit=PAGE, offset=(page - 1) * PAGE)
-    return render(request, "cases/list.html", rows=rows, total=total, q=q, page=page, pages=max(1, -(-total // PAGE)),
-                  error="", form={})
+def cases(request: Request, q: str = Query("", max_length=64), fraud_type: str = Query("", max_length=32),
+          pending_type: str = Query("", max_length=1), solved: str = Query("", pattern="^(yes|no)?$"),
+          start: date | None = None, end: date | None = None, area_id: IdQuery = None,
+          page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db, scope="function"),
+          scope: Scope = Depends(require(Perm.READ_CASES))):
+    f = service.Filters(q=q.strip(), fraud_type=fraud_type, pending_type=bool(pending_type), solved=solved,
+                        start=start, end=end, area_id=area_id)
+    return _list(request, db, scope, f, page)
+
+
+@router.get("/cases/new")
+def new_case(request: Request, scope: Scope = Depends(require(Perm.WRITE_CASES))):
+    return render(request, "cases/form.html", c=None, form={}, error="")
 
 
 @router.post("/cases", dependencies=[Depends(csrf_protect)])
 async def create(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.WRITE_CASES))):
-    form = await request.form()
-    raw = {k: str(form.get(k, "")).strip() for k in FORM_FIELDS}
+    raw = form_fields(await request.form(), FORM_FIELDS, 5000)
     try:
-        case = service.create(db, scope, raw)
+        case = service.create(db, scope, {k: v.strip() for k, v in raw.items()})
     except DomainError as exc:
         db.rollback()
-        rows, total = service.search(db, scope, limit=PAGE)
-        return render(request, "cases/list.html", status_code=exc.status_code, rows=rows, total=total, q="", page=1,
-                      pages=1, error=exc.message, form=raw)
+        return render(request, "cases/form.html", status_code=exc.status_code, c=None, form=raw, error=exc.message)
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
 
 @router.post("/cases/import", dependencies=[Depends(csrf_protect)])
-async def import_cases(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db, scope="function"),
-                       scope: Scope = Depends(require(Perm.WRITE_CASES))):
+async def import_cases(request: Request, file: UploadFile = File(...), kind: str = Query("case", pattern="^(case|case_action|app_registration)$"),
+                       db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.WRITE_CASES))):
     try:
         temp = await save_upload(file)
-        batch = start_import(db, scope, "case", file.filename or "upload", temp)
+        batch = start_import(db, scope, kind, file.filename or "upload", temp)
     except DomainError as exc:
-        rows, total = service.search(db, scope, limit=PAGE)
-        return render(request, "cases/list.html", status_code=422, rows=rows, total=total, q="", page=1, pages=1,
-                      error=exc.message, form={})
+        return _list(request, db, scope, service.Filters(), status_code=422, error=exc.message)
     return RedirectResponse(f"/imports/{batch.id}", status_code=303)
 
 
 @router.get("/cases/{case_id}")
 def case_detail(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(require(Perm.READ_CASES))):
-    return render(request, "cases/detail.html", c=service.get(db, scope, case_id))
+    return _detail(request, db, scope, case_id)
+
+
+def _detail(request: Request, db: Session, scope: Scope, case_id: int, status_code: int = 200, error: str = "",
+            action_form: dict | None = None):
+    case = service.get(db, scope, case_id)
+    return render(request, "cases/detail.html", status_code=status_code, c=case,
+                  actions=actions.list_for_case(db, scope, case.id), gap=gaps.for_case(db, scope, case), error=error,
+                  action_form=action_form or {})
+
+
+@router.get("/cases/{case_id}/edit")
+def edit_case(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+              scope: Scope = Depends(require(Perm.WRITE_CASES))):
+    case = service.get(db, scope, case_id)
+    return render(request, "cases/form.html", c=case, form=service.as_row(case), error="")
+
+
+@router.post("/cases/{case_id}/edit", dependencies=[Depends(csrf_protect)])
+async def save_case(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+                    scope: Scope = Depends(require(Perm.WRITE_CASES))):
+    raw = form_fields(await request.form(), FORM_FIELDS, 5000)
+    try:
+        service.update(db, scope, case_id, {k: v.strip() for k, v in raw.items()})
+    except DomainError as exc:
+        db.rollback()
+        case = service.get(db, scope, case_id)
+        return render(request, "cases/form.html", status_code=exc.status_code, c=case, form=raw, error=exc.message)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/type", dependencies=[Depends(csrf_protect)])
+async def confirm_type(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+                       scope: Scope = Depends(require(Perm.WRITE_CASES))):
+    fraud_type = str((await request.form()).get("fraud_type", ""))[:32]
+    try:
+        service.confirm_type(db, scope, case_id, fraud_type)
+    except DomainError as exc:
+        db.rollback()
+        return _detail(request, db, scope, case_id, exc.status_code, exc.message)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/actions", dependencies=[Depends(csrf_protect)])
+async def add_action(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+                     scope: Scope = Depends(require(Perm.WRITE_CASES))):
+    raw = form_fields(await request.form(), ACTION_FORM, 2000)
+    try:
+        actions.add(db, scope, case_id, {k: v.strip() for k, v in raw.items() if v.strip()})
+    except DomainError as exc:
+        db.rollback()
+        return _detail(request, db, scope, case_id, exc.status_code, exc.message, raw)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
