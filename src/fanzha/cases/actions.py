@@ -3,7 +3,8 @@
 An action hangs on a case when the list names one (案件编号), and is scoped by that case's community; a lead without a
 case is placed by its 地址 on a community, and only the centre may hold one that lands nowhere. The target (card,
 phone or account number) and its holder are personal data: masked unless the role may see them in full.
-An imported row is idempotent by (类别, 账号, 案件编号): a known one only has its 状态/完成时间/金额 brought up to date.
+An imported row is idempotent by (类别, 账号, 案件编号): a known one only has its 状态/完成时间/金额 brought up to date,
+and a row still saying 已申请 never takes back a later answer.
 """
 
 from __future__ import annotations
@@ -154,6 +155,8 @@ def make_handler(session: Session, scope: Scope):
             if session.scalar(select(CaseAction.id).where(CaseAction.id == known.id, action_visible(scope))) is None:
                 raise RowRejected("账号", "该账号的同类记录已由其他辖区登记")
             changed = False
+            if a["status"] == "requested":  # a list that still says 已申请 never takes back a later answer
+                a["status"], a["done_at"] = None, None
             for key in ("status", "done_at", "amount"):
                 if a[key] and getattr(known, key) != a[key]:
                     setattr(known, key, a[key])

@@ -47,7 +47,7 @@ def gap_summary(request: Request, start: date | None = None, end: date | None = 
 
 
 @router.get("/cases/gaps/missed")
-def gap_missed(request: Request, check: str = Query(..., pattern="^(warned|visited|app|jzz|campaign|all)$"),
+def gap_missed(request: Request, check: str = Query("all", pattern="^(warned|visited|app|jzz|campaign|all)$"),
                start: date | None = None, end: date | None = None, area_id: IdQuery = None,
                group: str = Query("", max_length=32), row: int | None = Query(None, ge=0, le=2_147_483_647),
                chain: str = Query("admin", pattern="^(admin|police)$"), db: Session = Depends(get_db, scope="function"),
