@@ -288,3 +288,11 @@ def test_form_new_and_edit_with_csrf(client_as, db):
     assert db.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.entity == "case", AuditEntry.entity_id == str(case.id), AuditEntry.action == "view")) >= 1
     assert page.get("/cases?solved=yes&fraud_type=brushing").status_code == 200
+    r = page.post(case_url + "/edit", data={**form, "止付金额": "2000", "csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    db.expire_all()
+    stops = db.scalars(select(CaseAction).where(CaseAction.case_id == case.id)).all()
+    assert [(a.kind, a.amount, a.target) for a in stops] == [("stop_payment", Decimal("2000.00"), "")]
+    assert "2,000.00" in page.get(case_url).text
+    listing = page.get("/cases/actions?kind=stop_payment")
+    assert listing.status_code == 200 and "止付" in listing.text and "未关联案件" not in listing.text

@@ -241,6 +241,13 @@ def add_action(case_id: IdPath, body: ActionIn, db: Session = Depends(get_db, sc
     return action_out(actions.add(db, scope, case_id, _raw(body, ACTION_FIELDS)))
 
 
+@router.get("/case-actions", response_model=list[ActionOut], summary="止付/冻结/断卡线索/封号记录（含未关联案件的线索）")
+def search_actions(kind: str = Query("", pattern="^(stop_payment|freeze|card_lead|account_block)?$"),
+                   limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+                   db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+    return [action_out(a) for a in actions.search(db, scope, kind=kind, limit=limit, offset=offset)]
+
+
 @router.get("/cases/{case_id}/gaps", response_model=GapsOut, summary="该受害人的宣防漏洞")
 def case_gaps(case_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     case = service.get(db, scope, case_id)

@@ -163,9 +163,10 @@ def update(session: Session, scope: Scope, case_id: int, raw: dict) -> Case:
         if not scope.is_centre and case.community_id is None:
             raise Invalid("发案地址无法匹配到您辖区内的村/社区", details=[{"loc": ["发案地址"], "msg": "无法定位"}])
     reg.describe(case, d, session.get(Person, case.person_id) if case.person_id else None)
+    stopped = reg.stop_payment(case, d.stop_amount)
     if d.fraud_type and d.fraud_type != case.fraud_type:
         case.fraud_type, case.type_status, case.type_confidence = d.fraud_type, "confirmed", None
-    changed = [k for k, v in before.items() if getattr(case, k) != v]
+    changed = [k for k, v in before.items() if getattr(case, k) != v] + (["stop_amount"] if stopped else [])
     if changed:
         from fanzha.db import utcnow
 

@@ -65,6 +65,15 @@ def cases(request: Request, q: str = Query("", max_length=64), fraud_type: str =
     return _list(request, db, scope, f, page)
 
 
+@router.get("/cases/actions")
+def action_list(request: Request, kind: str = Query("", pattern="^(stop_payment|freeze|card_lead|account_block)?$"),
+                page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db, scope="function"),
+                scope: Scope = Depends(require(Perm.READ_CASES))):
+    rows = actions.search(db, scope, kind=kind, limit=PAGE + 1, offset=(page - 1) * PAGE)
+    return render(request, "cases/actions.html", rows=rows[:PAGE], kind=kind, page=page,
+                  pages=page + 1 if len(rows) > PAGE else page, query=f"kind={kind}&" if kind else "")
+
+
 @router.get("/cases/new")
 def new_case(request: Request, scope: Scope = Depends(require(Perm.WRITE_CASES))):
     return render(request, "cases/form.html", c=None, form={}, error="")
