@@ -169,11 +169,18 @@ def test_rules_file_changes_the_windows(county, tmp_path):
     assert got["T8GAP-V2"]["warned"] and not got["T8GAP-V4"]["campaign"]
 
 
-def test_pages_and_api(client_as, api_as):
+def test_pages_and_api(client_as, api_as, db):
+    from fanzha.audit.models import AuditEntry
+
     page = client_as("yanpan")
     r = page.get("/cases/gaps?start=2026-01-01&end=2026-12-31")
     assert r.status_code == 200 and "宣防漏洞" in r.text and "按易受骗群体" in r.text
-    assert page.get("/cases/gaps/missed?check=warned&start=2026-01-01&end=2026-12-31").status_code == 200
+    missed = page.get("/cases/gaps/missed?check=warned&start=2026-01-01&end=2026-12-31")
+    assert missed.status_code == 200 and "某" in missed.text  # names masked (张某某)
+    db.expire_all()
+    seen = db.scalars(select(AuditEntry.detail).where(AuditEntry.username == "yanpan", AuditEntry.entity == "case",
+                                                      AuditEntry.action == "view")).all()
+    assert any(d.get("gaps") == "warned" for d in seen)  # the list behind a number is an audited view
     assert page.get("/cases/gaps?start=2026-12-31&end=2026-01-01").status_code == 422
     body = api_as("yanpan").get("/api/v1/case-gaps?start=2026-01-01&end=2026-12-31&chain=police").json()
     assert body["total"]["victims"] == sum(r["victims"] for r in body["by_area"])  # each victim in one area row
