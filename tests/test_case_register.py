@@ -101,6 +101,7 @@ def test_import_with_bad_rows_then_reimport_updates_without_duplicates(session, 
     assert (zhao.victim_sex, zhao.victim_age, zhao.victim_groups) == ("男", 70, ["elderly", "student_teacher"])
     assert zhao.channel == "social" and zhao.preventable is True and zhao.solved_at is None
     assert zhao.employer_unit_id == session.scalar(select(Unit.id).where(Unit.name == "江州第一中学"))
+    assert zhao.employer_name == ""  # the written name is kept only when no unit matched
     assert (zhao.fraud_type, zhao.type_status, zhao.type_confidence) == ("impersonate_authority", "suggested", 0.91)
 
     qian = session.scalar(select(Case).where(Case.case_number == "T8REG0006"))

@@ -237,10 +237,11 @@ class Register:
                 setattr(case, key, getattr(d, key))
         case.solved_at, case.caught_at = d.solved_at, d.caught_at
         case.channel, case.preventable = d.channel, d.preventable
-        case.victim_occupation, case.employer_name = d.victim_occupation, d.employer_name
+        case.victim_occupation = d.victim_occupation
         case.employer_unit_id = self.units.match(d.employer_name)
         if case.employer_unit_id is None and person is not None and not d.employer_name:
             case.employer_unit_id = person.unit_id
+        case.employer_name = "" if case.employer_unit_id else d.employer_name  # the name only when no unit matched
         profile = victim_profile(self.session, person=person, id_number=d.id_number, loss_at=d.loss_at,
                                  sex=d.victim_sex, age=d.victim_age, occupation=d.victim_occupation)
         case.victim_sex, case.victim_age, case.victim_groups = profile.sex, profile.age, profile.groups
@@ -274,10 +275,14 @@ class Register:
             raise RowRejected("破案时间", "破案时间 早于已登记的立案时间")
         for key in UPDATE_RULES["fill"]:
             if key in d.given and getattr(case, key) in ("", None):
-                setattr(case, key, getattr(d, key))
-                changed = True
                 if key == "employer_name":
-                    case.employer_unit_id = case.employer_unit_id or self.units.match(d.employer_name)
+                    if case.employer_unit_id is not None:
+                        continue
+                    case.employer_unit_id = self.units.match(d.employer_name)
+                    case.employer_name = "" if case.employer_unit_id else d.employer_name
+                else:
+                    setattr(case, key, getattr(d, key))
+                changed = True
                 if key == "victim_occupation":
                     case.victim_groups = sorted(set(case.victim_groups or [])
                                                 | set(victim_profile(self.session, person=None, id_number=None,
