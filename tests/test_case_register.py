@@ -278,12 +278,15 @@ def test_form_new_and_edit_with_csrf(client_as, db):
     assert detail.status_code == 200 and "手机APP" in detail.text and "宣防漏洞" in detail.text
     edit = page.get(case_url + "/edit")
     assert edit.status_code == 200 and "T8FORM001" in edit.text
+    assert "145****0002" in edit.text and "14533330002" not in edit.text  # masked; sent back masked = unchanged
+    form["手机号"] = "145****0002"
     r = page.post(case_url + "/edit", data={**form, "破案时间": "2026-05-20 10:00", "抓获人数": "1",
                                             "csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
     db.expire_all()
     case = db.scalar(select(Case).where(Case.case_number == "T8FORM001"))
     assert case.suspects_caught == 1 and case.solved_at is not None and case.channel == "app"
+    assert case.phone == "14533330002"
     bad = page.post(case_url + "/edit", data={**form, "破案时间": "2026-05-01", "csrf_token": csrf})
     assert bad.status_code == 422 and "破案时间 早于立案时间" in bad.text
     assert db.scalar(select(func.count()).select_from(AuditEntry).where(

@@ -140,7 +140,9 @@ def update(session: Session, scope: Scope, case_id: int, raw: dict) -> Case:
     """An officer's correction: every field but the number may change; the type change confirms it."""
     scope.require(Perm.WRITE_CASES)
     case = _load(session, scope, case_id)
-    merged = {**as_row(case), **{k: v for k, v in raw.items() if v is not None}}
+    # The edit form shows ID number and phone masked: a masked value sent back means "unchanged".
+    merged = {**as_row(case), **{k: v for k, v in raw.items()
+                                 if v is not None and not (k in ("身份证号", "手机号") and "*" in str(v))}}
     if str(merged.get("案件编号", "")).strip() != case.case_number:
         raise Invalid("案件编号不能修改", details=[{"loc": ["案件编号"], "msg": "案件编号不能修改"}])
     try:

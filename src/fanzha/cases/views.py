@@ -15,7 +15,7 @@ from fanzha.cases import actions, gaps, service
 from fanzha.cases.enums import ACTION_KINDS, ACTION_STATUSES, ACTION_TARGET_TYPES, CHANNELS, TYPE_STATUSES
 from fanzha.cases.intake import COLUMNS
 from fanzha.common.errors import DomainError
-from fanzha.common.identity import mask_name
+from fanzha.common.identity import mask_id_number, mask_name, mask_phone
 from fanzha.imports.api import save_upload, start_import
 from fanzha.org.enums import Level
 from fanzha.org.models import Area
@@ -119,7 +119,9 @@ def _detail(request: Request, db: Session, scope: Scope, case_id: int, status_co
 def edit_case(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
               scope: Scope = Depends(require(Perm.WRITE_CASES))):
     case = service.get(db, scope, case_id)
-    return render(request, "cases/form.html", c=case, form=service.as_row(case), error="")
+    form = service.as_row(case)
+    form.update({"身份证号": mask_id_number(case.id_number), "手机号": mask_phone(case.phone)})  # kept unless retyped
+    return render(request, "cases/form.html", c=case, form=form, error="")
 
 
 @router.post("/cases/{case_id}/edit", dependencies=[Depends(csrf_protect)])
