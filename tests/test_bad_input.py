@@ -78,6 +78,11 @@ def _valid_bodies(db) -> dict[str, dict]:
         "DecisionIn": {"decision": "reject", "note": "核实为正常号码"},
         "TargetListIn": {"group": "student_teacher", "top_n": 2, "name": "师生测试名单"},
         "DutyIn": {"user_id": db.scalar(select(func.min(User.id)))},
+        "RunIn": {"scheme_key": "binzhou", "period": "2024", "area_id": township.id},
+        "ManualIn": {"pool": "township", "assessee_id": township.id, "item_key": "system_setup", "points": "8",
+                     "note": "已成立领导小组"},
+        "CorrectionIn": {"pool": "township", "assessee_id": township.id, "item_key": "system_setup", "points": "8",
+                         "reason": "补充材料"},
         "CaseIn": {"case_number": "BADIN-C1", "filed_at": "2026-03-05 16:00", "name": "张某某", "address": "测试路1号",
                    "loss_amount": "95500"},
     }

@@ -28,6 +28,10 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 
 
+def parse_label(period: str) -> str:
+    return fig.parse_period(period).label
+
+
 def schemes() -> dict[str, Scheme]:
     extra = get_settings().assess_scheme_dir
     return available(extra or None)
