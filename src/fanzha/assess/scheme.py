@@ -92,6 +92,7 @@ FORMULA_KINDS = {
 class Item(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     name: str = Field(min_length=1, max_length=100)
+    short: str = Field("", max_length=8)  # column heading in the standings table; the name when empty
     max: Decimal = Field(gt=0)
     kind: str
     pools: tuple[str, ...] = ("unit", "township")

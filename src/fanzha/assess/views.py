@@ -24,9 +24,10 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
 from fanzha.web.params import IdPath
-from fanzha.web.render import render
+from fanzha.web.render import env, render
 
 router = APIRouter()
+env.filters["points"] = lambda d: "—" if d is None else f"{Decimal(d).normalize():f}"
 MAX_EVIDENCE = 10 * 1024 * 1024
 
 
