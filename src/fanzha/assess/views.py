@@ -109,7 +109,7 @@ def _assessee_page(request: Request, db: Session, scope: Scope, run_id: int, poo
     if standing is None:
         raise NotFound("考核对象不存在或不在您的查看范围内")
     case_ids = [i for s in standing.items for i in s.figures.get("case_ids", [])]
-    cases = list(db.execute(select(Case.case_number, Case.filed_at, Case.fraud_type, Case.loss_amount, Area.name)
+    cases = list(db.execute(select(Case.id, Case.case_number, Case.filed_at, Case.fraud_type, Case.loss_amount, Area.name)
                             .outerjoin(Area, Case.community_id == Area.id).where(Case.id.in_(case_ids))
                             .order_by(Case.filed_at)).all()) if case_ids else []
     return render(request, "assess/assessee.html", status_code=status_code, run=run, scheme=scheme, pool=pool,

@@ -65,6 +65,7 @@ class Perm(StrEnum):
     READ_ASSESSMENT = "read_assessment"  # 考核 results of one's node, every unit and township
     READ_OWN_ASSESSMENT = "read_own_assessment"  # a member unit's own 考核 scores only
     RUN_ASSESSMENT = "run_assessment"  # score a scheme, enter manual items with evidence, lock, correct
+    ISSUE_LETTERS = "issue_letters"  # 三告: draft, review and issue 函告 / 通告 / 报告 (numbered, registered)
 
 
 _READ = {Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_PREVENTION}
@@ -77,7 +78,7 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
                                             Perm.WRITE_CASES, Perm.MANAGE_QUIZZES, Perm.REVIEW_REPORTS,
                                             Perm.MANAGE_REGISTRY, Perm.ALLOCATE_DUTIES, Perm.READ_ASSESSMENT} | _PLAN),
     Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS, Perm.MANAGE_QUIZZES, Perm.READ_ASSESSMENT,
-                                          Perm.RUN_ASSESSMENT} | _PLAN),
+                                          Perm.RUN_ASSESSMENT, Perm.ISSUE_LETTERS} | _PLAN),
     Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER,
                                              Perm.WRITE_CASES, Perm.MANAGE_REGISTRY} | _PLAN),
     Role.STATION_OFFICER: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.WRITE_CASES}),
