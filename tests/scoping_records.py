@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from fanzha.addresses.models import StandardAddress
+from fanzha.assess.models import AssessmentRun, AssessmentScore
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportEntity
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, Unit, User
@@ -73,4 +74,7 @@ def records_under(session, node: Area) -> Owned:
                       # Target lists made for the node (or below it); 三包 duties of its communities.
                       "list_id": list(session.scalars(select(TargetList.id).where(TargetList.area_id.in_(under))
                                                       .limit(2))),
-                      "duty_id": list(session.scalars(select(Duty.id).where(Duty.community_id.in_(cids)).limit(2)))})
+                      "duty_id": list(session.scalars(select(Duty.id).where(Duty.community_id.in_(cids)).limit(2))),
+                      # 考核 is read by the 联席办, the centre and unit liaisons only: no station user reaches a run.
+                      "run_id": list(session.scalars(select(AssessmentRun.id).limit(2))),
+                      "score_id": list(session.scalars(select(AssessmentScore.id).limit(2)))})

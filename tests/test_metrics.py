@@ -33,6 +33,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from area_helpers import add_area
 from fanzha.cases.models import Case
 from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
@@ -57,12 +58,7 @@ def county(tmp_path_factory):
     s = Session(engine)
 
     def area(**kw):
-        a = Area(**kw)
-        s.add(a)
-        s.flush()
-        parent = s.get(Area, a.parent_id) if a.parent_id else None
-        a.path = (parent.path if parent else "/") + f"{a.id}/"
-        return a
+        return add_area(s, **kw)
 
     city = area(chain="admin", level="city", name="测试市", code="C")
     town = area(chain="admin", level="township", name="测试镇", code="T", parent_id=city.id)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from fanzha.addresses.api import router as addresses
+from fanzha.assess.api import router as assess
 from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
 from fanzha.blocklist.api import router as blocklist
@@ -18,7 +19,7 @@ from fanzha.warnings.api import router as warnings
 
 API_PREFIX = "/api/v1"
 API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, prevention, registry, detect, blocklist,
-               audit)
+               assess, audit)
 api_router = APIRouter(prefix=API_PREFIX)
 for router in API_ROUTERS:
     api_router.include_router(router)

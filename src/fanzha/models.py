@@ -1,10 +1,11 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
 from fanzha.addresses.models import StandardAddress
+from fanzha.assess.models import AssessmentCorrection, AssessmentRun, AssessmentScore
 from fanzha.audit.models import AuditEntry
 from fanzha.auth.models import AuthSession
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
-from fanzha.cases.models import Case
+from fanzha.cases.models import Case, CaseAction
 from fanzha.db import Base
 from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
 from fanzha.imports.models import ImportBatch, ImportRowError
@@ -34,5 +35,6 @@ __all__ = [
     "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
-    "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty",
+    "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty", "CaseAction",
+    "AssessmentRun", "AssessmentScore", "AssessmentCorrection",
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from fanzha.cli.assess import assess_app
 from fanzha.cli.detect import app as detect_app
 from fanzha.cli.public import blocklist_app, public_app
 
@@ -26,6 +27,7 @@ app.add_typer(warnings_app, name="warnings")
 app.add_typer(detect_app, name="detect")
 app.add_typer(public_app, name="public")
 app.add_typer(blocklist_app, name="blocklist")
+app.add_typer(assess_app, name="assess")
 
 
 @app.command()

@@ -30,10 +30,29 @@ def check_photo(data: bytes) -> str:
     return suffix
 
 
-def store_photo(folder: str, owner_id: int, data: bytes, *, session: Session | None = None) -> str:
-    """Writes the photo under <data_dir>/<folder>/<owner_id>/ and returns its path relative to the data directory.
-    With `session`, the file is removed again if the session's transaction rolls back."""
-    suffix = check_photo(data)
+def check_evidence(data: bytes, filename: str) -> str:
+    """A photo, a PDF, or a Word/Excel file (考核佐证): the suffix to store it under, or Invalid."""
+    if data.startswith(b"%PDF"):
+        suffix = ".pdf"
+    elif data.startswith(b"PK\x03\x04") and Path(filename).suffix.lower() in (".docx", ".xlsx"):
+        suffix = Path(filename).suffix.lower()
+    else:
+        try:
+            suffix = check_photo(data)
+        except Invalid:
+            raise Invalid("佐证应为图片、PDF、Word（docx）或 Excel（xlsx）文件",
+                          details=[{"loc": ["evidence"], "msg": "文件类型不支持"}]) from None
+    if len(data) > MAX_PHOTO:
+        raise Invalid("佐证文件超过10MB", details=[{"loc": ["evidence"], "msg": "太大"}])
+    return suffix
+
+
+def store_photo(folder: str, owner_id: int, data: bytes, *, session: Session | None = None,
+                suffix: str | None = None) -> str:
+    """Writes the photo (or an already checked file of `suffix`) under <data_dir>/<folder>/<owner_id>/ and returns
+    its path relative to the data directory. With `session`, the file is removed again if the session's transaction
+    rolls back."""
+    suffix = suffix or check_photo(data)
     root = get_settings().data_dir
     target = root / folder / str(owner_id)
     target.mkdir(parents=True, exist_ok=True)

@@ -62,6 +62,10 @@ class Perm(StrEnum):
     REVIEW_REPORTS = "review_reports"  # 举报 review queue, the blocklist (黑名单) and its bundles
     MANAGE_REGISTRY = "manage_registry"  # 易受骗群体库: import member units' lists, target lists, push exports
     ALLOCATE_DUTIES = "allocate_duties"  # 三包: run the allocation and reassign an item
+    READ_ASSESSMENT = "read_assessment"  # 考核 results of one's node, every unit and township
+    READ_OWN_ASSESSMENT = "read_own_assessment"  # a member unit's own 考核 scores only
+    RUN_ASSESSMENT = "run_assessment"  # score a scheme, enter manual items with evidence, lock, correct
+    ISSUE_LETTERS = "issue_letters"  # 三告: draft, review and issue 函告 / 通告 / 报告 (numbered, registered)
 
 
 _READ = {Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_PREVENTION}
@@ -72,17 +76,18 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.READ_WARNINGS,
                                             Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES, Perm.READ_CASES,
                                             Perm.WRITE_CASES, Perm.MANAGE_QUIZZES, Perm.REVIEW_REPORTS,
-                                            Perm.MANAGE_REGISTRY, Perm.ALLOCATE_DUTIES} | _PLAN),
-    Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS, Perm.MANAGE_QUIZZES} | _PLAN),
+                                            Perm.MANAGE_REGISTRY, Perm.ALLOCATE_DUTIES, Perm.READ_ASSESSMENT} | _PLAN),
+    Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS, Perm.MANAGE_QUIZZES, Perm.READ_ASSESSMENT,
+                                          Perm.RUN_ASSESSMENT, Perm.ISSUE_LETTERS} | _PLAN),
     Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER,
                                              Perm.WRITE_CASES, Perm.MANAGE_REGISTRY} | _PLAN),
     Role.STATION_OFFICER: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.WRITE_CASES}),
     Role.DISSUADER: frozenset(_STATION),  # must call the person: needs the number
     Role.COMMUNITY_POLICE: frozenset(_STATION | {Perm.WRITE_PEOPLE}),
     Role.GRID_WORKER: frozenset(_READ | {Perm.RECORD_ACTIVITIES}),
-    Role.UNIT_LIAISON: frozenset({Perm.READ_ORG, Perm.READ_PREVENTION, Perm.RECORD_ACTIVITIES}),
+    Role.UNIT_LIAISON: frozenset({Perm.READ_ORG, Perm.READ_PREVENTION, Perm.RECORD_ACTIVITIES, Perm.READ_OWN_ASSESSMENT}),
     Role.AUDITOR: frozenset({Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_AUDIT, Perm.READ_WARNINGS, Perm.READ_CASES,
-                             Perm.READ_PREVENTION}),
+                             Perm.READ_PREVENTION, Perm.READ_ASSESSMENT}),
 }
 
 # Levels a holder of each role may be placed at.

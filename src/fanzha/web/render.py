@@ -37,6 +37,8 @@ NAV = [
     ("举报审核", "/blocklist/reports", Perm.REVIEW_REPORTS),
     ("人员", "/people", Perm.READ_PEOPLE),
     ("群体库", "/registry", Perm.READ_PEOPLE),
+    ("考核", "/assess", Perm.READ_ASSESSMENT),
+    ("本单位考核", "/assess", Perm.READ_OWN_ASSESSMENT),
     ("辖区", "/org/areas", Perm.READ_ORG),
     ("成员单位", "/org/units", Perm.READ_ORG),
     ("标准地址", "/addresses", Perm.READ_ORG),
@@ -49,6 +51,7 @@ def render(request: Request, name: str, status_code: int = 200, **context):
     user = getattr(request.state, "user", None)
     csrf = getattr(request.state, "csrf_token", "")
     nav = [(label, path) for label, path, perm in NAV if user and (perm is None or has_perm(user.role, perm))]
+    nav = [(label, path) for n, (label, path) in enumerate(nav) if path not in {p for _, p in nav[:n]}]  # first wins
     here = request.url.path
     matches = [path for _, path in nav if here == path or (path != "/" and here.startswith(path + "/"))
                or (path != "/" and here == path)]

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from fanzha.addresses.views import router as addresses
+from fanzha.assess.views import router as assess
 from fanzha.audit.views import router as audit
 from fanzha.auth.views import router as auth
 from fanzha.blocklist.views import router as blocklist
@@ -17,8 +18,8 @@ from fanzha.registry.views import router as registry
 from fanzha.warnings.views import router as warnings
 from fanzha.web.home import router as home
 
-PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, case_gaps, cases, prevention, prevention_more, blocklist,
-                registry, audit)
+PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, case_gaps, cases, prevention, prevention_more,
+                blocklist, registry, assess, audit)
 pages_router = APIRouter(include_in_schema=False)
 for router in PAGE_ROUTERS:
     pages_router.include_router(router)

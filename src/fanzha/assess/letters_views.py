@@ -1,0 +1,122 @@
+"""三告 pages: draft a 函告 from a case, a quarter's 通告 or a year's 报告; review and edit the text; preview the PDF;
+issue it (number and date); the register of what went to whom and when, with the files."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fanzha.assess import letters, service
+from fanzha.common.errors import DomainError, Forbidden, Invalid, NotFound
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.reports.models import IssuedDocument
+from fanzha.reports.service import FORMATS
+from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.render import render
+
+router = APIRouter()
+
+
+def _reads_all(scope: Scope) -> bool:
+    if scope.can(Perm.READ_ASSESSMENT) or scope.can(Perm.ISSUE_LETTERS):
+        return True
+    if scope.can(Perm.READ_OWN_ASSESSMENT) and scope.unit_id:
+        return False
+    raise Forbidden("您的角色没有此项权限")
+
+
+def _visible_docs(db: Session, scope: Scope, kind: str = "") -> list[IssuedDocument]:
+    """The 三告 register; a liaison sees the 通告 (sent to every unit) and the 函告 sent to their own unit."""
+    everything = _reads_all(scope)
+    stmt = select(IssuedDocument).where(IssuedDocument.kind.in_([kind] if kind else list(letters.KINDS)))
+    rows = list(db.scalars(stmt.order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc()).limit(500)))
+    if not everything:
+        rows = [d for d in rows if d.kind == "notice"
+                or (d.kind == "letter" and (d.summary or {}).get("unit_id") == scope.unit_id)]
+    return rows
+
+
+@router.get("/assess/letters")
+def register_page(request: Request, kind: str = Query("", max_length=8), db: Session = Depends(get_db, scope="function"),
+                  scope: Scope = Depends(current_scope)):
+    docs = _visible_docs(db, scope, kind if kind in letters.KINDS else "")
+    runs = [r for r in service.list_runs(db, scope) if r.period.isdigit()] if scope.can(Perm.ISSUE_LETTERS) else []
+    return render(request, "assess/letters.html", docs=docs, kind=kind, KINDS=letters.KINDS, runs=runs)
+
+
+def _draft(db: Session, scope: Scope, kind: str, *, case_id: int | None, unit_id: int | None, quarter: str,
+           run_id: int | None) -> letters.Draft:
+    if kind == "letter":
+        if not case_id:
+            raise Invalid("请选择案件")
+        return letters.letter_draft(db, scope, case_id, unit_id)
+    if kind == "notice":
+        return letters.notice_draft(db, scope, quarter)
+    if kind == "report":
+        if not run_id:
+            raise Invalid("请选择年度考核")
+        return letters.report_draft(db, scope, run_id)
+    raise NotFound("没有这种文书")
+
+
+@router.get("/assess/letters/new")
+def new(request: Request, kind: str = Query("letter", max_length=8), case_id: IdQuery = None, unit_id: IdQuery = None,
+        quarter: str = Query("", max_length=8), run_id: IdQuery = None, db: Session = Depends(get_db, scope="function"),
+        scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
+    try:
+        draft = _draft(db, scope, kind, case_id=case_id, unit_id=unit_id, quarter=quarter, run_id=run_id)
+    except DomainError as exc:
+        return render(request, "assess/letter_draft.html", status_code=exc.status_code, draft=None, error=exc.message,
+                      kind=kind, params={}, KINDS=letters.KINDS)
+    return render(request, "assess/letter_draft.html", draft=draft, error="", kind=kind, KINDS=letters.KINDS,
+                  params={"case_id": case_id or "", "unit_id": unit_id or "", "quarter": quarter, "run_id": run_id or ""},
+                  units=letters.letter_units(db, db.get(letters.Case, case_id)) if kind == "letter" else [])
+
+
+@router.post("/assess/letters", dependencies=[Depends(csrf_protect)])
+def issue(request: Request, kind: str = Form("", max_length=8), case_id: int = Form(0, ge=0, le=2**31),
+          unit_id: int = Form(0, ge=0, le=2**31), quarter: str = Form("", max_length=8),
+          run_id: int = Form(0, ge=0, le=2**31), body: str = Form("", max_length=20000),
+          issued_on: str = Form("", max_length=10), action: str = Form("issue", max_length=8),
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
+    try:
+        draft = _draft(db, scope, kind, case_id=case_id or None, unit_id=unit_id or None, quarter=quarter,
+                       run_id=run_id or None)
+        if action == "preview":
+            return Response(letters.preview(db, draft, body), media_type=FORMATS["pdf"],
+                            headers={"Content-Disposition": "inline; filename=preview.pdf", "Cache-Control": "no-store"})
+        try:
+            day = date.fromisoformat(issued_on) if issued_on else None
+        except ValueError:
+            raise Invalid("成文日期格式应为 2026-03-05") from None
+        doc = letters.issue(db, scope, draft, body, issued_on=day)
+    except DomainError as exc:
+        db.rollback()
+        return render(request, "assess/letter_draft.html", status_code=exc.status_code, draft=None, error=exc.message,
+                      kind=kind, params={}, KINDS=letters.KINDS)
+    return RedirectResponse(f"/assess/letters?kind={doc.kind}", status_code=303)
+
+
+@router.get("/assess/letters/{document_id}.{fmt}")
+def download(document_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="function"),
+             scope: Scope = Depends(current_scope)):
+    if fmt not in FORMATS:
+        raise NotFound("格式应为 docx 或 pdf")
+    doc = next((d for d in _visible_docs(db, scope) if d.id == document_id), None)
+    if doc is None:
+        raise NotFound("公文不存在或不在您的查看范围内")
+    from fanzha.audit import service as audit
+
+    audit.record(db, scope, "view", "document", doc.id, detail={"format": fmt})
+    name = f"{doc.number}{doc.title}.{fmt}"
+    from urllib.parse import quote
+
+    return Response(doc.docx if fmt == "docx" else doc.pdf, media_type=FORMATS[fmt],
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                             "Cache-Control": "no-store"})

@@ -1,0 +1,100 @@
+"""考核 pages as the 联席办 and a member-unit liaison use them: create a run, score a manual item with and without
+evidence, see one's own unit only."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from conftest import csrf_of
+from fanzha.org.models import Area, Unit, User
+
+
+def _run_id(client, period="2025"):
+    page = client.get("/assess")
+    m = re.search(rf'href="/assess/runs/(\d+)">{period}<', page.text)
+    if m:
+        return int(m.group(1))
+    city = re.search(r'<select name="area_id"><option value="(\d+)"', page.text).group(1)
+    r = client.post("/assess/runs", data={"csrf_token": csrf_of(client), "scheme_key": "binzhou", "period": period,
+                                          "area_id": city}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return int(r.headers["location"].rsplit("/", 1)[1])
+
+
+def test_joint_office_scores_a_manual_item(client_as, db):
+    client = client_as("lianxiban")
+    run_id = _run_id(client)
+    page = client.get(f"/assess/runs/{run_id}")
+    assert page.status_code == 200 and "成员单位" in page.text and "乡镇/办事处" in page.text
+    m = re.search(rf'href="/assess/runs/{run_id}/township/(\d+)">([^<]+)<', page.text)
+    town_id, town = int(m.group(1)), m.group(2)
+    url = f"/assess/runs/{run_id}/township/{town_id}"
+    assert town in client.get(url).text
+    token = csrf_of(client)
+    r = client.post(url + "/manual", data={"csrf_token": token, "item_key": "system_setup", "points": "8", "note": ""})
+    assert r.status_code == 422 and "佐证" in r.text
+    r = client.post(url + "/manual", data={"csrf_token": token, "item_key": "system_setup", "points": "abc",
+                                           "note": "有方案"})
+    assert r.status_code == 422 and "数字" in r.text
+    pdf = b"%PDF-1.4\n%test evidence\n"
+    r = client.post(url + "/manual", data={"csrf_token": token, "item_key": "system_setup", "points": "8.5", "note": ""},
+                    files={"evidence": ("领导小组文件.pdf", pdf, "application/pdf")}, follow_redirects=False)
+    assert r.status_code == 303
+    detail = client.get(url).text
+    assert "8.5" in detail and "/assess/evidence/" in detail
+    score_id = re.search(r'/assess/evidence/(\d+)', detail).group(1)
+    assert client.get(f"/assess/evidence/{score_id}").content == pdf
+    r = client.post(url + "/manual", data={"csrf_token": token, "item_key": "system_setup", "points": "8",
+                                           "note": "x"}, files={"evidence": ("a.exe", b"MZ\x90\x00", "application/octet-stream")})
+    assert r.status_code == 422 and "佐证应为" in r.text
+    r = client.post(f"/assess/runs/{run_id}/lock", data={"csrf_token": token})
+    assert r.status_code == 422 and "未评分" in r.text
+
+
+def test_liaison_sees_own_unit_only(client_as, db):
+    _run_id(client_as("lianxiban"))
+    liaison = db.scalar(select(User).where(User.username == "danwei01"))
+    own = db.get(Unit, liaison.unit_id).name
+    others = [u.name for u in db.scalars(select(Unit).where(Unit.id != liaison.unit_id, Unit.is_member.is_(True)))]
+    client = client_as("danwei01")
+    index = client.get("/assess")
+    assert index.status_code == 200 and "发起考核" not in index.text
+    run_id = int(re.search(r'href="/assess/runs/(\d+)"', index.text).group(1))
+    page = client.get(f"/assess/runs/{run_id}").text
+    assert own in page and not any(name in page for name in others)
+    town = db.scalar(select(Area.id).where(Area.level == "township"))
+    assert client.get(f"/assess/runs/{run_id}/township/{town}").status_code == 404
+    assert client.post("/assess/runs", data={"csrf_token": csrf_of(client), "scheme_key": "binzhou",
+                                             "period": "2024", "area_id": "1"}).status_code == 403
+    assert client_as("ps01_quanzu").get(f"/assess/runs/{run_id}").status_code in (403, 404)
+
+
+def test_api_and_cli_give_the_same_standings(api_as):
+    import json
+
+    from typer.testing import CliRunner
+
+    from fanzha.cli.main import app
+
+    api = api_as("lianxiban")
+    runs = api.get("/api/v1/assess/runs").json()
+    run = next((r for r in runs if r["period"] == "2025" and r["scheme_key"] == "binzhou"), None)
+    if run is None:
+        city = api.get("/api/v1/areas").json()
+        root = next(a for a in city if a["level"] == "city")
+        run = api.post("/api/v1/assess/runs", json={"scheme_key": "binzhou", "period": "2025", "area_id": root["id"]}).json()
+    body = api.get(f"/api/v1/assess/runs/{run['id']}").json()
+    rows = body["standings"]
+    assert rows and {"unit", "total", "items"} <= set(rows[0])
+    assert {"name", "points", "max", "basis"} <= set(rows[0]["items"][0])
+    out = CliRunner().invoke(app, ["assess", "score", "--period", "2025", "--json"])
+    assert out.exit_code == 0, out.output
+    cli = {(r["pool"], r["unit"]): r["total"] for r in json.loads(out.output)}
+    assert cli == {(r["pool"], r["unit"]): r["total"] for r in rows}
+    bad = CliRunner().invoke(app, ["assess", "score", "--period", "2025-13"])
+    assert bad.exit_code == 2 and "月份" in bad.output
+    refused = api.post(f"/api/v1/assess/runs/{run['id']}/manual",
+                       json={"pool": "unit", "assessee_id": 1, "item_key": "case_change", "points": "50", "note": "x"})
+    assert refused.status_code in (404, 422)
