@@ -61,7 +61,7 @@ def test_liaison_sees_own_unit_only(client_as, db):
     client = client_as("danwei01")
     index = client.get("/assess")
     assert index.status_code == 200 and "发起考核" not in index.text
-    run_id = int(re.search(r'href="/assess/runs/(\d+)"', index.text).group(1))
+    run_id = int(re.search(r'href="/assess/runs/(\d+)">2025<', index.text).group(1))
     page = client.get(f"/assess/runs/{run_id}").text
     assert own in page and not any(name in page for name in others)
     town = db.scalar(select(Area.id).where(Area.level == "township"))

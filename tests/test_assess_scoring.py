@@ -52,11 +52,16 @@ def county():
             return add_area(s, **kw)
 
         city = area(chain="admin", level="city", name="考核市", code="KH")
+        # Every leaf belongs to one station too, as in any real county: here a station of the demo's bureau, so the
+        # centre's users see these cases as they see the rest.
+        bureau = s.scalar(select(Area).where(Area.chain == "police", Area.parent_id.is_(None)).order_by(Area.id))
+        station = area(chain="police", level="station", name="考核派出所", code="KHP1", parent_id=bureau.id)
         leaves = {}
         for code, name in [("E", "东镇"), ("W", "西镇"), ("S", "南镇")]:
             town = area(chain="admin", level="township", name=name, code=f"KH{code}", parent_id=city.id)
             leaves[code] = area(chain="admin", level="community", name=f"{name}社区", code=f"KH{code}1",
-                                parent_id=town.id, population=10000)
+                                parent_id=town.id, population=10000, police_area_id=station.id,
+                                police_path=station.path)
         tax = Unit(name="考核市税务局", code="KHU1", kind="tax", area_id=city.id, duty_groups=["accountant", "company_head"])
         edu = Unit(name="考核市教育局", code="KHU2", kind="education", area_id=city.id, duty_groups=["student_teacher"])
         bank = Unit(name="某银行考核市支行", code="KHU3", kind="bank", area_id=city.id, duty_groups=[])
@@ -97,7 +102,7 @@ def county():
 
 
 def _ids(s):
-    ids = {a.name: a.id for a in s.scalars(select(Area).where(Area.code.like("KH%")))}
+    ids = {a.name: a.id for a in s.scalars(select(Area).where(Area.code.like("KH%"), Area.chain == "admin"))}
     ids.update({u.name: u.id for u in s.scalars(select(Unit).where(Unit.code.like("KHU%")))})
     return ids
 

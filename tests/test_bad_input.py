@@ -78,7 +78,7 @@ def _valid_bodies(db) -> dict[str, dict]:
         "DecisionIn": {"decision": "reject", "note": "核实为正常号码"},
         "TargetListIn": {"group": "student_teacher", "top_n": 2, "name": "师生测试名单"},
         "DutyIn": {"user_id": db.scalar(select(func.min(User.id)))},
-        "RunIn": {"scheme_key": "binzhou", "period": "2024", "area_id": township.id},
+        "RunIn": {"scheme_key": "binzhou", "period": "2024", "area_id": township.parent_id},
         "ManualIn": {"pool": "township", "assessee_id": township.id, "item_key": "system_setup", "points": "8",
                      "note": "已成立领导小组"},
         "CorrectionIn": {"pool": "township", "assessee_id": township.id, "item_key": "system_setup", "points": "8",

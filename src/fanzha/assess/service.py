@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from fanzha.assess import figures as fig
 from fanzha.assess import formulas
@@ -22,7 +22,7 @@ from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fanzha.config import get_settings
 from fanzha.db import utcnow
-from fanzha.org.enums import Chain
+from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area, Unit
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -53,7 +53,10 @@ def _unit_only(scope: Scope) -> int | None:
 def _readable(scope: Scope, run: AssessmentRun) -> bool:
     if scope.can(Perm.READ_ASSESSMENT):
         return _may_run_at(scope, run.area) or run.area.path.startswith(scope.path) or scope.path.startswith(run.area.path)
-    return scope.can(Perm.READ_OWN_ASSESSMENT) and scope.unit_id is not None
+    if not (scope.can(Perm.READ_OWN_ASSESSMENT) and scope.unit_id is not None):
+        return False
+    unit = object_session(run).get(Unit, scope.unit_id)  # a liaison reads the runs that assess their unit
+    return unit is not None and unit.area.path.startswith(run.area.path)
 
 
 def get_run(session: Session, scope: Scope, run_id: int) -> AssessmentRun:
@@ -80,7 +83,8 @@ def create_run(session: Session, scope: Scope, *, scheme_key: str, period: str, 
         raise Invalid(f"{scheme.name} 按{ {'year': '年', 'quarter': '季度', 'month': '月'}[scheme.period] }考核，"
                       f"考核期应写作 { {'year': '2026', 'quarter': '2026-Q3', 'month': '2026-10'}[scheme.period] }")
     area = session.get(Area, area_id)
-    if area is None or area.chain != Chain.ADMIN or not _may_run_at(scope, area):
+    if area is None or area.chain != Chain.ADMIN or area.level not in (Level.CITY, Level.COUNTY) \
+            or not _may_run_at(scope, area):
         raise Invalid("考核范围应为您管辖的行政区划（市、区县）")
     if session.scalar(select(AssessmentRun.id).where(AssessmentRun.scheme_key == scheme_key,
                                                      AssessmentRun.period == p.label, AssessmentRun.area_id == area_id)):
