@@ -24,6 +24,7 @@ from fanzha.prevention.models import (
     Quota,
     Supervision,
 )
+from fanzha.reports.models import AreaGeo, IssuedDocument
 from fanzha.registry.models import Duty, RegistryEntry, RegistryUnplaced, TargetList, TargetMember
 from fanzha.warnings.models import DutyShift, Warning
 from fanzha.worker.models import WorkerBeat
@@ -34,5 +35,5 @@ __all__ = [
     "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
-    "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty",
+    "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty", "IssuedDocument", "AreaGeo",
 ]

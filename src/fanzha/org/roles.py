@@ -62,6 +62,7 @@ class Perm(StrEnum):
     REVIEW_REPORTS = "review_reports"  # 举报 review queue, the blocklist (黑名单) and its bundles
     MANAGE_REGISTRY = "manage_registry"  # 易受骗群体库: import member units' lists, target lists, push exports
     ALLOCATE_DUTIES = "allocate_duties"  # 三包: run the allocation and reassign an item
+    ISSUE_DOCUMENTS = "issue_documents"  # 通报 and other numbered documents: issue (takes a number), see the register
 
 
 _READ = {Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_PREVENTION}
@@ -72,7 +73,8 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.READ_WARNINGS,
                                             Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES, Perm.READ_CASES,
                                             Perm.WRITE_CASES, Perm.MANAGE_QUIZZES, Perm.REVIEW_REPORTS,
-                                            Perm.MANAGE_REGISTRY, Perm.ALLOCATE_DUTIES} | _PLAN),
+                                            Perm.MANAGE_REGISTRY, Perm.ALLOCATE_DUTIES, Perm.ISSUE_DOCUMENTS}
+                                   | _PLAN),
     Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS, Perm.MANAGE_QUIZZES} | _PLAN),
     Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER,
                                              Perm.WRITE_CASES, Perm.MANAGE_REGISTRY} | _PLAN),
