@@ -250,3 +250,10 @@ def _root_name(session: Session) -> str:
 def get_provider() -> FiguresProvider:
     """The provider bulletins use. Swap here for the case statistics service (docs/bulletins.md)."""
     return CaseTableProvider()
+
+
+def totals(session: Session, scope: Scope, since, until, area: Area | None = None) -> tuple[int, Decimal]:
+    """(cases, loss) filed in [since, until): for spans that are not whole periods, such as this month so far."""
+    n, loss = session.execute(select(func.count(), func.coalesce(func.sum(Case.loss_amount), 0))
+                              .where(case_clause(scope, area), Case.filed_at >= since, Case.filed_at < until)).one()
+    return int(n or 0), Decimal(loss or 0)
