@@ -82,3 +82,33 @@ def register(year: int = typer.Option(0, help="年份；0 为全部"), kind: str
         return
     for it in items:
         typer.echo(f"{it['number']}\t{it['period']}\t{it['title']}\t{it['issued_on']}\t{it['issued_by']}")
+
+
+@app.command("geo-import")
+def geo_import(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                           help="GeoJSON FeatureCollection（UTF-8）；每个要素的 properties.code 为辖区编码")) -> None:
+    """导入辖区边界（Polygon/MultiPolygon）或中心点（Point）。任一要素有错则整份不导入，并列出错误。"""
+    from fanzha.common.errors import DomainError
+    from fanzha.db import session_scope
+    from fanzha.org.scope import Scope
+    from fanzha.reports import geo
+
+    try:
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        typer.echo(f"不是有效的 GeoJSON（UTF-8 JSON）：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        with session_scope() as session:
+            result = geo.import_geojson(session, Scope.system(session), data, source=file.name)
+            if result.errors:
+                session.rollback()
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    if result.errors:
+        for e in result.errors:
+            typer.echo(f"第 {e['feature']} 个要素 {e['code']}：{e['reason']}", err=True)
+        typer.echo("有错误，未导入任何数据", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps({"boundaries": result.boundaries, "centroids": result.centroids}, ensure_ascii=False))

@@ -50,7 +50,7 @@ class AreaGeo(Base):
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
-    boundary: Mapped[dict | None] = mapped_column(JSON)  # {"type": "Polygon"|"MultiPolygon", "coordinates": …}
+    boundary: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # GeoJSON Polygon/MultiPolygon
     source: Mapped[str] = mapped_column(String(64), default="")  # file name, or demo
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
