@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import delete, select
 
 from fanzha.cases.models import Case
@@ -74,3 +75,20 @@ def add_cases(session) -> Places:
 
 def remove_cases(session) -> None:
     session.execute(delete(Case).where(Case.case_number.like("BT%")))
+
+
+@pytest.fixture(scope="module")
+def june(database):
+    """The hand-made cases in the database for one test module: (township A name, township B name, community A id,
+    township A id, community A code, township B code)."""
+    from fanzha.db import session_scope
+    from fanzha.reports.models import IssuedDocument
+
+    with session_scope() as s:
+        p = add_cases(s)
+        ids = (p.township_a.name, p.township_b.name, p.community_a.id, p.township_a.id, p.community_a.code,
+               p.township_b.code)
+    yield ids
+    with session_scope() as s:
+        remove_cases(s)
+        s.execute(delete(IssuedDocument).where(IssuedDocument.period.in_(("2024-06", "2024-W23", "2024-Q2"))))

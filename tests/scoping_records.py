@@ -15,6 +15,7 @@ from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.people.models import Person
 from fanzha.prevention.models import Activity, ActivityPhoto, CampaignArea, CoverageTarget, Quiz, Supervision
 from fanzha.registry.models import Duty, TargetList
+from fanzha.reports.models import IssuedDocument
 from fanzha.warnings.models import Warning
 
 
@@ -73,4 +74,6 @@ def records_under(session, node: Area) -> Owned:
                       # Target lists made for the node (or below it); 三包 duties of its communities.
                       "list_id": list(session.scalars(select(TargetList.id).where(TargetList.area_id.in_(under))
                                                       .limit(2))),
-                      "duty_id": list(session.scalars(select(Duty.id).where(Duty.community_id.in_(cids)).limit(2)))})
+                      "duty_id": list(session.scalars(select(Duty.id).where(Duty.community_id.in_(cids)).limit(2))),
+                      "document_id": list(session.scalars(select(IssuedDocument.id).where(
+                          IssuedDocument.area_id.in_(areas)).limit(2)))})

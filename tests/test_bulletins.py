@@ -9,8 +9,8 @@ import threading
 from datetime import date
 
 import pytest
-from bulletin_fixture import add_cases, places, remove_cases
-from sqlalchemy import delete, select
+from bulletin_fixture import june, places  # noqa: F401  (fixture)
+from sqlalchemy import select
 
 from fanzha.db import session_scope
 from fanzha.org.scope import Scope
@@ -18,17 +18,6 @@ from fanzha.reports import periods, service
 from fanzha.reports.models import IssuedDocument
 
 MM = 72 / 25.4
-
-
-@pytest.fixture(scope="module")
-def june(database):
-    with session_scope() as s:
-        p = add_cases(s)
-        ids = (p.township_a.name, p.township_b.name, p.community_a.id, p.township_a.id)
-    yield ids
-    with session_scope() as s:
-        remove_cases(s)
-        s.execute(delete(IssuedDocument).where(IssuedDocument.period.in_(("2024-06", "2024-W23", "2024-Q2"))))
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +44,7 @@ def test_periods_cut_on_the_local_calendar():
 
 
 def test_figures_match_the_hand_made_month(rendered, june):
-    township_a, township_b, _, _ = june
+    township_a, township_b, *_ = june
     f = rendered.figures
     assert (f.cases.current, f.cases.previous, f.cases.last_year) == (3, 2, 4)
     assert (f.loss.current, f.loss.previous, f.loss.last_year) == (300000, 120000, 400000)
@@ -72,7 +61,7 @@ def test_figures_match_the_hand_made_month(rendered, june):
 def test_pdf_text_fonts_and_page(rendered, june):
     from pypdf import PdfReader
 
-    township_a, _, _, _ = june
+    township_a, *_ = june
     reader = PdfReader(io.BytesIO(rendered.pdf))
     text = _flat("".join(page.extract_text() for page in reader.pages))
     assert "江反诈〔2024〕7号" in text
@@ -274,7 +263,7 @@ def test_pages_issue_and_download(june, client_as, db):
 
 
 def test_an_areas_bulletin_stays_with_those_who_see_the_area(june, client_as, api_as):
-    _, _, _, township_a = june
+    _, _, _, township_a, *_ = june
     with session_scope() as s:
         doc = service.issue_bulletin(s, Scope.system(s), periods.parse("2024-06"), s.get(
             __import__("fanzha.org.models", fromlist=["Area"]).Area, township_a), issued_on=date(2024, 7, 8))

@@ -5,23 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from bulletin_fixture import add_cases, remove_cases
+from bulletin_fixture import june  # noqa: F401  (fixture)
 from sqlalchemy import func, select
 
 from fanzha.db import session_scope
 from fanzha.org.scope import Scope
 from fanzha.reports import geo
 from fanzha.reports.models import AreaGeo
-
-
-@pytest.fixture(scope="module")
-def june(database):
-    with session_scope() as s:
-        p = add_cases(s)
-        ids = (p.township_a.id, p.community_a.id, p.community_a.code, p.township_b.code)
-    yield ids
-    with session_scope() as s:
-        remove_cases(s)
 
 
 def test_centroid_and_voronoi_cells_tile_their_parent():
@@ -52,7 +42,7 @@ def test_geojson_import_is_all_or_nothing(june, tmp_path):
 
     from fanzha.cli.main import app
 
-    _, _, community_code, township_code = june
+    *_, community_code, township_code = june
     ring = [[113.0, 28.0], [113.1, 28.0], [113.1, 28.1], [113.0, 28.1], [113.0, 28.0]]
     good = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"code": township_code}, "geometry": {"type": "Polygon", "coordinates": [ring]}},
@@ -93,7 +83,7 @@ def test_geojson_import_is_all_or_nothing(june, tmp_path):
 
 
 def test_map_layer_counts_the_hand_made_month(june, api_as):
-    township_a, community_a, community_code, _ = june
+    _, _, community_a, township_a, community_code, _ = june
     data = api_as("admin").get(f"/api/v1/map?area_id={township_a}&period=2024-06").json()
     assert data["level"] == "community"
     row = next(a for a in data["areas"] if a["code"] == community_code)

@@ -23,7 +23,7 @@ from fanzha.web.app import all_routes
 # Path parameters that name a record, and those that do not (a kind of import, not a row).
 RECORD_PARAMS = {"area_id", "person_id", "address_id", "user_id", "unit_id", "batch_id", "warning_id", "contact_id",
                  "follow_up_id", "case_id", "campaign_id", "activity_id", "photo_id", "supervision_id", "target_id",
-                 "quiz_id", "report_id", "entity_id", "entry_id", "list_id", "duty_id"}
+                 "quiz_id", "report_id", "entity_id", "entry_id", "list_id", "duty_id", "document_id"}
 OTHER_PARAMS = {"kind": "address", "fmt": "csv"}
 
 

@@ -81,9 +81,9 @@ def _table(doc, table: Table) -> None:
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     widths = table.widths or [1] * len(table.headers)
     total = sum(widths)
-    for i, cells in enumerate([table.headers, *table.rows]):
-        for j, value in enumerate(cells):
-            cell = t.cell(i, j)
+    # Row by row: Table.cell(i, j) walks the whole grid each time (quadratic in the table's size).
+    for i, (values, row) in enumerate(zip([table.headers, *table.rows], t.rows)):
+        for j, (value, cell) in enumerate(zip(values, row.cells)):
             cell.width = Mm(150 * widths[j] / total)
             p = cell.paragraphs[0]
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER

@@ -136,8 +136,8 @@ def get(session: Session, scope: Scope, document_id: int) -> IssuedDocument:
 
 def file_of(session: Session, scope: Scope, document_id: int, fmt: str) -> tuple[bytes, str]:
     """(bytes, download name) of a stored document."""
+    doc = get(session, scope, document_id)
     if fmt not in FORMATS:
         raise Invalid("格式应为 docx 或 pdf")
-    doc = get(session, scope, document_id)
     data = doc.docx if fmt == "docx" else doc.pdf
     return data, f"{doc.number}{doc.title}.{fmt}"
