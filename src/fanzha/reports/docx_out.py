@@ -79,8 +79,11 @@ def _table(doc, table: Table) -> None:
     t = doc.add_table(rows=1 + len(table.rows), cols=len(table.headers))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = False
     widths = table.widths or [1] * len(table.headers)
     total = sum(widths)
+    for column, w in zip(t.columns, widths):  # the grid LibreOffice lays out by; Word reads the cell widths
+        column.width = Mm(150 * w / total)
     # Row by row: Table.cell(i, j) walks the whole grid each time (quadratic in the table's size).
     for i, (values, row) in enumerate(zip([table.headers, *table.rows], t.rows)):
         for j, (value, cell) in enumerate(zip(values, row.cells)):
