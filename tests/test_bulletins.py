@@ -289,3 +289,30 @@ def test_an_areas_bulletin_stays_with_those_who_see_the_area(june, client_as, ap
 def test_hand_made_places_are_distinct(db):
     p = places(db)
     assert p.township_a.id != p.township_b.id and p.community_a.parent_id == p.township_a.id
+
+
+def test_the_centres_own_template_and_heading(june, tmp_path, monkeypatch):
+    """FANZHA_REPORTS_DIR: a layout.toml and a bulletin.txt.j2 there replace the packaged ones, file by file."""
+    from fanzha.config import get_settings
+    from fanzha.reports import bulletin
+
+    (tmp_path / "layout.toml").write_text((__import__("fanzha.reports.document", fromlist=["PACKAGED"]).PACKAGED
+                                           / "layout.toml").read_text(encoding="utf-8")
+                                          .replace('abbr = ""', 'abbr = "州"')
+                                          .replace('mark_suffix = "通报"', 'mark_suffix = "情况通报"'),
+                                          encoding="utf-8")
+    (tmp_path / "bulletin.txt.j2").write_text("一、本月情况\n本月立案{{ f.cases.current }}起，损失{{ f.loss.current|wan }}。\n"
+                                              "[[table:types]]\n", encoding="utf-8")
+    monkeypatch.setattr(get_settings(), "reports_dir", tmp_path)
+    with session_scope() as s:
+        out = service.render(s, Scope.system(s), periods.parse("2024-06"), None, seq=3, issued_on=date(2024, 7, 3),
+                             formats=("docx",))
+        head = bulletin.heading(s, "monthly", periods.parse("2024-06"), None)
+        s.rollback()
+    assert out.number == "州反诈〔2024〕3号" and head.mark.endswith("中心情况通报")
+    from docx import Document
+
+    doc = Document(io.BytesIO(out.docx))
+    paragraphs = [p.text for p in doc.paragraphs if p.text]
+    assert "本月立案3起，损失30.00万元。" in paragraphs and "一、本月情况" in paragraphs
+    assert len(doc.tables) == 1  # only the type table the template asked for

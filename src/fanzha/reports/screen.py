@@ -34,7 +34,8 @@ def figures(session: Session, scope: Scope, *, now: datetime | None = None) -> d
     day_start = datetime.combine(today, time.min, tz)
     tomorrow = day_start + timedelta(days=1)
 
-    out: dict = {"now": now.isoformat(timespec="seconds"), "today": today.isoformat()}
+    out: dict = {"now": now.isoformat(timespec="seconds"), "today": today.isoformat(),
+                 "timezone": get_settings().timezone}
     out["warnings_today"] = _warnings(session, scope, day_start, tomorrow)
 
     month = periods.parse(f"{today:%Y-%m}")

@@ -2,6 +2,7 @@
 (function () {
   var REFRESH_MS = 60000;
   var charts = {};
+  var zone = null;  // the platform's time zone, from the feed, so the clock agrees with the figures
 
   function $(id) { return document.getElementById(id); }
   function num(v) { return v === null || v === undefined ? "—" : Number(v).toLocaleString("zh-CN"); }
@@ -40,6 +41,7 @@
     $("t-cases-yoy").textContent = change(d.month.cases_yoy);
     $("t-loss-yoy").textContent = change(d.month.loss_yoy);
     $("s-updated").textContent = d.now.slice(11, 16);
+    zone = d.timezone || null;
     var big = { fontSize: 18 };
     chart("c-trend").setOption({
       backgroundColor: "transparent", tooltip: { trigger: "axis" }, legend: { textStyle: big, top: 0 },
@@ -68,7 +70,9 @@
 
   function tick() {
     var now = new Date();
-    $("s-clock").textContent = now.toLocaleString("zh-CN", { hour12: false });
+    var opts = { hour12: false };
+    if (zone) { opts.timeZone = zone; }
+    $("s-clock").textContent = now.toLocaleString("zh-CN", opts);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
