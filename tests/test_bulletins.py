@@ -316,3 +316,12 @@ def test_the_centres_own_template_and_heading(june, tmp_path, monkeypatch):
     paragraphs = [p.text for p in doc.paragraphs if p.text]
     assert "本月立案3起，损失30.00万元。" in paragraphs and "一、本月情况" in paragraphs
     assert len(doc.tables) == 1  # only the type table the template asked for
+
+
+def test_a_station_previews_its_own_area(client_as, db):
+    from fanzha.org.models import Area, User
+
+    officer = db.scalar(select(User).where(User.username == "ps01_minjing"))
+    station = db.get(Area, officer.area_id)
+    page = client_as("ps01_minjing").get("/reports/bulletin?period=2024-06")
+    assert page.status_code == 200 and f"{station.name}2024年6月电信网络诈骗警情通报" in page.text

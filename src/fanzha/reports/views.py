@@ -27,6 +27,15 @@ def _period(text: str, kind: str = "monthly") -> periods.Period:
     return periods.parse(text) if text else periods.current(kind, service.local_today())
 
 
+def _area(db: Session, scope: Scope, area_id: int | None):
+    """The area asked for; without one, the whole jurisdiction for a reader at the top of a chain (市局) and the
+    reader's own node for anyone else (a station's or a 分局's bulletin is about it, not titled after the city)."""
+    if area_id:
+        return org.get_area(db, scope, area_id)
+    at_top = scope.is_system or scope.path.count("/") == 2
+    return None if at_top else org.get_area(db, scope, scope.area_id)
+
+
 def _areas(db: Session, scope: Scope):
     return [a for a in org.list_areas(db, scope, limit=5000) if a.level not in (Level.COMMUNITY, Level.BEAT)]
 
@@ -59,7 +68,7 @@ def preview(request: Request, period: str = PeriodQuery, area_id: IdQuery = None
     except DomainError as exc:
         return render(request, "reports/preview.html", status_code=422, error=exc.message, doc=None, figures=None,
                       period=None, area=None, areas=_areas(db, scope), period_text=period)
-    area = org.get_area(db, scope, area_id) if area_id else None
+    area = _area(db, scope, area_id)
     figures = bulletin.figures_for(db, scope, p, area)
     head = bulletin.heading(db, p.kind, p, area)
     doc = bulletin.compose(db, figures, head, number=bulletin.number_text(head.prefix, service.local_today().year, None),
@@ -72,7 +81,7 @@ def preview(request: Request, period: str = PeriodQuery, area_id: IdQuery = None
 def draft(period: str = PeriodQuery, area_id: IdQuery = None, fmt: str = Query("docx", pattern=FMT),
           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
     p = _period(period)
-    area = org.get_area(db, scope, area_id) if area_id else None
+    area = _area(db, scope, area_id)
     out = service.render(db, scope, p, area, formats=(fmt,))
     return download(out.docx if fmt == "docx" else out.pdf, f"{out.title}（草稿）.{fmt}", fmt)
 
@@ -81,7 +90,7 @@ def draft(period: str = PeriodQuery, area_id: IdQuery = None, fmt: str = Query("
 def issue(period: str = Form(..., max_length=10), area_id: IdForm = 0,
           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.ISSUE_DOCUMENTS))):
     p = periods.parse(period)
-    area = org.get_area(db, scope, area_id) if area_id else None
+    area = _area(db, scope, area_id or None)
     doc = service.issue_bulletin(db, scope, p, area)
     return RedirectResponse(f"/reports?issued={doc.id}", status_code=303)
 
