@@ -16,6 +16,7 @@ from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.people.models import Person
 from fanzha.prevention.models import Activity, ActivityPhoto, CampaignArea, CoverageTarget, Quiz, Supervision
 from fanzha.registry.models import Duty, TargetList
+from fanzha.reports.models import IssuedDocument
 from fanzha.warnings.models import Warning
 
 
@@ -77,4 +78,6 @@ def records_under(session, node: Area) -> Owned:
                       "duty_id": list(session.scalars(select(Duty.id).where(Duty.community_id.in_(cids)).limit(2))),
                       # 考核 is read by the 联席办, the centre and unit liaisons only: no station user reaches a run.
                       "run_id": list(session.scalars(select(AssessmentRun.id).limit(2))),
-                      "score_id": list(session.scalars(select(AssessmentScore.id).limit(2)))})
+                      "score_id": list(session.scalars(select(AssessmentScore.id).limit(2))),
+                      "document_id": list(session.scalars(select(IssuedDocument.id).where(
+                          IssuedDocument.area_id.in_(areas)).limit(2)))})

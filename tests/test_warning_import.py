@@ -463,6 +463,7 @@ def test_repeat_counts_of_unplaced_warnings_survive_an_emptied_cache(db, monkeyp
     """Warnings that land nowhere (待分配) have no person: their count by ID number is kept when the cache empties."""
     monkeypatch.setattr(warnings_service, "CHUNK", 1)
     monkeypatch.setattr(warnings_service, "PEOPLE_CACHE", 0)
+    # An ID number no other test gives a person (test_bad_input registers the GB example 11010519491231002X).
     rows = [(n, {"预警编号": f"NOWHERE-{n}", "预警类型": "涉诈短信", "预警时间": f"2026-03-05 1{n}:00",
                  "身份证号": "439999194901017713", "现住址": "外省务工暂住"}) for n in (1, 2, 3)]  # on no one's record
     warnings_service.ingest_rows(db, scope_of(db, "yanpan"), rows)

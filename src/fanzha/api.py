@@ -15,11 +15,12 @@ from fanzha.org.api import router as org
 from fanzha.people.api import router as people
 from fanzha.prevention.api import router as prevention
 from fanzha.registry.api import router as registry
+from fanzha.reports.api import router as reports
 from fanzha.warnings.api import router as warnings
 
 API_PREFIX = "/api/v1"
 API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, prevention, registry, detect, blocklist,
-               assess, audit)
+               assess, audit, reports)
 api_router = APIRouter(prefix=API_PREFIX)
 for router in API_ROUTERS:
     api_router.include_router(router)

@@ -25,6 +25,7 @@ from fanzha.prevention.models import (
     Quota,
     Supervision,
 )
+from fanzha.reports.models import AreaGeo, IssuedDocument
 from fanzha.registry.models import Duty, RegistryEntry, RegistryUnplaced, TargetList, TargetMember
 from fanzha.warnings.models import DutyShift, Warning
 from fanzha.worker.models import WorkerBeat
@@ -36,5 +37,5 @@ __all__ = [
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
     "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty", "CaseAction",
-    "AssessmentRun", "AssessmentScore", "AssessmentCorrection",
+    "AssessmentRun", "AssessmentScore", "AssessmentCorrection", "IssuedDocument", "AreaGeo",
 ]

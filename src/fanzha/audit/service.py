@@ -59,6 +59,7 @@ ENTITY_LABELS = {
     "report_entity": "举报要素",
     "blocklist": "黑名单",
     "registry_entry": "易受骗群体名单",
+    "document": "公文（通报）",
     "registry_unplaced": "待落地人员",
     "target_list": "精准滴灌名单",
     "duty": "三包责任",

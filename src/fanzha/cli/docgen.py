@@ -16,7 +16,8 @@ COMMANDS = [[], ["serve"], ["run"], ["worker"], ["demo"], ["db"], ["db", "upgrad
             ["detect"], ["detect", "check"], ["detect", "score"], ["detect", "train"], ["detect", "eval"],
             ["public"], ["public", "export-reports"], ["public", "import-blocklist"], ["public", "status"],
             ["blocklist"], ["blocklist", "import-reports"], ["blocklist", "export-bundle"], ["blocklist", "import"],
-            ["blocklist", "export"]]
+            ["blocklist", "export"],
+            ["report"], ["report", "bulletin"], ["report", "register"], ["report", "geo-import"]]
 
 
 def render() -> str:

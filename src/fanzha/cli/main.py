@@ -13,6 +13,7 @@ import typer
 from fanzha.cli.assess import assess_app
 from fanzha.cli.detect import app as detect_app
 from fanzha.cli.public import blocklist_app, public_app
+from fanzha.cli.report import app as report_app
 
 _plain = {"no_args_is_help": True, "rich_markup_mode": None, "pretty_exceptions_enable": False}
 app = typer.Typer(help="反诈平台 Fanzha：服务、后台任务、数据库迁移、演示数据与导入。", add_completion=False, **_plain)
@@ -28,6 +29,7 @@ app.add_typer(detect_app, name="detect")
 app.add_typer(public_app, name="public")
 app.add_typer(blocklist_app, name="blocklist")
 app.add_typer(assess_app, name="assess")
+app.add_typer(report_app, name="report")
 
 
 @app.command()

@@ -241,11 +241,15 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
     from fanzha.demo.cases import generate_cases
 
     case_counts = generate_cases(session, seed=seed, now=utcnow())
+
+    from fanzha.demo.geo import generate_geo
+
+    geo_count = generate_geo(session, seed=seed)
     result.counts = {
         "districts": len(districts), "townships": len(townships), "stations": len(stations),
         "beats": sum(len(v) for v in beats_by_station.values()), "communities": len(communities),
         "units": len(units), "addresses": sum(len(v) for v in addresses.values()), "people": people,
         "users": len(result.logins), "warnings": warning_count, "public_reports": report_count,
-        "activities": activity_count, **registry_counts, **case_counts,
+        "activities": activity_count, "map_areas": geo_count, **registry_counts, **case_counts,
     }
     return result

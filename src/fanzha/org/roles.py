@@ -66,6 +66,7 @@ class Perm(StrEnum):
     READ_OWN_ASSESSMENT = "read_own_assessment"  # a member unit's own 考核 scores only
     RUN_ASSESSMENT = "run_assessment"  # score a scheme, enter manual items with evidence, lock, correct
     ISSUE_LETTERS = "issue_letters"  # 三告: draft, review and issue 函告 / 通告 / 报告 (numbered, registered)
+    ISSUE_DOCUMENTS = "issue_documents"  # 通报 and other numbered documents: issue (takes a number), see the register
 
 
 _READ = {Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_PREVENTION}
@@ -76,7 +77,8 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CENTRE_ANALYST: frozenset(_READ | {Perm.WRITE_PEOPLE, Perm.PII_FULL, Perm.READ_WARNINGS,
                                             Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES, Perm.READ_CASES,
                                             Perm.WRITE_CASES, Perm.MANAGE_QUIZZES, Perm.REVIEW_REPORTS,
-                                            Perm.MANAGE_REGISTRY, Perm.ALLOCATE_DUTIES, Perm.READ_ASSESSMENT} | _PLAN),
+                                            Perm.MANAGE_REGISTRY, Perm.ALLOCATE_DUTIES, Perm.READ_ASSESSMENT,
+                                            Perm.ISSUE_DOCUMENTS} | _PLAN),
     Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS, Perm.MANAGE_QUIZZES, Perm.READ_ASSESSMENT,
                                           Perm.RUN_ASSESSMENT, Perm.ISSUE_LETTERS} | _PLAN),
     Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER,

@@ -15,11 +15,12 @@ from fanzha.people.views import router as people
 from fanzha.prevention.views import router as prevention
 from fanzha.prevention.views_more import router as prevention_more
 from fanzha.registry.views import router as registry
+from fanzha.reports.views import router as reports
 from fanzha.warnings.views import router as warnings
 from fanzha.web.home import router as home
 
 PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, case_gaps, cases, prevention, prevention_more,
-                blocklist, registry, assess, audit)
+                blocklist, registry, assess, reports, audit)
 pages_router = APIRouter(include_in_schema=False)
 for router in PAGE_ROUTERS:
     pages_router.include_router(router)

@@ -1,7 +1,7 @@
 """assessment
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0014
 Create Date: 2026-11-22 20:33:10.778587
 """
 
@@ -11,7 +11,7 @@ import fanzha.db
 
 
 revision = '0015'
-down_revision = '0010'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,67 @@
+"""Assembling a bulletin (通报): figures from the provider, text from the template, 版头 from layout.toml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fanzha.org.enums import Chain
+from fanzha.org.models import Area
+from fanzha.org.scope import Scope
+from fanzha.reports import charts, tables
+from fanzha.reports.document import OfficialDocument, layout, parse_blocks, template_env
+from fanzha.reports.figures import BulletinFigures
+from fanzha.reports.periods import Period
+from fanzha.reports.provider import get_provider
+
+TEMPLATE = "bulletin.txt.j2"
+
+
+@dataclass
+class Heading:
+    """The words of a document's 版头 and title for one kind, period and area."""
+
+    mark: str
+    prefix: str  # 发文字号 before 〔year〕
+    title: str
+    addressee: str
+    signature: str
+    kind_label: str
+
+
+def city_name(session: Session) -> str:
+    return session.scalar(select(Area.name).where(Area.chain == Chain.ADMIN, Area.parent_id.is_(None))
+                          .order_by(Area.id).limit(1)) or ""
+
+
+def heading(session: Session, kind: str, period: Period | None, area: Area | None) -> Heading:
+    conf = layout()
+    issuer, spec = conf["issuer"], conf["kinds"][kind]
+    city = city_name(session)
+    words = {"city": city, "abbr": issuer.get("abbr") or city[:1], "area": area.name if area else city,
+             "period": period.label if period else "", "year": period.year if period else ""}
+    return Heading(mark=issuer["mark"].format(**words) + issuer.get("mark_suffix", ""),
+                   prefix=spec["prefix"].format(**words), title=spec["title"].format(**words),
+                   addressee=issuer["addressee"].format(**words), signature=issuer["signature"].format(**words),
+                   kind_label=spec["label"])
+
+
+def number_text(prefix: str, year: int, seq: int | None) -> str:
+    """江反诈〔2026〕12号; a draft has no number yet: 江反诈〔2026〕 号."""
+    return f"{prefix}〔{year}〕{seq}号" if seq else f"{prefix}〔{year}〕  号"
+
+
+def compose(session: Session, figures: BulletinFigures, head: Heading, *, number: str, issued: date) -> OfficialDocument:
+    period = figures.period
+    text = template_env().get_template(TEMPLATE).render(f=figures, period=period, kind=period.kind)
+    chart = charts.type_breakdown(figures.by_type)
+    blocks = parse_blocks(text, tables.build(figures), {"types": (chart, "图1  各类型案件发案数")})
+    return OfficialDocument(mark=head.mark, number=number, title=head.title, addressee=head.addressee,
+                            signature=head.signature, date=issued, blocks=blocks)
+
+
+def figures_for(session: Session, scope: Scope, period: Period, area: Area | None) -> BulletinFigures:
+    return get_provider().figures(session, scope, period, area)

@@ -1,0 +1,117 @@
+"""Pages: 通报 (register, preview, draft and issued downloads), the case map (发案地图) and the wall screen (大屏)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from fanzha.common.errors import DomainError
+from fanzha.org import service as org
+from fanzha.org.enums import Level
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.reports import bulletin, geo, periods, service
+from fanzha.reports.periods import KINDS
+from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.params import IdForm, IdPath, IdQuery
+from fanzha.web.render import render
+
+router = APIRouter()
+PAGE = 50
+PeriodQuery = Query("", max_length=10, pattern=r"^[0-9QqWw-]*$")
+FMT = "^(docx|pdf)$"
+
+
+def _period(text: str, kind: str = "monthly") -> periods.Period:
+    return periods.parse(text) if text else periods.current(kind, service.local_today())
+
+
+def _area(db: Session, scope: Scope, area_id: int | None):
+    """The area asked for; without one, the whole jurisdiction for a reader at the top of a chain (市局) and the
+    reader's own node for anyone else (a station's or a 分局's bulletin is about it, not titled after the city)."""
+    if area_id:
+        return org.get_area(db, scope, area_id)
+    at_top = scope.is_system or scope.path.count("/") == 2
+    return None if at_top else org.get_area(db, scope, scope.area_id)
+
+
+def _areas(db: Session, scope: Scope):
+    return [a for a in org.list_areas(db, scope, limit=5000) if a.level not in (Level.COMMUNITY, Level.BEAT)]
+
+
+def download(data: bytes, name: str, fmt: str) -> Response:
+    from urllib.parse import quote
+
+    return Response(data, media_type=service.FORMATS[fmt],
+                    headers={"Content-Disposition": f"attachment; filename=\"bulletin.{fmt}\"; "
+                                                    f"filename*=UTF-8''{quote(name)}"})
+
+
+@router.get("/reports")
+def register_page(request: Request, kind: str = Query("", pattern="^(|daily|weekly|monthly|quarterly)$"),
+                  year: int = Query(0, ge=0, le=2100), page: int = Query(1, ge=1, le=100_000),
+                  db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+    rows, total = service.register(db, scope, kind=kind, year=year or None, limit=PAGE, offset=(page - 1) * PAGE)
+    today = service.local_today()
+    suggestions = {k: periods.current(k, today).code for k in KINDS}
+    return render(request, "reports/register.html", rows=rows, total=total, kind=kind, year=year, page=page,
+                  pages=max(1, -(-total // PAGE)), kinds=KINDS, suggestions=suggestions, areas=_areas(db, scope),
+                  issued=request.query_params.get("issued", ""))
+
+
+@router.get("/reports/bulletin")
+def preview(request: Request, period: str = PeriodQuery, area_id: IdQuery = None,
+            db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+    try:
+        p = _period(period)
+    except DomainError as exc:
+        return render(request, "reports/preview.html", status_code=422, error=exc.message, doc=None, figures=None,
+                      period=None, area=None, areas=_areas(db, scope), period_text=period)
+    area = _area(db, scope, area_id)
+    figures = bulletin.figures_for(db, scope, p, area)
+    head = bulletin.heading(db, p.kind, p, area)
+    doc = bulletin.compose(db, figures, head, number=bulletin.number_text(head.prefix, service.local_today().year, None),
+                           issued=service.local_today())
+    return render(request, "reports/preview.html", error="", doc=doc, figures=figures, period=p, area=area,
+                  areas=_areas(db, scope), period_text=p.code, kind_label=head.kind_label)
+
+
+@router.get("/reports/bulletin/draft")
+def draft(period: str = PeriodQuery, area_id: IdQuery = None, fmt: str = Query("docx", pattern=FMT),
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+    p = _period(period)
+    area = _area(db, scope, area_id)
+    out = service.render(db, scope, p, area, formats=(fmt,))
+    return download(out.docx if fmt == "docx" else out.pdf, f"{out.title}（草稿）.{fmt}", fmt)
+
+
+@router.post("/reports/bulletin", dependencies=[Depends(csrf_protect)])
+def issue(period: str = Form(..., max_length=10), area_id: IdForm = 0,
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.ISSUE_DOCUMENTS))):
+    p = periods.parse(period)
+    area = _area(db, scope, area_id or None)
+    doc = service.issue_bulletin(db, scope, p, area)
+    return RedirectResponse(f"/reports?issued={doc.id}", status_code=303)
+
+
+@router.get("/reports/documents/{document_id}/{fmt}")
+def document_file(document_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="function"),
+                  scope: Scope = Depends(require(Perm.READ_CASES))):
+    data, name = service.file_of(db, scope, document_id, fmt)
+    return download(data, name, fmt)
+
+
+@router.get("/map")
+def map_page(request: Request, area_id: IdQuery = None, period: str = PeriodQuery,
+             metric: str = Query("cases", pattern="^(cases|loss|per_10k)$"),
+             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+    p = periods.parse(period) if period else periods.parse(f"{service.local_today():%Y-%m}")
+    area = org.get_area(db, scope, area_id) if area_id else geo.default_parent(db, scope)
+    areas = [a for a in _areas(db, scope) if a.chain == "admin"]
+    return render(request, "reports/map.html", area=area, areas=areas, period=p, metric=metric, metrics=geo.METRICS)
+
+
+@router.get("/screen")
+def screen_page(request: Request, scope: Scope = Depends(require(Perm.READ_CASES))):
+    return render(request, "reports/screen.html")

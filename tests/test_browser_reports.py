@@ -1,0 +1,63 @@
+"""Browser: the case map and the wall screen draw their charts from the platform's own API, with no script error
+and no request leaving the machine."""
+
+from __future__ import annotations
+
+import pytest
+from test_browser import ARTIFACTS, _guarded_page, _login, browser, live_server  # noqa: F401  (fixtures)
+
+
+def _watch(page) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return errors
+
+
+@pytest.mark.browser
+def test_map_draws_choropleth_and_lists_areas(browser, live_server):  # noqa: F811
+    context, page, outside = _guarded_page(browser, 1280, 900)
+    errors = _watch(page)
+    try:
+        _login(page, live_server, "admin")
+        page.goto(live_server + "/map")
+        page.wait_for_selector("#casemap canvas", timeout=15000)
+        page.wait_for_selector("#casemap-table tbody tr", timeout=15000)
+        assert page.locator("#casemap canvas").count() >= 1
+        rows = page.locator("#casemap-table tbody tr")
+        assert rows.count() >= 3
+        assert "分级设色" in page.locator("#casemap-table").inner_text()  # the demo ships boundaries
+        page.goto(live_server + "/map?metric=per_10k")
+        page.wait_for_selector("#casemap canvas", timeout=15000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map-1280.png"), full_page=True)
+        assert not outside, f"requests left the machine: {outside}"
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_wall_screen_fills_every_panel(browser, live_server):  # noqa: F811
+    context, page, outside = _guarded_page(browser, 1920, 1080)
+    errors = _watch(page)
+    feeds: list[str] = []
+    page.on("request", lambda r: feeds.append(r.url) if "/api/v1/screen" in r.url else None)
+    try:
+        _login(page, live_server, "yanpan")
+        page.goto(live_server + "/screen")
+        page.wait_for_selector("#r-stations tbody tr", timeout=20000)  # filled last, after every chart
+        for panel in ("#c-trend", "#c-types", "#c-map"):
+            assert page.locator(f"{panel} canvas").count() >= 1, panel
+        assert page.locator("#t-cases").inner_text().strip() not in ("", "—")
+        assert page.locator("#t-warnings").inner_text().strip() not in ("", "—")
+        assert page.locator("#r-townships tbody tr").count() >= 1
+        assert feeds, "the screen did not fetch its JSON feed"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1920, f"wider than the screen: {width}px"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "screen-1920.png"))
+        assert not outside, f"requests left the machine: {outside}"
+        assert not errors, errors
+    finally:
+        context.close()
