@@ -98,3 +98,27 @@ def test_api_and_cli_give_the_same_standings(api_as):
     refused = api.post(f"/api/v1/assess/runs/{run['id']}/manual",
                        json={"pool": "unit", "assessee_id": 1, "item_key": "case_change", "points": "50", "note": "x"})
     assert refused.status_code in (404, 422)
+
+
+def test_joint_office_issues_a_quarterly_notice_and_finds_it(client_as):
+    client = client_as("lianxiban")
+    draft = client.get("/assess/letters/new?kind=notice&quarter=2026-Q3")
+    assert draft.status_code == 200 and "第3季度" in draft.text and "<textarea" in draft.text
+    body = re.search(r'<textarea name="body"[^>]*>(.*?)</textarea>', draft.text, re.S).group(1)
+    import html
+
+    body = html.unescape(body) + "\n请各单位对照检查。"
+    token = csrf_of(client)
+    preview = client.post("/assess/letters", data={"csrf_token": token, "kind": "notice", "quarter": "2026-Q3",
+                                                   "body": body, "action": "preview"})
+    assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
+    r = client.post("/assess/letters", data={"csrf_token": token, "kind": "notice", "quarter": "2026-Q3",
+                                             "body": body, "action": "issue"}, follow_redirects=False)
+    assert r.status_code == 303
+    register = client.get("/assess/letters?kind=notice").text
+    doc_id = re.search(r'/assess/letters/(\d+)\.pdf', register).group(1)
+    assert "第3季度" in register and client.get(f"/assess/letters/{doc_id}.docx").content[:2] == b"PK"
+    bad = client.post("/assess/letters", data={"csrf_token": token, "kind": "notice", "quarter": "2026-13",
+                                               "body": body, "action": "issue"})
+    assert bad.status_code == 422
+    assert client_as("ps01_quanzu").get("/assess/letters/new?kind=notice&quarter=2026-Q3").status_code == 403

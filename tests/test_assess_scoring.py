@@ -20,6 +20,7 @@ Totals: 东镇 92, 西镇 85, 南镇 37; 税务局 92, 教育局 87.2, 某银行
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -219,4 +220,57 @@ def test_missing_last_year_is_not_zero(county):
         _fill_manual(s, run)
         with pytest.raises(Invalid, match="未评分"):
             service.lock(s, _system(s), run.id)
+        s.rollback()
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).replace(" ", "").replace("\n", "")
+
+
+def test_three_letters_are_filled_numbered_and_registered(county):
+    from fanzha.assess import letters
+
+    with session_scope() as s:
+        system = _system(s)
+        bank_case = s.scalar(select(Case).where(Case.employer_unit_id == county["某银行考核市支行"]))
+        draft = letters.letter_draft(s, system, bank_case.id)
+        assert draft.addressee == "某银行考核市支行：" and bank_case.case_number in draft.body
+        first = letters.issue(s, system, draft, draft.body.replace("工作要求", "工作要求（审阅后）"),
+                              issued_on=date(2026, 6, 10))
+        second = letters.issue(s, system, draft, issued_on=date(2026, 6, 11))
+        assert first.kind == "letter" and first.number == f"江反诈办函〔2026〕{first.seq}号" and second.seq == first.seq + 1
+        text = _pdf_text(first.pdf)
+        assert bank_case.case_number in text and "工作要求（审阅后）" in text and "函告" in text
+        with pytest.raises(Invalid, match="无需函告"):
+            plain = next(c for c in s.scalars(select(Case).where(Case.employer_unit_id.is_(None),
+                                                                  Case.community_id == county["南镇社区"]))
+                         if not c.victim_groups)
+            letters.letter_draft(s, system, plain.id)
+
+        # 2026-Q2 against 2025-Q2 (every case was filed on 1 June): 东镇 8 vs 10, 南镇 5 vs 4, 税务局 3 vs 4.
+        notice = letters.notice_draft(s, system, "2026-Q2", county["考核市"])
+        rows = {r[0]: r[1:4] for t in notice.tables.values() for r in t.rows}
+        assert rows["东镇"] == ["8", "10", "下降20.0%"] and rows["南镇"] == ["5", "4", "上升25.0%"]
+        assert rows["考核市税务局"] == ["3", "4", "下降25.0%"] and rows["某银行考核市支行"] == ["1", "0", "无可比基数"]
+        doc = letters.issue(s, system, notice, issued_on=date(2026, 7, 5))
+        assert "下降20.0%" in _pdf_text(doc.pdf) and re.search(r"反诈办通〔2026〕\d+号$", doc.number)
+
+        run = _run(s, county, "binzhou", "2026")
+        report = letters.report_draft(s, system, run.id)
+        totals = {r[1]: r[2] for t in (report.tables["unit"], report.tables["township"]) for r in t.rows}
+        assert totals["东镇"] == "92" and totals["考核市教育局"] == "87.2"
+        assert report.tables["quarters"].rows[1] == ["第2季度", "18", "19"]  # all of each year's cases fall in June
+
+        # The register as a liaison sees it: their own unit's 函告 and every 通告.
+        from fanzha.assess.letters_views import _visible_docs
+        bank = Scope(user_id=None, username="b", role="unit_liaison", area_id=county["考核市"], chain="admin",
+                     path=s.get(Area, county["考核市"]).path, unit_id=county["某银行考核市支行"])
+        tax = Scope(user_id=None, username="t", role="unit_liaison", area_id=county["考核市"], chain="admin",
+                    path=s.get(Area, county["考核市"]).path, unit_id=county["考核市税务局"])
+        assert {d.kind for d in _visible_docs(s, bank)} == {"letter", "notice"}
+        assert {d.kind for d in _visible_docs(s, tax)} == {"notice"}
         s.rollback()

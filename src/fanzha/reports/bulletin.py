@@ -43,9 +43,11 @@ def heading(session: Session, kind: str, period: Period | None, area: Area | Non
     city = city_name(session)
     words = {"city": city, "abbr": issuer.get("abbr") or city[:1], "area": area.name if area else city,
              "period": period.label if period else "", "year": period.year if period else ""}
-    return Heading(mark=issuer["mark"].format(**words) + issuer.get("mark_suffix", ""),
+    # A kind may override the issuer's words (the 三告 go out as the joint office's letters, not as 通报).
+    pick = lambda key: spec.get(key, issuer.get(key, ""))  # noqa: E731
+    return Heading(mark=pick("mark").format(**words) + pick("mark_suffix"),
                    prefix=spec["prefix"].format(**words), title=spec["title"].format(**words),
-                   addressee=issuer["addressee"].format(**words), signature=issuer["signature"].format(**words),
+                   addressee=pick("addressee").format(**words), signature=pick("signature").format(**words),
                    kind_label=spec["label"])
 
 

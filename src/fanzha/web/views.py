@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from fanzha.addresses.views import router as addresses
+from fanzha.assess.letters_views import router as letters
 from fanzha.assess.views import router as assess
 from fanzha.audit.views import router as audit
 from fanzha.auth.views import router as auth
@@ -20,7 +21,7 @@ from fanzha.warnings.views import router as warnings
 from fanzha.web.home import router as home
 
 PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, case_gaps, cases, prevention, prevention_more,
-                blocklist, registry, assess, reports, audit)
+                blocklist, registry, letters, assess, reports, audit)
 pages_router = APIRouter(include_in_schema=False)
 for router in PAGE_ROUTERS:
     pages_router.include_router(router)
