@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from fanzha.cases.intake import suggest
 from fanzha.cases.models import Case, CaseAction
 from fanzha.cases.profile import victim_profile
-from fanzha.org.models import Unit
+from fanzha.org.models import Area, Unit
 from fanzha.people.models import Person
 from fanzha.prevention.areas import local_day
 
@@ -89,6 +89,31 @@ def _extra_cases(session: Session, r: random.Random, now: datetime, count: int) 
     session.flush()
 
 
+def _history(session: Session, r: random.Random, now: datetime) -> int:
+    """The year before the demo's year of warnings: cases only (the county imported its old 立案 records), about as
+    many as this year, more in some townships and fewer in others, so that 同比, rankings and the 考核 case-change
+    item have something to say."""
+    this_year = int(session.scalar(select(func.count()).select_from(Case)) or 0)
+    people = session.scalars(select(Person).order_by(Person.id)).all()
+    if not people or not this_year:
+        return 0
+    leaf_town = dict(session.execute(select(Area.id, Area.parent_id).where(Area.level == "community")).all())
+    factor = {t: r.uniform(0.6, 1.6) for t in sorted(set(leaf_town.values()), key=lambda v: v or 0)}
+    weights = [factor.get(leaf_town.get(p.community_id), 1.0) for p in people]
+    types = list(NARRATIVES)
+    count = int(this_year * r.uniform(1.0, 1.2))
+    for n, p in enumerate(r.choices(people, weights=weights, k=count)):
+        loss = now - timedelta(days=r.uniform(366, 730))
+        fraud_type = r.choice(types[:-1])
+        amount = Decimal(r.choice((r.randint(5, 80) * 100, r.randint(1, 30) * 1000, r.randint(3, 50) * 10000)))
+        session.add(Case(case_number=f"JZ{loss:%Y%m%d}8{n:05d}", person_id=p.id, name=p.name, id_number=p.id_number,
+                         phone=p.phone, community_id=p.community_id, address=p.address,
+                         filed_at=loss + timedelta(hours=r.randint(2, 72)), loss_at=loss, fraud_type=fraud_type,
+                         loss_amount=amount, source="import"))
+    session.flush()
+    return count
+
+
 def _registrations(session: Session, r: random.Random, now: datetime) -> int:
     """国家反诈中心APP (about 30 %) and 金钟罩 (about 40 %) registration dates over the last two years."""
     today = local_day(now)
@@ -107,8 +132,9 @@ def generate_cases(session: Session, *, seed: int, now: datetime, extra: int | N
     people = session.scalar(select(Person.id).order_by(Person.id.desc()).limit(1)) or 0
     _registrations(session, r, now)
     _extra_cases(session, r, now, extra if extra is not None else max(10, people // 25))
+    history = _history(session, r, now)
     employers = session.scalars(select(Unit.id).where(Unit.is_member.is_(False)).order_by(Unit.id)).all()
-    counts = {"cases_solved": 0, "case_actions": 0, "cases_untyped": 0}
+    counts = {"cases_solved": 0, "case_actions": 0, "cases_untyped": 0, "cases_year_before": history}
     for case in session.scalars(select(Case).order_by(Case.id)).all():
         person = session.get(Person, case.person_id) if case.person_id else None
         _describe(r, session, case, person, employers, now, counts)
