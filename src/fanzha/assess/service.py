@@ -73,6 +73,13 @@ def list_runs(session: Session, scope: Scope) -> list[AssessmentRun]:
     return [r for r in runs if _readable(scope, r)]
 
 
+def find_run(session: Session, scope: Scope, *, scheme_key: str, period: str, area_id: int) -> AssessmentRun | None:
+    run = session.scalar(select(AssessmentRun).where(AssessmentRun.scheme_key == scheme_key,
+                                                     AssessmentRun.period == parse_label(period),
+                                                     AssessmentRun.area_id == area_id))
+    return run if run is not None and _readable(scope, run) else None
+
+
 def create_run(session: Session, scope: Scope, *, scheme_key: str, period: str, area_id: int) -> AssessmentRun:
     scope.require(Perm.RUN_ASSESSMENT)
     scheme = schemes().get(scheme_key)

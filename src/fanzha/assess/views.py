@@ -54,6 +54,9 @@ def create(request: Request, scheme_key: str = Form("", max_length=32), period: 
            area_id: int = Form(0, ge=0, le=2**31), db: Session = Depends(get_db, scope="function"),
            scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
     try:
+        existing = service.find_run(db, scope, scheme_key=scheme_key, period=period, area_id=area_id)
+        if existing is not None:  # the same scheme, period and area again: open it rather than refuse
+            return RedirectResponse(f"/assess/runs/{existing.id}", status_code=303)
         run = service.create_run(db, scope, scheme_key=scheme_key, period=period, area_id=area_id)
     except DomainError as exc:
         db.rollback()
