@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,7 +27,7 @@ TEMPLATE_N = 800  # template narratives per type
 SEED = 2026
 CORPORA = ("telecom_fraud_texts", "fraud_r1", "golfxiao_dialogs", "teleantifraud")
 HAND_SET = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "case_narratives.tsv"
-DEFAULT_PARAMS: dict = {}
+DEFAULT_PARAMS: dict = {"cue_weight": 3.0, "alpha": 1e-4}
 
 
 def load_hand_set(path: Path | str = HAND_SET) -> list[tuple[str, str]]:
@@ -48,13 +49,32 @@ def corpus_narratives(root=None, seed: int = SEED) -> list[tuple[str, str, str]]
     out = []
     for name in CORPORA:
         by_type: dict[str, list[str]] = {}
-        for ex in data.LOADERS[name](root):
+        loaded = golfxiao_openings(root) if name == "golfxiao_dialogs" else data.LOADERS[name](root)
+        for ex in loaded:
             if ex.risk == "fraud" and ex.fraud_type in TYPES:
                 by_type.setdefault(ex.fraud_type, []).append(ex.text)
         for ftype in sorted(by_type):
             texts = sorted(set(by_type[ftype]))
             rng.shuffle(texts)
             out += [(rewrap(t, rng), ftype, name) for t in texts[:CAP]]
+    return out
+
+
+def golfxiao_openings(root: Path, turns: int = 8) -> list:
+    """The first `turns` turns of each golfxiao dialogue: where the scam is set up (later windows, which the checker
+    trains on, are often only "请稍等…" and say nothing of the type)."""
+    from fanzha.detect import data
+
+    out = []
+    for path in sorted((root / "anti_fraud_sft_golfxiao" / "csv_dialogs").glob("*.csv")):
+        category = re.sub(r"(_?诈骗)?\(\d+\)$", "", path.stem)
+        if category not in data.GOLF_TYPES:
+            continue
+        cases: dict[str, list[str]] = {}
+        for row in data._csv(path):
+            cases.setdefault(row["case"], []).append(f"{row['speaker']}：{row['content']}")
+        out += [data.Example("\n".join(c[:turns]), "fraud", data.GOLF_TYPES[category], "golfxiao_dialogs", category)
+                for c in cases.values()]
     return out
 
 
