@@ -28,7 +28,8 @@ def templates() -> dict:
 
 
 def _amount(rng: random.Random) -> str:
-    v = rng.choice([rng.randint(2, 99) * 100, rng.randint(1, 99) * 1000, rng.randint(100, 999) * 1000 + rng.randint(0, 9) * 100])
+    v = rng.choice([rng.randint(2, 99) * 100, rng.randint(1, 99) * 1000,
+                    rng.randint(100, 999) * 1000 + rng.randint(0, 9) * 100])
     return rng.choice([str(v), f"{v / 10000:g}万"]) if v >= 10000 else str(v)
 
 

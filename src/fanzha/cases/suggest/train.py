@@ -87,8 +87,8 @@ def macro_f1(y_true, y_pred, labels=None) -> dict:
         tp = int(np.sum((yt == t) & (yp == t)))
         p = tp / max(1, int(np.sum(yp == t)))
         r = tp / max(1, int(np.sum(yt == t)))
-        per[t] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
-                  "n": int(np.sum(yt == t))}
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        per[t] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4), "n": int(np.sum(yt == t))}
     return {"macro_f1": round(float(np.mean([v["f1"] for v in per.values()])), 4),
             "accuracy": round(float(np.mean(yt == yp)), 4), "n": len(yt), "per_type": per}
 
