@@ -65,7 +65,7 @@ def test_each_type_canonical_narrative(ftype):
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t", "今天下午小区停水，物业说晚上八点恢复供水。", "会议改到周三上午九点，请相互转告。",
-                                  "😀😀😀", "1234567890"])
+                                  "😀😀😀", "1234567890", "周末和朋友去超市采购年货，顺便玩了会儿游戏。"])
 def test_no_suggestion_for_empty_or_unrelated_text(text):
     assert suggest_type(text) is None
     assert explain(text) is None

@@ -16,6 +16,9 @@ from fanzha.cases.suggest.narratives import TYPES
 
 MODEL_DIR = Path(__file__).with_name("model")
 MIN_CONFIDENCE = 0.4  # below this, a text with no cue at all gets no suggestion
+# Without a word about a fraud or a loss (被骗, 转账, 报警 …), a type needs cues worth this much (two decisive cues
+# = 2.0, see cues.toml) before anything is suggested: "和朋友去超市采购，玩了会儿游戏" names no case.
+STRONG_CUES = 5 / 3
 MAX_CHARS = 20_000  # a narrative longer than this is read up to here
 _lock = threading.Lock()
 _model = None
@@ -32,7 +35,8 @@ def load_model():
     return _model
 
 
-def _analyse(texts: list[str], model=None) -> list[dict | None]:
+def analyse_many(texts: list[str], model=None) -> list[dict | None]:
+    """Per text None or {fraud_type, confidence, alternatives, cues, text}: what `explain` gives, without labels."""
     from fanzha.cases.suggest.model import prepare
 
     model = model or load_model()
@@ -43,8 +47,8 @@ def _analyse(texts: list[str], model=None) -> list[dict | None]:
     norms, mtexts, hits = prepare([texts[i][:MAX_CHARS] for i in live])
     proba = model.predict_proba(prepared=(norms, mtexts, hits))
     for k, i in enumerate(live):
-        if not hits[k] and not cues.has_context(norms[k]):
-            continue  # nothing speaks of a fraud: no suggestion
+        if not cues.has_context(norms[k]) and max(cues.scores([hits[k]])[0], default=0) < STRONG_CUES:
+            continue  # nothing speaks of a fraud or a loss, and no type is named strongly enough: no suggestion
         best = int(proba[k].argmax())
         if not hits[k] and proba[k, best] < MIN_CONFIDENCE:
             continue
@@ -57,12 +61,12 @@ def _analyse(texts: list[str], model=None) -> list[dict | None]:
 
 def suggest_many(texts: list[str], model=None) -> list[tuple[str, float] | None]:
     """`suggest_type` for a batch (much faster per text than one at a time)."""
-    return [(r["fraud_type"], r["confidence"]) if r else None for r in _analyse(list(texts), model)]
+    return [(r["fraud_type"], r["confidence"]) if r else None for r in analyse_many(list(texts), model)]
 
 
 def suggest_type(text: str) -> tuple[str, float] | None:
-    """The police fraud type a narrative most likely describes, with a confidence in 0–1; None for empty text or
-    text in which nothing points to a fraud."""
+    """The police fraud type a narrative most likely describes, with a confidence in 0–1; None for empty text, for
+    text in which nothing points to a fraud, and for text with no type cue where the model is unsure."""
     return suggest_many([text])[0]
 
 
@@ -71,7 +75,7 @@ def explain(text: str) -> dict | None:
     {fraud_type, name, weight, start, end, text}] (spans in `text`, the normalised narrative), text}; or None."""
     from fanzha.warnings.enums import FRAUD_TYPES
 
-    r = _analyse([text])[0]
+    r = analyse_many([text])[0]
     if r is None:
         return None
     r["label"] = FRAUD_TYPES[r["fraud_type"]]

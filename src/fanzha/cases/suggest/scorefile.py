@@ -26,7 +26,7 @@ class Summary:
 
 def suggest_file(src: str, dst: str, text_col: str = "text", with_confidence: bool = False, fmt: str | None = None,
                  model=None) -> Summary:
-    from fanzha.cases.suggest import _analyse
+    from fanzha.cases.suggest import analyse_many
 
     fmt, out_fmt = formats(src, dst, fmt)
     added = OUT_COLS[:1] + (CONF_COLS if with_confidence else []) + OUT_COLS[1:]
@@ -35,7 +35,7 @@ def suggest_file(src: str, dst: str, text_col: str = "text", with_confidence: bo
     writer = None
     with open_output(dst, out_fmt) as out:
         for chunk in chunked(rows):
-            results = iter(_analyse([t for _, t, err in chunk if not err], model))
+            results = iter(analyse_many([t for _, t, err in chunk if not err], model))
             for row, _, err in chunk:
                 rec = dict(row)
                 r = None if err else next(results)
