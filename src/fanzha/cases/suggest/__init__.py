@@ -47,7 +47,7 @@ def analyse_many(texts: list[str], model=None) -> list[dict | None]:
     norms, mtexts, hits = prepare([texts[i][:MAX_CHARS] for i in live])
     proba = model.predict_proba(prepared=(norms, mtexts, hits))
     for k, i in enumerate(live):
-        if not cues.has_context(norms[k]) and max(cues.scores([hits[k]])[0], default=0) < STRONG_CUES:
+        if not cues.has_context(norms[k]) and cues.top_score(hits[k]) < STRONG_CUES:
             continue  # nothing speaks of a fraud or a loss, and no type is named strongly enough: no suggestion
         best = int(proba[k].argmax())
         if not hits[k] and proba[k, best] < MIN_CONFIDENCE:

@@ -71,3 +71,11 @@ def scores(hits_per_text: list[list[CueHit]]) -> np.ndarray:
         for h in hits:
             out[r, index[h.fraud_type]] += h.weight / 3.0
     return out
+
+
+def top_score(hits: list[CueHit]) -> float:
+    """The highest per-type score (as in `scores`) among the types these hits name; 0 when there are none."""
+    totals: dict[str, float] = {}
+    for h in hits:
+        totals[h.fraud_type] = totals.get(h.fraud_type, 0.0) + h.weight / 3.0
+    return max(totals.values(), default=0.0)

@@ -62,12 +62,16 @@ class NarrativeTypeModel(HashedVocabulary):
         self.intercept_ = np.full(len(TYPES), -30.0, dtype=np.float32)  # a type never seen stays improbable
         self.coef_[clf.classes_] = clf.coef_
         self.intercept_[clf.classes_] = clf.intercept_
+        self._coef_t = None
         return self
 
     # -- prediction ----------------------------------------------------------------------------------------------
     def decision_function(self, prepared=None, features=None) -> np.ndarray:
         H, C = features if features is not None else self.featurize(prepared)
-        return np.asarray(self._finish(H, C) @ self.coef_.T) + self.intercept_
+        if getattr(self, "_coef_t", None) is None or self._coef_t.shape[::-1] != self.coef_.shape:
+            # sparse @ dense wants the dense side C-contiguous; coef_.T is not, and would be copied on every call
+            self._coef_t = np.ascontiguousarray(self.coef_.T)
+        return np.asarray(self._finish(H, C) @ self._coef_t) + self.intercept_
 
     def predict_proba(self, prepared=None, features=None) -> np.ndarray:
         return softmax(self.decision_function(prepared, features) / self.temperature)

@@ -114,6 +114,15 @@ def fit_temperature(z: np.ndarray, y: np.ndarray) -> float:
     return best_t
 
 
+def confidence_ece(z: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error of the top type's probability (softmax of z) against whether it was right."""
+    from fanzha.detect.evaluate import ece
+    from fanzha.detect.model import softmax
+
+    p = softmax(z)
+    return ece(p.max(axis=1), p.argmax(axis=1) == y, bins)
+
+
 def check_no_overlap(train_texts: list[str], eval_texts: list[str], width: int = 20) -> int:
     """How many evaluation narratives share a run of `width` characters with a training narrative (must be 0)."""
     owner: dict[str, int] = {}
@@ -161,6 +170,8 @@ def train(root=None, out: Path | str | None = None, params: dict | None = None, 
         y_all.append(np.array([TYPES.index(v) for v in y[test]]))
         log(f"  留出 {s}：macro-F1 {loso[s]['macro_f1']:.3f}（{len(test)} 条，{len(loso[s]['per_type'])} 类）")
     temperature = fit_temperature(np.vstack(z_all), np.concatenate(y_all))
+    conf_ece = confidence_ece(np.vstack(z_all) / temperature, np.concatenate(y_all))
+    log(f"  温度 {temperature:.2f}；留出语料上置信度的 ECE {conf_ece:.3f}")
 
     ablation = {}
     if hand:
@@ -181,6 +192,7 @@ def train(root=None, out: Path | str | None = None, params: dict | None = None, 
         "counts": {f"{s}|{t}": n for (s, t), n in sorted(Counter(zip(src, y)).items())},
         "n_features_kept": int(len(final.kept_)),
         "temperature": temperature,
+        "leave_one_corpus_out_confidence_ece": round(conf_ece, 4),
         "leave_one_corpus_out": loso,
         "hand_set": hand_res,
         "ablation_hand_set_macro_f1": ablation,
