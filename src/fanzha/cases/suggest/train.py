@@ -27,6 +27,7 @@ TEMPLATE_N = 800  # template narratives per type
 SEED = 2026
 CORPORA = ("telecom_fraud_texts", "fraud_r1", "golfxiao_dialogs", "teleantifraud")
 HAND_SET = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "case_narratives.tsv"
+TERSE_SET = HAND_SET.with_name("case_narratives_terse.tsv")  # a second hand-written set, terse front-desk records
 DEFAULT_PARAMS: dict = {"cue_weight": 3.0, "alpha": 1e-4}
 
 
@@ -154,7 +155,8 @@ def train(root=None, out: Path | str | None = None, params: dict | None = None, 
     features = est.featurize(prepare(texts))
 
     hand = load_hand_set(hand_set or HAND_SET) if (hand_set or HAND_SET.exists()) else []
-    overlap = check_no_overlap(texts, [t for t, _ in hand]) if hand else 0
+    terse = load_hand_set(TERSE_SET) if not hand_set and TERSE_SET.exists() else []
+    overlap = check_no_overlap(texts, [t for t, _ in hand + terse]) if hand or terse else 0
     if overlap:
         raise ValueError(f"{overlap} 条评估案情与训练文本重叠")
     hand_features = est.featurize(prepare([t for t, _ in hand])) if hand else None
@@ -184,6 +186,13 @@ def train(root=None, out: Path | str | None = None, params: dict | None = None, 
     hand_res = macro_f1([f for _, f in hand], _predict(final, hand_features), TYPES) if hand else None
     if hand_res:
         log(f"手写案情 {len(hand)} 条：macro-F1 {hand_res['macro_f1']:.3f}，准确率 {hand_res['accuracy']:.3f}")
+    terse_res = None
+    if terse:
+        from fanzha.cases.suggest import suggest_many
+
+        got = [r[0] if r else "" for r in suggest_many([t for t, _ in terse], model=final)]  # None counts as wrong
+        terse_res = macro_f1([f for _, f in terse], got, TYPES)
+        log(f"简短案情 {len(terse)} 条：macro-F1 {terse_res['macro_f1']:.3f}，准确率 {terse_res['accuracy']:.3f}")
     today = dt.date.today().isoformat()
     meta = {
         "version": today.replace("-", ".") + f"-n{len(texts)}",
@@ -195,6 +204,7 @@ def train(root=None, out: Path | str | None = None, params: dict | None = None, 
         "leave_one_corpus_out_confidence_ece": round(conf_ece, 4),
         "leave_one_corpus_out": loso,
         "hand_set": hand_res,
+        "terse_set": terse_res,
         "ablation_hand_set_macro_f1": ablation,
     }
     out = Path(out) if out else MODEL_DIR
