@@ -29,6 +29,20 @@ def _explain(v) -> str:
     return "\n".join(lines)
 
 
+def run_file_job(job, input: str):
+    """Run a file command; a missing file or an unusable input (no text column …) exits 2 with the reason."""
+    from fanzha.detect.scorefile import InputError
+
+    try:
+        return job()
+    except FileNotFoundError:
+        typer.echo(f"找不到输入文件：{input}", err=True)
+        raise typer.Exit(2) from None
+    except InputError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command("check")
 def check_cmd(text: str = typer.Argument(..., help="要检查的文本；写 - 从标准输入读取"),
               as_json: bool = typer.Option(False, "--json", help="输出 JSON 而不是中文说明")) -> None:
@@ -47,16 +61,9 @@ def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 
               text_col: str = typer.Option("text", "--text-col", help="文本所在的列（JSONL 为字段名）"),
               fmt: str = typer.Option("", "--format", help="输入格式 csv 或 jsonl（默认按扩展名，标准输入默认 csv）")) -> None:
     """批量评分：逐行写出原有各列，加上 risk、fraud_type、fraud_prob、reasons；读不出的行在 error 列说明原因。"""
-    from fanzha.detect.scorefile import InputError, score_file
+    from fanzha.detect.scorefile import score_file
 
-    try:
-        s = score_file(input, output, text_col=text_col, fmt=fmt or None)
-    except FileNotFoundError:
-        typer.echo(f"找不到输入文件：{input}", err=True)
-        raise typer.Exit(2) from None
-    except InputError as e:
-        typer.echo(str(e), err=True)
-        raise typer.Exit(2) from None
+    s = run_file_job(lambda: score_file(input, output, text_col=text_col, fmt=fmt or None), input)
     names = {"fraud": "诈骗", "illicit": "违法推广", "spam": "营销广告", "normal": "正常"}
     parts = "，".join(f"{names[k]} {s.risks.get(k, 0)}" for k in names)
     msg = f"已处理 {s.rows} 行：{parts}"

@@ -305,5 +305,45 @@ def cases_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, h
     _import_file("case", file)
 
 
+@cases_app.command("suggest-type")
+def cases_suggest_type(
+        input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 或 GBK；或 JSONL）；- 为标准输入"),
+        output: str = typer.Option(..., "-o", "--output", help="输出文件（.csv 或 .jsonl）；- 为标准输出"),
+        text_col: str = typer.Option("text", "--text-col", help="案情（简要案情）所在的列"),
+        with_confidence: bool = typer.Option(False, "--with-confidence",
+                                             help="再加两列：fraud_type_confidence（0–1）和 fraud_type_cues（依据）"),
+        fmt: str = typer.Option("", "--format", help="输入格式 csv 或 jsonl（默认按扩展名，标准输入默认 csv）")) -> None:
+    """按案情建议诈骗类型：逐行写出原有各列，加上 fraud_type（十二类代码，无依据时为空）；读不出的行在 error 列说明原因。"""
+    from fanzha.cases.suggest.scorefile import suggest_file
+    from fanzha.cli.detect import run_file_job
+    from fanzha.warnings.enums import FRAUD_TYPES
+
+    s = run_file_job(lambda: suggest_file(input, output, text_col=text_col, with_confidence=with_confidence,
+                                          fmt=fmt or None), input)
+    parts = "，".join(f"{FRAUD_TYPES[k]} {n}" for k, n in s.types.most_common())
+    msg = f"已处理 {s.rows} 行：{parts or '无建议类型'}"
+    if s.unsuggested:
+        msg += f"；无法判断类型 {s.unsuggested} 行（fraud_type 为空）"
+    if s.unreadable:
+        msg += f"；无法读取 {s.unreadable} 行（原样写出，原因见 error 列）"
+    typer.echo(msg, err=True)
+
+
+@cases_app.command("train-suggest")
+def cases_train_suggest(data: Path = typer.Option(None, "--data", help="语料目录（默认 ../shared/data）"),
+                        out: Path = typer.Option(None, "--out", help="模型输出目录（默认覆盖随包发布的模型）"),
+                        hand_set: Path = typer.Option(None, "--hand-set",
+                                                      help="手写评估案情（默认 tests/fixtures/case_narratives.tsv）")) -> None:
+    """重新训练案情类型模型（模板案情 + 公开语料改写为案情；同样的数据得到同样的模型），并报告留出评估。"""
+    from fanzha.cases.suggest.train import train
+
+    try:
+        meta = train(root=data, out=out, hand_set=hand_set, log=lambda m: typer.echo(m, err=True))
+    except FileNotFoundError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"模型版本 {meta['version']}")
+
+
 if __name__ == "__main__":
     app()

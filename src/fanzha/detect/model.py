@@ -38,7 +38,63 @@ def prepare(texts) -> tuple[list[str], list[str]]:
     return norms, [model_text(n) for n in norms]
 
 
-class FraudClassifier(ClassifierMixin, BaseEstimator):
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of decision values (modifies nothing)."""
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class HashedVocabulary:
+    """The n-gram vocabulary a model keeps from hashed counts (columns seen in at least `min_df` texts) and the
+    sublinear tf × idf rows built on it; shared by the message classifier and the case-narrative type model."""
+
+    n_features: int
+    min_df: int
+
+    def _learn_vocabulary(self, H: sp.csr_matrix) -> None:
+        df = np.bincount(H.indices, minlength=self.n_features)
+        self.kept_ = np.flatnonzero(df >= self.min_df).astype(np.int32)
+        self.idf_ = (np.log((1 + H.shape[0]) / (1 + df[self.kept_])) + 1).astype(np.float32)
+        self._set_lookup()
+
+    def _set_lookup(self) -> None:
+        self._lookup_ = np.full(self.n_features, -1, dtype=np.int32)
+        self._lookup_[self.kept_] = np.arange(len(self.kept_), dtype=np.int32)
+
+    def _project(self, H: sp.csr_matrix) -> sp.csr_matrix:
+        """Hashed columns → the kept vocabulary (columns never kept are dropped)."""
+        cols = self._lookup_[H.indices]
+        keep = cols >= 0
+        csum = np.concatenate([[0], np.cumsum(keep)])
+        return sp.csr_matrix((H.data[keep], cols[keep], csum[H.indptr]), shape=(H.shape[0], len(self.kept_)))
+
+    def _tfidf(self, H: sp.csr_matrix) -> sp.csr_matrix:
+        """Kept n-gram columns with sublinear tf × idf, each row L2-normalised."""
+        X = self._project(H)
+        data = 1.0 + np.log(X.data)  # sublinear tf
+        data *= self.idf_[X.indices]
+        X = sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
+        inplace_csr_row_normalize_l2(X)
+        return X
+
+    def _restore_vocabulary(self, arrays: dict) -> None:
+        self.kept_ = arrays["kept"]
+        self.idf_ = arrays["idf"].astype(np.float32)
+        self._set_lookup()
+
+    def _save_weights(self, directory: Path | str, meta: dict, **arrays) -> None:
+        """weights.npz (the vocabulary plus `arrays`) and meta.json (`params` and `meta`) in `directory`."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(d / "weights.npz", kept=self.kept_, idf=self.idf_.astype(np.float16), **arrays)
+        params = self.get_params()
+        params["ngram_range"] = list(params["ngram_range"])
+        (d / "meta.json").write_text(json.dumps({"params": params, **meta}, ensure_ascii=False, indent=2),
+                                     encoding="utf-8")
+
+
+class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
     """Risk (normal/spam/illicit/fraud) and fraud-type classifier over raw message texts.
 
     fit(texts, y) takes `y` as risk labels and `fraud_type` as a keyword argument (types for the fraud rows).
@@ -78,13 +134,6 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         data = np.full(len(cols), self.rule_weight, dtype=np.float32)
         return sp.csr_matrix((data, cols, indptr), shape=(len(hits), len(rules.RULE_CODES)))
 
-    def _project(self, H: sp.csr_matrix) -> sp.csr_matrix:
-        """Hashed columns → the kept vocabulary (columns never kept are dropped)."""
-        cols = self._lookup_[H.indices]
-        keep = cols >= 0
-        csum = np.concatenate([[0], np.cumsum(keep)])
-        return sp.csr_matrix((H.data[keep], cols[keep], csum[H.indptr]), shape=(H.shape[0], len(self.kept_)))
-
     def _transform(self, norms: list[str], mtexts: list[str]) -> sp.csr_matrix:
         return self._finish(*self.featurize(norms, mtexts))
 
@@ -109,11 +158,7 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
 
     def fit_features(self, H, R, y, fraud_type=None, groups=None):
         y = np.asarray(y)
-        df = np.bincount(H.indices, minlength=self.n_features)
-        self.kept_ = np.flatnonzero(df >= self.min_df).astype(np.int32)
-        self._lookup_ = np.full(self.n_features, -1, dtype=np.int32)
-        self._lookup_[self.kept_] = np.arange(len(self.kept_), dtype=np.int32)
-        self.idf_ = (np.log((1 + H.shape[0]) / (1 + df[self.kept_])) + 1).astype(np.float32)
+        self._learn_vocabulary(H)
         X = self._finish(H, R)
         self.classes_ = np.array(RISKS)
         self.types_ = np.array(FRAUD_TYPES)
@@ -145,11 +190,7 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         The same numbers as `hstack([normalize(X.multiply(idf)), R])`, built straight from the arrays: that form
         spends more time checking and converting its inputs than computing when one message is scored.
         """
-        X = self._project(H)
-        data = 1.0 + np.log(X.data)  # sublinear tf
-        data *= self.idf_[X.indices]
-        X = sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
-        inplace_csr_row_normalize_l2(X)
+        X = self._tfidf(H)
         if not (sp.issparse(R) and R.format == "csr" and R.dtype == np.float32):
             R = sp.csr_matrix(R, dtype=np.float32)
         return _hstack_rows(X, R)
@@ -167,10 +208,7 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def raw_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
-        z = self.decision_function(texts, prepared, X)
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(self.decision_function(texts, prepared, X))
 
     def _calibrated(self, raw: np.ndarray) -> np.ndarray:
         """Risk probabilities whose fraud column is calibrated; the other columns share the rest in proportion."""
@@ -190,49 +228,44 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         if X is None:
             norms, mtexts = prepared if prepared is not None else prepare(texts)
             X = self._transform(norms, mtexts)
-        z = np.asarray(X @ self.type_coef_.T) + self.type_intercept_
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(np.asarray(X @ self.type_coef_.T) + self.type_intercept_)
 
     # -- artefact ------------------------------------------------------------------------------------------------
     def save(self, directory: Path | str, meta: dict | None = None) -> None:
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
         q, s = quantise(self.coef_)
         tq, ts = quantise(self.type_coef_)
-        np.savez_compressed(d / "weights.npz", kept=self.kept_, idf=self.idf_.astype(np.float16), coef=q,
-                            coef_scale=s, intercept=self.intercept_, type_coef=tq, type_scale=ts,
-                            type_intercept=self.type_intercept_, calibration=self.calibration_)
-        params = self.get_params()
-        params["ngram_range"] = list(params["ngram_range"])
-        (d / "meta.json").write_text(json.dumps({"params": params, "risks": list(RISKS), "fraud_types": list(FRAUD_TYPES),
-                                                 "rules": list(rules.RULE_CODES), **(meta or {})},
-                                                ensure_ascii=False, indent=2), encoding="utf-8")
+        self._save_weights(d, {"risks": list(RISKS), "fraud_types": list(FRAUD_TYPES), "rules": list(rules.RULE_CODES),
+                               **(meta or {})},
+                           coef=q, coef_scale=s, intercept=self.intercept_, type_coef=tq, type_scale=ts,
+                           type_intercept=self.type_intercept_, calibration=self.calibration_)
 
     @classmethod
     def load(cls, directory: Path | str) -> FraudClassifier:
-        d = Path(directory)
-        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-        params = meta["params"]
-        params["ngram_range"] = tuple(params["ngram_range"])
+        meta, w = read_artefact(directory)
         if meta.get("rules") != list(rules.RULE_CODES):
             raise ValueError("模型文件与当前规则列表不一致，请重新训练（fanzha detect train）")
-        est = cls(**params)
-        with np.load(d / "weights.npz") as w:
-            est.kept_ = w["kept"]
-            est.idf_ = w["idf"].astype(np.float32)
-            est.coef_ = (w["coef"].astype(np.float32) * w["coef_scale"][:, None])
-            est.intercept_ = w["intercept"]
-            est.type_coef_ = (w["type_coef"].astype(np.float32) * w["type_scale"][:, None])
-            est.type_intercept_ = w["type_intercept"]
-            est.calibration_ = w["calibration"]
-        est._lookup_ = np.full(est.n_features, -1, dtype=np.int32)
-        est._lookup_[est.kept_] = np.arange(len(est.kept_), dtype=np.int32)
+        est = cls(**meta["params"])
+        est._restore_vocabulary(w)
+        est.coef_ = dequantise(w["coef"], w["coef_scale"])
+        est.intercept_ = w["intercept"]
+        est.type_coef_ = dequantise(w["type_coef"], w["type_scale"])
+        est.type_intercept_ = w["type_intercept"]
+        est.calibration_ = w["calibration"]
         est.classes_ = np.array(meta["risks"])
         est.types_ = np.array(meta["fraud_types"])
         est.meta_ = meta
         return est
+
+
+def read_artefact(directory: Path | str) -> tuple[dict, dict]:
+    """meta.json (with `params` ready for the estimator) and the arrays of weights.npz of a saved model."""
+    d = Path(directory)
+    meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+    meta["params"]["ngram_range"] = tuple(meta["params"]["ngram_range"])
+    with np.load(d / "weights.npz") as w:
+        arrays = {k: w[k] for k in w.files}
+    return meta, arrays
 
 
 def _hstack_rows(A: sp.csr_matrix, B: sp.csr_matrix) -> sp.csr_matrix:
@@ -259,6 +292,10 @@ def quantise(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale = np.abs(coef).max(axis=1) / 127.0
     scale[scale == 0] = 1.0
     return np.round(coef / scale[:, None]).astype(np.int8), scale.astype(np.float32)
+
+
+def dequantise(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return q.astype(np.float32) * scale[:, None]
 
 
 def fit_platt(p, y) -> np.ndarray:

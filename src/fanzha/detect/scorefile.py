@@ -13,6 +13,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 OUT_COLS = ["risk", "risk_label", "fraud_type", "fraud_type_label", "fraud_prob", "reasons", "error"]
@@ -106,22 +107,48 @@ def read_rows(path: str, text_col: str, fmt: str) -> tuple[list[str], Iterator[t
     return header, gen_csv(), enc
 
 
+@contextmanager
+def open_output(dst: str, out_fmt: str):
+    """The output stream: stdout for `-` (flushed, not closed), else a file in UTF-8 (with BOM for CSV, for Excel)."""
+    out = sys.stdout if dst == "-" else open(dst, "w", encoding="utf-8-sig" if out_fmt == "csv" else "utf-8",
+                                             newline="")
+    try:
+        yield out
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        else:
+            out.flush()
+
+
+def chunked(items: Iterator, size: int = CHUNK) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def formats(src: str, dst: str, fmt: str | None) -> tuple[str, str]:
+    """Input and output formats: csv or jsonl, from the option, else the file names (stdin/stdout follow the input)."""
+    fmt = fmt or ("jsonl" if src.endswith((".jsonl", ".ndjson", ".json")) else "csv")
+    return fmt, "jsonl" if dst.endswith((".jsonl", ".ndjson", ".json")) else fmt if dst == "-" else "csv"
+
+
 def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = None, out_fmt: str | None = None,
                model=None) -> Summary:
     from fanzha.detect.service import score_many
 
-    fmt = fmt or ("jsonl" if src.endswith((".jsonl", ".ndjson", ".json")) else "csv")
-    out_fmt = out_fmt or ("jsonl" if dst.endswith((".jsonl", ".ndjson", ".json")) else fmt if dst == "-" else "csv")
+    fmt, default_out = formats(src, dst, fmt)
+    out_fmt = out_fmt or default_out
     header, rows, _ = read_rows(src, text_col, fmt)
     summary = Summary()
-    out = sys.stdout if dst == "-" else open(dst, "w", encoding="utf-8-sig" if out_fmt == "csv" else "utf-8",
-                                             newline="")
     writer = None
-    try:
-        chunk: list[tuple[dict, str | None, str]] = []
-
-        def flush():
-            nonlocal writer
+    with open_output(dst, out_fmt) as out:
+        for chunk in chunked(rows):
             verdicts = iter(score_many([t for _, t, err in chunk if not err], model=model))
             for row, _, err in chunk:
                 rec = dict(row)
@@ -139,29 +166,22 @@ def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = Non
                                error="")
                     summary.risks[v.risk] += 1
                 summary.rows += 1
-                if out_fmt == "jsonl":
-                    out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                else:
-                    if writer is None:
-                        cols = header or [k for k in rec if k not in OUT_COLS]
-                        cols = [c for c in cols if c not in OUT_COLS] + ["_extra"] + OUT_COLS
-                        writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore")
-                        writer.writeheader()
-                    writer.writerow(rec)
-            chunk.clear()
-
-        for item in rows:
-            chunk.append(item)
-            if len(chunk) >= CHUNK:
-                flush()
-        if chunk:
-            flush()
+                writer = write_record(out, out_fmt, writer, header, rec, OUT_COLS)
         if out_fmt == "csv" and writer is None and header:
             csv.DictWriter(out, fieldnames=[c for c in header if c not in OUT_COLS] + OUT_COLS).writeheader()
-    finally:
-        if out is not sys.stdout:
-            out.close()
-        else:
-            out.flush()
     return summary
 
+
+def write_record(out, out_fmt: str, writer, header: list[str], rec: dict, added: list[str]):
+    """One output record as a JSON line, or a CSV row (the header written first: the input's columns, _extra for
+    cells beyond them, then the `added` columns). Returns the CSV writer to pass back in."""
+    if out_fmt == "jsonl":
+        out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        return writer
+    if writer is None:
+        cols = header or [k for k in rec if k not in added]
+        writer = csv.DictWriter(out, fieldnames=[c for c in cols if c not in added] + ["_extra"] + added,
+                                extrasaction="ignore")
+        writer.writeheader()
+    writer.writerow(rec)
+    return writer

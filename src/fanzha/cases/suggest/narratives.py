@@ -1,0 +1,86 @@
+"""Training narratives for case-type suggestion: template narratives per type, and corpus texts rewritten as 案情.
+
+Case narratives are third person and past tense ("报警人…报警称：其接到…，被骗…元"); the public corpora are the scam
+messages and call scripts themselves. Two ways bring them closer: `generate` combines the pieces in templates.toml
+into narratives for every type (the only text for the thin types), and `rewrap` puts a corpus text into a narrative
+frame, turning the speaker's "你/我" into "其/对方" so the type's words (刷单, 安全账户, 解冻金 …) stand in a report.
+Everything is seeded: the same seed gives the same narratives.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from fanzha.warnings.enums import FRAUD_TYPES as _ALL_TYPES
+
+TYPES = tuple(t for t in _ALL_TYPES if t != "other")  # the twelve police types
+TEMPLATES = Path(__file__).with_name("templates.toml")
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict:
+    with open(TEMPLATES, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _amount(rng: random.Random) -> str:
+    v = rng.choice([rng.randint(2, 99) * 100, rng.randint(1, 99) * 1000,
+                    rng.randint(100, 999) * 1000 + rng.randint(0, 9) * 100])
+    return rng.choice([str(v), f"{v / 10000:g}万"]) if v >= 10000 else str(v)
+
+
+def _date(rng: random.Random) -> str:
+    return rng.choice([f"{rng.randint(2021, 2026)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日",
+                       f"{rng.randint(1, 12)}月{rng.randint(1, 28)}日", "近日", "今年以来", "上周"])
+
+
+def _fill(s: str, rng: random.Random) -> str:
+    f = templates()["frame"]
+    return s.format(name=rng.choice(f["name"]), sex=rng.choice(f["sex"]), age=rng.randint(16, 78),
+                    job=rng.choice(f["job"]), place=rng.choice(f["place"]), time=rng.choice(f["time"]),
+                    date=_date(rng), amount=_amount(rng), k=rng.randint(2, 12))
+
+
+def _opening(rng: random.Random) -> str:
+    return _fill(rng.choice(templates()["frame"]["opening"]), rng)
+
+
+def _closing(rng: random.Random) -> str:
+    return _fill(rng.choice(templates()["frame"]["closing"]), rng)
+
+
+def narrative(ftype: str, rng: random.Random) -> str:
+    t = templates()[ftype]
+    parts = [rng.choice(t["contact"]), rng.choice(t["pretext"]), rng.choice(t["action"])]
+    if rng.random() < 0.25:  # real records are often short: contact and outcome only
+        parts = [parts[0], parts[2]] if rng.random() < 0.5 else [parts[1], parts[2]]
+    return _opening(rng) + "，".join(parts) + _closing(rng)
+
+
+def generate(n_per_type: int, seed: int = 0) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    return [(narrative(ft, rng), ft) for ft in TYPES for _ in range(n_per_type)]
+
+
+_GREETING = re.compile(r"(您|你)(们)?好[，,！!。]?")
+_YOU = re.compile(r"(您|你)(们)?(的)?")
+_WE = re.compile(r"我们|我司|本人|我")
+_SPEAKER = re.compile(r"^[ \t]*[^\n:：,，。！？!?]{1,12}[:：][ \t]*", re.MULTILINE)
+_CHANNELS = ["接到一个陌生电话，对方称", "收到一条短信，内容称", "微信收到陌生人消息，对方称", "QQ上有人联系其，称",
+             "接到对方来电，对方说", "在网上与对方聊天，对方称"]
+
+
+def third_person(text: str) -> str:
+    """The scammer's words as an officer writes them down: 你/您 → 其, 我/我们 → 对方, speaker labels dropped."""
+    text = _GREETING.sub("", _SPEAKER.sub("", text))
+    text = re.sub(r"\s*\n\s*", "，", text.strip())
+    return _WE.sub("对方", _YOU.sub("其", text))
+
+
+def rewrap(text: str, rng: random.Random, limit: int = 220) -> str:
+    body = third_person(text)[:limit].rstrip("，。,. ")
+    return _opening(rng) + rng.choice(_CHANNELS) + "：“" + body + "”" + _closing(rng)
