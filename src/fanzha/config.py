@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     feedback_columns: Path | None = Field(None, description="Provincial feedback file columns (TOML); empty = the packaged defaults (docs/metrics.md).")
     registry_prior_strength: float = Field(100.0, ge=0, description="易受骗群体 risk: prior strength m, in people, pulling a group's victimisation rate toward the county-wide rate (docs/registry.md).")
     registry_window_days: int = Field(365, ge=7, le=3650, description="易受骗群体 risk and targeting: days of cases (by loss time) the rates count, unless a page or request names another window.")
+    case_stats_rules: Path | None = Field(None, description="Key communities and key groups thresholds for the case statistics (TOML); empty = the packaged defaults (docs/case-stats.md).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
     bundle_key: str = Field("", description="Shared secret (HMAC-SHA256) signing the bundles between the public app and the platform; set the same value on both (docs/public.md).")
     public_store: Path | None = Field(None, description="Public app only: its own SQLite file (reports, blocklist copy); empty = DATA_DIR/public.db.")

@@ -1,0 +1,182 @@
+"""The case statistics roll-up (案件统计汇总表): exact sums per (grain, local day, community, dimension, value).
+
+Every case contributes, for each of its dimension values (all / type / channel / sex / age band / occupation /
+group / loss band / 可防性), three events: 立案 on its filing day (count, loss, recovered, frozen), 破案 on its
+solved day and 抓获 on its caught day (suspects), each added to a day cell, a month cell and a year cell. A period is
+then read as the fewest cells that cover it (whole years, whole months, single days), so a year of a city is a few
+thousand rows however many cases it holds.
+
+The table is kept exact by the database itself, whoever writes the cases (form, import, COPY, a hand-written UPDATE):
+on PostgreSQL three statement-level triggers fold the statement's old and new rows (transition tables) into one
+grouped upsert; on SQLite row-level triggers do the same per row. Every change is "subtract the old row, add the new
+one", so a case moved between communities, retyped, solved or deleted moves its counts. Cells that fall back to zero
+stay as zero rows (readers skip them) until `rebuild`. `rebuild` recomputes the table from the cases with the same
+SQL, and re-creates the triggers with the configured time zone's offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Date, Integer, String, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fanzha.config import get_settings
+from fanzha.db import Base
+
+TABLE = "case_stat_cells"
+GRAINS = ("d", "m", "y")  # day, month (first day), year (1 January)
+# Columns of `cases` the roll-up reads; a trigger folds exactly these.
+SOURCE_COLUMNS = ("community_id", "filed_at", "solved_at", "caught_at", "suspects_caught", "fraud_type",
+                  "loss_amount", "recovered_amount", "frozen_amount", "channel", "victim_sex", "victim_age",
+                  "victim_occupation", "victim_groups", "preventable")
+
+# Age bands (年龄段) and loss bands (损失金额段) as SQL, so the roll-up and the drill-down cut them alike.
+AGE_BAND_SQL = ("CASE WHEN {c}.victim_age IS NULL THEN '' WHEN {c}.victim_age < 18 THEN 'lt18' "
+                "WHEN {c}.victim_age <= 25 THEN '18_25' WHEN {c}.victim_age <= 35 THEN '26_35' "
+                "WHEN {c}.victim_age <= 45 THEN '36_45' WHEN {c}.victim_age <= 59 THEN '46_59' ELSE 'ge60' END")
+LOSS_BAND_SQL = ("CASE WHEN {c}.loss_amount >= 100000 THEN 'ge100k' WHEN {c}.loss_amount >= 50000 THEN '50k_100k' "
+                 "WHEN {c}.loss_amount >= 10000 THEN '10k_50k' ELSE 'lt10k' END")
+PREVENTABLE_SQL = "CASE WHEN {c}.preventable IS NULL THEN '' WHEN {c}.preventable THEN 'yes' ELSE 'no' END"
+
+
+class CaseStatCell(Base):
+    """One cell of the roll-up. Amounts in fen (分) as integers, so sums are exact on every database."""
+
+    __tablename__ = TABLE
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: a case on no community
+    dim: Mapped[str] = mapped_column(String(12), primary_key=True)
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    loss_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    recovered_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    frozen_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    solved: Mapped[int] = mapped_column(Integer, default=0)
+    suspects: Mapped[int] = mapped_column(Integer, default=0)
+
+
+MEASURES = ("cases", "loss_cents", "recovered_cents", "frozen_cents", "solved", "suspects")
+
+
+def offset_minutes() -> int:
+    """The configured zone's offset from UTC now (Asia/Shanghai: +480, the same all year since 1991)."""
+    return int(datetime.now(ZoneInfo(get_settings().timezone)).utcoffset().total_seconds() // 60)
+
+
+def _local(dialect: str, column: str, minutes: int, grain: str) -> str:
+    if dialect == "postgresql":
+        shifted = f"({column} + interval '{minutes} minutes')"
+        return {"d": f"CAST({shifted} AS date)", "m": f"CAST(date_trunc('month', {shifted}) AS date)",
+                "y": f"CAST(date_trunc('year', {shifted}) AS date)"}[grain]
+    mod = {"d": "", "m": ", 'start of month'", "y": ", 'start of year'"}[grain]
+    return f"date({column}, '{minutes:+d} minutes'{mod})"
+
+
+def _cents(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        return f"CAST(round({column} * 100) AS bigint)"
+    return f"CAST(round({column} * 100) AS INTEGER)"
+
+
+def _dims(dialect: str, src: str) -> str:
+    """One row per (case row, dimension value) of `src`, which has a `sign` column and SOURCE_COLUMNS."""
+    cols = ", ".join(f"s.{c}" for c in SOURCE_COLUMNS if c != "victim_groups")
+    plain = [("'all'", "''"), ("'type'", "s.fraud_type"), ("'channel'", "s.channel"), ("'sex'", "s.victim_sex"),
+             ("'age'", AGE_BAND_SQL.format(c="s")), ("'occupation'", "s.victim_occupation"),
+             ("'loss'", LOSS_BAND_SQL.format(c="s")), ("'preventable'", PREVENTABLE_SQL.format(c="s"))]
+    parts = [f"SELECT s.sign AS sign, {dim} AS dim, {value} AS value, {cols} FROM {src} AS s" for dim, value in plain]
+    if dialect == "postgresql":
+        groups = ("SELECT DISTINCT t.g FROM json_array_elements_text(CASE WHEN json_typeof(s.victim_groups) = 'array' "
+                  "THEN s.victim_groups ELSE '[]'::json END) AS t(g)")
+        parts.append(f"SELECT s.sign AS sign, 'group' AS dim, j.g AS value, {cols} FROM {src} AS s, "
+                     f"LATERAL ({groups}) AS j")
+    else:
+        parts.append(f"SELECT s.sign AS sign, 'group' AS dim, j.value AS value, {cols} FROM {src} AS s, "
+                     f"json_each(CASE WHEN json_type(s.victim_groups) = 'array' THEN s.victim_groups ELSE '[]' END) "
+                     f"AS j GROUP BY s.rowid_, j.value")
+    return " UNION ALL ".join(parts)
+
+
+def delta_sql(dialect: str, src: str, minutes: int) -> str:
+    """INSERT … SELECT adding `src`'s rows (each with its `sign`, +1 or −1) to the roll-up."""
+    events = "SELECT 'f' AS ev UNION ALL SELECT 's' UNION ALL SELECT 'c'"
+    at = "CASE e.ev WHEN 'f' THEN x.filed_at WHEN 's' THEN x.solved_at ELSE x.caught_at END"
+    grains = " UNION ALL ".join(f"SELECT '{g}' AS grain" for g in GRAINS)
+    day = "CASE g.grain " + " ".join(f"WHEN '{g}' THEN {_local(dialect, 'v.ts', minutes, g)}" for g in GRAINS) + " END"
+    facts = (f"SELECT e.ev AS ev, {at} AS ts, x.* FROM ({_dims(dialect, src)}) AS x, ({events}) AS e "
+             "WHERE e.ev = 'f' OR (e.ev = 's' AND x.solved_at IS NOT NULL) "
+             "OR (e.ev = 'c' AND x.caught_at IS NOT NULL AND x.suspects_caught <> 0)")
+
+    def on(ev: str, expr: str) -> str:
+        return f"sum(CASE WHEN v.ev = '{ev}' THEN v.sign * {expr} ELSE 0 END)"
+
+    update = ", ".join(f"{m} = {TABLE}.{m} + excluded.{m}" for m in MEASURES)
+    return (f"INSERT INTO {TABLE} (grain, day, community_id, dim, value, {', '.join(MEASURES)}) "
+            f"SELECT g.grain, {day}, coalesce(v.community_id, 0), v.dim, coalesce(v.value, ''), "
+            f"{on('f', '1')}, {on('f', _cents(dialect, 'v.loss_amount'))}, "
+            f"{on('f', _cents(dialect, 'v.recovered_amount'))}, {on('f', _cents(dialect, 'v.frozen_amount'))}, "
+            f"{on('s', '1')}, {on('c', 'v.suspects_caught')} "
+            f"FROM ({facts}) AS v, ({grains}) AS g GROUP BY 1, 2, 3, 4, 5 "
+            f"ON CONFLICT (grain, day, community_id, dim, value) DO UPDATE SET {update}")
+
+
+def _source(dialect: str, table: str, sign: int) -> str:
+    cols = ", ".join(f"{table}.{c}" for c in SOURCE_COLUMNS)
+    rowid = "" if dialect == "postgresql" else f", {table}.rowid AS rowid_" if table == "cases" else ", 0 AS rowid_"
+    return f"(SELECT {sign} AS sign, {cols}{rowid} FROM {table})"
+
+
+def _sqlite_row(alias: str, sign: int) -> str:
+    cols = ", ".join(f"{alias}.{c} AS {c}" for c in SOURCE_COLUMNS)
+    return f"(SELECT {sign} AS sign, {cols}, 0 AS rowid_)"
+
+
+def trigger_ddl(dialect: str, minutes: int) -> list[str]:
+    """Statements that (re)create the triggers keeping the roll-up exact."""
+    if dialect == "postgresql":
+        add_new = delta_sql(dialect, _source(dialect, "new_rows", 1), minutes)
+        sub_old = delta_sql(dialect, _source(dialect, "old_rows", -1), minutes)
+        body = (f"BEGIN IF TG_OP IN ('UPDATE', 'DELETE') THEN {sub_old}; END IF; "
+                f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {add_new}; END IF; RETURN NULL; END;")
+        out = [*drop_ddl(dialect),
+               f"CREATE FUNCTION case_stat_fold() RETURNS trigger LANGUAGE plpgsql AS $fold$ {body} $fold$"]
+        for op, ref in (("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+                        ("DELETE", "OLD TABLE AS old_rows")):
+            out.append(f"CREATE TRIGGER case_stat_{op.lower()} AFTER {op} ON cases REFERENCING {ref} "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION case_stat_fold()")
+        return out
+    add_new = delta_sql(dialect, _sqlite_row("NEW", 1), minutes)
+    sub_old = delta_sql(dialect, _sqlite_row("OLD", -1), minutes)
+    return [*drop_ddl(dialect),
+            f"CREATE TRIGGER case_stat_insert AFTER INSERT ON cases BEGIN {add_new}; END",
+            f"CREATE TRIGGER case_stat_update AFTER UPDATE ON cases BEGIN {sub_old}; {add_new}; END",
+            f"CREATE TRIGGER case_stat_delete AFTER DELETE ON cases BEGIN {sub_old}; END"]
+
+
+def drop_ddl(dialect: str) -> list[str]:
+    out = [f"DROP TRIGGER IF EXISTS case_stat_{op} ON cases" if dialect == "postgresql"
+           else f"DROP TRIGGER IF EXISTS case_stat_{op}" for op in ("insert", "update", "delete")]
+    if dialect == "postgresql":
+        out.append("DROP FUNCTION IF EXISTS case_stat_fold()")
+    return out
+
+
+def install(conn: Connection, minutes: int | None = None) -> None:
+    for stmt in trigger_ddl(conn.dialect.name, offset_minutes() if minutes is None else minutes):
+        conn.exec_driver_sql(stmt)
+
+
+def rebuild(conn: Connection) -> int:
+    """Recompute the whole roll-up from the cases (and re-create the triggers); returns the number of cells."""
+    dialect = conn.dialect.name
+    minutes = offset_minutes()
+    install(conn, minutes)
+    conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+    conn.exec_driver_sql(delta_sql(dialect, _source(dialect, "cases", 1), minutes))
+    conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE " + " AND ".join(f"{m} = 0" for m in MEASURES))
+    return int(conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar() or 0)
