@@ -43,7 +43,10 @@ def bj(y, mo, d, h=12, mi=0):
 def county(database):
     from fanzha.cases.models import Case
     from fanzha.db import session_scope
-    from fanzha.org.models import Area
+    from fanzha.auth.passwords import hash_password
+    from fanzha.org.models import Area, User
+
+    from conftest import DEMO_PASSWORD
 
     def node(s, chain, level, name, code, parent=None, **kw):
         a = Area(chain=chain, level=level, name=name, code=code, parent_id=parent.id if parent else None, **kw)
@@ -67,9 +70,11 @@ def county(database):
         a2 = node(s, "admin", "community", "甲二村", "TSA2", ta, police_area_id=p2.id, population=3000)
         b1 = node(s, "admin", "community", "乙一村", "TSB1", tb, police_area_id=p2.id, population=2000)
         ids = {a.code: a.id for a in (city, cty, ta, tb, bureau, p1, p2, beat, a1, a2, b1)}
+        s.add(User(username="ts_yanpan", display_name="研判员", password_hash=hash_password(DEMO_PASSWORD),
+                   role="centre_analyst", area_id=bureau.id))
 
         def case(no, leaf, at, ftype, loss, **kw):
-            s.add(Case(case_number=f"TS-{no}", name="张某某", community_id=leaf.id, filed_at=at, loss_at=at - timedelta(days=1),
+            s.add(Case(case_number=f"TS-{no}", name="张三丰", community_id=leaf.id, filed_at=at, loss_at=at - timedelta(days=1),
                        fraud_type=ftype, loss_amount=Decimal(loss), **kw))
 
         case("K1", a1, bj(2026, 10, 3, 10), "brushing", "95500", recovered_amount=Decimal(5000),
@@ -100,6 +105,8 @@ def county(database):
     yield ids
     with session_scope() as s:
         s.execute(delete(Case).where(Case.case_number.like("TS-%")))
+        s.execute(text("DELETE FROM auth_sessions WHERE user_id IN (SELECT id FROM users WHERE username = 'ts_yanpan')"))
+        s.execute(delete(User).where(User.username == "ts_yanpan"))
         for code in ("TSA1", "TSA2", "TSB1", "TSP1B1", "TSP1", "TSP2", "TSA", "TSB", "TSX", "TSGA", "TSC"):
             s.execute(delete(Area).where(Area.code == code))
 
@@ -368,7 +375,7 @@ def test_a_case_moved_retyped_solved_and_deleted_moves_its_counts(county):
         k4 = s.scalar(select(Case).where(Case.case_number == "TS-K4"))
         k4.community_id, k4.fraud_type, k4.solved_at = ids["TSB1"], "loan", None
         s.execute(text("UPDATE cases SET loss_amount = loss_amount - 1 WHERE case_number = 'TS-K1'"))
-        s.add(Case(case_number="TS-K2", name="张某某", community_id=ids["TSA1"], filed_at=bj(2026, 10, 31, 23, 30),
+        s.add(Case(case_number="TS-K2", name="张三丰", community_id=ids["TSA1"], filed_at=bj(2026, 10, 31, 23, 30),
                    loss_at=bj(2026, 10, 30), fraud_type="investment", loss_amount=Decimal(120000), victim_age=35,
                    victim_sex="男", victim_occupation="会计", victim_groups=["accountant"], channel="app"))
     assert _stats().totals.loss == Decimal("225500.00")
@@ -381,3 +388,37 @@ def test_result_as_json_is_plain(county):
     json.dumps(out)
     assert out["totals"]["loss"] == "225500.00" and out["period"]["spec"] == "2026-10"
     assert out["headline"][0]["yoy"]["text"] == "上升200.0%"
+
+
+def test_page_api_and_cli(county, client_as, api_as):
+    from typer.testing import CliRunner
+
+    from fanzha.cli.main import app
+
+    page = client_as("ts_yanpan").get("/cases/stats?area=TSX&period=2026-10")
+    assert page.status_code == 200
+    assert "上升200.0%" in page.text and "甲镇" in page.text and "↑" in page.text
+    assert "/cases/stats/cases?area=TSX&amp;period=2026-10&measure=solved" in page.text
+    drill = client_as("ts_yanpan").get("/cases/stats/cases?area=TSX&period=2026-10&dim=group&value=elderly")
+    assert drill.status_code == 200 and "TS-K1" in drill.text and "张三丰" not in drill.text and "张某某" in drill.text
+    custom = client_as("ts_yanpan").get("/cases/stats?area=TSA2&from=2025-12-15&to=2026-01-14")
+    assert custom.status_code == 200 and "2025-11-14 至 2025-12-14" in custom.text
+    bad = client_as("ts_yanpan").get("/cases/stats?period=2026-13")
+    assert bad.status_code == 422 and "时间段格式" in bad.text
+    api = api_as("ts_yanpan").get("/api/v1/cases/stats", params={"area": "TSX", "period": "2026-10", "chain": "police"})
+    assert api.status_code == 200
+    body = api.json()
+    assert body["totals"]["cases"] == 3 and [c["area_code"] if False else c["code"] for c in body["children"]] == [
+        "TSP1", "TSP2"]
+    listed = api_as("ts_yanpan").get("/api/v1/cases/stats/cases", params={"area": "TSX", "period": "2026-10",
+                                                                       "measure": "solved"})
+    assert sorted(c["case_number"] for c in listed.json()["cases"]) == ["TS-K1", "TS-K5"]
+    # A station chief of the demo county cannot read the test county at all.
+    assert api_as("ps01_suozhang").get("/api/v1/cases/stats", params={"area": "TSX"}).status_code == 404
+    out = CliRunner().invoke(app, ["cases", "stats", "--area", "TSX", "--period", "2026-10", "--json"])
+    assert out.exit_code == 0, out.output
+    import json
+
+    assert json.loads(out.output)["totals"]["solved"] == 2
+    text_out = CliRunner().invoke(app, ["cases", "stats", "--area", "TSX", "--from", "2026-10-01", "--to", "2026-10-31"])
+    assert "立案数" in text_out.output and "甲镇" in text_out.output

@@ -7,6 +7,7 @@ from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
 from fanzha.blocklist.api import router as blocklist
 from fanzha.cases.api import router as cases
+from fanzha.cases.stats.api import router as case_stats
 from fanzha.detect.api import router as detect
 from fanzha.dissuasion.api import router as dissuasion
 from fanzha.imports.api import router as imports
@@ -17,7 +18,7 @@ from fanzha.registry.api import router as registry
 from fanzha.warnings.api import router as warnings
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, prevention, registry, detect, blocklist,
+API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, case_stats, cases, prevention, registry, detect, blocklist,
                audit)
 api_router = APIRouter(prefix=API_PREFIX)
 for router in API_ROUTERS:

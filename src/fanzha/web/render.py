@@ -32,6 +32,7 @@ NAV = [
     ("待分配", "/warnings/unplaced", Perm.INTAKE_WARNINGS),
     ("指标", "/metrics", Perm.READ_WARNINGS),
     ("案件", "/cases", Perm.READ_CASES),
+    ("案件研判", "/cases/stats", Perm.READ_CASES),
     ("宣防", "/prevention", Perm.READ_PREVENTION),
     ("值班", "/warnings/roster", Perm.MANAGE_ROSTER),
     ("举报审核", "/blocklist/reports", Perm.REVIEW_REPORTS),

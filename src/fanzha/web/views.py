@@ -6,6 +6,7 @@ from fanzha.addresses.views import router as addresses
 from fanzha.audit.views import router as audit
 from fanzha.auth.views import router as auth
 from fanzha.blocklist.views import router as blocklist
+from fanzha.cases.stats.views import router as case_stats
 from fanzha.cases.views import router as cases
 from fanzha.dissuasion.views import router as dissuasion
 from fanzha.org.views import router as org
@@ -16,7 +17,7 @@ from fanzha.registry.views import router as registry
 from fanzha.warnings.views import router as warnings
 from fanzha.web.home import router as home
 
-PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, cases, prevention, prevention_more, blocklist,
+PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, case_stats, cases, prevention, prevention_more, blocklist,
                 registry, audit)
 pages_router = APIRouter(include_in_schema=False)
 for router in PAGE_ROUTERS:

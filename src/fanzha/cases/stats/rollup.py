@@ -102,12 +102,19 @@ def _dims(dialect: str, src: str) -> str:
     return " UNION ALL ".join(parts)
 
 
+def _roll(dialect: str, column: str, grain: str) -> str:
+    """A local day's month ('m') or year ('y') cell key."""
+    if dialect == "postgresql":
+        unit = {"m": "month", "y": "year"}[grain]
+        return f"CAST(date_trunc('{unit}', {column}) AS date)"
+    return f"date({column}, 'start of {'month' if grain == 'm' else 'year'}')"
+
+
 def delta_sql(dialect: str, src: str, minutes: int) -> str:
-    """INSERT … SELECT adding `src`'s rows (each with its `sign`, +1 or −1) to the roll-up."""
+    """INSERT … SELECT adding `src`'s rows (each with its `sign`, +1 or −1) to the roll-up: the facts are summed
+    into day cells once, and the month and year cells are sums of those."""
     events = "SELECT 'f' AS ev UNION ALL SELECT 's' UNION ALL SELECT 'c'"
     at = "CASE e.ev WHEN 'f' THEN x.filed_at WHEN 's' THEN x.solved_at ELSE x.caught_at END"
-    grains = " UNION ALL ".join(f"SELECT '{g}' AS grain" for g in GRAINS)
-    day = "CASE g.grain " + " ".join(f"WHEN '{g}' THEN {_local(dialect, 'v.ts', minutes, g)}" for g in GRAINS) + " END"
     facts = (f"SELECT e.ev AS ev, {at} AS ts, x.* FROM ({_dims(dialect, src)}) AS x, ({events}) AS e "
              "WHERE e.ev = 'f' OR (e.ev = 's' AND x.solved_at IS NOT NULL) "
              "OR (e.ev = 'c' AND x.caught_at IS NOT NULL AND x.suspects_caught <> 0)")
@@ -115,14 +122,31 @@ def delta_sql(dialect: str, src: str, minutes: int) -> str:
     def on(ev: str, expr: str) -> str:
         return f"sum(CASE WHEN v.ev = '{ev}' THEN v.sign * {expr} ELSE 0 END)"
 
+    days = (f"SELECT {_local(dialect, 'v.ts', minutes, 'd')} AS day, coalesce(v.community_id, 0) AS community_id, "
+            f"v.dim AS dim, coalesce(v.value, '') AS value, {on('f', '1')} AS cases, "
+            f"{on('f', _cents(dialect, 'v.loss_amount'))} AS loss_cents, "
+            f"{on('f', _cents(dialect, 'v.recovered_amount'))} AS recovered_cents, "
+            f"{on('f', _cents(dialect, 'v.frozen_amount'))} AS frozen_cents, "
+            f"{on('s', '1')} AS solved, {on('c', 'v.suspects_caught')} AS suspects "
+            f"FROM ({facts}) AS v GROUP BY 1, 2, 3, 4")
+    measures = ", ".join(MEASURES)
+    sums = ", ".join(f"sum(d.{m})" for m in MEASURES)
     update = ", ".join(f"{m} = {TABLE}.{m} + excluded.{m}" for m in MEASURES)
-    return (f"INSERT INTO {TABLE} (grain, day, community_id, dim, value, {', '.join(MEASURES)}) "
-            f"SELECT g.grain, {day}, coalesce(v.community_id, 0), v.dim, coalesce(v.value, ''), "
-            f"{on('f', '1')}, {on('f', _cents(dialect, 'v.loss_amount'))}, "
-            f"{on('f', _cents(dialect, 'v.recovered_amount'))}, {on('f', _cents(dialect, 'v.frozen_amount'))}, "
-            f"{on('s', '1')}, {on('c', 'v.suspects_caught')} "
-            f"FROM ({facts}) AS v, ({grains}) AS g GROUP BY 1, 2, 3, 4, 5 "
-            f"ON CONFLICT (grain, day, community_id, dim, value) DO UPDATE SET {update}")
+    head = f"INSERT INTO {TABLE} (grain, day, community_id, dim, value, {measures}) "
+    tail = f" ON CONFLICT (grain, day, community_id, dim, value) DO UPDATE SET {update}"
+    if dialect == "postgresql":  # the day cells computed once, then summed into months and years
+        rolled = " UNION ALL ".join(
+            f"SELECT '{g}', {_roll(dialect, 'd.day', g)}, d.community_id, d.dim, d.value, {sums} FROM days AS d "
+            "GROUP BY 2, 3, 4, 5" for g in ("m", "y"))
+        return (f"WITH days AS MATERIALIZED ({days}) {head}"
+                f"SELECT 'd', d.day, d.community_id, d.dim, d.value, {', '.join(f'd.{m}' for m in MEASURES)} "
+                f"FROM days AS d UNION ALL {rolled}{tail}")
+    # SQLite allows no WITH inside a trigger: the grains as a cross join over the day cells
+    grains = " UNION ALL ".join(f"SELECT '{g}' AS grain" for g in GRAINS)
+    key = (f"CASE g.grain WHEN 'd' THEN d.day WHEN 'm' THEN {_roll(dialect, 'd.day', 'm')} "
+           f"ELSE {_roll(dialect, 'd.day', 'y')} END")
+    return (f"{head}SELECT g.grain, {key}, d.community_id, d.dim, d.value, {sums} "
+            f"FROM ({days}) AS d, ({grains}) AS g GROUP BY 1, 2, 3, 4, 5{tail}")
 
 
 def _source(dialect: str, table: str, sign: int) -> str:

@@ -20,8 +20,8 @@ from fanzha.cases.models import Case
 from fanzha.cases.stats import rules as key_rules
 from fanzha.cases.stats.periods import Period, cover
 from fanzha.cases.stats.rollup import AGE_BAND_SQL, LOSS_BAND_SQL, PREVENTABLE_SQL, CaseStatCell
-from fanzha.common.errors import Invalid
-from fanzha.org.enums import CHAIN_LABELS, GROUPS, LEVEL_LABELS, Chain, Level
+from fanzha.common.errors import Invalid, NotFound
+from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -515,11 +515,13 @@ def cases_behind(session: Session, scope: Scope, *, area: Area | None = None, pe
     return rows, int(total or 0)
 
 
-def area_by_code(session: Session, scope: Scope, code: str) -> Area:
-    """A node by its code, if the caller may see it."""
+def resolve_area(session: Session, scope: Scope, code: str) -> Area:
+    """A node by its code, if the caller may see it; no code: the caller's own node (`default_area`)."""
+    if not code.strip():
+        return default_area(session, scope)
     area_id = session.scalar(select(Area.id).where(Area.code == code.strip()))
     if area_id is None:
-        raise Invalid(f"辖区编码 {code} 不存在")
+        raise NotFound(f"辖区编码 {code} 不存在")
     return scope.get_area(session, area_id)
 
 
