@@ -182,34 +182,36 @@ def child_measure(repeat: int) -> dict:
     return out
 
 
+def run(size: int, args: argparse.Namespace) -> dict:
+    """Load `size` cases into a fresh database, then measure; the database is dropped unless --keep."""
+    dbname = f"fanzha_bench_case_stats_{size}"
+    url = fresh_database(args.pg, dbname)
+    try:
+        result = {"size": size, "loaded": _child(["--child-load", str(size)], url)}
+        print(json.dumps(result), flush=True)
+        result |= _child(["--child-measure", str(args.repeat)], url)
+    finally:
+        if not args.keep:
+            drop_database(args.pg, dbname)
+    return result | {"loadavg": [round(x, 2) for x in os.getloadavg()]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--repeat", type=int, default=20, help="requests per view")
     parser.add_argument("--pg", default=DEFAULT_PG)
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--child-load", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--child-measure", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--keep", action="store_true", help="keep each database (fanzha_bench_case_stats_SIZE)")
+    for step in ("load", "measure"):
+        parser.add_argument(f"--child-{step}", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child_load:
-        print(json.dumps(child_load(args.child_load)))
-        return
-    if args.child_measure:
-        print(json.dumps(child_measure(args.child_measure)))
-        return
+    for step, fn in (("child_load", child_load), ("child_measure", child_measure)):
+        if getattr(args, step):
+            print(json.dumps(fn(getattr(args, step))))
+            return
     print(json.dumps({"machine": machine()}, ensure_ascii=False), flush=True)
     for size in args.sizes:
-        dbname = f"fanzha_bench_case_stats_{size}"
-        url = fresh_database(args.pg, dbname)
-        try:
-            loaded = _child(["--child-load", str(size)], url)
-            print(json.dumps({"size": size, "loaded": loaded}), flush=True)
-            measured = _child(["--child-measure", str(args.repeat)], url)
-        finally:
-            if not args.keep:
-                drop_database(args.pg, dbname)
-        print(json.dumps({"size": size, **measured, "loadavg": [round(x, 2) for x in os.getloadavg()]},
-                         ensure_ascii=False), flush=True)
+        print(json.dumps(run(size, args), ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":
