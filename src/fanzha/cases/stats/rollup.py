@@ -48,8 +48,8 @@ class CaseStatCell(Base):
     __tablename__ = TABLE
 
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     community_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: a case on no community
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     dim: Mapped[str] = mapped_column(String(12), primary_key=True)
     value: Mapped[str] = mapped_column(String(32), primary_key=True)
     cases: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, literal_column, or_, select, text
+from sqlalchemy import and_, case, func, literal, literal_column, select, text, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
@@ -19,7 +19,8 @@ from fanzha.cases.enums import CHANNELS
 from fanzha.cases.models import Case
 from fanzha.cases.stats import rules as key_rules
 from fanzha.cases.stats.periods import Period, cover
-from fanzha.cases.stats.rollup import AGE_BAND_SQL, LOSS_BAND_SQL, PREVENTABLE_SQL, CaseStatCell
+from fanzha.cases.stats.rollup import AGE_BAND_SQL, LOSS_BAND_SQL, MEASURES as MEASURE_COLUMNS
+from fanzha.cases.stats.rollup import PREVENTABLE_SQL, CaseStatCell
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain
 from fanzha.org.models import Area
@@ -238,34 +239,35 @@ class CaseStats:
 
 
 # -- reading the roll-up ---------------------------------------------------------------------------------------------
-def _sums():
-    return [func.sum(C.cases), func.sum(C.loss_cents), func.sum(C.recovered_cents), func.sum(C.frozen_cents),
-            func.sum(C.solved), func.sum(C.suspects)]
+def _read(session: Session, leaf_ids: list[int], *spans: Period, dims: bool = True):
+    """For each period: ((dimension, value) → Totals, community → Totals) over its cells of these leaves.
 
-
-def _when(p: Period):
-    return or_(*[and_(C.grain == g, C.day >= a, C.day <= b) for g, a, b in cover(p.start, p.end)])
-
-
-def _read(session: Session, leaf_ids: list[int], p: Period, *, dims: bool = True):
-    """(dimension, value) → Totals and community → Totals over the period's cells of these leaves."""
-    by_dim: dict[tuple[str, str], Totals] = {}
-    by_leaf: dict[int, Totals] = {}
+    One statement: per period, one index range scan per run of cells (`periods.cover`), each on the primary key
+    (grain, community, day, …) — community before day, so a node's communities are read as short ranges, not by
+    filtering every cell of the days — summed once by (period, dimension, value, community for `all`)."""
+    out = [({}, {}) for _ in spans]
     if not leaf_ids:
-        return by_dim, by_leaf
-    where = and_(_when(p), C.community_id.in_(leaf_ids))
-    if dims:
-        for row in session.execute(select(C.dim, C.value, *_sums()).where(where, C.dim != "all")
-                                   .group_by(C.dim, C.value)):
-            t = Totals.of(row[2:])
-            if not t.empty:
-                by_dim[(row[0], row[1])] = t
-    for row in session.execute(select(C.community_id, *_sums()).where(where, C.dim == "all")
-                               .group_by(C.community_id)):
-        t = Totals.of(row[1:])
-        if not t.empty:
-            by_leaf[row[0]] = t
-    return by_dim, by_leaf
+        return out
+    parts = []
+    for i, p in enumerate(spans):
+        for g, a, b in cover(p.start, p.end):
+            q = select(literal(i).label("p"), C.dim, C.value, C.community_id, *[getattr(C, m) for m in MEASURE_COLUMNS])
+            q = q.where(C.grain == g, C.community_id.in_(leaf_ids), C.day >= a, C.day <= b)
+            parts.append(q if dims else q.where(C.dim == "all"))
+    u = union_all(*parts).subquery()
+    leaf = case((u.c.dim == "all", u.c.community_id), else_=-1)
+    rows = session.execute(select(u.c.p, u.c.dim, u.c.value, leaf, *[func.sum(u.c[m]) for m in MEASURE_COLUMNS])
+                           .group_by(u.c.p, u.c.dim, u.c.value, leaf))
+    for p_index, dim, value, community, *sums in rows:
+        t = Totals.of(sums)
+        if t.empty:
+            continue
+        by_dim, by_leaf = out[p_index]
+        if dim == "all":
+            by_leaf[community] = t
+        else:
+            by_dim[(dim, value)] = t
+    return out
 
 
 def _total(by_leaf: dict[int, Totals]) -> Totals:
@@ -304,8 +306,8 @@ def case_stats(session: Session, scope: Scope, *, area: Area | None = None, peri
 
     Counts only cases on communities under the node that the caller's scope covers; aggregates only (no personal
     data). `child_chain` ('admin'/'police', default the node's own) picks the hierarchy of the ranking's rows: a
-    county by its townships, or by the stations holding its communities. Six small grouped reads of the roll-up
-    (dimension cells and community cells for the period, 环比 and 同比), the rest in Python.
+    county by its townships, or by the stations holding its communities. One grouped read of the roll-up
+    (one statement: the period, 环比 and 同比), the rest in Python.
     """
     scope.require(Perm.READ_CASES)
     if rank_by not in RANK_BY:
@@ -321,9 +323,7 @@ def case_stats(session: Session, scope: Scope, *, area: Area | None = None, peri
     ids = [leaf.id for leaf in leaves]
     population = sum(leaf.population for leaf in leaves)
     prev_p, ago_p = period.previous(), period.year_ago()
-    cur_dim, cur_leaf = _read(session, ids, period)
-    prev_dim, prev_leaf = _read(session, ids, prev_p)
-    ago_dim, ago_leaf = _read(session, ids, ago_p)
+    (cur_dim, cur_leaf), (prev_dim, prev_leaf), (ago_dim, ago_leaf) = _read(session, ids, period, prev_p, ago_p)
     cur, prev, ago = _total(cur_leaf), _total(prev_leaf), _total(ago_leaf)
     r_cur, r_prev, r_ago = rate(cur.cases, population), rate(prev.cases, population), rate(ago.cases, population)
 
@@ -353,7 +353,7 @@ def case_stats(session: Session, scope: Scope, *, area: Area | None = None, peri
     key_groups = _key_groups(cur_dim, prev_dim, cur.cases, period, rules)
     unplaced = None
     if scope.is_centre and area.parent_id is None:
-        _, zero = _read(session, [0], period, dims=False)
+        ((_, zero),) = _read(session, [0], period, dims=False)
         unplaced = zero.get(0, Totals()).cases
     return CaseStats(area.id, area.code, area.name, area.chain, area.level, period, prev_p, ago_p, len(leaves),
                      population, cur, prev, ago, r_cur, r_prev, r_ago, headline, breakdowns, child_chain, child_level,
