@@ -2,17 +2,19 @@
 
 For each size (default 1,000,000 and 5,000,000 cases):
 
-  1. a fresh database is migrated and given the demo county (seed 2026: 江州市, its districts, townships and
-     communities in both chains), then `size` cases spread over the five years before 2026-11-01 are loaded with
-     INSERT … SELECT from generate_series in blocks of 250,000 rows — each block one statement, so the roll-up's
-     statement-level trigger folds it as an import would — each case on a community drawn in proportion to its
+  1. a fresh database is migrated and given the demo county (seed 2026: 江州市, 3 districts, 10 townships, 18
+     stations, 181 communities, 701,615 residents, in both chains), then `size` cases spread over the five years
+     before 2026-11-01 are loaded with INSERT … SELECT from generate_series in blocks of 250,000 rows — each block
+     one statement, so the roll-up's statement-level trigger folds it as an import would (`--via trigger`; above
+     1,000,000 the default is `--via rebuild`: the triggers off while loading, then `rollup.rebuild`) — each case
+     on a community drawn in proportion to its
      population, the twelve police types and 其他 in bulletin-like shares, losses from a few hundred yuan to a
      million, a third solved (with suspects caught for most of those), victims' age, sex, occupation, groups and
      channel mixed; then ANALYZE;
   2. in a child process the real application answers, through its ASGI interface (starlette's TestClient: session,
      scoping, the roll-up reads, the template or JSON — no network), `repeat` requests each of: the 案件研判 page
      for the city and the calendar year 2025 (yanpan, 反诈中心研判), the same by the police chain, the JSON API for
-     the city and the last 365 days, the page for one station (ps01_suozhang) and the year; and `case_stats` itself
+     the city and the last 365 days (whole months, and 2025-10-16..2026-10-15), the page for one station (ps01_suozhang) and the year; and `case_stats` itself
      for the city and the year;
   3. p50 / p95 / max of each are printed as JSON, with the load time and the roll-up's size.
 
@@ -68,20 +70,25 @@ TYPES = ["brushing"] * 4 + ["investment"] * 3 + ["fake_customer_service"] * 2 + 
     "wanghei", "military_purchase", "other"]
 
 
-def _child(args: list[str], url: str) -> dict:
-    env = os.environ | {"FANZHA_DATABASE_URL": url, "FANZHA_QUEUE_IMMEDIATE": "1"}
+def _child(args: list[str], url: str, via: str = "trigger") -> dict:
+    env = os.environ | {"FANZHA_DATABASE_URL": url, "FANZHA_QUEUE_IMMEDIATE": "1", "BENCH_VIA": via}
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], env=env, check=True,
                          stdout=subprocess.PIPE).stdout
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
 def child_load(size: int) -> dict:
+    """Demo county, then `size` cases; BENCH_VIA=trigger folds each block into the roll-up as it is inserted,
+    BENCH_VIA=rebuild loads with the roll-up's triggers off and builds it at the end (`rollup.rebuild`)."""
     from sqlalchemy import text
+
+    from fanzha.cases.stats import rollup
 
     from fanzha.db import reset_caches, session_scope
     from fanzha.demo.generator import generate
     from fanzha.migrate import upgrade
 
+    via = os.environ.get("BENCH_VIA", "trigger")
     reset_caches()
     upgrade()
     with session_scope() as s:
@@ -103,6 +110,9 @@ def child_load(size: int) -> dict:
                                        "AND indexname NOT IN ('pk_cases', 'uq_cases_case_number')").all()
         for name, _ in indexes:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        if via == "rebuild":
+            for stmt in rollup.drop_ddl("postgresql"):
+                conn.exec_driver_sql(stmt)
     blocks = []
     for first in range(1, size + 1, BLOCK):
         t = time.perf_counter()
@@ -113,6 +123,13 @@ def child_load(size: int) -> dict:
     with session_scope() as s:
         for _, definition in indexes:
             s.connection().exec_driver_sql(definition)
+    rebuild_s = None
+    if via == "rebuild":
+        t = time.perf_counter()
+        with session_scope() as s:
+            s.execute(text("SET LOCAL work_mem = '256MB'"))
+            rollup.rebuild(s.connection())
+        rebuild_s = round(time.perf_counter() - t, 1)
     with session_scope() as s:
         s.connection().exec_driver_sql("ANALYZE")
         counts = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("cases", "case_stat_cells")}
@@ -120,7 +137,8 @@ def child_load(size: int) -> dict:
             "SELECT grain, count(*) FROM case_stat_cells GROUP BY grain ORDER BY grain")).all())
         counts["cases_2025"] = s.execute(text(
             "SELECT count(*) FROM cases WHERE filed_at >= '2024-12-31 16:00' AND filed_at < '2025-12-31 16:00'")).scalar()
-    return counts | {"load_s": round(time.perf_counter() - started, 1), "block_s": blocks}
+    return counts | {"via": via, "load_s": round(time.perf_counter() - started, 1), "block_s": blocks,
+                     "rebuild_s": rebuild_s}
 
 
 def child_measure(repeat: int) -> dict:
@@ -167,6 +185,7 @@ def child_measure(repeat: int) -> dict:
         "page_city_2025_by_station": timed(yanpan, "/cases/stats?area=JZ&period=2025&chain=police"),
         "page_bureau_2025": timed(yanpan, "/cases/stats?area=JZGA&period=2025"),
         "api_city_last_365_days": timed(yanpan, f"/api/v1/cases/stats?area=JZ&{last365}"),
+        "api_city_365_days_mid_month": timed(yanpan, "/api/v1/cases/stats?area=JZ&from=2025-10-16&to=2026-10-15"),
         "page_city_month": timed(yanpan, "/cases/stats?area=JZ&period=2026-10"),
         "page_station_2025": timed(chief, "/cases/stats?period=2025"),
     }
@@ -187,7 +206,8 @@ def run(size: int, args: argparse.Namespace) -> dict:
     dbname = f"fanzha_bench_case_stats_{size}"
     url = fresh_database(args.pg, dbname)
     try:
-        result = {"size": size, "loaded": _child(["--child-load", str(size)], url)}
+        via = args.via or ("trigger" if size <= 1_000_000 else "rebuild")
+        result = {"size": size, "loaded": _child(["--child-load", str(size)], url, via)}
         print(json.dumps(result), flush=True)
         result |= _child(["--child-measure", str(args.repeat)], url)
     finally:
@@ -202,6 +222,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="requests per view")
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--keep", action="store_true", help="keep each database (fanzha_bench_case_stats_SIZE)")
+    parser.add_argument("--via", choices=["trigger", "rebuild"], help="how the roll-up is filled: by the triggers "
+                        "as blocks are inserted, or rebuilt after loading with them off (default: trigger up to "
+                        "1,000,000 cases, rebuild above — the trigger path takes ~3 min per 250,000 here)")
     for step in ("load", "measure"):
         parser.add_argument(f"--child-{step}", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -422,3 +422,19 @@ def test_page_api_and_cli(county, client_as, api_as):
     assert json.loads(out.output)["totals"]["solved"] == 2
     text_out = CliRunner().invoke(app, ["cases", "stats", "--area", "TSX", "--from", "2026-10-01", "--to", "2026-10-31"])
     assert "立案数" in text_out.output and "甲镇" in text_out.output
+
+
+def test_city_wide_cells_equal_the_sum_of_the_communities(county):
+    """A view over every community reads the dimensions from the city-wide cells (community −1): the same figures
+    as summing each community's cells, for a month, a custom range and a year."""
+    from fanzha.cases.stats import periods
+    from fanzha.cases.stats.service import _read
+    from fanzha.db import session_scope
+    from fanzha.org.models import Area
+
+    with session_scope() as s:
+        ids = list(s.scalars(select(Area.id).where(Area.level == "community")))
+        spans = [periods.parse(x) for x in ("2026-10", "2025-12-15..2026-01-14", "2026", "2024-02-29")]
+        assert _read(s, ids, *spans, whole=True) == _read(s, ids, *spans, whole=False)
+        (by_dim, _), = _read(s, ids, spans[0], whole=True)
+        assert by_dim[("group", "elderly")].cases >= 1  # K1 at least (the demo county has cases too)

@@ -48,9 +48,10 @@ class CaseStatCell(Base):
     __tablename__ = TABLE
 
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
-    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: a case on no community
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     dim: Mapped[str] = mapped_column(String(12), primary_key=True)
+    # 0: cases on no community; −1 (WHOLE): all cases on a community, so a whole-city view reads a few cells
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     value: Mapped[str] = mapped_column(String(32), primary_key=True)
     cases: Mapped[int] = mapped_column(Integer, default=0)
     loss_cents: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -61,6 +62,10 @@ class CaseStatCell(Base):
 
 
 MEASURES = ("cases", "loss_cents", "recovered_cents", "frozen_cents", "solved", "suspects")
+# The key, in the order that lets a read be short index ranges: one dimension, one community, a run of days.
+KEY = ("grain", "dim", "community_id", "day", "value")
+WHOLE = -1
+DIMS = ("all", "type", "channel", "sex", "age", "occupation", "loss", "preventable", "group")
 
 
 def offset_minutes() -> int:
@@ -110,7 +115,7 @@ def _roll(dialect: str, column: str, grain: str) -> str:
     return f"date({column}, 'start of {'month' if grain == 'm' else 'year'}')"
 
 
-def delta_sql(dialect: str, src: str, minutes: int) -> str:
+def delta_sql(dialect: str, src: str, minutes: int, *, upsert: bool = True) -> str:
     """INSERT … SELECT adding `src`'s rows (each with its `sign`, +1 or −1) to the roll-up: the facts are summed
     into day cells once, and the month and year cells are sums of those."""
     events = "SELECT 'f' AS ev UNION ALL SELECT 's' UNION ALL SELECT 'c'"
@@ -133,20 +138,26 @@ def delta_sql(dialect: str, src: str, minutes: int) -> str:
     sums = ", ".join(f"sum(d.{m})" for m in MEASURES)
     update = ", ".join(f"{m} = {TABLE}.{m} + excluded.{m}" for m in MEASURES)
     head = f"INSERT INTO {TABLE} (grain, day, community_id, dim, value, {measures}) "
-    tail = f" ON CONFLICT (grain, day, community_id, dim, value) DO UPDATE SET {update}"
+    tail = f" ON CONFLICT (grain, dim, community_id, day, value) DO UPDATE SET {update}" if upsert else ""
+
+    def with_whole(days_sql: str) -> str:  # each community's day cells, and the whole city's (community −1)
+        return (f"SELECT d.day, d.community_id, d.dim, d.value, {', '.join(f'd.{m}' for m in MEASURES)} "
+                f"FROM {days_sql} AS d UNION ALL SELECT d.day, {WHOLE}, d.dim, d.value, {sums} FROM {days_sql} AS d "
+                "WHERE d.community_id <> 0 GROUP BY d.day, d.dim, d.value")
+
     if dialect == "postgresql":  # the day cells computed once, then summed into months and years
         rolled = " UNION ALL ".join(
-            f"SELECT '{g}', {_roll(dialect, 'd.day', g)}, d.community_id, d.dim, d.value, {sums} FROM days AS d "
+            f"SELECT '{g}', {_roll(dialect, 'd.day', g)}, d.community_id, d.dim, d.value, {sums} FROM cells AS d "
             "GROUP BY 2, 3, 4, 5" for g in ("m", "y"))
-        return (f"WITH days AS MATERIALIZED ({days}) {head}"
+        return (f"WITH days AS MATERIALIZED ({days}), cells AS MATERIALIZED ({with_whole('days')}) {head}"
                 f"SELECT 'd', d.day, d.community_id, d.dim, d.value, {', '.join(f'd.{m}' for m in MEASURES)} "
-                f"FROM days AS d UNION ALL {rolled}{tail}")
+                f"FROM cells AS d UNION ALL {rolled}{tail}")
     # SQLite allows no WITH inside a trigger: the grains as a cross join over the day cells
     grains = " UNION ALL ".join(f"SELECT '{g}' AS grain" for g in GRAINS)
     key = (f"CASE g.grain WHEN 'd' THEN d.day WHEN 'm' THEN {_roll(dialect, 'd.day', 'm')} "
            f"ELSE {_roll(dialect, 'd.day', 'y')} END")
     return (f"{head}SELECT g.grain, {key}, d.community_id, d.dim, d.value, {sums} "
-            f"FROM ({days}) AS d, ({grains}) AS g GROUP BY 1, 2, 3, 4, 5{tail}")
+            f"FROM ({with_whole(f'({days})')}) AS d, ({grains}) AS g GROUP BY 1, 2, 3, 4, 5{tail}")
 
 
 def _source(dialect: str, table: str, sign: int) -> str:
@@ -196,11 +207,19 @@ def install(conn: Connection, minutes: int | None = None) -> None:
 
 
 def rebuild(conn: Connection) -> int:
-    """Recompute the whole roll-up from the cases (and re-create the triggers); returns the number of cells."""
+    """Recompute the whole roll-up from the cases (and re-create the triggers); returns the number of cells.
+    On PostgreSQL the table is emptied and its key dropped, filled by one grouped INSERT and the key built again
+    (one sort instead of millions of index insertions); the table is locked meanwhile."""
     dialect = conn.dialect.name
     minutes = offset_minutes()
     install(conn, minutes)
-    conn.exec_driver_sql(f"DELETE FROM {TABLE}")
-    conn.exec_driver_sql(delta_sql(dialect, _source(dialect, "cases", 1), minutes))
+    if dialect == "postgresql":
+        conn.exec_driver_sql(f"TRUNCATE {TABLE}")
+        conn.exec_driver_sql(f"ALTER TABLE {TABLE} DROP CONSTRAINT pk_{TABLE}")
+        conn.exec_driver_sql(delta_sql(dialect, _source(dialect, "cases", 1), minutes, upsert=False))
+        conn.exec_driver_sql(f"ALTER TABLE {TABLE} ADD CONSTRAINT pk_{TABLE} PRIMARY KEY ({', '.join(KEY)})")
+    else:
+        conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+        conn.exec_driver_sql(delta_sql(dialect, _source(dialect, "cases", 1), minutes))
     conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE " + " AND ".join(f"{m} = 0" for m in MEASURES))
     return int(conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar() or 0)

@@ -20,9 +20,9 @@ from fanzha.cases.models import Case
 from fanzha.cases.stats import rules as key_rules
 from fanzha.cases.stats.periods import Period, cover
 from fanzha.cases.stats.rollup import AGE_BAND_SQL, LOSS_BAND_SQL, MEASURES as MEASURE_COLUMNS
-from fanzha.cases.stats.rollup import PREVENTABLE_SQL, CaseStatCell
+from fanzha.cases.stats.rollup import DIMS, PREVENTABLE_SQL, WHOLE, CaseStatCell
 from fanzha.common.errors import Invalid, NotFound
-from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain
+from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -239,35 +239,39 @@ class CaseStats:
 
 
 # -- reading the roll-up ---------------------------------------------------------------------------------------------
-def _read(session: Session, leaf_ids: list[int], *spans: Period, dims: bool = True):
+def _read(session: Session, leaf_ids: list[int], *spans: Period, dims: bool = True, whole: bool = False):
     """For each period: ((dimension, value) → Totals, community → Totals) over its cells of these leaves.
 
-    One statement: per period, one index range scan per run of cells (`periods.cover`), each on the primary key
-    (grain, community, day, …) — community before day, so a node's communities are read as short ranges, not by
-    filtering every cell of the days — summed once by (period, dimension, value, community for `all`)."""
-    out = [({}, {}) for _ in spans]
-    if not leaf_ids:
-        return out
-    parts = []
-    for i, p in enumerate(spans):
-        for g, a, b in cover(p.start, p.end):
-            q = select(literal(i).label("p"), C.dim, C.value, C.community_id, *[getattr(C, m) for m in MEASURE_COLUMNS])
-            q = q.where(C.grain == g, C.community_id.in_(leaf_ids), C.day >= a, C.day <= b)
-            parts.append(q if dims else q.where(C.dim == "all"))
-    u = union_all(*parts).subquery()
-    leaf = case((u.c.dim == "all", u.c.community_id), else_=-1)
-    rows = session.execute(select(u.c.p, u.c.dim, u.c.value, leaf, *[func.sum(u.c[m]) for m in MEASURE_COLUMNS])
-                           .group_by(u.c.p, u.c.dim, u.c.value, leaf))
-    for p_index, dim, value, community, *sums in rows:
-        t = Totals.of(sums)
-        if t.empty:
-            continue
-        by_dim, by_leaf = out[p_index]
-        if dim == "all":
-            by_leaf[community] = t
-        else:
-            by_dim[(dim, value)] = t
-    return out
+    One statement. Per period and run of cells (`periods.cover`): the leaves' `all` cells, and the dimension cells —
+    of the leaves, or when they are every community (`whole`) the city-wide cells (community −1), a few hundred rows
+    instead of one set per community. Each part is short ranges of the key (grain, dim, community, day, value).
+    Equal periods (a year's 环比 and 同比) are read once."""
+    uniq = list(dict.fromkeys(spans))
+    found = [({}, {}) for _ in uniq]
+    if leaf_ids:
+        parts = []
+        for i, p in enumerate(uniq):
+            for g, a, b in cover(p.start, p.end):
+                q = select(literal(i).label("p"), C.dim, C.value, C.community_id,
+                           *[getattr(C, m) for m in MEASURE_COLUMNS]).where(C.grain == g, C.day >= a, C.day <= b)
+                parts.append(q.where(C.dim == "all", C.community_id.in_(leaf_ids)))
+                if dims:
+                    parts.append(q.where(C.dim.in_(DIMS[1:]),
+                                         C.community_id == WHOLE if whole else C.community_id.in_(leaf_ids)))
+        u = union_all(*parts).subquery()
+        leaf = case((u.c.dim == "all", u.c.community_id), else_=-1)
+        rows = session.execute(select(u.c.p, u.c.dim, u.c.value, leaf, *[func.sum(u.c[m]) for m in MEASURE_COLUMNS])
+                               .group_by(u.c.p, u.c.dim, u.c.value, leaf))
+        for p_index, dim, value, community, *sums in rows:
+            t = Totals.of(sums)
+            if t.empty:
+                continue
+            by_dim, by_leaf = found[p_index]
+            if dim == "all":
+                by_leaf[community] = t
+            else:
+                by_dim[(dim, value)] = t
+    return [found[uniq.index(p)] for p in spans]
 
 
 def _total(by_leaf: dict[int, Totals]) -> Totals:
@@ -323,7 +327,9 @@ def case_stats(session: Session, scope: Scope, *, area: Area | None = None, peri
     ids = [leaf.id for leaf in leaves]
     population = sum(leaf.population for leaf in leaves)
     prev_p, ago_p = period.previous(), period.year_ago()
-    (cur_dim, cur_leaf), (prev_dim, prev_leaf), (ago_dim, ago_leaf) = _read(session, ids, period, prev_p, ago_p)
+    whole = len(ids) == session.scalar(select(func.count()).select_from(Area).where(Area.level == Level.COMMUNITY))
+    (cur_dim, cur_leaf), (prev_dim, prev_leaf), (ago_dim, ago_leaf) = _read(session, ids, period, prev_p, ago_p,
+                                                                             whole=whole)
     cur, prev, ago = _total(cur_leaf), _total(prev_leaf), _total(ago_leaf)
     r_cur, r_prev, r_ago = rate(cur.cases, population), rate(prev.cases, population), rate(ago.cases, population)
 

@@ -20,9 +20,9 @@ def upgrade() -> None:
 
     op.create_table('case_stat_cells',
     sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('dim', sa.String(length=12), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('dim', sa.String(length=12), nullable=False),
     sa.Column('value', sa.String(length=32), nullable=False),
     sa.Column('cases', sa.Integer(), nullable=False),
     sa.Column('loss_cents', sa.BigInteger(), nullable=False),
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('frozen_cents', sa.BigInteger(), nullable=False),
     sa.Column('solved', sa.Integer(), nullable=False),
     sa.Column('suspects', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('grain', 'community_id', 'day', 'dim', 'value', name=op.f('pk_case_stat_cells'))
+    sa.PrimaryKeyConstraint('grain', 'dim', 'community_id', 'day', 'value', name=op.f('pk_case_stat_cells'))
     )
     # The triggers, then the cells of the cases already there (the same SQL as `fanzha cases stats --rebuild`).
     rollup.rebuild(op.get_bind())
