@@ -438,3 +438,20 @@ def test_city_wide_cells_equal_the_sum_of_the_communities(county):
         assert _read(s, ids, *spans, whole=True) == _read(s, ids, *spans, whole=False)
         (by_dim, _), = _read(s, ids, spans[0], whole=True)
         assert by_dim[("group", "elderly")].cases >= 1  # K1 at least (the demo county has cases too)
+
+
+def test_an_update_of_uncounted_columns_folds_nothing(county):
+    """Editing the narrative changes no cell (PostgreSQL compares old and new rows; SQLite's trigger watches only
+    the counted columns); editing the loss changes exactly the cells of that case."""
+    from fanzha.db import session_scope
+
+    with session_scope() as s:
+        before = _cells(s)
+        s.execute(text("UPDATE cases SET narrative = '报警称被骗' WHERE case_number LIKE 'TS-%'"))
+        assert _cells(s) == before
+        s.execute(text("UPDATE cases SET loss_amount = loss_amount + 0.01 WHERE case_number = 'TS-K6'"))
+        changed = set(_cells(s)) ^ set(before)
+        s.execute(text("UPDATE cases SET loss_amount = loss_amount - 0.01 WHERE case_number = 'TS-K6'"))
+    # K6 (A1, 2025-10-20, 刷单, no victim details): 8 dimension values (all, type, channel, sex, age, occupation,
+    # loss band, 可防性 — no group) × day, month, year × (A1, city-wide) = 48 cells, each before and after.
+    assert len(changed) == 2 * 48

@@ -160,10 +160,19 @@ def delta_sql(dialect: str, src: str, minutes: int, *, upsert: bool = True) -> s
             f"FROM ({with_whole(f'({days})')}) AS d, ({grains}) AS g GROUP BY 1, 2, 3, 4, 5{tail}")
 
 
-def _source(dialect: str, table: str, sign: int) -> str:
+def _source(dialect: str, table: str, sign: int, *, changed_against: str = "") -> str:
+    """Rows of `table` with their sign; with `changed_against`, only rows whose counted columns differ from the
+    same case's row there (an UPDATE of the narrative or the type's status then folds nothing)."""
     cols = ", ".join(f"{table}.{c}" for c in SOURCE_COLUMNS)
     rowid = "" if dialect == "postgresql" else f", {table}.rowid AS rowid_" if table == "cases" else ", 0 AS rowid_"
-    return f"(SELECT {sign} AS sign, {cols}{rowid} FROM {table})"
+    where = ""
+    if changed_against:
+        def row(t: str) -> str:
+            return "ROW(" + ", ".join(f"{t}.{c}::text" if c == "victim_groups" else f"{t}.{c}"
+                                      for c in SOURCE_COLUMNS) + ")"
+        where = (f" WHERE NOT EXISTS (SELECT 1 FROM {changed_against} AS o WHERE o.id = {table}.id "
+                 f"AND {row('o')} IS NOT DISTINCT FROM {row(table)})")
+    return f"(SELECT {sign} AS sign, {cols}{rowid} FROM {table}{where})"
 
 
 def _sqlite_row(alias: str, sign: int) -> str:
@@ -176,8 +185,10 @@ def trigger_ddl(dialect: str, minutes: int) -> list[str]:
     if dialect == "postgresql":
         add_new = delta_sql(dialect, _source(dialect, "new_rows", 1), minutes)
         sub_old = delta_sql(dialect, _source(dialect, "old_rows", -1), minutes)
-        body = (f"BEGIN IF TG_OP IN ('UPDATE', 'DELETE') THEN {sub_old}; END IF; "
-                f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {add_new}; END IF; RETURN NULL; END;")
+        add_changed = delta_sql(dialect, _source(dialect, "new_rows", 1, changed_against="old_rows"), minutes)
+        sub_changed = delta_sql(dialect, _source(dialect, "old_rows", -1, changed_against="new_rows"), minutes)
+        body = (f"BEGIN IF TG_OP = 'INSERT' THEN {add_new}; ELSIF TG_OP = 'DELETE' THEN {sub_old}; "
+                f"ELSE {sub_changed}; {add_changed}; END IF; RETURN NULL; END;")
         out = [*drop_ddl(dialect),
                f"CREATE FUNCTION case_stat_fold() RETURNS trigger LANGUAGE plpgsql AS $fold$ {body} $fold$"]
         for op, ref in (("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
@@ -189,7 +200,8 @@ def trigger_ddl(dialect: str, minutes: int) -> list[str]:
     sub_old = delta_sql(dialect, _sqlite_row("OLD", -1), minutes)
     return [*drop_ddl(dialect),
             f"CREATE TRIGGER case_stat_insert AFTER INSERT ON cases BEGIN {add_new}; END",
-            f"CREATE TRIGGER case_stat_update AFTER UPDATE ON cases BEGIN {sub_old}; {add_new}; END",
+            f"CREATE TRIGGER case_stat_update AFTER UPDATE OF {', '.join(SOURCE_COLUMNS)} ON cases "
+            f"BEGIN {sub_old}; {add_new}; END",
             f"CREATE TRIGGER case_stat_delete AFTER DELETE ON cases BEGIN {sub_old}; END"]
 
 
