@@ -140,15 +140,20 @@ def delta_sql(dialect: str, src: str, minutes: int, *, upsert: bool = True) -> s
     head = f"INSERT INTO {TABLE} (grain, day, community_id, dim, value, {measures}) "
     tail = f" ON CONFLICT (grain, dim, community_id, day, value) DO UPDATE SET {update}" if upsert else ""
 
+    # A cell whose change nets to zero (a case moved within a month, an update subtracted and added back) is
+    # not written at all.
+    nonzero = " OR ".join(f"d.{m} <> 0" for m in MEASURES)
+    nonzero_sum = " HAVING " + " OR ".join(f"sum(d.{m}) <> 0" for m in MEASURES)
+
     def with_whole(days_sql: str) -> str:  # each community's day cells, and the whole city's (community −1)
         return (f"SELECT d.day, d.community_id, d.dim, d.value, {', '.join(f'd.{m}' for m in MEASURES)} "
-                f"FROM {days_sql} AS d UNION ALL SELECT d.day, {WHOLE}, d.dim, d.value, {sums} FROM {days_sql} AS d "
-                "WHERE d.community_id <> 0 GROUP BY d.day, d.dim, d.value")
+                f"FROM {days_sql} AS d WHERE {nonzero} UNION ALL SELECT d.day, {WHOLE}, d.dim, d.value, {sums} "
+                f"FROM {days_sql} AS d WHERE d.community_id <> 0 GROUP BY d.day, d.dim, d.value{nonzero_sum}")
 
     if dialect == "postgresql":  # the day cells computed once, then summed into months and years
         rolled = " UNION ALL ".join(
             f"SELECT '{g}', {_roll(dialect, 'd.day', g)}, d.community_id, d.dim, d.value, {sums} FROM cells AS d "
-            "GROUP BY 2, 3, 4, 5" for g in ("m", "y"))
+            f"GROUP BY 2, 3, 4, 5{nonzero_sum}" for g in ("m", "y"))
         return (f"WITH days AS MATERIALIZED ({days}), cells AS MATERIALIZED ({with_whole('days')}) {head}"
                 f"SELECT 'd', d.day, d.community_id, d.dim, d.value, {', '.join(f'd.{m}' for m in MEASURES)} "
                 f"FROM cells AS d UNION ALL {rolled}{tail}")
@@ -157,7 +162,7 @@ def delta_sql(dialect: str, src: str, minutes: int, *, upsert: bool = True) -> s
     key = (f"CASE g.grain WHEN 'd' THEN d.day WHEN 'm' THEN {_roll(dialect, 'd.day', 'm')} "
            f"ELSE {_roll(dialect, 'd.day', 'y')} END")
     return (f"{head}SELECT g.grain, {key}, d.community_id, d.dim, d.value, {sums} "
-            f"FROM ({with_whole(f'({days})')}) AS d, ({grains}) AS g GROUP BY 1, 2, 3, 4, 5{tail}")
+            f"FROM ({with_whole(f'({days})')}) AS d, ({grains}) AS g GROUP BY 1, 2, 3, 4, 5{nonzero_sum}{tail}")
 
 
 def _source(dialect: str, table: str, sign: int, *, changed_against: str = "") -> str:
@@ -185,10 +190,13 @@ def trigger_ddl(dialect: str, minutes: int) -> list[str]:
     if dialect == "postgresql":
         add_new = delta_sql(dialect, _source(dialect, "new_rows", 1), minutes)
         sub_old = delta_sql(dialect, _source(dialect, "old_rows", -1), minutes)
-        add_changed = delta_sql(dialect, _source(dialect, "new_rows", 1, changed_against="old_rows"), minutes)
-        sub_changed = delta_sql(dialect, _source(dialect, "old_rows", -1, changed_against="new_rows"), minutes)
+        # An UPDATE: the changed rows' old values subtracted and new ones added in one grouped statement, so a
+        # cell both sides touch (the filing-day cells of a case being solved) nets out and is not written.
+        old = _source(dialect, "old_rows", -1, changed_against="new_rows")[1:-1]
+        new = _source(dialect, "new_rows", 1, changed_against="old_rows")[1:-1]
+        changed = delta_sql(dialect, f"({old} UNION ALL {new})", minutes)
         body = (f"BEGIN IF TG_OP = 'INSERT' THEN {add_new}; ELSIF TG_OP = 'DELETE' THEN {sub_old}; "
-                f"ELSE {sub_changed}; {add_changed}; END IF; RETURN NULL; END;")
+                f"ELSE {changed}; END IF; RETURN NULL; END;")
         out = [*drop_ddl(dialect),
                f"CREATE FUNCTION case_stat_fold() RETURNS trigger LANGUAGE plpgsql AS $fold$ {body} $fold$"]
         for op, ref in (("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
