@@ -8,6 +8,7 @@ from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
 from fanzha.blocklist.api import router as blocklist
 from fanzha.cases.api import router as cases
+from fanzha.cases.stats.api import router as case_stats
 from fanzha.detect.api import router as detect
 from fanzha.dissuasion.api import router as dissuasion
 from fanzha.imports.api import router as imports
@@ -19,8 +20,8 @@ from fanzha.reports.api import router as reports
 from fanzha.warnings.api import router as warnings
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, cases, prevention, registry, detect, blocklist,
-               assess, audit, reports)
+API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, case_stats, cases, prevention, registry, detect,
+               blocklist, assess, audit, reports)
 api_router = APIRouter(prefix=API_PREFIX)
 for router in API_ROUTERS:
     api_router.include_router(router)

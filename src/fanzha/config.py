@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     registry_window_days: int = Field(365, ge=7, le=3650, description="易受骗群体 risk and targeting: days of cases (by loss time) the rates count, unless a page or request names another window.")
     assess_scheme_dir: Path | None = Field(None, description="考核: a folder of the centre's own assessment schemes (TOML) beside the shipped 滨州 and 江油 ones; a file with a shipped key replaces it (docs/assessment.md).")
     reports_dir: Path | None = Field(None, description="Folder with the centre's own bulletin template (bulletin.txt.j2) and 版头 settings (layout.toml), used in place of the packaged ones file by file; empty = the packaged ones (docs/bulletins.md).")
+    case_stats_rules: Path | None = Field(None, description="Key communities and key groups thresholds for the case statistics (TOML); empty = the packaged defaults (docs/case-stats.md).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
     bundle_key: str = Field("", description="Shared secret (HMAC-SHA256) signing the bundles between the public app and the platform; set the same value on both (docs/public.md).")
     public_store: Path | None = Field(None, description="Public app only: its own SQLite file (reports, blocklist copy); empty = DATA_DIR/public.db.")

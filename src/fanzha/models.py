@@ -6,6 +6,7 @@ from fanzha.audit.models import AuditEntry
 from fanzha.auth.models import AuthSession
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
 from fanzha.cases.models import Case, CaseAction
+from fanzha.cases.stats.rollup import CaseStatCell
 from fanzha.db import Base
 from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
 from fanzha.imports.models import ImportBatch, ImportRowError
@@ -33,7 +34,7 @@ from fanzha.worker.models import WorkerBeat
 __all__ = [
     "Area", "AuditEntry", "AuthSession", "Base", "ImportBatch", "ImportRowError",
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
-    "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case",
+    "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case", "CaseStatCell",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
     "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty", "CaseAction",

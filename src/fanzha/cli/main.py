@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from fanzha.cli.assess import assess_app
+from fanzha.cli.case_stats import stats as case_stats_command
 from fanzha.cli.detect import app as detect_app
 from fanzha.cli.public import blocklist_app, public_app
 from fanzha.cli.report import app as report_app
@@ -297,6 +298,7 @@ def warnings_metrics(area: str = typer.Option("", "--area", help="辖区编码�
 
 cases_app = typer.Typer(help="案件（立案）。", **_plain)
 app.add_typer(cases_app, name="cases")
+cases_app.command("stats")(case_stats_command)
 
 
 @cases_app.command("import")

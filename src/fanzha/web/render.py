@@ -32,6 +32,7 @@ NAV = [
     ("待分配", "/warnings/unplaced", Perm.INTAKE_WARNINGS),
     ("指标", "/metrics", Perm.READ_WARNINGS),
     ("案件", "/cases", Perm.READ_CASES),
+    ("案件研判", "/cases/stats", Perm.READ_CASES),
     ("通报", "/reports", Perm.READ_CASES),
     ("发案地图", "/map", Perm.READ_CASES),
     ("大屏", "/screen", Perm.READ_CASES),

@@ -8,6 +8,7 @@ from fanzha.assess.views import router as assess
 from fanzha.audit.views import router as audit
 from fanzha.auth.views import router as auth
 from fanzha.blocklist.views import router as blocklist
+from fanzha.cases.stats.views import router as case_stats
 from fanzha.cases.views import router as cases
 from fanzha.cases.views_gaps import router as case_gaps
 from fanzha.dissuasion.views import router as dissuasion
@@ -20,8 +21,8 @@ from fanzha.reports.views import router as reports
 from fanzha.warnings.views import router as warnings
 from fanzha.web.home import router as home
 
-PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, case_gaps, cases, prevention, prevention_more,
-                blocklist, registry, letters, assess, reports, audit)
+PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, case_stats, case_gaps, cases, prevention,
+                prevention_more, blocklist, registry, letters, assess, reports, audit)
 pages_router = APIRouter(include_in_schema=False)
 for router in PAGE_ROUTERS:
     pages_router.include_router(router)

@@ -1,0 +1,245 @@
+"""The case statistics roll-up (案件统计汇总表): exact sums per (grain, local day, community, dimension, value).
+
+Every case contributes, for each of its dimension values (all / type / channel / sex / age band / occupation /
+group / loss band / 可防性), three events: 立案 on its filing day (count, loss, recovered, frozen), 破案 on its
+solved day and 抓获 on its caught day (suspects), each added to a day cell, a month cell and a year cell. A period is
+then read as the fewest cells that cover it (whole years, whole months, single days), so a year of a city is a few
+thousand rows however many cases it holds.
+
+The table is kept exact by the database itself, whoever writes the cases (form, import, COPY, a hand-written UPDATE):
+on PostgreSQL three statement-level triggers fold the statement's old and new rows (transition tables) into one
+grouped upsert; on SQLite row-level triggers do the same per row. Every change is "subtract the old row, add the new
+one", so a case moved between communities, retyped, solved or deleted moves its counts. Cells that fall back to zero
+stay as zero rows (readers skip them) until `rebuild`. `rebuild` recomputes the table from the cases with the same
+SQL, and re-creates the triggers with the configured time zone's offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Date, Integer, String, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fanzha.config import get_settings
+from fanzha.db import Base
+
+TABLE = "case_stat_cells"
+GRAINS = ("d", "m", "y")  # day, month (first day), year (1 January)
+# Columns of `cases` the roll-up reads; a trigger folds exactly these.
+SOURCE_COLUMNS = ("community_id", "filed_at", "solved_at", "caught_at", "suspects_caught", "fraud_type",
+                  "loss_amount", "recovered_amount", "frozen_amount", "channel", "victim_sex", "victim_age",
+                  "victim_occupation", "victim_groups", "preventable")
+
+# Age bands (年龄段) and loss bands (损失金额段) as SQL, so the roll-up and the drill-down cut them alike.
+AGE_BAND_SQL = ("CASE WHEN {c}.victim_age IS NULL THEN '' WHEN {c}.victim_age < 18 THEN 'lt18' "
+                "WHEN {c}.victim_age <= 25 THEN '18_25' WHEN {c}.victim_age <= 35 THEN '26_35' "
+                "WHEN {c}.victim_age <= 45 THEN '36_45' WHEN {c}.victim_age <= 59 THEN '46_59' ELSE 'ge60' END")
+LOSS_BAND_SQL = ("CASE WHEN {c}.loss_amount >= 100000 THEN 'ge100k' WHEN {c}.loss_amount >= 50000 THEN '50k_100k' "
+                 "WHEN {c}.loss_amount >= 10000 THEN '10k_50k' ELSE 'lt10k' END")
+PREVENTABLE_SQL = "CASE WHEN {c}.preventable IS NULL THEN '' WHEN {c}.preventable THEN 'yes' ELSE 'no' END"
+
+
+class CaseStatCell(Base):
+    """One cell of the roll-up. Amounts in fen (分) as integers, so sums are exact on every database."""
+
+    __tablename__ = TABLE
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(12), primary_key=True)
+    # 0: cases on no community; −1 (WHOLE): all cases on a community, so a whole-city view reads a few cells
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    loss_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    recovered_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    frozen_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    solved: Mapped[int] = mapped_column(Integer, default=0)
+    suspects: Mapped[int] = mapped_column(Integer, default=0)
+
+
+MEASURES = ("cases", "loss_cents", "recovered_cents", "frozen_cents", "solved", "suspects")
+# The key, in the order that lets a read be short index ranges: one dimension, one community, a run of days.
+KEY = ("grain", "dim", "community_id", "day", "value")
+WHOLE = -1
+DIMS = ("all", "type", "channel", "sex", "age", "occupation", "loss", "preventable", "group")
+
+
+def offset_minutes() -> int:
+    """The configured zone's offset from UTC now (Asia/Shanghai: +480, the same all year since 1991)."""
+    return int(datetime.now(ZoneInfo(get_settings().timezone)).utcoffset().total_seconds() // 60)
+
+
+def _local(dialect: str, column: str, minutes: int, grain: str) -> str:
+    if dialect == "postgresql":
+        shifted = f"({column} + interval '{minutes} minutes')"
+        return {"d": f"CAST({shifted} AS date)", "m": f"CAST(date_trunc('month', {shifted}) AS date)",
+                "y": f"CAST(date_trunc('year', {shifted}) AS date)"}[grain]
+    mod = {"d": "", "m": ", 'start of month'", "y": ", 'start of year'"}[grain]
+    return f"date({column}, '{minutes:+d} minutes'{mod})"
+
+
+def _cents(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        return f"CAST(round({column} * 100) AS bigint)"
+    return f"CAST(round({column} * 100) AS INTEGER)"
+
+
+def _dims(dialect: str, src: str) -> str:
+    """One row per (case row, dimension value) of `src`, which has a `sign` column and SOURCE_COLUMNS."""
+    cols = ", ".join(f"s.{c}" for c in SOURCE_COLUMNS if c != "victim_groups")
+    plain = [("'all'", "''"), ("'type'", "s.fraud_type"), ("'channel'", "s.channel"), ("'sex'", "s.victim_sex"),
+             ("'age'", AGE_BAND_SQL.format(c="s")), ("'occupation'", "s.victim_occupation"),
+             ("'loss'", LOSS_BAND_SQL.format(c="s")), ("'preventable'", PREVENTABLE_SQL.format(c="s"))]
+    parts = [f"SELECT s.sign AS sign, {dim} AS dim, {value} AS value, {cols} FROM {src} AS s" for dim, value in plain]
+    if dialect == "postgresql":
+        groups = ("SELECT DISTINCT t.g FROM json_array_elements_text(CASE WHEN json_typeof(s.victim_groups) = 'array' "
+                  "THEN s.victim_groups ELSE '[]'::json END) AS t(g)")
+        parts.append(f"SELECT s.sign AS sign, 'group' AS dim, j.g AS value, {cols} FROM {src} AS s, "
+                     f"LATERAL ({groups}) AS j")
+    else:
+        parts.append(f"SELECT s.sign AS sign, 'group' AS dim, j.value AS value, {cols} FROM {src} AS s, "
+                     f"json_each(CASE WHEN json_type(s.victim_groups) = 'array' THEN s.victim_groups ELSE '[]' END) "
+                     f"AS j GROUP BY s.rowid_, j.value")
+    return " UNION ALL ".join(parts)
+
+
+def _roll(dialect: str, column: str, grain: str) -> str:
+    """A local day's month ('m') or year ('y') cell key."""
+    if dialect == "postgresql":
+        unit = {"m": "month", "y": "year"}[grain]
+        return f"CAST(date_trunc('{unit}', {column}) AS date)"
+    return f"date({column}, 'start of {'month' if grain == 'm' else 'year'}')"
+
+
+def delta_sql(dialect: str, src: str, minutes: int, *, upsert: bool = True) -> str:
+    """INSERT … SELECT adding `src`'s rows (each with its `sign`, +1 or −1) to the roll-up: the facts are summed
+    into day cells once, and the month and year cells are sums of those."""
+    events = "SELECT 'f' AS ev UNION ALL SELECT 's' UNION ALL SELECT 'c'"
+    at = "CASE e.ev WHEN 'f' THEN x.filed_at WHEN 's' THEN x.solved_at ELSE x.caught_at END"
+    facts = (f"SELECT e.ev AS ev, {at} AS ts, x.* FROM ({_dims(dialect, src)}) AS x, ({events}) AS e "
+             "WHERE e.ev = 'f' OR (e.ev = 's' AND x.solved_at IS NOT NULL) "
+             "OR (e.ev = 'c' AND x.caught_at IS NOT NULL AND x.suspects_caught <> 0)")
+
+    def on(ev: str, expr: str) -> str:
+        return f"sum(CASE WHEN v.ev = '{ev}' THEN v.sign * {expr} ELSE 0 END)"
+
+    days = (f"SELECT {_local(dialect, 'v.ts', minutes, 'd')} AS day, coalesce(v.community_id, 0) AS community_id, "
+            f"v.dim AS dim, coalesce(v.value, '') AS value, {on('f', '1')} AS cases, "
+            f"{on('f', _cents(dialect, 'v.loss_amount'))} AS loss_cents, "
+            f"{on('f', _cents(dialect, 'v.recovered_amount'))} AS recovered_cents, "
+            f"{on('f', _cents(dialect, 'v.frozen_amount'))} AS frozen_cents, "
+            f"{on('s', '1')} AS solved, {on('c', 'v.suspects_caught')} AS suspects "
+            f"FROM ({facts}) AS v GROUP BY 1, 2, 3, 4")
+    measures = ", ".join(MEASURES)
+    sums = ", ".join(f"sum(d.{m})" for m in MEASURES)
+    update = ", ".join(f"{m} = {TABLE}.{m} + excluded.{m}" for m in MEASURES)
+    head = f"INSERT INTO {TABLE} (grain, day, community_id, dim, value, {measures}) "
+    tail = f" ON CONFLICT (grain, dim, community_id, day, value) DO UPDATE SET {update}" if upsert else ""
+
+    # A cell whose change nets to zero (a case moved within a month, an update subtracted and added back) is
+    # not written at all.
+    nonzero = " OR ".join(f"d.{m} <> 0" for m in MEASURES)
+    nonzero_sum = " HAVING " + " OR ".join(f"sum(d.{m}) <> 0" for m in MEASURES)
+
+    def with_whole(days_sql: str) -> str:  # each community's day cells, and the whole city's (community −1)
+        return (f"SELECT d.day, d.community_id, d.dim, d.value, {', '.join(f'd.{m}' for m in MEASURES)} "
+                f"FROM {days_sql} AS d WHERE {nonzero} UNION ALL SELECT d.day, {WHOLE}, d.dim, d.value, {sums} "
+                f"FROM {days_sql} AS d WHERE d.community_id <> 0 GROUP BY d.day, d.dim, d.value{nonzero_sum}")
+
+    if dialect == "postgresql":  # the day cells computed once, then summed into months and years
+        rolled = " UNION ALL ".join(
+            f"SELECT '{g}', {_roll(dialect, 'd.day', g)}, d.community_id, d.dim, d.value, {sums} FROM cells AS d "
+            f"GROUP BY 2, 3, 4, 5{nonzero_sum}" for g in ("m", "y"))
+        return (f"WITH days AS MATERIALIZED ({days}), cells AS MATERIALIZED ({with_whole('days')}) {head}"
+                f"SELECT 'd', d.day, d.community_id, d.dim, d.value, {', '.join(f'd.{m}' for m in MEASURES)} "
+                f"FROM cells AS d UNION ALL {rolled}{tail}")
+    # SQLite allows no WITH inside a trigger: the grains as a cross join over the day cells
+    grains = " UNION ALL ".join(f"SELECT '{g}' AS grain" for g in GRAINS)
+    key = (f"CASE g.grain WHEN 'd' THEN d.day WHEN 'm' THEN {_roll(dialect, 'd.day', 'm')} "
+           f"ELSE {_roll(dialect, 'd.day', 'y')} END")
+    return (f"{head}SELECT g.grain, {key}, d.community_id, d.dim, d.value, {sums} "
+            f"FROM ({with_whole(f'({days})')}) AS d, ({grains}) AS g GROUP BY 1, 2, 3, 4, 5{nonzero_sum}{tail}")
+
+
+def _source(dialect: str, table: str, sign: int, *, changed_against: str = "") -> str:
+    """Rows of `table` with their sign; with `changed_against`, only rows whose counted columns differ from the
+    same case's row there (an UPDATE of the narrative or the type's status then folds nothing)."""
+    cols = ", ".join(f"{table}.{c}" for c in SOURCE_COLUMNS)
+    rowid = "" if dialect == "postgresql" else f", {table}.rowid AS rowid_" if table == "cases" else ", 0 AS rowid_"
+    where = ""
+    if changed_against:
+        def row(t: str) -> str:
+            return "ROW(" + ", ".join(f"{t}.{c}::text" if c == "victim_groups" else f"{t}.{c}"
+                                      for c in SOURCE_COLUMNS) + ")"
+        where = (f" WHERE NOT EXISTS (SELECT 1 FROM {changed_against} AS o WHERE o.id = {table}.id "
+                 f"AND {row('o')} IS NOT DISTINCT FROM {row(table)})")
+    return f"(SELECT {sign} AS sign, {cols}{rowid} FROM {table}{where})"
+
+
+def _sqlite_row(alias: str, sign: int) -> str:
+    cols = ", ".join(f"{alias}.{c} AS {c}" for c in SOURCE_COLUMNS)
+    return f"(SELECT {sign} AS sign, {cols}, 0 AS rowid_)"
+
+
+def trigger_ddl(dialect: str, minutes: int) -> list[str]:
+    """Statements that (re)create the triggers keeping the roll-up exact."""
+    if dialect == "postgresql":
+        add_new = delta_sql(dialect, _source(dialect, "new_rows", 1), minutes)
+        sub_old = delta_sql(dialect, _source(dialect, "old_rows", -1), minutes)
+        # An UPDATE: the changed rows' old values subtracted, their new ones added. (Folding both in one grouped
+        # statement would write fewer cells, but PostgreSQL plans the union of the two transition tables badly:
+        # minutes for 1,000 rows.)
+        sub_changed = delta_sql(dialect, _source(dialect, "old_rows", -1, changed_against="new_rows"), minutes)
+        add_changed = delta_sql(dialect, _source(dialect, "new_rows", 1, changed_against="old_rows"), minutes)
+        body = (f"BEGIN IF TG_OP = 'INSERT' THEN {add_new}; ELSIF TG_OP = 'DELETE' THEN {sub_old}; "
+                f"ELSE {sub_changed}; {add_changed}; END IF; RETURN NULL; END;")
+        out = [*drop_ddl(dialect),
+               f"CREATE FUNCTION case_stat_fold() RETURNS trigger LANGUAGE plpgsql AS $fold$ {body} $fold$"]
+        for op, ref in (("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+                        ("DELETE", "OLD TABLE AS old_rows")):
+            out.append(f"CREATE TRIGGER case_stat_{op.lower()} AFTER {op} ON cases REFERENCING {ref} "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION case_stat_fold()")
+        return out
+    add_new = delta_sql(dialect, _sqlite_row("NEW", 1), minutes)
+    sub_old = delta_sql(dialect, _sqlite_row("OLD", -1), minutes)
+    return [*drop_ddl(dialect),
+            f"CREATE TRIGGER case_stat_insert AFTER INSERT ON cases BEGIN {add_new}; END",
+            f"CREATE TRIGGER case_stat_update AFTER UPDATE OF {', '.join(SOURCE_COLUMNS)} ON cases "
+            f"BEGIN {sub_old}; {add_new}; END",
+            f"CREATE TRIGGER case_stat_delete AFTER DELETE ON cases BEGIN {sub_old}; END"]
+
+
+def drop_ddl(dialect: str) -> list[str]:
+    out = [f"DROP TRIGGER IF EXISTS case_stat_{op} ON cases" if dialect == "postgresql"
+           else f"DROP TRIGGER IF EXISTS case_stat_{op}" for op in ("insert", "update", "delete")]
+    if dialect == "postgresql":
+        out.append("DROP FUNCTION IF EXISTS case_stat_fold()")
+    return out
+
+
+def install(conn: Connection, minutes: int | None = None) -> None:
+    for stmt in trigger_ddl(conn.dialect.name, offset_minutes() if minutes is None else minutes):
+        conn.exec_driver_sql(stmt)
+
+
+def rebuild(conn: Connection) -> int:
+    """Recompute the whole roll-up from the cases (and re-create the triggers); returns the number of cells.
+    On PostgreSQL the table is emptied and its key dropped, filled by one grouped INSERT and the key built again
+    (one sort instead of millions of index insertions); the table is locked meanwhile."""
+    dialect = conn.dialect.name
+    minutes = offset_minutes()
+    install(conn, minutes)
+    if dialect == "postgresql":
+        conn.exec_driver_sql(f"TRUNCATE {TABLE}")
+        conn.exec_driver_sql(f"ALTER TABLE {TABLE} DROP CONSTRAINT pk_{TABLE}")
+        conn.exec_driver_sql(delta_sql(dialect, _source(dialect, "cases", 1), minutes, upsert=False))
+        conn.exec_driver_sql(f"ALTER TABLE {TABLE} ADD CONSTRAINT pk_{TABLE} PRIMARY KEY ({', '.join(KEY)})")
+    else:
+        conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+        conn.exec_driver_sql(delta_sql(dialect, _source(dialect, "cases", 1), minutes))
+    conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE " + " AND ".join(f"{m} = 0" for m in MEASURES))
+    return int(conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar() or 0)
