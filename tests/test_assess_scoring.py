@@ -260,6 +260,8 @@ def test_three_letters_are_filled_numbered_and_registered(county):
         assert "下降20.0%" in _pdf_text(doc.pdf) and re.search(r"反诈办通〔2026〕\d+号$", doc.number)
 
         run = _run(s, county, "binzhou", "2026")
+        if run.status == "draft":  # whichever test came first in this process, the manual items are scored
+            _fill_manual(s, run)
         report = letters.report_draft(s, system, run.id)
         totals = {r[1]: r[2] for t in (report.tables["unit"], report.tables["township"]) for r in t.rows}
         assert totals["东镇"] == "92" and totals["考核市教育局"] == "87.2"
