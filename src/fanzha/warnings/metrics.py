@@ -291,21 +291,34 @@ def _prognosis(session: Session, scope: Scope, area: Area | None, where, rep: Re
     else:
         people = session.scalar(select(func.count(distinct(W.person_id))).where(where, W.person_id.is_not(None)))
     C = Case
+    cases = (select(C.person_id.label("pid"), C.loss_at.label("loss"))
+             .where(C.person_id.is_not(None), C.loss_at >= rep.since - timedelta(days=days),
+                    C.loss_at < rep.until + timedelta(days=days)).subquery())
     if _dialect(session) == "postgresql":
         window = func.make_interval(0, 0, 0, days)  # years, months, weeks, days
-        near = and_(W.warned_at >= C.loss_at - window, W.warned_at <= C.loss_at + window)
-        after = and_(C.loss_at > W.warned_at, C.loss_at <= W.warned_at + window)
-        before = and_(C.loss_at >= W.warned_at - window, C.loss_at <= W.warned_at)
+        loss, at = cases.c.loss, W.warned_at
+        near = and_(at >= loss - window, at <= loss + window)
+        after = and_(loss > at, loss <= at + window)
+        before = and_(loss >= at - window, loss <= at)
     else:
-        loss, at = func.julianday(C.loss_at), func.julianday(W.warned_at)
+        loss, at = func.julianday(cases.c.loss), func.julianday(W.warned_at)
         near = and_(at >= loss - days, at <= loss + days)
         after = and_(loss > at, loss <= at + days)
         before = and_(loss >= at - days, loss <= at)
-    hits = (select(W.person_id.label("pid"), func.max(case((after, 1), else_=0)).label("after"),
-                   func.max(case((before, 1), else_=0)).label("before"))
-            .select_from(C).join(W, and_(W.person_id == C.person_id, near))
-            .where(where, C.loss_at >= rep.since - timedelta(days=days), C.loss_at < rep.until + timedelta(days=days))
-            .group_by(W.person_id).subquery())
+    if _dialect(session) == "postgresql":
+        # Per case, its person's warnings of the period within `days` of the loss: a look-up on (person_id,
+        # warned_at) for each case (OFFSET 0 keeps PostgreSQL from making it a join over the period's warnings).
+        per_case = (select(W.person_id.label("pid"), func.max(case((after, 1), else_=0)).label("after"),
+                           func.max(case((before, 1), else_=0)).label("before"))
+                    .where(where, W.person_id == cases.c.pid, near).group_by(W.person_id).offset(0).lateral())
+        hits = (select(per_case.c.pid, func.max(per_case.c.after).label("after"),
+                       func.max(per_case.c.before).label("before"))
+                .select_from(cases.join(per_case, text("true"))).group_by(per_case.c.pid).subquery())
+    else:
+        hits = (select(W.person_id.label("pid"), func.max(case((after, 1), else_=0)).label("after"),
+                       func.max(case((before, 1), else_=0)).label("before"))
+                .select_from(cases).join(W, and_(W.person_id == cases.c.pid, near)).where(where)
+                .group_by(W.person_id).subquery())
     defrauded_after, defrauded_before = session.execute(select(
         func.coalesce(func.sum(hits.c.after), 0),
         func.coalesce(func.sum(case((and_(hits.c.after == 0, hits.c.before == 1), 1), else_=0)), 0))).one()
