@@ -205,8 +205,10 @@ def overview(session: Session, scope: Scope, *, since: datetime, until: datetime
     days = _whole_days(since, until) if rollup else None
     if days is not None:
         refresh_days(session, days[0], days[1], minutes=_offset(since))
-        grid = _grid_from_days(session, scope, area, where, days, now, _offset(since))
+        whole = _whole_city(session, scope, area)
+        grid = _grid_from_days(session, scope, area, where, days, now, _offset(since), whole)
     else:
+        whole = False
         grid = _grid_direct(session, where, now, _offset(since))
     width = 2 * len(RATES)
     total = [0] * (1 + width)
@@ -228,7 +230,7 @@ def overview(session: Session, scope: Scope, *, since: datetime, until: datetime
                  mean_response_minutes=response_minutes / responses if responses else None)
     for i, r in enumerate(RATES):
         rep.rates.append(Figure(r.key, r.label, total[1 + 2 * i], total[2 + 2 * i], r.num_label, r.den_label))
-    _prognosis(session, scope, area, where, rep, prognosis_days, days if rollup else None)
+    _prognosis(session, where, rep, prognosis_days, days if whole else None)
     names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_(list(stations)))).all())
     ranking = [{"station_id": sid, "station": names.get(sid, ""), "warnings": acc[0],
                 "figures": {r.key: Figure(r.key, r.label, acc[1 + 2 * i], acc[2 + 2 * i]) for i, r in enumerate(RATES)}}
@@ -272,8 +274,7 @@ def trend(session: Session, scope: Scope, *, since: datetime, until: datetime, a
     return overview(session, scope, since=since, until=until, area=area, by=by, now=now).trend
 
 
-def _prognosis(session: Session, scope: Scope, area: Area | None, where, rep: Report, days: int,
-               whole_days: tuple[date, date] | None) -> None:
+def _prognosis(session: Session, where, rep: Report, days: int, city_days: tuple[date, date] | None) -> None:
     """People warned in the period; of them, who lost money within `days` after a warning (预后被骗: a loss time t
     with warned < t ≤ warned + days, for any of their warnings) and, apart, those with no such loss who had lost
     money within `days` up to a warning (warned − days ≤ t ≤ warned). Losses are dated by the case's loss time,
@@ -283,8 +284,8 @@ def _prognosis(session: Session, scope: Scope, area: Area | None, where, rep: Re
     distinct count of the period's warnings. The defrauded are found from the cases side: the cases with a loss
     time within `days` of the period, each joined to its person's warnings within `days` of the loss (the
     (person_id, warned_at) index), so the work follows the cases, not the period's warnings."""
-    if whole_days is not None and _whole_city(session, scope, area):
-        first, last = whole_days
+    if city_days is not None:  # the whole city over whole days
+        first, last = city_days
         P = WarnedPeopleDay
         people = session.scalar(select(func.coalesce(func.sum(P.people), 0)).where(
             P.day >= first, P.day <= last, or_(P.previous_day.is_(None), P.previous_day < first)))
@@ -401,20 +402,20 @@ def _ranges(days: Iterable[date], minutes: int):
 
 
 def _grid_from_days(session: Session, scope: Scope, area: Area | None, where, days: tuple[date, date],
-                    now: datetime, minutes: int) -> list[tuple]:
+                    now: datetime, minutes: int, whole: bool) -> list[tuple]:
     """The same rows from the daily roll-up. Only 超期反馈率 depends on the moment of reading: the roll-up holds the
     fed-back warnings (late or not) and the latest feedback deadline among them, so a (day, station) whose latest
     deadline is still ahead of `now` has its fed-back part counted from the warnings, and the warnings without
     feedback (few: the open work) are always counted from the warnings."""
     R = WarningDay
     s = func.sum
+    nodes = () if whole else (scope.community_clause(R.community_id), area_clause(session, area, R.community_id))
     rows = session.execute(
         select(R.day, R.station_id, s(R.warnings), s(R.signed), s(R.dispatched), s(R.signed_on_time), s(R.dispatched),
                s(R.face_done), s(R.face_required), s(R.dissuaded), s(R.outcome_counted), s(R.fed_back_late),
                s(R.fed_back), func.max(R.last_feedback_deadline), s(R.response_minutes), s(R.responses),
                s(R.loss_avoided))
-        .where(scope.community_clause(R.community_id), area_clause(session, area, R.community_id),
-               R.day >= days[0], R.day <= days[1])
+        .where(R.day >= days[0], R.day <= days[1], *nodes)
         .group_by(R.day, R.station_id)).all()
     width = 2 * len(RATES)
     grid: dict[tuple, list] = {}
@@ -507,7 +508,8 @@ def _recompute(session: Session, first: date, last: date, minutes: int) -> None:
     session.execute(delete(R).where(R.day >= first, R.day <= last))
     session.execute(delete(P).where(P.day >= first, P.day <= last))
     start, end = _day_start(first, minutes), _day_start(last + timedelta(days=1), minutes)
-    placed = and_(W.community_id.is_not(None), W.warned_at >= start, W.warned_at < end)
+    communities = select(Area.id).where(Area.level == Level.COMMUNITY)  # as Scope.community_ids() counts them
+    placed = and_(W.community_id.in_(communities), W.warned_at >= start, W.warned_at < end)
     day = _local_day(session, W.warned_at, minutes)
     dispatched = W.dispatched_at.is_not(None)
     fed_back = and_(dispatched, W.feedback_at.is_not(None))
@@ -530,7 +532,7 @@ def _recompute(session: Session, first: date, last: date, minutes: int) -> None:
     firsts = (select(day.label("day"), W.person_id.label("pid"), func.min(W.warned_at).label("first_at"))
               .where(placed, W.person_id.is_not(None)).group_by(day, W.person_id).subquery())
     E = aliased(Warning)
-    previous = (select(func.max(E.warned_at)).where(E.person_id == firsts.c.pid, E.community_id.is_not(None),
+    previous = (select(func.max(E.warned_at)).where(E.person_id == firsts.c.pid, E.community_id.in_(communities),
                                                     E.warned_at < firsts.c.first_at).scalar_subquery())
     pairs = select(firsts.c.day, previous.label("previous_at")).subquery()
     previous_day = _local_day(session, pairs.c.previous_at, minutes)
