@@ -206,25 +206,22 @@ def overview(session: Session, scope: Scope, *, since: datetime, until: datetime
     if days is not None:
         refresh_days(session, days[0], days[1], minutes=_offset(since))
         whole = _whole_city(session, scope, area)
-        grid = _grid_from_days(session, scope, area, where, days, now, _offset(since), whole)
+        by_day, stations = _sums_from_days(session, scope, area, where, days, now, _offset(since), whole)
     else:
         whole = False
-        grid = _grid_direct(session, where, now, _offset(since))
+        by_day, stations = _split(_grid_direct(session, where, now, _offset(since)))
     width = 2 * len(RATES)
     total = [0] * (1 + width)
-    stations: dict[int, list[int]] = {}
     buckets: dict[str, list[int]] = {}
     response_minutes, responses, avoided = 0.0, 0, Decimal(0)
-    for row in grid:
-        counts = [int(v or 0) for v in row[2:3 + width]]
-        response_minutes += float(row[3 + width] or 0)
-        responses += int(row[4 + width] or 0)
-        avoided += Decimal(row[5 + width] or 0)
-        for acc in (total, stations.setdefault(row[1], [0] * (1 + width)) if row[1] is not None else None,
-                    buckets.setdefault(_bucket(row[0], by), [0] * (1 + width))):
-            if acc is not None:
-                for i, v in enumerate(counts):
-                    acc[i] += v
+    for day, acc in by_day.items():
+        response_minutes += acc[1 + width]
+        responses += acc[2 + width]
+        avoided += acc[3 + width]
+        bucket = buckets.setdefault(_bucket(day, by), [0] * (1 + width))
+        for i in range(1 + width):
+            total[i] += acc[i]
+            bucket[i] += acc[i]
     rep = Report(since=since, until=until, area=area, warnings=total[0], prognosis_days=prognosis_days,
                  loss_avoided=avoided, responses=responses,
                  mean_response_minutes=response_minutes / responses if responses else None)
@@ -401,52 +398,86 @@ def _ranges(days: Iterable[date], minutes: int):
                  for a, b in _runs(days, longest=100_000)])
 
 
-def _grid_from_days(session: Session, scope: Scope, area: Area | None, where, days: tuple[date, date],
-                    now: datetime, minutes: int, whole: bool) -> list[tuple]:
-    """The same rows from the daily roll-up. Only 超期反馈率 depends on the moment of reading: the roll-up holds the
-    fed-back warnings (late or not) and the latest feedback deadline among them, so a (day, station) whose latest
-    deadline is still ahead of `now` has its fed-back part counted from the warnings, and the warnings without
-    feedback (few: the open work) are always counted from the warnings."""
+def _empty() -> list:
+    return [0] * (1 + 2 * len(RATES)) + [0.0, 0, Decimal(0)]
+
+
+def _add(acc: list, values: list) -> None:
+    for i, v in enumerate(values):
+        acc[i] += v
+
+
+def _split(grid: Iterable[tuple]) -> tuple[dict, dict]:
+    """(day, station) rows → sums per day and per station (a warning without a station is in no ranking)."""
+    by_day: dict[date, list] = {}
+    by_station: dict[int, list] = {}
+    for row in grid:
+        values = [int(v or 0) for v in row[2:-3]] + [float(row[-3] or 0), int(row[-2] or 0), Decimal(row[-1] or 0)]
+        _add(by_day.setdefault(_as_date(row[0]), _empty()), values)
+        if row[1] is not None:
+            _add(by_station.setdefault(row[1], _empty()), values)
+    return by_day, by_station
+
+
+def _sums_from_days(session: Session, scope: Scope, area: Area | None, where, days: tuple[date, date],
+                    now: datetime, minutes: int, whole: bool) -> tuple[dict, dict]:
+    """Sums per day and per station from the daily roll-up (two grouped reads of it, a few hundred rows back).
+    Only 超期反馈率 depends on the moment of reading: the roll-up holds the fed-back warnings (late or not) and the
+    latest feedback deadline among them, so a (day, station) whose latest deadline is still ahead of `now` has its
+    fed-back part replaced by a count from the warnings, and the warnings without feedback (few: the open work)
+    are always counted from the warnings."""
     R = WarningDay
     s = func.sum
     nodes = () if whole else (scope.community_clause(R.community_id), area_clause(session, area, R.community_id))
-    rows = session.execute(
-        select(R.day, R.station_id, s(R.warnings), s(R.signed), s(R.dispatched), s(R.signed_on_time), s(R.dispatched),
-               s(R.face_done), s(R.face_required), s(R.dissuaded), s(R.outcome_counted), s(R.fed_back_late),
-               s(R.fed_back), func.max(R.last_feedback_deadline), s(R.response_minutes), s(R.responses),
-               s(R.loss_avoided))
-        .where(R.day >= days[0], R.day <= days[1], *nodes)
-        .group_by(R.day, R.station_id)).all()
+    in_period = and_(R.day >= days[0], R.day <= days[1], *nodes)
+    sums = [s(R.warnings), s(R.signed), s(R.dispatched), s(R.signed_on_time), s(R.dispatched), s(R.face_done),
+            s(R.face_required), s(R.dissuaded), s(R.outcome_counted), s(R.fed_back_late), s(R.fed_back),
+            s(R.response_minutes), s(R.responses), s(R.loss_avoided)]
+
+    def values(row) -> list:
+        return [int(v or 0) for v in row[:-3]] + [float(row[-3] or 0), int(row[-2] or 0), Decimal(row[-1] or 0)]
+
+    if _dialect(session) == "postgresql":  # both in one read of the rows
+        by_day, by_station = {}, {}
+        for row in session.execute(select(func.grouping(R.day), R.day, R.station_id, *sums).where(in_period)
+                                   .group_by(func.grouping_sets(R.day, R.station_id))):
+            if row[0] == 0:
+                by_day[_as_date(row[1])] = values(row[3:])
+            elif row[2] is not None:
+                by_station[row[2]] = values(row[3:])
+    else:
+        by_day = {_as_date(row[0]): values(row[1:])
+                  for row in session.execute(select(R.day, *sums).where(in_period).group_by(R.day))}
+        by_station = {row[0]: values(row[1:]) for row in session.execute(
+            select(R.station_id, *sums).where(in_period, R.station_id.is_not(None)).group_by(R.station_id))}
     width = 2 * len(RATES)
-    grid: dict[tuple, list] = {}
-    live: set[tuple] = set()
-    for row in rows:
-        key = (_as_date(row[0]), row[1])
-        values = [int(v or 0) for v in row[2:3 + width]]
-        if row[3 + width] is not None and row[3 + width] > now:
-            live.add(key)
-            values[-2:] = [0, 0]  # 超期反馈率 of this group: from the warnings below
-        grid[key] = [*values, float(row[4 + width] or 0), int(row[5 + width] or 0), Decimal(row[6 + width] or 0)]
     day = _local_day(session, W.warned_at, minutes)
     dispatched, due = W.dispatched_at.is_not(None), W.feedback_deadline <= now
 
-    def add(key, num, den):
-        acc = grid.setdefault(key, [0] * (1 + width) + [0.0, 0, Decimal(0)])
-        acc[width - 1] += num
-        acc[width] += den
+    def change(d, station, num: int, den: int) -> None:
+        for acc in (by_day.setdefault(_as_date(d), _empty()),
+                    by_station.setdefault(station, _empty()) if station is not None else None):
+            if acc is not None:
+                acc[width - 1] += num
+                acc[width] += den
 
+    live = {(_as_date(d), st): (int(late or 0), int(fed or 0)) for d, st, late, fed in session.execute(
+        select(R.day, R.station_id, s(R.fed_back_late), s(R.fed_back))
+        .where(in_period, R.last_feedback_deadline > now).group_by(R.day, R.station_id))}
     if live:
+        for (d, station), (late, fed) in live.items():
+            change(d, station, -late, -fed)
         for d, station, num, den in session.execute(
                 select(day, W.station_id, _count(and_(due, W.feedback_at > W.feedback_deadline)), _count(due))
                 .where(where, dispatched, W.feedback_at.is_not(None), _ranges({k[0] for k in live}, minutes))
                 .group_by(day, W.station_id)):
             if (_as_date(d), station) in live:
-                add((_as_date(d), station), int(num or 0), int(den or 0))
+                change(d, station, int(num or 0), int(den or 0))
     for d, station, n in session.execute(
             select(day, W.station_id, func.count()).where(where, dispatched, W.feedback_at.is_(None), due)
             .group_by(day, W.station_id)):
-        add((_as_date(d), station), int(n), int(n))
-    return [(d, station, *acc) for (d, station), acc in grid.items()]
+        change(d, station, int(n), int(n))
+    return by_day, by_station
 
 
 # -- keeping the roll-ups exact ---------------------------------------------------------------------------------------
@@ -532,8 +563,9 @@ def _recompute(session: Session, first: date, last: date, minutes: int) -> None:
     firsts = (select(day.label("day"), W.person_id.label("pid"), func.min(W.warned_at).label("first_at"))
               .where(placed, W.person_id.is_not(None)).group_by(day, W.person_id).subquery())
     E = aliased(Warning)
-    previous = (select(func.max(E.warned_at)).where(E.person_id == firsts.c.pid, E.community_id.in_(communities),
-                                                    E.warned_at < firsts.c.first_at).scalar_subquery())
+    previous = (select(E.warned_at).where(E.person_id == firsts.c.pid, E.warned_at < firsts.c.first_at,
+                                          E.community_id.in_(communities))
+                .order_by(E.warned_at.desc()).limit(1).scalar_subquery())  # backwards on (person_id, warned_at)
     pairs = select(firsts.c.day, previous.label("previous_at")).subquery()
     previous_day = _local_day(session, pairs.c.previous_at, minutes)
     session.execute(insert(P).from_select(

@@ -129,7 +129,8 @@ class WarningDay(Base):
     responses: Mapped[int] = mapped_column(Integer, default=0)
     loss_avoided: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)
 
-    __table_args__ = (Index("ix_warning_days_day_community", "day", "community_id"),)
+    __table_args__ = (Index("ix_warning_days_day_community", "day", "community_id"),
+                      Index("ix_warning_days_last_feedback_deadline", "last_feedback_deadline"))
 
 
 class WarnedPeopleDay(Base):

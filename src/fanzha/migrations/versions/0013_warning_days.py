@@ -107,6 +107,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warning_days'))
     )
     op.create_index('ix_warning_days_day_community', 'warning_days', ['day', 'community_id'], unique=False)
+    op.create_index('ix_warning_days_last_feedback_deadline', 'warning_days', ['last_feedback_deadline'],
+                    unique=False)
     op.create_table('warning_days_dirty',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -142,6 +144,7 @@ def downgrade() -> None:
     op.drop_table('warning_days_state')
     op.drop_index(op.f('ix_warning_days_dirty_day'), table_name='warning_days_dirty')
     op.drop_table('warning_days_dirty')
+    op.drop_index('ix_warning_days_last_feedback_deadline', table_name='warning_days')
     op.drop_index('ix_warning_days_day_community', table_name='warning_days')
     op.drop_table('warning_days')
     op.drop_index(op.f('ix_warned_people_days_day'), table_name='warned_people_days')
