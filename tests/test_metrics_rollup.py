@@ -188,7 +188,29 @@ def test_changes_are_logged_by_the_triggers_and_cleared_by_the_refresh(s):
     assert s.scalar(select(func.count()).select_from(WarningDayDirty)) == 0
     w.outcome = "refused" if w.outcome != "refused" else "dissuaded"
     s.flush()
-    days = s.scalars(select(WarningDayDirty.day)).all()
-    assert w.warned_at.date() in days
+    hours = s.scalars(select(WarningDayDirty.hour)).all()
+    assert w.warned_at.replace(minute=0, second=0, microsecond=0) in hours
     assert metrics.refresh_days(s) >= 1
     assert s.scalar(select(func.count()).select_from(WarningDayDirty)) == 0
+
+
+def test_the_worker_recomputes_logged_days_every_minute(db):
+    """The periodic task leaves nothing logged: a reading then has no day to recompute."""
+    from fanzha.db import session_scope
+    from fanzha.worker.tasks import refresh_metric_days
+
+    def change_amount(amount):
+        with session_scope() as session:
+            w = session.scalar(select(Warning).where(Warning.community_id.is_not(None)).order_by(Warning.id.desc()))
+            before, w.amount = w.amount, amount(w.amount)  # a counted column: its hour is logged
+            return before
+
+    original = change_amount(lambda a: (a or Decimal(0)) + Decimal("1"))
+    try:
+        db.expire_all()
+        assert db.scalar(select(func.count()).select_from(WarningDayDirty)) >= 1
+        refresh_metric_days.call_local()
+        db.expire_all()
+        assert db.scalar(select(func.count()).select_from(WarningDayDirty)) == 0
+    finally:
+        change_amount(lambda a: original)

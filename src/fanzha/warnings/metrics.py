@@ -485,6 +485,13 @@ def _sums_from_days(session: Session, scope: Scope, area: Area | None, where, da
 _LOCK = 0x66616E7A  # pg_advisory_xact_lock key: one refresh at a time
 
 
+def _hour(session: Session, column):
+    """The UTC hour a stored time falls in, as the triggers log it."""
+    if _dialect(session) == "postgresql":
+        return func.date_trunc("hour", column)
+    return func.strftime("%Y-%m-%d %H:00:00.000000", column)
+
+
 def _lock(session: Session) -> None:
     if _dialect(session) == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
@@ -493,7 +500,7 @@ def _lock(session: Session) -> None:
 def refresh_days(session: Session, first: date | None = None, last: date | None = None, *,
                  minutes: int | None = None) -> int:
     """Recompute the roll-ups of the local days in [first, last] (all, without bounds) whose warnings changed since
-    (the triggers of migration 0013 log the UTC date of every changed warning, and of the same person's next
+    (the triggers of migration 0013 log the UTC hour of every changed warning, and of the same person's next
     warning, in warning_days_dirty). Runs in the caller's transaction, one refresh at a time (an advisory lock on
     PostgreSQL): the logged rows it recomputes are deleted with it, those written meanwhile by transactions not yet
     committed stay for the next reading. Returns the number of local days recomputed."""
@@ -507,13 +514,13 @@ def refresh_days(session: Session, first: date | None = None, last: date | None 
             session.execute(delete(WarningDay))
             session.execute(delete(WarnedPeopleDay))
             session.execute(delete(D))
-            session.execute(insert(D).from_select(["day"], select(func.date(W.warned_at)).distinct()))
+            session.execute(insert(D).from_select(["hour"], select(_hour(session, W.warned_at)).distinct()))
             session.execute(delete(WarningDayState))
             session.execute(insert(WarningDayState).values(id=1, offset_minutes=minutes))
-    marked = select(D.id, D.day)
-    if first is not None:
-        # a local day takes in parts of two UTC dates
-        marked = marked.where(D.day >= first - timedelta(days=1), D.day <= last + timedelta(days=1))
+    marked = select(D.id, D.hour)
+    if first is not None:  # the hours that overlap the local days first…last
+        marked = marked.where(D.hour > _day_start(first, minutes) - timedelta(hours=1),
+                              D.hour < _day_start(last + timedelta(days=1), minutes))
     if session.execute(marked.limit(1)).first() is None:
         return 0
     _lock(session)
@@ -521,10 +528,9 @@ def refresh_days(session: Session, first: date | None = None, last: date | None 
     if not found:
         return 0
     days: set[date] = set()
-    for _, utc_day in found:
-        start = datetime.combine(_as_date(utc_day), time.min)
-        days |= {(start + timedelta(minutes=minutes)).date(),
-                 (start + timedelta(days=1, microseconds=-1, minutes=minutes)).date()}
+    for _, hour in found:
+        days |= {(hour + timedelta(minutes=minutes)).date(),
+                 (hour + timedelta(hours=1, microseconds=-1, minutes=minutes)).date()}
     for a, b in _runs(days):
         _recompute(session, a, b, minutes)
     ids = [i for i, _ in found]

@@ -147,13 +147,13 @@ class WarnedPeopleDay(Base):
 
 
 class WarningDayDirty(Base):
-    """A UTC date whose warnings changed since the roll-ups were computed (written by triggers, see migration 0013);
-    one row per changing statement on PostgreSQL, per changed row on SQLite. Deleted when the days are recomputed."""
+    """A UTC hour whose warnings changed since the roll-ups were computed (written by triggers, see migration 0013);
+    per hour and changing statement on PostgreSQL, per changed row on SQLite. Deleted when its day is recomputed."""
 
     __tablename__ = "warning_days_dirty"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date, index=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class WarningDayState(Base):

@@ -21,18 +21,18 @@ COUNTED = ["warned_at", "community_id", "station_id", "person_id", "dispatched_a
            "face_required", "face_at", "outcome", "feedback_at", "feedback_deadline", "first_contact_at", "amount"]
 
 # PostgreSQL: one statement-level trigger per event (COPY fires the INSERT one), reading the transition tables.
-# Marked: the UTC date of each changed warning, old and new, and the date of the same person's next warning (its
-# "previous warning" is what warned_people_days counts by).
+# Logged: the UTC hour of each changed warning, old and new, and that of the same person's next warning (its
+# "previous warning" is what warned_people_days counts by); an hour falls in one local day in China.
 MARK = """
         WITH c AS ({rows})
-        INSERT INTO warning_days_dirty (day)
-        SELECT DISTINCT d FROM (
-            SELECT c.warned_at::date AS d FROM c
+        INSERT INTO warning_days_dirty (hour)
+        SELECT DISTINCT date_trunc('hour', h) FROM (
+            SELECT c.warned_at AS h FROM c
             UNION ALL
             SELECT (SELECT min(w.warned_at) FROM warnings AS w
-                    WHERE w.person_id = c.person_id AND w.warned_at > c.warned_at)::date
+                    WHERE w.person_id = c.person_id AND w.warned_at > c.warned_at)
             FROM c WHERE c.person_id IS NOT NULL) AS x
-        WHERE d IS NOT NULL;"""
+        WHERE h IS NOT NULL;"""
 CHANGED = ("SELECT {side}.warned_at, {side}.person_id FROM warning_days_old AS o JOIN warning_days_new AS n "
            "ON n.id = o.id WHERE ({old}) IS DISTINCT FROM ({new})").format(
     side="{side}", old=", ".join(f"o.{c}" for c in COUNTED), new=", ".join(f"n.{c}" for c in COUNTED))
@@ -61,8 +61,9 @@ PG_TRIGGERS = [
 
 
 def _sqlite_marks(row: str) -> str:
-    return (f"INSERT INTO warning_days_dirty (day) VALUES (date({row}.warned_at)); "
-            f"INSERT INTO warning_days_dirty (day) SELECT date(min(w.warned_at)) FROM warnings AS w "
+    hour = "'%Y-%m-%d %H:00:00.000000'"
+    return (f"INSERT INTO warning_days_dirty (hour) VALUES (strftime({hour}, {row}.warned_at)); "
+            f"INSERT INTO warning_days_dirty (hour) SELECT strftime({hour}, min(w.warned_at)) FROM warnings AS w "
             f"WHERE {row}.person_id IS NOT NULL AND w.person_id = {row}.person_id AND w.warned_at > {row}.warned_at "
             f"HAVING min(w.warned_at) IS NOT NULL;")
 
@@ -111,10 +112,10 @@ def upgrade() -> None:
                     unique=False)
     op.create_table('warning_days_dirty',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('hour', fanzha.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warning_days_dirty'))
     )
-    op.create_index(op.f('ix_warning_days_dirty_day'), 'warning_days_dirty', ['day'], unique=False)
+    op.create_index(op.f('ix_warning_days_dirty_hour'), 'warning_days_dirty', ['hour'], unique=False)
     op.create_table('warning_days_state',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('offset_minutes', sa.Integer(), nullable=False),
@@ -142,7 +143,7 @@ def downgrade() -> None:
     op.drop_index('ix_warnings_person_warned', table_name='warnings')
     op.create_index('ix_warnings_person_id', 'warnings', ['person_id'], unique=False)
     op.drop_table('warning_days_state')
-    op.drop_index(op.f('ix_warning_days_dirty_day'), table_name='warning_days_dirty')
+    op.drop_index(op.f('ix_warning_days_dirty_hour'), table_name='warning_days_dirty')
     op.drop_table('warning_days_dirty')
     op.drop_index('ix_warning_days_last_feedback_deadline', table_name='warning_days')
     op.drop_index('ix_warning_days_day_community', table_name='warning_days')
