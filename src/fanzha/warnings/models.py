@@ -75,8 +75,8 @@ class Warning(Base):
     __table_args__ = (
         Index("ix_warnings_station_status", "station_id", "status"),
         # A person's warnings in time order: look-ups by person, and 预后被骗率's walk from a case to the warnings
-        # of its person within N days of its loss time (metrics.py).
-        Index("ix_warnings_person_warned", "person_id", "warned_at"),
+        # of its person within N days of its loss time (metrics.py; with the community, answered from the index).
+        Index("ix_warnings_person_warned", "person_id", "warned_at", postgresql_include=["community_id"]),
         Index("ix_warnings_community_warned", "community_id", "warned_at"),
         Index("ix_warnings_open", "community_id", "status", postgresql_where=text("feedback_at IS NULL"),
               sqlite_where=text("feedback_at IS NULL")),

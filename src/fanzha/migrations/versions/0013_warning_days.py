@@ -122,7 +122,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warning_days_state'))
     )
     op.drop_index('ix_warnings_person_id', table_name='warnings')
-    op.create_index('ix_warnings_person_warned', 'warnings', ['person_id', 'warned_at'], unique=False)
+    op.create_index('ix_warnings_person_warned', 'warnings', ['person_id', 'warned_at'], unique=False,
+                    postgresql_include=['community_id'])
     # No state row: the first reading of the metrics finds none, marks every day with warnings and builds the
     # days it reads (metrics.refresh_days).
     if op.get_bind().dialect.name == "postgresql":
