@@ -7,13 +7,14 @@ down in docs/metrics.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, delete, distinct, func, insert, not_, or_, select, text
+from sqlalchemy.orm import Session, aliased
 
 from fanzha.cases.models import Case
 from fanzha.config import get_settings
@@ -22,7 +23,7 @@ from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.warnings.models import Warning
+from fanzha.warnings.models import Warning, WarnedPeopleDay, WarningDay, WarningDayDirty, WarningDayState
 from fanzha.warnings.service import visible
 
 W = Warning
@@ -85,13 +86,13 @@ def conditions(key: str, now: datetime):
     raise KeyError(key)
 
 
-def area_clause(session: Session, area: Area | None):
+def area_clause(session: Session, area: Area | None, community=W.community_id):
     """Warnings on communities under `area` in its own chain (a police node through the communities it covers)."""
     if area is None:
-        return W.community_id.is_not(None)
+        return community.is_not(None)
     column = Area.police_path if area.chain == Chain.POLICE else Area.path
     leaves = select(Area.id).where(Area.level == Level.COMMUNITY, column.startswith(area.path, autoescape=True))
-    return W.community_id.in_(leaves)
+    return community.in_(leaves)
 
 
 def base(session: Session, scope: Scope, area: Area | None, since: datetime, until: datetime):
@@ -165,12 +166,15 @@ def _minutes(session: Session, later, earlier):
     return (func.julianday(later) - func.julianday(earlier)) * 1440
 
 
-def _local_day(session: Session, column, since: datetime):
+def _offset(at: datetime) -> int:
+    """The configured zone's UTC offset at `at`, in minutes."""
+    return int(at.astimezone(ZoneInfo(get_settings().timezone)).utcoffset().total_seconds() // 60)
+
+
+def _local_day(session: Session, column, minutes: int):
     """The local calendar day of a stored (naive UTC) time, in SQL: the time shifted by the zone's offset at the start
     of the period (Asia/Shanghai has had one offset since 1991; a zone with summer time would put the hour around
     each change on the neighbouring day). Plain arithmetic, not a time-zone look-up per row."""
-    offset = since.astimezone(ZoneInfo(get_settings().timezone)).utcoffset()
-    minutes = int(offset.total_seconds() // 60)
     if _dialect(session) == "postgresql":
         return func.date(column + func.make_interval(0, 0, 0, 0, 0, minutes))  # years … hours, mins
     return func.date(column, f"{minutes:+d} minutes")
@@ -184,47 +188,46 @@ class Overview:
 
 
 def overview(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
-             by: str = "month", now: datetime | None = None, prognosis_days: int = 30) -> Overview:
-    """Every figure of the metrics page from two queries: one grouped by (day, station) over the period's warnings
-    — the totals, the station ranking and the trend are sums of its rows — and one for 预后被骗率. Nothing is
-    computed per warning in Python, so a year of a city's warnings costs what PostgreSQL takes to read them once
-    (docs/benchmarks.md)."""
+             by: str = "month", now: datetime | None = None, prognosis_days: int = 30,
+             rollup: bool = True) -> Overview:
+    """Every figure of the metrics page from rows grouped by (day, station) — the totals, the station ranking and
+    the trend are sums of them — and 预后被骗率. For a period of whole local days the rows come from the daily
+    roll-up (`warning_days`, brought up to date first) plus the warnings whose 超期 status still depends on the
+    moment; otherwise, or with rollup=False, from the warnings directly. Both give the same figures
+    (tests/test_metrics_rollup.py); docs/metrics.md says how."""
     now = now or utcnow()
     where = base(session, scope, area, since, until)
     if _dialect(session) == "postgresql":
-        # Two plain scans: PostgreSQL's JIT would spend longer compiling them than running them, and a year of
-        # (day, station) groups sorts on disk in the default 4 MB; 64 MB keeps it a hash in memory.
+        # Plain scans: PostgreSQL's JIT would spend longer compiling them than running them, and a (day, station)
+        # grouping of a year's warnings sorts on disk in the default 4 MB; 64 MB keeps it a hash in memory.
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))
-    day = _local_day(session, W.warned_at, since)
-    responded = and_(W.dispatched_at.is_not(None), W.first_contact_at.is_not(None))
-    grid = session.execute(
-        select(day, W.station_id, func.count(), *_sums(now),
-               func.sum(case((responded, _minutes(session, W.first_contact_at, W.dispatched_at)), else_=None)),
-               func.sum(case((responded, 1), else_=0)),
-               func.coalesce(func.sum(case((W.outcome == "dissuaded", W.amount), else_=0)), 0))
-        .where(where).group_by(day, W.station_id)).all()
+    days = _whole_days(since, until) if rollup else None
+    if days is not None:
+        refresh_days(session, days[0], days[1], minutes=_offset(since))
+        whole = _whole_city(session, scope, area)
+        by_day, stations = _sums_from_days(session, scope, area, where, days, now, _offset(since), whole)
+    else:
+        whole = False
+        by_day, stations = _split(_grid_direct(session, where, now, _offset(since)))
     width = 2 * len(RATES)
     total = [0] * (1 + width)
-    stations: dict[int, list[int]] = {}
     buckets: dict[str, list[int]] = {}
     response_minutes, responses, avoided = 0.0, 0, Decimal(0)
-    for row in grid:
-        counts = [int(v or 0) for v in row[2:3 + width]]
-        response_minutes += float(row[3 + width] or 0)
-        responses += int(row[4 + width] or 0)
-        avoided += Decimal(row[5 + width] or 0)
-        for acc in (total, stations.setdefault(row[1], [0] * (1 + width)) if row[1] is not None else None,
-                    buckets.setdefault(_bucket(row[0], by), [0] * (1 + width))):
-            if acc is not None:
-                for i, v in enumerate(counts):
-                    acc[i] += v
+    for day, acc in by_day.items():
+        response_minutes += acc[1 + width]
+        responses += acc[2 + width]
+        avoided += acc[3 + width]
+        bucket = buckets.setdefault(_bucket(day, by), [0] * (1 + width))
+        for i in range(1 + width):
+            total[i] += acc[i]
+            bucket[i] += acc[i]
     rep = Report(since=since, until=until, area=area, warnings=total[0], prognosis_days=prognosis_days,
                  loss_avoided=avoided, responses=responses,
                  mean_response_minutes=response_minutes / responses if responses else None)
     for i, r in enumerate(RATES):
         rep.rates.append(Figure(r.key, r.label, total[1 + 2 * i], total[2 + 2 * i], r.num_label, r.den_label))
-    _prognosis(session, where, rep, prognosis_days)
+    _prognosis(session, where, rep, prognosis_days, days if whole else None)
     names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_(list(stations)))).all())
     ranking = [{"station_id": sid, "station": names.get(sid, ""), "warnings": acc[0],
                 "figures": {r.key: Figure(r.key, r.label, acc[1 + 2 * i], acc[2 + 2 * i]) for i, r in enumerate(RATES)}}
@@ -268,25 +271,52 @@ def trend(session: Session, scope: Scope, *, since: datetime, until: datetime, a
     return overview(session, scope, since=since, until=until, area=area, by=by, now=now).trend
 
 
-def _prognosis(session: Session, where, rep: Report, days: int) -> None:
+def _prognosis(session: Session, where, rep: Report, days: int, city_days: tuple[date, date] | None) -> None:
     """People warned in the period; of them, who lost money within `days` after a warning (预后被骗: a loss time t
     with warned < t ≤ warned + days, for any of their warnings) and, apart, those with no such loss who had lost
     money within `days` up to a warning (warned − days ≤ t ≤ warned). Losses are dated by the case's loss time,
-    not its filing time. In SQL: one pass over the period's warnings joined to the same people's cases."""
-    warned = select(W.person_id.label("pid"), W.warned_at.label("at")).where(where, W.person_id.is_not(None)).cte("warned")
+    not its filing time.
+
+    The warned people of the whole city over whole days are a sum of `warned_people_days`; of any other node a
+    distinct count of the period's warnings. The defrauded are found from the cases side: the cases with a loss
+    time within `days` of the period, each joined to its person's warnings within `days` of the loss (the
+    (person_id, warned_at) index), so the work follows the cases, not the period's warnings."""
+    if city_days is not None:  # the whole city over whole days
+        first, last = city_days
+        P = WarnedPeopleDay
+        people = session.scalar(select(func.coalesce(func.sum(P.people), 0)).where(
+            P.day >= first, P.day <= last, or_(P.previous_day.is_(None), P.previous_day < first)))
+    else:
+        people = session.scalar(select(func.count(distinct(W.person_id))).where(where, W.person_id.is_not(None)))
+    C = Case
+    cases = (select(C.person_id.label("pid"), C.loss_at.label("loss"))
+             .where(C.person_id.is_not(None), C.loss_at >= rep.since - timedelta(days=days),
+                    C.loss_at < rep.until + timedelta(days=days)).subquery())
     if _dialect(session) == "postgresql":
         window = func.make_interval(0, 0, 0, days)  # years, months, weeks, days
-        loss, at = Case.loss_at, warned.c.at
+        loss, at = cases.c.loss, W.warned_at
+        near = and_(at >= loss - window, at <= loss + window)
         after = and_(loss > at, loss <= at + window)
         before = and_(loss >= at - window, loss <= at)
     else:
-        loss, at = func.julianday(Case.loss_at), func.julianday(warned.c.at)
+        loss, at = func.julianday(cases.c.loss), func.julianday(W.warned_at)
+        near = and_(at >= loss - days, at <= loss + days)
         after = and_(loss > at, loss <= at + days)
         before = and_(loss >= at - days, loss <= at)
-    hits = (select(warned.c.pid, func.max(case((after, 1), else_=0)).label("after"),
-                   func.max(case((before, 1), else_=0)).label("before"))
-            .select_from(warned.join(Case, Case.person_id == warned.c.pid)).group_by(warned.c.pid).subquery())
-    people = session.scalar(select(func.count(func.distinct(warned.c.pid))))
+    if _dialect(session) == "postgresql":
+        # Per case, its person's warnings of the period within `days` of the loss: a look-up on (person_id,
+        # warned_at) for each case (OFFSET 0 keeps PostgreSQL from making it a join over the period's warnings).
+        per_case = (select(W.person_id.label("pid"), func.max(case((after, 1), else_=0)).label("after"),
+                           func.max(case((before, 1), else_=0)).label("before"))
+                    .where(where, W.person_id == cases.c.pid, near).group_by(W.person_id).offset(0).lateral())
+        hits = (select(per_case.c.pid, func.max(per_case.c.after).label("after"),
+                       func.max(per_case.c.before).label("before"))
+                .select_from(cases.join(per_case, text("true"))).group_by(per_case.c.pid).subquery())
+    else:
+        hits = (select(W.person_id.label("pid"), func.max(case((after, 1), else_=0)).label("after"),
+                       func.max(case((before, 1), else_=0)).label("before"))
+                .select_from(cases).join(W, and_(W.person_id == cases.c.pid, near)).where(where)
+                .group_by(W.person_id).subquery())
     defrauded_after, defrauded_before = session.execute(select(
         func.coalesce(func.sum(hits.c.after), 0),
         func.coalesce(func.sum(case((and_(hits.c.after == 0, hits.c.before == 1), 1), else_=0)), 0))).one()
@@ -295,9 +325,255 @@ def _prognosis(session: Session, where, rep: Report, days: int) -> None:
     rep.defrauded_before = int(defrauded_before or 0)
 
 
+def _whole_city(session: Session, scope: Scope, area: Area | None) -> bool:
+    """Whether scope and node together take in every community (then the city's roll-up of people applies)."""
+    outside = session.scalar(select(func.count()).select_from(Area).where(
+        Area.level == Level.COMMUNITY,
+        not_(and_(scope.community_clause(Area.id), area_clause(session, area, Area.id)))))
+    return not outside
+
+
 def drill(session: Session, scope: Scope, key: str, part: str, *, since: datetime, until: datetime,
           area: Area | None = None, now: datetime | None = None):
     """The condition behind one side of one rate, for listing the warnings it counts."""
     now = now or utcnow()
     num, den = conditions(key, now)
     return and_(base(session, scope, area, since, until), num if part == "num" else den)
+
+
+# -- the (day, station) rows ---------------------------------------------------------------------------------------
+# Each row: day, station, warnings, then (numerator, denominator) of every rate in RATES' order, then the sum of
+# response minutes, the responses, the loss avoided.
+
+def _count(cond):
+    return func.sum(case((cond, 1), else_=0))
+
+
+def _grid_direct(session: Session, where, now: datetime, minutes: int) -> list[tuple]:
+    """Straight from the warnings: one grouped scan of the period."""
+    day = _local_day(session, W.warned_at, minutes)
+    responded = and_(W.dispatched_at.is_not(None), W.first_contact_at.is_not(None))
+    return [tuple(row) for row in session.execute(
+        select(day, W.station_id, func.count(), *_sums(now),
+               func.sum(case((responded, _minutes(session, W.first_contact_at, W.dispatched_at)), else_=None)),
+               func.sum(case((responded, 1), else_=0)),
+               func.coalesce(func.sum(case((W.outcome == "dissuaded", W.amount), else_=0)), 0))
+        .where(where).group_by(day, W.station_id)).all()]
+
+
+def _whole_days(since: datetime, until: datetime) -> tuple[date, date] | None:
+    """(first, last) local day if [since, until) is made of whole local days under one UTC offset, else None."""
+    tz = ZoneInfo(get_settings().timezone)
+    start, end = since.astimezone(tz), until.astimezone(tz)
+    if start.timetz().replace(tzinfo=None) != time.min or end.timetz().replace(tzinfo=None) != time.min:
+        return None
+    if _offset(since) != _offset(until) or end <= start:
+        return None
+    return start.date(), end.date() - timedelta(days=1)
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
+def _day_start(day: date, minutes: int) -> datetime:
+    """The UTC instant a local day starts at."""
+    return datetime.combine(day, time.min, UTC) - timedelta(minutes=minutes)
+
+
+def _runs(days: Iterable[date], longest: int = 31) -> list[tuple[date, date]]:
+    """Consecutive days as (first, last) runs of at most `longest` days."""
+    out: list[list[date]] = []
+    for d in sorted(set(days)):
+        if out and d - out[-1][1] == timedelta(days=1) and (d - out[-1][0]).days < longest:
+            out[-1][1] = d
+        else:
+            out.append([d, d])
+    return [(a, b) for a, b in out]
+
+
+def _ranges(days: Iterable[date], minutes: int):
+    """warned_at within any of `days` (local), as few range conditions as the runs of days."""
+    return or_(*[and_(W.warned_at >= _day_start(a, minutes), W.warned_at < _day_start(b + timedelta(days=1), minutes))
+                 for a, b in _runs(days, longest=100_000)])
+
+
+def _empty() -> list:
+    return [0] * (1 + 2 * len(RATES)) + [0.0, 0, Decimal(0)]
+
+
+def _add(acc: list, values: list) -> None:
+    for i, v in enumerate(values):
+        acc[i] += v
+
+
+def _split(grid: Iterable[tuple]) -> tuple[dict, dict]:
+    """(day, station) rows → sums per day and per station (a warning without a station is in no ranking)."""
+    by_day: dict[date, list] = {}
+    by_station: dict[int, list] = {}
+    for row in grid:
+        values = [int(v or 0) for v in row[2:-3]] + [float(row[-3] or 0), int(row[-2] or 0), Decimal(row[-1] or 0)]
+        _add(by_day.setdefault(_as_date(row[0]), _empty()), values)
+        if row[1] is not None:
+            _add(by_station.setdefault(row[1], _empty()), values)
+    return by_day, by_station
+
+
+def _sums_from_days(session: Session, scope: Scope, area: Area | None, where, days: tuple[date, date],
+                    now: datetime, minutes: int, whole: bool) -> tuple[dict, dict]:
+    """Sums per day and per station from the daily roll-up (two grouped reads of it, a few hundred rows back).
+    Only 超期反馈率 depends on the moment of reading: the roll-up holds the fed-back warnings (late or not) and the
+    latest feedback deadline among them, so a (day, station) whose latest deadline is still ahead of `now` has its
+    fed-back part replaced by a count from the warnings, and the warnings without feedback (few: the open work)
+    are always counted from the warnings."""
+    R = WarningDay
+    s = func.sum
+    nodes = () if whole else (scope.community_clause(R.community_id), area_clause(session, area, R.community_id))
+    in_period = and_(R.day >= days[0], R.day <= days[1], *nodes)
+    sums = [s(R.warnings), s(R.signed), s(R.dispatched), s(R.signed_on_time), s(R.dispatched), s(R.face_done),
+            s(R.face_required), s(R.dissuaded), s(R.outcome_counted), s(R.fed_back_late), s(R.fed_back),
+            s(R.response_minutes), s(R.responses), s(R.loss_avoided)]
+
+    def values(row) -> list:
+        return [int(v or 0) for v in row[:-3]] + [float(row[-3] or 0), int(row[-2] or 0), Decimal(row[-1] or 0)]
+
+    if _dialect(session) == "postgresql":  # both in one read of the rows
+        by_day, by_station = {}, {}
+        for row in session.execute(select(func.grouping(R.day), R.day, R.station_id, *sums).where(in_period)
+                                   .group_by(func.grouping_sets(R.day, R.station_id))):
+            if row[0] == 0:
+                by_day[_as_date(row[1])] = values(row[3:])
+            elif row[2] is not None:
+                by_station[row[2]] = values(row[3:])
+    else:
+        by_day = {_as_date(row[0]): values(row[1:])
+                  for row in session.execute(select(R.day, *sums).where(in_period).group_by(R.day))}
+        by_station = {row[0]: values(row[1:]) for row in session.execute(
+            select(R.station_id, *sums).where(in_period, R.station_id.is_not(None)).group_by(R.station_id))}
+    width = 2 * len(RATES)
+    day = _local_day(session, W.warned_at, minutes)
+    dispatched, due = W.dispatched_at.is_not(None), W.feedback_deadline <= now
+
+    def change(d, station, num: int, den: int) -> None:
+        for acc in (by_day.setdefault(_as_date(d), _empty()),
+                    by_station.setdefault(station, _empty()) if station is not None else None):
+            if acc is not None:
+                acc[width - 1] += num
+                acc[width] += den
+
+    live = {(_as_date(d), st): (int(late or 0), int(fed or 0)) for d, st, late, fed in session.execute(
+        select(R.day, R.station_id, s(R.fed_back_late), s(R.fed_back))
+        .where(in_period, R.last_feedback_deadline > now).group_by(R.day, R.station_id))}
+    if live:
+        for (d, station), (late, fed) in live.items():
+            change(d, station, -late, -fed)
+        for d, station, num, den in session.execute(
+                select(day, W.station_id, _count(and_(due, W.feedback_at > W.feedback_deadline)), _count(due))
+                .where(where, dispatched, W.feedback_at.is_not(None), _ranges({k[0] for k in live}, minutes))
+                .group_by(day, W.station_id)):
+            if (_as_date(d), station) in live:
+                change(d, station, int(num or 0), int(den or 0))
+    for d, station, n in session.execute(
+            select(day, W.station_id, func.count()).where(where, dispatched, W.feedback_at.is_(None), due)
+            .group_by(day, W.station_id)):
+        change(d, station, int(n), int(n))
+    return by_day, by_station
+
+
+# -- keeping the roll-ups exact ---------------------------------------------------------------------------------------
+
+_LOCK = 0x66616E7A  # pg_advisory_xact_lock key: one refresh at a time
+
+
+def _hour(session: Session, column):
+    """The UTC hour a stored time falls in, as the triggers log it."""
+    if _dialect(session) == "postgresql":
+        return func.date_trunc("hour", column)
+    return func.strftime("%Y-%m-%d %H:00:00.000000", column)
+
+
+def _lock(session: Session) -> None:
+    if _dialect(session) == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+
+
+def refresh_days(session: Session, first: date | None = None, last: date | None = None, *,
+                 minutes: int | None = None) -> int:
+    """Recompute the roll-ups of the local days in [first, last] (all, without bounds) whose warnings changed since
+    (the triggers of migration 0013 log the UTC hour of every changed warning, and of the same person's next
+    warning, in warning_days_dirty). Runs in the caller's transaction, one refresh at a time (an advisory lock on
+    PostgreSQL): the logged rows it recomputes are deleted with it, those written meanwhile by transactions not yet
+    committed stay for the next reading. Returns the number of local days recomputed."""
+    minutes = _offset(utcnow()) if minutes is None else minutes
+    D = WarningDayDirty
+    state = session.scalar(select(WarningDayState.offset_minutes).where(WarningDayState.id == 1))
+    if state != minutes:
+        _lock(session)
+        state = session.scalar(select(WarningDayState.offset_minutes).where(WarningDayState.id == 1))
+        if state != minutes:  # first use, or another zone: every day with warnings is recomputed as it is read
+            session.execute(delete(WarningDay))
+            session.execute(delete(WarnedPeopleDay))
+            session.execute(delete(D))
+            session.execute(insert(D).from_select(["hour"], select(_hour(session, W.warned_at)).distinct()))
+            session.execute(delete(WarningDayState))
+            session.execute(insert(WarningDayState).values(id=1, offset_minutes=minutes))
+    marked = select(D.id, D.hour)
+    if first is not None:  # the hours that overlap the local days first…last
+        marked = marked.where(D.hour > _day_start(first, minutes) - timedelta(hours=1),
+                              D.hour < _day_start(last + timedelta(days=1), minutes))
+    if session.execute(marked.limit(1)).first() is None:
+        return 0
+    _lock(session)
+    found = session.execute(marked).all()  # after the lock: what a refresh before us left
+    if not found:
+        return 0
+    days: set[date] = set()
+    for _, hour in found:
+        days |= {(hour + timedelta(minutes=minutes)).date(),
+                 (hour + timedelta(hours=1, microseconds=-1, minutes=minutes)).date()}
+    for a, b in _runs(days):
+        _recompute(session, a, b, minutes)
+    ids = [i for i, _ in found]
+    for n in range(0, len(ids), 5000):
+        session.execute(delete(D).where(D.id.in_(ids[n:n + 5000])))
+    return len(days)
+
+
+def _recompute(session: Session, first: date, last: date, minutes: int) -> None:
+    """The roll-up rows of local days first…last, from the warnings."""
+    R, P = WarningDay, WarnedPeopleDay
+    session.execute(delete(R).where(R.day >= first, R.day <= last))
+    session.execute(delete(P).where(P.day >= first, P.day <= last))
+    start, end = _day_start(first, minutes), _day_start(last + timedelta(days=1), minutes)
+    communities = select(Area.id).where(Area.level == Level.COMMUNITY)  # as Scope.community_ids() counts them
+    placed = and_(W.community_id.in_(communities), W.warned_at >= start, W.warned_at < end)
+    day = _local_day(session, W.warned_at, minutes)
+    dispatched = W.dispatched_at.is_not(None)
+    fed_back = and_(dispatched, W.feedback_at.is_not(None))
+    responded = and_(dispatched, W.first_contact_at.is_not(None))
+    cols = [conditions(key, utcnow()) for key in ("sign_rate", "timely_sign_rate", "face_rate", "success_rate")]
+    session.execute(insert(R).from_select(
+        ["day", "community_id", "station_id", "warnings", "dispatched", "signed", "signed_on_time", "face_required",
+         "face_done", "outcome_counted", "dissuaded", "fed_back", "fed_back_late", "last_feedback_deadline",
+         "response_minutes", "responses", "loss_avoided"],
+        select(day, W.community_id, W.station_id, func.count(), _count(dispatched), _count(cols[0][0]),
+               _count(cols[1][0]), _count(cols[2][1]), _count(cols[2][0]), _count(cols[3][1]), _count(cols[3][0]),
+               _count(fed_back), _count(and_(fed_back, W.feedback_at > W.feedback_deadline)),
+               func.max(case((fed_back, W.feedback_deadline), else_=None)),
+               func.coalesce(func.sum(case((responded, _minutes(session, W.first_contact_at, W.dispatched_at)),
+                                           else_=None)), 0),
+               _count(responded),
+               func.coalesce(func.sum(case((W.outcome == "dissuaded", W.amount), else_=0)), 0))
+        .where(placed).group_by(day, W.community_id, W.station_id)))
+    # People: each person's first warning of each day, and their latest placed warning before it.
+    firsts = (select(day.label("day"), W.person_id.label("pid"), func.min(W.warned_at).label("first_at"))
+              .where(placed, W.person_id.is_not(None)).group_by(day, W.person_id).subquery())
+    E = aliased(Warning)
+    previous = (select(E.warned_at).where(E.person_id == firsts.c.pid, E.warned_at < firsts.c.first_at,
+                                          E.community_id.in_(communities))
+                .order_by(E.warned_at.desc()).limit(1).scalar_subquery())  # backwards on (person_id, warned_at)
+    pairs = select(firsts.c.day, previous.label("previous_at")).subquery()
+    previous_day = _local_day(session, pairs.c.previous_at, minutes)
+    session.execute(insert(P).from_select(
+        ["day", "previous_day", "people"],
+        select(pairs.c.day, previous_day, func.count()).group_by(pairs.c.day, previous_day)))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fanzha.db import Base, UTCDateTime, utcnow
@@ -42,7 +42,7 @@ class Warning(Base):
     issuing_unit: Mapped[str] = mapped_column(String(64), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)  # earlier warnings of the same person
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     match_source: Mapped[str | None] = mapped_column(String(12))  # current household manual
@@ -74,6 +74,9 @@ class Warning(Base):
     # feedback_at skips open warnings, so a new warning costs it nothing. Reasons: docs/benchmarks.md.
     __table_args__ = (
         Index("ix_warnings_station_status", "station_id", "status"),
+        # A person's warnings in time order: look-ups by person, and 预后被骗率's walk from a case to the warnings
+        # of its person within N days of its loss time (metrics.py; with the community, answered from the index).
+        Index("ix_warnings_person_warned", "person_id", "warned_at", postgresql_include=["community_id"]),
         Index("ix_warnings_community_warned", "community_id", "warned_at"),
         Index("ix_warnings_open", "community_id", "status", postgresql_where=text("feedback_at IS NULL"),
               sqlite_where=text("feedback_at IS NULL")),
@@ -97,3 +100,66 @@ class DutyShift(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class WarningDay(Base):
+    """Daily roll-up of the dissuasion metrics (metrics.py, docs/metrics.md): for one Beijing day of 预警时间, one
+    community and its station, every numerator and denominator that does not depend on the moment of reading.
+    Kept exact by database triggers that mark the days of changed warnings (WarningDayDirty); marked days are
+    recomputed from `warnings` before they are read."""
+
+    __tablename__ = "warning_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    community_id: Mapped[int] = mapped_column(Integer)
+    station_id: Mapped[int | None] = mapped_column(Integer)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    dispatched: Mapped[int] = mapped_column(Integer, default=0)
+    signed: Mapped[int] = mapped_column(Integer, default=0)
+    signed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    face_required: Mapped[int] = mapped_column(Integer, default=0)  # dispatched and required face to face
+    face_done: Mapped[int] = mapped_column(Integer, default=0)
+    outcome_counted: Mapped[int] = mapped_column(Integer, default=0)  # outcome set, not 无需劝阻
+    dissuaded: Mapped[int] = mapped_column(Integer, default=0)
+    fed_back: Mapped[int] = mapped_column(Integer, default=0)  # dispatched and fed back
+    fed_back_late: Mapped[int] = mapped_column(Integer, default=0)
+    last_feedback_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)  # latest among fed_back
+    response_minutes: Mapped[float] = mapped_column(Float, default=0)
+    responses: Mapped[int] = mapped_column(Integer, default=0)
+    loss_avoided: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)
+
+    __table_args__ = (Index("ix_warning_days_day_community", "day", "community_id"),
+                      Index("ix_warning_days_last_feedback_deadline", "last_feedback_deadline"))
+
+
+class WarnedPeopleDay(Base):
+    """People warned (on any community) on a Beijing day, counted by the day of their previous warning: the people
+    warned in a period [a, b] are those of the days in [a, b] whose previous warning is before a (or none), so a
+    distinct count over any period is a sum of these rows."""
+
+    __tablename__ = "warned_people_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    previous_day: Mapped[date | None] = mapped_column(Date)
+    people: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WarningDayDirty(Base):
+    """A UTC hour whose warnings changed since the roll-ups were computed (written by triggers, see migration 0013);
+    per hour and changing statement on PostgreSQL, per changed row on SQLite. Deleted when its day is recomputed."""
+
+    __tablename__ = "warning_days_dirty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WarningDayState(Base):
+    """The UTC offset (minutes) the roll-ups' days were cut with; another offset rebuilds them."""
+
+    __tablename__ = "warning_days_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offset_minutes: Mapped[int] = mapped_column(Integer)

@@ -47,6 +47,16 @@ def escalate_and_notify() -> None:
         deliver_due(session)
 
 
+@huey.periodic_task(crontab(minute="*"))
+def refresh_metric_days() -> None:
+    """Every minute: recompute the metrics' daily roll-ups of the days whose warnings changed, so that a reading
+    finds little left to recompute (it recomputes what is left itself; figures never wait for this task)."""
+    from fanzha.warnings.metrics import refresh_days
+
+    with session_scope() as session:
+        refresh_days(session)
+
+
 @huey.periodic_task(crontab(minute="*/10"))
 def demo_live_warning() -> None:
     """Keeps the demo county alive: a warning arrives now and then, as on a real duty day."""
