@@ -2,7 +2,7 @@
 (person_id, warned_at) index in place of (person_id)
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-22 20:45:00
 """
 
@@ -12,7 +12,7 @@ import fanzha.db
 
 
 revision = '0013'
-down_revision = '0010'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """reports: issued documents register, area centroids and boundaries
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-22 20:36:04.526628
 """
 
@@ -11,7 +11,7 @@ import fanzha.db
 
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
