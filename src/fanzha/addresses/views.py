@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.addresses import service
 from fanzha.common.errors import DomainError
 from fanzha.imports import service as imports
+from fanzha.imports.models import ImportRowError
 from fanzha.imports.api import save_upload, start_import
 from fanzha.org import service as org
 from fanzha.org.enums import Level
@@ -73,7 +75,17 @@ def batch_page(batch_id: IdPath, request: Request, db: Session = Depends(get_db,
                scope: Scope = Depends(require(Perm.READ_ORG))):
     batch = imports.get_batch(db, scope, batch_id)
     template = "imports/_status.html" if request.headers.get("hx-request") else "imports/batch.html"
-    return render(request, template, batch=batch, label=imports.IMPORTERS[batch.kind].label)
+    errors = list(db.scalars(select(ImportRowError).where(ImportRowError.batch_id == batch.id)
+                             .order_by(ImportRowError.row_number).limit(20))) if batch.rejected else []
+    return render(request, template, batch=batch, label=imports.IMPORTERS[batch.kind].label, errors=errors,
+                  back=BACK.get(batch.kind, ("/addresses", "返回标准地址")))
+
+
+# Where a finished import sends its reader back to, by kind.
+BACK = {"warning": ("/warnings", "返回预警"), "case": ("/cases", "返回案件"), "case_action": ("/cases/actions", "返回止付冻结等记录"),
+        "app_registration": ("/cases", "返回案件"), "activity": ("/prevention", "返回宣防"),
+        "campaign_plan": ("/prevention", "返回宣防"), "blocklist": ("/blocklist", "返回黑名单"),
+        "feedback": ("/metrics", "返回指标"), "registry": ("/registry", "返回群体库")}
 
 
 @router.get("/imports/{batch_id}/errors.csv")
