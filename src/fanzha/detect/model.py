@@ -24,12 +24,27 @@ from fanzha.detect.ngrams import char_ngram_counts
 from fanzha.detect.normalise import model_text, normalise
 
 FRAUD = RISKS.index("fraud")
+NORMAL, SPAM, ILLICIT = RISKS.index("normal"), RISKS.index("spam"), RISKS.index("illicit")
 _RULE_INDEX = {code: i for i, code in enumerate(rules.RULE_CODES)}
 
 
 def _logit(p):
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
+
+
+def decide(proba: np.ndarray, normal_min: float = 0.0) -> np.ndarray:
+    """Risk index of each row: the arg-max of the (calibrated) probabilities, except that a text is called normal
+    only when P(normal) ≥ `normal_min`; a weaker normal becomes the likelier of spam and illicit.
+
+    Fraud is never decided here: it stays "fraud_prob is the largest", so the threshold moves texts between normal
+    and spam/illicit only (flagging an ordinary SMS as an advertisement is a smaller error than calling it fraud).
+    """
+    idx = proba.argmax(axis=1)
+    if normal_min > 0:
+        weak = (idx == NORMAL) & (proba[:, NORMAL] < normal_min)
+        idx[weak] = np.where(proba[weak, SPAM] >= proba[weak, ILLICIT], SPAM, ILLICIT)
+    return idx
 
 
 def prepare(texts) -> tuple[list[str], list[str]]:
@@ -46,7 +61,8 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, n_features: int = 2 ** 20, ngram_range: tuple[int, int] = (1, 3), min_df: int = 20,
                  alpha: float = 2.5e-7, rule_weight: float = 0.5, max_iter: int = 15, source_balance: float = 0.65,
-                 random_state: int = 0, n_jobs: int | None = None):
+                 source_boost: tuple = (("fbs_sms", 3.0),), normal_min: float = 0.75, random_state: int = 0,
+                 n_jobs: int | None = None):
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -54,6 +70,8 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         self.rule_weight = rule_weight
         self.max_iter = max_iter
         self.source_balance = source_balance
+        self.source_boost = source_boost
+        self.normal_min = normal_min
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -90,12 +108,19 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fitting -------------------------------------------------------------------------------------------------
     def _weights(self, y, groups) -> np.ndarray:
-        """Each (source, label) cell weighs n**source_balance in total, so the 84k everyday SMS do not drown the rest."""
+        """Each (source, label) cell weighs n**source_balance in total, so the 84k everyday SMS do not drown the rest;
+        then `source_boost` ((key, factor) pairs, key "source" or "source|label") multiplies chosen cells.
+
+        fbs_sms is boosted 3×: it is the only corpus of real scam/illicit SMS, and at n**0.65 its three classes held
+        under 12 % of the total weight (its same-source macro-F1 rose from 0.966 to 0.973 on the seeded 20 %).
+        """
         y = np.asarray(y)
         g = np.asarray(groups) if groups is not None else np.zeros(len(y), dtype=object)
         keys = np.char.add(g.astype(str), np.char.add("|", y.astype(str)))
         _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
         w = (counts ** self.source_balance / counts)[inv]
+        for key, factor in self.source_boost or ():
+            w[(keys == key) | (g.astype(str) == key)] *= factor
         return w * (len(y) / w.sum())
 
     def featurize(self, norms: list[str], mtexts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -184,7 +209,7 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         return self._calibrated(self.raw_proba(texts, prepared, X))
 
     def predict(self, texts=None, prepared=None, X=None) -> np.ndarray:
-        return self.classes_[self.predict_proba(texts, prepared, X).argmax(axis=1)]
+        return self.classes_[decide(self.predict_proba(texts, prepared, X), self.normal_min)]
 
     def type_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
         if X is None:
@@ -206,6 +231,7 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
                             type_intercept=self.type_intercept_, calibration=self.calibration_)
         params = self.get_params()
         params["ngram_range"] = list(params["ngram_range"])
+        params["source_boost"] = [list(p) for p in params["source_boost"] or ()]
         (d / "meta.json").write_text(json.dumps({"params": params, "risks": list(RISKS), "fraud_types": list(FRAUD_TYPES),
                                                  "rules": list(rules.RULE_CODES), **(meta or {})},
                                                 ensure_ascii=False, indent=2), encoding="utf-8")
@@ -216,6 +242,8 @@ class FraudClassifier(ClassifierMixin, BaseEstimator):
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
         params = meta["params"]
         params["ngram_range"] = tuple(params["ngram_range"])
+        params["source_boost"] = tuple(tuple(p) for p in params.get("source_boost") or ())
+        params.setdefault("normal_min", 0.0)  # models saved before the threshold existed decided by arg-max
         if meta.get("rules") != list(rules.RULE_CODES):
             raise ValueError("模型文件与当前规则列表不一致，请重新训练（fanzha detect train）")
         est = cls(**params)

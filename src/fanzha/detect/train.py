@@ -57,6 +57,11 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
             log(f"  {s} 同源 20% 留出：macro-F1 {within[s]['macro_f1']:.4f}")
     kfold_ece = {g: evaluate.ece(evaluate.apply_platt(kfold[src == g], final.calibration_)[:, FRAUD],
                                  y[src == g] == "fraud") for g in sorted(set(src))}
+    kfold_rates = {}  # the decision rule (normal threshold) on out-of-fold predictions of the training data
+    for g in sorted(set(src)):
+        m = evaluate.metrics(y[src == g], evaluate.apply_platt(kfold[src == g], final.calibration_),
+                             normal_min=final.normal_min)
+        kfold_rates[g] = {k: m[k] for k in ("macro_f1", "nonnormal_flagged", "normal_flagged", "normal_called_fraud")}
     today = dt.date.today().isoformat()
     fp = data.fingerprint(root)
     meta = {
@@ -70,6 +75,7 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
         "loso": res["per_source"],
         "within_source": within,
         "kfold_ece_calibrated": kfold_ece,
+        "kfold_rates": kfold_rates,
     }
     out = Path(out) if out else MODEL_DIR
     final.save(out, meta)
