@@ -12,6 +12,8 @@ model does know, while it cannot fix a source whose register it never saw; the p
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +30,12 @@ WITHIN = ("fbs_sms", "sms_spam")
 
 def _jsonable(d):
     return {k: v for k, v in d.items() if k not in ("oof_raw", "oof_type")}
+
+
+def params_digest(est: FraudClassifier) -> str:
+    """Six hex digits of the estimator's parameters: a model trained on the same data with another recipe gets
+    another version."""
+    return hashlib.sha256(json.dumps(est.get_params(), sort_keys=True, default=list).encode()).hexdigest()[:6]
 
 
 def train(root: Path | str | None = None, out: Path | str | None = None, params: dict | None = None,
@@ -65,7 +73,7 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
     today = dt.date.today().isoformat()
     fp = data.fingerprint(root)
     meta = {
-        "version": f"{today.replace('-', '.')}-{fp[:8]}",
+        "version": f"{today.replace('-', '.')}-{fp[:8]}-{params_digest(final)}",
         "trained_at": today,
         "data_fingerprint": fp,
         "n_examples": len(examples),
