@@ -50,6 +50,40 @@ TABLE = [
 ]
 
 
+# Fake-base-station style SMS (伪基站短信) written by hand after the fbs_sms categories: advertising, 违法推广
+# (gambling, fake IDs/invoices, escort) and fraud (bank-points and token phishing, flight-cancellation refunds, 换号,
+# prize scams). None is taken from the corpus.
+FBS_TABLE = [
+    ("【美家家居】国庆特惠，全场家具低至五折，到店即送精美礼品，详询4008001234，回T退订。", "spam"),
+    ("您好，阳光花园一期现房火爆认购中，首付五万起，地铁口学区房，看房热线13800001234。", "spam"),
+    ("尊敬的会员，本店新到一批进口奶粉，满三百减五十，欢迎到店选购，地址人民路18号。", "spam"),
+    ("移动用户您好，现在办理流量套餐，每月只需29元享30G国内流量，回复1立即办理。", "spam"),
+    ("澳门银河娱乐城上线啦，注册就送88元彩金，百家乐、老虎机天天返水，网址 www.yh888.com", "illicit"),
+    ("专业办理各类证件，身份证、毕业证、驾驶证，代开各种发票，电话13912345678。", "illicit"),
+    ("高端商务会所，美女佳丽上门服务，全天接单，加V信：abc123。", "illicit"),
+    ("六合彩特码内部资料，期期准，加微信lhc8888免费领取。", "illicit"),
+    ("【中国工商银行】尊敬的客户，您的积分已满一万分，可兑换现金礼包，请登录 icbc-jf.com 领取，逾期作废。", "fraud"),
+    ("【建设银行】您的电子密码器已过期，请立即登录 wap.ccb-vip.cn 进行升级，否则将影响正常使用。", "fraud"),
+    ("尊敬的旅客，您预订的航班因机械故障已取消，请致电4006661234办理改签退票，可获赔偿300元。", "fraud"),
+    ("爸，我换号了，这是我的新号码，有急事找你，先别给别人说，明天给你打电话。", "fraud"),
+    ("恭喜您的手机号码被《奔跑吧》节目组抽中二等奖，奖金十二万元，请登录 www.pb-cj.cn 领取，验证码1234。", "fraud"),
+]
+
+
+@pytest.mark.parametrize("text, risk", FBS_TABLE, ids=[f"fbs{i:02d}-{r}" for i, (_, r) in enumerate(FBS_TABLE)])
+def test_fake_base_station_messages(text, risk):
+    v = check(text)
+    assert v.risk == risk, (v.risk, v.fraud_prob, v.reasons)
+    assert (v.fraud_prob >= 0.5) == (risk == "fraud")
+
+
+def test_shipped_model_decides_with_its_recipe():
+    """The shipped artefact carries the recipe it was trained with (normal threshold 0.75, no source boost)."""
+    model = load_model()
+    assert model.normal_min == 0.75 and tuple(model.source_boost) == ()
+    assert model.meta_["version"].count("-") == 2  # date-datafingerprint-parameters
+
+
 @pytest.mark.parametrize("text, risk, ftype", TABLE, ids=[f"{i:02d}-{r}" for i, (_, r, _) in enumerate(TABLE)])
 def test_hand_written_table(text, risk, ftype):
     v = check(text)

@@ -14,7 +14,7 @@ from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from fanzha.detect.data import FRAUD_TYPES, RISKS, Example
-from fanzha.detect.model import FRAUD, FraudClassifier, fit_platt, prepare
+from fanzha.detect.model import FRAUD, FraudClassifier, decide, fit_platt, prepare
 
 
 def ece(prob, truth, bins: int = 15) -> float:
@@ -37,10 +37,12 @@ def apply_platt(raw: np.ndarray, ab) -> np.ndarray:
     return est._calibrated(raw)
 
 
-def metrics(y_true, proba, type_true=None, type_proba=None) -> dict:
-    """Per-source figures: macro-F1 over the risks present, fraud P/R/F1, flagged rates, confusion, ECE."""
+def metrics(y_true, proba, type_true=None, type_proba=None, normal_min: float = 0.0) -> dict:
+    """Per-source figures: macro-F1 over the risks present, fraud P/R/F1, flagged rates, confusion, ECE.
+
+    Risks are decided as the product decides them (`model.decide` with the model's `normal_min`)."""
     y_true = np.asarray(y_true)
-    pred = np.array(RISKS)[proba.argmax(axis=1)]
+    pred = np.array(RISKS)[decide(proba, normal_min)]
     present = [r for r in RISKS if (y_true == r).any()]
     is_f, pf = y_true == "fraud", pred == "fraud"
     p, r, f, _ = precision_recall_fscore_support(is_f, pf, average="binary", zero_division=0)
@@ -98,7 +100,7 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
         te = src == g
         other = ~te & np.isin(src, held)
         ab = fit_platt(oof_raw[other, FRAUD], y[other] == "fraud")
-        per_source[g] = metrics(y[te], apply_platt(oof_raw[te], ab), ft[te], oof_type[te])
+        per_source[g] = metrics(y[te], apply_platt(oof_raw[te], ab), ft[te], oof_type[te], est.normal_min)
         per_source[g]["ece_uncalibrated"] = ece(oof_raw[te, FRAUD], y[te] == "fraud")
     return {"per_source": per_source, "oof_raw": oof_raw, "oof_type": oof_type}
 
@@ -140,7 +142,7 @@ def within_source(examples: list[Example], source: str, params: dict | None = No
     raw = m.raw_proba(X=X)
     if calibration is not None:
         raw = apply_platt(raw, calibration)
-    return metrics(y[te], raw, ft[te], m.type_proba(X=X))
+    return metrics(y[te], raw, ft[te], m.type_proba(X=X), m.normal_min)
 
 
 def format_table(per_source: dict) -> str:

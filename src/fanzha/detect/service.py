@@ -15,7 +15,7 @@ import numpy as np
 from fanzha.detect import rules
 from fanzha.detect.advice import FRAUD_TYPE_NAMES, RISK_NAMES, advice_for
 from fanzha.detect.extract import blocklist_items, extract
-from fanzha.detect.model import FRAUD, FraudClassifier
+from fanzha.detect.model import FRAUD, FraudClassifier, decide
 from fanzha.detect.normalise import model_text, normalise
 
 MODEL_DIR = Path(__file__).with_name("model")
@@ -132,11 +132,12 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
                           model.rule_matrix_from_hits(hits))
         proba = model.predict_proba(X=X)
         tproba = model.type_proba(X=X)
+        decided = decide(proba, model.normal_min)
         items = [blocklist_items(n) if blocklist is not None and n else [] for n in norms]
         listed = blocklist.matching({k for its in items for kind, _, key in its for k in _keys(key, kind)}) \
             if any(items) else set()
         for i, norm in enumerate(norms):
-            risk = str(model.classes_[int(proba[i].argmax())]) if norm else "normal"
+            risk = str(model.classes_[decided[i]]) if norm else "normal"
             flagged = _blocklist_reasons(norm, items[i], listed) if listed else []
             if flagged and risk in ("normal", "spam"):
                 risk = "fraud"

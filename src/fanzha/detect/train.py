@@ -12,6 +12,8 @@ model does know, while it cannot fix a source whose register it never saw; the p
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +30,12 @@ WITHIN = ("fbs_sms", "sms_spam")
 
 def _jsonable(d):
     return {k: v for k, v in d.items() if k not in ("oof_raw", "oof_type")}
+
+
+def params_digest(est: FraudClassifier) -> str:
+    """Six hex digits of the estimator's parameters: a model trained on the same data with another recipe gets
+    another version."""
+    return hashlib.sha256(json.dumps(est.get_params(), sort_keys=True, default=list).encode()).hexdigest()[:6]
 
 
 def train(root: Path | str | None = None, out: Path | str | None = None, params: dict | None = None,
@@ -57,10 +65,15 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
             log(f"  {s} 同源 20% 留出：macro-F1 {within[s]['macro_f1']:.4f}")
     kfold_ece = {g: evaluate.ece(evaluate.apply_platt(kfold[src == g], final.calibration_)[:, FRAUD],
                                  y[src == g] == "fraud") for g in sorted(set(src))}
+    kfold_rates = {}  # the decision rule (normal threshold) on out-of-fold predictions of the training data
+    for g in sorted(set(src)):
+        m = evaluate.metrics(y[src == g], evaluate.apply_platt(kfold[src == g], final.calibration_),
+                             normal_min=final.normal_min)
+        kfold_rates[g] = {k: m[k] for k in ("macro_f1", "nonnormal_flagged", "normal_flagged", "normal_called_fraud")}
     today = dt.date.today().isoformat()
     fp = data.fingerprint(root)
     meta = {
-        "version": f"{today.replace('-', '.')}-{fp[:8]}",
+        "version": f"{today.replace('-', '.')}-{fp[:8]}-{params_digest(final)}",
         "trained_at": today,
         "data_fingerprint": fp,
         "n_examples": len(examples),
@@ -70,6 +83,7 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
         "loso": res["per_source"],
         "within_source": within,
         "kfold_ece_calibrated": kfold_ece,
+        "kfold_rates": kfold_rates,
     }
     out = Path(out) if out else MODEL_DIR
     final.save(out, meta)
