@@ -5,7 +5,8 @@ For each size (default 1,000,000 and 5,000,000 cases):
   1. a fresh database is migrated and given the demo county (seed 2026: 江州市, 3 districts, 10 townships, 18
      stations, 181 communities, 701,615 residents, in both chains), then `size` cases spread over the five years
      before 2026-11-01 are loaded with INSERT … SELECT from generate_series in blocks of 250,000 rows — each block
-     one statement, so the roll-up's statement-level trigger folds it as an import would (`--via trigger`; above
+     one statement, so the roll-up's statement-level trigger journals it as an import would and the journal is then
+     folded in one statement as the first read would (`--via trigger`, timed as `fold_s`; above
      1,000,000 the default is `--via rebuild`: the triggers off while loading, then `rollup.rebuild`) — each case
      on a community drawn in proportion to its
      population, the twelve police types and 其他 in bulletin-like shares, losses from a few hundred yuan to a
