@@ -515,3 +515,57 @@ def test_an_import_and_updates_in_one_transaction_read_as_a_rebuild(county, tmp_
         with session_scope() as s:
             s.execute(delete(Case).where(Case.case_number.in_(["TS-J1", "TS-J2", "TS-J3", "TS-J4"])))
     assert _stats().totals.cases == before.totals.cases
+
+
+def test_two_readers_folding_at_once_fold_each_change_once(county):
+    """PostgreSQL: a second reader folding while the first one's fold is not yet committed waits for it and then
+    skips the journal rows the first deleted, so a change is never counted twice."""
+    import threading
+    import time
+
+    from fanzha.cases.models import Case
+    from fanzha.cases.stats import rollup
+    from fanzha.db import get_engine, session_scope
+
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite folds in its triggers; there is no journal to share")
+    with session_scope() as s:
+        s.add(Case(case_number="TS-C1", name="张三丰", community_id=county["TSA2"], filed_at=bj(2026, 10, 12),
+                   loss_at=bj(2026, 10, 11), fraud_type="loan", loss_amount=Decimal("4321.00")))
+    first, second = engine.connect(), engine.connect()
+    try:
+        rollup.fold_pending(first)  # deletes the journal's rows and adds them, not yet committed
+        pid = second.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        done = threading.Event()
+
+        def fold_second():
+            rollup.fold_pending(second)
+            second.commit()
+            done.set()
+
+        worker = threading.Thread(target=fold_second)
+        worker.start()
+        waiting = False
+        for _ in range(100):  # the second reader's DELETE waits for the rows the first one holds
+            waiting = first.exec_driver_sql(
+                f"SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = {pid}").scalar()
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting and not done.is_set()
+        first.commit()
+        worker.join(10)
+        assert done.is_set()
+    finally:
+        first.close()
+        second.close()
+    try:
+        with session_scope() as s:
+            assert s.execute(text("SELECT count(*) FROM case_stat_journal")).scalar() == 0
+            kept = _cells(s)
+            rollup.rebuild(s.connection())
+            assert _cells(s) == kept  # folded once: equal to a rebuild
+    finally:
+        with session_scope() as s:
+            s.execute(delete(Case).where(Case.case_number == "TS-C1"))
