@@ -340,6 +340,9 @@ def test_cases_behind_a_figure_are_the_ones_counted_and_audited(county):
 
 
 def _cells(s):
+    from fanzha.cases.stats import rollup
+
+    rollup.fold_pending(s.connection())
     return sorted(tuple(r) for r in s.execute(text(
         "SELECT grain, day, community_id, dim, value, cases, loss_cents, recovered_cents, frozen_cents, solved, "
         "suspects FROM case_stat_cells WHERE cases <> 0 OR loss_cents <> 0 OR recovered_cents <> 0 "
@@ -455,3 +458,114 @@ def test_an_update_of_uncounted_columns_folds_nothing(county):
     # K6 (A1, 2025-10-20, 刷单, no victim details): 8 dimension values (all, type, channel, sex, age, occupation,
     # loss band, 可防性 — no group) × day, month, year × (A1, city-wide) = 48 cells, each before and after.
     assert len(changed) == 2 * 48
+
+
+def test_an_import_and_updates_in_one_transaction_read_as_a_rebuild(county, tmp_path):
+    """Cases imported (GBK CSV, as police export them) and then moved, solved and one deleted, all in one
+    transaction: the next read of the statistics counts them exactly (PostgreSQL folds the journal the triggers
+    wrote; SQLite's triggers folded at once), the journal is empty after it, and the cells equal a rebuild."""
+    import csv
+    import io
+
+    from fanzha.cases.models import Case
+    from fanzha.cases.stats import rollup
+    from fanzha.db import session_scope
+    from fanzha.imports.service import run_file
+    from fanzha.org.scope import Scope
+
+    ids = county
+    buf = io.StringIO()
+    csv.writer(buf).writerows([
+        ["案件编号", "立案时间", "被骗时间", "姓名", "发案地址", "诈骗类型", "损失金额", "简要案情"],
+        ["TS-J1", "2026-10-05 09:30", "2026-10-04 20:00", "李某某", "测试县甲镇", "刷单返利类", "1,200", "兼职刷单"],
+        ["TS-J2", "2026/10/06 14:00", "2026/10/06 10:00", "王某", "测试县乙镇", "虚假投资理财类", "3.5万", "投资被骗"],
+        ["TS-J3", "2026-10-07 08:00", "2026-10-06 22:00", "赵某", "", "刷单返利类", "800元", "刷单"],
+        ["TS-J4", "2026-09-30 23:00", "2026-09-30 12:00", "钱某某", "", "网络贷款类", "5000", "贷款被骗"],
+    ])
+    path = tmp_path / "cases-oct.csv"
+    path.write_bytes(buf.getvalue().encode("gbk"))
+    before = _stats()
+    with session_scope() as s:
+        assert run_file(s, Scope.system(s), "case", path).summary()["created"] == 4
+        s.execute(text("UPDATE cases SET community_id = :a WHERE case_number IN ('TS-J1', 'TS-J3', 'TS-J4')"),
+                  {"a": ids["TSA1"]})
+        s.execute(text("UPDATE cases SET community_id = :b, solved_at = filed_at + interval '2 days' "
+                       "WHERE case_number = 'TS-J2'" if s.get_bind().dialect.name == "postgresql" else
+                       "UPDATE cases SET community_id = :b, solved_at = datetime(filed_at, '+2 days') "
+                       "WHERE case_number = 'TS-J2'"), {"b": ids["TSB1"]})
+        s.execute(text("DELETE FROM cases WHERE case_number = 'TS-J3'"))
+    try:
+        with session_scope() as s:
+            pending = s.execute(text("SELECT count(*) FROM case_stat_journal")).scalar()
+            # PostgreSQL: J1–J4 inserted (+4), three moved (−3 +3), J2 moved and solved (−1 +1), J3 deleted (−1)
+            assert pending == (13 if s.get_bind().dialect.name == "postgresql" else 0)
+        st = _stats()
+        # October 2026 in 测试县: J1 (1,200) and J2 (35,000) are new; J3 was deleted; J4 is September's (local day).
+        assert st.totals.cases == before.totals.cases + 2
+        assert st.totals.loss == before.totals.loss + Decimal("36200.00")
+        assert st.totals.solved == before.totals.solved + 1  # J2, solved on 2026-10-08
+        assert [(r.code, r.totals.cases) for r in st.children] == [
+            (r.code, r.totals.cases + {"TSA": 1, "TSB": 1}[r.code]) for r in before.children]
+        with session_scope() as s:
+            assert s.execute(text("SELECT count(*) FROM case_stat_journal")).scalar() == 0
+            kept = _cells(s)
+            rollup.rebuild(s.connection())
+            assert _cells(s) == kept
+    finally:
+        with session_scope() as s:
+            s.execute(delete(Case).where(Case.case_number.in_(["TS-J1", "TS-J2", "TS-J3", "TS-J4"])))
+    assert _stats().totals.cases == before.totals.cases
+
+
+def test_two_readers_folding_at_once_fold_each_change_once(county):
+    """PostgreSQL: a second reader folding while the first one's fold is not yet committed waits for it and then
+    skips the journal rows the first deleted, so a change is never counted twice."""
+    import threading
+    import time
+
+    from fanzha.cases.models import Case
+    from fanzha.cases.stats import rollup
+    from fanzha.db import get_engine, session_scope
+
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite folds in its triggers; there is no journal to share")
+    with session_scope() as s:
+        s.add(Case(case_number="TS-C1", name="张三丰", community_id=county["TSA2"], filed_at=bj(2026, 10, 12),
+                   loss_at=bj(2026, 10, 11), fraud_type="loan", loss_amount=Decimal("4321.00")))
+    first, second = engine.connect(), engine.connect()
+    try:
+        rollup.fold_pending(first)  # deletes the journal's rows and adds them, not yet committed
+        pid = second.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        done = threading.Event()
+
+        def fold_second():
+            rollup.fold_pending(second)
+            second.commit()
+            done.set()
+
+        worker = threading.Thread(target=fold_second)
+        worker.start()
+        waiting = False
+        for _ in range(100):  # the second reader's DELETE waits for the rows the first one holds
+            waiting = first.exec_driver_sql(
+                f"SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = {pid}").scalar()
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting and not done.is_set()
+        first.commit()
+        worker.join(10)
+        assert done.is_set()
+    finally:
+        first.close()
+        second.close()
+    try:
+        with session_scope() as s:
+            assert s.execute(text("SELECT count(*) FROM case_stat_journal")).scalar() == 0
+            kept = _cells(s)
+            rollup.rebuild(s.connection())
+            assert _cells(s) == kept  # folded once: equal to a rebuild
+    finally:
+        with session_scope() as s:
+            s.execute(delete(Case).where(Case.case_number == "TS-C1"))

@@ -6,12 +6,15 @@ solved day and 抓获 on its caught day (suspects), each added to a day cell, a 
 then read as the fewest cells that cover it (whole years, whole months, single days), so a year of a city is a few
 thousand rows however many cases it holds.
 
-The table is kept exact by the database itself, whoever writes the cases (form, import, COPY, a hand-written UPDATE):
-on PostgreSQL three statement-level triggers fold the statement's old and new rows (transition tables) into one
-grouped upsert; on SQLite row-level triggers do the same per row. Every change is "subtract the old row, add the new
-one", so a case moved between communities, retyped, solved or deleted moves its counts. Cells that fall back to zero
-stay as zero rows (readers skip them) until `rebuild`. `rebuild` recomputes the table from the cases with the same
-SQL, and re-creates the triggers with the configured time zone's offset.
+The table is kept exact by the database itself, whoever writes the cases (form, import, COPY, a hand-written UPDATE).
+On PostgreSQL three statement-level triggers only append the statement's rows (transition tables) to the journal
+`case_stat_journal` with a sign (+1 new, −1 old) — a cheap INSERT … SELECT — and every reader first calls
+`fold_pending`, which moves the whole journal into the cells with one grouped upsert (DELETE … RETURNING in the same
+statement, so rows one transaction folds are not folded again by another). On SQLite row-level triggers fold each
+row into the cells at once. Every change is "subtract the old row, add the new one", so a case moved between
+communities, retyped, solved or deleted moves its counts. Cells that fall back to zero stay as zero rows (readers
+skip them) until `rebuild`. `rebuild` recomputes the table from the cases with the same SQL, empties the journal,
+and re-creates the triggers with the configured time zone's offset.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Date, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Integer, Numeric, SmallInteger, String, Table
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fanzha.config import get_settings
-from fanzha.db import Base
+from fanzha.db import Base, UTCDateTime
 
 TABLE = "case_stat_cells"
 GRAINS = ("d", "m", "y")  # day, month (first day), year (1 January)
@@ -60,6 +64,22 @@ class CaseStatCell(Base):
     solved: Mapped[int] = mapped_column(Integer, default=0)
     suspects: Mapped[int] = mapped_column(Integer, default=0)
 
+
+# Changes to `cases` not yet folded into the cells (PostgreSQL): each row a case's counted columns with +1 (added)
+# or −1 (taken away). The same column types as `cases`; no key, it is only ever appended to and emptied whole.
+JOURNAL = "case_stat_journal"
+case_stat_journal = Table(
+    JOURNAL, Base.metadata,
+    Column("sign", SmallInteger, nullable=False),
+    Column("community_id", Integer), Column("filed_at", UTCDateTime, nullable=False),
+    Column("solved_at", UTCDateTime), Column("caught_at", UTCDateTime),
+    Column("suspects_caught", Integer, nullable=False), Column("fraud_type", String(32), nullable=False),
+    Column("loss_amount", Numeric(14, 2), nullable=False), Column("recovered_amount", Numeric(14, 2), nullable=False),
+    Column("frozen_amount", Numeric(14, 2), nullable=False), Column("channel", String(16), nullable=False),
+    Column("victim_sex", String(2), nullable=False), Column("victim_age", Integer),
+    Column("victim_occupation", String(32), nullable=False), Column("victim_groups", JSON, nullable=False),
+    Column("preventable", Boolean),
+)
 
 MEASURES = ("cases", "loss_cents", "recovered_cents", "frozen_cents", "solved", "suspects")
 # The key, in the order that lets a read be short index ranges: one dimension, one community, a run of days.
@@ -115,9 +135,10 @@ def _roll(dialect: str, column: str, grain: str) -> str:
     return f"date({column}, 'start of {'month' if grain == 'm' else 'year'}')"
 
 
-def delta_sql(dialect: str, src: str, minutes: int, *, upsert: bool = True) -> str:
+def delta_sql(dialect: str, src: str, minutes: int, *, upsert: bool = True, cte: str = "") -> str:
     """INSERT … SELECT adding `src`'s rows (each with its `sign`, +1 or −1) to the roll-up: the facts are summed
-    into day cells once, and the month and year cells are sums of those."""
+    into day cells once, and the month and year cells are sums of those. `cte` (PostgreSQL): a first
+    `name AS (…)` of the WITH, which `src` may name."""
     events = "SELECT 'f' AS ev UNION ALL SELECT 's' UNION ALL SELECT 'c'"
     at = "CASE e.ev WHEN 'f' THEN x.filed_at WHEN 's' THEN x.solved_at ELSE x.caught_at END"
     facts = (f"SELECT e.ev AS ev, {at} AS ts, x.* FROM ({_dims(dialect, src)}) AS x, ({events}) AS e "
@@ -154,7 +175,8 @@ def delta_sql(dialect: str, src: str, minutes: int, *, upsert: bool = True) -> s
         rolled = " UNION ALL ".join(
             f"SELECT '{g}', {_roll(dialect, 'd.day', g)}, d.community_id, d.dim, d.value, {sums} FROM cells AS d "
             f"GROUP BY 2, 3, 4, 5{nonzero_sum}" for g in ("m", "y"))
-        return (f"WITH days AS MATERIALIZED ({days}), cells AS MATERIALIZED ({with_whole('days')}) {head}"
+        first = f"{cte}, " if cte else ""
+        return (f"WITH {first}days AS MATERIALIZED ({days}), cells AS MATERIALIZED ({with_whole('days')}) {head}"
                 f"SELECT 'd', d.day, d.community_id, d.dim, d.value, {', '.join(f'd.{m}' for m in MEASURES)} "
                 f"FROM cells AS d UNION ALL {rolled}{tail}")
     # SQLite allows no WITH inside a trigger: the grains as a cross join over the day cells
@@ -185,16 +207,28 @@ def _sqlite_row(alias: str, sign: int) -> str:
     return f"(SELECT {sign} AS sign, {cols}, 0 AS rowid_)"
 
 
-def trigger_ddl(dialect: str, minutes: int) -> list[str]:
-    """Statements that (re)create the triggers keeping the roll-up exact."""
-    if dialect == "postgresql":
+def trigger_ddl(dialect: str, minutes: int, *, journal: bool = True) -> list[str]:
+    """Statements that (re)create the triggers keeping the roll-up exact. On PostgreSQL, `journal=False` gives
+    the triggers of before the journal (migration 0016), which fold each statement at once."""
+    if dialect == "postgresql" and not journal:
+        # (Folding an UPDATE's old and new rows in one grouped statement would write fewer cells, but PostgreSQL
+        # plans the union of the two transition tables badly: minutes for 1,000 rows.)
         add_new = delta_sql(dialect, _source(dialect, "new_rows", 1), minutes)
         sub_old = delta_sql(dialect, _source(dialect, "old_rows", -1), minutes)
-        # An UPDATE: the changed rows' old values subtracted, their new ones added. (Folding both in one grouped
-        # statement would write fewer cells, but PostgreSQL plans the union of the two transition tables badly:
-        # minutes for 1,000 rows.)
         sub_changed = delta_sql(dialect, _source(dialect, "old_rows", -1, changed_against="new_rows"), minutes)
         add_changed = delta_sql(dialect, _source(dialect, "new_rows", 1, changed_against="old_rows"), minutes)
+    elif dialect == "postgresql":
+        # The triggers only append to the journal (cheap to plan and run); `fold_pending` folds it.
+        def append(src: str) -> str:
+            return f"INSERT INTO {JOURNAL} (sign, {', '.join(SOURCE_COLUMNS)}) SELECT * FROM {src} AS j"
+
+        add_new = append(_source(dialect, "new_rows", 1))
+        sub_old = append(_source(dialect, "old_rows", -1))
+        # An UPDATE: the changed rows' old values subtracted, their new ones added; rows whose counted columns are
+        # unchanged add nothing.
+        sub_changed = append(_source(dialect, "old_rows", -1, changed_against="new_rows"))
+        add_changed = append(_source(dialect, "new_rows", 1, changed_against="old_rows"))
+    if dialect == "postgresql":
         body = (f"BEGIN IF TG_OP = 'INSERT' THEN {add_new}; ELSIF TG_OP = 'DELETE' THEN {sub_old}; "
                 f"ELSE {sub_changed}; {add_changed}; END IF; RETURN NULL; END;")
         out = [*drop_ddl(dialect),
@@ -221,9 +255,33 @@ def drop_ddl(dialect: str) -> list[str]:
     return out
 
 
-def install(conn: Connection, minutes: int | None = None) -> None:
-    for stmt in trigger_ddl(conn.dialect.name, offset_minutes() if minutes is None else minutes):
+def has_journal(conn: Connection) -> bool:
+    """Whether the journal table is there (not yet while migration 0012 runs)."""
+    return inspect(conn).has_table(JOURNAL)
+
+
+def install(conn: Connection, minutes: int | None = None, *, journal: bool | None = None) -> None:
+    journal = has_journal(conn) if journal is None else journal
+    for stmt in trigger_ddl(conn.dialect.name, offset_minutes() if minutes is None else minutes, journal=journal):
         conn.exec_driver_sql(stmt)
+
+
+def fold_sql(minutes: int) -> str:
+    """PostgreSQL: one statement that empties the journal and adds what it held to the cells."""
+    cols = ", ".join(("sign", *SOURCE_COLUMNS))
+    return delta_sql("postgresql", "moved", minutes, cte=f"moved AS (DELETE FROM {JOURNAL} RETURNING {cols})")
+
+
+def fold_pending(conn: Connection) -> None:
+    """Fold the journal into the cells (PostgreSQL; SQLite's triggers fold at once). Every reader of the cells
+    calls this first, in its own transaction: the journal rows it can see are deleted and added in one statement,
+    so a concurrent reader either folds other rows or waits for this one and then skips the rows deleted here.
+    An empty journal costs one cheap query (no grouped statement is planned)."""
+    if conn.dialect.name != "postgresql":
+        return
+    if conn.exec_driver_sql(f"SELECT 1 FROM {JOURNAL} LIMIT 1").first() is None:
+        return
+    conn.exec_driver_sql(fold_sql(offset_minutes()))
 
 
 def rebuild(conn: Connection) -> int:
@@ -232,14 +290,17 @@ def rebuild(conn: Connection) -> int:
     (one sort instead of millions of index insertions); the table is locked meanwhile."""
     dialect = conn.dialect.name
     minutes = offset_minutes()
-    install(conn, minutes)
+    journal = has_journal(conn)
+    install(conn, minutes, journal=journal)
     if dialect == "postgresql":
-        conn.exec_driver_sql(f"TRUNCATE {TABLE}")
+        conn.exec_driver_sql(f"TRUNCATE {TABLE}, {JOURNAL}" if journal else f"TRUNCATE {TABLE}")
         conn.exec_driver_sql(f"ALTER TABLE {TABLE} DROP CONSTRAINT pk_{TABLE}")
         conn.exec_driver_sql(delta_sql(dialect, _source(dialect, "cases", 1), minutes, upsert=False))
         conn.exec_driver_sql(f"ALTER TABLE {TABLE} ADD CONSTRAINT pk_{TABLE} PRIMARY KEY ({', '.join(KEY)})")
     else:
         conn.exec_driver_sql(f"DELETE FROM {TABLE}")
+        if journal:
+            conn.exec_driver_sql(f"DELETE FROM {JOURNAL}")
         conn.exec_driver_sql(delta_sql(dialect, _source(dialect, "cases", 1), minutes))
     conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE " + " AND ".join(f"{m} = 0" for m in MEASURES))
     return int(conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar() or 0)

@@ -20,6 +20,7 @@ from fanzha.cases.models import Case
 from fanzha.cases.stats import rules as key_rules
 from fanzha.cases.stats.periods import Period, cover
 from fanzha.cases.stats.rollup import AGE_BAND_SQL, LOSS_BAND_SQL, MEASURES as MEASURE_COLUMNS
+from fanzha.cases.stats import rollup
 from fanzha.cases.stats.rollup import DIMS, PREVENTABLE_SQL, WHOLE, CaseStatCell
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain, Level
@@ -245,7 +246,9 @@ def _read(session: Session, leaf_ids: list[int], *spans: Period, dims: bool = Tr
     One statement. Per period and run of cells (`periods.cover`): the leaves' `all` cells, and the dimension cells —
     of the leaves, or when they are every community (`whole`) the city-wide cells (community −1), a few hundred rows
     instead of one set per community. Each part is short ranges of the key (grain, dim, community, day, value).
-    Equal periods (a year's 环比 and 同比) are read once."""
+    Equal periods (a year's 环比 and 同比) are read once. Changes not yet folded into the cells (the PostgreSQL
+    journal) are folded first, so the cells are exact."""
+    rollup.fold_pending(session.connection())
     uniq = list(dict.fromkeys(spans))
     found = [({}, {}) for _ in uniq]
     if leaf_ids:
