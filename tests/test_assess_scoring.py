@@ -61,7 +61,7 @@ def county():
         for code, name in [("E", "东镇"), ("W", "西镇"), ("S", "南镇")]:
             town = area(chain="admin", level="township", name=name, code=f"KH{code}", parent_id=city.id)
             leaves[code] = area(chain="admin", level="community", name=f"{name}社区", code=f"KH{code}1",
-                                parent_id=town.id, population=10000, police_area_id=station.id,
+                                parent_id=town.id, population=10000, households=3500, police_area_id=station.id,
                                 police_path=station.path)
         tax = Unit(name="考核市税务局", code="KHU1", kind="tax", area_id=city.id, duty_groups=["accountant", "company_head"])
         edu = Unit(name="考核市教育局", code="KHU2", kind="education", area_id=city.id, duty_groups=["student_teacher"])

@@ -24,6 +24,9 @@ ACTION_LABELS = {
     "export": "导出",
     "import": "导入",
     "token": "签发接口令牌",
+    "score": "考核计分",
+    "lock": "考核锁定",
+    "correct": "考核更正",
 }
 ENTITY_LABELS = {
     "person": "人员",
@@ -59,10 +62,12 @@ ENTITY_LABELS = {
     "report_entity": "举报要素",
     "blocklist": "黑名单",
     "registry_entry": "易受骗群体名单",
-    "document": "公文（通报）",
+    "document": "公文（通报、三告）",
     "registry_unplaced": "待落地人员",
     "target_list": "精准滴灌名单",
     "duty": "三包责任",
+    "assessment": "考核",
+    "assessment_score": "考核评分项",
 }
 FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
 
