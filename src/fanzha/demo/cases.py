@@ -81,12 +81,18 @@ def _extra_cases(session: Session, r: random.Random, now: datetime, count: int) 
         p = r.choice(people)
         loss = now - timedelta(days=r.uniform(1, 365))
         fraud_type = r.choice(types[:-1]) if r.random() < 0.95 else "other"
-        amount = Decimal(r.choice((r.randint(5, 80) * 100, r.randint(1, 30) * 1000, r.randint(3, 50) * 10000)))
-        session.add(Case(case_number=f"JZ{loss:%Y%m%d}9{n:05d}", person_id=p.id, name=p.name, id_number=p.id_number,
-                         phone=p.phone, community_id=p.community_id, address=p.address,
-                         filed_at=min(now, loss + timedelta(hours=r.randint(2, 72))), loss_at=loss,
-                         fraud_type=fraud_type, loss_amount=amount, source="import"))
+        session.add(_imported_case(r, p, f"9{n:05d}", loss, fraud_type, now))
     session.flush()
+
+
+def _imported_case(r: random.Random, p: Person, serial: str, loss: datetime, fraud_type: str, now: datetime) -> Case:
+    """A 立案 record as an import brings it: the person's details, a loss of hundreds to hundreds of thousands of yuan,
+    filed two to 72 hours after the loss (never after now)."""
+    amount = Decimal(r.choice((r.randint(5, 80) * 100, r.randint(1, 30) * 1000, r.randint(3, 50) * 10000)))
+    return Case(case_number=f"JZ{loss:%Y%m%d}{serial}", person_id=p.id, name=p.name, id_number=p.id_number,
+                phone=p.phone, community_id=p.community_id, address=p.address,
+                filed_at=min(now, loss + timedelta(hours=r.randint(2, 72))), loss_at=loss, fraud_type=fraud_type,
+                loss_amount=amount, source="import")
 
 
 def _history(session: Session, r: random.Random, now: datetime) -> int:
@@ -104,12 +110,7 @@ def _history(session: Session, r: random.Random, now: datetime) -> int:
     count = int(this_year * r.uniform(1.0, 1.2))
     for n, p in enumerate(r.choices(people, weights=weights, k=count)):
         loss = now - timedelta(days=r.uniform(366, 730))
-        fraud_type = r.choice(types[:-1])
-        amount = Decimal(r.choice((r.randint(5, 80) * 100, r.randint(1, 30) * 1000, r.randint(3, 50) * 10000)))
-        session.add(Case(case_number=f"JZ{loss:%Y%m%d}8{n:05d}", person_id=p.id, name=p.name, id_number=p.id_number,
-                         phone=p.phone, community_id=p.community_id, address=p.address,
-                         filed_at=loss + timedelta(hours=r.randint(2, 72)), loss_at=loss, fraud_type=fraud_type,
-                         loss_amount=amount, source="import"))
+        session.add(_imported_case(r, p, f"8{n:05d}", loss, r.choice(types[:-1]), now))
     session.flush()
     return count
 
