@@ -10,7 +10,7 @@ Each is numbered per kind per year in the register of issued documents (发文�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from fanzha.assess import service as assess
 from fanzha.assess.scheme import POOLS
 from fanzha.audit import service as audit
 from fanzha.cases.models import Case
+from fanzha.cases.service import visible as cases_visible
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.config import get_settings
 from fanzha.detect.advice import ADVICE, FRAUD_TYPE_NAMES
@@ -31,9 +32,9 @@ from fanzha.org.models import Area, Unit, User
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.reports import service as reports
-from fanzha.reports.bulletin import heading, number_text
+from fanzha.reports.bulletin import Heading, heading, number_text
 from fanzha.reports.docx_out import render_docx
-from fanzha.reports.document import OfficialDocument, Table, parse_blocks, template_env
+from fanzha.reports.document import OfficialDocument, Table, parse_blocks
 from fanzha.reports.models import IssuedDocument
 from fanzha.reports.pdf_out import render_pdf
 from fanzha.reports.wording import wan
@@ -65,6 +66,7 @@ class Draft:
     period: str = ""
     area_id: int | None = None
     summary: dict | None = None
+    units: list[Unit] = field(default_factory=list)  # 函告: the units it may go to (the page offers the others)
 
 
 # -- 函告 -------------------------------------------------------------------------------------------------------------
@@ -84,9 +86,8 @@ def letter_units(session: Session, case: Case) -> list[Unit]:
 
 def letter_draft(session: Session, scope: Scope, case_id: int, unit_id: int | None = None) -> Draft:
     scope.require(Perm.ISSUE_LETTERS)
-    case = session.scalar(select(Case).where(Case.id == case_id))
-    if case is None or (case.community_id is not None and not scope.is_system and not scope.is_centre
-                        and case.community_id not in set(session.scalars(scope.community_ids()))):
+    case = session.scalar(select(Case).where(Case.id == case_id, cases_visible(scope)))
+    if case is None:
         raise NotFound("案件不存在或不在您的管辖范围内")
     units = letter_units(session, case)
     if not units:
@@ -114,7 +115,7 @@ def letter_draft(session: Session, scope: Scope, case_id: int, unit_id: int | No
     ]
     return Draft("letter", f"关于{unit.name}人员被电信网络诈骗案件的函告", f"{unit.name}：", "\n".join(lines), {},
                  area_id=case.community_id, summary={"case_id": case.id, "case_number": case.case_number,
-                                                    "unit_id": unit.id, "unit": unit.name})
+                                                    "unit_id": unit.id, "unit": unit.name}, units=units)
 
 
 # -- 通告 -------------------------------------------------------------------------------------------------------------
@@ -217,18 +218,16 @@ def report_draft(session: Session, scope: Scope, run_id: int) -> Draft:
 
 # -- issuing ----------------------------------------------------------------------------------------------------------
 
-def compose(session: Session, draft: Draft, body: str, *, number: str, issued_on: date) -> OfficialDocument:
-    head = heading(session, draft.kind, None, None)
-    blocks = parse_blocks(template_env().from_string("{{ body }}").render(body=body), draft.tables, {})
+def compose(draft: Draft, body: str, head: Heading, *, number: str, issued_on: date) -> OfficialDocument:
     return OfficialDocument(mark=head.mark, number=number, title=draft.title, addressee=draft.addressee,
-                            signature=head.signature, date=issued_on, blocks=blocks)
+                            signature=head.signature, date=issued_on, blocks=parse_blocks(body, draft.tables, {}))
 
 
 def preview(session: Session, draft: Draft, body: str | None = None) -> bytes:
     """The PDF as it would go out, without a number yet."""
     head = heading(session, draft.kind, None, None)
     today = reports.local_today()
-    return render_pdf(compose(session, draft, body or draft.body, number=number_text(head.prefix, today.year, None),
+    return render_pdf(compose(draft, body or draft.body, head, number=number_text(head.prefix, today.year, None),
                               issued_on=today))
 
 
@@ -247,7 +246,7 @@ def issue(session: Session, scope: Scope, draft: Draft, body: str | None = None,
 
     def fill(seq: int) -> IssuedDocument:
         number = number_text(head.prefix, issued_on.year, seq)
-        document = compose(session, draft, text, number=number, issued_on=issued_on)
+        document = compose(draft, text, head, number=number, issued_on=issued_on)
         return IssuedDocument(number=number, period=draft.period, area_id=draft.area_id, title=draft.title,
                               addressee=draft.addressee, issued_on=issued_on, issued_by=scope.user_id,
                               issued_by_name=name or scope.username, summary=draft.summary or {},

@@ -4,6 +4,7 @@ issue it (number and date); the register of what went to whom and when, with the
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.assess import letters, service
+from fanzha.audit import service as audit
 from fanzha.common.errors import DomainError, Forbidden, Invalid, NotFound
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -31,15 +33,18 @@ def _reads_all(scope: Scope) -> bool:
     raise Forbidden("您的角色没有此项权限")
 
 
+def _sees(scope: Scope, doc: IssuedDocument, everything: bool) -> bool:
+    """A liaison sees the 通告 (sent to every unit) and the 函告 sent to their own unit."""
+    return everything or doc.kind == "notice" or (doc.kind == "letter"
+                                                  and (doc.summary or {}).get("unit_id") == scope.unit_id)
+
+
 def _visible_docs(db: Session, scope: Scope, kind: str = "") -> list[IssuedDocument]:
-    """The 三告 register; a liaison sees the 通告 (sent to every unit) and the 函告 sent to their own unit."""
+    """The 三告 register as `scope` may see it."""
     everything = _reads_all(scope)
     stmt = select(IssuedDocument).where(IssuedDocument.kind.in_([kind] if kind else list(letters.KINDS)))
-    rows = list(db.scalars(stmt.order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc()).limit(500)))
-    if not everything:
-        rows = [d for d in rows if d.kind == "notice"
-                or (d.kind == "letter" and (d.summary or {}).get("unit_id") == scope.unit_id)]
-    return rows
+    rows = db.scalars(stmt.order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc()).limit(500))
+    return [d for d in rows if _sees(scope, d, everything)]
 
 
 @router.get("/assess/letters")
@@ -76,7 +81,7 @@ def new(request: Request, kind: str = Query("letter", max_length=8), case_id: Id
                       kind=kind, params={}, KINDS=letters.KINDS)
     return render(request, "assess/letter_draft.html", draft=draft, error="", kind=kind, KINDS=letters.KINDS,
                   params={"case_id": case_id or "", "unit_id": unit_id or "", "quarter": quarter, "run_id": run_id or ""},
-                  units=letters.letter_units(db, db.get(letters.Case, case_id)) if kind == "letter" else [])
+                  units=draft.units)
 
 
 @router.post("/assess/letters", dependencies=[Depends(csrf_protect)])
@@ -108,15 +113,12 @@ def download(document_id: IdPath, fmt: str, db: Session = Depends(get_db, scope=
              scope: Scope = Depends(current_scope)):
     if fmt not in FORMATS:
         raise NotFound("格式应为 docx 或 pdf")
-    doc = next((d for d in _visible_docs(db, scope) if d.id == document_id), None)
-    if doc is None:
+    doc = db.scalar(select(IssuedDocument).where(IssuedDocument.id == document_id,
+                                                 IssuedDocument.kind.in_(list(letters.KINDS))))
+    if doc is None or not _sees(scope, doc, _reads_all(scope)):
         raise NotFound("公文不存在或不在您的查看范围内")
-    from fanzha.audit import service as audit
-
     audit.record(db, scope, "view", "document", doc.id, detail={"format": fmt})
     name = f"{doc.number}{doc.title}.{fmt}"
-    from urllib.parse import quote
-
     return Response(doc.docx if fmt == "docx" else doc.pdf, media_type=FORMATS[fmt],
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
                              "Cache-Control": "no-store"})
