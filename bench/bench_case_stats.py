@@ -28,14 +28,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_warning_import import DEFAULT_PG, drop_database, fresh_database, machine  # noqa: E402
+from bench_warning_import import (DEFAULT_PG, drop_database, fresh_database, logged_in_client,  # noqa: E402
+                                  machine, summary_ms, timed_get)
 
 BLOCK = 250_000
 END = "2026-11-01 00:00"  # cases are filed in the five years before this (UTC)
@@ -152,7 +152,6 @@ def child_load(size: int) -> dict:
 def child_measure(repeat: int) -> dict:
     from datetime import date, timedelta
 
-    from fastapi.testclient import TestClient
     from sqlalchemy import select
 
     from fanzha.cases.stats import periods
@@ -160,33 +159,11 @@ def child_measure(repeat: int) -> dict:
     from fanzha.db import session_scope
     from fanzha.org.models import Area
     from fanzha.org.scope import Scope
-    from fanzha.web.app import create_app
 
-    def client(username: str) -> TestClient:
-        c = TestClient(create_app())
-        page = c.get("/login")
-        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        r = c.post("/login", data={"username": username, "password": "Fanzha@2026", "csrf_token": token},
-                   follow_redirects=False)
-        assert r.status_code == 303, r.text[:300]
-        return c
+    def timed(c, path: str) -> dict:
+        return timed_get(c, path, repeat)
 
-    def stats(times: list[float]) -> dict:
-        times = sorted(times)
-        return {"n": len(times), "p50_ms": round(statistics.median(times), 1),
-                "p95_ms": round(times[max(0, int(round(0.95 * len(times))) - 1)], 1), "max_ms": round(times[-1], 1)}
-
-    def timed(c: TestClient, path: str) -> dict:
-        c.get(path)  # warm once, as a page in use is
-        times = []
-        for _ in range(repeat):
-            t = time.perf_counter()
-            r = c.get(path)
-            times.append((time.perf_counter() - t) * 1000)
-            assert r.status_code == 200, (path, r.status_code, r.text[:300])
-        return stats(times)
-
-    yanpan, chief = client("yanpan"), client("ps01_suozhang")
+    yanpan, chief = logged_in_client("yanpan"), logged_in_client("ps01_suozhang")
     last365 = f"from={date(2026, 10, 31) - timedelta(days=364)}&to=2026-10-31"
     out = {
         "page_city_2025": timed(yanpan, "/cases/stats?area=JZ&period=2025"),
@@ -205,7 +182,7 @@ def child_measure(repeat: int) -> dict:
             st = case_stats(s, Scope.system(s), area=city, period=periods.parse("2025"))
             times.append((time.perf_counter() - t) * 1000)
             s.rollback()
-    out["case_stats_city_2025"] = stats(times) | {"cases_2025": st.totals.cases, "communities": st.communities}
+    out["case_stats_city_2025"] = summary_ms(times) | {"cases_2025": st.totals.cases, "communities": st.communities}
     return out
 
 

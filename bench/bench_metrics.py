@@ -33,7 +33,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_warning_import import DEFAULT_PG, drop_database, fresh_database, machine  # noqa: E402
+from bench_warning_import import (DEFAULT_PG, drop_database, fresh_database, logged_in_client,  # noqa: E402
+                                  machine, timed_get)
 
 YEARS = 5
 OPEN_HOURS = 36
@@ -172,42 +173,19 @@ def child_load(size: int) -> dict:
 def child_measure(repeat: int) -> dict:
     from datetime import timedelta
 
-    from fastapi.testclient import TestClient
     from sqlalchemy import text
 
     from fanzha.db import session_scope, utcnow
     from fanzha.org.scope import Scope
     from fanzha.warnings import metrics
-    from fanzha.web.app import create_app
-
-    def client(username: str) -> TestClient:
-        c = TestClient(create_app())
-        page = c.get("/login")
-        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        r = c.post("/login", data={"username": username, "password": "Fanzha@2026", "csrf_token": token},
-                   follow_redirects=False)
-        assert r.status_code == 303, r.text[:300]
-        return c
-
-    def timed(c: TestClient, path: str, n: int) -> dict:
-        c.get(path)  # warm the caches once, as a page in use is
-        times = []
-        for _ in range(n):
-            t = time.perf_counter()
-            r = c.get(path)
-            times.append((time.perf_counter() - t) * 1000)
-            assert r.status_code == 200, (path, r.status_code)
-        times.sort()
-        return {"n": n, "p50_ms": round(statistics.median(times), 1),
-                "p95_ms": round(times[max(0, int(round(0.95 * n)) - 1)], 1), "max_ms": round(times[-1], 1)}
 
     today = utcnow().date()
     year = f"since={today - timedelta(days=364)}&until={today}"
     out = {
-        "station_board": timed(client("ps01_suozhang"), "/warnings", repeat),
-        "my_tasks": timed(client("ps01_quanzu"), "/tasks", repeat),
-        "centre_board": timed(client("yanpan"), "/warnings", repeat),
-        "metrics_page_city_year": timed(client("yanpan"), f"/metrics?{year}", 5),
+        "station_board": timed_get(logged_in_client("ps01_suozhang"), "/warnings", repeat),
+        "my_tasks": timed_get(logged_in_client("ps01_quanzu"), "/tasks", repeat),
+        "centre_board": timed_get(logged_in_client("yanpan"), "/warnings", repeat),
+        "metrics_page_city_year": timed_get(logged_in_client("yanpan"), f"/metrics?{year}", 5),
     }
     times = []
     with session_scope() as s:

@@ -29,6 +29,7 @@ import os
 import platform
 import random
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -252,6 +253,40 @@ def copy_seconds(url: str, path: Path) -> tuple[float, int]:
 
 
 # -- the machine ----------------------------------------------------------------------------------------------
+
+def summary_ms(times: list[float]) -> dict:
+    """n, p50, p95 and max of request times in milliseconds (p95 as the ⌈0.95 n⌉-th fastest)."""
+    times = sorted(times)
+    return {"n": len(times), "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[max(0, int(round(0.95 * len(times))) - 1)], 1), "max_ms": round(times[-1], 1)}
+
+
+def logged_in_client(username: str, password: str = "Fanzha@2026"):
+    """A TestClient on a fresh app, logged in through the login page as a user of the demo county."""
+    from fastapi.testclient import TestClient
+
+    from fanzha.web.app import create_app
+
+    c = TestClient(create_app())
+    page = c.get("/login")
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    r = c.post("/login", data={"username": username, "password": password, "csrf_token": token},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    return c
+
+
+def timed_get(c, path: str, n: int) -> dict:
+    """GET `path` once to warm the caches, as a page in use is, then `n` times: summary_ms of those n."""
+    c.get(path)
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = c.get(path)
+        times.append((time.perf_counter() - t) * 1000)
+        assert r.status_code == 200, (path, r.status_code, r.text[:300])
+    return summary_ms(times)
+
 
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
