@@ -60,7 +60,7 @@ SELECT 'B' || g, '历史', c.community_id, '', x.at, x.at - interval '1 day' * x
     '', CASE WHEN x.r1 < 0.6 THEN true WHEN x.r1 < 0.9 THEN false END, x.at, x.at
 FROM (SELECT g, timestamp '{end}' - (random() * interval '1826 days') AS at, random() AS r1, random() AS r2,
              random() AS r3, random() AS r4, random() AS rc
-      FROM generate_series(:first, :last) AS g) AS x
+      FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS g) AS x
 JOIN bench_communities AS c ON x.rc >= c.lo AND x.rc < c.hi
 JOIN bench_types AS t ON t.n = 1 + (x.g % 20)
 """.format(end=END)
