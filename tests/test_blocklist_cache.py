@@ -112,11 +112,19 @@ def test_a_list_too_long_to_hold_is_queried_per_check(api_as, cache, monkeypatch
         _remove(PHONE_A)
 
 
-def test_a_detect_request_reads_the_token_and_nothing_else(api_as, cache):
+def test_a_detect_request_reads_the_token_at_most_and_nothing_else(api_as, cache, monkeypatch):
+    from fanzha.auth import service as auth
+
     api = api_as("yanpan")
     _says_listed(api, PHONE_A)  # loads the model and the blocklist
+    monkeypatch.setattr(auth.RECENT, "ttl", 0.0)  # every request verifies its token in the database
     with _statements() as seen:
         _says_listed(api, PHONE_A)
         api.post("/api/v1/detect", json={"texts": ["加微信 jz_2048a 领任务", "晚上回家吃饭吗"]})
     queries = [s for s in seen if s.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))]
     assert len(queries) == 2 and all("auth_sessions" in q for q in queries), queries
+    monkeypatch.setattr(auth.RECENT, "ttl", 3600.0)  # verified within the ttl: no query at all
+    _says_listed(api, PHONE_A)
+    with _statements() as seen:
+        _says_listed(api, PHONE_A)
+    assert not [s for s in seen if s.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))], seen

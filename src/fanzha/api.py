@@ -20,8 +20,10 @@ from fanzha.reports.api import router as reports
 from fanzha.warnings.api import router as warnings
 
 API_PREFIX = "/api/v1"
-API_ROUTERS = (auth, org, people, addresses, imports, warnings, dissuasion, case_stats, cases, prevention, registry, detect,
-               blocklist, assess, audit, reports)
+# The checker first: routes are matched in this order, and /detect is the route called most often by far (every
+# message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
+API_ROUTERS = (detect, auth, org, people, addresses, imports, warnings, dissuasion, case_stats, cases, prevention,
+               registry, blocklist, assess, audit, reports)
 api_router = APIRouter(prefix=API_PREFIX)
 for router in API_ROUTERS:
     api_router.include_router(router)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
@@ -91,6 +93,77 @@ def resolve(session: Session, token: str, *, kind: str) -> AuthSession | None:
     if auth is None or auth.revoked_at is not None or auth.expires_at <= utcnow() or not auth.user.is_active:
         return None
     return auth
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A session or token found valid in the database, copied out of the ORM (see `RecentlyVerified`)."""
+
+    kind: str
+    user_id: int
+    username: str
+    csrf_token: str
+    expires_at: datetime
+
+
+class RecentlyVerified:
+    """Tokens found valid in the database within the last `ttl` seconds, for routes that only need to know that the
+    caller is signed in and read no record of the platform: the checker (识诈, `POST /api/v1/detect`).
+
+    Such a route then costs no query on most requests (the look-up was most of its time under load). What that
+    trades: a token revoked or a user deactivated by another process (a second web worker) still passes these
+    routes for at most `ttl` seconds; a change made through this process empties the cache when it commits (the
+    flush hook below watches sessions and users). Expiry is checked on every use. Invalid tokens are never held,
+    so each of them still costs a query. Every other route verifies against the database on each request.
+    """
+
+    def __init__(self, ttl: float = 2.0, max_entries: int = 10_000):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._held: dict[tuple[str, str], tuple[float, Verified]] = {}
+        self._generation = 0  # bumped by clear(); a verification that overlapped a change is not kept
+
+    def get(self, kind: str, token: str) -> Verified | None:
+        held = self._held.get((kind, _token_hash(token)))
+        if held is None or time.monotonic() - held[0] > self.ttl or held[1].expires_at <= utcnow():
+            return None
+        return held[1]
+
+    def verify(self, session: Session, token: str, *, kind: str) -> Verified | None:
+        """`resolve` in the database, keeping the answer when it is valid."""
+        generation = self._generation
+        checked = time.monotonic()
+        found = resolve(session, token, kind=kind)
+        if found is None:
+            return None
+        verified = Verified(kind, found.user_id, found.user.username, found.csrf_token, found.expires_at)
+        with self._lock:
+            if generation == self._generation:
+                if len(self._held) >= self.max_entries:
+                    self._held.clear()
+                self._held[(kind, _token_hash(token))] = (checked, verified)
+        return verified
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._held.clear()
+
+
+RECENT = RecentlyVerified()
+
+
+@event.listens_for(Session, "before_flush")
+def _watch_auth_changes(session: Session, _context, _instances) -> None:
+    if any(isinstance(o, (AuthSession, User)) for o in (*session.dirty, *session.deleted)):
+        session.info["auth_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_verified(session: Session) -> None:
+    if session.info.pop("auth_changed", False):
+        RECENT.clear()
 
 
 def logout(session: Session, token: str, *, kind: str = "web") -> None:

@@ -25,6 +25,7 @@ from fanzha.detect.extract import ENTITY_KINDS, blocklist_items
 from fanzha.public.ratelimit import TokenBucket
 from fanzha.public.store import CHANNELS, PublicStore
 from fanzha.web.bodylimit import BodyLimit
+from fanzha.web.lifespan import settled_heap
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 templates = Jinja2Templates(directory=str(WEB / "templates"))
@@ -62,7 +63,7 @@ def create_public_app(settings: Settings | None = None, *, store: PublicStore | 
     limiter = limiter or TokenBucket(settings.public_rate_per_minute, settings.public_burst)
     max_chars = settings.public_max_chars
     app = FastAPI(title="Fanzha 识诈（公众版）", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json", lifespan=settled_heap)
     app.state.store, app.state.limiter = store, limiter
 
     def page(request: Request, name: str, status_code: int = 200, **context):

@@ -18,6 +18,7 @@ from fanzha.common.errors import DomainError
 from fanzha.config import get_settings
 from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.deps import LoginRequired
+from fanzha.web.lifespan import settled_heap
 from fanzha.web.render import render
 from fanzha.web.views import pages_router
 
@@ -124,7 +125,7 @@ def all_routes() -> list[tuple[str, set[str], object]]:
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Fanzha 反诈平台 API", version=__version__, openapi_url="/api/v1/openapi.json",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=settled_heap)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from fanzha.auth import service as auth
@@ -103,6 +104,31 @@ async def csrf_protect(request: Request, found: AuthSession = Depends(current_au
         sent = str(form.get("csrf_token", ""))
     if not sent or not same_token(sent, found.csrf_token):
         raise CsrfFailed("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+
+
+async def signed_in(request: Request) -> auth.Verified:
+    """Who calls a route that only needs a signed-in caller and reads no record (the checker, 识诈): the bearer
+    token or the session cookie, verified in the database at most every `auth.RECENT.ttl` seconds (see
+    `auth.RecentlyVerified` for what that trades). Cookie-authenticated writes must carry the CSRF token here too."""
+    token = _bearer(request)
+    kind = "api" if token else "web"
+    token = token or request.cookies.get(SESSION_COOKIE, "")
+    found = auth.RECENT.get(kind, token)
+    if found is None:
+        found = await run_in_threadpool(_verify, token, kind)
+        if found is None:
+            raise LoginRequired("接口令牌无效或已过期" if kind == "api" else "请先登录")
+    request.state.auth_kind = kind
+    if kind == "web" and request.method not in SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token", "")
+        if not sent or not same_token(sent, found.csrf_token):
+            raise CsrfFailed("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+    return found
+
+
+def _verify(token: str, kind: str) -> auth.Verified | None:
+    with session_scope() as db:
+        return auth.RECENT.verify(db, token, kind=kind)
 
 
 def require(perm: Perm):
