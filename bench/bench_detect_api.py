@@ -1,8 +1,10 @@
 """Benchmark of `POST /api/v1/detect` over loopback: latency percentiles with 50 concurrent clients.
 
     .venv/bin/python bench/bench_detect_api.py [--clients 50] [--seconds 30] [--interval-ms 0] [--workers 1]
+                                               [--postgres [URL]]
 
-A fresh SQLite platform (migrated, small demo county for a user and a bearer token) is served by a real uvicorn
+A fresh SQLite platform (or with --postgres a fresh database `fanzha_bench_api` on that server, dropped at the end;
+migrated, small demo county for a user and a bearer token) is served by a real uvicorn
 server (`--workers N` processes, as `fanzha serve --workers N`); each of the clients keeps one keep-alive connection
 (a minimal HTTP/1.1 client on asyncio streams, so the load generator takes little of the two cores) and posts one message at a time, the next as soon as the answer arrives (`--interval-ms 0`,
 closed loop: the server is kept saturated) or one every N ms (paced; each client starts at its own seeded random
@@ -28,6 +30,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_warning_import import DEFAULT_PG, drop_database, fresh_database  # noqa: E402
 
 TEXTS = [
     "【京东金融】您的校园贷账户未注销，将影响个人征信，请致电13912345678办理注销",
@@ -73,8 +78,9 @@ def _cpu() -> str:
     return ""
 
 
-def _prepare(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ, FANZHA_DATA_DIR=str(data_dir), FANZHA_DATABASE_URL=f"sqlite:///{data_dir / 'bench.db'}",
+def _prepare(data_dir: Path, database_url: str = "") -> dict[str, str]:
+    database_url = database_url or f"sqlite:///{data_dir / 'bench.db'}"
+    env = dict(os.environ, FANZHA_DATA_DIR=str(data_dir), FANZHA_DATABASE_URL=database_url,
                FANZHA_ARGON2_TIME_COST="1", FANZHA_ARGON2_MEMORY_KIB="1024")
     env.pop("FANZHA_QUEUE_URL", None)
     subprocess.run([sys.executable, "-m", "fanzha.cli.main", "db", "upgrade"], env=env, check=True,
@@ -190,9 +196,12 @@ def main() -> None:
     ap.add_argument("--interval-ms", type=float, default=0, help="0 = closed loop; N = each client one request per N ms")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--burst", action="store_true", help="paced clients all start at once (synchronised bursts)")
+    ap.add_argument("--postgres", nargs="?", const=DEFAULT_PG, default="",
+                    help=f"serve from a fresh PostgreSQL database on this server instead of SQLite (default {DEFAULT_PG})")
     args = ap.parse_args()
+    database_url = fresh_database(args.postgres, "fanzha_bench_api") if args.postgres else ""
     with tempfile.TemporaryDirectory(prefix="fanzha-bench-api-") as tmp:
-        env = _prepare(Path(tmp))
+        env = _prepare(Path(tmp), database_url)
         port = _free_port()
         server = subprocess.Popen([sys.executable, "-m", "uvicorn", "fanzha.web.asgi:app", "--host", "127.0.0.1",
                                    "--port", str(port), "--log-level", "warning", "--no-access-log",
@@ -221,10 +230,12 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(10)
+            if args.postgres:
+                drop_database(args.postgres, "fanzha_bench_api")
     print(json.dumps({
         "date": dt.datetime.now().isoformat(timespec="seconds"), "cpu": _cpu(), "nproc": os.cpu_count(),
         "python": sys.version.split()[0], "clients": args.clients, "interval_ms": args.interval_ms,
-        "burst": args.burst, "workers": args.workers,
+        "burst": args.burst, "workers": args.workers, "database": "postgresql" if args.postgres else "sqlite",
         "seconds": round(wall, 1), "requests": len(latencies), "errors": errors,
         "requests_per_s": round(len(latencies) / wall, 1),
         "p50_ms": round(_pct(latencies, 50), 1), "p90_ms": round(_pct(latencies, 90), 1),

@@ -90,3 +90,28 @@ def test_cookie_sessions_need_the_csrf_token(client_as, recent):
     assert web.post("/api/v1/detect", json=SCAM, headers={"X-CSRF-Token": "x" + csrf}).status_code == 403
     r = web.post("/api/v1/detect", json=SCAM, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200 and r.json()["results"][0]["risk"] == "fraud"
+
+
+def test_requests_that_find_the_token_due_share_one_look_up(api_as, recent, monkeypatch):
+    import asyncio
+
+    from fanzha.web import deps
+
+    api = api_as("yanpan")
+    token = _token(api)
+    calls: list[str] = []
+    real = deps._verify
+
+    def counted(token, kind):
+        calls.append(kind)
+        return real(token, kind)
+
+    monkeypatch.setattr(deps, "_verify", counted)
+
+    async def many():
+        return await asyncio.gather(*(deps._verify_once(token, "api") for _ in range(20)),
+                                    deps._verify_once("not-a-token", "api"))
+
+    *found, bad = asyncio.run(many())
+    assert len(calls) == 2  # one look-up for the 20 requests with the same token, one for the other token
+    assert all(f is not None and f.username == "yanpan" for f in found) and bad is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -113,17 +114,43 @@ async def signed_in(request: Request) -> auth.Verified:
     token = _bearer(request)
     kind = "api" if token else "web"
     token = token or request.cookies.get(SESSION_COOKIE, "")
-    found = auth.RECENT.get(kind, token)
+    found = auth.RECENT.get(kind, token) or await _verify_once(token, kind)
     if found is None:
-        found = await run_in_threadpool(_verify, token, kind)
-        if found is None:
-            raise LoginRequired("接口令牌无效或已过期" if kind == "api" else "请先登录")
+        raise LoginRequired("接口令牌无效或已过期" if kind == "api" else "请先登录")
     request.state.auth_kind = kind
     if kind == "web" and request.method not in SAFE_METHODS:
         sent = request.headers.get("x-csrf-token", "")
         if not sent or not same_token(sent, found.csrf_token):
             raise CsrfFailed("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
     return found
+
+
+# Verifications under way, per event loop and token: when a held token's time is up, the many requests that carry
+# it at that moment (a busy client's connections) wait for one look-up instead of each making its own.
+_verifying: dict[tuple[int, str, str], asyncio.Future] = {}
+
+
+async def _verify_once(token: str, kind: str) -> auth.Verified | None:
+    key = (id(asyncio.get_running_loop()), kind, token)
+    pending = _verifying.get(key)
+    if pending is not None:
+        found, error = await asyncio.shield(pending)
+        if isinstance(error, asyncio.CancelledError):  # the request that was looking it up went away: look it up
+            return await run_in_threadpool(_verify, token, kind)
+        if error is not None:
+            raise error
+        return found
+    pending = _verifying[key] = asyncio.get_running_loop().create_future()
+    outcome: tuple = (None, asyncio.CancelledError())
+    try:
+        outcome = (await run_in_threadpool(_verify, token, kind), None)
+    except Exception as exc:  # the waiters fail the same way
+        outcome = (None, exc)
+        raise
+    finally:
+        del _verifying[key]
+        pending.set_result(outcome)
+    return outcome[0]
 
 
 def _verify(token: str, kind: str) -> auth.Verified | None:
