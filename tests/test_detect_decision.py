@@ -67,3 +67,36 @@ def test_saved_parameters_round_trip(tmp_path):
     back = FraudClassifier.load(tmp_path)
     assert back.source_boost == (("x", 2.0),) and back.normal_min == 0.6
     assert back.predict(texts[:4]).tolist() == est.predict(texts[:4]).tolist()
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("兼职刷单，日结三百，先垫付后返佣金", True),
+    ("兼職刷單，日結三百，先墊付後返傭金", True),  # traditional characters
+    ("刷 单 任务，充值 500 返 650，本 金 当天返还", True),  # spaced apart
+    ("帮店铺刷好评，一单五块，不用垫付，加微信", True),  # 不用垫付 still names the advance: a lure of the same scam
+    ("淘达人工作之余可参加刷单兼职上手简单专人讲解收入可观每单都可结算如有疑问请联系QQ", False),  # 刷单 ad alone
+    ("今天做单很多，客户先付了定金，明天发货", False),  # business orders, not brushing
+    ("专业办理房产抵押贷款，短借过桥垫资", False),  # 垫资 in a loan advert
+    ("本金保障，年化收益4%，详情咨询营业厅", False),  # no brushing
+])
+def test_decisive_brushing_with_advance_payment(text, fires):
+    from fanzha.detect import rules
+    from fanzha.detect.normalise import normalise
+    from fanzha.detect.service import check
+
+    hits = rules.decisive(normalise(text))
+    assert bool(hits) is fires
+    if fires:
+        v = check(text)
+        assert v.risk == "fraud" and v.fraud_type == "brushing"
+        assert v.reasons[0]["rule"] == "brushing_prepay"
+
+
+def test_an_advert_with_a_scams_red_flags_is_not_told_to_reply():
+    from fanzha.detect.advice import ADVICE, RISK_ADVICE, advice_for
+
+    assert advice_for("spam", "", "brushing") == "这条广告带有刷单返利类诈骗的特征：" + ADVICE["brushing"]
+    assert advice_for("spam", "", "") == RISK_ADVICE["spam"]
+    assert advice_for("spam", "", "other") == RISK_ADVICE["spam"]  # no particular scam named: the plain advice
+    assert advice_for("normal", "", "brushing") == RISK_ADVICE["normal"]
+    assert advice_for("fraud", "loan", "brushing") == ADVICE["loan"]

@@ -13,7 +13,7 @@ app = typer.Typer(help="识诈：判断短信/聊天是否为诈骗、违法推�
 
 
 def _explain(v) -> str:
-    lines = [f"结论：{v.risk_label}（诈骗概率 {v.fraud_prob:.0%}）"]
+    lines = [f"结论：{v.risk_label}（模型判断的诈骗概率 {v.fraud_prob:.0%}）"]
     if v.fraud_type:
         lines.append(f"诈骗类型：{v.fraud_type_label}")
     if v.reasons:

@@ -47,7 +47,11 @@ RISK_ADVICE = {
 }
 
 
-def advice_for(risk: str, fraud_type: str | None) -> str:
+def advice_for(risk: str, fraud_type: str | None, hinted_type: str = "") -> str:
+    """The sentence for the verdict. `hinted_type`: a fraud type whose red flags an advertisement carries (a 刷单
+    recruitment SMS is advertising by its words, but "reply 退订" is the wrong thing to tell its reader)."""
     if risk == "fraud":
         return ADVICE.get(fraud_type or "other", ADVICE["other"])
+    if risk == "spam" and hinted_type in ADVICE and hinted_type != "other":
+        return f"这条广告带有{FRAUD_TYPE_NAMES[hinted_type]}诈骗的特征：{ADVICE[hinted_type]}"
     return RISK_ADVICE.get(risk, RISK_ADVICE["normal"])

@@ -119,7 +119,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
 
     With a `blocklist`, a text naming a listed phone, link, account, QQ or WeChat id gets the reason 黑名单号码 (…网址,
     …账户) and is called fraud (type 其他 unless the model or a rule names one) even when the words alone look
-    ordinary or like an advertisement; `fraud_prob` stays the model's reading of the words.
+    ordinary or like an advertisement; so is a text matching a decisive rule (`rules.DECISIVE`, e.g. 刷单 with 先垫付),
+    with that rule's type. `fraud_prob` stays the model's reading of the words in both cases.
     """
     model = model or load_model()
     out: list[Verdict] = []
@@ -130,6 +131,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         hits = [rules.find(n) for n in norms]
         X = model._finish(model.hashed([model_text(n) for n in norms]),
                           model.rule_matrix_from_hits(hits))
+        sure = [rules.decisive(n) for n in norms]
         proba = model.predict_proba(X=X)
         tproba = model.type_proba(X=X)
         decided = decide(proba, model.normal_min)
@@ -141,6 +143,9 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             flagged = _blocklist_reasons(norm, items[i], listed) if listed else []
             if flagged and risk in ("normal", "spam"):
                 risk = "fraud"
+            if sure[i]:
+                risk = "fraud"
+                hits[i] = sure[i] + hits[i]
             ftype = _pick_type(tproba[i], hits[i], model) if risk == "fraud" else ""
             if flagged and ftype and not any(h.risk == "fraud" for h in hits[i]) and proba[i, FRAUD] < 0.5:
                 ftype = "other"  # the list, not the words, made it fraud: the model's type guess would be noise
@@ -148,7 +153,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             out.append(Verdict(
                 risk=risk, risk_label=RISK_NAMES[risk], fraud_type=ftype, fraud_type_label=FRAUD_TYPE_NAMES.get(ftype, ""),
                 fraud_prob=round(float(proba[i, FRAUD]) if norm else 0.0, 4),
-                reasons=flagged + [h.as_dict() for h in shown], advice=advice_for(risk, ftype),
+                reasons=flagged + [h.as_dict() for h in shown],
+                advice=advice_for(risk, ftype, next((h.fraud_type for h in shown if h.risk == "fraud"), "")),
                 entities=extract(norm).as_dict() if with_entities else {}, truncated=cleaned[i][1]))
     return out
 
