@@ -100,3 +100,62 @@ def test_an_advert_with_a_scams_red_flags_is_not_told_to_reply():
     assert advice_for("spam", "", "other") == RISK_ADVICE["spam"]  # no particular scam named: the plain advice
     assert advice_for("normal", "", "brushing") == RISK_ADVICE["normal"]
     assert advice_for("fraud", "loan", "brushing") == ADVICE["loan"]
+
+
+NOTICES = [  # real formats of everyday notices, numbers made up
+    "【中国工商银行】您尾号8848的储蓄卡11月20日14:32支出(消费)268.00元，余额12,345.67元。",
+    "【招商银行】您账户8848于11月20日14:32消费人民币268.00元，可用余额12345.67元。",
+    "【建设银行】您尾号6612的账户11月21日09:15转账存入1,200.00元，活期余额3,456.78元。",
+    "【农业银行】您尾号0231账户11月22日08:01完成代发工资交易人民币6,500.00，余额8,912.40。",
+    "【顺丰速运】您的快件已到达小区门口丰巢柜，取件码 123456，请及时取件。",
+    "【中国移动】尊敬的客户，您本月话费账单已出，共计58.50元，请及时缴费。",
+    "【國家電網】您戶號0123456789的電費賬戶餘額不足20元，請及時繳費。",  # traditional characters
+    "【滴滴出行】您的行程已结束，本次车费23.60元已从微信支付扣除。",
+    "【12306】订单E123456789，张三您已购11月25日G123次3车12F号，北京南站14:05开。",
+    "【支付宝】你尾号1234的银行卡于11月20日转入支付宝余额500.00元。",
+]
+FAKE_NOTICES = [  # the same look with what a scam or an advert needs
+    "【中国工商银行】您尾号8848的储蓄卡积分即将清零，请登录 icbc-jf.top 兑换现金礼品。",
+    "【菜鸟驿站】您的包裹已到达，请使用微信支付0.5元手续费后到店领取。",
+    "【快递通知】您的包裹已送达，请添加支付宝好友 zfb_8866 完成签收。",
+    "【建设银行】您尾号6612的账户11月21日转入1,200.00元，详询13812345678。",
+    "【中国移动】您本月话费账单已出，共计58.50元，回T退订",
+]
+
+
+@pytest.mark.parametrize("text", NOTICES)
+def test_signed_transactional_notices_are_ordinary(text):
+    from fanzha.detect.service import check
+
+    v = check(text)
+    assert v.risk == "normal", (v.risk, v.fraud_prob)
+
+
+@pytest.mark.parametrize("text", FAKE_NOTICES)
+def test_a_notice_that_asks_something_of_its_reader_is_not_cleared(text):
+    from fanzha.detect import rules
+    from fanzha.detect.normalise import normalise
+
+    norm = normalise(text)
+    assert rules.notice(norm, rules.find(norm)) is None
+
+
+def test_the_notice_rule_never_clears_what_the_model_calls_fraud(monkeypatch):
+    import numpy as np
+
+    from fanzha.detect import service
+    from fanzha.detect.model import FRAUD
+
+    model = service.load_model()
+    real = model.predict_proba
+
+    def fraudish(X):
+        p = np.zeros((X.shape[0], 4))
+        p[:, FRAUD] = 1.0
+        return p
+
+    monkeypatch.setattr(model, "predict_proba", lambda X=None, **kw: fraudish(X))
+    try:
+        assert service.score_many(NOTICES[:2], model=model)[0].risk == "fraud"
+    finally:
+        monkeypatch.setattr(model, "predict_proba", real)

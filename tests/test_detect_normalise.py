@@ -26,6 +26,11 @@ from fanzha.detect.normalise import model_text, normalise
     ("138-1234-5678", "13812345678"),  # separators inside numbers
     ("1❤3❤8 1234 5678", "13812345678"),  # emoji inside numbers
     ("6222 0212 3456 7890 123", "6222021234567890123"),
+    ("1.3.8.1.2.3.4.5.6.7.8", "13812345678"),  # digits dotted apart, the last one too
+    ("138.1234.5678", "13812345678"),
+    ("支出268.00元,余额12,345.67元", "支出268.00元,余额12,345.67元"),  # a decimal point is not a separator
+    ("余额 2.50元", "余额 2.50元"),
+    ("日赚200-500元,每单5~20元", "日赚200-500元,每单5~20元"),  # nor is the dash of a range of amounts
     ("<script>alert('x')</script><b>你好</b>", "你好"),  # HTML and script dropped
     ("😀😀😀", ""),
     ("你\u200b好\u200d", "你好"),  # zero-width characters
@@ -55,6 +60,7 @@ def test_extract_entities():
     assert e.qq == ["1234567"]
     assert e.wechat == ["wang_abc1"]
     assert "5000元" in e.amounts
+    assert extract(normalise("支出268.00元，余额12,345.67元")).amounts == ["268.00元", "12,345.67元"]
 
 
 @pytest.mark.parametrize("text, code", [

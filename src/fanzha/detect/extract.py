@@ -13,7 +13,7 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s\u4e00-\u9fff，。！？、,]+|(?<![
 _CARD = re.compile(r"(?<!\d)((?:62|4\d|5[1-5]|3[47])\d{14,17})(?!\d)")
 _QQ = re.compile(r"(?:QQ|qq)(?:号|群)?\s*[:：是为]?\s*(\d{5,11})(?!\d)")
 _WECHAT = re.compile(r"(?:微信|wechat)(?:号)?\s*[:：是为]?\s*([A-Za-z][-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])", re.IGNORECASE)
-_AMOUNT = re.compile(r"(?<![\dA-Za-z])((?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)\s*(?:万|千|百)?\s*(?:元|块|rmb|人民币|美元|USDT|u(?![a-z])))"
+_AMOUNT = re.compile(r"(?<![\dA-Za-z,])((?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)\s*(?:万|千|百)?\s*(?:元|块|rmb|人民币|美元|USDT|u(?![a-z])))"
                      r"|[¥￥]\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 
 

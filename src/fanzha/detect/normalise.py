@@ -24,8 +24,12 @@ _CJK = "\u4e00-\u9fff"
 _SPACED = re.compile(rf"(?:[{_CJK}][ \t\u3000\.\-_·•*、|/\\~～'\"“”]+){{2,}}[{_CJK}]")
 _SEPS = re.compile(r"[ \t\u3000\.\-_·•*、|/\\~～'\"“”]+")
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
-# Separators inside a number (138-1234-5678, 6222 0202 …, 1❤3❤8 after emoji removal becomes 1 3 8)
-_DIGIT_GAP = re.compile(r"(?<=\d)[ \t\u3000\-_·•*.~～、]{1,3}(?=\d)")
+# Separators inside a number (138-1234-5678, 6222 0202 …, 1❤3❤8 after emoji removal becomes 1 3 8) — but not a
+# decimal point (268.00元, 12345.67) nor a range of amounts (日赚200-500元, 5~20单), which would become other numbers.
+_GAP = r"[ \t\u3000\-_·•*.~～、]{1,3}"
+_DIGIT_GAP = re.compile(
+    rf"(?<=\d)(?!(?<!\d[.\s]\d)\.\d{{1,2}}(?!\d|{_GAP}\d))"
+    rf"(?![\-~～]\d{{1,6}}(?:\.\d{{1,2}})?\s*(?:元|块|万|千|百|%|个|单|次|天|小时|分钟|岁|人|件|笔|倍|折)){_GAP}(?=\d)")
 _MULTISPACE = re.compile(r"[ \t\u3000]+")
 
 # Look-alike and homophone spellings → the standard word (order matters: longer first).

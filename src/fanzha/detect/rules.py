@@ -157,6 +157,44 @@ def decisive(norm: str) -> list[Hit]:
     return [hit for rule in DECISIVE if (hit := rule.find(norm)) is not None]
 
 
+# Transactional notices (动账、验证码、取件、账单、行程、订单): everyday messages that the corpora hardly contain, so
+# the model reads a signed 【brand】 message with amounts as advertising. A short single-line message with a 【签名】,
+# a notice of one of these kinds, and nothing a scam or an advert needs — no link, no mobile number, no account or
+# QQ/WeChat id to contact, no red flag, no advertising cue — is ordinary. Used only to turn "advertising" into
+# "ordinary", never to clear a text the model calls fraud.
+_SIGNED = re.compile(r"^\s*【[^】]{2,12}】|【[^】]{2,12}】\s*$")
+_NOTICE = re.compile(
+    r"(?:尾号|账户|账号|卡号?)[:：]?\s*\d{4}.{0,40}?(?:支出|消费|收入|存入|转入|转出|入账|扣款|扣费|还款|代发|退款|取现|支取|"
+    r"汇入|到账)"
+    r"|验证码(?:是|为)?[:：]?\s*\d{4,8}|(?:取件码|取货码|提货码)(?:是|为)?[:：]?\s*[0-9-]{4,12}"
+    r"|(?:本月|当月|截至.{0,12}?)(?:话费|账单|消费|已用流量|套餐).{0,24}?(?:元|GB|MB)"
+    r"|(?:电费|水费|燃气费?|物业费).{0,24}?(?:余额|欠费|缴费|扣款|账单)"
+    r"|[GDCZTK]\d{1,4}次|(?:航班号?)?[A-Z0-9]{2}\d{3,4}(?:次)?航班|航班号?[A-Z0-9]{2}\d{3,4}"
+    r"|(?:订单|外卖|包裹|快件|快递).{0,12}?(?:已送达|已签收|配送中|已发货|已到达|派送中|已揽收)"
+    r"|(?:车费|本次|费用|保费|会费).{0,16}?(?:已从|已通过|已由).{0,12}?(?:扣除|支付|扣款)"
+)
+# Asking the reader to act elsewhere is what a fake notice is for: such a message is never cleared.
+_NOTICE_ASKS = re.compile(r"添加|加入|加我|好友|群|回复|手续费|点击|链接|登录|登陆|下载|扫码|二维码|联系|致电|拨打|客服|激活|认证|"
+                          r"升级|兑换|领取|积分|冻结|异常|逾期|影响.{0,4}征信")
+NOTICE_MAX_CHARS = 160
+
+
+def notice(norm: str, hits: list[Hit]) -> Hit | None:
+    """The notice span when `norm` reads as a signed transactional notice carrying nothing a scam or an advert needs
+    (`hits`: the red flags found in it; any of them rules it out)."""
+    from fanzha.detect.extract import extract
+
+    if hits or len(norm) > NOTICE_MAX_CHARS or "\n" in norm or not _SIGNED.search(norm):
+        return None
+    m = _NOTICE.search(norm)
+    if m is None or _NOTICE_ASKS.search(norm):
+        return None
+    found = extract(norm)
+    if found.urls or found.bank_cards or found.qq or found.wechat or any(len(p) == 11 for p in found.phones):
+        return None
+    return Hit("notice", "交易/服务通知（无链接、无联系方式）", "normal", "", m.start(), m.end(), m.group(0))
+
+
 def find(norm: str) -> list[Hit]:
     """The rules that fire on normalised text `norm`, with the first span each matched."""
     hits = []

@@ -120,7 +120,9 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
     With a `blocklist`, a text naming a listed phone, link, account, QQ or WeChat id gets the reason 黑名单号码 (…网址,
     …账户) and is called fraud (type 其他 unless the model or a rule names one) even when the words alone look
     ordinary or like an advertisement; so is a text matching a decisive rule (`rules.DECISIVE`, e.g. 刷单 with 先垫付),
-    with that rule's type. `fraud_prob` stays the model's reading of the words in both cases.
+    with that rule's type. `fraud_prob` stays the model's reading of the words in both cases. A text the model calls
+    advertising that reads as a signed transactional notice asking nothing of its reader (`rules.notice`: 动账, 验证码,
+    取件, 账单, 行程; no link, number, id or red flag) is ordinary.
     """
     model = model or load_model()
     out: list[Verdict] = []
@@ -146,6 +148,9 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             if sure[i]:
                 risk = "fraud"
                 hits[i] = sure[i] + hits[i]
+            elif risk == "spam" and not flagged and (plain := rules.notice(norm, hits[i])) is not None:
+                risk = "normal"  # a signed transactional notice asking nothing of the reader (rules.notice)
+                hits[i] = [plain]
             ftype = _pick_type(tproba[i], hits[i], model) if risk == "fraud" else ""
             if flagged and ftype and not any(h.risk == "fraud" for h in hits[i]) and proba[i, FRAUD] < 0.5:
                 ftype = "other"  # the list, not the words, made it fraud: the model's type guess would be noise
