@@ -78,10 +78,30 @@ def test_fake_base_station_messages(text, risk):
 
 
 def test_shipped_model_decides_with_its_recipe():
-    """The shipped artefact carries the recipe it was trained with (normal threshold 0.75, no source boost)."""
+    """The shipped artefact carries the recipe it was trained with (normal threshold 0.75, no source boost) and the
+    version of the text normalisation it read."""
+    from fanzha.detect.normalise import VERSION
+
     model = load_model()
     assert model.normal_min == 0.75 and tuple(model.source_boost) == ()
-    assert model.meta_["version"].count("-") == 2  # date-datafingerprint-parameters
+    assert model.meta_["normalise"] == VERSION
+    assert model.meta_["version"].endswith(f"-n{VERSION}")  # date-datafingerprint-parameters-normalisation
+
+
+def test_a_model_read_through_another_normalisation_refuses_to_load(tmp_path):
+    import json
+    import shutil
+
+    from fanzha.detect.model import FraudClassifier
+    from fanzha.detect.service import MODEL_DIR
+
+    for f in MODEL_DIR.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    meta = json.loads((tmp_path / "meta.json").read_text(encoding="utf-8"))
+    del meta["normalise"]  # as models trained before the version existed
+    (tmp_path / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="规范化版本"):
+        FraudClassifier.load(tmp_path)
 
 
 @pytest.mark.parametrize("text, risk, ftype", TABLE, ids=[f"{i:02d}-{r}" for i, (_, r, _) in enumerate(TABLE)])

@@ -21,6 +21,7 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from fanzha.detect import rules
 from fanzha.detect.data import FRAUD_TYPES, RISKS
 from fanzha.detect.ngrams import char_ngram_counts
+from fanzha.detect.normalise import VERSION as NORMALISE_VERSION
 from fanzha.detect.normalise import model_text, normalise
 
 FRAUD = RISKS.index("fraud")
@@ -264,7 +265,7 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         q, s = quantise(self.coef_)
         tq, ts = quantise(self.type_coef_)
         self._save_weights(d, {"risks": list(RISKS), "fraud_types": list(FRAUD_TYPES), "rules": list(rules.RULE_CODES),
-                               **(meta or {})},
+                               "normalise": NORMALISE_VERSION, **(meta or {})},
                            coef=q, coef_scale=s, intercept=self.intercept_, type_coef=tq, type_scale=ts,
                            type_intercept=self.type_intercept_, calibration=self.calibration_)
 
@@ -276,6 +277,8 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         params.setdefault("normal_min", 0.0)  # models saved before the threshold existed decided by arg-max
         if meta.get("rules") != list(rules.RULE_CODES):
             raise ValueError("模型文件与当前规则列表不一致，请重新训练（fanzha detect train）")
+        if meta.get("normalise", 1) != NORMALISE_VERSION:
+            raise ValueError("模型文件与当前文本规范化版本不一致，请重新训练（fanzha detect train）")
         est = cls(**meta["params"])
         est._restore_vocabulary(w)
         est.coef_ = dequantise(w["coef"], w["coef_scale"])

@@ -18,6 +18,9 @@ _ENTITY = re.compile(r"&(nbsp|amp|lt|gt|quot|#\d+);")
 # Emoji and pictographs (kept out of the text, but a heart standing for 信 is read first).
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF\u25A0-\u25FF\u3030\u303D"
                     "\u3297\u3299\uFE0F\u20E3]")
+# Bumped whenever what the classifier reads changes (a model trained on another version refuses to load): 2 keeps
+# decimal points and ranges of amounts (268.00元, 200-500元) instead of joining their digits.
+VERSION = 2
 _HEART = "[❤♥♡❣💕💗💖💓💞💘💝]\ufe0f?"
 _CJK = "\u4e00-\u9fff"
 # Single characters spaced or punctuated apart: 加 微 信, 刷.单.返.利, 加-V-信

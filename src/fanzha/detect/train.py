@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fanzha.detect import data, evaluate
+from fanzha.detect import data, evaluate, normalise
 from fanzha.detect.model import FRAUD, FraudClassifier, prepare
 
 DEFAULT_PARAMS: dict = {}  # FraudClassifier's own defaults are the shipped settings
@@ -73,7 +73,7 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
     today = dt.date.today().isoformat()
     fp = data.fingerprint(root)
     meta = {
-        "version": f"{today.replace('-', '.')}-{fp[:8]}-{params_digest(final)}",
+        "version": f"{today.replace('-', '.')}-{fp[:8]}-{params_digest(final)}-n{normalise.VERSION}",
         "trained_at": today,
         "data_fingerprint": fp,
         "n_examples": len(examples),
