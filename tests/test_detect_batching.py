@@ -93,3 +93,44 @@ def test_a_failed_pass_fails_its_requests_only():
 
     assert asyncio.run(main()) == ["OK"]
     assert calls == 2
+
+
+def test_a_request_whose_event_loop_closed_does_not_jam_the_batcher():
+    gate = threading.Event()
+
+    def score(texts):
+        gate.wait(5)
+        return [t.upper() for t in texts]
+
+    batcher = MicroBatcher(score)
+
+    async def gives_up():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(batcher.score(["a"]), 0.05)
+
+    asyncio.run(gives_up())  # its loop is closed while the pass still runs
+    gate.set()
+
+    async def later():
+        return await asyncio.wait_for(batcher.score(["b"]), 5)
+
+    assert asyncio.run(later()) == ["B"]
+
+
+def test_even_a_base_exception_in_scoring_leaves_the_batcher_working():
+    calls = []
+
+    def score(texts):
+        calls.append(texts)
+        if texts == ["exit"]:
+            raise SystemExit(3)
+        return texts
+
+    batcher = MicroBatcher(score)
+
+    async def main():
+        with pytest.raises(RuntimeError, match="SystemExit"):
+            await asyncio.wait_for(batcher.score(["exit"]), 5)
+        return await asyncio.wait_for(batcher.score(["ok"]), 5)
+
+    assert asyncio.run(main()) == ["ok"]

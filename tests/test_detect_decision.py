@@ -73,7 +73,8 @@ def test_saved_parameters_round_trip(tmp_path):
     ("兼职刷单，日结三百，先垫付后返佣金", True),
     ("兼職刷單，日結三百，先墊付後返傭金", True),  # traditional characters
     ("刷 单 任务，充值 500 返 650，本 金 当天返还", True),  # spaced apart
-    ("帮店铺刷好评，一单五块，不用垫付，加微信", True),  # 不用垫付 still names the advance: a lure of the same scam
+    ("帮店铺刷好评，一单五块，不用垫付，加微信", False),  # the recruitment advert's own line (FBS: advertising)
+    ("反诈提醒：所有刷单都是诈骗，不要垫付任何费用。", False),  # a warning names the same words
     ("淘达人工作之余可参加刷单兼职上手简单专人讲解收入可观每单都可结算如有疑问请联系QQ", False),  # 刷单 ad alone
     ("今天做单很多，客户先付了定金，明天发货", False),  # business orders, not brushing
     ("专业办理房产抵押贷款，短借过桥垫资", False),  # 垫资 in a loan advert
@@ -120,6 +121,9 @@ FAKE_NOTICES = [  # the same look with what a scam or an advert needs
     "【快递通知】您的包裹已送达，请添加支付宝好友 zfb_8866 完成签收。",
     "【建设银行】您尾号6612的账户11月21日转入1,200.00元，详询13812345678。",
     "【中国移动】您本月话费账单已出，共计58.50元，回T退订",
+    "【铁路12306】您购买的G1234次列车已停运，退款需核实身份，请速电4006123456办理退票改签并获得补偿。",
+    "【中国移动】您本月话费账单已出，共计58.50元，将于24小时内停机，请及时缴费",
+    "【建设银行】您尾号6612的账户11月21日转入1,200.00元，详询0571-8765432。",
 ]
 
 

@@ -31,6 +31,9 @@ from fanzha.detect.normalise import model_text, normalise
     ("支出268.00元,余额12,345.67元", "支出268.00元,余额12,345.67元"),  # a decimal point is not a separator
     ("余额 2.50元", "余额 2.50元"),
     ("日赚200-500元,每单5~20元", "日赚200-500元,每单5~20元"),  # nor is the dash of a range of amounts
+    ("联系138-1234-5678 人工客服", "联系13812345678 人工客服"),  # three groups: a number, whatever follows
+    ("加V:138-1234-56.78", "加微信:13812345678"),
+    ("QQ 12.34.56.78", "QQ 12345678"),
     ("<script>alert('x')</script><b>你好</b>", "你好"),  # HTML and script dropped
     ("😀😀😀", ""),
     ("你\u200b好\u200d", "你好"),  # zero-width characters

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_of, make_client
+from conftest import DEMO_PASSWORD, csrf_of, make_client
 from sqlalchemy import select, text
 
 from fanzha.auth import service as auth
@@ -115,3 +115,12 @@ def test_requests_that_find_the_token_due_share_one_look_up(api_as, recent, monk
     *found, bad = asyncio.run(many())
     assert len(calls) == 2  # one look-up for the 20 requests with the same token, one for the other token
     assert all(f is not None and f.username == "yanpan" for f in found) and bad is None
+
+
+def test_logins_and_wrong_passwords_do_not_empty_the_held_tokens(app, api_as, recent):
+    api = api_as("yanpan")
+    assert api.post("/api/v1/detect", json=SCAM).status_code == 200
+    other = make_client(app)
+    assert other.post("/api/v1/auth/token", json={"username": "yanpan", "password": "wrong-1"}).status_code == 401
+    assert other.post("/api/v1/auth/token", json={"username": "yanpan", "password": DEMO_PASSWORD}).status_code == 200
+    assert recent.get("api", _token(api)) is not None  # failed_logins and last_login_at changed, nothing else

@@ -72,8 +72,9 @@ def make_engine(url: str) -> Engine:
         # As many pooled connections as the request thread pool has threads (40) and some for the worker's tasks: a
         # connection beyond the pool is opened and closed for one request, which on a busy server cost more CPU than
         # the request itself (connect + pragmas). An idle SQLite connection costs only memory.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=40, max_overflow=20)
+        in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+        pool = {} if in_memory else {"pool_size": 40, "max_overflow": 20}  # in memory: one shared connection
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         # pysqlite sends BEGIN only before a write, so a SAVEPOINT could open (and its RELEASE commit) the
         # transaction itself; SQLAlchemy's documented recipe hands BEGIN to SQLAlchemy instead.

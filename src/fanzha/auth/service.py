@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
@@ -113,7 +113,8 @@ class RecentlyVerified:
     Such a route then costs no query on most requests (the look-up was most of its time under load). What that
     trades: a token revoked or a user deactivated by another process (a second web worker) still passes these
     routes for at most `ttl` seconds; a change made through this process empties the cache when it commits (the
-    flush hook below watches sessions and users). Expiry is checked on every use. Invalid tokens are never held,
+    flush hook below watches what `resolve` depends on: a session's revocation, expiry and owner, a user's active
+    flag and password). Expiry is checked on every use. Invalid tokens are never held,
     so each of them still costs a query. Every other route verifies against the database on each request.
     """
 
@@ -154,9 +155,20 @@ class RecentlyVerified:
 RECENT = RecentlyVerified()
 
 
+# What `resolve` depends on: a change to any of these (or a deleted row) ends the trust in held tokens. A login
+# (last_login_at) or a failed attempt (failed_logins) does not, so wrong passwords cannot empty the cache.
+_TRUSTED_ON = {AuthSession: ("revoked_at", "expires_at", "kind", "user_id", "token_hash"),
+               User: ("is_active", "password_hash")}
+
+
+def _ends_trust(obj) -> bool:
+    attrs = _TRUSTED_ON.get(type(obj))
+    return bool(attrs) and any(inspect(obj).attrs[a].history.has_changes() for a in attrs)
+
+
 @event.listens_for(Session, "before_flush")
 def _watch_auth_changes(session: Session, _context, _instances) -> None:
-    if any(isinstance(o, (AuthSession, User)) for o in (*session.dirty, *session.deleted)):
+    if any(_ends_trust(o) for o in session.dirty) or any(type(o) in _TRUSTED_ON for o in session.deleted):
         session.info["auth_changed"] = True
 
 

@@ -58,9 +58,10 @@ class DetectOut(Strict):
 
 
 # Single messages and small batches are scored together with whatever else is waiting (`MicroBatcher`): under load
-# this costs a fraction of scoring each alone. A large batch goes to its own thread, so that it does not hold the
-# single checks up; scoring holds the GIL, so the two still take turns.
-BULK_FROM = 64
+# this costs a fraction of scoring each alone. A large request (64 texts, or 20,000 characters, or more) goes to its
+# own thread, so that it does not hold the single checks up; scoring holds the GIL, so the two still take turns.
+BULK_FROM = 64  # texts in one request
+BULK_CHARS = 20_000  # or characters in one request
 _bulk_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect-bulk")
 
 
@@ -93,7 +94,7 @@ async def detect(body: DetectIn, caller: Verified = Depends(signed_in)):
     from fanzha.detect.service import load_model
 
     texts = [body.text] if body.text is not None else body.texts
-    if len(texts) >= BULK_FROM:
+    if len(texts) >= BULK_FROM or sum(len(t) for t in texts) >= BULK_CHARS:
         results = await asyncio.get_running_loop().run_in_executor(_bulk_pool, _score, texts, False)
     else:
         results = await batcher.score(texts)

@@ -58,19 +58,33 @@ class MicroBatcher(Generic[T]):
             return taken
 
     def _drain(self) -> None:
-        while taken := self._take():
-            texts = [t for item, _, _ in taken for t in item]
-            try:
-                results = self._score(texts)
-                error = None
-            except Exception as exc:  # reported to every request of this pass
-                results, error = [], exc
-            self.passes += 1
-            at = 0
-            for item, future, loop in taken:
-                part = results[at:at + len(item)]
-                at += len(item)
-                loop.call_soon_threadsafe(_settle, future, part, error)
+        finished = False
+        try:
+            while taken := self._take():
+                texts = [t for item, _, _ in taken for t in item]
+                try:
+                    results, error = self._score(texts), None
+                except Exception as exc:  # reported to every request of this pass
+                    results, error = [], exc
+                except BaseException as exc:  # SystemExit and the like: the requests fail, the drain goes on
+                    results, error = [], RuntimeError(f"识诈评分中断：{exc!r}")
+                self.passes += 1
+                at = 0
+                for item, future, loop in taken:
+                    part = results[at:at + len(item)]
+                    at += len(item)
+                    try:
+                        loop.call_soon_threadsafe(_settle, future, part, error)
+                    except RuntimeError:  # that request's event loop has closed: nobody is waiting
+                        pass
+            finished = True  # _take found the queue empty and cleared the running flag
+        finally:
+            if not finished:  # something unforeseen broke the loop: later requests must still be scored
+                with self._lock:
+                    self._running = bool(self._queue)
+                    restart = self._running
+                if restart:
+                    self._pool.submit(self._drain)
 
 
 def _settle(future: asyncio.Future, result, error: Exception | None) -> None:

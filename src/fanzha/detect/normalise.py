@@ -18,21 +18,37 @@ _ENTITY = re.compile(r"&(nbsp|amp|lt|gt|quot|#\d+);")
 # Emoji and pictographs (kept out of the text, but a heart standing for 信 is read first).
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF\u25A0-\u25FF\u3030\u303D"
                     "\u3297\u3299\uFE0F\u20E3]")
-# Bumped whenever what the classifier reads changes (a model trained on another version refuses to load): 2 keeps
-# decimal points and ranges of amounts (268.00元, 200-500元) instead of joining their digits.
-VERSION = 2
+# Bumped whenever what the classifier reads changes (a model trained on another version refuses to load): 2 kept
+# decimal points and ranges of amounts (268.00元, 200-500元) instead of joining their digits; 3 keeps them only in
+# numbers of two groups, so a dashed phone number followed by a unit (138-1234-5678 人工客服) is joined again.
+VERSION = 3
 _HEART = "[❤♥♡❣💕💗💖💓💞💘💝]\ufe0f?"
 _CJK = "\u4e00-\u9fff"
 # Single characters spaced or punctuated apart: 加 微 信, 刷.单.返.利, 加-V-信
 _SPACED = re.compile(rf"(?:[{_CJK}][ \t\u3000\.\-_·•*、|/\\~～'\"“”]+){{2,}}[{_CJK}]")
 _SEPS = re.compile(r"[ \t\u3000\.\-_·•*、|/\\~～'\"“”]+")
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
-# Separators inside a number (138-1234-5678, 6222 0202 …, 1❤3❤8 after emoji removal becomes 1 3 8) — but not a
-# decimal point (268.00元, 12345.67) nor a range of amounts (日赚200-500元, 5~20单), which would become other numbers.
+# Separators inside a number (138-1234-5678, 6222 0202 …, 1❤3❤8 after emoji removal becomes 1 3 8) are removed —
+# but a number of two groups that reads as a decimal (268.00元, 12345.67) or as a range of amounts followed by its
+# unit (日赚200-500元, 5~20单) is kept: joined, those would become other numbers. Three groups or more are always
+# joined (138-1234-5678 人工客服, 138-1234-56.78).
 _GAP = r"[ \t\u3000\-_·•*.~～、]{1,3}"
-_DIGIT_GAP = re.compile(
-    rf"(?<=\d)(?!(?<!\d[.\s]\d)\.\d{{1,2}}(?!\d|{_GAP}\d))"
-    rf"(?![\-~～]\d{{1,6}}(?:\.\d{{1,2}})?\s*(?:元|块|万|千|百|%|个|单|次|天|小时|分钟|岁|人|件|笔|倍|折)){_GAP}(?=\d)")
+_NUMBER_RUN = re.compile(rf"\d+(?:{_GAP}\d+)+")
+_GAP_RE = re.compile(_GAP)
+_DECIMAL = re.compile(r"\d+\.\d{1,2}")
+_RANGE = re.compile(r"\d{1,6}(?:\.\d{1,2})?[\-~～]\d{1,6}(?:\.\d{1,2})?")
+_UNIT_AFTER = re.compile(r"\s*(?:元|块|万|千|百|%|个|单|次|天|小时|分钟|岁|人|件|笔|倍|折)")
+
+
+def _join_number(m: re.Match) -> str:
+    run = m.group(0)
+    if _DECIMAL.fullmatch(run):
+        return run
+    if _RANGE.fullmatch(run) and _UNIT_AFTER.match(m.string, m.end()):
+        return run
+    return _GAP_RE.sub("", run)
+
+
 _MULTISPACE = re.compile(r"[ \t\u3000]+")
 
 # Look-alike and homophone spellings → the standard word (order matters: longer first).
@@ -65,7 +81,7 @@ _ALIASES: list[tuple[str, str]] = [
 _HEART_RE = re.compile(_ALIASES[0][0])
 _HEART_HINT = re.compile(_HEART)  # _HEART_RE needs a heart
 _BLANK = re.compile(r"[ \t\u3000]")  # _CJK_GAP and _MULTISPACE need one of these
-_DIGIT_GAP_HINT = re.compile(r"\d[ \t\u3000\-_·•*.~～、]")  # _DIGIT_GAP needs a digit and a separator after it
+_DIGIT_GAP_HINT = re.compile(r"\d[ \t\u3000\-_·•*.~～、]")  # _NUMBER_RUN needs a digit and a separator after it
 
 
 def first_chars(pattern: re.Pattern) -> frozenset | None:
@@ -170,7 +186,7 @@ def normalise(text: str) -> str:
     if _BLANK.search(text):
         text = _CJK_GAP.sub("", text)
     if _DIGIT_GAP_HINT.search(text):
-        text = _DIGIT_GAP.sub("", text)
+        text = _NUMBER_RUN.sub(_join_number, text)
     present = set(text)
     for rx, rep, first in _ALIAS_RES:
         if first is None or not first.isdisjoint(present):

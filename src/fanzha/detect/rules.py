@@ -136,7 +136,9 @@ class Decisive:
 
     def find(self, norm: str) -> Hit | None:
         hook = self.hook.search(norm)
-        if hook is None or not self.lure.search(norm):
+        if hook is None or not self.lure.search(norm) or _WARNING.search(norm):
+            return None
+        if _NEGATED.search(norm, max(0, hook.start() - 4), hook.start()):  # 不用垫付: the recruitment advert's line
             return None
         return Hit(self.code, self.name, "fraud", self.fraud_type, hook.start(), hook.end(), hook.group(0))
 
@@ -145,6 +147,9 @@ class Decisive:
 # 176,436 texts: MODEL_CARD.md, "Decisive rules"), and is not a model feature, so the model's rule list is unchanged.
 # 刷单 recruitment alone is labelled advertising in the fake-base-station corpus (it says 不用压钱); asking the
 # worker to pay first is the scam itself.
+# A warning about the scam (反诈提醒：刷单都是诈骗，不要垫付) names the same words.
+_WARNING = re.compile(r"(?:都|就|均)?是(?:诈骗|骗局|骗子)|谨防|警惕|反诈|提醒您?[:：]|切勿|千万不要|不要相信")
+_NEGATED = re.compile(r"(?:不用|无需|无须|不需要?|不要|勿|免|没有)\s*$|(?:不用|无需|无须|不需要?|不要|勿|免)(?:任何)?.{0,2}$")
 DECISIVE = (
     Decisive("brushing_prepay", "刷单要求先垫付", "brushing",
              re.compile(r"刷单|刷信誉|刷好评|刷销量|刷流水|点赞任务|关注任务|接单任务"),
@@ -159,8 +164,9 @@ def decisive(norm: str) -> list[Hit]:
 
 # Transactional notices (动账、验证码、取件、账单、行程、订单): everyday messages that the corpora hardly contain, so
 # the model reads a signed 【brand】 message with amounts as advertising. A short single-line message with a 【签名】,
-# a notice of one of these kinds, and nothing a scam or an advert needs — no link, no mobile number, no account or
-# QQ/WeChat id to contact, no red flag, no advertising cue — is ordinary. Used only to turn "advertising" into
+# a notice of one of these kinds, and nothing a scam or an advert needs — no link, no number of 7 digits or more
+# other than the reader's own account/card/order, no QQ/WeChat id, no red flag, no advertising cue, no request to
+# call, check, refund or reschedule — is ordinary. Used only to turn "advertising" into
 # "ordinary", never to clear a text the model calls fraud.
 _SIGNED = re.compile(r"^\s*【[^】]{2,12}】|【[^】]{2,12}】\s*$")
 _NOTICE = re.compile(
@@ -174,8 +180,11 @@ _NOTICE = re.compile(
     r"|(?:车费|本次|费用|保费|会费).{0,16}?(?:已从|已通过|已由).{0,12}?(?:扣除|支付|扣款)"
 )
 # Asking the reader to act elsewhere is what a fake notice is for: such a message is never cleared.
-_NOTICE_ASKS = re.compile(r"添加|加入|加我|好友|群|回复|手续费|点击|链接|登录|登陆|下载|扫码|二维码|联系|致电|拨打|客服|激活|认证|"
-                          r"升级|兑换|领取|积分|冻结|异常|逾期|影响.{0,4}征信")
+_NOTICE_ASKS = re.compile(r"添加|加入|加我|好友|群|回复|手续费|点击|链接|登录|登陆|下载|扫码|二维码|联系|致电|速电|来电|电联|拨打|"
+                          r"客服|激活|认证|升级|兑换|领取|积分|冻结|异常|逾期|影响.{0,4}征信|核实|身份|退款|退票|改签|"
+                          r"理赔|补偿|赔偿|停机|停运|取消|失效|过期|作废|注销|密码")
+# A number of 7 digits or more is a way to call someone unless it names the reader's own account, card or order.
+_CALLABLE = re.compile(r"(?<![\dA-Za-z])(?<!尾号)(?<!账户)(?<!账号)(?<!卡号)(?<!户号)(?<!单号)(?<!订单)\d{7,}")
 NOTICE_MAX_CHARS = 160
 
 
@@ -189,8 +198,10 @@ def notice(norm: str, hits: list[Hit]) -> Hit | None:
     m = _NOTICE.search(norm)
     if m is None or _NOTICE_ASKS.search(norm):
         return None
+    if _CALLABLE.search(norm):
+        return None
     found = extract(norm)
-    if found.urls or found.bank_cards or found.qq or found.wechat or any(len(p) == 11 for p in found.phones):
+    if found.urls or found.bank_cards or found.qq or found.wechat:  # phones: _CALLABLE above
         return None
     return Hit("notice", "交易/服务通知（无链接、无联系方式）", "normal", "", m.start(), m.end(), m.group(0))
 
