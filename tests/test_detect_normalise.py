@@ -64,6 +64,7 @@ def test_extract_entities():
     assert e.wechat == ["wang_abc1"]
     assert "5000元" in e.amounts
     assert extract(normalise("支出268.00元，余额12,345.67元")).amounts == ["268.00元", "12,345.67元"]
+    assert extract(normalise("每单佣金5-20元，日赚200~500元")).amounts == ["5-20元", "200~500元"]
 
 
 @pytest.mark.parametrize("text, code", [
