@@ -66,18 +66,21 @@ def _bearer(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def current_auth(request: Request, db: Session = Depends(get_db, scope="function")) -> AuthSession:
+def _credentials(request: Request) -> tuple[str, str]:
+    """(kind, token): the bearer token of an API call ("api"), else the session cookie ("web")."""
     token = _bearer(request)
-    if token:
-        found = auth.resolve(db, token, kind="api")
-        if found is None:
-            raise LoginRequired("接口令牌无效或已过期")
-        request.state.auth_kind = "api"
-    else:
-        found = auth.resolve(db, request.cookies.get(SESSION_COOKIE, ""), kind="web")
-        if found is None:
-            raise LoginRequired("请先登录")
-        request.state.auth_kind = "web"
+    return ("api", token) if token else ("web", request.cookies.get(SESSION_COOKIE, ""))
+
+
+_NOT_SIGNED_IN = {"api": "接口令牌无效或已过期", "web": "请先登录"}
+
+
+def current_auth(request: Request, db: Session = Depends(get_db, scope="function")) -> AuthSession:
+    kind, token = _credentials(request)
+    found = auth.resolve(db, token, kind=kind)
+    if found is None:
+        raise LoginRequired(_NOT_SIGNED_IN[kind])
+    request.state.auth_kind = kind
     request.state.auth = found
     request.state.csrf_token = found.csrf_token
     u = found.user
@@ -95,6 +98,10 @@ async def current_scope(request: Request, found: AuthSession = Depends(current_a
 
 
 async def csrf_protect(request: Request, found: AuthSession = Depends(current_auth)) -> None:
+    await _check_csrf(request, found.csrf_token)
+
+
+async def _check_csrf(request: Request, expected: str) -> None:
     """Cookie-authenticated writes must carry the session's token (form field or X-CSRF-Token header)."""
     if request.method in SAFE_METHODS or request.state.auth_kind == "api":
         return
@@ -103,7 +110,7 @@ async def csrf_protect(request: Request, found: AuthSession = Depends(current_au
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         sent = str(form.get("csrf_token", ""))
-    if not sent or not same_token(sent, found.csrf_token):
+    if not sent or not same_token(sent, expected):
         raise CsrfFailed("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
 
 
@@ -111,17 +118,12 @@ async def signed_in(request: Request) -> auth.Verified:
     """Who calls a route that only needs a signed-in caller and reads no record (the checker, 识诈): the bearer
     token or the session cookie, verified in the database at most every `auth.RECENT.ttl` seconds (see
     `auth.RecentlyVerified` for what that trades). Cookie-authenticated writes must carry the CSRF token here too."""
-    token = _bearer(request)
-    kind = "api" if token else "web"
-    token = token or request.cookies.get(SESSION_COOKIE, "")
+    kind, token = _credentials(request)
     found = auth.RECENT.get(kind, token) or await _verify_once(token, kind)
     if found is None:
-        raise LoginRequired("接口令牌无效或已过期" if kind == "api" else "请先登录")
+        raise LoginRequired(_NOT_SIGNED_IN[kind])
     request.state.auth_kind = kind
-    if kind == "web" and request.method not in SAFE_METHODS:
-        sent = request.headers.get("x-csrf-token", "")
-        if not sent or not same_token(sent, found.csrf_token):
-            raise CsrfFailed("页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+    await _check_csrf(request, found.csrf_token)
     return found
 
 
