@@ -138,10 +138,11 @@ def test_signed_transactional_notices_are_ordinary(text):
 @pytest.mark.parametrize("text", FAKE_NOTICES)
 def test_a_notice_that_asks_something_of_its_reader_is_not_cleared(text):
     from fanzha.detect import rules
+    from fanzha.detect.extract import extract
     from fanzha.detect.normalise import normalise
 
     norm = normalise(text)
-    assert rules.notice(norm, rules.find(norm)) is None
+    assert rules.notice(norm, rules.find(norm), extract(norm)) is None
 
 
 def test_the_notice_rule_never_clears_what_the_model_calls_fraud(monkeypatch):

@@ -33,7 +33,6 @@ class MicroBatcher(Generic[T]):
         self._queue: list[tuple[Sequence, asyncio.Future, asyncio.AbstractEventLoop]] = []
         self._running = False
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self.passes = 0  # scoring passes run (tests, benchmarks)
 
     async def score(self, texts: Sequence) -> list[T]:
         loop = asyncio.get_running_loop()
@@ -68,7 +67,6 @@ class MicroBatcher(Generic[T]):
                     results, error = [], exc
                 except BaseException as exc:  # SystemExit and the like: the requests fail, the drain goes on
                     results, error = [], RuntimeError(f"识诈评分中断：{exc!r}")
-                self.passes += 1
                 at = 0
                 for item, future, loop in taken:
                     part = results[at:at + len(item)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fanzha.detect.extract import Entities
 from fanzha.detect.normalise import first_chars
 
 
@@ -188,11 +189,9 @@ _CALLABLE = re.compile(r"(?<![\dA-Za-z])(?<!尾号)(?<!账户)(?<!账号)(?<!卡
 NOTICE_MAX_CHARS = 160
 
 
-def notice(norm: str, hits: list[Hit]) -> Hit | None:
+def notice(norm: str, hits: list[Hit], found: Entities) -> Hit | None:
     """The notice span when `norm` reads as a signed transactional notice carrying nothing a scam or an advert needs
-    (`hits`: the red flags found in it; any of them rules it out)."""
-    from fanzha.detect.extract import extract
-
+    (`hits`: the red flags found in it, `found`: its entities (`extract.extract`); any of either rules it out)."""
     if hits or len(norm) > NOTICE_MAX_CHARS or "\n" in norm or not _SIGNED.search(norm):
         return None
     m = _NOTICE.search(norm)
@@ -200,7 +199,6 @@ def notice(norm: str, hits: list[Hit]) -> Hit | None:
         return None
     if _CALLABLE.search(norm):
         return None
-    found = extract(norm)
     if found.urls or found.bank_cards or found.qq or found.wechat:  # phones: _CALLABLE above
         return None
     return Hit("notice", "交易/服务通知（无链接、无联系方式）", "normal", "", m.start(), m.end(), m.group(0))

@@ -141,6 +141,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         listed = blocklist.matching({k for its in items for kind, _, key in its for k in _keys(key, kind)}) \
             if any(items) else set()
         for i, norm in enumerate(norms):
+            found = extract(norm) if with_entities else None
             risk = str(model.classes_[decided[i]]) if norm else "normal"
             flagged = _blocklist_reasons(norm, items[i], listed) if listed else []
             if flagged and risk in ("normal", "spam"):
@@ -148,9 +149,11 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             if sure[i]:
                 risk = "fraud"
                 hits[i] = sure[i] + hits[i]
-            elif risk == "spam" and not flagged and (plain := rules.notice(norm, hits[i])) is not None:
-                risk = "normal"  # a signed transactional notice asking nothing of the reader (rules.notice)
-                hits[i] = [plain]
+            elif risk == "spam" and not flagged:
+                found = found or extract(norm)
+                if (plain := rules.notice(norm, hits[i], found)) is not None:
+                    risk = "normal"  # a signed transactional notice asking nothing of the reader (rules.notice)
+                    hits[i] = [plain]
             ftype = _pick_type(tproba[i], hits[i], model) if risk == "fraud" else ""
             if flagged and ftype and not any(h.risk == "fraud" for h in hits[i]) and proba[i, FRAUD] < 0.5:
                 ftype = "other"  # the list, not the words, made it fraud: the model's type guess would be noise
@@ -160,7 +163,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
                 fraud_prob=round(float(proba[i, FRAUD]) if norm else 0.0, 4),
                 reasons=flagged + [h.as_dict() for h in shown],
                 advice=advice_for(risk, ftype, next((h.fraud_type for h in shown if h.risk == "fraud"), "")),
-                entities=extract(norm).as_dict() if with_entities else {}, truncated=cleaned[i][1]))
+                entities=found.as_dict() if with_entities else {}, truncated=cleaned[i][1]))
     return out
 
 

@@ -140,7 +140,8 @@ def create_public_app(settings: Settings | None = None, *, store: PublicStore | 
         v = verdict(text)
         norm = normalise(text[:max_chars])
         items = [(kind, ENTITY_KINDS[kind], value) for kind, value, _ in blocklist_items(norm)]
-        return page(request, "public/result.html", v=v, text=text, pieces=highlight(norm, [] if v.risk == "normal" else v.reasons), items=items)
+        flags = [] if v.risk == "normal" else v.reasons  # a normal verdict's reasons are not red flags
+        return page(request, "public/result.html", v=v, text=text, pieces=highlight(norm, flags), items=items)
 
     @app.get("/lookup", include_in_schema=False)
     def lookup_page(request: Request, value: str = Query("", max_length=200)):
