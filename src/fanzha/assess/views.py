@@ -82,19 +82,19 @@ def run_page(run_id: IdPath, request: Request, db: Session = Depends(get_db, sco
 @router.post("/assess/runs/{run_id}/score", dependencies=[Depends(csrf_protect)])
 def rescore(run_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
             scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
-    try:
-        service.score(db, scope, run_id)
-    except DomainError as exc:
-        db.rollback()
-        return _run_page(request, db, scope, run_id, error=exc.message, status_code=exc.status_code)
-    return RedirectResponse(f"/assess/runs/{run_id}", status_code=303)
+    return _run_action(service.score, request, db, scope, run_id)
 
 
 @router.post("/assess/runs/{run_id}/lock", dependencies=[Depends(csrf_protect)])
 def lock(run_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
          scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+    return _run_action(service.lock, request, db, scope, run_id)
+
+
+def _run_action(action, request: Request, db: Session, scope: Scope, run_id: int):
+    """Score or lock a run, then back to its page; a refusal is shown on the page with its reason."""
     try:
-        service.lock(db, scope, run_id)
+        action(db, scope, run_id)
     except DomainError as exc:
         db.rollback()
         return _run_page(request, db, scope, run_id, error=exc.message, status_code=exc.status_code)
