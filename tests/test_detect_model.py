@@ -67,7 +67,45 @@ FBS_TABLE = [
     ("尊敬的旅客，您预订的航班因机械故障已取消，请致电4006661234办理改签退票，可获赔偿300元。", "fraud"),
     ("爸，我换号了，这是我的新号码，有急事找你，先别给别人说，明天给你打电话。", "fraud"),
     ("恭喜您的手机号码被《奔跑吧》节目组抽中二等奖，奖金十二万元，请登录 www.pb-cj.cn 领取，验证码1234。", "fraud"),
+    ("中共恶行滔天，天灭中共，声明三退保平安，退出党团队才不被连累。", "illicit"),
+    ("陆合采肖码精准资料，每期必中，加微信lhc6688免费领取。", "illicit"),
 ]
+
+def test_an_advert_with_an_illicit_red_flag_shows_it_and_is_not_told_to_reply():
+    # The model reads these two as advertising (MODEL_CARD.md, Known gaps); the red flag and the advice say more.
+    for text, code in [("快速代办驾照，免学免考，全国联网可查，详询13712345678。", "fake_id_invoice"),
+                       ("高档会所常年招聘女公关，日结八百，仅限女性，身高不限，电话13698765432。", "escort")]:
+        v = check(text)
+        assert v.risk in ("spam", "illicit")
+        assert code in {r["rule"] for r in v.reasons}
+        assert "退订" not in v.advice and "12321" in v.advice
+
+
+# Chat logs as a person pastes them (one turn a line, speaker names in front), written by hand: ordinary family,
+# work, landlord, school and after-sales chats, and scam chats of six types.
+CHAT_TABLE = [
+    ("A: 晚上吃啥\nB: 火锅吧，好久没吃了\nA: 行，七点老地方见\nB: 好的，我先去排号", "normal"),
+    ("妈：周末回来吃饭吗\n我：回，周六上午到\n妈：给你炖排骨\n我：好嘞，谢谢妈", "normal"),
+    ("张三: 明天的会改到下午三点了\n李四: 收到，会议室还是302吗\n张三: 对，记得带上季度报表\n李四: 好的", "normal"),
+    ("今晚加班，你们先吃，不用等我", "normal"),
+    ("老王：这周六钓鱼去不去\n我：去啊，几点出发\n老王：早上六点，我开车来接你", "normal"),
+    ("A：你那个房子租出去了没\nB：还没，中介带人看了两次\nA：月租多少\nB：三千二，押一付三", "normal"),
+    ("班主任：各位家长，明天学校组织春游，请给孩子准备午餐和水，早上7:30到校集合。\n家长：收到，谢谢老师", "normal"),
+    ("客户：你好，我上周买的空调还没安装\n客服：您好，请提供一下订单号\n客户：20231125001\n客服：已为您催促，师傅明天上午上门",
+     "normal"),
+    ("客服：您好，我是抖音客服，您开通了直播会员，每月扣费800元，如不取消将影响征信\n我：我没开过啊\n"
+     "客服：那需要您下载一个会议软件，开启屏幕共享，我指导您取消", "fraud"),
+    ("A：兼职刷单了解一下，做一单返佣金百分之十\nB：怎么做\nA：先垫付本金，完成任务后连本带利返还，下载这个APP注册", "fraud"),
+    ("老师：今天这只股票会涨停，进群跟着老师操作，稳赚不赔\n我：要交钱吗\n老师：在平台充值入金就行，日收益百分之二十", "fraud"),
+    ("民警：你好，这里是公安局，你名下的银行卡涉嫌洗钱，需要配合调查，把资金转入安全账户进行资金清查\n我：真的吗\n"
+     "民警：案件保密，不要告诉家人", "fraud"),
+    ("网友：亲爱的，我在一个博彩平台发现漏洞，稳赚，你也注册一下充值，我带你\n我：安全吗\n网友：放心，我已经赚了二十万了", "fraud"),
+]
+
+
+@pytest.mark.parametrize("text, risk", CHAT_TABLE, ids=[f"chat{i:02d}-{r}" for i, (_, r) in enumerate(CHAT_TABLE)])
+def test_chat_logs(text, risk):
+    assert check(text).risk == risk
 
 
 @pytest.mark.parametrize("text, risk", FBS_TABLE, ids=[f"fbs{i:02d}-{r}" for i, (_, r) in enumerate(FBS_TABLE)])

@@ -80,11 +80,30 @@ def test_extract_entities():
     ("澳门娱乐城首充送彩金", "gambling"),
     ("代开各类发票", "fake_id_invoice"),
     ("回T退订", "marketing"),
+    # wordings of the fake-base-station corpus's illicit adverts that the first rule set missed
+    ("六合采肖码精准，加微信", "gambling"),
+    ("万能遥控器，打麻将起手拿好牌，茶楼试机看效果", "gambling"),
+    ("提供本地国税机打发漂，点低", "fake_id_invoice"),
+    ("快速代办驾照，免学免考，全国联网", "fake_id_invoice"),
+    ("常年招聘公关，月薪三万，仅限女性", "escort"),
+    ("中共恶行滔天，声明三退保平安", "political"),
 ])
 def test_rule_fires_with_its_span(text, code):
     norm = normalise(text)
     hit = {h.code: h for h in rules.find(norm)}[code]
     assert norm[hit.start:hit.end] == hit.text and hit.name
+
+
+@pytest.mark.parametrize("text", [
+    "医院周围的提款机全部坏掉了",  # 提款 alone is not gambling
+    "买单还不开发票，没有机打发票，感觉很落后",  # a diner's complaint, not a fake-invoice advert
+    "我退出团队群聊了，明天再说",
+    "这幅画富有神韵",
+    "中共中央办公厅印发通知",
+])
+def test_illicit_rules_leave_ordinary_wordings_alone(text):
+    fired = {h.code for h in rules.find(normalise(text))}
+    assert not fired & {"gambling", "fake_id_invoice", "escort", "political"}
 
 
 def test_rules_have_chinese_names_and_unique_codes():

@@ -41,17 +41,20 @@ ADVICE = {
 }
 
 RISK_ADVICE = {
-    "illicit": "赌博、办假证、招嫖等信息违法，请勿点击、勿联系、勿转账，可向12321举报。",
+    "illicit": "赌博、办假证、招嫖、反动宣传等信息违法，请勿点击、勿联系、勿转账、勿转发，可向12321举报。",
     "spam": "这是营销广告，不需要的可回复退订，或向12321举报垃圾短信。",
     "normal": "未发现明显诈骗特征；只要对方要求转账汇款，请先拨打96110核实。",
 }
 
 
-def advice_for(risk: str, fraud_type: str | None, hinted_type: str = "") -> str:
+def advice_for(risk: str, fraud_type: str | None, hinted_type: str = "", illicit_hint: bool = False) -> str:
     """The sentence for the verdict. `hinted_type`: a fraud type whose red flags an advertisement carries (a 刷单
-    recruitment SMS is advertising by its words, but "reply 退订" is the wrong thing to tell its reader)."""
+    recruitment SMS is advertising by its words, but "reply 退订" is the wrong thing to tell its reader);
+    `illicit_hint`: the advertisement carries an illicit red flag (赌博, 办证, 招嫖 …), so replying is wrong too."""
     if risk == "fraud":
         return ADVICE.get(fraud_type or "other", ADVICE["other"])
     if risk == "spam" and hinted_type in ADVICE and hinted_type != "other":
         return f"这条广告带有{FRAUD_TYPE_NAMES[hinted_type]}诈骗的特征：{ADVICE[hinted_type]}"
+    if risk == "spam" and illicit_hint:
+        return "这条广告带有违法推广的特征：" + RISK_ADVICE["illicit"]
     return RISK_ADVICE.get(risk, RISK_ADVICE["normal"])

@@ -157,12 +157,14 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             ftype = _pick_type(tproba[i], hits[i], model) if risk == "fraud" else ""
             if flagged and ftype and not any(h.risk == "fraud" for h in hits[i]) and proba[i, FRAUD] < 0.5:
                 ftype = "other"  # the list, not the words, made it fraud: the model's type guess would be noise
-            shown = [h for h in hits[i] if h.risk == risk or (risk != "normal" and h.risk == "fraud")]
+            # a flagged message shows every scam or illicit red flag it carries (an advert for 代办驾照 is still one)
+            shown = [h for h in hits[i] if h.risk == risk or (risk != "normal" and h.risk in ("fraud", "illicit"))]
             out.append(Verdict(
                 risk=risk, risk_label=RISK_NAMES[risk], fraud_type=ftype, fraud_type_label=FRAUD_TYPE_NAMES.get(ftype, ""),
                 fraud_prob=round(float(proba[i, FRAUD]) if norm else 0.0, 4),
                 reasons=flagged + [h.as_dict() for h in shown],
-                advice=advice_for(risk, ftype, next((h.fraud_type for h in shown if h.risk == "fraud"), "")),
+                advice=advice_for(risk, ftype, next((h.fraud_type for h in shown if h.risk == "fraud"), ""),
+                                  illicit_hint=any(h.risk == "illicit" for h in shown)),
                 entities=found.as_dict() if with_entities else {}, truncated=cleaned[i][1]))
     return out
 
