@@ -23,6 +23,8 @@ from fanzha.detect.normalise import model_text, normalise
     ("扣扣 123456789", "QQ 123456789"),
     ("加q 12345678", "加QQ 12345678"),
     ("菠菜平台返拥高", "博彩平台返佣高"),  # homophones
+    ("玩菠菜天天赢", "玩博彩天天赢"),
+    ("一盘蒜蓉菠菜，两听王老吉", "一盘蒜蓉菠菜,两听王老吉"),  # spinach stays spinach
     ("138-1234-5678", "13812345678"),  # separators inside numbers
     ("1❤3❤8 1234 5678", "13812345678"),  # emoji inside numbers
     ("6222 0212 3456 7890 123", "6222021234567890123"),
@@ -82,10 +84,11 @@ def test_extract_entities():
     ("回T退订", "marketing"),
     # wordings of the fake-base-station corpus's illicit adverts that the first rule set missed
     ("六合采肖码精准，加微信", "gambling"),
+    ("三肖必中，内部资料", "gambling"),
     ("万能遥控器，打麻将起手拿好牌，茶楼试机看效果", "gambling"),
-    ("提供本地国税机打发漂，点低", "fake_id_invoice"),
+    ("提供本地国碎机打发漂，点低", "fake_id_invoice"),
     ("快速代办驾照，免学免考，全国联网", "fake_id_invoice"),
-    ("常年招聘公关，月薪三万，仅限女性", "escort"),
+    ("常年招聘公关，月薪三万，仅限女性，身高不限，公司免费包装", "escort"),
     ("中共恶行滔天，声明三退保平安", "political"),
 ])
 def test_rule_fires_with_its_span(text, code):
@@ -97,9 +100,16 @@ def test_rule_fires_with_its_span(text, code):
 @pytest.mark.parametrize("text", [
     "医院周围的提款机全部坏掉了",  # 提款 alone is not gambling
     "买单还不开发票，没有机打发票，感觉很落后",  # a diner's complaint, not a fake-invoice advert
-    "我退出团队群聊了，明天再说",
-    "这幅画富有神韵",
-    "中共中央办公厅印发通知",
+    "这家店可以开发票吗", "报销需要国税机打发票原件", "明天我去代办驾照年审", "驾照考试科目二",
+    "不出租、不出借、不出售身份证", "警方提示：出售身份证是违法行为", "明天去派出所办理身份证",
+    "代办营业执照，刻章，记账报税", "我头发漂了个色",
+    "周末去六合采草莓", "双色球彩池滚存", "【XX证券】新客开户就送100元", "酒店设有棋牌室和KTV", "联系电话13900001111肖先生",
+    "一盘蒜蓉菠菜，两听王老吉",
+    "【XX地产】湖景洋房特价开盘，看房请联系王小姐13800001111，回T退订", "【家电维修】空调冰箱维修，24小时上门服务",
+    "客服小姐姐为您服务", "招聘公关专员，限女性，五险一金", "公关部招聘实习生", "约平面设计师明天面谈",
+    "高三退学了怎么办", "法轮常转，佛法无边", "法轮寺今天开放参观", "第十九评审组名单公布",
+    "孩子14岁退出少先队了", "我退出共青团了，年纪超了", "我退出团队群聊了，明天再说", "这幅画富有神韵",
+    "中共中央办公厅印发通知", "队员们声明退出比赛", "想预约化妆的美女们也可以提前预约了",
 ])
 def test_illicit_rules_leave_ordinary_wordings_alone(text):
     fired = {h.code for h in rules.find(normalise(text))}

@@ -284,6 +284,7 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         params = meta["params"]
         params["source_boost"] = tuple(tuple(p) for p in params.get("source_boost") or ())
         params.setdefault("normal_min", 0.0)  # models saved before the threshold existed decided by arg-max
+        params.setdefault("n_seeds", 1)  # and before the seed mean, from one fit
         if meta.get("rules") != list(rules.RULE_CODES):
             raise ValueError("模型文件与当前规则列表不一致，请重新训练（fanzha detect train）")
         if meta.get("normalise", 1) != NORMALISE_VERSION:

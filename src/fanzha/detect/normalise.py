@@ -20,8 +20,9 @@ _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21
                     "\u3297\u3299\uFE0F\u20E3]")
 # Bumped whenever what the classifier reads changes (a model trained on another version refuses to load): 2 kept
 # decimal points and ranges of amounts (268.00元, 200-500元) instead of joining their digits; 3 keeps them only in
-# numbers of two groups, so a dashed phone number followed by a unit (138-1234-5678 人工客服) is joined again.
-VERSION = 3
+# numbers of two groups, so a dashed phone number followed by a unit (138-1234-5678 人工客服) is joined again;
+# 4 reads 菠菜 as 博彩 only beside a gambling word (蒜蓉菠菜 is spinach).
+VERSION = 4
 _HEART = "[❤♥♡❣💕💗💖💓💞💘💝]\ufe0f?"
 _CJK = "\u4e00-\u9fff"
 # Single characters spaced or punctuated apart: 加 微 信, 刷.单.返.利, 加-V-信
@@ -58,7 +59,9 @@ _ALIASES: list[tuple[str, str]] = [
     (r"(?<![A-Za-z])[Vv](?=\s*[:：]\s*[A-Za-z0-9_-]{5,})|(?:(?<=加)|(?<=加 ))[Vv](?![A-Za-z])", "微信"),
     (r"扣扣|抠抠|蔻蔻|口口(?=号|群|[:：]?\s*\d)|企鹅号|[QqＱｑ]\s*[QqＱｑ]", "QQ"),
     (r"(?:(?<=加)|(?<=加 ))[QqＱｑ](?![A-Za-z])|(?:(?<=[加联])|(?<=[加联] ))扣(?=[:：]?\s*\d)", "QQ"),
-    (r"菠菜|bc(?=平台|网站|娱乐)|博采|搏彩", "博彩"),
+    # 菠菜 is also spinach (蒜蓉菠菜): read as 博彩 only when a gambling word follows or 玩/推/做 comes before it
+    (r"菠菜(?=.{0,8}(?:平台|网站|网址|娱乐|注册|充值|下注|彩金|返水|导师|计划|公司|app|APP))|(?<=[玩推做])菠菜"
+     r"|bc(?=平台|网站|娱乐)|博采|搏彩", "博彩"),
     (r"返拥|反佣|反拥", "返佣"),
     (r"刷dan|刷d(?=[^a-z])|shua单|刷単", "刷单"),
     (r"日jie|日洁|日结(?:算)?", "日结"),
