@@ -33,7 +33,8 @@ _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
 # but a number of two groups that reads as a decimal (268.00元, 12345.67) or as a range of amounts followed by its
 # unit (日赚200-500元, 5~20单) is kept: joined, those would become other numbers. Three groups or more are always
 # joined (138-1234-5678 人工客服, 138-1234-56.78).
-_GAP = r"[ \t\u3000\-_·•*.~～、]{1,3}"
+_GAP_CHAR = r"[ \t\u3000\-_·•*.~～、]"
+_GAP = _GAP_CHAR + "{1,3}"
 _NUMBER_RUN = re.compile(rf"\d+(?:{_GAP}\d+)+")
 _GAP_RE = re.compile(_GAP)
 _DECIMAL = re.compile(r"\d+\.\d{1,2}")
@@ -59,7 +60,8 @@ _ALIASES: list[tuple[str, str]] = [
     (r"(?<![A-Za-z])[Vv](?=\s*[:：]\s*[A-Za-z0-9_-]{5,})|(?:(?<=加)|(?<=加 ))[Vv](?![A-Za-z])", "微信"),
     (r"扣扣|抠抠|蔻蔻|口口(?=号|群|[:：]?\s*\d)|企鹅号|[QqＱｑ]\s*[QqＱｑ]", "QQ"),
     (r"(?:(?<=加)|(?<=加 ))[QqＱｑ](?![A-Za-z])|(?:(?<=[加联])|(?<=[加联] ))扣(?=[:：]?\s*\d)", "QQ"),
-    # 菠菜 is also spinach (蒜蓉菠菜): read as 博彩 only when a gambling word follows or 玩/推/做 comes before it
+    # 菠菜 is also spinach (蒜蓉菠菜): read as 博彩 only when a gambling word follows or 玩 comes before it (not 玩菠菜叶);
+    # 博采众长 is a saying
     (r"菠菜(?=\s?(?:平台|网站|网址|娱乐|注册|充值|下注|彩金|返水|导师))|(?<=玩)菠菜(?!叶)"
      r"|bc(?=平台|网站|娱乐)|博采(?!众|各家|之长)|搏彩", "博彩"),
     (r"返拥|反佣|反拥", "返佣"),
@@ -84,7 +86,7 @@ _ALIASES: list[tuple[str, str]] = [
 _HEART_RE = re.compile(_ALIASES[0][0])
 _HEART_HINT = re.compile(_HEART)  # _HEART_RE needs a heart
 _BLANK = re.compile(r"[ \t\u3000]")  # _CJK_GAP and _MULTISPACE need one of these
-_DIGIT_GAP_HINT = re.compile(r"\d[ \t\u3000\-_·•*.~～、]")  # _NUMBER_RUN needs a digit and a separator after it
+_DIGIT_GAP_HINT = re.compile(r"\d" + _GAP_CHAR)  # _NUMBER_RUN needs a digit and a separator after it
 
 
 def first_chars(pattern: re.Pattern) -> frozenset | None:

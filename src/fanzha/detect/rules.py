@@ -230,7 +230,8 @@ def notice(norm: str, hits: list[Hit], found: Entities) -> Hit | None:
 
 
 # A warning or a news report names the illicit trade it is about (打击非法六合彩, 严禁出租出售身份证, 反邪教宣传): the
-# illicit rules do not count there.
+# illicit rules do not count there. Not the decisive rule's `_WARNING` (scam warnings: 是诈骗, 反诈, 不要相信): the two
+# lists guard different things, and the model's rule features were trained with this one.
 _ILLICIT_CONTEXT = re.compile(r"打击|破获|远离|拒绝|严禁|切勿|谨防|警惕|邪教|查处|抓获|违法犯罪|是违法|属于违法|涉嫌|被抓|举报")
 
 
@@ -243,11 +244,12 @@ def find(norm: str) -> list[Hit]:
         if first is not None and first.isdisjoint(present):
             continue
         m = rule.pattern.search(norm)
-        if m and rule.risk == "illicit":
+        if m is None:
+            continue
+        if rule.risk == "illicit":
             if reported is None:
                 reported = _ILLICIT_CONTEXT.search(norm) is not None
             if reported:
                 continue
-        if m:
-            hits.append(Hit(rule.code, rule.name, rule.risk, rule.fraud_type, m.start(), m.end(), m.group(0)))
+        hits.append(Hit(rule.code, rule.name, rule.risk, rule.fraud_type, m.start(), m.end(), m.group(0)))
     return hits
