@@ -71,6 +71,7 @@ FBS_TABLE = [
     ("陆合采肖码精准资料，每期必中，加微信lhc6688免费领取。", "illicit"),
 ]
 
+
 def test_an_advert_with_an_illicit_red_flag_shows_it_and_is_not_told_to_reply():
     # The model reads these two as advertising (MODEL_CARD.md, Known gaps); the red flag and the advice say more.
     for text, code in [("快速代办驾照，免学免考，全国联网可查，详询13712345678。", "fake_id_invoice"),
@@ -82,7 +83,7 @@ def test_an_advert_with_an_illicit_red_flag_shows_it_and_is_not_told_to_reply():
 
 
 # Chat logs as a person pastes them (one turn a line, speaker names in front), written by hand: ordinary family,
-# work, landlord, school and after-sales chats, and scam chats of six types.
+# work, landlord, school and after-sales chats, and scam chats of five types.
 CHAT_TABLE = [
     ("A: 晚上吃啥\nB: 火锅吧，好久没吃了\nA: 行，七点老地方见\nB: 好的，我先去排号", "normal"),
     ("妈：周末回来吃饭吗\n我：回，周六上午到\n妈：给你炖排骨\n我：好嘞，谢谢妈", "normal"),
