@@ -67,6 +67,7 @@ class Perm(StrEnum):
     RUN_ASSESSMENT = "run_assessment"  # score a scheme, enter manual items with evidence, lock, correct
     ISSUE_LETTERS = "issue_letters"  # 三告: draft, review and issue 函告 / 通告 / 报告 (numbered, registered)
     ISSUE_DOCUMENTS = "issue_documents"  # 通报 and other numbered documents: issue (takes a number), see the register
+    EXPORT_PERSONAL = "export_personal"  # download files that hold names, ID numbers or phones (audited: fields, rows)
 
 
 _READ = {Perm.READ_ORG, Perm.READ_PEOPLE, Perm.READ_PREVENTION}
@@ -78,11 +79,11 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
                                             Perm.INTAKE_WARNINGS, Perm.MANAGE_ADDRESSES, Perm.READ_CASES,
                                             Perm.WRITE_CASES, Perm.MANAGE_QUIZZES, Perm.REVIEW_REPORTS,
                                             Perm.MANAGE_REGISTRY, Perm.ALLOCATE_DUTIES, Perm.READ_ASSESSMENT,
-                                            Perm.ISSUE_DOCUMENTS} | _PLAN),
+                                            Perm.ISSUE_DOCUMENTS, Perm.EXPORT_PERSONAL} | _PLAN),
     Role.JOINT_OFFICE: frozenset(_READ | {Perm.MANAGE_UNITS, Perm.MANAGE_QUIZZES, Perm.READ_ASSESSMENT,
                                           Perm.RUN_ASSESSMENT, Perm.ISSUE_LETTERS} | _PLAN),
     Role.STATION_HEAD: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.MANAGE_ADDRESSES, Perm.MANAGE_ROSTER,
-                                             Perm.WRITE_CASES, Perm.MANAGE_REGISTRY} | _PLAN),
+                                             Perm.WRITE_CASES, Perm.MANAGE_REGISTRY, Perm.EXPORT_PERSONAL} | _PLAN),
     Role.STATION_OFFICER: frozenset(_STATION | {Perm.WRITE_PEOPLE, Perm.WRITE_CASES}),
     Role.DISSUADER: frozenset(_STATION),  # must call the person: needs the number
     Role.COMMUNITY_POLICE: frozenset(_STATION | {Perm.WRITE_PEOPLE}),
