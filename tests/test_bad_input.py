@@ -149,7 +149,14 @@ def test_malformed_json_wrong_types_and_oversized_bodies(api_as, db):
     assert _counts(db) == before
 
 
-def test_injection_strings_in_every_text_field(api_as, db):
+def _free_text(model: type[BaseModel]) -> set[str]:
+    """Fields of free text (notes, addresses, narratives): they take every printable character (common/text.py)."""
+    return {name for name, field in model.model_fields.items()
+            if "check_plain" in repr(field.annotation) + repr(field.metadata)}
+
+
+def test_injection_strings_in_every_structured_field(api_as, db):
+    """Names, codes, numbers and choices have a shape; markup and SQL do not fit it and get a clear 4xx."""
     api = api_as("admin")
     bodies = _valid_bodies(db)
     before = _counts(db)
@@ -163,16 +170,38 @@ def test_injection_strings_in_every_text_field(api_as, db):
                 r = api.request(method, url, json={"text": attack})
                 assert r.status_code == 200 and r.json()["results"][0]["risk"]
             continue
-        for field in _string_fields(model):
+        for field in sorted(set(_string_fields(model)) - _free_text(model)):
             for attack in INJECTIONS:
                 body = dict(bodies[model.__name__], **{field: attack})
                 r = api.request(method, url, json=body)
+                assert r.status_code >= 300, f"{model.__name__}.{field} took {attack!r}"
                 _assert_clear_error(r, (400, 404, 422))
                 tried += 1
-    assert tried > 50
+    assert tried > 30
     assert _counts(db) == before
-    # The stored rows never took the strings, whatever the status.
-    assert not db.scalar(select(func.count()).select_from(Person).where(Person.address.contains("<script")))
+
+
+def test_free_text_fields_are_found():
+    from fanzha.dissuasion.api import ContactIn
+    from fanzha.people.schemas import PersonPatch
+
+    assert _free_text(PersonPatch) == {"address"}
+    assert "note" in _free_text(ContactIn)
+
+
+def test_free_text_keeps_what_was_said_and_pages_escape_it(api_as, client_as, db):
+    """A dissuader quotes the person: every printable character is kept as typed, and shown escaped."""
+    said = "他说：<安全账户> 是“公安”给的; 'rm -rf' \\ 明天再转"
+    api = api_as("ps01_minjing")
+    person = api.get("/api/v1/people", params={"limit": 1}).json()[0]
+    r = api.patch(f"/api/v1/people/{person['id']}", json={"address": said})
+    assert r.status_code == 200, r.text
+    db.expire_all()
+    assert db.get(Person, person["id"]).address == said
+    page = client_as("ps01_minjing").get(f"/people/{person['id']}")
+    assert "&lt;安全账户&gt;" in page.text and "<安全账户>" not in page.text
+    refused = api.patch(f"/api/v1/people/{person['id']}", json={"address": "幸福小区\x001栋"})
+    assert refused.status_code == 422 and "控制字符" in refused.text
 
 
 def test_injection_in_query_strings_is_harmless(api_as, client_as, db):
@@ -201,7 +230,7 @@ def test_valid_bodies_do_work(api_as, db):
     bodies = _valid_bodies(db)
     r = api.post("/api/v1/people", json=dict(bodies["PersonIn"], id_number="110105194912310029"[:17] + "X"))
     assert r.status_code in (201, 409), r.text
-    assert r.status_code != 201 or r.json()["id_number"].endswith("002X") and "*" in r.json()["id_number"]
+    assert r.status_code != 201 or r.json()["id_number"] == "110105************"
 
 
 @pytest.mark.parametrize("path", ["/api/v1/people", "/api/v1/areas"])

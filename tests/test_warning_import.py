@@ -720,7 +720,7 @@ def test_api_batch_reports_errors_by_index(api_as, db):
         good | {"external_id": "APIBATCH-1"},                                             # 0 created
         good | {"external_id": "APIBATCH-2", "id_number": "439902199001012356"},          # 1 bad checksum
         good | {"external_id": "APIBATCH-3", "warned_at": "昨天下午"},                     # 2 bad time
-        good | {"external_id": "APIBATCH-4", "name": "<b>张三</b>"},                      # 3 markup: refused by the API
+        good | {"external_id": "APIBATCH-4", "name": "张三\x07"},                         # 3 a control character
         good | {"external_id": "APIBATCH-1", "grade": "低"},                               # 4 duplicate of 0
         good | {"external_id": "APIBATCH-5", "kind": "境外来电", "amount": None, "phone": "13973109998",
                 "current_address": "上海市浦东新区世纪大道1号"},                            # 5 created, unplaced
@@ -733,7 +733,7 @@ def test_api_batch_reports_errors_by_index(api_as, db):
         "errors": [
             {"index": 1, "column": "身份证号", "reason": "身份证号 校验位错误"},
             {"index": 2, "column": "预警时间", "reason": "预警时间 无法识别的时间：昨天下午"},
-            {"index": 3, "column": "姓名", "reason": "姓名 含有不允许的字符（< > \" ' ; \\ 或控制字符）"},
+            {"index": 3, "column": "姓名", "reason": "姓名 含有控制字符（请删去不可见字符后重新填写）"},
             {"index": 6, "column": "预警类型", "reason": "未知的预警类型“视频号”"},
         ]}
     db.expire_all()

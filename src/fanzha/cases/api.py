@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from fanzha.audit import service as audit
 from fanzha.cases import actions, gaps, service
 from fanzha.cases.models import Case, CaseAction
-from fanzha.common.identity import mask_id_number, mask_phone
 from fanzha.common.text import NoteText, PlainText
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
@@ -151,8 +150,9 @@ class GapSummaryOut(BaseModel):
 
 
 def to_out(c: Case) -> CaseOut:
-    return CaseOut(id=c.id, case_number=c.case_number, name=c.name, id_number=mask_id_number(c.id_number),
-                   phone=mask_phone(c.phone), community_id=c.community_id, person_id=c.person_id, filed_at=c.filed_at,
+    shown = service.shown_identity(c)
+    return CaseOut(id=c.id, case_number=c.case_number, name=shown.name, id_number=shown.id_number,
+                   phone=shown.phone, community_id=c.community_id, person_id=c.person_id, filed_at=c.filed_at,
                    loss_at=c.loss_at, fraud_type=c.fraud_type, type_status=c.type_status,
                    type_confidence=c.type_confidence, loss_amount=c.loss_amount, recovered_amount=c.recovered_amount,
                    frozen_amount=c.frozen_amount, solved_at=c.solved_at, suspects_caught=c.suspects_caught,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from fanzha.addresses.service import AddressMatcher
 from fanzha.cases.models import Case, CaseAction
 from fanzha.cases.profile import PREVENTABLE_WORDS, SEX_WORDS, UnitMatcher, lookup_channel, victim_profile
+from fanzha.common.errors import not_here
 from fanzha.common.money import parse_money
 from fanzha.db import utcnow
 from fanzha.imports.reader import Columns
@@ -307,7 +308,7 @@ def make_handler(session: Session, scope: Scope):
             register_.create(d)
             return "created"
         if session.scalar(select(Case.id).where(Case.id == existing.id, visible(scope))) is None:
-            raise RowRejected("案件编号", "案件编号 已由其他辖区登记，不能在此更新")
+            raise RowRejected("案件编号", not_here("案件编号"))
         return "updated" if register_.refresh(existing, d) else "duplicate"
 
     return handle

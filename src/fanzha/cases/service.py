@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from fanzha.addresses.service import AddressMatcher
 from fanzha.audit import service as audit
+from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.cases.intake import Register, make_handler, parse_row, visible
 from fanzha.cases.models import Case
-from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.errors import Conflict, Invalid, NotFound, not_here
 from fanzha.common.timefmt import fmt_minute
 from fanzha.imports.service import RowRejected
 from fanzha.org.models import Area
@@ -24,7 +25,6 @@ from fanzha.people.service import find as find_person
 from fanzha.prevention.areas import communities_under, day_start
 from fanzha.warnings.enums import FRAUD_TYPES
 
-PII_FIELDS = ["name", "id_number", "phone"]
 __all__ = ["visible", "search", "get", "create", "update", "confirm_type", "Filters", "as_row"]
 
 
@@ -68,7 +68,7 @@ def search(session: Session, scope: Scope, *, q: str = "", limit: int = 50, offs
     rows = list(session.scalars(stmt.options(joinedload(Case.community)).order_by(Case.filed_at.desc(), Case.id.desc())
                                 .limit(limit).offset(offset)))
     if rows:
-        audit.record(session, scope, "view", "case", "", fields=["name"], detail={"ids": [c.id for c in rows]})
+        audit.record(session, scope, "view", "case", "", fields=SHOWN_FIELDS, detail={"ids": [c.id for c in rows]})
     return rows, int(total or 0)
 
 
@@ -83,30 +83,46 @@ def _load(session: Session, scope: Scope, case_id: int) -> Case:
 def get(session: Session, scope: Scope, case_id: int) -> Case:
     scope.require(Perm.READ_CASES)
     case = _load(session, scope, case_id)
-    audit.record(session, scope, "view", "case", case.id, fields=["name"])
+    audit.record(session, scope, "view", "case", case.id, fields=SHOWN_FIELDS)
     return case
+
+
+# What a case shows of its victim (never revealed: a case is worked through the person's record).
+SHOWN_FIELDS = identity_fields(full=False, with_ages=False) + ["victim_sex", "victim_age", "address"]
+
+
+def shown_identity(c: Case) -> Identity:
+    """The victim as every viewer sees them on a case: the one masking path of the API and the pages."""
+    return identity(name=c.name, id_number=c.id_number, phone=c.phone, gender=c.victim_sex, full=False)
 
 
 def _invalid(exc: RowRejected) -> Invalid:
     return Invalid(exc.reason, details=[{"loc": [exc.column], "msg": exc.reason}])
 
 
+def _refuse_known(session: Session, scope: Scope, number: str, case_id: int | None) -> None:
+    """A known case number: named as such only when the case is in the user's areas."""
+    if case_id and session.scalar(select(Case.id).where(Case.id == case_id, visible(scope))) is not None:
+        raise Conflict(f"案件编号 {number} 已登记", details=[{"loc": ["案件编号"], "msg": "已登记", "case_id": case_id}])
+    raise Conflict(not_here("该案件编号"), details=[{"loc": ["案件编号"], "msg": not_here("该案件编号")}])
+
+
 def create(session: Session, scope: Scope, raw: dict) -> Case:
     """One case from a form or the API, checked exactly as an imported row (a known number is refused here)."""
     scope.require(Perm.WRITE_CASES)
     number = str(raw.get("案件编号") or "").strip()
-    if number and session.scalar(select(Case.id).where(Case.case_number == number)):
-        raise Conflict(f"案件编号 {number} 已存在")
+    if number and (known := session.scalar(select(Case.id).where(Case.case_number == number))):
+        _refuse_known(session, scope, number, known)
     try:
         outcome = make_handler(session, scope)(raw)
     except RowRejected as exc:
         raise _invalid(exc) from exc
     if outcome != "created":
-        raise Conflict(f"案件编号 {number} 已存在")
+        _refuse_known(session, scope, number, session.scalar(select(Case.id).where(Case.case_number == number)))
     case = session.scalar(select(Case).where(Case.case_number == number))
     if not scope.is_centre and case.community_id is None:
         raise Invalid("发案地址无法匹配到您辖区内的村/社区", details=[{"loc": ["发案地址"], "msg": "无法定位"}])
-    audit.record(session, scope, "create", "case", case.id, fields=PII_FIELDS)
+    audit.record(session, scope, "create", "case", case.id, fields=list(PII_FIELDS))
     return case
 
 

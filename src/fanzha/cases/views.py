@@ -110,7 +110,7 @@ def case_detail(case_id: IdPath, request: Request, db: Session = Depends(get_db,
 def _detail(request: Request, db: Session, scope: Scope, case_id: int, status_code: int = 200, error: str = "",
             action_form: dict | None = None):
     case = service.get(db, scope, case_id)
-    return render(request, "cases/detail.html", status_code=status_code, c=case,
+    return render(request, "cases/detail.html", status_code=status_code, c=case, who=service.shown_identity(case),
                   actions=actions.list_for_case(db, scope, case.id), gap=gaps.for_case(db, scope, case), error=error,
                   action_form=action_form or {})
 

@@ -36,3 +36,20 @@ class Invalid(DomainError):
 class Unauthorized(DomainError):
     status_code = 401
     code = "unauthorized"
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts: try again after `retry_after` seconds (sent as the Retry-After header)."""
+
+    status_code = 429
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def not_here(what: str) -> str:
+    """The refusal for a record that may already exist outside the user's areas: it never says whether it does,
+    so a form cannot be used to find out where a person or a case is registered."""
+    return f"{what}不能在此登记（请联系反诈中心）"

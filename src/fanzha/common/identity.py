@@ -72,9 +72,10 @@ def normalize_phone(raw: str) -> str:
 
 
 def mask_id_number(value: str | None) -> str:
+    """The region (first 6 digits) only: the birth date, sequence and check digit stay hidden (see privacy.py)."""
     if not value:
         return ""
-    return value[:6] + "********" + value[-4:] if len(value) >= 12 else "*" * len(value)
+    return value[:6] + "*" * (len(value) - 6) if len(value) >= 12 else "*" * len(value)
 
 
 def mask_phone(value: str | None) -> str:

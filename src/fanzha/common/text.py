@@ -1,4 +1,10 @@
-"""Text rules shared by schemas: structured fields refuse markup and SQL punctuation outright."""
+"""Text rules shared by schemas: free text takes every printable character and is escaped where it is shown.
+
+Notes quote what people said (“他说<安全账户>”, a URL with a semicolon, an apostrophe in a name); refusing such
+characters on input loses what was said and protects nothing: pages escape on output (Jinja autoescape) and every
+CSV/XLSX export neutralises formula cells. Only control characters, which no keyboard types and which break files,
+are refused (tab, line feed and carriage return stay: notes have lines).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-# Names, codes, addresses and labels never need these; refusing them keeps stored data
-# clean for exports and documents, not only safe on screen (templates escape anyway).
-_FORBIDDEN = re.compile(r"[<>\"';\\`\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|--|/\*|\*/")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def drop_control(value: str) -> str:
+    """Files from upstream systems keep their text; only control characters are dropped."""
+    return _CONTROL.sub("", value)
 
 
 def check_plain(value: str) -> str:
     value = value.strip()
-    if _FORBIDDEN.search(value):
-        raise ValueError("含有不允许的字符（< > \" ' ; \\ 或控制字符）")
+    if _CONTROL.search(value):
+        raise ValueError("含有控制字符（请删去不可见字符后重新填写）")
     return value
 
 

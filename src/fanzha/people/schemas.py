@@ -53,11 +53,14 @@ class PersonPatch(Strict):
 
 
 class PersonOut(BaseModel):
+    """ID number and phone masked unless revealed; the birth date only with them (an age band otherwise)."""
+
     id: int
     name: str
     id_number: str
     phone: str
     gender: str
+    age_band: str
     birth_date: date | None
     community_id: Id
     community_name: str

@@ -6,27 +6,28 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
-from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.errors import Conflict, Invalid, NotFound, not_here
 from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_id_number, mask_name, mask_phone
+from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.schemas import PersonIn, PersonOut, PersonPatch
 
-PII_FIELDS = ["name", "id_number", "phone"]
-
-
 def to_out(person: Person, *, reveal: bool = False) -> PersonOut:
+    shown = person_identity(person, full=reveal)
     return PersonOut(
-        id=person.id,
-        name=person.name,
-        id_number=(person.id_number or "") if reveal else mask_id_number(person.id_number),
-        phone=(person.phone or "") if reveal else mask_phone(person.phone),
-        gender=person.gender, birth_date=person.birth_date, community_id=person.community_id,
+        id=person.id, name=shown.name, id_number=shown.id_number, phone=shown.phone, gender=shown.gender,
+        age_band=shown.age_band, birth_date=shown.birth_date, community_id=person.community_id,
         community_name=person.community.name if person.community else "", address=person.address,
-        groups=list(person.groups or []), unit_id=person.unit_id, masked=not reveal,
+        groups=list(person.groups or []), unit_id=person.unit_id, masked=shown.masked,
     )
+
+
+def person_identity(person: Person, *, full: bool) -> Identity:
+    return identity(name=person.name, id_number=person.id_number, phone=person.phone, gender=person.gender,
+                    birth_date=person.birth_date, full=full)
 
 
 def _scoped(scope: Scope):
@@ -48,7 +49,7 @@ def search(session: Session, scope: Scope, *, q: str = "", group: str = "", comm
     if group:
         rows = [p for p in rows if group in (p.groups or [])]
     if rows:
-        audit.record(session, scope, "view", "person", "", fields=["name"],
+        audit.record(session, scope, "view", "person", "", fields=identity_fields(full=False) + ["address"],
                      detail={"ids": [p.id for p in rows], "query": _masked_query(q)})
     return rows, int(total or 0)
 
@@ -71,7 +72,7 @@ def get(session: Session, scope: Scope, person_id: int, *, reveal: bool = False)
     if person is None:
         raise NotFound("人员不存在或不在您的管辖范围内")
     audit.record(session, scope, "reveal" if reveal else "view", "person", person.id,
-                 fields=PII_FIELDS if reveal else ["name"])
+                 fields=identity_fields(full=reveal) + ["address"])
     return person
 
 
@@ -86,15 +87,18 @@ def create(session: Session, scope: Scope, data: PersonIn) -> Person:
     _check_community(session, scope, data.community_id)
     if not data.id_number and not data.phone:
         raise Invalid("身份证号和手机号至少填写一项", details=[{"loc": ["id_number"], "msg": "与手机号至少填一项"}])
-    if data.id_number and session.scalar(select(Person.id).where(Person.id_number == data.id_number)):
-        raise Conflict(f"身份证号 {mask_id_number(data.id_number)} 的人员已存在")
+    if data.id_number and (known := session.scalar(select(Person.id).where(Person.id_number == data.id_number))):
+        if session.scalar(_scoped(scope).where(Person.id == known)) is not None:
+            raise Conflict(f"身份证号 {mask_id_number(data.id_number)} 的人员已登记", details=[{"loc": ["id_number"],
+                           "msg": "已登记", "person_id": known}])
+        raise Conflict(not_here("该人员"), details=[{"loc": ["id_number"], "msg": not_here("该人员")}])
     person = Person(**data.model_dump())
     if data.id_number:
         person.gender = id_number_gender(data.id_number)
         person.birth_date = id_number_birth_date(data.id_number)
     session.add(person)
     session.flush()
-    audit.record(session, scope, "create", "person", person.id, fields=PII_FIELDS)
+    audit.record(session, scope, "create", "person", person.id, fields=list(PII_FIELDS))
     return person
 
 

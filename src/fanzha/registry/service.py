@@ -15,6 +15,7 @@ from fanzha.audit import service as audit
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.common.text import check_plain
 from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_name, mask_phone
+from fanzha.common.privacy import identity, identity_fields
 from fanzha.config import get_settings
 from fanzha.db import utcnow
 from fanzha.detect.advice import ADVICE, FRAUD_TYPE_NAMES
@@ -266,8 +267,49 @@ def members(session: Session, scope: Scope, tl: TargetList, *, community_id: int
     return rows
 
 
-def by_community(rows: list[TargetMember]) -> list[tuple[Area, list[TargetMember]]]:
-    groups: dict[int, tuple[Area, list[TargetMember]]] = {}
+@dataclass(frozen=True)
+class PrintedMember:
+    """One line of the door-to-door list as the viewer may see it."""
+
+    id: int
+    person_id: int
+    community_id: int
+    community: Area
+    name: str
+    address: str
+    phone: str
+    score: float
+    fraud_types: list[str]
+
+
+def print_members(session: Session, scope: Scope, tl: TargetList, *, community_id: int | None = None,
+                  reveal: bool = False) -> list[PrintedMember]:
+    """The door-to-door print list: masked phones unless revealed (pii_full), the reveal audited with its numbers."""
+    scope.require(Perm.READ_PEOPLE)
+    if reveal:
+        scope.require(Perm.PII_FULL)
+    stmt = (select(TargetMember).where(TargetMember.list_id == tl.id,
+                                       scope.community_clause(TargetMember.community_id))
+            .options(joinedload(TargetMember.person), joinedload(TargetMember.community)))
+    if community_id:
+        stmt = stmt.where(TargetMember.community_id == community_id)
+    full_name = scope.can(Perm.PII_FULL)
+    out = []
+    for m in sorted(session.scalars(stmt), key=lambda m: (-m.score, m.id)):
+        shown = identity(name=m.person.name, id_number=None, phone=m.person.phone, full=reveal, name_full=full_name)
+        out.append(PrintedMember(m.id, m.person_id, m.community_id, m.community, shown.name, m.person.address or "",
+                                 shown.phone, m.score, list(m.fraud_types or [])))
+    if out:
+        fields = identity_fields(full=reveal, name_full=full_name, with_ages=False)
+        audit.record(session, scope, "reveal" if reveal else "view", "target_list", tl.id,
+                     fields=[f for f in fields if not f.startswith("id_number")] + ["address"],
+                     detail={"people": len(out), "community": community_id, "ids": [m.person_id for m in out]})
+    return out
+
+
+def by_community(rows: list) -> list[tuple[Area, list]]:
+    """Members (or printed lines) by community, the riskiest community first."""
+    groups: dict[int, tuple[Area, list]] = {}
     for m in rows:
         groups.setdefault(m.community_id, (m.community, []))[1].append(m)
     out = [(a, sorted(ms, key=lambda m: (-m.score, m.id))) for a, ms in groups.values()]

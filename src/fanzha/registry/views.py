@@ -158,16 +158,27 @@ def push_file(list_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="fu
                     headers={"Content-Disposition": f'attachment; filename="push-{tl.id}.xlsx"'})
 
 
+    return _print_page(request, db, scope, list_id, community_id, reveal=False)
+
+
+@router.post("/registry/lists/{list_id}/print", dependencies=[Depends(csrf_protect)])
+def print_list_full(list_id: IdPath, request: Request, community_id: IdQuery = None,
+                    db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.PII_FULL))):
+    """The door-to-door list with full phone numbers: a reveal, audited with every number shown."""
+    return _print_page(request, db, scope, list_id, community_id, reveal=True)
+
+
+def _print_page(request: Request, db: Session, scope: Scope, list_id: int, community_id: int | None, *,
+                reveal: bool):
 @router.get("/registry/lists/{list_id}/print")
 def print_list(list_id: IdPath, request: Request, community_id: IdQuery = None,
                db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     tl = service.get_list(db, scope, list_id)
-    rows = service.members(db, scope, tl, community_id=community_id)
+    rows = service.print_members(db, scope, tl, community_id=community_id, reveal=reveal)
     if community_id and not rows:
         raise NotFound("该村/社区不在名单内或不在您的管辖范围内")
     return render(request, "registry/print.html", tl=tl, communities=service.by_community(rows),
-                  today=service.today(), name_of=lambda p: display_name(p, scope),
-                  full=scope.can(Perm.PII_FULL))
+                  today=service.today(), community_id=community_id, reveal=reveal)
 
 
 @router.post("/registry/lists/{list_id}/campaign", dependencies=[Depends(csrf_protect)])

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from fanzha.common.identity import mask_id_number, mask_name, mask_phone
 from fanzha.imports.values import clean
 from fanzha.org.scope import Scope
 from fanzha.warnings import service
@@ -21,16 +20,16 @@ from fanzha.web.params import IdPath, IdQuery, aware
 router = APIRouter(tags=["预警指令"], dependencies=[Depends(csrf_protect)])
 
 
-def to_out(w: Warning, *, reveal: bool = False, full_name: bool = True) -> WarningOut:
+def to_out(w: Warning, *, reveal: bool = False) -> WarningOut:
+    shown = service.shown_identity(w, full=reveal)
     return WarningOut(
         id=w.id, external_id=w.external_id, kind=w.kind, upstream_grade=w.upstream_grade, risk_grade=w.risk_grade,
         grade_reasons=list(w.grade_reasons or []), warned_at=w.warned_at, sign_deadline=w.sign_deadline,
         contact_deadline=w.contact_deadline, face_deadline=w.face_deadline, feedback_deadline=w.feedback_deadline,
-        face_required=w.face_required, name=w.name if full_name or reveal else mask_name(w.name),
-        id_number=(w.id_number or "") if reveal else mask_id_number(w.id_number),
-        phone=(w.phone or "") if reveal else mask_phone(w.phone), fraud_type=w.fraud_type, amount=w.amount,
-        repeat_count=w.repeat_count, community_id=w.community_id, station_id=w.station_id,
-        match_source=w.match_source, status=w.status, assignee_id=w.assignee_id, masked=not reveal)
+        face_required=w.face_required, name=shown.name, id_number=shown.id_number, phone=shown.phone,
+        fraud_type=w.fraud_type, amount=w.amount, repeat_count=w.repeat_count, community_id=w.community_id,
+        station_id=w.station_id, match_source=w.match_source, status=w.status, assignee_id=w.assignee_id,
+        masked=shown.masked)
 
 
 def _raw(body: WarningIn) -> dict:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from fanzha.common.money import parse_money
-from fanzha.common.text import check_plain
+from fanzha.common.text import check_plain, drop_control
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import RowRejected, identity_cells
 from fanzha.imports.values import clean, parse_datetime
@@ -49,11 +49,8 @@ API_FIELDS = {
     "counterparty_account": "对方账号", "issuing_unit": "下发单位", "note": "备注",
 }
 
-# Free text from upstream keeps its meaning with full-width punctuation instead of being refused.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EXTERNAL_ID = re.compile(r"[0-9A-Za-z_\-.:/\u4e00-\u9fff]+")
 _SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*(小时|h|H|时|分钟|分|min|天|日)?")
-_SOFTEN = str.maketrans({"'": "’", '"': "”", ";": "；", "<": "〈", ">": "〉", "\\": "＼", "`": "·"})
 
 
 @dataclass
@@ -87,7 +84,7 @@ def _text(row: dict, column: str, limit: int, *, strict: bool) -> str:
         except ValueError as exc:
             raise RowRejected(column, f"{column} {exc}") from exc
     else:
-        value = _CONTROL.sub("", value.translate(_SOFTEN)).replace("--", "—")
+        value = drop_control(value)
     if len(value) > limit:
         raise RowRejected(column, f"{column} 超过{limit}字")
     return value
@@ -116,7 +113,7 @@ def _amount(value: object) -> Decimal | None:
 
 
 def parse_row(row: dict[str, object], *, strict: bool = False) -> WarningDraft:
-    """Checks one row. strict=True (the API) refuses markup and SQL punctuation; files soften it instead."""
+    """Checks one row. strict=True (the API) refuses control characters; files drop them instead."""
     external_id = clean(row.get("预警编号"))
     if not external_id:
         raise RowRejected("预警编号", "预警编号 为空")

@@ -18,6 +18,7 @@ from fanzha.addresses.service import AddressMatcher, guess_kind, normalize
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.common.identity import id_number_birth_date, id_number_gender
+from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.db import UTCDateTime, naive_utc, one_of, utcnow
 from fanzha.imports.service import Tally
 from fanzha.org.models import Area
@@ -34,9 +35,6 @@ from fanzha.warnings.models import Warning
 CHUNK = 2000
 COUNT_CAP = 10_000
 PEOPLE_CACHE = 200_000
-PII_FIELDS = ["name", "id_number", "phone"]
-
-
 @dataclass
 class _Context:
     """What one ingest run keeps between chunks: lookups loaded once and what this run already did."""
@@ -360,7 +358,7 @@ def create_one(session: Session, scope: Scope, raw: dict) -> tuple[Warning, str]
     warning = session.scalar(select(Warning).where(Warning.external_id == external_id))
     outcome = "created" if tally.created else "updated" if tally.updated else "duplicate"
     audit.record(session, scope, "create" if tally.created else "update", "warning", warning.id,
-                 fields=PII_FIELDS, detail={"external_id": external_id, "outcome": outcome})
+                 fields=list(PII_FIELDS), detail={"external_id": external_id, "outcome": outcome})
     return warning, outcome
 
 
@@ -452,9 +450,18 @@ def get(session: Session, scope: Scope, warning_id: int, *, reveal: bool = False
                                       joinedload(Warning.assignee), joinedload(Warning.person)))
     if warning is None:
         raise NotFound("预警不存在或不在您的管辖范围内")
-    audit.record(session, scope, "reveal" if reveal else "view", "warning", warning.id,
-                 fields=PII_FIELDS if reveal else ["name"])
+    audit.record(session, scope, "reveal" if reveal else "view", "warning", warning.id, fields=shown_fields(reveal))
     return warning
+
+
+def shown_fields(full: bool) -> list[str]:
+    """What a warning's detail shows of its person, as its audit entry lists it."""
+    return identity_fields(full=full, with_ages=False) + ["address"]
+
+
+def shown_identity(w: Warning, *, full: bool) -> Identity:
+    """The warned person as the viewer sees them: the one masking path of the API and the detail page."""
+    return identity(name=w.name, id_number=w.id_number, phone=w.phone, full=full)
 
 
 # -- placing and claiming ----------------------------------------------------------------

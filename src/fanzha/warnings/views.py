@@ -220,6 +220,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
         audit.record(db, scope, "view", "family_contact", warning.person_id, fields=["name", "phone"],
                      detail={"ids": [f.id for f in family], "warning": warning.id})
     dissuaders = list(db.scalars(select(User).where(User.role == Role.DISSUADER, User.area_id == warning.station_id,
+                  who=service.shown_identity(warning, full=reveal),
                                                     User.is_active.is_(True)))) if warning.station_id else []
     stations = org.list_areas(db, scope if scope.is_centre else Scope.system(db), level=Level.STATION.value, limit=1000)
     return render(request, "warnings/detail.html", status_code=status_code, w=warning, reveal=reveal,
