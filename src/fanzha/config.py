@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     static_vendor_dir: Path = Field(Path("node_modules"), description="Where set-up installed htmx and ECharts from the npm registry.")
     session_hours: int = Field(12, description="Hours a login session stays valid.")
     api_token_days: int = Field(30, description="Days an API bearer token stays valid.")
+    trusted_proxies: str = Field(
+        "", description="Reverse proxies whose X-Forwarded-For is believed, comma-separated addresses or CIDRs "
+                        "(10.0.0.5,10.1.0.0/16); empty = the direct peer is the client (docs/login.md).")
     lockout_threshold: int = Field(5, description="Failed logins in a row that lock an account.")
     lockout_minutes: int = Field(15, description="Minutes an account stays locked.")
     max_json_bytes: int = Field(2 * 1024 * 1024, description="Largest JSON request body accepted.")
@@ -49,6 +53,14 @@ class Settings(BaseSettings):
     public_rate_per_minute: int = Field(20, ge=1, description="Public app: requests a client IP may make per minute once its burst is spent (token bucket refill).")
     public_burst: int = Field(10, ge=1, description="Public app: requests a client IP may make at once (token bucket size).")
     public_max_chars: int = Field(5000, ge=100, description="Public app: longest message accepted in the check and report forms.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad entry
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:

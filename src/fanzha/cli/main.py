@@ -39,17 +39,20 @@ def serve(host: str = typer.Option("127.0.0.1", help="监听地址"), port: int 
           public: bool = typer.Option(False, "--public", help="改为启动公众端（识诈公众版）：独立应用，不需要平台数据库"),
           forwarded_allow_ips: str | None = typer.Option(
               None, "--forwarded-allow-ips",
-              help="信任其 X-Forwarded-For 的反向代理地址，逗号分隔（* 为全部）；默认取环境变量 FORWARDED_ALLOW_IPS，"
-                   "未设则为 127.0.0.1")) -> None:
+              help="仅公众端：信任其 X-Forwarded-For 的反向代理地址，逗号分隔（* 为全部）；默认取环境变量 "
+                   "FORWARDED_ALLOW_IPS，未设则为 127.0.0.1。平台的可信代理由 FANZHA_TRUSTED_PROXIES 设置")) -> None:
     """启动 Web 服务（页面与 /api/v1 接口）；加 --public 启动公众端。"""
     import uvicorn
 
-    proxies = {"proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
     if public:
         # One process: the rate limit counts in-process (docs/public.md).
         uvicorn.run("fanzha.public.app:asgi_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", **proxies)
+                    log_level="info", proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips)
         return
+    if forwarded_allow_ips is not None:
+        typer.echo("平台的可信反向代理请用环境变量 FANZHA_TRUSTED_PROXIES 设置（docs/login.md）；"
+                   "--forwarded-allow-ips 只用于公众端。", err=True)
+        raise typer.Exit(2)
 
     from fanzha.migrate import pending
 
@@ -57,7 +60,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="监听地址"), port: int 
         typer.echo("数据库还没有迁移到当前版本：请先运行 fanzha db upgrade（fanzha run 会自动迁移）。", err=True)
         raise typer.Exit(1)
 
-    uvicorn.run("fanzha.web.asgi:app", host=host, port=port, workers=workers, log_level="info", **proxies)
+    # web.deps.client_ip alone reads the client address, from FANZHA_TRUSTED_PROXIES (login counters, audit log).
+    uvicorn.run("fanzha.web.asgi:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=False)
 
 
 @app.command()

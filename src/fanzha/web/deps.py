@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +16,7 @@ from fanzha.auth import service as auth
 from fanzha.auth.models import AuthSession
 from fanzha.common.errors import DomainError, Forbidden
 from fanzha.common.tokens import same_token
+from fanzha.config import get_settings
 from fanzha.db import session_scope
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -57,7 +60,40 @@ def get_db() -> Iterator[Session]:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address, the one every login counter and audit entry uses: the direct peer, unless the peer is
+    one of FANZHA_TRUSTED_PROXIES; then the right-most address in X-Forwarded-For that is not a trusted proxy (each
+    proxy appends the address it was reached from, so what lies left of an untrusted one may be made up)."""
+    peer = request.client.host if request.client else ""
+    trusted = _trusted_networks(get_settings().trusted_proxies)
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for value in request.headers.getlist("x-forwarded-for") for h in value.split(",")]
+    address = peer
+    for hop in reversed(hops):
+        parsed = _parsed(hop)
+        if parsed is None:  # not an address: keep the last one a trusted proxy reported
+            break
+        address = str(parsed)
+        if not any(parsed in n for n in trusted):
+            break
+    return address
+
+
+@lru_cache(maxsize=4)
+def _trusted_networks(spec: str) -> tuple:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in spec.split(",") if p.strip())
+
+
+def _parsed(address: str):
+    try:
+        return ipaddress.ip_address(address)
+    except ValueError:
+        return None
+
+
+def _within(address: str, networks: tuple) -> bool:
+    parsed = _parsed(address)
+    return parsed is not None and any(parsed in n for n in networks)
 
 
 def _bearer(request: Request) -> str:
