@@ -252,3 +252,76 @@ def test_the_walk_covers_every_serializer_that_carries_numbers():
                 found.add(name)
     # ActionOut's holder is a fraud account's holder (masked the same way, checked in test_case_register).
     assert found == {"PersonOut", "WarningOut", "CaseOut", "ActionOut"}
+
+
+_FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_PARTIAL_ID = re.compile(r"(?<![0-9A-Za-z*])[0-9]{6}[0-9X*]{12}(?![0-9A-Za-z*])")
+
+
+@pytest.mark.parametrize("username", ["wangge01", "shenji", "lianxiban", "ps01_quanzu", "ps01_suozhang"])
+def test_list_pages_show_no_full_number_without_a_reveal(client_as, db, username):
+    """Lists of many people (door-to-door print list, unplaced list members, missed victims, people) show masked
+    numbers to every role until a reveal, and no ID number with more than its region."""
+    from fanzha.registry.models import TargetList
+
+    tl = db.scalar(select(TargetList).order_by(TargetList.id).limit(1))
+    page = client_as(username)
+    for url in (f"/registry/lists/{tl.id}/print", "/registry/unplaced", "/cases/gaps/missed?start=2025-01-01",
+                "/people", "/people?page=2", f"/registry/lists/{tl.id}"):
+        r = page.get(url)
+        assert r.status_code in (200, 403), (url, r.status_code)
+        assert not _FULL_PHONE.findall(r.text), (username, url, _FULL_PHONE.findall(r.text)[:3])
+        assert all(shown.count("*") == 12 for shown in _PARTIAL_ID.findall(r.text)), (username, url)
+
+
+def test_print_list_reveal_needs_the_permission_and_audits_the_numbers(client_as, db):
+    """Finding 6: the door-to-door list showed full phones to a role with pii_full without a reveal, and its audit
+    entry named only the name field."""
+    from fanzha.registry.models import TargetList, TargetMember
+
+    tl = db.scalar(select(TargetList).order_by(TargetList.id).limit(1))
+    page = client_as("ps01_suozhang")
+    plain = page.get(f"/registry/lists/{tl.id}/print")
+    assert plain.status_code == 200 and not _FULL_PHONE.findall(plain.text)
+    assert "显示完整号码后打印" in plain.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', plain.text).group(1)
+    revealed = page.post(f"/registry/lists/{tl.id}/print", data={"csrf_token": token})
+    assert revealed.status_code == 200
+    phones = set(_FULL_PHONE.findall(revealed.text))
+    assert phones, "the revealed list shows the numbers"
+    db.expire_all()
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.username == "ps01_suozhang", AuditEntry.action == "reveal",
+                                               AuditEntry.entity == "target_list", AuditEntry.entity_id == str(tl.id))
+                      .order_by(AuditEntry.id.desc()).limit(1))
+    assert entry is not None and "phone" in entry.fields and "address" in entry.fields
+    shown_people = set(entry.detail["ids"])
+    members = set(db.scalars(select(TargetMember.person_id).where(TargetMember.list_id == tl.id)))
+    assert shown_people <= members and entry.detail["people"] == len(shown_people) > 0
+    # A grid worker may not reveal: the form is not offered and the POST is refused.
+    grid = client_as("wangge01")
+    assert "显示完整号码后打印" not in grid.get(f"/registry/lists/{tl.id}/print").text
+    assert grid.post(f"/registry/lists/{tl.id}/print", data={"csrf_token": token}).status_code in (403, 400)
+
+
+def test_creating_a_record_registered_elsewhere_does_not_say_it_exists(api_as, db):
+    """Finding 7b: creating a person or case with another station's ID number or case number said it existed
+    there; now the answer is the same whether or not it exists elsewhere."""
+    from fanzha.cases.models import Case
+    from fanzha.org.scope import Scope
+    from fanzha.people.models import Person
+
+    ps02 = Scope.for_user(db.scalar(select(User).where(User.username == "ps02_minjing")))
+    theirs = db.scalar(select(Person).where(Person.community_id.in_(ps02.community_ids()),
+                                           Person.id_number.is_not(None)).limit(1))
+    their_case = db.scalar(select(Case).where(Case.community_id.in_(ps02.community_ids())).limit(1))
+    api = api_as("ps01_minjing")
+    mine = db.scalar(select(Area.id).where(Area.id.in_(Scope.for_user(
+        db.scalar(select(User).where(User.username == "ps01_minjing"))).community_ids())).limit(1))
+    r = api.post("/api/v1/people", json={"name": "王某某", "id_number": theirs.id_number, "community_id": mine})
+    assert r.status_code == 409
+    message = r.json()["error"]["message"]
+    assert message == "该人员不能在此登记（请联系反诈中心）"
+    assert theirs.id_number[:6] not in r.text and "已登记" not in r.text and "存在" not in r.text
+    c = api.post("/api/v1/cases", json={"case_number": their_case.case_number, "filed_at": "2026-11-01 10:00"})
+    assert c.status_code == 409 and c.json()["error"]["message"] == "该案件编号不能在此登记（请联系反诈中心）"
+    assert "存在" not in c.text and "其他辖区" not in c.text
