@@ -123,4 +123,4 @@ def test_logins_and_wrong_passwords_do_not_empty_the_held_tokens(app, api_as, re
     other = make_client(app)
     assert other.post("/api/v1/auth/token", json={"username": "yanpan", "password": "wrong-1"}).status_code == 401
     assert other.post("/api/v1/auth/token", json={"username": "yanpan", "password": DEMO_PASSWORD}).status_code == 200
-    assert recent.get("api", _token(api)) is not None  # failed_logins and last_login_at changed, nothing else
+    assert recent.get("api", _token(api)) is not None  # a wrong password changes no user, a login only last_login_at

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from conftest import csrf_of, make_client
 from fanzha.audit.models import AuditEntry
-from fanzha.db import session_scope
+from fanzha.db import session_scope, utcnow
 from fanzha.org.models import Area, User
 from fanzha.warnings.models import Warning
 
@@ -38,26 +38,33 @@ def test_a_branch_admin_cannot_climb_above_the_branch(api_as, db):
     assert api.get(f"/api/v1/areas/{bureau.id}").status_code == 200  # reading the node above is fine
 
 
-def test_api_login_failures_are_kept_and_lock_the_account(app, db):
+def test_api_login_failures_are_kept_and_hold_the_account(app, db, monkeypatch):
+    import fanzha.auth.service
+    from fastapi.testclient import TestClient
+
     from fanzha.org import service
     from fanzha.org.schemas import UserIn
     from fanzha.org.scope import Scope
 
+    now = utcnow()
+    monkeypatch.setattr(fanzha.auth.service, "utcnow", lambda: now)  # the 2-second wait cannot run out mid-test
     with session_scope() as s:
         station = s.scalar(select(Area).where(Area.level == "station").order_by(Area.id))
         service.create_user(s, Scope.system(s), UserIn(username="api_lock", display_name="测试", password="Right123x",
                                                        role="station_officer", area_id=station.id))
-    client = make_client(app)
+    client = TestClient(app, raise_server_exceptions=False, client=("192.0.2.200", 50000))
     for _ in range(5):
         assert client.post("/api/v1/auth/token", json={"username": "api_lock", "password": "wrong-1x"}).status_code == 401
-    assert client.post("/api/v1/auth/token", json={"username": "api_lock", "password": "Right123x"}).status_code == 401
+    r = client.post("/api/v1/auth/token", json={"username": "api_lock", "password": "Right123x"})
+    assert r.status_code == 429 and r.headers["retry-after"] == "2" and r.json()["error"]["code"] == "throttled"
     db.expire_all()
-    assert db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.username == "api_lock",
-                                                                        AuditEntry.action == "locked")) == 1
+    reasons = db.scalars(select(AuditEntry.detail).where(AuditEntry.username == "api_lock",
+                                                         AuditEntry.action == "login_failed")).all()
+    assert [d["reason"] for d in reasons] == ["bad_password"] * 5 + ["throttled"]
 
 
 def test_a_get_never_marks_feedback_as_sent(client_as, db):
-    page = client_as("shenji")
+    page = client_as("ps01_suozhang")  # may export personal data, may not send feedback up (intake_warnings)
     before = db.scalar(select(func.count()).select_from(Warning).where(Warning.feedback_exported_at.is_not(None)))
     r = page.get("/warnings/feedback-export?fmt=csv&since=2020-01-01")
     assert r.status_code == 200 and r.text.startswith("\ufeff预警编号")

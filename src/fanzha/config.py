@@ -25,8 +25,19 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(
         "", description="Reverse proxies whose X-Forwarded-For is believed, comma-separated addresses or CIDRs "
                         "(10.0.0.5,10.1.0.0/16); empty = the direct peer is the client (docs/login.md).")
-    lockout_threshold: int = Field(5, description="Failed logins in a row that lock an account.")
-    lockout_minutes: int = Field(15, description="Minutes an account stays locked.")
+    login_free_attempts: int = Field(5, ge=1, description="Login attempts per account, per account and address, and "
+                                                          "per trusted browser before each further one must wait.")
+    login_free_per_address: int = Field(20, ge=1, description="Failed logins from one client address (any accounts) "
+                                                              "before each further one must wait.")
+    login_delay_seconds: int = Field(2, ge=1, description="First wait after the free login attempts; it doubles with "
+                                                          "each further attempt.")
+    login_max_delay_seconds: int = Field(300, ge=1, description="Longest wait between two login attempts.")
+    login_window_minutes: int = Field(60, ge=1, description="Login attempts are counted afresh this many minutes "
+                                                            "after the first one counted.")
+    login_device_days: int = Field(180, ge=1, description="Days a browser stays trusted for an account after a "
+                                                          "successful login there (device cookie, docs/login.md).")
+    lookup_limit_per_hour: int = Field(60, ge=1, description="Exact look-ups of a person by full phone or ID number "
+                                                             "one user may make in an hour (each is audited).")
     max_json_bytes: int = Field(2 * 1024 * 1024, description="Largest JSON request body accepted.")
     max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest uploaded file accepted.")
     import_parse_processes: int = Field(

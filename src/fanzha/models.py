@@ -3,7 +3,7 @@
 from fanzha.addresses.models import StandardAddress
 from fanzha.assess.models import AssessmentCorrection, AssessmentRun, AssessmentScore
 from fanzha.audit.models import AuditEntry
-from fanzha.auth.models import AuthSession
+from fanzha.auth.models import AuthSession, Throttle
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
 from fanzha.cases.models import Case, CaseAction
 from fanzha.cases.stats.rollup import CaseStatCell
@@ -32,7 +32,7 @@ from fanzha.warnings.models import DutyShift, Warning
 from fanzha.worker.models import WorkerBeat
 
 __all__ = [
-    "Area", "AuditEntry", "AuthSession", "Base", "ImportBatch", "ImportRowError",
+    "Area", "AuditEntry", "AuthSession", "Throttle", "Base", "ImportBatch", "ImportRowError",
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
     "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case", "CaseStatCell",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fanzha.auth import service
-from fanzha.common.errors import Unauthorized
+from fanzha.common.errors import TooManyRequests, Unauthorized
 from fanzha.org.roles import PERMISSIONS, ROLE_LABELS, Role
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
@@ -32,8 +32,8 @@ def issue_token(body: TokenIn, request: Request, db: Session = Depends(get_db, s
     try:
         login = service.login(db, body.username, body.password, kind="api", ip=client_ip(request),
                               user_agent=request.headers.get("user-agent", ""))
-    except Unauthorized:
-        db.commit()  # the failed attempt, the lockout and their audit entries stay
+    except (Unauthorized, TooManyRequests):
+        db.commit()  # the failed or refused attempt's audit entry stays
         raise
     found = service.resolve(db, login.token, kind="api")
     return TokenOut(access_token=login.token, expires_at=found.expires_at.isoformat())

@@ -1,4 +1,4 @@
-"""Logging in and out, lockout after repeated failures, and resolving session cookies and bearer tokens."""
+"""Logging in and out with back-off after failures (auth.backoff), and resolving session cookies and bearer tokens."""
 
 from __future__ import annotations
 
@@ -13,15 +13,26 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
+from fanzha.auth import backoff
 from fanzha.auth.models import AuthSession
 from fanzha.auth.passwords import hash_password, needs_rehash, verify_password
-from fanzha.common.errors import Unauthorized
+from fanzha.common.errors import TooManyRequests, Unauthorized
 from fanzha.config import get_settings
 from fanzha.db import utcnow
 from fanzha.org.models import User
 
-# Verifying against a real hash when the user does not exist keeps timing from telling names apart.
+WRONG = "用户名或密码错误"  # unknown user, wrong password and a deactivated account with a wrong password alike
+
+# An unknown user's password is checked against this hash, made with the current argon2 costs, so that the answer
+# costs the same work (and time) as for a real account.
 _DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None or needs_rehash(_DUMMY_HASH):
+        _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASH
 
 
 def _token_hash(token: str) -> str:
@@ -33,44 +44,43 @@ class Login:
     user: User
     token: str
     csrf_token: str
+    device_cookie: str  # the browser's device cookie after this login (docs/login.md)
 
 
 def login(session: Session, username: str, password: str, *, kind: str = "web", ip: str = "",
-          user_agent: str = "") -> Login:
-    global _DUMMY_HASH
+          user_agent: str = "", device_cookie: str = "") -> Login:
+    """Checks a username and password, within the back-off of auth.backoff, and opens a session or token.
+
+    The attempt is counted (and the account read) in a transaction of its own, committed before the password is
+    checked: the counters' rows are not held locked during the slow argon2 work, a refused attempt is answered
+    without that work, and what follows starts with a write (on SQLite a transaction that read first may not write
+    after another one did). The caller commits the rest (the audit entry of a failure too)."""
     settings = get_settings()
     now = utcnow()
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None:
-        _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password-1")
-        verify_password(_DUMMY_HASH, password)
-        audit.record(session, None, "login_failed", "user", "", username=username[:32], ip=ip,
-                     user_agent=user_agent, detail={"reason": "unknown_user"})
-        raise Unauthorized("用户名或密码错误")
-    if not user.is_active:
-        audit.record(session, None, "login_failed", "user", user.id, username=user.username, ip=ip,
-                     detail={"reason": "inactive"})
+    name = backoff.normalise(username)
+    device = backoff.trusted_device(device_cookie, name)
+    admission = backoff.admit(session, name, ip, device, now=now)
+    user = None if admission.wait_seconds else session.scalar(select(User).where(User.username == name))
+    user_id, stored_hash, active = (user.id, user.password_hash, user.is_active) if user else ("", "", False)
+    session.commit()
+    seen = {"username": name[:32], "ip": ip, "user_agent": user_agent}
+    if admission.wait_seconds:
+        audit.record(session, None, "login_failed", "user", "", **seen,
+                     detail={"reason": "throttled", "counter": admission.bucket, "wait": admission.wait_seconds})
+        raise TooManyRequests(backoff.wait_message(admission.wait_seconds), retry_after=admission.wait_seconds)
+    right = verify_password(stored_hash or _dummy_hash(), password)
+    if user is None or not right:
+        detail = {"reason": "unknown_user" if user is None else "bad_password", "trusted_browser": bool(device)}
+        if user is not None and not active:
+            detail["inactive"] = True
+        audit.record(session, None, "login_failed", "user", user_id, **seen, detail=detail)
+        raise Unauthorized(WRONG)
+    if not active:  # only someone who knows the password learns this
+        audit.record(session, None, "login_failed", "user", user_id, **seen, detail={"reason": "inactive"})
         raise Unauthorized("账号已停用，请联系管理员")
-    if user.locked_until and user.locked_until > now:
-        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-        audit.record(session, None, "login_failed", "user", user.id, username=user.username, ip=ip,
-                     detail={"reason": "locked"})
-        raise Unauthorized(f"登录失败次数过多，账号已锁定，请{minutes}分钟后再试")
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        detail = {"reason": "bad_password", "failed_logins": user.failed_logins}
-        if user.failed_logins >= settings.lockout_threshold:
-            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            user.failed_logins = 0
-            audit.record(session, None, "locked", "user", user.id, username=user.username, ip=ip, detail=detail)
-            raise Unauthorized(f"登录失败次数过多，账号已锁定{settings.lockout_minutes}分钟")
-        audit.record(session, None, "login_failed", "user", user.id, username=user.username, ip=ip, detail=detail)
-        left = settings.lockout_threshold - user.failed_logins
-        raise Unauthorized(f"用户名或密码错误（再错{left}次将锁定账号）")
-    if needs_rehash(user.password_hash):
+    backoff.succeeded(session, name, ip, device)
+    if needs_rehash(stored_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
     user.last_login_at = now
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
@@ -79,7 +89,7 @@ def login(session: Session, username: str, password: str, *, kind: str = "web", 
                             expires_at=now + lifetime))
     audit.record(session, None, "login" if kind == "web" else "token", "user", user.id, username=user.username,
                  ip=ip, user_agent=user_agent)
-    return Login(user=user, token=token, csrf_token=csrf)
+    return Login(user=user, token=token, csrf_token=csrf, device_cookie=backoff.device_cookie(device_cookie, name))
 
 
 def resolve(session: Session, token: str, *, kind: str) -> AuthSession | None:
@@ -156,7 +166,7 @@ RECENT = RecentlyVerified()
 
 
 # What `resolve` depends on: a change to any of these (or a deleted row) ends the trust in held tokens. A login
-# (last_login_at) or a failed attempt (failed_logins) does not, so wrong passwords cannot empty the cache.
+# (last_login_at) does not, and a failed attempt changes no user, so wrong passwords cannot empty the cache.
 _TRUSTED_ON = {AuthSession: ("revoked_at", "expires_at", "kind", "user_id", "token_hash"),
                User: ("is_active", "password_hash")}
 

@@ -9,12 +9,13 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from fanzha.auth import service
-from fanzha.common.errors import Invalid, Unauthorized
+from fanzha.common.errors import Invalid, TooManyRequests, Unauthorized
 from fanzha.common.tokens import same_token
 from fanzha.config import get_settings
 from fanzha.org import service as org
 from fanzha.org.scope import Scope
-from fanzha.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_scope, get_db
+from fanzha.web.deps import (DEVICE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_scope,
+                             get_db)
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -42,15 +43,22 @@ def login(request: Request, username: str = Form("", max_length=64), password: s
                       error="页面已过期，请刷新后重新登录")
     try:
         result = service.login(db, username, password, kind="web", ip=client_ip(request),
-                               user_agent=request.headers.get("user-agent", ""))
-    except Unauthorized as exc:
-        db.commit()  # failed attempts and lockouts are recorded even though the login fails
-        return render(request, "auth/login.html", status_code=401, login_csrf=expected, next=_safe_next(next),
-                      error=exc.message, username=username)
+                               user_agent=request.headers.get("user-agent", ""),
+                               device_cookie=request.cookies.get(DEVICE_COOKIE, ""))
+    except (Unauthorized, TooManyRequests) as exc:
+        db.commit()  # the failed or refused attempt's audit entry stays
+        response = render(request, "auth/login.html", status_code=exc.status_code, login_csrf=expected,
+                          next=_safe_next(next), error=exc.message, username=username)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     response = RedirectResponse(_safe_next(next), status_code=303)
     settings = get_settings()
     response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="lax", secure=settings.cookie_secure,
                         max_age=settings.session_hours * 3600)
+    # Sent back only to the login form: this browser's own failures, not a stranger's, hold its logins.
+    response.set_cookie(DEVICE_COOKIE, result.device_cookie, httponly=True, samesite="strict", path="/login",
+                        secure=settings.cookie_secure, max_age=settings.login_device_days * 86400)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 

@@ -193,10 +193,11 @@ def users_create(username: str, role: str = typer.Option(..., help="角色代码
 
 @users_app.command("unlock")
 def users_unlock(username: str) -> None:
-    """解除账号锁定。"""
+    """解除账号的登录限制（连续输错密码后的等待）。"""
     from sqlalchemy import select
 
     from fanzha.audit import service as audit
+    from fanzha.auth import backoff
     from fanzha.db import session_scope
     from fanzha.org.models import User
     from fanzha.org.scope import Scope
@@ -206,10 +207,9 @@ def users_unlock(username: str) -> None:
         if user is None:
             typer.echo(f"用户 {username} 不存在", err=True)
             raise typer.Exit(2)
-        user.locked_until = None
-        user.failed_logins = 0
+        backoff.unlock(session, user.username)
         audit.record(session, Scope.system(session), "update", "user", user.id, detail={"changed": ["unlock"]})
-    typer.echo(f"已解锁 {username}")
+    typer.echo(f"已解除 {username} 的登录限制")
 
 
 def _import_file(kind: str, file: Path) -> None:

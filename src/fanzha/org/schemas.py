@@ -129,5 +129,4 @@ class UserOut(BaseModel):
     area_id: Id
     unit_id: Id | None
     is_active: bool
-    locked_until: datetime | None
     last_login_at: datetime | None

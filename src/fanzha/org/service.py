@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
+from fanzha.auth import backoff
 from fanzha.auth.passwords import check_strength, hash_password
 from fanzha.auth.service import revoke_all
 from fanzha.common.errors import Conflict, Invalid, NotFound
@@ -248,8 +249,7 @@ def update_user(session: Session, scope: Scope, user_id: int, data: UserPatch) -
         _check_placement(session, scope, role, changes.get("area_id") or user.area_id,
                          changes["unit_id"] if "unit_id" in changes else user.unit_id)
     if changes.pop("unlock", None):
-        user.locked_until = None
-        user.failed_logins = 0
+        backoff.unlock(session, user.username)
     password = changes.pop("password", None)
     if password:
         try:

@@ -9,7 +9,9 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fanzha.auth import backoff
 from fanzha.common.errors import DomainError
+from fanzha.db import utcnow
 from fanzha.org import service
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area, User
@@ -154,7 +156,8 @@ def unit_detail(unit_id: IdPath, request: Request, db: Session = Depends(get_db,
 def users(request: Request, q: str = Query("", max_length=50), role: str = Query("", max_length=32),
           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     rows = service.list_users(db, scope, q=q, role=role)
-    return render(request, "admin/users.html", rows=rows, q=q, role=role)
+    held = backoff.held_accounts(db, [u.username for u in rows], now=utcnow())
+    return render(request, "admin/users.html", rows=rows, q=q, role=role, held=held)
 
 
 def _placement_choices(db: Session, scope: Scope):
@@ -191,7 +194,8 @@ def user_detail(user_id: IdPath, request: Request, db: Session = Depends(get_db,
     target = service.get_user(db, scope, user_id)
     areas, units = _placement_choices(db, scope)
     return render(request, "admin/user_form.html", target=target, areas=areas, units=units, errors={}, form={},
-                  saved=request.query_params.get("saved") == "1")
+                  saved=request.query_params.get("saved") == "1",
+                  login=backoff.state(db, target.username, now=utcnow()))
 
 
 @router.post("/admin/users/{user_id}", dependencies=[Depends(csrf_protect)])
@@ -217,4 +221,4 @@ async def update_user(user_id: IdPath, request: Request, db: Session = Depends(g
     target = service.get_user(db, scope, user_id)
     areas, units = _placement_choices(db, scope)
     return render(request, "admin/user_form.html", status_code=422, target=target, areas=areas, units=units,
-                  errors=errors, form=data)
+                  errors=errors, form=data, login=backoff.state(db, target.username, now=utcnow()))

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fanzha import __version__
 from fanzha.api import api_router
-from fanzha.common.errors import DomainError
+from fanzha.common.errors import DomainError, TooManyRequests
 from fanzha.config import get_settings
 from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.deps import LoginRequired
@@ -131,7 +131,10 @@ def create_app() -> FastAPI:
     async def domain_error(request: Request, exc: DomainError):
         if isinstance(exc, LoginRequired) and not request.url.path.startswith("/api/"):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return _error(request, exc.status_code, exc.code, exc.message, exc.details)
+        response = _error(request, exc.status_code, exc.code, exc.message, exc.details)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

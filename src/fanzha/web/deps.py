@@ -23,6 +23,7 @@ from fanzha.org.scope import Scope
 
 SESSION_COOKIE = "fanzha_session"
 LOGIN_CSRF_COOKIE = "fanzha_login_csrf"
+DEVICE_COOKIE = "fanzha_device"  # a browser trusted for the accounts that logged in there (auth.backoff)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

@@ -95,3 +95,13 @@ def fraud_free_nightly() -> None:
 
     with session_scope() as session:
         recompute(session, now=utcnow())
+
+
+@huey.periodic_task(crontab(minute="17"))
+def purge_login_counters() -> None:
+    """Every hour: login counters whose window and hold are over would start afresh anyway; remove them, so that
+    guesses at made-up usernames from many addresses do not pile up rows."""
+    from fanzha.auth import backoff
+
+    with session_scope() as session:
+        backoff.purge(session, now=utcnow())
