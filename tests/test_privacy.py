@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import literal, select
+from sqlalchemy import func, literal, select
 
 from fanzha.audit.models import AuditEntry
 from fanzha.common.identity import id_check_digit
@@ -325,3 +325,35 @@ def test_creating_a_record_registered_elsewhere_does_not_say_it_exists(api_as, d
     c = api.post("/api/v1/cases", json={"case_number": their_case.case_number, "filed_at": "2026-11-01 10:00"})
     assert c.status_code == 409 and c.json()["error"]["message"] == "该案件编号不能在此登记（请联系反诈中心）"
     assert "存在" not in c.text and "其他辖区" not in c.text
+
+
+def test_exact_number_lookups_are_limited_and_audited(client_as, api_as, db):
+    """Finding 7a: exact phone search confirmed a number with no limit (10,000 candidates in about 30 minutes).
+    Each look-up by a full number is audited (masked), hit or miss; past the hourly limit the answer is 429."""
+    from fanzha.auth import throttle
+    from fanzha.config import get_settings
+    from fanzha.db import session_scope
+
+    user = db.scalar(select(User).where(User.username == "wangge01"))
+    with session_scope() as s:
+        throttle.clear(s, "lookup", str(user.id))
+    limit = get_settings().lookup_limit_per_hour
+    page, api = client_as("wangge01"), api_as("wangge01")
+    before = db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.username == "wangge01",
+                                                                         AuditEntry.action == "lookup"))
+    for n in range(limit):
+        client = page if n % 2 else api
+        url = "/people" if n % 2 else "/api/v1/people"
+        assert client.get(url, params={"q": f"1380000{n:04d}"}).status_code == 200
+    assert api.get("/api/v1/people", params={"q": "13800009999"}).status_code == 429
+    refused = page.get("/people", params={"q": "11010519491231002X"})
+    assert refused.status_code == 429 and "过于频繁" in refused.text
+    assert page.get("/people", params={"q": "王"}).status_code == 200  # a name is not a look-up by number
+    db.expire_all()
+    entries = list(db.scalars(select(AuditEntry).where(AuditEntry.username == "wangge01", AuditEntry.action == "lookup")
+                              .order_by(AuditEntry.id)))
+    assert len(entries) == before + limit + 2
+    assert entries[-1].detail["query"] == "110105************" and entries[-1].detail["refused"] is True
+    assert entries[-3].detail["query"] == f"138****{limit - 1:04d}" and entries[-3].detail["refused"] is False
+    with session_scope() as s:
+        throttle.clear(s, "lookup", str(user.id))

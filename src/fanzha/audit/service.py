@@ -21,6 +21,7 @@ ACTION_LABELS = {
     "delete": "删除",
     "view": "查看个人信息",
     "reveal": "查看完整号码",
+    "lookup": "按完整号码查询",
     "export": "导出",
     "import": "导入",
     "token": "签发接口令牌",

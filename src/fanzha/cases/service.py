@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from fanzha.addresses.service import AddressMatcher
 from fanzha.audit import service as audit
+from fanzha.auth import lookups
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.cases.intake import Register, make_handler, parse_row, visible
 from fanzha.cases.models import Case
@@ -45,6 +46,7 @@ def search(session: Session, scope: Scope, *, q: str = "", limit: int = 50, offs
            filters: Filters | None = None) -> tuple[list[Case], int]:
     scope.require(Perm.READ_CASES)
     f = filters or Filters(q=q)
+    lookups.check(session, scope, f.q, where="case")
     stmt = select(Case).where(visible(scope))
     if f.q:
         q = f.q

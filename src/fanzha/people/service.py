@@ -6,8 +6,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
+from fanzha.auth import lookups
 from fanzha.common.errors import Conflict, Invalid, NotFound, not_here
-from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_id_number, mask_name, mask_phone
+from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_id_number, mask_name
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
@@ -38,6 +39,7 @@ def search(session: Session, scope: Scope, *, q: str = "", group: str = "", comm
            limit: int = 50, offset: int = 0) -> tuple[list[Person], int]:
     """A list shows masked numbers; the names shown are audited as one 'view' entry per page."""
     scope.require(Perm.READ_PEOPLE)
+    lookups.check(session, scope, q, where="person")
     stmt = _scoped(scope)
     if q:
         stmt = stmt.where(or_(Person.name.contains(q, autoescape=True), Person.id_number == q.upper(),
@@ -50,18 +52,8 @@ def search(session: Session, scope: Scope, *, q: str = "", group: str = "", comm
         rows = [p for p in rows if group in (p.groups or [])]
     if rows:
         audit.record(session, scope, "view", "person", "", fields=identity_fields(full=False) + ["address"],
-                     detail={"ids": [p.id for p in rows], "query": _masked_query(q)})
+                     detail={"ids": [p.id for p in rows], "query": lookups.masked(q)})
     return rows, int(total or 0)
-
-
-def _masked_query(q: str) -> str:
-    """A search for a full ID number or phone is recorded masked: the audit log must not leak what it guards."""
-    q = q[:64]
-    if len(q) >= 15 and q[:6].isdigit():
-        return mask_id_number(q.upper())
-    if len(q) >= 7 and q.isdigit():
-        return mask_phone(q)
-    return q
 
 
 def get(session: Session, scope: Scope, person_id: int, *, reveal: bool = False) -> Person:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from fanzha.addresses.models import StandardAddress
 from fanzha.addresses.service import AddressMatcher, guess_kind, normalize
 from fanzha.audit import service as audit
+from fanzha.auth import lookups
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.common.identity import id_number_birth_date, id_number_gender
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
@@ -416,6 +417,7 @@ def _filtered(scope: Scope, f: Filters):
 
 def search(session: Session, scope: Scope, f: Filters, *, limit: int = 50, offset: int = 0) -> tuple[list[Warning], int]:
     scope.require(Perm.READ_WARNINGS)
+    lookups.check(session, scope, f.q, where="warning")
     stmt = _filtered(scope, f)
     # Counted up to COUNT_CAP + 1: "more than 10,000" is all a list needs to say, and counting five million
     # rows of history to say it exactly would cost seconds.
