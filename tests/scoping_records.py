@@ -1,10 +1,11 @@
-"""Records that belong to one station, one township or one user, for the table-driven scoping tests."""
+"""Records that belong to one station, one township, one user or one member unit, for the table-driven scoping
+tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from fanzha.addresses.models import StandardAddress
 from fanzha.assess.models import AssessmentRun, AssessmentScore
@@ -81,3 +82,38 @@ def records_under(session, node: Area) -> Owned:
                       "score_id": list(session.scalars(select(AssessmentScore.id).limit(2))),
                       "document_id": list(session.scalars(select(IssuedDocument.id).where(
                           IssuedDocument.area_id.in_(areas)).limit(2)))})
+
+
+def records_outside_unit(session, unit_id: int, user_id: int) -> Owned:
+    """What a member-unit liaison (of `unit_id`, user `user_id`) may not reach, wherever it sits: the activities,
+    photos, 三包 items, 考核 scores with evidence and 函告 of every other unit and of the stations, every 督导/约谈,
+    the imports of others, other units, and anything held on communities (people, warnings, cases)."""
+    others = or_(Activity.unit_id.is_(None), Activity.unit_id != unit_id)
+    theirs = or_(AssessmentScore.pool != "unit", AssessmentScore.assessee_id != unit_id)
+    # 通告 go to every unit; 函告 to one; 报告 and 通报 to none.
+    documents = [d.id for d in session.scalars(select(IssuedDocument).where(IssuedDocument.kind != "notice")
+                                               .order_by(IssuedDocument.kind.not_in(["letter", "report"])))
+                 if d.kind != "letter" or (d.summary or {}).get("unit_id") != unit_id]
+    return Owned(ids={
+        "activity_id": list(session.scalars(select(Activity.id).where(others).order_by(Activity.id.desc()).limit(3))),
+        "photo_id": list(session.scalars(select(ActivityPhoto.id)
+                                         .join(Activity, ActivityPhoto.activity_id == Activity.id).where(others).limit(2))),
+        "supervision_id": list(session.scalars(select(Supervision.id).limit(2))),
+        "duty_id": [*session.scalars(select(Duty.id).where(Duty.unit_id != unit_id).limit(2)),
+                    *session.scalars(select(Duty.id).where(Duty.community_id.is_not(None)).limit(1))],
+        "score_id": list(session.scalars(select(AssessmentScore.id).where(theirs, AssessmentScore.evidence_file != "")
+                                         .limit(2))),
+        "document_id": documents[:3],
+        "unit_id": list(session.scalars(select(Unit.id).where(Unit.id != unit_id).limit(2))),
+        "user_id": list(session.scalars(select(User.id).where(User.id != user_id).limit(2))),
+        "quiz_id": list(session.scalars(select(Quiz.id).limit(2))),
+        "person_id": list(session.scalars(select(Person.id).limit(2))),
+        "warning_id": list(session.scalars(select(Warning.id).limit(2))),
+        "contact_id": list(session.scalars(select(Contact.id).where(Contact.photo_path == "").limit(2))),
+        "follow_up_id": list(session.scalars(select(FollowUp.id).limit(2))),
+        "case_id": list(session.scalars(select(Case.id).limit(2))),
+        "list_id": list(session.scalars(select(TargetList.id).limit(2))),
+        "report_id": list(session.scalars(select(PublicReport.id).limit(2))),
+        "entity_id": list(session.scalars(select(ReportEntity.id).limit(2))),
+        "entry_id": list(session.scalars(select(BlocklistEntry.id).limit(2))),
+    })

@@ -84,6 +84,8 @@ def test_crawl_every_page_as_role(role, client_as, db):
     queue = deque(start)
     seen: set[str] = set()
     problems = []
+    status: dict[str, int] = {}
+    shown: dict[str, str] = {}  # a link → the page that offered it
     while queue and len(seen) < MAX_PAGES_PER_ROLE:
         url = queue.popleft()
         base = url.split("#")[0]
@@ -91,6 +93,7 @@ def test_crawl_every_page_as_role(role, client_as, db):
             continue
         seen.add(base)
         r = client.get(base)
+        status[base] = r.status_code
         if r.status_code >= 500:
             problems.append(f"{base} → {r.status_code}")
             continue
@@ -101,8 +104,12 @@ def test_crawl_every_page_as_role(role, client_as, db):
             problems.append(f"{base}: English text {sorted(words)[:8]}")
         # Follow one link of each path shape, so every detail page is visited without walking all rows.
         for link in links:
+            shown.setdefault(link.split("#")[0], base)
             shape = re.sub(r"\d+", "N", link.split("?")[0])
             if shape not in {re.sub(r"\d+", "N", s.split("?")[0]) for s in seen | set(queue)}:
                 queue.append(link)
+    # A page offers only what the role may open: no link to a page that refuses it.
+    problems += [f"{page} links to {link} → {status[link]}" for link, page in shown.items()
+                 if status.get(link) in (403, 404)]
     assert not problems, "\n".join(problems)
     assert len(seen) >= 5

@@ -1,4 +1,5 @@
-"""Scoping, table-driven over every route: a user never reaches a record outside their node.
+"""Scoping, table-driven over every route: a user never reaches a record outside their node, and a member-unit
+liaison none outside its unit, whatever node it sits on.
 
 New routes are covered automatically: a route whose path parameter has no entry in PARAMS fails
 test_every_path_parameter_is_known until someone says how to find a record for it.
@@ -11,7 +12,7 @@ import re
 
 import pytest
 from conftest import csrf_of
-from scoping_records import records_under
+from scoping_records import records_outside_unit, records_under
 from test_bad_input import _body_model, _valid_bodies
 from sqlalchemy import select
 
@@ -196,3 +197,113 @@ def test_lists_of_a_station_hold_only_its_communities(api_as, db):
     covered = set(db.scalars(select(Area.id).where(Area.police_path.startswith(station.path))))
     people = api_as("ps01_minjing").get("/api/v1/people?limit=500").json()
     assert people and {p["community_id"] for p in people} <= covered
+
+
+@pytest.fixture(scope="module")
+def liaison_world(app):
+    """What the demo lacks for walking 教育局's liaison (danwei01, on the city node): a station's activity with a
+    photo, another unit's activity and import, a city assessment with evidence for a township and for another unit, a
+    函告 to another unit and a 报告; and an activity of its own."""
+    from datetime import date
+    from decimal import Decimal
+
+    from fanzha.addresses.models import StandardAddress
+    from fanzha.assess import service as assess
+    from fanzha.common.photos import store_photo
+    from fanzha.db import session_scope, utcnow
+    from fanzha.imports import service as imports
+    from fanzha.org.scope import Scope
+    from fanzha.prevention import service as prevention
+    from fanzha.prevention.areas import local_day
+    from fanzha.prevention.models import Campaign, CoverageTarget
+    from fanzha.reports.models import IssuedDocument
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    with session_scope() as s:
+        def record(username: str, photo: bool = False) -> int:
+            scope = Scope.for_user(s.scalar(select(User).where(User.username == username)))
+            leaf = s.scalar(select(Area.id).where(Area.level == Level.COMMUNITY, scope.community_clause(Area.id))
+                            .order_by(Area.id))
+            return prevention.create_activity(s, scope, prevention.ActivityDraft(
+                kind="lecture", community_id=leaf, held_on=local_day(utcnow()), counts={"participants": 20},
+                link_campaign=False), photos=[png] if photo else None).id
+
+        record("ps02_minjing", photo=True)
+        record("danwei02")
+        own_activity = record("danwei01")
+        other = s.scalar(select(User).where(User.username == "danwei02"))
+        path = imports.get_settings().data_dir / "scoping-danwei02.csv"
+        path.write_text("活动日期,活动类型\n", encoding="utf-8")
+        batch = imports.create_batch(s, Scope.for_user(other), "activity", path.name, path).id
+        system = Scope.system(s)
+        city = s.scalar(select(Area).where(Area.level == Level.CITY).order_by(Area.id))
+        run = assess.find_run(s, system, scheme_key="binzhou", period="2023", area_id=city.id) or assess.create_run(
+            s, system, scheme_key="binzhou", period="2023", area_id=city.id)
+        town = next(r.assessee_id for r in run.scores if r.pool == "township")
+        for pool, assessee_id in (("unit", other.unit_id), ("township", town)):
+            item = next(r.item_key for r in run.scores if r.pool == pool and r.assessee_id == assessee_id
+                        and assess._scheme(run).item(r.item_key).kind == "manual")
+            stored = store_photo("assess", run.id, b"%PDF-1.4\n", session=s, suffix=".pdf")
+            assess.set_manual(s, system, run.id, pool=pool, assessee_id=assessee_id, item_key=item,
+                              points=Decimal(1), note="佐证", evidence_file=stored)
+        for seq, (kind, summary) in enumerate((("letter", {"unit_id": other.unit_id}), ("report", {})), start=1):
+            if not s.scalar(select(IssuedDocument.id).where(IssuedDocument.kind == kind, IssuedDocument.year == 1999)):
+                s.add(IssuedDocument(kind=kind, year=1999, seq=seq, number=f"测〔1999〕{seq}号", title="测试",
+                                     issued_on=date(1999, 1, 1), summary=summary, docx=b"PK", pdf=b"%PDF"))
+        # Read by design (docs/roles.md): campaigns covering its areas, coverage targets, the area tree, standard
+        # addresses, the runs that assess its unit. Only their changes are walked.
+        shared = {"campaign_id": s.scalar(select(Campaign.id).order_by(Campaign.id)),
+                  "target_id": s.scalar(select(CoverageTarget.id).order_by(CoverageTarget.id)),
+                  "address_id": s.scalar(select(StandardAddress.id).order_by(StandardAddress.id)),
+                  "area_id": city.id, "run_id": run.id}
+        return {"own_activity": own_activity, "batch": batch, "run": run.id, "other_unit": other.unit_id,
+                "township": town, "shared": shared}
+
+
+def test_member_unit_liaison_reaches_nothing_outside_its_unit(liaison_world, client_as, api_as, db):
+    """danwei01 sits on the city node, yet every route refuses it every record that is not 教育局's own."""
+    me = db.scalar(select(User).where(User.username == "danwei01"))
+    outside = records_outside_unit(db, me.unit_id, me.id)
+    run = liaison_world["run"]
+    combos = [({param: i}, False) for param, ids in outside.ids.items() for i in ids]
+    combos += [({"batch_id": liaison_world["batch"]}, False),
+               ({"run_id": run, "pool": "unit", "assessee_id": liaison_world["other_unit"]}, False),
+               ({"run_id": run, "pool": "township", "assessee_id": liaison_world["township"]}, False)]
+    combos += [({param: i}, True) for param, i in liaison_world["shared"].items()]  # True: GET allowed
+    unwalked = RECORD_PARAMS - {p for ids, _ in combos for p in ids}
+    assert not unwalked, f"say which records of these kinds lie outside a member unit: {unwalked}"
+    page, api = client_as("danwei01"), api_as("danwei01")
+    csrf = csrf_of(page)
+    bodies = _valid_bodies(db)
+    walked = set()
+    for path, methods, endpoint in all_routes():
+        params = {p for p in _params(path) if p in RECORD_PARAMS}
+        if not params:
+            continue
+        for ids, readable in combos:
+            if params != set(ids) - {"pool"}:
+                continue
+            for method, url in _requests(path, methods, ids):
+                if readable and method == "GET":
+                    continue
+                client = api if url.startswith("/api/") else page
+                response = _send(client, method, url, csrf, endpoint, bodies)
+                assert response.status_code in (403, 404), f"danwei01 {method} {url} → {response.status_code}"
+                walked.add(path)
+    assert len(walked) > 60
+    # The same routes answer for the unit's own records, so the refusals above mean something.
+    own = liaison_world["own_activity"]
+    assert page.get(f"/prevention/activities/{own}").status_code == 200
+    assert api.get(f"/api/v1/prevention/activities/{own}").status_code == 200
+    assert page.get(f"/assess/runs/{run}/unit/{me.unit_id}").status_code == 200
+    assert page.get(f"/org/units/{me.unit_id}").status_code == 200
+    # And the lists hold nothing of anyone else.
+    from fanzha.prevention.models import Activity
+    from fanzha.registry.models import Duty
+
+    listed = [a["id"] for a in api.get("/api/v1/prevention/activities?limit=500").json()]
+    assert own in listed and set(db.scalars(select(Activity.unit_id).where(Activity.id.in_(listed)))) == {me.unit_id}
+    duties = [d["id"] for d in api.get("/api/v1/registry/duties").json()]
+    assert set(db.scalars(select(Duty.unit_id).where(Duty.id.in_(duties)))) <= {me.unit_id}
+    standings = api.get(f"/api/v1/assess/runs/{run}").json()["standings"]
+    assert [row["pool"] for row in standings] == ["成员单位"] and len(standings) == 1

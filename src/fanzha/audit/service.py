@@ -95,8 +95,8 @@ def search(session: Session, scope: Scope, *, username: str = "", action: str = 
 
         under = select(User.id).join(Area, User.area_id == Area.id).where(
             Area.path.startswith(scope.path, autoescape=True))
-        at_top = scope.path.count("/") == 2  # a root node (市局/市) also sees anonymous login failures
-        q = q.where(AuditEntry.user_id.in_(under) | (AuditEntry.user_id.is_(None) if at_top else False))
+        # The top of either chain (市局/市) also sees anonymous login failures.
+        q = q.where(AuditEntry.user_id.in_(under) | (AuditEntry.user_id.is_(None) if scope.at_root else False))
     if username:
         q = q.where(AuditEntry.username == username)
     if action:

@@ -184,6 +184,8 @@ def get_batch(session: Session, scope: Scope, batch_id: int) -> ImportBatch:
 def _covers(session: Session, scope: Scope, batch: ImportBatch) -> bool:
     from fanzha.org.models import Area
 
+    if scope.unit_only:  # a member-unit liaison's imports are its own; others on its node are not its unit's
+        return False
     area = session.get(Area, batch.area_id) if batch.area_id else None
     return area is not None and area.path.startswith(scope.path)
 

@@ -93,6 +93,11 @@ PERMISSIONS: dict[Role, frozenset[Perm]] = {
                              Perm.READ_PREVENTION, Perm.READ_ASSESSMENT}),
 }
 
+# Roles that act for the whole city when placed on the top node of either chain (市局, or 市 for the 联席办 and the
+# auditor): they reach every community of both chains. A member-unit liaison placed on the city node does not: it
+# acts for its unit only (fanzha.org.scope.Scope.unit_only).
+CITY_WIDE_ROLES = frozenset({Role.CENTRE_ADMIN, Role.CENTRE_ANALYST, Role.JOINT_OFFICE, Role.AUDITOR})
+
 # Levels a holder of each role may be placed at.
 ROLE_LEVELS: dict[Role, tuple[Level, ...]] = {
     Role.CENTRE_ADMIN: (Level.BUREAU, Level.BRANCH),

@@ -3,19 +3,24 @@
 A user sits on one node of one chain and sees that node and everything below it. Records hang
 on leaf communities; a police user reaches a community through the community's `police_path`,
 an administrative user through its `path`. Every service query goes through a Scope.
+
+Two rules look at the role as well as the node. A city-wide role (the centre, the 联席办, the auditor)
+placed on the top node of either chain acts for the whole city in both chains (`at_root`). A member-unit
+liaison (成员单位联络员) acts for its unit wherever it sits: its records are those of its unit
+(`unit_only`, `unit_clause`), never those of the area its node covers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from fanzha.common.errors import Forbidden, NotFound
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area, User
-from fanzha.org.roles import Perm, has_perm
+from fanzha.org.roles import CITY_WIDE_ROLES, Perm, Role, has_perm
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,21 @@ class Scope:
         """At the 市局/分局 level of the police chain: sees warnings not yet placed on any community."""
         return self.is_system or (self.chain == Chain.POLICE and self.level in (Level.BUREAU, Level.BRANCH))
 
+    @property
+    def at_root(self) -> bool:
+        """Acts for the whole city in both chains: a city-wide role on the top node of either chain (市局, 市)."""
+        return self.is_system or (self.role in CITY_WIDE_ROLES and self.path.count("/") == 2
+                                  and self.level in (Level.BUREAU, Level.CITY))
+
+    @property
+    def unit_only(self) -> bool:
+        """A member-unit liaison: sees and changes the records of its own unit, whatever node it sits on."""
+        return not self.is_system and self.role == Role.UNIT_LIAISON
+
+    def unit_clause(self, column) -> ColumnElement[bool]:
+        """Rows whose unit column is the user's own unit (none for a liaison placed without one)."""
+        return column == self.unit_id if self.unit_id is not None else false()
+
     def community_clause(self, column) -> ColumnElement[bool]:
         return column.in_(self.community_ids())
 
@@ -95,8 +115,7 @@ class Scope:
         """An area the user may change or place people in: their own subtree only (for a police user also the
         communities their node covers) — never the nodes above, which they may only read."""
         area = session.get(Area, area_id)
-        at_root = self.path.count("/") == 2 and self.level in (Level.BUREAU, Level.CITY)
-        if area is None or not (at_root or self.covers(area)):  # the city's own centre runs both chains
+        if area is None or not (self.at_root or self.covers(area)):  # the city's own centre runs both chains
             raise NotFound("辖区不存在或不在您的管辖范围内")
         return area
 

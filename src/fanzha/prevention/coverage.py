@@ -23,7 +23,6 @@ from fanzha.org.scope import Scope
 from fanzha.prevention.areas import children, communities_under, contains, local_day
 from fanzha.prevention.enums import DENOMINATORS, METRICS
 from fanzha.prevention.models import Activity, CoverageTarget
-from fanzha.prevention.service import _at_root
 
 
 def target_visible(scope: Scope):
@@ -148,7 +147,7 @@ def coverage(session: Session, scope: Scope, target_id: int, *, now: datetime, n
     """Rates under `node_id` (default: the target's area when the user may see all of it, else the user's node),
     judged on the activities held up to the due date once it has passed ("was 80 % reached by 06-30")."""
     t = get_target(session, scope, target_id)
-    may = (lambda a: _at_root(scope) or scope.covers(a))
+    may = (lambda a: scope.at_root or scope.covers(a))
     if node_id:
         node = session.get(Area, node_id)
     else:

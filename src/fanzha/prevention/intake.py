@@ -68,7 +68,7 @@ def _area(session: Session, scope: Scope, code: str, name: str, *, leaf: bool) -
         if leaf:
             stmt = stmt.where(Area.level == Level.COMMUNITY)
         found = [a for a in session.scalars(stmt.limit(20)) if scope.is_system or scope.covers(a)
-                 or service._at_root(scope)]
+                 or scope.at_root]
         if len(found) != 1:
             raise RowRejected("辖区名称", f"辖区名称“{name}”{'重名，请填写辖区编码' if found else '在您的辖区内找不到'}")
         area = found[0]
@@ -132,7 +132,8 @@ def make_activity_handler(session: Session, scope: Scope):
         organiser = clean(row.get("组织单位"))[:64]
         same = select(Activity.id).where(Activity.held_on == held_on, Activity.kind == kind,
                                          Activity.community_id == leaf.id, Activity.organiser == organiser,
-                                         *(getattr(Activity, k) == v for k, v in counts.items()))
+                                         *(getattr(Activity, k) == v for k, v in counts.items()),
+                                         service.activity_visible(scope))  # never another unit's row: nothing leaks
         if session.scalar(same.limit(1)):
             return "duplicate"
         draft = service.ActivityDraft(kind=kind, community_id=leaf.id, held_on=held_on, counts=counts,

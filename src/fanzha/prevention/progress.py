@@ -23,7 +23,7 @@ from fanzha.org.scope import Scope
 from fanzha.prevention.areas import children, contains, day_start, days, local_day, node_contains
 from fanzha.prevention.enums import METRICS
 from fanzha.prevention.models import Activity, Campaign, Quota
-from fanzha.prevention.service import _at_root, covered_areas, get_campaign
+from fanzha.prevention.service import covered_areas, get_campaign
 
 
 def elapsed_share(c: Campaign, now: datetime) -> Fraction:
@@ -143,7 +143,7 @@ class _Data:
 
 
 def _may_see(scope: Scope, node: Area) -> bool:
-    return _at_root(scope) or scope.covers(node)
+    return scope.at_root or scope.covers(node)
 
 
 def default_node(session: Session, scope: Scope, c: Campaign) -> Area:

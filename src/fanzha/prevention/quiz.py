@@ -23,7 +23,6 @@ from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.prevention.areas import local_day
 from fanzha.prevention.models import Quiz, QuizAttempt
-from fanzha.prevention.service import _at_root
 from fanzha.warnings.enums import FRAUD_TYPES
 
 BANK = Path(__file__).with_name("question_bank.toml")
@@ -172,7 +171,7 @@ def scores(session: Session, scope: Scope, quiz_id: int) -> tuple[list[QuizAttem
     quiz = get_quiz(session, scope, quiz_id)
     stmt = (select(QuizAttempt).join(User, QuizAttempt.user_id == User.id).join(Area, User.area_id == Area.id)
             .where(QuizAttempt.quiz_id == quiz.id))
-    if not _at_root(scope):  # the same reach as quiz_visible: own subtree, or all one's communities under the reader
+    if not scope.at_root:  # the same reach as quiz_visible: own subtree, or all one's communities under the reader
         c = aliased(Area)
         theirs = and_(c.level == Level.COMMUNITY, _under(c, Area.path))
         stmt = stmt.where(or_(Area.path.startswith(scope.path, autoescape=True), _all_under(c, theirs, scope.path)))

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from fanzha.audit import service as audit
@@ -62,13 +62,9 @@ def _owned_campaign(session: Session, scope: Scope, campaign_id: int) -> Campaig
     """A campaign the user may change: visible, and run from their own node or below."""
     c = get_campaign(session, scope, campaign_id)
     scope.require(Perm.MANAGE_CAMPAIGNS)
-    if not scope.covers(c.area) and not _at_root(scope):
+    if not scope.covers(c.area) and not scope.at_root:
         raise NotFound("专项行动不存在或不在您的管辖范围内")
     return c
-
-
-def _at_root(scope: Scope) -> bool:
-    return scope.is_system or (scope.path.count("/") == 2 and scope.level in (Level.BUREAU, Level.CITY))
 
 
 def covered_areas(session: Session, campaign: Campaign) -> list[Area]:
@@ -166,9 +162,12 @@ def _under_or_same(outer: Area, node: Area) -> bool:
 def supervision_visible(scope: Scope):
     """督导/约谈 records: those held on the user's own subtree (scope.covers: for a police user also the villages
     its node covers), or recorded by the user; all of them at either chain's top. Not the nodes above or beside the
-    user, which area_clause() shows only by name."""
-    if _at_root(scope):
+    user, which area_clause() shows only by name. A member-unit liaison sees none: they are the dealings of the
+    centre and the 联席办 with lagging areas, not its unit's work."""
+    if scope.at_root:
         return Supervision.id.is_not(None)
+    if scope.unit_only:
+        return false()
     own = [Area.path.startswith(scope.path, autoescape=True)]
     if scope.chain == Chain.POLICE:
         own.append(Area.police_path.startswith(scope.path, autoescape=True))
@@ -208,7 +207,7 @@ def record_supervision_outcome(session: Session, scope: Scope, supervision_id: i
                                now: datetime | None = None) -> Supervision:
     scope.require(Perm.SUPERVISE)
     s = session.scalar(select(Supervision).where(Supervision.id == supervision_id, supervision_visible(scope)))
-    if s is None or not scope.covers(s.area) and not _at_root(scope):
+    if s is None or not scope.covers(s.area) and not scope.at_root:
         raise NotFound("督导记录不存在或不在您的管辖范围内")
     if outcome not in SUPERVISION_OUTCOMES:
         raise _bad("outcome", "整改结果应为 已整改、部分整改、未整改 之一")
@@ -220,6 +219,9 @@ def record_supervision_outcome(session: Session, scope: Scope, supervision_id: i
 # -- activities ---------------------------------------------------------------------------------------------------
 
 def activity_visible(scope: Scope):
+    """Activities held in the user's communities; for a member-unit liaison, those its unit organised."""
+    if scope.unit_only:
+        return scope.unit_clause(Activity.unit_id)
     return scope.community_clause(Activity.community_id)
 
 
@@ -314,7 +316,7 @@ def add_photo(session: Session, scope: Scope, activity_id: int, data: bytes, *, 
               ) -> ActivityPhoto:
     scope.require(Perm.RECORD_ACTIVITIES)
     a = get_activity(session, scope, activity_id)
-    if not scope.covers(a.community) and not _at_root(scope):
+    if not scope.covers(a.community) and not scope.at_root:
         raise NotFound("活动记录不存在或不在您的管辖范围内")
     if not data:
         raise _bad("photo", "请选择照片")
@@ -355,7 +357,7 @@ def list_activities(session: Session, scope: Scope, *, campaign_id: int | None =
 def recordable_leaves(session: Session, scope: Scope) -> list[Area]:
     """Communities the user may record an activity on (their own subtree), for the form's picker."""
     stmt = select(Area).where(Area.level == Level.COMMUNITY)
-    if not _at_root(scope):
+    if not scope.at_root:
         clause = Area.path.startswith(scope.path, autoescape=True)
         if scope.chain == Chain.POLICE:
             clause = or_(clause, Area.police_path.startswith(scope.path, autoescape=True))

@@ -127,7 +127,7 @@ def campaign(campaign_id: IdPath, request: Request, area_id: IdQuery = None, cha
 
 @router.post("/prevention/campaigns/{campaign_id}/quotas", dependencies=[Depends(csrf_protect)])
 async def set_quota(campaign_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
-                    scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+                    scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     form = await request.form()
     service.get_campaign(db, scope, campaign_id)
     try:
@@ -176,7 +176,7 @@ def plan_template(campaign_id: IdPath, db: Session = Depends(get_db, scope="func
 
 @router.post("/prevention/campaigns/{campaign_id}/supervisions", dependencies=[Depends(csrf_protect)])
 async def add_supervision(campaign_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
-                          scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+                          scope: Scope = Depends(require(Perm.SUPERVISE))):
     form = await request.form()
     service.get_campaign(db, scope, campaign_id)
     try:

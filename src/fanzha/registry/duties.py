@@ -260,8 +260,12 @@ def summarise(session: Session) -> dict:
 
 
 def duty_visible(scope: Scope):
+    """Items of the user's areas; for a member-unit liaison only its own unit's item (its 包企业 entry), never the
+    villages of the node it sits on."""
     if scope.is_system or scope.is_centre:
         return Duty.id.is_not(None)
+    if scope.unit_only:
+        return scope.unit_clause(Duty.unit_id)
     return or_(Duty.community_id.in_(scope.community_ids()),
                Duty.unit_id.in_(select(Unit.id).where(Unit.area_id.in_(select(Area.id).where(scope.area_clause())))))
 

@@ -51,8 +51,7 @@ def run_registry(session: Session, scope: Scope, rows, batch_id: int | None) -> 
     units: dict[str, Unit | None] = {}
     in_scope = scope.community_clause(Person.community_id)
     # The city's own centre (市局) reaches every community: no need to ask per row. A 分局 is asked.
-    everywhere = scope.is_system or (scope.path.count("/") == 2 and scope.level in ("bureau", "city"))
-    matcher = AddressMatcher(session, None if everywhere else scope)  # new people land only in one's own areas
+    matcher = AddressMatcher(session, None if scope.at_root else scope)  # new people land only in one's own areas
     tally = Tally()
     today = local_day(utcnow())
 
@@ -85,7 +84,7 @@ def run_registry(session: Session, scope: Scope, rows, batch_id: int | None) -> 
         person = None
         if id_number:
             person = session.scalar(select(Person).where(Person.id_number == id_number))
-            if person is not None and not everywhere and not session.scalar(
+            if person is not None and not scope.at_root and not session.scalar(
                     select(Person.id).where(Person.id == person.id, in_scope)):
                 raise RowRejected("身份证号", "该身份证号的人员登记在您的辖区以外，请由其辖区或反诈中心导入")
         if person is None and phone:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.common.errors import DomainError, Invalid, NotFound
+from fanzha.common.identity import mask_name
 from fanzha.detect.advice import ADVICE, FRAUD_TYPE_NAMES
 from fanzha.imports.api import save_upload, start_import
 from fanzha.org.enums import GROUPS, Level
@@ -205,12 +206,14 @@ def to_campaign(list_id: IdPath, request: Request, starts_on: str = Form("", max
 def _duties_page(request: Request, db: Session, scope: Scope, *, error: str = "", status_code: int = 200):
     rows = duties.list_duties(db, scope)
     summary = duties.summarise(db)
-    people = duties.staff(db)
+    # A member unit sees its own item and who holds it (name masked), not the city's staff and their loads.
+    people = [] if scope.unit_only else duties.staff(db)
     mine = {u.id for u in people}
     return render(request, "registry/duties.html", status_code=status_code, rows=rows, summary=summary,
                   staff=sorted(people, key=lambda u: -summary["loads"].get(u.id, 0)), error=error,
                   may_allocate=scope.can(Perm.ALLOCATE_DUTIES) and (scope.is_system or scope.is_centre),
-                  ROLE_LABELS=ROLE_LABELS, mine=mine, LEVEL_COMMUNITY=Level.COMMUNITY,
+                  ROLE_LABELS=ROLE_LABELS, mine=mine, LEVEL_COMMUNITY=Level.COMMUNITY, unit_only=scope.unit_only,
+                  holder=lambda u: mask_name(u.display_name) if scope.unit_only else u.display_name,
                   weights=(duties.BASE, duties.PER_CASE, duties.PER_WAN, duties.LOSS_CAP_WAN, duties.PER_VULNERABLE))
 
 

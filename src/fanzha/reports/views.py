@@ -32,8 +32,7 @@ def _area(db: Session, scope: Scope, area_id: int | None):
     reader's own node for anyone else (a station's or a 分局's bulletin is about it, not titled after the city)."""
     if area_id:
         return org.get_area(db, scope, area_id)
-    at_top = scope.is_system or scope.path.count("/") == 2
-    return None if at_top else org.get_area(db, scope, scope.area_id)
+    return None if scope.at_root else org.get_area(db, scope, scope.area_id)
 
 
 def _areas(db: Session, scope: Scope):
