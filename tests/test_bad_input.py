@@ -152,7 +152,7 @@ def test_malformed_json_wrong_types_and_oversized_bodies(api_as, db):
 def _free_text(model: type[BaseModel]) -> set[str]:
     """Fields of free text (notes, addresses, narratives): they take every printable character (common/text.py)."""
     return {name for name, field in model.model_fields.items()
-            if "check_plain" in repr(field.annotation) + repr(field.metadata)}
+            if "x-free-text" in repr(field.annotation) + repr(field.metadata) + repr(field.json_schema_extra)}
 
 
 def test_injection_strings_in_every_structured_field(api_as, db):

@@ -70,7 +70,10 @@ ENTITY_LABELS = {
     "assessment": "考核",
     "assessment_score": "考核评分项",
 }
-FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号"}
+FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机号", "note": "备注", "gender": "性别",
+                "birth_date": "出生日期", "age_band": "年龄段", "address": "住址", "victim_sex": "受害人性别",
+                "victim_age": "受害人年龄", "name:masked": "姓名（脱敏）", "id_number:masked": "身份证号（脱敏）",
+                "phone:masked": "手机号（脱敏）"}
 
 
 def record(session: Session, scope: Scope | None, action: str, entity: str = "", entity_id: object = "",

@@ -28,9 +28,17 @@ def check_plain(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, StringConstraints(max_length=200), AfterValidator(check_plain)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_plain)]
-NoteText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(check_plain)]
+# Marks free text in the OpenAPI document (and for tests): any printable character is accepted.
+FREE_TEXT = {"x-free-text": True}
+PlainText = Annotated[str, StringConstraints(max_length=200), AfterValidator(check_plain),
+                      Field(json_schema_extra=FREE_TEXT)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(check_plain),
+                      Field(json_schema_extra=FREE_TEXT)]
+NoteText = Annotated[str, StringConstraints(max_length=2000), AfterValidator(check_plain),
+                     Field(json_schema_extra=FREE_TEXT)]
+# Free text of a record that a row check cleans itself (a warning batch reports a bad row by its index rather
+# than refusing the whole body).
+RowText = Annotated[str, Field(json_schema_extra=FREE_TEXT)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-.]+$")]
 
 # Database ids: positive and within a 32-bit column, so absurd numbers are a 422, not an overflow.

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from fanzha.common.identity import mask_name
-from fanzha.common.text import check_plain
+from fanzha.common.text import FREE_TEXT, check_plain
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
@@ -40,7 +40,7 @@ class TopTypeOut(BaseModel):
     types: list[dict]
 
 
-ListName = Annotated[str, StringConstraints(max_length=100), AfterValidator(check_plain)]
+ListName = Annotated[str, StringConstraints(max_length=100), AfterValidator(check_plain), Field(json_schema_extra=FREE_TEXT)]
 
 
 class TargetListIn(Strict):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fanzha.common.text import Id, NoteText, PlainText
+from fanzha.common.text import Id, RowText
 from fanzha.org.schemas import Strict
 
 
@@ -17,16 +17,16 @@ class WarningIn(Strict):
     grade: str | None = Field(None, max_length=8, description="预警级别 高/中/低（上级下发则以此为准）")
     warned_at: datetime | str | float = Field(description="预警时间（ISO 8601、常见文本格式或 Excel 序列号）")
     feedback_deadline: datetime | str | float | None = Field(None, description="反馈时限：时间或时长，如 24小时")
-    name: PlainText | None = Field(None, max_length=32)
+    name: RowText | None = Field(None, max_length=32)
     id_number: str | None = Field(None, max_length=24)
     phone: str | None = Field(None, max_length=24)
-    household_address: PlainText | None = Field(None, max_length=200)
-    current_address: PlainText | None = Field(None, max_length=200)
-    fraud_type: PlainText | None = Field(None, max_length=30, description="涉诈类型；认不出的类型记为其他，原文写入备注")
+    household_address: RowText | None = Field(None, max_length=200)
+    current_address: RowText | None = Field(None, max_length=200)
+    fraud_type: RowText | None = Field(None, max_length=30, description="涉诈类型；认不出的类型记为其他，原文写入备注")
     amount: Decimal | str | None = Field(None, description="拟转账金额（元）")
-    counterparty_account: PlainText | None = Field(None, max_length=64)
-    issuing_unit: PlainText | None = Field(None, max_length=64)
-    note: NoteText | None = Field(None, max_length=1000)
+    counterparty_account: RowText | None = Field(None, max_length=64)
+    issuing_unit: RowText | None = Field(None, max_length=64)
+    note: RowText | None = Field(None, max_length=1000)
 
 
 class WarningBatchIn(Strict):

@@ -101,7 +101,7 @@ def home(request: Request, db: Session = Depends(get_db, scope="function"), scop
     if scope.can(Perm.READ_AUDIT):
         since = utcnow() - timedelta(days=1)
         extra["failed_logins"] = db.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action.in_(["login_failed", "locked"]), AuditEntry.at >= since))
+            AuditEntry.action == "login_failed", AuditEntry.at >= since))
         extra["pii_views"] = db.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action.in_(["view", "reveal"]), AuditEntry.at >= since))
     unit = None
