@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.addresses import service
+from fanzha.common import tabular
 from fanzha.common.errors import DomainError
 from fanzha.imports import service as imports
 from fanzha.imports.models import ImportRowError
@@ -18,10 +19,12 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.params import IdForm, IdPath
-from fanzha.web.render import render
+from fanzha.web.render import env, render
 
 router = APIRouter()
 PAGE = 50
+# An import's error file echoes its rows: for a kind that carries people it is a personal-data export.
+env.globals["personal_import"] = lambda kind: bool(getattr(imports.IMPORTERS.get(kind), "personal", ()))
 
 
 def _page(request, db, scope, q="", page=1, error="", status_code=200):
@@ -90,13 +93,13 @@ BACK = {"warning": ("/warnings", "返回预警"), "case": ("/cases", "返回案�
 
 @router.get("/imports/{batch_id}/errors.csv")
 def batch_errors(batch_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_ORG))):
-    return Response(imports.error_file(db, scope, batch_id), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="import-{batch_id}-errors.csv"'})
+    return tabular.download(imports.error_file(db, scope, batch_id), f"导入错误行-{batch_id}.csv",
+                            ascii_name=f"import-{batch_id}-errors.csv")
 
 
 @router.get("/import-templates/{kind}.csv")
 def template(kind: str, scope: Scope = Depends(require(Perm.READ_ORG))):
     if kind not in imports.IMPORTERS:
         return Response("未知的导入类型", status_code=404, media_type="text/plain; charset=utf-8")
-    return Response(imports.template_csv(kind), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'})
+    return tabular.download(imports.template_csv(kind), f"{imports.IMPORTERS[kind].label}导入模板.csv",
+                            ascii_name=f"{kind}-template.csv")

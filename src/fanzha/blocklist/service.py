@@ -7,20 +7,18 @@ people).
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from openpyxl import Workbook
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from fanzha.audit import service as audit
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
+from fanzha.common import tabular
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.common.timefmt import fmt_minute
 from fanzha.config import get_settings
@@ -307,20 +305,7 @@ def export_file(session: Session, scope: Scope, fmt: str = "xlsx") -> bytes:
     rows = [[e.value, ENTITY_KINDS.get(e.kind, e.kind), e.source, fmt_minute(e.approved_at)]
             for e in session.scalars(select(BlocklistEntry).order_by(BlocklistEntry.id))]
     audit.record(session, scope, "export", "blocklist", "", detail={"format": fmt, "entries": len(rows)})
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(rows)
-        return ("\ufeff" + out.getvalue()).encode("utf-8")
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("黑名单")
-    ws.append(list(EXPORT_COLUMNS))
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return tabular.write(fmt, EXPORT_COLUMNS, rows, sheet="黑名单")
 
 
 def report_of_entity(session: Session, scope: Scope, entity_id: int) -> int:

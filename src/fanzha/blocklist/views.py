@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from fanzha.blocklist import service
+from fanzha.common import tabular
 from fanzha.common.errors import DomainError
 from fanzha.common.text import check_plain
 from fanzha.detect.advice import FRAUD_TYPE_NAMES, RISK_NAMES
@@ -116,10 +117,7 @@ def export(fmt: str, db: Session = Depends(get_db, scope="function"), scope: Sco
                         headers={"Content-Disposition": 'attachment; filename="blocklist-bundle.jsonl"'})
     if fmt not in ("csv", "xlsx"):
         raise DomainError("导出格式应为 csv、xlsx 或 jsonl（签名黑名单包）")
-    media = "text/csv; charset=utf-8" if fmt == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(service.export_file(db, scope, fmt), media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="blocklist.{fmt}"'})
+    return tabular.download(service.export_file(db, scope, fmt), f"黑名单.{fmt}", ascii_name=f"blocklist.{fmt}")
 
 
 @router.post("/blocklist/{entry_id}/delete", dependencies=[Depends(csrf_protect)])

@@ -223,6 +223,6 @@ def shown(action: CaseAction, full: bool) -> dict[str, str]:
 
 
 register(Importer(kind="case_action", label="止付/冻结/断卡线索/封号名单", columns=COLUMNS, make_handler=make_handler,
-                  permission="write_cases",
+                  permission="write_cases", personal=("name", "id_number", "phone"),
                   template_example=[["断卡线索", "6222020200112233445", "银行卡", "JZ2026000001", "李某某", "",
                                      "中国工商银行江州支行", "", "已移交", "2026-03-06 09:00", "", "", "涉案一级卡"]]))

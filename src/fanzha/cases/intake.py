@@ -315,6 +315,7 @@ def make_handler(session: Session, scope: Scope):
 
 
 register(Importer(kind="case", label="案件", columns=COLUMNS, make_handler=make_handler, permission="write_cases",
+                  personal=("name", "id_number", "phone"),
                   template_example=[["JZ2026000001", "2026-03-05 16:00", "2026-03-05 10:20", "张某某",
                                      "11010519491231002X", "13800000000", "中山和平路88号", "冒充公检法及政府机关", "95.5万",
                                      "对方自称公安民警，以涉嫌洗钱为由要求转账至安全账户", "2万", "10万", "", "2026-04-20",

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from fanzha.common import tabular
+
 OUT_COLS = ["risk", "risk_label", "fraud_type", "fraud_type_label", "fraud_prob", "reasons", "error"]
 CHUNK = 2048
 
@@ -168,19 +170,20 @@ def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = Non
                 summary.rows += 1
                 writer = write_record(out, out_fmt, writer, header, rec, OUT_COLS)
         if out_fmt == "csv" and writer is None and header:
-            csv.DictWriter(out, fieldnames=[c for c in header if c not in OUT_COLS] + OUT_COLS).writeheader()
+            tabular.DictWriter(out, fieldnames=[c for c in header if c not in OUT_COLS] + OUT_COLS).writeheader()
     return summary
 
 
 def write_record(out, out_fmt: str, writer, header: list[str], rec: dict, added: list[str]):
     """One output record as a JSON line, or a CSV row (the header written first: the input's columns, _extra for
-    cells beyond them, then the `added` columns). Returns the CSV writer to pass back in."""
+    cells beyond them, then the `added` columns). Returns the CSV writer to pass back in. CSV cells go through the
+    platform's export writer: a message that starts like a formula (=, +, -, @) is neutralised for spreadsheets."""
     if out_fmt == "jsonl":
         out.write(json.dumps(rec, ensure_ascii=False) + "\n")
         return writer
     if writer is None:
         cols = header or [k for k in rec if k not in added]
-        writer = csv.DictWriter(out, fieldnames=[c for c in cols if c not in added] + ["_extra"] + added,
+        writer = tabular.DictWriter(out, fieldnames=[c for c in cols if c not in added] + ["_extra"] + added,
                                 extrasaction="ignore")
         writer.writeheader()
     writer.writerow(rec)

@@ -6,10 +6,10 @@ import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, UploadFile
-from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
+from fanzha.common import tabular
 from fanzha.common.errors import Forbidden, Invalid, NotFound
 from fanzha.config import get_settings
 from fanzha.imports import kinds, service  # noqa: F401  (kinds registers every import kind)
@@ -86,14 +86,13 @@ def get_batch(batch_id: IdPath, db: Session = Depends(get_db, scope="function"),
 
 @router.get("/imports/{batch_id}/errors.csv", summary="下载错误行文件")
 def errors(batch_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
-    data = service.error_file(db, scope, batch_id)
-    return Response(data, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="import-{batch_id}-errors.csv"'})
+    return tabular.download(service.error_file(db, scope, batch_id), f"导入错误行-{batch_id}.csv",
+                            ascii_name=f"import-{batch_id}-errors.csv")
 
 
 @router.get("/import-templates/{kind}.csv", summary="下载导入模板")
 def template(kind: str, scope: Scope = Depends(current_scope)):
     if kind not in service.IMPORTERS:
         raise NotFound("未知的导入类型")
-    return Response(service.template_csv(kind), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'})
+    return tabular.download(service.template_csv(kind), f"{service.IMPORTERS[kind].label}导入模板.csv",
+                            ascii_name=f"{kind}-template.csv")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from fanzha.common import tabular
 from fanzha.imports.values import clean
 
 HEADER_SCAN_ROWS = 10
@@ -134,15 +134,13 @@ def read_rows(path: Path, columns: Columns) -> tuple[dict[str, str], Iterator[tu
 
 
 def error_file_csv(rows: list[tuple[int, str, str, dict]]) -> bytes:
-    """行号, 列, 原因 and the original values: the file a user downloads to fix and re-send."""
-    buf = io.StringIO()
+    """行号, 列, 原因 and the original values: the file a user downloads to fix and re-send. The values are echoed
+    as they came in, through the one export writer (a cell that would open as a formula is neutralised)."""
     keys: list[str] = []
     for *_, raw in rows:
         for k in raw:
             if k not in keys:
                 keys.append(k)
-    writer = csv.writer(buf)
-    writer.writerow(["行号", "列", "原因", *keys])
-    for number, column, reason, raw in rows:
-        writer.writerow([number, column, reason, *[raw.get(k, "") for k in keys]])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return tabular.csv_bytes(["行号", "列", "原因", *keys],
+                             ([number, column, reason, *[raw.get(k, "") for k in keys]]
+                              for number, column, reason, raw in rows))

@@ -17,7 +17,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fanzha.audit import exports
 from fanzha.audit import service as audit
+from fanzha.common import tabular
 from fanzha.common.errors import NotFound
 from fanzha.config import get_settings
 from fanzha.db import session_scope, utcnow
@@ -76,6 +78,9 @@ class Importer:
     # Kinds with a pipeline of their own take all rows at once: (session, scope, rows, batch id) → Tally.
     bulk: Callable[..., Tally] | None = None
     permission: str = "manage_addresses"
+    # The personal fields its rows carry ("name", "id_number", "phone", "note"): its error file is then a
+    # personal-data export (export_personal, audited with these fields).
+    personal: tuple[str, ...] = ()
 
 
 IMPORTERS: dict[str, Importer] = {}
@@ -205,7 +210,8 @@ def _masked(raw: dict) -> dict:
 
 
 def error_file(session: Session, scope: Scope, batch_id: int) -> bytes:
-    """The rejected rows with reasons. ID numbers and phones stay masked unless the reader may see them in full."""
+    """The rejected rows with reasons. ID numbers and phones stay masked unless the reader may see them in full;
+    the file of a kind that carries people is a personal-data export."""
     from fanzha.org.roles import Perm
 
     batch = get_batch(session, scope, batch_id)
@@ -215,16 +221,22 @@ def error_file(session: Session, scope: Scope, batch_id: int) -> bytes:
         from fanzha.common.errors import NotFound
 
         raise NotFound("导入批次不存在或不在您的管辖范围内")
+    personal = importer.personal if importer else ()
+    if personal:
+        exports.require(scope)
     full = scope.can(Perm.PII_FULL)
     rows = session.scalars(select(ImportRowError).where(ImportRowError.batch_id == batch.id)
                            .order_by(ImportRowError.row_number)).all()
-    audit.record(session, scope, "export", "import_errors", batch.id,
-                 fields=["id_number", "phone"] if full else [])
+    fields = [f for f in personal if full or f not in ("id_number", "phone")]
+    if personal:
+        exports.record(session, scope, "import_errors", batch.id, fields=fields, rows=len(rows), fmt="csv",
+                       detail={"kind": batch.kind})
+    else:
+        audit.record(session, scope, "export", "import_errors", batch.id,
+                     detail={"rows": len(rows), "format": "csv", "kind": batch.kind})
     return error_file_csv([(r.row_number, r.column, r.reason, r.raw if full else _masked(r.raw)) for r in rows])
 
 
 def template_csv(kind: str) -> bytes:
     importer = IMPORTERS[kind]
-    header = list(importer.columns.aliases)
-    lines = [",".join(header)] + [",".join(r) for r in importer.template_example]
-    return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
+    return tabular.csv_bytes(list(importer.columns.aliases), importer.template_example)

@@ -94,5 +94,5 @@ def make_handler(session: Session, scope: Scope):
 
 
 register(Importer(kind="app_registration", label="APP/金钟罩注册名单", columns=COLUMNS, make_handler=make_handler,
-                  permission="write_cases",
+                  permission="write_cases", personal=("name", "id_number", "phone"),
                   template_example=[["11010519491231002X", "13800000000", "张某某", "金钟罩", "2026-03-01", "", ""]]))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fanzha.common import tabular
 from fanzha.common.errors import DomainError, Invalid
 from fanzha.common.photos import MAX_PHOTO
 from fanzha.config import get_settings
@@ -163,15 +162,11 @@ def plan_template(campaign_id: IdPath, db: Session = Depends(get_db, scope="func
     """The campaign's plan sheet, filled with its areas one level down and its current quotas, ready to edit."""
     c = service.get_campaign(db, scope, campaign_id)
     p = progress.progress(db, scope, campaign_id, now=utcnow())
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["行动编号", "辖区编码", "辖区名称", "指标", "任务数"])
     metrics = p.metrics or ["households", "shops", "app_installs", "leaflets"]
-    for row in p.rows or [p.total]:
-        for m in metrics:
-            w.writerow([c.code, row.area.code, row.area.name, METRICS[m], row.quota.get(m, "")])
-    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="plan-{c.code}.csv"'})
+    rows = [[c.code, row.area.code, row.area.name, METRICS[m], row.quota.get(m, "")]
+            for row in p.rows or [p.total] for m in metrics]
+    data = tabular.csv_bytes(["行动编号", "辖区编码", "辖区名称", "指标", "任务数"], rows)
+    return tabular.download(data, f"任务分解表-{c.code}.csv", ascii_name=f"plan-{c.code}.csv")
 
 
 @router.post("/prevention/campaigns/{campaign_id}/supervisions", dependencies=[Depends(csrf_protect)])

@@ -192,6 +192,6 @@ def _hold(session: Session, scope: Scope, batch_id: int | None, number: int, row
 
 
 register(Importer(kind="registry", label="易受骗群体名单", columns=COLUMNS, bulk=run_registry,
-                  permission="manage_registry",
+                  permission="manage_registry", personal=("name", "id_number", "phone"),
                   template_example=[["张某某", "11010519491231002X", "13800000000", "老年人、理财投资", "江州市民政局",
                                      "中山和平路88号"]]))

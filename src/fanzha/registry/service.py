@@ -3,15 +3,15 @@ target lists (精准滴灌) with their push file, door-to-door print and campaig
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
+from fanzha.audit import exports
 from fanzha.audit import service as audit
+from fanzha.common import tabular
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.common.text import check_plain
 from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_name, mask_phone
@@ -319,10 +319,14 @@ def by_community(rows: list) -> list[tuple[Area, list]]:
 EXPORT_HEADER = ["姓名", "手机号", "村/社区", "风险分", "重点防范类型", "推送内容", "计费字数"]
 
 
-def push_rows(session: Session, scope: Scope, tl: TargetList) -> list[list[object]]:
-    """The push file: full numbers only for roles that may see them (the export is audited either way)."""
+def push_file(session: Session, scope: Scope, tl: TargetList, fmt: str) -> bytes:
+    """The push file (推送名单) as CSV or XLSX: full numbers only for roles that may see them. A personal-data
+    export: it needs export_personal and is audited with its fields and rows."""
+    scope.require(Perm.MANAGE_REGISTRY)
+    exports.require(scope)
     full = scope.can(Perm.PII_FULL)
-    rows = members(session, scope, tl, audit_fields=["name", "phone"] if full else ["name"])
+    fields = ["name", "phone"] if full else ["name"]
+    rows = members(session, scope, tl, audit_fields=fields)
     out = []
     for m in rows:
         if not m.person.phone:
@@ -330,32 +334,9 @@ def push_rows(session: Session, scope: Scope, tl: TargetList) -> list[list[objec
         out.append([m.person.name if full else mask_name(m.person.name),
                     m.person.phone if full else mask_phone(m.person.phone), m.community.name, m.score,
                     "、".join(FRAUD_TYPE_NAMES[t] for t in m.fraud_types), m.message, sms.sms_units(m.message)])
-    audit.record(session, scope, "export", "target_list", tl.id, fields=["name", "phone"] if full else ["name"],
-                 detail={"rows": len(out)})
-    return out
-
-
-def push_csv(rows: list[list[object]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(EXPORT_HEADER)
-    writer.writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def push_xlsx(rows: list[list[object]]) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "推送名单"
-    ws.append(EXPORT_HEADER)
-    for r in rows:
-        ws.append([str(r[0]), str(r[1]), *r[2:]])
-    ws.column_dimensions["F"].width = 80
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    data = tabular.write(fmt, EXPORT_HEADER, out, sheet="推送名单", widths={"F": 80})
+    exports.record(session, scope, "target_list", tl.id, fields=fields, rows=len(out), fmt=fmt)
+    return data
 
 
 def to_campaign(session: Session, scope: Scope, list_id: int, *, starts_on: date, ends_on: date):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fanzha.common import tabular
 from fanzha.common.errors import DomainError, Invalid, NotFound
 from fanzha.common.identity import mask_name
 from fanzha.detect.advice import ADVICE, FRAUD_TYPE_NAMES
@@ -150,13 +151,8 @@ def push_file(list_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="fu
     if fmt not in ("csv", "xlsx"):
         raise NotFound("不支持的格式")
     tl = service.get_list(db, scope, list_id)
-    rows = service.push_rows(db, scope, tl)
-    if fmt == "csv":
-        return Response(service.push_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="push-{tl.id}.csv"'})
-    return Response(service.push_xlsx(rows),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="push-{tl.id}.xlsx"'})
+    return tabular.download(service.push_file(db, scope, tl, fmt), f"精准滴灌推送名单-{tl.id}.{fmt}",
+                            ascii_name=f"push-{tl.id}.{fmt}")
 
 
     return _print_page(request, db, scope, list_id, community_id, reveal=False)

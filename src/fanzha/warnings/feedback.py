@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from fanzha.audit import exports
 from fanzha.audit import service as audit
 from fanzha.cases.models import Case
+from fanzha.common import tabular
 from fanzha.common.timefmt import fmt_minute
 from fanzha.db import utcnow
 from fanzha.dissuasion.enums import CHANNELS, OUTCOMES
@@ -30,6 +29,8 @@ DEFAULT_COLUMNS = Path(__file__).with_name("feedback_default.toml")
 FIELDS = {"external_id", "signed_at", "channels", "face", "outcome", "feedback_at", "feedback_by", "station",
           "amount_protected", "loss", "note"}
 OUTCOME_BY_LABEL = {v: k for k, v in OUTCOMES.items()}
+# Columns that carry personal data (a dissuader's name, free text about the person), as audited on export.
+PERSONAL = {"feedback_by": "name", "note": "note"}
 
 
 @lru_cache
@@ -73,31 +74,19 @@ def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
 
 
 def export(session: Session, scope: Scope, warnings: list[Warning], *, fmt: str = "xlsx", mark: bool = True) -> bytes:
-    """The selected warnings' feedback in the configured provincial column order; marks them exported."""
+    """The selected warnings' feedback in the configured provincial column order; marks them exported.
+    A personal-data export: it needs export_personal and is audited with its fields and rows."""
     scope.require(Perm.READ_WARNINGS)
+    exports.require(scope)
     cols = columns()
     rows = _rows(session, warnings)
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow([h for h, _ in cols])
-        for r in rows:
-            writer.writerow([r[f] for _, f in cols])
-        data = ("\ufeff" + buf.getvalue()).encode("utf-8")
-    else:
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("反馈")
-        ws.append([h for h, _ in cols])
-        for r in rows:
-            ws.append([r[f] for _, f in cols])
-        out = io.BytesIO()
-        wb.save(out)
-        data = out.getvalue()
+    data = tabular.write(fmt, [h for h, _ in cols], ([r[f] for _, f in cols] for r in rows), sheet="反馈")
     if mark:
         now = utcnow()
         for w in warnings:
             w.feedback_exported_at = now
-    audit.record(session, scope, "export", "feedback", "", detail={"count": len(warnings), "format": fmt})
+    exports.record(session, scope, "feedback", "", fields=[PERSONAL[f] for _, f in cols if f in PERSONAL],
+                   rows=len(rows), fmt=fmt, detail={"marked": mark})
     return data
 
 
@@ -163,6 +152,6 @@ def _handler(session: Session, scope: Scope):
 
 
 register(Importer(kind="feedback", label="反馈", columns=_feedback_columns(), make_handler=_handler,
-                  permission="intake_warnings",
+                  permission="intake_warnings", personal=("name", "note"),
                   template_example=[["YJ20260101000001", "2026-01-01 09:33", "电话、见面", "是", "劝阻成功",
                                      "2026-01-01 11:00", "王某", "中山东派出所", "95500.00", "", ""]]))

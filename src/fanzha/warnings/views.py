@@ -102,8 +102,7 @@ def feedback_send(area_id: IdForm = 0, since: str = Form("", max_length=10), unt
 
 
 def _feedback_file(db, scope, area_id, since, until, fmt, only_new, *, mark):
-    from fastapi.responses import Response
-
+    from fanzha.common import tabular
     from fanzha.warnings import feedback
     from fanzha.warnings.metrics import area_clause
     from fanzha.warnings.models import Warning
@@ -114,10 +113,8 @@ def _feedback_file(db, scope, area_id, since, until, fmt, only_new, *, mark):
     if only_new:
         cond = cond & Warning.feedback_exported_at.is_(None)
     data = feedback.export(db, scope, feedback.closed_warnings(db, scope, cond), fmt=fmt, mark=mark)
-    media = "text/csv; charset=utf-8" if fmt == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    name = f"feedback-{start.date()}-{(end - timedelta(days=1)).date()}.{fmt}"
-    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    days = f"{start.date()}-{(end - timedelta(days=1)).date()}"
+    return tabular.download(data, f"反馈表-{days}.{fmt}", ascii_name=f"feedback-{days}.{fmt}")
 
 
 @router.get("/metrics")

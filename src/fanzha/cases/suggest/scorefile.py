@@ -6,10 +6,10 @@ cannot be read is written with its reason in `error`, never dropped. A row with 
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass, field
 
+from fanzha.common import tabular
 from fanzha.detect.scorefile import chunked, formats, open_output, read_rows, write_record
 
 OUT_COLS = ["fraud_type", "error"]
@@ -54,5 +54,5 @@ def suggest_file(src: str, dst: str, text_col: str = "text", with_confidence: bo
                     summary.unsuggested += 1
                 writer = write_record(out, out_fmt, writer, header, rec, added)
         if out_fmt == "csv" and writer is None and header:
-            csv.DictWriter(out, fieldnames=[c for c in header if c not in added] + added).writeheader()
+            tabular.DictWriter(out, fieldnames=[c for c in header if c not in added] + added).writeheader()
     return summary
