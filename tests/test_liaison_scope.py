@@ -76,7 +76,9 @@ def test_liaison_records_for_its_own_unit_only(others, client_as, api_as, db):
     me = _user(db, "danwei01")
     other_unit = db.scalar(select(Unit.id).where(Unit.id != me.unit_id).order_by(Unit.id))
     # The unit's staff go into any village of the city for 六进 activities: a city liaison records on any of them.
-    village = db.scalar(select(Area).where(Area.level == Level.COMMUNITY).order_by(Area.id.desc()))
+    city = db.get(Area, me.area_id)
+    village = db.scalar(select(Area).where(Area.level == Level.COMMUNITY, Area.path.startswith(city.path))
+                        .order_by(Area.id.desc()))
     r = page.post("/prevention/activities", data={
         "csrf_token": csrf_of(page), "kind": "school", "community_id": str(village.id),
         "held_on": local_day(utcnow()).isoformat(), "participants": "45", "organiser": "教育局进校园",
