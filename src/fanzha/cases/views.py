@@ -4,7 +4,6 @@ type confirmation and the file imports."""
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
@@ -46,12 +45,8 @@ def filter_areas(db: Session, scope: Scope) -> list[Area]:
 def _list(request: Request, db: Session, scope: Scope, f: service.Filters, page: int = 1, status_code: int = 200,
           error: str = "", form: dict | None = None):
     rows, total = service.search(db, scope, limit=PAGE, offset=(page - 1) * PAGE, filters=f)
-    query = urlencode([(k, v) for k, v in (("q", f.q), ("fraud_type", f.fraud_type), ("solved", f.solved),
-                                           ("start", f.start or ""), ("end", f.end or ""), ("area_id", f.area_id or ""),
-                                           ("pending_type", "1" if f.pending_type else "")) if v])
     return render(request, "cases/list.html", status_code=status_code, rows=rows, total=total, f=f, page=page,
-                  pages=max(1, -(-total // PAGE)), error=error, form=form or {}, areas=filter_areas(db, scope),
-                  query=query + "&" if query else "")
+                  pages=max(1, -(-total // PAGE)), error=error, form=form or {}, areas=filter_areas(db, scope))
 
 
 @router.get("/cases")
@@ -71,7 +66,7 @@ def action_list(request: Request, kind: str = Query("", pattern="^(stop_payment|
                 scope: Scope = Depends(require(Perm.READ_CASES))):
     rows = actions.search(db, scope, kind=kind, limit=PAGE + 1, offset=(page - 1) * PAGE)
     return render(request, "cases/actions.html", rows=rows[:PAGE], kind=kind, page=page,
-                  pages=page + 1 if len(rows) > PAGE else page, query=f"kind={kind}&" if kind else "")
+                  pages=page + 1 if len(rows) > PAGE else page)
 
 
 @router.get("/cases/new")

@@ -155,6 +155,9 @@ def push_file(list_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="fu
                             ascii_name=f"push-{tl.id}.{fmt}")
 
 
+@router.get("/registry/lists/{list_id}/print")
+def print_list(list_id: IdPath, request: Request, community_id: IdQuery = None,
+               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     return _print_page(request, db, scope, list_id, community_id, reveal=False)
 
 
@@ -167,9 +170,6 @@ def print_list_full(list_id: IdPath, request: Request, community_id: IdQuery = N
 
 def _print_page(request: Request, db: Session, scope: Scope, list_id: int, community_id: int | None, *,
                 reveal: bool):
-@router.get("/registry/lists/{list_id}/print")
-def print_list(list_id: IdPath, request: Request, community_id: IdQuery = None,
-               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     tl = service.get_list(db, scope, list_id)
     rows = service.print_members(db, scope, tl, community_id=community_id, reveal=reveal)
     if community_id and not rows:

@@ -78,9 +78,7 @@ def board(request: Request, status: str = Query("", max_length=12), grade: str =
     template = "warnings/_table.html" if request.headers.get("hx-request") else "warnings/board.html"
     return render(request, template, rows=rows, total=total, counts=counts, f=f, page=page, state=state,
                   count_cap=service.COUNT_CAP,
-                  pages=max(1, -(-total // PAGE)), stations=stations, now=utcnow(), drill=drill,
-                  drill_query=f"metric={metric}&part={part}&{f'area_id={area_id}&' if area_id else ''}"
-                              f"since={since}&until={until}&" if drill else "")
+                  pages=max(1, -(-total // PAGE)), stations=stations, now=utcnow(), drill=drill)
 
 
 @router.get("/warnings/feedback-export")
@@ -217,10 +215,10 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
         audit.record(db, scope, "view", "family_contact", warning.person_id, fields=["name", "phone"],
                      detail={"ids": [f.id for f in family], "warning": warning.id})
     dissuaders = list(db.scalars(select(User).where(User.role == Role.DISSUADER, User.area_id == warning.station_id,
-                  who=service.shown_identity(warning, full=reveal),
                                                     User.is_active.is_(True)))) if warning.station_id else []
     stations = org.list_areas(db, scope if scope.is_centre else Scope.system(db), level=Level.STATION.value, limit=1000)
     return render(request, "warnings/detail.html", status_code=status_code, w=warning, reveal=reveal,
+                  who=service.shown_identity(warning, full=reveal),
                   communities=communities, now=utcnow(), error=error, timeline=dissuasion.timeline(db, warning),
                   family=family, dissuaders=dissuaders, stations=stations,
                   requests=list(db.scalars(select(PaymentRequest).where(PaymentRequest.warning_id == warning.id))),

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fanzha import __version__
 from fanzha.api import api_router
 from fanzha.common.errors import DomainError, TooManyRequests
+from fanzha.web.forms import EmptyQueryValues
 from fanzha.config import get_settings
 from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.deps import LoginRequired
@@ -162,6 +163,7 @@ def create_app() -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
+    app.add_middleware(EmptyQueryValues)
 
     app.mount("/static/app", StaticFiles(directory=STATIC), name="static")
 

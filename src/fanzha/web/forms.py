@@ -1,8 +1,34 @@
-"""Turning a submitted form into a Pydantic model, with errors a page can show beside the fields."""
+"""What a browser's form sends, made into what the routes declare: one place for pages and the API alike.
+
+A GET form sends every field, left as it is: `?station_id=&grade=&q=`. An empty value of an optional id, date,
+number or choice means "not given", so empty query values are dropped before routing (`EmptyQueryValues`) and each
+parameter takes its declared default (None, "", the default choice); a route never accepts `str` to parse it
+itself. A submitted POST form becomes a Pydantic model with errors a page can show beside the fields.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 from pydantic import BaseModel, ValidationError
+
+
+def drop_empty(query: bytes) -> bytes:
+    """`a=&b=1&c=` → `b=1`; values that are not empty are kept in order, repeated keys included."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return urlencode([(k, v) for k, v in pairs if v.strip() != ""]).encode("latin-1")
+
+
+class EmptyQueryValues:
+    """ASGI middleware: drops the empty values of the query string (see the module docstring)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("query_string"):
+            scope = {**scope, "query_string": drop_empty(scope["query_string"])}
+        await self.app(scope, receive, send)
 
 
 def parse_form(model: type[BaseModel], data: dict) -> tuple[BaseModel | None, dict[str, str]]:

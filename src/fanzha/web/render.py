@@ -20,6 +20,17 @@ env.filters["minute"] = fmt_minute
 env.filters["mask_id"] = mask_id_number
 env.filters["mask_phone"] = mask_phone
 env.filters["thousands"] = lambda n: f"{int(n or 0):,}"
+
+
+def page_link(request: Request, page: int) -> str:
+    """The same list at another page: every filter of the current request kept, only `page` changed."""
+    from urllib.parse import urlencode
+
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and v != ""]
+    return "?" + urlencode([*kept, ("page", page)])
+
+
+env.globals["page_link"] = page_link
 env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LABELS=CHAIN_LABELS, GROUPS=GROUPS,
                    UNIT_KINDS=UNIT_KINDS, ADDRESS_KINDS=ADDRESS_KINDS, ACTION_LABELS=ACTION_LABELS, ENTITY_LABELS=ENTITY_LABELS,
                    FIELD_LABELS=FIELD_LABELS, Perm=Perm)
