@@ -339,13 +339,18 @@ def test_a_role_without_export_personal_gets_403_and_no_button(records, app, db)
     assert refused.status_code == 403 and "导出个人信息" in refused.text
     assert "/warnings/feedback-export" not in officer.get(f"/metrics?{PERIOD}").text
     assert "/warnings/feedback-export" in head.get(f"/metrics?{PERIOD}").text
-    # The officer files cases: his own import's error file carries names, so it is refused to him.
+    # The officer files cases: the rejected rows of his own upload hold only what he sent, so he may fix them
+    # (audited as an export of his own upload); another officer's upload needs the permission.
     api = _client(app, OFFICER, api=True)
     batch = _import(api, "case", [["案件编号", "立案时间", "姓名"], ["", "2024-02-03 16:00", "=1+2"]])
     assert batch["rejected"] == 1
-    assert api.get(f"/api/v1/imports/{batch['id']}/errors.csv").status_code == 403
-    status = officer.get(f"/imports/{batch['id']}").text
-    assert "errors.csv" not in status and "需由有导出权限的人员" in status
+    assert api.get(f"/api/v1/imports/{batch['id']}/errors.csv").status_code == 200
+    assert _last_export(db, "import_errors", batch["id"]).detail["own_upload"] is True
+    assert f"/imports/{batch['id']}/errors.csv" in officer.get(f"/imports/{batch['id']}").text
+    theirs = _import(_client(app, HEAD, api=True), "case", [["案件编号", "立案时间", "姓名"], ["", "2024-02-03 16:00", "张某"]])
+    assert api.get(f"/api/v1/imports/{theirs['id']}/errors.csv").status_code in (403, 404)
+    status = officer.get(f"/imports/{theirs['id']}")
+    assert status.status_code == 404 or ("errors.csv" not in status.text and "需由有导出权限的人员" in status.text)
     assert f"/imports/{batch['id']}/errors.csv" in head.get(f"/imports/{batch['id']}").text
     assert head.get(f"/imports/{batch['id']}/errors.csv").status_code == 200
     # An error file without people (the blocklist's) needs no such permission.
@@ -368,7 +373,7 @@ def test_each_personal_export_is_audited_with_its_fields_and_rows(records, app, 
     assert _client(app, "yanpan").get(f"/imports/{records['warning']}/errors.csv").status_code == 200
     entry = _last_export(db, "import_errors", records["warning"])
     assert (entry.username, entry.fields) == ("yanpan", ["name", "id_number", "phone"])
-    assert entry.detail == {"rows": 1, "format": "csv", "kind": "warning"}
+    assert entry.detail == {"rows": 1, "format": "csv", "kind": "warning", "own_upload": True}
 
 
 def test_download_names_are_chinese_with_an_ascii_fallback(records, app):

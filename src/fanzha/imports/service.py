@@ -222,15 +222,16 @@ def error_file(session: Session, scope: Scope, batch_id: int) -> bytes:
 
         raise NotFound("导入批次不存在或不在您的管辖范围内")
     personal = importer.personal if importer else ()
+    own = batch.created_by is not None and batch.created_by == scope.user_id
     if personal:
-        exports.require(scope)
+        exports.require(scope, own_upload=own)
     full = scope.can(Perm.PII_FULL)
     rows = session.scalars(select(ImportRowError).where(ImportRowError.batch_id == batch.id)
                            .order_by(ImportRowError.row_number)).all()
     fields = [f for f in personal if full or f not in ("id_number", "phone")]
     if personal:
         exports.record(session, scope, "import_errors", batch.id, fields=fields, rows=len(rows), fmt="csv",
-                       detail={"kind": batch.kind})
+                       detail={"kind": batch.kind, "own_upload": own}, own_upload=own)
     else:
         audit.record(session, scope, "export", "import_errors", batch.id,
                      detail={"rows": len(rows), "format": "csv", "kind": batch.kind})
