@@ -164,3 +164,14 @@ def test_liaison_home_leads_to_its_units_work(client_as):
     home = client_as("danwei01").get("/").text
     for href in ("/prevention/activities/new", "/prevention/activities", "/assess", "/assess/letters"):
         assert f'href="{href}"' in home
+
+
+def test_the_demo_liaison_lists_exactly_its_units_activities(api_as, db):
+    """The demo county gives each member unit activities of its own, so a liaison's list is not empty on first run;
+    it holds those and nothing else."""
+    liaison = db.scalar(select(User).where(User.username == "danwei01"))
+    own = set(db.scalars(select(Activity.id).where(Activity.unit_id == liaison.unit_id)))
+    assert len(own) >= 3
+    listed = api_as("danwei01").get("/api/v1/prevention/activities", params={"limit": 500})
+    assert listed.status_code == 200, listed.text
+    assert {a["id"] for a in listed.json()} == own

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.org.enums import Chain, Level
-from fanzha.org.models import Area, User
+from fanzha.org.models import Area, Unit, User
 from fanzha.prevention.areas import local_day
 from fanzha.prevention.models import (
     Activity,
@@ -117,6 +117,19 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
                                    denominator="population", target_pct=pct, due_on=due, counts_from=year_start))
     session.add(CoverageTarget(area_id=county.id, label="扫楼商铺覆盖率", metric="shops", denominator="shops",
                                target_pct=90, due_on=today, counts_from=today - timedelta(days=1)))
+    # Member units' own 六进 activities in the 宣传月, so each liaison sees its unit's work (and only that). A
+    # generator of its own keeps every figure above as it was.
+    ru = random.Random(seed + 61)
+    liaisons = session.execute(select(User, Unit).join(Unit, User.unit_id == Unit.id)
+                               .where(User.role == "unit_liaison").order_by(User.username)).all()
+    for user, unit in liaisons:
+        for leaf in ru.sample(leaves, k=min(len(leaves), 3)):
+            n = ru.randint(40, 400)
+            activities.append(Activity(
+                kind=ru.choice(("lecture", "school", "enterprise", "training")), community_id=leaf.id,
+                held_on=first + timedelta(days=ru.randint(0, 20)), campaign_id=month.id, organiser_user_id=user.id,
+                unit_id=unit.id, organiser=unit.name, title=f"{unit.name}反诈宣讲", sessions=1, participants=n,
+                leaflets=n + ru.randint(0, 100), source="form"))
     session.add_all(activities)
     session.flush()
 
