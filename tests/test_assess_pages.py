@@ -122,3 +122,17 @@ def test_joint_office_issues_a_quarterly_notice_and_finds_it(client_as):
                                                "body": body, "action": "issue"})
     assert bad.status_code == 422
     assert client_as("ps01_quanzu").get("/assess/letters/new?kind=notice&quarter=2026-Q3").status_code == 403
+
+
+def test_a_shipped_scheme_carries_the_deployments_name_and_says_whose_model_it_is(client_as):
+    """Inside 江州市 the 滨州 scheme is 江州市反诈工作百分制考核, labelled as following 滨州's practice; no page calls the
+    deployment's assessment by another place's name."""
+    client = client_as("lianxiban")
+    run_id = _run_id(client)
+    index = client.get("/assess").text
+    assert "江州市反诈工作百分制考核（参照滨州经济技术开发区做法）" in index
+    assert "江州市乡镇电信网络诈骗发案季度排名（参照江油市做法）" in index
+    run = client.get(f"/assess/runs/{run_id}").text
+    assert re.search(r"<h1>\d{4} 江州市反诈工作百分制考核", run)
+    for page in (index, run):
+        assert "滨州经济技术开发区反诈工作" not in page and "江油市乡镇" not in page

@@ -47,7 +47,7 @@ class CorrectionIn(ManualIn):
 
 
 def _out(run) -> RunOut:
-    return RunOut(id=run.id, scheme_key=run.scheme_key, scheme_name=run.scheme["name"], period=run.period,
+    return RunOut(id=run.id, scheme_key=run.scheme_key, scheme_name=run.title, period=run.period,
                   area_id=run.area_id, status=run.status)
 
 

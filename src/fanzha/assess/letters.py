@@ -201,7 +201,7 @@ def report_draft(session: Session, scope: Scope, run_id: int) -> Draft:
     leaders = "、".join(t[0].name for t in standings.values() if t)
     lines = [
         f"{period.starts_on.year}年，{root.name}共立电信网络诈骗案件{total}起，同比{_change(total, last)}。"
-        f"按《{run.scheme['name']}》，对各成员单位、乡镇（街道）进行了考核{'（结果已锁定）' if run.status == 'locked' else '（初步结果，尚未定稿）'}，"
+        f"按《{run.title}》，对各成员单位、乡镇（街道）进行了考核{'（结果已锁定）' if run.status == 'locked' else '（初步结果，尚未定稿）'}，"
         "现将有关情况报告如下：",
         "一、全年发案趋势",
         "[[table:quarters]]",

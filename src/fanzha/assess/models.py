@@ -36,6 +36,13 @@ class AssessmentRun(Base):
     area: Mapped[Area] = relationship()
     scores: Mapped[list[AssessmentScore]] = relationship(back_populates="run", cascade="all, delete-orphan")
 
+    @property
+    def title(self) -> str:
+        """The scheme's name for the assessed area (江州市反诈工作百分制考核), as scored."""
+        from fanzha.assess.scheme import Scheme
+
+        return Scheme.model_validate(self.scheme).title(self.area.name if self.area else "")
+
 
 class AssessmentScore(Base):
     """One item's points for one assessee (a member unit or a township), with how they came about."""

@@ -143,7 +143,10 @@ class CaseRule(_Strict):
 
 class Scheme(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    # The scheme as the deployment calls it; {place} is the area assessed (江州市), so a shipped scheme never shows
+    # the name of the place whose article it was taken from.
     name: str
+    model: str = ""  # the place whose published practice the scheme follows (滨州经济技术开发区), shown as such
     period: Literal["year", "quarter", "month"]
     total: Decimal
     pools: tuple[str, ...]
@@ -166,6 +169,14 @@ class Scheme(_Strict):
         if len(keys) != len(set(keys)):
             raise ValueError("评分项的 key 重复")
         return self
+
+    def title(self, place: str = "") -> str:
+        """江州市反诈工作百分制考核 — the name with the assessed area filled in (left out without one)."""
+        return self.name.replace("{place}", place)
+
+    def label(self, place: str = "") -> str:
+        """The title with the model it follows: 江州市反诈工作百分制考核（参照滨州经济技术开发区做法）."""
+        return self.title(place) + (f"（参照{self.model}做法）" if self.model else "")
 
     def items(self) -> list[tuple[Section, Item]]:
         return [(s, i) for s in self.sections for i in s.items]

@@ -87,7 +87,7 @@ def create_run(session: Session, scope: Scope, *, scheme_key: str, period: str, 
         raise Invalid(f"没有考核方案 {scheme_key}")
     p = fig.parse_period(period)
     if p.kind != scheme.period:
-        raise Invalid(f"{scheme.name} 按{ {'year': '年', 'quarter': '季度', 'month': '月'}[scheme.period] }考核，"
+        raise Invalid(f"{scheme.title()} 按{ {'year': '年', 'quarter': '季度', 'month': '月'}[scheme.period] }考核，"
                       f"考核期应写作 { {'year': '2026', 'quarter': '2026-Q3', 'month': '2026-10'}[scheme.period] }")
     area = session.get(Area, area_id)
     if area is None or area.chain != Chain.ADMIN or area.level not in (Level.CITY, Level.COUNTY) \
@@ -95,7 +95,7 @@ def create_run(session: Session, scope: Scope, *, scheme_key: str, period: str, 
         raise Invalid("考核范围应为您管辖的行政区划（市、区县）")
     if session.scalar(select(AssessmentRun.id).where(AssessmentRun.scheme_key == scheme_key,
                                                      AssessmentRun.period == p.label, AssessmentRun.area_id == area_id)):
-        raise Conflict(f"{area.name} {p.label} 的{scheme.name}已存在")
+        raise Conflict(f"{p.label} 的{scheme.title(area.name)}已存在")
     run = AssessmentRun(scheme_key=scheme_key, scheme=scheme.model_dump(mode="json"), period=p.label,
                         starts_on=p.starts_on, ends_on=p.ends_on, area_id=area_id, created_by=scope.user_id)
     session.add(run)

@@ -22,6 +22,7 @@ from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.service import top_area
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
 from fanzha.web.params import IdPath
 from fanzha.web.render import env, render
@@ -39,9 +40,10 @@ def _roots(db: Session, scope: Scope) -> list[Area]:
 
 def _index(request: Request, db: Session, scope: Scope, *, error: str = "", form: dict | None = None,
            status_code: int = 200):
+    top = top_area(db)
     return render(request, "assess/index.html", status_code=status_code, runs=service.list_runs(db, scope),
                   schemes=service.schemes(), roots=_roots(db, scope) if scope.can(Perm.RUN_ASSESSMENT) else [],
-                  error=error, form=form or {})
+                  error=error, form=form or {}, place=top.name if top else "")
 
 
 @router.get("/assess")

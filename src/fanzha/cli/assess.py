@@ -16,7 +16,7 @@ def assess_schemes() -> None:
     from fanzha.assess.service import schemes
 
     for key, s in schemes().items():
-        typer.echo(f"{key}\t{s.name}\t每{ {'year': '年', 'quarter': '季度', 'month': '月'}[s.period] }\t满分 {s.total}")
+        typer.echo(f"{key}\t{s.label()}\t每{ {'year': '年', 'quarter': '季度', 'month': '月'}[s.period] }\t满分 {s.total}")
 
 
 @assess_app.command("score")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fanzha.org.enums import Chain
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
+from fanzha.org.service import top_area
 from fanzha.reports import charts, tables
 from fanzha.reports.document import OfficialDocument, layout, parse_blocks, template_env
 from fanzha.reports.figures import BulletinFigures
@@ -33,8 +32,8 @@ class Heading:
 
 
 def city_name(session: Session) -> str:
-    return session.scalar(select(Area.name).where(Area.chain == Chain.ADMIN, Area.parent_id.is_(None))
-                          .order_by(Area.id).limit(1)) or ""
+    top = top_area(session)
+    return top.name if top else ""
 
 
 def heading(session: Session, kind: str, period: Period | None, area: Area | None) -> Heading:
