@@ -73,3 +73,37 @@ def test_unknown_warning_in_a_feedback_file_is_rejected_with_its_row(tmp_path):
         tally = imports.run_file(s, Scope.system(s), "feedback", path)
         assert tally.rejected == 1 and tally.errors[0][0] == 2 and "NO-SUCH-ID" in tally.errors[0][2]
         s.rollback()
+
+
+def test_a_defrauded_feedback_carries_the_reported_loss_until_a_case_is_filed(client_as):
+    """The form sends both amounts (避免损失 comes prefilled); 已被骗 keeps only 受骗金额, which the feedback file
+    shows until the person's case is filed, and the case's loss after."""
+    from conftest import csrf_of
+    from dissuasion_helpers import fresh_warning
+    from fanzha.cases import service as cases
+
+    with session_scope() as s:
+        w = fresh_warning(s, tag="LOST", at="2026-03-05 09:00")
+        wid, phone = w.id, w.phone
+    client = client_as("ps01_quanzu")
+    r = client.post(f"/warnings/{wid}/outcome", data={"csrf_token": csrf_of(client), "outcome": "defrauded",
+                                                      "amount_protected": "95500.00", "amount_lost": "9.55万",
+                                                      "note": ""}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get(f"/warnings/{wid}").text
+    assert "已反馈：已被骗" in page and "受骗金额 95,500.00 元" in page
+
+    def loss_in_file(s) -> str:
+        head = Scope.for_user(s.scalar(select(User).where(User.username == "ps01_suozhang")))
+        sheet = load_workbook(io.BytesIO(feedback.export(s, head, [s.get(Warning, wid)], mark=False))).active
+        return dict(zip(HEADER, list(sheet.iter_rows(values_only=True))[1]))["受骗金额"]
+
+    with session_scope() as s:
+        w = s.get(Warning, wid)
+        assert (w.amount_lost, w.amount_protected) == (95500, None)
+        assert loss_in_file(s) == "95500.00"
+        officer = Scope.for_user(s.scalar(select(User).where(User.username == "ps01_minjing")))
+        cases.create(s, officer, {"案件编号": "LOST-CASE-1", "立案时间": "2026-03-06 10:00", "被骗时间": "2026-03-05 09:30",
+                                  "手机号": phone, "损失金额": "120000"})
+        assert loss_in_file(s) == "120000.00"
+        s.rollback()

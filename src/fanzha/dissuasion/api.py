@@ -33,7 +33,8 @@ class ContactIn(Strict):
 
 class OutcomeIn(Strict):
     outcome: str = Field(max_length=16, description="dissuaded defrauded unreachable not_needed refused")
-    amount_protected: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"))
+    amount_protected: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), description="避免损失, with dissuaded")
+    amount_lost: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), description="受骗金额, with defrauded")
     note: NoteText = ""
 
 
@@ -64,7 +65,7 @@ def contact(warning_id: IdPath, body: ContactIn, db: Session = Depends(get_db, s
 def outcome(warning_id: IdPath, body: OutcomeIn, db: Session = Depends(get_db, scope="function"),
             scope: Scope = Depends(current_scope)) -> dict:
     w = service.set_outcome(db, scope, warning_id, outcome=body.outcome, amount_protected=body.amount_protected,
-                            note=body.note)
+                            amount_lost=body.amount_lost, note=body.note)
     return {"id": w.id, "outcome": w.outcome, "feedback_at": w.feedback_at}
 
 

@@ -125,26 +125,34 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
     return contact
 
 
+def _check_amount(amount: Decimal | None, label: str, field: str) -> None:
+    if amount is not None and (not amount.is_finite() or amount < 0 or amount >= Decimal("1e12")):
+        raise Invalid(f"{label}不对", details=[{"loc": [field], "msg": "超出范围"}])
+
+
 def set_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str,
-                amount_protected: Decimal | None = None, note: str = "", now: datetime | None = None) -> Warning:
-    """反馈: the outcome closes the warning and schedules the follow-ups (回访) it calls for."""
+                amount_protected: Decimal | None = None, amount_lost: Decimal | None = None, note: str = "",
+                now: datetime | None = None) -> Warning:
+    """反馈: the outcome closes the warning and schedules the follow-ups (回访) it calls for. 避免损失 is kept with
+    劝阻成功 only, 受骗金额 with 已被骗 only."""
     scope.require(Perm.CLAIM_WARNINGS)
     now = now or utcnow()
     if outcome not in OUTCOMES:
         raise Invalid("劝阻结果应为 劝阻成功、已被骗、无法联系、无需劝阻、拒绝配合 之一", details=[{"loc": ["outcome"], "msg": "未知"}])
-    if amount_protected is not None and (not amount_protected.is_finite() or amount_protected < 0
-                                         or amount_protected >= Decimal("1e12")):
-        raise Invalid("避免损失金额不对", details=[{"loc": ["amount_protected"], "msg": "超出范围"}])
+    _check_amount(amount_protected, "避免损失金额", "amount_protected")
+    _check_amount(amount_lost, "受骗金额", "amount_lost")
     w = _warning(session, scope, warning_id, lock=True)
     _open(w)
     if outcome == "dissuaded" and w.first_contact_at is None:
         raise Invalid("还没有任何联系记录，不能反馈“劝阻成功”", details=[{"loc": ["outcome"], "msg": "先登记联系"}])
     w.outcome, w.outcome_note, w.feedback_at = outcome, note, now
     w.amount_protected = amount_protected if outcome == "dissuaded" else None
+    w.amount_lost = amount_lost if outcome == "defrauded" else None
     if w.signed_at is None:
         w.signed_at, w.signed_by = now, scope.user_id
-    _event(session, w, scope, "outcome", f"反馈：{OUTCOMES[outcome]}" + (f"，避免损失 {amount_protected:,.2f} 元"
-                                                                       if w.amount_protected else ""), now)
+    amount = (f"，避免损失 {w.amount_protected:,.2f} 元" if w.amount_protected else "") + \
+        (f"，受骗金额 {w.amount_lost:,.2f} 元" if w.amount_lost else "")
+    _event(session, w, scope, "outcome", f"反馈：{OUTCOMES[outcome]}{amount}", now)
     schedule_follow_ups(session, w, now)
     audit.record(session, scope, "update", "warning", w.id, detail={"outcome": outcome})
     return w

@@ -91,11 +91,12 @@ def _amount(text: str) -> Decimal | None:
 
 @router.post("/warnings/{warning_id}/outcome", dependencies=[Depends(csrf_protect)])
 def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
-            amount_protected: str = Form("", max_length=20), note: str = Form("", max_length=1000),
+            amount_protected: str = Form("", max_length=20), amount_lost: str = Form("", max_length=20),
+            note: str = Form("", max_length=1000),
             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     try:
         service.set_outcome(db, scope, warning_id, outcome=outcome, amount_protected=_amount(amount_protected),
-                            note=note)
+                            amount_lost=_amount(amount_lost), note=note)
     except DomainError as exc:
         return detail_with_error(request, db, scope, warning_id, exc)
     return _back(warning_id, "outcome")

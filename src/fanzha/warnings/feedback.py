@@ -47,6 +47,16 @@ def columns(path: Path | None = None) -> list[tuple[str, str]]:
     return cols
 
 
+def _loss(w: Warning, case_losses: dict) -> str:
+    """受骗金额 of a 已被骗 feedback: the person's filed cases once there are any (the register's figure), until then
+    what the dissuader reported."""
+    if w.outcome != "defrauded":
+        return ""
+    amount = case_losses.get(w.person_id) if w.person_id else None
+    amount = amount if amount is not None else w.amount_lost
+    return f"{amount:.2f}" if amount is not None else ""
+
+
 def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
     ids = [w.id for w in warnings]
     channels: dict[int, list[str]] = {}
@@ -66,7 +76,7 @@ def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
             "outcome": OUTCOMES.get(w.outcome or "", ""), "feedback_at": fmt_minute(w.feedback_at),
             "feedback_by": names.get(w.assignee_id, ""), "station": w.station.name if w.station else "",
             "amount_protected": f"{w.amount_protected:.2f}" if w.amount_protected is not None else "",
-            "loss": f"{losses[w.person_id]:.2f}" if w.outcome == "defrauded" and w.person_id in losses else "",
+            "loss": _loss(w, losses),
             "note": w.outcome_note or "",
         }
         out.append(values)

@@ -58,6 +58,7 @@ class Warning(Base):
     outcome: Mapped[str | None] = mapped_column(String(12))
     outcome_note: Mapped[str] = mapped_column(Text, default="")
     amount_protected: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    amount_lost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 受骗金额 reported with 已被骗
     feedback_exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last sent up in the provincial file
     source: Mapped[str] = mapped_column(String(8), default="api")  # api import local
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
