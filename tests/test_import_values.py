@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from fanzha.imports.values import clean, parse_datetime, parse_int
+from fanzha.imports.values import clean, clean_text, parse_datetime, parse_int
 
 
 def utc(*args) -> datetime:
@@ -129,6 +129,26 @@ def test_clean_folds_full_width_and_excel_floats():
     assert clean(2.5) == "2.5"
     assert clean("\u3000ＡＢＣ１２３\u3000") == "ABC123"
     assert clean("  人民路88号 ") == "人民路88号"
+
+
+NARRATIVE = "受害人接到自称“公安局民警”的电话：称其涉嫌洗钱（安全账户），要求转账！共转账９万元……"
+
+
+def test_free_text_keeps_its_chinese_punctuation_in_warnings_and_cases():
+    """Names, addresses, notes and narratives as written: clean()'s NFKC fold would print ，as , in a bulletin."""
+    from fanzha.cases.intake import parse_row as case_row
+    from fanzha.warnings.intake import parse_row as warning_row
+
+    assert clean_text("\u3000" + NARRATIVE + " ") == NARRATIVE and clean_text(13812345678.0) == "13812345678"
+    warning = warning_row({"预警编号": "PUNCT-1", "预警类型": "资金预警", "预警时间": "2026-03-05 09:00",
+                           "手机号": "13900000001", "现住址": "紫荆花园（二期）5栋", "备注": NARRATIVE,
+                           "对方账号": "６２２２０２１２３４"})
+    assert (warning.note, warning.current_address, warning.counterparty_account) == (
+        NARRATIVE, "紫荆花园（二期）5栋", "6222021234")
+    case = case_row({"案件编号": "PUNCT-1", "立案时间": "2026-03-05 10:00", "简要案情": NARRATIVE,
+                     "发案地址": "紫荆花园（二期）5栋", "工作单位": "江州市税务局（第一分局）"})
+    assert (case.narrative, case.address, case.employer_name) == (
+        NARRATIVE, "紫荆花园（二期）5栋", "江州市税务局（第一分局）")
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("12", 12), ("1,234", 1234), (3.0, 3), ("", 0), (None, 0), ("７", 7)])

@@ -23,7 +23,7 @@ from fanzha.common.money import parse_money
 from fanzha.db import utcnow
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, identity_cells, register
-from fanzha.imports.values import clean, parse_datetime, parse_int
+from fanzha.imports.values import clean, clean_text, parse_datetime, parse_int
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
@@ -130,9 +130,9 @@ def parse_row(row: dict[str, object]) -> CaseDraft:
     type_text = clean(row.get("诈骗类型"))
     fraud_type = (lookup(FRAUD_TYPE_ALIASES, type_text) or (type_text if type_text in FRAUD_TYPES else "other")
                   ) if type_text else ""
-    d = CaseDraft(number, filed_at, loss_at, clean(row.get("姓名"))[:32].translate(_SOFT), id_number, phone,
-                  clean(row.get("发案地址"))[:200].translate(_SOFT), fraud_type, _money(row, "损失金额") or Decimal(0),
-                  clean(row.get("简要案情"))[:5000].translate(_SOFT))
+    d = CaseDraft(number, filed_at, loss_at, clean_text(row.get("姓名"))[:32].translate(_SOFT), id_number, phone,
+                  clean_text(row.get("发案地址"))[:200].translate(_SOFT), fraud_type, _money(row, "损失金额") or Decimal(0),
+                  clean_text(row.get("简要案情"))[:5000].translate(_SOFT))
     d.recovered_amount, d.frozen_amount, d.stop_amount = (_money(row, c) for c in ("追回金额", "冻结金额", "止付金额"))
     d.solved_at = _time(row, "破案时间")
     if d.solved_at is not None and d.solved_at < filed_at:
@@ -173,8 +173,8 @@ def _victim(row: dict, d: CaseDraft) -> None:
         if not age.isdigit() or not 0 <= int(age) <= 120:
             raise RowRejected("受害人年龄", f"受害人年龄 应为0—120的整数：{age}")
         d.victim_age = int(age)
-    d.victim_occupation = clean(row.get("受害人职业"))[:32].translate(_SOFT)
-    d.employer_name = clean(row.get("工作单位"))[:100].translate(_SOFT)
+    d.victim_occupation = clean_text(row.get("受害人职业"))[:32].translate(_SOFT)
+    d.employer_name = clean_text(row.get("工作单位"))[:100].translate(_SOFT)
     word = clean(row.get("可防性")).lower()
     if word:
         if word not in PREVENTABLE_WORDS:

@@ -22,15 +22,20 @@ _CN_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[时:�
 
 def clean(value: object) -> str:
     """A cell as trimmed text: full-width letters and digits folded, Excel's float artefacts removed."""
+    text = clean_text(value)
+    if text.isascii():  # NFKC leaves ASCII as it is: most cells (codes, dates, numbers) skip the fold
+        return text
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def clean_text(value: object) -> str:
+    """A free-text cell (a name, an address, a narrative, a note) as it was written, trimmed: NFKC would also turn
+    its Chinese punctuation into ASCII (，→ , （）→ () ：→ :) and … into ..., and bulletins quote such text."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value)
-    if text.isascii():  # NFKC leaves ASCII as it is: most cells (codes, dates, numbers) skip the fold
-        return text.strip()
-    text = unicodedata.normalize("NFKC", text).strip()
-    return text.replace("\u3000", " ").strip()
+    return str(value).replace("\u3000", " ").strip()
 
 
 @lru_cache(maxsize=8)

@@ -17,7 +17,7 @@ from fanzha.common.money import parse_money
 from fanzha.common.text import check_plain, drop_control
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import RowRejected, identity_cells
-from fanzha.imports.values import clean, parse_datetime
+from fanzha.imports.values import clean, clean_text, parse_datetime
 from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, GRADE_ALIASES, KIND_ALIASES, KINDS, lookup
 
 COLUMNS = Columns(
@@ -74,8 +74,9 @@ class WarningDraft:
     places: tuple[int | None, int | None] | None = None
 
 
-def _text(row: dict, column: str, limit: int, *, strict: bool) -> str:
-    value = clean(row.get(column))
+def _text(row: dict, column: str, limit: int, *, strict: bool, fold: bool = False) -> str:
+    """Free text as written; fold=True for a number-like cell (an account) whose full-width digits are folded."""
+    value = (clean if fold else clean_text)(row.get(column))
     if not value:
         return ""
     if strict:
@@ -157,7 +158,7 @@ def parse_row(row: dict[str, object], *, strict: bool = False) -> WarningDraft:
         upstream_deadline=upstream_deadline, name=_text(row, "姓名", 32, strict=strict), id_number=id_number,
         phone=phone, household_address=_text(row, "户籍地址", 200, strict=strict),
         current_address=_text(row, "现住址", 200, strict=strict), fraud_type=fraud_type,
-        amount=_amount(row.get("拟转账金额")), counterparty_account=_text(row, "对方账号", 64, strict=strict),
+        amount=_amount(row.get("拟转账金额")), counterparty_account=_text(row, "对方账号", 64, strict=strict, fold=True),
         issuing_unit=_text(row, "下发单位", 64, strict=strict), note=note,
     )
 
