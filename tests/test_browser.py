@@ -56,8 +56,10 @@ def browser():
         b.close()
 
 
-def _guarded_page(browser, width: int, height: int):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+def _guarded_page(browser, width: int, height: int, **options):
+    """A page whose context aborts (and lists) any request to another machine; options go to new_context
+    (is_mobile, has_touch …)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", **options)
     outside: list[str] = []
 
     def guard(route):
