@@ -217,7 +217,7 @@ def test_every_shown_field_is_in_the_audit_entry(api_as, client_as, db, place):
         assert "430104************" in text and "id_number:masked" in fields, url
         assert "139****0036" in text and "phone:masked" in fields, url
         assert person["name"] in text and "name" in fields, url
-        if "60–69岁" in text:
+        if "60岁及以上" in text:
             assert "age_band" in fields, url
 
 

@@ -6,7 +6,8 @@ numbers, whatever else the page shows:
 - the region is no secret (the person's community gives it away), so a masked ID shows those 6 digits only;
 - the last four (sequence and check digit) are not shown: with them the birth date alone is left to guess, and
   a birth year leaves about 33 numbers (365 days over the 11 values of the check digit);
-- the birth date is not shown either; an age band (10 years) and 性别 are, which leave about 1.8 million.
+- the birth date is not shown either; an age band (`common.ages`, at least 5 years wide) and 性别 are, which leave
+  about 1.4 million for the narrowest band (18—25岁).
 Derived facts (age bands, 老年人) are computed from the raw values before masking, so masking never changes them.
 
 Each `Identity` says which fields it shows (`fields`), and that list is what the audit entry of the view records.
@@ -17,27 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from fanzha.common.ages import age_on, band_of
 from fanzha.common.identity import mask_id_number, mask_name, mask_phone
 
 PII_FIELDS = ("name", "id_number", "phone")  # what a change to a person-carrying record is audited with
 MIN_CANDIDATES = 10_000
-AGE_BAND_YEARS = 10
-
-
-def age_on(birth: date | None, today: date) -> int | None:
-    """Age in whole years on `today` (None without a birth date)."""
-    if birth is None:
-        return None
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
 def age_band(birth: date | None, today: date | None = None) -> str:
-    """'60–69岁' style band of `AGE_BAND_YEARS` years; '' without a birth date."""
-    age = age_on(birth, today or date.today())
-    if age is None or age < 0:
-        return ""
-    low = age // AGE_BAND_YEARS * AGE_BAND_YEARS
-    return f"{low}–{low + AGE_BAND_YEARS - 1}岁"
+    """The age band (common.ages: 18—25岁 … 60岁及以上) on `today`; '' without a birth date."""
+    band = band_of(age_on(birth, today or date.today()))
+    return band.label if band else ""
 
 
 @dataclass(frozen=True)

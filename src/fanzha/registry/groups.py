@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.cases.models import Case
+from fanzha.common.ages import age_on
 from fanzha.config import get_settings
 from fanzha.org.enums import GROUPS
 from fanzha.warnings.models import Warning
@@ -50,12 +51,6 @@ def parse_groups(text: str) -> tuple[list[str], list[str]]:
         elif key not in keys:
             keys.append(key)
     return sorted(keys), unknown
-
-
-def age_on(birth: date | None, today: date) -> int | None:
-    if birth is None:
-        return None
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
 def day_end(today: date) -> datetime:
