@@ -154,7 +154,7 @@ def child_measure(repeat: int) -> dict:
 
     from sqlalchemy import select
 
-    from fanzha.cases.stats import periods
+    from fanzha.common import periods
     from fanzha.cases.stats.service import case_stats
     from fanzha.db import session_scope
     from fanzha.org.models import Area

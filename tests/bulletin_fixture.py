@@ -11,7 +11,7 @@ Times are Beijing time. The expected figures, worked out by hand:
   June 2023: 4 cases, 400,000 元    → 同比: cases (3−4)/4 = 下降25.0%, loss (300000−400000)/400000 = 下降25.0%
   Types: 刷单返利 2 cases (66.7%), 10.00万元 (33.3%); 冒充公检法及政府机关 1 case (33.3%), 20.00万元 (66.7%)
   Township of A: 2 cases, 10.00万元, 33.3% of the loss, last June 2 → 同比 +0.0%; township of B: 1 case, last June 2
-  Loss bands: 10万元以上1起 (200,000), 5万至10万元1起 (95,500), 1万至5万元0起, 1万元以下1起 (4,500)
+  Loss bands: 10万元以上1起 (200,000), 5万（含）—10万元1起 (95,500), 1万（含）—5万元0起, 1万元以下1起 (4,500)
   Victims: 女2人、男1人
 """
 

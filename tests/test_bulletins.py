@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from fanzha.db import session_scope
 from fanzha.org.scope import Scope
-from fanzha.reports import periods, service
+from fanzha.common import periods
+from fanzha.reports import service
 from fanzha.reports.models import IssuedDocument
 
 MM = 72 / 25.4
@@ -32,15 +33,16 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def test_periods_cut_on_the_local_calendar():
-    assert periods.parse("2026-W41").start == date(2026, 10, 5)
-    assert periods.parse("2026-W41").last_year().code == "2025-W41"
-    assert periods.parse("2026-Q3").previous().code == "2026-Q2"
-    assert periods.parse("2024-02-29").last_year().code == "2023-02-28"
-    assert periods.parse("2026-01").previous().code == "2025-12"
-    assert periods.parse("2020-W53").last_year().code == "2019-W52"  # 2019 has no week 53
-    with pytest.raises(Exception):
-        periods.parse("2026-13")
+def test_a_bulletin_is_about_a_day_a_week_a_month_or_a_quarter():
+    from fanzha.common.errors import Invalid
+    from fanzha.reports import bulletin
+
+    assert [bulletin.doc_kind(bulletin.parse_period(t)) for t in ("2026-10-05", "2026-W41", "2026-10", "2026-Q3")] \
+        == ["daily", "weekly", "monthly", "quarterly"]  # the register's words for the kinds, as stored
+    for bad in ("2026", "2025-12-15..2026-01-14", "", "2026-13"):
+        with pytest.raises(Invalid):
+            bulletin.parse_period(bad)
+    assert bulletin.latest("weekly", date(2026, 10, 14)).spec == "2026-W41"
 
 
 def test_figures_match_the_hand_made_month(rendered, june):
@@ -54,7 +56,7 @@ def test_figures_match_the_hand_made_month(rendered, june):
                                                                    ("impersonate_authority", 1, 200000)]
     assert (f.by_area[0].name, f.by_area[0].cases, f.by_area[0].cases_last_year) == (township_a, 2, 2)
     assert (f.by_area[1].name, f.by_area[1].cases, f.by_area[1].cases_last_year) == (township_b, 1, 2)
-    assert f.loss_bands == {"10万元以上": 1, "5万至10万元": 1, "1万至5万元": 0, "1万元以下": 1}
+    assert f.loss_bands == {"10万元以上": 1, "5万（含）—10万元": 1, "1万（含）—5万元": 0, "1万元以下": 1}
     assert f.victims_by_sex == {"女": 2, "男": 1}
 
 
@@ -69,7 +71,7 @@ def test_pdf_text_fonts_and_page(rendered, june):
     assert "造成损失30.00万元，环比上升150.0%，同比下降25.0%" in text
     assert f"{township_a}发案最多，共2起，损失10.00万元，占总损失的33.3%" in text
     assert "刷单返利266.7%10.0033.3%" in text  # the type table's row: cases, share, 万元, loss share
-    assert "10万元以上1起、5万至10万元1起、1万至5万元0起、1万元以下1起" in text
+    assert "10万元以上1起、5万（含）—10万元1起、1万（含）—5万元0起、1万元以下1起" in text
     assert "2024年7月3日" in text
 
     page = reader.pages[0]

@@ -5,116 +5,16 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
-from sqlalchemy import select
 
-from fanzha.org.models import User
+from form_helpers import default_values, parse, roles_users, with_each_choice
 from fanzha.org.roles import Role
 from fanzha.web.app import all_routes
 
 MAX_PAGES_PER_ROLE = 60
 SKIP = ("/logout", ".csv", ".xlsx", ".docx", ".pdf", "/static/", "/print")
-
-
-class Forms(HTMLParser):
-    """The forms of a page with what a browser would send for each field, and its links."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms: list[dict] = []
-        self.links: list[tuple[str, str]] = []  # (href, text)
-        self._form: dict | None = None
-        self._select: dict | None = None
-        self._option: dict | None = None
-        self._a: list | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = {k: (v if v is not None else "") for k, v in attrs}
-        if tag == "form":
-            self._form = {"method": a.get("method", "get").lower(), "action": a.get("action", ""), "fields": [],
-                          "selects": [], "required": set(), "blocked": False}
-            self.forms.append(self._form)
-        elif tag == "a" and a.get("href"):
-            self._a = [a["href"], ""]
-        elif self._form is not None and tag in ("button", "input") and "disabled" in a \
-                and a.get("type", "submit") == "submit":
-            self._form["blocked"] = True  # its only way to be sent is disabled
-        elif self._form is None or "disabled" in a:
-            return
-        elif tag == "input" and a.get("name"):
-            kind = a.get("type", "text").lower()
-            if "required" in a:
-                self._form["required"].add(a["name"])
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    self._form["fields"].append((a["name"], a.get("value", "on")))
-            elif kind not in ("submit", "button", "file", "image", "reset"):
-                self._form["fields"].append((a["name"], a.get("value", "")))
-        elif tag == "textarea" and a.get("name"):
-            self._form["fields"].append((a["name"], ""))
-        elif tag == "select" and a.get("name"):
-            self._select = {"name": a["name"], "options": [], "selected": None}
-            self._form["selects"].append(self._select)
-        elif tag == "option" and self._select is not None:
-            self._option = {"value": a.get("value"), "text": ""}
-            self._select["options"].append(self._option)
-            if "selected" in a:
-                self._select["selected"] = self._option
-
-    def handle_data(self, data):
-        if self._option is not None and self._option["value"] is None:
-            self._option["text"] += data
-        if self._a is not None:
-            self._a[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-        elif tag == "select":
-            self._select = None
-        elif tag == "option":
-            if self._option is not None and self._option["value"] is None:
-                self._option["value"] = self._option["text"].strip()
-            self._option = None
-        elif tag == "a" and self._a is not None:
-            self.links.append((self._a[0], self._a[1].strip()))
-            self._a = None
-
-
-def default_values(form: dict) -> list[tuple[str, str]]:
-    """What the browser sends when the user presses the button without touching anything."""
-    values = list(form["fields"])
-    for s in form["selects"]:
-        chosen = s["selected"] or (s["options"][0] if s["options"] else None)
-        if chosen is not None:
-            values.append((s["name"], chosen["value"]))
-    return values
-
-
-def with_each_choice(form: dict):
-    """The defaults with one select set to another of its options (the first option that is not the default)."""
-    base = default_values(form)
-    for s in form["selects"]:
-        current = (s["selected"] or (s["options"][0] if s["options"] else {})).get("value")
-        other = next((o for o in s["options"] if o["value"] != current), None)
-        if other is not None:
-            yield [(k, v) if k != s["name"] else (k, other["value"]) for k, v in base]
-
-
-def parse(html: str) -> Forms:
-    parser = Forms()
-    parser.feed(html)
-    return parser
-
-
-def _roles_users(db) -> dict[str, str]:
-    users = {}
-    for user in db.scalars(select(User).order_by(User.id)):
-        users.setdefault(user.role, user.username)
-    return users
 
 
 def test_the_parser_reads_a_filter_form_as_a_browser_sends_it():
@@ -131,7 +31,7 @@ def test_the_parser_reads_a_filter_form_as_a_browser_sends_it():
 
 @pytest.mark.parametrize("role", [r.value for r in Role])
 def test_every_get_form_and_next_page_as_role(role, client_as, db):
-    client = client_as(_roles_users(db)[role])
+    client = client_as(roles_users(db)[role])
     start = [p for p, methods, _ in all_routes() if "GET" in methods and not p.startswith("/api/") and "{" not in p
              and not p.endswith((".csv", ".xlsx"))]
     queue, seen, problems, submitted = deque(start), set(), [], 0

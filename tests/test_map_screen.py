@@ -137,7 +137,7 @@ def test_pages_render(client_as):
 def test_system_scope_layer_lists_every_township(db):
     from fanzha.org.enums import Level
     from fanzha.org.models import Area
-    from fanzha.reports import periods
+    from fanzha.common import periods
 
     with session_scope() as s:
         layer = geo.layer(s, Scope.system(s), None, periods.parse("2024-06"))

@@ -14,16 +14,15 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.cases.models import Case, CaseAction
+from fanzha.common import periods
 from fanzha.common.errors import Invalid
-from fanzha.config import get_settings
+from fanzha.common.periods import Period
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area, Unit
 from fanzha.people.models import Person
@@ -34,61 +33,19 @@ SIX_IN_KINDS = {"community", "school", "enterprise", "family", "sweep", "market"
 CARD_WORDS = re.compile(r"两卡|断卡|出租|出借|出售|买卖.{0,4}(?:银行卡|电话卡|手机卡|账户|账号)|银行卡|电话卡|物联网卡")
 
 
-@dataclass(frozen=True)
-class Period:
-    label: str
-    kind: str  # year / quarter / month
-    starts_on: date
-    ends_on: date  # inclusive
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        tz = ZoneInfo(get_settings().timezone)
-        return (datetime.combine(self.starts_on, time.min, tz),
-                datetime.combine(self.ends_on + timedelta(days=1), time.min, tz))
-
-    def year_before(self) -> Period:
-        return parse_period(_shift_label(self.label, years=-1))
-
-    def previous(self) -> Period:
-        return parse_period(_shift_label(self.label, steps=-1))
+ASSESSED_KINDS = ("year", "quarter", "month")
 
 
-def parse_period(label: str) -> Period:
-    """2026 (year), 2026-Q3 (quarter), 2026-10 (month)."""
-    label = label.strip().upper()
-    if m := re.fullmatch(r"(\d{4})", label):
-        y = int(m[1])
-        p = Period(label, "year", date(y, 1, 1), date(y, 12, 31))
-    elif m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
-        y, q = int(m[1]), int(m[2])
-        end_month = q * 3
-        p = Period(label, "quarter", date(y, end_month - 2, 1), _month_end(y, end_month))
-    elif m := re.fullmatch(r"(\d{4})-(\d{1,2})", label):
-        y, mo = int(m[1]), int(m[2])
-        if not 1 <= mo <= 12:
-            raise Invalid(f"考核期 {label} 的月份应为 1–12")
-        p = Period(f"{y}-{mo:02d}", "month", date(y, mo, 1), _month_end(y, mo))
-    else:
-        raise Invalid(f"考核期 {label} 格式应为 2026、2026-Q3 或 2026-10")
-    if not 2000 <= p.starts_on.year <= 2100:
-        raise Invalid("考核期应在 2000 年至 2100 年之间")
+def parse_period(text: str) -> Period:
+    """An assessment period (考核期): 2026 (year), 2026-Q3 (quarter) or 2026-10 (month), as common.periods reads
+    them; the run stores its `spec`."""
+    try:
+        p = periods.parse(text) if (text or "").strip() else None
+    except Invalid:
+        p = None
+    if p is None or p.kind not in ASSESSED_KINDS:
+        raise Invalid(f"考核期 {text} 格式应为 2026、2026-Q3 或 2026-10")
     return p
-
-
-def _month_end(y: int, m: int) -> date:
-    return (date(y + (m == 12), m % 12 + 1, 1)) - timedelta(days=1)
-
-
-def _shift_label(label: str, *, years: int = 0, steps: int = 0) -> str:
-    p = parse_period(label)
-    y = p.starts_on.year + years
-    if p.kind == "year":
-        return str(y + steps)
-    if p.kind == "quarter":
-        q = (p.starts_on.month - 1) // 3 + steps
-        return f"{y + q // 4}-Q{q % 4 + 1}"
-    m = p.starts_on.month - 1 + steps
-    return f"{y + m // 12}-{m % 12 + 1:02d}"
 
 
 @dataclass
@@ -188,7 +145,7 @@ def gather(session: Session, root: Area, people: list[Assessee], period: Period,
 
     act_rows = session.execute(select(Activity.community_id, Activity.unit_id, Activity.kind, Activity.title,
                                       Activity.note, Activity.participants)
-                               .where(Activity.held_on >= period.starts_on, Activity.held_on <= period.ends_on)).all()
+                               .where(Activity.held_on >= period.start, Activity.held_on <= period.end)).all()
     for community_id, unit_id, kind, title, note, participants in act_rows:
         hit = [t for t in [township_of(community_id)] if t] + [u for u in units if u.id == unit_id]
         about_cards = kind in SIX_IN_KINDS and bool(CARD_WORDS.search(f"{title} {note}"))
@@ -199,7 +156,7 @@ def gather(session: Session, root: Area, people: list[Assessee], period: Period,
             f.people_reached += participants or 0
 
     reg_rows = session.execute(select(Person.community_id, Person.unit_id).where(
-        Person.app_registered_on >= period.starts_on, Person.app_registered_on <= period.ends_on)).all()
+        Person.app_registered_on >= period.start, Person.app_registered_on <= period.end)).all()
     for community_id, unit_id in reg_rows:
         hit = [t for t in [township_of(community_id)] if t] + [u for u in units if u.id == unit_id]
         for a in hit:
@@ -214,7 +171,7 @@ def _campaigns(session: Session, townships: list[Assessee], figures: dict, perio
     reached in the quota's metric (households, app installs …) within the campaign."""
     quotas = session.execute(select(Quota.campaign_id, Quota.metric, Quota.target, Area.path)
                              .join(Area, Quota.area_id == Area.id).join(Campaign, Quota.campaign_id == Campaign.id)
-                             .where(Campaign.starts_on <= period.ends_on, Campaign.ends_on >= period.starts_on)).all()
+                             .where(Campaign.starts_on <= period.end, Campaign.ends_on >= period.start)).all()
     if not quotas:
         return
     done_by: dict[tuple[int, str], list[tuple[str, int]]] = defaultdict(list)

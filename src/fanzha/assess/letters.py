@@ -24,6 +24,7 @@ from fanzha.assess.scheme import POOLS
 from fanzha.audit import service as audit
 from fanzha.cases.models import Case
 from fanzha.cases.service import visible as cases_visible
+from fanzha.cases.stats.definitions import MEASURES
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.config import get_settings
 from fanzha.detect.advice import ADVICE, FRAUD_TYPE_NAMES
@@ -38,6 +39,8 @@ from fanzha.reports.document import OfficialDocument, Table, parse_blocks
 from fanzha.reports.models import IssuedDocument
 from fanzha.reports.pdf_out import render_pdf
 from fanzha.reports.wording import wan
+
+FILED = MEASURES["cases"].counted_by  # 通告 and 报告 count 立案 as 案件研判 and the bulletins do (立案时间)
 
 KINDS = {"letter": "函告", "notice": "通告", "report": "报告"}
 
@@ -144,9 +147,9 @@ def notice_draft(session: Session, scope: Scope, quarter: str, area_id: int | No
         raise Invalid("通告按季度发布，期间写作 2026-Q3")
     root = _root(session, area_id)
     people = fig.assessees(session, root, ("unit", "township"))
-    rule = dict(unit_rule="employer_or_duty", date_column="filed_at")
+    rule = dict(unit_rule="employer_or_duty", date_column=FILED)
     now_f = fig.gather(session, root, people, period, **rule)
-    last_f = fig.gather(session, root, people, period.year_before(), **rule)
+    last_f = fig.gather(session, root, people, period.year_ago(), **rule)
     tables = {}
     for pool in ("unit", "township"):
         rows = sorted(((a.name, now_f[(pool, a.id)], last_f[(pool, a.id)]) for a in people if a.pool == pool),
@@ -154,12 +157,12 @@ def notice_draft(session: Session, scope: Scope, quarter: str, area_id: int | No
         tables[pool] = Table([POOLS[pool], "本季度发案", "去年同期", "同比", "损失"],
                              [[n, str(f.cases), str(l.cases), _change(f.cases, l.cases), wan(f.loss)] for n, f, l in rows],
                              [3, 1, 1, 1.2, 1.3])
-    total_now = fig.count_cases(session, root, period, "filed_at")
-    total_last = fig.count_cases(session, root, period.year_before(), "filed_at")
-    y, q = period.starts_on.year, (period.starts_on.month - 1) // 3 + 1
+    total_now = fig.count_cases(session, root, period, FILED)
+    total_last = fig.count_cases(session, root, period.year_ago(), FILED)
+    y, q = period.start.year, (period.start.month - 1) // 3 + 1
     units_with = [r[0] for r in tables["unit"].rows if r[1] != "0"]
     lines = [
-        f"{y}年第{q}季度（{_cn_date(period.starts_on)}至{_cn_date(period.ends_on)}），{root.name}共立电信网络诈骗案件"
+        f"{y}年第{q}季度（{_cn_date(period.start)}至{_cn_date(period.end)}），{root.name}共立电信网络诈骗案件"
         f"{total_now}起，同比{_change(total_now, total_last)}。现将各成员单位、各乡镇（街道）发案情况通告如下：",
         "一、各成员单位发案情况",
         "成员单位发案数含本单位职工及其主管服务对象（职责人群）被骗案件，同一案件可能计入多个单位。"
@@ -192,15 +195,15 @@ def report_draft(session: Session, scope: Scope, run_id: int) -> Draft:
               for pool, table in standings.items()}
     quarters = []
     for q in range(1, 5):
-        this = fig.parse_period(f"{period.starts_on.year}-Q{q}")
-        quarters.append([f"第{q}季度", str(fig.count_cases(session, root, this, "filed_at")),
-                         str(fig.count_cases(session, root, this.year_before(), "filed_at"))])
+        this = fig.parse_period(f"{period.start.year}-Q{q}")
+        quarters.append([f"第{q}季度", str(fig.count_cases(session, root, this, FILED)),
+                         str(fig.count_cases(session, root, this.year_ago(), FILED))])
     total = sum(int(r[1]) for r in quarters)
     last = sum(int(r[2]) for r in quarters)
     tables["quarters"] = Table(["季度", "本年发案", "上年同期"], quarters, [1.5, 1, 1])
     leaders = "、".join(t[0].name for t in standings.values() if t)
     lines = [
-        f"{period.starts_on.year}年，{root.name}共立电信网络诈骗案件{total}起，同比{_change(total, last)}。"
+        f"{period.start.year}年，{root.name}共立电信网络诈骗案件{total}起，同比{_change(total, last)}。"
         f"按《{run.title}》，对各成员单位、乡镇（街道）进行了考核{'（结果已锁定）' if run.status == 'locked' else '（初步结果，尚未定稿）'}，"
         "现将有关情况报告如下：",
         "一、全年发案趋势",
@@ -211,7 +214,7 @@ def report_draft(session: Session, scope: Scope, run_id: int) -> Draft:
         "三、下一步工作",
         "对排名靠后、发案同比上升的单位和乡镇（街道），建议由联席办进行督导约谈，压实行业主管责任和属地责任。",
     ]
-    return Draft("report", f"关于{period.starts_on.year}年度反电信网络诈骗工作考核情况的报告", "党工委、管委会：",
+    return Draft("report", f"关于{period.start.year}年度反电信网络诈骗工作考核情况的报告", "党工委、管委会：",
                  "\n".join(lines), tables, period=run.period, area_id=root.id,
                  summary={"run_id": run.id, "cases": total, "last_year": last})
 

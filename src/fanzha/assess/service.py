@@ -29,7 +29,7 @@ from fanzha.org.scope import Scope
 
 
 def parse_label(period: str) -> str:
-    return fig.parse_period(period).label
+    return fig.parse_period(period).spec
 
 
 def schemes() -> dict[str, Scheme]:
@@ -94,13 +94,13 @@ def create_run(session: Session, scope: Scope, *, scheme_key: str, period: str, 
             or not _may_run_at(scope, area):
         raise Invalid("考核范围应为您管辖的行政区划（市、区县）")
     if session.scalar(select(AssessmentRun.id).where(AssessmentRun.scheme_key == scheme_key,
-                                                     AssessmentRun.period == p.label, AssessmentRun.area_id == area_id)):
-        raise Conflict(f"{p.label} 的{scheme.title(area.name)}已存在")
-    run = AssessmentRun(scheme_key=scheme_key, scheme=scheme.model_dump(mode="json"), period=p.label,
-                        starts_on=p.starts_on, ends_on=p.ends_on, area_id=area_id, created_by=scope.user_id)
+                                                     AssessmentRun.period == p.spec, AssessmentRun.area_id == area_id)):
+        raise Conflict(f"{p.spec} 的{scheme.title(area.name)}已存在")
+    run = AssessmentRun(scheme_key=scheme_key, scheme=scheme.model_dump(mode="json"), period=p.spec,
+                        starts_on=p.start, ends_on=p.end, area_id=area_id, created_by=scope.user_id)
     session.add(run)
     session.flush()
-    audit.record(session, scope, "create", "assessment", run.id, detail={"scheme": scheme_key, "period": p.label})
+    audit.record(session, scope, "create", "assessment", run.id, detail={"scheme": scheme_key, "period": p.spec})
     score(session, scope, run.id)
     return run
 
@@ -119,7 +119,7 @@ def score(session: Session, scope: Scope, run_id: int) -> AssessmentRun:
         raise Conflict("考核已锁定，只能逐项更正")
     scheme = _scheme(run)
     period = fig.parse_period(run.period)
-    last = period.year_before()
+    last = period.year_ago()
     people = fig.assessees(session, run.area, scheme.pools)
     rule = dict(unit_rule=scheme.case_rule.unit, date_column=scheme.case_rule.date)
     now_f = fig.gather(session, run.area, people, period, **rule)
@@ -309,7 +309,7 @@ def standings(session: Session, scope: Scope, run_id: int) -> dict[str, list[Sta
 
 
 def _previous(session: Session, run: AssessmentRun) -> dict[tuple[str, int], Decimal] | None:
-    label = fig.parse_period(run.period).previous().label
+    label = fig.parse_period(run.period).previous().spec
     prev = session.scalar(select(AssessmentRun).where(AssessmentRun.scheme_key == run.scheme_key,
                                                       AssessmentRun.area_id == run.area_id,
                                                       AssessmentRun.period == label))

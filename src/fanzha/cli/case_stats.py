@@ -19,8 +19,9 @@ def stats(area: str = typer.Option("", "--area", help="辖区编码（任一条�
 
     与“案件研判”页面同一口径（docs/case-stats.md）。
     """
-    from fanzha.cases.stats import periods, rollup
+    from fanzha.cases.stats import rollup
     from fanzha.cases.stats.service import case_stats, resolve_area
+    from fanzha.common import periods
     from fanzha.common.errors import DomainError
     from fanzha.db import session_scope
     from fanzha.org.scope import Scope
@@ -55,3 +56,4 @@ def stats(area: str = typer.Option("", "--area", help="辖区编码（任一条�
             typer.echo(f"{title}：")
             for k in items:
                 typer.echo(f"  {k.label}：{'；'.join(k.reasons)}")
+    typer.echo(f"口径：{st.basis}。")

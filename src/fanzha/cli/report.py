@@ -37,7 +37,8 @@ def bulletin(period: str = typer.Option(..., "--period",
     from fanzha.common.errors import DomainError
     from fanzha.db import session_scope
     from fanzha.org.scope import Scope
-    from fanzha.reports import periods, service
+    from fanzha.reports import bulletin as bulletins
+    from fanzha.reports import service
 
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in service.FORMATS:
@@ -45,7 +46,7 @@ def bulletin(period: str = typer.Option(..., "--period",
         raise typer.Exit(2)
     try:
         when = date.fromisoformat(issued_on) if issued_on else None
-        p = periods.parse(period)
+        p = bulletins.parse_period(period)
         with session_scope() as session:
             scope = Scope.system(session)
             node = _area(session, area)

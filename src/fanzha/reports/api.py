@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from fanzha.org import service as org
 from fanzha.org.scope import Scope
-from fanzha.reports import geo, periods, screen, service
-from fanzha.reports.views import PeriodQuery, download
+from fanzha.common import periods
+from fanzha.reports import geo, screen, service
+from fanzha.reports.views import MapPeriodQuery, download
 from fanzha.web.deps import csrf_protect, current_scope, get_db
 from fanzha.web.params import IdPath, IdQuery
 
@@ -31,16 +32,17 @@ class DocumentOut(BaseModel):
     summary: dict
 
 
-@router.get("/map", summary="发案地图数据：各乡镇（或村社区）的发案数、损失、万人发案率，边界（GeoJSON）与中心点")
-def map_layer(area_id: IdQuery = None, period: str = PeriodQuery,
+@router.get("/map", summary="发案地图数据：各乡镇（或村社区）的立案、损失、破案、抓获（口径同案件研判）、万人发案率，"
+                              "边界（GeoJSON）与中心点")
+def map_layer(area_id: IdQuery = None, period: str = MapPeriodQuery,
               level: str = Query("", pattern="^(|township|community)$"),
               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
-    p = periods.parse(period) if period else periods.parse(f"{service.local_today():%Y-%m}")
+    p = periods.parse(period) if period else periods.month(service.local_today())
     area = org.get_area(db, scope, area_id) if area_id else geo.default_parent(db, scope)
     return geo.layer(db, scope, area, p, level=level)
 
 
-@router.get("/screen", summary="大屏数据：今日预警与劝阻、本月发案与同比、趋势、类型、排名、地图")
+@router.get("/screen", summary="大屏数据：今日预警与劝阻、本月立案、损失、破案、抓获与同比、趋势、类型、排名、地图")
 def screen_data(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     return screen.figures(db, scope)
 

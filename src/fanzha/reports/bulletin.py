@@ -7,16 +7,41 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from fanzha.common import periods
+from fanzha.common.errors import Invalid
+from fanzha.common.periods import Period
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 from fanzha.org.service import top_area
 from fanzha.reports import charts, tables
 from fanzha.reports.document import OfficialDocument, layout, parse_blocks, template_env
 from fanzha.reports.figures import BulletinFigures
-from fanzha.reports.periods import Period
 from fanzha.reports.provider import get_provider
 
 TEMPLATE = "bulletin.txt.j2"
+# A bulletin is about a day, an ISO week, a month or a quarter (common.periods). Documents name their kinds in
+# their own words: the register stores them (issued_documents.kind, numbered per kind and year), layout.toml's
+# [kinds.*] tables and the body template's `kind` use them, so they stay as they are — a mapping, not a rename,
+# which would change stored data and every centre's edited layout.toml.
+DOC_KINDS = {"day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly"}
+DOC_KIND_LABELS = {"daily": "日", "weekly": "周", "monthly": "月", "quarterly": "季度"}
+
+
+def doc_kind(period: Period) -> str:
+    return DOC_KINDS[period.kind]
+
+
+def parse_period(text: str) -> Period:
+    """A bulletin's period as written: 2026-10-05, 2026-W41, 2026-10 or 2026-Q3."""
+    p = periods.parse(text) if (text or "").strip() else None
+    if p is None or p.kind not in DOC_KINDS:
+        raise Invalid("通报期间应写作 2026-10-05（日）、2026-W41（周）、2026-10（月）或 2026-Q3（季度）")
+    return p
+
+
+def latest(kind: str, today: date) -> Period:
+    """The period a bulletin of this document kind written today is about."""
+    return periods.current(next(k for k, v in DOC_KINDS.items() if v == kind), today)
 
 
 @dataclass
@@ -57,7 +82,7 @@ def number_text(prefix: str, year: int, seq: int | None) -> str:
 
 def compose(session: Session, figures: BulletinFigures, head: Heading, *, number: str, issued: date) -> OfficialDocument:
     period = figures.period
-    text = template_env().get_template(TEMPLATE).render(f=figures, period=period, kind=period.kind)
+    text = template_env().get_template(TEMPLATE).render(f=figures, period=period, kind=doc_kind(period))
     chart = charts.type_breakdown(figures.by_type)
     blocks = parse_blocks(text, tables.build(figures), {"types": (chart, "图1  各类型案件发案数")})
     return OfficialDocument(mark=head.mark, number=number, title=head.title, addressee=head.addressee,

@@ -1,5 +1,6 @@
 """BulletinFigures: everything a bulletin says in numbers — the one interface between whoever computes the figures
-(a provider, see provider.py) and the bulletin template and charts, which only read it.
+(a provider, see provider.py) and the bulletin template and charts, which only read it. What each case figure
+counts is `cases.stats.definitions`; `basis` says it in words.
 
 Amounts are in yuan (Decimal); shares and changes are fractions (0.125 = 12.5 %), None where the base is 0.
 """
@@ -10,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from fanzha.reports.periods import Period
+from fanzha.cases.stats import definitions
+from fanzha.common.periods import Period
 
 
 def change(current: float | Decimal, base: float | Decimal | None) -> float | None:
@@ -61,6 +63,8 @@ class AreaRow:
     cases_last_year: int = 0
     population: int = 0
     loss_share: float | None = None
+    solved: int = 0  # by 破案时间
+    suspects: int = 0  # by 抓获时间
 
     @property
     def yoy(self) -> float | None:
@@ -110,7 +114,12 @@ class BulletinFigures:
     cases: Compared
     loss: Compared
     recovered: Decimal = Decimal(0)
-    solved: int = 0
+    solved: int = 0  # cases solved in the period (破案时间), whenever filed
+    suspects: int = 0  # suspects caught in the period (抓获时间)
+    solved_compared: Compared | None = None
+    suspects_compared: Compared | None = None
+    basis: str = definitions.basis(("cases", "loss", "recovered", "solved", "suspects"))  # 统计口径, in words
+    unplaced: int | None = None  # a whole-jurisdiction bulletin: the period's cases on no community (not counted)
     by_type: list[TypeRow] = field(default_factory=list)  # largest first
     by_area: list[AreaRow] = field(default_factory=list)  # the area's sub-areas (乡镇/街道), most cases first
     area_level_label: str = "乡镇（街道）"

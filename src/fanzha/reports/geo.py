@@ -1,25 +1,27 @@
 """Areas on the map: GeoJSON import (boundaries and centroids per area code), polygon arithmetic, and the map layer —
-cases, losses or 万人发案率 per sub-area, as a choropleth where boundaries exist and bubbles at centroids elsewhere."""
+立案, 损失, 破案, 抓获 or 万人发案率 per sub-area (counted as 案件研判 counts them, from the same roll-up), as a
+choropleth where boundaries exist and bubbles at centroids elsewhere."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fanzha.cases.models import Case
+from fanzha.cases.stats import definitions
+from fanzha.cases.stats.service import Totals, leaf_totals
 from fanzha.common.errors import Invalid
+from fanzha.common.periods import Period
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.reports.models import AreaGeo
-from fanzha.reports.periods import Period
-from fanzha.reports.provider import _Tree, case_clause
+from fanzha.reports.provider import _Tree, leaves
 
-METRICS = {"cases": "发案数（起）", "loss": "损失（万元）", "per_10k": "万人发案率"}
+METRICS = {"cases": "立案数（起）", "loss": "损失（万元）", "solved": "破案数（起）", "suspects": "抓获人数（人）",
+           "per_10k": "万人发案率"}
 CODE_KEYS = ("code", "area_code", "编码", "辖区编码")
 
 
@@ -181,8 +183,9 @@ def sub_level(parent: Area | None) -> str:
 
 
 def layer(session: Session, scope: Scope, parent: Area | None, period: Period, *, level: str = "") -> dict:
-    """Per sub-area under `parent` (townships, or communities under a township): cases, loss, 万人发案率, centroid,
-    and a GeoJSON FeatureCollection of those with a boundary (feature name = area code)."""
+    """Per sub-area under `parent` (townships, or communities under a township): 立案 (cases), 损失 (loss), 破案
+    (solved), 抓获 (suspects) — each counted by its time (cases.stats.definitions) — 万人发案率, centroid, and a
+    GeoJSON FeatureCollection of those with a boundary (feature name = area code)."""
     scope.require(Perm.READ_CASES)
     level = level or sub_level(parent)
     stmt = select(Area).where(Area.level == level, scope.area_clause())
@@ -190,16 +193,13 @@ def layer(session: Session, scope: Scope, parent: Area | None, period: Period, *
         stmt = stmt.where(Area.path.startswith(parent.path, autoescape=True))
     units = {a.id: a for a in session.scalars(stmt.order_by(Area.code))}
     tree = _Tree(session)
-    since, until = period.bounds()
-    counts: dict[int, list] = {uid: [0, Decimal(0)] for uid in units}
-    rows = session.execute(select(Case.community_id, func.count(), func.coalesce(func.sum(Case.loss_amount), 0))
-                           .where(case_clause(scope, parent), Case.filed_at >= since, Case.filed_at < until)
-                           .group_by(Case.community_id)).all()
-    for community_id, n, loss in rows:
+    leaf_ids = list(session.scalars(leaves(session, scope, parent)))
+    (by_leaf,) = leaf_totals(session, leaf_ids, period)
+    counts: dict[int, Totals] = {uid: Totals() for uid in units}
+    for community_id, t in by_leaf.items():
         node = tree.ancestor(community_id, level)
         if node is not None and node.id in counts:
-            counts[node.id][0] += int(n)
-            counts[node.id][1] += Decimal(loss or 0)
+            counts[node.id] += t
     population: dict[int, int] = dict.fromkeys(units, 0)
     if level == Level.COMMUNITY:
         population = {uid: a.population for uid, a in units.items()}
@@ -212,17 +212,19 @@ def layer(session: Session, scope: Scope, parent: Area | None, period: Period, *
     geo = {g.area_id: g for g in session.scalars(select(AreaGeo).where(AreaGeo.area_id.in_(list(units))))}
     points, features = [], []
     for uid, area in units.items():
-        n, loss = counts[uid]
+        t = counts[uid]
+        n, loss = t.cases, t.loss
         pop = population.get(uid) or 0
         g = geo.get(uid)
         points.append({"code": area.code, "name": area.name, "cases": n, "loss": float(loss),
-                       "loss_wan": round(float(loss) / 10_000, 2),
+                       "loss_wan": round(float(loss) / 10_000, 2), "solved": t.solved, "suspects": t.suspects,
                        "per_10k": round(n * 10_000 / pop, 2) if pop else None, "population": pop,
                        "lon": g.lon if g else None, "lat": g.lat if g else None,
                        "boundary": bool(g and g.boundary)})
         if g and g.boundary:
             features.append({"type": "Feature", "properties": {"name": area.code, "label": area.name},
                              "geometry": g.boundary})
-    return {"period": period.code, "period_label": period.label, "parent": parent.code if parent else None,
+    return {"period": period.spec, "period_label": period.label, "parent": parent.code if parent else None,
             "parent_name": parent.name if parent else "", "level": level, "metrics": METRICS,
+            "basis": definitions.HEADLINE_BASIS,
             "areas": points, "geojson": {"type": "FeatureCollection", "features": features}}

@@ -1,59 +1,60 @@
 """Where a bulletin's figures come from.
 
 `BulletinFigures` (figures.py) is the contract; a provider is anything with
-`figures(session, scope, period, area) -> BulletinFigures`. `CaseTableProvider` computes the headline figures straight
-from the `cases` table and the warning figures from `fanzha.warnings.metrics.overview`. When the case statistics
-service lands, a provider that asks it instead replaces this one in `get_provider()` — the templates, charts,
-register and CLI stay as they are (docs/bulletins.md, "Where the figures come from").
+`figures(session, scope, period, area) -> BulletinFigures`. `StatsProvider` takes every case figure from 案件研判
+(`case_stats` and the roll-up it reads, counted as `cases.stats.definitions` says), so a bulletin, the statistics
+page, the API, the map and the wall screen give the same 立案, 损失, 破案 and 抓获 for the same node and period;
+the warning figures come from `fanzha.warnings.metrics.overview` (docs/bulletins.md, "Where the figures come from").
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.cases.models import Case, CaseAction
-from fanzha.cases.service import visible as cases_visible
+from fanzha.cases.stats import definitions
+from fanzha.cases.stats.service import CaseStats, Totals, case_stats, leaf_totals, scoped_leaves
+from fanzha.common.ages import age_on
 from fanzha.common.errors import Forbidden
-from fanzha.org.enums import GROUPS, Chain, Level
+from fanzha.common.periods import Period
+from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.service import top_area
 from fanzha.people.models import Person
+from fanzha.prevention.areas import communities_under
 from fanzha.reports.figures import AreaRow, BulletinFigures, Compared, TypeRow, TypicalCase, WarningFigures
-from fanzha.reports.periods import Period
 from fanzha.warnings.enums import FRAUD_TYPES
-
-LOSS_BANDS = (("10万元以上", Decimal(100_000)), ("5万至10万元", Decimal(50_000)), ("1万至5万元", Decimal(10_000)),
-              ("1万元以下", Decimal(0)))
-AGE_BANDS = (("18岁以下", 0, 17), ("18至30岁", 18, 30), ("31至45岁", 31, 45), ("46至60岁", 46, 60), ("60岁以上", 61, 200))
 
 
 class FiguresProvider(Protocol):
     def figures(self, session: Session, scope: Scope, period: Period, area: Area | None) -> BulletinFigures: ...
 
 
-def leaves_under(area: Area | None):
-    """The leaf communities under `area` in its own chain (a police node through the communities it covers)."""
-    q = select(Area.id).where(Area.level == Level.COMMUNITY)
-    if area is None:
-        return q
-    column = Area.police_path if area.chain == Chain.POLICE else Area.path
-    return q.where(column.startswith(area.path, autoescape=True))
+def node_of(session: Session, area: Area | None) -> Area:
+    """The node a report is about: `area`, or for the whole jurisdiction the top of the administrative chain (市),
+    whose communities are every community (the reader's scope then narrows them)."""
+    node = area or top_area(session)
+    if node is None:
+        from fanzha.common.errors import Invalid
+
+        raise Invalid("还没有辖区")
+    return node
 
 
-def case_clause(scope: Scope, area: Area | None):
-    """The cases a reader may count for `area` (the whole jurisdiction, with unplaced cases, when None)."""
-    clause = cases_visible(scope)
-    return clause if area is None else clause & Case.community_id.in_(leaves_under(area))
+def leaves(session: Session, scope: Scope, area: Area | None = None):
+    """A subquery of the communities whose cases a report about `area` (None: the whole jurisdiction) counts: those
+    under the node that the reader's scope covers, as `case_stats` counts them."""
+    return select(Area.id).where(communities_under(node_of(session, area)), scope.community_clause(Area.id))
 
 
 class _Tree:
-    """Every area by id, to put a community under its township and its station without a query per case."""
+    """Every area by id, to put a community under its township and its station without a query per community."""
 
     def __init__(self, session: Session):
         rows = session.execute(select(Area.id, Area.level, Area.name, Area.code, Area.path, Area.police_path,
@@ -74,186 +75,135 @@ class _Tree:
         return None
 
 
-class CaseTableProvider:
-    """Headline figures from the cases table, counted by 立案时间 (filed_at) within the period."""
+def ranking(tree: _Tree, leaves: list[Area], now: dict[int, Totals], last_year: dict[int, Totals], level: str, *,
+            police: bool = False) -> list[AreaRow]:
+    """The sub-areas at `level` holding these communities (by the admin path, or the police path for stations),
+    most cases first; every one appears, with 0 when it had no case (the 零发案 towns are news too)."""
+    rows: dict[int, AreaRow] = {}
+    total_loss = sum((t.loss for t in now.values()), Decimal(0))
+    for leaf in leaves:
+        node = tree.ancestor(leaf.id, level, police=police)
+        if node is None:
+            continue
+        row = rows.setdefault(node.id, AreaRow(node.id, node.code, node.name, 0, Decimal(0)))
+        t, ly = now.get(leaf.id, Totals()), last_year.get(leaf.id, Totals())
+        row.cases += t.cases
+        row.loss += t.loss
+        row.solved += t.solved
+        row.suspects += t.suspects
+        row.cases_last_year += ly.cases
+        if not police:
+            row.population += leaf.population or 0
+    for row in rows.values():
+        row.loss_share = float(row.loss / total_loss) if total_loss else None
+    return sorted(rows.values(), key=lambda r: (-r.cases, -r.loss, r.code))
+
+
+class StatsProvider:
+    """Case figures from 案件研判 for the node (`area`, or the whole jurisdiction), counted as
+    `cases.stats.definitions` says: 立案 and 损失 by 立案时间, 破案 by 破案时间, 抓获 by 抓获时间."""
 
     def figures(self, session: Session, scope: Scope, period: Period, area: Area | None) -> BulletinFigures:
         scope.require(Perm.READ_CASES)
-        where = case_clause(scope, area)
+        node = node_of(session, area)
+        st = case_stats(session, scope, area=node, period=period)
+        leaves = scoped_leaves(session, scope, node)
+        now, last_year = leaf_totals(session, [leaf.id for leaf in leaves], period, st.year_ago)
         tree = _Tree(session)
-        cur = self._by_community_type(session, where, period)
-        prev = self._by_community(session, where, period.previous())
-        last = self._by_community(session, where, period.last_year())
-
-        total_cases = sum(r[2] for r in cur)
-        total_loss = sum((r[3] for r in cur), Decimal(0))
+        cur, prev, ago = st.totals, st.previous_totals, st.year_ago_totals
         fig = BulletinFigures(
-            period=period, area_code=area.code if area else None, area_name=area.name if area else _root_name(session),
-            cases=Compared(total_cases, sum(v[0] for v in prev.values()), sum(v[0] for v in last.values())),
-            loss=Compared(total_loss, sum((v[1] for v in prev.values()), Decimal(0)),
-                          sum((v[1] for v in last.values()), Decimal(0))),
-            recovered=sum((r[4] for r in cur), Decimal(0)), solved=sum(r[5] for r in cur))
+            period=period, area_code=area.code if area else None, area_name=node.name,
+            cases=Compared(cur.cases, prev.cases, ago.cases), loss=Compared(cur.loss, prev.loss, ago.loss),
+            recovered=cur.recovered, solved=cur.solved, suspects=cur.suspects,
+            solved_compared=Compared(cur.solved, prev.solved, ago.solved),
+            suspects_compared=Compared(cur.suspects, prev.suspects, ago.suspects),
+            unplaced=st.unplaced_cases)
 
-        types: dict[str, TypeRow] = {}
-        for _, ftype, n, loss, *_ in cur:
-            row = types.setdefault(ftype, TypeRow(ftype, FRAUD_TYPES.get(ftype, ftype), 0, Decimal(0)))
-            row.cases += n
-            row.loss += loss
-        for row in types.values():
-            row.case_share = row.cases / total_cases if total_cases else None
-            row.loss_share = float(row.loss / total_loss) if total_loss else None
-        fig.by_type = sorted(types.values(), key=lambda t: (-t.cases, -t.loss, t.key))
+        fig.by_type = [TypeRow(r.key, FRAUD_TYPES.get(r.key, r.label), r.totals.cases, r.totals.loss,
+                               r.totals.cases / cur.cases if cur.cases else None,
+                               float(r.totals.loss / cur.loss) if cur.loss else None)
+                       for r in st.breakdowns["type"].rows if r.totals.cases]
+        fig.by_type.sort(key=lambda t: (-t.cases, -t.loss, t.key))
 
-        sub_level = Level.COMMUNITY if area is not None and area.level in (
-            Level.TOWNSHIP, Level.COMMUNITY, Level.STATION, Level.BEAT) else Level.TOWNSHIP
+        sub_level = Level.COMMUNITY if node.level in (Level.TOWNSHIP, Level.COMMUNITY, Level.STATION,
+                                                      Level.BEAT) else Level.TOWNSHIP
         fig.area_level_label = "村（社区）" if sub_level == Level.COMMUNITY else "乡镇（街道）"
-        fig.by_area = self._ranking(session, scope, tree, area, cur, last, sub_level, police=False, total_loss=total_loss)
-        fig.by_station = self._ranking(session, scope, tree, area, cur, last, Level.STATION, police=True,
-                                       total_loss=total_loss)
+        fig.by_area = ranking(tree, leaves, now, last_year, sub_level)
+        fig.by_station = ranking(tree, leaves, now, last_year, Level.STATION, police=True)
         fig.areas_without_cases = [r.name for r in fig.by_area if r.cases == 0]
-        self._profile(session, where, period, fig)
-        fig.typical_cases = self._typical(session, where, period, tree)
-        fig.warnings = self._warnings(session, scope, period, area)
+        _profile(st, fig)
+        fig.typical_cases = _typical(session, [leaf.id for leaf in leaves], period, tree)
+        fig.warnings = _warnings(session, scope, period, area)
         return fig
 
-    # -- queries -------------------------------------------------------------------------
-    @staticmethod
-    def _in(period: Period):
-        since, until = period.bounds()
-        return (Case.filed_at >= since) & (Case.filed_at < until)
 
-    def _by_community_type(self, session, where, period):
-        solved = func.sum(case((Case.solved_at.is_not(None), 1), else_=0))
-        rows = session.execute(
-            select(Case.community_id, Case.fraud_type, func.count(), func.coalesce(func.sum(Case.loss_amount), 0),
-                   func.coalesce(func.sum(Case.recovered_amount), 0), solved)
-            .where(where, self._in(period)).group_by(Case.community_id, Case.fraud_type)).all()
-        return [(r[0], r[1], int(r[2]), Decimal(r[3] or 0), Decimal(r[4] or 0), int(r[5] or 0)) for r in rows]
+def _profile(st: CaseStats, fig: BulletinFigures) -> None:
+    """发案规律 from the statistics' breakdowns: the same loss bands, age bands and groups as 案件研判 (the victim
+    as recorded on the case)."""
+    def counts(dim: str) -> dict[str, int]:
+        return {r.label: r.totals.cases for r in st.breakdowns[dim].rows if r.totals.cases}
 
-    def _by_community(self, session, where, period) -> dict:
-        rows = session.execute(select(Case.community_id, func.count(), func.coalesce(func.sum(Case.loss_amount), 0))
-                               .where(where, self._in(period)).group_by(Case.community_id)).all()
-        return {r[0]: (int(r[1]), Decimal(r[2] or 0)) for r in rows}
-
-    def _ranking(self, session, scope, tree, area, cur, last, level, *, police, total_loss) -> list[AreaRow]:
-        # Every sub-area the reader covers appears, with 0 when it had no case (the 零发案 towns are news too).
-        leaf_ids = set(session.scalars(leaves_under(area).where(Area.id.in_(scope.community_ids()))))
-        rows: dict[int, AreaRow] = {}
-        for leaf in leaf_ids:
-            node = tree.ancestor(leaf, level, police=police)
-            if node is not None and node.id not in rows:
-                rows[node.id] = AreaRow(node.id, node.code, node.name, 0, Decimal(0))
-        for leaf in leaf_ids:
-            node = tree.ancestor(leaf, level, police=police)
-            if node is not None and not police:
-                rows[node.id].population += tree.by_id[leaf].population or 0
-        for community_id, _, n, loss, *_ in cur:
-            node = tree.ancestor(community_id, level, police=police)
-            if node is not None:
-                row = rows.setdefault(node.id, AreaRow(node.id, node.code, node.name, 0, Decimal(0)))
-                row.cases += n
-                row.loss += loss
-        for community_id, (n, _) in last.items():
-            node = tree.ancestor(community_id, level, police=police)
-            if node is not None and node.id in rows:
-                rows[node.id].cases_last_year += n
-        for row in rows.values():
-            row.loss_share = float(row.loss / total_loss) if total_loss else None
-        return sorted(rows.values(), key=lambda r: (-r.cases, -r.loss, r.code))
-
-    def _profile(self, session, where, period, fig: BulletinFigures) -> None:
-        bands = Counter()
-        sexes = Counter()
-        ages = Counter()
-        groups = Counter()
-        rows = session.execute(select(Case.loss_amount, Case.victim_sex, Case.victim_age, Case.victim_groups,
-                                      Case.loss_at, Person.gender, Person.birth_date, Person.groups)
-                               .outerjoin(Person, Person.id == Case.person_id).where(where, self._in(period)))
-        for loss, sex, age, grp, loss_at, p_sex, p_birth, p_groups in rows:
-            # Cases entered before the victim profile was kept on the case fall back on the linked person.
-            sex = sex or p_sex
-            if age is None and p_birth is not None:
-                age = _age(p_birth, loss_at)
-            grp = grp or p_groups
-            loss = Decimal(loss or 0)
-            bands[next(label for label, floor in LOSS_BANDS if loss >= floor)] += 1
-            sexes[sex or "未登记"] += 1
-            ages[next((label for label, lo, hi in AGE_BANDS if age is not None and lo <= age <= hi), "未登记")] += 1
-            for g in grp or []:
-                groups[GROUPS.get(g, g)] += 1
-        fig.loss_bands = {label: bands.get(label, 0) for label, _ in LOSS_BANDS}
-        fig.victims_by_sex = dict(sorted(sexes.items(), key=lambda kv: -kv[1]))
-        fig.victims_by_age = {label: ages[label] for label, *_ in AGE_BANDS if ages.get(label)}
-        if ages.get("未登记"):
-            fig.victims_by_age["未登记"] = ages["未登记"]
-        fig.victims_by_group = dict(groups.most_common())
-
-    def _typical(self, session, where, period, tree, limit: int = 3) -> list[TypicalCase]:
-        rows = session.execute(select(Case.filed_at, Case.community_id, Case.fraud_type, Case.loss_amount,
-                                      Case.victim_sex, Case.victim_age, Case.narrative, Case.loss_at, Person.gender,
-                                      Person.birth_date)
-                               .outerjoin(Person, Person.id == Case.person_id).where(where, self._in(period))
-                               .order_by(Case.loss_amount.desc(), Case.filed_at, Case.id).limit(limit)).all()
-        out = []
-        for filed, community_id, ftype, loss, sex, age, narrative, loss_at, p_sex, p_birth in rows:
-            sex = sex or p_sex
-            if age is None and p_birth is not None:
-                age = _age(p_birth, loss_at)
-            place = tree.ancestor(community_id, Level.TOWNSHIP)
-            victim = "某" + (sex or "人") + (f"，{age}岁" if age is not None else "")
-            out.append(TypicalCase(filed, place.name if place else "", FRAUD_TYPES.get(ftype, ftype),
-                                   Decimal(loss or 0), victim, (narrative or "").strip()[:160]))
-        return out
-
-    def _warnings(self, session, scope, period, area) -> WarningFigures | None:
-        from fanzha.warnings import metrics
-
-        since, until = period.bounds()
-        try:
-            rep = metrics.overview(session, scope, since=since, until=until, area=area).report
-        except Forbidden:
-            return None
-        rates = {f.key: f for f in rep.rates}
-        out = WarningFigures(warnings=rep.warnings, signed=rates["sign_rate"].num, sign_rate=rates["sign_rate"].rate,
-                             timely_sign_rate=rates["timely_sign_rate"].rate, dissuaded=rates["success_rate"].num,
-                             success_rate=rates["success_rate"].rate, face_rate=rates["face_rate"].rate,
-                             overdue=rates["overdue_rate"].num, overdue_rate=rates["overdue_rate"].rate,
-                             loss_avoided=rep.loss_avoided)
-        clause = scope.community_clause(CaseAction.community_id)
-        if area is not None:
-            clause = clause & CaseAction.community_id.in_(leaves_under(area))
-        elif scope.is_centre:
-            clause = clause | CaseAction.community_id.is_(None)
-        for kind, n, amount in session.execute(
-                select(CaseAction.kind, func.count(), func.coalesce(func.sum(CaseAction.amount), 0))
-                .where(clause, CaseAction.status == "done", CaseAction.kind.in_(("stop_payment", "freeze")),
-                       CaseAction.requested_at >= since, CaseAction.requested_at < until)
-                .group_by(CaseAction.kind)):
-            if kind == "stop_payment":
-                out.stop_payments = int(n)
-            else:
-                out.freezes, out.frozen_amount = int(n), Decimal(amount or 0)
-        return out
+    bands = counts("loss")
+    fig.loss_bands = {b.label: bands.get(b.label, 0) for b in definitions.LOSS_BANDS}
+    fig.victims_by_sex = dict(sorted(counts("sex").items(), key=lambda kv: -kv[1]))
+    fig.victims_by_age = counts("age")  # in the bands' order, 未填写 last
+    fig.victims_by_group = dict(sorted(counts("group").items(), key=lambda kv: -kv[1]))
 
 
-def _age(birth, at) -> int:
-    day = at.date() if hasattr(at, "date") else at
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+def _typical(session: Session, leaf_ids: list[int], period: Period, tree: _Tree, limit: int = 3) -> list[TypicalCase]:
+    """The largest losses among the cases counted in the period's 立案数."""
+    since, until = period.bounds()
+    filed = getattr(Case, definitions.MEASURES["cases"].counted_by)
+    rows = session.execute(select(Case.filed_at, Case.community_id, Case.fraud_type, Case.loss_amount,
+                                  Case.victim_sex, Case.victim_age, Case.narrative, Case.loss_at, Person.gender,
+                                  Person.birth_date)
+                           .outerjoin(Person, Person.id == Case.person_id)
+                           .where(Case.community_id.in_(leaf_ids or [-1]), filed >= since, filed < until)
+                           .order_by(Case.loss_amount.desc(), Case.filed_at, Case.id).limit(limit)).all()
+    out = []
+    for filed_at, community_id, ftype, loss, sex, age, narrative, loss_at, p_sex, p_birth in rows:
+        # A case entered before the victim profile was kept on the case is told from the linked person.
+        sex = sex or p_sex
+        if age is None and p_birth is not None:
+            age = age_on(p_birth, loss_at.date())
+        place = tree.ancestor(community_id, Level.TOWNSHIP)
+        victim = "某" + (sex or "人") + (f"，{age}岁" if age is not None else "")
+        out.append(TypicalCase(filed_at, place.name if place else "", FRAUD_TYPES.get(ftype, ftype),
+                               Decimal(loss or 0), victim, (narrative or "").strip()[:160]))
+    return out
 
 
-def _root_name(session: Session) -> str:
-    name = session.scalar(select(Area.name).where(Area.chain == Chain.ADMIN, Area.parent_id.is_(None))
-                          .order_by(Area.id).limit(1))
-    return name or "全辖区"
+def _warnings(session: Session, scope: Scope, period: Period, area: Area | None) -> WarningFigures | None:
+    from fanzha.warnings import metrics
+
+    since, until = period.bounds()
+    try:
+        rep = metrics.overview(session, scope, since=since, until=until, area=area).report
+    except Forbidden:
+        return None
+    rates = {f.key: f for f in rep.rates}
+    out = WarningFigures(warnings=rep.warnings, signed=rates["sign_rate"].num, sign_rate=rates["sign_rate"].rate,
+                         timely_sign_rate=rates["timely_sign_rate"].rate, dissuaded=rates["success_rate"].num,
+                         success_rate=rates["success_rate"].rate, face_rate=rates["face_rate"].rate,
+                         overdue=rates["overdue_rate"].num, overdue_rate=rates["overdue_rate"].rate,
+                         loss_avoided=rep.loss_avoided)
+    clause = scope.community_clause(CaseAction.community_id)
+    if area is not None:
+        clause = clause & CaseAction.community_id.in_(select(Area.id).where(communities_under(area)))
+    elif scope.is_centre:
+        clause = clause | CaseAction.community_id.is_(None)
+    for kind, n, amount in session.execute(
+            select(CaseAction.kind, func.count(), func.coalesce(func.sum(CaseAction.amount), 0))
+            .where(clause, CaseAction.status == "done", CaseAction.kind.in_(("stop_payment", "freeze")),
+                   CaseAction.requested_at >= since, CaseAction.requested_at < until)
+            .group_by(CaseAction.kind)):
+        if kind == "stop_payment":
+            out.stop_payments = int(n)
+        else:
+            out.freezes, out.frozen_amount = int(n), Decimal(amount or 0)
+    return out
 
 
 def get_provider() -> FiguresProvider:
-    """The provider bulletins use. Swap here for the case statistics service (docs/bulletins.md)."""
-    return CaseTableProvider()
-
-
-def totals(session: Session, scope: Scope, since, until, area: Area | None = None) -> tuple[int, Decimal]:
-    """(cases, loss) filed in [since, until): for spans that are not whole periods, such as this month so far."""
-    n, loss = session.execute(select(func.count(), func.coalesce(func.sum(Case.loss_amount), 0))
-                              .where(case_clause(scope, area), Case.filed_at >= since, Case.filed_at < until)).one()
-    return int(n or 0), Decimal(loss or 0)
+    """The provider bulletins use."""
+    return StatsProvider()

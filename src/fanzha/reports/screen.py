@@ -1,29 +1,27 @@
 """The wall screen's figures (大屏), one JSON document refreshed every minute: today's warnings and dissuasions, this
-month's cases and losses with 同比 (the same days a year before), 30-day trends, type breakdown, rankings, map."""
+month so far — 立案, 损失, 破案, 抓获 as 案件研判 and the bulletins count them, with 同比 (the same days a year
+before) and their basis — 30-day trends, type breakdown, rankings, map."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.cases.models import Case
+from fanzha.cases.stats import definitions
+from fanzha.common import periods
 from fanzha.common.errors import Forbidden
 from fanzha.config import get_settings
 from fanzha.db import utcnow
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.reports import geo, periods, provider
-from fanzha.reports.figures import change
+from fanzha.reports import geo, provider
 
 TREND_DAYS = 30
-
-
-def _same_day_last_year(d: date) -> date:
-    return d.replace(year=d.year - 1, day=28) if (d.month, d.day) == (2, 29) else d.replace(year=d.year - 1)
 
 
 def figures(session: Session, scope: Scope, *, now: datetime | None = None) -> dict:
@@ -38,18 +36,10 @@ def figures(session: Session, scope: Scope, *, now: datetime | None = None) -> d
                  "timezone": get_settings().timezone}
     out["warnings_today"] = _warnings(session, scope, day_start, tomorrow)
 
-    month = periods.parse(f"{today:%Y-%m}")
-    m_start = datetime.combine(month.start, time.min, tz)
-    ly_start = datetime.combine(_same_day_last_year(month.start), time.min, tz)
-    ly_end = datetime.combine(_same_day_last_year(today), time.min, tz) + timedelta(days=1)
-    cases, loss = provider.totals(session, scope, m_start, tomorrow)
-    ly_cases, ly_loss = provider.totals(session, scope, ly_start, ly_end)
-    out["month"] = {"label": month.label, "days": today.day, "cases": cases, "loss": float(loss),
-                    "loss_wan": round(float(loss) / 10_000, 2), "cases_last_year": ly_cases,
-                    "loss_last_year": float(ly_loss), "cases_yoy": change(cases, ly_cases),
-                    "loss_yoy": change(loss, ly_loss)}
-
-    month_figures = provider.get_provider().figures(session, scope, month, None)
+    month = periods.month(today)
+    so_far = periods.custom(month.start, today)  # 同比: the same days a year before (common.periods, custom)
+    month_figures = provider.get_provider().figures(session, scope, so_far, None)
+    out["month"] = _month(month_figures, month.label, today.day)
     out["types"] = [{"key": t.key, "label": t.label, "cases": t.cases, "loss_wan": round(float(t.loss) / 10_000, 2)}
                     for t in month_figures.by_type]
     out["townships"] = [{"name": r.name, "cases": r.cases, "loss_wan": round(float(r.loss) / 10_000, 2)}
@@ -57,7 +47,20 @@ def figures(session: Session, scope: Scope, *, now: datetime | None = None) -> d
     out["stations"] = [{"name": r.name, "cases": r.cases, "loss_wan": round(float(r.loss) / 10_000, 2)}
                        for r in month_figures.by_station[:10]]
     out["trend"] = _trend(session, scope, day_start - timedelta(days=TREND_DAYS - 1), tomorrow, tz)
-    out["map"] = geo.layer(session, scope, geo.default_parent(session, scope), month)
+    out["map"] = geo.layer(session, scope, geo.default_parent(session, scope), so_far)
+    return out
+
+
+def _month(f, label: str, days: int) -> dict:
+    """This month so far: the four headline figures with the same days a year before, and their basis."""
+    out = {"label": label, "days": days, "period": f.period.spec, "year_ago": f.period.year_ago().spec,
+           "basis": f.basis, "loss_wan": round(float(f.loss.current) / 10_000, 2)}
+    for key, c in (("cases", f.cases), ("loss", f.loss), ("solved", f.solved_compared),
+                   ("suspects", f.suspects_compared)):
+        amount = definitions.MEASURES[key].unit == "元"
+        out[key] = float(c.current) if amount else c.current
+        out[f"{key}_last_year"] = float(c.last_year) if amount else c.last_year
+        out[f"{key}_yoy"] = c.yoy
     return out
 
 
@@ -78,8 +81,9 @@ def _trend(session: Session, scope: Scope, since: datetime, until: datetime, tz)
     """Cases (by 立案 day) and warnings per local day over the last days."""
     days = [(since + timedelta(days=i)).date().isoformat() for i in range(TREND_DAYS)]
     cases = Counter()
-    for (filed,) in session.execute(select(Case.filed_at).where(provider.case_clause(scope, None),
-                                                                Case.filed_at >= since, Case.filed_at < until)):
+    filed_at = getattr(Case, definitions.MEASURES["cases"].counted_by)
+    for (filed,) in session.execute(select(filed_at).where(Case.community_id.in_(provider.leaves(session, scope)),
+                                                           filed_at >= since, filed_at < until)):
         cases[filed.astimezone(tz).date().isoformat() if filed.tzinfo else filed.date().isoformat()] += 1
     warnings = {}
     try:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.periods import Period
 from fanzha.db import utcnow
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm
@@ -20,7 +21,6 @@ from fanzha.reports.docx_out import render_docx
 from fanzha.reports.figures import BulletinFigures
 from fanzha.reports.models import IssuedDocument
 from fanzha.reports.pdf_out import render_pdf
-from fanzha.reports.periods import Period
 
 FORMATS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "pdf": "application/pdf"}
 NUMBER_TRIES = 20
@@ -47,7 +47,7 @@ def render(session: Session, scope: Scope, period: Period, area: Area | None, *,
            issued_on: date | None = None, formats: tuple[str, ...] = ("docx", "pdf")) -> Rendered:
     """A bulletin in the asked formats; without `seq` it is a draft whose 发文字号 is left blank."""
     figures = bulletin.figures_for(session, scope, period, area)
-    head = bulletin.heading(session, period.kind, period, area)
+    head = bulletin.heading(session, bulletin.doc_kind(period), period, area)
     issued_on = issued_on or local_today()
     number = bulletin.number_text(head.prefix, issued_on.year, seq)
     document = bulletin.compose(session, figures, head, number=number, issued=issued_on)
@@ -93,16 +93,17 @@ def issue_bulletin(session: Session, scope: Scope, period: Period, area: Area | 
     def fill(seq: int) -> IssuedDocument:
         out = render(session, scope, period, area, seq=seq, issued_on=issued_on)
         f = out.figures
-        head = bulletin.heading(session, period.kind, period, area)
-        return IssuedDocument(number=out.number, period=period.code, area_id=area.id if area else None,
+        head = bulletin.heading(session, bulletin.doc_kind(period), period, area)
+        return IssuedDocument(number=out.number, period=period.spec, area_id=area.id if area else None,
                               title=out.title, addressee=head.addressee, issued_on=issued_on,
                               issued_by=scope.user_id, issued_by_name=issuer_name or scope.username,
                               summary={"cases": int(f.cases.current), "loss": str(f.loss.current),
-                                       "cases_yoy": f.cases.yoy, "cases_mom": f.cases.mom},
+                                       "cases_yoy": f.cases.yoy, "cases_mom": f.cases.mom, "solved": f.solved,
+                                       "suspects": f.suspects, "basis": f.basis},
                               docx=out.docx, pdf=out.pdf)
 
-    doc = allocate(session, kind=period.kind, year=issued_on.year, fill=fill)
-    audit.record(session, scope, "create", "document", doc.id, detail={"number": doc.number, "period": period.code})
+    doc = allocate(session, kind=bulletin.doc_kind(period), year=issued_on.year, fill=fill)
+    audit.record(session, scope, "create", "document", doc.id, detail={"number": doc.number, "period": period.spec})
     return doc
 
 

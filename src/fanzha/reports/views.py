@@ -11,8 +11,9 @@ from fanzha.org import service as org
 from fanzha.org.enums import Level
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.reports import bulletin, geo, periods, service
-from fanzha.reports.periods import KINDS
+from fanzha.cases.stats import definitions
+from fanzha.common import periods
+from fanzha.reports import bulletin, geo, service
 from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
 from fanzha.web.render import render
@@ -20,11 +21,14 @@ from fanzha.web.render import render
 router = APIRouter()
 PAGE = 50
 PeriodQuery = Query("", max_length=10, pattern=r"^[0-9QqWw-]*$")
+# The map takes every period 案件研判 takes, custom ranges (2025-12-15..2026-01-14) included.
+MapPeriodQuery = Query("", max_length=22, pattern=r"^[0-9QqWw.-]*$")
+MetricQuery = Query("cases", pattern="^(" + "|".join(geo.METRICS) + ")$")
 FMT = "^(docx|pdf)$"
 
 
 def _period(text: str, kind: str = "monthly") -> periods.Period:
-    return periods.parse(text) if text else periods.current(kind, service.local_today())
+    return bulletin.parse_period(text) if text else bulletin.latest(kind, service.local_today())
 
 
 def _area(db: Session, scope: Scope, area_id: int | None):
@@ -53,10 +57,10 @@ def register_page(request: Request, kind: str = Query("", pattern="^(|daily|week
                   db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
     rows, total = service.register(db, scope, kind=kind, year=year or None, limit=PAGE, offset=(page - 1) * PAGE)
     today = service.local_today()
-    suggestions = {k: periods.current(k, today).code for k in KINDS}
+    suggestions = {k: bulletin.latest(k, today).spec for k in bulletin.DOC_KIND_LABELS}
     return render(request, "reports/register.html", rows=rows, total=total, kind=kind, year=year, page=page,
-                  pages=max(1, -(-total // PAGE)), kinds=KINDS, suggestions=suggestions, areas=_areas(db, scope),
-                  issued=request.query_params.get("issued", ""))
+                  pages=max(1, -(-total // PAGE)), kinds=bulletin.DOC_KIND_LABELS, suggestions=suggestions,
+                  areas=_areas(db, scope), issued=request.query_params.get("issued", ""))
 
 
 @router.get("/reports/bulletin")
@@ -69,11 +73,11 @@ def preview(request: Request, period: str = PeriodQuery, area_id: IdQuery = None
                       period=None, area=None, areas=_areas(db, scope), period_text=period)
     area = _area(db, scope, area_id)
     figures = bulletin.figures_for(db, scope, p, area)
-    head = bulletin.heading(db, p.kind, p, area)
+    head = bulletin.heading(db, bulletin.doc_kind(p), p, area)
     doc = bulletin.compose(db, figures, head, number=bulletin.number_text(head.prefix, service.local_today().year, None),
                            issued=service.local_today())
     return render(request, "reports/preview.html", error="", doc=doc, figures=figures, period=p, area=area,
-                  areas=_areas(db, scope), period_text=p.code, kind_label=head.kind_label)
+                  areas=_areas(db, scope), period_text=p.spec, kind_label=head.kind_label)
 
 
 @router.get("/reports/bulletin/draft")
@@ -88,7 +92,7 @@ def draft(period: str = PeriodQuery, area_id: IdQuery = None, fmt: str = Query("
 @router.post("/reports/bulletin", dependencies=[Depends(csrf_protect)])
 def issue(period: str = Form(..., max_length=10), area_id: IdForm = 0,
           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.ISSUE_DOCUMENTS))):
-    p = periods.parse(period)
+    p = bulletin.parse_period(period)
     area = _area(db, scope, area_id or None)
     doc = service.issue_bulletin(db, scope, p, area)
     return RedirectResponse(f"/reports?issued={doc.id}", status_code=303)
@@ -102,13 +106,13 @@ def document_file(document_id: IdPath, fmt: str, db: Session = Depends(get_db, s
 
 
 @router.get("/map")
-def map_page(request: Request, area_id: IdQuery = None, period: str = PeriodQuery,
-             metric: str = Query("cases", pattern="^(cases|loss|per_10k)$"),
+def map_page(request: Request, area_id: IdQuery = None, period: str = MapPeriodQuery, metric: str = MetricQuery,
              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
-    p = periods.parse(period) if period else periods.parse(f"{service.local_today():%Y-%m}")
+    p = periods.parse(period) if period else periods.month(service.local_today())
     area = org.get_area(db, scope, area_id) if area_id else geo.default_parent(db, scope)
     areas = [a for a in _areas(db, scope) if a.chain == "admin"]
-    return render(request, "reports/map.html", area=area, areas=areas, period=p, metric=metric, metrics=geo.METRICS)
+    return render(request, "reports/map.html", area=area, areas=areas, period=p, metric=metric, metrics=geo.METRICS,
+                  basis=definitions.HEADLINE_BASIS)
 
 
 @router.get("/screen")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from fanzha.cases.stats import periods
+from fanzha.common import periods
 from fanzha.cases.stats.service import case_stats, cases_behind, resolve_area, value_label
 from fanzha.common.identity import mask_name
 from fanzha.org.models import Area

@@ -19,7 +19,7 @@ and re-creates the triggers with the configured time zone's offset.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Integer, Numeric, SmallInteger, String, Table
@@ -27,6 +27,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fanzha.cases.stats.definitions import AGE_BAND_SQL, LOSS_BAND_SQL
+from fanzha.cases.stats.definitions import MEASURES as DEFINED
+from fanzha.common.periods import add_months, month_end
 from fanzha.config import get_settings
 from fanzha.db import Base, UTCDateTime
 
@@ -37,12 +40,6 @@ SOURCE_COLUMNS = ("community_id", "filed_at", "solved_at", "caught_at", "suspect
                   "loss_amount", "recovered_amount", "frozen_amount", "channel", "victim_sex", "victim_age",
                   "victim_occupation", "victim_groups", "preventable")
 
-# Age bands (年龄段) and loss bands (损失金额段) as SQL, so the roll-up and the drill-down cut them alike.
-AGE_BAND_SQL = ("CASE WHEN {c}.victim_age IS NULL THEN '' WHEN {c}.victim_age < 18 THEN 'lt18' "
-                "WHEN {c}.victim_age <= 25 THEN '18_25' WHEN {c}.victim_age <= 35 THEN '26_35' "
-                "WHEN {c}.victim_age <= 45 THEN '36_45' WHEN {c}.victim_age <= 59 THEN '46_59' ELSE 'ge60' END")
-LOSS_BAND_SQL = ("CASE WHEN {c}.loss_amount >= 100000 THEN 'ge100k' WHEN {c}.loss_amount >= 50000 THEN '50k_100k' "
-                 "WHEN {c}.loss_amount >= 10000 THEN '10k_50k' ELSE 'lt10k' END")
 PREVENTABLE_SQL = "CASE WHEN {c}.preventable IS NULL THEN '' WHEN {c}.preventable THEN 'yes' ELSE 'no' END"
 
 
@@ -82,6 +79,8 @@ case_stat_journal = Table(
 )
 
 MEASURES = ("cases", "loss_cents", "recovered_cents", "frozen_cents", "solved", "suspects")
+# Each cell column adds one figure of definitions.MEASURES (same order), on the day of the figure's time.
+EVENT_OF_TIME = {"filed_at": "f", "solved_at": "s", "caught_at": "c"}
 # The key, in the order that lets a read be short index ranges: one dimension, one community, a run of days.
 KEY = ("grain", "dim", "community_id", "day", "value")
 WHOLE = -1
@@ -148,12 +147,13 @@ def delta_sql(dialect: str, src: str, minutes: int, *, upsert: bool = True, cte:
     def on(ev: str, expr: str) -> str:
         return f"sum(CASE WHEN v.ev = '{ev}' THEN v.sign * {expr} ELSE 0 END)"
 
+    def added(m, column: str) -> str:  # one figure's cell column: a count, a sum of yuan in fen, or a plain sum
+        expr = "1" if not m.summed else _cents(dialect, f"v.{m.summed}") if m.unit == "元" else f"v.{m.summed}"
+        return f"{on(EVENT_OF_TIME[m.counted_by], expr)} AS {column}"
+
+    figures = ", ".join(added(m, column) for m, column in zip(DEFINED.values(), MEASURES, strict=True))
     days = (f"SELECT {_local(dialect, 'v.ts', minutes, 'd')} AS day, coalesce(v.community_id, 0) AS community_id, "
-            f"v.dim AS dim, coalesce(v.value, '') AS value, {on('f', '1')} AS cases, "
-            f"{on('f', _cents(dialect, 'v.loss_amount'))} AS loss_cents, "
-            f"{on('f', _cents(dialect, 'v.recovered_amount'))} AS recovered_cents, "
-            f"{on('f', _cents(dialect, 'v.frozen_amount'))} AS frozen_cents, "
-            f"{on('s', '1')} AS solved, {on('c', 'v.suspects_caught')} AS suspects "
+            f"v.dim AS dim, coalesce(v.value, '') AS value, {figures} "
             f"FROM ({facts}) AS v GROUP BY 1, 2, 3, 4")
     measures = ", ".join(MEASURES)
     sums = ", ".join(f"sum(d.{m})" for m in MEASURES)
@@ -304,3 +304,23 @@ def rebuild(conn: Connection) -> int:
         conn.exec_driver_sql(delta_sql(dialect, _source(dialect, "cases", 1), minutes))
     conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE " + " AND ".join(f"{m} = 0" for m in MEASURES))
     return int(conn.execute(text(f"SELECT count(*) FROM {TABLE}")).scalar() or 0)
+
+
+def cover(start: date, end: date) -> list[tuple[str, date, date]]:
+    """The fewest cells covering the local days start..end (both included): whole years ('y'), whole months ('m'),
+    single days ('d'), as (grain, first cell key, last cell key) runs of consecutive keys."""
+    runs: list[tuple[str, date, date]] = []
+    d = start
+    while d <= end:
+        if d.month == 1 and d.day == 1 and date(d.year, 12, 31) <= end:
+            grain, key, nxt = "y", d, date(d.year + 1, 1, 1)
+        elif d.day == 1 and month_end(d) <= end:
+            grain, key, nxt = "m", d, add_months(d, 1)
+        else:
+            grain, key, nxt = "d", d, d + timedelta(days=1)
+        if runs and runs[-1][0] == grain:
+            runs[-1] = (grain, runs[-1][1], key)
+        else:
+            runs.append((grain, key, key))
+        d = nxt
+    return runs

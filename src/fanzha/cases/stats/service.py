@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session, joinedload
 from fanzha.audit import service as audit
 from fanzha.cases.enums import CHANNELS
 from fanzha.cases.models import Case
+from fanzha.cases.stats import definitions, rollup
 from fanzha.cases.stats import rules as key_rules
-from fanzha.cases.stats.periods import Period, cover
-from fanzha.cases.stats.rollup import AGE_BAND_SQL, LOSS_BAND_SQL, MEASURES as MEASURE_COLUMNS
-from fanzha.cases.stats import rollup
-from fanzha.cases.stats.rollup import DIMS, PREVENTABLE_SQL, WHOLE, CaseStatCell
+from fanzha.cases.stats.definitions import AGE_BAND_SQL, AGE_BANDS, LOSS_BAND_LABELS, LOSS_BAND_SQL
+from fanzha.cases.stats.rollup import DIMS, PREVENTABLE_SQL, WHOLE, CaseStatCell, cover
+from fanzha.cases.stats.rollup import MEASURES as MEASURE_COLUMNS
+from fanzha.common.periods import Period
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area
@@ -31,9 +32,6 @@ from fanzha.prevention.areas import children as child_nodes
 from fanzha.prevention.areas import communities_under, contains
 from fanzha.warnings.enums import FRAUD_TYPES
 
-AGE_BANDS = {"lt18": "18岁以下", "18_25": "18—25岁", "26_35": "26—35岁", "36_45": "36—45岁", "46_59": "46—59岁",
-             "ge60": "60岁及以上"}
-LOSS_BANDS = {"ge100k": "10万元以上", "50k_100k": "5万（含）—10万元", "10k_50k": "1万（含）—5万元", "lt10k": "1万元以下"}
 UNKNOWN = "未填写"
 # dimension → (label, value labels, keep the labels' order rather than sort by cases)
 DIMENSIONS: dict[str, tuple[str, dict[str, str], bool]] = {
@@ -43,11 +41,10 @@ DIMENSIONS: dict[str, tuple[str, dict[str, str], bool]] = {
     "occupation": ("职业", {}, False),
     "group": ("易受骗群体", GROUPS, False),
     "channel": ("诈骗渠道", CHANNELS, False),
-    "loss": ("损失金额段", LOSS_BANDS, True),
+    "loss": ("损失金额段", LOSS_BAND_LABELS, True),
     "preventable": ("可防性", {"yes": "可防性案件", "no": "非可防性案件"}, True),
 }
-MEASURES = {"cases": ("立案数", "起"), "loss": ("损失金额", "元"), "recovered": ("追回金额", "元"),
-            "frozen": ("冻结金额", "元"), "solved": ("破案数", "起"), "suspects": ("抓获犯罪嫌疑人", "人")}
+MEASURES = {k: (m.label, m.unit) for k, m in definitions.MEASURES.items()}
 RANK_BY = {"cases": "立案数", "loss": "损失金额", "rate": "万人发案率"}
 C = CaseStatCell
 
@@ -60,8 +57,8 @@ def value_label(dim: str, value: str) -> str:
 
 @dataclass
 class Totals:
-    """Figures of one set of cells. cases/loss/recovered/frozen: cases filed (立案) in the period; solved: cases
-    whose 破案 date falls in the period; suspects: suspects caught (抓获) with a caught date in the period."""
+    """Figures of one set of cells, each counted by its time (definitions.MEASURES): cases/loss/recovered/frozen
+    by 立案时间, solved by 破案时间, suspects by 抓获时间."""
 
     cases: int = 0
     loss: Decimal = Decimal("0.00")
@@ -121,6 +118,7 @@ class Headline:
     value: int | Decimal | float | None
     yoy: Change  # 同比
     mom: Change  # 环比
+    basis: str = ""  # 统计口径: 破案数按破案时间统计
 
 
 @dataclass
@@ -186,6 +184,7 @@ class CaseStats:
     * children: the ranking of the next level down (`AreaRow`), in `child_chain`, by `rank_by`.
     * key_communities / key_groups: `KeyItem`s for next month, by `rules` (rules.KeyRules).
     * unplaced_cases: for a centre user at a root node, the period's cases on no community (not in any figure).
+    * basis: which time each figure is counted by (definitions.basis()); each headline carries its own.
     """
 
     area_id: int
@@ -214,6 +213,7 @@ class CaseStats:
     key_groups: list[KeyItem]
     rules: key_rules.KeyRules
     unplaced_cases: int | None = None
+    basis: str = definitions.basis()  # 统计口径 of every figure, as the page shows it
 
     def as_dict(self) -> dict:
         """JSON-ready: amounts as strings (exact yuan), periods as {kind, from, to, label}."""
@@ -277,6 +277,12 @@ def _read(session: Session, leaf_ids: list[int], *spans: Period, dims: bool = Tr
     return [found[uniq.index(p)] for p in spans]
 
 
+def leaf_totals(session: Session, leaf_ids: list[int], *spans: Period) -> list[dict[int, Totals]]:
+    """For each period, community → `Totals`, from the same cells `case_stats` reads (for reports that group the
+    communities otherwise: a bulletin's townships and stations, the map's areas)."""
+    return [by_leaf for _, by_leaf in _read(session, leaf_ids, *spans, dims=False)]
+
+
 def _total(by_leaf: dict[int, Totals]) -> Totals:
     out = Totals()
     for t in by_leaf.values():
@@ -336,9 +342,11 @@ def case_stats(session: Session, scope: Scope, *, area: Area | None = None, peri
     cur, prev, ago = _total(cur_leaf), _total(prev_leaf), _total(ago_leaf)
     r_cur, r_prev, r_ago = rate(cur.cases, population), rate(prev.cases, population), rate(ago.cases, population)
 
-    headline = [Headline(k, label, unit, getattr(cur, k), Change.of(getattr(cur, k), getattr(ago, k)),
-                         Change.of(getattr(cur, k), getattr(prev, k))) for k, (label, unit) in MEASURES.items()]
-    headline.append(Headline("rate", "万人发案率", "起/万人", r_cur, Change.of(r_cur, r_ago), Change.of(r_cur, r_prev)))
+    headline = [Headline(k, m.label, m.unit, getattr(cur, k), Change.of(getattr(cur, k), getattr(ago, k)),
+                         Change.of(getattr(cur, k), getattr(prev, k)), m.basis)
+                for k, m in definitions.MEASURES.items()]
+    headline.append(Headline("rate", "万人发案率", "起/万人", r_cur, Change.of(r_cur, r_ago), Change.of(r_cur, r_prev),
+                             definitions.RATE_NOTE))
 
     breakdowns = {}
     for dim, (label, labels, ordered) in DIMENSIONS.items():
@@ -461,10 +469,6 @@ def _key_groups(cur_dim, prev_dim, total: int, p: Period, rules) -> list[KeyItem
 
 
 # -- the cases behind a figure ---------------------------------------------------------------------------------------
-DRILL_MEASURES = {"cases": "立案", "loss": "立案", "recovered": "立案", "frozen": "立案", "solved": "破案",
-                  "suspects": "抓获"}
-
-
 def dimension_clause(session: Session, dim: str, value: str):
     """The condition on cases that the roll-up counts under (dim, value)."""
     if dim in ("", "all"):
@@ -490,10 +494,10 @@ def dimension_clause(session: Session, dim: str, value: str):
 def behind_clause(session: Session, leaf_ids: list[int], period: Period, measure: str, dim: str = "",
                   value: str = ""):
     """Cases counted by one figure: on these communities, dated in the period by the measure's event."""
-    if measure not in DRILL_MEASURES:
+    if measure not in definitions.MEASURES:
         raise Invalid(f"未知的指标：{measure}")
     since, until = period.bounds()
-    column = {"solved": Case.solved_at, "suspects": Case.caught_at}.get(measure, Case.filed_at)
+    column = getattr(Case, definitions.MEASURES[measure].counted_by)
     parts = [Case.community_id.in_(leaf_ids or [-1]), column >= since, column < until]
     if measure == "suspects":
         parts.append(Case.suspects_caught != 0)

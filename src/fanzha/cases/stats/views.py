@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from fanzha.cases.stats import definitions
 from fanzha.cases.stats.api import Drill, Where, drill, where
 from fanzha.cases.stats.service import (
     DIMENSIONS,
-    DRILL_MEASURES,
     MEASURES,
     RANK_BY,
     case_stats,
@@ -49,8 +49,9 @@ def stats_page(request: Request, w: Where = Depends(where), chain: str = Query("
         f"area={st.area_code}&from={p.start}&to={p.end}"
     chart = {"types": [{"name": r.label, "value": r.totals.cases} for r in st.breakdowns["type"].rows
                        if r.totals.cases]}
+    notes = {"amounts": definitions.AMOUNTS_NOTE, "rate": definitions.RATE_NOTE}
     return render(request, "cases/stats.html", error="", st=st, areas=areas, base=base, DIMENSIONS=DIMENSIONS,
-                  MEASURES=MEASURES, RANK_BY=RANK_BY, CHAIN_LABELS=CHAIN_LABELS, LEVEL_LABELS=LEVEL_LABELS,
+                  MEASURES=MEASURES, RANK_BY=RANK_BY, CHAIN_LABELS=CHAIN_LABELS, LEVEL_LABELS=LEVEL_LABELS, notes=notes,
                   chart=json.dumps(chart, ensure_ascii=False),
                   form={"area": st.area_code, "period": w.period or (p.spec if p.kind != "custom" else ""),
                         "from": w.date_from, "to": w.date_to, "chain": chain, "rank_by": rank_by})
@@ -65,7 +66,7 @@ def behind_page(request: Request, w: Where = Depends(where), d: Drill = Depends(
     sub_area = resolve_area(db, scope, d.sub) if d.sub else None
     rows, total = cases_behind(db, scope, area=node, period=p, measure=measure, dim=dim, value=value, sub=sub_area,
                                limit=PAGE, offset=(page - 1) * PAGE)
-    what = [f"{node.name}", p.label, DRILL_MEASURES[measure] + ("（" + MEASURES[measure][0] + "）")]
+    what = [f"{node.name}", p.label, definitions.MEASURES[measure].basis]
     if dim and dim != "all":
         what.append(f"{DIMENSIONS[dim][0]}：{value_label(dim, value)}")
     if sub_area is not None:

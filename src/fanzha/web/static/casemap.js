@@ -1,11 +1,13 @@
 // Fanzha case map: a choropleth of the areas with imported boundaries and bubbles at the centroids of the others,
 // drawn with the ECharts served by the platform. Used by the map page and the wall screen (window.FanzhaMap).
 (function () {
-  var LABELS = { cases: "发案数（起）", loss: "损失（万元）", per_10k: "万人发案率" };
+  var LABELS = { cases: "立案数（起）", loss: "损失（万元）", solved: "破案数（起）", suspects: "抓获人数（人）",
+                 per_10k: "万人发案率" };
 
   function value(a, metric) {
     if (metric === "loss") { return a.loss_wan; }
     if (metric === "per_10k") { return a.per_10k === null ? 0 : a.per_10k; }
+    if (metric === "solved" || metric === "suspects") { return a[metric]; }
     return a.cases;
   }
 

@@ -12,11 +12,11 @@ document.addEventListener("DOMContentLoaded", function () {
       var rows = payload.areas.slice().sort(function (a, b) { return b.cases - a.cases || b.loss - a.loss; });
       rows.forEach(function (a) {
         var tr = document.createElement("tr");
-        [a.name, a.cases, a.loss_wan.toFixed(2), a.per_10k === null ? "—" : a.per_10k.toFixed(2),
+        [a.name, a.cases, a.loss_wan.toFixed(2), a.solved, a.suspects, a.per_10k === null ? "—" : a.per_10k.toFixed(2),
          a.boundary ? "分级设色" : (a.lon === null ? "无坐标" : "圆点")].forEach(function (v, i) {
           var td = document.createElement("td");
           td.textContent = v;
-          if (i > 0 && i < 4) { td.className = "num"; }
+          if (i > 0 && i < 6) { td.className = "num"; }
           if (i === 0) { td.setAttribute("translate", "no"); }
           tr.appendChild(td);
         });
