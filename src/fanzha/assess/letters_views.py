@@ -19,7 +19,7 @@ from fanzha.org.scope import Scope
 from fanzha.reports.models import IssuedDocument
 from fanzha.reports.service import FORMATS
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
-from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.params import IdPath, IdQuery, OptionalIdForm
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -85,14 +85,13 @@ def new(request: Request, kind: str = Query("letter", max_length=8), case_id: Id
 
 
 @router.post("/assess/letters", dependencies=[Depends(csrf_protect)])
-def issue(request: Request, kind: str = Form("", max_length=8), case_id: int = Form(0, ge=0, le=2**31),
-          unit_id: int = Form(0, ge=0, le=2**31), quarter: str = Form("", max_length=8),
-          run_id: int = Form(0, ge=0, le=2**31), body: str = Form("", max_length=20000),
+def issue(request: Request, kind: str = Form("", max_length=8), case_id: OptionalIdForm = None,
+          unit_id: OptionalIdForm = None, quarter: str = Form("", max_length=8), run_id: OptionalIdForm = None,
+          body: str = Form("", max_length=20000),
           issued_on: str = Form("", max_length=10), action: str = Form("issue", max_length=8),
           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
     try:
-        draft = _draft(db, scope, kind, case_id=case_id or None, unit_id=unit_id or None, quarter=quarter,
-                       run_id=run_id or None)
+        draft = _draft(db, scope, kind, case_id=case_id, unit_id=unit_id, quarter=quarter, run_id=run_id)
         if action == "preview":
             return Response(letters.preview(db, draft, body), media_type=FORMATS["pdf"],
                             headers={"Content-Disposition": "inline; filename=preview.pdf", "Cache-Control": "no-store"})

@@ -20,7 +20,7 @@ from fanzha.org.schemas import AreaIn, AreaPatch, UnitIn, UserIn, UserPatch
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.web.deps import csrf_protect, get_db, require
-from fanzha.web.forms import blank_to_none, parse_form
+from fanzha.web.forms import parse_form
 from fanzha.web.params import IdPath
 from fanzha.web.render import render
 
@@ -69,10 +69,8 @@ def area_detail(area_id: IdPath, request: Request, db: Session = Depends(get_db,
 async def create_area(request: Request, db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
     form = await request.form()
-    data = blank_to_none({k: form.get(k, "") for k in ("name", "code", "level", "kind_label", "parent_id",
-                                                       "police_area_id", "population", "households", "shops")},
-                         "parent_id", "police_area_id", "kind_label", "population", "households", "shops")
-    data = {k: v for k, v in data.items() if v is not None}
+    data = {k: form.get(k, "") for k in ("name", "code", "level", "kind_label", "parent_id", "police_area_id",
+                                          "population", "households", "shops")}
     model, errors = parse_form(AreaIn, data)
     if model is not None:
         try:
@@ -95,8 +93,8 @@ async def update_area(area_id: IdPath, request: Request, db: Session = Depends(g
                       scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
     service.get_area(db, scope, area_id)
     form = await request.form()
-    data = {k: form.get(k) for k in ("name", "kind_label", "population", "households", "shops", "police_area_id")
-            if form.get(k) not in (None, "")}
+    data = {k: form[k] for k in ("name", "kind_label", "population", "households", "shops", "police_area_id")
+            if k in form}
     model, errors = parse_form(AreaPatch, data)
     if model is not None:
         try:
@@ -174,8 +172,8 @@ def new_user(request: Request, db: Session = Depends(get_db, scope="function"), 
 async def create_user(request: Request, db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     form = await request.form()
-    data = blank_to_none({k: form.get(k, "") for k in ("username", "display_name", "password", "role", "area_id",
-                                                       "unit_id", "phone")}, "unit_id")
+    data = {k: form.get(k, "") for k in ("username", "display_name", "password", "role", "area_id", "unit_id",
+                                          "phone")}
     model, errors = parse_form(UserIn, data)
     if model is not None:
         try:
@@ -203,10 +201,7 @@ async def update_user(user_id: IdPath, request: Request, db: Session = Depends(g
                       scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     target = service.get_user(db, scope, user_id)
     form = await request.form()
-    data = {k: form.get(k) for k in ("display_name", "role", "area_id", "phone") if form.get(k) not in (None, "")}
-    data["unit_id"] = form.get("unit_id") or None
-    if form.get("password"):
-        data["password"] = form.get("password")
+    data = {k: form[k] for k in ("display_name", "role", "area_id", "phone", "unit_id", "password") if k in form}
     data["is_active"] = form.get("is_active") == "on"
     if form.get("unlock") == "on":
         data["unlock"] = True

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fanzha import __version__
 from fanzha.api import api_router
 from fanzha.common.errors import DomainError, TooManyRequests
-from fanzha.web.forms import EmptyQueryValues
+from fanzha.web.forms import EmptyQueryValues, field_label
 from fanzha.config import get_settings
 from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.deps import LoginRequired
@@ -140,6 +140,11 @@ def create_app() -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         details = _validation_details(exc)
+        if not _wants_json(request):  # a page names the field in Chinese; an address that does not parse is none
+            if any((err.get("loc") or ("",))[0] == "path" for err in exc.errors()):
+                return _error(request, 404, "http_404", STATUS_MESSAGES[404])
+            details = [{"loc": [field_label(err.get("loc", ()))], "msg": d["msg"]}
+                       for err, d in zip(exc.errors(), details, strict=True)]
         first = details[0] if details else {"loc": [], "msg": ""}
         where = ".".join(first["loc"])
         return _error(request, 422, "invalid", f"填写的内容有误：{where} {first['msg']}".strip(), details)

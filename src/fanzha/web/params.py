@@ -1,15 +1,25 @@
-"""Path and query parameter types shared by routes."""
+"""Path, query and form parameter types shared by routes.
 
+An empty value of an optional form field means "not given" (web/forms.py): FastAPI gives "" the parameter's
+default, and the Optional…Form types read a value of only spaces the same way, so `= None` is what the route sees.
+"""
+
+from datetime import date
 from typing import Annotated
 
 from fastapi import Form, Path, Query
+from pydantic import BeforeValidator
 
 from fanzha.common.text import MAX_ID
+from fanzha.web.forms import is_blank
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 IdForm = Annotated[int, Form(ge=0, le=MAX_ID)]
 
+NotGiven = BeforeValidator(lambda value: None if is_blank(value) else value)
+OptionalIdForm = Annotated[int | None, Form(ge=1, le=MAX_ID), NotGiven]
+OptionalDateForm = Annotated[date | None, Form(), NotGiven]
 
 
 def aware(value):
