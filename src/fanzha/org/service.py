@@ -10,7 +10,7 @@ from fanzha.auth import backoff
 from fanzha.auth.passwords import check_strength, hash_password
 from fanzha.auth.service import revoke_all
 from fanzha.common.errors import Conflict, Invalid, NotFound
-from fanzha.org.enums import ALLOWED_PARENTS, LEVEL_CHAIN, Chain, Level
+from fanzha.org.enums import ALLOWED_PARENTS, LEVEL_CHAIN, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area, Unit, User
 from fanzha.org.roles import ROLE_LABELS, ROLE_LEVELS, Perm, Role
 from fanzha.org.schemas import AreaIn, AreaPatch, UnitIn, UnitPatch, UserIn, UserPatch
@@ -56,7 +56,7 @@ def _place(session: Session, scope: Scope, area: Area, level: Level, parent_id: 
     else:
         parent = scope.get_own_area(session, parent_id)
         if parent.level not in allowed:
-            raise Invalid(f"{level.value} 不能放在 {parent.level} 之下",
+            raise Invalid(f"{LEVEL_LABELS[level]}不能放在{LEVEL_LABELS[Level(parent.level)]}之下",
                           details=[{"loc": ["parent_id"], "msg": "上级辖区层级不对"}])
         area.parent_id = parent.id
     if level == Level.COMMUNITY:
