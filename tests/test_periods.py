@@ -116,6 +116,10 @@ def test_wrong_periods_are_refused(bad):
 
 def test_53_week_years():
     assert [y for y in range(2015, 2033) if iso_weeks(y) == 53] == [2015, 2020, 2026, 2032]
+    with pytest.raises(Invalid, match="2025 年只有 52 周"):
+        parse("2025-W53")
+    with pytest.raises(Invalid, match="月份应为 1–12"):
+        parse("2026-13")
 
 
 def test_the_latest_complete_period_is_what_a_bulletin_written_today_is_about():

@@ -39,12 +39,13 @@ ASSESSED_KINDS = ("year", "quarter", "month")
 def parse_period(text: str) -> Period:
     """An assessment period (考核期): 2026 (year), 2026-Q3 (quarter) or 2026-10 (month), as common.periods reads
     them; the run stores its `spec`."""
+    form = f"考核期 {text} 格式应为 2026、2026-Q3 或 2026-10"
     try:
         p = periods.parse(text) if (text or "").strip() else None
-    except Invalid:
-        p = None
+    except Invalid as exc:  # say what is wrong with a month; anything else gets the forms an assessment takes
+        raise Invalid(f"考核期 {text} 的月份应为 1–12" if "月份" in exc.message else form) from exc
     if p is None or p.kind not in ASSESSED_KINDS:
-        raise Invalid(f"考核期 {text} 格式应为 2026、2026-Q3 或 2026-10")
+        raise Invalid(form)
     return p
 
 

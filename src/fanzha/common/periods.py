@@ -215,8 +215,12 @@ def parse(spec: str = "", since: str = "", until: str = "", *, today: date | Non
         elif m := _DAY.match(spec):
             p = day(_date(spec))
         elif m := _WEEK.match(spec):
+            if not 1 <= int(m[2]) <= iso_weeks(int(m[1])):
+                raise Invalid(f"时间段格式不对：{m[1]} 年只有 {iso_weeks(int(m[1]))} 周（ISO 周）")
             p = week(int(m[1]), int(m[2]))
         elif m := _MONTH.match(spec):
+            if not 1 <= int(m[2]) <= 12:
+                raise Invalid(f"时间段格式不对：{spec} 的月份应为 1–12")
             p = month(date(int(m[1]), int(m[2]), 1))
         elif m := _QUARTER.match(spec):
             p = quarter(date(int(m[1]), 3 * int(m[2]) - 2, 1))
