@@ -40,6 +40,10 @@
     $("t-loss").textContent = d.month.loss_wan.toFixed(2);
     $("t-cases-yoy").textContent = change(d.month.cases_yoy);
     $("t-loss-yoy").textContent = change(d.month.loss_yoy);
+    // 本月破案、抓获, each by its own time as 案件研判 and the bulletins count them; the full basis on hover.
+    $("t-solved").textContent = num(d.month.solved);
+    $("t-suspects").textContent = num(d.month.suspects);
+    if (d.month.basis) { $("s-month").title = d.month.basis; }
     $("s-updated").textContent = d.now.slice(11, 16);
     zone = d.timezone || null;
     var big = { fontSize: 18 };
