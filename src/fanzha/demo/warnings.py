@@ -87,16 +87,19 @@ def generate_warnings(session: Session, *, seed: int, count: int, now: datetime 
         w.dispatched_at = w.warned_at + timedelta(minutes=r.randint(1, 4))
         if w.assigned_at is not None:
             w.assigned_at = w.dispatched_at + timedelta(seconds=r.randint(5, 90))
-    play_history(session, r, now)
+    # Their own generators, so that the rest of the county stays as the main one draws it.
+    play_history(session, r, now, amounts=random.Random(seed + 101))
+    play_today(session, random.Random(seed + 102), now)
     return tally.created
 
 
 OUTCOME_WEIGHTS = {"dissuaded": 70, "not_needed": 8, "unreachable": 8, "refused": 4, "defrauded": 10}
 
 
-def play_history(session: Session, r: random.Random, now: datetime) -> None:
+def play_history(session: Session, r: random.Random, now: datetime, *, amounts: random.Random) -> None:
     """What the stations did with last year's warnings: signed, called, visited with evidence, closed — mostly on
-    time, some late, a few still open — and the follow-ups that came due."""
+    time, some late, a few still open — and the follow-ups that came due. `amounts` draws the 劝阻金额 the dissuaders
+    record with 劝阻成功."""
     from decimal import Decimal
 
     from fanzha.cases.models import Case
@@ -132,8 +135,8 @@ def play_history(session: Session, r: random.Random, now: datetime) -> None:
                 w.face_at = face
         w.outcome = outcome
         w.feedback_at = w.signed_at + timedelta(hours=r.uniform(0.5, 30 if late else 20))
-        if outcome == "dissuaded" and w.amount:
-            w.amount_protected = w.amount
+        if outcome == "dissuaded":
+            w.amount_protected = _recorded(amounts, w.amount)
         session.add(TimelineEvent(warning_id=w.id, at=w.feedback_at, kind="outcome", text=f"反馈：{OUTCOMES[outcome]}",
                                   by_user_id=w.assignee_id))
         if outcome == "defrauded" and w.person_id:  # the 立案 that follows: lost money hours after the warning
@@ -148,6 +151,54 @@ def play_history(session: Session, r: random.Random, now: datetime) -> None:
             if f.due_at < now and r.random() < 0.85:
                 f.done_at, f.by_user_id = f.due_at + timedelta(hours=r.randint(1, 72)), w.assignee_id
                 f.outcome = "defrauded_later" if r.random() < 0.03 else "safe"
+    session.flush()
+
+
+def _recorded(r: random.Random, at_risk):
+    """The 劝阻金额 a dissuader types with 劝阻成功: often the 拟转账金额, sometimes what the person had really meant to
+    send, sometimes nothing (避免损失 then counts the 拟转账金额 as an estimate); for a call or message without an
+    amount at risk, now and then the sum the person names."""
+    from decimal import Decimal
+
+    roll = r.random()
+    if at_risk:
+        if roll < 0.45:
+            return at_risk
+        if roll < 0.65:
+            return (Decimal(at_risk) * Decimal(r.choice((30, 50, 60, 80))) / 100).quantize(Decimal("100"))
+        return None
+    return Decimal(r.randint(5, 300) * 100) if roll < 0.25 else None
+
+
+def play_today(session: Session, r: random.Random, now: datetime) -> None:
+    """The last hours as they stand at generation: most recent warnings signed within minutes and called, the older
+    ones of them fed back, the newest still waiting — so that 今日签收 and 今日处理 show on the wall screen."""
+    from fanzha.dissuasion.enums import OUTCOMES
+    from fanzha.dissuasion.models import Contact, TimelineEvent
+
+    recent = session.scalars(select(Warning).where(
+        Warning.assignee_id.is_not(None), Warning.signed_at.is_(None), Warning.feedback_at.is_(None),
+        Warning.warned_at >= now - timedelta(hours=30), Warning.warned_at < now - timedelta(minutes=20))
+        .order_by(Warning.id)).all()
+    for w in recent:
+        if r.random() < 0.2:
+            continue
+        w.signed_at = min(w.dispatched_at + timedelta(minutes=r.randint(1, 8)), now - timedelta(minutes=10))
+        w.signed_by = w.assignee_id
+        call = min(w.signed_at + timedelta(minutes=r.randint(1, 20)), now - timedelta(minutes=5))
+        reached = r.random() < 0.85
+        session.add(Contact(warning_id=w.id, channel="phone", at=call, by_user_id=w.assignee_id,
+                            result="reached" if reached else "not_reached", note=""))
+        w.first_contact_at = call
+        feedback = call + timedelta(hours=r.uniform(0.5, 6))
+        if not reached or feedback >= now or r.random() < 0.3:
+            continue
+        w.outcome = r.choices(("dissuaded", "not_needed", "refused"), weights=(85, 10, 5))[0]
+        w.feedback_at = feedback
+        if w.outcome == "dissuaded":
+            w.amount_protected = _recorded(r, w.amount)
+        session.add(TimelineEvent(warning_id=w.id, at=feedback, kind="outcome", text=f"反馈：{OUTCOMES[w.outcome]}",
+                                  by_user_id=w.assignee_id))
     session.flush()
 
 
