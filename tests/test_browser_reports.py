@@ -50,7 +50,11 @@ def test_wall_screen_fills_every_panel(browser, live_server):  # noqa: F811
         for panel in ("#c-trend", "#c-types", "#c-map"):
             assert page.locator(f"{panel} canvas").count() >= 1, panel
         assert page.locator("#t-cases").inner_text().strip() not in ("", "—")
-        assert page.locator("#t-warnings").inner_text().strip() not in ("", "—")
+        for tile in ("#t-dispatched", "#t-signed", "#t-fed_back", "#t-dissuaded", "#t-overdue"):
+            assert page.locator(tile).inner_text().strip() not in ("", "—"), tile
+        assert page.locator("#l-fed_back").inner_text() == "今日处理（反馈）"
+        assert page.locator("#b-fed_back").inner_text() == "按反馈时间计，不论哪天下发"
+        assert "各数按事件发生的时间计" in page.locator("#s-today").inner_text()
         assert page.locator("#r-townships tbody tr").count() >= 1
         assert feeds, "the screen did not fetch its JSON feed"
         width = page.evaluate("document.documentElement.scrollWidth")

@@ -41,11 +41,16 @@ def test_export_has_the_provincial_columns_and_marks_what_was_sent():
 
 
 def test_round_trip_reproduces_the_feedback(tmp_path):
-    """Export, wipe the feedback, import the file: every warning has its feedback back (to the minute)."""
+    """Export, wipe the feedback, import the file: every warning has its feedback back (to the minute) and its
+    避免损失 as the metrics count it (劝阻金额: recorded, or the 拟转账金额 as an estimate — which the file cannot tell
+    from a recorded amount equal to it, so such a one comes back as the estimate, the figure unchanged)."""
+    from fanzha.warnings.metrics import loss_avoided_of
+
     with session_scope() as s:
         scope, rows = _station_closed(s)
         rows = rows[:40]
-        before = {w.external_id: (fmt_minute(w.signed_at), w.outcome, fmt_minute(w.feedback_at), w.amount_protected,
+        assert {loss_avoided_of(w)[1] for w in rows if w.outcome == "dissuaded"} == {True, False}  # both kinds
+        before = {w.external_id: (fmt_minute(w.signed_at), w.outcome, fmt_minute(w.feedback_at), loss_avoided_of(w)[0],
                                   w.outcome_note or "") for w in rows}
         path = tmp_path / "反馈表.csv"
         path.write_bytes(feedback.export(s, scope, rows, fmt="csv", mark=False))
@@ -57,7 +62,7 @@ def test_round_trip_reproduces_the_feedback(tmp_path):
         tally = imports.run_file(s, Scope.system(s), "feedback", path)
         assert (tally.read, tally.updated, tally.rejected) == (len(rows), len(rows), 0)
         s.expire_all()
-        after = {w.external_id: (fmt_minute(w.signed_at), w.outcome, fmt_minute(w.feedback_at), w.amount_protected,
+        after = {w.external_id: (fmt_minute(w.signed_at), w.outcome, fmt_minute(w.feedback_at), loss_avoided_of(w)[0],
                                  w.outcome_note or "") for w in s.scalars(select(Warning).where(
                                      Warning.external_id.in_(list(before))))}
         assert after == before
@@ -76,8 +81,8 @@ def test_unknown_warning_in_a_feedback_file_is_rejected_with_its_row(tmp_path):
 
 
 def test_a_defrauded_feedback_carries_the_reported_loss_until_a_case_is_filed(client_as):
-    """The form sends both amounts (避免损失 comes prefilled); 已被骗 keeps only 受骗金额, which the feedback file
-    shows until the person's case is filed, and the case's loss after."""
+    """The form sends both amounts; 已被骗 keeps only 受骗金额, which the feedback file shows until the person's case
+    is filed, and the case's loss after."""
     from conftest import csrf_of
     from dissuasion_helpers import fresh_warning
     from fanzha.cases import service as cases

@@ -9,17 +9,20 @@ All times Beijing. Each warning is dispatched one minute after it arrives.
 | 2 | A       | call  | 03-01 09:00| 09:40 (09:30) late      | 10:00         | —    | not_needed | 03-02 09:01 (03-02 09:00) 1 min late | P2                    |
 | 3 | A       | funds | 03-02 09:00| 09:02 (09:05)           | 09:05         | none | defrauded  | 03-02 15:00 (03-03 09:00)  | P3, loss 03-01 09:00 (a day BEFORE) |
 | 4 | A       | sms   | 03-03 09:00| —                       | —             | —    | —          | — (03-04 09:00) passed     | P4, loss 04-03 10:00 (31 days after) |
-| 5 | A       | call  | 03-31 20:00| 20:03 (20:30)           | 20:21         | —    | dissuaded  | 03-31 21:00 (04-01 20:00) not yet due | P5, loss 03-31 22:00 (after) |
+| 5 | A       | call  | 03-31 20:00| 20:03 (20:30)           | 20:21         | —    | dissuaded, 劝阻金额 5,000 | 03-31 21:00 (04-01 20:00) not yet due | P5, loss 03-31 22:00 (after) |
 | 6 | B (transferred from A) | funds | 03-10 09:00 | 09:04 (09:05) | 09:31 | 09:50 | refused | 03-10 18:00 (03-11 09:00) | P6 |
 | 7 | — unplaced | call | 03-12 09:00 | … | | | | | no person                |
-| 8 | A       | call  | 02-20 09:00 (outside the period) | | | | dissuaded | | P1 |
+| 8 | A       | call  | 02-20 09:00 (outside the period) | | | | dissuaded, 劝阻金额 0 | | P1, amount 30,000 |
 
 City: placed warnings in March = 1–6.
   签收率 5/6 (all but 4); 及时签收率 4/6 (2 late, 4 not signed); 见面劝阻率 2/3 (1, 3, 6 need it; 1 and 6 have it);
   劝阻成功率 2/4 (1 and 5 of 1, 3, 5, 6 — 2 is 无需劝阻, out of both); 超期反馈率 2/5 (deadline passed for 1–4 and 6;
   2 is a minute late, 4 has none; 5's deadline is still ahead); 预后被骗率 1/5 (P5 lost money after; P3 lost it the
   day before — counted apart, out of the denominator; P4's loss is 31 days after, outside 30); 平均响应时长
-  (9 + 59 + 4 + 20 + 30) / 5 = 24.4 minutes; 避免损失 95,500 (warning 1; warning 5 had no amount).
+  (9 + 59 + 4 + 20 + 30) / 5 = 24.4 minutes; 避免损失 100,500: warning 1 recorded nothing, so its 拟转账金额
+  95,500 stands in (estimated); warning 5 has no amount at risk but the dissuader recorded 5,000 — of the
+  100,500, 95,500 estimated.
+February: warning 8 recorded 0 against 30,000 at risk: 避免损失 0, nothing estimated (0 is a value, not empty).
 Station B alone: warning 6 only, counted where it ended up: 1/1, 1/1, 1/1, 0/1, 0/1, 预后 0/1.
 """
 
@@ -77,7 +80,7 @@ def county(tmp_path_factory):
         people[i] = p.id
 
     def warning(n, station, community, kind, warned, *, sign_dl, fb_dl, signed=None, contact=None, face=None,
-                outcome=None, feedback=None, person=None, amount=None, face_required=False):
+                outcome=None, feedback=None, person=None, amount=None, face_required=False, protected=None):
         w = Warning(external_id=f"M{n}", kind=kind, risk_grade="high", grade_reasons=[], warned_at=t(warned),
                     sign_deadline=t(sign_dl), contact_deadline=t(sign_dl), feedback_deadline=t(fb_dl),
                     face_required=face_required, face_deadline=t(fb_dl) if face_required else None,
@@ -85,7 +88,8 @@ def county(tmp_path_factory):
                     dispatched_at=t(warned) + timedelta(minutes=1) if station else None,
                     signed_at=t(signed) if signed else None, first_contact_at=t(contact) if contact else None,
                     face_at=t(face) if face else None, outcome=outcome, feedback_at=t(feedback) if feedback else None,
-                    person_id=people.get(person), amount=Decimal(amount) if amount else None, phone="13800000000")
+                    person_id=people.get(person), amount=Decimal(amount) if amount else None, phone="13800000000",
+                    amount_protected=Decimal(protected) if protected is not None else None)
         s.add(w)
 
     warning(1, sa.id, ca.id, "funds", "03-01 09:00", sign_dl="03-01 09:05", fb_dl="03-02 09:00", signed="03-01 09:03",
@@ -98,13 +102,14 @@ def county(tmp_path_factory):
             face_required=True)
     warning(4, sa.id, ca.id, "sms", "03-03 09:00", sign_dl="03-03 11:00", fb_dl="03-04 09:00", person=4)
     warning(5, sa.id, ca.id, "call", "03-31 20:00", sign_dl="03-31 20:30", fb_dl="04-01 20:00", signed="03-31 20:03",
-            contact="03-31 20:21", outcome="dissuaded", feedback="03-31 21:00", person=5)
+            contact="03-31 20:21", outcome="dissuaded", feedback="03-31 21:00", person=5, protected="5000")
     warning(6, sb.id, cb.id, "funds", "03-10 09:00", sign_dl="03-10 09:05", fb_dl="03-11 09:00", signed="03-10 09:04",
             contact="03-10 09:31", face="03-10 09:50", outcome="refused", feedback="03-10 18:00", person=6,
             face_required=True)
     warning(7, None, None, "call", "03-12 09:00", sign_dl="03-12 09:30", fb_dl="03-13 09:00")
     warning(8, sa.id, ca.id, "call", "02-20 09:00", sign_dl="02-20 09:30", fb_dl="02-21 09:00", signed="02-20 09:10",
-            contact="02-20 09:20", outcome="dissuaded", feedback="02-20 10:00", person=1)
+            contact="02-20 09:20", outcome="dissuaded", feedback="02-20 10:00", person=1, amount="30000",
+            protected="0")
     for n, pid, loss in ((1, 3, "03-01 09:00"), (2, 4, "04-03 10:00"), (3, 5, "03-31 22:00")):
         s.add(Case(case_number=f"K{n}", person_id=people[pid], filed_at=t(loss) + timedelta(days=1), loss_at=t(loss),
                    loss_amount=Decimal("1000")))
@@ -130,7 +135,20 @@ def test_city_figures_match_the_hand_count(county):
                          "success_rate": (2, 4), "overdue_rate": (2, 5), "prognosis_rate": (1, 5)}
     assert r.warned_people == 6 and r.defrauded_before == 1 and r.defrauded_after == 1
     assert r.mean_response_minutes == pytest.approx(24.4)
-    assert r.loss_avoided == Decimal("95500")
+    assert (r.loss_avoided, r.loss_avoided_estimated) == (Decimal("100500"), Decimal("95500"))
+
+
+def test_loss_avoided_reads_the_recorded_amount_and_a_recorded_zero_is_zero(county):
+    s, _ = county
+    feb = metrics.report(s, Scope.system(s), since=t("02-01 00:00"), until=SINCE, now=NOW)
+    assert (feb.loss_avoided, feb.loss_avoided_estimated) == (Decimal(0), Decimal(0))
+    w1, w5, w8 = (s.scalar(select(Warning).where(Warning.external_id == f"M{n}")) for n in (1, 5, 8))
+    assert metrics.loss_avoided_of(w1) == (Decimal("95500"), True)
+    assert metrics.loss_avoided_of(w5) == (Decimal("5000"), False)
+    assert metrics.loss_avoided_of(w8) == (Decimal("0"), False)
+    # Counted straight from the warnings (a period not made of whole days) it is the same.
+    direct = metrics.report(s, Scope.system(s), since=SINCE, until=UNTIL - timedelta(seconds=1), now=NOW)
+    assert (direct.loss_avoided, direct.loss_avoided_estimated) == (Decimal("100500"), Decimal("95500"))
 
 
 def test_a_transferred_warning_counts_at_the_station_it_ended_at(county):

@@ -126,6 +126,16 @@ def test_the_rollup_equals_the_direct_computation_through_every_kind_of_change(s
     s.flush()
     step = _check(s, scope, areas)
     assert step["report"]["success_rate"]["numerator"] == 1 and step["report"]["loss_avoided"] == "50000.00"
+    assert step["report"]["loss_avoided_estimated"] == "50000.00"  # nothing recorded: the 拟转账金额 stands in
+
+    # the dissuader's 劝阻金额, then a recorded 0: a change of it alone marks the day (migration 0019)
+    w1.amount_protected = Decimal("30000")
+    s.flush()
+    step = _check(s, scope, areas)
+    assert (step["report"]["loss_avoided"], step["report"]["loss_avoided_estimated"]) == ("30000.00", "0.00")
+    w1.amount_protected = Decimal("0")
+    s.flush()
+    assert _check(s, scope, areas)["report"]["loss_avoided"] == "0.00"
 
     # a late feedback (one minute after the deadline) on B's first warning
     w2 = s.scalar(select(Warning).where(Warning.external_id == "ROLL2"))

@@ -122,3 +122,108 @@ def test_serve_refuses_a_database_that_is_not_migrated(tmp_path, monkeypatch):
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 1 and "fanzha db upgrade" in result.output
+
+
+def test_loss_avoided_on_a_populated_database(empty_db):
+    """0019 on a database of 0018 with warnings and a built roll-up: no warning changes; only the days with a
+    dissuaded warning are marked and recomputed under the new 避免损失 (劝阻金额 recorded, else 拟转账金额 estimated);
+    a day without one keeps its stored row; a change of 劝阻金额 alone now marks its day; downgrade puts it back.
+
+    3-05 (Beijing): W1 dissuaded, 拟转账金额 95,500, 劝阻金额 5,000; W2 dissuaded, 20,000, nothing recorded;
+    W3 dissuaded, no amount at risk, 3,000 recorded. 3-06: W4 refused, 50,000.
+    Before: 避免损失 of 3-05 = 95,500 + 20,000 = 115,500. After: 5,000 + 20,000 (estimated) + 3,000 = 28,000."""
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from fanzha.db import UTCDateTime
+    from fanzha.migrate import downgrade, upgrade
+    from fanzha.org.models import Area
+    from fanzha.org.scope import Scope
+    from fanzha.warnings import metrics
+    from fanzha.warnings.models import Warning
+
+    bj = ZoneInfo("Asia/Shanghai")
+    upgrade("0018", url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    with Session(engine) as s:
+        station = Area(chain="police", level="station", name="城关派出所", code="PS01", path="")
+        town = Area(chain="admin", level="township", name="城关镇", code="T01", path="")
+        s.add_all([station, town])
+        s.flush()
+        station.path, town.path = f"/{station.id}/", f"/{town.id}/"
+        village = Area(chain="admin", level="community", name="城关社区", code="C01", parent_id=town.id,
+                       path=f"/{town.id}/", police_area_id=station.id, police_path=station.path)
+        s.add(village)
+        s.flush()
+        village.path = f"/{town.id}/{village.id}/"
+
+        def warning(n, day, hour, outcome, amount, protected):
+            at = datetime(2026, 3, day, hour, tzinfo=bj)
+            s.add(Warning(external_id=f"MIG{n}", kind="funds", risk_grade="high", grade_reasons=[], warned_at=at,
+                          sign_deadline=at + timedelta(minutes=5), contact_deadline=at + timedelta(minutes=10),
+                          feedback_deadline=at + timedelta(hours=24), status="assigned", station_id=station.id,
+                          community_id=village.id, dispatched_at=at, signed_at=at, first_contact_at=at,
+                          outcome=outcome, feedback_at=at + timedelta(hours=1), phone="13800000000",
+                          amount=Decimal(amount) if amount else None,
+                          amount_protected=Decimal(protected) if protected else None))
+
+        warning(1, 5, 10, "dissuaded", "95500", "5000")
+        warning(2, 5, 11, "dissuaded", "20000", None)
+        warning(3, 5, 12, "dissuaded", None, "3000")
+        warning(4, 6, 10, "refused", "50000", None)
+        s.commit()
+        community, station_id = village.id, station.id
+    days = sa.table("warning_days", *[sa.column(c) for c in (
+        "id", "day", "community_id", "station_id", "warnings", "dispatched", "signed", "signed_on_time",
+        "face_required", "face_done", "outcome_counted", "dissuaded", "fed_back", "fed_back_late", "response_minutes",
+        "responses")], sa.column("loss_avoided", sa.Numeric(16, 2)), sa.column("last_feedback_deadline", UTCDateTime()))
+    dirty = sa.table("warning_days_dirty", sa.column("id"), sa.column("hour", UTCDateTime()))
+    common = {"community_id": community, "station_id": station_id, "signed_on_time": 0, "face_required": 0,
+              "face_done": 0, "fed_back_late": 0, "response_minutes": 0.0}
+    with engine.begin() as conn:  # the roll-up as 0018's code had built it, nothing left to refresh
+        conn.execute(sa.text("DELETE FROM warning_days_dirty"))
+        conn.execute(sa.text("INSERT INTO warning_days_state (id, offset_minutes) VALUES (1, 480)"))
+        conn.execute(days.insert(), [
+            {**common, "id": 1, "day": datetime(2026, 3, 5).date(), "warnings": 3, "dispatched": 3, "signed": 3,
+             "outcome_counted": 3, "dissuaded": 3, "fed_back": 3, "responses": 3, "loss_avoided": Decimal("115500"),
+             "last_feedback_deadline": datetime(2026, 3, 6, 12, tzinfo=bj)},
+            {**common, "id": 2, "day": datetime(2026, 3, 6).date(), "warnings": 1, "dispatched": 1, "signed": 1,
+             "outcome_counted": 1, "dissuaded": 0, "fed_back": 1, "responses": 1, "loss_avoided": Decimal("0"),
+             "last_feedback_deadline": datetime(2026, 3, 7, 10, tzinfo=bj)}])
+        # At 0018 a change of 劝阻金额 alone marks nothing.
+        conn.execute(sa.text("UPDATE warnings SET amount_protected = 1 WHERE external_id = 'MIG4'"))
+        assert conn.execute(sa.select(sa.func.count()).select_from(dirty)).scalar() == 0
+        conn.execute(sa.text("UPDATE warnings SET amount_protected = NULL WHERE external_id = 'MIG4'"))
+
+    def stored(table):
+        with engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {table}")))
+
+    warnings_before, day_six = stored("warnings"), next(r for r in stored("warning_days") if r[0] == 2)
+    upgrade("0019", url=empty_db)
+    assert stored("warnings") == warnings_before  # no stored amount changes
+    with engine.connect() as conn:
+        hours = {h for (h,) in conn.execute(sa.select(dirty.c.hour))}
+    assert hours == {datetime(2026, 3, 5, h, tzinfo=bj).astimezone(UTC) for h in (10, 11, 12)}  # 3-05 only
+    with Session(engine) as s:
+        since, until = datetime(2026, 3, 5, tzinfo=bj), datetime(2026, 3, 7, tzinfo=bj)
+        report = metrics.report(s, Scope.system(s), since=since, until=until, now=until)
+        assert (report.loss_avoided, report.loss_avoided_estimated) == (Decimal("28000"), Decimal("20000"))
+        s.commit()
+    rows = stored("warning_days")
+    assert len(rows) == 2 and next(r for r in rows if r[0] == 2) == (*day_six, 0)  # 3-06 as stored, 0 estimated
+    with engine.begin() as conn:  # now a change of 劝阻金额 alone marks its day
+        conn.execute(sa.text("UPDATE warnings SET amount_protected = 0 WHERE external_id = 'MIG4'"))
+        assert set(conn.execute(sa.select(dirty.c.hour)).scalars()) == {datetime(2026, 3, 6, 2, tzinfo=UTC)}
+        conn.execute(sa.text("DELETE FROM warning_days_dirty"))
+    downgrade("0018", url=empty_db)
+    assert "loss_avoided_estimated" not in {c["name"] for c in inspect(engine).get_columns("warning_days")}
+    with engine.begin() as conn:
+        assert len(set(conn.execute(sa.select(dirty.c.hour)).scalars())) == 3  # 3-05's hours, to recompute again
+        conn.execute(sa.text("DELETE FROM warning_days_dirty"))
+        conn.execute(sa.text("UPDATE warnings SET amount_protected = 7 WHERE external_id = 'MIG4'"))
+        assert conn.execute(sa.select(sa.func.count()).select_from(dirty)).scalar() == 0
+    engine.dispose()

@@ -33,7 +33,8 @@ class ContactIn(Strict):
 
 class OutcomeIn(Strict):
     outcome: str = Field(max_length=16, description="dissuaded defrauded unreachable not_needed refused")
-    amount_protected: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), description="避免损失, with dissuaded")
+    amount_protected: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), description="劝阻金额 (避免损失), with dissuaded; null when not known "
+                                        "(the metrics then estimate it from 拟转账金额), 0 counts as 0")
     amount_lost: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), description="受骗金额, with defrauded")
     note: NoteText = ""
 

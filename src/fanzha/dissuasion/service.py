@@ -133,8 +133,9 @@ def _check_amount(amount: Decimal | None, label: str, field: str) -> None:
 def set_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str,
                 amount_protected: Decimal | None = None, amount_lost: Decimal | None = None, note: str = "",
                 now: datetime | None = None) -> Warning:
-    """反馈: the outcome closes the warning and schedules the follow-ups (回访) it calls for. 避免损失 is kept with
-    劝阻成功 only, 受骗金额 with 已被骗 only."""
+    """反馈: the outcome closes the warning and schedules the follow-ups (回访) it calls for. 避免损失 (劝阻金额) is
+    kept with 劝阻成功 only — None when not given, which the metrics estimate from 拟转账金额; 0 is kept as 0 —
+    受骗金额 with 已被骗 only."""
     scope.require(Perm.CLAIM_WARNINGS)
     now = now or utcnow()
     if outcome not in OUTCOMES:
@@ -150,7 +151,7 @@ def set_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str
     w.amount_lost = amount_lost if outcome == "defrauded" else None
     if w.signed_at is None:
         w.signed_at, w.signed_by = now, scope.user_id
-    amount = (f"，避免损失 {w.amount_protected:,.2f} 元" if w.amount_protected else "") + \
+    amount = (f"，避免损失 {w.amount_protected:,.2f} 元" if w.amount_protected is not None else "") + \
         (f"，受骗金额 {w.amount_lost:,.2f} 元" if w.amount_lost else "")
     _event(session, w, scope, "outcome", f"反馈：{OUTCOMES[outcome]}{amount}", now)
     schedule_follow_ups(session, w, now)

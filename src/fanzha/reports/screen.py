@@ -34,7 +34,7 @@ def figures(session: Session, scope: Scope, *, now: datetime | None = None) -> d
 
     out: dict = {"now": now.isoformat(timespec="seconds"), "today": today.isoformat(),
                  "timezone": get_settings().timezone}
-    out["warnings_today"] = _warnings(session, scope, day_start, tomorrow)
+    out["warnings_today"] = _warnings(session, scope, day_start, tomorrow, now)
 
     month = periods.month(today)
     so_far = periods.custom(month.start, today)  # 同比: the same days a year before (common.periods, custom)
@@ -46,7 +46,7 @@ def figures(session: Session, scope: Scope, *, now: datetime | None = None) -> d
                         for r in month_figures.by_area[:10]]
     out["stations"] = [{"name": r.name, "cases": r.cases, "loss_wan": round(float(r.loss) / 10_000, 2)}
                        for r in month_figures.by_station[:10]]
-    out["trend"] = _trend(session, scope, day_start - timedelta(days=TREND_DAYS - 1), tomorrow, tz)
+    out["trend"] = _trend(session, scope, day_start - timedelta(days=TREND_DAYS - 1), tomorrow, tz, now)
     out["map"] = geo.layer(session, scope, geo.default_parent(session, scope), so_far)
     return out
 
@@ -64,33 +64,35 @@ def _month(f, label: str, days: int) -> dict:
     return out
 
 
-def _warnings(session: Session, scope: Scope, since: datetime, until: datetime) -> dict | None:
+def _warnings(session: Session, scope: Scope, since: datetime, until: datetime, now: datetime) -> dict | None:
+    """Today's work as the metrics page counts it for the same day (metrics.activity): each figure dated by when
+    it happened — 下发, 签收, 反馈, 劝阻成功, 超期反馈 — with its label, its basis in a few words (the screen's small
+    print) and its full 口径."""
     from fanzha.warnings import metrics
 
     try:
-        rep = metrics.overview(session, scope, since=since, until=until).report
+        done = metrics.activity(session, scope, since=since, until=until, now=now)
     except Forbidden:
         return None
-    rates = {f.key: f for f in rep.rates}
-    return {"warnings": rep.warnings, "signed": rates["sign_rate"].num, "dissuaded": rates["success_rate"].num,
-            "overdue": rates["overdue_rate"].num, "sign_rate": rates["sign_rate"].rate,
-            "loss_avoided_wan": round(float(rep.loss_avoided) / 10_000, 2)}
+    return {**{key: item["count"] for key, item in done.as_dict().items()},
+            "labels": {e.key: e.label for e in metrics.EVENTS}, "bases": {e.key: e.basis for e in metrics.EVENTS},
+            "definitions": [f"{e.label}：{e.text}" for e in metrics.EVENTS]}
 
 
-def _trend(session: Session, scope: Scope, since: datetime, until: datetime, tz) -> dict:
-    """Cases (by 立案 day) and warnings per local day over the last days."""
+def _trend(session: Session, scope: Scope, since: datetime, until: datetime, tz, now: datetime) -> dict:
+    """Cases (by 立案 day) and warnings dispatched (下发, as 今日下发 counts them) per local day over the last days."""
     days = [(since + timedelta(days=i)).date().isoformat() for i in range(TREND_DAYS)]
     cases = Counter()
     filed_at = getattr(Case, definitions.MEASURES["cases"].counted_by)
     for (filed,) in session.execute(select(filed_at).where(Case.community_id.in_(provider.leaves(session, scope)),
                                                            filed_at >= since, filed_at < until)):
         cases[filed.astimezone(tz).date().isoformat() if filed.tzinfo else filed.date().isoformat()] += 1
-    warnings = {}
+    dispatched = {}
     try:
         from fanzha.warnings import metrics
 
-        warnings = {p["period"]: p["warnings"] for p in
-                    metrics.overview(session, scope, since=since, until=until, by="day").trend}
+        done = metrics.activity(session, scope, since=since, until=until, now=now)
+        dispatched = {day: counts["dispatched"] for day, counts in done.by_day.items()}
     except Forbidden:
         pass
-    return {"days": days, "cases": [cases.get(d, 0) for d in days], "warnings": [warnings.get(d, 0) for d in days]}
+    return {"days": days, "cases": [cases.get(d, 0) for d in days], "warnings": [dispatched.get(d, 0) for d in days]}

@@ -23,6 +23,7 @@ from fanzha.imports.values import clean, parse_datetime
 from fanzha.org.models import User
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings.metrics import loss_avoided_of
 from fanzha.warnings.models import Warning
 
 DEFAULT_COLUMNS = Path(__file__).with_name("feedback_default.toml")
@@ -57,6 +58,13 @@ def _loss(w: Warning, case_losses: dict) -> str:
     return f"{amount:.2f}" if amount is not None else ""
 
 
+def _protected(w: Warning) -> str:
+    """劝阻金额: 避免损失 as the metrics page counts it (metrics.loss_avoided_of) — what the dissuader recorded with
+    劝阻成功, else the 拟转账金额 — so the file's column adds up to the page's figure."""
+    amount, _ = loss_avoided_of(w)
+    return f"{amount:.2f}" if amount is not None else ""
+
+
 def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
     ids = [w.id for w in warnings]
     channels: dict[int, list[str]] = {}
@@ -75,7 +83,7 @@ def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
             "channels": "、".join(channels.get(w.id, [])), "face": "是" if w.face_at else "否",
             "outcome": OUTCOMES.get(w.outcome or "", ""), "feedback_at": fmt_minute(w.feedback_at),
             "feedback_by": names.get(w.assignee_id, ""), "station": w.station.name if w.station else "",
-            "amount_protected": f"{w.amount_protected:.2f}" if w.amount_protected is not None else "",
+            "amount_protected": _protected(w),
             "loss": _loss(w, losses),
             "note": w.outcome_note or "",
         }
@@ -143,6 +151,8 @@ def _handler(session: Session, scope: Scope):
             amount = parse_money(get(row, "amount_protected"), name="劝阻金额")
         except ValueError as exc:
             raise RowRejected(by_field.get("amount_protected", ""), str(exc)) from exc
+        if outcome == "dissuaded" and w.amount_protected is None and amount is not None and amount == w.amount:
+            amount = None  # the file's estimate of an unrecorded amount (the 拟转账金额) stays an estimate
         new = {"signed_at": signed, "feedback_at": fed, "outcome": outcome,
                "amount_protected": amount, "outcome_note": get(row, "note")}
         old = {k: getattr(w, k) for k in new}

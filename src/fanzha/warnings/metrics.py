@@ -46,6 +46,49 @@ RATES = [
 ]
 RATE_BY_KEY = {r.key: r for r in RATES}
 
+# 避免损失 (loss avoided), per warning dissuaded successfully: the amount the dissuader records with 劝阻成功
+# (劝阻金额, `amount_protected`); where none was recorded, the amount at risk (拟转账金额, `amount`) stands in as an
+# estimate, and the figure says how much of it is estimated. A recorded 0 is 0, not "none recorded".
+LOSS_AVOIDED_TEXT = "劝阻成功预警的劝阻金额（劝阻员反馈时填写）之和；未填写的按拟转账金额估算，填 0 的计 0"
+ESTIMATED_TEXT = "按拟转账金额估算"
+
+
+def loss_avoided_columns():
+    """(避免损失, of which estimated) of one warning, as SQL expressions to sum."""
+    dissuaded = W.outcome == "dissuaded"
+    avoided = case((dissuaded, func.coalesce(W.amount_protected, W.amount, 0)), else_=0)
+    estimated = case((and_(dissuaded, W.amount_protected.is_(None)), func.coalesce(W.amount, 0)), else_=0)
+    return avoided, estimated
+
+
+def loss_avoided_of(w: Warning) -> tuple[Decimal | None, bool]:
+    """One warning's 避免损失 and whether it is estimated; (None, False) when it counts nothing (not dissuaded, or
+    neither amount known). The feedback file's 劝阻金额 reads it."""
+    if w.outcome != "dissuaded":
+        return None, False
+    if w.amount_protected is not None:
+        return w.amount_protected, False
+    return w.amount, w.amount is not None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A count of what happened in a period, by the time it happened (not by the warning's 预警时间)."""
+    key: str
+    label: str
+    text: str  # 口径, shown beside the figure
+    basis: str  # the same in a few words, under a figure of the wall screen
+
+
+EVENTS = [
+    Event("dispatched", "下发", "下发到派出所的时间在期间内（移交的按移交后重新下发的时间）", "按下发时间计"),
+    Event("signed", "签收", "签收时间在期间内", "按签收时间计"),
+    Event("fed_back", "处理（反馈）", "反馈时间在期间内，不论预警哪天下发", "按反馈时间计，不论哪天下发"),
+    Event("dissuaded", "劝阻成功", "反馈时间在期间内且结果为劝阻成功", "按反馈时间计"),
+    Event("overdue", "超期反馈", "反馈时限在期间内已到，到时限仍未反馈（含之后才反馈的）", "按反馈时限计，逾时未反馈"),
+]
+EVENT_BY_KEY = {e.key: e for e in EVENTS}
+
 
 def period(since: str, until: str) -> tuple[datetime, datetime]:
     """从/至 as local dates, 至 included, as [start, end) datetimes; default the last 30 days. The page, the feedback
@@ -128,6 +171,7 @@ class Report:
     mean_response_minutes: float | None = None
     responses: int = 0
     loss_avoided: Decimal = Decimal(0)
+    loss_avoided_estimated: Decimal = Decimal(0)  # the part of loss_avoided taken from 拟转账金额
 
     @property
     def prognosis(self) -> Figure:
@@ -144,6 +188,7 @@ class Report:
         out["prognosis_rate"]["defrauded_before_warning"] = self.defrauded_before
         out["mean_response_minutes"] = round(self.mean_response_minutes, 1) if self.mean_response_minutes else None
         out["loss_avoided"] = str(self.loss_avoided)
+        out["loss_avoided_estimated"] = str(self.loss_avoided_estimated)
         return out
 
 
@@ -213,17 +258,18 @@ def overview(session: Session, scope: Scope, *, since: datetime, until: datetime
     width = 2 * len(RATES)
     total = [0] * (1 + width)
     buckets: dict[str, list[int]] = {}
-    response_minutes, responses, avoided = 0.0, 0, Decimal(0)
+    response_minutes, responses, avoided, estimated = 0.0, 0, Decimal(0), Decimal(0)
     for day, acc in by_day.items():
         response_minutes += acc[1 + width]
         responses += acc[2 + width]
         avoided += acc[3 + width]
+        estimated += acc[4 + width]
         bucket = buckets.setdefault(_bucket(day, by), [0] * (1 + width))
         for i in range(1 + width):
             total[i] += acc[i]
             bucket[i] += acc[i]
     rep = Report(since=since, until=until, area=area, warnings=total[0], prognosis_days=prognosis_days,
-                 loss_avoided=avoided, responses=responses,
+                 loss_avoided=_cents(avoided), loss_avoided_estimated=_cents(estimated), responses=responses,
                  mean_response_minutes=response_minutes / responses if responses else None)
     for i, r in enumerate(RATES):
         rep.rates.append(Figure(r.key, r.label, total[1 + 2 * i], total[2 + 2 * i], r.num_label, r.den_label))
@@ -335,15 +381,92 @@ def _whole_city(session: Session, scope: Scope, area: Area | None) -> bool:
 
 def drill(session: Session, scope: Scope, key: str, part: str, *, since: datetime, until: datetime,
           area: Area | None = None, now: datetime | None = None):
-    """The condition behind one side of one rate, for listing the warnings it counts."""
+    """The condition behind one side of one rate (part num/den), or behind one event count (part ev), for listing
+    the warnings it counts."""
     now = now or utcnow()
+    if part == EVENT_PART:
+        scope.require(Perm.READ_WARNINGS)
+        return and_(visible(scope), area_clause(session, area), event_condition(key, since, until, now)[0])
     num, den = conditions(key, now)
     return and_(base(session, scope, area, since, until), num if part == "num" else den)
 
 
+EVENT_PART = "ev"
+
+
+def drill_label(key: str, part: str) -> str | None:
+    """What a click-through lists, in words; None when (key, part) is no figure of the metrics page."""
+    if part == EVENT_PART and key in EVENT_BY_KEY:
+        event = EVENT_BY_KEY[key]
+        return f"{event.label}（按发生时间）：{event.text}"
+    if part in ("num", "den") and key in RATE_BY_KEY:
+        rate = RATE_BY_KEY[key]
+        return f"{rate.label}的{'分子' if part == 'num' else '分母'}：{rate.num_label if part == 'num' else rate.den_label}"
+    return None
+
+
+# -- counts by the time things happened -------------------------------------------------------------------------------
+
+def _within(column, since: datetime, until: datetime):
+    return and_(column >= since, column < until)
+
+
+def event_condition(key: str, since: datetime, until: datetime, now: datetime):
+    """(condition, the time the event is dated by) of one of EVENTS in [since, until). 超期反馈 is dated by the
+    feedback deadline and counts only deadlines already past at `now`."""
+    if key == "dispatched":
+        return _within(W.dispatched_at, since, until), W.dispatched_at
+    if key == "signed":
+        return _within(W.signed_at, since, until), W.signed_at
+    if key == "fed_back":
+        return _within(W.feedback_at, since, until), W.feedback_at
+    if key == "dissuaded":
+        return and_(_within(W.feedback_at, since, until), W.outcome == "dissuaded"), W.feedback_at
+    if key == "overdue":
+        # A late feedback came after the deadline, so after `since`: saying so lets the feedback_at index serve.
+        late = or_(W.feedback_at.is_(None), and_(W.feedback_at >= since, W.feedback_at > W.feedback_deadline))
+        due = _within(W.feedback_deadline, since, min(until, now))
+        return and_(W.dispatched_at.is_not(None), due, late), W.feedback_deadline
+    raise KeyError(key)
+
+
+@dataclass
+class Activity:
+    """下发, 签收, 反馈, 劝阻成功 and 超期反馈 in a period, in total and per local day (ISO date → counts)."""
+    since: datetime
+    until: datetime
+    area: Area | None
+    counts: dict[str, int]
+    by_day: dict[str, dict[str, int]]
+
+    def as_dict(self) -> dict:
+        return {e.key: {"label": e.label, "count": self.counts[e.key], "definition": e.text} for e in EVENTS}
+
+
+def activity(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
+             now: datetime | None = None) -> Activity:
+    """What the stations did in [since, until), each event dated by when it happened — a warning issued last week
+    and fed back today is today's feedback. The metrics page's 处理情况 and the wall screen's 今日 figures. One
+    grouped count per event on the index of its time column."""
+    scope.require(Perm.READ_WARNINGS)
+    now = now or utcnow()
+    node = and_(visible(scope), area_clause(session, area))
+    minutes = _offset(since)
+    counts: dict[str, int] = {}
+    by_day: dict[str, dict[str, int]] = {}
+    for event in EVENTS:
+        condition, at = event_condition(event.key, since, until, now)
+        day = _local_day(session, at, minutes)
+        counts[event.key] = 0
+        for d, n in session.execute(select(day, func.count()).where(node, condition).group_by(day)):
+            by_day.setdefault(_as_date(d).isoformat(), {e.key: 0 for e in EVENTS})[event.key] = int(n)
+            counts[event.key] += int(n)
+    return Activity(since, until, area, counts, by_day)
+
+
 # -- the (day, station) rows ---------------------------------------------------------------------------------------
 # Each row: day, station, warnings, then (numerator, denominator) of every rate in RATES' order, then the sum of
-# response minutes, the responses, the loss avoided.
+# response minutes, the responses, the loss avoided and the part of it estimated.
 
 def _count(cond):
     return func.sum(case((cond, 1), else_=0))
@@ -357,7 +480,7 @@ def _grid_direct(session: Session, where, now: datetime, minutes: int) -> list[t
         select(day, W.station_id, func.count(), *_sums(now),
                func.sum(case((responded, _minutes(session, W.first_contact_at, W.dispatched_at)), else_=None)),
                func.sum(case((responded, 1), else_=0)),
-               func.coalesce(func.sum(case((W.outcome == "dissuaded", W.amount), else_=0)), 0))
+               *[func.coalesce(func.sum(amount), 0) for amount in loss_avoided_columns()])
         .where(where).group_by(day, W.station_id)).all()]
 
 
@@ -399,7 +522,16 @@ def _ranges(days: Iterable[date], minutes: int):
 
 
 def _empty() -> list:
-    return [0] * (1 + 2 * len(RATES)) + [0.0, 0, Decimal(0)]
+    return [0] * (1 + 2 * len(RATES)) + [0.0, 0, Decimal(0), Decimal(0)]
+
+
+def _cents(amount) -> Decimal:
+    return Decimal(amount or 0).quantize(Decimal("0.01"))
+
+
+def _tail(row) -> list:
+    """The last four values of a row: response minutes, responses, loss avoided, of which estimated."""
+    return [float(row[-4] or 0), int(row[-3] or 0), Decimal(row[-2] or 0), Decimal(row[-1] or 0)]
 
 
 def _add(acc: list, values: list) -> None:
@@ -412,7 +544,7 @@ def _split(grid: Iterable[tuple]) -> tuple[dict, dict]:
     by_day: dict[date, list] = {}
     by_station: dict[int, list] = {}
     for row in grid:
-        values = [int(v or 0) for v in row[2:-3]] + [float(row[-3] or 0), int(row[-2] or 0), Decimal(row[-1] or 0)]
+        values = [int(v or 0) for v in row[2:-4]] + _tail(row)
         _add(by_day.setdefault(_as_date(row[0]), _empty()), values)
         if row[1] is not None:
             _add(by_station.setdefault(row[1], _empty()), values)
@@ -432,10 +564,10 @@ def _sums_from_days(session: Session, scope: Scope, area: Area | None, where, da
     in_period = and_(R.day >= days[0], R.day <= days[1], *nodes)
     sums = [s(R.warnings), s(R.signed), s(R.dispatched), s(R.signed_on_time), s(R.dispatched), s(R.face_done),
             s(R.face_required), s(R.dissuaded), s(R.outcome_counted), s(R.fed_back_late), s(R.fed_back),
-            s(R.response_minutes), s(R.responses), s(R.loss_avoided)]
+            s(R.response_minutes), s(R.responses), s(R.loss_avoided), s(R.loss_avoided_estimated)]
 
     def values(row) -> list:
-        return [int(v or 0) for v in row[:-3]] + [float(row[-3] or 0), int(row[-2] or 0), Decimal(row[-1] or 0)]
+        return [int(v or 0) for v in row[:-4]] + _tail(row)
 
     if _dialect(session) == "postgresql":  # both in one read of the rows
         by_day, by_station = {}, {}
@@ -555,7 +687,7 @@ def _recompute(session: Session, first: date, last: date, minutes: int) -> None:
     session.execute(insert(R).from_select(
         ["day", "community_id", "station_id", "warnings", "dispatched", "signed", "signed_on_time", "face_required",
          "face_done", "outcome_counted", "dissuaded", "fed_back", "fed_back_late", "last_feedback_deadline",
-         "response_minutes", "responses", "loss_avoided"],
+         "response_minutes", "responses", "loss_avoided", "loss_avoided_estimated"],
         select(day, W.community_id, W.station_id, func.count(), _count(dispatched), _count(cols[0][0]),
                _count(cols[1][0]), _count(cols[2][1]), _count(cols[2][0]), _count(cols[3][1]), _count(cols[3][0]),
                _count(fed_back), _count(and_(fed_back, W.feedback_at > W.feedback_deadline)),
@@ -563,7 +695,7 @@ def _recompute(session: Session, first: date, last: date, minutes: int) -> None:
                func.coalesce(func.sum(case((responded, _minutes(session, W.first_contact_at, W.dispatched_at)),
                                            else_=None)), 0),
                _count(responded),
-               func.coalesce(func.sum(case((W.outcome == "dissuaded", W.amount), else_=0)), 0))
+               *[func.coalesce(func.sum(amount), 0) for amount in loss_avoided_columns()])
         .where(placed).group_by(day, W.community_id, W.station_id)))
     # People: each person's first warning of each day, and their latest placed warning before it.
     firsts = (select(day.label("day"), W.person_id.label("pid"), func.min(W.warned_at).label("first_at"))

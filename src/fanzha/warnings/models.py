@@ -85,6 +85,11 @@ class Warning(Base):
               postgresql_where=text("feedback_at IS NULL"), sqlite_where=text("feedback_at IS NULL")),
         Index("ix_warnings_feedback_at", "feedback_at", postgresql_where=text("feedback_at IS NOT NULL"),
               sqlite_where=text("feedback_at IS NOT NULL")),
+        # Counts by the time things happened (metrics.activity: today's 下发 and 签收 on the wall screen); signing
+        # comes after intake, so the partial one costs an import nothing.
+        Index("ix_warnings_dispatched_at", "dispatched_at"),
+        Index("ix_warnings_signed_at", "signed_at", postgresql_where=text("signed_at IS NOT NULL"),
+              sqlite_where=text("signed_at IS NOT NULL")),
     )
 
 
@@ -129,6 +134,7 @@ class WarningDay(Base):
     response_minutes: Mapped[float] = mapped_column(Float, default=0)
     responses: Mapped[int] = mapped_column(Integer, default=0)
     loss_avoided: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)
+    loss_avoided_estimated: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)  # of it, from 拟转账金额
 
     __table_args__ = (Index("ix_warning_days_day_community", "day", "community_id"),
                       Index("ix_warning_days_last_feedback_deadline", "last_feedback_deadline"))

@@ -49,6 +49,7 @@ def _key_reason(reasons: list[str] | None) -> str:
 env.filters["left"] = _left
 env.filters["key_reason"] = _key_reason
 env.globals["utcnow"] = utcnow
+env.globals["loss_avoided_of"] = metrics.loss_avoided_of
 
 
 @router.get("/warnings")
@@ -62,12 +63,11 @@ def board(request: Request, status: str = Query("", max_length=12), grade: str =
     已反馈 and 全部 reach the rest; a metric's click-through always lists everything behind the figure."""
     condition = None
     drill = None
-    if metric in metrics.RATE_BY_KEY and part in ("num", "den"):
+    if (label := metrics.drill_label(metric, part)) is not None:
         start, end = metrics.period(since, until)
         area = org.get_area(db, scope, area_id) if area_id else None
         condition = metrics.drill(db, scope, metric, part, since=start, until=end, area=area)
-        rate = metrics.RATE_BY_KEY[metric]
-        drill = f"{rate.label}的{'分子' if part == 'num' else '分母'}：{rate.num_label if part == 'num' else rate.den_label}"
+        drill = label
     if drill or q.strip():
         state = "all"
     f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q.strip(), mine=mine,
@@ -126,11 +126,13 @@ def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("
     area = org.get_area(db, scope, area_id) if area_id else None
     figures = metrics.overview(db, scope, since=start, until=end, area=area, by=by)
     report, ranking, points = figures.report, figures.ranking, figures.trend
+    done = metrics.activity(db, scope, since=start, until=end, area=area)
     ranking.sort(key=lambda r: (-(r["figures"]["timely_sign_rate"].rate or 0), r["station"]))
     areas = [a for a in org.list_areas(db, scope, limit=5000) if a.level != Level.COMMUNITY]
     period = {"since": start.date().isoformat(), "until": (end - timedelta(days=1)).date().isoformat()}
     return render(request, "warnings/metrics.html", report=report, ranking=ranking, areas=areas, area=area, by=by,
-                  period=period, rates=metrics.RATES, chart=json.dumps({"points": points, "rates": [
+                  period=period, rates=metrics.RATES, activity=done, events=metrics.EVENTS,
+                  loss_avoided_text=metrics.LOSS_AVOIDED_TEXT, estimated_text=metrics.ESTIMATED_TEXT, chart=json.dumps({"points": points, "rates": [
                       {"key": r.key, "label": r.label} for r in metrics.RATES]}, ensure_ascii=False))
 
 

@@ -33,11 +33,16 @@ MARK = """
                     WHERE w.person_id = c.person_id AND w.warned_at > c.warned_at)
             FROM c WHERE c.person_id IS NOT NULL) AS x
         WHERE h IS NOT NULL;"""
-CHANGED = ("SELECT {side}.warned_at, {side}.person_id FROM warning_days_old AS o JOIN warning_days_new AS n "
-           "ON n.id = o.id WHERE ({old}) IS DISTINCT FROM ({new})").format(
-    side="{side}", old=", ".join(f"o.{c}" for c in COUNTED), new=", ".join(f"n.{c}" for c in COUNTED))
-PG_FUNCTION = """
-CREATE FUNCTION warning_days_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+
+
+def pg_function(counted: list[str], create: str = "CREATE") -> str:
+    """The PostgreSQL trigger function that marks the hours of warnings changed in any of `counted` (0019 replaces
+    it with a longer list)."""
+    changed = ("SELECT {side}.warned_at, {side}.person_id FROM warning_days_old AS o JOIN warning_days_new AS n "
+               "ON n.id = o.id WHERE ({old}) IS DISTINCT FROM ({new})").format(
+        side="{side}", old=", ".join(f"o.{c}" for c in counted), new=", ".join(f"n.{c}" for c in counted))
+    return """
+{create} FUNCTION warning_days_mark() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN{insert}
     ELSIF TG_OP = 'DELETE' THEN{delete}
@@ -45,9 +50,12 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$
-""".format(insert=MARK.format(rows="SELECT warned_at, person_id FROM warning_days_new"),
+""".format(create=create, insert=MARK.format(rows="SELECT warned_at, person_id FROM warning_days_new"),
            delete=MARK.format(rows="SELECT warned_at, person_id FROM warning_days_old"),
-           update=MARK.format(rows=CHANGED.format(side="o") + " UNION ALL " + CHANGED.format(side="n")))
+           update=MARK.format(rows=changed.format(side="o") + " UNION ALL " + changed.format(side="n")))
+
+
+PG_FUNCTION = pg_function(COUNTED)
 
 PG_TRIGGERS = [
     "CREATE TRIGGER warning_days_insert AFTER INSERT ON warnings REFERENCING NEW TABLE AS warning_days_new "
@@ -68,11 +76,16 @@ def _sqlite_marks(row: str) -> str:
             f"HAVING min(w.warned_at) IS NOT NULL;")
 
 
+def sqlite_update_trigger(counted: list[str]) -> str:
+    """SQLite's update trigger, which lists the columns it watches (0019 replaces it with a longer list)."""
+    return (f"CREATE TRIGGER warning_days_update AFTER UPDATE OF {', '.join(counted)} ON warnings WHEN "
+            + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in counted)
+            + f" BEGIN {_sqlite_marks('OLD')} {_sqlite_marks('NEW')} END")
+
+
 SQLITE_TRIGGERS = [
     f"CREATE TRIGGER warning_days_insert AFTER INSERT ON warnings BEGIN {_sqlite_marks('NEW')} END",
-    f"CREATE TRIGGER warning_days_update AFTER UPDATE OF {', '.join(COUNTED)} ON warnings WHEN "
-    + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COUNTED)
-    + f" BEGIN {_sqlite_marks('OLD')} {_sqlite_marks('NEW')} END",
+    sqlite_update_trigger(COUNTED),
     f"CREATE TRIGGER warning_days_delete AFTER DELETE ON warnings BEGIN {_sqlite_marks('OLD')} END",
 ]
 

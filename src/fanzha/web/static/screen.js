@@ -32,10 +32,12 @@
 
   function paint(d) {
     var w = d.warnings_today || {};
-    $("t-warnings").textContent = num(w.warnings);
-    $("t-signed").textContent = num(w.signed);
-    $("t-dissuaded").textContent = num(w.dissuaded);
-    $("t-overdue").textContent = num(w.overdue);
+    ["dispatched", "signed", "fed_back", "dissuaded", "overdue"].forEach(function (key) {
+      $("t-" + key).textContent = num(w[key]);
+      if (w.labels && w.labels[key]) { $("l-" + key).textContent = "今日" + w.labels[key]; }
+      if (w.bases && w.bases[key]) { $("b-" + key).textContent = w.bases[key]; }
+    });
+    if (w.definitions) { $("s-today").title = w.definitions.join("\n"); }
     $("t-cases").textContent = num(d.month.cases);
     $("t-loss").textContent = d.month.loss_wan.toFixed(2);
     $("t-cases-yoy").textContent = change(d.month.cases_yoy);
@@ -51,8 +53,8 @@
       backgroundColor: "transparent", tooltip: { trigger: "axis" }, legend: { textStyle: big, top: 0 },
       grid: { left: 50, right: 50, top: 40, bottom: 30 },
       xAxis: { type: "category", data: d.trend.days.map(function (s) { return s.slice(5); }), axisLabel: big },
-      yAxis: [{ type: "value", name: "预警", axisLabel: big }, { type: "value", name: "发案", axisLabel: big }],
-      series: [{ name: "预警数", type: "line", data: d.trend.warnings, lineStyle: { width: 3 } },
+      yAxis: [{ type: "value", name: "下发", axisLabel: big }, { type: "value", name: "发案", axisLabel: big }],
+      series: [{ name: "下发数", type: "line", data: d.trend.warnings, lineStyle: { width: 3 } },
                { name: "发案数", type: "line", yAxisIndex: 1, data: d.trend.cases, lineStyle: { width: 3 } }]
     });
     chart("c-types").setOption({
