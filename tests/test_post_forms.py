@@ -10,10 +10,10 @@ accepted emptied too: an empty optional value means "not given" (docs/web.md), a
 
 Forms are found by crawling, by links and GET forms, the pages each role may open, so a new form is covered without
 editing this test. The submissions change the county (claims, locks, deletions, a logout), so the module makes a
-database of its own and puts the shared one back afterwards; its tests run on one worker (xdist_group; ./dev runs
---dist loadgroup). After a round of submissions the pages that had forms, and those the answers led to, are read
-again, so forms that appear only once a record moved on (a placed warning's contacts) are sent too. The password
-and logout forms go last."""
+database of its own and puts the shared one back afterwards; the roles run in two groups, each on one worker
+(xdist_group; ./dev runs --dist loadgroup). After a round of submissions the pages that had forms, and those the
+answers led to, are read again, so forms that appear only once a record moved on (a placed warning's contacts) are
+sent too. The password and logout forms go last."""
 
 from __future__ import annotations
 
@@ -33,8 +33,6 @@ from form_helpers import default_values, multipart, parse, roles_users
 from test_crawl import english_words
 from fanzha.org.roles import Role
 from fanzha.web.app import all_routes
-
-pytestmark = pytest.mark.xdist_group("post_forms")
 
 MAX_PAGES_PER_ROLE = 100
 PER_SHAPE = 4
@@ -274,7 +272,9 @@ def test_the_parser_sends_what_a_browser_sends():
     assert b'name="photo"; filename=""' in body
 
 
-@pytest.mark.parametrize("role", [r.value for r in Role])
+# Two groups of roles, each kept on one worker with a throwaway database of its own (./dev runs --dist loadgroup).
+@pytest.mark.parametrize("role", [pytest.param(r.value, marks=pytest.mark.xdist_group(f"post_forms_{i % 2}"))
+                                  for i, r in enumerate(Role)])
 def test_every_post_form_as_role(role, throwaway_app):
     from sqlalchemy.orm import Session
 
