@@ -112,3 +112,43 @@ def test_a_defrauded_feedback_carries_the_reported_loss_until_a_case_is_filed(cl
                                   "手机号": phone, "损失金额": "120000"})
         assert loss_in_file(s) == "120000.00"
         s.rollback()
+
+
+def test_an_empty_amount_with_dissuaded_stays_empty_and_a_zero_stays_zero(client_as, api_as):
+    """The form sends "" for an empty 劝阻金额: nothing is recorded and the page says the 拟转账金额 counts as an
+    estimate; 0 typed is 0; the API's null is nothing recorded too. The feedback file's 劝阻金额 reads the same."""
+    from decimal import Decimal
+
+    from conftest import csrf_of
+    from dissuasion_helpers import fresh_warning
+
+    with session_scope() as s:
+        ids = []
+        for tag in ("EMPTY", "ZERO", "NULL"):
+            w = fresh_warning(s, tag=tag, at="2026-03-05 09:00", amount="95500")
+            w.first_contact_at = w.dispatched_at
+            ids.append(w.id)
+    empty, zero, null = ids
+    client = client_as("ps01_quanzu")
+    form = client.get(f"/warnings/{empty}").text
+    assert "劝阻金额（避免损失" in form and "不填则按拟转账金额 95,500.00 元估算" in form
+    assert 'name="amount_protected" inputmode="decimal" placeholder' in form  # not filled in
+    for wid, typed in ((empty, ""), (zero, "0")):
+        r = client.post(f"/warnings/{wid}/outcome", data={"csrf_token": csrf_of(client), "outcome": "dissuaded",
+                                                          "amount_protected": typed, "amount_lost": "", "note": ""},
+                        follow_redirects=False)
+        assert r.status_code == 303, r.text
+    r = api_as("ps01_quanzu").post(f"/api/v1/warnings/{null}/outcome",
+                                   json={"outcome": "dissuaded", "amount_protected": None})
+    assert r.status_code == 200, r.text
+    assert "避免损失 95,500.00 元（未填写劝阻金额，按拟转账金额估算）" in client.get(f"/warnings/{empty}").text
+    assert "避免损失 0.00 元" in client.get(f"/warnings/{zero}").text
+    with session_scope() as s:
+        stored = {wid: s.get(Warning, wid).amount_protected for wid in ids}
+        assert stored == {empty: None, zero: Decimal("0"), null: None}
+        head = Scope.for_user(s.scalar(select(User).where(User.username == "ps01_suozhang")))
+        sheet = load_workbook(io.BytesIO(feedback.export(s, head, [s.get(Warning, wid) for wid in ids],
+                                                         mark=False))).active
+        column = [dict(zip(HEADER, row))["劝阻金额"] for row in list(sheet.iter_rows(values_only=True))[1:]]
+        assert column == ["95500.00", "0.00", "95500.00"]
+        s.rollback()
