@@ -197,7 +197,7 @@ def test_refused_and_failed_attempts_are_audited_with_their_reason_never_the_pas
         login(browser, "thr_audit", "secret-guess-77")
     db.expire_all()
     entries = db.scalars(select(AuditEntry).where(AuditEntry.username == "thr_audit",
-                                                  AuditEntry.action == "login_failed")).all()
+                                                  AuditEntry.action == "login_failed").order_by(AuditEntry.id)).all()
     assert [e.detail["reason"] for e in entries] == ["bad_password"] * 5 + ["throttled"]
     assert entries[-1].detail["wait"] == 2 and entries[-1].ip == "192.0.2.70"
     assert not any("secret-guess-77" in str(e.detail) for e in entries)
