@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import csrf_of
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from fanzha.common.identity import id_check_digit
 from fanzha.registry import sms
 from fanzha.registry.duties import Item, allocate, balance
 from fanzha.registry.groups import age_on, parse_groups
+from fanzha.registry.risk import FRAUD_TYPES
 
 
 def make_id(prefix6: str, birth: date, seq: int) -> str:
@@ -126,11 +129,13 @@ def tiny(tmp_path):
         s.add(Case(case_number=f"T{n}", person_id=people[key].id, filed_at=at, loss_at=at, fraud_type=kind))
     old = datetime(2025, 5, 1, 2, 0, tzinfo=UTC)  # before the 365-day window: E2 is a past victim, not a rate count
     s.add(Case(case_number="T9", person_id=people["E2"].id, filed_at=old, loss_at=old, fraud_type="investment"))
-    for n, (key, when) in enumerate((("S2", datetime(2026, 1, 5, tzinfo=UTC)), ("S2", datetime(2026, 5, 5, tzinfo=UTC)),
-                                     ("O2", datetime(2026, 6, 1, tzinfo=UTC)),
-                                     ("O2", datetime(2025, 6, 1, tzinfo=UTC))), start=1):  # the last: over 12 months
+    for n, (key, when, kind) in enumerate((
+            ("S2", datetime(2026, 1, 5, tzinfo=UTC), None), ("S2", datetime(2026, 5, 5, tzinfo=UTC), None),
+            ("O2", datetime(2026, 6, 1, tzinfo=UTC), "impersonate_authority"),
+            ("O2", datetime(2025, 6, 1, tzinfo=UTC), "romance")), start=1):  # the last: over 12 months
         s.add(Warning(external_id=f"W{n}", kind="call", risk_grade="low", warned_at=when, sign_deadline=when,
-                      contact_deadline=when, feedback_deadline=when, status="closed", person_id=people[key].id))
+                      contact_deadline=when, feedback_deadline=when, status="closed", person_id=people[key].id,
+                      fraud_type=kind))
     s.flush()
     yield s, people
     s.close()
@@ -162,20 +167,48 @@ def test_risk_scores_and_reasons_match_the_hand_computation(tiny):
     assert load_population(s, date(2026, 6, 30), window_days=365, prior_strength=0).rates.top_types("elderly", 1) \
         == ["impersonate_authority"]
 
-    s3 = pop.score_of(people["S3"].id)  # a student, nothing else: 1000 × (52 + 10) / 154
-    assert s3.value == 402.6 and s3.warnings == 0 and not s3.victim
+    # P = 1 − Π(1 − rate) over the types; score = 1000 × (1 − (1 − P)^f), f the personal factor.
+    s3 = pop.score_of(people["S3"].id)  # a student, nothing else: 1000 × (1 − (102/154)(144/154))
+    assert s3.value == 380.7 and s3.warnings == 0 and not s3.victim
     assert "师生 × 刷单返利类：近365天 4 人中 2 人被骗；全体 11 人中 3 人被骗，先验 27.27%，强度 10" in s3.reasons[0]
     assert "= 33.77%" in s3.reasons[0]
-    s2 = pop.score_of(people["S2"].id)  # student + repeat_warned: the higher rate per type, × 2 (warned twice) × 1.5
+    assert (s3.main_type, s3.main_basis) == ("brushing", "师生群体最高发")
+    s2 = pop.score_of(people["S2"].id)  # student + repeat_warned: the higher rate per type, f = 2 (warned twice) × 1.5
     assert s2.per_type[0][:1] == ("brushing",) and s2.per_type[0][2] == "repeat_warned"
-    assert s2.value == round(1000 * (41 + 10) / 121 * 2 * 1.5, 1) == 1264.5
+    p2 = 1 - (80 / 121) * (111 / 121)  # brushing 41/121 and impersonation 10/121, both from 多次被预警
+    assert s2.value == round(1000 * (1 - (1 - p2) ** 3), 1) == 776.9
     assert any("近12个月被预警 2 次 → ×2" in x for x in s2.reasons)
     assert any("曾被骗（有立案记录）→ ×1.5" in x for x in s2.reasons)
-    assert s2.reasons[-1].startswith("风险分 = 1000 × 42.15% × 2 × 1.5 = 1264.5")
-    assert pop.score_of(people["E3"].id).value == 331.2  # 1000 × (30 + 21) / 154
-    o2 = pop.score_of(people["O2"].id)  # no group: the county rates, × 1.5 for one warning
-    assert o2.value == 545.5 and "未列入群体" in o2.reasons[0]
-    assert pop.score_of(people["E4"].id).value == 363.6  # 1000 × 4/11
+    assert "P = 1 − Π(1 − 各类被骗率) = 39.35%" in s2.reasons[-2]
+    assert s2.reasons[-1].startswith("风险分 = 1000 × (1 − (1 − P)^3) = 776.9‰")
+    assert (s2.main_type, s2.main_basis) == ("brushing", "曾被骗")  # her warnings carry no type; her case does
+    assert pop.score_of(people["E3"].id).value == 304.6  # 1000 × (1 − (124/154)(133/154))
+    o2 = pop.score_of(people["O2"].id)  # no group: the county rates, f = 1.5 for one warning in 12 months
+    assert o2.value == round(1000 * (1 - (80 / 121) ** 1.5), 1) == 462.4 and "未列入群体" in o2.reasons[0]
+    # Her own warning names impersonation: that is her main risk, though brushing has the higher county rate; the
+    # romance warning is older than 12 months and does not count.
+    assert o2.per_type[0][0] == "brushing"
+    assert (o2.main_type, o2.main_basis) == ("impersonate_authority", "近12个月被预警")
+    assert o2.main_risk == "冒充公检法及政府机关类（近12个月被预警）"
+    e4 = pop.score_of(people["E4"].id)
+    assert e4.value == 338.8 and e4.main_basis == "全体最高发"  # 1000 × 41/121
+    # Same groups, different people, different main risks: the registry no longer repeats one text on every row.
+    assert len({pop.score_of(p.id).main_risk for p in people.values()}) >= 4
+
+
+@given(rates=st.lists(st.floats(0, 1), min_size=1, max_size=len(FRAUD_TYPES)), warnings=st.integers(0, 50),
+       victim=st.booleans())
+def test_risk_score_is_a_rate_that_cannot_exceed_a_thousand(rates, warnings, victim):
+    from fanzha.registry.risk import Rates, score
+
+    victims = {("student_teacher", t): r for t, r in zip(FRAUD_TYPES, rates)}
+    # One member and no prior: each type's rate is the share given, up to 100%.
+    r = Rates(population=1, members={"student_teacher": 1}, victims_all={}, victims=victims, prior_strength=0,
+              window_days=365, today=date(2026, 6, 30))
+    s = score(r, ["student_teacher"], warnings, victim)
+    assert 0 <= s.value <= 1000
+    if any(x >= 1 for x in rates):
+        assert s.value == 1000
 
 
 # -- import --------------------------------------------------------------------------------------------------------

@@ -27,9 +27,10 @@ class RiskOut(BaseModel):
     community_id: int
     community_name: str
     groups: list[str]
-    score: float
+    score: float = Field(description="每千名同类人员预计被骗人数（‰，0–1000）")
     warnings_12m: int
     past_victim: bool
+    main_risk: dict = Field(description="本人主要风险：fraud_type、basis（近12个月被预警／曾被骗／群体最高发）、label")
     top_types: list[dict]
     reasons: list[str]
 
@@ -81,6 +82,7 @@ def _risk_out(row: service.Row, scope: Scope) -> RiskOut:
     return RiskOut(person_id=row.person.id, name=name, community_id=row.person.community_id,
                    community_name=row.person.community.name, groups=row.groups, score=s.value,
                    warnings_12m=s.warnings, past_victim=s.victim,
+                   main_risk={"fraud_type": s.main_type, "basis": s.main_basis, "label": s.main_risk},
                    top_types=[{"fraud_type": t, "rate": round(r, 6), "group": g} for t, r, g in s.per_type[:3]],
                    reasons=s.reasons)
 

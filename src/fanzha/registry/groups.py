@@ -8,7 +8,7 @@ least twice in the 12 months before the day) and 曾被骗 (a case with the pers
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -66,6 +66,8 @@ class Derived:
     warnings: dict[int, int]
     victims: set[int]
     today: date
+    warned_type: dict[int, str] = field(default_factory=dict)  # the fraud type of the latest typed warning
+    victim_type: dict[int, str] = field(default_factory=dict)  # the fraud type of the latest case
 
     def groups(self, person_id: int, birth: date | None, declared: list | None) -> list[str]:
         out = set(declared or [])
@@ -86,7 +88,25 @@ def load_derived(session: Session, today: date, person_ids=None) -> Derived:
     w = (select(Warning.person_id, func.count()).where(Warning.person_id.is_not(None), Warning.warned_at >= start,
                                                        Warning.warned_at < end).group_by(Warning.person_id))
     c = select(Case.person_id).where(Case.person_id.is_not(None), Case.loss_at < end).distinct()
+    wt = (select(Warning.person_id, Warning.fraud_type, func.max(Warning.warned_at))
+          .where(Warning.person_id.is_not(None), Warning.fraud_type.is_not(None), Warning.warned_at >= start,
+                 Warning.warned_at < end).group_by(Warning.person_id, Warning.fraud_type))
+    ct = (select(Case.person_id, Case.fraud_type, func.max(Case.loss_at))
+          .where(Case.person_id.is_not(None), Case.fraud_type.is_not(None), Case.loss_at < end)
+          .group_by(Case.person_id, Case.fraud_type))
     if person_ids is not None:
         w = w.where(Warning.person_id.in_(person_ids))
         c = c.where(Case.person_id.in_(person_ids))
-    return Derived(warnings=dict(session.execute(w).all()), victims=set(session.scalars(c)), today=today)
+        wt = wt.where(Warning.person_id.in_(person_ids))
+        ct = ct.where(Case.person_id.in_(person_ids))
+    return Derived(warnings=dict(session.execute(w).all()), victims=set(session.scalars(c)), today=today,
+                   warned_type=_latest(session.execute(wt)), victim_type=_latest(session.execute(ct)))
+
+
+def _latest(rows) -> dict[int, str]:
+    """person → the fraud type of their latest (person, type, when) row; ties go to the type's name."""
+    best: dict[int, tuple] = {}
+    for pid, fraud_type, when in rows:
+        if when is not None and (pid not in best or (when, fraud_type) > best[pid]):
+            best[pid] = (when, fraud_type)
+    return {pid: t for pid, (_, t) in best.items()}

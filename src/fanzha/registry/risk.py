@@ -9,11 +9,17 @@ V[g, t] those of them in group g; m is the prior strength (people's worth of bel
 group with few members stays near p0; a large group's own record wins. 曾被骗 is not used as a rate group (its rate
 would be defined by the cases themselves); it multiplies the score instead.
 
-A person's score, in expected victims per 1,000 people like them:
+A person's score is a rate per 1,000 people like them, so it can never exceed 1,000:
 
-    score = 1000 × Σ_t max_{g ∈ groups} rate(g, t) × (1 + 0.5 · min(k, 4)) × (1.5 if 曾被骗)
+    P     = 1 − Π_t (1 − max_{g ∈ groups} rate(g, t))      the chance of being defrauded by any type in the window
+    f     = (1 + 0.5 · min(k, 4)) × (1.5 if 曾被骗)          k: their warnings in the 12 months before the day
+    score = 1000 × (1 − (1 − P)^f)
 
-with k their warnings in the 12 months before the day; no group → p0(t). Every term is shown as a reason.
+No group → p0(t). The personal factor f counts as f windows' worth of exposure, which for a small P is P × f and never
+passes 1. Every term is shown as a reason.
+
+A person's 主要风险 is their own: the fraud type of their latest warning in the 12 months, else of their latest case,
+else the type with the highest rate among their groups; the reason says which.
 """
 
 from __future__ import annotations
@@ -87,9 +93,16 @@ class Score:
     warnings: int
     victim: bool
     reasons: list[str] = field(default_factory=list)
+    main_type: str = "other"
+    main_basis: str = ""  # why main_type: 近12个月被预警, 曾被骗, or the group whose rate is highest
+
+    @property
+    def main_risk(self) -> str:
+        return f"{FRAUD_TYPE_NAMES[self.main_type]}（{self.main_basis}）"
 
 
-def score(rates: Rates, groups: list[str], warnings: int = 0, victim: bool = False) -> Score:
+def score(rates: Rates, groups: list[str], warnings: int = 0, victim: bool = False, *,
+          warned_type: str | None = None, victim_type: str | None = None) -> Score:
     usable = [g for g in groups if g not in RATE_EXCLUDED and g in GROUPS]
     per_type = []
     for t in FRAUD_TYPES:
@@ -99,10 +112,14 @@ def score(rates: Rates, groups: list[str], warnings: int = 0, victim: bool = Fal
         else:
             per_type.append((t, rates.prior(t), None))
     per_type.sort(key=lambda x: (-x[1], x[0]))
-    total = sum(r for _, r, _ in per_type)
+    spared = 1.0
+    for _, r, _ in per_type:
+        spared *= 1 - min(r, 1.0)
+    total = 1 - spared
     w_factor = 1 + WARNING_STEP * min(warnings, WARNING_CAP)
     v_factor = VICTIM_FACTOR if victim else 1.0
-    value = round(1000 * total * w_factor * v_factor, 1)
+    factor = w_factor * v_factor
+    value = round(1000 * (1 - spared ** factor), 1)
     reasons = [rates.explain(g, t) for t, r, g in per_type[:SHOWN_TYPES] if r > 0]
     rest = sum(r for _, r, _ in per_type[SHOWN_TYPES:])
     if rest > 0:
@@ -111,9 +128,23 @@ def score(rates: Rates, groups: list[str], warnings: int = 0, victim: bool = Fal
         reasons.append(f"近12个月被预警 {warnings} 次 → ×{w_factor:g}（每次 +{WARNING_STEP:g}，最多计 {WARNING_CAP} 次）")
     if victim:
         reasons.append(f"曾被骗（有立案记录）→ ×{VICTIM_FACTOR:g}")
-    reasons.append(f"风险分 = 1000 × {pct(total)}" + (f" × {w_factor:g}" if warnings else "")
-                   + (f" × {VICTIM_FACTOR:g}" if victim else "") + f" = {value:g}（每千名同类人员预计被骗人数）")
-    return Score(value=value, per_type=per_type, warnings=warnings, victim=victim, reasons=reasons)
+    reasons.append(f"各类合计被骗概率 P = 1 − Π(1 − 各类被骗率) = {pct(total)}")
+    if factor == 1:
+        reasons.append(f"风险分 = 1000 × P = {value:g}‰（每千名同类人员预计被骗人数，最多 1000）")
+    else:
+        reasons.append(f"风险分 = 1000 × (1 − (1 − P)^{factor:g}) = {value:g}‰（个人系数 {factor:g} 按暴露 {factor:g} 倍时长计，"
+                       "不超过 1000）")
+    if warned_type in FRAUD_TYPE_NAMES:
+        main_type, basis = warned_type, "近12个月被预警"
+    elif victim_type in FRAUD_TYPE_NAMES:
+        main_type, basis = victim_type, "曾被骗"
+    elif per_type and per_type[0][1] > 0:
+        main_type, g = per_type[0][0], per_type[0][2]
+        basis = f"{GROUPS[g]}群体最高发" if g else "全体最高发"
+    else:
+        main_type, basis = "other", "暂无数据"
+    return Score(value=value, per_type=per_type, warnings=warnings, victim=victim, reasons=reasons,
+                 main_type=main_type, main_basis=basis)
 
 
 @dataclass
@@ -127,7 +158,8 @@ class Population:
     def score_of(self, person_id: int) -> Score:
         groups = self.groups.get(person_id, [])
         return score(self.rates, groups, self.derived.warnings.get(person_id, 0),
-                     person_id in self.derived.victims)
+                     person_id in self.derived.victims, warned_type=self.derived.warned_type.get(person_id),
+                     victim_type=self.derived.victim_type.get(person_id))
 
 
 def load_population(session: Session, today: date, *, window_days: int, prior_strength: float) -> Population:
