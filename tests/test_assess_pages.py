@@ -8,6 +8,8 @@ import re
 from sqlalchemy import select
 
 from conftest import csrf_of
+from fanzha.assess.models import AssessmentScore
+from fanzha.config import get_settings
 from fanzha.org.models import Area, Unit, User
 
 
@@ -46,6 +48,14 @@ def test_joint_office_scores_a_manual_item(client_as, db):
     assert "8.5" in detail and "/assess/evidence/" in detail
     score_id = re.search(r'/assess/evidence/(\d+)', detail).group(1)
     assert client.get(f"/assess/evidence/{score_id}").content == pdf
+    # A record whose file is gone from the data directory (restored without it) answers 404 saying so, not 500.
+    stored = get_settings().data_dir / db.get(AssessmentScore, int(score_id)).evidence_file
+    stored.rename(stored.with_suffix(".away"))
+    try:
+        gone = client.get(f"/assess/evidence/{score_id}")
+        assert gone.status_code == 404 and "文件已不在存储中" in gone.text
+    finally:
+        stored.with_suffix(".away").rename(stored)
     r = client.post(url + "/manual", data={"csrf_token": token, "item_key": "system_setup", "points": "8",
                                            "note": "x"}, files={"evidence": ("a.exe", b"MZ\x90\x00", "application/octet-stream")})
     assert r.status_code == 422 and "佐证应为" in r.text

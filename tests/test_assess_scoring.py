@@ -33,6 +33,7 @@ from fanzha.assess.models import AssessmentRun
 from area_helpers import add_area
 from fanzha.cases.models import Case, CaseAction
 from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.config import get_settings
 from fanzha.db import session_scope
 from fanzha.org.models import Area, Unit
 from fanzha.org.scope import Scope
@@ -159,6 +160,8 @@ def test_binzhou_year(county):
         with pytest.raises(Invalid, match="由数据计算"):
             service.set_manual(s, _system(s), run.id, pool="township", assessee_id=county["东镇"],
                                item_key="case_change", points=Decimal(50), note="说明")
+        # The crawl tests share this database and follow the evidence link: the file must exist like an upload's.
+        (get_settings().data_dir / "体系文件.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
         service.set_manual(s, _system(s), run.id, pool="township", assessee_id=county["东镇"],
                            item_key="system_setup", points=Decimal(8), note="", evidence_file="体系文件.pdf")
         assert manual.points == 8 and manual.evidence_file == "体系文件.pdf"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,8 +15,7 @@ from fanzha.assess.models import AssessmentScore
 from fanzha.assess.scheme import FORMULA_KINDS, POOLS, Scheme
 from fanzha.cases.models import Case
 from fanzha.common.errors import DomainError, Invalid, NotFound
-from fanzha.common.photos import check_evidence, store_photo
-from fanzha.config import get_settings
+from fanzha.common.photos import check_evidence, serve_stored, store_photo
 from fanzha.detect.advice import FRAUD_TYPE_NAMES
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
@@ -183,6 +182,5 @@ def evidence_file(score_id: IdPath, db: Session = Depends(get_db, scope="functio
     unit = service._unit_only(scope)
     if unit is not None and (row.pool != "unit" or row.assessee_id != unit):
         raise NotFound("没有佐证文件")
-    return FileResponse(get_settings().data_dir / row.evidence_file, headers={"Cache-Control": "no-store"},
-                        filename=f"佐证{row.id}{row.evidence_file[row.evidence_file.rfind('.'):]}")
+    return serve_stored(row.evidence_file, filename=f"佐证{row.id}{row.evidence_file[row.evidence_file.rfind('.'):]}")
 

@@ -6,13 +6,14 @@ wrote if that session's transaction rolls back, so a refused or failed save leav
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from fanzha.common.errors import Invalid
+from fanzha.common.errors import Invalid, NotFound
 from fanzha.config import get_settings
 
 PHOTO_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png", b"RIFF": ".webp"}
@@ -61,6 +62,20 @@ def store_photo(folder: str, owner_id: int, data: bytes, *, session: Session | N
     if session is not None:
         _remove_on_rollback(session, path)
     return str(path.relative_to(root))
+
+
+def serve_stored(relative: str, *, filename: str | None = None):
+    """The response for a stored file, never cached. A record whose file is no longer on disk (restored from a
+    backup without the data directory, removed by hand) answers 404 saying so, and the gap is logged for the
+    administrator, rather than failing with a server error."""
+    from fastapi.responses import FileResponse
+
+    root = get_settings().data_dir.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        logging.getLogger(__name__).warning("stored file missing: %s", relative)
+        raise NotFound("文件已不在存储中，请联系管理员从备份恢复数据目录")
+    return FileResponse(path, headers={"Cache-Control": "no-store"}, filename=filename)
 
 
 def _remove_on_rollback(session: Session, path: Path) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import DomainError, Invalid, NotFound
 from fanzha.common.money import parse_money
-from fanzha.config import get_settings
+from fanzha.common.photos import serve_stored
 from fanzha.db import utcnow
 from fanzha.dissuasion import service
 from fanzha.dissuasion.enums import CHANNELS, CHECKLIST, FOLLOW_UP_OUTCOMES, FOLLOW_UP_REASONS, OUTCOMES, RESULTS
@@ -148,7 +148,7 @@ def evidence(contact_id: IdPath, db: Session = Depends(get_db, scope="function")
     if contact is None or not contact.photo_path:
         raise NotFound("照片不存在或不在您的管辖范围内")
     audit.record(db, scope, "view", "evidence", contact.id)
-    return FileResponse(get_settings().data_dir / contact.photo_path, headers={"Cache-Control": "no-store"})
+    return serve_stored(contact.photo_path)
 
 
 @router.get("/notifications")

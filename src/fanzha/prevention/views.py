@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.common import tabular
 from fanzha.common.errors import DomainError, Invalid
-from fanzha.common.photos import MAX_PHOTO
-from fanzha.config import get_settings
+from fanzha.common.photos import MAX_PHOTO, serve_stored
 from fanzha.db import utcnow
 from fanzha.imports.api import save_upload, start_import
 from fanzha.org.models import Area
@@ -286,4 +285,4 @@ async def add_photo(activity_id: IdPath, request: Request, db: Session = Depends
 def photo(photo_id: IdPath, db: Session = Depends(get_db, scope="function"),
           scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     p = service.get_photo(db, scope, photo_id)
-    return FileResponse(get_settings().data_dir / p.path, headers={"Cache-Control": "no-store"})
+    return serve_stored(p.path)
