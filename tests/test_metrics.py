@@ -199,3 +199,27 @@ def test_the_page_and_the_cli_give_the_same_figures_for_the_demo(client_as):
         den = re.search(rf'metric={key}&part=den[^"]*">([\d,]+)<', page).group(1).replace(",", "")
         assert (int(num), int(den)) == (cli[key]["numerator"], cli[key]["denominator"]), key
     assert cli["sign_rate"]["denominator"] > 0
+
+
+def test_the_bulletin_says_how_much_of_loss_avoided_is_estimated(county):
+    """The bulletin reads 避免损失 and its estimated part from this module, and says which part is estimated."""
+    from datetime import date
+
+    from fanzha.common import periods
+    from fanzha.reports.bulletin import TEMPLATE
+    from fanzha.reports.document import template_env
+    from fanzha.reports.figures import BulletinFigures, Compared
+    from fanzha.reports.provider import _warnings
+
+    s, _ = county
+    march = periods.month(date(2026, 3, 1))
+    w = _warnings(s, Scope.system(s), march, None)
+    assert (w.loss_avoided, w.loss_avoided_estimated) == (Decimal("100500"), Decimal("95500"))
+    figures = BulletinFigures(period=march, area_code=None, area_name="全市", cases=Compared(0, 0, 0),
+                              loss=Compared(Decimal(0), Decimal(0), Decimal(0)), warnings=w)
+    text = template_env().get_template(TEMPLATE).render(f=figures, period=march, kind="monthly")
+    assert "避免损失10.05万元（其中9.55万元按拟转账金额估算）" in text
+    feb = _warnings(s, Scope.system(s), periods.month(date(2026, 2, 1)), None)
+    figures.warnings = feb
+    text = template_env().get_template(TEMPLATE).render(f=figures, period=march, kind="monthly")
+    assert "避免损失0元。" in text  # a recorded 0: nothing estimated, no "其中"

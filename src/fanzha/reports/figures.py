@@ -89,6 +89,8 @@ class WarningFigures:
     overdue: int = 0
     overdue_rate: float | None = None
     loss_avoided: Decimal = Decimal(0)
+    loss_avoided_estimated: Decimal = Decimal(0)  # the part taken from 拟转账金额 (warnings.metrics.ESTIMATED_TEXT)
+    estimated_text: str = ""
     stop_payments: int = 0  # 止付 requests done
     freezes: int = 0  # 冻结 requests done
     frozen_amount: Decimal = Decimal(0)

@@ -186,7 +186,8 @@ def _warnings(session: Session, scope: Scope, period: Period, area: Area | None)
                          timely_sign_rate=rates["timely_sign_rate"].rate, dissuaded=rates["success_rate"].num,
                          success_rate=rates["success_rate"].rate, face_rate=rates["face_rate"].rate,
                          overdue=rates["overdue_rate"].num, overdue_rate=rates["overdue_rate"].rate,
-                         loss_avoided=rep.loss_avoided)
+                         loss_avoided=rep.loss_avoided, loss_avoided_estimated=rep.loss_avoided_estimated,
+                         estimated_text=metrics.ESTIMATED_TEXT)
     clause = scope.community_clause(CaseAction.community_id)
     if area is not None:
         clause = clause & CaseAction.community_id.in_(select(Area.id).where(communities_under(area)))
