@@ -13,7 +13,6 @@ from pathlib import Path
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,11 +23,13 @@ from fanzha.config import Settings, get_settings
 from fanzha.detect.extract import ENTITY_KINDS, blocklist_items
 from fanzha.public.ratelimit import TokenBucket
 from fanzha.public.store import CHANNELS, PublicStore
+from fanzha.web import assets
 from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.lifespan import settled_heap
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 templates = Jinja2Templates(directory=str(WEB / "templates"))
+templates.env.globals["asset_url"] = assets.asset_url
 CSRF_COOKIE = "fanzha_public_csrf"
 FORM_BYTES = 256 * 1024
 UNLIMITED = ("/static/", "/healthz")
@@ -118,7 +119,8 @@ def create_public_app(settings: Settings | None = None, *, store: PublicStore | 
         return response
 
     app.add_middleware(BodyLimit, limit_for=lambda _ctype: FORM_BYTES)
-    app.mount("/static/app", StaticFiles(directory=WEB / "static"), name="static")
+    assets.current()
+    app.include_router(assets.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

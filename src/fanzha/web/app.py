@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fanzha import __version__
 from fanzha.api import api_router
 from fanzha.common.errors import DomainError, TooManyRequests
+from fanzha.common.tabular import MEDIA_TYPES as TABLE_TYPES
+from fanzha.reports.service import FORMATS as REPORT_TYPES
+from fanzha.web import assets
 from fanzha.web.forms import EmptyQueryValues, field_label
-from fanzha.config import get_settings
 from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.deps import LoginRequired
 from fanzha.web.lifespan import settled_heap
@@ -25,12 +26,8 @@ from fanzha.web.views import pages_router
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "static"
-# Files served from the npm packages installed at set-up; nothing else under node_modules is reachable.
-VENDOR_FILES = {
-    "htmx.min.js": "htmx.org/dist/htmx.min.js",
-    "echarts.min.js": "echarts/dist/echarts.min.js",
-}
+# Office files and PDFs are zip or deflate inside already: gzipping them again costs time and saves nothing.
+ALREADY_COMPRESSED = (TABLE_TYPES["xlsx"], *REPORT_TYPES.values())
 STATUS_MESSAGES = {400: "请求有误", 401: "请先登录", 403: "没有权限", 404: "页面或记录不存在", 405: "不支持的请求方式",
                    409: "数据冲突", 413: "提交的内容过大", 422: "填写的内容有误", 500: "系统内部错误"}
 
@@ -169,17 +166,13 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
     app.add_middleware(EmptyQueryValues)
+    # Pages and JSON over 1 KB go out gzipped when the browser accepts it; static files come gzipped already
+    # (assets.py), and a response that has a Content-Encoding is passed through untouched.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6,
+                       exclude_content_types=DEFAULT_EXCLUDED_CONTENT_TYPES + ALREADY_COMPRESSED)
 
-    app.mount("/static/app", StaticFiles(directory=STATIC), name="static")
-
-    @app.get("/static/vendor/{name}", include_in_schema=False)
-    def vendor(name: str):
-        rel = VENDOR_FILES.get(name)
-        path = get_settings().static_vendor_dir / rel if rel else None
-        if path is None or not path.is_file():
-            return JSONResponse({"error": {"code": "not_found", "message": "静态文件不存在（请先运行安装命令）",
-                                           "details": []}}, status_code=404)
-        return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+    assets.current()  # read, hash and gzip every static file now rather than on the first page
+    app.include_router(assets.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():
