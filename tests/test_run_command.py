@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import re
 import time
 
 import httpx
@@ -18,7 +19,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_fanzha_run_serves_the_demo(tmp_path):
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_fanzha_run_serves_the_demo_and_stops_cleanly(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FANZHA_")}
     env.update(FANZHA_DATA_DIR=str(tmp_path), FANZHA_STATIC_VENDOR_DIR=os.environ.get(
@@ -37,9 +46,19 @@ def test_fanzha_run_serves_the_demo(tmp_path):
         assert status == 200
         page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5).text
         assert "登录" in page
+        # SIGTERM to `fanzha run` alone (as systemd or `docker stop` sends it): the server stops, it stops its worker
+        # (which finishes what it runs), and it exits 128 + 15; no process is left behind and nothing failed.
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=90)[0].decode()  # the worker shares the pipe: EOF means it is gone too
+        assert proc.returncode == 143, out[-2000:]
+        worker_pid = int(re.search(r"后台任务已启动（进程 (\d+)）", out).group(1))
+        assert not _alive(worker_pid), out[-2000:]
+        assert "Received SIGTERM" in out and "Consumer exiting" in out and "已停止" in out
+        assert "Traceback" not in out and "database is locked" not in out, out
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)

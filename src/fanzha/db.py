@@ -67,6 +67,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+WRITER = "fanzha_writer"  # execution option: this connection's transactions will write (SQLite: BEGIN IMMEDIATE)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # As many pooled connections as the request thread pool has threads (40) and some for the worker's tasks: a
@@ -78,6 +81,10 @@ def make_engine(url: str) -> Engine:
 
         # pysqlite sends BEGIN only before a write, so a SAVEPOINT could open (and its RELEASE commit) the
         # transaction itself; SQLAlchemy's documented recipe hands BEGIN to SQLAlchemy instead.
+        # Units of work (session_scope: requests, worker tasks, commands) begin IMMEDIATE: they take the write lock
+        # up front and wait for it up to the busy timeout (30 s). A deferred transaction that reads and then writes
+        # fails at once with "database is locked" when another writer committed after its first read (WAL's
+        # SQLITE_BUSY_SNAPSHOT), which no timeout can wait out. Readers still run beside the one writer (WAL).
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
@@ -89,7 +96,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITER) else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -104,12 +111,14 @@ def get_engine() -> Engine:
 
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+    """Sessions of units of work: on SQLite their transactions begin IMMEDIATE (see make_engine)."""
+    return sessionmaker(bind=get_engine().execution_options(**{WRITER: True}), expire_on_commit=False)
 
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error. On SQLite it holds the write lock from its first
+    statement to its end, so keep it short and never open a second one inside it in the same thread."""
     session = get_sessionmaker()()
     try:
         yield session

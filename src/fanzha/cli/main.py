@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -65,14 +66,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="监听地址"), port: int 
 
 
 @app.command()
-def worker(workers: int = typer.Option(2, help="并发任务数")) -> None:
-    """启动后台任务进程（文件导入、定时任务）。"""
-    from huey.consumer import Consumer
+def worker(workers: int = typer.Option(2, help="并发任务数"),
+           verbose: bool = typer.Option(False, "--verbose", help="记录每次定时任务归哪个进程执行（多个后台进程排查用）")) -> None:
+    """启动后台任务进程（文件导入、定时任务）。SIGTERM/Ctrl+C：不再接新任务，等正在运行的任务完成后退出。"""
+    from fanzha.worker.consumer import run_worker
 
-    from fanzha.worker import tasks  # noqa: F401  (registers the tasks)
-    from fanzha.worker.queue import huey
-
-    Consumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True).run()
+    raise typer.Exit(run_worker(workers, verbose))
 
 
 @db_app.command("upgrade")
@@ -120,8 +119,12 @@ def demo(seed: int = typer.Option(2026, help="随机种子：同一种子生成�
                 return
             typer.echo("数据库已有数据：请在空数据库上生成演示数据。", err=True)
             raise typer.Exit(1)
-        result = generate(session, seed=seed, people=people, password=password)
-    typer.echo("演示数据已生成：" + json.dumps(result.counts, ensure_ascii=False))
+        typer.echo(f"==> 生成演示县（江州市，{people} 人），约需半分钟：")
+        started = time.monotonic()
+        result = generate(session, seed=seed, people=people, password=password,
+                          progress=lambda step: typer.echo(f"    {time.monotonic() - started:5.1f} 秒  {step}"))
+        typer.echo(f"    {time.monotonic() - started:5.1f} 秒  写入数据库")
+    typer.echo(f"演示数据已生成（{time.monotonic() - started:.0f} 秒）：" + json.dumps(result.counts, ensure_ascii=False))
     typer.echo(f"演示账号（密码均为 {password}）：")
     for login in result.logins:
         typer.echo(f"  {login.username:<16} {ROLE_LABELS[login.role]:<12} {login.area}")
@@ -134,6 +137,7 @@ def run(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -
     from fanzha.demo.generator import DEMO_PASSWORD, is_empty
     from fanzha.migrate import upgrade
 
+    typer.echo("==> 迁移数据库到最新版本")
     upgrade()
     with session_scope() as session:
         empty = is_empty(session)
@@ -150,13 +154,54 @@ def run(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -
     env = os.environ.copy()
     if is_demo:
         env.setdefault("FANZHA_DEMO_LIVE", "1")
-    worker_proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "worker"], env=env)
-    typer.echo(f"后台任务已启动（进程 {worker_proc.pid}）。打开 http://{host}:{port}/ 登录。")
+    # The worker runs in a session of its own, so Ctrl+C in the terminal reaches this process only; it then stops
+    # the worker itself (SIGTERM: finish the running tasks, take no new ones) and waits for it.
+    worker_proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "worker"], env=env,
+                                   start_new_session=True)
+    typer.echo(f"后台任务已启动（进程 {worker_proc.pid}）。打开 http://{host}:{port}/ 登录。按 Ctrl+C 停止。")
+    status = _serve_until_signal(lambda: serve(host=host, port=port, workers=1, public=False,
+                                               forwarded_allow_ips=None))
+    typer.echo("正在停止后台任务（等待正在运行的任务完成）…")
+    worker_proc.terminate()
     try:
-        serve(host=host, port=port, workers=1, public=False, forwarded_allow_ips=None)
+        worker_proc.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        typer.echo(f"后台任务 {WORKER_STOP_SECONDS} 秒内未停止，强制结束。", err=True)
+        worker_proc.kill()
+        worker_proc.wait()
+    typer.echo("已停止。")
+    raise typer.Exit(status)
+
+
+WORKER_STOP_SECONDS = 60
+
+
+def _serve_until_signal(serve_forever) -> int:
+    """Serves until SIGINT or SIGTERM and returns the exit status to leave with (130, 143; 0 if the server stopped
+    by itself). uvicorn handles both signals for its graceful shutdown and then raises the signal again with the
+    handler it found; the handlers set here turn that into a return, so the caller can stop the worker (Python's
+    default for SIGTERM would end the process on the spot and leave the worker running)."""
+    import signal
+
+    received: list[int] = []
+
+    def note(signum, _frame):
+        received.append(signum)
+        raise _Stop
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        serve_forever()
+    except (_Stop, KeyboardInterrupt):
+        pass
     finally:
-        worker_proc.terminate()
-        worker_proc.wait(timeout=10)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 + received[0] if received else 0
+
+
+class _Stop(Exception):
+    """Raised by the signal handler of `fanzha run` to leave the server loop."""
 
 
 @users_app.command("create")

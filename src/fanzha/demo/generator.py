@@ -6,6 +6,7 @@ Later domains add their own demo data (warnings, cases, activities) through `ext
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -74,7 +75,9 @@ class _Builder:
 
 
 def generate(session: Session, *, seed: int = 2026, people: int = 3000, password: str = DEMO_PASSWORD,
-             warnings: int | None = None) -> DemoResult:
+             warnings: int | None = None, progress: Callable[[str], None] = lambda _step: None) -> DemoResult:
+    """`progress` is told each step as it starts (fanzha demo and fanzha run print them)."""
+    progress("辖区：市、区县、乡镇街道、派出所、警务区、村社区")
     b = _Builder(session, seed)
     r = b.r
     result = DemoResult()
@@ -126,6 +129,7 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
                            shops=r.randint(40, 400) if urban else r.randint(3, 40))
                 communities.append((c, urban, county_code))
 
+    progress("成员单位、标准地址、人员")
     # Member units and employers
     units: list[Unit] = []
     for u_index, (u_name, kind, groups) in enumerate(names.UNITS, start=1):
@@ -227,23 +231,28 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
 
     from fanzha.demo.warnings import generate_warnings
 
+    progress("预警指令与劝阻记录")
     warning_count = generate_warnings(session, seed=seed, count=people if warnings is None else warnings)
     from fanzha.db import utcnow
     from fanzha.demo.prevention import generate_prevention
 
+    progress("宣防活动、群众举报")
     activity_count = generate_prevention(session, seed=seed, now=utcnow())
     from fanzha.demo.reports import generate_reports
 
     report_count = generate_reports(session, seed=seed)
     from fanzha.demo.registry import generate_registry
 
+    progress("易受骗群体库与重点人员名单")
     registry_counts = generate_registry(session, seed=seed, now=utcnow())
     from fanzha.demo.cases import generate_cases
 
+    progress("立案、破案与案件处置")
     case_counts = generate_cases(session, seed=seed, now=utcnow())
 
     from fanzha.demo.geo import generate_geo
 
+    progress("发案地图")
     geo_count = generate_geo(session, seed=seed)
     result.counts = {
         "districts": len(districts), "townships": len(townships), "stations": len(stations),

@@ -1,9 +1,19 @@
-"""Background tasks. Later domains add theirs (escalations, notifications, documents) beside these."""
+"""Background tasks. Later domains add theirs (escalations, notifications, documents) beside these.
+
+Periodic tasks are declared with `periodic`, which makes each scheduled run happen once however many consumers
+schedule it (two workers on Redis both enqueue every minute's tasks; the first to claim the minute runs it, the other
+skips), and retries a run that fails (a database lock held past the busy timeout, a lost connection) instead of
+losing it. On SQLite every unit of work takes the write lock up front (fanzha.db), so the every-minute tasks simply
+take turns.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
+import threading
+from datetime import UTC, datetime
 
 from huey import crontab
 
@@ -25,17 +35,62 @@ def _batch_scope(session, batch: ImportBatch) -> Scope:
     return Scope.for_user(user) if user else Scope.system(session)
 
 
-@huey.task(retries=0)
+RETRIES = 3
+RETRY_DELAY = 10  # seconds
+CLAIM = "fanzha:run:{name}:{slot}"
+
+
+def slot_of(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y%m%d%H%M")
+
+
+def claim(name: str, task_id: str, slot: str) -> bool:
+    """Whether this run of periodic task `name` is the one to do the minute's work: the first consumer to claim the
+    minute wins, and the same task coming back for a retry keeps its claim. Claims are kept in huey's own storage
+    (Redis or the SQLite queue), whose put-if-empty is atomic; each claim removes the name's previous one."""
+    key = CLAIM.format(name=name, slot=slot)
+    if not huey.put_if_empty(key, task_id):
+        return huey.get(key, peek=True) == task_id
+    last = CLAIM.format(name=name, slot="last")
+    previous = huey.get(last, peek=True)
+    if previous and previous != key:
+        huey.get(previous)  # reading without peek removes it
+    huey.put(last, key)
+    return True
+
+
+def periodic(cron):
+    """A periodic task run once per scheduled minute across consumers, retried RETRIES times on failure."""
+
+    def wrap(fn):
+        @huey.periodic_task(cron, retries=RETRIES, retry_delay=RETRY_DELAY, context=True, name=fn.__name__)
+        @functools.wraps(fn)
+        def run(task=None) -> None:
+            slot = slot_of()
+            if task is not None and not claim(fn.__name__, task.id, slot):
+                log.debug("periodic %s: minute %s belongs to another worker", fn.__name__, slot)
+                return
+            log.debug("periodic %s: runs for minute %s", fn.__name__, slot)
+            fn()
+
+        return run
+
+    return wrap
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
 def run_import(batch_id: int) -> dict:
+    """Rows commit together or not at all, and a batch runs again only from pending or failed: a retry after an
+    error starts the file afresh."""
     return imports.run_batch(batch_id, _batch_scope)
 
 
-@huey.periodic_task(crontab(minute="*"))
+@periodic(crontab(minute="*"))
 def heartbeat() -> None:
     beat()
 
 
-@huey.periodic_task(crontab(minute="*"))
+@periodic(crontab(minute="*"))
 def escalate_and_notify() -> None:
     """Every minute, whether or not anyone looks: raise due escalations, then send what notifications are due."""
     from fanzha.dissuasion import escalation
@@ -47,7 +102,7 @@ def escalate_and_notify() -> None:
         deliver_due(session)
 
 
-@huey.periodic_task(crontab(minute="*"))
+@periodic(crontab(minute="*"))
 def refresh_metric_days() -> None:
     """Every minute: recompute the metrics' daily roll-ups of the days whose warnings changed, so that a reading
     finds little left to recompute (it recomputes what is left itself; figures never wait for this task)."""
@@ -57,7 +112,7 @@ def refresh_metric_days() -> None:
         refresh_days(session)
 
 
-@huey.periodic_task(crontab(minute="*/10"))
+@periodic(crontab(minute="*/10"))
 def demo_live_warning() -> None:
     """Keeps the demo county alive: a warning arrives now and then, as on a real duty day."""
     from fanzha.config import get_settings
@@ -80,15 +135,24 @@ def beat() -> None:
             row.beat_at = utcnow()
 
 
+_started = threading.Lock()
+_started_once: list[bool] = []
+
+
 @huey.on_startup()
 def _first_beat() -> None:
+    """huey runs start-up hooks in every worker thread; the first beat is wanted once per process."""
+    with _started:
+        if _started_once:
+            return
+        _started_once.append(True)
     try:
         beat()
     except Exception:  # the database may not be migrated yet; the periodic beat will catch up
-        log.exception("worker heartbeat failed")
+        log.warning("worker heartbeat failed at start-up; the periodic beat will retry", exc_info=True)
 
 
-@huey.periodic_task(crontab(minute="30", hour="1"))
+@periodic(crontab(minute="30", hour="1"))
 def fraud_free_nightly() -> None:
     """无诈社区 status from the rules file, every night, so gains and losses are dated even when nobody looks."""
     from fanzha.prevention.fraudfree import recompute
@@ -97,7 +161,7 @@ def fraud_free_nightly() -> None:
         recompute(session, now=utcnow())
 
 
-@huey.periodic_task(crontab(minute="17"))
+@periodic(crontab(minute="17"))
 def purge_login_counters() -> None:
     """Every hour: login counters whose window and hold are over would start afresh anyway; remove them, so that
     guesses at made-up usernames from many addresses do not pile up rows."""

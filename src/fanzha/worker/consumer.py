@@ -1,0 +1,41 @@
+"""The worker process: huey's consumer with the shutdown a service manager expects.
+
+SIGTERM (systemd, `docker stop`, `fanzha run` stopping its worker) and SIGINT (Ctrl+C) both stop taking tasks and
+let the running ones finish; a second signal stops at once. huey's own default makes SIGTERM an immediate stop, which
+dropped a task in the middle (an import left "running"). The process then exits 0; a consumer that fails exits 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+from huey.consumer import Consumer as HueyConsumer
+
+log = logging.getLogger(__name__)
+
+
+class Consumer(HueyConsumer):
+    def __init__(self, huey, **kwargs):
+        super().__init__(huey, graceful_signal="TERM", **kwargs)
+        self._signal_actions[signal.SIGINT] = (False, True)  # (restart, graceful): Ctrl+C is graceful too
+
+
+def run_worker(workers: int, verbose: bool = False) -> int:
+    from fanzha.worker import tasks  # noqa: F401  (registers the tasks)
+    from fanzha.worker.queue import huey
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The consumer's own start, stop and shutdown lines; not a line per task every minute from its scheduler and
+    # worker threads (huey.consumer.Scheduler, huey.consumer.Worker-N), whose warnings and errors still show.
+    logging.getLogger("huey.consumer").setLevel(logging.INFO)
+    if verbose:  # each periodic run: which minute it ran for, or that another worker had it
+        logging.getLogger("fanzha.worker").setLevel(logging.DEBUG)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda r: r.levelno >= logging.WARNING or r.name in ("huey.consumer", "fanzha.worker.tasks"))
+    try:
+        Consumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True).run()
+    except Exception:
+        log.exception("worker stopped on an error")
+        return 1
+    return 0
