@@ -13,6 +13,7 @@ from fanzha.common.errors import Invalid, TooManyRequests, Unauthorized
 from fanzha.common.tokens import same_token
 from fanzha.config import get_settings
 from fanzha.org import service as org
+from fanzha.org.roles import home_of
 from fanzha.org.scope import Scope
 from fanzha.web.deps import (DEVICE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_scope,
                              get_db)
@@ -52,7 +53,8 @@ def login(request: Request, username: str = Form("", max_length=64), password: s
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    response = RedirectResponse(home_of(result.user.role) if target == "/" else target, status_code=303)
     settings = get_settings()
     response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="lax", secure=settings.cookie_secure,
                         max_age=settings.session_hours * 3600)

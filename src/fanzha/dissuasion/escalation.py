@@ -21,7 +21,7 @@ from fanzha.notify.service import notify
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Role
-from fanzha.warnings.enums import GRADES, KINDS
+from fanzha.warnings.enums import GRADES, KINDS, warning_label
 from fanzha.warnings.models import Warning
 
 DEFAULT_RULES = Path(__file__).with_name("escalation_default.toml")
@@ -31,7 +31,7 @@ LEVEL_ORDER = ("assignee", "head", "centre")
 @dataclass(frozen=True)
 class EscalationRules:
     steps: tuple[str, ...]
-    max_age_days: int
+    backlog_after: timedelta  # a step overdue longer than this is 积压 (dissuasion.urgency)
     after_minutes: dict[str, dict[str, int]]
 
 
@@ -49,7 +49,14 @@ def load_rules(path: Path | None = None) -> EscalationRules:
         levels = after.get(grade, {})
         if bad := [k for k in levels if k not in LEVELS or not isinstance(levels[k], int) or levels[k] < 0]:
             raise ValueError(f"{path}: [after_minutes.{grade}] 中的 {bad} 不对（应为 assignee/head/centre = 分钟数）")
-    return EscalationRules(steps=steps, max_age_days=int(data.get("max_age_days", 7)), after_minutes=after)
+    hours = data.get("backlog_after_hours", 48)
+    if not isinstance(hours, int | float) or hours <= 0:
+        raise ValueError(f"{path}: backlog_after_hours 应为正数（小时）")
+    longest = max((m for levels in after.values() for m in levels.values()), default=0)
+    if longest >= hours * 60:
+        raise ValueError(f"{path}: after_minutes 中最长的 {longest} 分钟不短于 backlog_after_hours（{hours} 小时），"
+                         "该级升级会在转入积压之后才到")
+    return EscalationRules(steps=steps, backlog_after=timedelta(hours=hours), after_minutes=after)
 
 
 @lru_cache
@@ -72,7 +79,9 @@ def _missed(w: Warning, now: datetime) -> list[tuple[str, datetime]]:
     return out
 
 
-class _Recipients:
+class Recipients:
+    """Who is told at each level of a warning (alerts at arrival use the same people)."""
+
     def __init__(self, session: Session):
         self.session = session
         self._by_station: dict[tuple[str, int], list[int]] = {}
@@ -91,6 +100,9 @@ class _Recipients:
                     User.role.in_([Role.CENTRE_ANALYST, Role.CENTRE_ADMIN]), User.is_active.is_(True),
                     Area.level.in_([Level.BUREAU, Level.BRANCH]))))
         return self._centre
+
+    def station_heads(self, station_id: int) -> list[int]:
+        return self._station(Role.STATION_HEAD, station_id)
 
     def _station(self, role: Role, station_id: int | None) -> list[int]:
         if station_id is None:
@@ -112,18 +124,21 @@ def run(session: Session, now: datetime, rules: EscalationRules | None = None) -
         and_(Warning.face_required.is_(True), Warning.face_at.is_(None), Warning.face_deadline <= now),
         Warning.feedback_deadline <= now,
     )
+    # A step overdue past the backlog line has escalated fully already (every delay is shorter) and is reported in
+    # the station head's daily digest; the feedback deadline is the latest, so past it all of a warning is backlog.
+    backlog_line = now - rules.backlog_after
     candidates = list(session.scalars(select(Warning).where(
-        Warning.feedback_at.is_(None), Warning.warned_at >= now - timedelta(days=rules.max_age_days), overdue)))
+        Warning.feedback_at.is_(None), Warning.feedback_deadline > backlog_line, overdue)))
     if not candidates:
         return []
     done = set(session.execute(select(Escalation.warning_id, Escalation.step, Escalation.level).where(
         Escalation.warning_id.in_([w.id for w in candidates]))).all())
-    recipients = _Recipients(session)
+    recipients = Recipients(session)
     raised = []
     for w in candidates:
         delays = rules.after_minutes.get(w.risk_grade, {})
         for step, deadline in _missed(w, now):
-            if step not in steps:
+            if step not in steps or deadline <= backlog_line:
                 continue
             for level in LEVEL_ORDER:
                 if level not in delays or (w.id, step, level) in done:
@@ -134,7 +149,7 @@ def run(session: Session, now: datetime, rules: EscalationRules | None = None) -
                 late = int((now - deadline).total_seconds() // 60)
                 e = Escalation(warning_id=w.id, step=step, level=level, at=now, notified=users)
                 session.add(e)
-                text = (f"{GRADES[w.risk_grade]}风险{KINDS[w.kind]}预警「{STEPS[step]}」已超时{late}分钟，"
+                text = (f"{GRADES[w.risk_grade]}风险{warning_label(w.kind)}「{STEPS[step]}」已超时{late}分钟，"
                         f"升级至{LEVELS[level]}")
                 session.add(TimelineEvent(warning_id=w.id, at=now, kind="escalation", text=text))
                 notify(session, users, f"预警超时：{STEPS[step]}", text, f"/warnings/{w.id}", now=now)

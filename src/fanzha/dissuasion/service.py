@@ -241,7 +241,7 @@ def reassign(session: Session, scope: Scope, warning_id: int, *, user_id: int, r
         raise Invalid("请填写改派原因", details=[{"loc": ["reason"], "msg": "必填"}])
     w.assignee_id, w.assigned_at, w.status = user.id, utcnow(), "assigned"
     _event(session, w, scope, "reassign", f"改派给 {user.display_name}：{reason.strip()}")
-    notify(session, [user.id], "新指派的预警", reason.strip(), f"/warnings/{w.id}")
+    notify(session, [user.id], "新指派的预警", reason.strip(), f"/warnings/{w.id}", outward=False)  # free text
     audit.record(session, scope, "update", "warning", w.id, detail={"reassigned_to": user.id})
     return w
 
@@ -270,7 +270,12 @@ def transfer(session: Session, scope: Scope, warning_id: int, *, station_id: int
     assignee = Assigner(session, utcnow()).pick(station.id)
     if assignee is not None:
         w.assignee_id, w.assigned_at, w.status = assignee, utcnow(), "assigned"
-        notify(session, [assignee], "移交来的预警", reason.strip(), f"/warnings/{w.id}")
+        # The reason is free text (it may name the person): the bell only, never an outward text.
+        notify(session, [assignee], "移交来的预警", reason.strip(), f"/warnings/{w.id}", outward=False)
+    else:
+        from fanzha.dissuasion.alerts import Arrival, announce
+
+        announce(session, [Arrival.of(w)], utcnow())
     _event(session, w, scope, "transfer", f"由{old.name if old else '—'}移交至{station.name}：{reason.strip()}")
     audit.record(session, scope, "update", "warning", w.id, detail={"transferred_to": station.id})
     return w

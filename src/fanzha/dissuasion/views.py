@@ -14,7 +14,7 @@ from fanzha.common.errors import DomainError, Invalid, NotFound
 from fanzha.common.money import parse_money
 from fanzha.common.photos import serve_stored
 from fanzha.db import utcnow
-from fanzha.dissuasion import service
+from fanzha.dissuasion import service, urgency
 from fanzha.dissuasion.enums import CHANNELS, CHECKLIST, FOLLOW_UP_OUTCOMES, FOLLOW_UP_REASONS, OUTCOMES, RESULTS
 from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.notify import service as notify
@@ -38,19 +38,25 @@ def _back(warning_id: int, note: str = "") -> RedirectResponse:
 
 @router.get("/tasks")
 def my_tasks(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
-    """我的任务: open warnings held by me, most urgent first, and follow-ups due."""
-    rows = list(db.scalars(select(Warning).where(Warning.assignee_id == scope.user_id, Warning.feedback_at.is_(None))
-                           .options(joinedload(Warning.community)).order_by(Warning.feedback_deadline)))
+    """我的任务: open warnings held by me, most urgent first (dissuasion.urgency), 积压 apart, and follow-ups due.
+    htmx asks for it again every 30 s and gets the list alone."""
+    now = utcnow()
+    mine = list(db.scalars(select(Warning).where(Warning.assignee_id == scope.user_id, Warning.feedback_at.is_(None))
+                           .options(joinedload(Warning.community))))
+    active, backlog = urgency.order(mine, now)
     waiting = list(db.scalars(select(Warning).where(visible(scope), Warning.status == "dispatched",
                                                     Warning.feedback_at.is_(None))
                               .order_by(Warning.sign_deadline).limit(20)))
     follow_ups = list(db.scalars(select(FollowUp).join(Warning, FollowUp.warning_id == Warning.id).where(
-        visible(scope), FollowUp.done_at.is_(None), FollowUp.due_at <= utcnow(),
+        visible(scope), FollowUp.done_at.is_(None), FollowUp.due_at <= now,
         Warning.assignee_id == scope.user_id).order_by(FollowUp.due_at).limit(20)))
-    shown = [w.id for w in rows + waiting]
+    shown = [w.id for w in mine + waiting]
     if shown:
         audit.record(db, scope, "view", "warning", "", fields=["name"], detail={"ids": shown})
-    return render(request, "dissuasion/tasks.html", rows=rows, waiting=waiting, follow_ups=follow_ups, now=utcnow())
+    template = "dissuasion/_tasks.html" if request.headers.get("hx-request") else "dissuasion/tasks.html"
+    return render(request, template, active=active, backlog=backlog, waiting=waiting, follow_ups=follow_ups, now=now,
+                  high_ids=[t.warning.id for t in active if t.warning.risk_grade == "high"],
+                  backlog_hours=int(urgency.backlog_after().total_seconds() // 3600))
 
 
 @router.post("/warnings/{warning_id}/sign", dependencies=[Depends(csrf_protect)])

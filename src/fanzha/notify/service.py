@@ -16,9 +16,12 @@ MAX_ATTEMPTS = 6
 
 
 def notify(session: Session, user_ids: list[int], title: str, body: str = "", link: str = "",
-           channels: dict[str, Channel] | None = None, now: datetime | None = None) -> list[Notification]:
+           channels: dict[str, Channel] | None = None, now: datetime | None = None,
+           outward: bool = True) -> list[Notification]:
+    """The bell for each user, and with `outward` a delivery per configured outward channel (SMS gateway, webhook,
+    log file). Texts that go outward must carry nothing personal (no name, phone or amount)."""
     now = now or utcnow()
-    names = list((channels if channels is not None else configured_channels()).keys())
+    names = list((channels if channels is not None else configured_channels()).keys()) if outward else []
     made = []
     for uid in dict.fromkeys(user_ids):
         n = Notification(user_id=uid, title=title[:120], body=body, link=link[:200], created_at=now)

@@ -24,6 +24,20 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
+# Where each role lands after logging in (without a page of its own to return to): the work of the day.
+HOMES = {
+    Role.DISSUADER: "/tasks",  # 我的任务
+    Role.STATION_HEAD: "/warnings",  # the station's board (scoped to the station)
+    Role.STATION_OFFICER: "/warnings",
+    Role.CENTRE_ANALYST: "/warnings",  # the centre's board
+    Role.CENTRE_ADMIN: "/warnings",
+}
+
+
+def home_of(role: str) -> str:
+    return HOMES.get(role, "/")
+
+
 ROLE_LABELS = {
     Role.CENTRE_ADMIN: "反诈中心管理员",
     Role.CENTRE_ANALYST: "反诈中心研判调度",

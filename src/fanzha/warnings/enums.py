@@ -11,6 +11,14 @@ KINDS = {
     "overseas_call": "境外来电",
     "other": "其他",
 }
+
+
+def warning_label(kind: str) -> str:
+    """The kind as a warning's name: 资金预警, 涉诈电话预警 (never 资金预警预警)."""
+    name = KINDS.get(kind, KINDS["other"])
+    return name if name.endswith("预警") else f"{name}预警"
+
+
 KIND_ALIASES = {
     "资金": "funds", "资金预警": "funds", "资金类预警": "funds", "涉案资金": "funds", "转账预警": "funds",
     "电话": "call", "涉诈电话": "call", "电话预警": "call", "来电预警": "call", "涉诈来电": "call",

@@ -221,6 +221,11 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
     if ctx.first_id is None:
         ctx.first_id = ids[0]
     tally.created += len(rows)
+    from fanzha.dissuasion.alerts import Arrival, announce
+
+    announce(s, [Arrival(i, r["external_id"], r["kind"], r["risk_grade"], r["status"], r["station_id"],
+                         r["assignee_id"], r["sign_deadline"], r["feedback_deadline"]) for i, r in zip(ids, rows)],
+             utcnow())
 
 
 def _made_by_this_run(ctx: _Context, warning: Warning) -> bool:
@@ -487,6 +492,9 @@ def place(session: Session, scope: Scope, warning_id: int, community_id: int, *,
     assignee = Assigner(session, now).pick(warning.station_id)
     if assignee is not None:
         warning.assignee_id, warning.status, warning.assigned_at = assignee, "assigned", now
+    from fanzha.dissuasion.alerts import Arrival, announce
+
+    announce(session, [Arrival.of(warning)], now)
     if warning.person_id is None:
         existing = find_person(session, warning.id_number, warning.phone)
         if existing is None:

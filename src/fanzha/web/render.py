@@ -13,6 +13,7 @@ from fanzha.common.identity import mask_id_number, mask_phone
 from fanzha.common.timefmt import fmt_minute
 from fanzha.org.enums import CHAIN_LABELS, GROUPS, LEVEL_LABELS, UNIT_KINDS
 from fanzha.org.roles import ROLE_LABELS, Perm, has_perm
+from fanzha.warnings.enums import warning_label
 from fanzha.web.assets import asset_url
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -33,6 +34,7 @@ def page_link(request: Request, page: int) -> str:
 
 env.globals["page_link"] = page_link
 env.globals["asset_url"] = asset_url
+env.globals["warning_label"] = warning_label
 env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LABELS=CHAIN_LABELS, GROUPS=GROUPS,
                    UNIT_KINDS=UNIT_KINDS, ADDRESS_KINDS=ADDRESS_KINDS, ACTION_LABELS=ACTION_LABELS, ENTITY_LABELS=ENTITY_LABELS,
                    FIELD_LABELS=FIELD_LABELS, Perm=Perm)

@@ -102,6 +102,15 @@ def escalate_and_notify() -> None:
         deliver_due(session)
 
 
+@periodic(crontab(minute="5"))
+def backlog_digest() -> None:
+    """Hourly; in the morning hour (urgency.DIGEST_HOUR, local time) the station heads get their 积压 digest."""
+    from fanzha.dissuasion.urgency import send_digest
+
+    with session_scope() as session:
+        send_digest(session, utcnow())
+
+
 @periodic(crontab(minute="*"))
 def refresh_metric_days() -> None:
     """Every minute: recompute the metrics' daily roll-ups of the days whose warnings changed, so that a reading

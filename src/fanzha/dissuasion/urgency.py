@@ -1,0 +1,141 @@
+"""What a dissuader should do next: open warnings in order of urgency, and the 积压 (backlog) kept apart.
+
+A warning's **next step** is the first one not done, in the order 签收 → 首次联系 → 见面劝阻 (when required) → 反馈,
+with its deadline. Open work is ordered by, in turn:
+
+1. grade (高 before 中 before 低): the grade already weighs the amount, the kind and the person's history (triage);
+2. a warning nobody has signed yet before one in hand, so a warning that just arrived is never under older work;
+3. the nearest deadline of the next step (an overdue one first, the longest overdue first);
+4. the larger amount at risk (拟转账金额);
+5. a 见面 still required before one that is not.
+
+A step overdue by more than the escalation rules' `backlog_after_hours` (48 by default) is **积压**: it has escalated to
+every level already; it is listed in its own section under the open work, and the station heads get it once a day in a
+digest (`digest`), instead of it pushing new work down. The dispatch work that follows reuses this order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fanzha.dissuasion.enums import STEPS
+from fanzha.warnings.enums import GRADE_ORDER
+from fanzha.warnings.models import Warning
+
+
+@dataclass(frozen=True)
+class Task:
+    warning: Warning
+    step: str | None  # sign, contact, face, feedback; None when nothing is left
+    due: datetime | None
+    backlog: bool
+
+    @property
+    def step_label(self) -> str:
+        return STEPS.get(self.step, "") if self.step else ""
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due is not None and self.due < now
+
+
+def next_step(w: Warning) -> tuple[str | None, datetime | None]:
+    if w.signed_at is None:
+        return "sign", w.sign_deadline
+    if w.first_contact_at is None:
+        return "contact", w.contact_deadline
+    if w.face_required and w.face_at is None and w.face_deadline is not None:
+        return "face", w.face_deadline
+    if w.feedback_at is None:
+        return "feedback", w.feedback_deadline
+    return None, None
+
+
+def backlog_after() -> timedelta:
+    from fanzha.dissuasion.escalation import current_rules
+
+    return current_rules().backlog_after
+
+
+def task_of(w: Warning, now: datetime, backlog: timedelta | None = None) -> Task:
+    step, due = next_step(w)
+    line = now - (backlog if backlog is not None else backlog_after())
+    return Task(w, step, due, due is not None and due <= line)
+
+
+def sort_key(t: Task) -> tuple:
+    w = t.warning
+    return (-GRADE_ORDER.get(w.risk_grade, 0), w.signed_at is not None,
+            t.due or datetime.max.replace(tzinfo=w.warned_at.tzinfo), -(w.amount or Decimal(0)),
+            not (w.face_required and w.face_at is None), -w.id)
+
+
+def order(warnings: list[Warning], now: datetime, backlog: timedelta | None = None) -> tuple[list[Task], list[Task]]:
+    """(open work, 积压), each most urgent first (the backlog by how long it has waited)."""
+    tasks = [task_of(w, now, backlog) for w in warnings]
+    active = sorted((t for t in tasks if not t.backlog), key=sort_key)
+    stale = sorted((t for t in tasks if t.backlog), key=lambda t: (t.due, -t.warning.id))
+    return active, stale
+
+
+@dataclass(frozen=True)
+class Digest:
+    station_id: int
+    count: int
+    oldest_due: datetime
+    by_assignee: dict[int | None, int]
+
+
+def digest(session: Session, now: datetime, backlog: timedelta | None = None) -> list[Digest]:
+    """Per station, the open warnings whose next step is 积压: what the station head's daily digest says."""
+    line = now - (backlog if backlog is not None else backlog_after())
+    per: dict[int, list[Task]] = defaultdict(list)
+    for w in session.scalars(select(Warning).where(Warning.feedback_at.is_(None), Warning.station_id.is_not(None),
+                                                   Warning.sign_deadline <= line)):
+        t = task_of(w, now, backlog)
+        if t.backlog:
+            per[w.station_id].append(t)
+    out = []
+    for station_id, tasks in sorted(per.items()):
+        by: dict[int | None, int] = defaultdict(int)
+        for t in tasks:
+            by[t.warning.assignee_id] += 1
+        out.append(Digest(station_id, len(tasks), min(t.due for t in tasks), dict(by)))
+    return out
+
+
+DIGEST_HOUR = 8  # local time (FANZHA_TIMEZONE): the station heads' morning digest of 积压
+
+
+def send_digest(session: Session, now: datetime) -> int:
+    """The daily 积压 digest to each station's heads, in the app (it is a summary, not an alarm); sent by the worker
+    in the hour DIGEST_HOUR local time. Returns how many stations were told."""
+    from zoneinfo import ZoneInfo
+
+    from fanzha.config import get_settings
+    from fanzha.dissuasion.escalation import Recipients
+    from fanzha.notify.service import notify
+
+    tz = ZoneInfo(get_settings().timezone)
+    if now.astimezone(tz).hour != DIGEST_HOUR:
+        return 0
+    recipients = Recipients(session)
+    told = 0
+    for d in digest(session, now):
+        heads = recipients.station_heads(d.station_id)
+        if not heads:
+            continue
+        days = max(1, int((now - d.oldest_due).total_seconds() // 86400))
+        unassigned = d.by_assignee.get(None, 0)
+        body = (f"本所积压预警 {d.count} 条（下一步已超期 {int(backlog_after().total_seconds() // 3600)} 小时以上），"
+                f"最早一条已超期约 {days} 天" + (f"，其中 {unassigned} 条无人认领" if unassigned else "")
+                + "。请安排处理、改派或反馈结案。")
+        notify(session, heads, f"积压预警日报：{d.count} 条", body, f"/warnings?station_id={d.station_id}",
+               now=now, outward=False)
+        told += 1
+    return told
