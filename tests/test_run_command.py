@@ -62,3 +62,29 @@ def test_fanzha_run_serves_the_demo_and_stops_cleanly(tmp_path):
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_the_worker_of_fanzha_run_stops_when_its_parent_is_killed_outright(tmp_path):
+    """`fanzha run` starts its worker in a session of its own; if `fanzha run` dies by SIGKILL, the worker must not
+    live on writing to the database: it notices its parent is gone and stops the graceful way."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FANZHA_")}
+    env.update(FANZHA_DATA_DIR=str(tmp_path), FANZHA_DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}")
+    parent = subprocess.Popen(["bash", "-c", f'export FANZHA_RUN_PARENT=$$; "{sys.executable}" -m fanzha.cli.main '
+                               'worker --workers 1 >"$0" 2>&1 & echo $!; wait', str(tmp_path / "worker.log")],
+                              env=env, stdout=subprocess.PIPE, text=True)
+    worker_pid = int(parent.stdout.readline())
+    deadline = time.monotonic() + 60
+    while "Huey consumer started" not in (tmp_path / "worker.log").read_text(encoding="utf-8", errors="replace"):
+        assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+        time.sleep(0.2)
+    parent.kill()
+    parent.wait(10)
+    deadline = time.monotonic() + 20
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = _alive(worker_pid)
+    if alive:
+        os.kill(worker_pid, signal.SIGKILL)
+    log = (tmp_path / "worker.log").read_text(encoding="utf-8", errors="replace")
+    assert not alive, log
+    assert "is gone: stopping the worker" in log and "Consumer exiting" in log

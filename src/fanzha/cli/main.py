@@ -156,6 +156,9 @@ def run(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -
         env.setdefault("FANZHA_DEMO_LIVE", "1")
     # The worker runs in a session of its own, so Ctrl+C in the terminal reaches this process only; it then stops
     # the worker itself (SIGTERM: finish the running tasks, take no new ones) and waits for it.
+    from fanzha.worker.consumer import PARENT_ENV
+
+    env[PARENT_ENV] = str(os.getpid())  # the worker stops itself if this process is killed outright
     worker_proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "worker"], env=env,
                                    start_new_session=True)
     typer.echo(f"后台任务已启动（进程 {worker_proc.pid}）。打开 http://{host}:{port}/ 登录。按 Ctrl+C 停止。")

@@ -13,12 +13,29 @@ import signal
 from huey.consumer import Consumer as HueyConsumer
 
 log = logging.getLogger(__name__)
+PARENT_ENV = "FANZHA_RUN_PARENT"  # set by `fanzha run` for the worker it starts
 
 
 class Consumer(HueyConsumer):
     def __init__(self, huey, **kwargs):
         super().__init__(huey, graceful_signal="TERM", **kwargs)
         self._signal_actions[signal.SIGINT] = (False, True)  # (restart, graceful): Ctrl+C is graceful too
+
+
+def _stop_with_parent(parent: int) -> None:
+    """`fanzha run` starts its worker in a session of its own (so Ctrl+C reaches the parent first); if the parent is
+    killed outright (SIGKILL, a crash), the worker notices within two seconds and stops itself the graceful way."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(2)
+        log.warning("fanzha run (process %s) is gone: stopping the worker", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def run_worker(workers: int, verbose: bool = False) -> int:
@@ -33,6 +50,10 @@ def run_worker(workers: int, verbose: bool = False) -> int:
         logging.getLogger("fanzha.worker").setLevel(logging.DEBUG)
     for handler in logging.getLogger().handlers:
         handler.addFilter(lambda r: r.levelno >= logging.WARNING or r.name in ("huey.consumer", "fanzha.worker.tasks"))
+    import os
+
+    if parent := int(os.environ.get(PARENT_ENV, "0") or 0):
+        _stop_with_parent(parent)
     try:
         Consumer(huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True).run()
     except Exception:
