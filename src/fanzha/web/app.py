@@ -16,7 +16,7 @@ from fanzha.api import api_router
 from fanzha.common.errors import DomainError, TooManyRequests
 from fanzha.common.tabular import MEDIA_TYPES as TABLE_TYPES
 from fanzha.reports.service import FORMATS as REPORT_TYPES
-from fanzha.web import assets
+from fanzha.web import assets, pwa
 from fanzha.web.forms import EmptyQueryValues, field_label
 from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.deps import LoginRequired
@@ -173,6 +173,7 @@ def create_app() -> FastAPI:
 
     assets.current()  # read, hash and gzip every static file now rather than on the first page
     app.include_router(assets.router)
+    app.include_router(pwa.router)  # manifest, service worker at the root scope, icons
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():
