@@ -102,12 +102,23 @@ def case_detail(case_id: IdPath, request: Request, db: Session = Depends(get_db,
     return _detail(request, db, scope, case_id)
 
 
+def _suggestion(case) -> dict | None:
+    """For a type that is only suggested: the narrative model's two most likely types, each with the cues behind it."""
+    if case.type_status != "suggested" or not (case.narrative or "").strip():
+        return None
+    try:
+        from fanzha.cases.suggest import explain
+    except ImportError:
+        return None
+    return explain(case.narrative)
+
+
 def _detail(request: Request, db: Session, scope: Scope, case_id: int, status_code: int = 200, error: str = "",
             action_form: dict | None = None):
     case = service.get(db, scope, case_id)
     return render(request, "cases/detail.html", status_code=status_code, c=case, who=service.shown_identity(case),
                   actions=actions.list_for_case(db, scope, case.id), gap=gaps.for_case(db, scope, case), error=error,
-                  action_form=action_form or {})
+                  action_form=action_form or {}, suggestion=_suggestion(case))
 
 
 @router.get("/cases/{case_id}/edit")

@@ -20,9 +20,11 @@ from fanzha.detect.normalise import model_text, normalise
 
 
 def prepare(texts) -> tuple[list[str], list[str], list[list[cues.CueHit]]]:
-    """Normalised texts, model texts (numbers and links masked) and the cue hits of each."""
+    """Normalised texts, model texts (reporting frame, numbers and links masked) and the cue hits of each (matched
+    on the frame-masked text, spans in the normalised one)."""
     norms = [normalise(t) for t in texts]
-    return norms, [model_text(n) for n in norms], [cues.find(n) for n in norms]
+    masked = [cues.mask_frame(n) for n in norms]
+    return norms, [model_text(m) for m in masked], [cues.find(m, n) for m, n in zip(masked, norms)]
 
 
 class NarrativeTypeModel(HashedVocabulary):

@@ -34,7 +34,7 @@ def _amount(rng: random.Random) -> str:
 
 
 def _date(rng: random.Random) -> str:
-    return rng.choice([f"{rng.randint(2021, 2026)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日",
+    return rng.choice([f"{rng.randint(2018, 2026)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日",
                        f"{rng.randint(1, 12)}月{rng.randint(1, 28)}日", "近日", "今年以来", "上周"])
 
 
@@ -42,6 +42,7 @@ def _fill(s: str, rng: random.Random) -> str:
     f = templates()["frame"]
     return s.format(name=rng.choice(f["name"]), sex=rng.choice(f["sex"]), age=rng.randint(16, 78),
                     job=rng.choice(f["job"]), place=rng.choice(f["place"]), time=rng.choice(f["time"]),
+                    unit=rng.choice(f["unit"]),
                     date=_date(rng), amount=_amount(rng), k=rng.randint(2, 12))
 
 
@@ -58,7 +59,9 @@ def narrative(ftype: str, rng: random.Random) -> str:
     parts = [rng.choice(t["contact"]), rng.choice(t["pretext"]), rng.choice(t["action"])]
     if rng.random() < 0.25:  # real records are often short: contact and outcome only
         parts = [parts[0], parts[2]] if rng.random() < 0.5 else [parts[1], parts[2]]
-    return _opening(rng) + "，".join(parts) + _closing(rng)
+    if rng.random() < 0.3:  # the police's own asides (民警调取转账记录 …), the same in every type
+        parts.append(rng.choice(templates()["frame"]["aside"]))
+    return (_opening(rng) + "，".join(parts) + _closing(rng)).replace("其其", "其")
 
 
 def generate(n_per_type: int, seed: int = 0) -> list[tuple[str, str]]:
