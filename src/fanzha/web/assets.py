@@ -141,17 +141,19 @@ def etag_matches(header: str, asset: Asset) -> bool:
     return bool(tags & {asset.etag(False), asset.etag(True)})
 
 
-_loaded: dict[tuple[Path, Path], Assets] = {}
+_loaded: dict[Path, Assets] = {}
 
 
 def current() -> Assets:
-    """The files of this process, read at the first call (the application calls it at start-up)."""
+    """The files of this process, read at the first call (the application calls it at start-up); every page asks,
+    so a look-up by the configured vendor folder and nothing more."""
     from fanzha.config import get_settings
 
-    key = (STATIC.resolve(), Path(get_settings().static_vendor_dir).resolve())
-    if key not in _loaded:
-        _loaded[key] = Assets.load(*key)
-    return _loaded[key]
+    vendor_dir = get_settings().static_vendor_dir
+    found = _loaded.get(vendor_dir)
+    if found is None:
+        found = _loaded[vendor_dir] = Assets.load(STATIC, Path(vendor_dir))
+    return found
 
 
 def asset_url(name: str) -> str:
