@@ -84,8 +84,9 @@ def _login(page, live_server: str, username: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("size", [(1280, 800), (375, 740)], ids=["desktop", "phone"])
-@pytest.mark.parametrize("username, title", [("ps01_quanzu", "专职劝阻员工作台"), ("admin", "反诈中心工作台")])
-def test_login_home_logout(browser, live_server, size, username, title):
+@pytest.mark.parametrize("username, title, home", [("ps01_quanzu", "专职劝阻员工作台", "/tasks"),
+                                                  ("admin", "反诈中心工作台", "/warnings")])
+def test_login_home_logout(browser, live_server, size, username, title, home):
     width, height = size
     context, page, outside = _guarded_page(browser, width, height)
     errors: list[str] = []
@@ -96,7 +97,9 @@ def test_login_home_logout(browser, live_server, size, username, title):
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", "Fanzha@2026")
         page.click("button[type=submit]")
-        page.wait_for_url(live_server + "/")
+        # Each role lands on its day's work (org/roles.py HOMES); 首页 is one tap away.
+        page.wait_for_url(live_server + home)
+        page.goto(live_server + "/")
         assert page.locator("h1").first.inner_text() == title
         assert page.evaluate("typeof htmx") == "object", "htmx did not load from the platform itself"
         scroll_width = page.evaluate("document.documentElement.scrollWidth")

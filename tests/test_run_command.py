@@ -32,8 +32,10 @@ def test_fanzha_run_serves_the_demo_and_stops_cleanly(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FANZHA_")}
     env.update(FANZHA_DATA_DIR=str(tmp_path), FANZHA_STATIC_VENDOR_DIR=os.environ.get(
         "FANZHA_STATIC_VENDOR_DIR", os.path.abspath("node_modules")))
+    log_path = tmp_path / "run.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, "-m", "fanzha.cli.main", "run", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         status, deadline = None, time.monotonic() + 180
         while time.monotonic() < deadline and proc.poll() is None:
@@ -42,20 +44,29 @@ def test_fanzha_run_serves_the_demo_and_stops_cleanly(tmp_path):
                 break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
+        assert proc.poll() is None, log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
         assert status == 200
         page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5).text
         assert "登录" in page
         # SIGTERM to `fanzha run` alone (as systemd or `docker stop` sends it): the server stops, it stops its worker
         # (which finishes what it runs), and it exits 128 + 15; no process is left behind and nothing failed.
+        # The worker is up (a stop before it has started is a different story: it just ends).
+        deadline = time.monotonic() + 120
+        while "Huey consumer started" not in log_path.read_text(encoding="utf-8", errors="replace"):
+            assert time.monotonic() < deadline, log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+            time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
-        out = proc.communicate(timeout=90)[0].decode()  # the worker shares the pipe: EOF means it is gone too
-        assert proc.returncode == 143, out[-2000:]
-        worker_pid = int(re.search(r"后台任务已启动（进程 (\d+)）", out).group(1))
+        assert proc.wait(timeout=90) == 143, log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+        worker_pid = int(re.search(r"后台任务已启动（进程 (\d+)）", log_path.read_text(encoding="utf-8")).group(1))
+        deadline = time.monotonic() + 30
+        while _alive(worker_pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        out = log_path.read_text(encoding="utf-8", errors="replace")
         assert not _alive(worker_pid), out[-2000:]
         assert "Received SIGTERM" in out and "Consumer exiting" in out and "已停止" in out
         assert "Traceback" not in out and "database is locked" not in out, out
     finally:
+        log.close()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -69,6 +80,7 @@ def test_the_worker_of_fanzha_run_stops_when_its_parent_is_killed_outright(tmp_p
     live on writing to the database: it notices its parent is gone and stops the graceful way."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FANZHA_")}
     env.update(FANZHA_DATA_DIR=str(tmp_path), FANZHA_DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}")
+    (tmp_path / "worker.log").touch()
     parent = subprocess.Popen(["bash", "-c", f'export FANZHA_RUN_PARENT=$$; "{sys.executable}" -m fanzha.cli.main '
                                'worker --workers 1 >"$0" 2>&1 & echo $!; wait', str(tmp_path / "worker.log")],
                               env=env, stdout=subprocess.PIPE, text=True)
