@@ -79,7 +79,7 @@ def _login(page, live_server: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "Fanzha@2026")
     page.click("button[type=submit]")
-    page.wait_for_url(live_server + "/")
+    page.wait_for_url(lambda url: "/login" not in url)  # each role lands on its own home (org/roles.py HOMES)
 
 
 @pytest.mark.browser
