@@ -227,3 +227,65 @@ def test_loss_avoided_on_a_populated_database(empty_db):
         conn.execute(sa.text("UPDATE warnings SET amount_protected = 7 WHERE external_id = 'MIG4'"))
         assert conn.execute(sa.select(sa.func.count()).select_from(dirty)).scalar() == 0
     engine.dispose()
+
+
+def test_contact_evidence_on_a_populated_database(empty_db):
+    """0021 on a database of 0020 with a 见面 contact in it: the contact stays as it was, with no capture time and no
+    position (nothing is made up for old evidence); downgrade drops the four columns and keeps the contact."""
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from fanzha.db import UTCDateTime
+    from fanzha.migrate import downgrade, upgrade
+    from fanzha.warnings.models import Warning
+
+    upgrade("0020", url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    now = datetime.now(UTC)
+    areas = sa.table("areas", *[sa.column(c) for c in ("id", "chain", "level", "kind_label", "name", "label", "code",
+                                                        "parent_id", "path", "police_area_id", "police_path",
+                                                        "population", "households", "shops")],
+                     sa.column("created_at", UTCDateTime()))
+    users = sa.table("users", *[sa.column(c) for c in ("id", "username", "display_name", "password_hash", "role",
+                                                        "area_id", "phone", "is_active")],
+                     sa.column("created_at", UTCDateTime()))
+    old = ("id", "warning_id", "channel", "by_user_id", "result", "note", "photo_path", "location", "notice_signed",
+           "checklist", "counts_as_face")
+    contacts = sa.table("contacts", *[sa.column(c) for c in old if c != "checklist"], sa.column("checklist", sa.JSON()),
+                        sa.column("at", UTCDateTime()), sa.column("created_at", UTCDateTime()))
+    with Session(engine) as s:
+        common = {"kind_label": "", "population": 0, "households": 0, "shops": 0, "created_at": now}
+        s.execute(areas.insert(), [
+            {**common, "id": 1, "chain": "police", "level": "station", "name": "城关派出所", "label": "城关派出所",
+             "code": "PS01", "path": "/1/"},
+            {**common, "id": 2, "chain": "admin", "level": "community", "name": "城关社区", "label": "城关社区",
+             "code": "C01", "path": "/2/", "police_area_id": 1, "police_path": "/1/"}])
+        s.execute(users.insert().values(id=1, username="ps01_quanzu", display_name="王劝阻", password_hash="!",
+                                        role="dissuader", area_id=1, phone="", is_active=True, created_at=now))
+        s.add(Warning(id=1, external_id="MIG21", kind="funds", risk_grade="high", grade_reasons=[], warned_at=now,
+                      sign_deadline=now, contact_deadline=now, feedback_deadline=now, status="assigned",
+                      station_id=1, community_id=2, phone="13800000000", amount=Decimal("95500")))
+        s.flush()
+        s.execute(contacts.insert().values(id=1, warning_id=1, channel="face_to_face", by_user_id=1, result="reached",
+                                           note="上门", photo_path="evidence/1/a.jpg", location="城关社区3栋",
+                                           notice_signed=False, checklist=["protect"], counts_as_face=True, at=now,
+                                           created_at=now))
+        s.commit()
+
+    def stored():
+        with engine.connect() as conn:
+            return conn.execute(sa.select(*[contacts.c[c] for c in old])).all()
+
+    before = stored()
+    upgrade("0021", url=empty_db)
+    assert stored() == before
+    with engine.connect() as conn:
+        added = conn.execute(sa.text("SELECT photo_taken_at, latitude, longitude, location_accuracy FROM contacts"))
+        assert added.all() == [(None, None, None, None)]
+    downgrade("0020", url=empty_db)
+    assert {c["name"] for c in inspect(engine).get_columns("contacts")}.isdisjoint(
+        {"photo_taken_at", "latitude", "longitude", "location_accuracy"})
+    assert stored() == before
+    engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fanzha.db import Base, UTCDateTime, utcnow
@@ -27,6 +27,12 @@ class Contact(Base):
     family_contact_id: Mapped[int | None] = mapped_column(ForeignKey("family_contacts.id"))
     photo_path: Mapped[str] = mapped_column(String(255), default="")
     location: Mapped[str] = mapped_column(String(120), default="")
+    # When the photo was taken (EXIF DateTimeOriginal), and where the phone was (the browser's geolocation, WGS-84,
+    # with its accuracy in metres): the evidence's own time and place, beside the time it was saved.
+    photo_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location_accuracy: Mapped[int | None] = mapped_column(Integer)
     notice_signed: Mapped[bool] = mapped_column(Boolean, default=False)  # 签字告知书
     checklist: Mapped[list] = mapped_column(JSON, default=list)
     counts_as_face: Mapped[bool] = mapped_column(Boolean, default=False)
