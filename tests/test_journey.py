@@ -195,6 +195,7 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         outcome.locator("input[name=note]").fill("对象已转账，已引导报警")
         _shot(page, "2-before-feedback")
         outcome.get_by_role("button", name="反馈并结案").click()
+        page.get_by_role("button", name="确认结案").first.click()  # closing asks first
         expect(page.locator("p.ok", has_text="已反馈")).to_contain_text("已反馈：已被骗")
         expect(page.locator("p.ok", has_text="已反馈")).to_contain_text("受骗金额 95,500.00 元")
         expect(page.locator("#act")).to_have_count(0)

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.exif import taken_at
 from fanzha.common.photos import MAX_PHOTO, store_photo  # noqa: F401  (views read MAX_PHOTO here)
+from fanzha.config import get_settings
 from fanzha.db import utcnow
 from fanzha.dissuasion.enums import (
     CHANNELS,
@@ -70,13 +72,64 @@ def sign(session: Session, scope: Scope, warning_id: int, *, now: datetime | Non
     return w
 
 
+STEP_DEADLINES = (("签收", "sign_deadline", "signed_at"), ("首次联系", "contact_deadline", "first_contact_at"),
+                  ("见面劝阻", "face_deadline", "face_at"), ("反馈", "feedback_deadline", "feedback_at"))
+
+
+def next_deadline(w: Warning) -> tuple[str, datetime] | None:
+    """The soonest deadline of a step not yet done (签收, 首次联系, 见面劝阻, 反馈): what the countdown counts to."""
+    pending = [(getattr(w, deadline), label) for label, deadline, done in STEP_DEADLINES
+               if getattr(w, deadline) is not None and getattr(w, done) is None]
+    if not pending:
+        return None
+    at, label = min(pending)
+    return label, at
+
+
+def next_step(w: Warning, *, called: bool = False) -> str:
+    """What the dissuader does next on an open warning: sign → call → record a contact → feed back. A warning that
+    still needs its 见面 asks for a contact (the 见面) before the outcome."""
+    if w.signed_at is None:
+        return "sign"
+    if w.first_contact_at is None:
+        return "call" if w.phone and not called else "contact"
+    if w.face_deadline is not None and w.face_at is None:
+        return "contact"
+    return "outcome"
+
+
 @dataclass
 class Evidence:
+    """What a contact brings to prove a 见面: a photo, a typed place, the phone's position (WGS-84 latitude and
+    longitude with the browser's accuracy in metres), a signed 告知书; and the checklist ticked."""
+
     photo: bytes | None = None
     photo_name: str = ""
     location: str = ""
     notice_signed: bool = False
     checklist: tuple[str, ...] = ()
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy: int | None = None
+
+    def present(self) -> bool:
+        """Any one of photo, place (typed or measured) or signed 告知书 makes a reached 见面 count."""
+        return bool(self.photo or self.location.strip() or self.notice_signed or self.latitude is not None)
+
+
+EVIDENCE_KINDS = "现场照片、位置或签字告知书"
+
+
+def uncounted_face(channel: str, result: str, evidence: Evidence) -> bool:
+    """A reached 见面/上门 with no evidence at all: saved, it would not count toward 见面劝阻率 (the page asks first)."""
+    return channel in FACE_CHANNELS and result == "reached" and not evidence.present()
+
+
+def _check_position(evidence: Evidence) -> None:
+    lat, lon, acc = evidence.latitude, evidence.longitude, evidence.accuracy
+    if (lat is None) != (lon is None) or (lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)) \
+            or (acc is not None and not 0 <= acc <= 100_000):
+        raise Invalid("定位数据不对，请重新获取位置", details=[{"loc": ["latitude"], "msg": "超出范围"}])
 
 
 def _store_photo(session: Session, warning_id: int, data: bytes) -> str:
@@ -97,6 +150,7 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
     evidence = evidence or Evidence()
     if bad := [c for c in evidence.checklist if c not in CHECKLIST]:
         raise Invalid(f"未知的检查项：{bad}")
+    _check_position(evidence)
     w = _warning(session, scope, warning_id, lock=True)
     _open(w)
     if channel == "family":
@@ -104,11 +158,14 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
                 FamilyContact.id == family_contact_id, FamilyContact.person_id == w.person_id)) is None:
             raise Invalid("请选择该人员登记的家属", details=[{"loc": ["family_contact_id"], "msg": "必选"}])
     photo_path = _store_photo(session, w.id, evidence.photo) if evidence.photo else ""
-    has_evidence = bool(photo_path or evidence.location.strip() or evidence.notice_signed)
-    counts = channel in FACE_CHANNELS and result == "reached" and has_evidence
+    counts = channel in FACE_CHANNELS and result == "reached" and evidence.present()
+    located = evidence.latitude is not None
     contact = Contact(warning_id=w.id, channel=channel, at=now, by_user_id=scope.user_id, result=result,
                       note=note, family_contact_id=family_contact_id if channel == "family" else None,
                       photo_path=photo_path, location=evidence.location.strip()[:120],
+                      photo_taken_at=taken_at(evidence.photo, get_settings().timezone) if evidence.photo else None,
+                      latitude=evidence.latitude, longitude=evidence.longitude,
+                      location_accuracy=evidence.accuracy if located else None,
                       notice_signed=evidence.notice_signed, checklist=list(evidence.checklist), counts_as_face=counts)
     session.add(contact)
     if w.signed_at is None:  # acting on it is accepting it
@@ -130,6 +187,24 @@ def _check_amount(amount: Decimal | None, label: str, field: str) -> None:
         raise Invalid(f"{label}不对", details=[{"loc": [field], "msg": "超出范围"}])
 
 
+def check_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str,
+                  amount_protected: Decimal | None = None, amount_lost: Decimal | None = None,
+                  lock: bool = False) -> Warning:
+    """What refuses a 反馈 before anything is written (the page's confirmation step asks only about a valid one)."""
+    scope.require(Perm.CLAIM_WARNINGS)
+    if not outcome:
+        raise Invalid("请选择劝阻结果", details=[{"loc": ["outcome"], "msg": "必选"}])
+    if outcome not in OUTCOMES:
+        raise Invalid("劝阻结果应为 劝阻成功、已被骗、无法联系、无需劝阻、拒绝配合 之一", details=[{"loc": ["outcome"], "msg": "未知"}])
+    _check_amount(amount_protected, "避免损失金额", "amount_protected")
+    _check_amount(amount_lost, "受骗金额", "amount_lost")
+    w = _warning(session, scope, warning_id, lock=lock)
+    _open(w)
+    if outcome == "dissuaded" and w.first_contact_at is None:
+        raise Invalid("还没有任何联系记录，不能反馈“劝阻成功”", details=[{"loc": ["outcome"], "msg": "先登记联系"}])
+    return w
+
+
 def set_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str,
                 amount_protected: Decimal | None = None, amount_lost: Decimal | None = None, note: str = "",
                 now: datetime | None = None) -> Warning:
@@ -138,14 +213,8 @@ def set_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str
     受骗金额 with 已被骗 only."""
     scope.require(Perm.CLAIM_WARNINGS)
     now = now or utcnow()
-    if outcome not in OUTCOMES:
-        raise Invalid("劝阻结果应为 劝阻成功、已被骗、无法联系、无需劝阻、拒绝配合 之一", details=[{"loc": ["outcome"], "msg": "未知"}])
-    _check_amount(amount_protected, "避免损失金额", "amount_protected")
-    _check_amount(amount_lost, "受骗金额", "amount_lost")
-    w = _warning(session, scope, warning_id, lock=True)
-    _open(w)
-    if outcome == "dissuaded" and w.first_contact_at is None:
-        raise Invalid("还没有任何联系记录，不能反馈“劝阻成功”", details=[{"loc": ["outcome"], "msg": "先登记联系"}])
+    w = check_outcome(session, scope, warning_id, outcome=outcome, amount_protected=amount_protected,
+                      amount_lost=amount_lost, lock=True)
     w.outcome, w.outcome_note, w.feedback_at = outcome, note, now
     w.amount_protected = amount_protected if outcome == "dissuaded" else None
     w.amount_lost = amount_lost if outcome == "defrauded" else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -15,20 +15,30 @@ from fanzha.common.money import parse_money
 from fanzha.common.photos import serve_stored
 from fanzha.db import utcnow
 from fanzha.dissuasion import service, urgency
-from fanzha.dissuasion.enums import CHANNELS, CHECKLIST, FOLLOW_UP_OUTCOMES, FOLLOW_UP_REASONS, OUTCOMES, RESULTS
-from fanzha.dissuasion.models import Contact, FollowUp
+from fanzha.dissuasion.enums import (
+    CHANNELS,
+    CHECKLIST,
+    FACE_CHANNELS,
+    FOLLOW_UP_OUTCOMES,
+    FOLLOW_UP_REASONS,
+    OUTCOMES,
+    RESULTS,
+)
+from fanzha.dissuasion.models import Contact, FamilyContact, FollowUp
 from fanzha.notify import service as notify
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
+from fanzha.warnings import service as warnings
 from fanzha.warnings.service import visible
-from fanzha.warnings.views import detail_with_error
+from fanzha.warnings.views import detail_asking, detail_dialling, detail_with_error
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
 from fanzha.web.params import IdForm, IdPath
 from fanzha.web.render import env, render
 
 router = APIRouter()
 env.globals.update(CHANNELS=CHANNELS, RESULTS=RESULTS, OUTCOMES=OUTCOMES, CHECKLIST=CHECKLIST,
+                   FACE_CHANNELS=FACE_CHANNELS, EVIDENCE_KINDS=service.EVIDENCE_KINDS,
                    FOLLOW_UP_OUTCOMES=FOLLOW_UP_OUTCOMES, FOLLOW_UP_REASONS=FOLLOW_UP_REASONS)
 
 
@@ -69,23 +79,49 @@ def sign(warning_id: IdPath, request: Request, db: Session = Depends(get_db, sco
     return _back(warning_id, "signed")
 
 
+def _number(text: str, kind: type) -> float | int | None:
+    """A machine-filled field (the browser's position): a number, or None when empty or not a number."""
+    try:
+        value = kind(float(text)) if text.strip() else None
+    except (ValueError, OverflowError):
+        return None
+    return value if value is None or value == value else None  # NaN is no position
+
+
+def _contact_kept(form) -> dict:
+    """What the contact form sent, to fill it in again (a file input cannot be refilled: the page says so)."""
+    return {"form": "contact", "channel": str(form.get("channel", ""))[:16], "result": str(form.get("result", ""))[:16],
+            "family_contact_id": str(form.get("family_contact_id") or "")[:10],
+            "note": str(form.get("note", ""))[:1000], "location": str(form.get("location", ""))[:120],
+            "notice_signed": form.get("notice_signed") == "on",
+            "checklist": [str(c)[:20] for c in form.getlist("checklist")][:len(CHECKLIST)],
+            "latitude": str(form.get("latitude", ""))[:20], "longitude": str(form.get("longitude", ""))[:20],
+            "accuracy": str(form.get("accuracy", ""))[:10]}
+
+
 @router.post("/warnings/{warning_id}/contacts", dependencies=[Depends(csrf_protect)])
 async def add_contact(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    """登记联系. A reached 见面 without any evidence is not saved at once: the page asks, naming what is missing and
+    that it will not count toward 见面劝阻率, and saves it only with 仍然保存 ticked."""
     form = await request.form()
+    kept = _contact_kept(form)
     photo = form.get("photo")
     data = await photo.read(service.MAX_PHOTO + 1) if hasattr(photo, "read") else b""
-    family = str(form.get("family_contact_id") or "")
+    family = kept["family_contact_id"]
+    evidence = service.Evidence(photo=data or None, location=kept["location"], notice_signed=kept["notice_signed"],
+                                checklist=tuple(kept["checklist"]), latitude=_number(kept["latitude"], float),
+                                longitude=_number(kept["longitude"], float), accuracy=_number(kept["accuracy"], int))
+    if service.uncounted_face(kept["channel"], kept["result"], evidence) and form.get("confirm_uncounted") != "on":
+        return detail_asking(request, db, scope, warning_id, "no_evidence", kept)
     try:
-        service.add_contact(
-            db, scope, warning_id, channel=str(form.get("channel", "")), result=str(form.get("result", "")),
-            note=str(form.get("note", ""))[:1000], family_contact_id=int(family) if family.isascii() and family.isdigit() and len(family) < 10 else None,
-            evidence=service.Evidence(photo=data or None, location=str(form.get("location", ""))[:120],
-                                      notice_signed=form.get("notice_signed") == "on",
-                                      checklist=tuple(str(c) for c in form.getlist("checklist"))))
+        contact = service.add_contact(
+            db, scope, warning_id, channel=kept["channel"], result=kept["result"], note=kept["note"],
+            family_contact_id=int(family) if family.isascii() and family.isdigit() else None, evidence=evidence)
     except DomainError as exc:
-        return detail_with_error(request, db, scope, warning_id, exc)
-    return _back(warning_id, "contact")
+        return detail_with_error(request, db, scope, warning_id, exc, kept)
+    uncounted = contact.channel in FACE_CHANNELS and not contact.counts_as_face
+    return _back(warning_id, "contact_uncounted" if uncounted else "contact")
 
 
 def _amount(text: str) -> Decimal | None:
@@ -93,6 +129,27 @@ def _amount(text: str) -> Decimal | None:
         return parse_money(text)
     except ValueError as exc:
         raise Invalid(str(exc), details=[{"loc": ["amount"], "msg": "金额不对"}]) from exc
+
+
+def _outcome_kept(outcome: str, amount_protected: str, amount_lost: str, note: str) -> dict:
+    return {"form": "outcome", "outcome": outcome, "amount_protected": amount_protected, "amount_lost": amount_lost,
+            "note": note}
+
+
+@router.post("/warnings/{warning_id}/outcome/confirm", dependencies=[Depends(csrf_protect)])
+def outcome_confirm(warning_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
+                    amount_protected: str = Form("", max_length=20), amount_lost: str = Form("", max_length=20),
+                    note: str = Form("", max_length=1000),
+                    db: Session = Depends(get_db, scope="function"),
+                    scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    """反馈并结案, first press: checks what would be refused, then asks to confirm (closing cannot be undone)."""
+    kept = _outcome_kept(outcome, amount_protected, amount_lost, note)
+    try:
+        service.check_outcome(db, scope, warning_id, outcome=outcome, amount_protected=_amount(amount_protected),
+                              amount_lost=_amount(amount_lost))
+    except DomainError as exc:
+        return detail_with_error(request, db, scope, warning_id, exc, kept)
+    return detail_asking(request, db, scope, warning_id, "close", kept)
 
 
 @router.post("/warnings/{warning_id}/outcome", dependencies=[Depends(csrf_protect)])
@@ -104,8 +161,33 @@ def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_le
         service.set_outcome(db, scope, warning_id, outcome=outcome, amount_protected=_amount(amount_protected),
                             amount_lost=_amount(amount_lost), note=note)
     except DomainError as exc:
-        return detail_with_error(request, db, scope, warning_id, exc)
+        return detail_with_error(request, db, scope, warning_id, exc,
+                                 _outcome_kept(outcome, amount_protected, amount_lost, note))
     return _back(warning_id, "outcome")
+
+
+@router.post("/warnings/{warning_id}/call", dependencies=[Depends(csrf_protect)])
+def call(warning_id: IdPath, request: Request, family_contact_id: IdForm = 0,
+         db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.PII_FULL))):
+    """拨打: the full number is fetched only now, as an audited reveal of that one number (the page never carries
+    it). A script asks for JSON and opens tel:; without script the page comes back with the number as a link."""
+    w = warnings.get(db, scope, warning_id)
+    if family_contact_id:
+        f = db.scalar(select(FamilyContact).where(FamilyContact.id == family_contact_id,
+                                                  FamilyContact.person_id == w.person_id))
+        if f is None or w.person_id is None:
+            raise NotFound("该家属不存在")
+        audit.record(db, scope, "reveal", "family_contact", f.id, fields=["phone"],
+                     detail={"warning": w.id, "purpose": "call"})
+        dial = {"tel": f.phone, "label": f"{f.relation} {f.name}"}
+    else:
+        if not w.phone:
+            raise NotFound("该预警没有手机号")
+        audit.record(db, scope, "reveal", "warning", w.id, fields=["phone"], detail={"purpose": "call"})
+        dial = {"tel": w.phone, "label": "预警对象"}
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(dial, headers={"Cache-Control": "no-store"})
+    return detail_dialling(request, db, scope, w, dial)
 
 
 @router.post("/warnings/{warning_id}/requests", dependencies=[Depends(csrf_protect)])
@@ -167,3 +249,4 @@ def notifications(request: Request, db: Session = Depends(get_db, scope="functio
 def read_all(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     notify.mark_read(db, scope.user_id)
     return RedirectResponse("/notifications", status_code=303)
+

@@ -203,7 +203,11 @@ def detail(warning_id: IdPath, request: Request, db: Session = Depends(get_db, s
     return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False)
 
 
-def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", status_code: int = 200):
+def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", status_code: int = 200,
+            kept: dict | None = None, ask: str = "", dial: dict | None = None):
+    """The warning page. `kept` holds what the user typed into its forms (shown again after a refusal or a question),
+    `ask` a question the server puts before saving ('no_evidence', 'close'), `dial` a number just revealed to call."""
+    from fanzha.common.privacy import identity
     from fanzha.dissuasion import service as dissuasion
     from fanzha.dissuasion.models import FamilyContact, FollowUp, PaymentRequest
 
@@ -214,7 +218,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
     if family:
         from fanzha.audit import service as audit
 
-        audit.record(db, scope, "view", "family_contact", warning.person_id, fields=["name", "phone"],
+        audit.record(db, scope, "view", "family_contact", warning.person_id, fields=["name"],
                      detail={"ids": [f.id for f in family], "warning": warning.id})
     dissuaders = list(db.scalars(select(User).where(User.role == Role.DISSUADER, User.area_id == warning.station_id,
                                                     User.is_active.is_(True)))) if warning.station_id else []
@@ -225,16 +229,34 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
                   family=family, dissuaders=dissuaders, stations=stations,
                   requests=list(db.scalars(select(PaymentRequest).where(PaymentRequest.warning_id == warning.id))),
                   follow_ups=list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
-                  done=request.query_params.get("done", "")[:20])
+                  done=request.query_params.get("done", "")[:20],
+                  masked=identity(name=warning.name, id_number=warning.id_number, phone=warning.phone, full=False,
+                                  name_full=False),
+                  next_deadline=dissuasion.next_deadline(warning),
+                  next_step=dissuasion.next_step(warning, called=dial is not None),
+                  kept=kept or {}, ask=ask, dial=dial)
 
 
-def detail_with_error(request: Request, db: Session, scope: Scope, warning_id: int, exc: DomainError):
-    """A refused action on a warning shows the warning again with the reason; not-found stays a 404."""
+def detail_with_error(request: Request, db: Session, scope: Scope, warning_id: int, exc: DomainError,
+                      kept: dict | None = None):
+    """A refused action on a warning shows the warning again with the reason and what was typed; not-found stays a
+    404."""
     if exc.status_code == 404:
         raise exc
     db.rollback()
     return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False, error=exc.message,
-                   status_code=exc.status_code)
+                   status_code=exc.status_code, kept=kept)
+
+
+def detail_asking(request: Request, db: Session, scope: Scope, warning_id: int, ask: str, kept: dict):
+    """The warning page with a question to answer before saving, the typed values in place (nothing is saved)."""
+    db.rollback()
+    return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False, kept=kept, ask=ask)
+
+
+def detail_dialling(request: Request, db: Session, scope: Scope, warning: object, dial: dict):
+    """The page again after a 拨打 without script: the number just revealed (audited) as a tel: link."""
+    return _detail(request, db, scope, warning, reveal=False, dial=dial)
 
 
 @router.post("/warnings/{warning_id}/reveal", dependencies=[Depends(csrf_protect)])
