@@ -1,11 +1,11 @@
-"""Score the blind narrative set (tests/fixtures/case_narratives_blind.tsv) once with a case-type model, as the
+"""Score a blind narrative set (tests/fixtures/case_narratives_blind*.tsv) once with a case-type model, as the
 product answers (no suggestion counts as wrong), and print the per-type table and the confusion matrix in the form
 MODEL_CARD.md records them.
 
-    .venv/bin/python bench/score_case_blind.py [--model DIR] [--json OUT]
+    .venv/bin/python bench/score_case_blind.py [--set FILE] [--model DIR] [--json OUT]
 
-Run it once per shipped model and copy the result into the model card; never tune on what it shows (the set was
-written and frozen before issue 24's tuning: see the card).
+Run it once per shipped model and copy the result into the model card; never tune on what it shows (each set was
+written and frozen before a tuning round of issue 24: see the card).
 """
 
 from __future__ import annotations
@@ -45,13 +45,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None, help="model directory (default: the shipped one)")
     ap.add_argument("--json", default=None, help="also write the full result here")
+    ap.add_argument("--set", default=None, help="the blind set to score (default: tests/fixtures/case_narratives_blind.tsv;"
+                                                 " the later ones are case_narratives_blind2.tsv, …_blind3.tsv)")
     args = ap.parse_args()
     from fanzha.cases.suggest.model import NarrativeTypeModel
     from fanzha.cases.suggest.train import score_blind
 
     model = NarrativeTypeModel.load(args.model) if args.model else None
-    res = score_blind(model)
-    print(f"blind set: macro-F1 {res['macro_f1']:.3f}, accuracy {res['accuracy']:.3f}, n {res['n']}, "
+    res = score_blind(model) if args.set is None else score_blind(model, args.set)
+    print(f"{args.set or 'blind set'}: macro-F1 {res['macro_f1']:.3f}, accuracy {res['accuracy']:.3f}, n {res['n']}, "
           f"no suggestion {res['no_suggestion']}")
     print(table(res))
     print()

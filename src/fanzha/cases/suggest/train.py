@@ -32,6 +32,8 @@ CORPORA = ("telecom_fraud_texts", "fraud_r1", "golfxiao_dialogs", "teleantifraud
 HAND_SET = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "case_narratives.tsv"
 TERSE_SET = HAND_SET.with_name("case_narratives_terse.tsv")  # a second hand-written set, terse front-desk records
 BLIND_SET = HAND_SET.with_name("case_narratives_blind.tsv")  # frozen before issue 24's tuning; only score_blind reads it
+# Later blind sets (MODEL_CARD.md says which round each was frozen before); like BLIND_SET, never trained on.
+BLIND_SETS = (BLIND_SET, HAND_SET.with_name("case_narratives_blind2.tsv"), HAND_SET.with_name("case_narratives_blind3.tsv"))
 SOURCES = ("templates",) + CORPORA
 KFOLD = 5
 DEFAULT_PARAMS: dict = {"cue_weight": 3.0, "alpha": 1e-4}
@@ -191,7 +193,7 @@ def train(root=None, out: Path | str | None = None, params: dict | None = None, 
 
     hand = load_hand_set(hand_set or HAND_SET) if (hand_set or HAND_SET.exists()) else []
     terse = load_hand_set(TERSE_SET) if not hand_set and TERSE_SET.exists() else []
-    blind = load_hand_set(BLIND_SET) if BLIND_SET.exists() else []
+    blind = [row for path in BLIND_SETS if path.exists() for row in load_hand_set(path)]
     overlap = check_no_overlap(texts, [t for t, _ in hand + terse + blind]) if hand or terse or blind else 0
     if overlap:
         raise ValueError(f"{overlap} 条评估案情与训练文本重叠")
