@@ -289,3 +289,24 @@ def test_contact_evidence_on_a_populated_database(empty_db):
         {"photo_taken_at", "latitude", "longitude", "location_accuracy"})
     assert stored() == before
     engine.dispose()
+
+
+def test_submissions_keep_one_key_per_user(empty_db):
+    """0022 adds the offline queue's submissions: one row per user and idempotency key, found by warning and by
+    station; downgrade drops the table and nothing else."""
+    from fanzha.migrate import downgrade, upgrade
+
+    upgrade("0022", url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    found = inspect(engine)
+    assert {c["name"] for c in found.get_columns("submissions")} == {
+        "id", "user_id", "key", "kind", "warning_id", "area_id", "status", "record_id", "reason", "payload",
+        "device_at", "clock_skew", "skew_flagged", "trusted_at", "received_at"}
+    assert [(u["name"], u["column_names"]) for u in found.get_unique_constraints("submissions")] == [
+        ("uq_submissions_user_key", ["user_id", "key"])]
+    assert {i["name"] for i in found.get_indexes("submissions")} >= {"ix_submissions_warning_id",
+                                                                      "ix_submissions_area_id"}
+    before = set(found.get_table_names())
+    downgrade("0021", url=empty_db)
+    assert set(inspect(engine).get_table_names()) == before - {"submissions"}
+    engine.dispose()

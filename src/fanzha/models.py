@@ -8,7 +8,15 @@ from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, 
 from fanzha.cases.models import Case, CaseAction
 from fanzha.cases.stats.rollup import CaseStatCell
 from fanzha.db import Base
-from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
+from fanzha.dissuasion.models import (
+    Contact,
+    Escalation,
+    FamilyContact,
+    FollowUp,
+    PaymentRequest,
+    Submission,
+    TimelineEvent,
+)
 from fanzha.imports.models import ImportBatch, ImportRowError
 from fanzha.notify.models import Delivery, Notification
 from fanzha.org.models import Area, Unit, User
@@ -34,7 +42,7 @@ from fanzha.worker.models import WorkerBeat
 __all__ = [
     "Area", "AuditEntry", "AuthSession", "Throttle", "Base", "ImportBatch", "ImportRowError",
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
-    "PaymentRequest", "TimelineEvent", "Notification", "Delivery", "Case", "CaseStatCell",
+    "PaymentRequest", "Submission", "TimelineEvent", "Notification", "Delivery", "Case", "CaseStatCell",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
     "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty", "CaseAction",

@@ -90,6 +90,7 @@ def generate_warnings(session: Session, *, seed: int, count: int, now: datetime 
     # Their own generators, so that the rest of the county stays as the main one draws it.
     play_history(session, r, now, amounts=random.Random(seed + 101))
     play_today(session, random.Random(seed + 102), now)
+    play_conflict(session, random.Random(seed + 103), now)
     return tally.created
 
 
@@ -199,6 +200,33 @@ def play_today(session: Session, r: random.Random, now: datetime) -> None:
             w.amount_protected = _recorded(r, w.amount)
         session.add(TimelineEvent(warning_id=w.id, at=feedback, kind="outcome", text=f"反馈：{OUTCOMES[w.outcome]}",
                                   by_user_id=w.assignee_id))
+    session.flush()
+
+
+def play_conflict(session: Session, r: random.Random, now: datetime) -> None:
+    """One 冲突 for the demo: ps01_quanzu recorded 劝阻成功 on the phone without signal, and before the phone found it
+    again the warning had been closed; the queued outcome is kept, on 我的任务 for the dissuader and the 所长."""
+    import uuid
+
+    from fanzha.dissuasion.models import Submission
+    from fanzha.dissuasion.offline import conflict_event
+    from fanzha.org.models import User
+
+    user = session.scalar(select(User).where(User.username == "ps01_quanzu"))
+    w = session.scalar(select(Warning).where(Warning.assignee_id == user.id, Warning.feedback_at.is_not(None),
+                                             Warning.feedback_at < now - timedelta(hours=1))
+                       .order_by(Warning.feedback_at.desc())) if user else None
+    if w is None:
+        return
+    device_at = w.feedback_at + timedelta(minutes=r.randint(3, 20))
+    received = min(device_at + timedelta(minutes=r.randint(25, 50)), now)
+    session.add(Submission(
+        user_id=user.id, key=str(uuid.UUID(int=r.getrandbits(128), version=4)), kind="outcome", warning_id=w.id,
+        area_id=user.area_id, status="conflict", reason="closed", device_at=device_at, clock_skew=r.randint(-20, 20),
+        skew_flagged=False, trusted_at=received, received_at=received,
+        payload={"outcome": "dissuaded", "amount_protected": "", "amount_lost": "",
+                 "note": "断网时在对象家中登记：已答应不再转账"}))
+    session.add(conflict_event(w.id, user.id, "outcome", "closed", received))
     session.flush()
 
 

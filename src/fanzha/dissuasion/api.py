@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fanzha.common.text import Id, NoteText, PlainText
-from fanzha.dissuasion import service
+from fanzha.dissuasion import offline, service
+from fanzha.dissuasion.models import Contact
 from fanzha.notify import service as notify
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
@@ -21,7 +22,31 @@ from fanzha.web.params import IdPath
 router = APIRouter(tags=["劝阻"], dependencies=[Depends(csrf_protect)])
 
 
-class ContactIn(Strict):
+class Queued(Strict):
+    """What the phone's offline queue adds: the submission's key (a repeat answers the same and records nothing
+    more), when it was recorded on the phone and the phone's clock when sent (see docs/dissuasion.md)."""
+
+    idempotency_key: str | None = Field(None, max_length=36, description="UUID，同一用户同一编号只记录一次")
+    device_at: datetime | None = Field(None, description="手机记录时间（带时区）")
+    sent_at: datetime | None = Field(None, description="发送时的手机时间（带时区），用于判断时钟偏差")
+
+    def sent(self) -> offline.Sent:
+        return offline.Sent.parse(self.idempotency_key, self.device_at, self.sent_at)
+
+
+def _answer(result: offline.Result, response: Response, **recorded) -> dict:
+    sub = result.submission
+    out = {"status": result.status, "repeated": result.repeated, **recorded}
+    if sub is not None:
+        out |= {"device_at": sub.device_at, "received_at": sub.received_at, "recorded_at": sub.trusted_at,
+                "clock_skew_seconds": sub.clock_skew, "clock_skew_flagged": sub.skew_flagged}
+    if result.status == "conflict":
+        response.status_code = 202
+        out["conflict"] = {"id": sub.id, "reason": sub.reason, "message": offline.REASONS[sub.reason]}
+    return out
+
+
+class ContactIn(Queued):
     channel: str = Field(max_length=16, description="phone sms face_to_face visit family")
     result: str = Field(max_length=16, description="reached not_reached refused")
     note: NoteText = ""
@@ -31,7 +56,7 @@ class ContactIn(Strict):
     family_contact_id: Id | None = None
 
 
-class OutcomeIn(Strict):
+class OutcomeIn(Queued):
     outcome: str = Field(max_length=16, description="dissuaded defrauded unreachable not_needed refused")
     amount_protected: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), description="劝阻金额 (避免损失), with dissuaded; null when not known "
                                         "(the metrics then estimate it from 拟转账金额), 0 counts as 0")
@@ -53,21 +78,41 @@ def sign(warning_id: IdPath, db: Session = Depends(get_db, scope="function"), sc
 
 
 @router.post("/warnings/{warning_id}/contacts", status_code=201, summary="登记联系（照片请用页面上传）")
-def contact(warning_id: IdPath, body: ContactIn, db: Session = Depends(get_db, scope="function"),
+def contact(warning_id: IdPath, body: ContactIn, response: Response, db: Session = Depends(get_db, scope="function"),
             scope: Scope = Depends(current_scope)) -> dict:
-    c = service.add_contact(db, scope, warning_id, channel=body.channel, result=body.result, note=body.note,
-                            family_contact_id=body.family_contact_id,
-                            evidence=service.Evidence(location=body.location, notice_signed=body.notice_signed,
-                                                      checklist=tuple(body.checklist)))
-    return {"id": c.id, "counts_as_face": c.counts_as_face}
+    def record(at: datetime) -> int:
+        return service.add_contact(db, scope, warning_id, channel=body.channel, result=body.result, note=body.note,
+                                   family_contact_id=body.family_contact_id, now=at,
+                                   evidence=service.Evidence(location=body.location, notice_signed=body.notice_signed,
+                                                             checklist=tuple(body.checklist))).id
+
+    result = offline.submit(db, scope, warning_id, kind="contact", sent=body.sent(), record=record,
+                            payload=body.model_dump(exclude={"idempotency_key", "device_at", "sent_at"}))
+    c = db.get(Contact, result.record_id) if result.record_id else None
+    return _answer(result, response, id=c.id if c else None, counts_as_face=c.counts_as_face if c else False)
 
 
 @router.post("/warnings/{warning_id}/outcome", summary="反馈结果并结案")
-def outcome(warning_id: IdPath, body: OutcomeIn, db: Session = Depends(get_db, scope="function"),
+def outcome(warning_id: IdPath, body: OutcomeIn, response: Response, db: Session = Depends(get_db, scope="function"),
             scope: Scope = Depends(current_scope)) -> dict:
-    w = service.set_outcome(db, scope, warning_id, outcome=body.outcome, amount_protected=body.amount_protected,
-                            amount_lost=body.amount_lost, note=body.note)
-    return {"id": w.id, "outcome": w.outcome, "feedback_at": w.feedback_at}
+    def record(at: datetime) -> int:
+        return service.set_outcome(db, scope, warning_id, outcome=body.outcome, amount_protected=body.amount_protected,
+                                   amount_lost=body.amount_lost, note=body.note, now=at).id
+
+    result = offline.submit(db, scope, warning_id, kind="outcome", sent=body.sent(), record=record,
+                            payload=body.model_dump(mode="json", exclude={"idempotency_key", "device_at", "sent_at"}))
+    if result.status == "conflict":
+        return _answer(result, response, id=warning_id, outcome=None, feedback_at=None)
+    w = warnings.get(db, scope, warning_id)
+    return _answer(result, response, id=w.id, outcome=w.outcome, feedback_at=w.feedback_at)
+
+
+@router.get("/conflicts", summary="离线提交冲突（本人的；所长另见本所的）")
+def conflicts(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+    return {"items": [{"id": c.id, "warning_id": c.warning_id, "kind": c.kind, "reason": c.reason,
+                       "message": offline.REASONS.get(c.reason, ""), "submitted": c.payload, "device_at": c.device_at,
+                       "received_at": c.received_at, "by_user_id": c.user_id}
+                      for c in offline.conflicts(db, scope)]}
 
 
 @router.get("/warnings/{warning_id}/timeline", response_model=list[StepOut], summary="处置过程")

@@ -121,3 +121,30 @@ class TimelineEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Submission(Base):
+    """A contact or outcome sent with an idempotency key (离线提交), often from a phone's offline queue: the record
+    it made — so a repeat answers the same — or the 冲突 it became when the warning was closed, reassigned or
+    transferred meanwhile (kept with what was submitted, never dropped). Keeps the device's time and the server's
+    receipt time; the record itself carries the trusted one (see dissuasion/offline.py)."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(10))  # contact, outcome
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)  # the submitter's station: its 所长 sees
+    status: Mapped[str] = mapped_column(String(10))  # recorded, conflict
+    record_id: Mapped[int | None] = mapped_column()  # contacts.id or warnings.id, when recorded
+    reason: Mapped[str] = mapped_column(String(12), default="")  # closed, reassigned, transferred (冲突 only)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # what was submitted (冲突 only)
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the phone's clock when it was recorded
+    clock_skew: Mapped[int | None] = mapped_column()  # seconds the phone's clock was ahead of the server's
+    skew_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    trusted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_submissions_user_key"),)

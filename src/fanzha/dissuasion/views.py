@@ -14,7 +14,7 @@ from fanzha.common.errors import DomainError, Invalid, NotFound
 from fanzha.common.money import parse_money
 from fanzha.common.photos import serve_stored
 from fanzha.db import utcnow
-from fanzha.dissuasion import service, urgency
+from fanzha.dissuasion import offline, service, urgency
 from fanzha.dissuasion.enums import (
     CHANNELS,
     CHECKLIST,
@@ -115,9 +115,15 @@ async def add_contact(warning_id: IdPath, request: Request, db: Session = Depend
     if service.uncounted_face(kept["channel"], kept["result"], evidence) and form.get("confirm_uncounted") != "on":
         return detail_asking(request, db, scope, warning_id, "no_evidence", kept)
     try:
+        queued = offline.begin(db, scope, warning_id, kind="contact", sent=offline.Sent.from_form(form), payload=kept,
+                               photo=data or None)
+        if queued.answer:  # a repeat of a queued submission, or a 冲突 kept
+            return RedirectResponse(offline.redirect_path(warning_id, queued.answer, "contact"), status_code=303)
         contact = service.add_contact(
             db, scope, warning_id, channel=kept["channel"], result=kept["result"], note=kept["note"],
-            family_contact_id=int(family) if family.isascii() and family.isdigit() else None, evidence=evidence)
+            family_contact_id=int(family) if family.isascii() and family.isdigit() else None, evidence=evidence,
+            now=queued.at)
+        queued.done(contact.id)
     except DomainError as exc:
         return detail_with_error(request, db, scope, warning_id, exc, kept)
     uncounted = contact.channel in FACE_CHANNELS and not contact.counts_as_face
@@ -155,11 +161,19 @@ def outcome_confirm(warning_id: IdPath, request: Request, outcome: str = Form(""
 @router.post("/warnings/{warning_id}/outcome", dependencies=[Depends(csrf_protect)])
 def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
             amount_protected: str = Form("", max_length=20), amount_lost: str = Form("", max_length=20),
-            note: str = Form("", max_length=1000),
+            note: str = Form("", max_length=1000), idempotency_key: str = Form("", max_length=40),
+            device_at: str = Form("", max_length=40), sent_at: str = Form("", max_length=40),
             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     try:
-        service.set_outcome(db, scope, warning_id, outcome=outcome, amount_protected=_amount(amount_protected),
-                            amount_lost=_amount(amount_lost), note=note)
+        sent = offline.Sent.parse(idempotency_key, device_at, sent_at)
+        queued = offline.begin(db, scope, warning_id, kind="outcome", sent=sent,
+                               payload={"outcome": outcome, "amount_protected": amount_protected,
+                                        "amount_lost": amount_lost, "note": note})
+        if queued.answer:  # a repeat of a queued submission, or a 冲突 kept
+            return RedirectResponse(offline.redirect_path(warning_id, queued.answer, "outcome"), status_code=303)
+        queued.done(service.set_outcome(db, scope, warning_id, outcome=outcome,
+                                        amount_protected=_amount(amount_protected), amount_lost=_amount(amount_lost),
+                                        note=note, now=queued.at).id)
     except DomainError as exc:
         return detail_with_error(request, db, scope, warning_id, exc,
                                  _outcome_kept(outcome, amount_protected, amount_lost, note))
@@ -250,3 +264,20 @@ def read_all(db: Session = Depends(get_db, scope="function"), scope: Scope = Dep
     notify.mark_read(db, scope.user_id)
     return RedirectResponse("/notifications", status_code=303)
 
+
+@router.get("/tasks/conflicts")
+def conflicts(request: Request, db: Session = Depends(get_db, scope="function"),
+              scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    """冲突 of queued submissions (the dissuader's own; a 所长's station's), loaded into 我的任务 by htmx."""
+    rows = offline.conflicts(db, scope)
+    return render(request, "dissuasion/_conflicts.html", rows=rows, names=offline.names_of(db, rows),
+                  REASONS=offline.REASONS, KINDS=offline.KINDS)
+
+
+@router.get("/warnings/{warning_id}/submissions")
+def submissions(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+                scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    """Submissions from the phone on a warning, with the phone's and the server's times, loaded by htmx."""
+    rows = offline.of_warning(db, scope, warning_id)
+    return render(request, "dissuasion/_submissions.html", rows=rows, names=offline.names_of(db, rows),
+                  REASONS=offline.REASONS, KINDS=offline.KINDS, SKEW_LIMIT=offline.SKEW_LIMIT)

@@ -117,6 +117,7 @@ FIELD_LABELS = {
     "starts_on": "开始日期", "state": "状态", "station_id": "派出所", "status": "状态", "sub": "下级", "text": "内容",
     "to": "结束", "top_n": "高发类型数", "unit_id": "成员单位", "unplaced_id": "待落地人员", "until": "结束日期",
     "user_id": "人员", "username": "用户名", "value": "号码或网址", "window_days": "统计天数", "year": "年份",
+    "device_at": "手机记录时间", "idempotency_key": "提交编号", "sent_at": "手机发送时间",
 }
 
 
