@@ -1,6 +1,6 @@
 """Benchmark of `fanzha.detect` batch scoring: messages per second and peak memory on N lines (default 1,000,000).
 
-    .venv/bin/python bench/bench_detect.py [--lines 1000000] [--data ../shared/data]
+    .venv/bin/python bench/bench_detect.py [--lines 1000000] [--data ../shared/data] [--workers 1,2]
 
 Lines are SMS drawn (with replacement, seeded) from the public corpora when they are present, else a few fixed
 sentences; a child process writes them to a CSV, then this process scores the file exactly as `fanzha detect score`
@@ -58,6 +58,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--workers", default="1", help="comma-separated worker counts to run in turn, e.g. 1,2,1,2")
     ap.add_argument("--data", default=None)
     ap.add_argument("--make", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -74,16 +75,23 @@ def main() -> None:
 
     model = load_model()
     rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0, c0 = time.perf_counter(), time.process_time()
-    summary = score_file(src, dst, text_col="text", model=model)
-    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = os.path.getsize(src) / 1e6
-    print(f"date {dt.date.today()}  nproc {os.cpu_count()}  cpu {_cpu()}  python {platform.python_version()}")
-    print(f"model {model.meta_.get('version')}  lines {summary.rows:,}  input {size:.0f} MB")
-    print(f"CSV in → CSV out, streaming, one process: {secs:.1f} s = {summary.rows / secs:,.0f} messages/s "
-          f"({cpu:.1f} s of CPU = {summary.rows / cpu:,.0f} messages per CPU second; load average {os.getloadavg()})")
-    print(f"peak RSS {peak:,.0f} MB ({rss_model:,.0f} MB after loading the model)")
+    print(f"date {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC  nproc {os.cpu_count()}  cpu {_cpu()}  "
+          f"python {platform.python_version()}")
+    print(f"model {model.meta_.get('version')}  lines {args.lines:,}  input {size:.0f} MB")
+    for workers in [int(w) for w in args.workers.split(",")]:
+        load = os.getloadavg()
+        t0, c0 = time.perf_counter(), time.process_time()
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        summary = score_file(src, dst, text_col="text", model=model, workers=workers)
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu += (children.ru_utime - children0.ru_utime) + (children.ru_stime - children0.ru_stime)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"CSV in → CSV out, streaming, --workers {workers}: {secs:.1f} s = {summary.rows / secs:,.0f} messages/s "
+              f"({cpu:.1f} s of CPU in all processes = {summary.rows / cpu:,.0f} messages per CPU second; load average "
+              f"before {load[0]:.1f})")
+    print(f"peak RSS of this process {peak:,.0f} MB ({rss_model:,.0f} MB after loading the model)")
     print("risks", dict(summary.risks))
     for p in (src, dst):
         os.remove(p)

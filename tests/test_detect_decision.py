@@ -1,45 +1,87 @@
-"""How a risk is decided from the probabilities (the normal threshold) and how training rows are weighed (the
-per-source boost). Probabilities and counts written by hand; expected results worked out in the comments."""
+"""How a risk is decided from the calibrated probabilities and the evidence (`decision.decide`: 诈骗 needs a named
+threshold or a decisive rule; otherwise the next class) and how training rows are weighed (the per-source boost).
+Probabilities and counts written by hand; expected results worked out in the comments."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fanzha.detect.data import RISKS
-from fanzha.detect.model import FraudClassifier, decide
+from fanzha.detect.decision import NOTICE, PERSONAL, Thresholds, decide
+from fanzha.detect.model import FraudClassifier
+from fanzha.detect.taxonomy import RISKS
 
 # columns in RISKS order: normal, spam, illicit, fraud
 P = np.array([
-    [0.90, 0.05, 0.02, 0.03],  # confident normal: normal under any threshold up to 0.90
-    [0.70, 0.20, 0.05, 0.05],  # arg-max normal but below 0.75 → the likelier of spam/illicit: spam
+    [0.90, 0.05, 0.02, 0.03],  # confident normal
+    [0.70, 0.20, 0.05, 0.05],  # normal below 0.75 → the likelier of spam/illicit: spam
     [0.60, 0.05, 0.30, 0.05],  # weak normal, illicit likelier than spam → illicit
-    [0.45, 0.10, 0.05, 0.40],  # weak normal with a strong fraud: never turned into fraud, → spam (0.10 > 0.05)
-    [0.20, 0.10, 0.05, 0.65],  # fraud is the arg-max → fraud whatever the threshold
+    [0.45, 0.10, 0.05, 0.40],  # fraud below the 0.45 bar → next class: normal 0.45 is weak → spam (0.10 > 0.05)
+    [0.20, 0.10, 0.05, 0.65],  # fraud clears 0.45 → fraud
     [0.10, 0.80, 0.05, 0.05],  # spam stays spam
+    [0.30, 0.25, 0.01, 0.44],  # fraud is the arg-max but below 0.45: not fraud; next is normal 0.30 (weak) → spam
 ])
+ARGMAX = Thresholds(fraud_min=0.0, fraud_min_chat=0.0, plain_fraud_min=0.0, normal_min=0.0, spam_min_chat=0.0)
 
 
 def names(idx):
     return [RISKS[i] for i in idx]
 
 
-def test_without_threshold_the_decision_is_the_arg_max():
-    assert names(decide(P.copy())) == ["normal", "normal", "normal", "normal", "fraud", "spam"]
+def test_message_thresholds():
+    assert names(decide(P)) == ["normal", "spam", "illicit", "spam", "fraud", "spam", "spam"]
+    # a lower normal bar keeps the 0.70 normal
+    assert names(decide(P, th=Thresholds(normal_min=0.65)))[:2] == ["normal", "normal"]
 
 
-def test_normal_threshold_moves_weak_normals_to_spam_or_illicit_never_to_fraud():
-    assert names(decide(P.copy(), 0.75)) == ["normal", "spam", "illicit", "spam", "fraud", "spam"]
-    # at 0.65 only rows whose P(normal) < 0.65 move: 0.60 and 0.45
-    assert names(decide(P.copy(), 0.65)) == ["normal", "normal", "illicit", "spam", "fraud", "spam"]
-
-
-@pytest.mark.parametrize("threshold", [0.0, 0.5, 0.75, 0.95])
-def test_threshold_never_changes_who_is_called_fraud(threshold):
+def test_fraud_needs_the_bar_or_a_decisive_rule():
     rng = np.random.default_rng(3)
     p = rng.dirichlet(np.ones(4), size=500)
-    assert np.array_equal(decide(p.copy(), threshold) == RISKS.index("fraud"),
-                          p.argmax(axis=1) == RISKS.index("fraud"))
+    for bar in (0.3, 0.5, 0.8):
+        fraud = decide(p, th=Thresholds(fraud_min=bar)) == RISKS.index("fraud")
+        assert np.array_equal(fraud, p[:, 3] >= bar)
+    sure = np.zeros(500, bool)
+    sure[:10] = True
+    assert (decide(p, decisive=sure)[:10] == RISKS.index("fraud")).all()
+
+
+def test_a_harmful_message_below_the_fraud_bar_stays_flagged():
+    # fraud 0.44 is the likeliest but under the 0.45 bar: normal (0.41) is too weak to be believed → spam, not 正常
+    p = np.array([[0.41, 0.10, 0.05, 0.44]])
+    assert names(decide(p)) == ["spam"]
+
+
+def test_plain_messages_need_near_certainty_to_be_fraud_and_notices_are_normal():
+    p = np.array([[0.10, 0.30, 0.00, 0.60], [0.05, 0.05, 0.00, 0.90], [0.30, 0.70, 0.00, 0.00],
+                  [0.50, 0.20, 0.00, 0.30], [0.05, 0.05, 0.85, 0.05]])
+    notice = np.full(5, NOTICE)
+    assert names(decide(p, plain=notice)) == ["normal", "fraud", "normal", "normal", "illicit"]
+    # a personal message: the fraud bar is raised, but an advert-like one stays 营销广告 and a weak normal → spam
+    personal = np.full(5, PERSONAL)
+    assert names(decide(p, plain=personal)) == ["spam", "fraud", "spam", "spam", "illicit"]
+    assert names(decide(p)) == ["fraud", "fraud", "spam", "spam", "illicit"]
+
+
+def test_chats_have_thresholds_of_their_own():
+    p = np.array([[0.70, 0.25, 0.00, 0.05],  # a chat needs no 0.75 to be normal
+                  [0.45, 0.48, 0.02, 0.05],  # spam below 0.5 in a chat → normal (an advert only when it reads as one)
+                  [0.10, 0.85, 0.00, 0.05],  # an advert posted in a group
+                  [0.30, 0.05, 0.00, 0.65]])  # fraud
+    chat = np.ones(4, bool)
+    assert names(decide(p, chat=chat)) == ["normal", "normal", "spam", "fraud"]
+    assert names(decide(p, chat=chat, th=Thresholds(fraud_min_chat=0.7)))[3] == "normal"
+    # plain applies to messages only: a chat is never "plain"
+    assert names(decide(p, chat=chat, plain=np.full(4, NOTICE))) == ["normal", "normal", "spam", "fraud"]
+
+
+def test_with_every_threshold_at_zero_the_decision_is_the_arg_max_but_fraud_wins_ties_to_the_bar():
+    rng = np.random.default_rng(5)
+    p = rng.dirichlet(np.ones(4), size=300)
+    got = decide(p, th=ARGMAX)
+    assert (got == 3).all()  # fraud_min 0 means every text clears the bar
+    th = Thresholds(fraud_min=0.5, normal_min=0.0)
+    want = np.where(p[:, 3] >= 0.5, 3, p[:, :3].argmax(axis=1))
+    assert np.array_equal(decide(p, th=th), want)
 
 
 def test_source_boost_multiplies_the_named_cells():

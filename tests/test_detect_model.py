@@ -113,7 +113,7 @@ def test_chat_logs(text, risk):
 def test_fake_base_station_messages(text, risk):
     v = check(text)
     assert v.risk == risk, (v.risk, v.fraud_prob, v.reasons)
-    assert (v.fraud_prob >= 0.5) == (risk == "fraud")
+    assert (v.fraud_prob >= load_model().fraud_min) == (risk == "fraud")
 
 
 def test_shipped_model_decides_with_its_recipe():
@@ -150,7 +150,7 @@ def test_hand_written_table(text, risk, ftype):
     if ftype:
         assert v.fraud_type == ftype
     assert v.advice
-    assert (v.fraud_prob >= 0.5) == (risk == "fraud")
+    assert (v.fraud_prob >= load_model().fraud_min) == (risk == "fraud")
 
 
 def test_fraud_verdict_carries_type_reasons_and_advice():
@@ -226,7 +226,7 @@ def test_shipped_model_is_small_and_versioned():
 
 def test_label_table_names_every_source_and_type():
     sources = {row[0] for row in LABEL_TABLE}
-    assert set(LOADERS) | {"handwritten"} <= sources
+    assert set(LOADERS) | {"handwritten", "hw_sms", "hw_chats"} <= sources
     assert all(row[3] in ("", "(as written)", *FRAUD_TYPES) for row in LABEL_TABLE)
     assert set(ADVICE) == set(FRAUD_TYPES) == set(FRAUD_TYPE_NAMES)
 

@@ -59,11 +59,14 @@ def check_cmd(text: str = typer.Argument(..., help="要检查的文本；写 - �
 def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 或 GBK；或 JSONL）；- 为标准输入"),
               output: str = typer.Option(..., "-o", "--output", help="输出文件（.csv 或 .jsonl）；- 为标准输出"),
               text_col: str = typer.Option("text", "--text-col", help="文本所在的列（JSONL 为字段名）"),
-              fmt: str = typer.Option("", "--format", help="输入格式 csv 或 jsonl（默认按扩展名，标准输入默认 csv）")) -> None:
+              fmt: str = typer.Option("", "--format", help="输入格式 csv 或 jsonl（默认按扩展名，标准输入默认 csv）"),
+              workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                          help="评分进程数（大文件可设为 CPU 核数；结果与单进程相同）")) -> None:
     """批量评分：逐行写出原有各列，加上 risk、fraud_type、fraud_prob、reasons；读不出的行在 error 列说明原因。"""
     from fanzha.detect.scorefile import score_file
 
-    s = run_file_job(lambda: score_file(input, output, text_col=text_col, fmt=fmt or None), input)
+    s = run_file_job(lambda: score_file(input, output, text_col=text_col, fmt=fmt or None,
+                                               workers=workers), input)
     names = {"fraud": "诈骗", "illicit": "违法推广", "spam": "营销广告", "normal": "正常"}
     parts = "，".join(f"{names[k]} {s.risks.get(k, 0)}" for k in names)
     msg = f"已处理 {s.rows} 行：{parts}"

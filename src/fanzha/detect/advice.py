@@ -6,23 +6,7 @@ written in the same voice.
 
 from __future__ import annotations
 
-RISK_NAMES = {"fraud": "诈骗", "illicit": "违法推广", "spam": "营销广告", "normal": "正常"}
-
-FRAUD_TYPE_NAMES = {
-    "brushing": "刷单返利类",
-    "fake_customer_service": "冒充电商物流客服类",
-    "investment": "虚假网络投资理财类",
-    "loan": "贷款、代办信用卡类",
-    "credit_repair": "虚假征信类",
-    "shopping": "虚假购物、服务类",
-    "impersonate_authority": "冒充公检法及政府机关类",
-    "impersonate_acquaintance": "冒充领导、熟人类",
-    "game_trade": "网络游戏产品虚假交易类",
-    "romance": "网络婚恋、交友类",
-    "wanghei": "网黑案件",
-    "military_purchase": "冒充军警购物类",
-    "other": "其他类型诈骗",
-}
+from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES, FRAUD_TYPES, RISK_NAMES, RISKS  # noqa: F401 (re-exported)
 
 ADVICE = {
     "loan": "凡是网上贷款需要先交钱的不要相信。",  # 公安部

@@ -17,10 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-RISKS = ("normal", "spam", "illicit", "fraud")
-FRAUD_TYPES = ("brushing", "fake_customer_service", "investment", "loan", "credit_repair", "shopping",
-               "impersonate_authority", "impersonate_acquaintance", "game_trade", "romance", "wanghei",
-               "military_purchase", "other")
+from fanzha.detect.taxonomy import FRAUD_TYPES, RISKS  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -79,6 +76,12 @@ LABEL_TABLE: list[tuple[str, str, str, str, str]] = [
     ("fraud_r1", "phishing/commercial spam", "spam", "", "the generated texts are plain advertising"),
     ("handwritten", "seed_examples.tsv", "(as written)", "(as written)",
      "our own sentences for types the corpora miss (虚假征信, 冒充军警购物, 网黑, 虚假购物) and ordinary chat"),
+    ("hw_sms", "handwritten/sms.tsv", "(as written)", "(as written)",
+     "our own SMS templates (issue 23): OTP, bank, payment, flight, parcel, operator, broker, friend-add notices and "
+     "personal messages (normal), adverts (spam), scams written like notices and fragments (fraud)"),
+    ("hw_chats", "handwritten/chats.txt", "(as written)", "(as written)",
+     "our own chats (issue 23): owners', parents', interest, family and work groups (normal); 杀猪盘, romance, fake "
+     "buyers, tickets, VIP/gambling, fake boss, brushing (fraud), from police advisories' descriptions"),
 ]
 
 DEFAULT_ROOT = Path(os.environ.get("FANZHA_DETECT_DATA", Path(__file__).resolve().parents[4] / "shared" / "data"))
@@ -245,6 +248,20 @@ def load_handwritten() -> list[Example]:
     return out
 
 
+def load_hw_sms() -> list[Example]:
+    """Our everyday SMS (handwritten/sms.tsv): notices, personal messages, adverts and scams written like them."""
+    from fanzha.detect import handwritten
+
+    return [Example(t, r, f, "hw_sms", f"{r}:{f or '-'}") for r, f, t in handwritten.sms_examples()]
+
+
+def load_hw_chats() -> list[Example]:
+    """Our chats (handwritten/chats.txt), each in three layouts."""
+    from fanzha.detect import handwritten
+
+    return [Example(t, r, f, "hw_chats", f"{r}:{f or '-'}") for r, f, t in handwritten.chat_examples()]
+
+
 LOADERS = {
     "telecom_fraud_texts": load_telecom_fraud_texts,
     "fbs_sms": load_fbs_sms,
@@ -271,8 +288,9 @@ def load_all(root: Path | str | None = None, sources: list[str] | None = None,
             if key not in seen:
                 seen.add(key)
                 out.append(ex)
-    if handwritten and (not sources or "handwritten" in sources):
-        out.extend(load_handwritten())
+    for name, loader in (("handwritten", load_handwritten), ("hw_sms", load_hw_sms), ("hw_chats", load_hw_chats)):
+        if handwritten and (not sources or name in sources):
+            out.extend(loader())
     return out
 
 

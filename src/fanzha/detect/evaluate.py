@@ -14,7 +14,8 @@ from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from fanzha.detect.data import FRAUD_TYPES, RISKS, Example
-from fanzha.detect.model import FRAUD, FraudClassifier, decide, fit_platt, prepare
+from fanzha.detect.decision import Thresholds, decide
+from fanzha.detect.model import FRAUD, FraudClassifier, evidence, fit_platt, hits_for, prepare
 
 
 def ece(prob, truth, bins: int = 15) -> float:
@@ -37,12 +38,26 @@ def apply_platt(raw: np.ndarray, ab) -> np.ndarray:
     return est._calibrated(raw)
 
 
-def metrics(y_true, proba, type_true=None, type_proba=None, normal_min: float = 0.0) -> dict:
+def analyse(texts: list[str], est: FraudClassifier | None = None):
+    """Features and decision evidence of texts, computed once: ((hashed n-grams, rule/cue columns), (chat, decisive,
+    plain))."""
+    est = est or FraudClassifier()
+    norms, mtexts = prepare(texts)
+    hits = [hits_for(n, m) for n, m in zip(norms, mtexts)]
+    return (est.hashed(mtexts), est.rule_matrix_from_hits(hits)), evidence(norms, hits)
+
+
+def _rows(ev, mask):
+    return None if ev is None else tuple(np.asarray(a)[mask] for a in ev)
+
+
+def metrics(y_true, proba, type_true=None, type_proba=None, th: Thresholds | None = None, ev=None) -> dict:
     """Per-source figures: macro-F1 over the risks present, fraud P/R/F1, flagged rates, confusion, ECE.
 
-    Risks are decided as the product decides them (`model.decide` with the model's `normal_min`)."""
+    Risks are decided as the product decides them (`decision.decide` with the model's thresholds and, when `ev` is
+    given, each row's (chat, decisive, plain) evidence)."""
     y_true = np.asarray(y_true)
-    pred = np.array(RISKS)[decide(proba, normal_min)]
+    pred = np.array(RISKS)[decide(proba, *(ev or ()), th=th or Thresholds())]
     present = [r for r in RISKS if (y_true == r).any()]
     is_f, pf = y_true == "fraud", pred == "fraud"
     p, r, f, _ = precision_recall_fscore_support(is_f, pf, average="binary", zero_division=0)
@@ -53,6 +68,7 @@ def metrics(y_true, proba, type_true=None, type_proba=None, normal_min: float = 
         "macro_f1": float(f1_score(y_true, pred, labels=present, average="macro", zero_division=0)),
         "accuracy": float((pred == y_true).mean()),
         "fraud_precision": float(p), "fraud_recall": float(r), "fraud_f1": float(f),
+        "chat_share": float(np.mean(ev[0])) if ev is not None and len(y_true) else None,
         "flagged_f1": float(precision_recall_fscore_support(flagged_true, flagged_pred, average="binary",
                                                             zero_division=0)[2]),
         "normal_called_fraud": float(pf[y_true == "normal"].mean()) if (y_true == "normal").any() else None,
@@ -73,15 +89,14 @@ def metrics(y_true, proba, type_true=None, type_proba=None, normal_min: float = 
 
 
 def loso(examples: list[Example], params: dict | None = None, prepared=None, features=None,
-         log: Callable[[str], None] = print, only: list[str] | None = None) -> dict:
+         log: Callable[[str], None] = print, only: list[str] | None = None, ev=None) -> dict:
     """Leave-one-source-out: returns {"per_source": …, "oof_raw": …, "oof_type": …} (held-out predictions)."""
     y = np.array([e.risk for e in examples])
     ft = np.array([e.fraud_type for e in examples])
     src = np.array([e.source for e in examples])
     est = FraudClassifier(**(params or {}))
     if features is None:
-        norms, mtexts = prepared if prepared is not None else prepare([e.text for e in examples])
-        features = est.featurize(norms, mtexts)
+        features, ev = analyse([e.text for e in examples], est)
     H, R = features
     oof_raw = np.zeros((len(y), len(RISKS)))
     oof_type = np.zeros((len(y), len(FRAUD_TYPES)))
@@ -100,7 +115,8 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
         te = src == g
         other = ~te & np.isin(src, held)
         ab = fit_platt(oof_raw[other, FRAUD], y[other] == "fraud")
-        per_source[g] = metrics(y[te], apply_platt(oof_raw[te], ab), ft[te], oof_type[te], est.normal_min)
+        per_source[g] = metrics(y[te], apply_platt(oof_raw[te], ab), ft[te], oof_type[te], est.thresholds(),
+                                _rows(ev, te))
         per_source[g]["ece_uncalibrated"] = ece(oof_raw[te, FRAUD], y[te] == "fraud")
     return {"per_source": per_source, "oof_raw": oof_raw, "oof_type": oof_type}
 
@@ -123,7 +139,7 @@ def kfold_raw(examples: list[Example], params: dict | None = None, features=None
 
 
 def within_source(examples: list[Example], source: str, params: dict | None = None, features=None,
-                  frac: float = 0.2, seed: int = 0, calibration=None) -> dict:
+                  frac: float = 0.2, seed: int = 0, calibration=None, ev=None) -> dict:
     """Hold out a seeded `frac` of one source (per label) and train on everything else: the in-distribution view,
     which is how the withheld 20 % of fbs_sms is drawn."""
     y = np.array([e.risk for e in examples])
@@ -142,7 +158,7 @@ def within_source(examples: list[Example], source: str, params: dict | None = No
     raw = m.raw_proba(X=X)
     if calibration is not None:
         raw = apply_platt(raw, calibration)
-    return metrics(y[te], raw, ft[te], m.type_proba(X=X), m.normal_min)
+    return metrics(y[te], raw, ft[te], m.type_proba(X=X), m.thresholds(), _rows(ev, te))
 
 
 def format_table(per_source: dict) -> str:

@@ -18,8 +18,9 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
-from fanzha.detect import rules
-from fanzha.detect.data import FRAUD_TYPES, RISKS
+from fanzha.detect import chat, rules
+from fanzha.detect.decision import NOTICE, PERSONAL, Thresholds, decide
+from fanzha.detect.taxonomy import FRAUD_TYPES, RISKS
 from fanzha.detect.ngrams import char_ngram_counts
 from fanzha.detect.normalise import VERSION as NORMALISE_VERSION
 from fanzha.detect.normalise import model_text, normalise
@@ -34,24 +35,36 @@ def _logit(p):
     return np.log(p / (1 - p))
 
 
-def decide(proba: np.ndarray, normal_min: float = 0.0) -> np.ndarray:
-    """Risk index of each row: the arg-max of the (calibrated) probabilities, except that a text is called normal
-    only when P(normal) ≥ `normal_min`; a weaker normal becomes the likelier of spam and illicit.
-
-    Fraud is never decided here: it stays "fraud_prob is the largest", so the threshold moves texts between normal
-    and spam/illicit only (flagging an ordinary SMS as an advertisement is a smaller error than calling it fraud).
-    """
-    idx = proba.argmax(axis=1)
-    if normal_min > 0:
-        weak = (idx == NORMAL) & (proba[:, NORMAL] < normal_min)
-        idx[weak] = np.where(proba[weak, SPAM] >= proba[weak, ILLICIT], SPAM, ILLICIT)
-    return idx
-
-
 def prepare(texts) -> tuple[list[str], list[str]]:
-    """Normalised texts (for rules and reasons) and model texts (for n-grams)."""
+    """Normalised texts (for rules and reasons) and model texts (for n-grams; a chat without its layout lines)."""
     norms = [normalise(t) for t in texts]
-    return norms, [model_text(n) for n in norms]
+    return norms, [model_text(chat.body(n) if chat.is_chat(n) else n) for n in norms]
+
+
+def hits_for(norm: str, mtext: str) -> list[rules.Hit]:
+    """The red-flag rules and the cues (chat, fragments, chat pitch) of one text."""
+    return rules.find(norm) + rules.cues(norm, mtext, chat.is_chat(norm))
+
+
+def evidence(norms: list[str], hits: list[list[rules.Hit]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What `decision.decide` needs besides the probabilities: (chat, decisive, plain kind) for each text."""
+    is_chat = np.array([any(h.code == "chat" for h in hs) for hs in hits], dtype=bool)
+    sure = np.array([bool(rules.decisive(n)) for n in norms], dtype=bool)
+    plain = np.array([0 if c else _plain_kind(plain_hit(n, hs)) for n, hs, c in zip(norms, hits, is_chat)],
+                     dtype=np.int8)
+    return is_chat, sure, plain
+
+
+def _plain_kind(hit: rules.Hit | None) -> int:
+    return 0 if hit is None else NOTICE if hit.code == "notice" else PERSONAL
+
+
+def plain_hit(norm: str, hits: list[rules.Hit]) -> rules.Hit | None:
+    """`rules.plain` for a text whose red flags are `hits` (cues that are not red flags do not count)."""
+    flags = [h for h in hits if h.risk]
+    if flags or not norm or len(norm) > rules.NOTICE_MAX_CHARS:
+        return None
+    return rules.plain(norm, flags)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -120,8 +133,9 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
 
     def __init__(self, n_features: int = 2 ** 20, ngram_range: tuple[int, int] = (1, 3), min_df: int = 20,
                  alpha: float = 2.5e-7, rule_weight: float = 0.5, max_iter: int = 15, source_balance: float = 0.65,
-                 source_boost: tuple = (), normal_min: float = 0.75, random_state: int = 0, n_seeds: int = 3,
-                 n_jobs: int | None = None):
+                 source_boost: tuple = (), normal_min: float = 0.75, random_state: int = 0, n_seeds: int = 1,
+                 n_jobs: int | None = None, fraud_min: float = 0.45, fraud_min_chat: float = 0.5,
+                 plain_fraud_min: float = 0.9, spam_min_chat: float = 0.5):
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -134,6 +148,16 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_seeds = n_seeds
         self.n_jobs = n_jobs
+        self.fraud_min = fraud_min
+        self.fraud_min_chat = fraud_min_chat
+        self.plain_fraud_min = plain_fraud_min
+        self.spam_min_chat = spam_min_chat
+
+    def thresholds(self) -> Thresholds:
+        """The named thresholds `decision.decide` applies (saved with the model's parameters)."""
+        return Thresholds(fraud_min=self.fraud_min, fraud_min_chat=self.fraud_min_chat,
+                          plain_fraud_min=self.plain_fraud_min, normal_min=self.normal_min,
+                          spam_min_chat=self.spam_min_chat)
 
     # -- features ------------------------------------------------------------------------------------------------
     def _hasher(self) -> HashingVectorizer:
@@ -145,8 +169,10 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         """Hashed character n-gram counts of model texts (identical to `_hasher().transform`, vectorised)."""
         return char_ngram_counts(list(mtexts), self.n_features, tuple(self.ngram_range))
 
-    def _rule_matrix(self, norms: list[str]) -> sp.csr_matrix:
-        return self.rule_matrix_from_hits([rules.find(n) for n in norms])
+    def _rule_matrix(self, norms: list[str], mtexts: list[str] | None = None) -> sp.csr_matrix:
+        if mtexts is None:
+            mtexts = prepare(norms)[1]
+        return self.rule_matrix_from_hits([hits_for(n, m) for n, m in zip(norms, mtexts)])
 
     def rule_matrix_from_hits(self, hits: list[list]) -> sp.csr_matrix:
         """One column per rule, `rule_weight` where it fired (each row's columns in rule order)."""
@@ -179,7 +205,7 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
 
     def featurize(self, norms: list[str], mtexts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Raw hashed counts and rule flags; `fit_features` learns from them (evaluation reuses them across folds)."""
-        return self.hashed(mtexts), self._rule_matrix(norms)
+        return self.hashed(mtexts), self._rule_matrix(norms, mtexts)
 
     def fit(self, texts, y, fraud_type=None, groups=None, prepared=None):
         norms, mtexts = prepared if prepared is not None else prepare(texts)
@@ -260,7 +286,13 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         return self._calibrated(self.raw_proba(texts, prepared, X))
 
     def predict(self, texts=None, prepared=None, X=None) -> np.ndarray:
-        return self.classes_[decide(self.predict_proba(texts, prepared, X), self.normal_min)]
+        """Risks decided by `decision.decide` (with the chat, decisive and plain evidence when texts are given)."""
+        proba = self.predict_proba(texts, prepared, X)
+        if X is not None and texts is None and prepared is None:
+            return self.classes_[decide(proba, th=self.thresholds())]
+        norms, mtexts = prepared if prepared is not None else prepare(texts)
+        ev = evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts)])
+        return self.classes_[decide(proba, *ev, th=self.thresholds())]
 
     def type_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
         if X is None:

@@ -21,8 +21,9 @@ _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21
 # Bumped whenever what the classifier reads changes (a model trained on another version refuses to load): 2 kept
 # decimal points and ranges of amounts (268.00元, 200-500元) instead of joining their digits; 3 keeps them only in
 # numbers of two groups, so a dashed phone number followed by a unit (138-1234-5678 人工客服) is joined again;
-# 4 reads 菠菜 as 博彩 only beside a gambling word (蒜蓉菠菜 is spinach).
-VERSION = 4
+# 4 reads 菠菜 as 博彩 only beside a gambling word (蒜蓉菠菜 is spinach); 5 splits fused corpus placeholders
+# (CELLPHONEWECHAT, NAMEBANK), reads BANK as an account number and reads a chat without its layout lines (chat.body).
+VERSION = 5
 _HEART = "[❤♥♡❣💕💗💖💓💞💘💝]\ufe0f?"
 _CJK = "\u4e00-\u9fff"
 # Single characters spaced or punctuated apart: 加 微 信, 刷.单.返.利, 加-V-信
@@ -146,6 +147,13 @@ def first_chars(pattern: re.Pattern) -> frozenset | None:
 
 
 _ALIAS_RES = [(rx, rep, first_chars(rx)) for rx, rep in ((re.compile(p), r) for p, r in _ALIASES[1:])]
+# Which look-alike spellings can start with each character (one set intersection per text instead of a test per
+# spelling); spellings whose first characters are unknown are always tried.
+_ALIAS_ALWAYS = tuple(i for i, (_, _, first) in enumerate(_ALIAS_RES) if first is None)
+_ALIAS_BY_CHAR: dict[str, set[int]] = {}
+for _i, (_, _, _first) in enumerate(_ALIAS_RES):
+    for _ch in _first or ():
+        _ALIAS_BY_CHAR.setdefault(_ch, set()).add(_i)
 
 
 @lru_cache(maxsize=1)
@@ -179,10 +187,12 @@ def normalise(text: str) -> str:
     if "&" in text:
         text = _ENTITY.sub(lambda m: {"nbsp": " ", "amp": "&", "lt": "<", "gt": ">", "quot": '"'}.get(m.group(1), " "),
                            text)
-    text = unicodedata.normalize("NFKC", text)  # full-width → half-width, circled/compat forms → plain
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)  # full-width → half-width, circled/compat forms → plain
     text = _ZERO_WIDTH.sub("", text)
     text = _CONTROL.sub(" ", text)
-    text = to_simplified(text)
+    if not text.isascii():
+        text = to_simplified(text)
     if _HEART_HINT.search(text):
         text = _HEART_RE.sub("微信", text)  # hearts standing for 信 before the emoji go
     text = _EMOJI.sub(" ", text)
@@ -192,10 +202,12 @@ def normalise(text: str) -> str:
         text = _CJK_GAP.sub("", text)
     if _DIGIT_GAP_HINT.search(text):
         text = _NUMBER_RUN.sub(_join_number, text)
-    present = set(text)
-    for rx, rep, first in _ALIAS_RES:
-        if first is None or not first.isdisjoint(present):
-            text = rx.sub(rep, text)
+    todo = set(_ALIAS_ALWAYS)
+    for ch in _ALIAS_BY_CHAR.keys() & set(text):
+        todo |= _ALIAS_BY_CHAR[ch]
+    for i in sorted(todo):  # in list order: longer spellings first
+        rx, rep, _ = _ALIAS_RES[i]
+        text = rx.sub(rep, text)
     if _BLANK.search(text):
         text = _MULTISPACE.sub(" ", text)
     return text.strip()
@@ -203,11 +215,15 @@ def normalise(text: str) -> str:
 
 # --- model view -------------------------------------------------------------------------------------------------
 URL_TOKEN, PHONE_TOKEN, CARD_TOKEN, NUM_TOKEN, ANON_TOKEN = "Ⓤ", "Ⓟ", "Ⓑ", "0", "Ⓝ"
-_PLACEHOLDER = re.compile(r"(?<![A-Za-z])(?:CELLPHONE|PHONE|HOTLINE|TELEPHONE|URL|DIGIT|Digit|NAME|PLACE|BANK|QQ|WECHAT|"
-                          r"EMAIL|ADDRESS|NUMBER|ACCOUNT)(?![A-Za-z])|URL(?=[A-Za-z])")
+_PLACEHOLDER_WORD = r"(?:CELLPHONE|TELEPHONE|HOTLINE|PHONE|URL|DIGIT|Digit|NAME|PLACE|BANK|QQ|WECHAT|EMAIL|ADDRESS|NUMBER|ACCOUNT)"
+# A run of placeholders is one match, fused (CELLPHONEWECHAT, NAMEBANK: a corpus whose spaces were all removed) or
+# spaced (DIGIT DIGIT), and each is mapped on its own, so a fused and a segmented copy of a text read the same.
+_PLACEHOLDER = re.compile(rf"(?<![A-Za-z]){_PLACEHOLDER_WORD}(?:[ ]?{_PLACEHOLDER_WORD})*(?![A-Za-z])|"
+                          r"(?<![A-Za-z])URL(?=[A-Za-z])")
+_PLACEHOLDER_ONE = re.compile(_PLACEHOLDER_WORD)
 _PLACEHOLDER_MAP = {"CELLPHONE": PHONE_TOKEN, "PHONE": PHONE_TOKEN, "HOTLINE": PHONE_TOKEN, "TELEPHONE": PHONE_TOKEN,
                     "URL": URL_TOKEN, "DIGIT": NUM_TOKEN, "Digit": NUM_TOKEN, "QQ": "QQ", "WECHAT": "微信",
-                    "EMAIL": URL_TOKEN, "ACCOUNT": CARD_TOKEN}
+                    "EMAIL": URL_TOKEN, "ACCOUNT": CARD_TOKEN, "BANK": CARD_TOKEN}  # BANK stands for an account number
 _URL = re.compile(r"(?:https?://|www\.)[^\s\u4e00-\u9fff，。！？、]+|(?<![A-Za-z0-9@])[A-Za-z0-9-]{2,}(?:\.[A-Za-z0-9-]{2,})*"
                   r"\.(?:com|cn|net|org|top|vip|xyz|cc|me|io|ly|info|co|app|site|shop|club|link|tk|ink)(?:/[^\s\u4e00-\u9fff，。！？]*)?",
                   re.IGNORECASE)
@@ -232,12 +248,23 @@ def strip_speakers(text: str) -> str:
     return text
 
 
+_PLACEHOLDER_HINT = re.compile(r"[A-Z]{2}|Digit")
+
+
+def _placeholders(m: re.Match) -> str:
+    return "".join(_PLACEHOLDER_MAP.get(w, ANON_TOKEN) for w in _PLACEHOLDER_ONE.findall(m.group(0)))
+
+
 def model_text(norm: str) -> str:
     """What the classifier reads: normalised text with links, numbers and corpus placeholders masked alike."""
-    text = _URL.sub(URL_TOKEN, strip_speakers(norm))
+    text = strip_speakers(norm)
+    if "." in text:  # every link form _URL knows has a dot
+        text = _URL.sub(URL_TOKEN, text)
     # NAME, PLACE, BANK …: an anonymised name or place (real texts carry the name itself, which is not a cue either)
-    text = _PLACEHOLDER.sub(lambda m: _PLACEHOLDER_MAP.get(m.group(0), ANON_TOKEN), text)
-    text = _XMASK.sub(lambda m: "0" * len(m.group(0)), text)
+    if _PLACEHOLDER_HINT.search(text):
+        text = _PLACEHOLDER.sub(_placeholders, text)
+    if "x" in text or "X" in text:
+        text = _XMASK.sub(lambda m: "0" * len(m.group(0)), text)
     text = _DIGITS.sub(_digits, text)
     text = _SPACE_NOT_BETWEEN_WORDS.sub("", text)  # segmented corpora and real text read alike
     return text.lower()

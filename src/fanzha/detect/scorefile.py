@@ -140,18 +140,73 @@ def formats(src: str, dst: str, fmt: str | None) -> tuple[str, str]:
     return fmt, "jsonl" if dst.endswith((".jsonl", ".ndjson", ".json")) else fmt if dst == "-" else "csv"
 
 
-def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = None, out_fmt: str | None = None,
-               model=None) -> Summary:
+def score_texts(texts: list[str], model=None, jsonl: bool = False) -> list[tuple]:
+    """The output columns (risk … reasons) for each text of a chunk. A text repeated in the chunk (a bulk file of
+    mass SMS repeats many) is scored once: its verdict does not depend on the other texts."""
     from fanzha.detect.service import score_many
 
+    unique = list(dict.fromkeys(texts))
+    cols = {}
+    for text, v in zip(unique, score_many(unique, model=model)):
+        reasons = [{"rule": r["rule"], "name": r["name"], "text": r["text"], "start": r["start"], "end": r["end"]}
+                   for r in v.reasons]
+        cols[text] = (v.risk, v.risk_label, v.fraud_type, v.fraud_type_label, v.fraud_prob,
+                      reasons if jsonl else json.dumps(reasons, ensure_ascii=False))
+    return [cols[t] for t in texts]
+
+
+_WORKER_MODEL = None
+
+
+def _worker_init(model) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model  # forked: the parent's loaded model, shared copy-on-write
+
+
+def _worker_score(args) -> list[tuple]:
+    texts, jsonl = args
+    return score_texts(texts, _WORKER_MODEL, jsonl)
+
+
+def _scored_chunks(chunks: Iterator[list], model, jsonl: bool, workers: int) -> Iterator[tuple[list, list[tuple]]]:
+    """(chunk, its output columns) in input order: scored here, or by `workers` processes (each loads the model once;
+    this process reads and writes the files meanwhile)."""
+    if workers <= 1:
+        for chunk in chunks:
+            yield chunk, score_texts([t for _, t, err in chunk if not err], model, jsonl)
+        return
+    import multiprocessing as mp
+    from collections import deque
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    if model is None:
+        from fanzha.detect.service import load_model
+
+        model = load_model()
+    with ctx.Pool(workers, initializer=_worker_init, initargs=(model,)) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append((chunk, pool.apply_async(_worker_score, (([t for _, t, err in chunk if not err], jsonl),))))
+            while len(pending) > 2 * workers:
+                done, res = pending.popleft()
+                yield done, res.get()
+        while pending:
+            done, res = pending.popleft()
+            yield done, res.get()
+
+
+def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = None, out_fmt: str | None = None,
+               model=None, workers: int = 1) -> Summary:
+    """Score a file row by row into `dst`; `workers` > 1 scores chunks in that many processes (same output)."""
     fmt, default_out = formats(src, dst, fmt)
     out_fmt = out_fmt or default_out
     header, rows, _ = read_rows(src, text_col, fmt)
     summary = Summary()
     writer = None
+    jsonl = out_fmt == "jsonl"
     with open_output(dst, out_fmt) as out:
-        for chunk in chunked(rows):
-            verdicts = iter(score_many([t for _, t, err in chunk if not err], model=model))
+        for chunk, scored in _scored_chunks(chunked(rows), model, jsonl, workers):
+            verdicts = iter(scored)
             for row, _, err in chunk:
                 rec = dict(row)
                 if err:
@@ -159,19 +214,33 @@ def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = Non
                                error=err)
                     summary.unreadable += 1
                 else:
-                    v = next(verdicts)
-                    reasons = [{"rule": r["rule"], "name": r["name"], "text": r["text"], "start": r["start"],
-                                "end": r["end"]} for r in v.reasons]
-                    rec.update(risk=v.risk, risk_label=v.risk_label, fraud_type=v.fraud_type,
-                               fraud_type_label=v.fraud_type_label, fraud_prob=v.fraud_prob,
-                               reasons=reasons if out_fmt == "jsonl" else json.dumps(reasons, ensure_ascii=False),
-                               error="")
-                    summary.risks[v.risk] += 1
+                    risk, label, ftype, flabel, prob, reasons = next(verdicts)
+                    rec.update(risk=risk, risk_label=label, fraud_type=ftype, fraud_type_label=flabel,
+                               fraud_prob=prob, reasons=reasons, error="")
+                    summary.risks[risk] += 1
                 summary.rows += 1
-                writer = write_record(out, out_fmt, writer, header, rec, OUT_COLS)
+                if out_fmt == "csv" and header:
+                    writer = writer or _RowWriter(out, header)
+                    writer.write(rec)
+                else:
+                    writer = write_record(out, out_fmt, writer, header, rec, OUT_COLS)
         if out_fmt == "csv" and writer is None and header:
             tabular.DictWriter(out, fieldnames=[c for c in header if c not in OUT_COLS] + OUT_COLS).writeheader()
     return summary
+
+
+class _RowWriter:
+    """The CSV rows `write_record` writes for a file with a header (same columns, same neutralised cells: the input's
+    columns, _extra, then OUT_COLS), as lists instead of dictionaries: a third of the time of `detect score` went
+    to writing."""
+
+    def __init__(self, out, header: list[str]):
+        self.cols = [c for c in header if c not in OUT_COLS] + ["_extra"] + OUT_COLS
+        self.writer = tabular.CsvWriter(out)
+        self.writer.writerow(self.cols)
+
+    def write(self, rec: dict) -> None:
+        self.writer.writerow([rec.get(c, "") for c in self.cols])
 
 
 def write_record(out, out_fmt: str, writer, header: list[str], rec: dict, added: list[str]):

@@ -13,12 +13,15 @@ from typing import Protocol
 import numpy as np
 
 from fanzha.detect import rules
-from fanzha.detect.advice import FRAUD_TYPE_NAMES, RISK_NAMES, advice_for
+from fanzha.detect.advice import advice_for
+from fanzha.detect.decision import decide
 from fanzha.detect.extract import blocklist_items, extract
-from fanzha.detect.model import FRAUD, FraudClassifier, decide
-from fanzha.detect.normalise import model_text, normalise
+from fanzha.detect.model import FRAUD, FraudClassifier, evidence, hits_for, plain_hit, prepare
+from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES, RISK_NAMES, RISKS
 
 MODEL_DIR = Path(__file__).with_name("model")
+NORMAL = RISKS.index("normal")
+NORMAL_LABEL, NORMAL_ADVICE = RISK_NAMES["normal"], advice_for("normal", "")
 MAX_CHARS = 100_000  # longer texts are cut; the verdict says so
 BATCH = 2048
 _lock = threading.Lock()
@@ -125,44 +128,47 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
     取件, 账单, 行程; no link, number, id or red flag) is ordinary.
     """
     model = model or load_model()
+    th = model.thresholds()
     out: list[Verdict] = []
     texts = list(texts)
     for start in range(0, len(texts), BATCH):
         cleaned = [_clean(t) for t in texts[start:start + BATCH]]
-        norms = [normalise(t) for t, _ in cleaned]
-        hits = [rules.find(n) for n in norms]
-        X = model._finish(model.hashed([model_text(n) for n in norms]),
-                          model.rule_matrix_from_hits(hits))
-        sure = [rules.decisive(n) for n in norms]
+        norms, mtexts = prepare([t for t, _ in cleaned])
+        hits = [hits_for(n, m) for n, m in zip(norms, mtexts)]
+        X = model._finish(model.hashed(mtexts), model.rule_matrix_from_hits(hits))
+        is_chat, sure, plain = evidence(norms, hits)
         proba = model.predict_proba(X=X)
         tproba = model.type_proba(X=X)
-        decided = decide(proba, model.normal_min)
         items = [blocklist_items(n) if blocklist is not None and n else [] for n in norms]
         listed = blocklist.matching({k for its in items for kind, _, key in its for k in _keys(key, kind)}) \
             if any(items) else set()
+        flagged = [_blocklist_reasons(n, items[i], listed) if listed else [] for i, n in enumerate(norms)]
+        decided = decide(proba, is_chat, sure | np.array([bool(f) for f in flagged], dtype=bool), plain, th).tolist()
+        fraud_prob = np.round(proba[:, FRAUD], 4).tolist()
         for i, norm in enumerate(norms):
+            if decided[i] == NORMAL and not hits[i] and not plain[i] and not flagged[i] and not with_entities:
+                # the common case, an ordinary text with no red flag and no cue: nothing to explain
+                out.append(Verdict(risk="normal", risk_label=NORMAL_LABEL, fraud_type="", fraud_type_label="",
+                                   fraud_prob=fraud_prob[i] if norm else 0.0, reasons=[], advice=NORMAL_ADVICE,
+                                   entities={}, truncated=cleaned[i][1]))
+                continue
             found = extract(norm) if with_entities else None
             risk = str(model.classes_[decided[i]]) if norm else "normal"
-            flagged = _blocklist_reasons(norm, items[i], listed) if listed else []
-            if flagged and risk in ("normal", "spam"):
-                risk = "fraud"
+            shown_hits = [h for h in hits[i] if h.risk]  # cues such as "chat" are not reasons
             if sure[i]:
-                risk = "fraud"
-                hits[i] = sure[i] + hits[i]
-            elif risk == "spam" and not flagged:
-                found = found or extract(norm)
-                if (plain := rules.notice(norm, hits[i], found)) is not None:
-                    risk = "normal"  # a signed transactional notice asking nothing of the reader (rules.notice)
-                    hits[i] = [plain]
-            ftype = _pick_type(tproba[i], hits[i], model) if risk == "fraud" else ""
-            if flagged and ftype and not any(h.risk == "fraud" for h in hits[i]) and proba[i, FRAUD] < 0.5:
+                shown_hits = rules.decisive(norm) + shown_hits
+            if risk == "normal" and plain[i]:
+                reason = plain_hit(norm, hits[i])
+                shown_hits = [reason] if reason is not None else []
+            ftype = _pick_type(tproba[i], shown_hits, model) if risk == "fraud" else ""
+            if flagged[i] and ftype and not any(h.risk == "fraud" for h in shown_hits) and proba[i, FRAUD] < 0.5:
                 ftype = "other"  # the list, not the words, made it fraud: the model's type guess would be noise
             # a flagged message shows every scam or illicit red flag it carries (an advert for 代办驾照 is still one)
-            shown = [h for h in hits[i] if h.risk == risk or (risk != "normal" and h.risk in ("fraud", "illicit"))]
+            shown = [h for h in shown_hits if h.risk == risk or (risk != "normal" and h.risk in ("fraud", "illicit"))]
             out.append(Verdict(
                 risk=risk, risk_label=RISK_NAMES[risk], fraud_type=ftype, fraud_type_label=FRAUD_TYPE_NAMES.get(ftype, ""),
-                fraud_prob=round(float(proba[i, FRAUD]) if norm else 0.0, 4),
-                reasons=flagged + [h.as_dict() for h in shown],
+                fraud_prob=fraud_prob[i] if norm else 0.0,
+                reasons=flagged[i] + [h.as_dict() for h in shown],
                 advice=advice_for(risk, ftype, next((h.fraud_type for h in shown if h.risk == "fraud"), ""),
                                   illicit_hint=any(h.risk == "illicit" for h in shown)),
                 entities=found.as_dict() if with_entities else {}, truncated=cleaned[i][1]))

@@ -1,0 +1,52 @@
+"""Chat mode (聊天模式): is a text a chat log (speakers, times, group headers, system lines), and what of it the model
+reads.
+
+A pasted or OCR'd chat differs from an SMS in layout, not only in words: a group header with its member count, times
+on lines of their own, "X 邀请 Y 加入了群聊", [图片], names above each message. The model should read what people
+say, so `body` drops the layout lines; `is_chat` decides which thresholds apply (`decision.decide`) and sets the
+model's chat column (`cues`).
+"""
+
+from __future__ import annotations
+
+import re
+
+_TIME_LINE = re.compile(r"^\s*(?:(?:昨天|前天|今天|星期[一二三四五六日天]|周[一二三四五六日天]|上午|下午|晚上|凌晨|中午)\s*)?"
+                        r"(?:\d{4}[-/年]\d{1,2}[-/月]\d{1,2}日?\s*|\d{1,2}月\d{1,2}日\s*)?\d{1,2}:\d{2}(?::\d{2})?\s*$",
+                        re.MULTILINE)
+_SYSTEM = re.compile(r"邀请.{1,30}加入了?群聊|加入了群聊|撤回了一条消息|拍了拍|发了一个红包|领取了.{0,12}的红包|"
+                     r"^\s*\[(?:图片|语音|表情|动画表情|视频|文件|链接|位置|名片|红包|转账|聊天记录)\][^\n]{0,10}$|"
+                     r"^\s*接龙[:：]|以下为新消息|^\s*-{2,}.{0,10}-{2,}\s*$", re.MULTILINE)
+_HEADER = re.compile(r"^[^\n]{1,30}[（(]\d{1,4}[)）]\s*$", re.MULTILINE)
+_SPEAKER_LINE = re.compile(r"^[ \t]*[^\n:：,，。！？!?]{1,12}[:：]", re.MULTILINE)
+_SHORT_LINE = re.compile(r"^[^\s，。！？,.!?:：]{1,8}$", re.MULTILINE)
+
+
+def is_chat(norm: str) -> bool:
+    """Three lines or more with chat layout: speaker turns ("name：") where someone speaks twice, a time line, a group
+    header or a system line, or (an OCR'd screen) name-like short lines where a name comes back."""
+    if norm.count("\n") < 2:
+        return False
+    head = norm[:6000]
+    if _repeats(_SPEAKER_LINE.findall(head)):
+        return True
+    if _TIME_LINE.search(head) or _HEADER.search(head) or _SYSTEM.search(head):
+        return True
+    return _repeats(_SHORT_LINE.findall(head))
+
+
+def _repeats(names: list[str]) -> bool:
+    """Three turns or more and someone speaks twice: a letter's "姓名：… 电话：… 邮箱：…" fields never repeat."""
+    return len(names) >= 3 and len(set(n.strip() for n in names)) < len(names)
+
+
+_MEMBERS = re.compile(r"[（(]\d{1,4}[)）]\s*$", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n{2,}")
+
+
+def body(norm: str) -> str:
+    """The chat without its layout: time lines, system lines and member counts dropped (speakers: model_text)."""
+    text = _TIME_LINE.sub("", norm)
+    text = _SYSTEM.sub("", text)
+    text = _MEMBERS.sub("", text)
+    return _BLANK_LINES.sub("\n", text).strip()

@@ -1,0 +1,68 @@
+"""The one decision (研判规则) from calibrated probabilities and evidence to a risk: 诈骗 needs evidence.
+
+Pure: numbers and flags in, risk indices out; no model, no text, no I/O. `service.score_many`, the evaluation
+(`evaluate.metrics`) and the model's own `predict` all decide through `decide`, so what is measured is what is shipped.
+
+- 诈骗 only when a decisive rule fired (`rules.DECISIVE`, a blocklisted number or link) or the calibrated P(fraud)
+  clears the named threshold: `fraud_min` for a message, `fraud_min_chat` for a chat, and `plain_fraud_min` for a
+  plain message (a signed transactional notice or a short personal message with no red flag and no request,
+  `rules.notice`, `rules.personal`).
+- Otherwise the next class: the likeliest of 正常/营销广告/违法推广. For a message 正常 needs P(normal) ≥
+  `normal_min` (else the likelier of 营销广告 and 违法推广, so a harmful message that missed the fraud bar stays
+  flagged), except that a notice (not read as 违法推广) is 正常. For a chat 营销广告 needs P(spam) ≥ `spam_min_chat` (a chat is an
+  advert only when it reads as one); otherwise the chat is 正常 unless 违法推广 is likelier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+RISKS = ("normal", "spam", "illicit", "fraud")
+NORMAL, SPAM, ILLICIT, FRAUD = range(4)
+PERSONAL, NOTICE = 1, 2  # kinds of plain message (`plain`)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    fraud_min: float = 0.45  # a message is 诈骗 when calibrated P(fraud) ≥ this
+    fraud_min_chat: float = 0.5  # a chat is 诈骗 when P(fraud) ≥ this
+    plain_fraud_min: float = 0.9  # a plain message (notice / personal, nothing asked, no red flag) needs this
+    normal_min: float = 0.75  # a message is 正常 only when P(normal) ≥ this (unless plain)
+    spam_min_chat: float = 0.5  # a chat is 营销广告 only when P(spam) ≥ this
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> Thresholds:
+        known = {k: float(v) for k, v in (d or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, th: Thresholds | None = None) -> np.ndarray:
+    """Risk index (0 normal, 1 spam, 2 illicit, 3 fraud) of each row of calibrated probabilities `proba` (n × 4, in
+    RISKS order). `chat`, `decisive`: boolean arrays of n; `plain`: 0, PERSONAL or NOTICE for each row (None: all
+    False / 0). A plain message needs `plain_fraud_min` to be 诈骗; a notice is also 正常 whenever it is not 诈骗 or
+    违法推广 (the model reads signed notices with amounts as advertising). A personal message otherwise follows the
+    message rule: adverts written like a friend's message are common in the spam corpora, and a weak 正常 made
+    营销广告 keeps a harmful message flagged."""
+    th = th or Thresholds()
+    proba = np.asarray(proba, dtype=float)
+    n = len(proba)
+    chat = np.zeros(n, bool) if chat is None else np.asarray(chat, bool)
+    decisive = np.zeros(n, bool) if decisive is None else np.asarray(decisive, bool)
+    plain = np.zeros(n, np.int8) if plain is None else np.where(chat, 0, np.asarray(plain, dtype=np.int8))
+    bar = np.where(chat, th.fraud_min_chat, th.fraud_min)
+    bar = np.where(plain > 0, np.maximum(bar, th.plain_fraud_min), bar)
+    fraud = decisive | (proba[:, FRAUD] >= bar)
+    rest = proba[:, :FRAUD]
+    idx = rest.argmax(axis=1)
+    # a message: 正常 only when sure enough (or plain), else the likelier of spam and illicit
+    weak = ~chat & (idx == NORMAL) & (proba[:, NORMAL] < th.normal_min) & (plain != NOTICE)
+    idx = np.where(weak, np.where(proba[:, SPAM] >= proba[:, ILLICIT], SPAM, ILLICIT), idx)
+    idx = np.where((plain == NOTICE) & (idx == SPAM), NORMAL, idx)
+    # a chat: 营销广告 only when it reads as an advert
+    idx = np.where(chat & (idx == SPAM) & (proba[:, SPAM] < th.spam_min_chat), NORMAL, idx)
+    return np.where(fraud, FRAUD, idx)
