@@ -79,15 +79,26 @@ def test_a_contact_recorded_offline_is_queued_and_stored_once(browser, live_serv
 
 
 @pytest.mark.browser
-def test_logout_clears_the_offline_cache(browser, live_server):  # noqa: F811
+def test_the_cache_keeps_masked_pages_and_logout_clears_it(browser, live_server):  # noqa: F811
+    """The kept warning page carries the phone number masked only; 退出 leaves nothing kept."""
+    from dissuasion_helpers import fresh_warning
+    from fanzha.db import session_scope
+
+    with session_scope() as s:
+        w = fresh_warning(s, station_user="ps04_quanzu", tag="OFM", at="2026-11-22 10:00")
+        wid, phone = w.id, w.phone
     context, page, outside = _guarded_page(browser, 390, 844, is_mobile=True, has_touch=True)
     try:
         _login(page, live_server, "ps04_quanzu")
         page.goto(live_server + "/tasks")
         assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
         page.reload()  # now under the worker: the page is kept
-        page.wait_for_function("""() => caches.open('fanzha-offline-v1')
-            .then(c => c.match(location.origin + '/tasks')).then(r => Boolean(r))""", timeout=10000)
+        page.goto(live_server + f"/warnings/{wid}")
+        kept = page.wait_for_function("""(path) => caches.open('fanzha-offline-v1')
+            .then(c => Promise.all([c.match(location.origin + '/tasks'), c.match(location.origin + path)]))
+            .then(([tasks, warning]) => tasks && warning ? warning.text() : null)""", arg=f"/warnings/{wid}",
+            timeout=10000).json_value()
+        assert phone[:3] + "****" + phone[-4:] in kept and phone not in kept
         page.click("label.nav-button")
         page.click("#logout")
         page.wait_for_url("**/login")
