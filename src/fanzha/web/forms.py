@@ -103,7 +103,7 @@ def form_fields(form, keys, limit: int) -> dict[str, str]:
 FIELD_LABELS = {
     "account": "账号", "action": "操作", "add_address": "加入标准地址", "amount": "金额", "amount_lost": "受骗金额",
     "amount_protected": "避免损失", "area": "辖区", "area_id": "辖区", "body": "正文", "by": "统计粒度",
-    "campaign_id": "专项行动", "case_id": "案件", "chain": "层级", "check": "查漏项", "community_id": "村/社区",
+    "campaign_id": "专项行动", "family_contact_id": "家属联系人", "case_id": "案件", "chain": "层级", "check": "查漏项", "community_id": "村/社区",
     "csrf_token": "页面校验码", "day": "日期", "decision": "审核结论", "dim": "维度", "done": "完成提示",
     "duty_id": "三包任务", "end": "结束日期", "ends_at": "结束时间", "ends_on": "结束日期", "entity": "对象",
     "error": "错误提示", "evidence": "佐证文件", "file": "文件", "fmt": "文件格式", "fraud_type": "诈骗类型",
