@@ -272,6 +272,10 @@ def test_on_a_390_phone_the_summary_comes_first_and_the_next_step_sits_in_a_stic
         box = bar.bounding_box()
         assert box["height"] >= 44 and box["y"] + box["height"] <= 844, box
         assert min(t.bounding_box()["height"] for t in page.locator(".wp-checklist .wp-toggle").all()) >= 44
+        targets = page.eval_on_selector_all(
+            "#act button, #act .button, #act select, #act summary, #act input:not([type=hidden]):not([type=checkbox])",
+            "els => els.filter(e => e.offsetParent).map(e => [e.outerHTML.slice(0, 60), e.getBoundingClientRect().height])")
+        assert targets and all(height >= 44 for _, height in targets), [t for t in targets if t[1] < 44]
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         bar.click()
         page.wait_for_selector("#call-next")
@@ -284,6 +288,7 @@ def test_on_a_390_phone_the_summary_comes_first_and_the_next_step_sits_in_a_stic
         assert page.locator("#next-step #to-contact").is_visible()
         assert page.locator(".wp-steps li.now").inner_text() == "登记联系"
         page.screenshot(path=str(ARTIFACTS / "warning-page-390-called.png"))
+        page.screenshot(path=str(ARTIFACTS / "warning-page-390-full.png"), full_page=True)
         assert not outside and not errors, (outside, errors)
     finally:
         context.close()
