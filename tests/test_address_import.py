@@ -299,13 +299,17 @@ def test_station_head_cannot_move_another_stations_address(db, tmp_path):
 
 
 def test_namesake_communities_need_a_code(db, tmp_path):
-    """Under the city admin 人民社区 is ambiguous (three of them); the code settles it."""
+    """Under the city admin 人民社区 is ambiguous (three of them); the code settles it, and so does the name as
+    every page shows it, with its township (docs/areas.md)."""
     path = write_csv(tmp_path, "namesake.csv", ["标准地址,所属村社区,村社区编码",
-                                                "namesake路1号,人民社区,", "namesake路2号,人民社区,JZ0101002"])
+                                                "namesake路1号,人民社区,", "namesake路2号,人民社区,JZ0101002",
+                                                "namesake路3号,临江街道·人民社区,"])
     tally = imports.run_file(db, scope_of(db, "admin"), "address", path)
-    assert tally.summary() == {"read": 2, "created": 1, "updated": 0, "duplicates": 0, "rejected": 1}
+    assert tally.summary() == {"read": 3, "created": 2, "updated": 0, "duplicates": 0, "rejected": 1}
     assert [(n, c, r) for n, c, r, _ in tally.errors] == [
-        (2, "所属村社区", "村/社区“人民社区”有重名，请填写村社区编码")]
+        (2, "所属村社区", "村/社区“人民社区”有重名（中山街道·人民社区、临江街道·人民社区、新港街道·人民社区），"
+                     "请填写村社区编码或带上级的名称")]
+    assert tagged(db, "namesake") == {"namesake路2号": ("door", "JZ0101002"), "namesake路3号": ("door", "JZ0201011")}
 
 
 # -- batches: error file, crash, file problems ---------------------------------------------

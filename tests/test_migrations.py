@@ -140,7 +140,6 @@ def test_loss_avoided_on_a_populated_database(empty_db):
 
     from fanzha.db import UTCDateTime
     from fanzha.migrate import downgrade, upgrade
-    from fanzha.org.models import Area
     from fanzha.org.scope import Scope
     from fanzha.warnings import metrics
     from fanzha.warnings.models import Warning
@@ -148,24 +147,23 @@ def test_loss_avoided_on_a_populated_database(empty_db):
     bj = ZoneInfo("Asia/Shanghai")
     upgrade("0018", url=empty_db)
     engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
-    with Session(engine) as s:
-        station = Area(chain="police", level="station", name="城关派出所", code="PS01", path="")
-        town = Area(chain="admin", level="township", name="城关镇", code="T01", path="")
-        s.add_all([station, town])
-        s.flush()
-        station.path, town.path = f"/{station.id}/", f"/{town.id}/"
-        village = Area(chain="admin", level="community", name="城关社区", code="C01", parent_id=town.id,
-                       path=f"/{town.id}/", police_area_id=station.id, police_path=station.path)
-        s.add(village)
-        s.flush()
-        village.path = f"/{town.id}/{village.id}/"
+    areas = sa.table("areas", *[sa.column(c) for c in ("id", "chain", "level", "kind_label", "name", "code", "parent_id",
+                                                        "path", "police_area_id", "police_path", "population",
+                                                        "households", "shops")], sa.column("created_at", UTCDateTime()))
+    with Session(engine) as s:  # areas as 0018 had them (the model's later columns are not there yet)
+        common = {"kind_label": "", "population": 0, "households": 0, "shops": 0, "created_at": datetime.now(UTC)}
+        s.execute(areas.insert(), [
+            {**common, "id": 1, "chain": "police", "level": "station", "name": "城关派出所", "code": "PS01", "path": "/1/"},
+            {**common, "id": 2, "chain": "admin", "level": "township", "name": "城关镇", "code": "T01", "path": "/2/"},
+            {**common, "id": 3, "chain": "admin", "level": "community", "name": "城关社区", "code": "C01",
+             "parent_id": 2, "path": "/2/3/", "police_area_id": 1, "police_path": "/1/"}])
 
         def warning(n, day, hour, outcome, amount, protected):
             at = datetime(2026, 3, day, hour, tzinfo=bj)
             s.add(Warning(external_id=f"MIG{n}", kind="funds", risk_grade="high", grade_reasons=[], warned_at=at,
                           sign_deadline=at + timedelta(minutes=5), contact_deadline=at + timedelta(minutes=10),
-                          feedback_deadline=at + timedelta(hours=24), status="assigned", station_id=station.id,
-                          community_id=village.id, dispatched_at=at, signed_at=at, first_contact_at=at,
+                          feedback_deadline=at + timedelta(hours=24), status="assigned", station_id=1,
+                          community_id=3, dispatched_at=at, signed_at=at, first_contact_at=at,
                           outcome=outcome, feedback_at=at + timedelta(hours=1), phone="13800000000",
                           amount=Decimal(amount) if amount else None,
                           amount_protected=Decimal(protected) if protected else None))
@@ -175,7 +173,7 @@ def test_loss_avoided_on_a_populated_database(empty_db):
         warning(3, 5, 12, "dissuaded", None, "3000")
         warning(4, 6, 10, "refused", "50000", None)
         s.commit()
-        community, station_id = village.id, station.id
+        community, station_id = 3, 1
     days = sa.table("warning_days", *[sa.column(c) for c in (
         "id", "day", "community_id", "station_id", "warnings", "dispatched", "signed", "signed_on_time",
         "face_required", "face_done", "outcome_counted", "dissuaded", "fed_back", "fed_back_late", "response_minutes",
@@ -208,6 +206,7 @@ def test_loss_avoided_on_a_populated_database(empty_db):
     with engine.connect() as conn:
         hours = {h for (h,) in conn.execute(sa.select(dirty.c.hour))}
     assert hours == {datetime(2026, 3, 5, h, tzinfo=bj).astimezone(UTC) for h in (10, 11, 12)}  # 3-05 only
+    upgrade("head", url=empty_db)  # today's code reads today's schema (0020 adds areas.label; no figure moves)
     with Session(engine) as s:
         since, until = datetime(2026, 3, 5, tzinfo=bj), datetime(2026, 3, 7, tzinfo=bj)
         report = metrics.report(s, Scope.system(s), since=since, until=until, now=until)
@@ -226,6 +225,75 @@ def test_loss_avoided_on_a_populated_database(empty_db):
         conn.execute(sa.text("DELETE FROM warning_days_dirty"))
         conn.execute(sa.text("UPDATE warnings SET amount_protected = 7 WHERE external_id = 'MIG4'"))
         assert conn.execute(sa.select(sa.func.count()).select_from(dirty)).scalar() == 0
+    engine.dispose()
+
+
+def test_area_label_on_a_populated_database(empty_db):
+    """0020 on a database of 0019 with areas in it: every area gets its label by the rule of org/names.py — a
+    repeated village with its township, the rest as they are — and nothing else changes; downgrade drops it."""
+    import sqlalchemy as sa
+
+    from fanzha.db import UTCDateTime
+    from fanzha.migrate import downgrade, upgrade
+
+    upgrade("0019", url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    columns = ("id", "chain", "level", "kind_label", "name", "code", "parent_id", "path", "police_area_id",
+               "police_path", "population", "households", "shops")
+    areas = sa.table("areas", *[sa.column(c) for c in columns], sa.column("created_at", UTCDateTime()))
+    now = datetime.now(UTC)
+    rows = [  # id, chain, level, name, code, parent
+        (8, "police", "bureau", "江州市公安局", "JZGA", None), (9, "police", "station", "河口派出所", "JZ0203PS1", 8),
+        (1, "admin", "city", "江州市", "JZ", None), (2, "admin", "county", "临江区", "JZ02", 1),
+        (3, "admin", "township", "河口镇", "JZ0203", 2), (4, "admin", "township", "太平镇", "JZ0204", 2),
+        (5, "admin", "community", "金鸡村", "JZ0203001", 3), (6, "admin", "community", "金鸡村", "JZ0204001", 4),
+        (7, "admin", "community", "石桥村", "JZ0204002", 4)]
+    paths: dict[int, str] = {}
+    with engine.begin() as conn:
+        for i, chain, level, name, code, parent in rows:
+            paths[i] = (paths[parent] if parent else "/") + f"{i}/"
+            leaf = level == "community"
+            conn.execute(areas.insert().values(
+                id=i, chain=chain, level=level, kind_label="", name=name, code=code, parent_id=parent, path=paths[i],
+                police_area_id=9 if leaf else None, police_path="/8/9/" if leaf else None, population=1000,
+                households=300, shops=10, created_at=now))
+
+    def stored():
+        with engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.execute(sa.select(*[areas.c[c] for c in columns])))
+
+    before = stored()
+    upgrade("0020", url=empty_db)
+    assert stored() == before
+    with engine.connect() as conn:
+        labels = dict(conn.execute(sa.text("SELECT code, label FROM areas")).all())
+    assert labels == {"JZ": "江州市", "JZ02": "临江区", "JZ0203": "河口镇", "JZ0204": "太平镇",
+                      "JZ0203001": "河口镇·金鸡村", "JZ0204001": "太平镇·金鸡村", "JZ0204002": "石桥村",
+                      "JZGA": "江州市公安局", "JZ0203PS1": "河口派出所"}
+    downgrade("0019", url=empty_db)
+    assert "label" not in {c["name"] for c in inspect(engine).get_columns("areas")}
+    assert stored() == before
+    engine.dispose()
+
+
+def test_submissions_keep_one_key_per_user(empty_db):
+    """0022 adds the offline queue's submissions: one row per user and idempotency key, found by warning and by
+    station; downgrade drops the table and nothing else."""
+    from fanzha.migrate import downgrade, upgrade
+
+    upgrade("0022", url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    found = inspect(engine)
+    assert {c["name"] for c in found.get_columns("submissions")} == {
+        "id", "user_id", "key", "kind", "warning_id", "area_id", "status", "record_id", "reason", "payload",
+        "device_at", "clock_skew", "skew_flagged", "trusted_at", "received_at"}
+    assert [(u["name"], u["column_names"]) for u in found.get_unique_constraints("submissions")] == [
+        ("uq_submissions_user_key", ["user_id", "key"])]
+    assert {i["name"] for i in found.get_indexes("submissions")} >= {"ix_submissions_warning_id",
+                                                                      "ix_submissions_area_id"}
+    before = set(found.get_table_names())
+    downgrade("0021", url=empty_db)
+    assert set(inspect(engine).get_table_names()) == before - {"submissions"}
     engine.dispose()
 
 
@@ -288,25 +356,4 @@ def test_contact_evidence_on_a_populated_database(empty_db):
     assert {c["name"] for c in inspect(engine).get_columns("contacts")}.isdisjoint(
         {"photo_taken_at", "latitude", "longitude", "location_accuracy"})
     assert stored() == before
-    engine.dispose()
-
-
-def test_submissions_keep_one_key_per_user(empty_db):
-    """0022 adds the offline queue's submissions: one row per user and idempotency key, found by warning and by
-    station; downgrade drops the table and nothing else."""
-    from fanzha.migrate import downgrade, upgrade
-
-    upgrade("0022", url=empty_db)
-    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
-    found = inspect(engine)
-    assert {c["name"] for c in found.get_columns("submissions")} == {
-        "id", "user_id", "key", "kind", "warning_id", "area_id", "status", "record_id", "reason", "payload",
-        "device_at", "clock_skew", "skew_flagged", "trusted_at", "received_at"}
-    assert [(u["name"], u["column_names"]) for u in found.get_unique_constraints("submissions")] == [
-        ("uq_submissions_user_key", ["user_id", "key"])]
-    assert {i["name"] for i in found.get_indexes("submissions")} >= {"ix_submissions_warning_id",
-                                                                      "ix_submissions_area_id"}
-    before = set(found.get_table_names())
-    downgrade("0021", url=empty_db)
-    assert set(inspect(engine).get_table_names()) == before - {"submissions"}
     engine.dispose()

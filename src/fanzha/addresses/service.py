@@ -216,12 +216,17 @@ ADDRESS_COLUMNS = Columns(
 
 
 def _address_handler(session: Session, scope: Scope):
-    visible = select(Area.id, Area.name, Area.code).where(Area.id.in_(scope.community_ids()))
+    visible = (select(Area.id, Area.name, Area.label, Area.code).where(Area.id.in_(scope.community_ids()))
+               .order_by(Area.code))
     by_code: dict[str, int] = {}
-    by_name: dict[str, list[int]] = {}
-    for area_id, name, code in session.execute(visible):
+    by_name: dict[str, list[int]] = {}  # as registered (金鸡村) and as shown where it repeats (河口镇·金鸡村)
+    labels: dict[int, str] = {}
+    for area_id, name, label, code in session.execute(visible):
         by_code[code.upper()] = area_id
         by_name.setdefault(name, []).append(area_id)
+        if label != name:
+            by_name.setdefault(label, []).append(area_id)
+        labels[area_id] = label
     in_scope = set(by_code.values())
     existing = dict(session.execute(
         select(StandardAddress.normalized, StandardAddress.community_id)).all())
@@ -247,7 +252,8 @@ def _address_handler(session: Session, scope: Scope):
             if not ids:
                 raise RowRejected("所属村社区", f"村/社区“{name}”不存在或不在您的管辖范围内")
             if len(ids) > 1:
-                raise RowRejected("所属村社区", f"村/社区“{name}”有重名，请填写村社区编码")
+                shared = "、".join(labels[i] for i in ids[:5]) + (f"等{len(ids)}处" if len(ids) > 5 else "")
+                raise RowRejected("所属村社区", f"村/社区“{name}”有重名（{shared}），请填写村社区编码或带上级的名称")
             community_id = ids[0]
         else:
             raise RowRejected("所属村社区", "所属村社区 和 村社区编码 都为空")

@@ -78,7 +78,7 @@ def assessees(session: Session, root: Area, pools: tuple[str, ...]) -> list[Asse
         for a in session.scalars(select(Area).where(Area.chain == Chain.ADMIN, Area.level == Level.TOWNSHIP,
                                                     Area.path.startswith(root.path, autoescape=True))
                                  .order_by(Area.code)):
-            out.append(Assessee("township", a.id, a.name, a.path))
+            out.append(Assessee("township", a.id, a.label, a.path))
     if "unit" in pools:
         for u in session.scalars(select(Unit).join(Area, Unit.area_id == Area.id)
                                  .where(Unit.is_member.is_(True), Area.path.startswith(root.path, autoescape=True))

@@ -101,7 +101,7 @@ def letter_draft(session: Session, scope: Scope, case_id: int, unit_id: int | No
     relation = "职工" if unit.id == case.employer_unit_id else "服务管理对象"
     who = _masked_name(case.name) + (f"（{case.victim_sex}，{case.victim_age}岁）" if case.victim_sex and case.victim_age
                                       else "")
-    place = case.community.name if case.community else "本辖区"
+    place = case.community.label if case.community else "本辖区"
     type_label = FRAUD_TYPE_NAMES.get(case.fraud_type, "其他")
     lines = [
         f"{_cn_date(_local(case.loss_at))}，你单位{relation}{who}在{place}遭遇“{type_label}”电信网络诈骗，"
@@ -162,7 +162,7 @@ def notice_draft(session: Session, scope: Scope, quarter: str, area_id: int | No
     y, q = period.start.year, (period.start.month - 1) // 3 + 1
     units_with = [r[0] for r in tables["unit"].rows if r[1] != "0"]
     lines = [
-        f"{y}年第{q}季度（{_cn_date(period.start)}至{_cn_date(period.end)}），{root.name}共立电信网络诈骗案件"
+        f"{y}年第{q}季度（{_cn_date(period.start)}至{_cn_date(period.end)}），{root.label}共立电信网络诈骗案件"
         f"{total_now}起，同比{_change(total_now, total_last)}。现将各成员单位、各乡镇（街道）发案情况通告如下：",
         "一、各成员单位发案情况",
         "成员单位发案数含本单位职工及其主管服务对象（职责人群）被骗案件，同一案件可能计入多个单位。"
@@ -203,7 +203,7 @@ def report_draft(session: Session, scope: Scope, run_id: int) -> Draft:
     tables["quarters"] = Table(["季度", "本年发案", "上年同期"], quarters, [1.5, 1, 1])
     leaders = "、".join(t[0].name for t in standings.values() if t)
     lines = [
-        f"{period.start.year}年，{root.name}共立电信网络诈骗案件{total}起，同比{_change(total, last)}。"
+        f"{period.start.year}年，{root.label}共立电信网络诈骗案件{total}起，同比{_change(total, last)}。"
         f"按《{run.title}》，对各成员单位、乡镇（街道）进行了考核{'（结果已锁定）' if run.status == 'locked' else '（初步结果，尚未定稿）'}，"
         "现将有关情况报告如下：",
         "一、全年发案趋势",

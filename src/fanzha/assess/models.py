@@ -41,7 +41,7 @@ class AssessmentRun(Base):
         """The scheme's name for the assessed area (江州市反诈工作百分制考核), as scored."""
         from fanzha.assess.scheme import Scheme
 
-        return Scheme.model_validate(self.scheme).title(self.area.name if self.area else "")
+        return Scheme.model_validate(self.scheme).title(self.area.label if self.area else "")
 
 
 class AssessmentScore(Base):

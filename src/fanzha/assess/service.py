@@ -95,7 +95,7 @@ def create_run(session: Session, scope: Scope, *, scheme_key: str, period: str, 
         raise Invalid("考核范围应为您管辖的行政区划（市、区县）")
     if session.scalar(select(AssessmentRun.id).where(AssessmentRun.scheme_key == scheme_key,
                                                      AssessmentRun.period == p.spec, AssessmentRun.area_id == area_id)):
-        raise Conflict(f"{p.spec} 的{scheme.title(area.name)}已存在")
+        raise Conflict(f"{p.spec} 的{scheme.title(area.label)}已存在")
     run = AssessmentRun(scheme_key=scheme_key, scheme=scheme.model_dump(mode="json"), period=p.spec,
                         starts_on=p.start, ends_on=p.end, area_id=area_id, created_by=scope.user_id)
     session.add(run)
@@ -271,8 +271,8 @@ class Standing:
 
 
 def _names(session: Session, pool: str, ids: set[int]) -> dict[int, str]:
-    model = Unit if pool == "unit" else Area
-    return dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all()) if ids else {}
+    model, shown = (Unit, Unit.name) if pool == "unit" else (Area, Area.label)
+    return dict(session.execute(select(model.id, shown).where(model.id.in_(ids))).all()) if ids else {}
 
 
 def standings(session: Session, scope: Scope, run_id: int) -> dict[str, list[Standing]]:

@@ -42,7 +42,7 @@ def _index(request: Request, db: Session, scope: Scope, *, error: str = "", form
     top = top_area(db)
     return render(request, "assess/index.html", status_code=status_code, runs=service.list_runs(db, scope),
                   schemes=service.schemes(), roots=_roots(db, scope) if scope.can(Perm.RUN_ASSESSMENT) else [],
-                  error=error, form=form or {}, place=top.name if top else "")
+                  error=error, form=form or {}, place=top.label if top else "")
 
 
 @router.get("/assess")
@@ -113,7 +113,7 @@ def _assessee_page(request: Request, db: Session, scope: Scope, run_id: int, poo
     if standing is None:
         raise NotFound("考核对象不存在或不在您的查看范围内")
     case_ids = [i for s in standing.items for i in s.figures.get("case_ids", [])]
-    cases = list(db.execute(select(Case.id, Case.case_number, Case.filed_at, Case.fraud_type, Case.loss_amount, Area.name)
+    cases = list(db.execute(select(Case.id, Case.case_number, Case.filed_at, Case.fraud_type, Case.loss_amount, Area.label)
                             .outerjoin(Area, Case.community_id == Area.id).where(Case.id.in_(case_ids))
                             .order_by(Case.filed_at)).all()) if case_ids else []
     return render(request, "assess/assessee.html", status_code=status_code, run=run, scheme=scheme, pool=pool,

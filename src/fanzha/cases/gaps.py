@@ -268,7 +268,7 @@ def summary(session: Session, scope: Scope, start: date, end: date, *, area_id: 
         node = area_of.get(v.case.community_id) if v.case.community_id else None
         key = node.id if node else UNPLACED
         if key not in areas:
-            areas[key] = Bucket(key, node.name if node else "未定位到村/社区")
+            areas[key] = Bucket(key, node.label if node else "未定位到村/社区")
         areas[key].victims.append(v)
     if victims:
         audit.record(session, scope, "view", "case_gaps", "", detail={"start": str(start), "end": str(end),

@@ -60,7 +60,7 @@ def assess_score(period: str = typer.Option(..., "--period", help="考核期：2
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
-    typer.echo(f"{node.name} {label} {scheme}（{'已锁定' if status == 'locked' else '草稿'}）")
+    typer.echo(f"{node.label} {label} {scheme}（{'已锁定' if status == 'locked' else '草稿'}）")
     for row in data:
         mark = "" if row["complete"] else "（有未评分项）"
         typer.echo(f"  {row['place']:>2}. [{row['pool']}] {row['unit']}  {row['total']:g}{mark}")

@@ -336,7 +336,7 @@ def warnings_metrics(area: str = typer.Option("", "--area", help="辖区编码�
         report = metrics.report(session, Scope.system(session), since=since, until=until, area=node,
                                 prognosis_days=days)
         data = report.as_dict()
-        label = node.name if node else "全部辖区"
+        label = node.label if node else "全部辖区"
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return

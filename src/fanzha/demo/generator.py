@@ -20,6 +20,7 @@ from fanzha.common.identity import id_check_digit
 from fanzha.demo import names
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area, Unit, User
+from fanzha.org.names import refresh_labels
 from fanzha.org.roles import Role
 from fanzha.people.models import Person
 
@@ -116,7 +117,12 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
                 ]
             pool = list(names.URBAN_COMMUNITIES if urban else names.VILLAGES)
             r.shuffle(pool)
-            for c_index in range(r.randint(15, 20)):
+            picked = r.randint(15, 20)
+            village, towns = names.REPEATED_VILLAGE
+            if t_name in towns and village in pool[picked:]:  # its last village takes the name; no other moves
+                at = pool.index(village)
+                pool[picked - 1], pool[at] = pool[at], pool[picked - 1]
+            for c_index in range(picked):
                 c_name = pool[c_index % len(pool)] + ("社区" if urban else "村")
                 if c_index >= len(pool):
                     c_name = pool[c_index % len(pool)] + ("二社区" if urban else "二村")
@@ -128,6 +134,7 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
                            population=pop, households=int(pop / r.uniform(2.4, 3.1)),
                            shops=r.randint(40, 400) if urban else r.randint(3, 40))
                 communities.append((c, urban, county_code))
+    refresh_labels(session)
 
     progress("成员单位、标准地址、人员")
     # Member units and employers
@@ -207,7 +214,7 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
     def user(username: str, display: str, role: Role, area: Area, unit: Unit | None = None) -> None:
         session.add(User(username=username, display_name=display, password_hash=pw_hash, role=role.value,
                          area_id=area.id, unit_id=unit.id if unit else None))
-        result.logins.append(DemoLogin(username, role, area.name + (f" · {unit.name}" if unit else "")))
+        result.logins.append(DemoLogin(username, role, area.label + (f" · {unit.name}" if unit else "")))
 
     user("admin", "系统管理员", Role.CENTRE_ADMIN, bureau)
     user("fzzx_admin", b.name(), Role.CENTRE_ADMIN, bureau)

@@ -15,6 +15,9 @@ URBAN_COMMUNITIES = ("幸福", "和平", "光明", "东风", "建设", "人民",
                      "春晖", "金桥", "翠湖", "新华", "康乐", "民主", "繁荣", "友谊", "滨河", "紫荆", "书香", "长青")
 VILLAGES = ("李家", "王庄", "柳树", "石桥", "杨湾", "高坪", "新田", "大湾", "河坝", "松林", "枫林", "黄土",
             "白果", "清泉", "双龙", "前进", "红星", "五星", "桃园", "梨园", "竹林", "金鸡", "回龙", "凤凰")
+# A village name that repeats in two townships, so the first run shows how a repeated name reads (河口镇·金鸡村,
+# org/names.py): where the shuffled pool leaves it out, the township's last village takes it. Others repeat by chance.
+REPEATED_VILLAGE = ("金鸡", ("河口镇", "太平镇"))
 ESTATE_SUFFIX = ("小区", "花园", "家园", "苑", "新村", "公寓")
 ROADS = ("人民路", "解放路", "建设路", "中山路", "滨江路", "文化路", "长江路", "和平路", "新华路", "北京路",
          "光明街", "胜利街", "青年路", "迎宾大道", "工业园路")

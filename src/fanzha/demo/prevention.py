@@ -51,7 +51,7 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
     activities: list[Activity] = []
 
     # 扫楼: yesterday and today across the first county; quotas per township; two townships lag behind.
-    sweep = _campaign(session, f"SL{today - timedelta(days=1):%Y%m%d}", f"{county.name}扫楼集中宣防行动", "sweep",
+    sweep = _campaign(session, f"SL{today - timedelta(days=1):%Y%m%d}", f"{county.label}扫楼集中宣防行动", "sweep",
                       today - timedelta(days=1), today, bureau, [county], "分管副局长、各派出所所长")
     laggards = {t.id for t in r.sample(townships, k=min(2, len(townships)))}
     for t in townships:
@@ -93,15 +93,15 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
     heads = session.execute(select(User, Area).join(Area, User.area_id == Area.id)
                             .where(User.role == "station_head").order_by(User.username)).all()
     for user, station in heads:
-        week = _campaign(session, f"XY{station.code}", f"{station.name}反诈进校园周", "week", today - timedelta(days=6),
+        week = _campaign(session, f"XY{station.code}", f"{station.label}反诈进校园周", "week", today - timedelta(days=6),
                          today, station, [station], user.display_name)
         session.add(Quota(campaign_id=week.id, area_id=station.id, metric="sessions", target=5))
-        session.add(CoverageTarget(area_id=station.id, label=f"{station.name}反诈APP安装率", metric="app_installs",
+        session.add(CoverageTarget(area_id=station.id, label=f"{station.label}反诈APP安装率", metric="app_installs",
                                    denominator="population", target_pct=50, due_on=today + timedelta(days=30)))
         mine = [a for a in leaves if a.police_path and a.police_path.startswith(station.path)]
         for leaf in r.sample(mine, k=min(len(mine), r.randint(1, 4))):
             activities.append(Activity(kind="school", community_id=leaf.id, held_on=today - timedelta(days=r.randint(0, 6)),
-                                       campaign_id=week.id, organiser_user_id=user.id, organiser=station.name,
+                                       campaign_id=week.id, organiser_user_id=user.id, organiser=station.label,
                                        sessions=1, participants=r.randint(80, 600), leaflets=r.randint(50, 400),
                                        source="form"))
 

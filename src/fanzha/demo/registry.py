@@ -111,7 +111,7 @@ def generate_registry(session: Session, *, seed: int, now: datetime) -> dict[str
                                .where(User.username.in_(["ps01_suozhang", "ps02_suozhang"])).order_by(Area.code))
     for station in stations:
         made.append(service.create_list(session, system, pop, group="elderly", area_id=station.id,
-                                        name=f"{station.name}老年人精准滴灌名单"))
+                                        name=f"{station.label}老年人精准滴灌名单"))
     summary = duties.run(session, system, pop)
     return {"registry_batches": 2, "registry_rows": first.read + second.read, "target_lists": len(made),
             "duties": int(summary["items"])}

@@ -345,7 +345,7 @@ def transfer(session: Session, scope: Scope, warning_id: int, *, station_id: int
         from fanzha.dissuasion.alerts import Arrival, announce
 
         announce(session, [Arrival.of(w)], utcnow())
-    _event(session, w, scope, "transfer", f"由{old.name if old else '—'}移交至{station.name}：{reason.strip()}")
+    _event(session, w, scope, "transfer", f"由{old.label if old else '—'}移交至{station.label}：{reason.strip()}")
     audit.record(session, scope, "update", "warning", w.id, detail={"transferred_to": station.id})
     return w
 
@@ -386,7 +386,7 @@ def timeline(session: Session, w: Warning) -> list[Step]:
     names = {uid: name for uid, name in session.execute(select(User.id, User.display_name))}
     steps = [Step(w.warned_at, "上级下发预警" if w.source != "local" else "本地预警", "warned")]
     if w.dispatched_at:
-        steps.append(Step(w.dispatched_at, f"分流至{w.station.name if w.station else '派出所'}", "dispatched"))
+        steps.append(Step(w.dispatched_at, f"分流至{w.station.label if w.station else '派出所'}", "dispatched"))
     if w.assigned_at and w.assignee_id:
         steps.append(Step(w.assigned_at, f"指派给 {names.get(w.assignee_id, '')}", "assigned"))
     if w.signed_at:

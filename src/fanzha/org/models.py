@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
 
 from fanzha.db import Base, UTCDateTime, utcnow
 
@@ -20,6 +21,10 @@ class Area(Base):
     level: Mapped[str] = mapped_column(String(16))
     kind_label: Mapped[str] = mapped_column(String(16), default="")  # 街道/镇/乡/团场/社区/村/连队 …
     name: Mapped[str] = mapped_column(String(64))
+    # What people see (河口镇·金鸡村 where 金鸡村 repeats): the rule and its refresh are in org/names.py. Until the
+    # refresh runs, a new area shows its bare name. 320: four names of a chain, their "·" and a code still fit.
+    label: Mapped[str] = mapped_column(String(320), default=lambda ctx: ctx.get_current_parameters()["name"],
+                                       server_default="")
     code: Mapped[str] = mapped_column(String(32), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     path: Mapped[str] = mapped_column(String(255), default="", index=True)
@@ -74,3 +79,42 @@ class User(Base):
 
     area: Mapped[Area] = relationship()
     unit: Mapped[Unit | None] = relationship()
+
+
+# Writing an area (a new one, a rename, a move, a deletion) marks its session; the commit refreshes the labels, so
+# a writer that forgot `names.refresh_labels` (or a test building a tree by hand) still leaves no name ambiguous.
+STALE_LABELS = "fanzha.area_labels_stale"
+
+
+def _mark(target: Area) -> None:
+    session = Session.object_session(target)
+    if session is not None:
+        session.info[STALE_LABELS] = True
+
+
+@event.listens_for(Area, "after_insert")
+@event.listens_for(Area, "after_delete")
+def _area_added_or_removed(mapper, connection, target: Area) -> None:
+    _mark(target)
+
+
+@event.listens_for(Area, "after_update")
+def _area_changed(mapper, connection, target: Area) -> None:
+    if get_history(target, "name").has_changes() or get_history(target, "parent_id").has_changes():
+        _mark(target)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _area_statement(state) -> None:
+    """`delete(Area)…` and `update(Area)…` run as statements, outside the per-object events above."""
+    if (state.is_update or state.is_delete or state.is_insert) and any(m.class_ is Area for m in state.all_mappers):
+        state.session.info[STALE_LABELS] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_stale_labels(session: Session) -> None:
+    session.flush()  # the commit's own flush, done first so that it marks the session if it writes an area
+    if session.info.get(STALE_LABELS):
+        from fanzha.org.names import refresh_labels
+
+        refresh_labels(session)

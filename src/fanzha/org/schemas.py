@@ -42,7 +42,8 @@ class AreaOut(BaseModel):
     chain: str
     level: str
     kind_label: str
-    name: str
+    name: str = Field(description="名称，如“金鸡村”（导入按名称匹配时用它）")
+    label: str = Field(description="显示名：名称在本系统内重复时带上级名称，如“河口镇·金鸡村”（规则见 docs/areas.md）")
     code: str
     parent_id: Id | None
     police_area_id: Id | None

@@ -12,6 +12,7 @@ from fanzha.auth.service import revoke_all
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.org.enums import ALLOWED_PARENTS, LEVEL_CHAIN, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area, Unit, User
+from fanzha.org.names import refresh_labels
 from fanzha.org.roles import ROLE_LABELS, ROLE_LEVELS, Perm, Role
 from fanzha.org.schemas import AreaIn, AreaPatch, UnitIn, UnitPatch, UserIn, UserPatch
 from fanzha.org.scope import Scope
@@ -30,7 +31,8 @@ def list_areas(session: Session, scope: Scope, *, chain: str | None = None, leve
     if parent_id is not None:
         stmt = stmt.where(Area.parent_id == parent_id)
     if q:
-        stmt = stmt.where(or_(Area.name.contains(q, autoescape=True), Area.code.contains(q, autoescape=True)))
+        stmt = stmt.where(or_(Area.name.contains(q, autoescape=True), Area.label.contains(q, autoescape=True),
+                              Area.code.contains(q, autoescape=True)))
     return list(session.scalars(stmt.order_by(Area.path).limit(limit).offset(offset)))
 
 
@@ -92,6 +94,7 @@ def create_area(session: Session, scope: Scope, data: AreaIn) -> Area:
     _place(session, scope, area, data.level, data.parent_id, data.police_area_id)
     session.add(area)
     _refresh_paths(session, area)
+    refresh_labels(session)
     audit.record(session, scope, "create", "area", area.id, detail={"name": area.name, "code": area.code})
     return area
 
@@ -106,6 +109,8 @@ def update_area(session: Session, scope: Scope, area_id: int, data: AreaPatch) -
     for key, value in changes.items():
         if value is not None:
             setattr(area, key, value)
+    if "name" in changes:
+        refresh_labels(session)
     audit.record(session, scope, "update", "area", area.id, detail={"changed": sorted(data.model_fields_set)})
     return area
 

@@ -21,7 +21,7 @@ def to_out(person: Person, *, reveal: bool = False) -> PersonOut:
     return PersonOut(
         id=person.id, name=shown.name, id_number=shown.id_number, phone=shown.phone, gender=shown.gender,
         age_band=shown.age_band, birth_date=shown.birth_date, community_id=person.community_id,
-        community_name=person.community.name if person.community else "", address=person.address,
+        community_name=person.community.label if person.community else "", address=person.address,
         groups=list(person.groups or []), unit_id=person.unit_id, masked=shown.masked,
     )
 

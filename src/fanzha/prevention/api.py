@@ -163,7 +163,7 @@ def campaign_progress(campaign_id: IdPath, area_id: IdQuery = None, chain: str =
     p = progress.progress(db, scope, campaign_id, now=_at(at), node_id=area_id, chain=chain or None)
 
     def fig(f: progress.Figures) -> dict:
-        return {"area_id": f.area.id, "area": f.area.name, "quota": f.quota,
+        return {"area_id": f.area.id, "area": f.area.label, "quota": f.quota,
                 "achieved": {m: f.achieved[m] for m in p.metrics},
                 "expected": {m: f.expected(m, p.share) for m in f.quota},
                 "daily": {m: f.daily[m] for m in p.metrics}}
@@ -176,7 +176,7 @@ def campaign_progress(campaign_id: IdPath, area_id: IdQuery = None, chain: str =
 def campaign_laggards(campaign_id: IdPath, at: datetime | None = Query(None),
                       db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.READ_PREVENTION))):
-    return [{"area_id": g.area.id, "area": g.area.name, "metric": g.metric, "quota": g.quota, "achieved": g.achieved,
+    return [{"area_id": g.area.id, "area": g.area.label, "metric": g.metric, "quota": g.quota, "achieved": g.achieved,
              "expected": g.expected, "gap": g.gap} for g in progress.laggards(db, scope, campaign_id, now=_at(at))]
 
 
@@ -247,7 +247,7 @@ def target_coverage(target_id: IdPath, area_id: IdQuery = None, chain: str = Que
     c = cov.coverage(db, scope, target_id, now=_at(at), node_id=area_id, chain=chain or None)
 
     def row(r: cov.CoverageRow) -> dict:
-        return {"area_id": r.area.id, "area": r.area.name, "achieved": r.achieved, "denominator": r.denominator,
+        return {"area_id": r.area.id, "area": r.area.label, "achieved": r.achieved, "denominator": r.denominator,
                 "rate": float(r.rate) if r.rate is not None else None,
                 "per_10k": float(r.per_10k) if r.per_10k is not None else None, "needed": r.needed, "gap": r.gap,
                 "behind": r.behind, "excluded_leaves": r.excluded}
@@ -260,6 +260,6 @@ def target_coverage(target_id: IdPath, area_id: IdQuery = None, chain: str = Que
 
 @router.get("/fraud-free", summary="无诈社区状态")
 def fraud_free(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
-    return [{"community_id": s.community_id, "community": s.community.name, "fraud_free": s.fraud_free,
+    return [{"community_id": s.community_id, "community": s.community.label, "fraud_free": s.fraud_free,
              "reasons": s.reasons, "since": s.since, "checked_at": s.checked_at}
             for s in fraudfree.statuses(db, scope)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fanzha.common.errors import DomainError
@@ -61,23 +61,26 @@ def _area(session: Session, scope: Scope, code: str, name: str, *, leaf: bool) -
         area = session.scalar(select(Area).where(Area.code == code))
         if area is None:
             raise RowRejected("辖区编码", f"辖区编码 {code} 不存在")
-        if name and name != area.name:
-            raise RowRejected("辖区名称", f"辖区名称“{name}”与编码 {code}（{area.name}）不一致")
+        if name and name not in (area.name, area.label):  # the plan sheet we write carries the label
+            raise RowRejected("辖区名称", f"辖区名称“{name}”与编码 {code}（{area.label}）不一致")
     elif name:
-        stmt = select(Area).where(Area.name == name)
+        # A name as registered (金鸡村) or as shown where it repeats (河口镇·金鸡村, org/names.py).
+        stmt = select(Area).where(or_(Area.name == name, Area.label == name))
         if leaf:
             stmt = stmt.where(Area.level == Level.COMMUNITY)
-        found = [a for a in session.scalars(stmt.limit(20)) if scope.is_system or scope.covers(a)
+        found = [a for a in session.scalars(stmt.order_by(Area.code).limit(20)) if scope.is_system or scope.covers(a)
                  or scope.at_root]
         if len(found) != 1:
-            raise RowRejected("辖区名称", f"辖区名称“{name}”{'重名，请填写辖区编码' if found else '在您的辖区内找不到'}")
+            shared = "、".join(a.label for a in found[:5]) + (f"等{len(found)}处" if len(found) > 5 else "")
+            raise RowRejected("辖区名称", f"辖区名称“{name}”重名（{shared}），请填写辖区编码或带上级的名称" if found
+                              else f"辖区名称“{name}”在您的辖区内找不到")
         area = found[0]
     else:
         raise RowRejected("辖区编码", "辖区编码和辖区名称都为空")
     try:
         return scope.get_own_area(session, area.id)
     except DomainError as exc:
-        raise RowRejected("辖区编码", f"{area.name} 不在您的管辖范围内") from exc
+        raise RowRejected("辖区编码", f"{area.label} 不在您的管辖范围内") from exc
 
 
 def make_plan_handler(session: Session, scope: Scope):
@@ -118,7 +121,7 @@ def make_activity_handler(session: Session, scope: Scope):
                                         f"{'、'.join(ACTIVITY_KINDS.values())}")
         leaf = _area(session, scope, clean(row.get("村社区编码")), clean(row.get("村社区")), leaf=True)
         if leaf.level != Level.COMMUNITY:
-            raise RowRejected("村社区", f"{leaf.name} 不是村/社区")
+            raise RowRejected("村社区", f"{leaf.label} 不是村/社区")
         counts = {}
         for key, label in METRICS.items():
             try:

@@ -130,7 +130,7 @@ def _set_quota(session: Session, scope: Scope, c: Campaign, area: Area, metric: 
         raise _bad("target", "任务数应为 0 到 1000万 之间的整数")
     covered = covered_areas(session, c)
     if not any(a.id == area.id or _under_or_same(a, area) for a in covered):
-        raise _bad("area_id", f"{area.name} 不在本行动覆盖的辖区内")
+        raise _bad("area_id", f"{area.label} 不在本行动覆盖的辖区内")
     q = session.scalar(select(Quota).where(Quota.campaign_id == c.id, Quota.area_id == area.id, Quota.metric == metric))
     if q is not None and q.target == target:
         return "duplicate"
@@ -280,7 +280,7 @@ def create_activity(session: Session, scope: Scope, d: ActivityDraft, *, now: da
         if not campaign.starts_on <= d.held_on <= campaign.ends_on:
             raise _bad("campaign_id", f"活动日期不在“{campaign.name}”的起止日期内")
         if not covers_leaf(session, campaign, leaf):
-            raise _bad("campaign_id", f"{leaf.name} 不在“{campaign.name}”覆盖的辖区内")
+            raise _bad("campaign_id", f"{leaf.label} 不在“{campaign.name}”覆盖的辖区内")
     elif d.link_campaign:
         campaign = running_campaign(session, scope, leaf, d.held_on)
     photos = [p for p in (photos or []) if p]

@@ -162,7 +162,7 @@ def plan_template(campaign_id: IdPath, db: Session = Depends(get_db, scope="func
     c = service.get_campaign(db, scope, campaign_id)
     p = progress.progress(db, scope, campaign_id, now=utcnow())
     metrics = p.metrics or ["households", "shops", "app_installs", "leaflets"]
-    rows = [[c.code, row.area.code, row.area.name, METRICS[m], row.quota.get(m, "")]
+    rows = [[c.code, row.area.code, row.area.label, METRICS[m], row.quota.get(m, "")]
             for row in p.rows or [p.total] for m in metrics]
     data = tabular.csv_bytes(["行动编号", "辖区编码", "辖区名称", "指标", "任务数"], rows)
     return tabular.download(data, f"任务分解表-{c.code}.csv", ascii_name=f"plan-{c.code}.csv")

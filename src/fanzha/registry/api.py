@@ -80,7 +80,7 @@ def _risk_out(row: service.Row, scope: Scope) -> RiskOut:
     s = row.score
     name = row.person.name if scope.can(Perm.PII_FULL) else mask_name(row.person.name)
     return RiskOut(person_id=row.person.id, name=name, community_id=row.person.community_id,
-                   community_name=row.person.community.name, groups=row.groups, score=s.value,
+                   community_name=row.person.community.label, groups=row.groups, score=s.value,
                    warnings_12m=s.warnings, past_victim=s.victim,
                    main_risk={"fraud_type": s.main_type, "basis": s.main_basis, "label": s.main_risk},
                    top_types=[{"fraud_type": t, "rate": round(r, 6), "group": g} for t, r, g in s.per_type[:3]],
@@ -135,7 +135,7 @@ def get_list(list_id: IdPath, db: Session = Depends(get_db, scope="function"), s
 
 
 def _duty_out(d) -> DutyOut:
-    return DutyOut(id=d.id, item=d.item_key, name=d.community.name if d.community else d.unit.name,
+    return DutyOut(id=d.id, item=d.item_key, name=d.community.label if d.community else d.unit.name,
                    user_id=d.user_id, weight=d.weight, factors=d.factors or {}, source=d.source)
 
 

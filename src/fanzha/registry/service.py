@@ -165,7 +165,7 @@ def place(session: Session, scope: Scope, unplaced_id: int, community_id: int) -
     session.flush()
     session.add(RegistryEntry(person_id=person.id, batch_id=held.batch_id, row_number=held.row_number,
                               groups=list(held.groups or []), unit_id=held.unit_id,
-                              note=f"人工落地到{area.name}"))
+                              note=f"人工落地到{area.label}"))
     held.person_id, held.placed_at = person.id, utcnow()
     audit.record(session, scope, "update", "registry_unplaced", held.id, fields=["name"],
                  detail={"community": area.id, "person": person.id})
@@ -332,7 +332,7 @@ def push_file(session: Session, scope: Scope, tl: TargetList, fmt: str) -> bytes
         if not m.person.phone:
             continue
         out.append([m.person.name if full else mask_name(m.person.name),
-                    m.person.phone if full else mask_phone(m.person.phone), m.community.name, m.score,
+                    m.person.phone if full else mask_phone(m.person.phone), m.community.label, m.score,
                     "、".join(FRAUD_TYPE_NAMES[t] for t in m.fraud_types), m.message, sms.sms_units(m.message)])
     data = tabular.write(fmt, EXPORT_HEADER, out, sheet="推送名单", widths={"F": 80})
     exports.record(session, scope, "target_list", tl.id, fields=fields, rows=len(out), fmt=fmt)

@@ -65,7 +65,7 @@ def heading(session: Session, kind: str, period: Period | None, area: Area | Non
     conf = layout()
     issuer, spec = conf["issuer"], conf["kinds"][kind]
     city = city_name(session)
-    words = {"city": city, "abbr": issuer.get("abbr") or city[:1], "area": area.name if area else city,
+    words = {"city": city, "abbr": issuer.get("abbr") or city[:1], "area": area.label if area else city,
              "period": period.label if period else "", "year": period.year if period else ""}
     # A kind may override the issuer's words (the 三告 go out as the joint office's letters, not as 通报).
     pick = lambda key: spec.get(key, issuer.get(key, ""))  # noqa: E731

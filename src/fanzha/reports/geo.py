@@ -216,15 +216,15 @@ def layer(session: Session, scope: Scope, parent: Area | None, period: Period, *
         n, loss = t.cases, t.loss
         pop = population.get(uid) or 0
         g = geo.get(uid)
-        points.append({"code": area.code, "name": area.name, "cases": n, "loss": float(loss),
+        points.append({"code": area.code, "name": area.label, "cases": n, "loss": float(loss),
                        "loss_wan": round(float(loss) / 10_000, 2), "solved": t.solved, "suspects": t.suspects,
                        "per_10k": round(n * 10_000 / pop, 2) if pop else None, "population": pop,
                        "lon": g.lon if g else None, "lat": g.lat if g else None,
                        "boundary": bool(g and g.boundary)})
         if g and g.boundary:
-            features.append({"type": "Feature", "properties": {"name": area.code, "label": area.name},
+            features.append({"type": "Feature", "properties": {"name": area.code, "label": area.label},
                              "geometry": g.boundary})
     return {"period": period.spec, "period_label": period.label, "parent": parent.code if parent else None,
-            "parent_name": parent.name if parent else "", "level": level, "metrics": METRICS,
+            "parent_name": parent.label if parent else "", "level": level, "metrics": METRICS,
             "basis": definitions.HEADLINE_BASIS,
             "areas": points, "geojson": {"type": "FeatureCollection", "features": features}}

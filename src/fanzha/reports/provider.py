@@ -57,7 +57,7 @@ class _Tree:
     """Every area by id, to put a community under its township and its station without a query per community."""
 
     def __init__(self, session: Session):
-        rows = session.execute(select(Area.id, Area.level, Area.name, Area.code, Area.path, Area.police_path,
+        rows = session.execute(select(Area.id, Area.level, Area.label, Area.code, Area.path, Area.police_path,
                                       Area.population)).all()
         self.by_id = {r.id: r for r in rows}
 
@@ -85,7 +85,7 @@ def ranking(tree: _Tree, leaves: list[Area], now: dict[int, Totals], last_year: 
         node = tree.ancestor(leaf.id, level, police=police)
         if node is None:
             continue
-        row = rows.setdefault(node.id, AreaRow(node.id, node.code, node.name, 0, Decimal(0)))
+        row = rows.setdefault(node.id, AreaRow(node.id, node.code, node.label, 0, Decimal(0)))
         t, ly = now.get(leaf.id, Totals()), last_year.get(leaf.id, Totals())
         row.cases += t.cases
         row.loss += t.loss
@@ -112,7 +112,7 @@ class StatsProvider:
         tree = _Tree(session)
         cur, prev, ago = st.totals, st.previous_totals, st.year_ago_totals
         fig = BulletinFigures(
-            period=period, area_code=area.code if area else None, area_name=node.name,
+            period=period, area_code=area.code if area else None, area_name=node.label,
             cases=Compared(cur.cases, prev.cases, ago.cases), loss=Compared(cur.loss, prev.loss, ago.loss),
             recovered=cur.recovered, solved=cur.solved, suspects=cur.suspects,
             solved_compared=Compared(cur.solved, prev.solved, ago.solved),
@@ -168,7 +168,7 @@ def _typical(session: Session, leaf_ids: list[int], period: Period, tree: _Tree,
             age = age_on(p_birth, loss_at.date())
         place = tree.ancestor(community_id, Level.TOWNSHIP)
         victim = "某" + (sex or "人") + (f"，{age}岁" if age is not None else "")
-        out.append(TypicalCase(filed_at, place.name if place else "", FRAUD_TYPES.get(ftype, ftype),
+        out.append(TypicalCase(filed_at, place.label if place else "", FRAUD_TYPES.get(ftype, ftype),
                                Decimal(loss or 0), victim, (narrative or "").strip()[:160]))
     return out
 

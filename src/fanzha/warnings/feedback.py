@@ -82,7 +82,7 @@ def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
             "external_id": w.external_id, "signed_at": fmt_minute(w.signed_at),
             "channels": "、".join(channels.get(w.id, [])), "face": "是" if w.face_at else "否",
             "outcome": OUTCOMES.get(w.outcome or "", ""), "feedback_at": fmt_minute(w.feedback_at),
-            "feedback_by": names.get(w.assignee_id, ""), "station": w.station.name if w.station else "",
+            "feedback_by": names.get(w.assignee_id, ""), "station": w.station.label if w.station else "",
             "amount_protected": _protected(w),
             "loss": _loss(w, losses),
             "note": w.outcome_note or "",

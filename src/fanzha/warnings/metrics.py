@@ -274,7 +274,7 @@ def overview(session: Session, scope: Scope, *, since: datetime, until: datetime
     for i, r in enumerate(RATES):
         rep.rates.append(Figure(r.key, r.label, total[1 + 2 * i], total[2 + 2 * i], r.num_label, r.den_label))
     _prognosis(session, where, rep, prognosis_days, days if whole else None)
-    names = dict(session.execute(select(Area.id, Area.name).where(Area.id.in_(list(stations)))).all())
+    names = dict(session.execute(select(Area.id, Area.label).where(Area.id.in_(list(stations)))).all())
     ranking = [{"station_id": sid, "station": names.get(sid, ""), "warnings": acc[0],
                 "figures": {r.key: Figure(r.key, r.label, acc[1 + 2 * i], acc[2 + 2 * i]) for i, r in enumerate(RATES)}}
                for sid, acc in stations.items()]

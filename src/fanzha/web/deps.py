@@ -121,7 +121,7 @@ def current_auth(request: Request, db: Session = Depends(get_db, scope="function
     request.state.auth = found
     request.state.csrf_token = found.csrf_token
     u = found.user
-    request.state.user = Viewer(u.id, u.username, u.display_name, u.role, u.area_id, u.area.name, u.area.level)
+    request.state.user = Viewer(u.id, u.username, u.display_name, u.role, u.area_id, u.area.label, u.area.level)
     if not request.url.path.startswith("/api/"):  # the bell on pages; JSON answers never show it
         from fanzha.notify.service import unread_count
 

@@ -71,7 +71,7 @@ def behind(w: Where = Depends(where), d: Drill = Depends(drill), limit: int = Qu
     rows, total = cases_behind(db, scope, area=area, period=p, measure=d.measure, dim=d.dim, value=d.value,
                                sub=resolve_area(db, scope, d.sub) if d.sub else None, limit=limit, offset=offset)
     return {"total": total, "cases": [
-        {"id": c.id, "case_number": c.case_number, "name": mask_name(c.name), "community": c.community.name
+        {"id": c.id, "case_number": c.case_number, "name": mask_name(c.name), "community": c.community.label
          if c.community else "", "filed_at": c.filed_at.isoformat(), "fraud_type": c.fraud_type,
          "fraud_type_label": value_label("type", c.fraud_type), "loss_amount": str(c.loss_amount),
          "solved_at": c.solved_at.isoformat() if c.solved_at else None, "suspects_caught": c.suspects_caught}

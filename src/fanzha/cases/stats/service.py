@@ -372,7 +372,7 @@ def case_stats(session: Session, scope: Scope, *, area: Area | None = None, peri
     if scope.is_centre and area.parent_id is None:
         ((_, zero),) = _read(session, [0], period, dims=False)
         unplaced = zero.get(0, Totals()).cases
-    return CaseStats(area.id, area.code, area.name, area.chain, area.level, period, prev_p, ago_p, len(leaves),
+    return CaseStats(area.id, area.code, area.label, area.chain, area.level, period, prev_p, ago_p, len(leaves),
                      population, cur, prev, ago, r_cur, r_prev, r_ago, headline, breakdowns, child_chain, child_level,
                      kids, rank_by, key_communities, key_groups, rules, unplaced)
 
@@ -408,7 +408,7 @@ def _children(session, area, chain, leaves, cur_leaf, prev_leaf, ago_leaf, rank_
     before = _ranks({nid: key(f[3], f[1]) for nid, f in figures.items()})
     for nid, (node, pop, c, p, a) in figures.items():
         arrow = "↑" if now[nid] < before[nid] else "↓" if now[nid] > before[nid] else "—"
-        rows.append(AreaRow(nid, node.code, node.name, node.level, pop, c, rate(c.cases, pop), now[nid], before[nid],
+        rows.append(AreaRow(nid, node.code, node.label, node.level, pop, c, rate(c.cases, pop), now[nid], before[nid],
                             arrow, Change.of(c.cases, a.cases), Change.of(c.cases, p.cases)))
     rows.sort(key=lambda r: (r.rank, r.code))
     level = LEVEL_LABELS.get(rows[0].level, "") if rows else ""
@@ -430,7 +430,7 @@ def _key_communities(leaves, cur_leaf, prev_leaf, p: Period, rules) -> list[KeyI
     for leaf in leaves:
         c, b = cur_leaf.get(leaf.id, Totals()).cases, prev_leaf.get(leaf.id, Totals()).cases
         r = rate(c, leaf.population)
-        item = KeyItem("community", leaf.code, leaf.name, c, b, rate=r, area_id=leaf.id)
+        item = KeyItem("community", leaf.code, leaf.label, c, b, rate=r, area_id=leaf.id)
         if r is not None and c and r >= min_rate:
             item.reasons.append(f"万人发案率{r:.2f}，达到{_num(min_rate)}")
         if c and c >= min_cases:

@@ -66,11 +66,11 @@ def behind_page(request: Request, w: Where = Depends(where), d: Drill = Depends(
     sub_area = resolve_area(db, scope, d.sub) if d.sub else None
     rows, total = cases_behind(db, scope, area=node, period=p, measure=measure, dim=dim, value=value, sub=sub_area,
                                limit=PAGE, offset=(page - 1) * PAGE)
-    what = [f"{node.name}", p.label, definitions.MEASURES[measure].basis]
+    what = [node.label, p.label, definitions.MEASURES[measure].basis]
     if dim and dim != "all":
         what.append(f"{DIMENSIONS[dim][0]}：{value_label(dim, value)}")
     if sub_area is not None:
-        what.append(sub_area.name)
+        what.append(sub_area.label)
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"]) + "&"
     return render(request, "cases/stats_cases.html", rows=rows, total=total, page=page,
                   pages=max(1, -(-total // PAGE)), what=" · ".join(what), query=query, measure=measure,
