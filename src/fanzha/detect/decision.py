@@ -26,8 +26,8 @@ PERSONAL, NOTICE = 1, 2  # kinds of plain message (`plain`)
 
 @dataclass(frozen=True)
 class Thresholds:
-    fraud_min: float = 0.45  # a message is 诈骗 when calibrated P(fraud) ≥ this
-    fraud_min_chat: float = 0.5  # a chat is 诈骗 when P(fraud) ≥ this
+    fraud_min: float = 0.5  # a message is 诈骗 when calibrated P(fraud) ≥ this
+    fraud_min_chat: float = 0.4  # a chat is 诈骗 when P(fraud) ≥ this
     plain_fraud_min: float = 0.9  # a plain message (notice / personal, nothing asked, no red flag) needs this
     normal_min: float = 0.75  # a message is 正常 only when P(normal) ≥ this (unless plain)
     spam_min_chat: float = 0.5  # a chat is 营销广告 only when P(spam) ≥ this

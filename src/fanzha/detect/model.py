@@ -134,7 +134,7 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
     def __init__(self, n_features: int = 2 ** 20, ngram_range: tuple[int, int] = (1, 3), min_df: int = 20,
                  alpha: float = 2.5e-7, rule_weight: float = 0.5, max_iter: int = 15, source_balance: float = 0.65,
                  source_boost: tuple = (), normal_min: float = 0.75, random_state: int = 0, n_seeds: int = 1,
-                 n_jobs: int | None = None, fraud_min: float = 0.45, fraud_min_chat: float = 0.5,
+                 n_jobs: int | None = None, fraud_min: float = 0.5, fraud_min_chat: float = 0.4,
                  plain_fraud_min: float = 0.9, spam_min_chat: float = 0.5):
         self.n_features = n_features
         self.ngram_range = ngram_range

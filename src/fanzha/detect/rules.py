@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from fanzha.detect.extract import Entities, extract
+from fanzha.detect.normalise import _URL as _LINK
 from re import _constants as c
 from re import _parser
 
@@ -230,10 +231,13 @@ class Decisive:
     fraud_type: str
     lure: re.Pattern
     hook: re.Pattern  # its span is the one shown
+    also: re.Pattern | None = None  # a third pattern the text must hold, when there is one
 
     def find(self, norm: str) -> Hit | None:
         hook = self.hook.search(norm)
         if hook is None or not self.lure.search(norm) or _WARNING.search(norm):
+            return None
+        if self.also is not None and not self.also.search(norm):
             return None
         if _NEGATED.search(norm, max(0, hook.start() - 4), hook.start()):  # 不用垫付: the recruitment advert's line
             return None
@@ -251,6 +255,11 @@ DECISIVE = (
     Decisive("brushing_prepay", "刷单要求先垫付", "brushing",
              re.compile(r"刷单|刷信誉|刷好评|刷销量|刷流水|点赞任务|关注任务|接单任务"),
              re.compile(r"垫付|先垫|本金|充值.{0,6}返|返还.{0,4}(?:本金|佣金)|连单|卡单")),
+    # Nobody but a scammer tells a stranger that a student loan must be closed or their credit record suffers: on all
+    # 176,936 training texts (2026-12-06) the three together fire 9 times, all labelled fraud (telecom_fraud_texts
+    # 5, handwritten 3, golfxiao 1), never on spam, illicit or normal; a warning about it is excluded as above.
+    Decisive("student_loan_cancel", "注销校园贷并称影响征信", "credit_repair",
+             re.compile(r"校园贷|学生贷|校园账户|学生账户"), re.compile(r"注销|清零|关闭|消除"), re.compile(r"征信")),
 )
 
 
@@ -370,6 +379,7 @@ _AD_WORDS = re.compile(r"退订|回复?\s*[TtNnRr]|优惠|活动|促销|特价|�
                        r"办理|订购|开业|低至|满\d*减|热卖|新品|上市|报名|招生|楼盘|贷款|回馈|套餐|流量|充值|到店|光临|领取|"
                        r"送|赠|福利|代理|加盟|招聘|兼职|网址|官网|下载|注册|微信|QQ|VX|群|客服|专业|诚信|价格|电话")
 _PERSONAL_MAX = 60
+_LONG_NUMBER = re.compile(r"\d{7,}|wechat|weixin", re.IGNORECASE)  # any of them: a phone, a card, an id
 # A corpus placeholder (URL, CELLPHONE, BANK …) stands for a link, a number or an account, as does a run of masked
 # digits (oooo, l0000): not a plain message.
 _MASKED = re.compile(r"(?<![a-z])(?:CELLPHONE|TELEPHONE|HOTLINE|PHONE|URL|DIGIT|BANK|QQ|WECHAT|EMAIL|ACCOUNT)|"
@@ -380,10 +390,12 @@ def personal(norm: str, hits: list[Hit], found: Entities | None = None) -> Hit |
     """A short personal message: one line, no 【签名】, no link, number, card or id, no advertising word, no red flag."""
     if hits or len(norm) > _PERSONAL_MAX or "\n" in norm or _SIGNATURE.search(norm) or len(norm) < 4:
         return None
-    if _CALLABLE.search(norm) or _AD_WORDS.search(norm) or _NOTICE_ASKS.search(norm) or _MASKED.search(norm):
+    if _LONG_NUMBER.search(norm) or _AD_WORDS.search(norm) or _NOTICE_ASKS.search(norm) or _MASKED.search(norm):
         return None
-    found = found if found is not None else extract(norm)  # the costliest test last
-    if found.urls or found.bank_cards or found.qq or found.wechat or found.phones:
+    if found is None:  # a number of 7+ digits (phones, cards, QQ ids) and 微信/QQ are ruled out above: links remain
+        if "." in norm and _LINK.search(norm):
+            return None
+    elif found.urls or found.bank_cards or found.qq or found.wechat or found.phones:
         return None
     return Hit("personal", "个人短消息（无链接、无联系方式、无要求）", "normal", "", 0, len(norm), norm[:40])
 
