@@ -5,7 +5,8 @@ with its deadline. Open work is ordered by, in turn:
 
 1. grade (高 before 中 before 低): the grade already weighs the amount, the kind and the person's history (triage);
 2. a warning nobody has signed yet before one in hand, so a warning that just arrived is never under older work;
-3. the nearest deadline of the next step (an overdue one first, the longest overdue first);
+3. a next step still within its deadline before one already missed — the nearest deadline first, then the most
+   recently missed (the longer a step has been missed, the likelier the money has moved);
 4. the larger amount at risk (拟转账金额);
 5. a 见面 still required before one that is not.
 
@@ -68,17 +69,20 @@ def task_of(w: Warning, now: datetime, backlog: timedelta | None = None) -> Task
     return Task(w, step, due, due is not None and due <= line)
 
 
-def sort_key(t: Task) -> tuple:
+def sort_key(t: Task, now: datetime) -> tuple:
     w = t.warning
-    return (-GRADE_ORDER.get(w.risk_grade, 0), w.signed_at is not None,
-            t.due or datetime.max.replace(tzinfo=w.warned_at.tzinfo), -(w.amount or Decimal(0)),
-            not (w.face_required and w.face_at is None), -w.id)
+    due = (t.due or now + timedelta(days=3650)).timestamp()
+    overdue = t.due is not None and t.due < now
+    # Within its deadline: the nearest first. Past it: the most recently missed first — the longer a step has been
+    # missed, the likelier the money has moved; a warning that can still be acted on in time comes before it.
+    return (-GRADE_ORDER.get(w.risk_grade, 0), w.signed_at is not None, overdue, -due if overdue else due,
+            -(w.amount or Decimal(0)), not (w.face_required and w.face_at is None), -w.id)
 
 
 def order(warnings: list[Warning], now: datetime, backlog: timedelta | None = None) -> tuple[list[Task], list[Task]]:
     """(open work, 积压), each most urgent first (the backlog by how long it has waited)."""
     tasks = [task_of(w, now, backlog) for w in warnings]
-    active = sorted((t for t in tasks if not t.backlog), key=sort_key)
+    active = sorted((t for t in tasks if not t.backlog), key=lambda t: sort_key(t, now))
     stale = sorted((t for t in tasks if t.backlog), key=lambda t: (t.due, -t.warning.id))
     return active, stale
 
