@@ -155,6 +155,40 @@ def score_texts(texts: list[str], model=None, jsonl: bool = False) -> list[tuple
     return [cols[t] for t in texts]
 
 
+def _record(row: dict, err: str, scored) -> dict:
+    """An output record: the input row's columns, then OUT_COLS (`scored`: the next text's columns, or the error)."""
+    rec = dict(row)
+    if err:
+        rec.update(risk="", risk_label="", fraud_type="", fraud_type_label="", fraud_prob="", reasons="", error=err)
+    else:
+        risk, label, ftype, flabel, prob, reasons = next(scored)
+        rec.update(risk=risk, risk_label=label, fraud_type=ftype, fraud_type_label=flabel, fraud_prob=prob,
+                   reasons=reasons, error="")
+    return rec
+
+
+def format_chunk(chunk: list, model, cols: list[str] | None) -> tuple[str, Counter, int]:
+    """Score a chunk of (row, text, error) and write its output text: CSV rows in `cols` order (neutralised cells,
+    as tabular writes them), or JSON lines when `cols` is None; with the risks counted and the unreadable rows."""
+    jsonl = cols is None
+    scored = iter(score_texts([t for _, t, err in chunk if not err], model, jsonl))
+    buf = io.StringIO()
+    writer = None if jsonl else csv.writer(buf)
+    risks: Counter = Counter()
+    bad = 0
+    for row, _, err in chunk:
+        rec = _record(row, err, scored)
+        if err:
+            bad += 1
+        else:
+            risks[rec["risk"]] += 1
+        if jsonl:
+            buf.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        else:
+            writer.writerow([_cell(rec.get(c, "")) for c in cols])
+    return buf.getvalue(), risks, bad
+
+
 _WORKER_MODEL = None
 
 
@@ -163,17 +197,18 @@ def _worker_init(model) -> None:
     _WORKER_MODEL = model  # forked: the parent's loaded model, shared copy-on-write
 
 
-def _worker_score(args) -> list[tuple]:
-    texts, jsonl = args
-    return score_texts(texts, _WORKER_MODEL, jsonl)
+def _worker_format(args) -> tuple[str, Counter, int]:
+    chunk, cols = args
+    return format_chunk(chunk, _WORKER_MODEL, cols)
 
 
-def _scored_chunks(chunks: Iterator[list], model, jsonl: bool, workers: int) -> Iterator[tuple[list, list[tuple]]]:
-    """(chunk, its output columns) in input order: scored here, or by `workers` processes (each loads the model once;
-    this process reads and writes the files meanwhile)."""
+def _formatted_chunks(chunks: Iterator[list], model, cols: list[str] | None,
+                      workers: int) -> Iterator[tuple[list, tuple[str, Counter, int]]]:
+    """(chunk, its output text, risks, unreadable rows) in input order: here, or in `workers` processes that score
+    and write the text of whole chunks (this process only reads the input and writes their text out)."""
     if workers <= 1:
         for chunk in chunks:
-            yield chunk, score_texts([t for _, t, err in chunk if not err], model, jsonl)
+            yield chunk, format_chunk(chunk, model, cols)
         return
     import multiprocessing as mp
     from collections import deque
@@ -186,7 +221,7 @@ def _scored_chunks(chunks: Iterator[list], model, jsonl: bool, workers: int) -> 
     with ctx.Pool(workers, initializer=_worker_init, initargs=(model,)) as pool:
         pending: deque = deque()
         for chunk in chunks:
-            pending.append((chunk, pool.apply_async(_worker_score, (([t for _, t, err in chunk if not err], jsonl),))))
+            pending.append((chunk, pool.apply_async(_worker_format, ((chunk, cols),))))
             while len(pending) > 2 * workers:
                 done, res = pending.popleft()
                 yield done, res.get()
@@ -197,50 +232,58 @@ def _scored_chunks(chunks: Iterator[list], model, jsonl: bool, workers: int) -> 
 
 def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = None, out_fmt: str | None = None,
                model=None, workers: int = 1) -> Summary:
-    """Score a file row by row into `dst`; `workers` > 1 scores chunks in that many processes (same output)."""
+    """Score a file row by row into `dst`; `workers` > 1 scores and writes chunks in that many processes (the same
+    output, byte for byte)."""
     fmt, default_out = formats(src, dst, fmt)
     out_fmt = out_fmt or default_out
     header, rows, _ = read_rows(src, text_col, fmt)
     summary = Summary()
-    writer = None
-    jsonl = out_fmt == "jsonl"
+    if out_fmt == "csv" and not header:  # JSONL in, CSV out: the columns come from the first record
+        return _score_file_by_record(rows, dst, out_fmt, header, model, summary)
+    cols = None if out_fmt == "jsonl" else [c for c in header if c not in OUT_COLS] + ["_extra"] + OUT_COLS
+    started = False
     with open_output(dst, out_fmt) as out:
-        for chunk, scored in _scored_chunks(chunked(rows), model, jsonl, workers):
-            verdicts = iter(scored)
-            for row, _, err in chunk:
-                rec = dict(row)
-                if err:
-                    rec.update(risk="", risk_label="", fraud_type="", fraud_type_label="", fraud_prob="", reasons="",
-                               error=err)
-                    summary.unreadable += 1
-                else:
-                    risk, label, ftype, flabel, prob, reasons = next(verdicts)
-                    rec.update(risk=risk, risk_label=label, fraud_type=ftype, fraud_type_label=flabel,
-                               fraud_prob=prob, reasons=reasons, error="")
-                    summary.risks[risk] += 1
-                summary.rows += 1
-                if out_fmt == "csv" and header:
-                    writer = writer or _RowWriter(out, header)
-                    writer.write(rec)
-                else:
-                    writer = write_record(out, out_fmt, writer, header, rec, OUT_COLS)
-        if out_fmt == "csv" and writer is None and header:
+        for chunk, (text, risks, bad) in _formatted_chunks(chunked(rows), model, cols, workers):
+            if cols is not None and not started:
+                csv.writer(out).writerow(tabular.row(cols))
+            started = True
+            out.write(text)
+            summary.rows += len(chunk)
+            summary.unreadable += bad
+            summary.risks.update(risks)
+        if cols is not None and not started:  # no rows: the header alone, as it always was (without _extra)
             tabular.DictWriter(out, fieldnames=[c for c in header if c not in OUT_COLS] + OUT_COLS).writeheader()
     return summary
 
 
-class _RowWriter:
-    """The CSV rows `write_record` writes for a file with a header (same columns, same neutralised cells: the input's
-    columns, _extra, then OUT_COLS), as lists instead of dictionaries: a third of the time of `detect score` went
-    to writing."""
+def _score_file_by_record(rows, dst: str, out_fmt: str, header: list[str], model, summary: Summary) -> Summary:
+    writer = None
+    with open_output(dst, out_fmt) as out:
+        for chunk in chunked(rows):
+            scored = iter(score_texts([t for _, t, err in chunk if not err], model, False))
+            for row, _, err in chunk:
+                rec = _record(row, err, scored)
+                if err:
+                    summary.unreadable += 1
+                else:
+                    summary.risks[rec["risk"]] += 1
+                summary.rows += 1
+                writer = write_record(out, out_fmt, writer, header, rec, OUT_COLS)
+    return summary
 
-    def __init__(self, out, header: list[str]):
-        self.cols = [c for c in header if c not in OUT_COLS] + ["_extra"] + OUT_COLS
-        self.writer = tabular.CsvWriter(out)
-        self.writer.writerow(self.cols)
 
-    def write(self, rec: dict) -> None:
-        self.writer.writerow([rec.get(c, "") for c in self.cols])
+# A cell whose first character cannot start a formula (tabular.cell: = + - @, a tab or carriage return, or blanks
+# that a spreadsheet may trim before one) is written as it is; anything else goes through tabular.cell.
+_SAFE_TYPES = (float, int)
+
+
+def _cell(value):
+    if type(value) is str:
+        if not value or not (value[0] in "=+-@\t\r" or value[0].isspace()):
+            return value
+    elif type(value) in _SAFE_TYPES:
+        return value
+    return tabular.cell(value)
 
 
 def write_record(out, out_fmt: str, writer, header: list[str], rec: dict, added: list[str]):
