@@ -234,8 +234,10 @@ class Decisive:
     also: re.Pattern | None = None  # a third pattern the text must hold, when there is one
 
     def find(self, norm: str) -> Hit | None:
+        if not self.lure.search(norm):  # the lure first: almost every text lacks it
+            return None
         hook = self.hook.search(norm)
-        if hook is None or not self.lure.search(norm) or _WARNING.search(norm):
+        if hook is None or _WARNING.search(norm):
             return None
         if self.also is not None and not self.also.search(norm):
             return None
@@ -263,14 +265,9 @@ DECISIVE = (
 )
 
 
-_DECISIVE_LURES = tuple(triggers(r.lure) for r in DECISIVE)
-
-
 def decisive(norm: str) -> list[Hit]:
-    """The decisive combinations (`DECISIVE`) found in normalised text `norm` (a rule whose lure's trigger strings
-    are all absent is not searched: `triggers`)."""
-    return [hit for rule, lure in zip(DECISIVE, _DECISIVE_LURES)
-            if (lure is None or any(t in norm for t in lure)) and (hit := rule.find(norm)) is not None]
+    """The decisive combinations (`DECISIVE`) found in normalised text `norm`."""
+    return [hit for rule in DECISIVE if (hit := rule.find(norm)) is not None]
 
 
 # Transactional notices (动账、验证码、取件、账单、行程、订单): everyday messages that the corpora hardly contain, so

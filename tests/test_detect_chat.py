@@ -1,0 +1,64 @@
+"""Chat mode (`chat.is_chat`, `chat.body`), fused corpus placeholders (`normalise.model_text`), the fragment and chat
+cues (`rules.cues`) and the decisive student-loan rule, on texts written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from fanzha.detect import chat, rules
+from fanzha.detect.normalise import model_text, normalise
+
+OCR_GROUP = "滨河小区业主群(212)\n09:14\n物业小王\n明天停电检修\n3栋老李\n几点开始\n物业小王\n上午八点到十二点"
+NAMED = "阿芳：周六去公园吗\n小敏：好呀几点\n阿芳：九点门口见"
+LETTER = "尊敬的客户：\n姓名：王某\n电话：请见附件\n邮箱：见下方\n感谢您的支持"
+
+
+@pytest.mark.parametrize("text", [OCR_GROUP, NAMED, "今天\n[图片]\n好看吗", "群聊\n\"小张\"邀请\"小李\"加入了群聊\n欢迎"])
+def test_chat_layouts_are_chats(text):
+    assert chat.is_chat(normalise(text))
+
+
+@pytest.mark.parametrize("text", [LETTER, "一行短信", "第一行\n第二行", "报名表\n已经填好\n明天交"])
+def test_letters_and_short_texts_are_not(text):
+    assert not chat.is_chat(normalise(text))
+
+
+def test_the_model_reads_a_chat_without_its_layout_lines():
+    body = chat.body(normalise(OCR_GROUP))
+    assert "09:14" not in body and "(212)" not in body and "明天停电检修" in body
+
+
+@pytest.mark.parametrize("fused, spaced", [("工行BANK收款人NAME", "工行 BANK 收款人 NAME"),
+                                           ("请致电CELLPHONEWECHAT", "请致电 CELLPHONE WECHAT"),
+                                           ("DIGITDIGIT元", "DIGIT DIGIT元")])
+def test_fused_placeholders_read_as_the_spaced_ones(fused, spaced):
+    assert model_text(normalise(fused)) == model_text(normalise(spaced))
+
+
+def test_words_that_begin_like_placeholders_are_left_alone():
+    assert model_text("Digital NAMES PLACEMENT") == "digital names placement"
+
+
+def _cues(text):
+    norm = normalise(text)
+    mt = model_text(chat.body(norm) if chat.is_chat(norm) else norm)
+    return [h.code for h in rules.cues(norm, mt, chat.is_chat(norm))]
+
+
+def test_fragment_cues():
+    assert "fragment_account" in _cues("建行 6217001234567890123 户名周某")
+    assert "fragment_link" in _cues("看看这个 http://x9.top/a")
+    assert _cues("【招商银行】您尾号1234的卡支出58.00元") == []
+    assert _cues("明天一起吃饭吧") == []
+
+
+def test_chat_pitch_cue_needs_the_pitch_after_the_small_talk():
+    grooming = "晓晓：早安呀\n我：早\n晓晓：我在一个平台做黄金，稳赚，你也注册吧"
+    assert "chat_pitch" in _cues(grooming)
+    assert "chat_pitch" not in _cues("老周：羽毛球场地订好了\n小米：好\n老周：周六见")
+
+
+def test_student_loan_cancel_is_decisive_unless_warned_about():
+    assert [h.code for h in rules.decisive(normalise("同学你好，你的校园贷账户需要注销，不然影响征信"))] == \
+        ["student_loan_cancel"]
+    assert rules.decisive(normalise("反诈提醒：称注销校园贷、影响征信的都是诈骗")) == []
