@@ -48,7 +48,7 @@ def hits_for(norm: str, mtext: str) -> list[rules.Hit]:
 
 def evidence(norms: list[str], hits: list[list[rules.Hit]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What `decision.decide` needs besides the probabilities: (chat, decisive, plain kind) for each text."""
-    is_chat = np.array([any(h.code == "chat" for h in hs) for hs in hits], dtype=bool)
+    is_chat = np.fromiter((chat.is_chat(n) for n in norms), dtype=bool, count=len(norms))
     sure = np.array([bool(rules.decisive(n)) for n in norms], dtype=bool)
     plain = np.array([0 if c else _plain_kind(plain_hit(n, hs)) for n, hs, c in zip(norms, hits, is_chat)],
                      dtype=np.int8)

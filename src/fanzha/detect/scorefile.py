@@ -151,7 +151,7 @@ def score_texts(texts: list[str], model=None, jsonl: bool = False) -> list[tuple
         reasons = [{"rule": r["rule"], "name": r["name"], "text": r["text"], "start": r["start"], "end": r["end"]}
                    for r in v.reasons]
         cols[text] = (v.risk, v.risk_label, v.fraud_type, v.fraud_type_label, v.fraud_prob,
-                      reasons if jsonl else json.dumps(reasons, ensure_ascii=False))
+                      reasons if jsonl else json.dumps(reasons, ensure_ascii=False) if reasons else "[]")
     return [cols[t] for t in texts]
 
 
