@@ -42,8 +42,13 @@ _ASCII_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what openpyxl refuses to write
 
 
+_RISKY_FIRST = frozenset("".join(FORMULA_STARTS + CONTROL_STARTS))
+
+
 def cell(value: object) -> object:
     """The value as it may go into a spreadsheet cell: formula-looking text behind an apostrophe, numbers as numbers."""
+    if type(value) is str and value and value[0] not in _RISKY_FIRST and not value[0].isspace():
+        return value  # the common case, decided by its first character (bulk files write millions of cells)
     if value is None or isinstance(value, _PLAIN):
         return value
     text = value if isinstance(value, str) else str(value)

@@ -173,7 +173,7 @@ def format_chunk(chunk: list, model, cols: list[str] | None) -> tuple[str, Count
     jsonl = cols is None
     scored = iter(score_texts([t for _, t, err in chunk if not err], model, jsonl))
     buf = io.StringIO()
-    writer = None if jsonl else csv.writer(buf)
+    writer = None if jsonl else tabular.CsvWriter(buf)
     risks: Counter = Counter()
     bad = 0
     for row, _, err in chunk:
@@ -185,7 +185,7 @@ def format_chunk(chunk: list, model, cols: list[str] | None) -> tuple[str, Count
         if jsonl:
             buf.write(json.dumps(rec, ensure_ascii=False) + "\n")
         else:
-            writer.writerow([_cell(rec.get(c, "")) for c in cols])
+            writer.writerow([rec.get(c, "") for c in cols])
     return buf.getvalue(), risks, bad
 
 
@@ -245,7 +245,7 @@ def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = Non
     with open_output(dst, out_fmt) as out:
         for chunk, (text, risks, bad) in _formatted_chunks(chunked(rows), model, cols, workers):
             if cols is not None and not started:
-                csv.writer(out).writerow(tabular.row(cols))
+                tabular.CsvWriter(out).writerow(cols)
             started = True
             out.write(text)
             summary.rows += len(chunk)
@@ -270,20 +270,6 @@ def _score_file_by_record(rows, dst: str, out_fmt: str, header: list[str], model
                 summary.rows += 1
                 writer = write_record(out, out_fmt, writer, header, rec, OUT_COLS)
     return summary
-
-
-# A cell whose first character cannot start a formula (tabular.cell: = + - @, a tab or carriage return, or blanks
-# that a spreadsheet may trim before one) is written as it is; anything else goes through tabular.cell.
-_SAFE_TYPES = (float, int)
-
-
-def _cell(value):
-    if type(value) is str:
-        if not value or not (value[0] in "=+-@\t\r" or value[0].isspace()):
-            return value
-    elif type(value) in _SAFE_TYPES:
-        return value
-    return tabular.cell(value)
 
 
 def write_record(out, out_fmt: str, writer, header: list[str], rec: dict, added: list[str]):
