@@ -150,24 +150,29 @@ def summarise(runs: list[dict]) -> dict:
             "requests": runs[-1]["requests"], "from_cache": runs[-1]["from_cache"], "canvases": runs[-1]["canvases"]}
 
 
+def session_cookies(p, base: str, user: str, password: str) -> list[dict]:
+    """Logs in once through the form in a throwaway browser and returns the session's cookies."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    login = browser.new_context()
+    page = login.new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+    if "/login" in page.url:
+        raise SystemExit(f"login as {user} failed")
+    cookies = login.cookies()
+    browser.close()
+    return cookies
+
+
 def measure(base: str, rounds: int, pages: list[str], warm_visits: int, mbit: float = 0) -> dict:
     from playwright.sync_api import sync_playwright
 
     results = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        login = browser.new_context()
-        page = login.new_page()
-        page.goto(base + "/login")
-        page.fill("input[name=username]", USER)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("load")
-        if "/login" in page.url:
-            raise SystemExit(f"login as {USER} failed")
-        cookies = login.cookies()
-        login.close()
-        browser.close()
+        cookies = session_cookies(p, base, USER, PASSWORD)
         for path in pages:
             cold, warm = [], []
             for _ in range(rounds):

@@ -88,16 +88,7 @@ def measure(base: str, rounds: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=assets.CHROMIUM, headless=True, args=assets.CHROMIUM_ARGS)
-        login = browser.new_context()
-        page = login.new_page()
-        page.goto(base + "/login")
-        page.fill("input[name=username]", USER)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("load")
-        cookies = login.cookies()
-        browser.close()
+        cookies = assets.session_cookies(p, base, USER, PASSWORD)
         cold, warm = [], []
         for _ in range(rounds):
             with tempfile.TemporaryDirectory(prefix="fanzha-bench-phone-") as profile:

@@ -81,6 +81,7 @@ def sort_key(t: Task, now: datetime) -> tuple:
 
 def order(warnings: list[Warning], now: datetime, backlog: timedelta | None = None) -> tuple[list[Task], list[Task]]:
     """(open work, 积压), each most urgent first (the backlog by how long it has waited)."""
+    backlog = backlog if backlog is not None else backlog_after()
     tasks = [task_of(w, now, backlog) for w in warnings]
     active = sorted((t for t in tasks if not t.backlog), key=lambda t: sort_key(t, now))
     stale = sorted((t for t in tasks if t.backlog), key=lambda t: (t.due, -t.warning.id))
@@ -97,7 +98,8 @@ class Digest:
 
 def digest(session: Session, now: datetime, backlog: timedelta | None = None) -> list[Digest]:
     """Per station, the open warnings whose next step is 积压: what the station head's daily digest says."""
-    line = now - (backlog if backlog is not None else backlog_after())
+    backlog = backlog if backlog is not None else backlog_after()
+    line = now - backlog
     per: dict[int, list[Task]] = defaultdict(list)
     for w in session.scalars(select(Warning).where(Warning.feedback_at.is_(None), Warning.station_id.is_not(None),
                                                    Warning.sign_deadline <= line)):

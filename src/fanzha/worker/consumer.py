@@ -8,7 +8,10 @@ dropped a task in the middle (an import left "running"). The process then exits 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import threading
+import time
 
 from huey.consumer import Consumer as HueyConsumer
 
@@ -25,10 +28,6 @@ class Consumer(HueyConsumer):
 def _stop_with_parent(parent: int) -> None:
     """`fanzha run` starts its worker in a session of its own (so Ctrl+C reaches the parent first); if the parent is
     killed outright (SIGKILL, a crash), the worker notices within two seconds and stops itself the graceful way."""
-    import os
-    import threading
-    import time
-
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(2)
@@ -50,8 +49,6 @@ def run_worker(workers: int, verbose: bool = False) -> int:
         logging.getLogger("fanzha.worker").setLevel(logging.DEBUG)
     for handler in logging.getLogger().handlers:
         handler.addFilter(lambda r: r.levelno >= logging.WARNING or r.name in ("huey.consumer", "fanzha.worker.tasks"))
-    import os
-
     if parent := int(os.environ.get(PARENT_ENV, "0") or 0):
         _stop_with_parent(parent)
     try:
