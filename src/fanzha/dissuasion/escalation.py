@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from fanzha.dissuasion.enums import LEVELS, STEPS
 from fanzha.dissuasion.models import Escalation, TimelineEvent
+from fanzha.dissuasion.urgency import STEP_COLUMNS, step_pending, step_pending_clause
 from fanzha.notify.service import notify
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
@@ -67,16 +68,24 @@ def current_rules() -> EscalationRules:
 
 
 def _missed(w: Warning, now: datetime) -> list[tuple[str, datetime]]:
-    out = []
-    if w.signed_at is None and w.sign_deadline <= now:
-        out.append(("sign", w.sign_deadline))
-    if w.first_contact_at is None and w.contact_deadline <= now:
-        out.append(("contact", w.contact_deadline))
-    if w.face_required and w.face_at is None and w.face_deadline is not None and w.face_deadline <= now:
-        out.append(("face", w.face_deadline))
-    if w.feedback_deadline <= now:
-        out.append(("feedback", w.feedback_deadline))
-    return out
+    return [(step, getattr(w, deadline)) for step, done, deadline, required in STEP_COLUMNS
+            if step_pending(w, done, deadline, required) and getattr(w, deadline) <= now]
+
+
+def missed_clause(now: datetime):
+    """A step whose deadline has passed without the step done (_missed as SQL): what escalates, and the board's
+    已超时."""
+    return or_(*(and_(step_pending_clause(done, deadline, required), getattr(Warning, deadline) <= now)
+                 for _, done, deadline, required in STEP_COLUMNS))
+
+
+# Levels above the warning's own dissuader: a step escalated to one of them is 已升级 on the board.
+UPWARD_LEVELS = ("head", "centre")
+
+
+def escalated_clause():
+    """The warning has a step escalated to the station head or the centre (an escalations row at such a level)."""
+    return exists().where(Escalation.warning_id == Warning.id, Escalation.level.in_(UPWARD_LEVELS))
 
 
 class Recipients:
@@ -118,12 +127,7 @@ def run(session: Session, now: datetime, rules: EscalationRules | None = None) -
     """Raises every escalation that is due at `now` and not yet raised. Idempotent."""
     rules = rules or current_rules()
     steps = set(rules.steps)
-    overdue = or_(
-        and_(Warning.signed_at.is_(None), Warning.sign_deadline <= now),
-        and_(Warning.first_contact_at.is_(None), Warning.contact_deadline <= now),
-        and_(Warning.face_required.is_(True), Warning.face_at.is_(None), Warning.face_deadline <= now),
-        Warning.feedback_deadline <= now,
-    )
+    overdue = missed_clause(now)
     # A step overdue past the backlog line has escalated fully already (every delay is shorter) and is reported in
     # the station head's daily digest; the feedback deadline is the latest, so past it all of a warning is backlog.
     backlog_line = now - rules.backlog_after

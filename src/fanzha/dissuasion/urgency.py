@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
 from fanzha.dissuasion.enums import STEPS
@@ -45,22 +45,52 @@ class Task:
         return self.due is not None and self.due < now
 
 
+# The steps in order, each as (step, the column that says it is done, its deadline, the flag that requires it or
+# None when every warning has it). The one table next_step, next_due and escalation's missed steps read.
+STEP_COLUMNS = (
+    ("sign", "signed_at", "sign_deadline", None),
+    ("contact", "first_contact_at", "contact_deadline", None),
+    ("face", "face_at", "face_deadline", "face_required"),
+    ("feedback", "feedback_at", "feedback_deadline", None),
+)
+
+
+def step_pending(w: Warning, done: str, deadline: str, required: str | None) -> bool:
+    """The step is not done, and the warning has it (a deadline, and the flag when the step needs one)."""
+    return getattr(w, done) is None and getattr(w, deadline) is not None and (required is None or getattr(w, required))
+
+
+def step_pending_clause(done: str, deadline: str, required: str | None):
+    """step_pending as an SQL condition on the warnings table."""
+    parts = [getattr(Warning, done).is_(None), getattr(Warning, deadline).is_not(None)]
+    if required is not None:
+        parts.append(getattr(Warning, required).is_(True))
+    return and_(*parts)
+
+
 def next_step(w: Warning) -> tuple[str | None, datetime | None]:
-    if w.signed_at is None:
-        return "sign", w.sign_deadline
-    if w.first_contact_at is None:
-        return "contact", w.contact_deadline
-    if w.face_required and w.face_at is None and w.face_deadline is not None:
-        return "face", w.face_deadline
-    if w.feedback_at is None:
-        return "feedback", w.feedback_deadline
+    for step, done, deadline, required in STEP_COLUMNS:
+        if step_pending(w, done, deadline, required):
+            return step, getattr(w, deadline)
     return None, None
+
+
+def next_due():
+    """The deadline of the next step (next_step's) as an SQL expression; NULL when nothing is left."""
+    return case(*((step_pending_clause(done, deadline, required), getattr(Warning, deadline))
+                  for _, done, deadline, required in STEP_COLUMNS), else_=None)
 
 
 def backlog_after() -> timedelta:
     from fanzha.dissuasion.escalation import current_rules
 
     return current_rules().backlog_after
+
+
+def backlog_clause(now: datetime, backlog: timedelta | None = None):
+    """积压 as an SQL condition: the next step's deadline at or before the backlog line (task_of's rule)."""
+    line = now - (backlog if backlog is not None else backlog_after())
+    return and_(Warning.feedback_at.is_(None), next_due() <= line)
 
 
 def task_of(w: Warning, now: datetime, backlog: timedelta | None = None) -> Task:
