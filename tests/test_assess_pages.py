@@ -3,6 +3,8 @@ evidence, see one's own unit only."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import re
 
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from sqlalchemy import select
 from conftest import csrf_of
 from fanzha.assess.models import AssessmentScore
 from fanzha.config import get_settings
+from fanzha.db import session_scope
 from fanzha.org.models import Area, Unit, User
 
 
@@ -59,8 +62,33 @@ def test_joint_office_scores_a_manual_item(client_as, db):
     r = client.post(url + "/manual", data={"csrf_token": token, "item_key": "system_setup", "points": "8",
                                            "note": "x"}, files={"evidence": ("a.exe", b"MZ\x90\x00", "application/octet-stream")})
     assert r.status_code == 422 and "佐证应为" in r.text
+    # 锁定（定稿） asks first: the run page's link opens the confirmation, which says what is still unscored and
+    # offers no way to lock; a post without the confirmation only shows it.
+    ask = client.get(f"/assess/runs/{run_id}")
+    assert f'href="/assess/runs/{run_id}?ask=lock"' in ask.text
+    confirm = client.get(f"/assess/runs/{run_id}?ask=lock").text
+    assert "确认锁定（定稿）？" in confirm and "现在不能锁定" in confirm
+    assert re.search(r'id="confirm-lock-button" disabled', confirm)
     r = client.post(f"/assess/runs/{run_id}/lock", data={"csrf_token": token})
+    assert r.status_code == 200 and "确认锁定（定稿）？" in r.text
+    r = client.post(f"/assess/runs/{run_id}/lock", data={"csrf_token": token, "confirm": "true"})
     assert r.status_code == 422 and "未评分" in r.text
+    # Every item scored (here written straight into the run): the confirmation's button locks, the page says so.
+    # Another run with every item scored (here written straight into it): the confirmation's button locks it, and
+    # its page says so.
+    locked_id = _run_id(client, "2023")
+    db.rollback()  # the fixture's session read above: let the write below take the database
+    with session_scope() as s:
+        for score in s.scalars(select(AssessmentScore).where(AssessmentScore.run_id == locked_id,
+                                                             AssessmentScore.points.is_(None))):
+            score.points = Decimal("1")
+    confirm = client.get(f"/assess/runs/{locked_id}?ask=lock").text
+    assert "现在不能锁定" not in confirm and not re.search(r'id="confirm-lock-button" disabled', confirm)
+    r = client.post(f"/assess/runs/{locked_id}/lock", data={"csrf_token": token, "confirm": "true"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=locked")
+    done = client.get(r.headers["location"]).text
+    assert "已锁定（定稿）" in done and "成绩已定稿" in done and "?ask=lock" not in done
 
 
 def test_liaison_sees_own_unit_only(client_as, db):
@@ -122,14 +150,25 @@ def test_joint_office_issues_a_quarterly_notice_and_finds_it(client_as):
     preview = client.post("/assess/letters", data={"csrf_token": token, "kind": "notice", "quarter": "2026-Q3",
                                                    "body": body, "action": "preview"})
     assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
-    r = client.post("/assess/letters", data={"csrf_token": token, "kind": "notice", "quarter": "2026-Q3",
-                                             "body": body, "action": "issue"}, follow_redirects=False)
-    assert r.status_code == 303
-    register = client.get("/assess/letters?kind=notice").text
+    # 签发并登记 asks first: the number it will take, the addressee, and that the edited text goes out.
+    ask = client.post("/assess/letters", data={"csrf_token": token, "kind": "notice", "quarter": "2026-Q3",
+                                               "body": body, "action": "issue"}, follow_redirects=False)
+    assert ask.status_code == 200 and "确认签发？" in ask.text and "已按您的修改" in ask.text
+    number = re.search(r'发文字号：<strong translate="no">([^<]+)</strong>', ask.text).group(1)
+    assert "/assess/letters?kind=notice&amp;issued=" not in client.get("/assess/letters?kind=notice").text
+    from form_helpers import default_values, parse
+
+    form = next(f for f in parse(ask.text).forms if ("confirm", "true") in f["fields"])
+    sent = dict(default_values(form))
+    assert sent["body"].replace("\r\n", "\n") == body.replace("\r\n", "\n")  # the reviewed text, carried through
+    r = client.post("/assess/letters", data={**sent, "action": "issue"}, follow_redirects=False)
+    assert r.status_code == 303 and "issued=" in r.headers["location"]
+    register = client.get(r.headers["location"]).text
+    assert f'已签发并登记：<strong translate="no">{number}</strong>' in register
     doc_id = re.search(r'/assess/letters/(\d+)\.pdf', register).group(1)
     assert "第3季度" in register and client.get(f"/assess/letters/{doc_id}.docx").content[:2] == b"PK"
     bad = client.post("/assess/letters", data={"csrf_token": token, "kind": "notice", "quarter": "2026-13",
-                                               "body": body, "action": "issue"})
+                                               "body": body, "action": "issue", "confirm": "true"})
     assert bad.status_code == 422
     assert client_as("ps01_quanzu").get("/assess/letters/new?kind=notice&quarter=2026-Q3").status_code == 403
 

@@ -140,7 +140,7 @@ def test_numbers_run_per_kind_and_year_without_gaps(june):
         scope = Scope.system(s)
         june_ = periods.parse("2024-06")
         a = service.issue_bulletin(s, scope, june_, None, issued_on=date(2024, 7, 3))
-        b = service.issue_bulletin(s, scope, june_, None, issued_on=date(2024, 7, 4))
+        b = service.issue_bulletin(s, scope, june_, None, issued_on=date(2024, 7, 4), revision_note="更正损失金额")
         w = service.issue_bulletin(s, scope, periods.parse("2024-W23"), None, issued_on=date(2024, 6, 10))
         numbers = (a.seq, b.seq, w.seq, a.number, w.number)
 
@@ -150,7 +150,7 @@ def test_numbers_run_per_kind_and_year_without_gaps(june):
 
         with pytest.raises(RuntimeError):
             service.allocate(s, kind="monthly", year=2024, fill=broken)
-        c = service.issue_bulletin(s, scope, june_, None, issued_on=date(2024, 7, 5))
+        c = service.issue_bulletin(s, scope, june_, None, issued_on=date(2024, 7, 5), revision_note="再次更正")
         after_failure = c.seq
     assert numbers[1] == numbers[0] + 1 and numbers[2] == 1
     assert re.fullmatch(r"江反诈〔2024〕\d+号", numbers[3]) and numbers[4] == "江反诈周〔2024〕1号"
@@ -161,13 +161,13 @@ def test_a_taken_number_is_retried(june, monkeypatch):
     """Another issuer took the number between the look-up and the insert: the unique constraint refuses the row
     and the next number is used."""
     with session_scope() as s:
-        taken = service._next_seq(s, "quarterly", 2024)
+        taken = service.next_seq(s, "quarterly", 2024)
         s.add(IssuedDocument(kind="quarterly", year=2024, seq=taken, number="x", period="2024-Q2", title="t",
                              issued_on=date(2024, 7, 1), docx=b"", pdf=b""))
         s.flush()
         calls = []
-        real = service._next_seq
-        monkeypatch.setattr(service, "_next_seq", lambda *a: taken if not calls.append(1) and len(calls) == 1
+        real = service.next_seq
+        monkeypatch.setattr(service, "next_seq", lambda *a: taken if not calls.append(1) and len(calls) == 1
                             else real(*a))
         doc = service.allocate(s, kind="quarterly", year=2024, fill=lambda seq: IssuedDocument(
             number=f"q{seq}", period="2024-Q2", title="t", issued_on=date(2024, 7, 1), docx=b"", pdf=b""))
@@ -228,7 +228,8 @@ def test_cli_writes_the_format_of_the_file_name(june, tmp_path):
 
     runner = CliRunner()
     out = tmp_path / "通报.docx"
-    r = runner.invoke(app, ["report", "bulletin", "--period", "2024-06", "-o", str(out), "--date", "2024-07-06"])
+    r = runner.invoke(app, ["report", "bulletin", "--period", "2024-06", "-o", str(out), "--date", "2024-07-06",
+                            "--revision", "补录案件后重新发出"])
     assert r.exit_code == 0, r.output
     assert out.read_bytes()[:2] == b"PK" and re.search(r"江反诈〔2024〕\d+号", r.output)
     pdf = tmp_path / "draft.pdf"
@@ -240,28 +241,157 @@ def test_cli_writes_the_format_of_the_file_name(june, tmp_path):
     assert r.exit_code == 0 and '"period": "2024-06"' in r.output
 
 
+def _form(html: str, action: str) -> dict:
+    from form_helpers import parse
+
+    return next(f for f in parse(html).forms if f["action"] == action and f["method"] == "post")
+
+
+def _link(html: str, text: str) -> str:
+    from form_helpers import parse
+
+    return next(href for href, words in parse(html).links if text in words).replace("&amp;", "&")
+
+
 def test_pages_issue_and_download(june, client_as, db):
+    """编号发出并存档 as a browser does it: the preview's button opens the confirmation (number, title, date), its
+    form issues, and the register names what went out."""
     from conftest import csrf_of
+    from form_helpers import default_values
 
     admin = client_as("admin")
-    page = admin.get("/reports/bulletin?period=2024-06")
-    assert page.status_code == 200 and "共立电信网络诈骗案件3起" in page.text
-    draft = admin.get("/reports/bulletin/draft?period=2024-06&fmt=pdf")
+    page = admin.get("/reports/bulletin?period=2024-05")
+    assert page.status_code == 200 and "编号发出并存档" in page.text
+    draft = admin.get("/reports/bulletin/draft?period=2024-05&fmt=pdf")
     assert draft.status_code == 200 and draft.content[:5] == b"%PDF-"
-    r = admin.post("/reports/bulletin", data={"period": "2024-06", "area_id": "0", "csrf_token": csrf_of(admin)},
-                   follow_redirects=False)
+    ask = admin.get(_link(page.text, "编号发出并存档"))
+    assert ask.status_code == 200 and "确认编号发出并存档？" in ask.text
+    expected = re.search(r"发文字号：<strong translate=\"no\">(江反诈〔\d{4}〕\d+号)</strong>", ask.text).group(1)
+    with session_scope() as s:
+        assert s.scalar(select(IssuedDocument).where(IssuedDocument.period == "2024-05")) is None  # asked, not done
+    form = _form(ask.text, "/reports/bulletin")
+    r = admin.post("/reports/bulletin", data=dict(default_values(form)), follow_redirects=False)
     assert r.status_code == 303
     doc_id = int(r.headers["location"].split("issued=")[1])
     register = admin.get(r.headers["location"])
     assert f"/reports/documents/{doc_id}/docx" in register.text
+    assert f"已编号发出：<strong translate=\"no\">{expected}</strong>" in register.text  # the number it said
     docx = admin.get(f"/reports/documents/{doc_id}/docx")
     assert docx.status_code == 200 and docx.content[:2] == b"PK"
     assert "attachment" in docx.headers["content-disposition"]
 
+    # The old one-tap post (no confirmation in it) issues nothing: it shows the confirmation.
+    r = admin.post("/reports/bulletin", data={"period": "2024-04", "area_id": "0", "csrf_token": csrf_of(admin)})
+    assert r.status_code == 200 and "确认编号发出并存档？" in r.text
+    with session_scope() as s:
+        assert s.scalar(select(IssuedDocument).where(IssuedDocument.period == "2024-04")) is None
+
     officer = client_as("ps01_minjing")  # reads the whole-jurisdiction bulletin, may not issue one
     assert officer.get(f"/reports/documents/{doc_id}/pdf").status_code == 200
-    assert officer.post("/reports/bulletin", data={"period": "2024-06", "csrf_token": csrf_of(officer)}).status_code == 403
+    assert officer.post("/reports/bulletin", data={"period": "2024-05", "confirm": "true",
+                                                   "csrf_token": csrf_of(officer)}).status_code == 403
     assert client_as("danwei01").get("/reports").status_code == 403  # a unit liaison does not see case figures
+
+
+def test_a_second_issue_of_a_period_is_a_registered_revision(june, client_as, db):
+    """The same period again: the confirmation says it is out already and asks for a 修订说明; without one nothing is
+    issued; with one the revision takes the next number, says whom it replaces, and the register shows both."""
+    from form_helpers import default_values
+
+    yanpan = client_as("yanpan")
+    ask = yanpan.get(_link(yanpan.get("/reports/bulletin?period=2024-03").text, "编号发出并存档"))
+    first = yanpan.post("/reports/bulletin", data=dict(default_values(_form(ask.text, "/reports/bulletin"))),
+                        follow_redirects=False)
+    first_id = int(first.headers["location"].split("issued=")[1])
+    # A double click: the same form again a moment later lands on the first issue, nothing new.
+    again = yanpan.post("/reports/bulletin", data=dict(default_values(_form(ask.text, "/reports/bulletin"))),
+                        follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == first.headers["location"]
+
+    admin = client_as("admin")  # another issuer, later: a revision
+    page = admin.get("/reports/bulletin?period=2024-03")
+    assert "本期已于" in page.text and "作为修订发出" in page.text
+    ask = admin.get(_link(page.text, "作为修订发出"))
+    assert "确认作为修订发出？" in ask.text and "代替" in ask.text
+    form = _form(ask.text, "/reports/bulletin")
+    assert "revision_note" in form["required"]
+    stale = admin.post("/reports/bulletin", data={k: v for k, v in default_values(form) if k != "revision"})
+    assert stale.status_code == 409 and "须作为修订" in stale.text  # not a revision → refused, asked again
+    empty = admin.post("/reports/bulletin", data=dict(default_values(form)))  # the note left empty
+    assert empty.status_code == 422 and "请写明修订说明" in empty.text
+    data = {k: "更正一起案件的损失金额" if k == "revision_note" else v for k, v in default_values(form)}
+    r = admin.post("/reports/bulletin", data=data, follow_redirects=False)
+    assert r.status_code == 303
+    doc_id = int(r.headers["location"].split("issued=")[1])
+    with session_scope() as s:
+        docs = list(s.scalars(select(IssuedDocument).where(IssuedDocument.period == "2024-03")
+                              .order_by(IssuedDocument.id)))
+        assert [d.id for d in docs] == [first_id, doc_id]
+        original, revision = docs
+        assert (original.edition, revision.edition, revision.revises_id) == (0, 1, first_id)
+        assert revision.seq == original.seq + 1 and revision.title.endswith("（修订）")
+        assert revision.revision_note == "更正一起案件的损失金额"
+        number = original.number
+    register = admin.get(r.headers["location"])
+    assert f"为修订版，代替 <span translate=\"no\">{number}</span>" in register.text
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(io.BytesIO(admin.get(f"/reports/documents/{doc_id}/docx").content)).paragraphs)
+    assert f"本通报为修订版，代替{number}。修订说明：更正一起案件的损失金额" in text
+
+
+@pytest.mark.postgres
+def test_two_issuers_of_one_period_at_once_make_one_original():
+    """Four issuers of the same period at once on a real PostgreSQL: one original, three AlreadyIssued."""
+    import os
+
+    from conftest import pg_available, pg_create, pg_drop
+    from sqlalchemy.orm import Session
+
+    from fanzha.db import make_engine
+    from fanzha.migrate import upgrade
+
+    if not pg_available():
+        pytest.skip("PostgreSQL 不可用：通报重复发出并发测试需要 PostgreSQL（FANZHA_TEST_POSTGRES_URL）")
+    name = f"fanzha_editions_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    url = pg_create(name)
+    engine = None
+    made, refused, errors = [], [], []
+    barrier = threading.Barrier(4)
+
+    def one():
+        try:
+            with Session(engine) as s:
+                barrier.wait()
+                try:
+                    doc = service.issue_bulletin(s, Scope.system(s), periods.parse("2024-06"), None,
+                                                 issued_on=date(2024, 7, 1))
+                    s.commit()
+                    made.append(doc.seq)
+                except service.AlreadyIssued:
+                    refused.append(1)
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    try:
+        upgrade(url=url)
+        engine = make_engine(url)
+        from fanzha.org.models import Area
+
+        with Session(engine) as s:  # the bulletin's heading names the jurisdiction: one city is enough
+            s.add(Area(chain="admin", level="city", name="江州市", code="990000", path="/"))
+            s.commit()
+        threads = [threading.Thread(target=one) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        if engine is not None:
+            engine.dispose()
+        pg_drop(name)
+    assert not errors, errors
+    assert len(made) == 1 and len(refused) == 3
 
 
 def test_an_areas_bulletin_stays_with_those_who_see_the_area(june, client_as, api_as):

@@ -52,3 +52,14 @@ def test_every_leaf_joins_both_chains(db):
     for p in db.scalars(select(Person).where(Person.id_number.is_not(None)).order_by(Person.id).limit(200)):
         assert normalize_id_number(p.id_number) == p.id_number  # valid checksum
     assert db.scalar(select(func.count()).select_from(User)) >= 30
+
+
+def test_the_register_shows_an_original_bulletin_and_its_revision(db):
+    """A newcomer sees a period issued once and revised once (修订, replacing the original's number)."""
+    from fanzha.reports.models import IssuedDocument
+
+    revision = db.scalar(select(IssuedDocument).where(IssuedDocument.kind == "monthly", IssuedDocument.edition == 1,
+                                                      IssuedDocument.revision_note.like("补录%")))
+    assert revision is not None and revision.title.endswith("（修订）")
+    original = db.get(IssuedDocument, revision.revises_id)
+    assert original.edition == 0 and original.period == revision.period and original.seq < revision.seq

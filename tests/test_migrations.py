@@ -357,3 +357,46 @@ def test_contact_evidence_on_a_populated_database(empty_db):
         {"photo_taken_at", "latitude", "longitude", "location_accuracy"})
     assert stored() == before
     engine.dispose()
+
+
+def test_bulletin_editions_on_a_populated_database(empty_db):
+    """0024 on a database of 0023 holding a period issued twice (the old one-tap button), another period once and
+    a 函告: the first issue is the original, the second its revision (登记为修订), the others originals or without
+    an edition key; the unique key then refuses a second original; downgrade drops the columns."""
+    import sqlalchemy as sa
+
+    from fanzha.db import UTCDateTime
+
+    from fanzha.migrate import downgrade, upgrade
+
+    upgrade("0023", url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    docs = sa.table("issued_documents", *[sa.column(c) for c in (
+        "id", "kind", "year", "seq", "number", "period", "area_id", "title", "addressee", "issued_on",
+        "issued_by_name", "docx", "pdf")], sa.column("summary", sa.JSON()), sa.column("issued_at", UTCDateTime()))
+    t0 = datetime(2024, 7, 3, 2, 0, tzinfo=UTC)
+    rows = [(1, "monthly", 1, "2024-06", t0), (2, "monthly", 2, "2024-06", t0 + timedelta(minutes=1)),
+            (3, "monthly", 3, "2024-05", t0 + timedelta(minutes=2)), (4, "letter", 1, "", t0)]
+    with engine.begin() as conn:
+        for i, kind, seq, period, at in rows:
+            conn.execute(docs.insert().values(
+                id=i, kind=kind, year=2024, seq=seq, number=f"江反诈〔2024〕{seq}号", period=period, area_id=None,
+                title="t", addressee="", issued_on=at.date(), issued_at=at, issued_by_name="研判", summary={},
+                docx=b"", pdf=b""))
+    upgrade("0024", url=empty_db)
+    with engine.connect() as conn:
+        got = conn.execute(sa.text("SELECT id, edition, revises_id, edition_key, revision_note <> '' "
+                                   "FROM issued_documents ORDER BY id")).all()
+    assert [tuple(r) for r in got] == [(1, 0, None, "monthly:2024-06:0:0", False),
+                                       (2, 1, 1, "monthly:2024-06:0:1", True),
+                                       (3, 0, None, "monthly:2024-05:0:0", False), (4, 0, None, None, False)]
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # 2024-05 again as an original: refused
+        conn.execute(sa.text(
+            "INSERT INTO issued_documents (id, kind, year, seq, number, period, title, addressee, issued_on, "
+            "issued_at, issued_by_name, summary, docx, pdf, edition, revision_note, edition_key) VALUES (5, "
+            "'monthly', 2024, 9, 'x', '2024-05', 't', '', '2024-07-03', '2024-07-03 02:00:00', '', '{}', '', '', "
+            "0, '', 'monthly:2024-05:0:0')"))
+    downgrade("0023", url=empty_db)
+    assert not {"edition", "revises_id", "revision_note", "edition_key"} & {
+        c["name"] for c in inspect(engine).get_columns("issued_documents")}
+    engine.dispose()

@@ -234,6 +234,13 @@ def preview(session: Session, draft: Draft, body: str | None = None) -> bytes:
                               issued_on=today))
 
 
+def next_number(session: Session, kind: str, issued_on: date | None = None) -> str:
+    """The 发文字号 the next document of `kind` would take (a confirmation shows it; issuing takes it)."""
+    issued_on = issued_on or reports.local_today()
+    head = heading(session, kind, None, None)
+    return number_text(head.prefix, issued_on.year, reports.next_seq(session, kind, issued_on.year))
+
+
 def issue(session: Session, scope: Scope, draft: Draft, body: str | None = None, *,
           issued_on: date | None = None) -> IssuedDocument:
     """Number, render and register the document; `body` is the officer's reviewed text (the draft's when None)."""

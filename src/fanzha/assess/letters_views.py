@@ -17,6 +17,7 @@ from fanzha.common.errors import DomainError, Forbidden, Invalid, NotFound
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.reports.models import IssuedDocument
+from fanzha.reports import service as reports
 from fanzha.reports.service import FORMATS
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
 from fanzha.web.params import IdPath, IdQuery, OptionalIdForm
@@ -52,7 +53,9 @@ def register_page(request: Request, kind: str = Query("", max_length=8), db: Ses
                   scope: Scope = Depends(current_scope)):
     docs = _visible_docs(db, scope, kind if kind in letters.KINDS else "")
     runs = [r for r in service.list_runs(db, scope) if r.period.isdigit()] if scope.can(Perm.ISSUE_LETTERS) else []
-    return render(request, "assess/letters.html", docs=docs, kind=kind, KINDS=letters.KINDS, runs=runs)
+    issued = request.query_params.get("issued", "")
+    just = next((d for d in docs if str(d.id) == issued), None)
+    return render(request, "assess/letters.html", docs=docs, kind=kind, KINDS=letters.KINDS, runs=runs, just=just)
 
 
 def _draft(db: Session, scope: Scope, kind: str, *, case_id: int | None, unit_id: int | None, quarter: str,
@@ -89,7 +92,12 @@ def issue(request: Request, kind: str = Form("", max_length=8), case_id: Optiona
           unit_id: OptionalIdForm = None, quarter: str = Form("", max_length=8), run_id: OptionalIdForm = None,
           body: str = Form("", max_length=20000),
           issued_on: str = Form("", max_length=10), action: str = Form("issue", max_length=8),
+          confirm: str = Form("", max_length=5),
           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
+    """Preview the PDF, or 签发: the first press shows what will go out (number, addressee, date), the
+    confirmation's press numbers, registers and says what went out."""
+    params = {"case_id": case_id or "", "unit_id": unit_id or "", "quarter": quarter, "run_id": run_id or ""}
+    draft = None
     try:
         draft = _draft(db, scope, kind, case_id=case_id, unit_id=unit_id, quarter=quarter, run_id=run_id)
         if action == "preview":
@@ -99,12 +107,21 @@ def issue(request: Request, kind: str = Form("", max_length=8), case_id: Optiona
             day = date.fromisoformat(issued_on) if issued_on else None
         except ValueError:
             raise Invalid("成文日期格式应为 2026-03-05") from None
+        if not body.strip():
+            raise Invalid("正文不能为空")
+        if confirm != "true":
+            edited = " ".join(body.split()) != " ".join(draft.body.split())  # a browser sends CRLF line ends
+            confirmation = {"number": letters.next_number(db, kind, day), "issued_on": day or reports.local_today(),
+                            "edited": edited}
+            return render(request, "assess/letter_draft.html", draft=draft, error="", kind=kind, KINDS=letters.KINDS,
+                          params=params, units=draft.units, body=body, issued_on=issued_on, confirm=confirmation)
         doc = letters.issue(db, scope, draft, body, issued_on=day)
     except DomainError as exc:
         db.rollback()
-        return render(request, "assess/letter_draft.html", status_code=exc.status_code, draft=None, error=exc.message,
-                      kind=kind, params={}, KINDS=letters.KINDS)
-    return RedirectResponse(f"/assess/letters?kind={doc.kind}", status_code=303)
+        return render(request, "assess/letter_draft.html", status_code=exc.status_code, draft=draft, error=exc.message,
+                      kind=kind, params=params, KINDS=letters.KINDS, units=draft.units if draft else [], body=body,
+                      issued_on=issued_on)
+    return RedirectResponse(f"/assess/letters?kind={doc.kind}&issued={doc.id}", status_code=303)
 
 
 @router.get("/assess/letters/{document_id}.{fmt}")

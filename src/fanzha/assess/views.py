@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,18 +66,29 @@ def create(request: Request, scheme_key: str = Form("", max_length=32), period: 
     return RedirectResponse(f"/assess/runs/{run.id}", status_code=303)
 
 
-def _run_page(request: Request, db: Session, scope: Scope, run_id: int, *, error: str = "", status_code: int = 200):
+DONE = {"locked": "已锁定（定稿）", "scored": "已重新计算数据项"}
+
+
+def _run_page(request: Request, db: Session, scope: Scope, run_id: int, *, error: str = "", status_code: int = 200,
+              ask: str = "", done: str = ""):
     run = service.get_run(db, scope, run_id)
     scheme = Scheme.model_validate(run.scheme)
+    standings = service.standings(db, scope, run.id)
+    confirm = None
+    if ask == "lock" and scope.can(Perm.RUN_ASSESSMENT) and run.status != "locked":
+        # What locking does to this run: how many are scored, and what still stops it.
+        confirm = {"assessees": {POOLS[p]: len(t) for p, t in standings.items()},
+                   "pending": sum(1 for sc in run.scores if sc.points is None)}
     return render(request, "assess/run.html", status_code=status_code, run=run, scheme=scheme,
-                  standings=service.standings(db, scope, run.id), corrections=service.corrections(db, scope, run.id),
-                  POOLS=POOLS, error=error)
+                  standings=standings, corrections=service.corrections(db, scope, run.id),
+                  POOLS=POOLS, error=error, confirm=confirm, done=DONE.get(done, ""))
 
 
 @router.get("/assess/runs/{run_id}")
-def run_page(run_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def run_page(run_id: IdPath, request: Request, ask: str = Query("", pattern="^(|lock)$"),
+             done: str = Query("", max_length=8), db: Session = Depends(get_db, scope="function"),
              scope: Scope = Depends(current_scope)):
-    return _run_page(request, db, scope, run_id)
+    return _run_page(request, db, scope, run_id, ask=ask, done=done)
 
 
 @router.post("/assess/runs/{run_id}/score", dependencies=[Depends(csrf_protect)])
@@ -87,19 +98,22 @@ def rescore(run_id: IdPath, request: Request, db: Session = Depends(get_db, scop
 
 
 @router.post("/assess/runs/{run_id}/lock", dependencies=[Depends(csrf_protect)])
-def lock(run_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
-         scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
-    return _run_action(service.lock, request, db, scope, run_id)
+def lock(run_id: IdPath, request: Request, confirm: str = Form("", max_length=5),
+         db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+    """锁定（定稿）, once confirmed; without `confirm` the page shows what locking will do instead."""
+    if confirm != "true":
+        return _run_page(request, db, scope, run_id, ask="lock")
+    return _run_action(service.lock, request, db, scope, run_id, done="locked")
 
 
-def _run_action(action, request: Request, db: Session, scope: Scope, run_id: int):
-    """Score or lock a run, then back to its page; a refusal is shown on the page with its reason."""
+def _run_action(action, request: Request, db: Session, scope: Scope, run_id: int, *, done: str = "scored"):
+    """Score or lock a run, then back to its page saying what was done; a refusal is shown with its reason."""
     try:
         action(db, scope, run_id)
     except DomainError as exc:
         db.rollback()
         return _run_page(request, db, scope, run_id, error=exc.message, status_code=exc.status_code)
-    return RedirectResponse(f"/assess/runs/{run_id}", status_code=303)
+    return RedirectResponse(f"/assess/runs/{run_id}?done={done}", status_code=303)
 
 
 def _assessee_page(request: Request, db: Session, scope: Scope, run_id: int, pool: str, assessee_id: int, *,

@@ -42,11 +42,8 @@ class Filters:
     area_id: int | None = None
 
 
-def search(session: Session, scope: Scope, *, q: str = "", limit: int = 50, offset: int = 0,
-           filters: Filters | None = None) -> tuple[list[Case], int]:
-    scope.require(Perm.READ_CASES)
-    f = filters or Filters(q=q)
-    lookups.check(session, scope, f.q, where="case")
+def _filtered(session: Session, scope: Scope, f: Filters):
+    """The list's query: the cases in scope that pass the filters (the list and its export read the same)."""
     stmt = select(Case).where(visible(scope))
     if f.q:
         q = f.q
@@ -66,12 +63,55 @@ def search(session: Session, scope: Scope, *, q: str = "", limit: int = 50, offs
     if f.area_id:
         node = scope.get_area(session, f.area_id)
         stmt = stmt.where(Case.community_id.in_(select(Area.id).where(communities_under(node))))
+    return stmt
+
+
+def _newest_first(stmt):
+    return stmt.options(joinedload(Case.community)).order_by(Case.filed_at.desc(), Case.id.desc())
+
+
+def search(session: Session, scope: Scope, *, q: str = "", limit: int = 50, offset: int = 0,
+           filters: Filters | None = None) -> tuple[list[Case], int]:
+    scope.require(Perm.READ_CASES)
+    f = filters or Filters(q=q)
+    lookups.check(session, scope, f.q, where="case")
+    stmt = _filtered(session, scope, f)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = list(session.scalars(stmt.options(joinedload(Case.community)).order_by(Case.filed_at.desc(), Case.id.desc())
-                                .limit(limit).offset(offset)))
+    rows = list(session.scalars(_newest_first(stmt).limit(limit).offset(offset)))
     if rows:
         audit.record(session, scope, "view", "case", "", fields=SHOWN_FIELDS, detail={"ids": [c.id for c in rows]})
     return rows, int(total or 0)
+
+
+EXPORT_HEADER = ("案件编号", "立案时间", "被骗时间", "受害人", "身份证号", "手机号", "性别", "年龄", "诈骗类型", "类型待确认",
+                 "损失金额（元）", "追回金额（元）", "冻结金额（元）", "破案时间", "抓获人数", "诈骗渠道", "村/社区")
+
+
+def export(session: Session, scope: Scope, f: Filters) -> bytes:
+    """The register with its filters as an XLSX file (导出 Excel), newest first, at most exports.ROW_CAP rows. The
+    victim as a case shows them (name, masked ID number and phone: a case never reveals); a personal-data export
+    (export_personal, audited with its fields, rows and filters)."""
+    from fanzha.audit import exports
+    from fanzha.cases.enums import CHANNELS
+
+    scope.require(Perm.READ_CASES)
+    exports.require(scope)
+    lookups.check(session, scope, f.q, where="case")
+    rows = []
+    for c in session.scalars(_newest_first(_filtered(session, scope, f)).limit(exports.ROW_CAP + 1)):
+        who = shown_identity(c)
+        rows.append([c.case_number, fmt_minute(c.filed_at), fmt_minute(c.loss_at), who.name, who.id_number, who.phone,
+                     c.victim_sex, c.victim_age, FRAUD_TYPES.get(c.fraud_type, "其他"),
+                     "是" if c.type_status == "suggested" else "", c.loss_amount, c.recovered_amount or 0,
+                     c.frozen_amount or 0, fmt_minute(c.solved_at), c.suspects_caught or 0,
+                     CHANNELS.get(c.channel, ""), c.community.label if c.community else ""])
+    detail = {k: v for k, v in (("q", lookups.masked(f.q) if f.q else ""), ("fraud_type", f.fraud_type),
+                                ("pending_type", f.pending_type), ("solved", f.solved),
+                                ("start", f.start.isoformat() if f.start else ""),
+                                ("end", f.end.isoformat() if f.end else ""), ("area_id", f.area_id)) if v}
+    return exports.list_file(session, scope, "case", header=EXPORT_HEADER, rows=rows, sheet="案件",
+                             fields=identity_fields(full=False, with_ages=False) + ["victim_sex", "victim_age"],
+                             detail={"filters": detail})
 
 
 def _load(session: Session, scope: Scope, case_id: int) -> Case:

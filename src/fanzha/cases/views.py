@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from fanzha.cases import actions, gaps, service
 from fanzha.cases.enums import ACTION_KINDS, ACTION_STATUSES, ACTION_TARGET_TYPES, CHANNELS, TYPE_STATUSES
+from fanzha.audit import exports
 from fanzha.cases.intake import COLUMNS
+from fanzha.common import tabular
 from fanzha.common.errors import DomainError
 from fanzha.common.identity import mask_id_number, mask_name, mask_phone
 from fanzha.imports.api import save_upload, start_import
@@ -49,15 +51,26 @@ def _list(request: Request, db: Session, scope: Scope, f: service.Filters, page:
                   pages=max(1, -(-total // PAGE)), error=error, form=form or {}, areas=filter_areas(db, scope))
 
 
+def list_filters(q: str = Query("", max_length=64), fraud_type: str = Query("", max_length=32),
+                 pending_type: str = Query("", max_length=1), solved: str = Query("", pattern="^(yes|no)?$"),
+                 start: date | None = None, end: date | None = None, area_id: IdQuery = None) -> service.Filters:
+    """The register's filters from the query string (the list and its export)."""
+    return service.Filters(q=q.strip(), fraud_type=fraud_type, pending_type=bool(pending_type), solved=solved,
+                           start=start, end=end, area_id=area_id)
+
+
 @router.get("/cases")
-def cases(request: Request, q: str = Query("", max_length=64), fraud_type: str = Query("", max_length=32),
-          pending_type: str = Query("", max_length=1), solved: str = Query("", pattern="^(yes|no)?$"),
-          start: date | None = None, end: date | None = None, area_id: IdQuery = None,
-          page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db, scope="function"),
-          scope: Scope = Depends(require(Perm.READ_CASES))):
-    f = service.Filters(q=q.strip(), fraud_type=fraud_type, pending_type=bool(pending_type), solved=solved,
-                        start=start, end=end, area_id=area_id)
+def cases(request: Request, f: service.Filters = Depends(list_filters), page: int = Query(1, ge=1, le=100_000),
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
     return _list(request, db, scope, f, page)
+
+
+@router.get("/cases.xlsx")
+def cases_export(f: service.Filters = Depends(list_filters), db: Session = Depends(get_db, scope="function"),
+                 scope: Scope = Depends(require(Perm.READ_CASES))):
+    """导出 Excel: the register with the list's filters (the link carries them)."""
+    name, ascii_name = exports.file_names("案件", "cases")
+    return tabular.download(service.export(db, scope, f), name, ascii_name=ascii_name)
 
 
 @router.get("/cases/actions")

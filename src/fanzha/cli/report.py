@@ -32,8 +32,11 @@ def bulletin(period: str = typer.Option(..., "--period",
              area: str = typer.Option("", "--area", help="辖区编码（任一条链的任一级）；不填为全辖区"),
              output: Path = typer.Option(..., "-o", "--output", help="输出文件，.docx 或 .pdf（按扩展名决定格式）"),
              draft: bool = typer.Option(False, "--draft", help="只生成草稿：不编号、不登记"),
-             issued_on: str = typer.Option("", "--date", help="成文日期，如 2026-11-03；默认今天")) -> None:
-    """生成通报并写入文件。默认取发文字号并登记（发文登记可在“通报”页面下载）；--draft 只出草稿。"""
+             issued_on: str = typer.Option("", "--date", help="成文日期，如 2026-11-03；默认今天"),
+             revision: str = typer.Option("", "--revision",
+                                          help="修订说明：本期已发出时，作为修订再次发出（代替最近一次发出的文号）")) -> None:
+    """生成通报并写入文件。默认取发文字号并登记（发文登记可在“通报”页面下载）；--draft 只出草稿。
+    同一期间、同一辖区只发出一次；再次发出须用 --revision 写明修订说明，登记为修订版。"""
     from fanzha.common.errors import DomainError
     from fanzha.db import session_scope
     from fanzha.org.scope import Scope
@@ -54,7 +57,8 @@ def bulletin(period: str = typer.Option(..., "--period",
                 out = service.render(session, scope, p, node, issued_on=when, formats=(fmt,))
                 data, number = (out.docx if fmt == "docx" else out.pdf), "（草稿，未编号）"
             else:
-                doc = service.issue_bulletin(session, scope, p, node, issued_on=when)
+                doc = service.issue_bulletin(session, scope, p, node, issued_on=when,
+                                             revision_note=revision or None)
                 data, number = (doc.docx if fmt == "docx" else doc.pdf), doc.number
     except ValueError as exc:
         typer.echo("成文日期格式应为 2026-11-03", err=True)

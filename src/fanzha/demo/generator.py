@@ -261,11 +261,16 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
 
     progress("发案地图")
     geo_count = generate_geo(session, seed=seed)
+    from fanzha.demo.reports import generate_bulletins
+    from fanzha.reports.service import local_today
+
+    progress("通报与发文登记")
+    bulletin_count = generate_bulletins(session, today=local_today())
     result.counts = {
         "districts": len(districts), "townships": len(townships), "stations": len(stations),
         "beats": sum(len(v) for v in beats_by_station.values()), "communities": len(communities),
         "units": len(units), "addresses": sum(len(v) for v in addresses.values()), "people": people,
         "users": len(result.logins), "warnings": warning_count, "public_reports": report_count,
-        "activities": activity_count, "map_areas": geo_count, **registry_counts, **case_counts,
+        "activities": activity_count, "map_areas": geo_count, "bulletins": bulletin_count, **registry_counts, **case_counts,
     }
     return result

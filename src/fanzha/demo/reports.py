@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,3 +61,21 @@ def generate_reports(session: Session, *, seed: int, count: int = 24, now: datet
                 mark_changed(session)
     session.flush()
     return count
+
+
+def generate_bulletins(session: Session, *, today: date) -> int:
+    """Last month's bulletin as the analyst issued it, and its revision (修订) a day later after a case was corrected:
+    the register shows an original and the revision that replaces it."""
+    from fanzha.org.scope import Scope
+    from fanzha.reports import bulletin, service
+
+    analyst = session.scalar(select(User).where(User.username == "yanpan"))
+    if analyst is None:
+        return 0
+    scope = Scope.for_user(analyst)
+    period = bulletin.latest("monthly", today)
+    first = max(period.end, today - timedelta(days=1))
+    service.issue_bulletin(session, scope, period, None, issued_on=first)
+    service.issue_bulletin(session, scope, period, None, issued_on=today,
+                           revision_note="补录一起月末立案的案件，更正发案数与损失金额")
+    return 2

@@ -35,17 +35,22 @@ def _scoped(scope: Scope):
     return select(Person).where(scope.community_clause(Person.community_id)).options(joinedload(Person.community))
 
 
-def search(session: Session, scope: Scope, *, q: str = "", group: str = "", community_id: int | None = None,
-           limit: int = 50, offset: int = 0) -> tuple[list[Person], int]:
-    """A list shows masked numbers; the names shown are audited as one 'view' entry per page."""
-    scope.require(Perm.READ_PEOPLE)
-    lookups.check(session, scope, q, where="person")
+def _filtered(scope: Scope, q: str, community_id: int | None):
     stmt = _scoped(scope)
     if q:
         stmt = stmt.where(or_(Person.name.contains(q, autoescape=True), Person.id_number == q.upper(),
                               Person.phone == q))
     if community_id:
         stmt = stmt.where(Person.community_id == community_id)
+    return stmt
+
+
+def search(session: Session, scope: Scope, *, q: str = "", group: str = "", community_id: int | None = None,
+           limit: int = 50, offset: int = 0) -> tuple[list[Person], int]:
+    """A list shows masked numbers; the names shown are audited as one 'view' entry per page."""
+    scope.require(Perm.READ_PEOPLE)
+    lookups.check(session, scope, q, where="person")
+    stmt = _filtered(scope, q, community_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = list(session.scalars(stmt.order_by(Person.id).limit(limit).offset(offset)))
     if group:
@@ -54,6 +59,32 @@ def search(session: Session, scope: Scope, *, q: str = "", group: str = "", comm
         audit.record(session, scope, "view", "person", "", fields=identity_fields(full=False) + ["address"],
                      detail={"ids": [p.id for p in rows], "query": lookups.masked(q)})
     return rows, int(total or 0)
+
+
+EXPORT_HEADER = ("姓名", "身份证号", "手机号", "性别", "年龄段", "出生日期", "村/社区", "住址", "易受骗群体")
+
+
+def export(session: Session, scope: Scope, *, q: str = "", full: bool = False) -> bytes:
+    """The people list with its search as an XLSX file (导出 Excel), in the list's order, at most exports.ROW_CAP
+    rows; masked as the list shows them (ID number and phone masked, an age band), full values only with `full`
+    (pii_full). A personal-data export: export_personal, audited with its fields and rows."""
+    from fanzha.audit import exports
+    from fanzha.org.enums import GROUPS
+
+    scope.require(Perm.READ_PEOPLE)
+    exports.require(scope)
+    if full:
+        scope.require(Perm.PII_FULL)
+    lookups.check(session, scope, q, where="person")
+    rows = []
+    for p in session.scalars(_filtered(scope, q, None).order_by(Person.id).limit(exports.ROW_CAP + 1)):
+        who = person_identity(p, full=full)
+        rows.append([who.name, who.id_number, who.phone, who.gender, who.age_band, who.birth_date,
+                     p.community.label if p.community else "", p.address,
+                     "、".join(GROUPS.get(g, g) for g in p.groups or [])])
+    return exports.list_file(session, scope, "person", header=EXPORT_HEADER, rows=rows, sheet="人员",
+                             fields=identity_fields(full=full) + ["address"],
+                             detail={"filters": {"q": lookups.masked(q)} if q else {}, "full": full})
 
 
 def get(session: Session, scope: Scope, person_id: int, *, reveal: bool = False) -> Person:

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from fanzha.audit import exports
+from fanzha.common import tabular
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.people import service
@@ -23,6 +25,14 @@ def people(request: Request, q: str = Query("", max_length=32), page: int = Quer
     rows, total = service.search(db, scope, q=q.strip(), limit=PAGE, offset=(page - 1) * PAGE)
     return render(request, "people/list.html", rows=[service.to_out(p) for p in rows], total=total, q=q, page=page,
                   pages=max(1, -(-total // PAGE)))
+
+
+@router.get("/people.xlsx")
+def people_export(q: str = Query("", max_length=32), full: bool = False,
+                  db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
+    """导出 Excel: the list with its search (the link carries it); masked unless `full`."""
+    name, ascii_name = exports.file_names("人员", "people")
+    return tabular.download(service.export(db, scope, q=q.strip(), full=full), name, ascii_name=ascii_name)
 
 
 def _history(db: Session, scope: Scope, person_id: int) -> dict:

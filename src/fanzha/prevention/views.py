@@ -286,3 +286,14 @@ def photo(photo_id: IdPath, db: Session = Depends(get_db, scope="function"),
           scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     p = service.get_photo(db, scope, photo_id)
     return serve_stored(p.path)
+
+
+@router.get("/prevention/activities.xlsx")
+def activities_export(campaign_id: IdQuery = None, db: Session = Depends(get_db, scope="function"),
+                      scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+    """导出 Excel: the activity ledger with the list's filter (the link carries it)."""
+    from fanzha.audit import exports
+    from fanzha.prevention import export
+
+    name, ascii_name = exports.file_names("宣传活动", "activities")
+    return tabular.download(export.activities(db, scope, campaign_id=campaign_id), name, ascii_name=ascii_name)

@@ -14,7 +14,7 @@ from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 from fanzha.org.service import top_area
 from fanzha.reports import charts, tables
-from fanzha.reports.document import OfficialDocument, layout, parse_blocks, template_env
+from fanzha.reports.document import Block, OfficialDocument, layout, parse_blocks, template_env
 from fanzha.reports.figures import BulletinFigures
 from fanzha.reports.provider import get_provider
 
@@ -80,12 +80,23 @@ def number_text(prefix: str, year: int, seq: int | None) -> str:
     return f"{prefix}〔{year}〕{seq}号" if seq else f"{prefix}〔{year}〕  号"
 
 
-def compose(session: Session, figures: BulletinFigures, head: Heading, *, number: str, issued: date) -> OfficialDocument:
+REVISED_TITLE = "{title}（修订）"
+REVISION_LINE = "本通报为修订版，代替{replaces}。修订说明：{note}"
+
+
+def compose(session: Session, figures: BulletinFigures, head: Heading, *, number: str, issued: date,
+            replaces: str = "", note: str = "") -> OfficialDocument:
+    """The bulletin as a document; a revision (修订) of an issued one says so in its title and first line, naming
+    the number it replaces and why."""
     period = figures.period
     text = template_env().get_template(TEMPLATE).render(f=figures, period=period, kind=doc_kind(period))
     chart = charts.type_breakdown(figures.by_type)
     blocks = parse_blocks(text, tables.build(figures), {"types": (chart, "图1  各类型案件发案数")})
-    return OfficialDocument(mark=head.mark, number=number, title=head.title, addressee=head.addressee,
+    title = head.title
+    if replaces:
+        title = REVISED_TITLE.format(title=title)
+        blocks.insert(0, Block(kind="p", text=REVISION_LINE.format(replaces=replaces, note=note)))
+    return OfficialDocument(mark=head.mark, number=number, title=title, addressee=head.addressee,
                             signature=head.signature, date=issued, blocks=blocks)
 
 

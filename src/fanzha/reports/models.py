@@ -32,11 +32,19 @@ class IssuedDocument(Base):
     issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_by_name: Mapped[str] = mapped_column(String(32), default="")
     summary: Mapped[dict] = mapped_column(JSON, default=dict)  # headline figures, for the register page
+    # A bulletin's edition of its period: 0 the original, n the n-th revision (修订), which replaces `revises_id`.
+    # `edition_key` (kind:period:area:edition) is unique, so one period cannot be issued twice as an original, not
+    # even by a double click or two issuers at once; documents about no period (三告) have none.
+    edition: Mapped[int] = mapped_column(Integer, default=0)
+    revises_id: Mapped[int | None] = mapped_column(ForeignKey("issued_documents.id"))
+    revision_note: Mapped[str] = mapped_column(String(300), default="")  # 修订说明
+    edition_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     docx: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
 
     area: Mapped[Area | None] = relationship()
     issuer: Mapped[User | None] = relationship()
+    revises: Mapped[IssuedDocument | None] = relationship(remote_side=[id])
 
     __table_args__ = (UniqueConstraint("kind", "year", "seq", name="uq_issued_documents_kind_year_seq"),)
 

@@ -58,26 +58,43 @@ def register_page(request: Request, kind: str = Query("", pattern="^(|daily|week
     rows, total = service.register(db, scope, kind=kind, year=year or None, limit=PAGE, offset=(page - 1) * PAGE)
     today = service.local_today()
     suggestions = {k: bulletin.latest(k, today).spec for k in bulletin.DOC_KIND_LABELS}
+    issued = request.query_params.get("issued", "")
+    just = service.get(db, scope, int(issued)) if issued.isdigit() and len(issued) < 12 else None
     return render(request, "reports/register.html", rows=rows, total=total, kind=kind, year=year, page=page,
                   pages=max(1, -(-total // PAGE)), kinds=bulletin.DOC_KIND_LABELS, suggestions=suggestions,
-                  areas=_areas(db, scope), issued=request.query_params.get("issued", ""))
+                  areas=_areas(db, scope), issued=issued, just=just)
 
 
 @router.get("/reports/bulletin")
 def preview(request: Request, period: str = PeriodQuery, area_id: IdQuery = None,
+            ask: str = Query("", pattern="^(|issue)$"),
             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+    """The bulletin as it would go out; `ask=issue` adds the confirmation of 编号发出并存档 (what number, what date,
+    and whether it is a revision of an issued one)."""
     try:
         p = _period(period)
     except DomainError as exc:
         return render(request, "reports/preview.html", status_code=422, error=exc.message, doc=None, figures=None,
                       period=None, area=None, areas=_areas(db, scope), period_text=period)
-    area = _area(db, scope, area_id)
+    return _preview(request, db, scope, p, _area(db, scope, area_id), ask=bool(ask) and scope.can(Perm.ISSUE_DOCUMENTS))
+
+
+def _preview(request: Request, db: Session, scope: Scope, p, area, *, ask: bool = False, error: str = "",
+             note: str = "", status_code: int = 200):
     figures = bulletin.figures_for(db, scope, p, area)
     head = bulletin.heading(db, bulletin.doc_kind(p), p, area)
-    doc = bulletin.compose(db, figures, head, number=bulletin.number_text(head.prefix, service.local_today().year, None),
-                           issued=service.local_today())
-    return render(request, "reports/preview.html", error="", doc=doc, figures=figures, period=p, area=area,
-                  areas=_areas(db, scope), period_text=p.spec, kind_label=head.kind_label)
+    today = service.local_today()
+    previous = service.latest_edition(db, p, area)
+    doc = bulletin.compose(db, figures, head, number=bulletin.number_text(head.prefix, today.year, None), issued=today,
+                           replaces=previous.number if previous else "", note=note or "（签发时填写）")
+    confirm = None
+    if ask:
+        seq = service.next_seq(db, bulletin.doc_kind(p), today.year)
+        confirm = {"number": bulletin.number_text(head.prefix, today.year, seq), "issued_on": today,
+                   "title": doc.title, "previous": previous}
+    return render(request, "reports/preview.html", status_code=status_code, error=error, doc=doc, figures=figures,
+                  period=p, area=area, areas=_areas(db, scope), period_text=p.spec, kind_label=head.kind_label,
+                  previous=previous, confirm=confirm, note=note)
 
 
 @router.get("/reports/bulletin/draft")
@@ -90,11 +107,28 @@ def draft(period: str = PeriodQuery, area_id: IdQuery = None, fmt: str = Query("
 
 
 @router.post("/reports/bulletin", dependencies=[Depends(csrf_protect)])
-def issue(period: str = Form(..., max_length=10), area_id: IdForm = 0,
+def issue(request: Request, period: str = Form(..., max_length=10), area_id: IdForm = 0,
+          confirm: str = Form("", max_length=5), revision_note: str = Form("", max_length=300),
+          revision: str = Form("", max_length=5),
           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.ISSUE_DOCUMENTS))):
+    """编号发出并存档, once confirmed (without `confirm` the confirmation is shown instead). A period issued already
+    is issued again only as a revision with its 修订说明; a second submission of the same click lands on the first."""
     p = bulletin.parse_period(period)
     area = _area(db, scope, area_id or None)
-    doc = service.issue_bulletin(db, scope, p, area)
+    if confirm != "true":
+        return _preview(request, db, scope, p, area, ask=True)
+    try:
+        doc = service.issue_bulletin(db, scope, p, area, revision_note=revision_note if revision == "true" else None)
+    except service.AlreadyIssued as exc:
+        db.rollback()
+        if service.just_issued_by(exc.doc, scope):
+            return RedirectResponse(f"/reports?issued={exc.doc.id}", status_code=303)
+        return _preview(request, db, scope, p, area, ask=True, error=exc.message, note=revision_note,
+                        status_code=exc.status_code)
+    except DomainError as exc:
+        db.rollback()
+        return _preview(request, db, scope, p, area, ask=True, error=exc.message, note=revision_note,
+                        status_code=exc.status_code)
     return RedirectResponse(f"/reports?issued={doc.id}", status_code=303)
 
 

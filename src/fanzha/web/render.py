@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from fanzha.addresses.models import ADDRESS_KINDS
+from fanzha.audit.exports import ROW_CAP
 from fanzha.audit.service import ACTION_LABELS, ENTITY_LABELS, FIELD_LABELS
 from fanzha.common.identity import mask_id_number, mask_phone
 from fanzha.common.timefmt import fmt_minute
@@ -32,7 +33,18 @@ def page_link(request: Request, page: int) -> str:
     return "?" + urlencode([*kept, ("page", page)])
 
 
+def export_link(request: Request, *, full: bool = False) -> str:
+    """A list's 导出 Excel: `<list path>.xlsx` with every filter of the current request but the page."""
+    from urllib.parse import urlencode
+
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "full") and v != ""]
+    query = urlencode([*kept, *([("full", "true")] if full else [])])
+    return f"{request.url.path.rstrip('/')}.xlsx" + (f"?{query}" if query else "")
+
+
 env.globals["page_link"] = page_link
+env.globals["export_link"] = export_link
+env.globals["export_cap"] = ROW_CAP
 env.globals["asset_url"] = asset_url
 env.globals["warning_label"] = warning_label
 env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LABELS=CHAIN_LABELS, GROUPS=GROUPS,
