@@ -175,9 +175,9 @@ def test_a_taken_number_is_retried(june, monkeypatch):
         s.rollback()
 
 
-@pytest.mark.postgres
-def test_concurrent_issuers_get_distinct_consecutive_numbers():
-    """Eight issuers at once on a real PostgreSQL (its own migrated database): numbers 1–8, none twice."""
+def _at_once_on_postgres(label: str, n: int, act, *, prepare=lambda session: None) -> list[Exception]:
+    """Run `act(session)` in `n` threads released together against a fresh migrated PostgreSQL database (made on
+    the server and dropped afterwards); `prepare(session)` first fills it. The exceptions the threads raised."""
     import os
 
     from conftest import pg_available, pg_create, pg_drop
@@ -187,28 +187,28 @@ def test_concurrent_issuers_get_distinct_consecutive_numbers():
     from fanzha.migrate import upgrade
 
     if not pg_available():
-        pytest.skip("PostgreSQL 不可用：发文编号并发测试需要 PostgreSQL（FANZHA_TEST_POSTGRES_URL）")
-    name = f"fanzha_numbers_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        pytest.skip(f"PostgreSQL 不可用：{label}需要 PostgreSQL（FANZHA_TEST_POSTGRES_URL）")
+    name = f"fanzha_{label}_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     url = pg_create(name)
     engine = None
-    seqs, errors = [], []
-    barrier = threading.Barrier(8)
+    errors: list[Exception] = []
+    barrier = threading.Barrier(n)
 
     def one():
         try:
             with Session(engine) as s:
                 barrier.wait()
-                doc = service.allocate(s, kind="daily", year=2024, fill=lambda seq: IssuedDocument(
-                    number=f"d{seq}", period="2024-06", title="t", issued_on=date(2024, 6, 2), docx=b"", pdf=b""))
-                s.commit()
-                seqs.append(doc.seq)
-        except Exception as exc:  # reported by the assertion below
+                act(s)
+        except Exception as exc:  # returned to the test
             errors.append(exc)
 
     try:
         upgrade(url=url)
         engine = make_engine(url)
-        threads = [threading.Thread(target=one) for _ in range(8)]
+        with Session(engine) as s:
+            prepare(s)
+            s.commit()
+        threads = [threading.Thread(target=one) for _ in range(n)]
         for t in threads:
             t.start()
         for t in threads:
@@ -217,6 +217,21 @@ def test_concurrent_issuers_get_distinct_consecutive_numbers():
         if engine is not None:
             engine.dispose()
         pg_drop(name)
+    return errors
+
+
+@pytest.mark.postgres
+def test_concurrent_issuers_get_distinct_consecutive_numbers():
+    """Eight issuers at once on a real PostgreSQL (its own migrated database): numbers 1–8, none twice."""
+    seqs = []
+
+    def issue(s):
+        doc = service.allocate(s, kind="daily", year=2024, fill=lambda seq: IssuedDocument(
+            number=f"d{seq}", period="2024-06", title="t", issued_on=date(2024, 6, 2), docx=b"", pdf=b""))
+        s.commit()
+        seqs.append(doc.seq)
+
+    errors = _at_once_on_postgres("numbers", 8, issue)
     assert not errors, errors
     assert sorted(seqs) == list(range(1, 9))
 
@@ -343,55 +358,20 @@ def test_a_second_issue_of_a_period_is_a_registered_revision(june, client_as, db
 @pytest.mark.postgres
 def test_two_issuers_of_one_period_at_once_make_one_original():
     """Four issuers of the same period at once on a real PostgreSQL: one original, three AlreadyIssued."""
-    import os
+    from fanzha.org.models import Area
 
-    from conftest import pg_available, pg_create, pg_drop
-    from sqlalchemy.orm import Session
+    made = []
 
-    from fanzha.db import make_engine
-    from fanzha.migrate import upgrade
+    def issue(s):
+        made.append(service.issue_bulletin(s, Scope.system(s), periods.parse("2024-06"), None,
+                                           issued_on=date(2024, 7, 1)).seq)
+        s.commit()
 
-    if not pg_available():
-        pytest.skip("PostgreSQL 不可用：通报重复发出并发测试需要 PostgreSQL（FANZHA_TEST_POSTGRES_URL）")
-    name = f"fanzha_editions_{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    url = pg_create(name)
-    engine = None
-    made, refused, errors = [], [], []
-    barrier = threading.Barrier(4)
+    def city(s):  # the bulletin's heading names the jurisdiction: one city is enough
+        s.add(Area(chain="admin", level="city", name="江州市", code="990000", path="/"))
 
-    def one():
-        try:
-            with Session(engine) as s:
-                barrier.wait()
-                try:
-                    doc = service.issue_bulletin(s, Scope.system(s), periods.parse("2024-06"), None,
-                                                 issued_on=date(2024, 7, 1))
-                    s.commit()
-                    made.append(doc.seq)
-                except service.AlreadyIssued:
-                    refused.append(1)
-        except Exception as exc:  # reported by the assertion below
-            errors.append(exc)
-
-    try:
-        upgrade(url=url)
-        engine = make_engine(url)
-        from fanzha.org.models import Area
-
-        with Session(engine) as s:  # the bulletin's heading names the jurisdiction: one city is enough
-            s.add(Area(chain="admin", level="city", name="江州市", code="990000", path="/"))
-            s.commit()
-        threads = [threading.Thread(target=one) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        if engine is not None:
-            engine.dispose()
-        pg_drop(name)
-    assert not errors, errors
-    assert len(made) == 1 and len(refused) == 3
+    errors = _at_once_on_postgres("editions", 4, issue, prepare=city)
+    assert len(made) == 1 and len(errors) == 3 and all(isinstance(e, service.AlreadyIssued) for e in errors), errors
 
 
 def test_an_areas_bulletin_stays_with_those_who_see_the_area(june, client_as, api_as):
