@@ -29,7 +29,8 @@ ADDRESS = "login_address"  # key: client address; attempts at any account, a suc
 ACCOUNT_ADDRESS = "login_account_address"  # key: "username|address"
 ACCOUNT = "login_account"  # key: username; attempts from browsers not trusted for the account
 DEVICE = "login_device"  # key: "username|device id"; attempts from a trusted browser
-BUCKETS = (ADDRESS, ACCOUNT_ADDRESS, ACCOUNT, DEVICE)
+PASSWORD = "password_change"  # key: user id; 修改密码 attempts (the old password guessed from an open session)
+BUCKETS = (ADDRESS, ACCOUNT_ADDRESS, ACCOUNT, DEVICE, PASSWORD)
 
 _MAX_DEVICE_ACCOUNTS = 8  # accounts one browser (a shared station PC) is trusted for
 
@@ -72,8 +73,23 @@ def admit(session: Session, name: str, address: str, device: str, *, now: dateti
 
     `device` is the browser's device id when its cookie is valid for `name` (see `trusted_device`), else "".
     The counters are always taken in the same order, so two attempts never wait for each other's rows in turn."""
+    return _admit(session, _counters(name, address, device), now=now)
+
+
+def admit_password_change(session: Session, user_id: int, *, now: datetime) -> Admission:
+    """Counts one 修改密码 attempt of a signed-in user: the old password is checked under the same back-off as a
+    login (the first attempts of a window free, then a doubling wait), so an open session left on a shared PC
+    cannot be used to guess it."""
+    return _admit(session, [(PASSWORD, str(user_id), get_settings().login_free_attempts)], now=now)
+
+
+def password_changed(session: Session, user_id: int) -> None:
+    throttle.clear(session, PASSWORD, str(user_id))
+
+
+def _admit(session: Session, counters: list[tuple[str, str, int]], *, now: datetime) -> Admission:
     window = _window()
-    for bucket, key, free in _counters(name, address, device):
+    for bucket, key, free in counters:
         counted = throttle.record(session, bucket, key, window=window, now=now)
         held_until = counted.held_until if counted.wait(now) else None
         if held_until is None and counted.count >= free:

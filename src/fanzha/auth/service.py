@@ -196,7 +196,13 @@ def logout(session: Session, token: str, *, kind: str = "web") -> None:
     audit.record(session, None, "logout", "user", auth.user_id, username=auth.user.username)
 
 
-def revoke_all(session: Session, user_id: int) -> None:
-    for auth in session.scalars(select(AuthSession).where(AuthSession.user_id == user_id,
-                                                          AuthSession.revoked_at.is_(None))):
+def revoke_all(session: Session, user_id: int, *, keep: int | None = None) -> int:
+    """Ends every open session and API token of the user (a password reset, a deactivation), or every one but
+    `keep` (the session that changed its own password). Returns how many were ended."""
+    stmt = select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep)
+    ended = list(session.scalars(stmt))
+    for auth in ended:
         auth.revoked_at = utcnow()
+    return len(ended)

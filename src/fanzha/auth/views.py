@@ -9,14 +9,15 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from fanzha.auth import service
+from fanzha.auth.models import AuthSession
 from fanzha.common.errors import Invalid, TooManyRequests, Unauthorized
 from fanzha.common.tokens import same_token
 from fanzha.config import get_settings
 from fanzha.org import service as org
 from fanzha.org.roles import home_of
 from fanzha.org.scope import Scope
-from fanzha.web.deps import (DEVICE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_scope,
-                             get_db)
+from fanzha.web.deps import (DEVICE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_auth,
+                             current_scope, get_db)
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -81,9 +82,13 @@ def password_page(request: Request, scope: Scope = Depends(current_scope)):
 @router.post("/account/password", dependencies=[Depends(csrf_protect)])
 def change_password(request: Request, old_password: str = Form("", max_length=128),
                     new_password: str = Form("", max_length=128), db: Session = Depends(get_db, scope="function"),
-                    scope: Scope = Depends(current_scope)):
+                    scope: Scope = Depends(current_scope), found: AuthSession = Depends(current_auth)):
+    """修改密码, throttled like the login; every other browser and API token of the user is logged out."""
     try:
-        org.change_own_password(db, scope, old_password, new_password)
-    except Invalid as exc:
-        return render(request, "auth/password.html", status_code=422, error=exc.message, done=False)
-    return render(request, "auth/password.html", error="", done=True)
+        ended = org.change_own_password(db, scope, old_password, new_password, keep_session=found.id)
+    except (Invalid, TooManyRequests) as exc:
+        response = render(request, "auth/password.html", status_code=exc.status_code, error=exc.message, done=False)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    return render(request, "auth/password.html", error="", done=True, ended=ended)

@@ -9,7 +9,8 @@ from fanzha.audit import service as audit
 from fanzha.auth import backoff
 from fanzha.auth.passwords import check_strength, hash_password
 from fanzha.auth.service import revoke_all
-from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.errors import Conflict, Invalid, NotFound, TooManyRequests
+from fanzha.db import utcnow
 from fanzha.org.enums import ALLOWED_PARENTS, LEVEL_CHAIN, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area, Unit, User
 from fanzha.org.names import refresh_labels
@@ -279,15 +280,29 @@ def update_user(session: Session, scope: Scope, user_id: int, data: UserPatch) -
     return user
 
 
-def change_own_password(session: Session, scope: Scope, old: str, new: str) -> None:
+def change_own_password(session: Session, scope: Scope, old: str, new: str, *, keep_session: int | None = None) -> int:
+    """修改密码: the old password checked under the login back-off (auth.backoff), the new one's strength, then every
+    other session and API token of the user ends (`keep_session`, the one asking, stays). Returns how many ended.
+    The attempt is counted in a transaction of its own, so a wrong old password still counts."""
     from fanzha.auth.passwords import verify_password
 
+    now = utcnow()
+    admission = backoff.admit_password_change(session, scope.user_id, now=now)
+    session.commit()
+    if admission.wait_seconds:
+        audit.record(session, scope, "password_failed", "user", scope.user_id,
+                     detail={"reason": "throttled", "wait": admission.wait_seconds})
+        raise TooManyRequests(backoff.wait_message(admission.wait_seconds), retry_after=admission.wait_seconds)
     user = session.get(User, scope.user_id)
     if not verify_password(user.password_hash, old):
+        audit.record(session, scope, "password_failed", "user", user.id, detail={"reason": "bad_password"})
         raise Invalid("原密码不正确", details=[{"loc": ["old_password"], "msg": "原密码不正确"}])
     try:
         check_strength(new)
     except ValueError as exc:
         raise Invalid(str(exc), details=[{"loc": ["new_password"], "msg": str(exc)}]) from exc
     user.password_hash = hash_password(new)
-    audit.record(session, scope, "update", "user", user.id, detail={"changed": ["password"]})
+    backoff.password_changed(session, user.id)
+    ended = revoke_all(session, user.id, keep=keep_session)
+    audit.record(session, scope, "update", "user", user.id, detail={"changed": ["password"], "sessions_ended": ended})
+    return ended
