@@ -32,7 +32,7 @@ def _record(username: str, organiser: str, *, photo: bool = False) -> tuple[int,
                         .order_by(Area.id))
         a = service.create_activity(s, scope, service.ActivityDraft(
             kind="lecture", community_id=leaf.id, held_on=local_day(utcnow()), counts={"participants": 30},
-            organiser=organiser, link_campaign=False), photos=[PNG] if photo else None)
+            organiser=organiser), photos=[PNG] if photo else None)
         return a.id, s.scalar(select(ActivityPhoto.id).where(ActivityPhoto.activity_id == a.id))
 
 
@@ -82,7 +82,7 @@ def test_liaison_records_for_its_own_unit_only(others, client_as, api_as, db):
     r = page.post("/prevention/activities", data={
         "csrf_token": csrf_of(page), "kind": "school", "community_id": str(village.id),
         "held_on": local_day(utcnow()).isoformat(), "participants": "45", "organiser": "教育局进校园",
-        "campaign_id": "none", "unit_id": str(other_unit)}, follow_redirects=False)
+        "unit_id": str(other_unit)}, follow_redirects=False)
     assert r.status_code == 303, r.text[:300]
     own = int(r.headers["location"].split("/")[-1].split("?")[0])
     db.expire_all()
@@ -127,7 +127,7 @@ def test_liaison_records_only_within_its_node(township_liaison, client_as, db):
                           .order_by(Area.id))
     r = page.post("/prevention/activities", data={
         "csrf_token": csrf_of(page), "kind": "enterprise", "community_id": str(elsewhere.id),
-        "held_on": local_day(utcnow()).isoformat(), "participants": "20", "campaign_id": "none"})
+        "held_on": local_day(utcnow()).isoformat(), "participants": "20"})
     assert r.status_code == 404
 
 

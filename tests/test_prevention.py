@@ -21,7 +21,7 @@ from fanzha.db import session_scope
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 from fanzha.prevention import coverage as cov
-from fanzha.prevention import fraudfree, progress, quiz, service
+from fanzha.prevention import counting, fraudfree, progress, quiz, service
 from fanzha.prevention.models import Activity, Campaign, FraudFreeChange, FraudFreeStatus, Quota
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -172,8 +172,8 @@ def target(county):
         sys = Scope.system(s)
         for leaf, n in (("T1A", 700), ("T1B", 450), ("T1Z", 30), ("T2C", 1000)):
             service.create_activity(s, sys, service.ActivityDraft(
-                kind="report", community_id=county[leaf], held_on=date(2026, 5, 1), counts={"jzz_registrations": n},
-                link_campaign=False), now=at(5, 2, 9))
+                kind="report", community_id=county[leaf], held_on=date(2026, 5, 1), counts={"jzz_registrations": n}),
+                now=at(5, 2, 9))
         t = cov.create_target(s, sys, area_id=county["county"], metric="jzz_registrations", denominator="population",
                               target_pct=Decimal("80"), due_on=date(2026, 6, 30), counts_from=date(2026, 1, 1))
         return t.id
@@ -259,7 +259,7 @@ def test_activity_import_xlsx_with_excel_serial_dates(sweep, county, api_as, db)
     db.expire_all()
     got = list(db.scalars(select(Activity).where(Activity.source == "import",
                                                  Activity.community_id.in_([county["T1B"], county["T2C"]]))))
-    linked = [a for a in got if a.campaign_id == sweep]
+    linked = [a for a in got if sweep in {c.id for c in a.campaigns}]
     assert sorted((a.kind, a.held_on, a.households, a.shops, a.leaflets) for a in linked) == [
         ("school", date(2026, 4, 9), 0, 0, 300), ("sweep", date(2026, 4, 8), 25, 3, 60)]
     errors = api_as("admin").get(f"/api/v1/imports/{batch['id']}/errors.csv").content.decode("utf-8-sig")
@@ -267,7 +267,7 @@ def test_activity_import_xlsx_with_excel_serial_dates(sweep, county, api_as, db)
         assert reason in errors
     # Undo the imported sweep row so the roll-up figures above stay as worked out.
     with session_scope() as s:
-        for a in s.scalars(select(Activity).where(Activity.source == "import", Activity.campaign_id == sweep)):
+        for a in s.scalars(select(Activity).where(Activity.source == "import", counting.in_campaign(sweep))):
             s.delete(a)
 
 

@@ -212,7 +212,7 @@ def test_a_target_is_judged_up_to_its_due_date(people, api_as, client_as, db):
         sys = Scope.system(s)
         for held, n in ((date(2026, 7, 10), 1500), (date(2026, 8, 5), 200)):
             service.create_activity(s, sys, service.ActivityDraft(
-                kind="report", community_id=people["T2C"], held_on=held, counts={"pledges": n}, link_campaign=False,
+                kind="report", community_id=people["T2C"], held_on=held, counts={"pledges": n},
                 organiser="PVF截止"), now=datetime(2026, 8, 6, tzinfo=UTC))
         t = cov.create_target(s, sys, area_id=people["T2"], metric="pledges", denominator="population",
                               target_pct=Decimal("80"), due_on=date(2026, 7, 31), counts_from=date(2026, 7, 1))
@@ -255,7 +255,7 @@ def _draft(people, organiser):
     from fanzha.prevention import service
 
     return service.ActivityDraft(kind="lecture", community_id=people["T1A"], held_on=date(2026, 4, 9),
-                                 counts={"participants": 12}, link_campaign=False, organiser=organiser)
+                                 counts={"participants": 12}, organiser=organiser)
 
 
 def test_activity_photos_are_all_or_nothing(people, monkeypatch, client_as):
@@ -295,7 +295,7 @@ def test_activity_photos_are_all_or_nothing(people, monkeypatch, client_as):
     page = client_as("pvf_head1")
     r = page.post("/prevention/activities", data={"csrf_token": csrf_of(page), "kind": "lecture",
                                                    "community_id": str(people["T1A"]), "held_on": "2026-04-09",
-                                                   "participants": "8", "organiser": "PVF照片三", "campaign_id": "none"},
+                                                   "participants": "8", "organiser": "PVF照片三"},
                   files=[("photos", ("a.png", PNG, "image/png")), ("photos", ("b.jpg", b"not a photo", "image/jpeg"))])
     assert r.status_code == 422 and "JPG、PNG 或 WEBP" in r.text
     assert made("PVF照片三") == [] and _files() == before

@@ -225,8 +225,8 @@ def liaison_world(app):
             leaf = s.scalar(select(Area.id).where(Area.level == Level.COMMUNITY, scope.community_clause(Area.id))
                             .order_by(Area.id))
             return prevention.create_activity(s, scope, prevention.ActivityDraft(
-                kind="lecture", community_id=leaf, held_on=local_day(utcnow()), counts={"participants": 20},
-                link_campaign=False), photos=[png] if photo else None).id
+                kind="lecture", community_id=leaf, held_on=local_day(utcnow()), counts={"participants": 20}),
+                photos=[png] if photo else None).id
 
         record("ps02_minjing", photo=True)
         record("danwei02")

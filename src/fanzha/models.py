@@ -23,6 +23,7 @@ from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
 from fanzha.prevention.models import (
     Activity,
+    ActivityCampaign,
     ActivityPhoto,
     Campaign,
     CampaignArea,
@@ -43,7 +44,7 @@ __all__ = [
     "Area", "AuditEntry", "AuthSession", "Throttle", "Base", "ImportBatch", "ImportRowError",
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
     "PaymentRequest", "Submission", "TimelineEvent", "Notification", "Delivery", "Case", "CaseStatCell",
-    "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityPhoto", "CoverageTarget",
+    "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityCampaign", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
     "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty", "CaseAction",
     "AssessmentRun", "AssessmentScore", "AssessmentCorrection", "IssuedDocument", "AreaGeo",

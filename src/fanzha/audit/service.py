@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "score": "考核计分",
     "lock": "考核锁定",
     "correct": "考核更正",
+    "withdraw": "撤回",
 }
 ENTITY_LABELS = {
     "person": "人员",

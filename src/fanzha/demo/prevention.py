@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area, Unit, User
 from fanzha.prevention.areas import local_day
+from fanzha.prevention.counting import relink_all
 from fanzha.prevention.models import (
     Activity,
     Campaign,
@@ -64,7 +65,7 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
             for day, part in ((today - timedelta(days=1), 0.55), (today, 0.3)):
                 f = pace * part * r.uniform(0.8, 1.2)
                 activities.append(Activity(
-                    kind="sweep", community_id=leaf.id, held_on=day, campaign_id=sweep.id, organiser="社区民警、网格员",
+                    kind="sweep", community_id=leaf.id, held_on=day, organiser="社区民警、网格员",
                     title="扫楼集中宣防", households=int(leaf.households / 2 * f), shops=int(leaf.shops * f),
                     app_installs=int(leaf.population / 25 * f), leaflets=int(leaf.households * f),
                     participants=int(leaf.households / 2 * f), vulnerable_found=int(leaf.population / 1000 * f),
@@ -83,7 +84,7 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
             kind = r.choice(MONTH_KINDS)
             n = r.randint(30, 300)
             activities.append(Activity(
-                kind=kind, community_id=leaf.id, held_on=first + timedelta(days=r.randint(0, 20)), campaign_id=month.id,
+                kind=kind, community_id=leaf.id, held_on=first + timedelta(days=r.randint(0, 20)),
                 organiser=r.choice(("派出所", "村（社区）", "网格员", "税务分局", "教育局")), sessions=1, participants=n,
                 leaflets=n + r.randint(0, 100), pledges=n // 3 if kind == "pledge" else 0,
                 issues=1 if kind == "online" else 0, forwards=r.randint(200, 3000) if kind == "online" else 0,
@@ -101,7 +102,7 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
         mine = [a for a in leaves if a.police_path and a.police_path.startswith(station.path)]
         for leaf in r.sample(mine, k=min(len(mine), r.randint(1, 4))):
             activities.append(Activity(kind="school", community_id=leaf.id, held_on=today - timedelta(days=r.randint(0, 6)),
-                                       campaign_id=week.id, organiser_user_id=user.id, organiser=station.label,
+                                       organiser_user_id=user.id, organiser=station.label,
                                        sessions=1, participants=r.randint(80, 600), leaflets=r.randint(50, 400),
                                        source="form"))
 
@@ -127,11 +128,13 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
             n = ru.randint(40, 400)
             activities.append(Activity(
                 kind=ru.choice(("lecture", "school", "enterprise", "training")), community_id=leaf.id,
-                held_on=first + timedelta(days=ru.randint(0, 20)), campaign_id=month.id, organiser_user_id=user.id,
+                held_on=first + timedelta(days=ru.randint(0, 20)), organiser_user_id=user.id,
                 unit_id=unit.id, organiser=unit.name, title=f"{unit.name}反诈宣讲", sessions=1, participants=n,
                 leaflets=n + ru.randint(0, 100), source="form"))
+    activities += _grid_worker(session, county, today, now)
     session.add_all(activities)
     session.flush()
+    relink_all(session, activities)  # where each counts: the 扫楼 days inside the 宣传月 count toward both
 
     worst = next((t for t in townships if t.id in laggards), None)
     if worst is not None:
@@ -142,6 +145,24 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
 
     recompute(session, now=now)
     return len(activities)
+
+
+def _grid_worker(session: Session, county: Area, today: date, now: datetime) -> list[Activity]:
+    """A grid worker's own 扫楼 today in the first county (inside both the 扫楼 and the 宣传月, and still theirs to
+    correct), and the one they recorded twice yesterday and withdrew (已撤回, counted nowhere)."""
+    user, leaf = session.execute(select(User, Area).join(Area, User.area_id == Area.id)
+                                 .where(User.role == "grid_worker", Area.path.startswith(county.path))
+                                 .order_by(User.username)).first() or (None, None)
+    if user is None:
+        return []
+    mine = dict(community_id=leaf.id, organiser_user_id=user.id, organiser=user.display_name, created_by=user.id,
+                title="网格扫楼", source="form")
+    done = Activity(kind="sweep", held_on=today, households=36, shops=4, leaflets=60, app_installs=12,
+                    created_at=now - timedelta(hours=2), **mine)
+    twice = Activity(kind="sweep", held_on=today - timedelta(days=1), households=40, leaflets=80,
+                     created_at=now - timedelta(hours=20), withdrawn_at=now - timedelta(hours=19),
+                     withdraw_reason="重复登记（同一次扫楼登记了两次）", **mine)
+    return [done, twice]
 
 
 def _quiz(session: Session, r: random.Random, bureau: Area, today: date, now: datetime) -> None:

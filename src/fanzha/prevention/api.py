@@ -20,7 +20,8 @@ from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.prevention import coverage as cov
-from fanzha.prevention import fraudfree, progress, service
+from fanzha.prevention import counting, fraudfree, progress, service
+from fanzha.prevention.enums import METRICS
 from fanzha.prevention.models import Activity, Campaign
 from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.params import IdPath, IdQuery, aware
@@ -98,8 +99,12 @@ class ActivityIn(Strict):
     title: PlainText = ""
     note: NoteText = ""
     organiser: PlainText = ""
-    campaign_id: Id | None = None
-    link_campaign: bool = True
+    campaign_id: Id | None = Field(None, description="核对用：活动必须计入该行动，否则拒绝；计入哪些行动由规则决定")
+
+
+class CampaignRef(BaseModel):
+    id: int
+    name: str
 
 
 class ActivityOut(BaseModel):
@@ -107,15 +112,23 @@ class ActivityOut(BaseModel):
     kind: str
     community_id: int
     held_on: date
-    campaign_id: int | None
+    campaigns: list[CampaignRef] = Field(description="计入的专项行动（当天覆盖该村/社区的每一项）")
+    message: str = Field(description="计入哪些专项行动，或未计入任何行动")
+    withdrawn: bool
+    withdrawn_at: datetime | None
     counts: dict[str, int]
     photos: list[int]
 
 
-def _activity_out(a: Activity) -> ActivityOut:
-    from fanzha.prevention.enums import METRICS
+class WithdrawIn(Strict):
+    reason: PlainText
 
-    return ActivityOut(id=a.id, kind=a.kind, community_id=a.community_id, held_on=a.held_on, campaign_id=a.campaign_id,
+
+def _activity_out(a: Activity) -> ActivityOut:
+    return ActivityOut(id=a.id, kind=a.kind, community_id=a.community_id, held_on=a.held_on,
+                       campaigns=[CampaignRef(id=c.id, name=c.name) for c in a.campaigns],
+                       message="已撤回，不计入任何专项行动" if a.withdrawn_at else counting.message(a.campaigns),
+                       withdrawn=a.withdrawn_at is not None, withdrawn_at=a.withdrawn_at,
                        counts={m: getattr(a, m) for m in METRICS}, photos=[p.id for p in a.photos])
 
 
@@ -202,14 +215,37 @@ def activities(campaign_id: IdQuery = None, limit: int = Query(50, ge=1, le=500)
     return [_activity_out(a) for a in rows]
 
 
-@router.post("/activities", response_model=ActivityOut, status_code=201, summary="登记宣传活动")
-def create_activity(body: ActivityIn, db: Session = Depends(get_db, scope="function"),
-                    scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
+def _draft(body: ActivityIn) -> service.ActivityDraft:
     data = body.model_dump()
     data["counts"] = {k: v for k, v in data["counts"].items() if v}
-    a = service.create_activity(db, scope, service.ActivityDraft(**data, source="api"))
+    return service.ActivityDraft(**data, source="api")
+
+
+def _saved(db: Session, a: Activity) -> ActivityOut:
+    """The activity as stored after the change, with the campaigns the rule found."""
     db.refresh(a)
     return _activity_out(a)
+
+
+@router.post("/activities", response_model=ActivityOut, status_code=201,
+             summary="登记宣传活动（答复写明计入哪些专项行动）")
+def create_activity(body: ActivityIn, db: Session = Depends(get_db, scope="function"),
+                    scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
+    return _saved(db, service.create_activity(db, scope, _draft(body)))
+
+
+@router.put("/activities/{activity_id}", response_model=ActivityOut,
+            summary="更正宣传活动（记录人本人，期限内；重新判定计入的专项行动）")
+def correct_activity(activity_id: IdPath, body: ActivityIn, db: Session = Depends(get_db, scope="function"),
+                     scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
+    return _saved(db, service.correct_activity(db, scope, activity_id, _draft(body)))
+
+
+@router.post("/activities/{activity_id}/withdraw", response_model=ActivityOut,
+             summary="撤回宣传活动（记录人本人，期限内；不再计入任何统计）")
+def withdraw_activity(activity_id: IdPath, body: WithdrawIn, db: Session = Depends(get_db, scope="function"),
+                      scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
+    return _saved(db, service.withdraw_activity(db, scope, activity_id, reason=body.reason))
 
 
 @router.get("/activities/{activity_id}", response_model=ActivityOut, summary="宣传活动详情")

@@ -21,6 +21,7 @@ from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.prevention.areas import children, communities_under, contains, local_day
+from fanzha.prevention.counting import counted
 from fanzha.prevention.enums import DENOMINATORS, METRICS
 from fanzha.prevention.models import Activity, CoverageTarget
 
@@ -116,7 +117,7 @@ class Coverage:
 def _achieved_by_leaf(session: Session, t: CoverageTarget, leaf_ids: list[int], until: date) -> dict[int, int]:
     column = getattr(Activity, t.metric)
     stmt = (select(Activity.community_id, func.sum(column)).where(Activity.community_id.in_(leaf_ids),
-                                                                  Activity.held_on <= until)
+                                                                  Activity.held_on <= until, counted())
             .group_by(Activity.community_id))
     if t.counts_from is not None:
         stmt = stmt.where(Activity.held_on >= t.counts_from)

@@ -22,6 +22,7 @@ from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.prevention.areas import day_start, local_day
+from fanzha.prevention.counting import counted
 from fanzha.prevention.enums import DENOMINATORS, METRICS
 from fanzha.prevention.models import Activity, FraudFreeChange, FraudFreeStatus
 
@@ -77,11 +78,11 @@ def evaluate(session: Session, rules: Rules, now: datetime) -> dict[int, tuple[b
     if rules.metric:
         reached = {cid: int(v or 0) for cid, v in session.execute(
             select(Activity.community_id, func.sum(getattr(Activity, rules.metric)))
-            .where(Activity.held_on <= today).group_by(Activity.community_id))}
+            .where(Activity.held_on <= today, counted()).group_by(Activity.community_id))}
     recent: dict[int, int] = {}
     if rules.activity_months:
         recent = dict(session.execute(select(Activity.community_id, func.count()).where(
-            Activity.held_on > months_before(today, rules.activity_months), Activity.held_on <= today)
+            Activity.held_on > months_before(today, rules.activity_months), Activity.held_on <= today, counted())
             .group_by(Activity.community_id)).all())
     out = {}
     for leaf in leaves:

@@ -95,6 +95,8 @@ class Activity(Base):
     organiser_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     organiser: Mapped[str] = mapped_column(String(64), default="")  # as written in a spreadsheet or on the form
+    # Legacy single link, kept in step by prevention/counting.py only because assess/figures.py still reads it: the
+    # first campaign the activity counts toward, or none. Everything in prevention reads activity_campaigns.
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(Text, default="")
@@ -112,14 +114,30 @@ class Activity(Base):
     source: Mapped[str] = mapped_column(String(8), default="form")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last 更正 by the recorder
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 已撤回 (by the recorder): counts nowhere
+    withdraw_reason: Mapped[str] = mapped_column(String(200), default="")
 
     community: Mapped[Area] = relationship()
     unit: Mapped[Unit | None] = relationship()
     organiser_user: Mapped[User | None] = relationship(foreign_keys=[organiser_user_id])
-    campaign: Mapped[Campaign | None] = relationship()
+    recorder: Mapped[User | None] = relationship(foreign_keys=[created_by])
+    # Every campaign it counts toward (written only by prevention/counting.py).
+    campaigns: Mapped[list[Campaign]] = relationship(secondary="activity_campaigns", viewonly=True,
+                                                     order_by="Campaign.starts_on, Campaign.id")
     photos: Mapped[list[ActivityPhoto]] = relationship(order_by="ActivityPhoto.id")
 
     __table_args__ = (Index("ix_activities_campaign_held", "campaign_id", "held_on"),)
+
+
+class ActivityCampaign(Base):
+    """An activity counts toward a campaign (计入专项行动): one row per campaign whose dates and areas hold it."""
+
+    __tablename__ = "activity_campaigns"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
 
 
 class ActivityPhoto(Base):

@@ -1,8 +1,9 @@
 """Campaign progress: daily roll-ups by area in either hierarchy and the laggard list, on an injectable clock.
 
-Definitions (docs/prevention.md): an activity counts for a campaign when it is linked to it and held on a day up
-to today; the elapsed share is the part of the campaign's local days [first 00:00, last+1 00:00) that has passed at
-`now`; an area lags in a metric when achieved < quota × elapsed share, i.e. achieved < ⌈quota × share⌉ = expected.
+Definitions (docs/prevention.md): an activity counts for a campaign when counting.py links it to it (every running
+campaign covering its community and day; none once withdrawn) and it is held on a day up to today; the elapsed
+share is the part of the campaign's local days [first 00:00, last+1 00:00) that has passed at `now`; an area lags
+in a metric when achieved < quota × elapsed share, i.e. achieved < ⌈quota × share⌉ = expected.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fanzha.common.errors import NotFound
 from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
+from fanzha.prevention import counting
 from fanzha.prevention.areas import children, contains, day_start, days, local_day, node_contains
 from fanzha.prevention.enums import METRICS
 from fanzha.prevention.models import Activity, Campaign, Quota
@@ -93,7 +95,7 @@ class _Data:
                                            .where(Quota.campaign_id == c.id)))
         cols = [func.sum(getattr(Activity, m)) for m in METRICS]
         sums = session.execute(select(Activity.community_id, Activity.held_on, *cols)
-                               .where(Activity.campaign_id == c.id, Activity.held_on >= c.starts_on,
+                               .where(counting.in_campaign(c.id), Activity.held_on >= c.starts_on,
                                       Activity.held_on <= self.today)
                                .group_by(Activity.community_id, Activity.held_on)).all()
         leaf_ids = {r[0] for r in sums}

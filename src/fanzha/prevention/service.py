@@ -7,16 +7,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import exists, false, func, or_, select
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from fanzha.audit import service as audit
-from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fanzha.common.photos import check_photo, store_photo
 from fanzha.db import utcnow
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.prevention import counting
 from fanzha.prevention.areas import contains, local_day
 from fanzha.prevention.enums import ACTIVITY_KINDS, CAMPAIGN_KINDS, METRICS, SUPERVISION_KINDS, SUPERVISION_OUTCOMES
 from fanzha.prevention.models import Activity, ActivityPhoto, Campaign, CampaignArea, Quota, Supervision
@@ -70,10 +71,6 @@ def _owned_campaign(session: Session, scope: Scope, campaign_id: int) -> Campaig
 def covered_areas(session: Session, campaign: Campaign) -> list[Area]:
     return list(session.scalars(select(Area).join(CampaignArea, CampaignArea.area_id == Area.id)
                                 .where(CampaignArea.campaign_id == campaign.id).order_by(Area.code)))
-
-
-def covers_leaf(session: Session, campaign: Campaign, leaf: Area) -> bool:
-    return any(a.id == leaf.id or contains(a, leaf) for a in covered_areas(session, campaign))
 
 
 @dataclass
@@ -235,8 +232,9 @@ class ActivityDraft:
     title: str = ""
     note: str = ""
     organiser: str = ""
+    # A campaign the recorder names (a sheet's 行动编号, the API): refused unless the rule (counting.py) counts the
+    # activity toward it. It never adds a campaign; the rule alone decides.
     campaign_id: int | None = None
-    link_campaign: bool = True  # False: the user chose 不关联; None campaign with True: link the running one
     source: str = "form"
 
 
@@ -251,17 +249,8 @@ def check_counts(counts: dict[str, object]) -> dict[str, int]:
     return out
 
 
-def running_campaign(session: Session, scope: Scope, leaf: Area, day: date) -> Campaign | None:
-    """The one campaign running on `day` that covers `leaf`; None when there is none or more than one."""
-    found = [c for c in session.scalars(select(Campaign).where(Campaign.starts_on <= day, Campaign.ends_on >= day))
-             if covers_leaf(session, c, leaf)]
-    return found[0] if len(found) == 1 else None
-
-
-def create_activity(session: Session, scope: Scope, d: ActivityDraft, *, now: datetime | None = None,
-                    photos: list[bytes] | None = None) -> Activity:
-    scope.require(Perm.RECORD_ACTIVITIES)
-    now = now or utcnow()
+def _checked(session: Session, scope: Scope, d: ActivityDraft, now: datetime) -> tuple[Area, dict[str, int]]:
+    """The draft's community and counts, or Invalid naming the field: one check for recording and correcting."""
     leaf = scope.get_own_area(session, d.community_id)
     if leaf.level != Level.COMMUNITY:
         raise _bad("community_id", "活动地点应选到村/社区")
@@ -274,15 +263,21 @@ def create_activity(session: Session, scope: Scope, d: ActivityDraft, *, now: da
     counts = check_counts(d.counts)
     if not any(counts.values()):
         raise _bad("counts", "请至少填写一项数量（入户、商铺、参与人数、发放资料等）")
-    campaign = None
     if d.campaign_id is not None:
         campaign = get_campaign(session, scope, d.campaign_id)
         if not campaign.starts_on <= d.held_on <= campaign.ends_on:
             raise _bad("campaign_id", f"活动日期不在“{campaign.name}”的起止日期内")
-        if not covers_leaf(session, campaign, leaf):
+        if campaign.id not in {c.id for c in counting.covering(session, leaf, d.held_on)}:
             raise _bad("campaign_id", f"{leaf.label} 不在“{campaign.name}”覆盖的辖区内")
-    elif d.link_campaign:
-        campaign = running_campaign(session, scope, leaf, d.held_on)
+    return leaf, counts
+
+
+def create_activity(session: Session, scope: Scope, d: ActivityDraft, *, now: datetime | None = None,
+                    photos: list[bytes] | None = None) -> Activity:
+    """Records an activity; it counts toward every campaign the rule finds (a.campaigns, counting.message)."""
+    scope.require(Perm.RECORD_ACTIVITIES)
+    now = now or utcnow()
+    leaf, counts = _checked(session, scope, d, now)
     photos = [p for p in (photos or []) if p]
     if len(photos) > MAX_PHOTOS:
         raise _bad("photo", f"每次最多 {MAX_PHOTOS} 张照片")
@@ -290,15 +285,72 @@ def create_activity(session: Session, scope: Scope, d: ActivityDraft, *, now: da
         check_photo(data)
     a = Activity(kind=d.kind, community_id=leaf.id, address=d.address.strip()[:200], held_on=d.held_on,
                  organiser_user_id=scope.user_id, unit_id=scope.unit_id, organiser=d.organiser.strip()[:64],
-                 campaign_id=campaign.id if campaign else None, title=d.title.strip()[:100], note=d.note.strip()[:2000],
-                 source=d.source, created_by=scope.user_id, created_at=now, **counts)
+                 title=d.title.strip()[:100], note=d.note.strip()[:2000], source=d.source, created_by=scope.user_id,
+                 created_at=now, **{m: counts.get(m, 0) for m in METRICS})
     session.add(a)
     session.flush()
+    campaigns = counting.relink(session, a)
     for data in photos:
         session.add(ActivityPhoto(activity_id=a.id, path=store_photo("activities", a.id, data, session=session),
                                   created_at=now))
     audit.record(session, scope, "create", "activity", a.id, detail={"kind": d.kind, "community": leaf.id,
-                                                                     "campaign": a.campaign_id, "photos": len(photos)})
+                                                                     "campaigns": [c.id for c in campaigns],
+                                                                     "photos": len(photos)})
+    return a
+
+
+def _values(a: Activity) -> dict[str, object]:
+    """What a correction may change, as the audit records it before and after."""
+    return {"kind": a.kind, "community": a.community_id, "held_on": a.held_on.isoformat(), "address": a.address,
+            "title": a.title, "note": a.note, "organiser": a.organiser, **{m: getattr(a, m) for m in METRICS},
+            "campaigns": [c.id for c in a.campaigns]}
+
+
+def _changeable(session: Session, scope: Scope, activity_id: int, now: datetime) -> Activity:
+    scope.require(Perm.RECORD_ACTIVITIES)
+    a = get_activity(session, scope, activity_id)
+    reason = counting.refusal(scope, a, now)
+    if reason:
+        raise Forbidden(reason)
+    return a
+
+
+def correct_activity(session: Session, scope: Scope, activity_id: int, d: ActivityDraft, *,
+                     now: datetime | None = None) -> Activity:
+    """更正 by the recorder within the window: every field the form holds; the campaigns are decided afresh."""
+    now = now or utcnow()
+    a = _changeable(session, scope, activity_id, now)
+    leaf, counts = _checked(session, scope, d, now)
+    old = _values(a)
+    a.kind, a.community_id, a.held_on = d.kind, leaf.id, d.held_on
+    a.address, a.title, a.note = d.address.strip()[:200], d.title.strip()[:100], d.note.strip()[:2000]
+    a.organiser = d.organiser.strip()[:64]
+    for m in METRICS:
+        setattr(a, m, counts.get(m, 0))
+    a.corrected_at = now
+    session.flush()
+    counting.relink(session, a)
+    new = _values(a)
+    audit.record(session, scope, "update", "activity", a.id,
+                 detail={"old": {k: v for k, v in old.items() if new[k] != v},
+                         "new": {k: v for k, v in new.items() if old[k] != v}})
+    return a
+
+
+def withdraw_activity(session: Session, scope: Scope, activity_id: int, *, reason: str = "",
+                      now: datetime | None = None) -> Activity:
+    """撤回 by the recorder within the window: it stops counting everywhere and stays listed as 已撤回."""
+    now = now or utcnow()
+    a = _changeable(session, scope, activity_id, now)
+    reason = reason.strip()[:200]
+    if not reason:
+        raise _bad("reason", "请填写撤回原因")
+    old = [c.id for c in a.campaigns]
+    a.withdrawn_at, a.withdraw_reason = now, reason
+    counting.relink(session, a)
+    audit.record(session, scope, "withdraw", "activity", a.id,
+                 detail={"old": {"withdrawn": False, "campaigns": old},
+                         "new": {"withdrawn": True, "campaigns": [], "reason": reason}})
     return a
 
 
@@ -306,7 +358,7 @@ def get_activity(session: Session, scope: Scope, activity_id: int) -> Activity:
     scope.require(Perm.READ_PREVENTION)
     a = session.scalar(select(Activity).where(Activity.id == activity_id, activity_visible(scope))
                        .options(joinedload(Activity.community), joinedload(Activity.photos),
-                                joinedload(Activity.campaign), joinedload(Activity.unit)))
+                                selectinload(Activity.campaigns), joinedload(Activity.unit)))
     if a is None:
         raise NotFound("活动记录不存在或不在您的管辖范围内")
     return a
@@ -345,11 +397,12 @@ def list_activities(session: Session, scope: Scope, *, campaign_id: int | None =
     scope.require(Perm.READ_PREVENTION)
     stmt = select(Activity).where(activity_visible(scope))
     if campaign_id is not None:
-        stmt = stmt.where(Activity.campaign_id == campaign_id)
+        stmt = stmt.where(counting.in_campaign(campaign_id))
     if mine:
         stmt = stmt.where(Activity.created_by == scope.user_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = list(session.scalars(stmt.options(joinedload(Activity.community), joinedload(Activity.unit))
+    rows = list(session.scalars(stmt.options(joinedload(Activity.community), joinedload(Activity.unit),
+                                             selectinload(Activity.campaigns))
                                 .order_by(Activity.held_on.desc(), Activity.id.desc()).limit(limit).offset(offset)))
     return rows, int(total or 0)
 

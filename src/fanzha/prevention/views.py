@@ -10,14 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.common import tabular
-from fanzha.common.errors import DomainError, Invalid
+from fanzha.common.errors import DomainError, Forbidden, Invalid
 from fanzha.common.photos import MAX_PHOTO, serve_stored
 from fanzha.db import utcnow
 from fanzha.imports.api import save_upload, start_import
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.prevention import progress, service
+from fanzha.prevention import counting, progress, service
 from fanzha.prevention.areas import local_day
 from fanzha.prevention.enums import (
     ACTIVITY_KINDS,
@@ -204,13 +204,26 @@ def activities(request: Request, campaign_id: IdQuery = None, page: int = Query(
                   pages=max(1, -(-total // 50)), campaign_id=campaign_id, error="")
 
 
+ACTIVITY_FIELDS = ("kind", "community_id", "held_on", "address", "title", "note", "organiser", *METRICS)
+
+
 def _form_page(request: Request, db: Session, scope: Scope, *, form: dict | None = None, error: str = "",
-               status_code: int = 200):
-    today = local_day(utcnow())
-    campaigns = [c for c in service.list_campaigns(db, scope) if c.starts_on <= today and c.ends_on >= today
-                 or (today - c.ends_on).days <= 30]
+               status_code: int = 200, a=None):
+    """The activity form: empty for a new one, or holding `a` for its 更正."""
+    if a is not None and form is None:
+        form = {"kind": a.kind, "community_id": str(a.community_id), "held_on": a.held_on.isoformat(),
+                "address": a.address, "title": a.title, "note": a.note, "organiser": a.organiser,
+                **{m: str(getattr(a, m) or "") for m in METRICS}}
     return render(request, "prevention/activity_form.html", status_code=status_code, form=form or {}, error=error,
-                  leaves=service.recordable_leaves(db, scope), campaigns=campaigns, today=today)
+                  leaves=service.recordable_leaves(db, scope), today=local_day(utcnow()), a=a)
+
+
+def _draft(raw: dict[str, str]) -> service.ActivityDraft:
+    return service.ActivityDraft(
+        kind=raw["kind"], community_id=_id(raw["community_id"]) or 0,
+        held_on=_date(raw["held_on"], "held_on", "活动日期"),
+        counts={m: _int(raw[m], m) for m in METRICS if raw[m].strip()}, address=raw["address"], title=raw["title"],
+        note=raw["note"], organiser=raw["organiser"])
 
 
 @router.get("/prevention/activities/new")
@@ -223,8 +236,7 @@ def new_activity(request: Request, db: Session = Depends(get_db, scope="function
 async def create_activity(request: Request, db: Session = Depends(get_db, scope="function"),
                           scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     form = await request.form()
-    raw = form_fields(form, ("kind", "community_id", "held_on", "address", "title", "note",
-                            "organiser", "campaign_id", *METRICS), 2000)
+    raw = form_fields(form, ACTIVITY_FIELDS, 2000)
     photos = []
     for upload in form.getlist("photos")[: service.MAX_PHOTOS + 1]:
         if hasattr(upload, "read"):
@@ -232,14 +244,7 @@ async def create_activity(request: Request, db: Session = Depends(get_db, scope=
             if data:
                 photos.append(data)
     try:
-        campaign_text = raw["campaign_id"]
-        draft = service.ActivityDraft(
-            kind=raw["kind"], community_id=_id(raw["community_id"]) or 0,
-            held_on=_date(raw["held_on"], "held_on", "活动日期"),
-            counts={m: _int(raw[m], m) for m in METRICS if raw[m].strip()}, address=raw["address"],
-            title=raw["title"], note=raw["note"], organiser=raw["organiser"],
-            campaign_id=_id(campaign_text), link_campaign=campaign_text != "none")
-        a = service.create_activity(db, scope, draft, photos=photos)
+        a = service.create_activity(db, scope, _draft(raw), photos=photos)
     except DomainError as exc:
         db.rollback()
         return _form_page(request, db, scope, form=raw, error=exc.message, status_code=exc.status_code)
@@ -260,10 +265,58 @@ async def import_activities(request: Request, file: UploadFile | None = File(Non
     return RedirectResponse(f"/imports/{batch.id}", status_code=303)
 
 
+def _activity_page(request: Request, db: Session, scope: Scope, activity_id: int, *, done: str = "", error: str = "",
+                   status_code: int = 200):
+    """The record, where it counts (counting.message) and, for its recorder within the window, 更正 and 撤回."""
+    a = service.get_activity(db, scope, activity_id)
+    now = utcnow()
+    return render(request, "prevention/activity.html", status_code=status_code, a=a, done=done, error=error,
+                  counted=counting.message(a.campaigns), refusal=counting.refusal(scope, a, now),
+                  change_until=a.created_at + counting.window())
+
+
 @router.get("/prevention/activities/{activity_id}")
 def activity(activity_id: IdPath, request: Request, done: str = Query("", max_length=2),
              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
-    return render(request, "prevention/activity.html", a=service.get_activity(db, scope, activity_id), done=done)
+    return _activity_page(request, db, scope, activity_id, done=done)
+
+
+@router.get("/prevention/activities/{activity_id}/edit")
+def edit_activity(activity_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+                  scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
+    a = service.get_activity(db, scope, activity_id)
+    reason = counting.refusal(scope, a, utcnow())
+    if reason:
+        return _activity_page(request, db, scope, activity_id, error=reason, status_code=403)
+    return _form_page(request, db, scope, a=a)
+
+
+@router.post("/prevention/activities/{activity_id}/edit", dependencies=[Depends(csrf_protect)])
+async def correct_activity(activity_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+                           scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
+    raw = form_fields(await request.form(), ACTIVITY_FIELDS, 2000)
+    try:
+        service.correct_activity(db, scope, activity_id, _draft(raw))
+    except Forbidden as exc:
+        db.rollback()
+        return _activity_page(request, db, scope, activity_id, error=exc.message, status_code=exc.status_code)
+    except DomainError as exc:
+        db.rollback()
+        return _form_page(request, db, scope, form=raw, error=exc.message, status_code=exc.status_code,
+                          a=service.get_activity(db, scope, activity_id))
+    return RedirectResponse(f"/prevention/activities/{activity_id}?done=2", status_code=303)
+
+
+@router.post("/prevention/activities/{activity_id}/withdraw", dependencies=[Depends(csrf_protect)])
+async def withdraw_activity(activity_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+                            scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
+    raw = form_fields(await request.form(), ("reason",), 200)
+    try:
+        service.withdraw_activity(db, scope, activity_id, reason=raw["reason"])
+    except DomainError as exc:
+        db.rollback()
+        return _activity_page(request, db, scope, activity_id, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/prevention/activities/{activity_id}?done=3", status_code=303)
 
 
 @router.post("/prevention/activities/{activity_id}/photos", dependencies=[Depends(csrf_protect)])
@@ -276,8 +329,7 @@ async def add_photo(activity_id: IdPath, request: Request, db: Session = Depends
         service.add_photo(db, scope, activity_id, data)
     except Invalid as exc:
         db.rollback()
-        return render(request, "prevention/activity.html", status_code=exc.status_code,
-                      a=service.get_activity(db, scope, activity_id), done="", error=exc.message)
+        return _activity_page(request, db, scope, activity_id, error=exc.message, status_code=exc.status_code)
     return RedirectResponse(f"/prevention/activities/{activity_id}", status_code=303)
 
 

@@ -66,7 +66,8 @@ ROLE_HOME: dict[Role, dict] = {
     Role.GRID_WORKER: {
         "title": "网格员工作台",
         "duties": ["协助民警入户宣传、扫楼", "摸排易受骗群体", "推广国家反诈中心APP注册"],
-        "shortcuts": [("网格人员", "/people"), ("本村/社区", "/org/areas")],
+        "shortcuts": [("记录宣传活动", "/prevention/activities/new"), ("活动台账", "/prevention/activities"),
+                      ("网格人员", "/people"), ("本村/社区", "/org/areas")],
     },
     Role.UNIT_LIAISON: {
         "title": "成员单位工作台",
