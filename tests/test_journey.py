@@ -306,5 +306,38 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         expect(counted).to_contain_text(case_number)
         _shot(page, "7-unit")
 
+    # 10. A grid worker of the first county records today's 扫楼 from their home, on a phone: today is a day of the
+    #     county's 扫楼 and of the city's 宣传月, so the activity counts toward both, and both progress pages count it.
+    from fanzha.prevention.models import Campaign, CampaignArea
+
+    sweep = db.scalar(select(Campaign).where(Campaign.kind == "sweep").order_by(Campaign.id))
+    month = db.scalar(select(Campaign).where(Campaign.kind == "month").order_by(Campaign.id))
+    swept = db.get(Area, db.scalar(select(CampaignArea.area_id).where(CampaignArea.campaign_id == sweep.id)))
+    worker = db.scalar(select(User).join(Area, User.area_id == Area.id).where(
+        User.role == "grid_worker", Area.path.startswith(swept.path)).order_by(User.username))
+
+    def done_households(page, campaign_id: int) -> int:
+        page.goto(f"{live_server}/prevention/campaigns/{campaign_id}?metric=households")
+        return int(page.locator("#progress tr.total td").nth(3).inner_text().replace(",", ""))
+
+    with signed_in(worker.username, PHONE) as page:
+        before = {c.id: done_households(page, c.id) for c in (sweep, month)}
+        page.goto(live_server + "/")
+        first = page.locator(".shortcuts a").first
+        expect(first).to_have_text("记录宣传活动")
+        first.click()
+        form = page.locator("#activity-form")
+        form.locator("select[name=kind]").select_option("sweep")
+        form.locator("input[name=households]").fill("23")
+        form.locator("input[name=leaflets]").fill("40")
+        page.click("#save-activity")
+        for c in (month, sweep):  # (and the station's 进校园周 where the worker's village lies in it)
+            expect(page.locator("#counted")).to_contain_text(f"“{c.name}”")
+        _shot(page, "10-activity-in-two-campaigns")
+        for c in (sweep, month):
+            page.locator("#campaigns").get_by_role("link", name=c.name).click()
+            expect(page.locator("#progress tr.total td").nth(3)).to_have_text(f"{before[c.id] + 23:,}")
+            page.go_back()
+
     assert not [url for leaks in outside for url in leaks], outside
     assert not errors, errors
