@@ -210,6 +210,7 @@ def _requests(r: dict) -> dict[tuple[str, str], list[tuple[str, dict | None, str
         ("GET", "/registry/lists/{list_id}/push.{fmt}"):
             [(f"/registry/lists/{r['list_id']}/push.{fmt}", None, "'" + CALC) for fmt in ("csv", "xlsx")],
         # The lists' 导出 Excel (tests/test_board_exports.py has their filters, masking and audit).
+        ("GET", "/warnings.xlsx"): [(f"/warnings.xlsx?q={EXT}", None, "'" + CALC)],
         ("GET", "/cases.xlsx"): [("/cases.xlsx", None, "")],
         ("GET", "/people.xlsx"): [(f"/people.xlsx?q={ID_NUMBER}", None, "'" + CALC)],
         ("GET", "/prevention/activities.xlsx"): [("/prevention/activities.xlsx", None, "")],
@@ -253,7 +254,7 @@ def test_every_export_opens_without_a_live_formula(records, app, db):
                 expected = "'" + calc_name if planted == "'" + CALC else planted
                 assert expected in text, f"{url} does not hold {expected!r}"
             opened += 1
-    assert opened == 2 + 2 + 2 + 4 + 4 + 2 * len(IMPORTERS) + 3 + 3
+    assert opened == 2 + 2 + 2 + 4 + 4 + 2 * len(IMPORTERS) + 3 + 4
 
 
 def test_rejected_rows_echo_every_cell_neutralised(records, app):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import JSON, func, insert, or_, select, update
+from sqlalchemy import JSON, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.addresses.models import StandardAddress
@@ -22,14 +22,15 @@ from fanzha.common.identity import id_number_birth_date, id_number_gender
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.db import UTCDateTime, naive_utc, one_of, utcnow
 from fanzha.imports.service import Tally
-from fanzha.org.models import Area
-from fanzha.org.roles import Perm
+from fanzha.org.enums import Level
+from fanzha.org.models import Area, User
+from fanzha.org.roles import Perm, Role, has_perm
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
 from fanzha.warnings import triage
 from fanzha.warnings.dispatch import Assigner, station_of_communities
-from fanzha.warnings.enums import GRADE_ORDER
+from fanzha.warnings.enums import GRADE_ORDER, GRADES, KINDS, STATUSES
 from fanzha.warnings.intake import WarningDraft, check_rows
 from fanzha.warnings.models import Warning
 
@@ -390,6 +391,15 @@ class Filters:
     until: datetime | None = None
     mine: bool = False
     condition: object = None  # a metric's numerator or denominator (metrics.drill)
+    flag: str = ""  # a board figure (dissuasion.board: unsigned, overdue, escalated, backlog)
+    assignee_id: int | None = None  # 劝阻员: the user holding the warning
+
+
+def flag_clause(flag: str, now: datetime | None = None):
+    """A board figure's condition (its one definition lives in dissuasion.board)."""
+    from fanzha.dissuasion import board
+
+    return board.condition(flag, now or utcnow())
 
 
 def _filtered(scope: Scope, f: Filters):
@@ -417,6 +427,10 @@ def _filtered(scope: Scope, f: Filters):
         stmt = stmt.where(Warning.warned_at < f.until)
     if f.mine:
         stmt = stmt.where(Warning.assignee_id == scope.user_id)
+    if f.assignee_id:
+        stmt = stmt.where(Warning.assignee_id == f.assignee_id)
+    if f.flag:
+        stmt = stmt.where(flag_clause(f.flag))
     return stmt
 
 
@@ -439,12 +453,85 @@ def search(session: Session, scope: Scope, f: Filters, *, limit: int = 50, offse
 def counts(session: Session, scope: Scope, f: Filters) -> dict[str, dict[str, int]]:
     scope.require(Perm.READ_WARNINGS)
     sub = _filtered(scope, Filters(kind=f.kind, station_id=f.station_id, since=f.since, until=f.until,
-                                   mine=f.mine, condition=f.condition, state=f.state)).subquery()
+                                   mine=f.mine, condition=f.condition, state=f.state, flag=f.flag,
+                                   assignee_id=f.assignee_id)).subquery()
     out: dict[str, dict[str, int]] = {"grade": {}, "status": {}, "kind": {}}
     for col in ("grade", "status", "kind"):
         column = {"grade": sub.c.risk_grade, "status": sub.c.status, "kind": sub.c.kind}[col]
         for key, n in session.execute(select(column, func.count()).group_by(column)):
             out[col][key] = n
+    return out
+
+
+def holders(session: Session, scope: Scope) -> list[tuple[Area, list[User]]]:
+    """The board's 劝阻员 filter: per station in scope, its active users whose role may hold a warning (claim_warnings
+    in org/roles.py: 劝阻员, 民警, 社区民警, 所长), at the station or one of its 警务区, station by station."""
+    roles = [r.value for r in Role if has_perm(r, Perm.CLAIM_WARNINGS)]
+    stations = [a for a in session.scalars(select(Area).where(Area.level == Level.STATION, scope.area_clause())
+                                           .order_by(Area.path)) if scope.covers(a)]
+    by_path = {a.path: a for a in stations}
+    users = session.execute(select(User, Area.path).join(Area, User.area_id == Area.id).where(
+        User.is_active.is_(True), User.role.in_(roles),
+        Area.level.in_((Level.STATION, Level.BEAT)), scope.area_clause()).order_by(User.display_name, User.id)).all()
+    out: dict[int, list[User]] = defaultdict(list)
+    for user, path in users:
+        station = next((a for p, a in by_path.items() if path.startswith(p)), None)
+        if station is not None:
+            out[station.id].append(user)
+    return [(a, out[a.id]) for a in stations if out[a.id]]
+
+
+EXPORT_HEADER = ("预警编号", "预警时间", "预警类型", "风险等级", "姓名", "身份证号", "手机号", "拟转账金额（元）", "派出所",
+                 "村/社区", "劝阻员", "状态", "签收时间", "首次联系时间", "反馈时间", "劝阻结果", "已超时", "已升级", "积压",
+                 "研判理由", "下发单位", "备注")
+
+
+def export(session: Session, scope: Scope, f: Filters, *, full: bool = False) -> bytes:
+    """The board's list with its filters as an XLSX file (导出 Excel), newest first, at most exports.ROW_CAP rows.
+    Masked as the board shows it (name in full, ID number and phone masked); full numbers only with `full`, which
+    needs pii_full. A personal-data export: export_personal, audited with its fields, rows and filters."""
+    from fanzha.audit import exports
+    from fanzha.common.timefmt import fmt_minute
+    from fanzha.dissuasion.enums import OUTCOMES
+
+    scope.require(Perm.READ_WARNINGS)
+    exports.require(scope)
+    if full:
+        scope.require(Perm.PII_FULL)
+    lookups.check(session, scope, f.q, where="warning")
+    now = utcnow()
+    marks = [flag_clause(key, now) for key in ("overdue", "escalated", "backlog")]
+    stmt = _filtered(scope, f).add_columns(*(case((m, 1), else_=0) for m in marks))
+    found = session.execute(stmt.options(joinedload(Warning.station), joinedload(Warning.community),
+                                         joinedload(Warning.assignee))
+                            .order_by(Warning.warned_at.desc(), Warning.id.desc()).limit(exports.ROW_CAP + 1)).all()
+    yes = {1: "是", 0: ""}
+    rows = []
+    for w, overdue, escalated, backlog in found:
+        who = shown_identity(w, full=full)
+        rows.append([w.external_id, fmt_minute(w.warned_at), KINDS.get(w.kind, w.kind), GRADES.get(w.risk_grade, ""),
+                     who.name, who.id_number, who.phone, w.amount, w.station.label if w.station else "",
+                     w.community.label if w.community else "", w.assignee.display_name if w.assignee else "",
+                     STATUSES.get(w.status, w.status), fmt_minute(w.signed_at), fmt_minute(w.first_contact_at),
+                     fmt_minute(w.feedback_at), OUTCOMES.get(w.outcome or "", ""), yes[overdue], yes[escalated],
+                     yes[backlog], "；".join(w.grade_reasons or []), w.issuing_unit, w.note])
+    shown = identity_fields(full=full, with_ages=False)
+    return exports.list_file(session, scope, "warning", header=EXPORT_HEADER, rows=rows, sheet="预警指令",
+                             fields=[*shown, "note"], detail={"filters": _described(f), "full": full})
+
+
+def _described(f: Filters) -> dict:
+    """The filters of an export as its audit entry keeps them (a searched number masked)."""
+    out = {k: v for k, v in (("status", f.status), ("state", f.state), ("grade", f.grade), ("kind", f.kind),
+                              ("station_id", f.station_id), ("flag", f.flag), ("assignee_id", f.assignee_id),
+                              ("mine", f.mine)) if v}
+    if f.q:
+        out["q"] = lookups.masked(f.q)
+    for key in ("since", "until"):
+        if getattr(f, key):
+            out[key] = getattr(f, key).isoformat()
+    if f.condition is not None:
+        out["metric"] = True
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -9,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fanzha.audit import exports
 from fanzha.common.errors import DomainError
 from fanzha.db import utcnow
 from fanzha.imports.api import save_upload, start_import
@@ -52,33 +54,97 @@ env.globals["utcnow"] = utcnow
 env.globals["loss_avoided_of"] = metrics.loss_avoided_of
 
 
+FLAG_PATTERN = "^(unsigned|overdue|escalated|backlog)?$"
+
+
+@dataclass
+class BoardQuery:
+    """The board's filters as the query string carries them (the list, its minute refresh and its export)."""
+
+    status: str = Query("", max_length=12)
+    grade: str = Query("", max_length=8)
+    kind: str = Query("", max_length=16)
+    station_id: IdQuery = None
+    q: str = Query("", max_length=64)
+    mine: bool = False
+    metric: str = Query("", max_length=20)
+    part: str = Query("", max_length=3)
+    area_id: IdQuery = None
+    since: str = Query("", max_length=10)
+    until: str = Query("", max_length=10)
+    state: str = Query("open", pattern="^(open|closed|all)$")
+    flag: str = Query("", pattern=FLAG_PATTERN)
+    assignee_id: IdQuery = None
+
+    def filters(self, db: Session, scope: Scope) -> tuple[service.Filters, str | None, str]:
+        """(filters, the metric drill's label or None, the state shown). An empty value is no filter; since/until
+        are local days of 预警时间 (until included), except in a metric's click-through, where they are the
+        metric's period."""
+        condition = drill = start = end = None
+        state = self.state
+        if (label := metrics.drill_label(self.metric, self.part)) is not None:
+            first, last = metrics.period(self.since, self.until)
+            area = org.get_area(db, scope, self.area_id) if self.area_id else None
+            condition = metrics.drill(db, scope, self.metric, self.part, since=first, until=last, area=area)
+            drill = label
+        else:
+            start, end = _day(self.since), _day(self.until)
+            end = end + timedelta(days=1) if end else None
+        if drill or self.q.strip():
+            state = "all"
+        f = service.Filters(status=self.status, grade=self.grade, kind=self.kind, station_id=self.station_id,
+                            q=self.q.strip(), mine=self.mine, condition=condition,
+                            state="" if state == "all" else state, flag=self.flag, assignee_id=self.assignee_id,
+                            since=start, until=end)
+        return f, drill, state
+
+
+def _day(text: str) -> datetime | None:
+    """The start of a local day given as 2026-03-01; None when empty."""
+    from datetime import date
+
+    from fanzha.common.errors import Invalid
+    from fanzha.prevention.areas import day_start
+
+    if not text.strip():
+        return None
+    try:
+        return day_start(date.fromisoformat(text.strip()))
+    except ValueError as exc:
+        raise Invalid("日期格式应为 2026-03-01") from exc
+
+
 @router.get("/warnings")
-def board(request: Request, status: str = Query("", max_length=12), grade: str = Query("", max_length=8),
-          kind: str = Query("", max_length=16), station_id: IdQuery = None, q: str = Query("", max_length=64),
-          mine: bool = False, page: int = Query(1, ge=1, le=100_000), metric: str = Query("", max_length=20),
-          part: str = Query("", max_length=3), area_id: IdQuery = None, since: str = Query("", max_length=10),
-          until: str = Query("", max_length=10), state: str = Query("open", pattern="^(open|closed|all)$"),
+def board(request: Request, params: BoardQuery = Depends(), page: int = Query(1, ge=1, le=100_000),
           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """The board opens on 在办 (warnings without feedback): today's work, whatever the length of the history.
-    已反馈 and 全部 reach the rest; a metric's click-through always lists everything behind the figure."""
-    condition = None
-    drill = None
-    if (label := metrics.drill_label(metric, part)) is not None:
-        start, end = metrics.period(since, until)
-        area = org.get_area(db, scope, area_id) if area_id else None
-        condition = metrics.drill(db, scope, metric, part, since=start, until=end, area=area)
-        drill = label
-    if drill or q.strip():
-        state = "all"
-    f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q.strip(), mine=mine,
-                        condition=condition, state="" if state == "all" else state)
+    已反馈 and 全部 reach the rest; a metric's click-through always lists everything behind the figure. At the top,
+    the four figures of dissuasion.board (未签收, 已超时, 已升级, 积压), each a link to exactly its warnings."""
+    from fanzha.dissuasion import board as figures
+
+    f, drill, state = params.filters(db, scope)
+    now = utcnow()
     rows, total = service.search(db, scope, f, limit=PAGE, offset=(page - 1) * PAGE)
-    counts = service.counts(db, scope, f)
-    stations = [a for a in org.list_areas(db, scope, level=Level.STATION.value, limit=1000) if scope.covers(a)]
-    template = "warnings/_table.html" if request.headers.get("hx-request") else "warnings/board.html"
-    return render(request, template, rows=rows, total=total, counts=counts, f=f, page=page, state=state,
-                  count_cap=service.COUNT_CAP,
-                  pages=max(1, -(-total // PAGE)), stations=stations, now=utcnow(), drill=drill)
+    context = dict(rows=rows, total=total, f=f, page=page, state=state, count_cap=service.COUNT_CAP,
+                   pages=max(1, -(-total // PAGE)), now=now, drill=drill, figures=figures.counts(db, scope, now, station_id=f.station_id),
+                   FIGURES=figures.FIGURES,
+                   stations=[a for a in org.list_areas(db, scope, level=Level.STATION.value, limit=1000)
+                             if scope.covers(a)])
+    if request.headers.get("hx-request"):  # the minute refresh: the table, and the figures out of band
+        return render(request, "warnings/_refresh.html", **context)
+    return render(request, "warnings/board.html", **context, counts=service.counts(db, scope, f),
+                  holders=service.holders(db, scope))
+
+
+@router.get("/warnings.xlsx")
+def board_export(params: BoardQuery = Depends(), full: bool = False, db: Session = Depends(get_db, scope="function"),
+                 scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    """导出 Excel: the board's list with the same filters (the link carries them); masked unless `full`."""
+    from fanzha.common import tabular
+
+    f, _, _ = params.filters(db, scope)
+    name, ascii_name = exports.file_names("预警指令", "warnings")
+    return tabular.download(service.export(db, scope, f, full=full), name, ascii_name=ascii_name)
 
 
 @router.get("/warnings/feedback-export")
