@@ -1,6 +1,7 @@
 """The one place that mounts every API router under /api/v1."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 
 from fanzha.addresses.api import router as addresses
 from fanzha.assess.api import router as assess
@@ -18,12 +19,31 @@ from fanzha.prevention.api import router as prevention
 from fanzha.registry.api import router as registry
 from fanzha.reports.api import router as reports
 from fanzha.warnings.api import router as warnings
+from fanzha.web.forms import clean_query
 
 API_PREFIX = "/api/v1"
 # The checker first: routes are matched in this order, and /detect is the route called most often by far (every
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
 API_ROUTERS = (detect, auth, org, people, addresses, imports, warnings, dissuasion, case_stats, cases, prevention,
                registry, blocklist, assess, audit, reports)
-api_router = APIRouter(prefix=API_PREFIX)
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="机器可读的错误代码：invalid、not_found、forbidden、conflict …")
+    message: str = Field(description="给人看的中文说明")
+    details: list[dict] = Field(default_factory=list, description="逐项说明：loc（字段位置）与 msg")
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers: one shape (fanzha.web.app._error)."""
+
+    error: ErrorBody
+
+
+# The answers every operation may give besides its own: listed once for all of them in the OpenAPI.
+ERRORS = {401: "未登录或令牌无效/已失效", 403: "角色没有此项权限", 404: "记录不存在或不在您的管辖范围内",
+          409: "与现有数据冲突（已存在、已结案、正被同时修改）", 422: "参数或内容有误（逐项说明在 details 中）"}
+api_router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(clean_query)],
+                       responses={code: {"model": ErrorOut, "description": text} for code, text in ERRORS.items()})
 for router in API_ROUTERS:
     api_router.include_router(router)

@@ -11,7 +11,7 @@ from fanzha.common.text import Id, PlainText
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, current_scope, get_db
-from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["标准地址"], dependencies=[Depends(csrf_protect)])
 
@@ -36,7 +36,7 @@ class MatchIn(Strict):
 
 @router.get("/addresses", response_model=list[AddressOut], summary="标准地址列表")
 def list_addresses(q: str = Query("", max_length=50), community_id: IdQuery = None,
-                   limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                   limit: int = Query(100, ge=1, le=1000), offset: Offset = 0,
                    db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     rows, _ = service.list_addresses(db, scope, q=q, community_id=community_id, limit=limit, offset=offset)
     return rows

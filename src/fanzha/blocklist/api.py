@@ -20,7 +20,7 @@ from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.public.bundle import MAX_BYTES
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
-from fanzha.web.params import IdPath
+from fanzha.web.params import IdPath, Offset
 
 router = APIRouter(tags=["举报与黑名单"], dependencies=[Depends(csrf_protect)])
 
@@ -101,7 +101,7 @@ def lookup(value: str = Query(..., min_length=1, max_length=200), db: Session = 
 
 @router.get("/blocklist", response_model=list[EntryOut], summary="黑名单")
 def list_entries(q: str = Query("", max_length=200), limit: int = Query(50, ge=1, le=1000),
-                 offset: int = Query(0, ge=0), db: Session = Depends(get_db, scope="function"),
+                 offset: Offset = 0, db: Session = Depends(get_db, scope="function"),
                  scope: Scope = Depends(current_scope)):
     rows, _ = service.entries(db, scope, q=q.strip(), limit=limit, offset=offset)
     return [entry_out(e) for e in rows]
@@ -115,7 +115,7 @@ def blocklist_bundle(db: Session = Depends(get_db, scope="function"), scope: Sco
 
 @router.get("/blocklist/reports", response_model=list[ReportOut], summary="举报审核队列")
 def list_reports(status: Literal["pending", "reviewed", "all"] = "pending", limit: int = Query(50, ge=1, le=1000),
-                 offset: int = Query(0, ge=0), db: Session = Depends(get_db, scope="function"),
+                 offset: Offset = 0, db: Session = Depends(get_db, scope="function"),
                  scope: Scope = Depends(current_scope)):
     rows, _ = service.queue(db, scope, status=status, limit=limit, offset=offset)
     return [report_out(r) for r in rows]

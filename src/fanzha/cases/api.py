@@ -17,7 +17,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, current_scope, get_db
-from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["案件"], dependencies=[Depends(csrf_protect)])
 Money = Decimal | str
@@ -200,7 +200,7 @@ def create(body: CaseIn, db: Session = Depends(get_db, scope="function"), scope:
 def list_cases(q: str = Query("", max_length=64), fraud_type: str = Query("", max_length=32),
                pending_type: bool = False, solved: str = Query("", pattern="^(yes|no)?$"),
                start: date | None = None, end: date | None = None, area_id: IdQuery = None,
-               limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+               limit: int = Query(50, ge=1, le=1000), offset: Offset = 0,
                db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     f = service.Filters(q=q.strip(), fraud_type=fraud_type, pending_type=pending_type, solved=solved, start=start,
                         end=end, area_id=area_id)
@@ -243,7 +243,7 @@ def add_action(case_id: IdPath, body: ActionIn, db: Session = Depends(get_db, sc
 
 @router.get("/case-actions", response_model=list[ActionOut], summary="止付/冻结/断卡线索/封号记录（含未关联案件的线索）")
 def search_actions(kind: str = Query("", pattern="^(stop_payment|freeze|card_lead|account_block)?$"),
-                   limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+                   limit: int = Query(50, ge=1, le=1000), offset: Offset = 0,
                    db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     return [action_out(a) for a in actions.search(db, scope, kind=kind, limit=limit, offset=offset)]
 

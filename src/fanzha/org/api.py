@@ -10,7 +10,7 @@ from fanzha.org.enums import Chain, Level
 from fanzha.org.schemas import AreaIn, AreaOut, AreaPatch, UnitIn, UnitOut, UnitPatch, UserIn, UserOut, UserPatch
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, current_scope, get_db
-from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["组织"], dependencies=[Depends(csrf_protect)])
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["组织"], dependencies=[Depends(csrf_protect)])
 @router.get("/areas", response_model=list[AreaOut], summary="辖区列表（本级及下级）")
 def list_areas(chain: Chain | None = None, level: Level | None = None, parent_id: IdQuery = None,
                q: str = Query("", max_length=50), limit: int = Query(500, ge=1, le=5000),
-               offset: int = Query(0, ge=0), db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+               offset: Offset = 0, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     return service.list_areas(db, scope, chain=chain, level=level, parent_id=parent_id, q=q, limit=limit, offset=offset)
 
 
@@ -38,7 +38,7 @@ def update_area(area_id: IdPath, body: AreaPatch, db: Session = Depends(get_db, 
 
 
 @router.get("/units", response_model=list[UnitOut], summary="成员单位列表")
-def list_units(q: str = Query("", max_length=50), limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+def list_units(q: str = Query("", max_length=50), limit: int = Query(500, ge=1, le=5000), offset: Offset = 0,
                db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     return service.list_units(db, scope, q=q, limit=limit, offset=offset)
 
@@ -60,7 +60,7 @@ def update_unit(unit_id: IdPath, body: UnitPatch, db: Session = Depends(get_db, 
 
 @router.get("/users", response_model=list[UserOut], summary="用户列表")
 def list_users(q: str = Query("", max_length=50), role: str = Query("", max_length=32),
-               limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+               limit: int = Query(500, ge=1, le=5000), offset: Offset = 0,
                db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     return service.list_users(db, scope, q=q, role=role, limit=limit, offset=offset)
 

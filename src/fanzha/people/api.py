@@ -9,14 +9,14 @@ from fanzha.org.scope import Scope
 from fanzha.people import service
 from fanzha.people.schemas import PersonIn, PersonOut, PersonPatch
 from fanzha.web.deps import csrf_protect, current_scope, get_db
-from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["人员"], dependencies=[Depends(csrf_protect)])
 
 
 @router.get("/people", response_model=list[PersonOut], summary="人员查询（号码脱敏）")
 def search_people(q: str = Query("", max_length=32), community_id: IdQuery = None,
-                  limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+                  limit: int = Query(50, ge=1, le=500), offset: Offset = 0,
                   db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     rows, _ = service.search(db, scope, q=q, community_id=community_id, limit=limit, offset=offset)
     return [service.to_out(p) for p in rows]

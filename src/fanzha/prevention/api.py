@@ -24,7 +24,7 @@ from fanzha.prevention import counting, fraudfree, progress, service
 from fanzha.prevention.enums import METRICS
 from fanzha.prevention.models import Activity, Campaign
 from fanzha.web.deps import csrf_protect, get_db, require
-from fanzha.web.params import IdPath, IdQuery, aware
+from fanzha.web.params import IdPath, IdQuery, Offset, aware
 
 router = APIRouter(prefix="/prevention", tags=["宣防"], dependencies=[Depends(csrf_protect)])
 Count = Field(0, ge=0, le=service.MAX_COUNT)
@@ -209,7 +209,7 @@ def supervision_outcome(supervision_id: IdPath, body: SupervisionOutcomeIn,
 
 
 @router.get("/activities", response_model=list[ActivityOut], summary="宣传活动列表")
-def activities(campaign_id: IdQuery = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+def activities(campaign_id: IdQuery = None, limit: int = Query(50, ge=1, le=500), offset: Offset = 0,
                db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     rows, _ = service.list_activities(db, scope, campaign_id=campaign_id, limit=limit, offset=offset)
     return [_activity_out(a) for a in rows]

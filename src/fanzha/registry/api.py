@@ -16,7 +16,7 @@ from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.registry import duties, service
 from fanzha.web.deps import csrf_protect, current_scope, get_db
-from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["易受骗群体库"], dependencies=[Depends(csrf_protect)])
 
@@ -89,7 +89,7 @@ def _risk_out(row: service.Row, scope: Scope) -> RiskOut:
 
 @router.get("/registry/people", response_model=list[RiskOut], summary="易受骗群体库（按风险排序）")
 def registry(group: str = Query("", max_length=32), community_id: IdQuery = None,
-             limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+             limit: int = Query(50, ge=1, le=500), offset: Offset = 0,
              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     rows, _ = service.registry(db, scope, service.population(db), group=group, community_id=community_id,
                                limit=limit, offset=offset)

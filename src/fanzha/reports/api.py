@@ -14,7 +14,7 @@ from fanzha.common import periods
 from fanzha.reports import geo, screen, service
 from fanzha.reports.views import MapPeriodQuery, download
 from fanzha.web.deps import csrf_protect, current_scope, get_db
-from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["通报与地图"], dependencies=[Depends(csrf_protect)])
 
@@ -49,7 +49,7 @@ def screen_data(db: Session = Depends(get_db, scope="function"), scope: Scope = 
 
 @router.get("/reports/documents", response_model=list[DocumentOut], summary="发文登记")
 def documents(kind: str = Query("", pattern="^(|daily|weekly|monthly|quarterly)$"), year: int = Query(0, ge=0, le=2100),
-              limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+              limit: int = Query(50, ge=1, le=1000), offset: Offset = 0,
               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     rows, _ = service.register(db, scope, kind=kind, year=year or None, limit=limit, offset=offset)
     return [DocumentOut(id=d.id, kind=d.kind, number=d.number, period=d.period, area=d.area.code if d.area else None,

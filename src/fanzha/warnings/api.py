@@ -15,7 +15,7 @@ from fanzha.warnings.intake import API_FIELDS
 from fanzha.warnings.models import Warning
 from fanzha.warnings.schemas import PlaceIn, WarningBatchIn, WarningIn, WarningOut
 from fanzha.web.deps import csrf_protect, current_scope, get_db
-from fanzha.web.params import IdPath, IdQuery, aware
+from fanzha.web.params import IdPath, IdQuery, Offset, aware
 
 router = APIRouter(tags=["预警指令"], dependencies=[Depends(csrf_protect)])
 
@@ -58,7 +58,7 @@ def create_batch(body: WarningBatchIn, db: Session = Depends(get_db, scope="func
 def list_warnings(status: str = Query("", max_length=12), grade: str = Query("", max_length=8),
                   kind: str = Query("", max_length=16), station_id: IdQuery = None, q: str = Query("", max_length=64),
                   since: datetime | None = None, until: datetime | None = None, mine: bool = False,
-                  limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+                  limit: int = Query(50, ge=1, le=1000), offset: Offset = 0,
                   db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q, since=aware(since),
                         until=aware(until), mine=mine)

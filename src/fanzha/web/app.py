@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fanzha import __version__
@@ -149,7 +149,18 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         message = STATUS_MESSAGES.get(exc.status_code, "请求有误")
-        return _error(request, exc.status_code, "http_" + str(exc.status_code), message)
+        response = _error(request, exc.status_code, "http_" + str(exc.status_code), message)
+        for name, value in (exc.headers or {}).items():  # 405 carries Allow, 401 WWW-Authenticate
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError):
+        # A value the database cannot hold (a NUL byte in text, a number past its column) came in through a body
+        # that no route bound more tightly: the request's fault, answered as one, never a 500.
+        log.warning("value refused by the database on %s %s: %s", request.method, request.url.path,
+                    str(exc.orig).splitlines()[0][:200])
+        return _error(request, 422, "invalid", "提交的内容有数据库不能保存的值（数值超出范围，或文本含有 NUL 等控制字符），请检查后重试")
 
     @app.exception_handler(OperationalError)
     async def busy(request: Request, exc: OperationalError):

@@ -13,7 +13,9 @@ from pydantic import BeforeValidator
 from fanzha.common.text import MAX_ID
 from fanzha.web.forms import is_blank
 
+MAX_OFFSET = 10_000_000  # rows skipped by an API list: far past any real list, well inside a 64-bit integer
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 IdForm = Annotated[int, Form(ge=0, le=MAX_ID)]
 

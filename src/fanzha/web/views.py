@@ -1,6 +1,6 @@
 """The one place that mounts every page router."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from fanzha.addresses.views import router as addresses
 from fanzha.assess.letters_views import router as letters
@@ -19,10 +19,11 @@ from fanzha.prevention.views_more import router as prevention_more
 from fanzha.registry.views import router as registry
 from fanzha.reports.views import router as reports
 from fanzha.warnings.views import router as warnings
+from fanzha.web.forms import clean_query
 from fanzha.web.home import router as home
 
 PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, warnings, case_stats, case_gaps, cases, prevention,
                 prevention_more, blocklist, registry, letters, assess, reports, audit)
-pages_router = APIRouter(include_in_schema=False)
+pages_router = APIRouter(include_in_schema=False, dependencies=[Depends(clean_query)])
 for router in PAGE_ROUTERS:
     pages_router.include_router(router)

@@ -13,6 +13,7 @@ from fanzha.common.identity import mask_name
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.params import Offset
 
 router = APIRouter(tags=["案件研判"], dependencies=[Depends(csrf_protect)])
 
@@ -65,7 +66,7 @@ def stats(w: Where = Depends(where), chain: str = Query("", pattern="^(|admin|po
 
 @router.get("/cases/stats/cases", summary="统计数字背后的案件（脱敏）")
 def behind(w: Where = Depends(where), d: Drill = Depends(drill), limit: int = Query(50, ge=1, le=500),
-           offset: int = Query(0, ge=0, le=10_000_000),
+           offset: Offset = 0,
            db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
     area, p = w.resolve(db, scope)
     rows, total = cases_behind(db, scope, area=area, period=p, measure=d.measure, dim=d.dim, value=d.value,
