@@ -265,6 +265,13 @@ def test_progress_follows_recording_correction_and_withdrawal(county, recorded, 
     listed = head.get("/prevention/activities").text
     row = re.search(rf'<tr class="muted"><td><a href="/prevention/activities/{ids["A2"]}">.*?</tr>', listed, re.S)
     assert row and "已撤回" in row.group(0)
+    # The ledger's Excel file says the same: where each counts, and which is withdrawn.
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(head.get("/prevention/activities.xlsx").content)).active
+    rows = [dict(zip(next(sheet.iter_rows(values_only=True)), r)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    east2 = [r for r in rows if str(r["村/社区"]).endswith("活动东二村")]
+    assert [(r["入户"], r["状态"], r["计入专项行动"]) for r in east2] == [(25, "已撤回", None)]  # an empty cell
     assert grid.post(f"/prevention/activities/{ids['A2']}/withdraw",
                      data={"csrf_token": csrf_of(grid), "reason": "再撤一次"}).status_code == 403
     # Audited with the old and new values.

@@ -73,6 +73,7 @@ def _valid_bodies(db) -> dict[str, dict]:
         "SupervisionOutcomeIn": {"outcome": "improved", "note": "已加派人手"},
         "ActivityIn": {"kind": "sweep", "community_id": community.id, "held_on": "2026-04-08",
                        "counts": {"households": 10}},
+        "WithdrawIn": {"reason": "重复登记"},
         "TargetIn": {"area_id": township.id, "metric": "jzz_registrations", "denominator": "population",
                      "target_pct": "80", "due_on": "2026-06-30"},
         "DecisionIn": {"decision": "reject", "note": "核实为正常号码"},
