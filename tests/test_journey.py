@@ -306,6 +306,22 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         expect(counted).to_contain_text(case_number)
         _shot(page, "7-unit")
 
+    # 9. The station head's board: what is late at a glance, each figure a link to its warnings, exported to Excel.
+    with signed_in("ps01_suozhang", DESKTOP) as page:
+        _nav(page, "预警")
+        overdue = page.locator("#board-figures .figure-overdue dd a")
+        count = int(overdue.inner_text().replace(",", ""))
+        overdue.click()
+        page.wait_for_url(re.compile(r"flag=overdue"))
+        expect(page.locator("h1")).to_contain_text(f"共 {count:,} 条")
+        _shot(page, "9-board-overdue")
+        with page.expect_download() as sheet:
+            page.get_by_role("link", name="导出 Excel").click()
+        from openpyxl import load_workbook
+
+        rows = list(load_workbook(_keep(sheet.value)).active.iter_rows(values_only=True))
+        assert rows[0][0] == "预警编号" and len(rows) - 1 == count, (count, len(rows))
+
     # 10. A grid worker of the first county records today's 扫楼 from their home, on a phone: today is a day of the
     #     county's 扫楼 and of the city's 宣传月, so the activity counts toward both, and both progress pages count it.
     from fanzha.prevention.models import Campaign, CampaignArea
