@@ -34,5 +34,12 @@ def fresh_warning(session, *, station_user: str = "ps01_quanzu", kind: str = "èµ
     # The clock of these tests is the warning's own day: dispatched a minute after it arrived.
     w.assignee_id, w.status = user.id, "assigned"
     w.dispatched_at = w.assigned_at = w.warned_at + timedelta(minutes=1)
+    from sqlalchemy import delete
+
+    from fanzha.warnings import assignments
+    from fanzha.warnings.models import WarningAssignment
+
+    session.execute(delete(WarningAssignment).where(WarningAssignment.warning_id == w.id))  # its history agrees
+    assignments.record(session, w, kind="assign", at=w.assigned_at)
     session.flush()
     return w

@@ -297,6 +297,29 @@ def test_submissions_keep_one_key_per_user(empty_db):
     engine.dispose()
 
 
+def _station_with_dissuader(session, now: datetime) -> None:
+    """城关派出所 (area 1) with 城关社区 (area 2) under it and its dissuader 王劝阻 (user 1), as of 0020 onwards."""
+    import sqlalchemy as sa
+
+    from fanzha.db import UTCDateTime
+
+    areas = sa.table("areas", *[sa.column(c) for c in ("id", "chain", "level", "kind_label", "name", "label", "code",
+                                                        "parent_id", "path", "police_area_id", "police_path",
+                                                        "population", "households", "shops")],
+                     sa.column("created_at", UTCDateTime()))
+    users = sa.table("users", *[sa.column(c) for c in ("id", "username", "display_name", "password_hash", "role",
+                                                        "area_id", "phone", "is_active")],
+                     sa.column("created_at", UTCDateTime()))
+    common = {"kind_label": "", "population": 0, "households": 0, "shops": 0, "created_at": now}
+    session.execute(areas.insert(), [
+        {**common, "id": 1, "chain": "police", "level": "station", "name": "城关派出所", "label": "城关派出所",
+         "code": "PS01", "path": "/1/"},
+        {**common, "id": 2, "chain": "admin", "level": "community", "name": "城关社区", "label": "城关社区",
+         "code": "C01", "path": "/2/", "police_area_id": 1, "police_path": "/1/"}])
+    session.execute(users.insert().values(id=1, username="ps01_quanzu", display_name="王劝阻", password_hash="!",
+                                          role="dissuader", area_id=1, phone="", is_active=True, created_at=now))
+
+
 def test_contact_evidence_on_a_populated_database(empty_db):
     """0021 on a database of 0020 with a 见面 contact in it: the contact stays as it was, with no capture time and no
     position (nothing is made up for old evidence); downgrade drops the four columns and keeps the contact."""
@@ -312,26 +335,12 @@ def test_contact_evidence_on_a_populated_database(empty_db):
     upgrade("0020", url=empty_db)
     engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
     now = datetime.now(UTC)
-    areas = sa.table("areas", *[sa.column(c) for c in ("id", "chain", "level", "kind_label", "name", "label", "code",
-                                                        "parent_id", "path", "police_area_id", "police_path",
-                                                        "population", "households", "shops")],
-                     sa.column("created_at", UTCDateTime()))
-    users = sa.table("users", *[sa.column(c) for c in ("id", "username", "display_name", "password_hash", "role",
-                                                        "area_id", "phone", "is_active")],
-                     sa.column("created_at", UTCDateTime()))
     old = ("id", "warning_id", "channel", "by_user_id", "result", "note", "photo_path", "location", "notice_signed",
            "checklist", "counts_as_face")
     contacts = sa.table("contacts", *[sa.column(c) for c in old if c != "checklist"], sa.column("checklist", sa.JSON()),
                         sa.column("at", UTCDateTime()), sa.column("created_at", UTCDateTime()))
     with Session(engine) as s:
-        common = {"kind_label": "", "population": 0, "households": 0, "shops": 0, "created_at": now}
-        s.execute(areas.insert(), [
-            {**common, "id": 1, "chain": "police", "level": "station", "name": "城关派出所", "label": "城关派出所",
-             "code": "PS01", "path": "/1/"},
-            {**common, "id": 2, "chain": "admin", "level": "community", "name": "城关社区", "label": "城关社区",
-             "code": "C01", "path": "/2/", "police_area_id": 1, "police_path": "/1/"}])
-        s.execute(users.insert().values(id=1, username="ps01_quanzu", display_name="王劝阻", password_hash="!",
-                                        role="dissuader", area_id=1, phone="", is_active=True, created_at=now))
+        _station_with_dissuader(s, now)
         s.add(Warning(id=1, external_id="MIG21", kind="funds", risk_grade="high", grade_reasons=[], warned_at=now,
                       sign_deadline=now, contact_deadline=now, feedback_deadline=now, status="assigned",
                       station_id=1, community_id=2, phone="13800000000", amount=Decimal("95500")))
@@ -356,6 +365,54 @@ def test_contact_evidence_on_a_populated_database(empty_db):
     assert {c["name"] for c in inspect(engine).get_columns("contacts")}.isdisjoint(
         {"photo_taken_at", "latitude", "longitude", "location_accuracy"})
     assert stored() == before
+    engine.dispose()
+
+
+def test_warning_assignments_on_a_populated_database(empty_db):
+    """0025 on a database of the revision before it, with warnings held, waiting and placed long ago: each held
+    warning gets its assignment as its original one (at assigned_at, else dispatched_at; by the system), a warning
+    nobody holds gets none; downgrade drops the table and leaves the warnings as they were."""
+    import importlib
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from fanzha.db import UTCDateTime
+    from fanzha.migrate import downgrade, upgrade
+    from fanzha.warnings.models import Warning
+
+    previous = importlib.import_module("fanzha.migrations.versions.0025_warning_assignments").down_revision
+    upgrade(previous, url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Session(engine) as s:
+        _station_with_dissuader(s, now)
+        base = dict(kind="call", risk_grade="medium", grade_reasons=[], warned_at=now - timedelta(days=2),
+                    sign_deadline=now, contact_deadline=now, feedback_deadline=now, station_id=1, community_id=2)
+        s.add_all([Warning(id=1, external_id="MIG25-1", status="assigned", assignee_id=1,
+                           dispatched_at=now - timedelta(days=2), assigned_at=now - timedelta(days=1), **base),
+                   Warning(id=2, external_id="MIG25-2", status="dispatched", dispatched_at=now, **base),
+                   Warning(id=3, external_id="MIG25-3", status="assigned", assignee_id=1,
+                           dispatched_at=now - timedelta(hours=5), **base)])
+        s.commit()
+
+    def held():
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT id, assignee_id, assigned_at, status FROM warnings ORDER BY id")).all()
+
+    before = held()
+    upgrade("0025", url=empty_db)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(
+            sa.column("warning_id"), sa.column("user_id"), sa.column("station_id"), sa.column("at", UTCDateTime()),
+            sa.column("kind"), sa.column("from_user_id"), sa.column("by_user_id"), sa.column("reason"))
+            .select_from(sa.table("warning_assignments")).order_by(sa.column("warning_id"))).all()
+    assert [tuple(r) for r in rows] == [(1, 1, 1, now - timedelta(days=1), "assign", None, None, ""),
+                                        (3, 1, 1, now - timedelta(hours=5), "assign", None, None, "")]
+    assert held() == before
+    downgrade(previous, url=empty_db)
+    assert "warning_assignments" not in inspect(engine).get_table_names()
+    assert held() == before
     engine.dispose()
 
 

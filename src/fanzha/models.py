@@ -37,12 +37,12 @@ from fanzha.prevention.models import (
 )
 from fanzha.reports.models import AreaGeo, IssuedDocument
 from fanzha.registry.models import Duty, RegistryEntry, RegistryUnplaced, TargetList, TargetMember
-from fanzha.warnings.models import DutyShift, Warning
+from fanzha.warnings.models import DutyShift, Warning, WarningAssignment
 from fanzha.worker.models import WorkerBeat
 
 __all__ = [
     "Area", "AuditEntry", "AuthSession", "Throttle", "Base", "ImportBatch", "ImportRowError",
-    "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
+    "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "WarningAssignment", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
     "PaymentRequest", "Submission", "TimelineEvent", "Notification", "Delivery", "Case", "CaseStatCell",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityCampaign", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",

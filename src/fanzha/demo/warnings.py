@@ -71,6 +71,7 @@ def _row(r: random.Random, n: int, at: datetime, person: tuple | None, addresses
 def generate_warnings(session: Session, *, seed: int, count: int, now: datetime | None = None) -> int:
     r = random.Random(seed + 1)
     now = now or utcnow()
+    keep_roster(session, now)
     people = session.execute(select(Person.name, Person.id_number, Person.phone, Person.address)
                              .order_by(Person.id)).all()
     addresses = list(session.scalars(select(StandardAddress.text).order_by(StandardAddress.id)))
@@ -87,11 +88,59 @@ def generate_warnings(session: Session, *, seed: int, count: int, now: datetime 
         w.dispatched_at = w.warned_at + timedelta(minutes=r.randint(1, 4))
         if w.assigned_at is not None:
             w.assigned_at = w.dispatched_at + timedelta(seconds=r.randint(5, 90))
+    _assigned_as_it_happened(session)
     # Their own generators, so that the rest of the county stays as the main one draws it.
     play_history(session, r, now, amounts=random.Random(seed + 101))
     play_today(session, random.Random(seed + 102), now)
     play_conflict(session, random.Random(seed + 103), now)
+    play_reassign(session, random.Random(seed + 104), now)
     return tally.created
+
+
+def keep_roster(session: Session, now: datetime) -> None:
+    """One station of the demo keeps a duty roster (值班表): its dissuader on a week's shift around now, so that
+    dispatch and 改派 show who is on duty. (ps01's stays without one: a station that keeps none is the other case.)"""
+    from fanzha.org.models import User
+    from fanzha.warnings.models import DutyShift
+
+    user = session.scalar(select(User).where(User.username == "ps02_quanzu"))
+    if user is not None:
+        session.add(DutyShift(user_id=user.id, station_id=user.area_id, starts_at=now - timedelta(days=1),
+                              ends_at=now + timedelta(days=6)))
+        session.flush()
+
+
+def _assigned_as_it_happened(session: Session) -> None:
+    """The 指派 rows the intake wrote carry the time the demo has just moved each assignment to."""
+    from sqlalchemy import update
+
+    from fanzha.warnings.models import WarningAssignment
+
+    session.flush()
+    session.execute(update(WarningAssignment).values(at=select(Warning.assigned_at).where(
+        Warning.id == WarningAssignment.warning_id).scalar_subquery()).execution_options(synchronize_session=False))
+
+
+def play_reassign(session: Session, r: random.Random, now: datetime) -> None:
+    """改派 in the demo: at the first two stations the 所长 handed a few open warnings from the dissuader to the
+    station's officer, an hour or two after they were assigned, so the timeline shows both hand-overs."""
+    from fanzha.dissuasion.service import reassign
+    from fanzha.org.models import User
+
+    for n in (1, 2):
+        head = session.scalar(select(User).where(User.username == f"ps{n:02d}_suozhang"))
+        officer = session.scalar(select(User).where(User.username == f"ps{n:02d}_minjing"))
+        if head is None or officer is None:
+            continue
+        open_ones = session.scalars(select(Warning).where(
+            Warning.station_id == head.area_id, Warning.feedback_at.is_(None), Warning.assignee_id.is_not(None),
+            Warning.assignee_id != officer.id, Warning.assigned_at < now - timedelta(hours=3))
+            .order_by(Warning.id).limit(2)).all()
+        for w in open_ones:
+            at = min(w.assigned_at + timedelta(minutes=r.randint(40, 150)), now - timedelta(minutes=30))
+            reassign(session, Scope.for_user(head), w.id, user_id=officer.id,
+                     reason=r.choice(("原劝阻员外出培训", "原劝阻员轮休", "对象在民警包片辖区")), now=at)
+    session.flush()
 
 
 OUTCOME_WEIGHTS = {"dissuaded": 70, "not_needed": 8, "unreachable": 8, "refused": 4, "defrauded": 10}

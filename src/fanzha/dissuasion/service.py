@@ -25,11 +25,13 @@ from fanzha.dissuasion.enums import (
     REQUEST_KINDS,
     RESULTS,
 )
+from fanzha.dissuasion import holders
 from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
 from fanzha.notify.service import notify
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
+from fanzha.warnings import assignments
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import visible
 
@@ -68,6 +70,7 @@ def sign(session: Session, scope: Scope, warning_id: int, *, now: datetime | Non
     w.signed_at, w.signed_by = now, scope.user_id
     if w.assignee_id is None and scope.role == Role.DISSUADER:
         w.assignee_id, w.assigned_at, w.status = scope.user_id, now, "assigned"
+        assignments.record(session, w, kind="claim", at=now, by_user_id=scope.user_id)
     audit.record(session, scope, "update", "warning", w.id, detail={"signed": True})
     return w
 
@@ -176,6 +179,7 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
         w.face_at = now
     if w.assignee_id is None and scope.role == Role.DISSUADER:
         w.assignee_id, w.assigned_at, w.status = scope.user_id, now, "assigned"
+        assignments.record(session, w, kind="claim", at=now, by_user_id=scope.user_id)
     session.flush()
     audit.record(session, scope, "create", "contact", contact.id,
                  detail={"warning": w.id, "channel": channel, "counts_as_face": counts})
@@ -298,26 +302,76 @@ def answer_payment(session: Session, scope: Scope, request_id: int, *, done: boo
     return req
 
 
-def reassign(session: Session, scope: Scope, warning_id: int, *, user_id: int, reason: str) -> Warning:
-    """The station head hands the warning to another dissuader of the same station."""
-    scope.require(Perm.MANAGE_ROSTER)
-    w = _warning(session, scope, warning_id, lock=True)
+@dataclass
+class Reassignment:
+    """A 改派 checked and not yet done: what the confirmation shows and the 确认 button sends."""
+
+    warning: Warning
+    to: holders.Holder
+    from_name: str
+    reason: str
+
+    @property
+    def moves(self) -> bool:
+        """To another station's user (the centre only): the warning is moved there, as a 移交 would."""
+        return self.to.station.id != self.warning.station_id
+
+    def sentence(self) -> str:
+        w, to = self.warning, self.to
+        origin = f"由 {self.from_name} " if self.from_name else ""
+        where = f"（移交至{to.station.label}）" if self.moves else ""
+        return f"将预警 {w.external_id} {origin}改派给 {to.user.display_name}{where}"
+
+
+def check_reassign(session: Session, scope: Scope, warning_id: int, *, user_id: int, reason: str,
+                   lock: bool = False, now: datetime | None = None) -> Reassignment:
+    """What refuses a 改派 before anything is written; the page's confirmation shows the rest."""
+    if not holders.may_reassign(scope):
+        scope.require(Perm.MANAGE_ROSTER)
+    w = _warning(session, scope, warning_id, lock=lock)
     _open(w)
-    user = session.get(User, user_id)
-    if user is None or user.area_id != w.station_id or user.role != Role.DISSUADER or not user.is_active:
-        raise Invalid("请选择本所在岗的劝阻员", details=[{"loc": ["user_id"], "msg": "不是本所劝阻员"}])
+    to = holders.chosen(session, scope, w, user_id, now=now or utcnow())
     if not reason.strip():
         raise Invalid("请填写改派原因", details=[{"loc": ["reason"], "msg": "必填"}])
-    w.assignee_id, w.assigned_at, w.status = user.id, utcnow(), "assigned"
-    _event(session, w, scope, "reassign", f"改派给 {user.display_name}：{reason.strip()}")
-    notify(session, [user.id], "新指派的预警", reason.strip(), f"/warnings/{w.id}", outward=False)  # free text
-    audit.record(session, scope, "update", "warning", w.id, detail={"reassigned_to": user.id})
-    return w
+    return Reassignment(w, to, w.assignee.display_name if w.assignee else "", reason.strip())
+
+
+def reassign(session: Session, scope: Scope, warning_id: int, *, user_id: int, reason: str,
+             now: datetime | None = None) -> Reassignment:
+    """改派: the station head hands the warning to another of the station's users; the centre to any station's
+    (moving it there first, as 移交 does). The original assignment stays on the timeline, this one is added."""
+    now = now or utcnow()
+    done = check_reassign(session, scope, warning_id, user_id=user_id, reason=reason, lock=True, now=now)
+    w, user = done.warning, done.to.user
+    if done.moves:
+        _move(session, scope, w, done.to.station, done.reason, now)
+    previous = w.assignee_id
+    w.assignee_id, w.assigned_at, w.status = user.id, now, "assigned"
+    assignments.record(session, w, kind="reassign", at=now, by_user_id=scope.user_id, from_user_id=previous,
+                       reason=done.reason)
+    notify(session, [user.id], "新指派的预警", done.reason, f"/warnings/{w.id}", outward=False)  # free text
+    audit.record(session, scope, "update", "warning", w.id,
+                 detail={"reassigned_to": user.id, "from": previous, "station": done.to.station.id})
+    return done
+
+
+def _move(session: Session, scope: Scope, w: Warning, station: Area, reason: str, now: datetime) -> None:
+    """The warning leaves its station for `station` (a 移交, or a 改派 across stations): on the station's first
+    community, to be signed afresh, with a line on the timeline."""
+    community = session.scalar(select(Area).where(Area.level == "community", Area.police_path.startswith(station.path))
+                               .order_by(Area.id))
+    if community is None:
+        raise Invalid("该派出所没有下辖村/社区")
+    old = session.get(Area, w.station_id)
+    w.station_id, w.community_id, w.match_source = station.id, community.id, "manual"
+    w.status, w.dispatched_at, w.assignee_id, w.assigned_at = "dispatched", now, None, None
+    w.signed_at = w.signed_by = None
+    _event(session, w, scope, "transfer", f"由{old.label if old else '—'}移交至{station.label}：{reason}", now)
 
 
 def transfer(session: Session, scope: Scope, warning_id: int, *, station_id: int, reason: str) -> Warning:
     """移交: the warning belongs to another station (the person lives elsewhere); it is dispatched there afresh."""
-    if not (scope.can(Perm.MANAGE_ROSTER) or scope.can(Perm.INTAKE_WARNINGS)):
+    if not holders.may_reassign(scope):
         scope.require(Perm.MANAGE_ROSTER)
     w = _warning(session, scope, warning_id, lock=True)
     _open(w)
@@ -326,26 +380,20 @@ def transfer(session: Session, scope: Scope, warning_id: int, *, station_id: int
         raise Invalid("请选择另一个派出所", details=[{"loc": ["station_id"], "msg": "派出所不对"}])
     if not reason.strip():
         raise Invalid("请填写移交原因", details=[{"loc": ["reason"], "msg": "必填"}])
-    community = session.scalar(select(Area).where(Area.level == "community", Area.police_path.startswith(station.path))
-                               .order_by(Area.id))
-    if community is None:
-        raise Invalid("该派出所没有下辖村/社区")
     from fanzha.warnings.dispatch import Assigner
 
-    old = session.get(Area, w.station_id)
-    w.station_id, w.community_id, w.match_source = station.id, community.id, "manual"
-    w.status, w.dispatched_at, w.assignee_id, w.assigned_at = "dispatched", utcnow(), None, None
-    w.signed_at = w.signed_by = None
-    assignee = Assigner(session, utcnow()).pick(station.id)
+    now = utcnow()
+    _move(session, scope, w, station, reason.strip(), now)
+    assignee = Assigner(session, now).pick(station.id)
     if assignee is not None:
-        w.assignee_id, w.assigned_at, w.status = assignee, utcnow(), "assigned"
+        w.assignee_id, w.assigned_at, w.status = assignee, now, "assigned"
+        assignments.record(session, w, kind="transfer", at=now, by_user_id=scope.user_id, reason=reason.strip())
         # The reason is free text (it may name the person): the bell only, never an outward text.
         notify(session, [assignee], "移交来的预警", reason.strip(), f"/warnings/{w.id}", outward=False)
     else:
         from fanzha.dissuasion.alerts import Arrival, announce
 
-        announce(session, [Arrival.of(w)], utcnow())
-    _event(session, w, scope, "transfer", f"由{old.label if old else '—'}移交至{station.label}：{reason.strip()}")
+        announce(session, [Arrival.of(w)], now)
     audit.record(session, scope, "update", "warning", w.id, detail={"transferred_to": station.id})
     return w
 
@@ -387,8 +435,9 @@ def timeline(session: Session, w: Warning) -> list[Step]:
     steps = [Step(w.warned_at, "上级下发预警" if w.source != "local" else "本地预警", "warned")]
     if w.dispatched_at:
         steps.append(Step(w.dispatched_at, f"分流至{w.station.label if w.station else '派出所'}", "dispatched"))
-    if w.assigned_at and w.assignee_id:
-        steps.append(Step(w.assigned_at, f"指派给 {names.get(w.assignee_id, '')}", "assigned"))
+    for a in assignments.history(session, w.id):
+        steps.append(Step(a.at, assignments.step_text(a, names), "assigned" if a.kind != "reassign" else "reassign",
+                          names.get(a.by_user_id, "") if a.by_user_id else "系统"))
     if w.signed_at:
         steps.append(Step(w.signed_at, "签收", "signed", names.get(w.signed_by, "")))
     for c in session.scalars(select(Contact).where(Contact.warning_id == w.id)):

@@ -215,13 +215,30 @@ def payment_request(warning_id: IdPath, request: Request, kind: str = Form("", m
     return _back(warning_id, "request")
 
 
+def _reassign_kept(user_id: int, reason: str) -> dict:
+    return {"form": "reassign", "user_id": user_id, "reason": reason}
+
+
+@router.post("/warnings/{warning_id}/reassign/confirm", dependencies=[Depends(csrf_protect)])
+def reassign_confirm(warning_id: IdPath, request: Request, user_id: IdForm = 0, reason: str = Form("", max_length=200),
+                     db: Session = Depends(get_db, scope="function"),
+                     scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    """改派, first press: checks what would be refused, then shows 将预警 … 由 张三 改派给 李四 to confirm."""
+    kept = _reassign_kept(user_id, reason)
+    try:
+        plan = service.check_reassign(db, scope, warning_id, user_id=user_id, reason=reason)
+    except DomainError as exc:
+        return detail_with_error(request, db, scope, warning_id, exc, kept)
+    return detail_asking(request, db, scope, warning_id, "reassign", kept | {"sentence": plan.sentence()})
+
+
 @router.post("/warnings/{warning_id}/reassign", dependencies=[Depends(csrf_protect)])
 def reassign(warning_id: IdPath, request: Request, user_id: IdForm = 0, reason: str = Form("", max_length=200),
-             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
+             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     try:
         service.reassign(db, scope, warning_id, user_id=user_id, reason=reason)
     except DomainError as exc:
-        return detail_with_error(request, db, scope, warning_id, exc)
+        return detail_with_error(request, db, scope, warning_id, exc, _reassign_kept(user_id, reason))
     return _back(warning_id, "reassign")
 
 

@@ -28,6 +28,16 @@ def station_of_communities(session: Session) -> dict[int, int]:
     return out
 
 
+def duty_at(session: Session, at: datetime) -> tuple[set[int], dict[int, set[int]]]:
+    """The roster (值班表) at `at`: the stations that keep one at all, and per station the users on a shift then."""
+    rostered = set(session.scalars(select(DutyShift.station_id).distinct()))
+    on_duty: dict[int, set[int]] = defaultdict(set)
+    for uid, station_id in session.execute(select(DutyShift.user_id, DutyShift.station_id).where(
+            DutyShift.starts_at <= at, DutyShift.ends_at > at)):
+        on_duty[station_id].add(uid)
+    return rostered, on_duty
+
+
 class Assigner:
     """Least-loaded on-duty dissuader per station, keeping its own tally while a batch is dispatched.
 
@@ -47,12 +57,10 @@ class Assigner:
         for uid, area_id in s.execute(select(User.id, User.area_id).where(User.role == Role.DISSUADER,
                                                                             User.is_active.is_(True))):
             dissuaders[area_id].append(uid)
-        rostered = set(s.scalars(select(DutyShift.station_id).distinct()))
+        rostered, shifts = duty_at(s, self.at)
         on_duty: dict[int, list[int]] = defaultdict(list)
-        for uid, station_id in s.execute(select(DutyShift.user_id, DutyShift.station_id).where(
-                DutyShift.starts_at <= self.at, DutyShift.ends_at > self.at)):
-            if uid in dissuaders.get(station_id, []):
-                on_duty[station_id].append(uid)
+        for station_id, uids in shifts.items():
+            on_duty[station_id] = [uid for uid in uids if uid in dissuaders.get(station_id, [])]
         pool = {sid: sorted(set(on_duty.get(sid, []))) if sid in rostered else sorted(uids)
                 for sid, uids in dissuaders.items()}
         for sid in rostered - set(pool):

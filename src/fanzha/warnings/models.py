@@ -93,6 +93,27 @@ class Warning(Base):
     )
 
 
+class WarningAssignment(Base):
+    """One hand-over of a warning to the user who holds it (指派 at dispatch or placing, 认领, 改派, the 指派 after a
+    移交): to whom, at which station, when, from whom and by whom (None: the system), with the reason given. The
+    warning keeps only its current holder; the timeline reads its holders from here, so 改派 adds a line and never
+    moves the original one."""
+
+    __tablename__ = "warning_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(10))  # assign claim reassign transfer (ASSIGNMENT_KINDS)
+    from_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (Index("ix_warning_assignments_warning_at", "warning_id", "at"),)
+
+
 class DutyShift(Base):
     """A dissuader on duty (值班) from starts_at to ends_at; dispatch picks among those on duty."""
 

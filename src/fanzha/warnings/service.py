@@ -28,11 +28,11 @@ from fanzha.org.roles import Perm, Role, has_perm
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
-from fanzha.warnings import triage
+from fanzha.warnings import assignments, triage
 from fanzha.warnings.dispatch import Assigner, station_of_communities
 from fanzha.warnings.enums import GRADE_ORDER, GRADES, KINDS, STATUSES
 from fanzha.warnings.intake import WarningDraft, check_rows
-from fanzha.warnings.models import Warning
+from fanzha.warnings.models import Warning, WarningAssignment
 
 CHUNK = 2000
 COUNT_CAP = 10_000
@@ -219,6 +219,8 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
         if pkey is not None:
             row["person_id"] = new_people[pkey]["id"]
     ids = _insert(s, Warning, rows)
+    if held := assignments.intake_rows(ids, rows):
+        _insert(s, WarningAssignment, held)
     if ctx.first_id is None:
         ctx.first_id = ids[0]
     tally.created += len(rows)
@@ -234,7 +236,7 @@ def _made_by_this_run(ctx: _Context, warning: Warning) -> bool:
             and warning.source == ctx.source)
 
 
-def _insert(session: Session, model: type[Warning | Person], rows: list[dict]) -> list[int]:
+def _insert(session: Session, model: type[Warning | Person | WarningAssignment], rows: list[dict]) -> list[int]:
     """Inserts rows (dicts with the same keys) in the session's transaction; returns their new ids, in order.
 
     On PostgreSQL the ids are taken from the table's sequence and the rows go in with one binary COPY (the driver's
@@ -579,6 +581,7 @@ def place(session: Session, scope: Scope, warning_id: int, community_id: int, *,
     assignee = Assigner(session, now).pick(warning.station_id)
     if assignee is not None:
         warning.assignee_id, warning.status, warning.assigned_at = assignee, "assigned", now
+        assignments.record(session, warning, kind="assign", at=now)
     from fanzha.dissuasion.alerts import Arrival, announce
 
     announce(session, [Arrival.of(warning)], now)
@@ -621,6 +624,7 @@ def claim(session: Session, scope: Scope, warning_id: int) -> Warning:
         raise Conflict("该预警已被他人认领或不在待认领状态")
     audit.record(session, scope, "update", "warning", warning_id, detail={"claimed": True})
     session.refresh(warning)
+    assignments.record(session, warning, kind="claim", at=now, by_user_id=scope.user_id)
     return warning
 
 

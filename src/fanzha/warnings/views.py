@@ -286,13 +286,16 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
 
         audit.record(db, scope, "view", "family_contact", warning.person_id, fields=["name"],
                      detail={"ids": [f.id for f in family], "warning": warning.id})
-    dissuaders = list(db.scalars(select(User).where(User.role == Role.DISSUADER, User.area_id == warning.station_id,
-                                                    User.is_active.is_(True)))) if warning.station_id else []
+    from fanzha.dissuasion import holders
+
+    reassigning = holders.may_reassign(scope) and warning.station_id is not None and warning.feedback_at is None
+    choices = holders.holders(db, scope, warning, now=utcnow()) if reassigning else []
     stations = org.list_areas(db, scope if scope.is_centre else Scope.system(db), level=Level.STATION.value, limit=1000)
     return render(request, "warnings/detail.html", status_code=status_code, w=warning, reveal=reveal,
                   who=service.shown_identity(warning, full=reveal),
                   communities=communities, now=utcnow(), error=error, timeline=dissuasion.timeline(db, warning),
-                  family=family, dissuaders=dissuaders, stations=stations,
+                  family=family, holders=choices, reassigning=reassigning, stations=stations,
+                  handed=_handed(db, warning) if request.query_params.get("done") == "reassign" else "",
                   requests=list(db.scalars(select(PaymentRequest).where(PaymentRequest.warning_id == warning.id))),
                   follow_ups=list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
                   done=request.query_params.get("done", "")[:20],
@@ -301,6 +304,19 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
                   next_deadline=dissuasion.next_deadline(warning),
                   next_step=dissuasion.next_step(warning, called=dial is not None),
                   kept=kept or {}, ask=ask, dial=dial)
+
+
+def _handed(db: Session, warning) -> str:
+    """What a 改派 just did, from the warning's last hand-over (the message after 确认)."""
+    from fanzha.warnings.assignments import history
+
+    last = next((a for a in reversed(history(db, warning.id)) if a.kind == "reassign"), None)
+    if last is None:
+        return ""
+    names = dict(db.execute(select(User.id, User.display_name).where(User.id.in_([last.user_id, last.from_user_id
+                                                                                  or 0]))).all())
+    origin = f"由 {names[last.from_user_id]} " if last.from_user_id in names else ""
+    return f"已将预警 {warning.external_id} {origin}改派给 {names.get(last.user_id, '')}"
 
 
 def detail_with_error(request: Request, db: Session, scope: Scope, warning_id: int, exc: DomainError,
