@@ -306,6 +306,32 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         expect(counted).to_contain_text(case_number)
         _shot(page, "7-unit")
 
+    # 8. The station head hands an open warning of the station to its officer (改派, confirmed first); the timeline
+    #    keeps the original assignment and adds the 改派.
+    from dissuasion_helpers import fresh_warning
+
+    from fanzha.db import session_scope
+
+    with session_scope() as s:
+        held = fresh_warning(s, tag="JRN")
+        held_id, held_ext = held.id, held.external_id
+    officer = db.scalar(select(User).where(User.username == "ps01_minjing"))
+    with signed_in("ps01_suozhang", DESKTOP) as page:
+        page.goto(f"{live_server}/warnings/{held_id}")
+        page.locator("#reassign summary").click()
+        form = page.locator("#reassign-form")
+        form.locator("select[name=user_id]").select_option(str(officer.id))
+        form.locator("input[name=reason]").fill("原劝阻员外出培训")
+        form.get_by_role("button", name="改派…").click()
+        expect(page.locator("#confirm-reassign")).to_contain_text(
+            f"将预警 {held_ext} 由 {dissuader.display_name} 改派给 {officer.display_name}")
+        page.get_by_role("button", name="确认改派").click()
+        expect(page.locator("#done-message")).to_contain_text(f"改派给 {officer.display_name}")
+        timeline = page.locator("ol.timeline")
+        expect(timeline.locator("li.assigned", has_text=f"指派给 {dissuader.display_name}")).to_have_count(1)
+        expect(timeline.locator("li.reassign", has_text=f"改派给 {officer.display_name}")).to_have_count(1)
+        _shot(page, "8-reassigned")
+
     # 9. The station head's board: what is late at a glance, each figure a link to its warnings, exported to Excel.
     with signed_in("ps01_suozhang", DESKTOP) as page:
         _nav(page, "预警")

@@ -80,7 +80,10 @@ def batch_page(batch_id: IdPath, request: Request, db: Session = Depends(get_db,
     template = "imports/_status.html" if request.headers.get("hx-request") else "imports/batch.html"
     errors = list(db.scalars(select(ImportRowError).where(ImportRowError.batch_id == batch.id)
                              .order_by(ImportRowError.row_number).limit(20))) if batch.rejected else []
-    return render(request, template, batch=batch, label=imports.IMPORTERS[batch.kind].label, errors=errors,
+    importer = imports.IMPORTERS[batch.kind]
+    went = importer.destinations(db, scope, batch.message) \
+        if importer.destinations is not None and batch.status == "done" else []
+    return render(request, template, batch=batch, label=importer.label, errors=errors, destinations=went,
                   back=BACK.get(batch.kind, ("/addresses", "返回标准地址")))
 
 

@@ -60,10 +60,17 @@ class Tally:
     duplicates: int = 0
     rejected: int = 0
     errors: list[tuple[int, str, str, dict]] = field(default_factory=list)
+    # Where the created rows went, for kinds that dispatch them (warnings: station id → count, "" for 待分配).
+    stations: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
         return {"read": self.read, "created": self.created, "updated": self.updated,
                 "duplicates": self.duplicates, "rejected": self.rejected}
+
+    def record(self) -> str:
+        """The summary as the batch keeps it (its message), with where the rows went when known."""
+        return json.dumps(self.summary() | ({"stations": self.stations} if self.stations else {}),
+                          ensure_ascii=False)
 
 
 @dataclass
@@ -81,6 +88,9 @@ class Importer:
     # The personal fields its rows carry ("name", "id_number", "phone", "note"): its error file is then a
     # personal-data export (export_personal, audited with these fields).
     personal: tuple[str, ...] = ()
+    # Where a finished batch's new rows went, for its result page: (session, scope, batch message) → lines with
+    # label, count and link (warnings: per station and 待分配).
+    destinations: Callable[..., list] | None = None
 
 
 IMPORTERS: dict[str, Importer] = {}
@@ -160,7 +170,7 @@ def run_batch(batch_id: int, scope_for: Callable[[Session, ImportBatch], Scope])
                 setattr(batch, key, value)
             batch.status = "done"
             batch.finished_at = utcnow()
-            batch.message = json.dumps(tally.summary(), ensure_ascii=False)
+            batch.message = tally.record()
         return tally.summary()
     except FileProblem as exc:
         _fail(batch_id, str(exc))

@@ -241,12 +241,18 @@ def _bulk(session, scope, rows, batch_id):
     return ingest_rows(session, scope, rows, source="import", batch_id=batch_id)
 
 
+def _destinations(session, scope, message: str) -> list:
+    from fanzha.warnings.placing import destinations
+
+    return destinations(session, scope, message)
+
+
 def register_importer() -> None:
     from fanzha.imports.service import Importer, register
 
     register(Importer(
         kind="warning", label="预警指令", columns=COLUMNS, bulk=_bulk, permission="intake_warnings",
-        personal=("name", "id_number", "phone"),
+        personal=("name", "id_number", "phone"), destinations=_destinations,
         template_example=[
             ["YJ20260101000001", "资金预警", "高", "2026-01-01 09:30", "24小时", "张某某", "11010519491231002X",
              "13800000000", "江州市江城区中山街道幸福社区", "中山和平路88号幸福小区3栋2单元", "冒充公检法及政府机关",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.audit import exports
-from fanzha.common.errors import DomainError
+from fanzha.common.errors import Conflict, DomainError
 from fanzha.db import utcnow
 from fanzha.imports.api import save_upload, start_import
 from fanzha.imports.values import parse_datetime
@@ -20,7 +20,7 @@ from fanzha.org.enums import Level
 from fanzha.org.models import User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
-from fanzha.warnings import metrics, service
+from fanzha.warnings import metrics, placing, service
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
 from fanzha.warnings.models import DutyShift
 from fanzha.web.deps import csrf_protect, get_db, require
@@ -219,12 +219,26 @@ async def import_upload(request: Request, file: UploadFile = File(...), db: Sess
 
 
 @router.get("/warnings/unplaced")
-def unplaced(request: Request, page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db, scope="function"),
+def unplaced(request: Request, page: int = Query(1, ge=1, le=100_000), q: str = Query("", max_length=64),
+             placed: IdQuery = None, db: Session = Depends(get_db, scope="function"),
              scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
-    rows, total = service.search(db, scope, service.Filters(status="unplaced"), limit=PAGE, offset=(page - 1) * PAGE)
-    communities = org.list_areas(db, scope, level=Level.COMMUNITY.value, limit=5000)
-    return render(request, "warnings/unplaced.html", rows=rows, total=total, page=page,
-                  pages=max(1, -(-total // PAGE)), communities=communities, now=utcnow())
+    """待分配: searched and paged; each row's picker searches the communities by name, township or station."""
+    from fanzha.common.identity import mask_name
+
+    rows, total = placing.unplaced(db, scope, q, limit=PAGE, offset=(page - 1) * PAGE)
+    just = placing.placed_warning(db, scope, placed) if placed else None
+    return render(request, "warnings/unplaced.html", rows=rows, total=total, page=page, q=q.strip(),
+                  pages=max(1, -(-total // PAGE)), choices=placing.choices(db, scope), now=utcnow(),
+                  masked_name=mask_name, placed=placing.placed_sentence(just) if just and just.station_id else "",
+                  back=_unplaced_link(request))
+
+
+def _unplaced_link(request: Request) -> str:
+    """This 待分配 page (its search and page) for the 分配 forms to come back to."""
+    from urllib.parse import urlencode
+
+    keep = [(k, v) for k, v in request.query_params.multi_items() if k in ("q", "page") and v]
+    return UNPLACED + (f"?{urlencode(keep)}" if keep else "")
 
 
 @router.get("/warnings/roster")
@@ -277,7 +291,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
     from fanzha.dissuasion import service as dissuasion
     from fanzha.dissuasion.models import FamilyContact, FollowUp, PaymentRequest
 
-    communities = org.list_areas(db, scope, level=Level.COMMUNITY.value, limit=5000) \
+    communities = placing.choices(db, scope) \
         if warning.status == "unplaced" and scope.can(Perm.INTAKE_WARNINGS) else []
     family = list(db.scalars(select(FamilyContact).where(FamilyContact.person_id == warning.person_id))) \
         if warning.person_id and scope.can(Perm.PII_FULL) else []
@@ -296,6 +310,8 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
                   communities=communities, now=utcnow(), error=error, timeline=dissuasion.timeline(db, warning),
                   family=family, holders=choices, reassigning=reassigning, stations=stations,
                   handed=_handed(db, warning) if request.query_params.get("done") == "reassign" else "",
+                  placed=placing.placed_sentence(warning)
+                  if request.query_params.get("done") == "place" and warning.station_id else "",
                   requests=list(db.scalars(select(PaymentRequest).where(PaymentRequest.warning_id == warning.id))),
                   follow_ups=list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
                   done=request.query_params.get("done", "")[:20],
@@ -357,15 +373,45 @@ def claim(warning_id: IdPath, request: Request, db: Session = Depends(get_db, sc
     return RedirectResponse(f"/warnings/{warning_id}", status_code=303)
 
 
+def _place_kept(community: str, community_id: int, add_address: str, back: str) -> dict:
+    return {"form": "place", "community": community, "community_id": community_id, "add_address": add_address == "on",
+            "back": back if back.startswith(UNPLACED) else ""}
+
+
+UNPLACED = "/warnings/unplaced"
+
+
+@router.post("/warnings/{warning_id}/place/confirm", dependencies=[Depends(csrf_protect)])
+def place_confirm(warning_id: IdPath, request: Request, community: str = Form("", max_length=200),
+                  community_id: IdForm = 0, add_address: str = Form("", max_length=4),
+                  back: str = Form("", max_length=300), db: Session = Depends(get_db, scope="function"),
+                  scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    """分配, first press: the picker's text read back (nothing chosen is refused), then 将预警 … 分配到 … to confirm."""
+    kept = _place_kept(community, community_id, add_address, back)
+    try:
+        w = service.get(db, scope, warning_id)
+        if w.status != "unplaced":
+            raise Conflict("该预警已分配到派出所，不能重复分配")
+        choice = placing.resolve(db, scope, community, community_id)
+    except DomainError as exc:
+        return detail_with_error(request, db, scope, warning_id, exc, kept)
+    return detail_asking(request, db, scope, warning_id, "place",
+                         kept | {"community_id": choice.id, "community": choice.text,
+                                 "sentence": placing.confirm_sentence(w, choice)})
+
+
 @router.post("/warnings/{warning_id}/place", dependencies=[Depends(csrf_protect)])
 def place(warning_id: IdPath, request: Request, community_id: IdForm = 0, add_address: str = Form("", max_length=4),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+          back: str = Form("", max_length=300), db: Session = Depends(get_db, scope="function"),
+          scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    """分配, confirmed: back to 待分配 (the page and search it came from) or to the warning, with a message naming
+    the community, the station and the dissuader it went to."""
     try:
         service.place(db, scope, warning_id, community_id, add_address=add_address == "on")
     except DomainError as exc:
-        return detail_with_error(request, db, scope, warning_id, exc)
-    back = request.headers.get("referer", "")
-    return RedirectResponse("/warnings/unplaced" if back.endswith("/warnings/unplaced") else f"/warnings/{warning_id}",
-                            status_code=303)
+        return detail_with_error(request, db, scope, warning_id, exc, _place_kept("", community_id, add_address, back))
+    if back.startswith(UNPLACED):
+        return RedirectResponse(f"{back}{'&' if '?' in back else '?'}placed={warning_id}", status_code=303)
+    return RedirectResponse(f"/warnings/{warning_id}?done=place", status_code=303)
 
 
