@@ -273,7 +273,7 @@ def test_progress_follows_recording_correction_and_withdrawal(county, recorded, 
     east2 = [r for r in rows if str(r["村/社区"]).endswith("活动东二村")]
     assert [(r["入户"], r["状态"], r["计入专项行动"]) for r in east2] == [(25, "已撤回", None)]  # an empty cell
     assert grid.post(f"/prevention/activities/{ids['A2']}/withdraw",
-                     data={"csrf_token": csrf_of(grid), "reason": "再撤一次"}).status_code == 403
+                     data={"csrf_token": csrf_of(grid), "reason": "再撤一次"}).status_code == 409
     # Audited with the old and new values.
     db.expire_all()
     entries = {(e.entity_id, e.action): e.detail for e in db.scalars(select(AuditEntry).where(

@@ -103,7 +103,7 @@ def refusal(scope: Scope, a: Activity, now: datetime) -> str | None:
     """Why the user may not correct or withdraw `a` now, or None when they may: only its recorder, only within the
     window after recording (FANZHA_ACTIVITY_EDIT_DAYS), never once withdrawn."""
     if a.withdrawn_at is not None:
-        return "该活动已撤回"
+        return "该活动已撤回，不能再更正或撤回"
     if scope.user_id is None or a.created_by != scope.user_id:
         return "只有记录人本人可以更正或撤回该活动"
     if now - a.created_at > window():

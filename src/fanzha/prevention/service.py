@@ -311,7 +311,7 @@ def _changeable(session: Session, scope: Scope, activity_id: int, now: datetime)
     a = get_activity(session, scope, activity_id)
     reason = counting.refusal(scope, a, now)
     if reason:
-        raise Forbidden(reason)
+        raise (Conflict if a.withdrawn_at else Forbidden)(reason)  # a withdrawn one has moved on for everyone
     return a
 
 

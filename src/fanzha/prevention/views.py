@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.common import tabular
-from fanzha.common.errors import DomainError, Forbidden, Invalid
+from fanzha.common.errors import Conflict, DomainError, Forbidden, Invalid
 from fanzha.common.photos import MAX_PHOTO, serve_stored
 from fanzha.db import utcnow
 from fanzha.imports.api import save_upload, start_import
@@ -287,7 +287,7 @@ def edit_activity(activity_id: IdPath, request: Request, db: Session = Depends(g
     a = service.get_activity(db, scope, activity_id)
     reason = counting.refusal(scope, a, utcnow())
     if reason:
-        return _activity_page(request, db, scope, activity_id, error=reason, status_code=403)
+        return _activity_page(request, db, scope, activity_id, error=reason, status_code=409 if a.withdrawn_at else 403)
     return _form_page(request, db, scope, a=a)
 
 
@@ -297,7 +297,7 @@ async def correct_activity(activity_id: IdPath, request: Request, db: Session = 
     raw = form_fields(await request.form(), ACTIVITY_FIELDS, 2000)
     try:
         service.correct_activity(db, scope, activity_id, _draft(raw))
-    except Forbidden as exc:
+    except (Forbidden, Conflict) as exc:
         db.rollback()
         return _activity_page(request, db, scope, activity_id, error=exc.message, status_code=exc.status_code)
     except DomainError as exc:
