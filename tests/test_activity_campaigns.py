@@ -196,13 +196,18 @@ def test_the_rule_finds_every_campaign_that_covers_the_place_and_day(county, db)
     assert counting.holding_nodes(db.get(Area, county["ACE2"])) >= {county["ACP2"], county["ACE"], county["AC"]}
 
 
-def test_each_recorder_is_told_where_it_counts(recorded):
+def test_each_recorder_is_told_where_it_counts(county, recorded):
     _, said = recorded
     assert said["A1"] == "计入专项行动：“活动县反诈宣传月”、“活动东镇扫楼日”"
     assert [c["name"] for c in said["A2"]["campaigns"]] == ["活动县反诈宣传月", "活动东镇扫楼日"]
     assert said["A2"]["message"] == said["A1"]
     assert said["A3"]["message"] == "计入专项行动：“活动县反诈宣传月”"
     assert said["A5"].startswith("未计入任何专项行动（活动已保存")
+    # The import's result says where its new row counts, with a link to that campaign's progress.
+    table = re.search(r'<table id="destinations">(.*?)</table>', said["import"], re.S).group(1)
+    assert "<th>计入专项行动</th>" in table
+    assert re.findall(r'<tr><td>([^<]*)</td><td class="num">(\d+)</td><td><a href="([^"]*)"', table) == [
+        ("“活动县反诈宣传月”", "1", f"/prevention/campaigns/{county[MONTH]}")]
 
 
 def test_progress_follows_recording_correction_and_withdrawal(county, recorded, db, client_as, api_as):

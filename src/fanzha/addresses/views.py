@@ -84,6 +84,7 @@ def batch_page(batch_id: IdPath, request: Request, db: Session = Depends(get_db,
     went = importer.destinations(db, scope, batch.message) \
         if importer.destinations is not None and batch.status == "done" else []
     return render(request, template, batch=batch, label=importer.label, errors=errors, destinations=went,
+                  went_head=importer.went_head,
                   back=BACK.get(batch.kind, ("/addresses", "返回标准地址")))
 
 

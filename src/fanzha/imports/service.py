@@ -60,8 +60,10 @@ class Tally:
     duplicates: int = 0
     rejected: int = 0
     errors: list[tuple[int, str, str, dict]] = field(default_factory=list)
-    # Where the created rows went, for kinds that dispatch them (warnings: station id → count, "" for 待分配).
-    stations: dict[str, int] = field(default_factory=dict)
+    # Where the created rows went, key → count, for kinds that say so (warnings: station id, "" for 待分配;
+    # activities: each campaign id it counts toward, "" for none). A row handler says it by returning
+    # ("created", keys); a bulk pipeline fills it itself.
+    went: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
         return {"read": self.read, "created": self.created, "updated": self.updated,
@@ -69,18 +71,36 @@ class Tally:
 
     def record(self) -> str:
         """The summary as the batch keeps it (its message), with where the rows went when known."""
-        return json.dumps(self.summary() | ({"stations": self.stations} if self.stations else {}),
-                          ensure_ascii=False)
+        return json.dumps(self.summary() | ({"went": self.went} if self.went else {}), ensure_ascii=False)
+
+
+def went_of(message: str) -> dict[str, int]:
+    """Tally.went as a finished batch kept it in its message ({} when it kept none)."""
+    try:
+        return json.loads(message or "{}").get("went") or {}
+    except (ValueError, AttributeError):
+        return {}
+
+
+@dataclass
+class Destination:
+    """One line of an import's result page: where some of its new rows went, with a link there."""
+
+    label: str
+    count: int
+    link: str = ""  # "" when the reader may not follow it
+    link_text: str = "查看"
 
 
 @dataclass
 class Importer:
-    """One kind of import: its columns and a row handler returning 'created', 'updated' or 'duplicate'."""
+    """One kind of import: its columns and a row handler returning 'created', 'updated' or 'duplicate' (or
+    ('created', keys) to say where the row went: Tally.went)."""
 
     kind: str
     label: str
     columns: Columns
-    make_handler: Callable[[Session, Scope], Callable[[dict[str, object]], str]] | None = None
+    make_handler: Callable[[Session, Scope], Callable[[dict[str, object]], str | tuple[str, list[str]]]] | None = None
     template_example: list[list[str]] = field(default_factory=list)
     # Kinds with a pipeline of their own take all rows at once: (session, scope, rows, batch id) → Tally.
     bulk: Callable[..., Tally] | None = None
@@ -88,9 +108,10 @@ class Importer:
     # The personal fields its rows carry ("name", "id_number", "phone", "note"): its error file is then a
     # personal-data export (export_personal, audited with these fields).
     personal: tuple[str, ...] = ()
-    # Where a finished batch's new rows went, for its result page: (session, scope, batch message) → lines with
-    # label, count and link (warnings: per station and 待分配).
-    destinations: Callable[..., list] | None = None
+    # Where a finished batch's new rows went, for its result page: (session, scope, batch message) → Destination
+    # lines (warnings: per station and 待分配; activities: per campaign and none), under went_head's two headings.
+    destinations: Callable[..., list[Destination]] | None = None
+    went_head: tuple[str, str] = ("去向", "新增")
 
 
 IMPORTERS: dict[str, Importer] = {}
@@ -131,6 +152,9 @@ def run_file(session: Session, scope: Scope, kind: str, path: Path, batch_id: in
         try:
             with session.begin_nested():
                 result = handle(row)
+            result, keys = result if isinstance(result, tuple) else (result, [])
+            for key in keys:
+                tally.went[key] = tally.went.get(key, 0) + 1
         except RowRejected as exc:
             tally.rejected += 1
             tally.errors.append((number, exc.column, exc.reason, {k: _jsonable(v) for k, v in row.items()}))

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.common.errors import DomainError
 from fanzha.imports.reader import Columns
-from fanzha.imports.service import Importer, RowRejected, register
+from fanzha.imports.service import Destination, Importer, RowRejected, register, went_of
 from fanzha.imports.values import clean, parse_datetime, parse_int
 from fanzha.org.enums import Level
 from fanzha.org.models import Area
@@ -144,15 +144,28 @@ def make_activity_handler(session: Session, scope: Scope):
                                       note=clean(row.get("备注")), organiser=organiser,
                                       campaign_id=campaign.id if campaign else None, source="import")
         try:
-            service.create_activity(session, scope, draft)
+            a = service.create_activity(session, scope, draft)
         except DomainError as exc:
             column = (exc.details[0]["loc"][0] if exc.details else "") or "活动日期"
             labels = {"held_on": "活动日期", "campaign_id": "行动编号", "counts": "入户", "kind": "活动类型",
                       "community_id": "村社区"}
             raise RowRejected(labels.get(column, METRICS.get(column, column)), exc.message) from exc
-        return "created"
+        return "created", [str(c.id) for c in a.campaigns] or [""]
 
     return handle
+
+
+def activity_destinations(session: Session, scope: Scope, message: str) -> list[Destination]:
+    """Where an activity sheet's new rows count (the import's say of counting.message): per campaign, how many of
+    them count toward it (a row may count toward several), then how many count toward none."""
+    counts = went_of(message)
+    ids = [int(k) for k in counts if k]
+    campaigns = list(session.scalars(select(Campaign).where(Campaign.id.in_(ids), service.campaign_visible(scope))
+                                     .order_by(Campaign.starts_on, Campaign.id))) if ids else []
+    out = [Destination(f"“{c.name}”", counts[str(c.id)], f"/prevention/campaigns/{c.id}", "查看进度") for c in campaigns]
+    if counts.get(""):
+        out.append(Destination("未计入任何专项行动（当天没有覆盖该村/社区的行动）", counts[""]))
+    return out
 
 
 register(Importer(kind="campaign_plan", label="专项行动任务分解", columns=PLAN_COLUMNS, make_handler=make_plan_handler,
@@ -160,7 +173,8 @@ register(Importer(kind="campaign_plan", label="专项行动任务分解", column
                   template_example=[["XF20260408-SL", "JZ0101", "城关街道", "入户", "5000"],
                                     ["XF20260408-SL", "JZ0101", "城关街道", "商铺", "600"]]))
 register(Importer(kind="activity", label="宣传活动", columns=ACTIVITY_COLUMNS, make_handler=make_activity_handler,
-                  permission="record_activities",
+                  permission="record_activities", destinations=activity_destinations,
+                  went_head=("计入专项行动", "新增活动"),
                   template_example=[["2026-04-08", "扫楼", "JZ0101001", "和平社区", "和平小区1-6栋", "城关派出所", "",
                                      "扫楼集中宣防", "", "320", "25", "1", "400", "600", "120", "150", "0", "3", "0",
                                      "0"]]))

@@ -252,7 +252,7 @@ def register_importer() -> None:
 
     register(Importer(
         kind="warning", label="预警指令", columns=COLUMNS, bulk=_bulk, permission="intake_warnings",
-        personal=("name", "id_number", "phone"), destinations=_destinations,
+        personal=("name", "id_number", "phone"), destinations=_destinations, went_head=("派出所", "新增预警"),
         template_example=[
             ["YJ20260101000001", "资金预警", "高", "2026-01-01 09:30", "24小时", "张某某", "11010519491231002X",
              "13800000000", "江州市江城区中山街道幸福社区", "中山和平路88号幸福小区3栋2单元", "冒充公检法及政府机关",

@@ -4,7 +4,6 @@ read back, the confirmation's and the message's sentences; and where an import's
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from fanzha.audit import service as audit
 from fanzha.auth import lookups
 from fanzha.common.errors import Invalid
+from fanzha.imports.service import Destination, went_of
 from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
@@ -113,26 +113,17 @@ def placed_warning(session: Session, scope: Scope, warning_id: int) -> Warning |
                                    joinedload(Warning.assignee)))
 
 
-@dataclass
-class Destination:
-    label: str
-    count: int
-    link: str  # the board filtered by the station, or 待分配; "" for stations outside the reader's scope
-
-
 def destinations(session: Session, scope: Scope, message: str) -> list[Destination]:
-    """Where an import's new warnings went, from the counts its batch kept (`stations` in its summary): one line a
-    station, most first, then 待分配. Stations outside the reader's scope are summed in one line without a link."""
-    try:
-        counts = json.loads(message or "{}").get("stations") or {}
-    except (ValueError, AttributeError):
-        return []
+    """Where an import's new warnings went, from the counts its batch kept (`went` in its summary): one line a
+    station (linked to the board filtered by it), most first, then 待分配. Stations outside the reader's scope are
+    summed in one line without a link."""
+    counts = went_of(message)
     ids = [int(k) for k in counts if k]
     areas = {a.id: a for a in session.scalars(select(Area).where(Area.id.in_(ids)))} if ids else {}
     shown = sorted((a for a in areas.values() if scope.covers(a)), key=lambda a: (-counts[str(a.id)], a.path))
-    out = [Destination(a.label, counts[str(a.id)], f"/warnings?station_id={a.id}") for a in shown]
+    out = [Destination(a.label, counts[str(a.id)], f"/warnings?station_id={a.id}", "查看该所预警") for a in shown]
     if elsewhere := sum(counts.values()) - counts.get("", 0) - sum(d.count for d in out):
         out.append(Destination("其他派出所", elsewhere, ""))
     if counts.get(""):
-        out.append(Destination("待分配（地址未匹配到村/社区）", counts[""], "/warnings/unplaced"))
+        out.append(Destination("待分配（地址未匹配到村/社区）", counts[""], "/warnings/unplaced", "去分配"))
     return out

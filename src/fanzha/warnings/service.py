@@ -226,7 +226,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
     tally.created += len(rows)
     for row in rows:
         key = str(row["station_id"] or "")
-        tally.stations[key] = tally.stations.get(key, 0) + 1
+        tally.went[key] = tally.went.get(key, 0) + 1
     from fanzha.dissuasion.alerts import Arrival, announce
 
     announce(s, [Arrival(i, r["external_id"], r["kind"], r["risk_grade"], r["status"], r["station_id"],
