@@ -269,7 +269,16 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         page.locator("section.card").get_by_role("button", name="预览").click()
         expect(page.locator("article.official")).to_be_visible()
         _shot(page, "6-bulletin-preview")
-        page.get_by_role("button", name="编号发出并存档").click()
+        # 编号发出并存档 asks first: the number it will take, the title, the date; a month out already is a revision.
+        page.locator("a#issue").click()
+        confirm = page.locator("#confirm-issue")
+        expect(confirm).to_contain_text("发文字号")
+        if confirm.locator("textarea[name=revision_note]").count():
+            confirm.locator("textarea[name=revision_note]").fill("补录本月立案的电信网络诈骗案件")
+        _shot(page, "6-bulletin-confirm")
+        number = re.search(r"发文字号：(\S+?〔\d{4}〕\d+号)", confirm.inner_text()).group(1)
+        confirm.locator("#confirm-issue-button").click()
+        expect(page.locator("#issued-notice")).to_contain_text(f"已编号发出：{number}")
         issued = page.locator("tr.highlight")
         expect(issued).to_have_count(1)
         with page.expect_download() as docx_file:
