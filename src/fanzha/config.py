@@ -38,6 +38,12 @@ class Settings(BaseSettings):
                                                           "successful login there (device cookie, docs/login.md).")
     lookup_limit_per_hour: int = Field(60, ge=1, description="Exact look-ups of a person by full phone or ID number "
                                                              "one user may make in an hour (each is audited).")
+    audit_seal_grace_minutes: int = Field(
+        5, ge=1, le=1440, description="Audit rows are sealed into the hash chain once this many minutes old, so a "
+                                      "transaction still open when the worker seals is not left out (docs/privacy.md).")
+    audit_seal_file: str = Field("", description="File outside the database where each audit seal is appended; "
+                                                  "empty = DATA_DIR/audit-seals.jsonl. Keep it where the database's "
+                                                  "owner cannot rewrite it (another host, write-once storage).")
     max_json_bytes: int = Field(2 * 1024 * 1024, description="Largest JSON request body accepted.")
     max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest uploaded file accepted.")
     import_parse_processes: int = Field(

@@ -2,7 +2,7 @@
 
 from fanzha.addresses.models import StandardAddress
 from fanzha.assess.models import AssessmentCorrection, AssessmentRun, AssessmentScore
-from fanzha.audit.models import AuditEntry
+from fanzha.audit.models import AuditEntry, AuditSeal
 from fanzha.auth.models import AuthSession, Throttle
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
 from fanzha.cases.models import Case, CaseAction
@@ -41,7 +41,7 @@ from fanzha.warnings.models import DutyShift, Warning, WarningAssignment
 from fanzha.worker.models import WorkerBeat
 
 __all__ = [
-    "Area", "AuditEntry", "AuthSession", "Throttle", "Base", "ImportBatch", "ImportRowError",
+    "Area", "AuditEntry", "AuditSeal", "AuthSession", "Throttle", "Base", "ImportBatch", "ImportRowError",
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "WarningAssignment", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
     "PaymentRequest", "Submission", "TimelineEvent", "Notification", "Delivery", "Case", "CaseStatCell",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityCampaign", "ActivityPhoto", "CoverageTarget",

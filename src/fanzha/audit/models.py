@@ -1,4 +1,4 @@
-"""Audit entries; database triggers (see the first migration) refuse UPDATE and DELETE on this table."""
+"""Audit entries and their seals; database triggers refuse UPDATE, DELETE and TRUNCATE on both (migrations 0001, 0026)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,18 @@ class AuditEntry(Base):
     user_agent: Mapped[str] = mapped_column(String(255), default="")
 
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+
+class AuditSeal(Base):
+    """One link of the audit log's hash chain (fanzha.audit.seals): the rows after `from_id` up to `last_id`,
+    how many, and the digest over the previous seal's digest and those rows. Append-only like the log."""
+
+    __tablename__ = "audit_seals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))  # exclusive
+    last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), unique=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    prev_digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

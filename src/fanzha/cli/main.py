@@ -15,6 +15,7 @@ from fanzha.cli.assess import assess_app
 from fanzha.cli.case_stats import stats as case_stats_command
 from fanzha.cli.detect import app as detect_app
 from fanzha.cli.public import blocklist_app, public_app
+from fanzha.cli.audit import app as audit_app
 from fanzha.cli.report import app as report_app
 
 _plain = {"no_args_is_help": True, "rich_markup_mode": None, "pretty_exceptions_enable": False}
@@ -32,6 +33,7 @@ app.add_typer(public_app, name="public")
 app.add_typer(blocklist_app, name="blocklist")
 app.add_typer(assess_app, name="assess")
 app.add_typer(report_app, name="report")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()

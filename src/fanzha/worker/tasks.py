@@ -178,3 +178,16 @@ def purge_login_counters() -> None:
 
     with session_scope() as session:
         backoff.purge(session, now=utcnow())
+
+
+@periodic(crontab(minute="*"))
+def seal_audit() -> None:
+    """Every minute: the audit rows old enough are sealed into the hash chain, and the seal is written outside the
+    database once its transaction has committed (fanzha.audit.seals)."""
+    from fanzha.audit import seals
+
+    with session_scope() as session:
+        row = seals.seal(session)
+        if row is not None:
+            session.commit()
+            seals.publish(row)
