@@ -149,7 +149,7 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
 
 def _grid_worker(session: Session, county: Area, today: date, now: datetime) -> list[Activity]:
     """A grid worker's own 扫楼 today in the first county (inside both the 扫楼 and the 宣传月, and still theirs to
-    correct), and the one they recorded twice yesterday and withdrew (已撤回, counted nowhere)."""
+    correct), and yesterday's, recorded a second time and withdrawn (已撤回, counted nowhere)."""
     user, leaf = session.execute(select(User, Area).join(Area, User.area_id == Area.id)
                                  .where(User.role == "grid_worker", Area.path.startswith(county.path))
                                  .order_by(User.username)).first() or (None, None)
@@ -157,11 +157,11 @@ def _grid_worker(session: Session, county: Area, today: date, now: datetime) -> 
         return []
     mine = dict(community_id=leaf.id, organiser_user_id=user.id, organiser=user.display_name, created_by=user.id,
                 title="网格扫楼", source="form")
+    # Recorded now (never before the day it was held, whatever the hour the demo is made).
     done = Activity(kind="sweep", held_on=today, households=36, shops=4, leaflets=60, app_installs=12,
-                    created_at=now - timedelta(hours=2), **mine)
-    twice = Activity(kind="sweep", held_on=today - timedelta(days=1), households=40, leaflets=80,
-                     created_at=now - timedelta(hours=20), withdrawn_at=now - timedelta(hours=19),
-                     withdraw_reason="重复登记（同一次扫楼登记了两次）", **mine)
+                    created_at=now, **mine)
+    twice = Activity(kind="sweep", held_on=today - timedelta(days=1), households=40, leaflets=80, created_at=now,
+                     withdrawn_at=now, withdraw_reason="重复登记（同一次扫楼登记了两次）", **mine)
     return [done, twice]
 
 
