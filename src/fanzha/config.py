@@ -16,6 +16,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="Folder for the SQLite database, queue file and secret key.")
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/fanzha.db.")
+    database_owner_url: str = Field(
+        "", description="PostgreSQL: the tables' owner, for migrations and maintenance; the application then connects "
+                        "as DATABASE_URL's role, which may only INSERT and SELECT the audit log (docs/deploy.md). "
+                        "Empty: one role for both.")
     queue_url: str = Field("", description="Task queue: empty = SQLite file in DATA_DIR (embedded); redis://host:port/db = server mode.")
     queue_immediate: bool = Field(False, description="Run tasks in-process at once (tests, one-off scripts).")
     secret_key: str = Field("", description="Signing key; empty means one is generated into DATA_DIR/secret_key.")

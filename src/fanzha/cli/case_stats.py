@@ -26,9 +26,16 @@ def stats(area: str = typer.Option("", "--area", help="辖区编码（任一条�
     from fanzha.db import session_scope
     from fanzha.org.scope import Scope
 
-    if rebuild:
-        with session_scope() as session:
-            cells = rollup.rebuild(session.connection())
+    if rebuild:  # maintenance: DDL on the roll-up table, so as the tables' owner
+        from fanzha.db import make_engine
+        from fanzha.migrate import owner_url
+
+        engine = make_engine(owner_url())
+        try:
+            with engine.begin() as conn:
+                cells = rollup.rebuild(conn)
+        finally:
+            engine.dispose()
         typer.echo(f"统计汇总表已重算：{cells} 个单元", err=as_json)
     try:
         with session_scope() as session:
