@@ -47,6 +47,7 @@ from fanzha.org.scope import Scope
 from fanzha.prevention import counting, progress, service
 from fanzha.prevention.models import Activity, Campaign
 from form_helpers import default_values, multipart, parse
+from test_dissuasion import PNG
 from test_migrations import empty_db  # noqa: F401  (an empty SQLite and PostgreSQL database, a fixture)
 
 MONTH, SWEEP = "ACYUE", "ACSAOLOU"
@@ -279,6 +280,8 @@ def test_progress_follows_recording_correction_and_withdrawal(county, recorded, 
     assert [(r["入户"], r["状态"], r["计入专项行动"]) for r in east2] == [(25, "已撤回", None)]  # an empty cell
     assert grid.post(f"/prevention/activities/{ids['A2']}/withdraw",
                      data={"csrf_token": csrf_of(grid), "reason": "再撤一次"}).status_code == 409
+    r = api.post(f"/api/v1/prevention/activities/{ids['A5']}/photos", files={"photo": ("a.png", PNG, "image/png")})
+    assert r.status_code == 409  # nor does it take more photos
     # Audited with the old and new values.
     db.expire_all()
     entries = {(e.entity_id, e.action): e.detail for e in db.scalars(select(AuditEntry).where(

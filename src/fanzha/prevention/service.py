@@ -370,6 +370,8 @@ def add_photo(session: Session, scope: Scope, activity_id: int, data: bytes, *, 
     a = get_activity(session, scope, activity_id)
     if not scope.covers(a.community) and not scope.at_root:
         raise NotFound("活动记录不存在或不在您的管辖范围内")
+    if a.withdrawn_at is not None:
+        raise Conflict("该活动已撤回，不能再补充照片")
     if not data:
         raise _bad("photo", "请选择照片")
     if len(a.photos) >= MAX_PHOTOS:

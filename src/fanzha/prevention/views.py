@@ -327,7 +327,7 @@ async def add_photo(activity_id: IdPath, request: Request, db: Session = Depends
     data = await upload.read(MAX_PHOTO + 1) if hasattr(upload, "read") else b""
     try:
         service.add_photo(db, scope, activity_id, data)
-    except Invalid as exc:
+    except (Invalid, Conflict) as exc:
         db.rollback()
         return _activity_page(request, db, scope, activity_id, error=exc.message, status_code=exc.status_code)
     return RedirectResponse(f"/prevention/activities/{activity_id}", status_code=303)
