@@ -324,7 +324,7 @@ def test_error_file_is_a_bom_csv_with_row_column_reason_and_values(db, tmp_path)
         ("done", 11, 5, 0, 2, 4)
     assert batch.finished_at is not None
 
-    data = imports.error_file(db, scope_of(db, "ps01_suozhang"), batch_id)
+    data = b"".join(imports.error_file(db, scope_of(db, "ps01_suozhang"), batch_id))
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == ["行号", "列", "原因", "标准地址", "地址类型", "所属村社区"]
@@ -333,7 +333,7 @@ def test_error_file_is_a_bom_csv_with_row_column_reason_and_values(db, tmp_path)
         for n, col, reason, raw in gbk_expected_errors(tag)]
 
     # The city admin above the station may read it; the neighbouring station may not.
-    assert imports.error_file(db, scope_of(db, "admin"), batch_id) == data
+    assert b"".join(imports.error_file(db, scope_of(db, "admin"), batch_id)) == data
     from fanzha.common.errors import NotFound
 
     with pytest.raises(NotFound):

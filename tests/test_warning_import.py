@@ -365,7 +365,7 @@ def test_gbk_upstream_grade_and_deadline_win(gbk_run):
 
 
 def test_gbk_error_file_has_every_bad_row_with_its_reason(db, gbk_run):
-    data = imports.error_file(db, scope_of(db, "yanpan"), gbk_run.batch_id)
+    data = b"".join(imports.error_file(db, scope_of(db, "yanpan"), gbk_run.batch_id))
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == ["行号", "列", "原因", "预警编号", "预警类型", "预警级别", "预警时间", "反馈时限", "姓名", "身份证号",
                        "手机号", "户籍地址", "现住址", "涉诈类型", "拟转账金额", "对方账号", "下发单位", "备注"]

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     audit_seal_file: str = Field("", description="File outside the database where each audit seal is appended; "
                                                   "empty = DATA_DIR/audit-seals.jsonl. Keep it where the database's "
                                                   "owner cannot rewrite it (another host, write-once storage).")
+    import_max_unzipped_mb: int = Field(200, ge=1, description="An XLSX whose parts expand past this many MB is refused "
+                                                               "before it is unpacked (zip bombs).")
+    import_max_rows: int = Field(2_000_000, ge=1, description="Data rows one import file may hold; the rest of a "
+                                                              "longer file is refused in one error row.")
+    import_max_cell_chars: int = Field(10_000, ge=100, description="Characters one imported cell may hold; a longer "
+                                                                   "cell refuses its row with a reason.")
     max_json_bytes: int = Field(2 * 1024 * 1024, description="Largest JSON request body accepted.")
     max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest uploaded file accepted.")
     import_parse_processes: int = Field(

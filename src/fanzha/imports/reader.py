@@ -10,8 +10,9 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -20,6 +21,23 @@ from fanzha.common import tabular
 from fanzha.imports.values import clean
 
 HEADER_SCAN_ROWS = 10
+RAW_CELL_CHARS = 500  # what a rejected row keeps of each cell, for the error file (the reason names the cell)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one import file may hold (settings `import_*`, docs/configuration.md)."""
+
+    unzipped_bytes: int  # an XLSX's parts, uncompressed, together
+    rows: int  # data rows; the rest of a longer file is refused in one error row
+    cell_chars: int  # one cell; a longer one refuses its row with a reason
+
+    @classmethod
+    def configured(cls) -> Limits:
+        from fanzha.config import get_settings
+
+        s = get_settings()
+        return cls(s.import_max_unzipped_mb * 1024 * 1024, s.import_max_rows, s.import_max_cell_chars)
 
 
 class FileProblem(ValueError):
@@ -60,9 +78,23 @@ def detect_encoding(head: bytes) -> str:
         return "gb18030"
 
 
-def _raw_rows(path: Path) -> Iterator[list[object]]:
+def _check_unzipped(path: Path, limit: int) -> None:
+    """An XLSX is a zip: refuse one whose parts expand past the limit (a zip bomb) before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileProblem("无法打开 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
+    if total > limit:
+        raise FileProblem(f"Excel 文件解压后达 {total // (1024 * 1024):,} MB，超过上限 {limit // (1024 * 1024):,} MB"
+                          "（异常压缩的文件或过大的表），未导入；请检查文件或拆分后再导入")
+
+
+def _raw_rows(path: Path, limits: Limits | None = None) -> Iterator[list[object]]:
+    limits = limits or Limits.configured()
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
+        _check_unzipped(path, limits.unzipped_bytes)
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises several kinds for a damaged file
@@ -87,6 +119,9 @@ def _raw_rows(path: Path) -> Iterator[list[object]]:
                 dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=",\t;|")
             except csv.Error:
                 dialect = csv.excel
+            # The csv module's own cap (128 K characters) would fail the whole file on one long cell; the cell
+            # limit below refuses that cell's row instead. The upload limit bounds what one cell can be.
+            csv.field_size_limit(max(csv.field_size_limit(), limits.cell_chars * 4, 1 << 26))
             yield from csv.reader(fh, dialect)
     elif suffix == ".xls":
         raise FileProblem("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 .csv 后再导入")
@@ -94,15 +129,41 @@ def _raw_rows(path: Path) -> Iterator[list[object]]:
         raise FileProblem(f"不支持的文件类型 {suffix or '(无扩展名)'}，请上传 .xlsx 或 .csv")
 
 
-def read_rows(path: Path, columns: Columns) -> tuple[dict[str, str], Iterator[tuple[int, dict[str, object]]]]:
-    """Finds the header row and returns (canonical → header as written, iterator of (row number, row))."""
-    rows = _raw_rows(Path(path))
+@dataclass
+class RowStream:
+    """The data rows of a file as (row number, row) pairs, and what the reader itself refused: a row with a cell
+    over the limit (its reason, its cells cut to RAW_CELL_CHARS), and the rows past the row limit (one entry)."""
+
+    rows: Iterator[tuple[int, dict[str, object]]]
+    rejected: list[tuple[int, str, str, dict]] = field(default_factory=list)
+
+    def __iter__(self):
+        return self.rows
+
+
+def raw_cells(row: dict[str, object]) -> dict[str, object]:
+    """A row as kept with its error: each text cell cut to RAW_CELL_CHARS (the reason says what was wrong)."""
+    out = {}
+    for key, value in row.items():
+        if value is not None and not isinstance(value, int | float | str | bool):
+            value = str(value)
+        if isinstance(value, str) and len(value) > RAW_CELL_CHARS:
+            value = value[:RAW_CELL_CHARS] + f"…（共 {len(value):,} 字，已截断）"
+        out[key] = value
+    return out
+
+
+def read_rows(path: Path, columns: Columns, limits: Limits | None = None) -> tuple[dict[str, str], RowStream]:
+    """Finds the header row and returns (canonical → header as written, the data rows). Rows past `limits.rows`
+    and rows holding a cell longer than `limits.cell_chars` are not given out: they are in `rejected`."""
+    limits = limits or Limits.configured()
+    rows = _raw_rows(Path(path), limits)
     scanned: list[list[object]] = []
     header_index = None
     mapping: dict[int, str] = {}
     for index, row in enumerate(rows):
         scanned.append(row)
-        found = {i: columns.canonical(str(cell)) for i, cell in enumerate(row) if cell not in (None, "")}
+        found = {i: columns.canonical(str(cell)[:200]) for i, cell in enumerate(row) if cell not in (None, "")}
         found = {i: c for i, c in found.items() if c}
         if len(set(found.values())) >= min(2, len(columns.aliases)):
             header_index, mapping = index, found
@@ -121,26 +182,43 @@ def read_rows(path: Path, columns: Columns) -> tuple[dict[str, str], Iterator[tu
         if c in seen:  # the same column twice: keep the first, as a person reading it would
             del mapping[i]
         seen.setdefault(c, i)
+    stream = RowStream(iter(()))
 
     def generate() -> Iterator[tuple[int, dict[str, object]]]:
         number = header_index + 1
+        given = 0
         for row in rows:
             number += 1
             if all(cell in (None, "") or (isinstance(cell, str) and not cell.strip()) for cell in row):
                 continue
-            yield number, {c: (row[i] if i < len(row) else None) for i, c in mapping.items()}
+            values = {c: (row[i] if i < len(row) else None) for i, c in mapping.items()}
+            if given >= limits.rows:
+                stream.rejected.append((number, "", f"超过单次导入上限 {limits.rows:,} 行：第 {number:,} 行起均未导入，"
+                                                    "请拆分文件后导入其余部分", {}))
+                return
+            long = next((c for c, v in values.items() if isinstance(v, str) and len(v) > limits.cell_chars), None)
+            if long is not None:
+                stream.rejected.append((number, long, f"{long}过长（{len(values[long]):,} 字，上限 "
+                                                      f"{limits.cell_chars:,} 字），本行未导入", raw_cells(values)))
+                continue
+            given += 1
+            yield number, values
 
-    return written, generate()
+    stream.rows = generate()
+    return written, stream
 
 
-def error_file_csv(rows: list[tuple[int, str, str, dict]]) -> bytes:
-    """行号, 列, 原因 and the original values: the file a user downloads to fix and re-send. The values are echoed
-    as they came in, through the one export writer (a cell that would open as a formula is neutralised)."""
-    keys: list[str] = []
-    for *_, raw in rows:
-        for k in raw:
-            if k not in keys:
-                keys.append(k)
-    return tabular.csv_bytes(["行号", "列", "原因", *keys],
-                             ([number, column, reason, *[raw.get(k, "") for k in keys]]
-                              for number, column, reason, raw in rows))
+def error_file_csv(rows: Iterable[tuple[int, str, str, dict]], keys: list[str] | None = None) -> Iterator[bytes]:
+    """行号, 列, 原因 and the original values: the file a user downloads to fix and re-send, given out in chunks.
+    The values are echoed as they came in (cut to RAW_CELL_CHARS when stored), through the one export writer (a
+    cell that would open as a formula is neutralised). `keys`: the value columns; without them, those of the rows."""
+    if keys is None:
+        rows = list(rows)
+        keys = []
+        for *_, raw in rows:
+            for k in raw:
+                if k not in keys:
+                    keys.append(k)
+    return tabular.csv_chunks(["行号", "列", "原因", *keys],
+                              ([number, column, reason, *[raw.get(k, "") for k in keys]]
+                               for number, column, reason, raw in rows))

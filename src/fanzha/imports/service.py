@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from fanzha.audit import exports
@@ -24,7 +24,7 @@ from fanzha.common.errors import NotFound
 from fanzha.config import get_settings
 from fanzha.db import session_scope, utcnow
 from fanzha.imports.models import ImportBatch, ImportRowError
-from fanzha.imports.reader import Columns, FileProblem, error_file_csv, read_rows
+from fanzha.imports.reader import Columns, FileProblem, RowStream, error_file_csv, raw_cells, read_rows
 from fanzha.org.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def run_file(session: Session, scope: Scope, kind: str, path: Path, batch_id: in
     importer = IMPORTERS[kind]
     _, rows = read_rows(path, importer.columns)
     if importer.bulk is not None:
-        return importer.bulk(session, scope, rows, batch_id)
+        return _with_refused(importer.bulk(session, scope, rows, batch_id), rows)
     handle = importer.make_handler(session, scope)
     tally = Tally()
     for number, row in rows:
@@ -165,6 +165,16 @@ def run_file(session: Session, scope: Scope, kind: str, path: Path, batch_id: in
             tally.updated += 1
         else:
             tally.duplicates += 1
+    return _with_refused(tally, rows)
+
+
+def _with_refused(tally: Tally, rows: RowStream) -> Tally:
+    """The rows the reader refused (a cell over the limit, rows past the row limit) join the importer's."""
+    for refused in rows.rejected:
+        tally.errors.append(refused)
+        if refused[3]:  # a row; the row-limit entry stands for the rest of the file, not one row read
+            tally.read += 1
+            tally.rejected += 1
     return tally
 
 
@@ -189,7 +199,7 @@ def run_batch(batch_id: int, scope_for: Callable[[Session, ImportBatch], Scope])
                 if len(reason) > 255:  # reasons quote the cell, which may be any length; the column holds 255
                     reason = reason[:254] + "…"
                 session.add(ImportRowError(batch_id=batch.id, row_number=number, column=column[:32], reason=reason,
-                                           raw=raw))
+                                           raw=raw_cells(raw)))
             for key, value in tally.summary().items():
                 setattr(batch, key, value)
             batch.status = "done"
@@ -243,7 +253,7 @@ def _masked(raw: dict) -> dict:
     return out
 
 
-def error_file(session: Session, scope: Scope, batch_id: int) -> bytes:
+def error_file(session: Session, scope: Scope, batch_id: int) -> Iterator[bytes]:
     """The rejected rows with reasons. ID numbers and phones stay masked unless the reader may see them in full;
     the file of a kind that carries people is a personal-data export."""
     from fanzha.org.roles import Perm
@@ -260,16 +270,39 @@ def error_file(session: Session, scope: Scope, batch_id: int) -> bytes:
     if personal:
         exports.require(scope, own_upload=own)
     full = scope.can(Perm.PII_FULL)
-    rows = session.scalars(select(ImportRowError).where(ImportRowError.batch_id == batch.id)
-                           .order_by(ImportRowError.row_number)).all()
+    count = session.scalar(select(func.count()).select_from(ImportRowError)
+                           .where(ImportRowError.batch_id == batch.id)) or 0
     fields = [f for f in personal if full or f not in ("id_number", "phone")]
     if personal:
-        exports.record(session, scope, "import_errors", batch.id, fields=fields, rows=len(rows), fmt="csv",
+        exports.record(session, scope, "import_errors", batch.id, fields=fields, rows=count, fmt="csv",
                        detail={"kind": batch.kind, "own_upload": own}, own_upload=own)
     else:
         audit.record(session, scope, "export", "import_errors", batch.id,
-                     detail={"rows": len(rows), "format": "csv", "kind": batch.kind})
-    return error_file_csv([(r.row_number, r.column, r.reason, r.raw if full else _masked(r.raw)) for r in rows])
+                     detail={"rows": count, "format": "csv", "kind": batch.kind})
+    first = session.scalar(select(ImportRowError).where(ImportRowError.batch_id == batch.id)
+                           .order_by(ImportRowError.row_number, ImportRowError.id).limit(1))
+    keys = list(first.raw) if first is not None else []
+    return error_file_csv(_error_rows(batch.id, full), keys)
+
+
+def _error_rows(batch_id: int, full: bool, page: int = 2000) -> Iterator[tuple[int, str, str, dict]]:
+    """A batch's error rows in row order, read a page at a time in a session of their own: the file streams
+    after the request's session has closed (and its audit entry is committed)."""
+    from fanzha.db import get_engine
+
+    after = (-1, 0)
+    with Session(bind=get_engine()) as session:
+        while True:
+            page_rows = session.execute(
+                select(ImportRowError.row_number, ImportRowError.id, ImportRowError.column, ImportRowError.reason,
+                       ImportRowError.raw).where(ImportRowError.batch_id == batch_id,
+                                                 tuple_(ImportRowError.row_number, ImportRowError.id) > after)
+                .order_by(ImportRowError.row_number, ImportRowError.id).limit(page)).all()
+            for number, _, column, reason, raw in page_rows:
+                yield number, column, reason, raw if full else _masked(raw)
+            if len(page_rows) < page:
+                return
+            after = (page_rows[-1][0], page_rows[-1][1])
 
 
 def template_csv(kind: str) -> bytes:
