@@ -300,3 +300,52 @@ def test_form_new_and_edit_with_csrf(client_as, db):
     assert "2,000.00" in page.get(case_url).text
     listing = page.get("/cases/actions?kind=stop_payment")
     assert listing.status_code == 200 and "止付" in listing.text and "未关联案件" not in listing.text
+
+
+def test_a_station_import_never_hides_a_row_from_the_station(client_as, db):
+    """A row whose address matches nothing in the station's area (and whose victim is nobody of the station) is
+    refused with the reason, as the form refuses it, instead of being registered where the station cannot see it;
+    fixed and sent again it goes in. The centre may register such a case: its lists show it."""
+    import csv as csv_module
+    import io
+    import re
+
+    from fanzha.imports.models import ImportRowError
+
+    header = ["案件编号", "立案时间", "被骗时间", "发案地址", "诈骗类型", "损失金额"]
+
+    def upload(username: str, rows: list[list[str]]) -> int:
+        client = client_as(username)
+        page = client.get("/cases")
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)
+        buf = io.StringIO()
+        csv_module.writer(buf).writerows([header, *rows])
+        r = client.post("/cases/import", data={"csrf_token": token, "kind": "case"},
+                        files={"file": ("案件.csv", buf.getvalue().encode("utf-8"), "text/csv")}, follow_redirects=False)
+        assert r.status_code == 303, r.text[:300]
+        return int(r.headers["location"].rsplit("/", 1)[1])
+
+    from fanzha.addresses.models import StandardAddress
+    from fanzha.org.models import Area, User
+
+    station = db.get(Area, db.scalar(select(User.area_id).where(User.username == "ps01_minjing")))
+    own_address = db.scalar(select(StandardAddress.text).join(Area, StandardAddress.community_id == Area.id)
+                            .where(Area.police_path.startswith(station.path)).order_by(StandardAddress.id).limit(1))
+    nowhere = ["T26HIDE01", "2026-05-03 09:00", "2026-05-02 21:00", "火星基地一号", "刷单返利", "3000"]
+    placed = ["T26HIDE02", "2026-05-03 09:00", "2026-05-02 21:00", own_address, "刷单返利", "3000"]
+    batch = upload("ps01_minjing", [nowhere, placed])
+    db.expire_all()
+    assert db.scalar(select(Case).where(Case.case_number == "T26HIDE01")) is None
+    assert db.scalar(select(Case).where(Case.case_number == "T26HIDE02")).community_id is not None
+    error = db.scalar(select(ImportRowError).where(ImportRowError.batch_id == batch))
+    assert (error.row_number, error.column) == (2, "发案地址") and "无法匹配到您辖区内的村/社区" in error.reason
+    # Fixed and sent again: it goes in (not refused as another area's case).
+    upload("ps01_minjing", [[*nowhere[:3], own_address, *nowhere[4:]]])
+    db.expire_all()
+    assert db.scalar(select(Case).where(Case.case_number == "T26HIDE01")).community_id is not None
+    # The centre registers an address it cannot place, and sees it.
+    upload("yanpan", [["T26HIDE03", "2026-05-03 09:00", "2026-05-02 21:00", "火星基地二号", "刷单返利", "3000"]])
+    db.expire_all()
+    centre_case = db.scalar(select(Case).where(Case.case_number == "T26HIDE03"))
+    assert centre_case is not None and centre_case.community_id is None
+    assert client_as("yanpan").get(f"/cases/{centre_case.id}").status_code == 200

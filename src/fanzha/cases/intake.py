@@ -196,6 +196,9 @@ def suggest(narrative: str) -> tuple[str, float] | None:
     return found[0], float(found[1])
 
 
+UNPLACED = "发案地址无法匹配到您辖区内的村/社区（也没有您辖区内的受害人可依），本行未登记：请写明村/社区或标准地址，或交反诈中心登记"
+
+
 def visible(scope: Scope):
     clause = scope.community_clause(Case.community_id)
     return or_(clause, Case.community_id.is_(None)) if scope.is_centre else clause
@@ -215,6 +218,10 @@ class Register:
         community_id = self.addresses.match(d.address) if d.address else None
         if community_id is None and person is not None:
             community_id = person.community_id
+        if community_id is None and not self.scope.is_centre:
+            # A case nobody of the station could see or correct: refused, as the form refuses it (the centre may
+            # register an unplaced case, which its own lists show).
+            raise RowRejected("发案地址", UNPLACED)
         case = Case(case_number=d.case_number, person_id=person.id if person else None, name=d.name,
                     id_number=d.id_number, phone=d.phone, community_id=community_id, address=d.address,
                     filed_at=d.filed_at, loss_at=d.loss_at, fraud_type=d.fraud_type or "other",

@@ -13,7 +13,7 @@ from fanzha.addresses.service import AddressMatcher
 from fanzha.audit import service as audit
 from fanzha.auth import lookups
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
-from fanzha.cases.intake import Register, make_handler, parse_row, visible
+from fanzha.cases.intake import UNPLACED, Register, make_handler, parse_row, visible
 from fanzha.cases.models import Case
 from fanzha.common.errors import Conflict, Invalid, NotFound, not_here
 from fanzha.common.timefmt import fmt_minute
@@ -162,8 +162,6 @@ def create(session: Session, scope: Scope, raw: dict) -> Case:
     if outcome != "created":
         _refuse_known(session, scope, number, session.scalar(select(Case.id).where(Case.case_number == number)))
     case = session.scalar(select(Case).where(Case.case_number == number))
-    if not scope.is_centre and case.community_id is None:
-        raise Invalid("发案地址无法匹配到您辖区内的村/社区", details=[{"loc": ["发案地址"], "msg": "无法定位"}])
     audit.record(session, scope, "create", "case", case.id, fields=list(PII_FIELDS))
     return case
 
@@ -221,7 +219,7 @@ def update(session: Session, scope: Scope, case_id: int, raw: dict) -> Case:
         community_id = AddressMatcher(session, None if scope.is_centre else scope).match(d.address) if d.address else None
         case.community_id = community_id or (case.person.community_id if case.person else None)
         if not scope.is_centre and case.community_id is None:
-            raise Invalid("发案地址无法匹配到您辖区内的村/社区", details=[{"loc": ["发案地址"], "msg": "无法定位"}])
+            raise Invalid(UNPLACED, details=[{"loc": ["发案地址"], "msg": "无法定位"}])
     reg.describe(case, d, session.get(Person, case.person_id) if case.person_id else None)
     stopped = reg.stop_payment(case, d.stop_amount)
     if d.fraud_type and d.fraud_type != case.fraud_type:
