@@ -269,6 +269,7 @@ def test_progress_follows_recording_correction_and_withdrawal(county, recorded, 
     # A supervisor (the head of 西派出所, who holds 东二村) still sees A2, as 已撤回; it cannot be changed again.
     head = client_as("act_head")
     listed = head.get("/prevention/activities").text
+    assert re.search(r"共 \d+ 次，其中已撤回 1 次（不计入任何统计）", listed)  # A2; A5 lies outside 西派出所
     row = re.search(rf'<tr class="muted"><td><a href="/prevention/activities/{ids["A2"]}">.*?</tr>', listed, re.S)
     assert row and "已撤回" in row.group(0)
     # The ledger's Excel file says the same: where each counts, and which is withdrawn.

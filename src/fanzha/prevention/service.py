@@ -409,6 +409,13 @@ def list_activities(session: Session, scope: Scope, *, campaign_id: int | None =
     return rows, int(total or 0)
 
 
+def withdrawn_count(session: Session, scope: Scope) -> int:
+    """How many of the activities the user sees are withdrawn (listed, counted nowhere)."""
+    scope.require(Perm.READ_PREVENTION)
+    return int(session.scalar(select(func.count()).select_from(Activity)
+                              .where(activity_visible(scope), Activity.withdrawn_at.is_not(None))) or 0)
+
+
 def recordable_leaves(session: Session, scope: Scope) -> list[Area]:
     """Communities the user may record an activity on (their own subtree), for the form's picker."""
     stmt = select(Area).where(Area.level == Level.COMMUNITY)

@@ -200,8 +200,9 @@ async def supervision_outcome(supervision_id: IdPath, request: Request, db: Sess
 def activities(request: Request, campaign_id: IdQuery = None, page: int = Query(1, ge=1, le=100_000),
                db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     rows, total = service.list_activities(db, scope, campaign_id=campaign_id, limit=50, offset=(page - 1) * 50)
+    withdrawn = 0 if campaign_id else service.withdrawn_count(db, scope)  # a campaign's list holds none
     return render(request, "prevention/activities.html", rows=rows, total=total, page=page,
-                  pages=max(1, -(-total // 50)), campaign_id=campaign_id, error="")
+                  pages=max(1, -(-total // 50)), campaign_id=campaign_id, error="", withdrawn=withdrawn)
 
 
 ACTIVITY_FIELDS = ("kind", "community_id", "held_on", "address", "title", "note", "organiser", *METRICS)
