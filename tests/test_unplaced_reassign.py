@@ -272,3 +272,17 @@ def test_the_import_result_says_where_the_new_warnings_went(client_as, db):
         assert page.get(link).status_code == 200
     waiting = page.get("/warnings/unplaced", params={"q": f"IMP-{tag}"})
     assert "找到 2 条" in waiting.text
+
+
+def test_the_api_places_at_once_as_before(api_as, db, queue):
+    """The JSON twin takes a community id and places without a confirmation (a machine asks, not a hand)."""
+    wid = db.scalar(select(Warning.id).where(Warning.external_id == f"UPR-{queue}-061"))
+    station = _user(db, "ps02_quanzu").area
+    community = db.scalar(select(Area.id).where(Area.level == "community", Area.police_path.startswith(station.path))
+                          .order_by(Area.id))
+    r = api_as("yanpan").post(f"/api/v1/warnings/{wid}/place", json={"community_id": community})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["station_id"]) == ("assigned", station.id)
+    db.expire_all()
+    held = db.scalars(select(WarningAssignment).where(WarningAssignment.warning_id == wid)).all()
+    assert [(a.kind, a.user_id, a.by_user_id) for a in held] == [("assign", _user(db, "ps02_quanzu").id, None)]
