@@ -26,6 +26,7 @@ from fanzha.common.periods import Period
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area, Unit
 from fanzha.people.models import Person
+from fanzha.prevention import counting
 from fanzha.prevention.models import Activity, Campaign, Quota
 
 # 六进: 进社区、进村居、进单位、进企业、进小区、进校园 — the activity kinds that are such visits.
@@ -146,7 +147,8 @@ def gather(session: Session, root: Area, people: list[Assessee], period: Period,
 
     act_rows = session.execute(select(Activity.community_id, Activity.unit_id, Activity.kind, Activity.title,
                                       Activity.note, Activity.participants)
-                               .where(Activity.held_on >= period.start, Activity.held_on <= period.end)).all()
+                               .where(Activity.held_on >= period.start, Activity.held_on <= period.end,
+                                      counting.counted())).all()
     for community_id, unit_id, kind, title, note, participants in act_rows:
         hit = [t for t in [township_of(community_id)] if t] + [u for u in units if u.id == unit_id]
         about_cards = kind in SIX_IN_KINDS and bool(CARD_WORDS.search(f"{title} {note}"))
@@ -180,7 +182,7 @@ def _campaigns(session: Session, townships: list[Assessee], figures: dict, perio
         if not hasattr(Activity, metric):
             continue
         for community_id, value in session.execute(select(Activity.community_id, getattr(Activity, metric))
-                                                   .where(Activity.campaign_id == campaign_id)):
+                                                   .where(counting.in_campaign(campaign_id))):
             done_by[(campaign_id, metric)].append((leaves.get(community_id, ""), value or 0))
     for t in townships:
         target = done = 0
