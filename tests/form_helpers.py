@@ -145,3 +145,16 @@ def roles_users(db) -> dict[str, str]:
     for user in db.scalars(select(User).order_by(User.id)):
         users.setdefault(user.role, user.username)
     return users
+
+
+def form_to(page_html: str, action_end: str) -> dict:
+    """The first form of the page whose action ends with `action_end`."""
+    return next(f for f in parse(page_html).forms if f["action"].endswith(action_end))
+
+
+def post_pairs(client, action: str, pairs, **kw):
+    """Posts form fields as the browser sends them (a name may repeat)."""
+    data: dict[str, list[str]] = {}
+    for k, v in pairs:
+        data.setdefault(k, []).append(v)
+    return client.post(action, data=data, **kw)

@@ -457,3 +457,103 @@ def test_bulletin_editions_on_a_populated_database(empty_db):
     assert not {"edition", "revises_id", "revision_note", "edition_key"} & {
         c["name"] for c in inspect(engine).get_columns("issued_documents")}
     engine.dispose()
+
+
+def test_account_requests_on_a_populated_database(empty_db):
+    """0027 on a database of 0026 holding 止付/冻结 requests raised on warnings (payment_requests: one waiting, one done,
+    one refused) and a case's 止付 and 断卡线索 (case_actions): the warnings' requests become case_actions rows of the
+    warning (pending → requested, done → done, rejected → failed; the community the warning's, the account the
+    target, the answer note the result, the deadline the default minutes after), the case's rows stay as they were,
+    payment_requests goes; downgrade brings the warnings' requests back to payment_requests."""
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from fanzha.db import UTCDateTime
+    from fanzha.migrate import downgrade, upgrade
+
+    upgrade("0026", url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    text_cols = ("external_id", "kind", "risk_grade", "name", "household_address", "current_address",
+                 "counterparty_account", "issuing_unit", "note", "status", "source")
+    warnings = sa.table("warnings", sa.column("id"), sa.column("station_id"), sa.column("community_id"),
+                        sa.column("repeat_count"), sa.column("upstream_deadline"), sa.column("face_required"),
+                        sa.column("grade_reasons", sa.JSON()), *[sa.column(c) for c in text_cols],
+                        *[sa.column(c, UTCDateTime()) for c in ("warned_at", "sign_deadline", "contact_deadline",
+                                                                 "feedback_deadline", "created_at", "updated_at")])
+    requests = sa.table("payment_requests", sa.column("id"), sa.column("warning_id"), sa.column("kind"),
+                        sa.column("account"), sa.column("amount", sa.Numeric(14, 2)), sa.column("by_user_id"),
+                        sa.column("status"), sa.column("answer_note"), sa.column("requested_at", UTCDateTime()),
+                        sa.column("answered_at", UTCDateTime()))
+    cases = sa.table("cases", sa.column("id"), sa.column("case_number"), sa.column("name"), sa.column("address"),
+                     sa.column("community_id"), sa.column("fraud_type"), sa.column("loss_amount"),
+                     sa.column("narrative"), sa.column("source"), sa.column("type_status"),
+                     sa.column("recovered_amount"), sa.column("frozen_amount"), sa.column("suspects_caught"),
+                     sa.column("channel"), sa.column("victim_sex"), sa.column("victim_occupation"),
+                     sa.column("victim_groups", sa.JSON()), sa.column("employer_name"),
+                     *[sa.column(c, UTCDateTime()) for c in ("filed_at", "loss_at", "created_at", "updated_at")])
+    actions = sa.table("case_actions", *[sa.column(c) for c in (  # ids from the sequence, as the application writes
+        "kind", "case_id", "community_id", "target_type", "target", "holder_name", "institution", "amount",
+        "status", "note", "created_by")], *[sa.column(c, UTCDateTime()) for c in ("requested_at", "done_at",
+                                                                                "created_at")])
+    with Session(engine) as s:
+        _station_with_dissuader(s, now)
+        s.execute(warnings.insert().values(
+            id=1, station_id=1, community_id=2, repeat_count=0, upstream_deadline=False, face_required=False,
+            grade_reasons=[], **{c: "" for c in text_cols} | {"external_id": "MIG27-1", "kind": "funds",
+                                                               "risk_grade": "high", "status": "assigned",
+                                                               "source": "form"},
+            warned_at=now, sign_deadline=now, contact_deadline=now, feedback_deadline=now, created_at=now,
+            updated_at=now))
+        s.execute(requests.insert(), [
+            dict(id=1, warning_id=1, kind="stop_payment", account="6222020200112233445", amount=Decimal("20000"),
+                 by_user_id=1, status="pending", answer_note="", requested_at=now, answered_at=None),
+            dict(id=2, warning_id=1, kind="freeze", account="6222020200112233446", amount=Decimal("5000.50"),
+                 by_user_id=1, status="done", answer_note="已冻结", requested_at=now - timedelta(hours=3),
+                 answered_at=now - timedelta(hours=2)),
+            dict(id=3, warning_id=1, kind="stop_payment", account="acct-x", amount=Decimal("1"), by_user_id=1,
+                 status="rejected", answer_note="账户不存在", requested_at=now - timedelta(hours=1),
+                 answered_at=now)])
+        s.execute(cases.insert().values(
+            id=1, case_number="JZ-MIG27", name="李某", address="", community_id=2, fraud_type="other",
+            loss_amount=100, narrative="", source="form", type_status="given", recovered_amount=0, frozen_amount=0,
+            suspects_caught=0, channel="", victim_sex="", victim_occupation="", victim_groups=[], employer_name="",
+            filed_at=now, loss_at=now, created_at=now, updated_at=now))
+        s.execute(actions.insert(), [
+            dict(kind="stop_payment", case_id=1, community_id=2, target_type="bank_card", target="", amount=100,
+                 holder_name="", institution="", status="done", note="", created_by=None, requested_at=now,
+                 done_at=now, created_at=now),
+            dict(kind="card_lead", case_id=1, community_id=2, target_type="bank_card",
+                 target="6222000000000001", holder_name="", institution="工行", amount=0, status="referred",
+                 note="一级卡", created_by=1, requested_at=now, done_at=None, created_at=now)])
+        s.commit()
+    upgrade("0027", url=empty_db)
+    assert "payment_requests" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(
+            sa.column("id"), sa.column("kind"), sa.column("case_id"), sa.column("warning_id"),
+            sa.column("community_id"), sa.column("target"), sa.column("target_type"),
+            sa.column("amount", sa.Numeric(14, 2)), sa.column("status"), sa.column("result"),
+            sa.column("created_by"), sa.column("done_at", UTCDateTime()), sa.column("deadline_at", UTCDateTime()))
+            .select_from(sa.table("case_actions")).order_by(sa.column("id"))).all()
+    assert [tuple(r) for r in rows] == [
+        (1, "stop_payment", 1, None, 2, "", "bank_card", Decimal("100.00"), "done", "", None, now, None),
+        (2, "card_lead", 1, None, 2, "6222000000000001", "bank_card", Decimal("0.00"), "referred", "", 1, None, None),
+        (3, "stop_payment", None, 1, 2, "6222020200112233445", "bank_card", Decimal("20000.00"), "requested", "", 1,
+         None, now + timedelta(minutes=15)),
+        (4, "freeze", None, 1, 2, "6222020200112233446", "bank_card", Decimal("5000.50"), "done", "已冻结", 1,
+         now - timedelta(hours=2), now - timedelta(hours=3) + timedelta(minutes=120)),
+        (5, "stop_payment", None, 1, 2, "acct-x", "other", Decimal("1.00"), "failed", "账户不存在", 1, now,
+         now - timedelta(hours=1) + timedelta(minutes=15))]
+    downgrade("0026", url=empty_db)
+    with engine.connect() as conn:
+        back = conn.execute(sa.text("SELECT warning_id, kind, account, status, answer_note FROM payment_requests "
+                                    "ORDER BY id")).all()
+        kept = conn.execute(sa.text("SELECT id, kind FROM case_actions ORDER BY id")).all()
+    assert [tuple(r) for r in back] == [(1, "stop_payment", "6222020200112233445", "pending", ""),
+                                        (1, "freeze", "6222020200112233446", "done", "已冻结"),
+                                        (1, "stop_payment", "acct-x", "rejected", "账户不存在")]
+    assert [tuple(r) for r in kept] == [(1, "stop_payment"), (2, "card_lead")]
+    engine.dispose()

@@ -9,6 +9,7 @@ from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
 from fanzha.blocklist.api import router as blocklist
 from fanzha.cases.api import router as cases
+from fanzha.cases.requests_api import router as account_requests
 from fanzha.cases.stats.api import router as case_stats
 from fanzha.detect.api import router as detect
 from fanzha.dissuasion.api import router as dissuasion
@@ -25,7 +26,7 @@ API_PREFIX = "/api/v1"
 # The checker first: routes are matched in this order, and /detect is the route called most often by far (every
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
 API_ROUTERS = (detect, auth, org, people, addresses, imports, warnings, dissuasion, case_stats, cases, prevention,
-               registry, blocklist, assess, audit, reports)
+               account_requests, registry, blocklist, assess, audit, reports)
 
 
 class ErrorBody(BaseModel):

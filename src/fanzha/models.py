@@ -13,7 +13,6 @@ from fanzha.dissuasion.models import (
     Escalation,
     FamilyContact,
     FollowUp,
-    PaymentRequest,
     Submission,
     TimelineEvent,
 )
@@ -43,7 +42,7 @@ from fanzha.worker.models import WorkerBeat
 __all__ = [
     "Area", "AuditEntry", "AuditSeal", "AuthSession", "Throttle", "Base", "ImportBatch", "ImportRowError",
     "Person", "StandardAddress", "Unit", "User", "WorkerBeat", "Warning", "WarningAssignment", "DutyShift", "Contact", "Escalation", "FamilyContact", "FollowUp",
-    "PaymentRequest", "Submission", "TimelineEvent", "Notification", "Delivery", "Case", "CaseStatCell",
+    "Submission", "TimelineEvent", "Notification", "Delivery", "Case", "CaseStatCell",
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityCampaign", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
     "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty", "CaseAction",

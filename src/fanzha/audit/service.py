@@ -45,7 +45,7 @@ ENTITY_LABELS = {
     "follow_up": "回访",
     "family_contact": "家属联系人",
     "case": "案件",
-    "case_action": "止付/冻结/断卡/封号",
+    "case_action": "查询/止付/冻结/断卡/封号",
     "case_gaps": "宣防漏洞",
     "app_registration": "APP/金钟罩注册名单",
     "feedback": "反馈表",

@@ -49,7 +49,7 @@ COLUMNS = Columns(
     },
     required=("类别", "账号"),
 )
-KIND_WORDS = {"止付": "stop_payment", "紧急止付": "stop_payment", "冻结": "freeze", "断卡": "card_lead",
+KIND_WORDS = {"快速查询": "query", "查询": "query", "止付": "stop_payment", "紧急止付": "stop_payment", "冻结": "freeze", "断卡": "card_lead",
               "断卡线索": "card_lead", "两卡": "card_lead", "涉诈两卡": "card_lead", "封号": "account_block",
               "封停": "account_block", "封禁": "account_block"}
 TARGET_WORDS = {"银行卡": "bank_card", "银行账户": "bank_card", "电话卡": "phone_card", "手机卡": "phone_card",
@@ -90,7 +90,7 @@ def parse_action(row: dict[str, object]) -> dict:
     kind_text = clean(row.get("类别"))
     kind = _word(KIND_WORDS, ACTION_KINDS, kind_text)
     if kind is None:
-        raise RowRejected("类别", f"类别 无法识别：{kind_text}（应为止付、冻结、断卡线索或封号）")
+        raise RowRejected("类别", f"类别 无法识别：{kind_text}（应为快速查询、止付、冻结、断卡线索或封号）")
     target = re.sub(r"[\s\-]", "", clean(row.get("账号")))
     if not target or len(target) > 64 or not re.fullmatch(r"[0-9A-Za-z_@.+]+", target):
         raise RowRejected("账号", "账号 为空或含有不允许的字符")
@@ -183,6 +183,10 @@ def add(session: Session, scope: Scope, case_id: int, raw: dict) -> CaseAction:
         raise Invalid(exc.reason, details=[{"loc": [exc.column], "msg": exc.reason}]) from exc
     fields = {k: v for k, v in a.items() if k not in ("case_number", "address")}
     action = CaseAction(**fields, case_id=case.id, community_id=case.community_id, created_by=scope.user_id)
+    if action.status == "requested" and action.kind in ("query", "stop_payment", "freeze"):
+        from fanzha.cases.requests import deadline_for  # a case's request waits in the centre's queue too
+
+        action.deadline_at = deadline_for(action.kind, action.requested_at)
     session.add(action)
     session.flush()
     audit.record(session, scope, "create", "case_action", action.id, fields=["id_number"] if a["holder_id_number"]

@@ -13,7 +13,8 @@ CHANNELS = {  # 诈骗渠道: how the fraudster reached the victim
     "other": "其他",
 }
 
-ACTION_KINDS = {  # 打 side requests recorded with cases
+ACTION_KINDS = {  # 打 side requests recorded with cases and warnings
+    "query": "快速查询",
     "stop_payment": "止付",
     "freeze": "冻结",
     "card_lead": "断卡线索",

@@ -3,7 +3,8 @@
 The Case core (number, person, place, filing and loss time, type, loss) is extended with what leaders report:
 recovered and frozen amounts, 破案 and 抓获, the channel, the victim's profile (snapshotted at filing, so a later change
 to the person does not rewrite history), 可防性, and whether the type was suggested by the narrative model.
-止付/冻结 requests, 断卡 leads and 封号 requests are their own records (`CaseAction`) linked to a case.
+快速查询/止付/冻结 requests, 断卡 leads and 封号 requests are their own records (`CaseAction`) linked to a case, a
+warning or both (the one request model: a dissuader's 申请止付 on a warning is a CaseAction too, see cases/requests.py).
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ class Case(Base):
 
 
 class CaseAction(Base):
-    """One 打-side request: 止付 stop_payment, 冻结 freeze, 断卡线索 card_lead, 封号 account_block.
+    """One 打-side request: 快速查询 query, 止付 stop_payment, 冻结 freeze, 断卡线索 card_lead, 封号 account_block.
 
-    Linked to a case when there is one; a lead raised from a warning or found in an operation may have none, and is
+    Linked to a case and/or the warning it was raised from; a lead found in an operation may have neither, and is
     then scoped by its community. The target (card/account number) and its holder are personal data.
+    A request the centre answers (查询/止付/冻结 raised on a page) carries its minute deadline and, once answered, the
+    result, the amount the bank confirmed, its reference, who answered and when (done_at).
     """
 
     __tablename__ = "case_actions"
@@ -86,7 +89,15 @@ class CaseAction(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    warning_id: Mapped[int | None] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the centre answers by then (requests only)
+    result: Mapped[str] = mapped_column(Text, default="")  # 查询结果 / the bank's answer
+    result_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # amount stopped or frozen, as answered
+    reference: Mapped[str] = mapped_column(String(64), default="")  # the bank's reference (回执编号)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # overdue, told once
 
     case: Mapped[Case | None] = relationship(back_populates="actions")
     community: Mapped[Area | None] = relationship()
-    creator: Mapped[User | None] = relationship()
+    creator: Mapped[User | None] = relationship(foreign_keys=[created_by])
+    answerer: Mapped[User | None] = relationship(foreign_keys=[answered_by])

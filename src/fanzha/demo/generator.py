@@ -241,6 +241,9 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
     progress("预警指令与劝阻记录")
     warning_count = generate_warnings(session, seed=seed, count=people if warnings is None else warnings)
     from fanzha.db import utcnow
+    from fanzha.demo.requests import play_requests
+
+    play_requests(session, utcnow())  # 查询/止付/冻结 in each state
     from fanzha.demo.prevention import generate_prevention
 
     progress("宣防活动、群众举报")

@@ -20,8 +20,6 @@ OUTCOMES = {
     "not_needed": "无需劝阻",
     "refused": "拒绝配合",
 }
-REQUEST_KINDS = {"stop_payment": "止付", "freeze": "冻结"}
-REQUEST_STATUSES = {"pending": "待回复", "done": "已办理", "rejected": "未办理"}
 FOLLOW_UP_REASONS = {"defrauded": "被骗回访", "repeat": "重复预警回访", "sample": "劝阻成功抽样回访"}
 FOLLOW_UP_OUTCOMES = {
     "safe": "未被骗，劝阻属实",

@@ -1,6 +1,7 @@
 """Escalation on its own clock: every missed step is noticed by the worker and told to the next level up.
 
-`run(session, now)` is all there is: the worker calls it every minute and tests call it with a frozen clock.
+`run(session, now)` is all there is: the worker calls it every minute and tests call it with a frozen clock. It also
+escalates the centre's 查询/止付/冻结 requests left unanswered past their deadline (cases/requests.escalate).
 Each (warning, step, level) escalates once; the notification goes out through the notify service.
 """
 
@@ -125,6 +126,9 @@ class Recipients:
 
 def run(session: Session, now: datetime, rules: EscalationRules | None = None) -> list[Escalation]:
     """Raises every escalation that is due at `now` and not yet raised. Idempotent."""
+    from fanzha.cases import requests as account_requests
+
+    account_requests.escalate(session, now)  # 查询/止付/冻结 unanswered past their minute deadline
     rules = rules or current_rules()
     steps = set(rules.steps)
     overdue = missed_clause(now)

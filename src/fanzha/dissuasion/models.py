@@ -1,11 +1,10 @@
-"""Contacts, family members, 止付/冻结 requests, follow-ups and the escalations the worker raised."""
+"""Contacts, family members, follow-ups and the escalations the worker raised."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fanzha.db import Base, UTCDateTime, utcnow
@@ -52,23 +51,6 @@ class FamilyContact(Base):
     relation: Mapped[str] = mapped_column(String(16))
     phone: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class PaymentRequest(Base):
-    """A request to stop (止付) or freeze (冻结) an account, tracked to an answer."""
-
-    __tablename__ = "payment_requests"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    account: Mapped[str] = mapped_column(String(64))
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    answer_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class FollowUp(Base):

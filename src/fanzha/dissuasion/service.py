@@ -1,5 +1,6 @@
-"""Dissuasion steps on a warning: sign, contact (with evidence for 见面), outcome, 止付/冻结, reassign, transfer,
-family contacts and follow-ups. Every step is scoped, audited and on the warning's timeline."""
+"""Dissuasion steps on a warning: sign, contact (with evidence for 见面), outcome, reassign, transfer,
+family contacts and follow-ups. Every step is scoped, audited and on the warning's timeline.
+(查询/止付/冻结 requests raised on a warning: cases/requests.py.)"""
 
 from __future__ import annotations
 
@@ -22,11 +23,10 @@ from fanzha.dissuasion.enums import (
     FACE_CHANNELS,
     FOLLOW_UP_OUTCOMES,
     OUTCOMES,
-    REQUEST_KINDS,
     RESULTS,
 )
 from fanzha.dissuasion import holders
-from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, PaymentRequest, TimelineEvent
+from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, TimelineEvent
 from fanzha.notify.service import notify
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
@@ -270,36 +270,6 @@ def record_follow_up(session: Session, scope: Scope, follow_up_id: int, *, outco
     _event(session, w, scope, "follow_up", f"回访：{FOLLOW_UP_OUTCOMES[outcome]}", f.done_at)
     audit.record(session, scope, "update", "follow_up", f.id, detail={"outcome": outcome})
     return f
-
-
-def request_payment(session: Session, scope: Scope, warning_id: int, *, kind: str, account: str,
-                    amount: Decimal) -> PaymentRequest:
-    scope.require(Perm.CLAIM_WARNINGS)
-    if kind not in REQUEST_KINDS:
-        raise Invalid("请求类型应为 止付 或 冻结")
-    if not account.strip() or not amount.is_finite() or amount <= 0 or amount >= Decimal("1e12"):
-        raise Invalid("请填写账号和正确的金额", details=[{"loc": ["account"], "msg": "必填"}])
-    w = _warning(session, scope, warning_id)
-    req = PaymentRequest(warning_id=w.id, kind=kind, account=account.strip()[:64], amount=amount,
-                         by_user_id=scope.user_id)
-    session.add(req)
-    session.flush()
-    _event(session, w, scope, "request", f"申请{REQUEST_KINDS[kind]}：账号 {req.account}，金额 {amount:,.2f} 元")
-    audit.record(session, scope, "create", "payment_request", req.id, detail={"kind": kind})
-    return req
-
-
-def answer_payment(session: Session, scope: Scope, request_id: int, *, done: bool, note: str = "") -> PaymentRequest:
-    scope.require(Perm.INTAKE_WARNINGS)  # the centre answers: it talks to the banks
-    req = session.get(PaymentRequest, request_id)
-    if req is None:
-        raise NotFound("请求不存在")
-    w = _warning(session, scope, req.warning_id)
-    if req.status != "pending":
-        raise Conflict("该请求已回复")
-    req.status, req.answered_at, req.answer_note = ("done" if done else "rejected"), utcnow(), note
-    _event(session, w, scope, "request", f"{REQUEST_KINDS[req.kind]}请求{'已办理' if done else '未办理'}：{note}")
-    return req
 
 
 @dataclass

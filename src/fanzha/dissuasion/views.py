@@ -206,10 +206,14 @@ def call(warning_id: IdPath, request: Request, family_contact_id: IdForm = 0,
 
 @router.post("/warnings/{warning_id}/requests", dependencies=[Depends(csrf_protect)])
 def payment_request(warning_id: IdPath, request: Request, kind: str = Form("", max_length=16),
-                    account: str = Form("", max_length=64), amount: str = Form("", max_length=20),
+                    account: str = Form("", max_length=64), bank: str = Form("", max_length=64),
+                    amount: str = Form("", max_length=20),
                     db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    """申请快速查询/止付/冻结: one request the centre answers within minutes (cases/requests.py)."""
+    from fanzha.cases import requests
+
     try:
-        service.request_payment(db, scope, warning_id, kind=kind, account=account, amount=_amount(amount) or Decimal(0))
+        requests.raise_for_warning(db, scope, warning_id, kind=kind, account=account, bank=bank, amount=_amount(amount))
     except DomainError as exc:
         return detail_with_error(request, db, scope, warning_id, exc)
     return _back(warning_id, "request")

@@ -91,8 +91,11 @@ class WarningFigures:
     loss_avoided: Decimal = Decimal(0)
     loss_avoided_estimated: Decimal = Decimal(0)  # the part taken from 拟转账金额 (warnings.metrics.ESTIMATED_TEXT)
     estimated_text: str = ""
-    stop_payments: int = 0  # 止付 requests done
-    freezes: int = 0  # 冻结 requests done
+    # 反诈中心处理情况: 查询/止付/冻结 answered successfully in the period (cases/requests.counts)
+    queries: int = 0  # accounts queried (快速查询)
+    stop_payments: int = 0  # 止付 done
+    stop_amount: Decimal = Decimal(0)
+    freezes: int = 0  # 冻结 done
     frozen_amount: Decimal = Decimal(0)
 
 

@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fanzha.cases import requests as account_requests
 from fanzha.cases.models import Case, CaseAction
 from fanzha.cases.stats import definitions
 from fanzha.cases.stats.service import CaseStats, Totals, case_stats, leaf_totals, scoped_leaves
@@ -193,15 +194,9 @@ def _warnings(session: Session, scope: Scope, period: Period, area: Area | None)
         clause = clause & CaseAction.community_id.in_(select(Area.id).where(communities_under(area)))
     elif scope.is_centre:
         clause = clause | CaseAction.community_id.is_(None)
-    for kind, n, amount in session.execute(
-            select(CaseAction.kind, func.count(), func.coalesce(func.sum(CaseAction.amount), 0))
-            .where(clause, CaseAction.status == "done", CaseAction.kind.in_(("stop_payment", "freeze")),
-                   CaseAction.requested_at >= since, CaseAction.requested_at < until)
-            .group_by(CaseAction.kind)):
-        if kind == "stop_payment":
-            out.stop_payments = int(n)
-        else:
-            out.freezes, out.frozen_amount = int(n), Decimal(amount or 0)
+    handled = account_requests.counts(session, clause, since, until)  # 反诈中心处理情况
+    out.queries, out.stop_payments, out.stop_amount = handled.queries, handled.stops, handled.stop_amount
+    out.freezes, out.frozen_amount = handled.freezes, handled.frozen_amount
     return out
 
 

@@ -289,7 +289,8 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
     `ask` a question the server puts before saving ('no_evidence', 'close'), `dial` a number just revealed to call."""
     from fanzha.common.privacy import identity
     from fanzha.dissuasion import service as dissuasion
-    from fanzha.dissuasion.models import FamilyContact, FollowUp, PaymentRequest
+    from fanzha.cases import requests as account_requests
+    from fanzha.dissuasion.models import FamilyContact, FollowUp
 
     communities = placing.choices(db, scope) \
         if warning.status == "unplaced" and scope.can(Perm.INTAKE_WARNINGS) else []
@@ -312,7 +313,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
                   handed=_handed(db, warning) if request.query_params.get("done") == "reassign" else "",
                   placed=placing.placed_sentence(warning)
                   if request.query_params.get("done") == "place" and warning.station_id else "",
-                  requests=list(db.scalars(select(PaymentRequest).where(PaymentRequest.warning_id == warning.id))),
+                  requests=account_requests.of_warning(db, warning.id),
                   follow_ups=list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
                   done=request.query_params.get("done", "")[:20],
                   masked=identity(name=warning.name, id_number=warning.id_number, phone=warning.phone, full=False,

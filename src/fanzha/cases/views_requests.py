@@ -1,0 +1,107 @@
+"""The centre's queue of 快速查询/止付/冻结 requests (/requests): 待处理 first, oldest first, each with its minute
+deadline and 已超时 shown; an answer per request, confirmed before it is recorded; 止付 nearing their lapse prompt a
+冻结. Stations see their own requests (read only)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from fanzha.cases import requests
+from fanzha.cases.actions import mask_target
+from fanzha.common.errors import DomainError, Invalid
+from fanzha.common.money import parse_money
+from fanzha.db import utcnow
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.render import env, render
+
+router = APIRouter()
+env.globals.update(REQUEST_KINDS=requests.REQUEST_KINDS, request_rules=requests.current_rules,
+                   request_status=requests.status_label, request_overdue=requests.overdue,
+                   request_lapses_at=requests.lapses_at)
+
+
+def _amount(text: str) -> Decimal | None:
+    try:
+        return parse_money(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), details=[{"loc": ["amount"], "msg": "金额不对"}]) from exc
+
+
+def _page(request: Request, db: Session, scope: Scope, *, error: str = "", status_code: int = 200,
+          ask: dict | None = None, recorded: str = ""):
+    now = utcnow()
+    pending, answered = requests.queue(db, scope)
+    lapsing = requests.lapsing(db, scope, now) if scope.can(Perm.INTAKE_WARNINGS) else []
+    return render(request, "cases/requests.html", status_code=status_code, pending=pending, answered=answered,
+                  lapsing=lapsing, now=now, error=error, ask=ask or {}, recorded=recorded,
+                  overdue_count=sum(requests.overdue(a, now) for a in pending))
+
+
+def _kept(request_id: int, outcome: str, result: str, amount: str, reference: str) -> dict:
+    return {"id": request_id, "outcome": outcome, "result": result, "amount": amount, "reference": reference}
+
+
+@router.get("/requests")
+def queue(request: Request, done: IdQuery = None, froze: IdQuery = None,
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+    recorded = ""
+    try:
+        if done:
+            a = requests.get(db, scope, done)
+            recorded = "已记录：" + requests.Answer(a, a.status, a.result, a.result_amount, a.reference).sentence() \
+                if a.status in requests.ANSWERS else ""
+        elif froze:
+            a = requests.get(db, scope, froze)
+            recorded = f"已申请冻结：账号 {mask_target(a.target)}，请于 {requests.current_rules().answer_minutes['freeze']} " \
+                       "分钟内办理"
+    except DomainError:
+        recorded = ""
+    return _page(request, db, scope, recorded=recorded)
+
+
+@router.post("/requests/{request_id}/answer/confirm", dependencies=[Depends(csrf_protect)])
+def answer_confirm(request_id: IdPath, request: Request, outcome: str = Form("", max_length=8),
+                   result: str = Form("", max_length=1000), amount: str = Form("", max_length=20),
+                   reference: str = Form("", max_length=64), db: Session = Depends(get_db, scope="function"),
+                   scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    """回复, first press: checks what would be refused, then asks to confirm what will be recorded."""
+    kept = _kept(request_id, outcome, result, amount, reference)
+    try:
+        plan = requests.check_answer(db, scope, request_id, outcome=outcome, result=result, amount=_amount(amount),
+                                     reference=reference)
+    except DomainError as exc:
+        return _page(request, db, scope, error=exc.message, status_code=exc.status_code, ask=kept | {"failed": True})
+    return _page(request, db, scope, ask=kept | {"sentence": plan.sentence()})
+
+
+@router.post("/requests/{request_id}/answer", dependencies=[Depends(csrf_protect)])
+def answer(request_id: IdPath, request: Request, outcome: str = Form("", max_length=8),
+           result: str = Form("", max_length=1000), amount: str = Form("", max_length=20),
+           reference: str = Form("", max_length=64), db: Session = Depends(get_db, scope="function"),
+           scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    try:
+        requests.answer(db, scope, request_id, outcome=outcome, result=result, amount=_amount(amount),
+                        reference=reference)
+    except DomainError as exc:
+        return _page(request, db, scope, error=exc.message, status_code=exc.status_code,
+                     ask=_kept(request_id, outcome, result, amount, reference) | {"failed": True})
+    return RedirectResponse(f"/requests?done={request_id}#recorded", status_code=303)
+
+
+@router.post("/requests/{request_id}/freeze", dependencies=[Depends(csrf_protect)])
+def freeze(request_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+           scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    """申请冻结 of a 止付 nearing its lapse."""
+    try:
+        a = requests.freeze_from(db, scope, request_id)
+    except DomainError as exc:
+        return _page(request, db, scope, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/requests?froze={a.id}#recorded", status_code=303)
+
