@@ -14,6 +14,7 @@ from fanzha.org.enums import Level
 from fanzha.org.models import Area, Unit, User
 from fanzha.cases.models import Case
 from fanzha.dissuasion.models import Contact, FollowUp
+from fanzha.dissuasion.transfers.models import WarningTransfer
 from fanzha.people.models import Person
 from fanzha.prevention.models import Activity, ActivityPhoto, CampaignArea, CoverageTarget, Quiz, Supervision
 from fanzha.registry.models import Duty, TargetList
@@ -68,6 +69,9 @@ def records_under(session, node: Area) -> Owned:
     return Owned(ids={**prevention, "area_id": areas, "person_id": list(people), "address_id": list(addresses),
                       "user_id": list(users), "unit_id": list(units), "warning_id": list(warnings),
                       "contact_id": list(contacts), "follow_up_id": list(follow_ups),
+                      # 移交 addressed to the node's stations: only they (and the centre) answer them.
+                      "transfer_id": list(session.scalars(select(WarningTransfer.id).where(
+                          WarningTransfer.to_station_id.in_(areas)).limit(2))) if node.chain == "police" else [],
                       "case_id": list(session.scalars(select(Case.id).where(Case.community_id.in_(cids)).limit(2))),
                       # Reports and the blocklist belong to no area: only the centre (REVIEW_REPORTS) reaches them.
                       "report_id": list(session.scalars(select(PublicReport.id).limit(2))),
@@ -111,6 +115,7 @@ def records_outside_unit(session, unit_id: int, user_id: int) -> Owned:
         "warning_id": list(session.scalars(select(Warning.id).limit(2))),
         "contact_id": list(session.scalars(select(Contact.id).where(Contact.photo_path == "").limit(2))),
         "follow_up_id": list(session.scalars(select(FollowUp.id).limit(2))),
+        "transfer_id": list(session.scalars(select(WarningTransfer.id).limit(2))),
         "case_id": list(session.scalars(select(Case.id).limit(2))),
         "list_id": list(session.scalars(select(TargetList.id).limit(2))),
         "report_id": list(session.scalars(select(PublicReport.id).limit(2))),

@@ -459,6 +459,57 @@ def test_bulletin_editions_on_a_populated_database(empty_db):
     engine.dispose()
 
 
+def test_warning_transfers_on_a_populated_database(empty_db):
+    """0028 on a database of the revision before it, with a warning moved by the old instant 移交 (its timeline line):
+    the table starts empty (an instant 移交 was never reviewed; its line stays), the warning is as it was; one
+    移交待审 per warning is held by the database; downgrade drops the table and leaves the warning and its line."""
+    import importlib
+
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    from fanzha.migrate import downgrade, upgrade
+    from fanzha.warnings.models import Warning
+
+    previous = importlib.import_module("fanzha.migrations.versions.0028_warning_transfers").down_revision
+    upgrade(previous, url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Session(engine) as s:
+        _station_with_dissuader(s, now)
+        s.add(Warning(id=1, external_id="MIG28-1", kind="call", risk_grade="medium", grade_reasons=[],
+                      warned_at=now - timedelta(days=1), sign_deadline=now, contact_deadline=now,
+                      feedback_deadline=now, station_id=1, community_id=2, status="assigned", assignee_id=1,
+                      dispatched_at=now - timedelta(hours=3), assigned_at=now - timedelta(hours=3)))
+        s.flush()
+        s.execute(sa.text("INSERT INTO timeline_events (warning_id, at, kind, text) "
+                          "VALUES (1, :at, 'transfer', '由东关派出所移交至城关派出所：对象居住在城关')"),
+                  {"at": now - timedelta(hours=3)})
+        s.commit()
+
+    def kept():
+        with engine.connect() as conn:
+            return (conn.execute(sa.text("SELECT id, station_id, assignee_id, status, feedback_deadline FROM warnings"))
+                    .all(), conn.execute(sa.text("SELECT warning_id, kind, text FROM timeline_events")).all())
+
+    before = kept()
+    upgrade("0028", url=empty_db)
+    assert kept() == before
+    insert = sa.text("INSERT INTO warning_transfers (warning_id, from_station_id, to_station_id, to_unit, reason, "
+                     "status, requested_at, requested_by, answer) VALUES (1, 1, 1, '', '核实', :status, :at, 1, '')")
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM warning_transfers")).scalar() == 0
+        conn.execute(insert, {"status": "returned", "at": now})
+        conn.execute(insert, {"status": "pending", "at": now})
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {"status": "pending", "at": now})
+    downgrade(previous, url=empty_db)
+    assert "warning_transfers" not in inspect(engine).get_table_names()
+    assert kept() == before
+    engine.dispose()
+
+
 def test_account_requests_on_a_populated_database(empty_db):
     """0027 on a database of 0026 holding 止付/冻结 requests raised on warnings (payment_requests: one waiting, one done,
     one refused) and a case's 止付 and 断卡线索 (case_actions): the warnings' requests become case_actions rows of the

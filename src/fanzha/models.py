@@ -16,6 +16,7 @@ from fanzha.dissuasion.models import (
     Submission,
     TimelineEvent,
 )
+from fanzha.dissuasion.transfers.models import WarningTransfer
 from fanzha.imports.models import ImportBatch, ImportRowError
 from fanzha.notify.models import Delivery, Notification
 from fanzha.org.models import Area, Unit, User

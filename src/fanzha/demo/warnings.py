@@ -94,6 +94,7 @@ def generate_warnings(session: Session, *, seed: int, count: int, now: datetime 
     play_today(session, random.Random(seed + 102), now)
     play_conflict(session, random.Random(seed + 103), now)
     play_reassign(session, random.Random(seed + 104), now)
+    play_transfers(session, now)
     return tally.created
 
 
@@ -140,6 +141,39 @@ def play_reassign(session: Session, r: random.Random, now: datetime) -> None:
             at = min(w.assigned_at + timedelta(minutes=r.randint(40, 150)), now - timedelta(minutes=30))
             reassign(session, Scope.for_user(head), w.id, user_id=officer.id,
                      reason=r.choice(("原劝阻员外出培训", "原劝阻员轮休", "对象在民警包片辖区")), now=at)
+    session.flush()
+
+
+def play_transfers(session: Session, now: datetime) -> None:
+    """移交审核 in the demo: the 所长 of the stations holding the four oldest open warnings asked to hand them to
+    ps02 (ps01, for ps02's own): one accepted, one returned with its reason, one still waiting (待接收移交 on the
+    receiver's board); the fourth person lives outside the county and was handed to a unit there (已移交外地)."""
+    from fanzha.dissuasion.transfers import service as transfers
+    from fanzha.org.models import User
+    from fanzha.org.roles import Role
+
+    heads = {u.area_id: u for u in session.scalars(select(User).where(
+        User.role == Role.STATION_HEAD.value, User.username.like("ps%_suozhang")).order_by(User.username))}
+    first, second = (session.scalar(select(User).where(User.username == n)) for n in ("ps02_suozhang", "ps01_suozhang"))
+    open_ones = session.scalars(select(Warning).where(
+        Warning.station_id.in_(list(heads)), Warning.feedback_at.is_(None), Warning.assignee_id.is_not(None),
+        Warning.warned_at < now - timedelta(hours=8)).order_by(Warning.id).limit(4)).all()
+    if first is None or second is None or len(open_ones) < 4:
+        return
+    plays = ((5, "accept", "对象实际居住在乙辖区"), (4, "return", "对象租住在乙辖区"), (1, "wait", "对象已搬至乙辖区"))
+    for w, (hours, then, reason) in zip(open_ones, plays):
+        receiver = first if w.station_id != first.area_id else second
+        t = transfers.request(session, Scope.for_user(heads[w.station_id]), w.id, station_id=receiver.area_id,
+                              reason=reason, now=now - timedelta(hours=hours))
+        at = now - timedelta(hours=hours) + timedelta(minutes=40)
+        if then == "accept":
+            transfers.accept(session, Scope.for_user(receiver), t.id, now=at)
+        elif then == "return":
+            transfers.give_back(session, Scope.for_user(receiver), t.id, answer="经核实对象仍居住在原辖区，户籍地址有误",
+                                now=at)
+    last = open_ones[3]
+    transfers.request(session, Scope.for_user(heads[last.station_id]), last.id, unit="某省某市公安局某分局反诈中心",
+                      reason="对象常住外省", now=now - timedelta(hours=2))
     session.flush()
 
 

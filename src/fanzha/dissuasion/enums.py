@@ -19,6 +19,7 @@ OUTCOMES = {
     "unreachable": "无法联系",
     "not_needed": "无需劝阻",
     "refused": "拒绝配合",
+    "outside": "已移交外地",  # closed by a 移交 out of the platform's area (dissuasion/transfers), never chosen here
 }
 FOLLOW_UP_REASONS = {"defrauded": "被骗回访", "repeat": "重复预警回访", "sample": "劝阻成功抽样回访"}
 FOLLOW_UP_OUTCOMES = {

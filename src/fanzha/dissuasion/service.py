@@ -198,7 +198,7 @@ def check_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: s
     scope.require(Perm.CLAIM_WARNINGS)
     if not outcome:
         raise Invalid("请选择劝阻结果", details=[{"loc": ["outcome"], "msg": "必选"}])
-    if outcome not in OUTCOMES:
+    if outcome not in OUTCOMES or outcome == "outside":
         raise Invalid("劝阻结果应为 劝阻成功、已被骗、无法联系、无需劝阻、拒绝配合 之一", details=[{"loc": ["outcome"], "msg": "未知"}])
     _check_amount(amount_protected, "避免损失金额", "amount_protected")
     _check_amount(amount_lost, "受骗金额", "amount_lost")
@@ -350,22 +350,27 @@ def transfer(session: Session, scope: Scope, warning_id: int, *, station_id: int
         raise Invalid("请选择另一个派出所", details=[{"loc": ["station_id"], "msg": "派出所不对"}])
     if not reason.strip():
         raise Invalid("请填写移交原因", details=[{"loc": ["reason"], "msg": "必填"}])
+    hand_over(session, scope, w, station, reason.strip(), utcnow())
+    audit.record(session, scope, "update", "warning", w.id, detail={"transferred_to": station.id})
+    return w
+
+
+def hand_over(session: Session, scope: Scope, w: Warning, station: Area, reason: str, now: datetime) -> None:
+    """The warning goes to `station` as a new dispatch would: the duty dissuader assigned, or the station told
+    (an accepted 移交, dissuasion/transfers)."""
     from fanzha.warnings.dispatch import Assigner
 
-    now = utcnow()
-    _move(session, scope, w, station, reason.strip(), now)
+    _move(session, scope, w, station, reason, now)
     assignee = Assigner(session, now).pick(station.id)
     if assignee is not None:
         w.assignee_id, w.assigned_at, w.status = assignee, now, "assigned"
-        assignments.record(session, w, kind="transfer", at=now, by_user_id=scope.user_id, reason=reason.strip())
+        assignments.record(session, w, kind="transfer", at=now, by_user_id=scope.user_id, reason=reason)
         # The reason is free text (it may name the person): the bell only, never an outward text.
-        notify(session, [assignee], "移交来的预警", reason.strip(), f"/warnings/{w.id}", outward=False)
+        notify(session, [assignee], "移交来的预警", reason, f"/warnings/{w.id}", outward=False)
     else:
         from fanzha.dissuasion.alerts import Arrival, announce
 
         announce(session, [Arrival.of(w)], now)
-    audit.record(session, scope, "update", "warning", w.id, detail={"transferred_to": station.id})
-    return w
 
 
 def add_family(session: Session, scope: Scope, person_id: int, *, name: str, relation: str, phone: str) -> FamilyContact:

@@ -246,16 +246,6 @@ def reassign(warning_id: IdPath, request: Request, user_id: IdForm = 0, reason: 
     return _back(warning_id, "reassign")
 
 
-@router.post("/warnings/{warning_id}/transfer", dependencies=[Depends(csrf_protect)])
-def transfer(warning_id: IdPath, request: Request, station_id: IdForm = 0, reason: str = Form("", max_length=200),
-             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
-    try:
-        service.transfer(db, scope, warning_id, station_id=station_id, reason=reason)
-    except DomainError as exc:
-        return detail_with_error(request, db, scope, warning_id, exc)
-    return RedirectResponse("/warnings", status_code=303)
-
-
 @router.post("/follow-ups/{follow_up_id}", dependencies=[Depends(csrf_protect)])
 def follow_up(follow_up_id: IdPath, outcome: str = Form("", max_length=16),
               missed_outreach: str = Form("", max_length=500), note: str = Form("", max_length=1000),

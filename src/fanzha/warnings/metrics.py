@@ -41,10 +41,12 @@ RATES = [
     Rate("sign_rate", "签收率", "已签收", "已下发"),
     Rate("timely_sign_rate", "及时签收率", "按时签收", "已下发"),
     Rate("face_rate", "见面劝阻率", "有证据的见面劝阻", "须见面劝阻"),
-    Rate("success_rate", "劝阻成功率", "劝阻成功", "有结果（不含无需劝阻）"),
+    Rate("success_rate", "劝阻成功率", "劝阻成功", "有结果（不含无需劝阻、已移交外地）"),
     Rate("overdue_rate", "超期反馈率", "超期或逾期未反馈", "反馈时限已到"),
 ]
 RATE_BY_KEY = {r.key: r for r in RATES}
+# Outcomes in neither part of 劝阻成功率: 无需劝阻, and 已移交外地 (the person was handed to a unit outside the platform).
+UNCOUNTED_OUTCOMES = ("not_needed", "outside")
 
 # 避免损失 (loss avoided), per warning dissuaded successfully: the amount the dissuader records with 劝阻成功
 # (劝阻金额, `amount_protected`); where none was recorded, the amount at risk (拟转账金额, `amount`) stands in as an
@@ -120,7 +122,7 @@ def conditions(key: str, now: datetime):
         den = and_(dispatched, W.face_required.is_(True))
         return and_(den, W.face_at.is_not(None)), den
     if key == "success_rate":
-        den = and_(W.outcome.is_not(None), W.outcome != "not_needed")
+        den = and_(W.outcome.is_not(None), W.outcome.not_in(UNCOUNTED_OUTCOMES))
         return and_(den, W.outcome == "dissuaded"), den
     if key == "overdue_rate":
         den = and_(dispatched, W.feedback_deadline <= now)

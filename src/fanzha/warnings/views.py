@@ -121,6 +121,7 @@ def board(request: Request, params: BoardQuery = Depends(), page: int = Query(1,
     已反馈 and 全部 reach the rest; a metric's click-through always lists everything behind the figure. At the top,
     the four figures of dissuasion.board (未签收, 已超时, 已升级, 积压), each a link to exactly its warnings."""
     from fanzha.dissuasion import board as figures
+    from fanzha.dissuasion.transfers.service import incoming_count, may_receive
 
     f, drill, state = params.filters(db, scope)
     now = utcnow()
@@ -128,6 +129,7 @@ def board(request: Request, params: BoardQuery = Depends(), page: int = Query(1,
     context = dict(rows=rows, total=total, f=f, page=page, state=state, count_cap=service.COUNT_CAP,
                    pages=max(1, -(-total // PAGE)), now=now, drill=drill, figures=figures.counts(db, scope, now, station_id=f.station_id),
                    FIGURES=figures.FIGURES,
+                   transfers_waiting=incoming_count(db, scope) if may_receive(scope) else None,
                    stations=[a for a in org.list_areas(db, scope, level=Level.STATION.value, limit=1000)
                              if scope.covers(a)])
     if request.headers.get("hx-request"):  # the minute refresh: the table, and the figures out of band
@@ -302,6 +304,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
         audit.record(db, scope, "view", "family_contact", warning.person_id, fields=["name"],
                      detail={"ids": [f.id for f in family], "warning": warning.id})
     from fanzha.dissuasion import holders
+    from fanzha.dissuasion.transfers.service import pending_of
 
     reassigning = holders.may_reassign(scope) and warning.station_id is not None and warning.feedback_at is None
     choices = holders.holders(db, scope, warning, now=utcnow()) if reassigning else []
@@ -310,6 +313,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
                   who=service.shown_identity(warning, full=reveal),
                   communities=communities, now=utcnow(), error=error, timeline=dissuasion.timeline(db, warning),
                   family=family, holders=choices, reassigning=reassigning, stations=stations,
+                  transfer=pending_of(db, warning.id),
                   handed=_handed(db, warning) if request.query_params.get("done") == "reassign" else "",
                   placed=placing.placed_sentence(warning)
                   if request.query_params.get("done") == "place" and warning.station_id else "",
