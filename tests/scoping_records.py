@@ -12,7 +12,7 @@ from fanzha.assess.models import AssessmentRun, AssessmentScore
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportEntity
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, Unit, User
-from fanzha.cases.models import Case
+from fanzha.cases.models import Case, CaseAction
 from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.dissuasion.transfers.models import WarningTransfer
 from fanzha.people.models import Person
@@ -73,6 +73,9 @@ def records_under(session, node: Area) -> Owned:
                       "transfer_id": list(session.scalars(select(WarningTransfer.id).where(
                           WarningTransfer.to_station_id.in_(areas)).limit(2))) if node.chain == "police" else [],
                       "case_id": list(session.scalars(select(Case.id).where(Case.community_id.in_(cids)).limit(2))),
+                      "request_id": list(session.scalars(select(CaseAction.id).where(
+                          CaseAction.community_id.in_(cids), CaseAction.kind.in_(("query", "stop_payment", "freeze")))
+                          .limit(2))),
                       # Reports and the blocklist belong to no area: only the centre (REVIEW_REPORTS) reaches them.
                       "report_id": list(session.scalars(select(PublicReport.id).limit(2))),
                       "entity_id": list(session.scalars(select(ReportEntity.id).limit(2))),
@@ -117,6 +120,8 @@ def records_outside_unit(session, unit_id: int, user_id: int) -> Owned:
         "follow_up_id": list(session.scalars(select(FollowUp.id).limit(2))),
         "transfer_id": list(session.scalars(select(WarningTransfer.id).limit(2))),
         "case_id": list(session.scalars(select(Case.id).limit(2))),
+        "request_id": list(session.scalars(select(CaseAction.id).where(
+            CaseAction.kind.in_(("query", "stop_payment", "freeze"))).limit(2))),
         "list_id": list(session.scalars(select(TargetList.id).limit(2))),
         "report_id": list(session.scalars(select(PublicReport.id).limit(2))),
         "entity_id": list(session.scalars(select(ReportEntity.id).limit(2))),

@@ -97,13 +97,12 @@ def _clean_account(account: str) -> str:
     return text
 
 
-def _check_amount(amount: Decimal | None, *, required: bool, field: str = "amount") -> Decimal:
-    if amount is None or amount == 0:
-        if required:
-            raise Invalid("请填写金额", details=[{"loc": [field], "msg": "必填"}])
+def _check_amount(amount: Decimal | None) -> Decimal:
+    """An amount given, or 0 when not (the centre confirms the amount in its answer)."""
+    if amount is None:
         return Decimal(0)
     if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
-        raise Invalid("金额不对", details=[{"loc": [field], "msg": "超出范围"}])
+        raise Invalid("金额不对", details=[{"loc": ["amount"], "msg": "超出范围"}])
     return amount
 
 
@@ -127,7 +126,7 @@ def raise_for_warning(session: Session, scope: Scope, warning_id: int, *, kind: 
     if kind not in REQUEST_KINDS:
         raise Invalid("请求类型应为 快速查询、止付 或 冻结", details=[{"loc": ["kind"], "msg": "未知"}])
     account = _clean_account(account)
-    amount = _check_amount(amount, required=kind != "query")
+    amount = _check_amount(amount)
     w = session.scalar(select(Warning).where(Warning.id == warning_id, warning_visible(scope)))
     if w is None:
         raise NotFound("预警不存在或不在您的管辖范围内")
@@ -187,7 +186,7 @@ def check_answer(session: Session, scope: Scope, request_id: int, *, outcome: st
     a = get(session, scope, request_id)
     if a.status != "requested":
         raise Conflict("该申请已回复")
-    amount = _check_amount(amount, required=False) or None
+    amount = _check_amount(amount) or None
     if a.kind == "query" and outcome == "done" and not result.strip():
         raise Invalid("请填写查询结果", details=[{"loc": ["result"], "msg": "必填"}])
     return Answer(request=a, outcome=outcome, result=" ".join(result.split())[:1000], amount=amount,

@@ -54,14 +54,14 @@ def request_out(a: CaseAction, now: datetime) -> RequestOut:
                       answered_by=a.answered_by, answered_at=a.done_at)
 
 
-class RequestIn(Strict):
+class AccountRequestIn(Strict):
     kind: Literal["query", "stop_payment", "freeze"]
     account: PlainText = Field(max_length=64, description="卡号、手机号或账户")
     bank: PlainText = Field("", max_length=64, description="开户行")
     amount: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), description="金额（元），查询可不填")
 
 
-class AnswerIn(Strict):
+class AccountAnswerIn(Strict):
     outcome: Literal["done", "failed"] = Field(description="done 已查询/已止付/已冻结 · failed 未成功")
     result: NoteText = Field("", description="查询结果或说明")
     amount: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), description="银行确认的止付/冻结金额（元）")
@@ -79,7 +79,7 @@ def list_requests(state: Literal["pending", "answered", "all"] = Query("all"),
 
 @router.post("/warnings/{warning_id}/requests", response_model=RequestOut, status_code=201,
              summary="为预警申请快速查询/止付/冻结")
-def raise_request(warning_id: IdPath, body: RequestIn, db: Session = Depends(get_db, scope="function"),
+def raise_request(warning_id: IdPath, body: AccountRequestIn, db: Session = Depends(get_db, scope="function"),
                   scope: Scope = Depends(current_scope)):
     a = requests.raise_for_warning(db, scope, warning_id, kind=body.kind, account=body.account, bank=body.bank,
                                    amount=body.amount)
@@ -87,7 +87,7 @@ def raise_request(warning_id: IdPath, body: RequestIn, db: Session = Depends(get
 
 
 @router.post("/requests/{request_id}/answer", response_model=RequestOut, summary="反诈中心回复申请")
-def answer(request_id: IdPath, body: AnswerIn, db: Session = Depends(get_db, scope="function"),
+def answer(request_id: IdPath, body: AccountAnswerIn, db: Session = Depends(get_db, scope="function"),
            scope: Scope = Depends(current_scope)):
     ans = requests.answer(db, scope, request_id, outcome=body.outcome, result=body.result, amount=body.amount,
                           reference=body.reference)

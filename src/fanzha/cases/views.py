@@ -74,7 +74,7 @@ def cases_export(f: service.Filters = Depends(list_filters), db: Session = Depen
 
 
 @router.get("/cases/actions")
-def action_list(request: Request, kind: str = Query("", pattern="^(stop_payment|freeze|card_lead|account_block)?$"),
+def action_list(request: Request, kind: str = Query("", pattern="^(query|stop_payment|freeze|card_lead|account_block)?$"),
                 page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(require(Perm.READ_CASES))):
     rows = actions.search(db, scope, kind=kind, limit=PAGE + 1, offset=(page - 1) * PAGE)

@@ -142,7 +142,7 @@ FIELD_LABELS = {
     "assignee_id": "劝阻员", "flag": "超时/升级", "full": "完整号码", "placed": "已分配提示", "back": "返回页面",
     "community": "村/社区",
     "unit": "外地接收单位", "answer": "退回原因",
-    "bank": "开户行", "result": "查询/办理结果", "reference": "银行回执号",
+    "bank": "开户行", "result": "查询/办理结果", "reference": "银行回执号", "froze": "已申请冻结提示",
 }
 
 
