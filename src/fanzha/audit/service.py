@@ -43,6 +43,7 @@ ENTITY_LABELS = {
     "evidence": "见面证据照片",
     "payment_request": "止付冻结申请",
     "follow_up": "回访",
+    "warning_transfer": "移交审核",
     "family_contact": "家属联系人",
     "case": "案件",
     "case_action": "查询/止付/冻结/断卡/封号",

@@ -148,7 +148,10 @@ def play_transfers(session: Session, now: datetime) -> None:
     """移交审核 in the demo: the 所长 of the stations holding the four oldest open warnings asked to hand them to
     ps02 (ps01, for ps02's own): one accepted, one returned with its reason, one still waiting (待接收移交 on the
     receiver's board); the fourth person lives outside the county and was handed to a unit there (已移交外地)."""
+    from sqlalchemy import String, cast, exists, literal
+
     from fanzha.dissuasion.transfers import service as transfers
+    from fanzha.notify.models import Notification
     from fanzha.org.models import User
     from fanzha.org.roles import Role
 
@@ -157,7 +160,10 @@ def play_transfers(session: Session, now: datetime) -> None:
     first, second = (session.scalar(select(User).where(User.username == n)) for n in ("ps02_suozhang", "ps01_suozhang"))
     open_ones = session.scalars(select(Warning).where(
         Warning.station_id.in_(list(heads)), Warning.feedback_at.is_(None), Warning.assignee_id.is_not(None),
-        Warning.warned_at < now - timedelta(hours=8)).order_by(Warning.id).limit(4)).all()
+        Warning.warned_at < now - timedelta(hours=8),
+        # one someone was already told about (a 改派) would leave them a link to a warning gone elsewhere
+        ~exists().where(Notification.link == literal("/warnings/") + cast(Warning.id, String)))
+        .order_by(Warning.id).limit(4)).all()
     if first is None or second is None or len(open_ones) < 4:
         return
     plays = ((5, "accept", "对象实际居住在乙辖区"), (4, "return", "对象租住在乙辖区"), (1, "wait", "对象已搬至乙辖区"))

@@ -115,7 +115,7 @@ def request(session: Session, scope: Scope, warning_id: int, *, station_id: int 
         dissuasion._event(session, w, scope, "transfer", f"申请移交至{plan.station.label}：{plan.reason}", now)
         # The reason is free text (it may name the person): the bell only.
         notify(session, _receivers(session, plan.station.id), "待接收的移交预警",
-               f"预警 {w.external_id}：{plan.reason}", "/transfers", outward=False, now=now)
+               f"由{w.station.label if w.station else '—'}移交：{plan.reason}", "/transfers", outward=False, now=now)
     session.add(t)
     session.flush()
     audit.record(session, scope, "create", "warning_transfer", t.id,
@@ -194,7 +194,7 @@ def accept(session: Session, scope: Scope, transfer_id: int, *, now: datetime | 
     dissuasion.hand_over(session, scope, w, station, t.reason, now)
     dissuasion._event(session, w, scope, "transfer", f"{station.label}接收移交", now)
     if t.requested_by:
-        notify(session, [t.requested_by], "移交已被接收", f"预警 {w.external_id} 已由{station.label}接收",
+        notify(session, [t.requested_by], "移交已被接收", f"{station.label}已接收移交：{t.reason}",
                outward=False, now=now)
     audit.record(session, scope, "update", "warning_transfer", t.id,
                  detail={"warning": w.id, "status": "accepted", "station": station.id})
@@ -212,7 +212,7 @@ def give_back(session: Session, scope: Scope, transfer_id: int, *, answer: str,
     dissuasion._event(session, w, scope, "transfer", f"{station.label}退回移交：{t.answer}", now)
     senders = [t.requested_by] if t.requested_by else []
     notify(session, senders + [h for h in _receivers(session, t.from_station_id or 0) if h != t.requested_by],
-           "移交被退回", f"预警 {w.external_id}：{t.answer}", f"/warnings/{w.id}", outward=False, now=now)
+           "移交被退回", f"{station.label}退回移交：{t.answer}", f"/warnings/{w.id}", outward=False, now=now)
     audit.record(session, scope, "update", "warning_transfer", t.id,
                  detail={"warning": w.id, "status": "returned"})
     return t
