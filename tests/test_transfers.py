@@ -180,3 +180,11 @@ def test_the_api_twins(api_as, db):
     assert r.status_code == 200 and r.json()["status"] == "accepted"
     steps = [s["text"] for s in receiver.get(f"/api/v1/warnings/{wid}/timeline").json()]
     assert any("退回移交：对象仍在原辖区" in s for s in steps) and any("接收移交" in s for s in steps)
+
+
+def test_the_holder_sees_a_transfer_waiting(client_as, api_as, db):
+    wid = _held("TW")
+    ps02 = _user(db, "ps02_suozhang").area
+    api_as("ps01_suozhang").post(f"/api/v1/warnings/{wid}/transfers", json={"station_id": ps02.id, "reason": "外辖区"})
+    page = client_as("ps01_quanzu").get(f"/warnings/{wid}")
+    assert page.status_code == 200 and f"移交待审：已申请移交至{ps02.label}" in page.text
