@@ -46,16 +46,16 @@ def test_a_stop_payment_goes_from_the_dissuader_to_the_centre_and_back(client_as
     with session_scope() as s:
         wid = fresh_warning(s, tag="RQ").id
     phone = client_as("ps01_quanzu")
-    a = _raise_on_page(phone, wid, account="6222 0202 0011 2233 445", bank="中国工商银行江州支行", amount="20000")
+    a = _raise_on_page(phone, wid, account="6222 0202 0099 8877 665", bank="中国工商银行江州支行", amount="20000")
     assert (a.kind, a.status, a.target, a.institution, a.amount) == (
-        "stop_payment", "requested", "6222020200112233445", "中国工商银行江州支行", Decimal("20000.00"))
+        "stop_payment", "requested", "6222020200998877665", "中国工商银行江州支行", Decimal("20000.00"))
     assert a.deadline_at - a.requested_at == timedelta(minutes=15)
     # The warning page says it waits.
     assert "待处理" in phone.get(f"/warnings/{wid}").text
 
     centre = client_as("yanpan")
     queue = centre.get("/requests")
-    assert queue.status_code == 200 and f'id="request-{a.id}"' in queue.text and "6222****3445" in queue.text
+    assert queue.status_code == 200 and f'id="request-{a.id}"' in queue.text and "6222****7665" in queue.text
     assert 'href="/requests"' in centre.get("/").text  # in the centre's navigation
 
     # Its deadline passes: the worker's escalation tells the centre and the station head once.
@@ -205,7 +205,7 @@ def test_the_bulletin_counts_the_months_stop_payments():
                  ("freeze", "3000", "05-11", "done", None)]
         for n, (kind, amount, day, outcome, confirmed) in enumerate(plays):
             when = datetime.fromisoformat(f"2031-{day}+00:00") if "T" in day else at(day)
-            a = requests.raise_for_warning(s, ask, w.id, kind=kind, account=f"62220202001122{n:05d}",
+            a = requests.raise_for_warning(s, ask, w.id, kind=kind, account=f"62220202007788{n:05d}",
                                            amount=Decimal(amount), now=when)
             requests.answer(s, centre, a.id, outcome=outcome, amount=confirmed, result="已查询" if kind == "query"
                             else "", now=when + timedelta(minutes=8))

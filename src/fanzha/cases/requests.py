@@ -219,9 +219,10 @@ def answer(session: Session, scope: Scope, request_id: int, *, outcome: str, res
 
 
 def queue(session: Session, scope: Scope, *, answered: int = 30) -> tuple[list[CaseAction], list[CaseAction]]:
-    """The queue: 待处理 oldest first, then the latest answered."""
+    """The queue: 待处理 oldest first, then the latest answered. Only requests put to the centre (they carry a
+    deadline): a case register's imported 止付/冻结 records are kept on /cases/actions."""
     scope.require(Perm.READ_WARNINGS)
-    base = select(CaseAction).where(visible(scope)).options(joinedload(CaseAction.creator),
+    base = select(CaseAction).where(visible(scope), CaseAction.deadline_at.is_not(None)).options(joinedload(CaseAction.creator),
                                                              joinedload(CaseAction.community))
     pending = list(session.scalars(base.where(CaseAction.status == "requested")
                                    .order_by(CaseAction.requested_at, CaseAction.id)))
