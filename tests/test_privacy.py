@@ -166,7 +166,7 @@ def _urls(ids: dict, person: dict) -> list[str]:
         f"/api/v1/cases?q={ids['case_number']}", f"/api/v1/cases/{ids['case']}",
         f"/people?q={person['name']}", f"/people/{ids['person']}", f"/warnings/{ids['warning']}",
         f"/warnings?q={ids['external_id']}&state=all", f"/cases/{ids['case']}", f"/cases?q={ids['case_number']}",
-        f"/registry/people/{ids['person']}", "/tasks",
+        f"/registry/people/{ids['person']}", "/tasks", "/transfers",
     ]
 
 
@@ -231,6 +231,7 @@ def test_the_walk_covers_every_template_that_shows_numbers():
         "warnings/_summary.html", "warnings/_act.html",  # parts of warnings/detail.html, which the walk opens
         "cases/gaps_missed.html", "registry/print.html", "registry/unplaced.html",
         "admin/user_form.html", "org/unit.html",  # staff and unit contacts: not the people the platform protects
+        "dissuasion/transfers.html",  # the masked Identity only (transfers/views.py, full=False); /transfers is walked
     }
 
 
