@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from fanzha.addresses.models import ADDRESS_KINDS
 from fanzha.audit.exports import ROW_CAP
@@ -23,6 +25,19 @@ env.filters["minute"] = fmt_minute
 env.filters["mask_id"] = mask_id_number
 env.filters["mask_phone"] = mask_phone
 env.filters["thousands"] = lambda n: f"{int(n or 0):,}"
+
+
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]*")
+
+
+def codes_as_data(text: object) -> Markup:
+    """Composed text (a notification's body) escaped, with the codes in it — 预警编号 YJ2026…, account numbers —
+    marked translate="no": they are data, not words to translate."""
+    escaped = str(escape("" if text is None else text))
+    return Markup(_CODE.sub(lambda m: f'<span translate="no">{m.group(0)}</span>', escaped))
+
+
+env.filters["codes"] = codes_as_data
 
 
 def page_link(request: Request, page: int) -> str:
