@@ -112,8 +112,8 @@ def test_the_rollup_equals_the_direct_computation_through_every_kind_of_change(s
     s.flush()
     assert _check(s, scope, areas)["report"]["sign_rate"]["numerator"] == 2
 
-    # transfer to the second station (counted where it ends: there, and dispatched afresh, unsigned)
-    dissuasion.transfer(s, scope, w1.id, station_id=s2.id, reason="户籍地在乙所")
+    # transfer to the second station, accepted there (counted where it ends: there, and dispatched afresh, unsigned)
+    dissuasion.hand_over(s, scope, w1, s2, "户籍地在乙所", bj("06-05 10:10"))
     s.flush()
     step = _check(s, scope, areas)
     assert step["report"]["sign_rate"]["numerator"] == 1

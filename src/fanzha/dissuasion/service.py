@@ -339,22 +339,6 @@ def _move(session: Session, scope: Scope, w: Warning, station: Area, reason: str
     _event(session, w, scope, "transfer", f"由{old.label if old else '—'}移交至{station.label}：{reason}", now)
 
 
-def transfer(session: Session, scope: Scope, warning_id: int, *, station_id: int, reason: str) -> Warning:
-    """移交: the warning belongs to another station (the person lives elsewhere); it is dispatched there afresh."""
-    if not holders.may_reassign(scope):
-        scope.require(Perm.MANAGE_ROSTER)
-    w = _warning(session, scope, warning_id, lock=True)
-    _open(w)
-    station = session.scalar(select(Area).where(Area.id == station_id, Area.level == "station"))
-    if station is None or station.id == w.station_id:
-        raise Invalid("请选择另一个派出所", details=[{"loc": ["station_id"], "msg": "派出所不对"}])
-    if not reason.strip():
-        raise Invalid("请填写移交原因", details=[{"loc": ["reason"], "msg": "必填"}])
-    hand_over(session, scope, w, station, reason.strip(), utcnow())
-    audit.record(session, scope, "update", "warning", w.id, detail={"transferred_to": station.id})
-    return w
-
-
 def hand_over(session: Session, scope: Scope, w: Warning, station: Area, reason: str, now: datetime) -> None:
     """The warning goes to `station` as a new dispatch would: the duty dissuader assigned, or the station told
     (an accepted 移交, dissuasion/transfers)."""
