@@ -131,6 +131,10 @@ class Verdict:
     seal_id: int | None = None  # the seal where it is
     notes: list[str] = field(default_factory=list)
 
+    def broken(self, problem: str, seal_id: int | None = None) -> Verdict:
+        """The verdict at the first broken link: what held before it, and what is wrong there."""
+        return Verdict(False, self.seals, self.rows, problem=problem, seal_id=seal_id)
+
 
 def _external(path: Path) -> list[dict]:
     if not path.exists():
@@ -156,28 +160,24 @@ def verify(session: Session, *, path: Path | None = None) -> Verdict:
         by_id[s.id] = s
         where = f"第 {s.id} 号封存（审计记录 #{s.from_id + 1}–#{s.last_id}，封存于 {s.sealed_at:%Y-%m-%d %H:%M}）"
         if s.prev_digest != prev_digest or s.from_id != prev_last:
-            return Verdict(False, verdict.seals, verdict.rows, problem=f"{where}与前一个封存接不上：封存记录被修改或删除",
-                           seal_id=s.id)
+            return verdict.broken(f"{where}与前一个封存接不上：封存记录被修改或删除", s.id)
         digest, count = digest_of(session, prev_digest, s.from_id, s.last_id)
         if digest != s.digest:
             change = (f"封存时 {s.rows} 条，现在 {count} 条" if count != s.rows else f"{count} 条，内容与封存时不同")
-            return Verdict(False, verdict.seals, verdict.rows, problem=f"{where}：与封存时的摘要不符，审计记录被修改、删除或插入，或封存被改写（{change}）",
-                           seal_id=s.id)
+            return verdict.broken(f"{where}：与封存时的摘要不符，审计记录被修改、删除或插入，或封存被改写（{change}）",
+                                  s.id)
         verdict.seals += 1
         verdict.rows += count
         prev_digest, prev_last = s.digest, s.last_id
     for line in _external(path):
         if "broken_line" in line:
-            return Verdict(False, verdict.seals, verdict.rows,
-                           problem=f"库外封存文件 {path} 第 {line['broken_line']} 行无法读取")
+            return verdict.broken(f"库外封存文件 {path} 第 {line['broken_line']} 行无法读取")
         s = by_id.get(line.get("seal"))
         if s is None:
-            return Verdict(False, verdict.seals, verdict.rows, seal_id=line.get("seal"),
-                           problem=f"库外封存文件记有第 {line.get('seal')} 号封存（审计记录至 #{line.get('last_id')}），"
-                                   f"数据库中已没有：审计记录的尾部连同封存被删除")
+            return verdict.broken(f"库外封存文件记有第 {line.get('seal')} 号封存（审计记录至 #{line.get('last_id')}），"
+                                  f"数据库中已没有：审计记录的尾部连同封存被删除", line.get("seal"))
         if s.digest != line.get("digest") or s.last_id != line.get("last_id"):
-            return Verdict(False, verdict.seals, verdict.rows, seal_id=s.id,
-                           problem=f"第 {s.id} 号封存与库外封存文件的记录不一致：封存被改写")
+            return verdict.broken(f"第 {s.id} 号封存与库外封存文件的记录不一致：封存被改写", s.id)
     if not path.exists() and by_id:
         verdict.notes.append(f"库外封存文件 {path} 不存在：只核对了数据库内的链")
     verdict.unsealed = int(session.scalar(select(func.count()).select_from(AuditEntry)
