@@ -66,6 +66,7 @@ def test_a_nul_in_a_query_is_named_not_a_server_error(api_as, client_as):
     assert r.json()["error"]["details"] == [{"loc": ["query", "q"], "msg": "含有控制字符"}]
     page = client_as("yanpan").get("/warnings?q=%00abc")
     assert page.status_code == 422 and "查询参数“搜索内容”含有控制字符（如 NUL）" in page.text
+    assert "<li>搜索内容：含有控制字符</li>" in page.text and "query.q" not in page.text  # the page names it in Chinese
     assert client_as("yanpan").get("/warnings?q=%09%E5%BC%A0").status_code == 200  # a tab is text
 
 

@@ -129,7 +129,10 @@ def create_app() -> FastAPI:
     async def domain_error(request: Request, exc: DomainError):
         if isinstance(exc, LoginRequired) and not request.url.path.startswith("/api/"):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        response = _error(request, exc.status_code, exc.code, exc.message, exc.details)
+        details = exc.details
+        if details and not _wants_json(request):  # a page names each field in Chinese, as for validation errors
+            details = [{**d, "loc": [field_label(d.get("loc") or ())]} for d in details]
+        response = _error(request, exc.status_code, exc.code, exc.message, details)
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
