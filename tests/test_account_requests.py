@@ -212,3 +212,49 @@ def test_the_bulletin_counts_the_months_stop_payments():
         fig = StatsProvider().figures(s, centre, parse_period("2031-05"), None).warnings
     assert (fig.stop_payments, fig.stop_amount) == (2, Decimal("20500.50"))
     assert fig.queries == 1 and (fig.freezes, fig.frozen_amount) == (1, Decimal("3000.00"))
+
+
+def test_the_metrics_page_and_the_wall_screen_count_the_requests(client_as):
+    """July 2022 by hand (the clock long past, so the 冻结 is overdue) (county time, UTC+8). Raised in July: a 快速查询 answered in 8 min (deadline 10: in time);
+    止付 raised 30 June 16:30 UTC (= 1 July 00:30 local) answered in 10 min with 1,000 asked; 止付 on 2 July answered
+    in 20 min (late: deadline 15) confirming 4,000.00 of 5,000; 止付 on 3 July answered 未成功 in 5 min; a 冻结 on 4 July
+    still unanswered (2 h deadline passed); a 止付 raised 31 July 16:30 UTC (= 1 August local) is August's.
+    → 查询 1 raised, 1 answered, 1/1 in time, 8.0 min; 止付 3 raised, 3 answered, 2/3 in time (66.7 %), (10+20+5)/3 =
+    11.7 min; 冻结 1 raised, 1 pending, 1 overdue; 本期办结: 查询 1, 止付 2 笔 5,000.00 元 (4,000 confirmed + 1,000 asked),
+    冻结 0."""
+    from fanzha.reports import screen
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text + "+00:00")
+
+    with session_scope() as s:
+        w = fresh_warning(s, tag="RQM", at="2022-07-01 09:00")
+        ask, centre = Scope.for_user(_user(s, "ps01_quanzu")), Scope.for_user(_user(s, "yanpan"))
+        plays = [("query", "0", "2022-07-01T02:00", 8, "done", None),
+                 ("stop_payment", "1000", "2022-06-30T16:30", 10, "done", None),
+                 ("stop_payment", "5000", "2022-07-02T02:00", 20, "done", Decimal("4000")),
+                 ("stop_payment", "7000", "2022-07-03T02:00", 5, "failed", None),
+                 ("freeze", "3000", "2022-07-04T02:00", None, None, None),
+                 ("stop_payment", "9000", "2022-07-31T16:30", 3, "done", None)]
+        for n, (kind, amount, when, minutes, outcome, confirmed) in enumerate(plays):
+            a = requests.raise_for_warning(s, ask, w.id, kind=kind, account=f"62220202009911{n:05d}",
+                                           amount=Decimal(amount), now=at(when))
+            if outcome:
+                requests.answer(s, centre, a.id, outcome=outcome, amount=confirmed,
+                                result="已查询" if kind == "query" else "", now=at(when) + timedelta(minutes=minutes))
+        wall = screen.figures(s, centre, now=at("2022-07-31T15:00"))["handled"]
+    assert wall == {"queries": 1, "stops": 2, "stop_wan": 0.5, "freezes": 0, "frozen_wan": 0.0}
+
+    page = client_as("yanpan").get("/metrics?since=2022-07-01&until=2022-07-31")
+    assert page.status_code == 200
+
+    def row(key: str) -> list[str]:
+        import re
+
+        part = page.text.split(f'id="req-{key}"', 1)[1].split("</tr>", 1)[0]
+        return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", "<td" + c)).split()) for c in part.split("<td")[1:]]
+
+    assert row("query")[1:] == ["1", "1", "100.0% 1/1", "8.0 分钟", "0", "0"]
+    assert row("stop_payment")[1:] == ["3", "3", "66.7% 2/3", "11.7 分钟", "0", "0"]
+    assert row("freeze")[1:] == ["1", "0", "— 0/0", "—", "1", "1"]
+    assert row("handled")[1] == "查询账户 1 个；止付 2 笔 5,000.00 元；冻结 0 笔 0.00 元"

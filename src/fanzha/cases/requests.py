@@ -29,8 +29,10 @@ from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.db import utcnow
 from fanzha.dissuasion.models import TimelineEvent
 from fanzha.notify.service import notify
+from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.prevention.areas import communities_under
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import visible as warning_visible
 
@@ -148,6 +150,15 @@ def raise_for_warning(session: Session, scope: Scope, warning_id: int, *, kind: 
 def visible(scope: Scope):
     """Requests within the user's areas (the centre also those placed nowhere)."""
     return and_(action_visible(scope), CaseAction.kind.in_(tuple(REQUEST_KINDS)))
+
+
+def within(scope: Scope, area: Area | None = None):
+    """The requests a figure counts: in the user's areas and, with `area`, under it; the centre's whole-county figure
+    also counts those placed nowhere. The metrics page, the bulletin and the wall screen all count through this."""
+    clause = scope.community_clause(CaseAction.community_id)
+    if area is not None:
+        return clause & CaseAction.community_id.in_(select(Area.id).where(communities_under(area)))
+    return clause | CaseAction.community_id.is_(None) if scope.is_centre else clause
 
 
 def get(session: Session, scope: Scope, request_id: int) -> CaseAction:
@@ -334,3 +345,57 @@ def counts(session: Session, clause, since: datetime, until: datetime) -> Counts
             out.freezes, out.frozen_amount = int(n), Decimal(total or 0)
     return out
 
+
+
+@dataclass
+class KindFigures:
+    """One kind's requests raised in a period (by 申请时间): how many, answered, answered within the deadline, the
+    mean minutes to the answer, and those still unanswered (of which past their deadline now)."""
+
+    kind: str
+    label: str
+    raised: int = 0
+    answered: int = 0
+    in_time: int = 0
+    answer_minutes: float = 0.0
+    pending: int = 0
+    overdue: int = 0
+
+    @property
+    def mean_answer_minutes(self) -> float | None:
+        return round(self.answer_minutes / self.answered, 1) if self.answered else None
+
+    @property
+    def in_time_rate(self) -> float | None:
+        return self.in_time / self.answered if self.answered else None
+
+
+@dataclass
+class Performance:
+    """反诈中心处理情况 on the metrics page: the requests raised in the period by kind, and `handled` — the same
+    counts the bulletin prints (requests answered successfully in the period, with amounts)."""
+
+    kinds: list[KindFigures]
+    handled: Counts
+
+
+def performance(session: Session, clause, since: datetime, until: datetime, now: datetime | None = None) -> Performance:
+    """The one definition of the request figures: raised = 申请时间 in [since, until); answered = a 回复 recorded
+    (已查询/已止付/已冻结 or 未成功); in time = answered no later than its deadline; pending overdue = unanswered and
+    past its deadline at `now`. Only requests put to the centre (with a deadline) count."""
+    now = now or utcnow()
+    kinds = {k: KindFigures(k, label) for k, label in REQUEST_KINDS.items()}
+    for a in session.execute(select(CaseAction.kind, CaseAction.status, CaseAction.requested_at, CaseAction.done_at,
+                                    CaseAction.deadline_at).where(
+            clause, CaseAction.kind.in_(tuple(REQUEST_KINDS)), CaseAction.deadline_at.is_not(None),
+            CaseAction.requested_at >= since, CaseAction.requested_at < until)):
+        f = kinds[a.kind]
+        f.raised += 1
+        if a.status == "requested":
+            f.pending += 1
+            f.overdue += a.deadline_at <= now
+        elif a.done_at is not None:
+            f.answered += 1
+            f.in_time += a.done_at <= a.deadline_at
+            f.answer_minutes += (a.done_at - a.requested_at).total_seconds() / 60
+    return Performance(kinds=list(kinds.values()), handled=counts(session, clause, since, until))

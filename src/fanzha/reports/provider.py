@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.cases import requests as account_requests
-from fanzha.cases.models import Case, CaseAction
+from fanzha.cases.models import Case
 from fanzha.cases.stats import definitions
 from fanzha.cases.stats.service import CaseStats, Totals, case_stats, leaf_totals, scoped_leaves
 from fanzha.common.ages import age_on
@@ -189,12 +189,7 @@ def _warnings(session: Session, scope: Scope, period: Period, area: Area | None)
                          overdue=rates["overdue_rate"].num, overdue_rate=rates["overdue_rate"].rate,
                          loss_avoided=rep.loss_avoided, loss_avoided_estimated=rep.loss_avoided_estimated,
                          estimated_text=metrics.ESTIMATED_TEXT)
-    clause = scope.community_clause(CaseAction.community_id)
-    if area is not None:
-        clause = clause & CaseAction.community_id.in_(select(Area.id).where(communities_under(area)))
-    elif scope.is_centre:
-        clause = clause | CaseAction.community_id.is_(None)
-    handled = account_requests.counts(session, clause, since, until)  # 反诈中心处理情况
+    handled = account_requests.counts(session, account_requests.within(scope, area), since, until)  # 反诈中心处理情况
     out.queries, out.stop_payments, out.stop_amount = handled.queries, handled.stops, handled.stop_amount
     out.freezes, out.frozen_amount = handled.freezes, handled.frozen_amount
     return out

@@ -40,6 +40,7 @@ def figures(session: Session, scope: Scope, *, now: datetime | None = None) -> d
     so_far = periods.custom(month.start, today)  # 同比: the same days a year before (common.periods, custom)
     month_figures = provider.get_provider().figures(session, scope, so_far, None)
     out["month"] = _month(month_figures, month.label, today.day)
+    out["handled"] = _handled(month_figures.warnings)
     out["types"] = [{"key": t.key, "label": t.label, "cases": t.cases, "loss_wan": round(float(t.loss) / 10_000, 2)}
                     for t in month_figures.by_type]
     out["townships"] = [{"name": r.name, "cases": r.cases, "loss_wan": round(float(r.loss) / 10_000, 2)}
@@ -62,6 +63,15 @@ def _month(f, label: str, days: int) -> dict:
         out[f"{key}_last_year"] = float(c.last_year) if amount else c.last_year
         out[f"{key}_yoy"] = c.yoy
     return out
+
+
+def _handled(w) -> dict | None:
+    """本月 查询/止付/冻结 done so far, as the month's bulletin prints them (反诈中心处理情况); None for a reader who
+    may not see warnings."""
+    if w is None:
+        return None
+    return {"queries": w.queries, "stops": w.stop_payments, "stop_wan": round(float(w.stop_amount) / 10_000, 2),
+            "freezes": w.freezes, "frozen_wan": round(float(w.frozen_amount) / 10_000, 2)}
 
 
 def _warnings(session: Session, scope: Scope, since: datetime, until: datetime, now: datetime) -> dict | None:

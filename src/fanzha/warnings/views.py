@@ -189,17 +189,19 @@ def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("
                  db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     import json
 
+    from fanzha.cases import requests as account_requests
 
     start, end = metrics.period(since, until)
     area = org.get_area(db, scope, area_id) if area_id else None
     figures = metrics.overview(db, scope, since=start, until=end, area=area, by=by)
     report, ranking, points = figures.report, figures.ranking, figures.trend
     done = metrics.activity(db, scope, since=start, until=end, area=area)
+    handling = account_requests.performance(db, account_requests.within(scope, area), start, end)
     ranking.sort(key=lambda r: (-(r["figures"]["timely_sign_rate"].rate or 0), r["station"]))
     areas = [a for a in org.list_areas(db, scope, limit=5000) if a.level != Level.COMMUNITY]
     period = {"since": start.date().isoformat(), "until": (end - timedelta(days=1)).date().isoformat()}
     return render(request, "warnings/metrics.html", report=report, ranking=ranking, areas=areas, area=area, by=by,
-                  period=period, rates=metrics.RATES, activity=done, events=metrics.EVENTS,
+                  period=period, rates=metrics.RATES, activity=done, events=metrics.EVENTS, handling=handling,
                   loss_avoided_text=metrics.LOSS_AVOIDED_TEXT, estimated_text=metrics.ESTIMATED_TEXT, chart=json.dumps({"points": points, "rates": [
                       {"key": r.key, "label": r.label} for r in metrics.RATES]}, ensure_ascii=False))
 

@@ -46,6 +46,15 @@
     $("t-solved").textContent = num(d.month.solved);
     $("t-suspects").textContent = num(d.month.suspects);
     if (d.month.basis) { $("s-month").title = d.month.basis; }
+    // 本月止付、冻结、查询 as the month's bulletin counts them (反诈中心处理情况); absent for a reader without warnings.
+    if (d.handled) {
+      $("t-stops").textContent = num(d.handled.stops);
+      $("t-stop-wan").textContent = d.handled.stop_wan.toFixed(2);
+      $("t-freezes").textContent = num(d.handled.freezes);
+      $("t-frozen-wan").textContent = d.handled.frozen_wan.toFixed(2);
+      $("t-queries").textContent = num(d.handled.queries);
+      $("s-handled").hidden = false;
+    }
     $("s-updated").textContent = d.now.slice(11, 16);
     zone = d.timezone || null;
     var big = { fontSize: 18 };
