@@ -1,7 +1,9 @@
 """The journey across roles, in Chromium, through the pages only: a 资金预警 imported by the centre is dispatched to a
-station, signed, met face to face (with a photo) and fed back as 已被骗 by the dissuader on a phone; the station head
+station and signed by the dissuader on a phone, who asks for a 止付 of the account the money is going to; the centre
+answers it from its queue and the dissuader sees the answer; the person is met face to face (with a photo) and the
+warning fed back as 已被骗; the station head
 downloads the feedback file; an officer files the case; 案件研判 counts it; the month's bulletin carries it; the
-joint office's 滨州 assessment counts it against the victim's employer.
+joint office's 滨州 assessment counts it against the victim's employer; the month's bulletin counts the 止付.
 
 The suite's spine: a later capability adds its steps here. Screenshots of every step go to test-artifacts/journey/.
 """
@@ -26,6 +28,8 @@ SHOTS = ARTIFACTS / "journey"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 LOSS = "95500"
+STOPPED = "60000"  # what the bank stopped of it
+ACCOUNT = "6222021234567890123"  # 对方账号 in the upstream file
 NARRATIVE = "受害人接到自称公安局民警的电话，称其涉嫌洗钱，要求将资金转入安全账户配合调查，受害人转账95500元。"
 
 
@@ -76,6 +80,11 @@ def _metric(page, label: str) -> tuple[int, int]:
     return tuple(int(row.locator("td.num").nth(i).inner_text().replace(",", "")) for i in (1, 2))
 
 
+def _stops(page) -> int:
+    """止付 done in the period, as the 劝阻指标 page counts them (反诈中心处理情况, the bulletin's figure)."""
+    return int(re.search(r"止付 ([\d,]+) 笔", page.locator("#req-handled").inner_text()).group(1).replace(",", ""))
+
+
 def _wan(amount: Decimal) -> str:
     """As bulletins write a loss: 95500 → 9.55万元."""
     return f"{(amount / 10_000).quantize(Decimal('0.01'), ROUND_HALF_UP)}万元" if amount >= 10_000 else f"{amount:.0f}元"
@@ -92,7 +101,7 @@ def _upstream_file(path, *, external_id: str, name: str, id_number: str, phone: 
     ws.append(["预警编号", "预警类型", "预警时间", "姓名", "身份证号", "手机号", "现住址", "涉诈类型", "拟转账金额",
                "对方账号", "下发单位"])
     ws.append([external_id, "资金预警", warned_at.replace(tzinfo=None, second=0, microsecond=0), name, id_number,
-               phone, address, "冒充公检法及政府机关", int(LOSS), "6222021234567890123", "省反诈中心"])
+               phone, address, "冒充公检法及政府机关", int(LOSS), ACCOUNT, "省反诈中心"])
     ws["C2"].number_format = "yyyy-mm-dd hh:mm"
     ws["E2"].number_format = "@"
     ws["F2"].number_format = "@"
@@ -170,7 +179,7 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         assert "现住址匹配" in routing and station.name in routing and dissuader.display_name in routing, routing
         _shot(page, "1-dispatched")
 
-    # 2. The dissuader, on a phone: 我的任务 → sign → 见面 with a photo → 反馈 已被骗.
+    # 2. The dissuader, on a phone: 我的任务 → sign → 申请止付 of the account the money is going to.
     with signed_in("ps01_quanzu", PHONE) as page:
         _nav(page, "我的任务")
         task = page.locator("a.task", has_text=name)
@@ -178,8 +187,47 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         _shot(page, "2-tasks")
         task.click()
+        warning_url = page.url
         page.get_by_role("button", name="签收").click()
         expect(page.locator("p.ok", has_text="已保存")).to_be_visible()
+        page.locator("summary", has_text="申请查询/止付/冻结").click()
+        ask = page.locator("#request-form")
+        expect(ask.locator("input[name=account]")).to_have_value(ACCOUNT)  # the warning's 对方账号, filled in
+        ask.locator("select[name=kind]").select_option(value="stop_payment")
+        ask.locator("input[name=bank]").fill("中国工商银行江州支行")
+        ask.get_by_role("button", name="提交申请").click()
+        expect(page.locator("#requests")).to_contain_text("待处理")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        _shot(page, "2-stop-payment-asked")
+
+    # 2b. The centre answers the 止付 from its queue (confirmed first); the month's 止付 on the metrics page move.
+    with signed_in("yanpan", DESKTOP) as page:
+        handled = f"/metrics?since={month}-01&until={now:%Y-%m-%d}"
+        page.goto(live_server + handled)
+        stops_before = _stops(page)
+        page.goto(live_server + "/requests")
+        pending = page.locator("#pending article.request", has_text="6222****0123")
+        expect(pending).to_have_count(1)
+        answer = pending.locator("form[id^=answer-]")
+        answer.locator("select[name=outcome]").select_option(label="已止付")
+        answer.locator("input[name=amount]").fill(STOPPED)
+        answer.locator("input[name=reference]").fill(f"ZF{tag}")
+        answer.get_by_role("button", name="回复").click()
+        page.locator("#confirm-answer-button").click()
+        expect(page.locator("#recorded")).to_be_visible()
+        _shot(page, "2-stop-payment-answered")
+        page.goto(live_server + handled)
+        assert _stops(page) == stops_before + 1
+
+    # 2c. The dissuader sees the answer (a notification, the warning page), then 见面 with a photo → 反馈 已被骗.
+    with signed_in("ps01_quanzu", PHONE) as page:
+        page.goto(live_server + "/notifications")
+        told = page.locator("main li, main tr, main article", has_text="止付申请已回复：已止付")
+        expect(told.first).to_be_visible()
+        _shot(page, "2-stop-payment-told")
+        page.goto(warning_url)
+        expect(page.locator("#requests")).to_contain_text("已止付")
+        expect(page.locator("#requests")).to_contain_text(f"ZF{tag}")
         form = page.locator("#contact-form")
         form.locator("select[name=channel]").select_option(label="见面")
         form.locator("select[name=result]").select_option(label="已联系上")
@@ -293,7 +341,7 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         pdf_text = "".join(pg.extract_text() for pg in PdfReader(_keep(pdf_file.value)).pages)
         _shot(page, "6-bulletin-issued")
         # The figures of the month, and the case quoted as typed among the typical cases (典型案例).
-        figures = f"共立电信网络诈骗案件{after[0]}起", f"造成损失{_wan(after[1])}", NARRATIVE
+        figures = f"共立电信网络诈骗案件{after[0]}起", f"造成损失{_wan(after[1])}", NARRATIVE, f"紧急止付{stops_before + 1}次"
         for text in (docx_text, re.sub(r"\s+", "", pdf_text)):
             assert all(f in text for f in figures), (figures, text[:400])
 
