@@ -15,6 +15,7 @@ from fanzha.detect.data import load_handwritten, load_hw_chats, load_hw_sms
 def _all_rules(monkeypatch, norm):
     with monkeypatch.context() as m:
         m.setattr(rules, "triggered", lambda _n: list(range(len(rules.RULES))))
+        m.setattr(rules, "_SPLIT", {})  # and each rule searched as one pattern
         return rules.find(norm)
 
 
@@ -38,3 +39,26 @@ def test_prefilter_gives_the_same_hits_as_every_rule(monkeypatch, seed):
 
 def test_case_is_ignored_as_the_rules_ignore_it():
     assert [h.code for h in rules.find("USDT平台稳赚")] == [h.code for h in rules.find("usdt平台稳赚")]
+
+
+def test_alternatives_split_a_pattern_at_its_top_level_bars_only():
+    assert rules.alternatives(r"a[|]b|c[^]|]d|(e|f)g|h\|i") == ["a[|]b", r"c[^]|]d", "(e|f)g", r"h\|i"]
+    for rule in rules.RULES:
+        assert "|".join(rules.alternatives(rule.pattern.pattern)) == rule.pattern.pattern
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_long_rule_searched_by_alternative_finds_the_same_first_match(seed):
+    """The rules of many alternatives (gambling, invoices, escort …) are searched one triggered alternative at a
+    time; the leftmost match (the earlier alternative at the same start) is the whole pattern's match."""
+    assert rules._SPLIT, "no rule is long enough to be split"
+    rnd = random.Random(seed)
+    filler = list("的了我你他在是有和就不人都一上也很到说要去会着没看好自己这那么吗呢啊，。！？0123456789 ")
+    for i, (alt_res, index) in rules._SPLIT.items():
+        lits = sorted(lit for pairs in index.values() for lit, _ in pairs)
+        for _ in range(300):
+            text = "".join(rnd.choice(lits) if rnd.random() < 0.5 else "".join(rnd.choices(filler, k=rnd.randint(1, 4)))
+                           for _ in range(rnd.randint(1, 8)))
+            whole = rules.RULES[i].pattern.search(text)
+            split = rules._search(i, text, text.lower(), set(text.lower()))
+            assert (whole and (whole.span(), whole.group(0))) == (split and (split.span(), split.group(0))), text

@@ -139,7 +139,23 @@ def _counts(texts: list[str], n_features: int, ngram_range: tuple[int, int], dty
             row_parts.append(doc[part])
     rows = np.concatenate(row_parts) if row_parts else np.zeros(0, dtype=np.int64)
     cols = np.concatenate(col_parts) if col_parts else np.zeros(0, dtype=np.int64)
-    keys, counts = np.unique(rows * n_features + cols, return_counts=True)  # sorted by row, then column
-    indptr = np.searchsorted(keys, np.arange(len(texts) + 1) * n_features).astype(np.int32)
+    keys, counts = _unique_counts(rows, cols, len(texts), n_features)  # sorted by row, then column
+    indptr = np.searchsorted(keys, np.arange(len(texts) + 1, dtype=keys.dtype) * n_features).astype(np.int32)
     return sp.csr_matrix((counts.astype(dtype), (keys % n_features).astype(np.int32), indptr),
                          shape=(len(texts), n_features))
+
+
+def _unique_counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys row × n_features + column, sorted, and how often each occurs. The keys are 32-bit when
+    every key and the end key n_rows × n_features fit (a chunk of 2,048 texts with 2^20 columns does): sorting them
+    takes about half as long as 64-bit keys."""
+    dtype = np.uint32 if n_rows * n_features < 2 ** 32 else np.int64
+    keys = rows.astype(dtype) * dtype(n_features) + cols.astype(dtype)
+    keys.sort()
+    if not len(keys):
+        return keys, np.zeros(0, dtype=np.int64)
+    first = np.empty(len(keys), dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return keys[starts], np.diff(np.append(starts, len(keys)))

@@ -90,6 +90,21 @@ _BLANK = re.compile(r"[ \t\u3000]")  # _CJK_GAP and _MULTISPACE need one of thes
 _DIGIT_GAP_HINT = re.compile(r"\d" + _GAP_CHAR)  # _NUMBER_RUN needs a digit and a separator after it
 
 
+def _class_chars(items) -> set | None:
+    """The characters a parsed character class ([abc], [a-f]) matches, or None when that is not a small known set."""
+    from re import _constants as c
+
+    chars: set = set()
+    for op, av in items:
+        if op is c.LITERAL:
+            chars.add(chr(av))
+        elif op is c.RANGE and av[1] - av[0] < 64:
+            chars |= {chr(i) for i in range(av[0], av[1] + 1)}
+        else:
+            return None
+    return chars
+
+
 def first_chars(pattern: re.Pattern) -> frozenset | None:
     """The characters a match can start with, or None when that is not a small known set (then always search).
 
@@ -105,15 +120,8 @@ def first_chars(pattern: re.Pattern) -> frozenset | None:
             if op is c.LITERAL:
                 return out | {chr(av)}, False
             if op is c.IN:
-                chars = set()
-                for sub_op, sub_av in av:
-                    if sub_op is c.LITERAL:
-                        chars.add(chr(sub_av))
-                    elif sub_op is c.RANGE and sub_av[1] - sub_av[0] < 64:
-                        chars |= {chr(i) for i in range(sub_av[0], sub_av[1] + 1)}
-                    else:
-                        return None, False
-                return out | chars, False
+                chars = _class_chars(av)
+                return (None if chars is None else out | chars), False
             if op is c.SUBPATTERN:
                 sub, empty = first(av[3])
             elif op is c.BRANCH:
@@ -146,9 +154,59 @@ def first_chars(pattern: re.Pattern) -> frozenset | None:
     return frozenset(chars)
 
 
+def required_literals(pattern: re.Pattern) -> frozenset | None:
+    """Strings one of which every match of `pattern` contains (its trigger strings), or None when they are unknown:
+    a pattern can only match a text holding one of them, so a substring test can rule it out before the search."""
+    from re import _constants as c
+    from re import _parser
+
+    def lead(items) -> str:  # the literal characters every match of `items` starts with
+        out = ""
+        for op, av in items:
+            if op is not c.LITERAL:
+                break
+            out += chr(av)
+        return out
+
+    def lits(items) -> set | None:
+        cands, run = [], ""
+        for op, av in items:
+            if op is c.LITERAL:
+                run += chr(av)
+                continue
+            if op is c.BRANCH and run and all(lead(b) for b in av[1]):
+                # the parser takes a common first piece out of an alternation (日jie|日洁 → 日(?:jie|洁)): rejoin it
+                cands.append({run + lead(b) for b in av[1]})
+                run = ""
+                continue
+            if run:
+                cands.append({run})
+                run = ""
+            sub = None
+            if op is c.SUBPATTERN:
+                sub = lits(av[3])
+            elif op is c.BRANCH:
+                subs = [lits(b) for b in av[1]]
+                sub = None if any(x is None for x in subs) else set().union(*subs)
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+                sub = lits(av[2]) if av[0] >= 1 else None
+            elif op is c.IN:
+                sub = _class_chars(av)
+            if sub is not None:
+                cands.append(sub)
+        if run:
+            cands.append({run})
+        # the most selective piece: the longest shortest string, then the fewest strings
+        return max(cands, key=lambda s: (min(len(x) for x in s), -len(s))) if cands else None
+
+    found = lits(_parser.parse(pattern.pattern, pattern.flags))
+    return None if found is None else frozenset(found)
+
+
 _ALIAS_RES = [(rx, rep, first_chars(rx)) for rx, rep in ((re.compile(p), r) for p, r in _ALIASES[1:])]
 # Which look-alike spellings can start with each character (one set intersection per text instead of a test per
 # spelling); spellings whose first characters are unknown are always tried.
+_ALIAS_NEEDS = tuple(required_literals(rx) for rx, _, _ in _ALIAS_RES)  # and the strings it needs
 _ALIAS_ALWAYS = tuple(i for i, (_, _, first) in enumerate(_ALIAS_RES) if first is None)
 _ALIAS_BY_CHAR: dict[str, set[int]] = {}
 for _i, (_, _, _first) in enumerate(_ALIAS_RES):
@@ -207,7 +265,9 @@ def normalise(text: str) -> str:
         todo |= _ALIAS_BY_CHAR[ch]
     for i in sorted(todo):  # in list order: longer spellings first
         rx, rep, _ = _ALIAS_RES[i]
-        text = rx.sub(rep, text)
+        need = _ALIAS_NEEDS[i]
+        if need is None or any(lit in text for lit in need):  # the text as it is now, after the spellings before
+            text = rx.sub(rep, text)
     if _BLANK.search(text):
         text = _MULTISPACE.sub(" ", text)
     return text.strip()
