@@ -19,7 +19,8 @@ City: placed warnings in March = 1–6.
   劝阻成功率 2/4 (1 and 5 of 1, 3, 5, 6 — 2 is 无需劝阻, out of both); 超期反馈率 2/5 (deadline passed for 1–4 and 6;
   2 is a minute late, 4 has none; 5's deadline is still ahead); 预后被骗率 1/5 (P5 lost money after; P3 lost it the
   day before — counted apart, out of the denominator; P4's loss is 31 days after, outside 30); 平均响应时长
-  (9 + 59 + 4 + 20 + 30) / 5 = 24.4 minutes; 避免损失 100,500: warning 1 recorded nothing, so its 拟转账金额
+  (9 + 59 + 4 + 20 + 30) / 5 = 24.4 minutes from dispatch, and from 预警时间 (a minute earlier each)
+  (10 + 60 + 5 + 21 + 31) / 5 = 25.4; 避免损失 100,500: warning 1 recorded nothing, so its 拟转账金额
   95,500 stands in (estimated); warning 5 has no amount at risk but the dissuader recorded 5,000 — of the
   100,500, 95,500 estimated.
 February: warning 8 recorded 0 against 30,000 at risk: 避免损失 0, nothing estimated (0 is a value, not empty).
@@ -135,6 +136,8 @@ def test_city_figures_match_the_hand_count(county):
                          "success_rate": (2, 4), "overdue_rate": (2, 5), "prognosis_rate": (1, 5)}
     assert r.warned_people == 6 and r.defrauded_before == 1 and r.defrauded_after == 1
     assert r.mean_response_minutes == pytest.approx(24.4)
+    assert r.mean_response_warned_minutes == pytest.approx(25.4)
+    assert r.as_dict()["mean_response_warned_minutes"] == 25.4
     assert (r.loss_avoided, r.loss_avoided_estimated) == (Decimal("100500"), Decimal("95500"))
 
 

@@ -206,14 +206,16 @@ def test_loss_avoided_on_a_populated_database(empty_db):
     with engine.connect() as conn:
         hours = {h for (h,) in conn.execute(sa.select(dirty.c.hour))}
     assert hours == {datetime(2026, 3, 5, h, tzinfo=bj).astimezone(UTC) for h in (10, 11, 12)}  # 3-05 only
-    upgrade("head", url=empty_db)  # today's code reads today's schema (0020 adds areas.label; no figure moves)
+    upgrade("0028", url=empty_db)  # 0020 adds areas.label …: no figure moves
+    rows = stored("warning_days")
+    assert len(rows) == 2 and next(r for r in rows if r[0] == 2) == (*day_six, 0)  # 3-06 as stored, 0 estimated
+    # Today's code reads today's schema; 0029 logs every day with a first contact (its minutes from 预警时间).
+    upgrade("head", url=empty_db)
     with Session(engine) as s:
         since, until = datetime(2026, 3, 5, tzinfo=bj), datetime(2026, 3, 7, tzinfo=bj)
         report = metrics.report(s, Scope.system(s), since=since, until=until, now=until)
         assert (report.loss_avoided, report.loss_avoided_estimated) == (Decimal("28000"), Decimal("20000"))
         s.commit()
-    rows = stored("warning_days")
-    assert len(rows) == 2 and next(r for r in rows if r[0] == 2) == (*day_six, 0)  # 3-06 as stored, 0 estimated
     with engine.begin() as conn:  # now a change of 劝阻金额 alone marks its day
         conn.execute(sa.text("UPDATE warnings SET amount_protected = 0 WHERE external_id = 'MIG4'"))
         assert set(conn.execute(sa.select(dirty.c.hour)).scalars()) == {datetime(2026, 3, 6, 2, tzinfo=UTC)}
@@ -456,6 +458,57 @@ def test_bulletin_editions_on_a_populated_database(empty_db):
     downgrade("0023", url=empty_db)
     assert not {"edition", "revises_id", "revision_note", "edition_key"} & {
         c["name"] for c in inspect(engine).get_columns("issued_documents")}
+    engine.dispose()
+
+
+def test_provincial_feedback_on_a_populated_database(empty_db):
+    """0029 on a database of 0028 with a warning sent up once, one fed back and not sent yet, and a call not answered:
+    the sent one counts one submission (its next is 再次), the other has no warning_feedback row (首次); nothing else
+    is made up for old feedback (no 劝阻对象, no 未接原因); the hour of every warning with a first contact is logged for the roll-up to add the minutes
+    from 预警时间; downgrade drops the columns and keeps the rows."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from fanzha.migrate import downgrade, upgrade
+    from fanzha.warnings.models import Warning
+
+    upgrade("0028", url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    now = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
+    with Session(engine) as s:
+        _station_with_dissuader(s, now)
+        for n, exported in ((1, now + timedelta(hours=3)), (2, None)):
+            s.add(Warning(id=n, external_id=f"MIG29-{n}", kind="call", risk_grade="medium", grade_reasons=[],
+                          warned_at=now, sign_deadline=now, contact_deadline=now, feedback_deadline=now,
+                          station_id=1, community_id=2, status="closed", assignee_id=1,
+                          dispatched_at=now + timedelta(minutes=1), first_contact_at=now + timedelta(minutes=9),
+                          outcome="dissuaded", feedback_at=now + timedelta(hours=2), feedback_exported_at=exported))
+        s.flush()
+        s.execute(sa.text("INSERT INTO contacts (warning_id, channel, at, by_user_id, result, note, photo_path, "
+                          "location, notice_signed, checklist, counts_as_face, created_at) VALUES (1, 'phone', :at, 1, "
+                          "'not_reached', '关机', '', '', false, '[]', false, :at)"), {"at": now})
+        s.execute(sa.text("DELETE FROM warning_days_dirty"))
+        s.commit()
+
+    def kept():
+        with engine.connect() as conn:
+            return (conn.execute(sa.text("SELECT id, outcome, feedback_at, feedback_exported_at FROM warnings "
+                                         "ORDER BY id")).all(),
+                    conn.execute(sa.text("SELECT warning_id, channel, result, note FROM contacts")).all())
+
+    before = kept()
+    upgrade("0029", url=empty_db)
+    assert kept() == before
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT warning_id, submissions, target, success_kind FROM warning_feedback"
+                                    )).all() == [(1, 1, None, None)]
+        assert conn.execute(sa.text("SELECT no_answer_reason FROM contacts")).all() == [(None,)]
+        assert conn.execute(sa.text("SELECT count(*) FROM warning_days_dirty")).scalar() == 1  # the one hour
+    downgrade("0028", url=empty_db)
+    assert "warning_feedback" not in inspect(engine).get_table_names()
+    assert "no_answer_reason" not in {c["name"] for c in inspect(engine).get_columns("contacts")}
+    assert "response_minutes_warned" not in {c["name"] for c in inspect(engine).get_columns("warning_days")}
+    assert kept() == before
     engine.dispose()
 
 

@@ -347,7 +347,9 @@ def warnings_metrics(area: str = typer.Option("", "--area", help="辖区编码�
         item = data[key]
         rate = f"{item['rate'] * 100:.1f}%" if item["rate"] is not None else "—"
         typer.echo(f"  {item['label']:<6} {rate:>7}  ({item['numerator']}/{item['denominator']})")
-    typer.echo(f"  平均响应时长 {data['mean_response_minutes']} 分钟；避免损失 {data['loss_avoided']} 元"
+    typer.echo(f"  平均响应时长 {data['mean_response_minutes']} 分钟（{metrics.RESPONSE_TEXT['dispatch']}），"
+               f"{data['mean_response_warned_minutes']} 分钟（{metrics.RESPONSE_TEXT['warned']}）")
+    typer.echo(f"  避免损失 {data['loss_avoided']} 元"
                f"（其中 {data['loss_avoided_estimated']} 元{metrics.ESTIMATED_TEXT}）")
 
 

@@ -49,6 +49,8 @@ def _answer(result: offline.Result, response: Response, **recorded) -> dict:
 class ContactIn(Queued):
     channel: str = Field(max_length=16, description="phone sms face_to_face visit family")
     result: str = Field(max_length=16, description="reached not_reached refused")
+    no_answer_reason: str = Field("", max_length=16, description="未接原因 of a call not reached: powered_off 关机, "
+                                  "out_of_service 停机/空号, no_answer 无人接听, rejected 拒接, other 其他; empty: not given")
     note: NoteText = ""
     location: PlainText = Field("", max_length=120)
     notice_signed: bool = False
@@ -62,6 +64,9 @@ class OutcomeIn(Queued):
                                         "(the metrics then estimate it from 拟转账金额), 0 counts as 0")
     amount_lost: Decimal | None = Field(None, ge=0, lt=Decimal("1e12"), description="受骗金额, with defrauded")
     note: NoteText = ""
+    target: str = Field("", max_length=8, description="劝阻对象: self 本人, family 亲友; empty: read from the contacts")
+    success_kind: str = Field("", max_length=16, description="with dissuaded: self_guarded 自主防范, stopped 及时劝阻; "
+                              "empty: 及时劝阻 in the feedback file")
 
 
 class StepOut(BaseModel):
@@ -83,6 +88,7 @@ def contact(warning_id: IdPath, body: ContactIn, response: Response, db: Session
     def record(at: datetime) -> int:
         return service.add_contact(db, scope, warning_id, channel=body.channel, result=body.result, note=body.note,
                                    family_contact_id=body.family_contact_id, now=at,
+                                   no_answer_reason=body.no_answer_reason,
                                    evidence=service.Evidence(location=body.location, notice_signed=body.notice_signed,
                                                              checklist=tuple(body.checklist))).id
 
@@ -97,7 +103,8 @@ def outcome(warning_id: IdPath, body: OutcomeIn, response: Response, db: Session
             scope: Scope = Depends(current_scope)) -> dict:
     def record(at: datetime) -> int:
         return service.set_outcome(db, scope, warning_id, outcome=body.outcome, amount_protected=body.amount_protected,
-                                   amount_lost=body.amount_lost, note=body.note, now=at).id
+                                   amount_lost=body.amount_lost, note=body.note, target=body.target,
+                                   success_kind=body.success_kind, now=at).id
 
     result = offline.submit(db, scope, warning_id, kind="outcome", sent=body.sent(), record=record,
                             payload=body.model_dump(mode="json", exclude={"idempotency_key", "device_at", "sent_at"}))

@@ -8,11 +8,25 @@ CHANNELS = {
     "family": "联系家属",
 }
 FACE_CHANNELS = ("face_to_face", "visit")
+CALL_CHANNELS = ("phone", "family")  # a call: to the person, or to a family member (联系家属)
 RESULTS = {
     "reached": "已联系上",
     "not_reached": "未接通/未见到",
     "refused": "拒绝配合",
 }
+# 未接原因 of a phone contact not reached (the provincial feedback's list)
+NO_ANSWER_REASONS = {
+    "powered_off": "关机",
+    "out_of_service": "停机/空号",
+    "no_answer": "无人接听",
+    "rejected": "拒接",
+    "other": "其他",
+}
+# 劝阻对象: whom the dissuasion reached — the person or a relative or friend (亲友)
+TARGETS = {"self": "本人", "family": "亲友"}
+# 劝阻结果 of a 劝阻成功 as the provincial feedback names it: the person had not paid and guarded themselves
+# (自主防范), or was stopped in time by the dissuader (及时劝阻). 劝阻无效 is not chosen: it is 已被骗 or 拒绝配合.
+SUCCESS_KINDS = {"self_guarded": "自主防范", "stopped": "及时劝阻"}
 OUTCOMES = {
     "dissuaded": "劝阻成功",
     "defrauded": "已被骗",

@@ -22,6 +22,7 @@ class Contact(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     result: Mapped[str] = mapped_column(String(16))
+    no_answer_reason: Mapped[str | None] = mapped_column(String(16))  # 未接原因 of a not_reached call (NO_ANSWER_REASONS)
     note: Mapped[str] = mapped_column(Text, default="")
     family_contact_id: Mapped[int | None] = mapped_column(ForeignKey("family_contacts.id"))
     photo_path: Mapped[str] = mapped_column(String(255), default="")

@@ -1,11 +1,11 @@
 """Dissuasion steps on a warning: sign, contact (with evidence for 见面), outcome, reassign, transfer,
-family contacts and follow-ups. Every step is scoped, audited and on the warning's timeline.
+family contacts; the follow-ups (回访) an outcome schedules are dissuasion/followups. Every step is scoped, audited and on the warning's timeline.
 (查询/止付/冻结 requests raised on a warning: cases/requests.py.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -18,15 +18,18 @@ from fanzha.common.photos import MAX_PHOTO, store_photo  # noqa: F401  (views re
 from fanzha.config import get_settings
 from fanzha.db import utcnow
 from fanzha.dissuasion.enums import (
+    CALL_CHANNELS,
     CHANNELS,
     CHECKLIST,
     FACE_CHANNELS,
-    FOLLOW_UP_OUTCOMES,
+    NO_ANSWER_REASONS,
     OUTCOMES,
     RESULTS,
+    SUCCESS_KINDS,
+    TARGETS,
 )
 from fanzha.dissuasion import holders
-from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, TimelineEvent
+from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, TimelineEvent
 from fanzha.notify.service import notify
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
@@ -142,14 +145,19 @@ def _store_photo(session: Session, warning_id: int, data: bytes) -> str:
 
 def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str, result: str, note: str = "",
                 evidence: Evidence | None = None, family_contact_id: int | None = None,
-                now: datetime | None = None) -> Contact:
-    """A contact; a 见面/上门 counts as face-to-face only when the person was reached AND there is evidence."""
+                no_answer_reason: str = "", now: datetime | None = None) -> Contact:
+    """A contact; a 见面/上门 counts as face-to-face only when the person was reached AND there is evidence.
+    未接原因 (no_answer_reason) is kept with a call not reached (电话 or 联系家属) only."""
     scope.require(Perm.CLAIM_WARNINGS)
     now = now or utcnow()
     if channel not in CHANNELS:
         raise Invalid("联系方式应为 电话、短信、见面、上门走访、联系家属 之一", details=[{"loc": ["channel"], "msg": "未知"}])
     if result not in RESULTS:
         raise Invalid("联系结果不对", details=[{"loc": ["result"], "msg": "未知"}])
+    if no_answer_reason and no_answer_reason not in NO_ANSWER_REASONS:
+        raise Invalid(f"未接原因应为 {'、'.join(NO_ANSWER_REASONS.values())} 之一",
+                      details=[{"loc": ["no_answer_reason"], "msg": "未知"}])
+    called = channel in CALL_CHANNELS and result == "not_reached"
     evidence = evidence or Evidence()
     if bad := [c for c in evidence.checklist if c not in CHECKLIST]:
         raise Invalid(f"未知的检查项：{bad}")
@@ -165,6 +173,7 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
     located = evidence.latitude is not None
     contact = Contact(warning_id=w.id, channel=channel, at=now, by_user_id=scope.user_id, result=result,
                       note=note, family_contact_id=family_contact_id if channel == "family" else None,
+                      no_answer_reason=(no_answer_reason or None) if called else None,
                       photo_path=photo_path, location=evidence.location.strip()[:120],
                       photo_taken_at=taken_at(evidence.photo, get_settings().timezone) if evidence.photo else None,
                       latitude=evidence.latitude, longitude=evidence.longitude,
@@ -193,13 +202,17 @@ def _check_amount(amount: Decimal | None, label: str, field: str) -> None:
 
 def check_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str,
                   amount_protected: Decimal | None = None, amount_lost: Decimal | None = None,
-                  lock: bool = False) -> Warning:
+                  target: str = "", success_kind: str = "", lock: bool = False) -> Warning:
     """What refuses a 反馈 before anything is written (the page's confirmation step asks only about a valid one)."""
     scope.require(Perm.CLAIM_WARNINGS)
     if not outcome:
         raise Invalid("请选择劝阻结果", details=[{"loc": ["outcome"], "msg": "必选"}])
     if outcome not in OUTCOMES or outcome == "outside":
         raise Invalid("劝阻结果应为 劝阻成功、已被骗、无法联系、无需劝阻、拒绝配合 之一", details=[{"loc": ["outcome"], "msg": "未知"}])
+    if target and target not in TARGETS:
+        raise Invalid("劝阻对象应为 本人、亲友 之一", details=[{"loc": ["target"], "msg": "未知"}])
+    if success_kind and success_kind not in SUCCESS_KINDS:
+        raise Invalid("劝阻成功的方式应为 自主防范、及时劝阻 之一", details=[{"loc": ["success_kind"], "msg": "未知"}])
     _check_amount(amount_protected, "避免损失金额", "amount_protected")
     _check_amount(amount_lost, "受骗金额", "amount_lost")
     w = _warning(session, scope, warning_id, lock=lock)
@@ -211,65 +224,39 @@ def check_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: s
 
 def set_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str,
                 amount_protected: Decimal | None = None, amount_lost: Decimal | None = None, note: str = "",
-                now: datetime | None = None) -> Warning:
+                target: str = "", success_kind: str = "", now: datetime | None = None) -> Warning:
     """反馈: the outcome closes the warning and schedules the follow-ups (回访) it calls for. 避免损失 (劝阻金额) is
     kept with 劝阻成功 only — None when not given, which the metrics estimate from 拟转账金额; 0 is kept as 0 —
-    受骗金额 with 已被骗 only."""
+    受骗金额 with 已被骗 only. 劝阻对象 (本人/亲友; empty: the feedback file reads it from the contacts) is kept with
+    every outcome but 无法联系, 自主防范/及时劝阻 with 劝阻成功 only (empty: the file says 及时劝阻)."""
     scope.require(Perm.CLAIM_WARNINGS)
     now = now or utcnow()
     w = check_outcome(session, scope, warning_id, outcome=outcome, amount_protected=amount_protected,
-                      amount_lost=amount_lost, lock=True)
+                      amount_lost=amount_lost, target=target, success_kind=success_kind, lock=True)
     w.outcome, w.outcome_note, w.feedback_at = outcome, note, now
+    target, success_kind = (target if outcome != "unreachable" else ""), (success_kind if outcome == "dissuaded" else "")
+    if target or success_kind or w.feedback_detail is not None:
+        record = w.feedback_record()
+        record.target, record.success_kind = target or None, success_kind or None
     w.amount_protected = amount_protected if outcome == "dissuaded" else None
     w.amount_lost = amount_lost if outcome == "defrauded" else None
     if w.signed_at is None:
         w.signed_at, w.signed_by = now, scope.user_id
     amount = (f"，避免损失 {w.amount_protected:,.2f} 元" if w.amount_protected is not None else "") + \
         (f"，受骗金额 {w.amount_lost:,.2f} 元" if w.amount_lost else "")
-    _event(session, w, scope, "outcome", f"反馈：{OUTCOMES[outcome]}{amount}", now)
+    how = (f"（{SUCCESS_KINDS[w.success_kind]}）" if w.success_kind else "") + \
+        (f"，劝阻对象 {TARGETS[w.feedback_target]}" if w.feedback_target else "")
+    _event(session, w, scope, "outcome", f"反馈：{OUTCOMES[outcome]}{how}{amount}", now)
     schedule_follow_ups(session, w, now)
     audit.record(session, scope, "update", "warning", w.id, detail={"outcome": outcome})
     return w
 
 
-FOLLOW_UP_DAYS = {"defrauded": 7, "repeat": 30, "sample": 15}
-SAMPLE_EVERY = 5  # one in five successful dissuasions is called back (by warning id, so it is reproducible)
+def schedule_follow_ups(session: Session, w: Warning, now: datetime) -> list:
+    """The 回访 the outcome calls for (dissuasion/followups)."""
+    from fanzha.dissuasion.followups.service import schedule_for_warning
 
-
-def schedule_follow_ups(session: Session, w: Warning, now: datetime) -> list[FollowUp]:
-    reasons = []
-    if w.outcome == "defrauded":
-        reasons.append("defrauded")
-    if w.repeat_count >= 1:
-        reasons.append("repeat")
-    if w.outcome == "dissuaded" and w.id % SAMPLE_EVERY == 0:
-        reasons.append("sample")
-    made = []
-    for reason in reasons:
-        if session.scalar(select(FollowUp.id).where(FollowUp.warning_id == w.id, FollowUp.reason == reason)):
-            continue
-        f = FollowUp(warning_id=w.id, reason=reason, due_at=now + timedelta(days=FOLLOW_UP_DAYS[reason]))
-        session.add(f)
-        made.append(f)
-    return made
-
-
-def record_follow_up(session: Session, scope: Scope, follow_up_id: int, *, outcome: str, missed_outreach: str = "",
-                     note: str = "", now: datetime | None = None) -> FollowUp:
-    scope.require(Perm.CLAIM_WARNINGS)
-    f = session.scalar(select(FollowUp).where(FollowUp.id == follow_up_id).with_for_update())
-    if f is None:
-        raise NotFound("回访任务不存在")
-    w = _warning(session, scope, f.warning_id)
-    if outcome not in FOLLOW_UP_OUTCOMES:
-        raise Invalid("回访结果不对", details=[{"loc": ["outcome"], "msg": "未知"}])
-    if f.done_at is not None:
-        raise Conflict("该回访已完成")
-    f.done_at, f.by_user_id, f.outcome = now or utcnow(), scope.user_id, outcome
-    f.missed_outreach, f.note = missed_outreach, note
-    _event(session, w, scope, "follow_up", f"回访：{FOLLOW_UP_OUTCOMES[outcome]}", f.done_at)
-    audit.record(session, scope, "update", "follow_up", f.id, detail={"outcome": outcome})
-    return f
+    return schedule_for_warning(session, w, now)
 
 
 @dataclass
@@ -401,6 +388,8 @@ def timeline(session: Session, w: Warning) -> list[Step]:
         steps.append(Step(w.signed_at, "签收", "signed", names.get(w.signed_by, "")))
     for c in session.scalars(select(Contact).where(Contact.warning_id == w.id)):
         text = f"{CHANNELS[c.channel]}：{RESULTS[c.result]}"
+        if c.no_answer_reason:
+            text += f"（{NO_ANSWER_REASONS.get(c.no_answer_reason, '')}）"
         if c.channel in FACE_CHANNELS:
             text += "（计入见面劝阻）" if c.counts_as_face else "（缺少证据或未见到，不计入见面劝阻）"
         steps.append(Step(c.at, text + (f"。{c.note}" if c.note else ""), "contact", names.get(c.by_user_id, ""), c))

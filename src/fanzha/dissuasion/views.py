@@ -21,8 +21,11 @@ from fanzha.dissuasion.enums import (
     FACE_CHANNELS,
     FOLLOW_UP_OUTCOMES,
     FOLLOW_UP_REASONS,
+    NO_ANSWER_REASONS,
     OUTCOMES,
     RESULTS,
+    SUCCESS_KINDS,
+    TARGETS,
 )
 from fanzha.dissuasion.models import Contact, FamilyContact, FollowUp
 from fanzha.notify import service as notify
@@ -37,6 +40,7 @@ from fanzha.web.params import IdForm, IdPath
 from fanzha.web.render import env, render
 
 router = APIRouter()
+env.globals.update(NO_ANSWER_REASONS=NO_ANSWER_REASONS, TARGETS=TARGETS, SUCCESS_KINDS=SUCCESS_KINDS)
 env.globals.update(CHANNELS=CHANNELS, RESULTS=RESULTS, OUTCOMES=OUTCOMES, CHECKLIST=CHECKLIST,
                    FACE_CHANNELS=FACE_CHANNELS, EVIDENCE_KINDS=service.EVIDENCE_KINDS,
                    FOLLOW_UP_OUTCOMES=FOLLOW_UP_OUTCOMES, FOLLOW_UP_REASONS=FOLLOW_UP_REASONS)
@@ -91,6 +95,7 @@ def _number(text: str, kind: type) -> float | int | None:
 def _contact_kept(form) -> dict:
     """What the contact form sent, to fill it in again (a file input cannot be refilled: the page says so)."""
     return {"form": "contact", "channel": str(form.get("channel", ""))[:16], "result": str(form.get("result", ""))[:16],
+            "no_answer_reason": str(form.get("no_answer_reason", ""))[:16],
             "family_contact_id": str(form.get("family_contact_id") or "")[:10],
             "note": str(form.get("note", ""))[:1000], "location": str(form.get("location", ""))[:120],
             "notice_signed": form.get("notice_signed") == "on",
@@ -122,7 +127,7 @@ async def add_contact(warning_id: IdPath, request: Request, db: Session = Depend
         contact = service.add_contact(
             db, scope, warning_id, channel=kept["channel"], result=kept["result"], note=kept["note"],
             family_contact_id=int(family) if family.isascii() and family.isdigit() else None, evidence=evidence,
-            now=queued.at)
+            no_answer_reason=kept["no_answer_reason"], now=queued.at)
         queued.done(contact.id)
     except DomainError as exc:
         return detail_with_error(request, db, scope, warning_id, exc, kept)
@@ -137,22 +142,24 @@ def _amount(text: str) -> Decimal | None:
         raise Invalid(str(exc), details=[{"loc": ["amount"], "msg": "金额不对"}]) from exc
 
 
-def _outcome_kept(outcome: str, amount_protected: str, amount_lost: str, note: str) -> dict:
+def _outcome_kept(outcome: str, amount_protected: str, amount_lost: str, note: str, target: str = "",
+                  success_kind: str = "") -> dict:
     return {"form": "outcome", "outcome": outcome, "amount_protected": amount_protected, "amount_lost": amount_lost,
-            "note": note}
+            "note": note, "target": target, "success_kind": success_kind}
 
 
 @router.post("/warnings/{warning_id}/outcome/confirm", dependencies=[Depends(csrf_protect)])
 def outcome_confirm(warning_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
                     amount_protected: str = Form("", max_length=20), amount_lost: str = Form("", max_length=20),
-                    note: str = Form("", max_length=1000),
+                    note: str = Form("", max_length=1000), target: str = Form("", max_length=8),
+                    success_kind: str = Form("", max_length=16),
                     db: Session = Depends(get_db, scope="function"),
                     scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     """反馈并结案, first press: checks what would be refused, then asks to confirm (closing cannot be undone)."""
-    kept = _outcome_kept(outcome, amount_protected, amount_lost, note)
+    kept = _outcome_kept(outcome, amount_protected, amount_lost, note, target, success_kind)
     try:
         service.check_outcome(db, scope, warning_id, outcome=outcome, amount_protected=_amount(amount_protected),
-                              amount_lost=_amount(amount_lost))
+                              amount_lost=_amount(amount_lost), target=target, success_kind=success_kind)
     except DomainError as exc:
         return detail_with_error(request, db, scope, warning_id, exc, kept)
     return detail_asking(request, db, scope, warning_id, "close", kept)
@@ -161,22 +168,22 @@ def outcome_confirm(warning_id: IdPath, request: Request, outcome: str = Form(""
 @router.post("/warnings/{warning_id}/outcome", dependencies=[Depends(csrf_protect)])
 def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
             amount_protected: str = Form("", max_length=20), amount_lost: str = Form("", max_length=20),
-            note: str = Form("", max_length=1000), idempotency_key: str = Form("", max_length=40),
+            note: str = Form("", max_length=1000), target: str = Form("", max_length=8),
+            success_kind: str = Form("", max_length=16), idempotency_key: str = Form("", max_length=40),
             device_at: str = Form("", max_length=40), sent_at: str = Form("", max_length=40),
             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    kept = _outcome_kept(outcome, amount_protected, amount_lost, note, target, success_kind)
     try:
         sent = offline.Sent.parse(idempotency_key, device_at, sent_at)
         queued = offline.begin(db, scope, warning_id, kind="outcome", sent=sent,
-                               payload={"outcome": outcome, "amount_protected": amount_protected,
-                                        "amount_lost": amount_lost, "note": note})
+                               payload={k: v for k, v in kept.items() if k != "form"})
         if queued.answer:  # a repeat of a queued submission, or a 冲突 kept
             return RedirectResponse(offline.redirect_path(warning_id, queued.answer, "outcome"), status_code=303)
         queued.done(service.set_outcome(db, scope, warning_id, outcome=outcome,
                                         amount_protected=_amount(amount_protected), amount_lost=_amount(amount_lost),
-                                        note=note, now=queued.at).id)
+                                        note=note, target=target, success_kind=success_kind, now=queued.at).id)
     except DomainError as exc:
-        return detail_with_error(request, db, scope, warning_id, exc,
-                                 _outcome_kept(outcome, amount_protected, amount_lost, note))
+        return detail_with_error(request, db, scope, warning_id, exc, kept)
     return _back(warning_id, "outcome")
 
 

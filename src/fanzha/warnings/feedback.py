@@ -1,4 +1,8 @@
-"""Feedback up the chain (反馈): the provincial feedback file out, and the same file back in (round trip)."""
+"""Feedback up the chain (反馈): the provincial feedback file out, and the same file back in (round trip).
+
+Each column of the file is one field below (FIELDS); which columns, their headers and their order come from a TOML
+template the centre edits (feedback_default.toml). How each provincial field is read from the contacts and the
+outcome is written once here and in docs/metrics.md#feedback-file."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from fanzha.audit import exports
 from fanzha.audit import service as audit
@@ -15,7 +19,16 @@ from fanzha.cases.models import Case
 from fanzha.common import tabular
 from fanzha.common.timefmt import fmt_minute
 from fanzha.db import utcnow
-from fanzha.dissuasion.enums import CHANNELS, OUTCOMES
+from fanzha.dissuasion.enums import (
+    CALL_CHANNELS,
+    CHANNELS,
+    FACE_CHANNELS,
+    NO_ANSWER_REASONS,
+    OUTCOMES,
+    RESULTS,
+    SUCCESS_KINDS,
+    TARGETS,
+)
 from fanzha.dissuasion.models import Contact
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, register
@@ -23,13 +36,22 @@ from fanzha.imports.values import clean, parse_datetime
 from fanzha.org.models import User
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.warnings.metrics import loss_avoided_of
 from fanzha.warnings.models import Warning
 
 DEFAULT_COLUMNS = Path(__file__).with_name("feedback_default.toml")
 FIELDS = {"external_id", "signed_at", "channels", "face", "outcome", "feedback_at", "feedback_by", "station",
-          "amount_protected", "loss", "note"}
+          "amount_protected", "loss", "note",
+          # the provincial feedback's own fields (issue 28): 联系方式 … 提交类型
+          "contact_mode", "reached", "no_answer_reason", "target", "defrauded", "result", "fraud_type", "visit",
+          "actions", "submission"}
 OUTCOME_BY_LABEL = {v: k for k, v in OUTCOMES.items()}
+# 联系方式 in the provincial four: a call to a family member is a call; 见面 and 上门走访 are told apart.
+MODES = {"phone": "电话", "family": "电话", "sms": "短信", "face_to_face": "见面", "visit": "上门"}
+FAILED = "劝阻无效"  # 劝阻结果 of 已被骗 and 拒绝配合
+SUCCESS_BY_LABEL = {v: k for k, v in SUCCESS_KINDS.items()}
+TARGET_BY_LABEL = {v: k for k, v in TARGETS.items()}
 # Columns that carry personal data (a dissuader's name, free text about the person), as audited on export.
 PERSONAL = {"feedback_by": "name", "note": "note"}
 
@@ -65,54 +87,143 @@ def _protected(w: Warning) -> str:
     return f"{amount:.2f}" if amount is not None else ""
 
 
+def _distinct(labels) -> str:
+    return "、".join(dict.fromkeys(labels))
+
+
+def _reached(calls: list[Contact]) -> str:
+    """是否接通: 是 when any call (to the person or a family member) was answered — a refusal was answered too —,
+    否 when every call went unanswered, empty without a call."""
+    if not calls:
+        return ""
+    return "是" if any(c.result != "not_reached" for c in calls) else "否"
+
+
+def _no_answer(calls: list[Contact]) -> str:
+    """未接原因: the reason of the last unanswered call, when no call was answered."""
+    if _reached(calls) != "否":
+        return ""
+    return NO_ANSWER_REASONS.get(calls[-1].no_answer_reason or "", "")
+
+
+def _target(w: Warning, contacts: list[Contact]) -> str:
+    """劝阻对象: as chosen with the feedback; else 本人 when the person was reached in any contact, 亲友 when only a
+    family member was; empty when nobody was (or for 无法联系)."""
+    if w.outcome in ("unreachable", "outside"):
+        return ""
+    if w.feedback_target:
+        return TARGETS[w.feedback_target]
+    reached = [c.channel for c in contacts if c.result != "not_reached"]
+    if any(ch != "family" for ch in reached):
+        return TARGETS["self"]
+    return TARGETS["family"] if reached else ""
+
+
+def _result(w: Warning) -> str:
+    """劝阻结果 in the provincial three: a 劝阻成功 as recorded (自主防范 or 及时劝阻; none recorded: 及时劝阻, what
+    a dissuasion that worked is unless told otherwise), 已被骗 and 拒绝配合 劝阻无效, the rest empty."""
+    if w.outcome == "dissuaded":
+        return SUCCESS_KINDS[w.success_kind or "stopped"]
+    return FAILED if w.outcome in ("defrauded", "refused") else ""
+
+
+def _defrauded(w: Warning) -> str:
+    """是否被骗: 是 for 已被骗, 否 for 劝阻成功 and 无需劝阻, empty where nobody knows (无法联系, 拒绝配合, 移交外地)."""
+    if w.outcome == "defrauded":
+        return "是"
+    return "否" if w.outcome in ("dissuaded", "not_needed") else ""
+
+
+def _line(c: Contact) -> str:
+    """One contact in 处置内容 and 上门情况: when, how, with what result (no free text: the notes go in 备注)."""
+    reason = NO_ANSWER_REASONS.get(c.no_answer_reason or "", "")
+    return f"{fmt_minute(c.at)} {CHANNELS[c.channel]}：{RESULTS[c.result]}" + (f"（{reason}）" if reason else "")
+
+
+def _visit(contacts: list[Contact]) -> str:
+    """上门情况: each 见面/上门走访 in order, with where and whether it counts (evidence); 未上门 without one."""
+    lines = [_line(c) + (f"，{c.location}" if c.location else "") + ("，有现场证据" if c.counts_as_face else "")
+             for c in contacts if c.channel in FACE_CHANNELS]
+    return "；".join(lines) if lines else "未上门"
+
+
+def _submission(w: Warning) -> str:
+    """提交类型: 首次 until the feedback was sent up once (a marked export), 再次 after."""
+    return "再次" if w.feedback_submissions > 0 else "首次"
+
+
 def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
     ids = [w.id for w in warnings]
-    channels: dict[int, list[str]] = {}
-    for wid, channel in session.execute(select(Contact.warning_id, Contact.channel).where(Contact.warning_id.in_(ids))
-                                        .order_by(Contact.at)):
-        channels.setdefault(wid, [])
-        if CHANNELS[channel] not in channels[wid]:
-            channels[wid].append(CHANNELS[channel])
+    contacts: dict[int, list[Contact]] = {}
+    for c in session.scalars(select(Contact).where(Contact.warning_id.in_(ids)).order_by(Contact.at, Contact.id)):
+        contacts.setdefault(c.warning_id, []).append(c)
     losses = dict(session.execute(select(Case.person_id, func.sum(Case.loss_amount)).where(
         Case.person_id.in_([w.person_id for w in warnings if w.person_id])).group_by(Case.person_id)).all())
     names = dict(session.execute(select(User.id, User.display_name)).all())
     out = []
     for w in warnings:
+        mine = contacts.get(w.id, [])
+        calls = [c for c in mine if c.channel in CALL_CHANNELS]
         values = {
             "external_id": w.external_id, "signed_at": fmt_minute(w.signed_at),
-            "channels": "、".join(channels.get(w.id, [])), "face": "是" if w.face_at else "否",
+            "channels": _distinct(CHANNELS[c.channel] for c in mine), "face": "是" if w.face_at else "否",
             "outcome": OUTCOMES.get(w.outcome or "", ""), "feedback_at": fmt_minute(w.feedback_at),
             "feedback_by": names.get(w.assignee_id, ""), "station": w.station.label if w.station else "",
             "amount_protected": _protected(w),
             "loss": _loss(w, losses),
             "note": w.outcome_note or "",
+            "contact_mode": _distinct(MODES[c.channel] for c in mine), "reached": _reached(calls),
+            "no_answer_reason": _no_answer(calls), "target": _target(w, mine), "defrauded": _defrauded(w),
+            "result": _result(w), "fraud_type": FRAUD_TYPES.get(w.fraud_type or "", ""), "visit": _visit(mine),
+            "actions": "；".join(_line(c) for c in mine), "submission": _submission(w),
         }
         out.append(values)
     return out
 
 
-def export(session: Session, scope: Scope, warnings: list[Warning], *, fmt: str = "xlsx", mark: bool = True) -> bytes:
-    """The selected warnings' feedback in the configured provincial column order; marks them exported.
-    A personal-data export: it needs export_personal and is audited with its fields and rows."""
+def table(session: Session, scope: Scope, warnings: list[Warning], *, fmt: str, mark: bool = True,
+          cols: list[tuple[str, str]] | None = None) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+    """The selected warnings' feedback as (columns, rows) in the configured provincial column order (or `cols`, a
+    template's columns); marks them exported — sent once more, so that their next sending is a 再次.
+    A personal-data export (file or API answer): it needs export_personal and is audited with its fields and rows."""
     scope.require(Perm.READ_WARNINGS)
     exports.require(scope)
-    cols = columns()
+    cols = cols or columns()
     rows = _rows(session, warnings)
-    data = tabular.write(fmt, [h for h, _ in cols], ([r[f] for _, f in cols] for r in rows), sheet="反馈")
     if mark:
         now = utcnow()
         for w in warnings:
             w.feedback_exported_at = now
+            w.feedback_record().submissions += 1
     exports.record(session, scope, "feedback", "", fields=[PERSONAL[f] for _, f in cols if f in PERSONAL],
                    rows=len(rows), fmt=fmt, detail={"marked": mark})
-    return data
+    return cols, rows
+
+
+def export(session: Session, scope: Scope, warnings: list[Warning], *, fmt: str = "xlsx", mark: bool = True,
+           cols: list[tuple[str, str]] | None = None) -> bytes:
+    """The feedback file (xlsx or csv) of `table`."""
+    cols, rows = table(session, scope, warnings, fmt=fmt, mark=mark, cols=cols)
+    return tabular.write(fmt, [h for h, _ in cols], ([r[f] for _, f in cols] for r in rows), sheet="反馈")
+
+
+def fed_back_in(session: Session, scope: Scope, area, since, until, *, only_new: bool = False) -> list[Warning]:
+    """The warnings fed back in [since, until) under `area` (None: all the scope sees) — the page's, the API's and
+    the file's selection; only_new: those never sent up."""
+    from fanzha.warnings.metrics import area_clause
+
+    cond = area_clause(session, area) & (Warning.feedback_at >= since) & (Warning.feedback_at < until)
+    if only_new:
+        cond = cond & Warning.feedback_exported_at.is_(None)
+    return closed_warnings(session, scope, cond)
 
 
 def closed_warnings(session: Session, scope: Scope, condition) -> list[Warning]:
     from fanzha.warnings.service import visible
 
     return list(session.scalars(select(Warning).where(visible(scope), Warning.feedback_at.is_not(None), condition)
-                                .options(joinedload(Warning.station)).order_by(Warning.feedback_at)))
+                                .options(joinedload(Warning.station), selectinload(Warning.feedback_detail))
+                                .order_by(Warning.feedback_at)))
 
 
 # -- the same file back in: the provincial platform's view of our feedback, or a test instance ---------------
@@ -120,6 +231,35 @@ def closed_warnings(session: Session, scope: Scope, condition) -> list[Warning]:
 
 def _feedback_columns() -> Columns:
     return Columns(aliases={h: () for h, _ in columns()}, required=(next(h for h, f in columns() if f == "external_id"),))
+
+
+def _outcome_of(get, present, w: Warning) -> tuple[str | None, str | None]:
+    """(outcome, 自主防范/及时劝阻) a row says: from 劝阻结果 (outcome) in a template that has it, else from the provincial
+    劝阻结果 and 是否被骗 — 自主防范/及时劝阻 劝阻成功, 劝阻无效 已被骗 when 是否被骗 is 是 and 拒绝配合 otherwise, an empty one
+    无需劝阻 when 是否被骗 is 否, else 无法联系 (a 已移交外地 stays so)."""
+    if "outcome" in present:
+        label = get("outcome")
+        outcome = OUTCOME_BY_LABEL.get(label)
+        if label and outcome is None:
+            raise RowRejected(present["outcome"], f"未知的劝阻结果“{label}”")
+        return outcome, w.success_kind if outcome == "dissuaded" else None
+    label, defrauded = get("result"), get("defrauded")
+    if label in SUCCESS_BY_LABEL:
+        return "dissuaded", SUCCESS_BY_LABEL[label]
+    if label == FAILED:
+        return ("defrauded" if defrauded == "是" else "refused"), None
+    if label:
+        raise RowRejected(present["result"], f"未知的劝阻结果“{label}”，应为 自主防范、及时劝阻、劝阻无效 之一或不填")
+    if defrauded == "否":
+        return "not_needed", None
+    return ("outside" if w.outcome == "outside" else "unreachable"), None
+
+
+def _comparable(field: str, value):
+    """A field as the file carries it: times to the minute, an empty note as empty."""
+    if field in ("signed_at", "feedback_at"):
+        return fmt_minute(value)
+    return (value or "") if field == "outcome_note" else value
 
 
 def _handler(session: Session, scope: Scope):
@@ -130,38 +270,49 @@ def _handler(session: Session, scope: Scope):
         return clean(row.get(by_field.get(field, ""), ""))
 
     def handle(row: dict) -> str:
+        """Sets what the template's columns carry, and only that: a file without 签收时间 or 备注 leaves them."""
+        from fanzha.common.money import parse_money
         from fanzha.warnings.service import visible
 
         ext = get(row, "external_id")
         w = session.scalar(select(Warning).where(Warning.external_id == ext, visible(scope)))
         if w is None:
             raise RowRejected(by_field["external_id"], f"预警编号 {ext} 不存在或不在您的管辖范围内")
-        outcome_label = get(row, "outcome")
-        outcome = OUTCOME_BY_LABEL.get(outcome_label)
-        if outcome_label and outcome is None:
-            raise RowRejected(by_field.get("outcome", ""), f"未知的劝阻结果“{outcome_label}”")
-        try:
-            signed = parse_datetime(get(row, "signed_at")) if get(row, "signed_at") else None
-            fed = parse_datetime(get(row, "feedback_at")) if get(row, "feedback_at") else None
-        except ValueError as exc:
-            raise RowRejected(by_field.get("feedback_at", ""), str(exc)) from exc
-        from fanzha.common.money import parse_money
-
-        try:
-            amount = parse_money(get(row, "amount_protected"), name="劝阻金额")
-        except ValueError as exc:
-            raise RowRejected(by_field.get("amount_protected", ""), str(exc)) from exc
-        if outcome == "dissuaded" and w.amount_protected is None and amount is not None and amount == w.amount:
-            amount = None  # the file's estimate of an unrecorded amount (the 拟转账金额) stays an estimate
-        new = {"signed_at": signed, "feedback_at": fed, "outcome": outcome,
-               "amount_protected": amount, "outcome_note": get(row, "note")}
-        old = {k: getattr(w, k) for k in new}
-        if fmt_minute(old["signed_at"]) == fmt_minute(signed) and fmt_minute(old["feedback_at"]) == fmt_minute(fed) \
-                and old["outcome"] == outcome and old["amount_protected"] == new["amount_protected"] \
-                and (old["outcome_note"] or "") == new["outcome_note"]:
+        new: dict = {}
+        if "outcome" in by_field or "result" in by_field:
+            new["outcome"], new["success_kind"] = _outcome_of(lambda f: get(row, f), by_field, w)
+        for field in ("signed_at", "feedback_at"):
+            if field in by_field:
+                try:
+                    new[field] = parse_datetime(get(row, field)) if get(row, field) else None
+                except ValueError as exc:
+                    raise RowRejected(by_field[field], str(exc)) from exc
+        if "amount_protected" in by_field:
+            try:
+                amount = parse_money(get(row, "amount_protected"), name="劝阻金额")
+            except ValueError as exc:
+                raise RowRejected(by_field["amount_protected"], str(exc)) from exc
+            if new.get("outcome", w.outcome) == "dissuaded" and w.amount_protected is None and amount is not None \
+                    and amount == w.amount:
+                amount = None  # the file's estimate of an unrecorded amount (the 拟转账金额) stays an estimate
+            new["amount_protected"] = amount
+        if "target" in by_field:
+            label = get(row, "target")
+            if label and label not in TARGET_BY_LABEL:
+                raise RowRejected(by_field["target"], f"未知的劝阻对象“{label}”，应为 本人、亲友 之一或不填")
+            new["feedback_target"] = TARGET_BY_LABEL.get(label)
+        kept = {k: new.pop(k) for k in ("feedback_target", "success_kind") if k in new}
+        if "note" in by_field:
+            new["outcome_note"] = get(row, "note")
+        if {k: _comparable(k, getattr(w, k)) for k in [*new, *kept]} == \
+                {k: _comparable(k, v) for k, v in [*new.items(), *kept.items()]}:
             return "duplicate"
         for k, v in new.items():
             setattr(w, k, v)
+        if any(kept.values()) or w.feedback_detail is not None:
+            record = w.feedback_record()
+            record.target = kept.get("feedback_target", record.target)
+            record.success_kind = kept.get("success_kind", record.success_kind)
         audit.record(session, scope, "update", "warning", w.id, detail={"feedback_import": True})
         who = users.get(get(row, "feedback_by"))
         if who and w.signed_by is None:
@@ -173,5 +324,7 @@ def _handler(session: Session, scope: Scope):
 
 register(Importer(kind="feedback", label="反馈", columns=_feedback_columns(), make_handler=_handler,
                   permission="intake_warnings", personal=("name", "note"),
-                  template_example=[["YJ20260101000001", "2026-01-01 09:33", "电话、见面", "是", "劝阻成功",
-                                     "2026-01-01 11:00", "王某", "中山东派出所", "95500.00", "", ""]]))
+                  template_example=[["YJ20260101000001", "中山东派出所", "2026-01-01 11:00", "电话、见面", "是", "", "本人",
+                                     "否", "", "95500.00", "及时劝阻", "虚假网络投资理财",
+                                     "2026-01-01 10:20 见面已联系上，幸福小区3栋，有现场证据",
+                                     "2026-01-01 09:40 电话已联系上；2026-01-01 10:20 见面已联系上", "首次"]]))

@@ -54,6 +54,18 @@ UNCOUNTED_OUTCOMES = ("not_needed", "outside")
 LOSS_AVOIDED_TEXT = "劝阻成功预警的劝阻金额（劝阻员反馈时填写）之和；未填写的按拟转账金额估算，填 0 的计 0"
 ESTIMATED_TEXT = "按拟转账金额估算"
 
+# 平均响应时长, two ways over the same warnings (dispatched, with a first contact): from the dispatch to the station
+# (the station's own speed) and from the warning's 预警时间 (how long the person waited, as upstream measures it).
+RESPONSE_TEXT = {"dispatch": "首次联系时间 − 下发时间", "warned": "首次联系时间 − 预警时间"}
+
+
+def response_columns(session: Session):
+    """(responded, minutes from dispatch, minutes from 预警时间) of one warning, as SQL expressions: the page, the
+    API, the CLI and the roll-up all sum these."""
+    responded = and_(W.dispatched_at.is_not(None), W.first_contact_at.is_not(None))
+    return (responded, case((responded, _minutes(session, W.first_contact_at, W.dispatched_at)), else_=None),
+            case((responded, _minutes(session, W.first_contact_at, W.warned_at)), else_=None))
+
 
 def loss_avoided_columns():
     """(避免损失, of which estimated) of one warning, as SQL expressions to sum."""
@@ -170,7 +182,8 @@ class Report:
     defrauded_after: int = 0
     defrauded_before: int = 0
     prognosis_days: int = 30
-    mean_response_minutes: float | None = None
+    mean_response_minutes: float | None = None  # from dispatch
+    mean_response_warned_minutes: float | None = None  # from 预警时间
     responses: int = 0
     loss_avoided: Decimal = Decimal(0)
     loss_avoided_estimated: Decimal = Decimal(0)  # the part of loss_avoided taken from 拟转账金额
@@ -189,6 +202,8 @@ class Report:
                           "rate": round(f.rate, 4) if f.rate is not None else None}
         out["prognosis_rate"]["defrauded_before_warning"] = self.defrauded_before
         out["mean_response_minutes"] = round(self.mean_response_minutes, 1) if self.mean_response_minutes else None
+        out["mean_response_warned_minutes"] = (round(self.mean_response_warned_minutes, 1)
+                                               if self.mean_response_warned_minutes else None)
         out["loss_avoided"] = str(self.loss_avoided)
         out["loss_avoided_estimated"] = str(self.loss_avoided_estimated)
         return out
@@ -260,19 +275,21 @@ def overview(session: Session, scope: Scope, *, since: datetime, until: datetime
     width = 2 * len(RATES)
     total = [0] * (1 + width)
     buckets: dict[str, list[int]] = {}
-    response_minutes, responses, avoided, estimated = 0.0, 0, Decimal(0), Decimal(0)
+    response_minutes, warned_minutes, responses, avoided, estimated = 0.0, 0.0, 0, Decimal(0), Decimal(0)
     for day, acc in by_day.items():
         response_minutes += acc[1 + width]
-        responses += acc[2 + width]
-        avoided += acc[3 + width]
-        estimated += acc[4 + width]
+        warned_minutes += acc[2 + width]
+        responses += acc[3 + width]
+        avoided += acc[4 + width]
+        estimated += acc[5 + width]
         bucket = buckets.setdefault(_bucket(day, by), [0] * (1 + width))
         for i in range(1 + width):
             total[i] += acc[i]
             bucket[i] += acc[i]
     rep = Report(since=since, until=until, area=area, warnings=total[0], prognosis_days=prognosis_days,
                  loss_avoided=_cents(avoided), loss_avoided_estimated=_cents(estimated), responses=responses,
-                 mean_response_minutes=response_minutes / responses if responses else None)
+                 mean_response_minutes=response_minutes / responses if responses else None,
+                 mean_response_warned_minutes=warned_minutes / responses if responses else None)
     for i, r in enumerate(RATES):
         rep.rates.append(Figure(r.key, r.label, total[1 + 2 * i], total[2 + 2 * i], r.num_label, r.den_label))
     _prognosis(session, where, rep, prognosis_days, days if whole else None)
@@ -468,7 +485,7 @@ def activity(session: Session, scope: Scope, *, since: datetime, until: datetime
 
 # -- the (day, station) rows ---------------------------------------------------------------------------------------
 # Each row: day, station, warnings, then (numerator, denominator) of every rate in RATES' order, then the sum of
-# response minutes, the responses, the loss avoided and the part of it estimated.
+# response minutes from dispatch and from 预警时间, the responses, the loss avoided and the part of it estimated.
 
 def _count(cond):
     return func.sum(case((cond, 1), else_=0))
@@ -477,10 +494,9 @@ def _count(cond):
 def _grid_direct(session: Session, where, now: datetime, minutes: int) -> list[tuple]:
     """Straight from the warnings: one grouped scan of the period."""
     day = _local_day(session, W.warned_at, minutes)
-    responded = and_(W.dispatched_at.is_not(None), W.first_contact_at.is_not(None))
+    responded, from_dispatch, from_warned = response_columns(session)
     return [tuple(row) for row in session.execute(
-        select(day, W.station_id, func.count(), *_sums(now),
-               func.sum(case((responded, _minutes(session, W.first_contact_at, W.dispatched_at)), else_=None)),
+        select(day, W.station_id, func.count(), *_sums(now), func.sum(from_dispatch), func.sum(from_warned),
                func.sum(case((responded, 1), else_=0)),
                *[func.coalesce(func.sum(amount), 0) for amount in loss_avoided_columns()])
         .where(where).group_by(day, W.station_id)).all()]
@@ -524,7 +540,7 @@ def _ranges(days: Iterable[date], minutes: int):
 
 
 def _empty() -> list:
-    return [0] * (1 + 2 * len(RATES)) + [0.0, 0, Decimal(0), Decimal(0)]
+    return [0] * (1 + 2 * len(RATES)) + [0.0, 0.0, 0, Decimal(0), Decimal(0)]
 
 
 def _cents(amount) -> Decimal:
@@ -532,8 +548,9 @@ def _cents(amount) -> Decimal:
 
 
 def _tail(row) -> list:
-    """The last four values of a row: response minutes, responses, loss avoided, of which estimated."""
-    return [float(row[-4] or 0), int(row[-3] or 0), Decimal(row[-2] or 0), Decimal(row[-1] or 0)]
+    """The last five values of a row: response minutes (from dispatch, from 预警时间), responses, loss avoided, of
+    which estimated."""
+    return [float(row[-5] or 0), float(row[-4] or 0), int(row[-3] or 0), Decimal(row[-2] or 0), Decimal(row[-1] or 0)]
 
 
 def _add(acc: list, values: list) -> None:
@@ -546,7 +563,7 @@ def _split(grid: Iterable[tuple]) -> tuple[dict, dict]:
     by_day: dict[date, list] = {}
     by_station: dict[int, list] = {}
     for row in grid:
-        values = [int(v or 0) for v in row[2:-4]] + _tail(row)
+        values = [int(v or 0) for v in row[2:-5]] + _tail(row)
         _add(by_day.setdefault(_as_date(row[0]), _empty()), values)
         if row[1] is not None:
             _add(by_station.setdefault(row[1], _empty()), values)
@@ -566,10 +583,11 @@ def _sums_from_days(session: Session, scope: Scope, area: Area | None, where, da
     in_period = and_(R.day >= days[0], R.day <= days[1], *nodes)
     sums = [s(R.warnings), s(R.signed), s(R.dispatched), s(R.signed_on_time), s(R.dispatched), s(R.face_done),
             s(R.face_required), s(R.dissuaded), s(R.outcome_counted), s(R.fed_back_late), s(R.fed_back),
-            s(R.response_minutes), s(R.responses), s(R.loss_avoided), s(R.loss_avoided_estimated)]
+            s(R.response_minutes), s(R.response_minutes_warned), s(R.responses), s(R.loss_avoided),
+            s(R.loss_avoided_estimated)]
 
     def values(row) -> list:
-        return [int(v or 0) for v in row[:-4]] + _tail(row)
+        return [int(v or 0) for v in row[:-5]] + _tail(row)
 
     if _dialect(session) == "postgresql":  # both in one read of the rows
         by_day, by_station = {}, {}
@@ -684,18 +702,17 @@ def _recompute(session: Session, first: date, last: date, minutes: int) -> None:
     day = _local_day(session, W.warned_at, minutes)
     dispatched = W.dispatched_at.is_not(None)
     fed_back = and_(dispatched, W.feedback_at.is_not(None))
-    responded = and_(dispatched, W.first_contact_at.is_not(None))
+    responded, from_dispatch, from_warned = response_columns(session)
     cols = [conditions(key, utcnow()) for key in ("sign_rate", "timely_sign_rate", "face_rate", "success_rate")]
     session.execute(insert(R).from_select(
         ["day", "community_id", "station_id", "warnings", "dispatched", "signed", "signed_on_time", "face_required",
          "face_done", "outcome_counted", "dissuaded", "fed_back", "fed_back_late", "last_feedback_deadline",
-         "response_minutes", "responses", "loss_avoided", "loss_avoided_estimated"],
+         "response_minutes", "response_minutes_warned", "responses", "loss_avoided", "loss_avoided_estimated"],
         select(day, W.community_id, W.station_id, func.count(), _count(dispatched), _count(cols[0][0]),
                _count(cols[1][0]), _count(cols[2][1]), _count(cols[2][0]), _count(cols[3][1]), _count(cols[3][0]),
                _count(fed_back), _count(and_(fed_back, W.feedback_at > W.feedback_deadline)),
                func.max(case((fed_back, W.feedback_deadline), else_=None)),
-               func.coalesce(func.sum(case((responded, _minutes(session, W.first_contact_at, W.dispatched_at)),
-                                           else_=None)), 0),
+               func.coalesce(func.sum(from_dispatch), 0), func.coalesce(func.sum(from_warned), 0),
                _count(responded),
                *[func.coalesce(func.sum(amount), 0) for amount in loss_avoided_columns()])
         .where(placed).group_by(day, W.community_id, W.station_id)))

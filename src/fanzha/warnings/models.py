@@ -69,6 +69,26 @@ class Warning(Base):
     community: Mapped[Area | None] = relationship(foreign_keys=[community_id])
     station: Mapped[Area | None] = relationship(foreign_keys=[station_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    feedback_detail: Mapped[WarningFeedback | None] = relationship(passive_deletes=True)
+
+    # What the provincial feedback records beside the outcome (WarningFeedback), read as the warning's own.
+    @property
+    def feedback_target(self) -> str | None:
+        return self.feedback_detail.target if self.feedback_detail else None
+
+    @property
+    def success_kind(self) -> str | None:
+        return self.feedback_detail.success_kind if self.feedback_detail else None
+
+    @property
+    def feedback_submissions(self) -> int:
+        return self.feedback_detail.submissions if self.feedback_detail else 0
+
+    def feedback_record(self) -> WarningFeedback:
+        """Its WarningFeedback, made when first needed."""
+        if self.feedback_detail is None:
+            self.feedback_detail = WarningFeedback(submissions=0)
+        return self.feedback_detail
 
     # Few indexes, each earning its keep: every index is work on each of the thousands of rows an import writes.
     # Partial indexes on open warnings (feedback_at IS NULL) stay small however long the history grows; the one on
@@ -91,6 +111,20 @@ class Warning(Base):
         Index("ix_warnings_signed_at", "signed_at", postgresql_where=text("signed_at IS NOT NULL"),
               sqlite_where=text("signed_at IS NOT NULL")),
     )
+
+
+class WarningFeedback(Base):
+    """What the provincial feedback (反馈) records about a warning beside its outcome: 劝阻对象 (dissuasion.enums.TARGETS;
+    None: the file reads it from the contacts), with 劝阻成功 自主防范 or 及时劝阻 (SUCCESS_KINDS; None: 及时劝阻), and
+    how many times the feedback was sent up (提交类型: 首次 while 0, then 再次). A table of its own, made with the
+    outcome or at the first sending; see docs/metrics.md#feedback-file."""
+
+    __tablename__ = "warning_feedback"
+
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), primary_key=True)
+    target: Mapped[str | None] = mapped_column(String(8))
+    success_kind: Mapped[str | None] = mapped_column(String(12))
+    submissions: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class WarningAssignment(Base):
@@ -152,7 +186,8 @@ class WarningDay(Base):
     fed_back: Mapped[int] = mapped_column(Integer, default=0)  # dispatched and fed back
     fed_back_late: Mapped[int] = mapped_column(Integer, default=0)
     last_feedback_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)  # latest among fed_back
-    response_minutes: Mapped[float] = mapped_column(Float, default=0)
+    response_minutes: Mapped[float] = mapped_column(Float, default=0)  # first contact − dispatch
+    response_minutes_warned: Mapped[float] = mapped_column(Float, default=0)  # first contact − 预警时间, same warnings
     responses: Mapped[int] = mapped_column(Integer, default=0)
     loss_avoided: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)
     loss_avoided_estimated: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=0)  # of it, from 拟转账金额

@@ -52,6 +52,7 @@ env.filters["left"] = _left
 env.filters["key_reason"] = _key_reason
 env.globals["utcnow"] = utcnow
 env.globals["loss_avoided_of"] = metrics.loss_avoided_of
+env.globals["RESPONSE_TEXT"] = metrics.RESPONSE_TEXT
 
 
 FLAG_PATTERN = "^(unsigned|overdue|escalated|backlog)?$"
@@ -170,15 +171,11 @@ def feedback_send(area_id: IdForm = 0, since: str = Form("", max_length=10), unt
 def _feedback_file(db, scope, area_id, since, until, fmt, only_new, *, mark):
     from fanzha.common import tabular
     from fanzha.warnings import feedback
-    from fanzha.warnings.metrics import area_clause
-    from fanzha.warnings.models import Warning
 
     start, end = metrics.period(since, until)
     area = org.get_area(db, scope, area_id) if area_id else None
-    cond = area_clause(db, area) & (Warning.feedback_at >= start) & (Warning.feedback_at < end)
-    if only_new:
-        cond = cond & Warning.feedback_exported_at.is_(None)
-    data = feedback.export(db, scope, feedback.closed_warnings(db, scope, cond), fmt=fmt, mark=mark)
+    selected = feedback.fed_back_in(db, scope, area, start, end, only_new=only_new)
+    data = feedback.export(db, scope, selected, fmt=fmt, mark=mark)
     days = f"{start.date()}-{(end - timedelta(days=1)).date()}"
     return tabular.download(data, f"反馈表-{days}.{fmt}", ascii_name=f"feedback-{days}.{fmt}")
 

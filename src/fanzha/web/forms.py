@@ -143,6 +143,7 @@ FIELD_LABELS = {
     "community": "村/社区",
     "unit": "外地接收单位", "answer": "退回原因",
     "bank": "开户行", "result": "查询/办理结果", "reference": "银行回执号", "froze": "已申请冻结提示",
+    "no_answer_reason": "未接原因", "target": "劝阻对象", "success_kind": "劝阻成功方式",
 }
 
 
