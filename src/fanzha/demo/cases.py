@@ -132,6 +132,9 @@ def generate_cases(session: Session, *, seed: int, now: datetime, extra: int | N
     r = random.Random(seed + 7)
     people = session.scalar(select(Person.id).order_by(Person.id.desc()).limit(1)) or 0
     _registrations(session, r, now)
+    from fanzha.demo.registry import import_registration_list
+
+    import_registration_list(session, now=now)  # one station's list in: its APP rate counts people
     _extra_cases(session, r, now, extra if extra is not None else max(10, people // 25))
     history = _history(session, r, now)
     employers = session.scalars(select(Unit.id).where(Unit.is_member.is_(False)).order_by(Unit.id)).all()

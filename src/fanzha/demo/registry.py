@@ -38,12 +38,12 @@ def _new_id(r: random.Random, birth: date) -> str:
     return first17 + id_check_digit(first17)
 
 
-def _import(session: Session, scope: Scope, path: Path, filename: str) -> ImportBatch:
-    batch = ImportBatch(kind="registry", filename=filename, stored_path="", status="running",
-                        area_id=scope.area_id or None)
+def _import(session: Session, scope: Scope, path: Path, filename: str, kind: str = "registry") -> ImportBatch:
+    batch = ImportBatch(kind=kind, filename=filename, stored_path="", status="running",
+                        area_id=scope.area_id or None, created_by=scope.user_id)
     session.add(batch)
     session.flush()
-    tally = run_file(session, scope, "registry", path, batch.id)
+    tally = run_file(session, scope, kind, path, batch.id)
     for number, column, reason, raw in tally.errors:
         session.add(ImportRowError(batch_id=batch.id, row_number=number, column=column, reason=reason[:255], raw=raw))
     for key, value in tally.summary().items():
@@ -115,3 +115,27 @@ def generate_registry(session: Session, *, seed: int, now: datetime) -> dict[str
     summary = duties.run(session, system, pop)
     return {"registry_batches": 2, "registry_rows": first.read + second.read, "target_lists": len(made),
             "duties": int(summary["items"])}
+
+
+def import_registration_list(session: Session, *, now: datetime) -> ImportBatch | None:
+    """The first station's officer imports its APP注册名单 (the people of the station already dated, as a carrier's
+    list would name them, and one person not on file): that station's APP 安装率 then counts people, once each
+    (prevention/coverage.py); the other stations stay on the reported counts, labelled."""
+    officer = session.scalar(select(User).where(User.username == "ps01_minjing"))
+    if officer is None:
+        return None
+    scope = Scope.for_user(officer)
+    listed = session.execute(select(Person.id_number, Person.name, Person.app_registered_on).where(
+        scope.community_clause(Person.community_id), Person.app_registered_on.is_not(None),
+        Person.id_number.is_not(None)).order_by(Person.id)).all()
+    folder = Path(tempfile.mkdtemp(prefix="fanzha-demo-registrations-"))
+    path = folder / "app.csv"
+    with path.open("w", encoding="gbk", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["身份证号", "姓名", "注册类型", "注册日期"])
+        out.writerows([number, name, "APP", f"{day:%Y-%m-%d}"] for number, name, day in listed)
+        out.writerow([_new_id(random.Random(len(listed)), date(1980, 5, 6)), "不在册", "APP", f"{local_day(now):%Y-%m-%d}"])
+    batch = _import(session, scope, path, "国家反诈中心APP注册名单.csv", kind="app_registration")
+    path.unlink()
+    folder.rmdir()
+    return batch

@@ -288,7 +288,8 @@ def target_coverage(target_id: IdPath, area_id: IdQuery = None, chain: str = Que
                 "per_10k": float(r.per_10k) if r.per_10k is not None else None, "needed": r.needed, "gap": r.gap,
                 "behind": r.behind, "excluded_leaves": r.excluded}
 
-    return {"target_id": c.target.id, "today": c.today, "as_of": c.as_of, "total": row(c.total),
+    return {"target_id": c.target.id, "today": c.today, "as_of": c.as_of, "source": c.source,
+            "source_label": c.source_label, "total": row(c.total),
             "rows": [row(r) for r in c.rows], "behind": [row(r) for r in c.behind_leaves],
             "no_denominator": [a.id for a in c.zero_leaves],
             "total_today": row(c.total_today) if c.total_today is not None else None}

@@ -2,6 +2,11 @@
 
 A leaf whose denominator is 0 has no rate ("—") and is left out of every sum that makes a rate, numerator and
 denominator alike; the same holds for population 0 in 万人 rates. docs/prevention.md states it.
+
+The two registration metrics (APP注册, 金钟罩注册) count people, not reports: once an APP/金钟罩注册名单 has been
+imported by a user whose node covers any leaf of the target (people.registration keeps each person's earliest date),
+the numerator is the number of people of each leaf registered between the target's start and the day judged — each
+person once, however many activities reported them. Until then the activities' reported counts stand in, labelled.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from fanzha.common.errors import Invalid, NotFound
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.people.models import Person
 from fanzha.prevention.areas import children, communities_under, contains, local_day
 from fanzha.prevention.counting import counted
 from fanzha.prevention.enums import DENOMINATORS, METRICS
@@ -100,6 +106,58 @@ class CoverageRow:
         return self.needed is not None and self.achieved < self.needed
 
 
+# The metrics a per-person registration list counts, and the person's date column for each.
+PERSON_METRICS = {"app_installs": "app_registered_on", "jzz_registrations": "jzz_registered_on"}
+SOURCES = {"people": "按注册名单去重计人（每人只计一次）",
+           "activities": "按宣防活动上报的数量（尚未导入注册名单，可能重复计数）"}
+
+
+def listed_nodes(session: Session) -> list[Area]:
+    """The nodes whose users have imported an APP/金钟罩注册名单 that named at least one person on file (new dates or
+    ones already known): the leaves under them are counted from people (people.registration)."""
+    from fanzha.imports.models import ImportBatch
+
+    ids = select(ImportBatch.area_id).where(ImportBatch.kind == "app_registration", ImportBatch.status == "done",
+                                            ImportBatch.updated + ImportBatch.duplicates > 0,
+                                            ImportBatch.area_id.is_not(None)).distinct()
+    return list(session.scalars(select(Area).where(Area.id.in_(ids))))
+
+
+def listed(nodes: list[Area], leaf: Area) -> bool:
+    """Whether a registration list covers the leaf (uploaded at the leaf or a node above it, in either chain)."""
+    return any(contains(node, leaf) for node in nodes)
+
+
+def source_of(session: Session, metric: str, leaves: list[Area]) -> str:
+    """people when the metric is a registration and a registration list covers any of the leaves; activities
+    otherwise (the labelled fallback)."""
+    if metric not in PERSON_METRICS:
+        return "activities"
+    nodes = listed_nodes(session)
+    return "people" if nodes and any(listed(nodes, leaf) for leaf in leaves) else "activities"
+
+
+def achieved_by_leaf(session: Session, metric: str, leaf_ids: list[int] | None, until: date, *,
+                     since: date | None = None, source: str = "activities") -> dict[int, int]:
+    """The numerator of each leaf (all leaves when `leaf_ids` is None) over the days [since, until]: registered
+    people counted once each (source people), else the activities' reported counts. The one count coverage targets
+    and the 无诈社区 rule use."""
+    if source == "people":
+        day = getattr(Person, PERSON_METRICS[metric])
+        stmt = select(Person.community_id, func.count(Person.id)).where(day <= until).group_by(Person.community_id)
+        if leaf_ids is not None:
+            stmt = stmt.where(Person.community_id.in_(leaf_ids))
+    else:
+        day = Activity.held_on
+        stmt = (select(Activity.community_id, func.sum(getattr(Activity, metric))).where(day <= until, counted())
+                .group_by(Activity.community_id))
+        if leaf_ids is not None:
+            stmt = stmt.where(Activity.community_id.in_(leaf_ids))
+    if since is not None:
+        stmt = stmt.where(day >= since)
+    return {cid: int(n or 0) for cid, n in session.execute(stmt)}
+
+
 @dataclass
 class Coverage:
     target: CoverageTarget
@@ -112,16 +170,11 @@ class Coverage:
     behind_leaves: list[CoverageRow]
     zero_leaves: list[Area]
     total_today: CoverageRow | None = None  # after the due date: the node's figure counted up to today, for reference
+    source: str = "activities"  # SOURCES: what the numerator counts
 
-
-def _achieved_by_leaf(session: Session, t: CoverageTarget, leaf_ids: list[int], until: date) -> dict[int, int]:
-    column = getattr(Activity, t.metric)
-    stmt = (select(Activity.community_id, func.sum(column)).where(Activity.community_id.in_(leaf_ids),
-                                                                  Activity.held_on <= until, counted())
-            .group_by(Activity.community_id))
-    if t.counts_from is not None:
-        stmt = stmt.where(Activity.held_on >= t.counts_from)
-    return {cid: int(v or 0) for cid, v in session.execute(stmt)}
+    @property
+    def source_label(self) -> str:
+        return SOURCES[self.source]
 
 
 def _row(node: Area, leaves: list[Area], achieved: dict[int, int], t: CoverageTarget) -> CoverageRow:
@@ -160,14 +213,17 @@ def coverage(session: Session, scope: Scope, target_id: int, *, now: datetime, n
     as_of = min(today, t.due_on)
     leaves = list(session.scalars(select(Area).where(communities_under(node), communities_under(t.area))))
     leaf_ids = [a.id for a in leaves]
-    achieved = _achieved_by_leaf(session, t, leaf_ids, as_of) if leaves else {}
-    total_today = None
-    if as_of < today:
-        total_today = _row(node, leaves, _achieved_by_leaf(session, t, leaf_ids, today) if leaves else {}, t)
+    source = source_of(session, t.metric, leaves)
+
+    def achieved_until(day: date) -> dict[int, int]:
+        return achieved_by_leaf(session, t.metric, leaf_ids, day, since=t.counts_from, source=source) if leaves else {}
+
+    achieved = achieved_until(as_of)
+    total_today = _row(node, leaves, achieved_until(today), t) if as_of < today else None
     rows = [_row(a, leaves, achieved, t) for a in children(session, node, chain) if may(a)]
     per_leaf = [_row(a, leaves, achieved, t) for a in leaves]
     behind = sorted((r for r in per_leaf if r.behind), key=lambda r: (-r.gap, r.area.code))
     zero = sorted((r.area for r in per_leaf if r.excluded), key=lambda a: a.code)
     return Coverage(target=t, node=node, chain=chain, today=today, as_of=as_of, total=_row(node, leaves, achieved, t),
                     rows=[r for r in rows if r.denominator or r.excluded], behind_leaves=behind, zero_leaves=zero,
-                    total_today=total_today)
+                    total_today=total_today, source=source)

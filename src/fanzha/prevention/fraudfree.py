@@ -21,6 +21,7 @@ from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.prevention import coverage
 from fanzha.prevention.areas import day_start, local_day
 from fanzha.prevention.counting import counted
 from fanzha.prevention.enums import DENOMINATORS, METRICS
@@ -75,10 +76,11 @@ def evaluate(session: Session, rules: Rules, now: datetime) -> dict[int, tuple[b
         cases = dict(session.execute(select(Case.community_id, func.count()).where(
             Case.community_id.is_not(None), Case.filed_at >= since, Case.filed_at <= now).group_by(Case.community_id)).all())
     reached: dict[int, int] = {}
-    if rules.metric:
-        reached = {cid: int(v or 0) for cid, v in session.execute(
-            select(Activity.community_id, func.sum(getattr(Activity, rules.metric)))
-            .where(Activity.held_on <= today, counted()).group_by(Activity.community_id))}
+    if rules.metric:  # counted as coverage targets count it: people where a registration list covers the leaf
+        reached = coverage.achieved_by_leaf(session, rules.metric, None, today)
+        if rules.metric in coverage.PERSON_METRICS and (nodes := coverage.listed_nodes(session)):
+            people = coverage.achieved_by_leaf(session, rules.metric, None, today, source="people")
+            reached |= {leaf.id: people.get(leaf.id, 0) for leaf in leaves if coverage.listed(nodes, leaf)}
     recent: dict[int, int] = {}
     if rules.activity_months:
         recent = dict(session.execute(select(Activity.community_id, func.count()).where(
