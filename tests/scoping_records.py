@@ -51,7 +51,10 @@ def records_under(session, node: Area) -> Owned:
     w_all = select(Warning.id).where(Warning.community_id.in_(cids))
     contacts = session.scalars(select(Contact.id).where(Contact.warning_id.in_(w_all), Contact.photo_path == "")
                                .limit(2)).all()
-    follow_ups = session.scalars(select(FollowUp.id).where(FollowUp.warning_id.in_(w_all)).limit(2)).all()
+    # 回访 of the node's warnings and of its case victims (no warning), both scoped by their community
+    follow_ups = [*session.scalars(select(FollowUp.id).where(FollowUp.warning_id.in_(w_all)).limit(2)),
+                  *session.scalars(select(FollowUp.id).where(FollowUp.case_id.is_not(None),
+                                                             FollowUp.community_id.in_(cids)).limit(1))]
     under = select(Area.id).where(Area.path.startswith(node.path))
     held = select(CampaignArea.campaign_id).where(CampaignArea.area_id.not_in(under))
     campaigns = session.scalars(select(CampaignArea.campaign_id).where(CampaignArea.campaign_id.not_in(held))

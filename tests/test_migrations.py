@@ -661,3 +661,99 @@ def test_account_requests_on_a_populated_database(empty_db):
                                         (1, "stop_payment", "acct-x", "rejected", "账户不存在")]
     assert [tuple(r) for r in kept] == [(1, "stop_payment"), (2, "card_lead")]
     engine.dispose()
+
+
+def test_follow_ups_complete_on_a_populated_database(empty_db):
+    """0030 on a database of the revision before it, with 回访 in each old outcome (one with its 漏洞 as text, one
+    open and overdue) and cases filed 10 and 40 days ago (and a 10-day one with no victim): the outcomes map to the
+    field's states (safe → 未被骗, defrauded_later → 已被骗, not_confirmed → 不符, unreachable → 确实找不到), the text
+    becomes 其他 with it kept, each 回访 gets its warning's community and station, the overdue one stops escalating;
+    the victim of the case of 10 days ago gets a 回访 due a week after filing (at least a day from the upgrade), by
+    the case's station, not escalating; downgrade drops it, brings the old outcomes back and keeps the rest."""
+    import importlib
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from fanzha.db import UTCDateTime
+    from fanzha.migrate import downgrade, upgrade
+    from fanzha.warnings.models import Warning
+
+    previous = importlib.import_module("fanzha.migrations.versions.0030_follow_ups_complete").down_revision
+    upgrade(previous, url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    follow_ups = sa.table("follow_ups", *[sa.column(c) for c in ("id", "warning_id", "reason", "outcome",
+                                                                 "missed_outreach", "note", "by_user_id")],
+                          sa.column("due_at", UTCDateTime()), sa.column("done_at", UTCDateTime()))
+    cases = sa.table("cases", *[sa.column(c) for c in ("id", "case_number", "name", "phone", "community_id",
+                                                       "address", "fraud_type", "loss_amount", "narrative", "source",
+                                                       "type_status", "recovered_amount", "frozen_amount",
+                                                       "suspects_caught", "channel", "victim_sex", "victim_occupation",
+                                                       "employer_name")],
+                     sa.column("victim_groups", sa.JSON()), sa.column("filed_at", UTCDateTime()),
+                     sa.column("loss_at", UTCDateTime()), sa.column("created_at", UTCDateTime()),
+                     sa.column("updated_at", UTCDateTime()))
+    with Session(engine) as s:
+        _station_with_dissuader(s, now)
+        # (the helper's two areas go in one executemany, which takes its columns from the first row: the station's)
+        s.execute(sa.text("UPDATE areas SET police_area_id = 1, police_path = '/1/' WHERE id = 2"))
+        base = dict(kind="call", risk_grade="medium", grade_reasons=[], warned_at=now - timedelta(days=20),
+                    sign_deadline=now, contact_deadline=now, feedback_deadline=now, station_id=1, community_id=2,
+                    status="closed", outcome="dissuaded", repeat_count=1)
+        s.add_all([Warning(id=i, external_id=f"MIG30-{i}", **base) for i in range(1, 6)])
+        s.flush()
+        done = now - timedelta(days=3)
+        s.execute(follow_ups.insert(), [  # ids from the sequence (1…5 in this order), which the backfill goes on with
+            {"warning_id": 1, "reason": "repeat", "outcome": "safe", "missed_outreach": "", "note": "",
+             "by_user_id": 1, "due_at": done, "done_at": done},
+            {"warning_id": 2, "reason": "repeat", "outcome": "defrauded_later",
+             "missed_outreach": "没装国家反诈中心APP", "note": "", "by_user_id": 1, "due_at": done, "done_at": done},
+            {"warning_id": 3, "reason": "repeat", "outcome": "not_confirmed", "missed_outreach": "",
+             "note": "", "by_user_id": 1, "due_at": done, "done_at": done},
+            {"warning_id": 4, "reason": "repeat", "outcome": "unreachable", "missed_outreach": "", "note": "",
+             "by_user_id": 1, "due_at": done, "done_at": done},
+            {"warning_id": 5, "reason": "repeat", "outcome": None, "missed_outreach": "", "note": "",
+             "by_user_id": None, "due_at": now - timedelta(days=2), "done_at": None}])
+        case = dict(name="张桂兰", address="", fraud_type="other", loss_amount=955000, narrative="", source="import",
+                    type_status="given", recovered_amount=0, frozen_amount=0, suspects_caught=0, channel="",
+                    victim_sex="", victim_occupation="", employer_name="", victim_groups=[], created_at=now,
+                    updated_at=now)
+        s.execute(cases.insert(), [
+            {**case, "id": 1, "case_number": "JZ-MIG30-1", "phone": "13800000001", "community_id": 2,
+             "filed_at": now - timedelta(days=10), "loss_at": now - timedelta(days=10, hours=3)},
+            {**case, "id": 2, "case_number": "JZ-MIG30-2", "phone": "13800000002", "community_id": 2,
+             "filed_at": now - timedelta(days=40), "loss_at": now - timedelta(days=40, hours=3)},
+            {**case, "id": 3, "case_number": "JZ-MIG30-3", "name": "", "phone": None, "community_id": 2,
+             "filed_at": now - timedelta(days=10), "loss_at": now - timedelta(days=10, hours=3)}])
+        s.commit()
+
+    def old_rows():
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT id, warning_id, reason, outcome, missed_outreach, due_at, done_at "
+                                        "FROM follow_ups ORDER BY id")).all()
+
+    before = old_rows()
+    upgrade("0030", url=empty_db)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(
+            sa.column("id"), sa.column("warning_id"), sa.column("case_id"), sa.column("outcome"),
+            sa.column("gaps", sa.JSON()), sa.column("missed_outreach"), sa.column("station_id"),
+            sa.column("community_id"), sa.column("escalates"), sa.column("escalated"), sa.column("tries"),
+            sa.column("due_at", UTCDateTime())).select_from(sa.table("follow_ups")).order_by(sa.column("id"))).all()
+    assert [tuple(r)[:11] for r in rows[:5]] == [
+        (1, 1, None, "not_defrauded", [], "", 1, 2, True, "", 0),
+        (2, 2, None, "defrauded", ["other"], "没装国家反诈中心APP", 1, 2, True, "", 0),
+        (3, 3, None, "mismatch", [], "", 1, 2, True, "", 0),
+        (4, 4, None, "not_found", [], "", 1, 2, True, "", 0),
+        (5, 5, None, None, [], "", 1, 2, False, "", 0)]  # overdue at the upgrade: stays, never escalates
+    assert len(rows) == 6
+    backfilled = rows[5]
+    assert (backfilled.warning_id, backfilled.case_id, backfilled.outcome, backfilled.station_id,
+            backfilled.community_id, backfilled.escalates) == (None, 1, None, 1, 2, False)
+    # a week after filing was three days ago: a day from the upgrade to do it
+    assert now + timedelta(days=1) <= backfilled.due_at < now + timedelta(days=1, minutes=5)
+    downgrade(previous, url=empty_db)
+    assert old_rows() == before
+    assert {c["name"] for c in inspect(engine).get_columns("follow_ups")}.isdisjoint({"case_id", "gaps", "escalates"})
+    engine.dispose()

@@ -14,6 +14,7 @@ from fanzha.cases.stats.api import router as case_stats
 from fanzha.detect.api import router as detect
 from fanzha.dissuasion.api import router as dissuasion
 from fanzha.dissuasion.escalations_api import router as escalations
+from fanzha.dissuasion.followups.api import router as follow_ups
 from fanzha.dissuasion.transfers.api import router as transfers
 from fanzha.imports.api import router as imports
 from fanzha.org.api import router as org
@@ -27,8 +28,8 @@ from fanzha.web.forms import clean_query
 API_PREFIX = "/api/v1"
 # The checker first: routes are matched in this order, and /detect is the route called most often by far (every
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
-API_ROUTERS = (detect, auth, org, people, addresses, imports, warnings, dissuasion, escalations, transfers, case_stats,
-               cases, prevention, account_requests, registry, blocklist, assess, audit, reports)
+API_ROUTERS = (detect, auth, org, people, addresses, imports, warnings, dissuasion, escalations, follow_ups, transfers,
+               case_stats, cases, prevention, account_requests, registry, blocklist, assess, audit, reports)
 
 
 class ErrorBody(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.audit import service as audit
 from fanzha.cases import actions, gaps, service
+from fanzha.dissuasion.followups.rules import GAPS
 from fanzha.cases.models import Case, CaseAction
 from fanzha.common.text import NoteText, PlainText
 from fanzha.org.roles import Perm
@@ -138,6 +139,10 @@ class GapRow(BaseModel):
     victims: int
     reached: dict[str, int]
     missed_all: int
+    followed_up: int = Field(0, description="回访见到本人的受害人数")
+    found: dict[str, int] = Field(default_factory=dict,
+                                  description="回访发现的宣防漏洞：各类别的受害人数（no_app no_alert no_outreach not_met "
+                                              "family_unaware other）")
 
 
 class GapSummaryOut(BaseModel):
@@ -261,7 +266,8 @@ def case_gaps(case_id: IdPath, db: Session = Depends(get_db, scope="function"), 
 
 def _row(b: gaps.Bucket) -> GapRow:
     return GapRow(key=str(b.key), label=b.label, victims=len(b.victims),
-                  reached={k: b.reached(k) for k in gaps.CHECKS}, missed_all=b.missed_all)
+                  reached={k: b.reached(k) for k in gaps.CHECKS}, missed_all=b.missed_all,
+                  followed_up=b.followed_up, found={k: b.found(k) for k in GAPS})
 
 
 @router.get("/case-gaps", response_model=GapSummaryOut, summary="宣防漏洞汇总（按群体、按乡镇或派出所）")

@@ -8,6 +8,8 @@ loss time (or the loss day, for dated records):
   jzz      金钟罩   registered (Person.jzz_registered_on) before the loss day;
   campaign 宣传覆盖 a 宣传专项行动 covering their community with dates overlapping the `campaign.days` days up to
            the loss day.
+Beside the checks, what the 回访 found: the 宣防漏洞 categories (dissuasion/followups/rules.GAPS) recorded at a done
+回访 of the case's victim or of a warning of theirs, tallied by the same groups and areas.
 The rules file is cases/gaps_default.toml. Service functions are scoped: only cases in the user's areas count.
 """
 
@@ -27,6 +29,7 @@ from fanzha.cases.intake import visible
 from fanzha.cases.models import Case
 from fanzha.common.errors import Invalid
 from fanzha.dissuasion.enums import FACE_CHANNELS
+from fanzha.dissuasion.followups.rules import GAPS, REACHED_STATES
 from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.org.enums import GROUPS, Level
 from fanzha.org.models import Area
@@ -79,6 +82,8 @@ class VictimGaps:
     app_on: date | None = None
     jzz_on: date | None = None
     campaigns: list[tuple[int, str]] = field(default_factory=list)  # (campaign id, name)
+    followed_up: bool = False  # a done 回访 reached them (of the case, or of a warning of theirs)
+    found: set[str] = field(default_factory=set)  # 宣防漏洞 categories those 回访 recorded
 
     @property
     def reached(self) -> dict[str, bool]:
@@ -107,7 +112,24 @@ def analyse(session: Session, cases: list[Case], rules: Rules | None = None) -> 
     _warnings(session, out, rules)
     _registrations(session, out)
     _campaigns(session, out, rules)
+    _found(session, out)
     return out
+
+
+def _found(session: Session, victims: list[VictimGaps]) -> None:
+    """The 宣防漏洞 found at the 回访 of each victim: of their case, or of a warning of theirs before the loss."""
+    by_case = {v.case.id: v for v in victims}
+    by_warning: dict[int, list[VictimGaps]] = defaultdict(list)
+    for v in victims:
+        for wid, _ in v.warnings:
+            by_warning[wid].append(v)
+    done = (FollowUp.done_at.is_not(None), FollowUp.outcome.in_(REACHED_STATES))
+    for column, index in ((FollowUp.case_id, {k: [v] for k, v in by_case.items()}), (FollowUp.warning_id, by_warning)):
+        for part in _chunks(sorted(index)):
+            for key, found in session.execute(select(column, FollowUp.gaps).where(column.in_(part), *done)):
+                for v in index[key]:
+                    v.followed_up = True
+                    v.found.update(g for g in (found or []) if g in GAPS)
 
 
 def _warnings(session: Session, victims: list[VictimGaps], rules: Rules) -> None:
@@ -136,8 +158,7 @@ def _warnings(session: Session, victims: list[VictimGaps], rules: Rules) -> None
                 Contact.warning_id.in_(part), Contact.channel.in_(FACE_CHANNELS), Contact.result == "reached")):
             visits[wid].append(at)
         for wid, at in session.execute(select(FollowUp.warning_id, FollowUp.done_at).where(
-                FollowUp.warning_id.in_(part), FollowUp.done_at.is_not(None),
-                or_(FollowUp.outcome.is_(None), FollowUp.outcome != "unreachable"))):
+                FollowUp.warning_id.in_(part), FollowUp.done_at.is_not(None), FollowUp.outcome.in_(REACHED_STATES))):
             visits[wid].append(at)
     for v in victims:
         c = v.case
@@ -206,6 +227,14 @@ class Bucket:
     @property
     def missed_all(self) -> int:
         return sum(1 for v in self.victims if v.missed_all)
+
+    @property
+    def followed_up(self) -> int:
+        return sum(1 for v in self.victims if v.followed_up)
+
+    def found(self, gap: str) -> int:
+        """Victims whose 回访 found this 宣防漏洞."""
+        return sum(1 for v in self.victims if gap in v.found)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from fanzha.cases.profile import PREVENTABLE_WORDS, SEX_WORDS, UnitMatcher, look
 from fanzha.common.errors import not_here
 from fanzha.common.money import parse_money
 from fanzha.db import utcnow
+from fanzha.dissuasion.followups import service as follow_ups
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, identity_cells, register
 from fanzha.imports.values import clean, clean_text, parse_datetime, parse_int
@@ -236,6 +237,7 @@ class Register:
         self.session.add(case)
         self.session.flush()
         self.stop_payment(case, d.stop_amount)
+        follow_ups.schedule_for_case(self.session, case, utcnow())  # its victim's 回访, a week after filing
         return case
 
     def describe(self, case: Case, d: CaseDraft, person: Person | None) -> None:

@@ -227,8 +227,10 @@ def update(session: Session, scope: Scope, case_id: int, raw: dict) -> Case:
     changed = [k for k, v in before.items() if getattr(case, k) != v] + (["stop_amount"] if stopped else [])
     if changed:
         from fanzha.db import utcnow
+        from fanzha.dissuasion.followups import service as follow_ups
 
         case.updated_at = utcnow()
+        follow_ups.schedule_for_case(session, case, case.updated_at)  # placed now, or moved: its open 回访 follows
         audit.record(session, scope, "update", "case", case.id, fields=[k for k in PII_FIELDS if k in changed],
                      detail={"changed": changed})
     session.flush()

@@ -259,6 +259,9 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
 
     progress("立案、破案与案件处置")
     case_counts = generate_cases(session, seed=seed, now=utcnow())
+    from fanzha.demo.followups import play_follow_ups
+
+    case_counts |= play_follow_ups(session, seed=seed, now=utcnow())  # 回访 of case victims, in every state
 
     from fanzha.demo.geo import generate_geo
 

@@ -195,7 +195,7 @@ def play_history(session: Session, r: random.Random, now: datetime, *, amounts: 
     from fanzha.cases.models import Case
     from fanzha.dissuasion.enums import OUTCOMES
     from fanzha.dissuasion.models import Contact, TimelineEvent
-    from fanzha.dissuasion.service import schedule_follow_ups
+    from fanzha.dissuasion.followups.service import schedule_for_warning as schedule_follow_ups
 
     checklist = ["look_calls", "look_chats", "look_apps", "look_transfers", "ask_why", "ask_stranger", "protect"]
     history = session.scalars(select(Warning).where(Warning.assignee_id.is_not(None),
@@ -210,7 +210,8 @@ def play_history(session: Session, r: random.Random, now: datetime, *, amounts: 
         call = w.signed_at + timedelta(minutes=r.randint(1, 30))
         reached = r.random() < 0.85
         session.add(Contact(warning_id=w.id, channel="phone", at=call, by_user_id=w.assignee_id,
-                            result="reached" if reached else "not_reached", note=""))
+                            result="reached" if reached else "not_reached", note="",
+                            no_answer_reason=None if reached else _no_answer(w.id)))
         w.first_contact_at = call
         outcome = r.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
         if not reached and outcome == "dissuaded":
@@ -227,6 +228,7 @@ def play_history(session: Session, r: random.Random, now: datetime, *, amounts: 
         w.feedback_at = w.signed_at + timedelta(hours=r.uniform(0.5, 30 if late else 20))
         if outcome == "dissuaded":
             w.amount_protected = _recorded(amounts, w.amount)
+        _provincial(w, now)
         session.add(TimelineEvent(warning_id=w.id, at=w.feedback_at, kind="outcome", text=f"反馈：{OUTCOMES[outcome]}",
                                   by_user_id=w.assignee_id))
         if outcome == "defrauded" and w.person_id:  # the 立案 that follows: lost money hours after the warning
@@ -240,8 +242,28 @@ def play_history(session: Session, r: random.Random, now: datetime, *, amounts: 
         for f in schedule_follow_ups(session, w, w.feedback_at):
             if f.due_at < now and r.random() < 0.85:
                 f.done_at, f.by_user_id = f.due_at + timedelta(hours=r.randint(1, 72)), w.assignee_id
-                f.outcome = "defrauded_later" if r.random() < 0.03 else "safe"
+                f.outcome = "defrauded" if r.random() < 0.03 else "not_defrauded"
     session.flush()
+
+
+def _no_answer(warning_id: int) -> str:
+    """未接原因 of an unanswered demo call, by the warning's id (the demo's random draws stay as they were)."""
+    from fanzha.dissuasion.enums import NO_ANSWER_REASONS
+
+    return list(NO_ANSWER_REASONS)[warning_id % len(NO_ANSWER_REASONS)]
+
+
+def _provincial(w: Warning, now: datetime) -> None:
+    """What the provincial feedback adds, by the warning's id: most dissuaders choose 劝阻对象 (now and then 亲友),
+    a 劝阻成功 is 自主防范 one time in four, the rest leave them to be read from the contacts (及时劝阻); feedback
+    older than a week was sent up (首次), one in twenty of it twice (再次 — corrected after it was sent)."""
+    if w.id % 5 and w.outcome in ("dissuaded", "defrauded", "refused", "not_needed"):
+        record = w.feedback_record()
+        record.target = "family" if w.id % 9 == 0 else "self"
+        record.success_kind = ("self_guarded" if w.id % 4 == 0 else "stopped") if w.outcome == "dissuaded" else None
+    if w.feedback_at < now - timedelta(days=7):
+        w.feedback_exported_at = w.feedback_at + timedelta(days=1)
+        w.feedback_record().submissions = 2 if w.id % 20 == 0 else 1
 
 
 def _recorded(r: random.Random, at_risk):

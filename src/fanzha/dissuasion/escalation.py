@@ -1,14 +1,15 @@
 """Escalation on its own clock: every missed step is noticed by the worker and told to the next level up.
 
 `run(session, now)` is all there is: the worker calls it every minute and tests call it with a frozen clock. It also
-escalates the centre's 查询/止付/冻结 requests left unanswered past their deadline (cases/requests.escalate).
+escalates the centre's 查询/止付/冻结 requests left unanswered past their deadline (cases/requests.escalate) and
+回访 left undone past their due time (dissuasion/followups/escalation.py).
 Each (warning, step, level) escalates once; the notification goes out through the notify service.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +36,8 @@ class EscalationRules:
     steps: tuple[str, ...]
     backlog_after: timedelta  # a step overdue longer than this is 积压 (dissuasion.urgency)
     after_minutes: dict[str, dict[str, int]]
+    # 回访 overdue: minutes after it fell due that the station head, then the centre, is told (dissuasion/followups)
+    follow_up_after: dict[str, int] = field(default_factory=lambda: {"head": 1440, "centre": 4320})
 
 
 def load_rules(path: Path | None = None) -> EscalationRules:
@@ -58,7 +61,11 @@ def load_rules(path: Path | None = None) -> EscalationRules:
     if longest >= hours * 60:
         raise ValueError(f"{path}: after_minutes 中最长的 {longest} 分钟不短于 backlog_after_hours（{hours} 小时），"
                          "该级升级会在转入积压之后才到")
-    return EscalationRules(steps=steps, backlog_after=timedelta(hours=hours), after_minutes=after)
+    follow_up = data.get("follow_up", {"head": 1440, "centre": 4320})
+    if bad := [k for k in follow_up if k not in UPWARD_LEVELS or not isinstance(follow_up[k], int) or follow_up[k] < 0]:
+        raise ValueError(f"{path}: [follow_up] 中的 {bad} 不对（应为 head/centre = 分钟数）")
+    return EscalationRules(steps=steps, backlog_after=timedelta(hours=hours), after_minutes=after,
+                           follow_up_after=follow_up)
 
 
 @lru_cache
@@ -128,8 +135,11 @@ def run(session: Session, now: datetime, rules: EscalationRules | None = None) -
     """Raises every escalation that is due at `now` and not yet raised. Idempotent."""
     from fanzha.cases import requests as account_requests
 
+    from fanzha.dissuasion.followups import escalation as follow_ups
+
     account_requests.escalate(session, now)  # 查询/止付/冻结 unanswered past their minute deadline
     rules = rules or current_rules()
+    follow_ups.escalate(session, now, rules.follow_up_after)  # 回访 overdue
     steps = set(rules.steps)
     overdue = missed_clause(now)
     # A step overdue past the backlog line has escalated fully already (every delay is shorter) and is reported in

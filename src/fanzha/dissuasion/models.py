@@ -55,22 +55,32 @@ class FamilyContact(Base):
 
 
 class FollowUp(Base):
-    """A scheduled re-contact (回访) with its own outcome."""
+    """A scheduled re-contact (回访) with its own state: of a warned person (warning_id) or of a filed case's victim
+    (case_id), done by the station of its community, escalated when overdue (see dissuasion/followups)."""
 
     __tablename__ = "follow_ups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    warning_id: Mapped[int | None] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)  # who visits
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)  # what scopes it
     reason: Mapped[str] = mapped_column(String(12))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    outcome: Mapped[str | None] = mapped_column(String(16))
-    missed_outreach: Mapped[str] = mapped_column(Text, default="")  # 反查宣防漏洞
+    outcome: Mapped[str | None] = mapped_column(String(16))  # followups.rules.STATES
+    gaps: Mapped[list] = mapped_column(JSON, default=list)  # 宣防漏洞 found: followups.rules.GAPS keys
+    missed_outreach: Mapped[str] = mapped_column(Text, default="")  # 其他 漏洞's text
     note: Mapped[str] = mapped_column(Text, default="")
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # 暂时找不到 so far
+    escalates: Mapped[bool] = mapped_column(Boolean, default=True)  # False: backfilled at the upgrade
+    escalated: Mapped[str] = mapped_column(String(8), default="")  # highest level told of it overdue: head, centre
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("warning_id", "reason", name="uq_follow_ups_warning_reason"),
+        UniqueConstraint("case_id", "reason", name="uq_follow_ups_case_reason"),
         # 我的任务 asks for the follow-ups due and not done: a few, among years of done ones.
         Index("ix_follow_ups_open", "due_at", postgresql_where=text("done_at IS NULL"),
               sqlite_where=text("done_at IS NULL")),

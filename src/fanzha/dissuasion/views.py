@@ -15,19 +15,18 @@ from fanzha.common.money import parse_money
 from fanzha.common.photos import serve_stored
 from fanzha.db import utcnow
 from fanzha.dissuasion import offline, service, urgency
+from fanzha.dissuasion.followups import service as follow_ups
 from fanzha.dissuasion.enums import (
     CHANNELS,
     CHECKLIST,
     FACE_CHANNELS,
-    FOLLOW_UP_OUTCOMES,
-    FOLLOW_UP_REASONS,
     NO_ANSWER_REASONS,
     OUTCOMES,
     RESULTS,
     SUCCESS_KINDS,
     TARGETS,
 )
-from fanzha.dissuasion.models import Contact, FamilyContact, FollowUp
+from fanzha.dissuasion.models import Contact, FamilyContact
 from fanzha.notify import service as notify
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -42,8 +41,7 @@ from fanzha.web.render import env, render
 router = APIRouter()
 env.globals.update(NO_ANSWER_REASONS=NO_ANSWER_REASONS, TARGETS=TARGETS, SUCCESS_KINDS=SUCCESS_KINDS)
 env.globals.update(CHANNELS=CHANNELS, RESULTS=RESULTS, OUTCOMES=OUTCOMES, CHECKLIST=CHECKLIST,
-                   FACE_CHANNELS=FACE_CHANNELS, EVIDENCE_KINDS=service.EVIDENCE_KINDS,
-                   FOLLOW_UP_OUTCOMES=FOLLOW_UP_OUTCOMES, FOLLOW_UP_REASONS=FOLLOW_UP_REASONS)
+                   FACE_CHANNELS=FACE_CHANNELS, EVIDENCE_KINDS=service.EVIDENCE_KINDS)
 
 
 def _back(warning_id: int, note: str = "") -> RedirectResponse:
@@ -52,7 +50,8 @@ def _back(warning_id: int, note: str = "") -> RedirectResponse:
 
 @router.get("/tasks")
 def my_tasks(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
-    """我的任务: open warnings held by me, most urgent first (dissuasion.urgency), 积压 apart, and follow-ups due.
+    """我的任务: open warnings held by me, most urgent first (dissuasion.urgency), 积压 apart, and 回访 due (on my
+    warnings, and the station's case-victim 回访 anyone of it may do).
     htmx asks for it again every 30 s and gets the list alone."""
     now = utcnow()
     mine = list(db.scalars(select(Warning).where(Warning.assignee_id == scope.user_id, Warning.feedback_at.is_(None))
@@ -61,14 +60,14 @@ def my_tasks(request: Request, db: Session = Depends(get_db, scope="function"), 
     waiting = list(db.scalars(select(Warning).where(visible(scope), Warning.status == "dispatched",
                                                     Warning.feedback_at.is_(None))
                               .order_by(Warning.sign_deadline).limit(20)))
-    follow_ups = list(db.scalars(select(FollowUp).join(Warning, FollowUp.warning_id == Warning.id).where(
-        visible(scope), FollowUp.done_at.is_(None), FollowUp.due_at <= now,
-        Warning.assignee_id == scope.user_id).order_by(FollowUp.due_at).limit(20)))
+    due = follow_ups.due_for(db, scope, now)
     shown = [w.id for w in mine + waiting]
     if shown:
         audit.record(db, scope, "view", "warning", "", fields=["name"], detail={"ids": shown})
+    if due:
+        audit.record(db, scope, "view", "follow_up", "", fields=["name:masked"], detail={"ids": [r.f.id for r in due]})
     template = "dissuasion/_tasks.html" if request.headers.get("hx-request") else "dissuasion/tasks.html"
-    return render(request, template, active=active, backlog=backlog, waiting=waiting, follow_ups=follow_ups, now=now,
+    return render(request, template, active=active, backlog=backlog, waiting=waiting, follow_ups=due, now=now,
                   high_ids=[t.warning.id for t in active if t.warning.risk_grade == "high"],
                   backlog_hours=int(urgency.backlog_after().total_seconds() // 3600))
 
@@ -251,14 +250,6 @@ def reassign(warning_id: IdPath, request: Request, user_id: IdForm = 0, reason: 
     except DomainError as exc:
         return detail_with_error(request, db, scope, warning_id, exc, _reassign_kept(user_id, reason))
     return _back(warning_id, "reassign")
-
-
-@router.post("/follow-ups/{follow_up_id}", dependencies=[Depends(csrf_protect)])
-def follow_up(follow_up_id: IdPath, outcome: str = Form("", max_length=16),
-              missed_outreach: str = Form("", max_length=500), note: str = Form("", max_length=1000),
-              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
-    f = service.record_follow_up(db, scope, follow_up_id, outcome=outcome, missed_outreach=missed_outreach, note=note)
-    return _back(f.warning_id, "follow_up")
 
 
 @router.get("/evidence/{contact_id}")

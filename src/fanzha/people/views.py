@@ -37,8 +37,10 @@ def people_export(q: str = Query("", max_length=32), full: bool = False,
 
 def _history(db: Session, scope: Scope, person_id: int) -> dict:
     """Everything that happened to the person: warnings, contacts, follow-ups, family members to call."""
-    from sqlalchemy import select
+    from sqlalchemy import or_, select
 
+    from fanzha.cases.models import Case
+    from fanzha.dissuasion.followups import service as follow_ups
     from fanzha.dissuasion.models import Contact, FamilyContact, FollowUp
     from fanzha.warnings.models import Warning
     from fanzha.warnings.service import visible
@@ -57,7 +59,9 @@ def _history(db: Session, scope: Scope, person_id: int) -> dict:
     return {
         "warnings": warnings,
         "contacts": list(db.scalars(select(Contact).where(Contact.warning_id.in_(ids)).order_by(Contact.at.desc()))),
-        "follow_ups": list(db.scalars(select(FollowUp).where(FollowUp.warning_id.in_(ids)).order_by(FollowUp.due_at))),
+        "follow_ups": list(db.scalars(select(FollowUp).where(
+            follow_ups.visible(scope), or_(FollowUp.warning_id.in_(ids), FollowUp.case_id.in_(
+                select(Case.id).where(Case.person_id == person_id)))).order_by(FollowUp.due_at))),
         "family": family,
     }
 

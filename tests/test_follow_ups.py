@@ -1,0 +1,227 @@
+"""回访 complete: a case victim's 回访 scheduled a week after filing, recorded on the phone form in the field's states
+with the 宣防漏洞 found, counted on the 宣防漏洞 page; an overdue one escalated on a frozen clock; scoped and audited."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from urllib.parse import urlencode
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from fanzha.addresses.models import StandardAddress
+from fanzha.cases import gaps
+from fanzha.cases import service as cases
+from fanzha.cases.models import Case
+from fanzha.common.errors import Conflict, Invalid
+from fanzha.db import session_scope, utcnow
+from fanzha.dissuasion import escalation
+from fanzha.dissuasion.followups import rules, service
+from fanzha.dissuasion.models import FollowUp
+from fanzha.notify.models import Notification
+from fanzha.org.models import User
+from fanzha.org.scope import Scope
+from fanzha.prevention.areas import local_day
+from form_helpers import parse
+
+_n = itertools.count(1)
+
+
+def _user(s, name: str) -> User:
+    return s.scalar(select(User).where(User.username == name))
+
+
+def _scope(s, name: str) -> Scope:
+    return Scope.for_user(_user(s, name))
+
+
+def file_case(s, *, station_user: str = "ps01_quanzu", days_ago: float = 0.2, loss: str = "95.5万") -> Case:
+    """张桂兰's 冒充公检法 case of 95.5万元, filed `days_ago` days ago at an address of `station_user`'s station, entered
+    by the centre through the case form's service."""
+    station = _scope(s, station_user)
+    address = s.scalar(select(StandardAddress.text).where(station.community_clause(StandardAddress.community_id))
+                       .order_by(StandardAddress.id))
+    filed = utcnow() - timedelta(days=days_ago)
+    n = next(_n)
+    number = f"JZFU{n:03d}{filed:%H%M%S%f}"
+    raw = {"案件编号": number, "立案时间": f"{filed + timedelta(hours=8):%Y-%m-%d %H:%M}",
+           "被骗时间": f"{filed + timedelta(hours=5):%Y-%m-%d %H:%M}", "姓名": "张桂兰",
+           "手机号": f"1371234{n:04d}", "发案地址": address, "诈骗类型": "冒充公检法及政府机关", "损失金额": loss,
+           "简要案情": "对方自称公安民警，以涉嫌洗钱为由要求转账至安全账户"}
+    return cases.create(s, _scope(s, "yanpan"), raw)
+
+
+def _follow_up(s, case: Case) -> FollowUp:
+    return s.scalar(select(FollowUp).where(FollowUp.case_id == case.id))
+
+
+def a_week_later(f: FollowUp) -> None:
+    """The pages run on the real clock: the 回访 is moved back as if filed eight days ago (due a day ago)."""
+    f.due_at -= timedelta(days=8)
+
+
+def post(client, url: str, data: list[tuple[str, str]]):
+    """A form as a browser sends it (repeated names kept)."""
+    return client.post(url, content=urlencode(data), follow_redirects=False,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_a_case_victims_follow_up_scheduled_and_its_gap_counted(client_as, api_as, db):
+    """张桂兰 is visited a week after filing by ps01's dissuader on the phone form (已被骗, 未下载App and 其他 with its
+    text), and the 漏洞 appears on the 宣防漏洞 page by group and area."""
+    with session_scope() as s:
+        case = file_case(s)
+        f = _follow_up(s, case)
+        assert f is not None and f.reason == "case" and f.warning_id is None
+        assert f.station_id == _user(s, "ps01_quanzu").area_id and f.community_id == case.community_id
+        assert f.due_at == case.filed_at + timedelta(days=7) and f.escalates
+        a_week_later(f)
+        fid, case_id, day = f.id, case.id, local_day(case.loss_at)
+        before = gaps.summary(s, _scope(s, "yanpan"), day, day).total.found("no_app")
+    phone = client_as("ps01_quanzu")
+    queue = phone.get("/follow-ups?state=overdue")
+    assert queue.status_code == 200 and f'href="/follow-ups/{fid}"' in queue.text and "张" in queue.text
+    assert "张桂兰" not in queue.text  # masked in the list
+    assert f'/follow-ups/{fid}' in phone.get("/tasks").text  # a due case 回访 is in the station's 我的任务
+    page = phone.get(f"/follow-ups/{fid}")
+    form = next(x for x in parse(page.text).forms if x["action"] == f"/follow-ups/{fid}")
+    data = [(k, v) for k, v in form["fields"] if k != "missed_outreach"] + [
+        ("outcome", "defrauded"), ("gaps", "no_app"), ("gaps", "other"), ("missed_outreach", "独居，子女在外地")]
+    r = post(phone, f"/follow-ups/{fid}", data)
+    assert r.status_code == 303 and r.headers["location"] == "/follow-ups?done=1"
+    db.expire_all()
+    f = db.get(FollowUp, fid)
+    assert (f.outcome, f.gaps, f.missed_outreach) == ("defrauded", ["no_app", "other"], "独居，子女在外地")
+    assert f.done_at is not None and f.by_user_id == _user(db, "ps01_quanzu").id
+    with session_scope() as s:
+        summary = gaps.summary(s, _scope(s, "yanpan"), day, day)
+        assert summary.total.found("no_app") == before + 1
+        mine = next(v for v in summary.total.victims if v.case.id == case_id)
+        assert mine.followed_up and mine.found == {"no_app", "other"}
+        assert sum(b.found("no_app") for b in summary.by_area) == summary.total.found("no_app")
+        assert any(b.found("other") for b in summary.by_group)
+    shown = client_as("yanpan").get(f"/cases/gaps?start={day}&end={day}")
+    assert shown.status_code == 200 and "回访发现的宣防漏洞" in shown.text and "未下载App" in shown.text
+    total = api_as("yanpan").get(f"/api/v1/case-gaps?start={day}&end={day}").json()["total"]
+    assert total["found"]["no_app"] == before + 1 and total["followed_up"] >= 1
+
+
+def test_an_overdue_follow_up_escalates_on_a_frozen_clock():
+    """Due at D: nothing before D + 24 h; then the 所长 is told once; at D + 72 h the centre; a 暂时找不到 makes it due
+    again three days later and starts over; a backfilled one never escalates."""
+    with session_scope() as s:
+        f = _follow_up(s, file_case(s))
+        quiet = _follow_up(s, file_case(s))
+        quiet.escalates = False
+        due, fid = f.due_at, f.id
+        head = _user(s, "ps01_suozhang")
+        analyst = _user(s, "yanpan")
+
+        def told(user):
+            return s.scalars(select(Notification.body).where(Notification.user_id == user.id,
+                                                             Notification.link == f"/follow-ups/{fid}")).all()
+
+        escalation.run(s, due + timedelta(minutes=1439))
+        assert f.escalated == "" and told(head) == []
+        escalation.run(s, due + timedelta(minutes=1440))
+        assert f.escalated == "head" and len(told(head)) == 1 and "升级至所长" in told(head)[0]
+        escalation.run(s, due + timedelta(minutes=1500))  # idempotent
+        assert len(told(head)) == 1 and told(analyst) == []
+        escalation.run(s, due + timedelta(minutes=4320))
+        assert f.escalated == "centre" and len(told(analyst)) == 1 and "反诈中心" in told(analyst)[0]
+        assert quiet.escalated == "" and quiet.escalated_at is None
+        later = due + timedelta(days=4)
+        service.record(s, _scope(s, "ps01_quanzu"), fid, outcome="not_found_yet", now=later)
+        assert (f.done_at, f.tries, f.escalated, f.due_at) == (None, 1, "", later + timedelta(days=3))
+        escalation.run(s, later + timedelta(days=4))
+        assert f.escalated == "head" and len(told(head)) == 2
+        s.rollback()
+
+
+@pytest.mark.parametrize("state", list(rules.STATES))
+def test_each_state(state):
+    """Every state of the field: 暂时找不到 keeps the 回访 open; the others close it; 漏洞 only when the person was
+    reached, at least one with 已被骗."""
+    with session_scope() as s:
+        f = _follow_up(s, file_case(s))
+        scope = _scope(s, "ps01_minjing")
+        picked = ["not_met"] if state in rules.REACHED_STATES else []
+        service.record(s, scope, f.id, outcome=state, gaps=picked)
+        assert f.outcome == state and (f.done_at is None) == (state == "not_found_yet")
+        assert f.gaps == ([] if state == "not_found_yet" else picked)
+        if state != "not_found_yet":
+            with pytest.raises(Conflict):
+                service.record(s, scope, f.id, outcome="not_defrauded")
+        s.rollback()
+
+
+def test_refused_values():
+    with session_scope() as s:
+        f = _follow_up(s, file_case(s))
+        scope = _scope(s, "ps01_quanzu")
+        for outcome, picked, other, word in (("", [], "", "请选择回访状态"), ("safe", [], "", "回访状态应为"),
+                                             ("not_found", ["no_app"], "", "没有见到本人"),
+                                             ("defrauded", [], "", "至少选择一项"),
+                                             ("not_defrauded", ["other"], " ", "写明具体情况"),
+                                             ("dissuaded", ["nope"], "", "未知的宣防漏洞")):
+            with pytest.raises(Invalid, match=word):
+                service.record(s, scope, f.id, outcome=outcome, gaps=picked, missed_outreach=other)
+        assert f.done_at is None and f.outcome is None
+        s.rollback()
+
+
+def test_the_form_with_empty_values_answers_in_chinese(client_as, db):
+    with session_scope() as s:
+        fid = _follow_up(s, file_case(s)).id
+    phone = client_as("ps01_quanzu")
+    page = phone.get(f"/follow-ups/{fid}")
+    form = next(x for x in parse(page.text).forms if x["action"] == f"/follow-ups/{fid}")
+    r = post(phone, f"/follow-ups/{fid}", form["fields"])  # nothing chosen, as a browser sends it
+    assert r.status_code == 422 and "text/html" in r.headers["content-type"] and "请选择回访状态" in r.text
+    r = post(phone, f"/follow-ups/{fid}", [(k, v) for k, v in form["fields"] if k != "note"]
+             + [("outcome", "defrauded"), ("note", "已上门")])
+    assert r.status_code == 422 and "至少选择一项宣防漏洞" in r.text and "已上门" in r.text  # what was typed is kept
+    assert re.search(r'value="defrauded" checked', r.text)
+    db.expire_all()
+    assert db.get(FollowUp, fid).done_at is None
+
+
+def test_scoped_and_audited_in_the_api(api_as, client_as, db):
+    from fanzha.audit.models import AuditEntry
+
+    with session_scope() as s:
+        f = _follow_up(s, file_case(s))
+        a_week_later(f)
+        fid = f.id
+    mine = api_as("ps01_quanzu")
+    listed = mine.get("/api/v1/follow-ups?state=open").json()
+    row = next(x for x in listed if x["id"] == fid)
+    assert row["reason"] == "case" and row["overdue"] and "*" in row["phone"] and row["name"] != "张桂兰"
+    assert mine.get(f"/api/v1/follow-ups/{fid}").status_code == 200
+    other = api_as("ps02_quanzu")
+    assert fid not in [x["id"] for x in other.get("/api/v1/follow-ups?state=").json()]
+    assert other.get(f"/api/v1/follow-ups/{fid}").status_code == 404
+    assert other.post(f"/api/v1/follow-ups/{fid}", json={"state": "not_defrauded"}).status_code == 404
+    assert client_as("ps02_quanzu").get(f"/follow-ups/{fid}").status_code == 404
+    assert mine.post(f"/api/v1/follow-ups/{fid}", json={"state": ""}).status_code == 422
+    done = mine.post(f"/api/v1/follow-ups/{fid}", json={"state": "not_defrauded", "gaps": ["family_unaware"]})
+    assert done.status_code == 200 and done.json()["state"] == "not_defrauded" and done.json()["done_at"]
+    assert mine.post(f"/api/v1/follow-ups/{fid}", json={"state": "not_defrauded"}).status_code == 409
+    db.expire_all()
+    entries = db.scalars(select(AuditEntry).where(AuditEntry.username == "ps01_quanzu",
+                                                  AuditEntry.entity == "follow_up")).all()
+    assert {"view", "update"} <= {e.action for e in entries}
+    assert any(e.entity_id == str(fid) and e.detail.get("gaps") == ["family_unaware"] for e in entries)
+
+
+def test_old_register_rows_and_unplaced_cases_get_none():
+    """A case filed more than 30 days before it is registered is history: no 回访."""
+    with session_scope() as s:
+        assert _follow_up(s, file_case(s, days_ago=45)) is None
+        case = file_case(s, days_ago=2)
+        assert _follow_up(s, case).due_at == case.filed_at + timedelta(days=7)
+        assert rules.due("case", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC)) == \
+            datetime(2026, 1, 21, tzinfo=UTC)  # registered late: a day to do it, not overdue on arrival
+        s.rollback()
