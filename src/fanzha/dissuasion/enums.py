@@ -35,13 +35,7 @@ OUTCOMES = {
     "refused": "拒绝配合",
     "outside": "已移交外地",  # closed by a 移交 out of the platform's area (dissuasion/transfers), never chosen here
 }
-FOLLOW_UP_REASONS = {"defrauded": "被骗回访", "repeat": "重复预警回访", "sample": "劝阻成功抽样回访"}
-FOLLOW_UP_OUTCOMES = {
-    "safe": "未被骗，劝阻属实",
-    "defrauded_later": "事后被骗",
-    "not_confirmed": "劝阻不属实",
-    "unreachable": "无法联系",
-}
+# 回访: reasons, states and the 宣防漏洞 categories are dissuasion/followups/rules.py
 # 甘肃 四查看、三询问、一保护: what a face-to-face visit checks
 CHECKLIST = {
     "look_calls": "查看通话和短信记录",

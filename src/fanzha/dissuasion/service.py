@@ -1,11 +1,12 @@
 """Dissuasion steps on a warning: sign, contact (with evidence for 见面), outcome, reassign, transfer,
-family contacts and follow-ups. Every step is scoped, audited and on the warning's timeline.
+family contacts; the follow-ups (回访) an outcome schedules are dissuasion/followups. Every step is scoped,
+audited and on the warning's timeline.
 (查询/止付/冻结 requests raised on a warning: cases/requests.py.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -22,7 +23,6 @@ from fanzha.dissuasion.enums import (
     CHANNELS,
     CHECKLIST,
     FACE_CHANNELS,
-    FOLLOW_UP_OUTCOMES,
     NO_ANSWER_REASONS,
     OUTCOMES,
     RESULTS,
@@ -30,7 +30,7 @@ from fanzha.dissuasion.enums import (
     TARGETS,
 )
 from fanzha.dissuasion import holders
-from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, FollowUp, TimelineEvent
+from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, TimelineEvent
 from fanzha.notify.service import notify
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
@@ -253,44 +253,11 @@ def set_outcome(session: Session, scope: Scope, warning_id: int, *, outcome: str
     return w
 
 
-FOLLOW_UP_DAYS = {"defrauded": 7, "repeat": 30, "sample": 15}
-SAMPLE_EVERY = 5  # one in five successful dissuasions is called back (by warning id, so it is reproducible)
+def schedule_follow_ups(session: Session, w: Warning, now: datetime) -> list:
+    """The 回访 the outcome calls for (dissuasion/followups)."""
+    from fanzha.dissuasion.followups.service import schedule_for_warning
 
-
-def schedule_follow_ups(session: Session, w: Warning, now: datetime) -> list[FollowUp]:
-    reasons = []
-    if w.outcome == "defrauded":
-        reasons.append("defrauded")
-    if w.repeat_count >= 1:
-        reasons.append("repeat")
-    if w.outcome == "dissuaded" and w.id % SAMPLE_EVERY == 0:
-        reasons.append("sample")
-    made = []
-    for reason in reasons:
-        if session.scalar(select(FollowUp.id).where(FollowUp.warning_id == w.id, FollowUp.reason == reason)):
-            continue
-        f = FollowUp(warning_id=w.id, reason=reason, due_at=now + timedelta(days=FOLLOW_UP_DAYS[reason]))
-        session.add(f)
-        made.append(f)
-    return made
-
-
-def record_follow_up(session: Session, scope: Scope, follow_up_id: int, *, outcome: str, missed_outreach: str = "",
-                     note: str = "", now: datetime | None = None) -> FollowUp:
-    scope.require(Perm.CLAIM_WARNINGS)
-    f = session.scalar(select(FollowUp).where(FollowUp.id == follow_up_id).with_for_update())
-    if f is None:
-        raise NotFound("回访任务不存在")
-    w = _warning(session, scope, f.warning_id)
-    if outcome not in FOLLOW_UP_OUTCOMES:
-        raise Invalid("回访结果不对", details=[{"loc": ["outcome"], "msg": "未知"}])
-    if f.done_at is not None:
-        raise Conflict("该回访已完成")
-    f.done_at, f.by_user_id, f.outcome = now or utcnow(), scope.user_id, outcome
-    f.missed_outreach, f.note = missed_outreach, note
-    _event(session, w, scope, "follow_up", f"回访：{FOLLOW_UP_OUTCOMES[outcome]}", f.done_at)
-    audit.record(session, scope, "update", "follow_up", f.id, detail={"outcome": outcome})
-    return f
+    return schedule_for_warning(session, w, now)
 
 
 @dataclass
