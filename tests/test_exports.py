@@ -149,9 +149,10 @@ def records(app):
     ])
     assert (warning["created"], warning["rejected"]) == (1, 1)
     feedback = _import(api, "feedback", [
-        ["预警编号", "签收时间", "劝阻方式", "是否见面", "劝阻结果", "反馈时间", "反馈人", "反馈单位", "劝阻金额", "受骗金额", "备注"],
-        [EXT, f"{DAY} 09:05", "电话", "否", "劝阻成功", f"{DAY} 11:00", "王某", "", "95500.00", "", "=1+2"],
-        ["=HYPERLINK(\"http://x.cn\")", "", "", "", "劝阻成功", f"{DAY} 11:00", "", "", "", "", "+1+2"],
+        ["预警编号", "反馈单位", "反馈时间", "联系方式", "是否接通", "未接原因", "劝阻对象", "是否被骗", "受骗金额", "劝阻金额",
+         "劝阻结果", "诈骗类型", "上门情况", "处置内容", "提交类型", "备注"],
+        [EXT, "", f"{DAY} 11:00", "电话", "是", "", "本人", "否", "", "95500.00", "及时劝阻", "", "", "", "首次", "=1+2"],
+        ["=HYPERLINK(\"http://x.cn\")", "", f"{DAY} 11:00", "", "", "", "", "", "", "", "及时劝阻", "", "", "", "", "+1+2"],
     ])
     assert (feedback["updated"], feedback["rejected"]) == (1, 1)
     registry = _import(api, "registry", [
@@ -372,7 +373,7 @@ def test_each_personal_export_is_audited_with_its_fields_and_rows(records, app, 
 
     assert page.get(f"/warnings/feedback-export?{PERIOD}&fmt=xlsx").status_code == 200
     entry = _last_export(db, "feedback")
-    assert (entry.username, entry.fields) == (HEAD, ["name", "note"])
+    assert (entry.username, entry.fields) == (HEAD, ["note"])  # the provincial columns name no dissuader, 备注 is free text
     assert entry.detail == {"rows": 1, "format": "xlsx", "marked": False}
 
     assert _client(app, "yanpan").get(f"/imports/{records['warning']}/errors.csv").status_code == 200

@@ -23,7 +23,7 @@ from fanzha.warnings import feedback
 from fanzha.warnings.models import Warning
 
 HEADER = ["预警编号", "反馈单位", "反馈时间", "联系方式", "是否接通", "未接原因", "劝阻对象", "是否被骗", "受骗金额", "劝阻金额",
-          "劝阻结果", "诈骗类型", "上门情况", "处置内容", "提交类型"]
+          "劝阻结果", "诈骗类型", "上门情况", "处置内容", "提交类型", "备注"]
 EXPECTED = Path(__file__).parent / "fixtures" / "feedback_provincial_expected.csv"
 BJ = ZoneInfo("Asia/Shanghai")
 
@@ -38,6 +38,7 @@ def test_export_has_the_provincial_columns_and_marks_what_was_sent():
     with session_scope() as s:
         scope, rows = _station_closed(s)
         assert rows
+        sent_before = {w.id: w.feedback_submissions for w in rows}
         data = feedback.export(s, scope, rows, fmt="xlsx")
         sheet = load_workbook(io.BytesIO(data)).active
         lines = list(sheet.iter_rows(values_only=True))
@@ -45,14 +46,14 @@ def test_export_has_the_provincial_columns_and_marks_what_was_sent():
         assert len(lines) == len(rows) + 1
         first = rows[0]
         assert lines[1][0] == first.external_id and lines[1][2] == fmt_minute(first.feedback_at)
-        assert all(w.feedback_exported_at is not None and w.feedback_submissions == 1 for w in rows)
+        assert all(w.feedback_exported_at is not None and w.feedback_submissions == sent_before[w.id] + 1 for w in rows)
         again = load_workbook(io.BytesIO(feedback.export(s, scope, rows[:3], fmt="xlsx", mark=False))).active
-        assert {r[-1] for r in list(again.iter_rows(values_only=True))[1:]} == {"再次"}  # sent before: a resubmission
+        assert {r[HEADER.index("提交类型")] for r in list(again.iter_rows(values_only=True))[1:]} == {"再次"}  # sent before: a resubmission
         s.rollback()
 
 
 def test_round_trip_reproduces_the_feedback(tmp_path):
-    """Export, wipe what the file carries (outcome, 自主防范/及时劝阻, 劝阻对象, feedback time, 劝阻金额), import the file:
+    """Export, wipe what the file carries (outcome, 自主防范/及时劝阻, 劝阻对象, feedback time, 劝阻金额, note), import the file:
     every warning's file reads the same again (its outcome from 劝阻结果 and 是否被骗) and its 避免损失 is the metrics'
     figure as before (劝阻金额: recorded, or the 拟转账金额 as an estimate — which the file cannot tell from a recorded
     amount equal to it, so such a one comes back as the estimate, the figure unchanged)."""
@@ -71,6 +72,7 @@ def test_round_trip_reproduces_the_feedback(tmp_path):
         assert before[0] == HEADER
         for w in rows:
             w.feedback_at = w.outcome = w.amount_protected = None
+            w.outcome_note = ""
             if w.feedback_detail is not None:
                 w.feedback_detail.target = w.feedback_detail.success_kind = None
         s.flush()
@@ -91,7 +93,7 @@ def test_round_trip_reproduces_the_feedback(tmp_path):
 
 def test_unknown_warning_in_a_feedback_file_is_rejected_with_its_row(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text(",".join(HEADER) + "\nNO-SUCH-ID,,2026-03-01 10:00,电话,是,,本人,否,,,及时劝阻,,,,首次\n",
+    path.write_text(",".join(HEADER) + "\nNO-SUCH-ID,,2026-03-01 10:00,电话,是,,本人,否,,,及时劝阻,,,,首次,\n",
                     encoding="utf-8")
     with session_scope() as s:
         tally = imports.run_file(s, Scope.system(s), "feedback", path)
@@ -179,7 +181,8 @@ def _at(text: str) -> datetime:
 
 def _hand_made(s) -> list[Warning]:
     """Four warnings of 5 March 2026 at 中山东派出所 (ps01), worked through the service as a dissuader would:
-    1 张某 — a call unanswered (关机), a call answered, a 见面 with evidence; 劝阻成功 as 自主防范 with 95,500 recorded.
+    1 张某 — a call unanswered (关机), a call answered, a 见面 with evidence; 劝阻成功 as 自主防范 with 95,500 recorded
+      and a note (备注).
     2 — two calls unanswered (无人接听, then 关机); 无法联系.
     3 — an SMS read, a call refused; 已被骗 with 30,000 lost, 劝阻对象 chosen 亲友; sent up once before.
     4 — only his daughter reached (联系家属), a 上门走访 that found nobody; 劝阻成功 with nothing chosen or recorded."""
@@ -211,7 +214,7 @@ def _hand_made(s) -> list[Warning]:
     contact(one, "09:50", "face_to_face", "reached",
             evidence=dissuasion.Evidence(location="幸福小区3栋门口", notice_signed=True))
     dissuasion.set_outcome(s, scope, one, outcome="dissuaded", success_kind="self_guarded",
-                           amount_protected=Decimal("95500"), now=_at("2026-03-05 10:30"))
+                           amount_protected=Decimal("95500"), note="对象已卸载涉诈APP", now=_at("2026-03-05 10:30"))
     contact(two, "09:05", "phone", "not_reached", no_answer_reason="no_answer")
     contact(two, "09:15", "phone", "not_reached", no_answer_reason="powered_off")
     dissuasion.set_outcome(s, scope, two, outcome="unreachable", now=_at("2026-03-05 11:00"))

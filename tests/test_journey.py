@@ -270,8 +270,9 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         header = rows[0]
         mine = [dict(zip(header, r)) for r in rows[1:] if r[header.index("预警编号")] == external_id]
         assert len(mine) == 1, f"{external_id} not in the feedback file"
-        assert (mine[0]["劝阻结果"], mine[0]["是否见面"], mine[0]["劝阻方式"], mine[0]["受骗金额"]) == (
-            "已被骗", "是", "见面", f"{LOSS}.00")
+        assert (mine[0]["劝阻结果"], mine[0]["是否被骗"], mine[0]["联系方式"], mine[0]["受骗金额"]) == (
+            "劝阻无效", "是", "见面", f"{LOSS}.00")
+        assert "见面：已联系上" in mine[0]["上门情况"] and "有现场证据" in mine[0]["上门情况"]
         _shot(page, "3-metrics")
 
     # 4–5. The centre reads 预后被骗率 and 案件研判 for the month; an officer of the station files the case; both move.

@@ -136,7 +136,7 @@ def test_a_queued_outcome_for_a_warning_closed_meanwhile_becomes_a_conflict(api_
         items = [c for c in api.get("/api/v1/conflicts").json()["items"] if c["warning_id"] == wid]
         assert len(items) == 1
         assert items[0]["submitted"] == {"outcome": "dissuaded", "amount_protected": "95500", "amount_lost": None,
-                                         "note": "对象已答应不再转账"}
+                                         "note": "对象已答应不再转账", "target": "", "success_kind": ""}
     other_station = api_as("ps02_suozhang")
     assert not [c for c in other_station.get("/api/v1/conflicts").json()["items"] if c["warning_id"] == wid]
     page = client_as("ps01_suozhang").get("/tasks/conflicts")

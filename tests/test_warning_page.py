@@ -192,7 +192,8 @@ def test_closing_asks_for_confirmation_then_offers_the_next_task(client_as, db):
     confirm = _form(r.text, "confirm-close-form")
     assert confirm["action"] == f"/warnings/{wid}/outcome"
     assert dict(default_values(confirm)) | {"csrf_token": ""} == {
-        "csrf_token": "", "outcome": "dissuaded", "amount_protected": "", "amount_lost": "", "note": "对象未转账"}
+        "csrf_token": "", "outcome": "dissuaded", "amount_protected": "", "amount_lost": "", "note": "对象未转账",
+        "target": "", "success_kind": ""}
     r = client.post(confirm["action"], data=dict(default_values(confirm)), follow_redirects=False)
     assert r.status_code == 303
     db.expire_all()
