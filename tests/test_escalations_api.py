@@ -48,3 +48,4 @@ def test_bad_parameters_are_refused_by_name(api_as):
     assert api.get("/api/v1/escalations", params={"limit": 501}).status_code == 422
     assert api.get("/api/v1/escalations", params={"since": "昨天"}).status_code == 422
     assert api.get("/api/v1/escalations", params={"offset": -1}).status_code == 422
+    assert api.get("/api/v1/escalations", params={"since": "2027-04-02T09:00:00"}).status_code == 422  # no zone

@@ -23,13 +23,14 @@ from fanzha.prevention.api import router as prevention
 from fanzha.registry.api import router as registry
 from fanzha.reports.api import router as reports
 from fanzha.warnings.api import router as warnings
+from fanzha.warnings.roster_api import router as roster
 from fanzha.web.forms import clean_query
 
 API_PREFIX = "/api/v1"
 # The checker first: routes are matched in this order, and /detect is the route called most often by far (every
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
 API_ROUTERS = (detect, auth, org, people, addresses, imports, warnings, dissuasion, escalations, follow_ups, transfers,
-               case_stats, cases, prevention, account_requests, registry, blocklist, assess, audit, reports)
+               case_stats, cases, prevention, account_requests, registry, blocklist, assess, audit, reports, roster)
 
 
 class ErrorBody(BaseModel):

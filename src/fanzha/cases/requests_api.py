@@ -92,3 +92,9 @@ def answer(request_id: IdPath, body: AccountAnswerIn, db: Session = Depends(get_
     ans = requests.answer(db, scope, request_id, outcome=body.outcome, result=body.result, amount=body.amount,
                           reference=body.reference)
     return request_out(ans.request, utcnow())
+
+
+@router.post("/requests/{request_id}/freeze", response_model=RequestOut, status_code=201,
+             summary="止付即将失效：申请冻结同一账号")
+def freeze(request_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+    return request_out(requests.freeze_from(db, scope, request_id), utcnow())

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,7 +48,7 @@ def recent(session: Session, scope: Scope, *, since: datetime | None = None, off
 
 
 @router.get("/escalations", response_model=list[EscalationOut], summary="超时升级记录（本辖区，最新在前）")
-def escalations(since: datetime | None = Query(None, description="只列此时刻以后的（带时区）"), offset: Offset = 0,
+def escalations(since: AwareDatetime | None = Query(None, description="只列此时刻以后的（带时区）"), offset: Offset = 0,
                 limit: int = Query(100, ge=1, le=500), db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(current_scope)):
     return [EscalationOut(id=e.id, warning_id=e.warning_id, external_id=ext, step=e.step,

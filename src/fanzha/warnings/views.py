@@ -18,11 +18,11 @@ from fanzha.imports.values import parse_datetime
 from fanzha.org import service as org
 from fanzha.org.enums import Level
 from fanzha.org.models import User
-from fanzha.org.roles import Perm, Role
+from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings import metrics, placing, service
+from fanzha.warnings import roster as duty
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
-from fanzha.warnings.models import DutyShift
 from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
 from fanzha.web.render import env, render
@@ -243,38 +243,26 @@ def _unplaced_link(request: Request) -> str:
 
 
 @router.get("/warnings/roster")
-def roster(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
-    return render(request, "warnings/roster.html", **_roster_context(db, scope), error="")
-
-
-def _roster_context(db: Session, scope: Scope) -> dict:
-    stations = [a for a in org.list_areas(db, scope, level=Level.STATION.value, limit=1000) if scope.covers(a)]
-    ids = [s.id for s in stations]
-    dissuaders = list(db.scalars(select(User).where(User.role == Role.DISSUADER, User.area_id.in_(ids),
-                                                    User.is_active.is_(True)).order_by(User.area_id, User.id)))
-    shifts = list(db.scalars(select(DutyShift).where(DutyShift.station_id.in_(ids),
-                                                     DutyShift.ends_at > utcnow() - timedelta(days=1))
-                             .order_by(DutyShift.starts_at)))
-    return {"stations": stations, "dissuaders": dissuaders, "shifts": shifts, "now": utcnow()}
+def roster_page(request: Request, db: Session = Depends(get_db, scope="function"),
+                scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
+    return render(request, "warnings/roster.html", r=duty.roster(db, scope), error="")
 
 
 @router.post("/warnings/roster", dependencies=[Depends(csrf_protect)])
 def add_shift(request: Request, user_id: IdForm = 0, starts_at: str = Form("", max_length=20),
               ends_at: str = Form("", max_length=20), db: Session = Depends(get_db, scope="function"),
               scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
-    context = _roster_context(db, scope)
-    user = next((u for u in context["dissuaders"] if u.id == user_id), None)
-    try:
-        start, end = parse_datetime(starts_at), parse_datetime(ends_at)
-    except ValueError:
-        start = end = None
-    if user is None or start is None or end is None or end <= start or end - start > timedelta(days=7):
-        return render(request, "warnings/roster.html", status_code=422, **context,
-                      error="请选择本所劝阻员，并填写正确的起止时间（结束晚于开始，最长7天）")
-    db.add(DutyShift(user_id=user.id, station_id=user.area_id, starts_at=start, ends_at=end))
-    from fanzha.audit import service as audit
+    def when(text: str) -> datetime | None:
+        try:
+            return parse_datetime(text) if text.strip() else None
+        except ValueError:
+            return None
 
-    audit.record(db, scope, "create", "duty_shift", user.id, detail={"from": starts_at, "to": ends_at})
+    try:
+        duty.add_shift(db, scope, user_id=user_id, starts_at=when(starts_at), ends_at=when(ends_at))
+    except DomainError as exc:
+        return render(request, "warnings/roster.html", status_code=422, r=duty.roster(db, scope), error=exc.message,
+                      kept={"user_id": user_id, "starts_at": starts_at, "ends_at": ends_at})
     return RedirectResponse("/warnings/roster", status_code=303)
 
 
