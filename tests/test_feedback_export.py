@@ -368,3 +368,29 @@ def test_the_forms_record_the_provincial_fields_and_refuse_unknown_values(client
     with session_scope() as s:
         w = s.get(Warning, wid)
         assert (w.outcome, w.success_kind, w.feedback_target) == ("dissuaded", "self_guarded", "family")
+
+
+def test_feedback_changed_after_it_was_sent_goes_up_again_as_a_resubmission(tmp_path):
+    """Warning 3 was sent up; a corrected file (its 备注 and 劝阻对象 changed) imported: it is among the unsent again
+    (只含未上报) and its row says 再次; warning 2, sent and unchanged, stays sent."""
+    with session_scope() as s:
+        made = _hand_made(s)
+        head = Scope.for_user(s.scalar(select(User).where(User.username == "ps01_suozhang")))
+        feedback.export(s, head, made[1:3], fmt="csv")
+        rows = list(csv.reader(io.StringIO(feedback.export(s, head, made[1:3], fmt="csv", mark=False)
+                                           .decode("utf-8-sig"))))
+        rows[2][HEADER.index("劝阻对象")], rows[2][HEADER.index("备注")] = "本人", "已报警"
+        path = tmp_path / "更正.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(rows)
+        tally = imports.run_file(s, Scope.system(s), "feedback", path)
+        assert (tally.updated, tally.duplicates) == (1, 1)
+        s.expire_all()
+        three = s.get(Warning, made[2].id)
+        assert (three.feedback_target, three.outcome_note, three.feedback_exported_at) == ("self", "已报警", None)
+        unsent = feedback.fed_back_in(s, head, None, _at("2026-03-05 00:00"), _at("2026-03-06 00:00"), only_new=True)
+        assert made[2].id in [w.id for w in unsent] and made[1].id not in [w.id for w in unsent]
+        again = list(csv.reader(io.StringIO(feedback.export(s, head, [three], fmt="csv", mark=False)
+                                            .decode("utf-8-sig"))))
+        assert again[1][HEADER.index("提交类型")] == "再次"
+        s.rollback()

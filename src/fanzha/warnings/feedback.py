@@ -313,6 +313,8 @@ def _handler(session: Session, scope: Scope):
             record = w.feedback_record()
             record.target = kept.get("feedback_target", record.target)
             record.success_kind = kept.get("success_kind", record.success_kind)
+        if w.feedback_submissions:  # sent up before and changed since: among the unsent again, as a 再次
+            w.feedback_exported_at = None
         audit.record(session, scope, "update", "warning", w.id, detail={"feedback_import": True})
         who = users.get(get(row, "feedback_by"))
         if who and w.signed_by is None:
