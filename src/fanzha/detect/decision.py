@@ -6,7 +6,8 @@ Pure: numbers and flags in, risk indices out; no model, no text, no I/O. `servic
 - 诈骗 only when a decisive rule fired (`rules.DECISIVE`, a blocklisted number or link) or the calibrated P(fraud)
   clears the named threshold: `fraud_min` for a message, `fraud_min_chat` for a chat, and `plain_fraud_min` for a
   plain message (a signed transactional notice or a short personal message with no red flag and no request,
-  `rules.notice`, `rules.personal`).
+  `rules.notice`, `rules.personal`, or a signed message with no channel to a stranger, `rules.signed`; one with
+  an advert's words only has the higher bar).
 - Otherwise the next class: the likeliest of 正常/营销广告/违法推广. For a message 正常 needs P(normal) ≥
   `normal_min` (else the likelier of 营销广告 and 违法推广, so a harmful message that missed the fraud bar stays
   flagged), except that a notice (not read as 违法推广) is 正常. For a chat 营销广告 needs P(spam) ≥ `spam_min_chat` (a chat is an

@@ -56,7 +56,7 @@ def evidence(norms: list[str], hits: list[list[rules.Hit]]) -> tuple[np.ndarray,
 
 
 def _plain_kind(hit: rules.Hit | None) -> int:
-    return 0 if hit is None else NOTICE if hit.code == "notice" else PERSONAL
+    return 0 if hit is None else NOTICE if hit.code in ("notice", "signed") else PERSONAL
 
 
 def plain_hit(norm: str, hits: list[rules.Hit]) -> rules.Hit | None:

@@ -437,6 +437,42 @@ def personal(norm: str, hits: list[Hit], found: Entities | None = None) -> Hit |
     return Hit("personal", "个人短消息（无链接、无联系方式、无要求）", "normal", "", 0, len(norm), norm[:40])
 
 
+# A signed message (【签名】) that gives its reader no way to reach a stranger: a scam needs a channel (a link, a number
+# to call or to text back, an app to install, a code to scan, an id to add, an account to pay into) or a demand for
+# money, and a bank's login alert, an app's friend request or a broker's allotment notice has none. The notice's own
+# words (登录, 添加, 中签, 退票 through the official channel) are not asks; a short official number (95555) is not a
+# number a stranger owns. Corpus placeholders and masks ([链接], [APP名称], XX, xxxx) stand for a channel.
+_CHANNEL = re.compile(r"点击|链接|网址|网站|网页|下载|安装|扫码|扫一扫|二维码|加我|回复|回电|私信|短信告知|联系方式|"
+                      r"[\[［][^\]］]{0,10}[\]］]|XX|(?<![A-Za-z])[xX]+(?![A-Za-z])|"
+                      r"汇款|打款|转账|转至|转到|转入(?:以下|指定|安全|该|对方)|保证金|手续费|押金|解冻|垫付|验资|激活费|"
+                      r"(?:添加|加)(?!你|您)[^，。,.]{0,8}(?:好友|群|微信|QQ|客服)|进群|入群|拉群|加群|群聊|联系|"
+                      r"咨询|搜索|复制|充值|提现|提供.{0,8}(?:验证码|密码|卡号|身份证|银行卡|地址|电话|号码)")
+
+
+_SIGNED_BODY_MIN = 10  # characters besides the signature
+
+
+def signed(norm: str, hits: list[Hit], found: Entities | None = None) -> Hit | None:
+    """A signed one-line message with no red flag, no channel to a stranger and no demand for money (`_CHANNEL`):
+    a notice of any kind, worded as the institution words it."""
+    if hits or len(norm) > NOTICE_MAX_CHARS or "\n" in norm or "【" not in norm:
+        return None
+    m = _SIGNED.search(norm)
+    if m is None or _CHANNEL.search(norm) or _CALLABLE.search(norm):
+        return None
+    body = norm[:m.start()] + norm[m.end():]  # 【QQ】 signs QQ's own notices; QQ in the text is an id's placeholder
+    if len(body) < _SIGNED_BODY_MIN or _MASKED.search(body):  # a signature and a word or two: nothing to go by
+        return None
+    found = found if found is not None else extract(norm)
+    if found.urls or found.bank_cards or found.qq or found.wechat or found.phones:
+        return None
+    if _AD_WORDS.search(body):  # an advert's words: the higher fraud bar only, it stays 营销广告 when it reads as one
+        return Hit("signed_advert", "署名商业短信（无链接、无联系方式、无转账要求）", "normal", "", m.start(), m.end(),
+                   m.group(0).strip())
+    return Hit("signed", "署名通知（无链接、无联系方式、无转账要求）", "normal", "", m.start(), m.end(), m.group(0).strip())
+
+
 def plain(norm: str, hits: list[Hit], found: Entities | None = None) -> Hit | None:
-    """A signed transactional notice (`notice`) or a short personal message (`personal`) asking nothing."""
-    return notice(norm, hits, found) or personal(norm, hits, found)
+    """A signed transactional notice (`notice`), a short personal message (`personal`) or another signed message
+    with no channel to a stranger (`signed`), asking nothing."""
+    return notice(norm, hits, found) or personal(norm, hits, found) or signed(norm, hits, found)
