@@ -70,6 +70,7 @@ def _valid_bodies(db) -> dict[str, dict]:
         "AnswerIn": {"answer": "经核实对象仍居住在原辖区"},
         "AccountRequestIn": {"kind": "query", "account": "13900001111"},
         "AccountAnswerIn": {"outcome": "failed", "result": "账户不存在"},
+        "FollowUpRecordIn": {"state": "not_defrauded", "note": "已回访，本人未被骗"},
         "DetectIn": {"text": "您好，您的快递丢失，我是客服，可为您办理理赔"},
         "CampaignIn": {"name": "测试扫楼行动", "kind": "sweep", "starts_on": "2026-04-08", "ends_on": "2026-04-09"},
         "QuotaIn": {"area_id": township.id, "metric": "households", "target": 100},

@@ -69,7 +69,7 @@ def post(client, url: str, data: list[tuple[str, str]]):
 
 
 def test_a_case_victims_follow_up_scheduled_and_its_gap_counted(client_as, api_as, db):
-    """张桂兰 is visited a week after filing by ps01's dissuader on the phone form (已被骗, 未下载App and 其他 with its
+    """张桂兰 is visited a week after filing by ps01's dissuader on the phone form (已被骗, 未下载APP and 其他 with its
     text), and the 漏洞 appears on the 宣防漏洞 page by group and area."""
     with session_scope() as s:
         case = file_case(s)
@@ -103,7 +103,7 @@ def test_a_case_victims_follow_up_scheduled_and_its_gap_counted(client_as, api_a
         assert sum(b.found("no_app") for b in summary.by_area) == summary.total.found("no_app")
         assert any(b.found("other") for b in summary.by_group)
     shown = client_as("yanpan").get(f"/cases/gaps?start={day}&end={day}")
-    assert shown.status_code == 200 and "回访发现的宣防漏洞" in shown.text and "未下载App" in shown.text
+    assert shown.status_code == 200 and "回访发现的宣防漏洞" in shown.text and "未下载APP" in shown.text
     total = api_as("yanpan").get(f"/api/v1/case-gaps?start={day}&end={day}").json()["total"]
     assert total["found"]["no_app"] == before + 1 and total["followed_up"] >= 1
 
@@ -224,4 +224,30 @@ def test_old_register_rows_and_unplaced_cases_get_none():
         assert _follow_up(s, case).due_at == case.filed_at + timedelta(days=7)
         assert rules.due("case", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC)) == \
             datetime(2026, 1, 21, tzinfo=UTC)  # registered late: a day to do it, not overdue on arrival
+        s.rollback()
+
+
+def test_a_warnings_follow_ups_are_the_stations_too():
+    """已被骗 fed back on 张某某's warning: the 回访 a week later is ps01's (station and community of the warning), in
+    its queue, and recorded with the warning's timeline line."""
+    from dissuasion_helpers import fresh_warning
+    from fanzha.dissuasion import service as dissuasion
+    from fanzha.dissuasion.models import TimelineEvent
+
+    with session_scope() as s:
+        w = fresh_warning(s, tag="FU")
+        scope = _scope(s, "ps01_quanzu")
+        fed = w.warned_at + timedelta(hours=1)
+        dissuasion.add_contact(s, scope, w.id, channel="phone", result="reached", now=fed)
+        dissuasion.set_outcome(s, scope, w.id, outcome="defrauded", now=fed)
+        f = s.scalar(select(FollowUp).where(FollowUp.warning_id == w.id, FollowUp.reason == "defrauded"))
+        assert (f.station_id, f.community_id, f.due_at) == (w.station_id, w.community_id, fed + timedelta(days=7))
+        assert f.id in [r.f.id for r in service.search(s, scope, service.Filters(state=""), now=fed)]
+        assert f.id not in [r.f.id for r in service.search(s, _scope(s, "ps02_quanzu"), service.Filters(state=""),
+                                                            now=fed)]
+        service.record(s, scope, f.id, outcome="defrauded", gaps=["no_alert", "family_unaware"],
+                       now=fed + timedelta(days=7))
+        line = s.scalars(select(TimelineEvent.text).where(TimelineEvent.warning_id == w.id,
+                                                          TimelineEvent.kind == "follow_up")).all()
+        assert line == ["回访：已被骗；宣防漏洞：未开启预警、家属不知情"]
         s.rollback()

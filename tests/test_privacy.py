@@ -166,7 +166,8 @@ def _urls(ids: dict, person: dict) -> list[str]:
         f"/api/v1/cases?q={ids['case_number']}", f"/api/v1/cases/{ids['case']}",
         f"/people?q={person['name']}", f"/people/{ids['person']}", f"/warnings/{ids['warning']}",
         f"/warnings?q={ids['external_id']}&state=all", f"/cases/{ids['case']}", f"/cases?q={ids['case_number']}",
-        f"/registry/people/{ids['person']}", "/tasks", "/transfers",
+        f"/registry/people/{ids['person']}", "/tasks", "/transfers", "/follow-ups?state=open&reason=case",
+        "/api/v1/follow-ups?state=open&reason=case",
     ]
 
 
@@ -232,6 +233,8 @@ def test_the_walk_covers_every_template_that_shows_numbers():
         "cases/gaps_missed.html", "registry/print.html", "registry/unplaced.html",
         "admin/user_form.html", "org/unit.html",  # staff and unit contacts: not the people the platform protects
         "dissuasion/transfers.html",  # the masked Identity only (transfers/views.py, full=False); /transfers is walked
+        # 回访: the masked Identity only (followups/service.py, full=False); the queue of case 回访 is walked
+        "dissuasion/follow_ups.html", "dissuasion/follow_up.html",
     }
 
 
@@ -252,8 +255,9 @@ def test_the_walk_covers_every_serializer_that_carries_numbers():
             if issubclass(cls, BaseModel) and cls.__module__ == m.name and name.endswith("Out") \
                     and any(k in cls.model_fields for k in ("id_number", "phone", "birth_date", "holder_id_number")):
                 found.add(name)
-    # ActionOut's holder is a fraud account's holder (masked the same way, checked in test_case_register).
-    assert found == {"PersonOut", "WarningOut", "CaseOut", "ActionOut"}
+    # ActionOut's holder is a fraud account's holder (masked the same way, checked in test_case_register);
+    # FollowUpOut's phone is always masked, whoever asks (test_follow_ups).
+    assert found == {"PersonOut", "WarningOut", "CaseOut", "ActionOut", "FollowUpOut"}
 
 
 _FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")

@@ -70,6 +70,7 @@ env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LAB
 NAV = [
     ("首页", "/", None),
     ("我的任务", "/tasks", Perm.CLAIM_WARNINGS),
+    ("回访", "/follow-ups", Perm.READ_WARNINGS),
     ("预警", "/warnings", Perm.READ_WARNINGS),
     ("待分配", "/warnings/unplaced", Perm.INTAKE_WARNINGS),
     ("查询止付", "/requests", Perm.INTAKE_WARNINGS),

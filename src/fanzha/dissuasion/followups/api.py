@@ -40,7 +40,7 @@ class FollowUpOut(BaseModel):
     escalated: str = Field(description="超期已升级至：head 所长 / centre 反诈中心；空 未升级")
 
 
-class RecordIn(Strict):
+class FollowUpRecordIn(Strict):
     state: str = Field(max_length=16, description=" ".join(f"{k} {v}" for k, v in rules.STATES.items()))
     gaps: list[str] = Field(default_factory=list, max_length=len(rules.GAPS),
                             description="宣防漏洞（见到本人时）：" + " ".join(rules.GAPS))
@@ -70,7 +70,7 @@ def one(follow_up_id: IdPath, db: Session = Depends(get_db, scope="function"), s
 
 
 @router.post("/follow-ups/{follow_up_id}", response_model=FollowUpOut, summary="登记回访（状态与宣防漏洞）")
-def record(follow_up_id: IdPath, body: RecordIn, db: Session = Depends(get_db, scope="function"),
+def record(follow_up_id: IdPath, body: FollowUpRecordIn, db: Session = Depends(get_db, scope="function"),
            scope: Scope = Depends(current_scope)):
     now = utcnow()
     service.record(db, scope, follow_up_id, outcome=body.state, gaps=body.gaps, missed_outreach=body.gap_other,

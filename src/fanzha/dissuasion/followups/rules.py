@@ -36,7 +36,7 @@ OLD_STATES = {"safe": "not_defrauded", "defrauded_later": "defrauded", "not_conf
 
 # 宣防漏洞 found at a 回访: why outreach did not protect the person. 其他 needs its text.
 GAPS = {
-    "no_app": "未下载App",
+    "no_app": "未下载APP",
     "no_alert": "未开启预警",
     "no_outreach": "未接到宣传",
     "not_met": "未见面",
