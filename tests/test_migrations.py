@@ -757,3 +757,46 @@ def test_follow_ups_complete_on_a_populated_database(empty_db):
     assert old_rows() == before
     assert {c["name"] for c in inspect(engine).get_columns("follow_ups")}.isdisjoint({"case_id", "gaps", "escalates"})
     engine.dispose()
+
+
+def test_counterparty_ids_on_a_populated_database(empty_db):
+    """0031 on a database of 0030 with warnings carrying 对方账号: each account of the cell becomes a counterparty
+    identifier (digits only; several in one cell split), the warned person's own phone written there and a value
+    that is no account are left out, an empty cell gives none; downgrade drops the table and keeps the warnings."""
+    import importlib
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from fanzha.migrate import downgrade, upgrade
+    from fanzha.warnings.models import Warning
+
+    previous = importlib.import_module("fanzha.migrations.versions.0031_counterparty_ids").down_revision
+    upgrade(previous, url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Session(engine) as s:
+        _station_with_dissuader(s, now)
+        base = dict(kind="funds", risk_grade="high", grade_reasons=[], warned_at=now - timedelta(days=3),
+                    sign_deadline=now, contact_deadline=now, feedback_deadline=now, station_id=1, community_id=2,
+                    status="assigned", repeat_count=0)
+        s.add_all([
+            Warning(id=1, external_id="MIG31-1", phone="13800000001",
+                    counterparty_account="6222 0211 0000 1234 567、13800000001", **base),
+            Warning(id=2, external_id="MIG31-2", phone="13800000002", counterparty_account="6222021100001234567",
+                    **base),
+            Warning(id=3, external_id="MIG31-3", phone="13800000003", counterparty_account="对方说的", **base),
+            Warning(id=4, external_id="MIG31-4", phone="13800000004", counterparty_account="", **base)])
+        s.commit()
+    upgrade("0031", url=empty_db)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT record_kind, record_id, kind, key, value FROM counterparty_ids "
+                                 "ORDER BY record_id, id")).all()
+    assert [tuple(r) for r in rows] == [
+        ("warning", 1, "account", "6222021100001234567", "6222 0211 0000 1234 567"),
+        ("warning", 2, "account", "6222021100001234567", "6222021100001234567")]
+    downgrade(previous, url=empty_db)
+    assert "counterparty_ids" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM warnings")).scalar() == 4
+    engine.dispose()

@@ -307,3 +307,11 @@ def test_member_unit_liaison_reaches_nothing_outside_its_unit(liaison_world, cli
     assert set(db.scalars(select(Duty.unit_id).where(Duty.id.in_(duties)))) <= {me.unit_id}
     standings = api.get(f"/api/v1/assess/runs/{run}").json()["standings"]
     assert [row["pool"] for row in standings] == ["成员单位"] and len(standings) == 1
+
+
+def test_the_centres_link_list_is_refused_outside_the_centre(api_as, client_as):
+    """The 串并 list (/links, GET /api/v1/links) spans the city: the centre's only. The links of one record
+    (/api/v1/cases/{case_id}/links, /api/v1/warnings/{warning_id}/links) are walked by the tables above."""
+    for username in ("ps01_suozhang", "ps01_minjing", "danwei01", "wangge01"):
+        assert api_as(username).get("/api/v1/links").status_code == 403
+        assert client_as(username).get("/links").status_code == 403

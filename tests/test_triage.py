@@ -83,7 +83,7 @@ def test_a_broken_rules_file_says_where(tmp_path):
         load_rules(bad)
     bad.write_text(DEFAULT_RULES.read_text(encoding="utf-8") + '\n[[raise]]\nwhen = "moon_phase"\nto = "high"\nreason = "x"\n',
                    encoding="utf-8")
-    with pytest.raises(RulesError, match="第8条"):
+    with pytest.raises(RulesError, match="第9条"):  # after the eight shipped rules
         load_rules(bad)
 
 
@@ -91,5 +91,6 @@ def test_the_rules_file_is_documented():
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "triage.md").read_text(encoding="utf-8")
-    for word in ("amount_at_least", "group_in", "repeat_at_least", "fraud_type_in", "kind_in", "FANZHA_TRIAGE_RULES"):
+    for word in ("amount_at_least", "group_in", "repeat_at_least", "fraud_type_in", "kind_in", "counterparty_linked",
+                 "FANZHA_TRIAGE_RULES"):
         assert word in doc

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     feedback_columns: Path | None = Field(None, description="Provincial feedback file columns (TOML); empty = the packaged defaults (docs/metrics.md).")
     registry_prior_strength: float = Field(100.0, ge=0, description="易受骗群体 risk: prior strength m, in people, pulling a group's victimisation rate toward the county-wide rate (docs/registry.md).")
     registry_window_days: int = Field(365, ge=7, le=3650, description="易受骗群体 risk and targeting: days of cases (by loss time) the rates count, unless a page or request names another window.")
+    link_open_case_days: int = Field(90, ge=1, le=3650, description="串并案: a case counts as open for a new warning's grade when filed within these days or not yet solved (破案); a matching counterparty raises the warning (docs/links.md).")
     activity_edit_days: int = Field(7, ge=0, le=365, description="宣防: days after recording a 宣传活动 in which its recorder may correct (更正) or withdraw (撤回) it; 0 = never (docs/prevention.md).")
     assess_scheme_dir: Path | None = Field(None, description="考核: a folder of the centre's own assessment schemes (TOML) beside the shipped 滨州 and 江油 ones; a file with a shipped key replaces it (docs/assessment.md).")
     reports_dir: Path | None = Field(None, description="Folder with the centre's own bulletin template (bulletin.txt.j2) and 版头 settings (layout.toml), used in place of the packaged ones file by file; empty = the packaged ones (docs/bulletins.md).")

@@ -18,6 +18,7 @@ from fanzha.dissuasion.models import (
 )
 from fanzha.dissuasion.transfers.models import WarningTransfer
 from fanzha.imports.models import ImportBatch, ImportRowError
+from fanzha.links.models import CounterpartyId
 from fanzha.notify.models import Delivery, Notification
 from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
@@ -47,5 +48,5 @@ __all__ = [
     "Campaign", "CampaignArea", "Quota", "Supervision", "Activity", "ActivityCampaign", "ActivityPhoto", "CoverageTarget",
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
     "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty", "CaseAction",
-    "AssessmentRun", "AssessmentScore", "AssessmentCorrection", "IssuedDocument", "AreaGeo",
+    "AssessmentRun", "AssessmentScore", "AssessmentCorrection", "IssuedDocument", "AreaGeo", "CounterpartyId",
 ]

@@ -47,6 +47,11 @@ class CaseFields(Strict):
     victim_occupation: PlainText | None = None
     employer: PlainText | None = None
     preventable: bool | None = None
+    counterparty_phones: NoteText | None = Field(None, max_length=1000, description="对方电话，多个以、，,;；或空格分隔")
+    counterparty_accounts: NoteText | None = Field(None, max_length=1000, description="对方账号（银行卡、支付账号）")
+    counterparty_urls: NoteText | None = Field(None, max_length=1000, description="对方网址")
+    counterparty_apps: NoteText | None = Field(None, max_length=1000, description="涉诈APP名称，多个以、，,;；分隔")
+    counterparty_social: NoteText | None = Field(None, max_length=1000, description="对方QQ号或微信号")
 
 
 class CaseIn(CaseFields):
@@ -179,7 +184,9 @@ FIELDS = {"case_number": "案件编号", "filed_at": "立案时间", "loss_at": 
           "phone": "手机号", "address": "发案地址", "fraud_type": "诈骗类型", "loss_amount": "损失金额", "narrative": "简要案情",
           "recovered_amount": "追回金额", "frozen_amount": "冻结金额", "stop_amount": "止付金额", "solved_at": "破案时间",
           "suspects_caught": "抓获人数", "caught_at": "抓获时间", "channel": "诈骗渠道", "victim_sex": "受害人性别",
-          "victim_age": "受害人年龄", "victim_occupation": "受害人职业", "employer": "工作单位", "preventable": "可防性"}
+          "victim_age": "受害人年龄", "victim_occupation": "受害人职业", "employer": "工作单位", "preventable": "可防性",
+          "counterparty_phones": "对方电话", "counterparty_accounts": "对方账号", "counterparty_urls": "对方网址",
+          "counterparty_apps": "涉诈APP", "counterparty_social": "对方社交账号"}
 ACTION_FIELDS = {"kind": "类别", "target": "账号", "target_type": "对象类型", "holder_name": "户主姓名",
                  "holder_id_number": "户主身份证号", "institution": "机构", "amount": "金额", "status": "状态",
                  "requested_at": "申请时间", "done_at": "完成时间", "note": "备注"}

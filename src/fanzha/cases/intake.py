@@ -25,6 +25,9 @@ from fanzha.dissuasion.followups import service as follow_ups
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, identity_cells, register
 from fanzha.imports.values import clean, clean_text, parse_datetime, parse_int
+from fanzha.links import store as links
+from fanzha.links.rules import COUNTERPARTY_COLUMNS, BadIdentifier, Identifier
+from fanzha.links.rules import from_row as counterparties_of
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
@@ -54,6 +57,8 @@ COLUMNS = Columns(
         "受害人职业": ("职业",),
         "工作单位": ("受害人工作单位", "单位", "所在单位"),
         "可防性": ("是否可防", "可防性案件", "是否可防性案件"),
+        "对方账号": ("对方账户", "收款账号", "涉诈账号", "嫌疑账号", "收款账户", "转入账号"),
+        **COUNTERPARTY_COLUMNS,
     },
     required=("案件编号", "立案时间"),
 )
@@ -90,6 +95,7 @@ class CaseDraft:
     victim_occupation: str = ""
     employer_name: str = ""
     preventable: bool | None = None
+    counterparties: list[Identifier] = field(default_factory=list)  # 对方电话/账号/网址/APP/社交账号 (links.rules)
     given: set[str] = field(default_factory=set)  # fields the row filled in
 
 
@@ -156,6 +162,10 @@ def parse_row(row: dict[str, object]) -> CaseDraft:
         if not d.channel:
             raise RowRejected("诈骗渠道", f"诈骗渠道 无法识别：{channel_text}（可填电话、短信、社交软件、手机APP、网站、游戏、直播、其他）")
     _victim(row, d)
+    try:
+        d.counterparties = counterparties_of(row, victim_phone=phone, victim_id_number=id_number)
+    except BadIdentifier as exc:
+        raise RowRejected(exc.column, exc.reason) from exc
     d.given = {k for k in ("recovered_amount", "frozen_amount", "stop_amount", "solved_at", "suspects_caught",
                            "caught_at", "victim_age", "preventable") if getattr(d, k) is not None}
     d.given |= {k for k in ("channel", "victim_sex", "victim_occupation", "employer_name", "narrative", "fraud_type")
@@ -237,6 +247,7 @@ class Register:
         self.session.add(case)
         self.session.flush()
         self.stop_payment(case, d.stop_amount)
+        links.add(self.session, "case", [(case.id, d.counterparties)])
         follow_ups.schedule_for_case(self.session, case, utcnow())  # its victim's 回访, a week after filing
         return case
 
@@ -302,6 +313,7 @@ class Register:
             case.fraud_type, case.type_status, case.type_confidence = d.fraud_type, "given", None
             changed = True
         changed = self.stop_payment(case, d.stop_amount) or changed
+        changed = bool(links.add(self.session, "case", [(case.id, d.counterparties)])) or changed  # new ones only
         if changed:
             case.updated_at = utcnow()
         return changed
@@ -328,4 +340,5 @@ register(Importer(kind="case", label="案件", columns=COLUMNS, make_handler=mak
                   template_example=[["JZ2026000001", "2026-03-05 16:00", "2026-03-05 10:20", "张某某",
                                      "11010519491231002X", "13800000000", "中山和平路88号", "冒充公检法及政府机关", "95.5万",
                                      "对方自称公安民警，以涉嫌洗钱为由要求转账至安全账户", "2万", "10万", "", "2026-04-20",
-                                     "2", "2026-04-18", "电话", "女", "", "退休教师", "", "是"]]))
+                                     "2", "2026-04-18", "电话", "女", "", "退休教师", "", "是", "6222020000000000000",
+                                     "95188123456", "", "", ""]]))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from fanzha.addresses.service import AddressMatcher
 from fanzha.audit import service as audit
@@ -18,6 +18,9 @@ from fanzha.cases.models import Case
 from fanzha.common.errors import Conflict, Invalid, NotFound, not_here
 from fanzha.common.timefmt import fmt_minute
 from fanzha.imports.service import RowRejected
+from fanzha.links import store as links
+from fanzha.links.rules import KINDS as COUNTERPARTY_KINDS
+from fanzha.links.rules import joined
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -184,7 +187,14 @@ def as_row(case: Case) -> dict[str, str]:
             "受害人年龄": "" if case.victim_age is None else str(case.victim_age),
             "受害人职业": case.victim_occupation, "工作单位": case.employer_name or (
                 case.employer_unit.name if case.employer_unit else ""),
-            "可防性": "" if case.preventable is None else ("是" if case.preventable else "否")}
+            "可防性": "" if case.preventable is None else ("是" if case.preventable else "否"),
+            **counterparty_cells(case)}
+
+
+def counterparty_cells(case: Case) -> dict[str, str]:
+    """The case's 对方电话/账号/网址/App/社交账号 as the form's cells (values joined by 、)."""
+    held = links.as_items(links.held(object_session(case), "case", case.id)) if case.id else []
+    return {column: joined(held, kind) for kind, column in COUNTERPARTY_KINDS.items()}
 
 
 EDITABLE = ("name", "id_number", "phone", "address", "filed_at", "loss_at", "loss_amount", "narrative",
@@ -222,9 +232,11 @@ def update(session: Session, scope: Scope, case_id: int, raw: dict) -> Case:
             raise Invalid(UNPLACED, details=[{"loc": ["发案地址"], "msg": "无法定位"}])
     reg.describe(case, d, session.get(Person, case.person_id) if case.person_id else None)
     stopped = reg.stop_payment(case, d.stop_amount)
+    relinked = links.replace(session, "case", case.id, d.counterparties)
     if d.fraud_type and d.fraud_type != case.fraud_type:
         case.fraud_type, case.type_status, case.type_confidence = d.fraud_type, "confirmed", None
-    changed = [k for k, v in before.items() if getattr(case, k) != v] + (["stop_amount"] if stopped else [])
+    changed = [k for k, v in before.items() if getattr(case, k) != v] + (["stop_amount"] if stopped else []) + (
+        ["counterparties"] if relinked else [])
     if changed:
         from fanzha.db import utcnow
         from fanzha.dissuasion.followups import service as follow_ups

@@ -18,6 +18,7 @@ from fanzha.common import tabular
 from fanzha.common.errors import DomainError
 from fanzha.common.identity import mask_id_number, mask_name, mask_phone
 from fanzha.imports.api import save_upload, start_import
+from fanzha.links import service as links
 from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
@@ -131,7 +132,8 @@ def _detail(request: Request, db: Session, scope: Scope, case_id: int, status_co
     case = service.get(db, scope, case_id)
     return render(request, "cases/detail.html", status_code=status_code, c=case, who=service.shown_identity(case),
                   actions=actions.list_for_case(db, scope, case.id), gap=gaps.for_case(db, scope, case), error=error,
-                  action_form=action_form or {}, suggestion=_suggestion(case))
+                  action_form=action_form or {}, suggestion=_suggestion(case),
+                  links=links.panel(db, scope, "case", case.id))
 
 
 @router.get("/cases/{case_id}/edit")

@@ -262,6 +262,9 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
     from fanzha.demo.followups import play_follow_ups
 
     case_counts |= play_follow_ups(session, seed=seed, now=utcnow())  # 回访 of case victims, in every state
+    from fanzha.demo.links import generate_links
+
+    case_counts["linked_records"] = generate_links(session, seed=seed, now=utcnow())  # 串并案 on first run
 
     from fanzha.demo.geo import generate_geo
 

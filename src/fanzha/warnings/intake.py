@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,6 +18,8 @@ from fanzha.common.text import check_plain, drop_control
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import RowRejected, identity_cells
 from fanzha.imports.values import clean, clean_text, parse_datetime
+from fanzha.links.rules import COUNTERPARTY_COLUMNS, BadIdentifier, Identifier
+from fanzha.links.rules import from_row as counterparties_of
 from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, GRADE_ALIASES, KIND_ALIASES, KINDS, lookup
 
 COLUMNS = Columns(
@@ -37,6 +39,7 @@ COLUMNS = Columns(
         "对方账号": ("对方账户", "收款账号", "涉诈账号", "嫌疑账号"),
         "下发单位": ("下发机关", "推送单位", "来源单位", "预警来源"),
         "备注": ("说明", "附注", "其他说明"),
+        **COUNTERPARTY_COLUMNS,
     },
     required=("预警编号", "预警类型", "预警时间"),
 )
@@ -47,6 +50,8 @@ API_FIELDS = {
     "feedback_deadline": "反馈时限", "name": "姓名", "id_number": "身份证号", "phone": "手机号",
     "household_address": "户籍地址", "current_address": "现住址", "fraud_type": "涉诈类型", "amount": "拟转账金额",
     "counterparty_account": "对方账号", "issuing_unit": "下发单位", "note": "备注",
+    "counterparty_phones": "对方电话", "counterparty_urls": "对方网址", "counterparty_apps": "涉诈APP",
+    "counterparty_social": "对方社交账号",
 }
 
 _EXTERNAL_ID = re.compile(r"[0-9A-Za-z_\-.:/\u4e00-\u9fff]+")
@@ -70,6 +75,7 @@ class WarningDraft:
     counterparty_account: str
     issuing_unit: str
     note: str
+    counterparties: list[Identifier] = field(default_factory=list)  # 对方电话/账号/网址/APP/社交账号 (links.rules)
     # Where 现住址 and 户籍地址 matched (community ids), when the checking process matched them; None: not yet.
     places: tuple[int | None, int | None] | None = None
 
@@ -153,8 +159,12 @@ def parse_row(row: dict[str, object], *, strict: bool = False) -> WarningDraft:
         if fraud_type is None:
             fraud_type = "other"
             note = (note + "；" if note else "") + f"涉诈类型原文：{_text(row, '涉诈类型', 60, strict=strict)}"
+    try:
+        counterparties = counterparties_of(row, victim_phone=phone, victim_id_number=id_number)
+    except BadIdentifier as exc:
+        raise RowRejected(exc.column, exc.reason) from exc
     return WarningDraft(
-        external_id=external_id, kind=kind, upstream_grade=upstream_grade, warned_at=warned_at,
+        counterparties=counterparties, external_id=external_id, kind=kind, upstream_grade=upstream_grade, warned_at=warned_at,
         upstream_deadline=upstream_deadline, name=_text(row, "姓名", 32, strict=strict), id_number=id_number,
         phone=phone, household_address=_text(row, "户籍地址", 200, strict=strict),
         current_address=_text(row, "现住址", 200, strict=strict), fraud_type=fraud_type,
@@ -256,9 +266,10 @@ def register_importer() -> None:
         template_example=[
             ["YJ20260101000001", "资金预警", "高", "2026-01-01 09:30", "24小时", "张某某", "11010519491231002X",
              "13800000000", "江州市江城区中山街道幸福社区", "中山和平路88号幸福小区3栋2单元", "冒充公检法及政府机关",
-             "95500", "6222020000000000000", "省反诈中心", ""],
+             "95500", "6222020000000000000", "省反诈中心", "", "", "", "", ""],
             ["YJ20260101000002", "涉诈电话", "", "45292.5", "2026-01-02 09:30", "李某", "", "+86 139 0000 0000",
-             "", "白沙镇李家村3组", "刷单返利", "", "", "省反诈中心", "预警时间可为 Excel 序列号"],
+             "", "白沙镇李家村3组", "刷单返利", "", "", "省反诈中心", "预警时间可为 Excel 序列号",
+             "95188123456、+86 170 1234 5678", "shuadan.example.com", "某某优选", "QQ 123456789"],
         ]))
 
 

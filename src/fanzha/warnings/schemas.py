@@ -27,6 +27,10 @@ class WarningIn(Strict):
     counterparty_account: RowText | None = Field(None, max_length=64)
     issuing_unit: RowText | None = Field(None, max_length=64)
     note: RowText | None = Field(None, max_length=1000)
+    counterparty_phones: RowText | None = Field(None, max_length=1000, description="对方电话，多个以、，,;；或空格分隔")
+    counterparty_urls: RowText | None = Field(None, max_length=1000, description="对方网址，多个以、，,;；或空格分隔")
+    counterparty_apps: RowText | None = Field(None, max_length=1000, description="涉诈APP名称，多个以、，,;；分隔")
+    counterparty_social: RowText | None = Field(None, max_length=1000, description="对方QQ号或微信号，多个以、，,;；或空格分隔")
 
 
 class WarningBatchIn(Strict):

@@ -22,6 +22,7 @@ from fanzha.common.identity import id_number_birth_date, id_number_gender
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.db import UTCDateTime, naive_utc, one_of, utcnow
 from fanzha.imports.service import Tally
+from fanzha.links import store as links_store
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role, has_perm
@@ -185,6 +186,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
         return
     _load_people(ctx, fresh)
     now = utcnow()
+    linked = _counterparty_matches(s, fresh, now)
     new_people: dict[object, dict] = {}
     rows: list[dict] = []
     for d in fresh:
@@ -194,7 +196,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
         repeats = ctx.repeats[key]
         ctx.repeats[key] += 1
         groups = ctx.person_info.get(person_id, (None, ()))[1] if person_id else ()
-        row = _row(ctx, d, repeats, groups, now)
+        row = _row(ctx, d, repeats, groups, now, linked.get(id(d), ""))
         row.update(person_id=person_id, community_id=community_id, match_source=match_source)
         if community_id is not None:
             _dispatch(ctx, row, community_id, now)
@@ -219,6 +221,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
         if pkey is not None:
             row["person_id"] = new_people[pkey]["id"]
     ids = _insert(s, Warning, rows)
+    links_store.add(s, "warning", [(i, d.counterparties) for i, d in zip(ids, fresh, strict=True)])
     if held := assignments.intake_rows(ids, rows):
         _insert(s, WarningAssignment, held)
     if ctx.first_id is None:
@@ -297,9 +300,21 @@ def _copy_converter(type_, dialect):
     return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
-def _row(ctx: _Context, d: WarningDraft, repeats: int, groups: tuple[str, ...], now: datetime) -> dict:
+def _counterparty_matches(session: Session, drafts: list[WarningDraft], now: datetime) -> dict[int, str]:
+    """id(draft) → the 串并 reason of each draft whose counterparty an open case holds or the blocklist lists."""
+    pairs = {(i.kind, i.key) for d in drafts for i in d.counterparties}
+    if not pairs:
+        return {}
+    cases, blocked = links_store.open_case_keys(session, pairs, now), links_store.blocklisted(session, pairs)
+    return {id(d): reason for d in drafts if d.counterparties
+            and (reason := links_store.match_reason(d.counterparties, cases, blocked))}
+
+
+def _row(ctx: _Context, d: WarningDraft, repeats: int, groups: tuple[str, ...], now: datetime,
+         linked: str = "") -> dict:
     verdict = triage.grade(triage.Facts(kind=d.kind, upstream_grade=d.upstream_grade, amount=d.amount,
-                                        groups=groups, repeats=repeats, fraud_type=d.fraud_type), ctx.rules)
+                                        groups=groups, repeats=repeats, fraud_type=d.fraud_type, linked=linked),
+                           ctx.rules)
     dl = triage.deadlines(verdict.grade, d.warned_at, verdict.face_required, d.upstream_deadline, ctx.rules)
     if d.upstream_deadline:
         verdict.reasons.append("反馈时限按上级下发")

@@ -17,7 +17,7 @@ from fanzha.org.enums import GROUPS
 from fanzha.warnings.enums import FRAUD_TYPES, GRADE_ORDER, GRADES, KINDS
 
 DEFAULT_RULES = Path(__file__).with_name("triage_default.toml")
-CONDITIONS = {"amount_at_least", "group_in", "repeat_at_least", "fraud_type_in", "kind_in"}
+CONDITIONS = {"amount_at_least", "group_in", "repeat_at_least", "fraud_type_in", "kind_in", "counterparty_linked"}
 
 
 class RulesError(ValueError):
@@ -49,6 +49,7 @@ class Facts:
     groups: tuple[str, ...] = ()
     repeats: int = 0
     fraud_type: str | None = None
+    linked: str = ""  # 串并: the counterparty matches an open case or the blocklist (links.store.match_reason)
 
 
 @dataclass
@@ -108,6 +109,8 @@ def _fires(rule: Rule, facts: Facts) -> bool:
         return facts.fraud_type in (rule.value or [])
     if rule.when == "kind_in":
         return facts.kind in (rule.value or [])
+    if rule.when == "counterparty_linked":
+        return bool(facts.linked)
     return False
 
 
@@ -121,6 +124,8 @@ def _values(rule: Rule, facts: Facts) -> dict:
         return {"n": facts.repeats}
     if rule.when == "fraud_type_in":
         return {"fraud_type": FRAUD_TYPES.get(facts.fraud_type or "", "")}
+    if rule.when == "counterparty_linked":
+        return {"linked": facts.linked}
     return {"kind": KINDS.get(facts.kind, facts.kind)}
 
 

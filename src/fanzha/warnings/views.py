@@ -15,6 +15,7 @@ from fanzha.common.errors import Conflict, DomainError
 from fanzha.db import utcnow
 from fanzha.imports.api import save_upload, start_import
 from fanzha.imports.values import parse_datetime
+from fanzha.links import service as links
 from fanzha.org import service as org
 from fanzha.org.enums import Level
 from fanzha.org.models import User
@@ -305,6 +306,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
                   placed=placing.placed_sentence(warning)
                   if request.query_params.get("done") == "place" and warning.station_id else "",
                   requests=account_requests.of_warning(db, warning.id),
+                  links=links.panel(db, scope, "warning", warning.id),
                   follow_ups=list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
                   done=request.query_params.get("done", "")[:20],
                   masked=identity(name=warning.name, id_number=warning.id_number, phone=warning.phone, full=False,

@@ -74,6 +74,7 @@ NAV = [
     ("预警", "/warnings", Perm.READ_WARNINGS),
     ("待分配", "/warnings/unplaced", Perm.INTAKE_WARNINGS),
     ("查询止付", "/requests", Perm.INTAKE_WARNINGS),
+    ("串并案", "/links", Perm.INTAKE_WARNINGS),
     ("指标", "/metrics", Perm.READ_WARNINGS),
     ("案件", "/cases", Perm.READ_CASES),
     ("案件研判", "/cases/stats", Perm.READ_CASES),

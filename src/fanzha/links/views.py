@@ -1,0 +1,24 @@
+"""The centre's 串并 list (/links): identifiers shared by cases and warnings, or blocklisted, with counts, losses and
+areas; the panel on case and warning pages is rendered by those pages (links/_panel.html)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from fanzha.links import service
+from fanzha.links.rules import KINDS
+from fanzha.org.roles import Perm
+from fanzha.org.scope import Scope
+from fanzha.web.deps import get_db, require
+from fanzha.web.render import env, render
+
+router = APIRouter()
+env.globals.update(COUNTERPARTY_KINDS=KINDS)
+
+
+@router.get("/links")
+def board(request: Request, kind: str = Query("", pattern="^(phone|account|url|app|social)?$"),
+          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+    rows = service.board(db, scope, kind=kind)
+    return render(request, "links/board.html", rows=rows, kind=kind, limit=service.BOARD_LIMIT)
