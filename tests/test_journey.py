@@ -3,7 +3,8 @@ station and signed by the dissuader on a phone, who asks for a 止付 of the acc
 answers it from its queue and the dissuader sees the answer; the person is met face to face (with a photo) and the
 warning fed back as 已被骗; the station head
 downloads the feedback file; an officer files the case; 案件研判 counts it; the month's bulletin carries it; the
-joint office's 滨州 assessment counts it against the victim's employer; the month's bulletin counts the 止付.
+joint office's 滨州 assessment counts it against the victim's employer; the month's bulletin counts the 止付; the
+victim is visited (回访) and the 宣防漏洞 found add up on the centre's 宣防漏洞 page.
 
 The suite's spine: a later capability adds its steps here. Screenshots of every step go to test-artifacts/journey/.
 """
@@ -83,6 +84,14 @@ def _metric(page, label: str) -> tuple[int, int]:
 def _stops(page) -> int:
     """止付 done in the period, as the 劝阻指标 page counts them (反诈中心处理情况, the bulletin's figure)."""
     return int(re.search(r"止付 ([\d,]+) 笔", page.locator("#req-handled").inner_text()).group(1).replace(",", ""))
+
+
+def _found(page) -> dict[str, int]:
+    """The 宣防漏洞 page's 回访发现的宣防漏洞, 合计 row: column heading → figure."""
+    table = page.locator("table.follow-up-gaps").first
+    heads = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    cells = [c.strip() for c in table.locator("tbody tr").first.locator("td").all_inner_texts()]
+    return {h: int(c.replace(",", "")) for h, c in zip(heads[1:], cells[1:])}
 
 
 def _wan(amount: Decimal) -> str:
@@ -345,6 +354,41 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         figures = f"共立电信网络诈骗案件{after[0]}起", f"造成损失{_wan(after[1])}", NARRATIVE, f"紧急止付{stops_before + 1}次"
         for text in (docx_text, re.sub(r"\s+", "", pdf_text)):
             assert all(f in text for f in figures), (figures, text[:400])
+
+    # 6b. The person is visited (回访, due a week after the case was filed; done early here), on a phone: 已被骗, and
+    #     where outreach missed her — no app, never met. The centre's 宣防漏洞 page counts what the visit found.
+    gaps_url = f"/cases/gaps?start={month}-01&end={now:%Y-%m-%d}"
+    with signed_in("yanpan", DESKTOP) as page:
+        page.goto(live_server + gaps_url)
+        found_before = _found(page)
+    with signed_in("ps01_quanzu", PHONE) as page:
+        _nav(page, "回访")
+        page.locator("select[name=reason]").select_option(label="立案受害人回访")
+        page.get_by_role("button", name="查询").click()
+        visit = page.locator("a.task", has_text=case_number)  # the case's own 回访, the name masked (韩某某)
+        expect(visit).to_have_count(1)
+        expect(visit).to_contain_text(f"{name[0]}某某")
+        _shot(page, "6b-follow-ups")
+        visit.click()
+        form = page.locator("form.follow-up-form")
+        form.get_by_text("已被骗", exact=True).click()
+        form.get_by_role("button", name="保存回访").click()  # 已被骗 needs at least one 漏洞: refused, kept
+        expect(page.locator("form.follow-up-form p.alert")).to_contain_text("至少选择一项宣防漏洞")
+        expect(form.locator("input[name=outcome][value=defrauded]")).to_be_checked()
+        form.get_by_text("未下载APP", exact=True).click()
+        form.get_by_text("未见面", exact=True).click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        _shot(page, "6b-follow-up-form")
+        form.get_by_role("button", name="保存回访").click()
+        expect(page.locator("p.ok")).to_contain_text("回访已保存")
+    with signed_in("yanpan", DESKTOP) as page:
+        page.goto(live_server + gaps_url)
+        found_after = _found(page)
+        page.locator("#follow-up-gaps").scroll_into_view_if_needed()
+        _shot(page, "6b-gaps")
+    assert found_after["已回访"] == found_before["已回访"] + 1
+    assert (found_after["未下载APP"], found_after["未见面"]) == (found_before["未下载APP"] + 1, found_before["未见面"] + 1)
+    assert found_after["家属不知情"] == found_before["家属不知情"]
 
     # 7. The joint office runs the 滨州 scheme for the year and finds the case counted against the employer.
     with signed_in("lianxiban", DESKTOP) as page:
