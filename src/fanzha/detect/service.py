@@ -107,13 +107,13 @@ def _clean(text) -> tuple[str, bool]:
     return (text[:MAX_CHARS], True) if len(text) > MAX_CHARS else (text, False)
 
 
-def _pick_type(type_proba: np.ndarray, hits: list[rules.Hit], model: FraudClassifier) -> str:
-    """The model's type, unless a type-specific rule fired: then the likeliest of the types the rules point to."""
+def _pick_type(type_proba: np.ndarray, hits: list[rules.Hit], types: list[str]) -> str:
+    """The model's type, unless a type-specific rule fired: then the likeliest of the types the rules point to
+    (`types`: the model's type names in column order, as Python strings)."""
     pointed = {h.fraud_type for h in hits if h.fraud_type and h.risk == "fraud"}
-    types = list(model.types_)
     if pointed:
         return max(sorted(pointed), key=lambda t: type_proba[types.index(t)])
-    return str(types[int(type_proba.argmax())])
+    return types[int(type_proba.argmax())]
 
 
 def score_many(texts, model: FraudClassifier | None = None, with_entities: bool = False,
@@ -129,6 +129,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
     """
     model = model or load_model()
     th = model.thresholds()
+    types = [str(t) for t in model.types_]
+    classes = [str(c) for c in model.classes_]
     out: list[Verdict] = []
     texts = list(texts)
     for start in range(0, len(texts), BATCH):
@@ -153,14 +155,14 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
                                    entities={}, truncated=cleaned[i][1]))
                 continue
             found = extract(norm) if with_entities else None
-            risk = str(model.classes_[decided[i]]) if norm else "normal"
+            risk = classes[decided[i]] if norm else "normal"
             shown_hits = [h for h in hits[i] if h.risk]  # cues such as "chat" are not reasons
             if sure[i]:
                 shown_hits = rules.decisive(norm) + shown_hits
             if risk == "normal" and plain[i]:
                 reason = plain_hit(norm, hits[i])
                 shown_hits = [reason] if reason is not None else []
-            ftype = _pick_type(tproba[i], shown_hits, model) if risk == "fraud" else ""
+            ftype = _pick_type(tproba[i], shown_hits, types) if risk == "fraud" else ""
             if flagged[i] and ftype and not any(h.risk == "fraud" for h in shown_hits) and proba[i, FRAUD] < 0.5:
                 ftype = "other"  # the list, not the words, made it fraud: the model's type guess would be noise
             # a flagged message shows every scam or illicit red flag it carries (an advert for 代办驾照 is still one)
