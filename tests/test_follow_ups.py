@@ -251,3 +251,17 @@ def test_a_warnings_follow_ups_are_the_stations_too():
                                                           TimelineEvent.kind == "follow_up")).all()
         assert line == ["回访：已被骗；宣防漏洞：未开启预警、家属不知情"]
         s.rollback()
+
+
+def test_the_demo_county_shows_every_state(db):
+    """The demo's 回访: every state recorded, case victims' among them, the upgrade's backfill, 漏洞 of each kind, and
+    overdue ones escalated to the 所长 and to the centre."""
+    from sqlalchemy import func
+
+    rows = db.execute(select(FollowUp.outcome, FollowUp.reason, FollowUp.escalated, FollowUp.escalates,
+                             FollowUp.gaps)).all()
+    assert set(rules.STATES) <= {r.outcome for r in rows if r.reason == "case"}
+    assert {"head", "centre"} <= {r.escalated for r in rows}
+    assert any(r.reason == "case" and not r.escalates for r in rows)
+    assert set(rules.GAPS) <= {g for r in rows for g in (r.gaps or [])}
+    assert db.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.community_id.is_(None))) == 0

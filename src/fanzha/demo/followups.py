@@ -1,4 +1,4 @@
-"""Demo 回访, as if 回访 complete had come 20 days ago: every victim of a case filed since 50 days ago got a 回访 (those
+"""Demo 回访, as if 回访 complete had come 40 days ago: every victim of a case filed since 70 days ago got a 回访 (those
 filed before the upgrade as its backfill did, not escalating); the due ones mostly recorded — in each of the field's
 states, with the 宣防漏洞 found — a few 暂时找不到 and waiting again, a few left undone and escalated by the worker to the
 station head or the centre. Warning 回访 overdue at the upgrade do not escalate either (migration 0030); those done get
@@ -21,7 +21,7 @@ from fanzha.org.roles import Role
 # How often each final state is recorded at a case victim's 回访 (the victims are defrauded already: 已被骗 leads).
 CASE_STATES = {"defrauded": 60, "not_defrauded": 6, "dissuaded": 6, "not_found": 8, "mismatch": 5, "repeat": 5}
 GAP_WEIGHTS = {"no_app": 40, "no_alert": 20, "no_outreach": 30, "not_met": 25, "family_unaware": 20, "other": 6}
-UPGRADED_DAYS_AGO = 20
+UPGRADED_DAYS_AGO = 40
 OTHER_TEXTS = ("外出务工，宣传时不在家", "独居，子女在外地", "租住人员，未登记在册", "只接听熟人电话")
 
 
@@ -57,7 +57,14 @@ def play_follow_ups(session: Session, *, seed: int, now: datetime) -> dict[str, 
         f.escalates = False
     session.flush()
     states = list(CASE_STATES)
-    due = [f for f in made if f.due_at < now]
+    # Two the station has still not reached: 暂时找不到 at the first visit, due again three days later and left
+    # undone since — two days (the 所长 is told) and four days (the centre too).
+    filed = {c.id: c.filed_at for c in cases}
+    waiting = [f for f in made if f.escalates and filed[f.case_id] <= now - timedelta(days=14)][:2]
+    for f, late in zip(waiting, (2, 4)):
+        f.outcome, f.tries, f.due_at = "not_found_yet", 1, now - timedelta(days=late)
+        f.by_user_id = r.choice(staff.get(f.station_id) or [None])
+    due = [f for f in made if f.due_at < now and f not in waiting]
     for n, f in enumerate(due):
         roll = r.random()
         by = r.choice(staff.get(f.station_id) or [None])
