@@ -296,6 +296,9 @@ def test_the_api_gives_the_feedback_scoped_audited_and_marks_only_when_sent(api_
         assert other.status_code == 200 and not [i for i in other.json()["items"]
                                                  if i["external_id"].startswith("FBHAND-")]
         assert api_as("ps01_quanzu").get("/api/v1/feedback").status_code == 403
+        assert "日期格式应为" in head.get("/api/v1/feedback", params={"since": "2026-02-30"}).text
+        assert head.get("/api/v1/feedback", params={"area_id": 10**15}).status_code == 422
+        assert api_as("yanpan").post("/api/v1/feedback", json={"area_id": 10**15}).status_code == 422
         assert head.post("/api/v1/feedback", json={"since": "2026-03-05", "until": "2026-03-05"}).status_code == 403
         sent = api_as("yanpan").post("/api/v1/feedback", json={"since": "2026-03-05", "until": "2026-03-05"})
         assert sent.status_code == 200, sent.text

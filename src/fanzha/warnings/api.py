@@ -9,6 +9,7 @@ from pydantic import Field
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from fanzha.common.text import Id
 from fanzha.imports.values import clean
 from fanzha.org import service as org
 from fanzha.org.roles import Perm
@@ -87,7 +88,7 @@ def place(warning_id: IdPath, body: PlaceIn, db: Session = Depends(get_db, scope
 
 
 class FeedbackIn(Strict):
-    area_id: int | None = Field(None, ge=1, description="辖区；不填为本人可见的全部")
+    area_id: Id | None = Field(None, description="辖区；不填为本人可见的全部")
     since: str = Field("", max_length=10, description="反馈日期从（含），如 2026-03-01；不填为近 30 天")
     until: str = Field("", max_length=10, description="反馈日期至（含）")
     only_new: bool = Field(False, description="只含从未上报的")
