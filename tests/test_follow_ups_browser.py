@@ -23,6 +23,9 @@ def test_a_case_victims_follow_up_on_a_phone(browser, live_server, db):  # noqa:
     try:
         _login(page, live_server, "ps03_quanzu")
         page.goto(live_server + "/follow-ups?state=overdue")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "follow-ups-390.png"), full_page=True)
         page.click(f"#f{fid}")
         page.wait_for_selector(f"#follow-up-{fid}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -36,7 +39,6 @@ def test_a_case_victims_follow_up_on_a_phone(browser, live_server, db):  # noqa:
         page.click(f"#follow-up-{fid} label.wp-toggle:has(input[value=not_met])")
         page.fill(f"#follow-up-{fid} textarea[name=note]", "上门见到本人，未安装国家反诈中心APP")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "follow-up-390.png"), full_page=True)
         page.click(f"#follow-up-{fid} button.primary")
         page.wait_for_selector("text=回访已保存")
