@@ -9,12 +9,14 @@ import html
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from dissuasion_helpers import fresh_warning
 from form_helpers import default_values, form_to as _form, post_pairs as _post
 from sqlalchemy import select
 
 from fanzha.cases import requests
 from fanzha.cases.models import CaseAction
+from fanzha.common.errors import Conflict
 from fanzha.db import session_scope
 from fanzha.dissuasion import escalation
 from fanzha.dissuasion.models import TimelineEvent
@@ -258,3 +260,36 @@ def test_the_metrics_page_and_the_wall_screen_count_the_requests(client_as):
     assert row("stop_payment")[1:] == ["3", "3", "66.7% 2/3", "11.7 分钟", "0", "0"]
     assert row("freeze")[1:] == ["1", "0", "— 0/0", "—", "1", "1"]
     assert row("handled")[1] == "查询账户 1 个；止付 2 笔 5,000.00 元；冻结 0 笔 0.00 元"
+
+
+def test_the_same_request_twice_is_refused_while_the_first_stands(client_as):
+    """A second 止付 of the same account on the same warning: refused while the first waits (the page says so and
+    keeps the form), refused while the account is held (止付 not lapsed: it points to 冻结), allowed for another
+    account; a 查询 answered may be asked again."""
+    now = datetime.now(UTC)
+    with session_scope() as s:
+        wid = fresh_warning(s, tag="RQD").id
+        ask, centre = Scope.for_user(_user(s, "ps01_quanzu")), Scope.for_user(_user(s, "yanpan"))
+        first = requests.raise_for_warning(s, ask, wid, kind="stop_payment", account="6222020200111122223", now=now)
+        first_id = first.id
+    phone = client_as("ps01_quanzu")
+    page = phone.get(f"/warnings/{wid}")
+    form = _form(page.text, f"/warnings/{wid}/requests")
+    again = _post(phone, form["action"], _set(default_values(form), kind="stop_payment",
+                                              account="6222 0202 0011 1122 223"))
+    assert again.status_code == 409 and "正在等待反诈中心回复" in html.unescape(again.text)
+    with session_scope() as s:
+        requests.answer(s, centre, first_id, outcome="done", now=now + timedelta(minutes=5))
+        with pytest.raises(Conflict, match="已止付.*冻结"):
+            requests.raise_for_warning(s, ask, wid, kind="stop_payment", account="6222020200111122223",
+                                       now=now + timedelta(minutes=10))
+        other = requests.raise_for_warning(s, ask, wid, kind="stop_payment", account="6222020200111122224",
+                                           now=now + timedelta(minutes=10))
+        q = requests.raise_for_warning(s, ask, wid, kind="query", account="6222020200111122223", now=now)
+        requests.answer(s, centre, q.id, outcome="done", result="余额 0 元", now=now + timedelta(minutes=3))
+        again_q = requests.raise_for_warning(s, ask, wid, kind="query", account="6222020200111122223",
+                                             now=now + timedelta(minutes=20))
+        assert other.id and again_q.id
+        lapsed = requests.raise_for_warning(s, ask, wid, kind="stop_payment", account="6222020200111122223",
+                                            now=now + timedelta(hours=49))  # the hold lapsed: a new 止付 may go
+        assert lapsed.status == "requested"

@@ -26,6 +26,7 @@ from fanzha.cases.actions import action_visible, guess_target_type, mask_target
 from fanzha.cases.enums import ACTION_KINDS, ACTION_STATUSES
 from fanzha.cases.models import CaseAction
 from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.timefmt import fmt_minute
 from fanzha.db import utcnow
 from fanzha.dissuasion.models import TimelineEvent
 from fanzha.notify.service import notify
@@ -132,6 +133,7 @@ def raise_for_warning(session: Session, scope: Scope, warning_id: int, *, kind: 
     w = session.scalar(select(Warning).where(Warning.id == warning_id, warning_visible(scope)))
     if w is None:
         raise NotFound("预警不存在或不在您的管辖范围内")
+    _refuse_repeat(session, w.id, kind, account, now)
     a = CaseAction(kind=kind, warning_id=w.id, community_id=w.community_id, target_type=guess_target_type(account),
                    target=account, institution=" ".join(bank.split())[:64], amount=amount, status="requested",
                    requested_at=now, deadline_at=deadline_for(kind, now), created_by=scope.user_id, created_at=now)
@@ -145,6 +147,22 @@ def raise_for_warning(session: Session, scope: Scope, warning_id: int, *, kind: 
            now=now)
     audit.record(session, scope, "create", "case_action", a.id, detail={"warning": w.id, "kind": kind})
     return a
+
+
+def _refuse_repeat(session: Session, warning_id: int, kind: str, account: str, now: datetime) -> None:
+    """A second request of the same kind for the same account on the same warning while the first still stands:
+    one 待处理, a 止付 done and not lapsed, or a 冻结 done. (A 查询 answered may be asked again: balances move.)"""
+    for a in session.scalars(select(CaseAction).where(CaseAction.warning_id == warning_id, CaseAction.kind == kind,
+                                                      CaseAction.target == account)):
+        if a.status == "requested":
+            raise Conflict(f"该账号的{REQUEST_KINDS[kind]}申请（{fmt_minute(a.requested_at)}）"
+                           "正在等待反诈中心回复，无需重复申请",
+                           details=[{"loc": ["account"], "msg": "重复申请"}])
+        if a.status == "done" and kind == "stop_payment" and (lapse := lapses_at(a)) and lapse > now:
+            raise Conflict(f"该账号已止付，将于 {fmt_minute(lapse)} 失效；需要继续控制资金请申请冻结",
+                           details=[{"loc": ["account"], "msg": "已止付"}])
+        if a.status == "done" and kind == "freeze":
+            raise Conflict("该账号已冻结，无需重复申请", details=[{"loc": ["account"], "msg": "已冻结"}])
 
 
 def visible(scope: Scope):
