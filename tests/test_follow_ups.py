@@ -102,6 +102,8 @@ def test_a_case_victims_follow_up_scheduled_and_its_gap_counted(client_as, api_a
         assert mine.followed_up and mine.found == {"no_app", "other"}
         assert sum(b.found("no_app") for b in summary.by_area) == summary.total.found("no_app")
         assert any(b.found("other") for b in summary.by_group)
+    panel = client_as("ps01_minjing").get(f"/cases/{case_id}").text  # the case page's own panel
+    assert "回访反查" in panel and "已回访" in panel and "未下载APP、其他" in panel
     shown = client_as("yanpan").get(f"/cases/gaps?start={day}&end={day}")
     assert shown.status_code == 200 and "回访发现的宣防漏洞" in shown.text and "未下载APP" in shown.text
     total = api_as("yanpan").get(f"/api/v1/case-gaps?start={day}&end={day}").json()["total"]
