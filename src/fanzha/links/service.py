@@ -96,6 +96,8 @@ def panel(session: Session, scope: Scope, record_kind: str, record_id: int) -> P
     if pairs:
         for r in session.scalars(select(CounterpartyId).where(pairs_clause(pairs), or_(
                 CounterpartyId.record_kind != record_kind, CounterpartyId.record_id != record_id))):
+            if (r.kind, r.key) not in pairs:
+                continue
             others[(r.record_kind, r.record_id)].append((r.kind, r.value))
             shared[(r.kind, r.key)] += 1
     linked = _visible_linked(session, scope, others)
@@ -174,8 +176,9 @@ def board(session: Session, scope: Scope, *, kind: str = "", min_records: int = 
     ordered = list(keys)
     for start in range(0, len(ordered), 200):
         chunk = ordered[start:start + 200]
-        clause = or_(*(and_(both.c.kind == k, both.c.key == key) for k, key in chunk))
-        for r in session.execute(select(both).where(clause)):
+        for r in session.execute(select(both).where(pairs_clause(chunk, both.c.kind, both.c.key))):
+            if (r.kind, r.key) not in keys:
+                continue
             row = rows.setdefault((r.kind, r.key), BoardRow(r.kind, r.key, masked(r.kind, r.value), 0, 0,
                                                             Decimal(0), [], (r.kind, r.key) in blocked_singles))
             if r.record_kind == "case":

@@ -63,8 +63,10 @@ def as_items(rows: list[CounterpartyId]) -> list[Identifier]:
 # -- what a new warning matches (triage) ------------------------------------------------------------------------------
 
 
-def pairs_clause(pairs):
-    return or_(*(and_(CounterpartyId.kind == k, CounterpartyId.key == key) for k, key in pairs))
+def pairs_clause(pairs, kind=CounterpartyId.kind, key=CounterpartyId.key):
+    """Rows whose kind and key are among those of `pairs` (kind IN … AND key IN …, which the (kind, key) index
+    answers): a superset of the pairs themselves, so callers keep only the pairs they asked for."""
+    return and_(kind.in_({k for k, _ in pairs}), key.in_({v for _, v in pairs}))
 
 
 def open_case_keys(session: Session, pairs: set[tuple[str, str]], now: datetime | None = None) -> dict:
@@ -74,19 +76,21 @@ def open_case_keys(session: Session, pairs: set[tuple[str, str]], now: datetime 
         return {}
     since = (now or utcnow()) - timedelta(days=get_settings().link_open_case_days)
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
-    pairs = list(pairs)
+    wanted, pairs = set(pairs), list(pairs)
     for start in range(0, len(pairs), 200):
         stmt = (select(CounterpartyId.kind, CounterpartyId.key, Case.case_number)
                 .join(Case, and_(CounterpartyId.record_kind == "case", Case.id == CounterpartyId.record_id))
                 .where(pairs_clause(pairs[start:start + 200]), or_(Case.filed_at >= since, Case.solved_at.is_(None)))
                 .order_by(Case.filed_at.desc()))
         for kind, key, number in session.execute(stmt):
-            found[(kind, key)].append(number)
+            if (kind, key) in wanted:
+                found[(kind, key)].append(number)
     return dict(found)
 
 
 def blocklisted(session: Session, items) -> set[tuple[str, str]]:
     """Which (kind, key) of `items` are on the blocklist, matched by the blocklist's own kinds."""
+    items = set(items)
     wanted = defaultdict(set)
     for kind, key in items:
         for bkind in BLOCKLIST_KINDS.get(kind, ()):
@@ -98,7 +102,7 @@ def blocklisted(session: Session, items) -> set[tuple[str, str]]:
             for key in session.scalars(select(BlocklistEntry.key).where(BlocklistEntry.kind == bkind,
                                                                         BlocklistEntry.key.in_(keys[start:start + 500]))):
                 hits |= {(kind, key) for kind, bks in BLOCKLIST_KINDS.items() if bkind in bks}
-    return {p for p in hits if p in set(items)}
+    return hits & items
 
 
 def match_reason(items: list[Identifier], cases: dict, blocked: set) -> str:
