@@ -257,5 +257,5 @@ def test_the_demo_county_shows_links_on_first_run(client_as, api_as, db):
     assert seen[STATION_B]["hidden"] == 2  # station A's case and warning, counted only
     raised = db.scalars(select(Warning.grade_reasons).where(Warning.id.in_(
         select(CounterpartyId.record_id).where(CounterpartyId.record_kind == "warning")))).all()
-    assert any("在办案件" in g for reasons in raised for g in reasons)
+    assert any(g.startswith("升为高：串并：对方账号") and "在办案件" in g for reasons in raised for g in reasons)
     assert any("在黑名单中" in g for reasons in raised for g in reasons)

@@ -51,7 +51,9 @@ def generate_links(session: Session, *, seed: int, now: datetime) -> int:
     if first is None or other is None:
         return 0
     cases_a, cases_b = _under(session, Case, first, 3), _under(session, Case, other, 2)
-    warnings_a, warnings_b = _under(session, Warning, first, 3), _under(session, Warning, other, 1)
+    # Latest warnings, those not yet 高 first: the one the account ring raises shows 升为高 on its page.
+    warnings_a = sorted(_under(session, Warning, first, 10), key=lambda w: w.risk_grade == "high")[:3]
+    warnings_b = _under(session, Warning, other, 1)
     if len(cases_a) < 3 or len(cases_b) < 1 or len(warnings_a) < 3:
         return 0
     account = _ident("account", f"6217 0029 {r.randint(1000, 9999)} {r.randint(1000, 9999)} 123")
