@@ -140,12 +140,16 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         X = model._finish(model.hashed(mtexts), model.rule_matrix_from_hits(hits))
         is_chat, sure, plain = evidence(norms, hits)
         proba = model.predict_proba(X=X)
-        tproba = model.type_proba(X=X)
         items = [blocklist_items(n) if blocklist is not None and n else [] for n in norms]
         listed = blocklist.matching({k for its in items for kind, _, key in its for k in _keys(key, kind)}) \
             if any(items) else set()
         flagged = [_blocklist_reasons(n, items[i], listed) if listed else [] for i, n in enumerate(norms)]
-        decided = decide(proba, is_chat, sure | np.array([bool(f) for f in flagged], dtype=bool), plain, th).tolist()
+        decided = decide(proba, is_chat, sure | np.array([bool(f) for f in flagged], dtype=bool), plain, th)
+        tproba = np.zeros((len(norms), len(types)))  # the type is read for the texts called fraud only
+        called = np.flatnonzero(decided == FRAUD)
+        if len(called):
+            tproba[called] = model.type_proba(X=X[called])
+        decided = decided.tolist()
         fraud_prob = np.round(proba[:, FRAUD], 4).tolist()
         for i, norm in enumerate(norms):
             if decided[i] == NORMAL and not hits[i] and not plain[i] and not flagged[i] and not with_entities:
