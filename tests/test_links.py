@@ -142,6 +142,11 @@ def test_a_blocklisted_phone_raises_a_warning_and_flags_it(api_as, session, db):
     assert r.status_code == 201, r.text
     w = r.json()
     assert w["risk_grade"] == "high" and any("对方电话 170****0029 在黑名单中" in g for g in w["grade_reasons"])
+    # Re-sent by the province with its own 高: updated, and the 串并 reason stays with the grade.
+    again = centre.post("/api/v1/warnings", json={"external_id": "Y2911-0002", "kind": "涉诈短信", "grade": "高",
+                                                  "warned_at": "2026-11-26 09:00", "phone": "13912340002"})
+    assert again.status_code == 200 and again.json()["outcome"] == "updated"
+    assert any("对方电话 170****0029 在黑名单中" in g for g in again.json()["grade_reasons"])
     links = centre.get(f"/api/v1/warnings/{w['id']}/links").json()
     assert {(o["kind"], o["blocklisted"]) for o in links["identifiers"]} == {
         ("phone", True), ("phone", False), ("url", False), ("app", False), ("social", False)}

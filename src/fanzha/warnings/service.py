@@ -357,9 +357,11 @@ def _refresh(ctx: _Context, old: Warning, d: WarningDraft) -> bool:
     if not (raised or moved):
         return False
     groups = tuple(old.person.groups or ()) if old.person else ()
+    # The 串并 found at intake stands (what the counterparty matched then is why the grade was raised).
+    linked = next((r.split("串并：", 1)[1] for r in old.grade_reasons or () if "串并：" in r), "")
     verdict = triage.grade(triage.Facts(kind=old.kind, upstream_grade=d.upstream_grade or old.upstream_grade,
                                         amount=old.amount, groups=groups, repeats=old.repeat_count,
-                                        fraud_type=old.fraud_type), ctx.rules)
+                                        fraud_type=old.fraud_type, linked=linked), ctx.rules)
     if GRADE_ORDER[verdict.grade] < GRADE_ORDER[old.risk_grade]:  # never lower silently
         verdict.grade = old.risk_grade
         verdict.reasons.append("保留原级别（不自动降级）")
