@@ -94,6 +94,11 @@ def _valid_bodies(db) -> dict[str, dict]:
         "CasePatch": {"solved_at": "2026-11-01 10:00", "suspects_caught": 2, "recovered_amount": "1.5万"},
         "TypeIn": {"fraud_type": "investment"},
         "ActionIn": {"kind": "止付", "target": "6222020200112233445", "institution": "工商银行", "amount": "5000"},
+        "ReassignIn": {"user_id": db.scalar(select(User.id).where(User.username == "ps01_minjing")),
+                       "reason": "劝阻员休假"},
+        "ShiftIn": {"user_id": db.scalar(select(User.id).where(User.username == "ps02_quanzu")),
+                    "starts_at": "2030-05-01T08:00:00+08:00", "ends_at": "2030-05-01T20:00:00+08:00"},
+        "FeedbackIn": {"since": "2026-11-01", "until": "2026-11-30", "only_new": True},
     }
 
 
