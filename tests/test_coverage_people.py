@@ -33,7 +33,7 @@ from fanzha.org.scope import Scope
 from fanzha.prevention import coverage as cov
 from fanzha.prevention import service
 
-OFFICER = "fgx_minjing"
+OFFICER = "cvp_minjing"
 JUDGED = datetime(2026, 7, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
 
 
@@ -54,26 +54,26 @@ def county(app):
     with session_scope() as s:
         city = s.scalar(select(Area).where(Area.code == "JZ"))
         bureau = s.scalar(select(Area).where(Area.code == "JZGA"))
-        county = add_area(s, chain="admin", level="county", name="覆盖县", code="FGX", parent_id=city.id)
-        town = add_area(s, chain="admin", level="township", name="覆盖镇", code="FGXT", parent_id=county.id)
-        st = add_area(s, chain="police", level="station", name="覆盖派出所", code="FGXS", parent_id=bureau.id)
+        county = add_area(s, chain="admin", level="county", name="覆盖县", code="CVP", parent_id=city.id)
+        town = add_area(s, chain="admin", level="township", name="覆盖镇", code="CVPT", parent_id=county.id)
+        st = add_area(s, chain="police", level="station", name="覆盖派出所", code="CVPS", parent_id=bureau.id)
         villages = {}
-        for code, name, hh in (("FGXA", "覆盖甲村", 10), ("FGXB", "覆盖乙村", 8)):
+        for code, name, hh in (("CVPA", "覆盖甲村", 10), ("CVPB", "覆盖乙村", 8)):
             villages[code] = add_area(s, chain="admin", level="community", name=name, code=code, parent_id=town.id,
                                       police_area_id=st.id, police_path=st.path, population=hh * 3, households=hh)
         refresh_labels(s)
         s.add(User(username=OFFICER, display_name="覆民警", password_hash=hash_password(DEMO_PASSWORD),
                    role="station_officer", area_id=st.id))
-        for n, village in ((1, "FGXA"), (2, "FGXA"), (3, "FGXA"), (4, "FGXA"), (5, "FGXA"),
-                           (6, "FGXB"), (7, "FGXB"), (8, "FGXB")):
+        for n, village in ((1, "CVPA"), (2, "CVPA"), (3, "CVPA"), (4, "CVPA"), (5, "CVPA"),
+                           (6, "CVPB"), (7, "CVPB"), (8, "CVPB")):
             s.add(Person(name=f"覆某{n}", id_number=_id(n), gender="男", community_id=villages[village].id))
         sys = Scope.system(s)
-        for village, n in (("FGXA", 9), ("FGXB", 6)):
+        for village, n in (("CVPA", 9), ("CVPB", 6)):
             service.create_activity(s, sys, service.ActivityDraft(
                 kind="report", community_id=villages[village].id, held_on=date(2026, 5, 1),
                 counts={"app_installs": n, "jzz_registrations": n}), now=JUDGED)
         s.flush()
-        return {"county": county.id, "FGXS": st.id, **{k: v.id for k, v in villages.items()}}
+        return {"county": county.id, "CVPS": st.id, **{k: v.id for k, v in villages.items()}}
 
 
 def _target(metric: str, area_id: int) -> int:
@@ -117,7 +117,7 @@ def test_the_list_counts_each_person_once(county, api_as, client_as):
         assert c.source == "people" and "去重" in c.source_label
         assert (c.total.achieved, c.total.denominator, c.total.needed, c.total.gap) == (5, 18, 9, 4)
         assert c.total.rate == Fraction(5, 18) and c.total_today.achieved == 6
-        assert [(r.area.code, r.gap) for r in c.behind_leaves] == [("FGXA", 3), ("FGXB", 1)]
+        assert [(r.area.code, r.gap) for r in c.behind_leaves] == [("CVPA", 3), ("CVPB", 1)]
         z = cov.coverage(s, Scope.system(s), jzz, now=JUDGED, node_id=county["county"])
         assert z.source == "people" and z.total.achieved == 0
         s.rollback()
