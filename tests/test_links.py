@@ -57,6 +57,7 @@ def test_rules_read_cells_as_the_blocklist_spells_them():
     assert [i.key for i in parse_cell("social", "QQ 123456789, wxid_abc123, 微信：Abc_12345")] == [
         "123456789", "wxid_abc123", "abc_12345"]
     assert [i.key for i in parse_cell("app", "某某 优选、TikTok")] == ["某某优选", "tiktok"]
+    assert [i.key for i in parse_cell("phone", "１７０ １２３４ ５６７８")] == ["17012345678"]  # full-width: the checker's way
     with pytest.raises(BadIdentifier) as bad:
         parse_cell("phone", "13800000000、12ab")
     assert bad.value.column == "对方电话" and "“12ab”格式不对" in bad.value.reason
@@ -264,3 +265,17 @@ def test_the_demo_county_shows_links_on_first_run(client_as, api_as, db):
         select(CounterpartyId.record_id).where(CounterpartyId.record_kind == "warning")))).all()
     assert any(g.startswith("升为高：串并：对方账号") and "在办案件" in g for reasons in raised for g in reasons)
     assert any("在黑名单中" in g for reasons in raised for g in reasons)
+
+
+def test_ascii_cells_are_spelled_as_the_checker_spells_them():
+    """links.rules spells plain ASCII without importing the detect package; its keys are the checker's."""
+    from fanzha.detect.extract import canonical as checker
+    from fanzha.links.rules import canonical
+
+    samples = {"phone": ["+86 170 1234 5678", "8613812345678", "010-12345678", "400 800 1234", "12"],
+               "qq": ["12345678", "1234", "QQ 123456"],
+               "url": ["https://www.A.example.com/x/", "HTTP://b.example.com", "no dot", "www.x.cn/"],
+               "wechat": ["wxid_abc123", "Abc_12345", "1abc", "ab"]}
+    for kind, values in samples.items():
+        for value in values:
+            assert canonical(kind, value) == checker(kind, value), (kind, value)

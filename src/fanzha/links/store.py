@@ -33,6 +33,16 @@ def add(session: Session, record_kind: str, records: list[tuple[int, list[Identi
         return 0
     have = set(session.execute(select(CounterpartyId.record_id, CounterpartyId.kind, CounterpartyId.key).where(
         CounterpartyId.record_kind == record_kind, CounterpartyId.record_id.in_(ids))))
+    rows = rows_for(record_kind, records, have)
+    if rows:
+        session.execute(insert(CounterpartyId), rows)
+    return len(rows)
+
+
+def rows_for(record_kind: str, records: list[tuple[int, list[Identifier]]], have: set | None = None) -> list[dict]:
+    """The table rows of new records' identifiers (each once per record), for a bulk insert; `have` holds the
+    (record id, kind, key) already stored, and grows."""
+    have = set() if have is None else have
     now = utcnow()
     rows = []
     for rid, items in records:
@@ -41,9 +51,7 @@ def add(session: Session, record_kind: str, records: list[tuple[int, list[Identi
                 have.add((rid, i.kind, i.key))
                 rows.append({"record_kind": record_kind, "record_id": rid, "kind": i.kind, "key": i.key,
                              "value": i.value, "created_at": now})
-    if rows:
-        session.execute(insert(CounterpartyId), rows)
-    return len(rows)
+    return rows
 
 
 def replace(session: Session, record_kind: str, record_id: int, items: list[Identifier]) -> bool:

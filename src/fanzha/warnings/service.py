@@ -23,6 +23,7 @@ from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_field
 from fanzha.db import UTCDateTime, naive_utc, one_of, utcnow
 from fanzha.imports.service import Tally
 from fanzha.links import store as links_store
+from fanzha.links.models import CounterpartyId
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role, has_perm
@@ -221,7 +222,10 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
         if pkey is not None:
             row["person_id"] = new_people[pkey]["id"]
     ids = _insert(s, Warning, rows)
-    links_store.add(s, "warning", [(i, d.counterparties) for i, d in zip(ids, fresh, strict=True)])
+    # New warnings: their identifiers need no check against stored ones, and go in as the warnings did (COPY).
+    counterparties = links_store.rows_for("warning", [(i, d.counterparties) for i, d in zip(ids, fresh, strict=True)])
+    if counterparties:
+        _insert(s, CounterpartyId, counterparties)
     if held := assignments.intake_rows(ids, rows):
         _insert(s, WarningAssignment, held)
     if ctx.first_id is None:
@@ -242,7 +246,8 @@ def _made_by_this_run(ctx: _Context, warning: Warning) -> bool:
             and warning.source == ctx.source)
 
 
-def _insert(session: Session, model: type[Warning | Person | WarningAssignment], rows: list[dict]) -> list[int]:
+def _insert(session: Session, model: type[Warning | Person | WarningAssignment | CounterpartyId],
+            rows: list[dict]) -> list[int]:
     """Inserts rows (dicts with the same keys) in the session's transaction; returns their new ids, in order.
 
     On PostgreSQL the ids are taken from the table's sequence and the rows go in with one binary COPY (the driver's
