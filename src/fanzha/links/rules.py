@@ -146,8 +146,10 @@ def from_row(row: dict, *, victim_phone: str | None = None, victim_id_number: st
     """The identifiers of a row keyed by the Chinese columns, without the victim's own phone or ID number."""
     found: list[Identifier] = []
     for kind, column in KINDS.items():
-        found += parse_cell(kind, row.get(column), column=column)
-    return not_the_victim(found, victim_phone, victim_id_number)
+        cell = row.get(column)
+        if cell is not None and cell != "":  # most rows leave most cells empty: an import reads millions
+            found += parse_cell(kind, cell, column=column)
+    return not_the_victim(found, victim_phone, victim_id_number) if found else found
 
 
 def not_the_victim(items: list[Identifier], phone: str | None, id_number: str | None) -> list[Identifier]:
