@@ -20,9 +20,6 @@ from fanzha.common import tabular
 
 OUT_COLS = ["risk", "risk_label", "fraud_type", "fraud_type_label", "fraud_prob", "reasons", "error"]
 CHUNK = 2048
-# With --workers, smaller chunks: the last chunk is scored by one worker while the others wait, and the first ones
-# start sooner (512 rows are still scored as one vectorised batch).
-WORKER_CHUNK = 512
 
 
 class InputError(Exception):
@@ -225,7 +222,7 @@ def _formatted_chunks(chunks: Iterator[list], model, cols: list[str] | None,
         pending: deque = deque()
         for chunk in chunks:
             pending.append((chunk, pool.apply_async(_worker_format, ((chunk, cols),))))
-            while len(pending) > 4 * workers:
+            while len(pending) > 2 * workers:
                 done, res = pending.popleft()
                 yield done, res.get()
         while pending:
@@ -246,8 +243,7 @@ def score_file(src: str, dst: str, text_col: str = "text", fmt: str | None = Non
     cols = None if out_fmt == "jsonl" else [c for c in header if c not in OUT_COLS] + ["_extra"] + OUT_COLS
     started = False
     with open_output(dst, out_fmt) as out:
-        for chunk, (text, risks, bad) in _formatted_chunks(chunked(rows, CHUNK if workers <= 1 else WORKER_CHUNK),
-                                                           model, cols, workers):
+        for chunk, (text, risks, bad) in _formatted_chunks(chunked(rows), model, cols, workers):
             if cols is not None and not started:
                 tabular.CsvWriter(out).writerow(cols)
             started = True
