@@ -14,7 +14,8 @@ from conftest import PG_BASE, pg_available, pg_create, pg_drop
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-pytestmark = pytest.mark.postgres
+# The second test reads the database the first one upgraded and filled: both run in one worker (--dist loadgroup).
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("db_roles")]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ The suite's spine: a later capability adds its steps here. Screenshots of every 
 
 from __future__ import annotations
 
+import calendar
 import re
 import struct
 import zlib
@@ -211,7 +212,8 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
 
     # 2b. The centre answers the 止付 from its queue (confirmed first); the month's 止付 on the metrics page move.
     with signed_in("yanpan", DESKTOP) as page:
-        handled = f"/metrics?since={month}-01&until={now:%Y-%m-%d}"
+        last_day = calendar.monthrange(now.year, now.month)[1]
+        handled = f"/metrics?since={month}-01&until={month}-{last_day:02d}"  # the bulletin's month, whole
         page.goto(live_server + handled)
         stops_before = _stops(page)
         page.goto(live_server + "/requests")
@@ -321,7 +323,11 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         num, den = defrauded_after_warning
         assert _metric(page, "预后被骗率") == (num + 1, den), "the loss a minute after the warning is not counted"
 
-        # 6. The month's bulletin: preview, issue, download both files; they carry the month's figures.
+        # 6. The month's bulletin: preview, issue, download both files; they carry the month's figures — the 止付 as
+        #    the metrics page counts them for the same month.
+        page.goto(live_server + handled)
+        stops_now = _stops(page)
+        assert stops_now >= stops_before + 1
         _nav(page, "通报")
         page.fill("section.card input[name=period]", month)
         page.locator("section.card").get_by_role("button", name="预览").click()
@@ -351,9 +357,9 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         pdf_text = "".join(pg.extract_text() for pg in PdfReader(_keep(pdf_file.value)).pages)
         _shot(page, "6-bulletin-issued")
         # The figures of the month, and the case quoted as typed among the typical cases (典型案例).
-        figures = f"共立电信网络诈骗案件{after[0]}起", f"造成损失{_wan(after[1])}", NARRATIVE, f"紧急止付{stops_before + 1}次"
+        figures = f"共立电信网络诈骗案件{after[0]}起", f"造成损失{_wan(after[1])}", NARRATIVE, f"紧急止付{stops_now}次"
         for text in (docx_text, re.sub(r"\s+", "", pdf_text)):
-            assert all(f in text for f in figures), (figures, text[:400])
+            assert all(f in text for f in figures), (figures, re.findall(r"反诈中心处理情况[^。]*", text), text[:400])
 
     # 6b. The person is visited (回访, due a week after the case was filed; done early here), on a phone: 已被骗, and
     #     where outreach missed her — no app, never met. The centre's 宣防漏洞 page counts what the visit found.
