@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from dissuasion_helpers import fresh_warning
 from form_helpers import default_values, form_to as _form, post_pairs as _post
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from fanzha.cases import requests
 from fanzha.cases.models import CaseAction
@@ -20,7 +20,7 @@ from fanzha.common.errors import Conflict
 from fanzha.db import session_scope
 from fanzha.dissuasion import escalation
 from fanzha.dissuasion.models import TimelineEvent
-from fanzha.notify.models import Notification
+from fanzha.notify.models import Delivery, Notification
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
 
@@ -244,6 +244,10 @@ def test_the_metrics_page_and_the_wall_screen_count_the_requests(client_as):
             if outcome:
                 requests.answer(s, centre, a.id, outcome=outcome, amount=confirmed,
                                 result="已查询" if kind == "query" else "", now=at(when) + timedelta(minutes=minutes))
+        # The plays told the centre in 2022: those messages would wait in the outward queue for a delivery test's
+        # clock (2026) to pick up. They are not this test's concern.
+        s.execute(delete(Delivery).where(Delivery.notification_id.in_(
+            select(Notification.id).where(Notification.created_at < at("2023-01-01T00:00")))))
         wall = screen.figures(s, centre, now=at("2022-07-31T15:00"))["handled"]
     assert wall == {"queries": 1, "stops": 2, "stop_wan": 0.5, "freezes": 0, "frozen_wan": 0.0}
 

@@ -3,7 +3,7 @@ each registered person once, from the list; the activities' reported counts only
 has come. Hand-made county 覆盖县 (one station, two villages), figures worked out by hand:
 
   甲村 10 户, 乙村 8 户. Activities reported APP 注册 9 (甲) and 6 (乙) on 05-01 — 15 of 18 households (83 %) as the
-  reports count it, several people reported twice. The station's officer imports the APP list (CSV, GBK):
+  reports count it, several people reported twice. The station's 所长 imports the APP list (CSV, GBK):
     甲: 2026-02-01, 2026-03-15, 2025-12-20 (before the target's start: not counted), 2026-07-05 (after the due day),
         and 2026-03-15 again for the first person on a second row (a duplicate: the person counts once);
     乙: 2026-04-01, 2026-04-02, 2026-05-05; one row names nobody on file (rejected, with its reason).
@@ -33,7 +33,7 @@ from fanzha.org.scope import Scope
 from fanzha.prevention import coverage as cov
 from fanzha.prevention import service
 
-OFFICER = "cvp_minjing"
+IMPORTER = "cvp_suozhang"  # a 所长: imports lists, and is not 三包 staff (the registry test balances those)
 JUDGED = datetime(2026, 7, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
 
 
@@ -62,8 +62,8 @@ def county(app):
             villages[code] = add_area(s, chain="admin", level="community", name=name, code=code, parent_id=town.id,
                                       police_area_id=st.id, police_path=st.path, population=hh * 3, households=hh)
         refresh_labels(s)
-        s.add(User(username=OFFICER, display_name="覆民警", password_hash=hash_password(DEMO_PASSWORD),
-                   role="station_officer", area_id=st.id))
+        s.add(User(username=IMPORTER, display_name="覆所长", password_hash=hash_password(DEMO_PASSWORD),
+                   role="station_head", area_id=st.id))
         for n, village in ((1, "CVPA"), (2, "CVPA"), (3, "CVPA"), (4, "CVPA"), (5, "CVPA"),
                            (6, "CVPB"), (7, "CVPB"), (8, "CVPB")):
             s.add(Person(name=f"覆某{n}", id_number=_id(n), gender="男", community_id=villages[village].id))
@@ -93,7 +93,7 @@ def _import_list(api_as) -> dict:
             f"{_id(7)},覆某7,APP,2026-04-02",
             f"{_id(8)},覆某8,APP,2026-05-05",
             f"{_id(99)},不在册,APP,2026-05-05"]  # nobody on file
-    api = api_as(OFFICER)
+    api = api_as(IMPORTER)
     r = api.post("/api/v1/imports/app_registration",
                  files={"file": ("APP注册名单.csv", io.BytesIO(("\r\n".join(rows) + "\r\n").encode("gbk")))})
     assert r.status_code == 202, r.text
