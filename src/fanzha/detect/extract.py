@@ -59,7 +59,11 @@ def canonical(kind: str, value: str) -> str:
     scheme, "www." or trailing slash, lower-case WeChat ids. Empty when the value is not of that kind."""
     from fanzha.detect.normalise import normalise
 
-    text = normalise(str(value or "")).strip()
+    return canonical_of(kind, normalise(str(value or "")).strip())
+
+
+def canonical_of(kind: str, text: str) -> str:
+    """`canonical` of text already normalised and stripped (plain ASCII needs no normalising: links/rules.py)."""
     if kind in ("phone", "bank_card", "qq"):
         digits = _NOT_DIGIT.sub("", text)
         if kind == "phone":

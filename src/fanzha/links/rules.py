@@ -2,10 +2,9 @@
 compared under, and the rule that the victim's own phone or ID number is never a link. No database here.
 
 Numbers, links and social ids are spelled as the blocklist spells them (detect.extract.canonical), so a record's
-identifier and a blocklist entry meet on the same key. Plain ASCII cells — nearly all — are spelled here by the same
-rules without importing the detect package, which loads the checker's model (about a second and 90 MB in every
-process that imports warnings or cases); any other text goes through detect itself (tests/test_links.py checks that
-both spell alike).
+identifier and a blocklist entry meet on the same key. Plain ASCII cells — nearly all — skip the checker's
+normalisation (and its OpenCC tables), which changes nothing an identifier keeps; any other text goes through it
+(tests/test_links.py checks that both spell alike). Importing detect.extract does not load the checker's model.
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ import re
 from dataclasses import dataclass
 
 from fanzha.common.identity import mask_phone
+from fanzha.detect.extract import canonical as checker_canonical
+from fanzha.detect.extract import canonical_of
 
 # Identifier kinds in the order a page shows them; the Chinese name is the column of files and forms.
 KINDS = {"phone": "对方电话", "account": "对方账号", "url": "对方网址", "app": "涉诈APP", "social": "对方社交账号"}
@@ -66,24 +67,8 @@ def _normalised(text: str) -> str:
 
 
 def canonical(kind: str, text: str) -> str:
-    """detect.extract.canonical for the blocklist's kinds; ASCII text by its rules here, other text by it."""
-    if not text.isascii():
-        from fanzha.detect.extract import canonical as checker_canonical
-
-        return checker_canonical(kind, text)
-    if kind in ("phone", "qq"):
-        digits = _DIGITS.sub("", text)
-        if kind == "qq":
-            return digits if 5 <= len(digits) <= 11 else ""
-        digits = digits[2:] if len(digits) == 13 and digits.startswith("861") else digits
-        return digits if 5 <= len(digits) <= 12 else ""
-    if kind == "url":
-        url = re.sub(r"^www\.", "", re.sub(r"^[a-z]+://", "", text.strip().lower())).rstrip("/")
-        return url if "." in url and not re.search(r"\s", url) else ""
-    if kind == "wechat":
-        wid = text.strip().lower()
-        return wid if re.fullmatch(r"[a-z][-_a-z0-9]{5,19}", wid) else ""
-    return ""
+    """detect.extract.canonical: plain ASCII text needs no normalising, so it skips the checker's normalisation."""
+    return canonical_of(kind, text.strip()) if text.isascii() else checker_canonical(kind, text)
 
 
 def key_of(kind: str, value: str) -> str:
