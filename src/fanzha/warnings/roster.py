@@ -31,14 +31,20 @@ class Roster:
     now: datetime
 
 
-def roster(session: Session, scope: Scope, now: datetime | None = None) -> Roster:
+def _staff(session: Session, scope: Scope) -> tuple[list[Area], list[User]]:
+    """The user's stations and their active dissuaders."""
     scope.require(Perm.MANAGE_ROSTER)
-    now = now or utcnow()
     stations = [a for a in org.list_areas(session, scope, level=Level.STATION.value, limit=1000) if scope.covers(a)]
-    ids = [s.id for s in stations]
-    dissuaders = list(session.scalars(select(User).where(User.role == Role.DISSUADER, User.area_id.in_(ids),
-                                                         User.is_active.is_(True)).order_by(User.area_id, User.id)))
-    shifts = list(session.scalars(select(DutyShift).where(DutyShift.station_id.in_(ids),
+    dissuaders = list(session.scalars(select(User).where(
+        User.role == Role.DISSUADER, User.area_id.in_([s.id for s in stations]), User.is_active.is_(True))
+        .order_by(User.area_id, User.id)))
+    return stations, dissuaders
+
+
+def roster(session: Session, scope: Scope, now: datetime | None = None) -> Roster:
+    now = now or utcnow()
+    stations, dissuaders = _staff(session, scope)
+    shifts = list(session.scalars(select(DutyShift).where(DutyShift.station_id.in_([s.id for s in stations]),
                                                           DutyShift.ends_at > now - timedelta(days=1))
                                   .order_by(DutyShift.starts_at)))
     return Roster(stations=stations, dissuaders=dissuaders, shifts=shifts, now=now)
@@ -47,8 +53,7 @@ def roster(session: Session, scope: Scope, now: datetime | None = None) -> Roste
 def add_shift(session: Session, scope: Scope, *, user_id: int, starts_at: datetime | None,
               ends_at: datetime | None) -> DutyShift:
     """A shift for one of the user's stations' active dissuaders; refused with the reason otherwise."""
-    known = roster(session, scope)
-    user = next((u for u in known.dissuaders if u.id == user_id), None)
+    user = next((u for u in _staff(session, scope)[1] if u.id == user_id), None)
     if user is None:
         raise Invalid("请选择本所的劝阻员", details=[{"loc": ["user_id"], "msg": "不是本所在岗的劝阻员"}])
     if starts_at is None or ends_at is None:
