@@ -17,7 +17,7 @@ from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.dissuasion.transfers.models import WarningTransfer
 from fanzha.people.models import Person
 from fanzha.prevention.models import Activity, ActivityPhoto, CampaignArea, CoverageTarget, Quiz, Supervision
-from fanzha.registry.models import Duty, TargetList
+from fanzha.registry.models import Duty, RegistryUnplaced, TargetList
 from fanzha.reports.models import IssuedDocument
 from fanzha.warnings.models import Warning
 
@@ -87,6 +87,9 @@ def records_under(session, node: Area) -> Owned:
                       "list_id": list(session.scalars(select(TargetList.id).where(TargetList.area_id.in_(under))
                                                       .limit(2))),
                       "duty_id": list(session.scalars(select(Duty.id).where(Duty.community_id.in_(cids)).limit(2))),
+                      # 待落地 people held by an import made at the node (or below it), not yet placed.
+                      "unplaced_id": list(session.scalars(select(RegistryUnplaced.id).where(
+                          RegistryUnplaced.area_id.in_(under), RegistryUnplaced.person_id.is_(None)).limit(2))),
                       # 考核 is read by the 联席办, the centre and unit liaisons only: no station user reaches a run.
                       "run_id": list(session.scalars(select(AssessmentRun.id).limit(2))),
                       "score_id": list(session.scalars(select(AssessmentScore.id).limit(2))),

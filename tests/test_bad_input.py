@@ -14,7 +14,7 @@ from fanzha.cases.models import Case
 from fanzha.imports.models import ImportBatch
 from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
-from fanzha.registry.models import Duty
+from fanzha.registry.models import Duty, RegistryUnplaced, TargetList
 from fanzha.warnings.models import Warning
 from fanzha.web.app import all_routes
 
@@ -84,6 +84,8 @@ def _valid_bodies(db) -> dict[str, dict]:
         "DecisionIn": {"decision": "reject", "note": "核实为正常号码"},
         "TargetListIn": {"group": "student_teacher", "top_n": 2, "name": "师生测试名单"},
         "DutyIn": {"user_id": db.scalar(select(func.min(User.id)))},
+        "UnplacedPlaceIn": {"community_id": community.id},
+        "ListCampaignIn": {"starts_on": "2026-04-08", "ends_on": "2026-04-15"},
         "RunIn": {"scheme_key": "binzhou", "period": "2024", "area_id": township.parent_id},
         "ManualIn": {"pool": "township", "assessee_id": township.id, "item_key": "system_setup", "points": "8",
                      "note": "已成立领导小组"},
@@ -106,7 +108,9 @@ def _url(path: str, db) -> str:
     ids = {"area_id": db.scalar(select(func.max(Area.id))), "unit_id": db.scalar(select(func.max(Unit.id))),
            "user_id": db.scalar(select(func.max(User.id))), "person_id": db.scalar(select(func.max(Person.id))),
            "warning_id": db.scalar(select(func.max(Warning.id))), "case_id": db.scalar(select(func.max(Case.id))),
-           "entity_id": db.scalar(select(func.max(ReportEntity.id))), "duty_id": db.scalar(select(func.max(Duty.id)))}
+           "entity_id": db.scalar(select(func.max(ReportEntity.id))), "duty_id": db.scalar(select(func.max(Duty.id))),
+           "list_id": db.scalar(select(func.max(TargetList.id))),
+           "unplaced_id": db.scalar(select(func.max(RegistryUnplaced.id)))}
     for k, v in ids.items():
         path = path.replace("{" + k + "}", str(v))
     return path

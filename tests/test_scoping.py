@@ -25,7 +25,7 @@ from fanzha.web.app import all_routes
 RECORD_PARAMS = {"area_id", "person_id", "address_id", "user_id", "unit_id", "batch_id", "warning_id", "contact_id",
                  "follow_up_id", "case_id", "campaign_id", "activity_id", "photo_id", "supervision_id", "target_id",
                  "quiz_id", "report_id", "entity_id", "entry_id", "list_id", "duty_id", "run_id", "score_id",
-                 "assessee_id", "document_id", "transfer_id", "request_id"}
+                 "assessee_id", "document_id", "transfer_id", "request_id", "unplaced_id"}
 OTHER_PARAMS = {"kind": "address", "fmt": "csv", "pool": "township"}
 
 

@@ -1,21 +1,22 @@
-"""JSON API for the registry: people with groups and risk (reasons included), top fraud types per group, target
-lists and the 三包 allocation."""
+"""JSON API for the registry: people with groups and risk (reasons included), top fraud types per group, 待落地
+placing, target lists with their door-to-door print and campaign, and the 三包 allocation (run and reassign)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
-from fanzha.common.identity import mask_name
-from fanzha.common.text import FREE_TEXT, check_plain
+from fanzha.common.identity import mask_name, mask_phone
+from fanzha.common.text import FREE_TEXT, Id, check_plain
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.registry import duties, service
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import csrf_protect, current_scope, get_db, require
 from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["易受骗群体库"], dependencies=[Depends(csrf_protect)])
@@ -74,6 +75,76 @@ class DutyOut(BaseModel):
     weight: float
     factors: dict
     source: str
+
+
+class DutyRunOut(BaseModel):
+    ratio: float = Field(description="最重与最轻包保人负担之比")
+    max: float
+    min: float
+    items: int = Field(description="包保项数（村/社区与成员单位）")
+    staff: int = Field(description="包保人数")
+    local_share: float = Field(description="由本辖区工作人员包保的村/社区占比")
+
+
+class UnplacedOut(BaseModel):
+    id: int
+    name: str
+    phone: str = Field(description="手机号（脱敏，同页面）")
+    address: str
+    groups: list[str]
+    reason: str
+    batch_id: int | None
+    row_number: int
+
+
+class UnplacedPlaceIn(Strict):
+    community_id: Id = Field(description="落地到的村/社区（本人辖区内）")
+
+
+class PlacedOut(BaseModel):
+    unplaced_id: int
+    person_id: int
+    community_id: int
+    groups: list[str]
+
+
+class PrintedLine(BaseModel):
+    person_id: int
+    name: str
+    address: str
+    phone: str = Field(description="完整手机号（查看即留痕）")
+    score: float
+    fraud_types: list[str]
+
+
+class PrintedCommunity(BaseModel):
+    community_id: int
+    community_name: str
+    members: list[PrintedLine]
+
+
+class PrintOut(BaseModel):
+    list_id: int
+    name: str
+    as_of: date
+    community_id: int | None
+    communities: list[PrintedCommunity] = Field(description="按村/社区分组，风险最高的村/社区在前")
+
+
+class ListCampaignIn(Strict):
+    starts_on: date = Field(description="开始日期，如 2026-04-08")
+    ends_on: date = Field(description="结束日期，不早于开始日期，不超过一年")
+
+
+class ListCampaignOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: str
+    starts_on: date
+    ends_on: date
+    list_id: int
+    quotas: dict[int, int] = Field(description="各村/社区入户任务数（村/社区 id → 户数）")
 
 
 def _risk_out(row: service.Row, scope: Scope) -> RiskOut:
@@ -148,3 +219,53 @@ def list_duties(db: Session = Depends(get_db, scope="function"), scope: Scope = 
 def reassign(duty_id: IdPath, body: DutyIn, db: Session = Depends(get_db, scope="function"),
              scope: Scope = Depends(current_scope)):
     return _duty_out(duties.reassign(db, scope, duty_id, body.user_id))
+
+
+@router.post("/registry/duties:run", response_model=DutyRunOut, summary="重新计算三包分配（人工调整的保留）")
+def run_duties(db: Session = Depends(get_db, scope="function"),
+               scope: Scope = Depends(require(Perm.ALLOCATE_DUTIES))):
+    return DutyRunOut(**duties.run(db, scope, service.population(db)))
+
+
+# -- 待落地 ---------------------------------------------------------------------------------------------------------
+
+@router.get("/registry/unplaced", response_model=list[UnplacedOut], summary="待落地人员（住址未匹配到标准地址）")
+def unplaced(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
+    full = scope.can(Perm.PII_FULL)
+    return [UnplacedOut(id=h.id, name=h.name if full else mask_name(h.name), phone=mask_phone(h.phone),
+                        address=h.address, groups=list(h.groups or []), reason=h.reason, batch_id=h.batch_id,
+                        row_number=h.row_number)
+            for h in service.list_unplaced(db, scope)]
+
+
+@router.post("/registry/unplaced/{unplaced_id}/place", response_model=PlacedOut, summary="待落地人员落地到村/社区")
+def place(unplaced_id: IdPath, body: UnplacedPlaceIn, db: Session = Depends(get_db, scope="function"),
+          scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
+    person = service.place(db, scope, unplaced_id, body.community_id)
+    return PlacedOut(unplaced_id=unplaced_id, person_id=person.id, community_id=person.community_id,
+                     groups=list(person.groups or []))
+
+
+# -- target lists: door-to-door print and campaign -----------------------------------------------------------------
+
+@router.post("/registry/target-lists/{list_id}/print", response_model=PrintOut,
+             summary="入户宣防名单（完整手机号，逐号留痕）")
+def print_list(list_id: IdPath, community_id: IdQuery = None, db: Session = Depends(get_db, scope="function"),
+               scope: Scope = Depends(require(Perm.PII_FULL))):
+    tl, rows = service.print_list(db, scope, list_id, community_id=community_id, reveal=True)
+    return PrintOut(list_id=tl.id, name=tl.name, as_of=service.today(), community_id=community_id,
+                    communities=[PrintedCommunity(community_id=area.id, community_name=area.label,
+                                                  members=[PrintedLine(person_id=m.person_id, name=m.name,
+                                                                       address=m.address, phone=m.phone,
+                                                                       score=m.score, fraud_types=m.fraud_types)
+                                                           for m in lines])
+                                 for area, lines in service.by_community(rows)])
+
+
+@router.post("/registry/target-lists/{list_id}/campaign", response_model=ListCampaignOut, status_code=201,
+             summary="名单生成专项行动（各村/社区入户任务数 = 名单人数）")
+def to_campaign(list_id: IdPath, body: ListCampaignIn, db: Session = Depends(get_db, scope="function"),
+                scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
+    c = service.to_campaign(db, scope, list_id, starts_on=body.starts_on, ends_on=body.ends_on)
+    return ListCampaignOut(id=c.id, code=c.code, name=c.name, kind=c.kind, starts_on=c.starts_on, ends_on=c.ends_on,
+                           list_id=list_id, quotas=service.campaign_quotas(db, c.id))

@@ -307,6 +307,17 @@ def print_members(session: Session, scope: Scope, tl: TargetList, *, community_i
     return out
 
 
+def print_list(session: Session, scope: Scope, list_id: int, *, community_id: int | None = None,
+               reveal: bool = False) -> tuple[TargetList, list[PrintedMember]]:
+    """The door-to-door list of a target list (of one of its communities if asked), for the page and the API alike;
+    a community with nobody of the list in the user's areas is not found."""
+    tl = get_list(session, scope, list_id)
+    rows = print_members(session, scope, tl, community_id=community_id, reveal=reveal)
+    if community_id and not rows:
+        raise NotFound("该村/社区不在名单内或不在您的管辖范围内")
+    return tl, rows
+
+
 def by_community(rows: list) -> list[tuple[Area, list]]:
     """Members (or printed lines) by community, the riskiest community first."""
     groups: dict[int, tuple[Area, list]] = {}
@@ -365,6 +376,15 @@ def to_campaign(session: Session, scope: Scope, list_id: int, *, starts_on: date
     tl.campaign_id = campaign.id
     audit.record(session, scope, "update", "target_list", tl.id, detail={"campaign": campaign.id})
     return campaign
+
+
+def campaign_quotas(session: Session, campaign_id: int) -> dict[int, int]:
+    """The 入户 quota per community of a campaign made from a list (community id → households)."""
+    from fanzha.prevention.models import Quota
+
+    return dict(session.execute(select(Quota.area_id, Quota.target).where(Quota.campaign_id == campaign_id,
+                                                                         Quota.metric == "households")
+                                .order_by(Quota.area_id)).all())
 
 
 def window_start(pop: Population) -> date:

@@ -170,10 +170,7 @@ def print_list_full(list_id: IdPath, request: Request, community_id: IdQuery = N
 
 def _print_page(request: Request, db: Session, scope: Scope, list_id: int, community_id: int | None, *,
                 reveal: bool):
-    tl = service.get_list(db, scope, list_id)
-    rows = service.print_members(db, scope, tl, community_id=community_id, reveal=reveal)
-    if community_id and not rows:
-        raise NotFound("该村/社区不在名单内或不在您的管辖范围内")
+    tl, rows = service.print_list(db, scope, list_id, community_id=community_id, reveal=reveal)
     return render(request, "registry/print.html", tl=tl, communities=service.by_community(rows),
                   today=service.today(), community_id=community_id, reveal=reveal)
 
