@@ -164,7 +164,7 @@ def create_campaign(body: CampaignIn, db: Session = Depends(get_db, scope="funct
 
 @router.post("/campaigns/{campaign_id}/quotas", summary="设置任务数（辖区 × 指标）")
 def set_quota(campaign_id: IdPath, body: QuotaIn, db: Session = Depends(get_db, scope="function"),
-              scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+              scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     return {"result": service.set_quota(db, scope, campaign_id, **body.model_dump())}
 
 
@@ -195,7 +195,7 @@ def campaign_laggards(campaign_id: IdPath, at: datetime | None = Query(None),
 
 @router.post("/campaigns/{campaign_id}/supervisions", status_code=201, summary="登记督导/约谈")
 def add_supervision(campaign_id: IdPath, body: SupervisionIn, db: Session = Depends(get_db, scope="function"),
-                    scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+                    scope: Scope = Depends(require(Perm.SUPERVISE))):
     s = service.add_supervision(db, scope, campaign_id, **body.model_dump())
     return {"id": s.id}
 
