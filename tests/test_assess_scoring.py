@@ -271,11 +271,10 @@ def test_three_letters_are_filled_numbered_and_registered(county):
         assert report.tables["quarters"].rows[1] == ["第2季度", "18", "19"]  # all of each year's cases fall in June
 
         # The register as a liaison sees it: their own unit's 函告 and every 通告.
-        from fanzha.assess.letters_views import _visible_docs
         bank = Scope(user_id=None, username="b", role="unit_liaison", area_id=county["考核市"], chain="admin",
                      path=s.get(Area, county["考核市"]).path, unit_id=county["某银行考核市支行"])
         tax = Scope(user_id=None, username="t", role="unit_liaison", area_id=county["考核市"], chain="admin",
                     path=s.get(Area, county["考核市"]).path, unit_id=county["考核市税务局"])
-        assert {d.kind for d in _visible_docs(s, bank)} == {"letter", "notice"}
-        assert {d.kind for d in _visible_docs(s, tax)} == {"notice"}
+        assert {d.kind for d in letters.register(s, bank)} == {"letter", "notice"}
+        assert {d.kind for d in letters.register(s, tax)} == {"notice"}
         s.rollback()

@@ -25,7 +25,7 @@ from fanzha.audit import service as audit
 from fanzha.cases.models import Case
 from fanzha.cases.service import visible as cases_visible
 from fanzha.cases.stats.definitions import MEASURES
-from fanzha.common.errors import Invalid, NotFound
+from fanzha.common.errors import Forbidden, Invalid, NotFound
 from fanzha.config import get_settings
 from fanzha.detect.advice import ADVICE, FRAUD_TYPE_NAMES
 from fanzha.org.enums import Chain
@@ -142,9 +142,13 @@ def _change(this: int, last: int) -> str:
 
 def notice_draft(session: Session, scope: Scope, quarter: str, area_id: int | None = None) -> Draft:
     scope.require(Perm.ISSUE_LETTERS)
-    period = fig.parse_period(quarter)
+    where = [{"loc": ["quarter"], "msg": "应写作 2026-Q3"}]
+    try:
+        period = fig.parse_period(quarter)
+    except Invalid as exc:
+        raise Invalid(exc.message, details=where) from exc
     if period.kind != "quarter":
-        raise Invalid("通告按季度发布，期间写作 2026-Q3")
+        raise Invalid("通告按季度发布，期间写作 2026-Q3", details=where)
     root = _root(session, area_id)
     people = fig.assessees(session, root, ("unit", "township"))
     rule = dict(unit_rule="employer_or_duty", date_column=FILED)
@@ -219,6 +223,23 @@ def report_draft(session: Session, scope: Scope, run_id: int) -> Draft:
                  summary={"run_id": run.id, "cases": total, "last_year": last})
 
 
+def draft(session: Session, scope: Scope, kind: str, *, case_id: int | None = None, unit_id: int | None = None,
+          quarter: str = "", run_id: int | None = None) -> Draft:
+    """The draft of a 函告 (from a case, to one of its units), a 通告 (a quarter) or a 报告 (a year's assessment run)."""
+    scope.require(Perm.ISSUE_LETTERS)
+    if kind == "letter":
+        if not case_id:
+            raise Invalid("请选择案件", details=[{"loc": ["case_id"], "msg": "必填"}])
+        return letter_draft(session, scope, case_id, unit_id)
+    if kind == "notice":
+        return notice_draft(session, scope, quarter)
+    if kind == "report":
+        if not run_id:
+            raise Invalid("请选择年度考核", details=[{"loc": ["run_id"], "msg": "必填"}])
+        return report_draft(session, scope, run_id)
+    raise NotFound("没有这种文书")
+
+
 # -- issuing ----------------------------------------------------------------------------------------------------------
 
 def compose(draft: Draft, body: str, head: Heading, *, number: str, issued_on: date) -> OfficialDocument:
@@ -264,4 +285,41 @@ def issue(session: Session, scope: Scope, draft: Draft, body: str | None = None,
 
     doc = reports.allocate(session, kind=draft.kind, year=issued_on.year, fill=fill)
     audit.record(session, scope, "create", "document", doc.id, detail={"number": doc.number, "kind": draft.kind})
+    return doc
+
+
+# -- the register (发文登记 of 三告) -----------------------------------------------------------------------------------
+
+def reads_all(scope: Scope) -> bool:
+    """Whether `scope` reads every 三告 document (the centre, the 联席办); a member-unit liaison reads some."""
+    if scope.can(Perm.READ_ASSESSMENT) or scope.can(Perm.ISSUE_LETTERS):
+        return True
+    if scope.can(Perm.READ_OWN_ASSESSMENT) and scope.unit_id:
+        return False
+    raise Forbidden("您的角色没有此项权限")
+
+
+def sees(scope: Scope, doc: IssuedDocument, everything: bool) -> bool:
+    """A liaison sees the 通告 (sent to every unit) and the 函告 sent to their own unit."""
+    return everything or doc.kind == "notice" or (doc.kind == "letter"
+                                                  and (doc.summary or {}).get("unit_id") == scope.unit_id)
+
+
+def register(session: Session, scope: Scope, kind: str = "", *, limit: int = 500) -> list[IssuedDocument]:
+    """The 三告 register as `scope` may see it, newest first."""
+    everything = reads_all(scope)
+    stmt = select(IssuedDocument).where(IssuedDocument.kind.in_([kind] if kind else list(KINDS)))
+    rows = session.scalars(stmt.order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc()).limit(limit))
+    return [d for d in rows if sees(scope, d, everything)]
+
+
+def issued_file(session: Session, scope: Scope, document_id: int, fmt: str) -> IssuedDocument:
+    """An issued 三告 document the reader may see, for downloading as `fmt` (audited)."""
+    if fmt not in reports.FORMATS:
+        raise NotFound("格式应为 docx 或 pdf")
+    doc = session.scalar(select(IssuedDocument).where(IssuedDocument.id == document_id,
+                                                      IssuedDocument.kind.in_(list(KINDS))))
+    if doc is None or not sees(scope, doc, reads_all(scope)):
+        raise NotFound("公文不存在或不在您的查看范围内")
+    audit.record(session, scope, "view", "document", doc.id, detail={"format": fmt})
     return doc

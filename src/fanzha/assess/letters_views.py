@@ -8,15 +8,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.assess import letters, service
-from fanzha.audit import service as audit
-from fanzha.common.errors import DomainError, Forbidden, Invalid, NotFound
+from fanzha.common.errors import DomainError, Invalid
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.reports.models import IssuedDocument
 from fanzha.reports import service as reports
 from fanzha.reports.service import FORMATS
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
@@ -26,51 +23,14 @@ from fanzha.web.render import render
 router = APIRouter()
 
 
-def _reads_all(scope: Scope) -> bool:
-    if scope.can(Perm.READ_ASSESSMENT) or scope.can(Perm.ISSUE_LETTERS):
-        return True
-    if scope.can(Perm.READ_OWN_ASSESSMENT) and scope.unit_id:
-        return False
-    raise Forbidden("您的角色没有此项权限")
-
-
-def _sees(scope: Scope, doc: IssuedDocument, everything: bool) -> bool:
-    """A liaison sees the 通告 (sent to every unit) and the 函告 sent to their own unit."""
-    return everything or doc.kind == "notice" or (doc.kind == "letter"
-                                                  and (doc.summary or {}).get("unit_id") == scope.unit_id)
-
-
-def _visible_docs(db: Session, scope: Scope, kind: str = "") -> list[IssuedDocument]:
-    """The 三告 register as `scope` may see it."""
-    everything = _reads_all(scope)
-    stmt = select(IssuedDocument).where(IssuedDocument.kind.in_([kind] if kind else list(letters.KINDS)))
-    rows = db.scalars(stmt.order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc()).limit(500))
-    return [d for d in rows if _sees(scope, d, everything)]
-
-
 @router.get("/assess/letters")
 def register_page(request: Request, kind: str = Query("", max_length=8), db: Session = Depends(get_db, scope="function"),
                   scope: Scope = Depends(current_scope)):
-    docs = _visible_docs(db, scope, kind if kind in letters.KINDS else "")
+    docs = letters.register(db, scope, kind if kind in letters.KINDS else "")
     runs = [r for r in service.list_runs(db, scope) if r.period.isdigit()] if scope.can(Perm.ISSUE_LETTERS) else []
     issued = request.query_params.get("issued", "")
     just = next((d for d in docs if str(d.id) == issued), None)
     return render(request, "assess/letters.html", docs=docs, kind=kind, KINDS=letters.KINDS, runs=runs, just=just)
-
-
-def _draft(db: Session, scope: Scope, kind: str, *, case_id: int | None, unit_id: int | None, quarter: str,
-           run_id: int | None) -> letters.Draft:
-    if kind == "letter":
-        if not case_id:
-            raise Invalid("请选择案件")
-        return letters.letter_draft(db, scope, case_id, unit_id)
-    if kind == "notice":
-        return letters.notice_draft(db, scope, quarter)
-    if kind == "report":
-        if not run_id:
-            raise Invalid("请选择年度考核")
-        return letters.report_draft(db, scope, run_id)
-    raise NotFound("没有这种文书")
 
 
 @router.get("/assess/letters/new")
@@ -78,7 +38,7 @@ def new(request: Request, kind: str = Query("letter", max_length=8), case_id: Id
         quarter: str = Query("", max_length=8), run_id: IdQuery = None, db: Session = Depends(get_db, scope="function"),
         scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
     try:
-        draft = _draft(db, scope, kind, case_id=case_id, unit_id=unit_id, quarter=quarter, run_id=run_id)
+        draft = letters.draft(db, scope, kind, case_id=case_id, unit_id=unit_id, quarter=quarter, run_id=run_id)
     except DomainError as exc:
         return render(request, "assess/letter_draft.html", status_code=exc.status_code, draft=None, error=exc.message,
                       kind=kind, params={}, KINDS=letters.KINDS)
@@ -99,7 +59,7 @@ def issue(request: Request, kind: str = Form("", max_length=8), case_id: Optiona
     params = {"case_id": case_id or "", "unit_id": unit_id or "", "quarter": quarter, "run_id": run_id or ""}
     draft = None
     try:
-        draft = _draft(db, scope, kind, case_id=case_id, unit_id=unit_id, quarter=quarter, run_id=run_id)
+        draft = letters.draft(db, scope, kind, case_id=case_id, unit_id=unit_id, quarter=quarter, run_id=run_id)
         if action == "preview":
             return Response(letters.preview(db, draft, body), media_type=FORMATS["pdf"],
                             headers={"Content-Disposition": "inline; filename=preview.pdf", "Cache-Control": "no-store"})
@@ -127,13 +87,7 @@ def issue(request: Request, kind: str = Form("", max_length=8), case_id: Optiona
 @router.get("/assess/letters/{document_id}.{fmt}")
 def download(document_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="function"),
              scope: Scope = Depends(current_scope)):
-    if fmt not in FORMATS:
-        raise NotFound("格式应为 docx 或 pdf")
-    doc = db.scalar(select(IssuedDocument).where(IssuedDocument.id == document_id,
-                                                 IssuedDocument.kind.in_(list(letters.KINDS))))
-    if doc is None or not _sees(scope, doc, _reads_all(scope)):
-        raise NotFound("公文不存在或不在您的查看范围内")
-    audit.record(db, scope, "view", "document", doc.id, detail={"format": fmt})
+    doc = letters.issued_file(db, scope, document_id, fmt)
     name = f"{doc.number}{doc.title}.{fmt}"
     return Response(doc.docx if fmt == "docx" else doc.pdf, media_type=FORMATS[fmt],
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",

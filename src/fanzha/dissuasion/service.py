@@ -346,6 +346,7 @@ def hand_over(session: Session, scope: Scope, w: Warning, station: Area, reason:
 
 
 def add_family(session: Session, scope: Scope, person_id: int, *, name: str, relation: str, phone: str) -> FamilyContact:
+    """登记家属联系人 of a person in the user's areas (the page's form and POST /api/v1/people/{id}/family)."""
     from fanzha.common.identity import normalize_phone
     from fanzha.people.models import Person
 
@@ -353,18 +354,50 @@ def add_family(session: Session, scope: Scope, person_id: int, *, name: str, rel
     person = session.scalar(select(Person).where(Person.id == person_id, scope.community_clause(Person.community_id)))
     if person is None:
         raise NotFound("人员不存在或不在您的管辖范围内")
-    n = session.scalar(select(func.count()).select_from(FamilyContact).where(FamilyContact.person_id == person.id))
-    if n >= MAX_FAMILY:
-        raise Conflict(f"每人最多登记{MAX_FAMILY}名家属")
+    missing = [f for f, v in (("name", name), ("relation", relation)) if not v.strip()]
+    if missing:
+        raise Invalid("请填写家属姓名和关系", details=[{"loc": [f], "msg": "必填"} for f in missing])
     try:
         phone = normalize_phone(phone)
     except ValueError as exc:
         raise Invalid(str(exc), details=[{"loc": ["phone"], "msg": str(exc)}]) from exc
+    n = session.scalar(select(func.count()).select_from(FamilyContact).where(FamilyContact.person_id == person.id))
+    if n >= MAX_FAMILY:
+        raise Conflict(f"每人最多登记{MAX_FAMILY}名家属")
     f = FamilyContact(person_id=person.id, name=name.strip()[:32], relation=relation.strip()[:16], phone=phone)
     session.add(f)
     session.flush()
     audit.record(session, scope, "create", "family_contact", f.id, fields=["name", "phone"])
     return f
+
+
+@dataclass(frozen=True)
+class Dial:
+    """A number to call: only ever fetched at the moment of calling, as an audited reveal of that one number."""
+
+    tel: str
+    label: str
+    warning: Warning
+
+
+def dial(session: Session, scope: Scope, warning_id: int, family_contact_id: int | None = None) -> Dial:
+    """拨打: the full number of the warned person, or of one of the person's registered family members."""
+    from fanzha.warnings.service import get as get_warning
+
+    scope.require(Perm.PII_FULL)
+    w = get_warning(session, scope, warning_id)
+    if family_contact_id:
+        f = session.scalar(select(FamilyContact).where(FamilyContact.id == family_contact_id,
+                                                       FamilyContact.person_id == w.person_id))
+        if f is None or w.person_id is None:
+            raise NotFound("该家属不存在")
+        audit.record(session, scope, "reveal", "family_contact", f.id, fields=["phone"],
+                     detail={"warning": w.id, "purpose": "call"})
+        return Dial(f.phone, f"{f.relation} {f.name}", w)
+    if not w.phone:
+        raise NotFound("该预警没有手机号")
+    audit.record(session, scope, "reveal", "warning", w.id, fields=["phone"], detail={"purpose": "call"})
+    return Dial(w.phone, "预警对象", w)
 
 
 @dataclass

@@ -26,12 +26,11 @@ from fanzha.dissuasion.enums import (
     SUCCESS_KINDS,
     TARGETS,
 )
-from fanzha.dissuasion.models import Contact, FamilyContact
+from fanzha.dissuasion.models import Contact
 from fanzha.notify import service as notify
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
-from fanzha.warnings import service as warnings
 from fanzha.warnings.service import visible
 from fanzha.warnings.views import detail_asking, detail_dialling, detail_with_error
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
@@ -191,23 +190,11 @@ def call(warning_id: IdPath, request: Request, family_contact_id: IdForm = 0,
          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.PII_FULL))):
     """拨打: the full number is fetched only now, as an audited reveal of that one number (the page never carries
     it). A script asks for JSON and opens tel:; without script the page comes back with the number as a link."""
-    w = warnings.get(db, scope, warning_id)
-    if family_contact_id:
-        f = db.scalar(select(FamilyContact).where(FamilyContact.id == family_contact_id,
-                                                  FamilyContact.person_id == w.person_id))
-        if f is None or w.person_id is None:
-            raise NotFound("该家属不存在")
-        audit.record(db, scope, "reveal", "family_contact", f.id, fields=["phone"],
-                     detail={"warning": w.id, "purpose": "call"})
-        dial = {"tel": f.phone, "label": f"{f.relation} {f.name}"}
-    else:
-        if not w.phone:
-            raise NotFound("该预警没有手机号")
-        audit.record(db, scope, "reveal", "warning", w.id, fields=["phone"], detail={"purpose": "call"})
-        dial = {"tel": w.phone, "label": "预警对象"}
+    found = service.dial(db, scope, warning_id, family_contact_id or None)
+    dial = {"tel": found.tel, "label": found.label}
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(dial, headers={"Cache-Control": "no-store"})
-    return detail_dialling(request, db, scope, w, dial)
+    return detail_dialling(request, db, scope, found.warning, dial)
 
 
 @router.post("/warnings/{warning_id}/requests", dependencies=[Depends(csrf_protect)])

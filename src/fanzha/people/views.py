@@ -84,10 +84,6 @@ def add_family(person_id: IdPath, name: str = Form("", max_length=32), relation:
     from fanzha.dissuasion.service import add_family
 
     try:
-        if not name.strip() or not relation.strip():
-            from fanzha.common.errors import Invalid
-
-            raise Invalid("请填写家属姓名和关系")
         add_family(db, scope, person_id, name=name, relation=relation, phone=phone)
     except DomainError as exc:
         if exc.status_code == 404:

@@ -33,9 +33,13 @@ def doc_kind(period: Period) -> str:
 
 def parse_period(text: str) -> Period:
     """A bulletin's period as written: 2026-10-05, 2026-W41, 2026-10 or 2026-Q3."""
-    p = periods.parse(text) if (text or "").strip() else None
+    where = [{"loc": ["period"], "msg": "格式不对"}]
+    try:
+        p = periods.parse(text) if (text or "").strip() else None
+    except Invalid as exc:
+        raise Invalid(exc.message, details=where) from exc
     if p is None or p.kind not in DOC_KINDS:
-        raise Invalid("通报期间应写作 2026-10-05（日）、2026-W41（周）、2026-10（月）或 2026-Q3（季度）")
+        raise Invalid("通报期间应写作 2026-10-05（日）、2026-W41（周）、2026-10（月）或 2026-Q3（季度）", details=where)
     return p
 
 
