@@ -5,6 +5,7 @@ from pydantic import BaseModel, Field
 
 from fanzha.addresses.api import router as addresses
 from fanzha.assess.api import router as assess
+from fanzha.assess.letters_api import router as assess_letters
 from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
 from fanzha.blocklist.api import router as blocklist
@@ -21,6 +22,8 @@ from fanzha.links.api import router as links
 from fanzha.org.api import router as org
 from fanzha.people.api import router as people
 from fanzha.prevention.api import router as prevention
+from fanzha.prevention.fraudfree_api import router as fraud_free
+from fanzha.prevention.quizzes_api import router as quizzes
 from fanzha.registry.api import router as registry
 from fanzha.reports.api import router as reports
 from fanzha.warnings.api import router as warnings
@@ -31,7 +34,8 @@ API_PREFIX = "/api/v1"
 # The checker first: routes are matched in this order, and /detect is the route called most often by far (every
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
 API_ROUTERS = (detect, auth, org, people, addresses, imports, warnings, dissuasion, escalations, follow_ups, transfers,
-               case_stats, cases, links, prevention, account_requests, registry, blocklist, assess, audit, reports, roster)
+               case_stats, cases, links, prevention, fraud_free, quizzes, account_requests, registry, blocklist, assess,
+               assess_letters, audit, reports, roster)
 
 
 class ErrorBody(BaseModel):

@@ -107,6 +107,13 @@ def list_entries(q: str = Query("", max_length=200), limit: int = Query(50, ge=1
     return [entry_out(e) for e in rows]
 
 
+@router.delete("/blocklist/{entry_id}", status_code=204, summary="从黑名单删除一条（审计留痕）")
+def delete_entry(entry_id: IdPath, db: Session = Depends(get_db, scope="function"),
+                 scope: Scope = Depends(current_scope)) -> Response:
+    service.remove(db, scope, entry_id)
+    return Response(status_code=204)
+
+
 @router.get("/blocklist/bundle", summary="导出签名黑名单包（供公众端导入）")
 def blocklist_bundle(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
     return Response(service.export_bundle(db, scope), media_type="application/x-ndjson",

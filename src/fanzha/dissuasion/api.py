@@ -1,4 +1,5 @@
-"""JSON API for dissuasion steps (for field apps): sign, contact, outcome, timeline, notifications."""
+"""JSON API for dissuasion steps (for field apps): sign, contact, outcome, timeline, notifications, calling the
+person or a family member (拨打), registering family contacts (家属联系人)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from fanzha.common.identity import mask_phone
 from fanzha.common.text import Id, NoteText, PlainText
 from fanzha.dissuasion import offline, service
 from fanzha.dissuasion.models import Contact
@@ -128,9 +130,53 @@ def timeline(warning_id: IdPath, db: Session = Depends(get_db, scope="function")
     return [StepOut(at=s.at, kind=s.kind, text=s.text, who=s.who) for s in service.timeline(db, w)]
 
 
+class FamilyIn(Strict):
+    name: PlainText = Field(max_length=32, description="家属姓名")
+    relation: PlainText = Field(max_length=16, description="关系：父亲、女儿、配偶……")
+    phone: str = Field(max_length=24, description="手机号或带区号的固定电话")
+
+
+class FamilyOut(BaseModel):
+    id: int
+    person_id: int
+    name: str
+    relation: str
+    phone_masked: str
+
+
+@router.post("/people/{person_id}/family", response_model=FamilyOut, status_code=201, summary="登记家属联系人")
+def add_family(person_id: IdPath, body: FamilyIn, db: Session = Depends(get_db, scope="function"),
+               scope: Scope = Depends(current_scope)):
+    f = service.add_family(db, scope, person_id, name=body.name, relation=body.relation, phone=body.phone)
+    return FamilyOut(id=f.id, person_id=f.person_id, name=f.name, relation=f.relation, phone_masked=mask_phone(f.phone))
+
+
+class CallIn(Strict):
+    family_contact_id: Id | None = Field(None, description="拨打该人员登记的这名家属；不填则拨打预警对象本人")
+
+
+class DialOut(BaseModel):
+    tel: str = Field(description="完整号码（每次取号都记入审计）")
+    label: str
+
+
+@router.post("/warnings/{warning_id}/call", response_model=DialOut, summary="拨打：取完整号码（审计留痕）")
+def call(warning_id: IdPath, body: CallIn, response: Response, db: Session = Depends(get_db, scope="function"),
+         scope: Scope = Depends(current_scope)):
+    found = service.dial(db, scope, warning_id, body.family_contact_id)
+    response.headers["Cache-Control"] = "no-store"
+    return DialOut(tel=found.tel, label=found.label)
+
+
 @router.get("/notifications", summary="我的通知")
 def notifications(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
     rows = notify.inbox(db, scope.user_id, limit=50)
     return {"unread": notify.unread_count(db, scope.user_id),
             "items": [{"id": n.id, "title": n.title, "body": n.body, "link": n.link, "created_at": n.created_at,
                        "read": n.read_at is not None} for n in rows]}
+
+
+@router.post("/notifications/read", summary="全部标为已读")
+def read_all(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+    notify.mark_read(db, scope.user_id)
+    return {"unread": notify.unread_count(db, scope.user_id)}

@@ -1,19 +1,23 @@
-"""JSON API for the map, the wall screen and the register of issued documents."""
+"""JSON API for the map, the wall screen, the register of issued documents and issuing a numbered 通报."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from fanzha.common.text import Id, NoteText
 from fanzha.org import service as org
+from fanzha.org.roles import Perm
+from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.common import periods
-from fanzha.reports import geo, screen, service
-from fanzha.reports.views import MapPeriodQuery, download
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.reports import bulletin, geo, screen, service
+from fanzha.reports.models import IssuedDocument
+from fanzha.reports.views import MapPeriodQuery, _area, download
+from fanzha.web.deps import csrf_protect, current_scope, get_db, require
 from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["通报与地图"], dependencies=[Depends(csrf_protect)])
@@ -62,3 +66,44 @@ def document_file(document_id: IdPath, fmt: str, db: Session = Depends(get_db, s
                   scope: Scope = Depends(current_scope)):
     data, name = service.file_of(db, scope, document_id, fmt)
     return download(data, name, fmt)
+
+
+class BulletinIn(Strict):
+    period: str = Field(min_length=1, max_length=10, pattern=r"^[0-9QqWw-]+$",
+                        description="通报期间：2026-10-05（日报）、2026-W41（周报）、2026-10（月报）、2026-Q3（季报）")
+    area_id: Id | None = Field(None, description="通报的辖区；不填：市局为全市，其他人为本级")
+    revision_note: NoteText | None = Field(None, max_length=300, description="修订说明：本期已发出时必填，作为修订再发；"
+                                                                            "未发出时不填")
+
+
+class IssuedOut(DocumentOut):
+    edition: int = Field(description="0 为原发，1 起为第几次修订")
+    revises_id: int | None = Field(description="所修订的那一份")
+    repeated: bool = Field(description="同一人两分钟内重复提交：答的是刚才发出的那一份，不另编号")
+    links: dict[str, str] = Field(description="下载：docx、pdf")
+
+
+def _issued(d: IssuedDocument, *, repeated: bool = False) -> IssuedOut:
+    return IssuedOut(id=d.id, kind=d.kind, number=d.number, period=d.period, area=d.area.code if d.area else None,
+                     title=d.title, issued_on=d.issued_on, issued_at=d.issued_at, issued_by=d.issued_by_name,
+                     summary=d.summary or {}, edition=d.edition, revises_id=d.revises_id, repeated=repeated,
+                     links={fmt: f"/api/v1/reports/documents/{d.id}/{fmt}" for fmt in service.FORMATS})
+
+
+@router.post("/reports/bulletins", response_model=IssuedOut, status_code=201,
+             summary="编号发出并存档一期通报（同页面：已发出的期间只能作为修订再发，须写修订说明）")
+def issue_bulletin(body: BulletinIn, response: Response, db: Session = Depends(get_db, scope="function"),
+                   scope: Scope = Depends(require(Perm.ISSUE_DOCUMENTS))):
+    p = bulletin.parse_period(body.period)
+    area = _area(db, scope, body.area_id)
+    try:
+        doc = service.issue_bulletin(db, scope, p, area, revision_note=body.revision_note)
+    except service.AlreadyIssued as exc:
+        if not service.just_issued_by(exc.doc, scope):
+            raise
+        db.rollback()
+        response.status_code = 200
+        return _issued(db.get(IssuedDocument, exc.doc.id), repeated=True)
+    db.flush()
+    db.refresh(doc)
+    return _issued(doc)
