@@ -132,4 +132,6 @@ def records_outside_unit(session, unit_id: int, user_id: int) -> Owned:
         "report_id": list(session.scalars(select(PublicReport.id).limit(2))),
         "entity_id": list(session.scalars(select(ReportEntity.id).limit(2))),
         "entry_id": list(session.scalars(select(BlocklistEntry.id).limit(2))),
+        "unplaced_id": list(session.scalars(select(RegistryUnplaced.id).where(RegistryUnplaced.person_id.is_(None))
+                                            .limit(2))),
     })

@@ -235,6 +235,11 @@ def liaison_world(app):
         path = imports.get_settings().data_dir / "scoping-danwei02.csv"
         path.write_text("活动日期,活动类型\n", encoding="utf-8")
         batch = imports.create_batch(s, Scope.for_user(other), "activity", path.name, path).id
+        # Someone on a station's list waiting to be placed (待落地): the registry's, never a unit's.
+        from fanzha.registry.models import RegistryUnplaced
+
+        station = s.scalar(select(User.area_id).where(User.username == "ps02_suozhang"))
+        s.add(RegistryUnplaced(name="测某某", phone="14500000099", reason="未匹配到标准地址", area_id=station))
         system = Scope.system(s)
         city = s.get(Area, s.scalar(select(User.area_id).where(User.username == "danwei01")))
         run = assess.find_run(s, system, scheme_key="binzhou", period="2023", area_id=city.id) or assess.create_run(
