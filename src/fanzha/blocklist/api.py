@@ -109,7 +109,7 @@ def list_entries(q: str = Query("", max_length=200), limit: int = Query(50, ge=1
 
 @router.delete("/blocklist/{entry_id}", status_code=204, summary="从黑名单删除一条（审计留痕）")
 def delete_entry(entry_id: IdPath, db: Session = Depends(get_db, scope="function"),
-                 scope: Scope = Depends(current_scope)) -> Response:
+                 scope: Scope = Depends(require(Perm.REVIEW_REPORTS))) -> Response:
     service.remove(db, scope, entry_id)
     return Response(status_code=204)
 

@@ -15,10 +15,11 @@ from fanzha.common.text import Id, NoteText, PlainText
 from fanzha.dissuasion import offline, service
 from fanzha.dissuasion.models import Contact
 from fanzha.notify import service as notify
+from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.warnings import service as warnings
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import csrf_protect, current_scope, get_db, require
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["劝阻"], dependencies=[Depends(csrf_protect)])
@@ -146,7 +147,7 @@ class FamilyOut(BaseModel):
 
 @router.post("/people/{person_id}/family", response_model=FamilyOut, status_code=201, summary="登记家属联系人")
 def add_family(person_id: IdPath, body: FamilyIn, db: Session = Depends(get_db, scope="function"),
-               scope: Scope = Depends(current_scope)):
+               scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     f = service.add_family(db, scope, person_id, name=body.name, relation=body.relation, phone=body.phone)
     return FamilyOut(id=f.id, person_id=f.person_id, name=f.name, relation=f.relation, phone_masked=mask_phone(f.phone))
 
@@ -162,7 +163,7 @@ class DialOut(BaseModel):
 
 @router.post("/warnings/{warning_id}/call", response_model=DialOut, summary="拨打：取完整号码（审计留痕）")
 def call(warning_id: IdPath, body: CallIn, response: Response, db: Session = Depends(get_db, scope="function"),
-         scope: Scope = Depends(current_scope)):
+         scope: Scope = Depends(require(Perm.PII_FULL))):
     found = service.dial(db, scope, warning_id, body.family_contact_id)
     response.headers["Cache-Control"] = "no-store"
     return DialOut(tel=found.tel, label=found.label)
