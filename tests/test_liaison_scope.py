@@ -30,9 +30,10 @@ def _record(username: str, organiser: str, *, photo: bool = False) -> tuple[int,
         scope = Scope.for_user(user)
         leaf = s.scalar(select(Area).where(Area.level == Level.COMMUNITY, scope.community_clause(Area.id))
                         .order_by(Area.id))
+        group = next(iter(service.aimable_groups(s, scope))) if scope.unit_only else ""  # a unit names its group
         a = service.create_activity(s, scope, service.ActivityDraft(
             kind="lecture", community_id=leaf.id, held_on=local_day(utcnow()), counts={"participants": 30},
-            organiser=organiser), photos=[PNG] if photo else None)
+            organiser=organiser, target_group=group), photos=[PNG] if photo else None)
         return a.id, s.scalar(select(ActivityPhoto.id).where(ActivityPhoto.activity_id == a.id))
 
 

@@ -800,3 +800,42 @@ def test_counterparty_ids_on_a_populated_database(empty_db):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM warnings")).scalar() == 4
     engine.dispose()
+
+
+def test_activity_target_group_on_a_populated_database(empty_db):
+    """0032 on a database of 0031 with activities: each keeps its counts and gets an empty 对象人群 and 针对诈骗类型
+    (未注明: nothing guessed from its unit); downgrade drops both columns and keeps the activities."""
+    import importlib
+
+    from sqlalchemy import text
+
+    from fanzha.migrate import downgrade, upgrade
+
+    previous = importlib.import_module("fanzha.migrations.versions.0032_activity_target_group").down_revision
+    upgrade(previous, url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as s:
+        _station_with_dissuader(s, datetime.now(UTC).replace(microsecond=0))  # station 1, community 2
+        s.commit()
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO units (id, name, code, kind, area_id, duty_groups, is_member, contact_name, "
+                          "contact_phone, created_at) VALUES (1, '迁移民政局', 'M32-MZ', 'civil_affairs', 2, "
+                          "'[\"single_divorced\"]', true, '', '', CURRENT_TIMESTAMP)"))
+        for i in (1, 2):
+            conn.execute(text(
+                "INSERT INTO activities (id, kind, community_id, address, held_on, unit_id, organiser, title, note, "
+                "households, shops, sessions, participants, leaflets, app_installs, jzz_registrations, pledges, "
+                "vulnerable_found, issues, forwards, source, created_at) VALUES (:i, 'lecture', 2, '', '2026-05-01', "
+                ":unit, '', '', '', 0, 0, 1, :n, 0, 0, 0, 0, 0, 0, 0, 'form', CURRENT_TIMESTAMP)"),
+                {"i": i, "unit": 1 if i == 1 else None, "n": 10 * i})
+    upgrade("0032", url=empty_db)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, participants, target_group, fraud_type FROM activities ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(1, 10, "", ""), (2, 20, "", "")]
+    downgrade(previous, url=empty_db)
+    assert {c["name"] for c in inspect(engine).get_columns("activities")}.isdisjoint({"target_group", "fraud_type"})
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM activities")).scalar() == 2
+    engine.dispose()

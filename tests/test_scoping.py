@@ -224,9 +224,10 @@ def liaison_world(app):
             scope = Scope.for_user(s.scalar(select(User).where(User.username == username)))
             leaf = s.scalar(select(Area.id).where(Area.level == Level.COMMUNITY, scope.community_clause(Area.id))
                             .order_by(Area.id))
+            group = next(iter(prevention.aimable_groups(s, scope))) if scope.unit_only else ""  # a unit's group
             return prevention.create_activity(s, scope, prevention.ActivityDraft(
-                kind="lecture", community_id=leaf, held_on=local_day(utcnow()), counts={"participants": 20}),
-                photos=[png] if photo else None).id
+                kind="lecture", community_id=leaf, held_on=local_day(utcnow()), counts={"participants": 20},
+                target_group=group), photos=[png] if photo else None).id
 
         record("ps02_minjing", photo=True)
         record("danwei02")

@@ -100,6 +100,9 @@ class ActivityIn(Strict):
     note: NoteText = ""
     organiser: PlainText = ""
     campaign_id: Id | None = Field(None, description="核对用：活动必须计入该行动，否则拒绝；计入哪些行动由规则决定")
+    target_group: PlainText = Field("", description="对象人群（org.enums.GROUPS 的键，如 single_divorced）；"
+                                                    "成员单位必须是本单位负责的人群，只负责一个人群时可不填")
+    fraud_type: PlainText = Field("", description="针对诈骗类型（如 romance 网络婚恋、交友）；不填为综合宣传")
 
 
 class CampaignRef(BaseModel):
@@ -118,6 +121,8 @@ class ActivityOut(BaseModel):
     withdrawn_at: datetime | None
     counts: dict[str, int]
     photos: list[int]
+    target_group: str = Field(description="对象人群，空为未注明")
+    fraud_type: str = Field(description="针对诈骗类型，空为综合宣传")
 
 
 class WithdrawIn(Strict):
@@ -129,7 +134,8 @@ def _activity_out(a: Activity) -> ActivityOut:
                        campaigns=[CampaignRef(id=c.id, name=c.name) for c in a.campaigns],
                        message="已撤回，不计入任何专项行动" if a.withdrawn_at else counting.message(a.campaigns),
                        withdrawn=a.withdrawn_at is not None, withdrawn_at=a.withdrawn_at,
-                       counts={m: getattr(a, m) for m in METRICS}, photos=[p.id for p in a.photos])
+                       counts={m: getattr(a, m) for m in METRICS}, photos=[p.id for p in a.photos],
+                       target_group=a.target_group, fraud_type=a.fraud_type)
 
 
 class TargetIn(Strict):

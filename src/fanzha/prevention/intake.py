@@ -9,13 +9,15 @@ from fanzha.common.errors import DomainError
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Destination, Importer, RowRejected, register, went_of
 from fanzha.imports.values import clean, parse_datetime, parse_int
-from fanzha.org.enums import Level
+from fanzha.org.enums import GROUPS, Level
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 from fanzha.prevention import service
 from fanzha.prevention.areas import local_day
 from fanzha.prevention.enums import ACTIVITY_KINDS, METRIC_ALIASES, METRICS, lookup_kind, lookup_metric
 from fanzha.prevention.models import Activity, Campaign
+from fanzha.registry.groups import parse_groups
+from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, lookup
 
 PLAN_COLUMNS = Columns(
     aliases={
@@ -40,6 +42,8 @@ ACTIVITY_COLUMNS = Columns(
         "主题": ("活动主题", "标题", "活动名称"),
         "备注": ("说明",),
         **{label: tuple(a for a in METRIC_ALIASES[key] if a != label) for key, label in METRICS.items()},
+        "对象人群": ("人群类别", "宣传对象", "目标人群", "对象"),
+        "针对诈骗类型": ("诈骗类型", "案件类型", "宣传主题类型"),
     },
     required=("活动日期", "活动类型"),
 )
@@ -107,6 +111,24 @@ def make_plan_handler(session: Session, scope: Scope):
     return handle
 
 
+def _aim(group_text: str, type_text: str) -> tuple[str, str]:
+    """对象人群 and 针对诈骗类型 cells as keys (one group per row; the words member units' lists use)."""
+    group = ""
+    if group_text:
+        keys, unknown = parse_groups(group_text)
+        if unknown or len(keys) != 1:
+            raise RowRejected("对象人群", f"对象人群 应为一个人群（如 {'、'.join(list(GROUPS.values())[:4])}），"
+                                        f"无法识别：{group_text}")
+        group = keys[0]
+    fraud_type = ""
+    if type_text:
+        fraud_type = lookup(FRAUD_TYPE_ALIASES, type_text) or (type_text if type_text in FRAUD_TYPES else "")
+        fraud_type = fraud_type or next((k for k, v in FRAUD_TYPES.items() if v == type_text), "")
+        if not fraud_type:
+            raise RowRejected("针对诈骗类型", f"未知的诈骗类型：{type_text}")
+    return group, fraud_type
+
+
 def make_activity_handler(session: Session, scope: Scope):
     cache: dict[str, Campaign | None] = {}
 
@@ -133,6 +155,7 @@ def make_activity_handler(session: Session, scope: Scope):
         if campaign_text and campaign is None:
             raise RowRejected("行动编号", f"找不到专项行动“{campaign_text}”")
         organiser = clean(row.get("组织单位"))[:64]
+        target_group, fraud_type = _aim(clean(row.get("对象人群")), clean(row.get("针对诈骗类型")))
         same = select(Activity.id).where(Activity.held_on == held_on, Activity.kind == kind,
                                          Activity.community_id == leaf.id, Activity.organiser == organiser,
                                          *(getattr(Activity, k) == v for k, v in counts.items()),
@@ -142,13 +165,14 @@ def make_activity_handler(session: Session, scope: Scope):
         draft = service.ActivityDraft(kind=kind, community_id=leaf.id, held_on=held_on, counts=counts,
                                       address=clean(row.get("地点")), title=clean(row.get("主题")),
                                       note=clean(row.get("备注")), organiser=organiser,
-                                      campaign_id=campaign.id if campaign else None, source="import")
+                                      campaign_id=campaign.id if campaign else None, source="import",
+                                      target_group=target_group, fraud_type=fraud_type)
         try:
             a = service.create_activity(session, scope, draft)
         except DomainError as exc:
             column = (exc.details[0]["loc"][0] if exc.details else "") or "活动日期"
             labels = {"held_on": "活动日期", "campaign_id": "行动编号", "counts": "入户", "kind": "活动类型",
-                      "community_id": "村社区"}
+                      "community_id": "村社区", "target_group": "对象人群", "fraud_type": "针对诈骗类型"}
             raise RowRejected(labels.get(column, METRICS.get(column, column)), exc.message) from exc
         return "created", [str(c.id) for c in a.campaigns] or [""]
 
@@ -177,4 +201,4 @@ register(Importer(kind="activity", label="宣传活动", columns=ACTIVITY_COLUMN
                   went_head=("计入专项行动", "新增活动"),
                   template_example=[["2026-04-08", "扫楼", "JZ0101001", "和平社区", "和平小区1-6栋", "城关派出所", "",
                                      "扫楼集中宣防", "", "320", "25", "1", "400", "600", "120", "150", "0", "3", "0",
-                                     "0"]]))
+                                     "0", "老年人", "冒充公检法及政府机关"]]))

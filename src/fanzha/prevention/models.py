@@ -100,6 +100,10 @@ class Activity(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    # Whom and what it was aimed at (对象人群, 针对诈骗类型): keys of org.enums.GROUPS and warnings.enums.FRAUD_TYPES, or
+    # empty (未注明). A member unit's activity names one of its unit's duty groups (prevention/service.py).
+    target_group: Mapped[str] = mapped_column(String(32), default="")
+    fraud_type: Mapped[str] = mapped_column(String(32), default="")
     households: Mapped[int] = mapped_column(Integer, default=0)
     shops: Mapped[int] = mapped_column(Integer, default=0)
     sessions: Mapped[int] = mapped_column(Integer, default=0)
@@ -127,7 +131,8 @@ class Activity(Base):
                                                      order_by="Campaign.starts_on, Campaign.id")
     photos: Mapped[list[ActivityPhoto]] = relationship(order_by="ActivityPhoto.id")
 
-    __table_args__ = (Index("ix_activities_campaign_held", "campaign_id", "held_on"),)
+    __table_args__ = (Index("ix_activities_campaign_held", "campaign_id", "held_on"),
+                      Index("ix_activities_unit_group", "unit_id", "target_group"))
 
 
 class ActivityCampaign(Base):

@@ -13,14 +13,15 @@ from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fanzha.common.photos import check_photo, store_photo
 from fanzha.db import utcnow
-from fanzha.org.enums import Chain, Level
-from fanzha.org.models import Area
+from fanzha.org.enums import GROUPS, Chain, Level
+from fanzha.org.models import Area, Unit
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.prevention import counting
 from fanzha.prevention.areas import contains, local_day
 from fanzha.prevention.enums import ACTIVITY_KINDS, CAMPAIGN_KINDS, METRICS, SUPERVISION_KINDS, SUPERVISION_OUTCOMES
 from fanzha.prevention.models import Activity, ActivityPhoto, Campaign, CampaignArea, Quota, Supervision
+from fanzha.warnings.enums import FRAUD_TYPES
 
 MAX_COUNT = 10_000_000  # one activity never reaches more; a typo of extra zeros is refused
 MAX_PHOTOS = 6
@@ -236,6 +237,8 @@ class ActivityDraft:
     # activity toward it. It never adds a campaign; the rule alone decides.
     campaign_id: int | None = None
     source: str = "form"
+    target_group: str = ""  # 对象人群: a key of org.enums.GROUPS, or empty (未注明)
+    fraud_type: str = ""  # 针对诈骗类型: a key of warnings.enums.FRAUD_TYPES, or empty (综合宣传)
 
 
 def check_counts(counts: dict[str, object]) -> dict[str, int]:
@@ -249,8 +252,41 @@ def check_counts(counts: dict[str, object]) -> dict[str, int]:
     return out
 
 
+def aim_of(session: Session, scope: Scope, target_group: str, fraud_type: str) -> tuple[str, str]:
+    """The activity's 对象人群 and 针对诈骗类型, checked. A member unit's activity is aimed at one of its unit's duty
+    groups: named, or the only one the unit has; anyone else may leave the group empty (未注明)."""
+    target_group, fraud_type = (target_group or "").strip(), (fraud_type or "").strip()
+    if target_group and target_group not in GROUPS:
+        raise _bad("target_group", f"未知的对象人群：{target_group}")
+    if fraud_type and fraud_type not in FRAUD_TYPES:
+        raise _bad("fraud_type", f"未知的诈骗类型：{fraud_type}")
+    duty = _duty_groups(session, scope)
+    if not target_group and len(duty) == 1:
+        target_group = duty[0]
+    if duty and target_group not in duty:
+        names = "、".join(GROUPS[g] for g in duty)
+        raise _bad("target_group", f"请选择本单位负责的对象人群：{names}" if not target_group
+                   else f"{GROUPS[target_group]} 不是本单位负责的人群（本单位负责：{names}）")
+    return target_group, fraud_type
+
+
+def _duty_groups(session: Session, scope: Scope) -> list[str]:
+    """A member-unit liaison's duty groups (the groups its unit answers for); none for anyone else."""
+    if not scope.unit_only or scope.unit_id is None:
+        return []
+    unit = session.get(Unit, scope.unit_id)
+    return [g for g in (unit.duty_groups or []) if g in GROUPS] if unit else []
+
+
+def aimable_groups(session: Session, scope: Scope) -> dict[str, str]:
+    """The 对象人群 the user's activity form offers: a member unit's duty groups, else every group."""
+    return {g: GROUPS[g] for g in _duty_groups(session, scope)} or dict(GROUPS)
+
+
 def _checked(session: Session, scope: Scope, d: ActivityDraft, now: datetime) -> tuple[Area, dict[str, int]]:
-    """The draft's community and counts, or Invalid naming the field: one check for recording and correcting."""
+    """The draft's community and counts, or Invalid naming the field: one check for recording and correcting.
+    The draft's aim (对象人群, 针对诈骗类型) is settled in place (aim_of)."""
+    d.target_group, d.fraud_type = aim_of(session, scope, d.target_group, d.fraud_type)
     leaf = scope.get_own_area(session, d.community_id)
     if leaf.level != Level.COMMUNITY:
         raise _bad("community_id", "活动地点应选到村/社区")
@@ -286,7 +322,8 @@ def create_activity(session: Session, scope: Scope, d: ActivityDraft, *, now: da
     a = Activity(kind=d.kind, community_id=leaf.id, address=d.address.strip()[:200], held_on=d.held_on,
                  organiser_user_id=scope.user_id, unit_id=scope.unit_id, organiser=d.organiser.strip()[:64],
                  title=d.title.strip()[:100], note=d.note.strip()[:2000], source=d.source, created_by=scope.user_id,
-                 created_at=now, **{m: counts.get(m, 0) for m in METRICS})
+                 target_group=d.target_group, fraud_type=d.fraud_type, created_at=now,
+                 **{m: counts.get(m, 0) for m in METRICS})
     session.add(a)
     session.flush()
     campaigns = counting.relink(session, a)
@@ -302,7 +339,8 @@ def create_activity(session: Session, scope: Scope, d: ActivityDraft, *, now: da
 def _values(a: Activity) -> dict[str, object]:
     """What a correction may change, as the audit records it before and after."""
     return {"kind": a.kind, "community": a.community_id, "held_on": a.held_on.isoformat(), "address": a.address,
-            "title": a.title, "note": a.note, "organiser": a.organiser, **{m: getattr(a, m) for m in METRICS},
+            "title": a.title, "note": a.note, "organiser": a.organiser, "target_group": a.target_group,
+            "fraud_type": a.fraud_type, **{m: getattr(a, m) for m in METRICS},
             "campaigns": [c.id for c in a.campaigns]}
 
 
@@ -325,6 +363,7 @@ def correct_activity(session: Session, scope: Scope, activity_id: int, d: Activi
     a.kind, a.community_id, a.held_on = d.kind, leaf.id, d.held_on
     a.address, a.title, a.note = d.address.strip()[:200], d.title.strip()[:100], d.note.strip()[:2000]
     a.organiser = d.organiser.strip()[:64]
+    a.target_group, a.fraud_type = d.target_group, d.fraud_type
     for m in METRICS:
         setattr(a, m, counts.get(m, 0))
     a.corrected_at = now

@@ -32,6 +32,8 @@ from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
 from fanzha.web.render import env, render
+from fanzha.org.enums import GROUPS
+from fanzha.warnings.enums import FRAUD_TYPES
 
 router = APIRouter()
 env.globals.update(METRICS=METRICS, METRIC_UNITS=METRIC_UNITS, ACTIVITY_KINDS=ACTIVITY_KINDS,
@@ -205,7 +207,8 @@ def activities(request: Request, campaign_id: IdQuery = None, page: int = Query(
                   pages=max(1, -(-total // 50)), campaign_id=campaign_id, error="", withdrawn=withdrawn)
 
 
-ACTIVITY_FIELDS = ("kind", "community_id", "held_on", "address", "title", "note", "organiser", *METRICS)
+ACTIVITY_FIELDS = ("kind", "community_id", "held_on", "address", "title", "note", "organiser", "target_group",
+                   "fraud_type", *METRICS)
 
 
 def _form_page(request: Request, db: Session, scope: Scope, *, form: dict | None = None, error: str = "",
@@ -214,9 +217,11 @@ def _form_page(request: Request, db: Session, scope: Scope, *, form: dict | None
     if a is not None and form is None:
         form = {"kind": a.kind, "community_id": str(a.community_id), "held_on": a.held_on.isoformat(),
                 "address": a.address, "title": a.title, "note": a.note, "organiser": a.organiser,
+                "target_group": a.target_group, "fraud_type": a.fraud_type,
                 **{m: str(getattr(a, m) or "") for m in METRICS}}
     return render(request, "prevention/activity_form.html", status_code=status_code, form=form or {}, error=error,
-                  leaves=service.recordable_leaves(db, scope), today=local_day(utcnow()), a=a)
+                  leaves=service.recordable_leaves(db, scope), today=local_day(utcnow()), a=a,
+                  groups=service.aimable_groups(db, scope), fraud_types=FRAUD_TYPES, GROUP_COUNT=len(GROUPS))
 
 
 def _draft(raw: dict[str, str]) -> service.ActivityDraft:
@@ -224,7 +229,7 @@ def _draft(raw: dict[str, str]) -> service.ActivityDraft:
         kind=raw["kind"], community_id=_id(raw["community_id"]) or 0,
         held_on=_date(raw["held_on"], "held_on", "活动日期"),
         counts={m: _int(raw[m], m) for m in METRICS if raw[m].strip()}, address=raw["address"], title=raw["title"],
-        note=raw["note"], organiser=raw["organiser"])
+        note=raw["note"], organiser=raw["organiser"], target_group=raw["target_group"], fraud_type=raw["fraud_type"])
 
 
 @router.get("/prevention/activities/new")
