@@ -19,6 +19,7 @@ from fanzha.dissuasion.followups.api import router as follow_ups
 from fanzha.dissuasion.transfers.api import router as transfers
 from fanzha.imports.api import router as imports
 from fanzha.links.api import router as links
+from fanzha.memberunits.api import router as memberunits
 from fanzha.org.api import router as org
 from fanzha.people.api import router as people
 from fanzha.prevention.api import router as prevention
@@ -34,8 +35,8 @@ API_PREFIX = "/api/v1"
 # The checker first: routes are matched in this order, and /detect is the route called most often by far (every
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
 API_ROUTERS = (detect, auth, org, people, addresses, imports, warnings, dissuasion, escalations, follow_ups, transfers,
-               case_stats, cases, links, prevention, fraud_free, quizzes, account_requests, registry, blocklist, assess,
-               assess_letters, audit, reports, roster)
+               case_stats, cases, links, memberunits, prevention, fraud_free, quizzes, account_requests, registry,
+               blocklist, assess, assess_letters, audit, reports, roster)
 
 
 class ErrorBody(BaseModel):

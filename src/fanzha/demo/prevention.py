@@ -25,6 +25,10 @@ from fanzha.prevention.models import (
 )
 
 SWEEP_KINDS = ("sweep",)
+# The fraud type a member unit's talk to each group is about (the types that hit each group most, DESIGN.md).
+GROUP_FRAUD_TYPES = {"student_teacher": "brushing", "accountant": "impersonate_acquaintance",
+                     "company_head": "impersonate_acquaintance", "medical": "impersonate_authority",
+                     "investor": "investment", "elderly": "impersonate_authority", "single_divorced": "romance"}
 MONTH_KINDS = ("lecture", "market", "school", "enterprise", "community", "family", "broadcast", "live", "training",
                "pledge", "online")
 
@@ -124,13 +128,16 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
     liaisons = session.execute(select(User, Unit).join(Unit, User.unit_id == Unit.id)
                                .where(User.role == "unit_liaison").order_by(User.username)).all()
     for user, unit in liaisons:
-        for leaf in ru.sample(leaves, k=min(len(leaves), 3)):
+        duty = list(unit.duty_groups or [])
+        for i, leaf in enumerate(ru.sample(leaves, k=min(len(leaves), 3))):
             n = ru.randint(40, 400)
+            group = duty[i % len(duty)] if duty else ""  # each of the unit's groups in turn (本单位工作)
             activities.append(Activity(
                 kind=ru.choice(("lecture", "school", "enterprise", "training")), community_id=leaf.id,
                 held_on=first + timedelta(days=ru.randint(0, 20)), organiser_user_id=user.id,
                 unit_id=unit.id, organiser=unit.name, title=f"{unit.name}反诈宣讲", sessions=1, participants=n,
-                leaflets=n + ru.randint(0, 100), source="form"))
+                leaflets=n + ru.randint(0, 100), source="form", target_group=group,
+                fraud_type=GROUP_FRAUD_TYPES.get(group, "")))
     activities += _grid_worker(session, county, today, now)
     session.add_all(activities)
     session.flush()

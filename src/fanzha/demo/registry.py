@@ -113,8 +113,32 @@ def generate_registry(session: Session, *, seed: int, now: datetime) -> dict[str
         made.append(service.create_list(session, system, pop, group="elderly", area_id=station.id,
                                         name=f"{station.label}老年人精准滴灌名单"))
     summary = duties.run(session, system, pop)
-    return {"registry_batches": 2, "registry_rows": first.read + second.read, "target_lists": len(made),
+    # 民政局's list of single, divorced and widowed people (after the 三包 run and the lists above, with a generator
+    # of its own, so they stay as they were): its liaison's 本单位工作 then shows its people, coverage and a list.
+    third = _civil_affairs_list(session, system, people, today, random.Random(seed + 71))
+    made.append(service.create_list(session, system, service.population(session, on=today), group="single_divorced"))
+    return {"registry_batches": 3, "registry_rows": first.read + second.read + (third.read if third else 0),
+            "target_lists": len(made),
             "duties": int(summary["items"])}
+
+
+def _civil_affairs_list(session: Session, scope: Scope, people: list[Person], today: date,
+                        r: random.Random) -> ImportBatch | None:
+    unit = session.scalar(select(Unit).where(Unit.name == "江州市民政局"))
+    adults = [p for p in people if p.id_number and (age_on(p.birth_date, today) or 0) >= 30]
+    if unit is None or not adults:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="fanzha-demo-registry-"))
+    path = folder / "civil.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["姓名", "身份证号", "联系电话", "人员类别", "报送单位", "居住地址"])
+        for p in r.sample(adults, k=min(30, len(adults))):
+            w.writerow([p.name, p.id_number, p.phone or "", r.choice(("单身", "离异", "丧偶")), unit.name, p.address])
+    batch = _import(session, scope, path, "民政局单身离异人员名单.csv")
+    path.unlink()
+    folder.rmdir()
+    return batch
 
 
 def import_registration_list(session: Session, *, now: datetime) -> ImportBatch | None:

@@ -72,7 +72,8 @@ ROLE_HOME: dict[Role, dict] = {
     Role.UNIT_LIAISON: {
         "title": "成员单位工作台",
         "duties": ["落实本单位对所管人群的宣防责任", "查看本单位考核情况与函告", "组织本单位职工反诈宣传"],
-        "shortcuts": [("记录宣传活动", "/prevention/activities/new"), ("本单位活动", "/prevention/activities"),
+        "shortcuts": [("本单位工作", "/unit-work"), ("记录宣传活动", "/prevention/activities/new"),
+                      ("本单位活动", "/prevention/activities"),
                       ("本单位考核", "/assess"), ("函告与通告", "/assess/letters"), ("本单位", "/org/units")],
     },
     Role.AUDITOR: {

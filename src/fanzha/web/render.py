@@ -81,6 +81,7 @@ NAV = [
     ("通报", "/reports", Perm.READ_CASES),
     ("发案地图", "/map", Perm.READ_CASES),
     ("大屏", "/screen", Perm.READ_CASES),
+    ("本单位工作", "/unit-work", Perm.READ_OWN_ASSESSMENT),  # a member unit's liaison only
     ("宣防", "/prevention", Perm.READ_PREVENTION),
     ("值班", "/warnings/roster", Perm.MANAGE_ROSTER),
     ("举报审核", "/blocklist/reports", Perm.REVIEW_REPORTS),

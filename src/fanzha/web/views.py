@@ -16,6 +16,7 @@ from fanzha.dissuasion.followups.views import router as follow_ups
 from fanzha.dissuasion.transfers.views import router as transfers
 from fanzha.dissuasion.views import router as dissuasion
 from fanzha.links.views import router as links
+from fanzha.memberunits.views import router as memberunits
 from fanzha.org.views import router as org
 from fanzha.people.views import router as people
 from fanzha.prevention.views import router as prevention
@@ -27,7 +28,8 @@ from fanzha.web.forms import clean_query
 from fanzha.web.home import router as home
 
 PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, follow_ups, transfers, warnings, case_stats, case_gaps,
-                cases, links, prevention, account_requests, prevention_more, blocklist, registry, letters, assess, reports, audit)
+                cases, links, memberunits, prevention, account_requests, prevention_more, blocklist, registry, letters,
+                assess, reports, audit)
 pages_router = APIRouter(include_in_schema=False, dependencies=[Depends(clean_query)])
 for router in PAGE_ROUTERS:
     pages_router.include_router(router)
