@@ -417,7 +417,8 @@ def test_drafting_reviewing_and_issuing_a_notice_through_the_api(api_as, db):
     assert preview.status_code == 200 and preview.content[:4] == b"%PDF"
     assert preview.headers["content-type"] == "application/pdf"
     body = d["body"] + "\n请各单位对照检查。"
-    r = office.post("/api/v1/assess/letters", json={**base, "body": body})
+    _chinese_naming(office.post("/api/v1/assess/letters", json={**base, "body": body}), "action")  # never implied
+    r = office.post("/api/v1/assess/letters", json={**base, "body": body, "action": "issue"})
     assert r.status_code == 201, r.text
     doc = r.json()
     assert doc["number"] == d["number"] and doc["kind"] == "notice" and doc["title"] == d["title"]
@@ -432,11 +433,12 @@ def test_drafting_reviewing_and_issuing_a_notice_through_the_api(api_as, db):
     assert api_as("danwei01").get(doc["links"]["pdf"]).content[:4] == b"%PDF"
     assert api_as("ps01_suozhang").post("/api/v1/assess/letters", json={**base, "action": "draft"}).status_code == 403
     assert api_as("ps01_suozhang").get("/api/v1/assess/letters").status_code == 403
-    _chinese_naming(office.post("/api/v1/assess/letters", json={**base, "quarter": "2019-13"}), "quarter")
-    _chinese_naming(office.post("/api/v1/assess/letters", json={**base, "quarter": "2019"}), "quarter")
+    issue = {**base, "action": "issue"}
+    _chinese_naming(office.post("/api/v1/assess/letters", json={**issue, "quarter": "2019-13"}), "quarter")
+    _chinese_naming(office.post("/api/v1/assess/letters", json={**issue, "quarter": "2019"}), "quarter")
     _chinese_naming(office.post("/api/v1/assess/letters", json={**base, "action": "send"}), "action")
-    _chinese_naming(office.post("/api/v1/assess/letters", json={"kind": "letter"}), "case_id")
-    empty = office.post("/api/v1/assess/letters", json={**base, "body": "   "})
+    _chinese_naming(office.post("/api/v1/assess/letters", json={"kind": "letter", "action": "draft"}), "case_id")
+    empty = office.post("/api/v1/assess/letters", json={**issue, "body": "   "})
     assert empty.status_code == 422 and empty.json()["error"]["message"] == "正文不能为空"
 
 

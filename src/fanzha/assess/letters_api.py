@@ -28,9 +28,10 @@ BodyText = Annotated[str, StringConstraints(max_length=20000), AfterValidator(ch
 
 
 class LetterIn(Strict):
+    # Named every time, never defaulted: issuing takes a number and cannot be withdrawn (the page asks to confirm).
     action: Literal["draft", "preview", "issue"] = Field(
-        "issue", description="draft 起草（返回待审核的正文、可选的受函单位和将取的文号）· preview 预览 PDF（不编号）· "
-                             "issue 签发（编号、登记、存档）")
+        description="draft 起草（返回待审核的正文、可选的受函单位和将取的文号）· preview 预览 PDF（不编号）· "
+                    "issue 签发（编号、登记、存档，不可撤回）")
     kind: Literal["letter", "notice", "report"] = Field(description="letter 函告 · notice 通告 · report 报告")
     case_id: Id | None = Field(None, description="函告：依据的案件")
     unit_id: Id | None = Field(None, description="函告：受函单位（不填为案件登记的受害人工作单位）")
