@@ -132,10 +132,11 @@ def test_a_new_high_warning_is_first_and_long_overdue_work_is_backlog():
         _w(11, "high", warned=-2 * hours, sign=-hours),  # unsigned, missed an hour ago
     ]
     active, backlog = urgency.order(warnings, NOW, timedelta(hours=48))
-    # High before medium before low; among the highs, those nobody signed yet first: still in time, the nearer
+    # 3 (medium) has waited two hours, its grade's starvation bound (dispatch/policy_default.toml): it goes first.
+    # Then high before medium before low; among the highs, those nobody signed yet first: still in time, the nearer
     # deadline first (6 is due in 3 minutes, 4 in 4), then the missed ones, the most recently missed first (11, 10);
-    # then the one in hand; 3's two-hour overdue sign keeps it in the open work.
-    assert [t.warning.id for t in active] == [6, 4, 11, 10, 5, 3, 7]
+    # then the one in hand; 7 (low) has waited an hour of its four.
+    assert [t.warning.id for t in active] == [3, 6, 4, 11, 10, 5, 7]
     assert [t.warning.id for t in backlog] == [1, 2]  # the longest waiting first
     assert (active[0].step, backlog[1].step) == ("sign", "contact")
     # With the same deadline the larger amount comes first.

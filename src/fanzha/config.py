@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     sms_gateway_url: str = Field("", description="SMS gateway endpoint for the sms channel (POST {phone, text}).")
     webhook_url: str = Field("", description="Endpoint for the webhook channel (POST the notification as JSON).")
     escalation_rules: Path | None = Field(None, description="Escalation rules file (TOML); empty = the packaged defaults (docs/dissuasion.md).")
+    dispatch_rules: Path | None = Field(None, description="Dispatch policy file (TOML): starvation guard, help from sibling stations, the simulator's handling times; empty = the packaged defaults (docs/dispatch.md).")
     request_rules: Path | None = Field(None, description="快速查询/止付/冻结 answer deadlines and the 止付 lapse (TOML); empty = the packaged defaults (docs/dissuasion.md).")
     feedback_columns: Path | None = Field(None, description="Provincial feedback file columns (TOML); empty = the packaged defaults (docs/metrics.md).")
     registry_prior_strength: float = Field(100.0, ge=0, description="易受骗群体 risk: prior strength m, in people, pulling a group's victimisation rate toward the county-wide rate (docs/registry.md).")

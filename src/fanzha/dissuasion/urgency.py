@@ -1,14 +1,9 @@
 """What a dissuader should do next: open warnings in order of urgency, and the 积压 (backlog) kept apart.
 
 A warning's **next step** is the first one not done, in the order 签收 → 首次联系 → 见面劝阻 (when required) → 反馈,
-with its deadline. Open work is ordered by, in turn:
-
-1. grade (高 before 中 before 低): the grade already weighs the amount, the kind and the person's history (triage);
-2. a warning nobody has signed yet before one in hand, so a warning that just arrived is never under older work;
-3. a next step still within its deadline before one already missed — the nearest deadline first, then the most
-   recently missed (the longer a step has been missed, the likelier the money has moved);
-4. the larger amount at risk (拟转账金额);
-5. a 见面 still required before one that is not.
+with its deadline. Open work is ordered by the dispatch policy (dispatch/policy.py, the same code the replay
+simulator runs): a warning past its grade's starvation bound first, then grade, unsigned before in hand, the nearest
+deadline still within reach before missed ones, the larger amount, a 见面 still required.
 
 A step overdue by more than the escalation rules' `backlog_after_hours` (48 by default) is **积压**: it has escalated to
 every level already; it is listed in its own section under the open work, and the station heads get it once a day in a
@@ -20,13 +15,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
+from fanzha.dispatch import policy
+from fanzha.dispatch.policy import Job
 from fanzha.dissuasion.enums import STEPS
-from fanzha.warnings.enums import GRADE_ORDER
 from fanzha.warnings.models import Warning
 
 
@@ -99,14 +94,16 @@ def task_of(w: Warning, now: datetime, backlog: timedelta | None = None) -> Task
     return Task(w, step, due, due is not None and due <= line)
 
 
-def sort_key(t: Task, now: datetime) -> tuple:
+def job_of(t: Task) -> Job:
+    """The task as the dispatch policy sees it (dispatch/policy.py): the one order for 我的任务 and the simulator."""
     w = t.warning
-    due = (t.due or now + timedelta(days=3650)).timestamp()
-    overdue = t.due is not None and t.due < now
-    # Within its deadline: the nearest first. Past it: the most recently missed first — the longer a step has been
-    # missed, the likelier the money has moved; a warning that can still be acted on in time comes before it.
-    return (-GRADE_ORDER.get(w.risk_grade, 0), w.signed_at is not None, overdue, -due if overdue else due,
-            -(w.amount or Decimal(0)), not (w.face_required and w.face_at is None), -w.id)
+    return Job(id=w.id, grade=w.risk_grade, warned_at=w.warned_at, due=t.due, amount=w.amount,
+               face=bool(w.face_required and w.face_at is None), signed=w.signed_at is not None,
+               station_id=w.station_id)
+
+
+def sort_key(t: Task, now: datetime) -> tuple:
+    return policy.key(job_of(t), now)
 
 
 def order(warnings: list[Warning], now: datetime, backlog: timedelta | None = None) -> tuple[list[Task], list[Task]]:
