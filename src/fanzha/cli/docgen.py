@@ -11,8 +11,8 @@ from fanzha.cli.main import app
 
 COMMANDS = [[], ["serve"], ["run"], ["worker"], ["demo"], ["db"], ["db", "upgrade"], ["db", "downgrade"],
             ["db", "current"], ["users"], ["users", "create"], ["users", "unlock"], ["addresses"],
-            ["addresses", "import"], ["warnings"], ["warnings", "import"], ["warnings", "metrics"], ["cases"],
-            ["cases", "import"], ["cases", "stats"],
+            ["addresses", "import"], ["warnings"], ["warnings", "import"], ["warnings", "metrics"],
+            ["dispatch"], ["dispatch", "simulate"], ["cases"], ["cases", "import"], ["cases", "stats"],
             ["detect"], ["detect", "check"], ["detect", "score"], ["detect", "train"], ["detect", "eval"],
             ["public"], ["public", "export-reports"], ["public", "import-blocklist"], ["public", "status"],
             ["blocklist"], ["blocklist", "import-reports"], ["blocklist", "export-bundle"], ["blocklist", "import"],

@@ -14,6 +14,7 @@ import typer
 from fanzha.cli.assess import assess_app
 from fanzha.cli.case_stats import stats as case_stats_command
 from fanzha.cli.detect import app as detect_app
+from fanzha.cli.dispatch import app as dispatch_app
 from fanzha.cli.public import blocklist_app, public_app
 from fanzha.cli.audit import app as audit_app
 from fanzha.cli.report import app as report_app
@@ -34,6 +35,7 @@ app.add_typer(blocklist_app, name="blocklist")
 app.add_typer(assess_app, name="assess")
 app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
+app.add_typer(dispatch_app, name="dispatch")
 
 
 @app.command()

@@ -371,3 +371,26 @@ def simulate(warnings, shifts, *, policy: str = "ours", seed: int = 0, rules: Ru
     utilisation = {who: (busy_minutes.get(who, 0.0) / total if total else 0.0) for who, total in on_shift.items()}
     return Result(policy=policy, by_grade=figures(cases), utilisation=utilisation, helped=helped, sms=sms,
                   warnings=len(cases), start=start, end=end)
+
+
+# The inputs live in dispatch/replay_inputs.py (it imports this module's types); these are the simulator's names.
+def read_warnings(path, session=None) -> list[SimWarning]:
+    """A warnings file (CSV UTF-8/GBK or XLSX, provincial headers) → SimWarnings; replay_inputs.read_warnings."""
+    from fanzha.dispatch import replay_inputs
+
+    return replay_inputs.read_warnings(path, session)
+
+
+def read_staff(path) -> list[Shift]:
+    """A roster file (派出所, 劝阻员, 上班, 下班) → Shifts; replay_inputs.read_staff."""
+    from fanzha.dispatch import replay_inputs
+
+    return replay_inputs.read_staff(path)
+
+
+def from_database(session, *, since: datetime, until: datetime,
+                  roster_day: date) -> tuple[list[SimWarning], list[Shift], dict[str, str]]:
+    """Last week's real warnings, a day's roster and the stations' 分局; replay_inputs.from_database."""
+    from fanzha.dispatch import replay_inputs
+
+    return replay_inputs.from_database(session, since=since, until=until, roster_day=roster_day)
