@@ -14,7 +14,8 @@ The scenario (seeded, written once, never fitted to the result):
   资金预警 needs a 见面 (triage's face_to_face).
 - **Roster.** Three daily shifts per station: 08:00–16:00, 16:00–24:00 and a night shift 00:00–08:00. Staffing is not
   proportional to load, as in practice: a station's day headcount grows with the square root of its load, so the
-  busiest station has about 3.3 times the quietest's staff for 11 times its warnings. The city's day headcount is the
+  busiest station has about 3.3 times the quietest's staff for 11 times its warnings (`--staffing 1.0`:
+  proportional, a sensitivity check). The city's day headcount is the
   expected work of the day shift's arrivals (mean handling times: attempts, retries, calls and 见面) in 8-hour
   shifts plus 10 %; evenings get 60 % of the day headcount (at least one); nights one dissuader per station (two at
   the three busiest): thin, as the issue describes.
@@ -50,7 +51,7 @@ SHIFTS = (("08:00", "16:00", range(8, 16)), ("16:00", "00:00", range(16, 24)), (
 SPARE = 1.10
 
 
-def generate(seed: int, out: Path) -> dict:
+def generate(seed: int, out: Path, staffing: float = 0.5) -> dict:
     """Writes W.csv and S.csv into `out`; returns what the scenario is made of, for the record."""
     from fanzha.dispatch.policy import load_rules
     from fanzha.warnings import triage
@@ -96,7 +97,7 @@ def generate(seed: int, out: Path) -> dict:
         hour = int(at[11:13])
         per_shift[next(i for i, (_, _, hours) in enumerate(SHIFTS) if hour in hours)] += minutes
     day_heads = per_shift[0] / 480 * SPARE
-    root = [math.sqrt(s) for s in shares]
+    root = [s ** staffing for s in shares]
     day = [max(1, round(day_heads * r / sum(root))) for r in root]
     evening = [max(1, round(d * 0.6)) for d in day]
     night = [2 if k < 3 else 1 for k in range(N_STATIONS)]
@@ -136,12 +137,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=20261201, help="scenario seed")
     ap.add_argument("--sim-seed", type=int, default=0, help="handling-time draws (the CLI's --seed)")
+    ap.add_argument("--staffing", type=float, default=0.5,
+                    help="day headcount ∝ load ** this (0.5, the recorded scenario; 1.0 = proportional, a sensitivity "
+                         "check that favours fifo)")
     ap.add_argument("--keep", type=Path, help="write W.csv and S.csv here instead of a temporary directory")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = args.keep or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
-        scenario = generate(args.seed, out)
+        scenario = generate(args.seed, out, args.staffing)
         print(f"# {platform.node()} {platform.processor() or platform.machine()} Python {platform.python_version()} "
               f"{datetime.now():%Y-%m-%d %H:%M}")
         print(f"scenario: {json.dumps(scenario, ensure_ascii=False)}")

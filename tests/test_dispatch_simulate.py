@@ -145,18 +145,22 @@ def test_an_unreached_warning_is_infinitely_late_and_null_in_json():
 
 
 def test_help_from_a_sibling_station_and_the_face_back_home():
-    """PCS01's only dissuader is on a 见面 (09:00 资金: contact 09:02, call to 09:08, 见面 09:08–09:53); a 中
-    warning at 09:10 would wait. 刘某 at PCS02 (same 分局, nothing to do) takes its first contact once it has waited help_after (3 minutes):
-    09:13 + 2 → 5 minutes. Under fifo, or with no siblings, it waits for 王某: 09:53 + 2 → 45 minutes."""
+    """PCS01's only dissuader 王某 is busy (09:00 资金 F1: contact 09:02, call to 09:08, 见面 09:08–09:53) when a
+    second 资金 F2 arrives at 09:10. 刘某 at PCS02 (same 分局, nothing to do) takes its first contact once it has
+    waited help_after (3 minutes): contact 09:15 (5 minutes), call to 09:21; its 见面 goes back to PCS01, where 王某
+    does it after F1's (09:53–10:38). Busy: 刘某 8, 王某 8 + 45 + 45 = 98 of 610 on-shift minutes each (09:00–18:00 and
+    08:00–09:10 the next day). Under fifo, or with no siblings, F2 waits for 王某: contact 09:55, 45 minutes."""
     warnings = [SimWarning("F1", local(1, 9), "high", "funds", "PCS01", amount=60_000, face=True),
-                SimWarning("M1", local(1, 9, 10), "medium", "call", "PCS01")]
+                SimWarning("F2", local(1, 9, 10), "high", "funds", "PCS01", amount=20_000, face=True)]
     shifts = [Shift("PCS01", "王某", time(8), time(18)), Shift("PCS02", "刘某", time(8), time(18))]
     siblings = {"PCS01": "分局1", "PCS02": "分局1"}
     ours = simulate(warnings, shifts, rules=RULES, siblings=siblings, deterministic=True)
-    assert ours.by_grade["medium"].p50 == 5.0 and ours.helped == 1
+    assert (ours.by_grade["high"].p50, ours.by_grade["high"].p95, ours.helped) == (2.0, 5.0, 1)
+    assert ours.utilisation == {("PCS01", "王某"): pytest.approx(98 / 610), ("PCS02", "刘某"): pytest.approx(8 / 610)}
     for other in (simulate(warnings, shifts, policy="fifo", rules=RULES, siblings=siblings, deterministic=True),
                   simulate(warnings, shifts, rules=RULES, siblings=None, deterministic=True)):
-        assert other.by_grade["medium"].p50 == 45.0 and other.helped == 0
+        assert (other.by_grade["high"].p95, other.helped) == (45.0, 0)
+        assert other.utilisation[("PCS02", "刘某")] == 0
 
 
 def test_low_grade_first_contact_by_sms_needs_no_dissuader():
