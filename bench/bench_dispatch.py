@@ -130,7 +130,7 @@ def replay(out: Path, policy: str, seed: int) -> tuple[dict, float]:
 
 
 def _fmt(x) -> str:
-    return "inf" if x is None else f"{x:,.1f}"
+    return "inf" if x is None or x == math.inf else f"{x:,.1f}"
 
 
 def main() -> None:
@@ -140,6 +140,9 @@ def main() -> None:
     ap.add_argument("--staffing", type=float, default=0.5,
                     help="day headcount ∝ load ** this (0.5, the recorded scenario; 1.0 = proportional, a sensitivity "
                          "check that favours fifo)")
+    ap.add_argument("--sensitivity", action="store_true",
+                    help="also replay `ours` with other starvation bounds and without help (simulate() directly, "
+                         "not the command: for the record of what the defaults do, not a tuning)")
     ap.add_argument("--keep", type=Path, help="write W.csv and S.csv here instead of a temporary directory")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -150,6 +153,7 @@ def main() -> None:
               f"{datetime.now():%Y-%m-%d %H:%M}")
         print(f"scenario: {json.dumps(scenario, ensure_ascii=False)}")
         runs = {p: replay(out, p, args.sim_seed) for p in ("fifo", "ours")}
+        variants = sensitivity(out, args.sim_seed) if args.sensitivity else {}
     print(f"\nreplay time: fifo {runs['fifo'][1]:.1f} s, ours {runs['ours'][1]:.1f} s; "
           f"ours helped {runs['ours'][0]['helped']:,}, sms {runs['ours'][0]['sms']:,}")
     print("| grade | n | policy | p50 | p90 | p95 | in time | unreached |")
@@ -175,6 +179,36 @@ def main() -> None:
     for p in ("fifo", "ours"):
         util = [u["utilisation"] for u in runs[p][0]["utilisation"]]
         print(f"{p}: utilisation mean {sum(util) / len(util):.1%}, min {min(util):.1%}, max {max(util):.1%}")
+    if variants:
+        print("\n| ours variant | high p90 | high p95 | high in time | medium p90 | medium p95 | low p90 | low p95 "
+              "| helped |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for name, r in variants.items():
+            g = r.by_grade
+            print(f"| {name} | {_fmt(g['high'].p90)} | {_fmt(g['high'].p95)} | {g['high'].in_time:.1%} | "
+                  f"{_fmt(g['medium'].p90)} | {_fmt(g['medium'].p95)} | {_fmt(g['low'].p90)} | "
+                  f"{_fmt(g['low'].p95)} | {r.helped:,} |")
+
+
+def sensitivity(out: Path, seed: int) -> dict:
+    """`ours` on the same files with the starvation bounds changed and without help."""
+    from dataclasses import replace
+
+    from fanzha.dispatch.policy import current_rules
+    from fanzha.dispatch.replay_inputs import read_siblings
+    from fanzha.dispatch.simulate import read_staff, read_warnings, simulate
+
+    warnings, shifts, siblings = read_warnings(out / "W.csv"), read_staff(out / "S.csv"), read_siblings(out / "S.csv")
+    base = current_rules()
+
+    def bounds(medium: int, low: int):
+        return replace(base, fair_after={"high": timedelta(0), "medium": timedelta(minutes=medium),
+                                         "low": timedelta(minutes=low)})
+
+    cases = {"defaults (中 120, 低 240, help)": (base, siblings), "no starvation guard": (bounds(0, 0), siblings),
+             "guard 中 240, 低 480": (bounds(240, 480), siblings), "no help between stations": (base, None)}
+    return {name: simulate(warnings, shifts, policy="ours", seed=seed, rules=rules, siblings=sib)
+            for name, (rules, sib) in cases.items()}
 
 
 if __name__ == "__main__":
