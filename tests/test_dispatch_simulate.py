@@ -270,3 +270,26 @@ def test_from_database_reads_the_demo_county(db):
     assert shifts and {s.station for s in shifts} <= set(stations)
     result = simulate(warnings[:300], shifts, siblings=siblings)
     assert sum(f.n for f in result.by_grade.values()) == min(300, len(warnings))
+
+
+def test_a_file_without_station_codes_is_placed_by_the_address_matcher(db, tmp_path):
+    """With the platform's database, 现住址 is matched to a community and so to its station, as warning import does;
+    an address the standard list does not hold names its row and column."""
+    from sqlalchemy import select
+
+    from fanzha.addresses.models import StandardAddress
+    from fanzha.org.models import Area
+    from fanzha.warnings.dispatch import station_of_communities
+
+    stations = station_of_communities(db)
+    text, community = next((t, c) for t, c in db.execute(select(StandardAddress.text, StandardAddress.community_id)
+                                                           .order_by(StandardAddress.id)) if c in stations)
+    code = db.scalar(select(Area.code).where(Area.id == stations[community]))
+    w = _write_csv(tmp_path / "w.csv", [["预警编号", "预警时间", "预警类型", "现住址"],
+                                       ["YJ1", "2026-12-01 09:00", "资金预警", text]])
+    assert [x.station for x in read_warnings(w, session=db)] == [code]
+    w = _write_csv(tmp_path / "w2.csv", [["预警编号", "预警时间", "预警类型", "现住址"],
+                                        ["YJ1", "2026-12-01 09:00", "资金预警", text],
+                                        ["YJ2", "2026-12-01 09:05", "涉诈电话", "火星基地1号"]])
+    with pytest.raises(ValueError, match=r"^行 3：现住址 无法匹配到派出所"):
+        read_warnings(w, session=db)
