@@ -293,3 +293,33 @@ def test_a_file_without_station_codes_is_placed_by_the_address_matcher(db, tmp_p
                                         ["YJ2", "2026-12-01 09:05", "涉诈电话", "火星基地1号"]])
     with pytest.raises(ValueError, match=r"^行 3：现住址 无法匹配到派出所"):
         read_warnings(w, session=db)
+
+
+def test_from_database_turns_the_days_roster_into_daily_shifts(db):
+    """A night shift 22:00–06:00 (Beijing) on 2026-12-01 for one dissuader of a station becomes Shift(22:00, 06:00);
+    once a station keeps a roster, its other dissuaders are no longer on duty all day. Rolled back afterwards."""
+    from sqlalchemy import select
+
+    from fanzha.dispatch.simulate import from_database
+    from fanzha.org.enums import Level
+    from fanzha.org.models import Area, User
+    from fanzha.org.roles import Role
+    from fanzha.warnings.models import DutyShift
+
+    rostered = set(db.scalars(select(DutyShift.station_id).distinct()))
+    station, user = next((a, u) for a, u in db.execute(
+        select(Area, User).join(User, User.area_id == Area.id).where(
+            Area.level == Level.STATION, User.role == Role.DISSUADER, User.is_active.is_(True)).order_by(User.id))
+        if a.id not in rostered)
+    day = datetime(2026, 12, 1).date()
+    _, before, _ = from_database(db, since=local(1, 0), until=local(2, 0), roster_day=day)
+    all_day = [s for s in before if s.station == station.code]
+    assert all_day and all(s.start == s.end == time(8) for s in all_day)
+    try:
+        db.add(DutyShift(user_id=user.id, station_id=station.id, starts_at=local(1, 22), ends_at=local(2, 6)))
+        db.flush()
+        _, after, _ = from_database(db, since=local(1, 0), until=local(2, 0), roster_day=day)
+    finally:
+        db.rollback()
+    assert [s for s in after if s.station == station.code] == [
+        Shift(station.code, f"{user.display_name}（{user.username}）", time(22), time(6))]

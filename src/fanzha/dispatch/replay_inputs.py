@@ -250,7 +250,7 @@ def from_database(session, *, since: datetime, until: datetime, roster_day: date
     for d in session.scalars(select(DutyShift).where(DutyShift.starts_at < day_end, DutyShift.ends_at > day_start)
                              .order_by(DutyShift.starts_at)):
         u = users.get(d.user_id)
-        if u is None or d.station_id not in stations:
+        if u is None or not u.is_active or d.station_id not in stations:
             continue
         start, end = d.starts_at.astimezone(zone), d.ends_at.astimezone(zone)
         if end - start >= timedelta(days=1):
