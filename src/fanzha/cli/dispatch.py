@@ -62,7 +62,7 @@ def render(result) -> str:
         cells = (GRADE_LABELS[grade], f"{f.n:,}", _minutes(f.p50), _minutes(f.p90), _minutes(f.p95), share,
                  f"{f.unreached:,}")
         lines.append("".join(_cell(t, w) for t, w in zip(cells, WIDTHS, strict=True)))
-    lines.append(f"跨所协助首次联系 {result.helped:,} 次；自动短信首次联系 {result.sms:,} 条")
+    lines.append(f"跨所协助首次联系（呼叫尝试）{result.helped:,} 次；自动短信首次联系 {result.sms:,} 条")
     if result.utilisation:
         values = sorted(result.utilisation.values())
         lines.append(f"劝阻员 {len(values)} 人，在岗时间利用率：平均 {sum(values) / len(values):.0%}，"
@@ -98,4 +98,11 @@ def simulate_cmd(
     except (ReplayInputError, PolicyError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) if as_json else render(result))
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(render(result))
+    from fanzha.dispatch.replay_inputs import read_siblings
+
+    if policy == "ours" and read_siblings(staff) is None:
+        typer.echo("（排班文件没有“分局”列：本次回放不跨所协助）")
