@@ -839,3 +839,36 @@ def test_activity_target_group_on_a_populated_database(empty_db):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM activities")).scalar() == 2
     engine.dispose()
+
+
+def test_warning_helper_on_a_populated_database(empty_db):
+    """0033 on a database of 0032 with a warning: the new warning_helps table is empty and the warning as it was;
+    downgrade drops the table and keeps the warning."""
+    import importlib
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from fanzha.migrate import downgrade, upgrade
+
+    previous = importlib.import_module("fanzha.migrations.versions.0033_warning_helper").down_revision
+    upgrade(previous, url=empty_db)
+    engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    from fanzha.warnings.models import Warning
+
+    with Session(engine) as s:
+        _station_with_dissuader(s, now)
+        s.add(Warning(id=1, external_id="MIG33", kind="funds", risk_grade="high", grade_reasons=[], warned_at=now,
+                      sign_deadline=now, contact_deadline=now, feedback_deadline=now, station_id=1, community_id=2,
+                      status="assigned", repeat_count=0, phone="13800000033"))
+        s.commit()
+    upgrade("0033", url=empty_db)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM warning_helps")).scalar() == 0
+        assert conn.execute(text("SELECT external_id FROM warnings")).scalar() == "MIG33"
+    downgrade(previous, url=empty_db)
+    assert "warning_helps" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM warnings")).scalar() == 1
+    engine.dispose()

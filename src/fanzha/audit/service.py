@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "lock": "考核锁定",
     "correct": "考核更正",
     "withdraw": "撤回",
+    "help": "协助首次联系",
 }
 ENTITY_LABELS = {
     "person": "人员",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.common.identity import mask_phone
 from fanzha.common.text import Id, NoteText, PlainText
+from fanzha.dispatch import help as cross_help
 from fanzha.dissuasion import offline, service
 from fanzha.dissuasion.models import Contact
 from fanzha.notify import service as notify
@@ -83,6 +84,33 @@ class StepOut(BaseModel):
 def sign(warning_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
     w = service.sign(db, scope, warning_id)
     return {"id": w.id, "signed_at": w.signed_at}
+
+
+class HelpOfferOut(BaseModel):
+    warning_id: int
+    grade: str
+    kind: str
+    amount: Decimal | None
+    station: str = Field(description="预警所属派出所")
+    community: str = Field(description="村/社区（不含姓名、号码、地址）")
+    waited_minutes: int
+
+
+@router.get("/help-offers", response_model=list[HelpOfferOut],
+            summary="可协助首次联系：邻近派出所无人空闲的预警（仅值班且手头无待首次联系的劝阻员）")
+def help_offers(db: Session = Depends(get_db, scope="function"),
+                scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))) -> list[HelpOfferOut]:
+    return [HelpOfferOut(warning_id=o.warning.id, grade=o.warning.risk_grade, kind=o.warning.kind,
+                         amount=o.warning.amount, station=o.warning.station.label if o.warning.station else "",
+                         community=o.warning.community.label if o.warning.community else "",
+                         waited_minutes=int(o.waited.total_seconds() // 60)) for o in cross_help.offers(db, scope)]
+
+
+@router.post("/warnings/{warning_id}/help", summary="协助首次联系：接手邻所预警的首次联系（见面仍由该所负责）")
+def take_help(warning_id: IdPath, db: Session = Depends(get_db, scope="function"),
+              scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))) -> dict:
+    w = cross_help.take(db, scope, warning_id)
+    return {"id": w.id, "helper_id": w.helper_id, "helped_at": w.helped_at}
 
 
 @router.post("/warnings/{warning_id}/contacts", status_code=201, summary="登记联系（照片请用页面上传）")

@@ -29,7 +29,7 @@ from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
-from fanzha.warnings.service import visible
+from fanzha.warnings.service import reachable, visible
 
 SKEW_LIMIT = timedelta(minutes=5)
 KINDS = {"contact": "联系记录", "outcome": "反馈结果"}
@@ -154,7 +154,9 @@ def begin(session: Session, scope: Scope, warning_id: int, *, kind: str, sent: S
     changes: the receipt time, and an error stays an error."""
     scope.require(Perm.CLAIM_WARNINGS)
     received = now or utcnow()
-    w = session.scalar(select(Warning).where(Warning.id == warning_id, visible(scope)).with_for_update())
+    # A contact may come from a sibling station's helper who took over the first contact (dispatch/help.py).
+    held = reachable(scope) if kind == "contact" else visible(scope)
+    w = session.scalar(select(Warning).where(Warning.id == warning_id, held).with_for_update())
     reason = ""
     if w is None and sent.key:
         w, reason = _held_before(session, scope, warning_id), "transferred"

@@ -37,13 +37,15 @@ from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.warnings import assignments
 from fanzha.warnings.models import Warning
-from fanzha.warnings.service import visible
+from fanzha.warnings.service import reachable, visible
 
 MAX_FAMILY = 8
 
 
-def _warning(session: Session, scope: Scope, warning_id: int, *, lock: bool = False) -> Warning:
-    stmt = select(Warning).where(Warning.id == warning_id, visible(scope))
+def _warning(session: Session, scope: Scope, warning_id: int, *, lock: bool = False, helper: bool = False) -> Warning:
+    """The warning if the user's areas hold it — or, with `helper`, if the user took over its first contact from a
+    sibling station (跨所协助: contacts and calls only)."""
+    stmt = select(Warning).where(Warning.id == warning_id, reachable(scope) if helper else visible(scope))
     if lock:
         stmt = stmt.with_for_update()
     w = session.scalar(stmt)
@@ -163,8 +165,13 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
     if bad := [c for c in evidence.checklist if c not in CHECKLIST]:
         raise Invalid(f"未知的检查项：{bad}")
     _check_position(evidence)
-    w = _warning(session, scope, warning_id, lock=True)
+    w = _warning(session, scope, warning_id, lock=True, helper=True)
     _open(w)
+    helping = w.helper_id == scope.user_id and scope.user_id is not None and not session.scalar(
+        select(Warning.id).where(Warning.id == w.id, visible(scope)))
+    if helping and channel in FACE_CHANNELS:
+        raise Invalid("协助首次联系只能电话、短信或联系家属；见面由预警所属派出所负责",
+                      details=[{"loc": ["channel"], "msg": "协助时不能登记见面"}])
     if channel == "family":
         if family_contact_id is None or session.scalar(select(FamilyContact.id).where(
                 FamilyContact.id == family_contact_id, FamilyContact.person_id == w.person_id)) is None:
@@ -181,13 +188,13 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
                       location_accuracy=evidence.accuracy if located else None,
                       notice_signed=evidence.notice_signed, checklist=list(evidence.checklist), counts_as_face=counts)
     session.add(contact)
-    if w.signed_at is None:  # acting on it is accepting it
+    if w.signed_at is None and not helping:  # acting on it is accepting it (for its own station)
         w.signed_at, w.signed_by = now, scope.user_id
     if w.first_contact_at is None:
         w.first_contact_at = now
     if counts and w.face_at is None:
         w.face_at = now
-    if w.assignee_id is None and scope.role == Role.DISSUADER:
+    if w.assignee_id is None and scope.role == Role.DISSUADER and not helping:  # a helper never takes it over
         w.assignee_id, w.assigned_at, w.status = scope.user_id, now, "assigned"
         assignments.record(session, w, kind="claim", at=now, by_user_id=scope.user_id)
     session.flush()

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
@@ -14,6 +14,7 @@ from fanzha.common.errors import DomainError, Invalid, NotFound
 from fanzha.common.money import parse_money
 from fanzha.common.photos import serve_stored
 from fanzha.db import utcnow
+from fanzha.dispatch import help as cross_help
 from fanzha.dissuasion import offline, service, urgency
 from fanzha.dissuasion.followups import service as follow_ups
 from fanzha.dissuasion.enums import (
@@ -30,7 +31,7 @@ from fanzha.dissuasion.models import Contact
 from fanzha.notify import service as notify
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.warnings.models import Warning
+from fanzha.warnings.models import Warning, WarningHelp
 from fanzha.warnings.service import visible
 from fanzha.warnings.views import detail_asking, detail_dialling, detail_with_error
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
@@ -53,13 +54,17 @@ def my_tasks(request: Request, db: Session = Depends(get_db, scope="function"), 
     warnings, and the station's case-victim 回访 anyone of it may do).
     htmx asks for it again every 30 s and gets the list alone."""
     now = utcnow()
-    mine = list(db.scalars(select(Warning).where(Warning.assignee_id == scope.user_id, Warning.feedback_at.is_(None))
+    helping = and_(Warning.id.in_(select(WarningHelp.warning_id).where(WarningHelp.helper_id == scope.user_id)),
+                   Warning.first_contact_at.is_(None))  # 跨所协助, until the first contact is made
+    mine = list(db.scalars(select(Warning).where(or_(Warning.assignee_id == scope.user_id, helping),
+                                                 Warning.feedback_at.is_(None))
                            .options(joinedload(Warning.community))))
     active, backlog = urgency.order(mine, now)
     waiting = list(db.scalars(select(Warning).where(visible(scope), Warning.status == "dispatched",
                                                     Warning.feedback_at.is_(None))
                               .order_by(Warning.sign_deadline).limit(20)))
     due = follow_ups.due_for(db, scope, now)
+    offers = cross_help.offers(db, scope, now=now)
     shown = [w.id for w in mine + waiting]
     if shown:
         audit.record(db, scope, "view", "warning", "", fields=["name"], detail={"ids": shown})
@@ -67,8 +72,17 @@ def my_tasks(request: Request, db: Session = Depends(get_db, scope="function"), 
         audit.record(db, scope, "view", "follow_up", "", fields=["name:masked"], detail={"ids": [r.f.id for r in due]})
     template = "dissuasion/_tasks.html" if request.headers.get("hx-request") else "dissuasion/tasks.html"
     return render(request, template, active=active, backlog=backlog, waiting=waiting, follow_ups=due, now=now,
+                  offers=offers,
                   high_ids=[t.warning.id for t in active if t.warning.risk_grade == "high"],
                   backlog_hours=int(urgency.backlog_after().total_seconds() // 3600))
+
+
+@router.post("/warnings/{warning_id}/help", dependencies=[Depends(csrf_protect)])
+def take_help(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+              scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    """协助首次联系: take over a sibling station's first contact (dispatch/help.py), then open it to call."""
+    cross_help.take(db, scope, warning_id)  # anything no longer on offer answers 404 with the reason
+    return _back(warning_id, "helping")
 
 
 @router.post("/warnings/{warning_id}/sign", dependencies=[Depends(csrf_protect)])

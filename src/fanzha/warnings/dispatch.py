@@ -38,6 +38,24 @@ def duty_at(session: Session, at: datetime) -> tuple[set[int], dict[int, set[int
     return rostered, on_duty
 
 
+def duty_pool(session: Session, at: datetime) -> dict[int, list[int]]:
+    """Per station, the dissuaders on duty at `at`: those on a shift then, or every active one where the station
+    keeps no roster at all (so warnings never wait for a roster nobody filled in)."""
+    dissuaders: dict[int, list[int]] = defaultdict(list)
+    for uid, area_id in session.execute(select(User.id, User.area_id).where(User.role == Role.DISSUADER,
+                                                                          User.is_active.is_(True))):
+        dissuaders[area_id].append(uid)
+    rostered, shifts = duty_at(session, at)
+    on_duty: dict[int, list[int]] = defaultdict(list)
+    for station_id, uids in shifts.items():
+        on_duty[station_id] = [uid for uid in uids if uid in dissuaders.get(station_id, [])]
+    pool = {sid: sorted(set(on_duty.get(sid, []))) if sid in rostered else sorted(uids)
+            for sid, uids in dissuaders.items()}
+    for sid in rostered - set(pool):
+        pool[sid] = sorted(set(on_duty.get(sid, [])))
+    return pool
+
+
 class Assigner:
     """Least-loaded on-duty dissuader per station, keeping its own tally while a batch is dispatched.
 
@@ -53,18 +71,7 @@ class Assigner:
 
     def _build(self) -> dict[int, list[int]]:
         s = self.session
-        dissuaders: dict[int, list[int]] = defaultdict(list)
-        for uid, area_id in s.execute(select(User.id, User.area_id).where(User.role == Role.DISSUADER,
-                                                                            User.is_active.is_(True))):
-            dissuaders[area_id].append(uid)
-        rostered, shifts = duty_at(s, self.at)
-        on_duty: dict[int, list[int]] = defaultdict(list)
-        for station_id, uids in shifts.items():
-            on_duty[station_id] = [uid for uid in uids if uid in dissuaders.get(station_id, [])]
-        pool = {sid: sorted(set(on_duty.get(sid, []))) if sid in rostered else sorted(uids)
-                for sid, uids in dissuaders.items()}
-        for sid in rostered - set(pool):
-            pool[sid] = sorted(set(on_duty.get(sid, [])))
+        pool = duty_pool(s, self.at)
         for uid, n in s.execute(select(Warning.assignee_id, func.count()).where(  # open load: what they hold now
                 Warning.feedback_at.is_(None), Warning.assignee_id.is_not(None)).group_by(Warning.assignee_id)):
             if uid is not None:

@@ -69,6 +69,16 @@ class Warning(Base):
     community: Mapped[Area | None] = relationship(foreign_keys=[community_id])
     station: Mapped[Area | None] = relationship(foreign_keys=[station_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    # 跨所协助首次联系 (dispatch/help.py): the sibling station's dissuader who took over the first contact, if any.
+    help: Mapped[WarningHelp | None] = relationship(viewonly=True)
+
+    @property
+    def helper_id(self) -> int | None:
+        return self.help.helper_id if self.help else None
+
+    @property
+    def helped_at(self) -> datetime | None:
+        return self.help.helped_at if self.help else None
     feedback_detail: Mapped[WarningFeedback | None] = relationship(passive_deletes=True)
 
     # What the provincial feedback records beside the outcome (WarningFeedback), read as the warning's own.
@@ -226,3 +236,16 @@ class WarningDayState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     offset_minutes: Mapped[int] = mapped_column(Integer)
+
+
+class WarningHelp(Base):
+    """跨所协助首次联系 (dispatch/help.py): a sibling station's dissuader took over a warning's first contact. The
+    warning stays with its station (its rates, its 见面 and feedback); one helper per warning (the key)."""
+
+    __tablename__ = "warning_helps"
+
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id", ondelete="CASCADE"), primary_key=True)
+    helper_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    helped_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    helper: Mapped[User] = relationship()

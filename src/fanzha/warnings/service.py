@@ -406,6 +406,17 @@ def visible(scope: Scope):
     return clause
 
 
+def reachable(scope: Scope):
+    """visible, and the warnings whose first contact the user took over from a sibling station (跨所协助,
+    dispatch/help.py): the helper opens and calls those, nothing else of them."""
+    if scope.user_id is None:
+        return visible(scope)
+    from fanzha.warnings.models import WarningHelp
+
+    return or_(visible(scope), Warning.id.in_(select(WarningHelp.warning_id).where(
+        WarningHelp.helper_id == scope.user_id)))
+
+
 @dataclass
 class Filters:
     status: str = ""
@@ -566,7 +577,7 @@ def get(session: Session, scope: Scope, warning_id: int, *, reveal: bool = False
     scope.require(Perm.READ_WARNINGS)
     if reveal:
         scope.require(Perm.PII_FULL)
-    warning = session.scalar(select(Warning).where(Warning.id == warning_id, visible(scope))
+    warning = session.scalar(select(Warning).where(Warning.id == warning_id, reachable(scope))
                              .options(joinedload(Warning.station), joinedload(Warning.community),
                                       joinedload(Warning.assignee), joinedload(Warning.person)))
     if warning is None:

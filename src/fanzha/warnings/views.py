@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.audit import exports
@@ -24,6 +24,7 @@ from fanzha.org.scope import Scope
 from fanzha.warnings import metrics, placing, service
 from fanzha.warnings import roster as duty
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
+from fanzha.warnings.models import Warning
 from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
 from fanzha.web.render import env, render
@@ -195,11 +196,15 @@ def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("
     report, ranking, points = figures.report, figures.ranking, figures.trend
     done = metrics.activity(db, scope, since=start, until=end, area=area)
     handling = account_requests.performance(db, account_requests.within(scope, area), start, end)
+    from fanzha.dispatch.help import helped_counts
+
+    helped = helped_counts(db, scope, start, end)
     ranking.sort(key=lambda r: (-(r["figures"]["timely_sign_rate"].rate or 0), r["station"]))
     areas = [a for a in org.list_areas(db, scope, limit=5000) if a.level != Level.COMMUNITY]
     period = {"since": start.date().isoformat(), "until": (end - timedelta(days=1)).date().isoformat()}
     return render(request, "warnings/metrics.html", report=report, ranking=ranking, areas=areas, area=area, by=by,
                   period=period, rates=metrics.RATES, activity=done, events=metrics.EVENTS, handling=handling,
+                  helped=helped,
                   loss_avoided_text=metrics.LOSS_AVOIDED_TEXT, estimated_text=metrics.ESTIMATED_TEXT, chart=json.dumps({"points": points, "rates": [
                       {"key": r.key, "label": r.label} for r in metrics.RATES]}, ensure_ascii=False))
 
@@ -294,7 +299,12 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
     from fanzha.dissuasion import holders
     from fanzha.dissuasion.transfers.service import pending_of
 
-    reassigning = holders.may_reassign(scope) and warning.station_id is not None and warning.feedback_at is None
+    # 跨所协助: a sibling station's helper sees the warning to call and record the first contact, not its 串并 links or
+    # the station's own actions (dispatch/help.py).
+    helping = warning.helper_id == scope.user_id and db.scalar(
+        select(func.count()).select_from(Warning).where(Warning.id == warning.id, service.visible(scope))) == 0
+    reassigning = not helping and holders.may_reassign(scope) and warning.station_id is not None \
+        and warning.feedback_at is None
     choices = holders.holders(db, scope, warning, now=utcnow()) if reassigning else []
     stations = org.list_areas(db, scope if scope.is_centre else Scope.system(db), level=Level.STATION.value, limit=1000)
     return render(request, "warnings/detail.html", status_code=status_code, w=warning, reveal=reveal,
@@ -306,7 +316,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
                   placed=placing.placed_sentence(warning)
                   if request.query_params.get("done") == "place" and warning.station_id else "",
                   requests=account_requests.of_warning(db, warning.id),
-                  links=links.panel(db, scope, "warning", warning.id),
+                  links=None if helping else links.panel(db, scope, "warning", warning.id), helping=helping,
                   follow_ups=list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
                   done=request.query_params.get("done", "")[:20],
                   masked=identity(name=warning.name, id_number=warning.id_number, phone=warning.phone, full=False,
