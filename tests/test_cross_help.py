@@ -147,3 +147,17 @@ def test_help_counts_on_the_metrics_page(branch, client_as):
         assert helped_counts(s, yi_head, now - timedelta(days=1), now + timedelta(minutes=1)) == (0, 1)
     page = client_as("xh_yi_head").get("/metrics")
     assert page.status_code == 200 and 'id="cross-help"' in page.text
+
+
+def test_the_demo_shows_help_between_stations(client_as, db):
+    """On first run ps01's station has warnings first contacted by a sibling station's dissuader, on their timelines
+    and on the metrics pages of both stations."""
+    from fanzha.warnings.models import WarningHelp
+
+    helps = db.scalars(select(WarningHelp)).all()
+    demo = [h for h in helps if db.get(User, h.helper_id).username.startswith("ps")]
+    assert demo, "the demo county shows 协助首次联系"
+    page = client_as("ps01_suozhang").get(f"/warnings/{demo[0].warning_id}")
+    assert page.status_code == 200 and "协助首次联系：" in page.text
+    metrics = client_as("ps01_suozhang").get("/metrics").text
+    assert "其他派出所劝阻员协助首次联系 0 条" not in metrics

@@ -95,7 +95,45 @@ def generate_warnings(session: Session, *, seed: int, count: int, now: datetime 
     play_conflict(session, random.Random(seed + 103), now)
     play_reassign(session, random.Random(seed + 104), now)
     play_transfers(session, now)
+    play_help(session, now)
     return tally.created
+
+
+def play_help(session: Session, now: datetime) -> int:
+    """协助首次联系 in the demo: three of the last week's high- or medium-grade warnings of ps01's station were first
+    contacted by the dissuader of a sibling station (same 分局) while nobody at ps01 was free — on their timelines and
+    counted both ways on the metrics page (dispatch/help.py)."""
+    from fanzha.dissuasion.models import Contact, TimelineEvent
+    from fanzha.org.models import Area, User
+    from fanzha.org.roles import Role
+    from fanzha.warnings.models import WarningHelp
+
+    head = session.scalar(select(User).where(User.username == "ps01_suozhang"))
+    station = session.get(Area, head.area_id) if head else None
+    if station is None:
+        return 0
+    helper = session.scalar(select(User).join(Area, User.area_id == Area.id).where(
+        User.role == Role.DISSUADER.value, User.is_active.is_(True), Area.parent_id == station.parent_id,
+        Area.id != station.id).order_by(User.username))
+    if helper is None:
+        return 0
+    helper_station = session.get(Area, helper.area_id)
+    done = 0
+    for w in session.scalars(select(Warning).where(
+            Warning.station_id == station.id, Warning.risk_grade.in_(("high", "medium")),
+            Warning.first_contact_at.is_not(None), Warning.warned_at >= now - timedelta(days=7))
+            .order_by(Warning.warned_at.desc()).limit(3)):
+        first = session.scalar(select(Contact).where(Contact.warning_id == w.id).order_by(Contact.at, Contact.id))
+        if first is None:
+            continue
+        at = max(w.warned_at + timedelta(minutes=3), first.at - timedelta(minutes=2))
+        first.by_user_id = helper.id
+        session.add(WarningHelp(warning_id=w.id, helper_id=helper.id, helped_at=at))
+        session.add(TimelineEvent(warning_id=w.id, at=at, kind="help", by_user_id=helper.id,
+                                  text=f"协助首次联系：{helper.display_name}（{helper_station.label}）"))
+        done += 1
+    session.flush()
+    return done
 
 
 def keep_roster(session: Session, now: datetime) -> None:
