@@ -57,8 +57,11 @@ def replay(session: Session, scope: Scope, *, since: date, until: date, roster_d
     shifts = [s for s in shifts if s.station in mine]
     results = {name: simulate.simulate(warnings, shifts, policy=name, seed=seed, siblings=siblings)
                for name in ("fifo", "ours")} if warnings else {}
+    same = bool(results) and all(
+        (f.p50, f.p90, f.p95, f.unreached) == (o.p50, o.p90, o.p95, o.unreached)
+        for g, f in results["fifo"].by_grade.items() for o in [results["ours"].by_grade.get(g, f)])
     return {"warnings": len(warnings), "stations": len({w.station for w in warnings}),
-            "dissuaders": len({(s.station, s.dissuader) for s in shifts}), "results": results}
+            "dissuaders": len({(s.station, s.dissuader) for s in shifts}), "results": results, "same": same}
 
 
 def _chart(results: dict) -> dict:
