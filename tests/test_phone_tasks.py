@@ -123,7 +123,7 @@ def test_a_new_high_warning_is_first_and_long_overdue_work_is_backlog():
     warnings = [
         _w(1, "medium", warned=-318 * days, sign=-318 * days),  # overdue 318 days: 积压
         _w(2, "high", warned=-3 * days, sign=-3 * days, signed=-3 * days),  # contact overdue ~3 days: 积压
-        _w(3, "medium", warned=-2 * hours, sign=-2 * hours),  # sign overdue 2 hours: open, not backlog
+        _w(3, "medium", warned=-4 * hours, sign=-2 * hours),  # sign overdue 2 hours: open, not backlog
         _w(4, "high", warned=-timedelta(minutes=1), sign=timedelta(minutes=4), amount="98000"),  # just arrived
         _w(5, "high", warned=-hours, sign=-hours + timedelta(minutes=5), signed=-timedelta(minutes=50)),  # in hand
         _w(6, "high", warned=-timedelta(minutes=2), sign=timedelta(minutes=3), amount="5000"),  # arrived, less money
@@ -132,10 +132,10 @@ def test_a_new_high_warning_is_first_and_long_overdue_work_is_backlog():
         _w(11, "high", warned=-2 * hours, sign=-hours),  # unsigned, missed an hour ago
     ]
     active, backlog = urgency.order(warnings, NOW, timedelta(hours=48))
-    # 3 (medium) has waited two hours, its grade's starvation bound (dispatch/policy_default.toml): it goes first.
+    # 3 (medium) has waited four hours, its grade's starvation bound (dispatch/policy_default.toml): it goes first.
     # Then high before medium before low; among the highs, those nobody signed yet first: still in time, the nearer
     # deadline first (6 is due in 3 minutes, 4 in 4), then the missed ones, the most recently missed first (11, 10);
-    # then the one in hand; 7 (low) has waited an hour of its four.
+    # then the one in hand; 7 (low) has waited an hour of its eight.
     assert [t.warning.id for t in active] == [3, 6, 4, 11, 10, 5, 7]
     assert [t.warning.id for t in backlog] == [1, 2]  # the longest waiting first
     assert (active[0].step, backlog[1].step) == ("sign", "contact")
