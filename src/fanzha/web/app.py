@@ -16,11 +16,14 @@ from fanzha.api import api_router
 from fanzha.common.errors import DomainError, TooManyRequests
 from fanzha.common.tabular import MEDIA_TYPES as TABLE_TYPES
 from fanzha.reports.service import FORMATS as REPORT_TYPES
-from fanzha.web import assets, pwa
+from fanzha.common.logs import use_json_logs
+from fanzha.config import get_settings
+from fanzha.web import assets, health, metrics, pwa
 from fanzha.web.forms import EmptyQueryValues, field_label
 from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.deps import LoginRequired
 from fanzha.web.lifespan import settled_heap
+from fanzha.web.observe import Observe
 from fanzha.web.render import render
 from fanzha.web.views import pages_router
 
@@ -177,6 +180,9 @@ def create_app() -> FastAPI:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _error(request, 500, "internal", "系统内部错误，已记录，请稍后重试或联系管理员")
 
+    if get_settings().log_format == "json":
+        use_json_logs()
+    app.add_middleware(Observe)  # innermost: sees the matched route (request id, latency, the JSON request line)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
     app.add_middleware(EmptyQueryValues)
@@ -189,10 +195,8 @@ def create_app() -> FastAPI:
     app.include_router(assets.router)
     app.include_router(pwa.router)  # manifest, service worker at the root scope, icons
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz():
-        return {"status": "ok", "version": __version__}
-
+    app.include_router(health.router)  # /healthz, /readyz
+    app.include_router(metrics.router)  # /metrics (404 unless FANZHA_METRICS_TOKEN is set)
     app.include_router(api_router)
     app.include_router(pages_router)
     return app

@@ -15,6 +15,9 @@ import time
 
 from huey.consumer import Consumer as HueyConsumer
 
+from fanzha.common.logs import JsonFormatter
+from fanzha.config import get_settings
+
 log = logging.getLogger(__name__)
 PARENT_ENV = "FANZHA_RUN_PARENT"  # set by `fanzha run` for the worker it starts
 
@@ -45,6 +48,10 @@ def run_worker(workers: int, verbose: bool = False) -> int:
     # The consumer's own start, stop and shutdown lines; not a line per task every minute from its scheduler and
     # worker threads (huey.consumer.Scheduler, huey.consumer.Worker-N), whose warnings and errors still show.
     logging.getLogger("huey.consumer").setLevel(logging.INFO)
+    logging.getLogger("fanzha.worker.tasks").setLevel(logging.INFO)  # a line per queued task run (not periodic ones)
+    if get_settings().log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     if verbose:  # each periodic run: which minute it ran for, or that another worker had it
         logging.getLogger("fanzha.worker").setLevel(logging.DEBUG)
     for handler in logging.getLogger().handlers:

@@ -13,6 +13,7 @@ import functools
 import logging
 import socket
 import threading
+import time
 from datetime import UTC, datetime
 
 from huey import crontab
@@ -23,7 +24,7 @@ from fanzha.imports.models import ImportBatch
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
 from fanzha.worker.models import WorkerBeat
-from fanzha.worker.queue import huey
+from fanzha.worker.queue import LAST_RUN, huey
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def periodic(cron):
                 return
             log.debug("periodic %s: runs for minute %s", fn.__name__, slot)
             fn()
+            huey.put(LAST_RUN.format(name=fn.__name__), time.time())  # read by /metrics
 
         return run
 
