@@ -17,6 +17,8 @@ from fanzha.cli.detect import app as detect_app
 from fanzha.cli.dispatch import app as dispatch_app
 from fanzha.cli.public import blocklist_app, public_app
 from fanzha.cli.audit import app as audit_app
+from fanzha.cli.backup import backup as backup_command
+from fanzha.cli.backup import restore as restore_command
 from fanzha.cli.report import app as report_app
 
 _plain = {"no_args_is_help": True, "rich_markup_mode": None, "pretty_exceptions_enable": False}
@@ -36,6 +38,8 @@ app.add_typer(assess_app, name="assess")
 app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
 app.add_typer(dispatch_app, name="dispatch")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.command()
