@@ -17,7 +17,8 @@ COMMANDS = [[], ["serve"], ["run"], ["worker"], ["demo"], ["db"], ["db", "upgrad
             ["public"], ["public", "export-reports"], ["public", "import-blocklist"], ["public", "status"],
             ["blocklist"], ["blocklist", "import-reports"], ["blocklist", "export-bundle"], ["blocklist", "import"],
             ["blocklist", "export"],
-            ["report"], ["report", "bulletin"], ["report", "register"], ["report", "geo-import"]]
+            ["report"], ["report", "bulletin"], ["report", "register"], ["report", "geo-import"],
+            ["backup"], ["restore"]]
 
 
 def render() -> str:
