@@ -18,6 +18,7 @@ class Observe:
     def __init__(self, app):
         self.app = app
         self.log_requests = get_settings().log_format == "json"
+        self.templates = _full_paths()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -41,7 +42,7 @@ class Observe:
         finally:
             seconds = time.perf_counter() - started
             route = scope.get("route")
-            template = getattr(route, "path", UNMATCHED) if route is not None else UNMATCHED
+            template = UNMATCHED if route is None else self.templates.get(id(route)) or getattr(route, "path", UNMATCHED)
             observe(template, scope["method"], status, seconds)
             if self.log_requests:
                 user = (scope.get("state") or {}).get("user")
@@ -49,3 +50,13 @@ class Observe:
                     "method": scope["method"], "route": template, "status": status,
                     "duration_ms": round(seconds * 1000, 1), "user_id": getattr(user, "id", None)})
             logs.CURRENT.reset(token)
+
+
+def _full_paths() -> dict[int, str]:
+    """The router puts the route as its own router declared it in the scope (/warnings/{warning_id}); the label
+    wants the address template as mounted (/api/v1/warnings/{warning_id})."""
+    from fanzha.api import API_PREFIX, API_ROUTERS
+    from fanzha.web.views import PAGE_ROUTERS
+
+    return {id(route): prefix + route.path for prefix, routers in ((API_PREFIX, API_ROUTERS), ("", PAGE_ROUTERS))
+            for router in routers for route in router.routes}
