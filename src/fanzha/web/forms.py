@@ -136,7 +136,7 @@ FIELD_LABELS = {
     "rank_by": "排名依据", "reason": "原因", "relation": "关系", "role": "角色", "row": "行", "run_id": "考核",
     "scheme_key": "考核方案", "since": "开始日期", "solved": "破案情况", "start": "开始日期", "starts_at": "开始时间",
     "starts_on": "开始日期", "state": "状态", "station_id": "派出所", "status": "状态", "sub": "下级", "text": "内容",
-    "to": "结束", "top_n": "高发类型数", "unit_id": "成员单位", "unplaced_id": "待落地人员", "until": "结束日期",
+    "roster_day": "值班表日期", "run": "运行回放", "seed": "随机种子", "to": "结束", "top_n": "高发类型数", "unit_id": "成员单位", "unplaced_id": "待落地人员", "until": "结束日期",
     "user_id": "人员", "username": "用户名", "value": "号码或网址", "window_days": "统计天数", "year": "年份",
     "device_at": "手机记录时间", "idempotency_key": "提交编号", "sent_at": "手机发送时间",
     "ask": "确认步骤", "confirm": "确认", "revision": "作为修订", "revision_note": "修订说明",
