@@ -179,3 +179,12 @@ def test_keep_removes_the_oldest_backups_only(tmp_path):
             (tmp_path / name / "manifest.json").write_text("{}")
     assert [p.name for p in prune(tmp_path, 2)] == ["fanzha-20261201"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fanzha-20261202", "fanzha-20261203", "other"]
+
+
+def test_missing_postgresql_client_tools_are_named(monkeypatch, tmp_path):
+    from fanzha.ops import backup as ops
+
+    monkeypatch.setattr(ops.shutil, "which", lambda name: None)
+    with pytest.raises(ops.BackupError, match="找不到 pg_dump：请安装 PostgreSQL 客户端工具"):
+        ops.backup(tmp_path / "bk", url="postgresql://nobody@127.0.0.1:1/none", data_dir=tmp_path,
+                   seal_file=tmp_path / "seals.jsonl")

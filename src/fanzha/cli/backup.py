@@ -6,6 +6,13 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import OperationalError
+
+
+def _unreachable(exc: Exception) -> typer.Exit:
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    typer.echo(f"无法连接数据库：{reason}", err=True)
+    return typer.Exit(1)
 
 
 def _where() -> tuple[str, Path, Path]:
@@ -33,6 +40,8 @@ def backup(to: Path = typer.Option(..., "--to", file_okay=False, help="备份目
     except ops.BackupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+    except OperationalError as exc:
+        raise _unreachable(exc) from exc
     rows = sum(manifest["tables"].values())
     typer.echo(f"已备份到 {target}：{manifest['database']} 数据库（版本 {manifest['alembic_revision']}），"
                f"{len(manifest['tables'])} 张表 {rows} 行，{len(manifest['files'])} 个文件"
@@ -59,6 +68,8 @@ def restore(source: Path = typer.Option(..., "--from", exists=True, file_okay=Fa
     except ops.BackupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+    except OperationalError as exc:
+        raise _unreachable(exc) from exc
     role = grant_application(url, get_settings().resolved_database_url())
     if role:
         typer.echo(f"已授予应用角色 {role} 读写权限（同 fanzha db upgrade）")
