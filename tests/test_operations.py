@@ -283,7 +283,7 @@ def test_json_log_lines_and_request_id_round_trip_into_a_worker_task(json_app, d
         buffer.truncate(0), buffer.seek(0)
         r = client.get("/healthz", headers={"X-Request-ID": given})
         made = r.headers["x-request-id"]
-        assert made != given and re.fullmatch(r"[0-9a-f]{32}", made)
+        assert made != given and re.fullmatch(r"[0-9a-f]{20,}", made)
         assert _json_lines(buffer)[-1]["request_id"] == made
     assert client.get("/healthz", headers={"X-Request-ID": "y" * 64}).headers["x-request-id"] == "y" * 64
 

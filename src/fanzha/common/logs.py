@@ -3,10 +3,11 @@ lines of the worker tasks it queued (docs/operations.md)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -20,8 +21,14 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 
 
+# A new id is this process's random prefix and a counter: unique across processes and restarts like a UUID, without
+# a call for random bytes on every request (uuid4 was the costliest step of the request middleware).
+_PREFIX = secrets.token_hex(6)
+_counter = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return f"{_PREFIX}{next(_counter):08x}"
 
 
 def request_id_from(header: str | None) -> str:

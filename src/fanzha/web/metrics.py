@@ -33,8 +33,15 @@ REQUEST_SECONDS = Histogram(
 STATUS_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
 
 
+_series: dict[tuple[str, str, int], object] = {}  # labels() takes a lock and builds a key each time: look it up once
+
+
 def observe(route: str, method: str, status: int, seconds: float) -> None:
-    REQUEST_SECONDS.labels(route, method, STATUS_CLASSES.get(status // 100, "other")).observe(seconds)
+    key = (route, method, status // 100)
+    series = _series.get(key)
+    if series is None:
+        series = _series[key] = REQUEST_SECONDS.labels(route, method, STATUS_CLASSES.get(key[2], "other"))
+    series.observe(seconds)
 
 
 class FromDatabaseAndQueue:

@@ -48,7 +48,8 @@ def run_worker(workers: int, verbose: bool = False) -> int:
     # The consumer's own start, stop and shutdown lines; not a line per task every minute from its scheduler and
     # worker threads (huey.consumer.Scheduler, huey.consumer.Worker-N), whose warnings and errors still show.
     logging.getLogger("huey.consumer").setLevel(logging.INFO)
-    logging.getLogger("fanzha.worker.tasks").setLevel(logging.INFO)  # a line per queued task run (not periodic ones)
+    if not verbose:  # a line per queued task run (imports); periodic runs are DEBUG lines, shown with --verbose
+        logging.getLogger("fanzha.worker.tasks").setLevel(logging.INFO)
     if get_settings().log_format == "json":
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonFormatter())
