@@ -82,10 +82,13 @@ def source(tmp_path_factory):
         contact = conn.execute(text("SELECT min(id) FROM contacts")).scalar()
         assert contact is not None, "the demo county has contacts to attach the photo to"
         conn.execute(text("UPDATE contacts SET photo_path = 'evidence/1/a1b2.jpg' WHERE id = :id"), {"id": contact})
+        conn.execute(text("UPDATE contacts SET photo_path = 'evidence/9/lost.jpg' WHERE id = (SELECT max(id) FROM "
+                          "contacts)"))
     engine.dispose()
     done = fanzha("backup", "--to", str(tmp / "bk"), url=url, data_dir=data_dir)
     assert done.returncode == 0, done.stderr
-    yield {"url": url, "data_dir": data_dir, "backup": tmp / "bk", "tmp": tmp, "out": done.stdout}
+    yield {"url": url, "data_dir": data_dir, "backup": tmp / "bk", "tmp": tmp, "out": done.stdout,
+           "err": done.stderr}
     _drop(url)
 
 
@@ -108,6 +111,8 @@ def test_backup_writes_the_manifest(source):
 
     assert manifest["alembic_revision"] == code_head()
     assert sorted(f["path"] for f in manifest["files"]) == ["activities/3/c3d4.png", "evidence/1/a1b2.jpg"]
+    assert manifest["missing_files"] == ["evidence/9/lost.jpg"]  # named by a contact, gone from the disk
+    assert "1 个记录指向的文件不在数据目录中，未能备份（清单 missing_files）：evidence/9/lost.jpg" in source["err"]
     assert (source["backup"] / "files" / "evidence" / "1" / "a1b2.jpg").read_bytes() == JPEG
     assert (source["backup"] / "audit-seals.jsonl").read_bytes() == (source["data_dir"] / "audit-seals.jsonl").read_bytes()
     assert f"{len(counts)} 张表 {sum(counts.values())} 行，2 个文件，含审计封存文件" in source["out"]

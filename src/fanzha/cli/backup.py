@@ -46,6 +46,10 @@ def backup(to: Path = typer.Option(..., "--to", file_okay=False, help="备份目
     typer.echo(f"已备份到 {target}：{manifest['database']} 数据库（版本 {manifest['alembic_revision']}），"
                f"{len(manifest['tables'])} 张表 {rows} 行，{len(manifest['files'])} 个文件"
                + ("，含审计封存文件" if "audit_seal_file" in manifest else "，没有库外审计封存文件"))
+    missing = manifest["missing_files"]
+    if missing:
+        typer.echo(f"注意：{len(missing)} 个记录指向的文件不在数据目录中，未能备份（清单 missing_files）："
+                   + "、".join(missing[:5]) + (" 等" if len(missing) > 5 else ""), err=True)
     if keep:
         for old in ops.prune(target.parent, keep):
             typer.echo(f"已删除旧备份 {old}")

@@ -33,6 +33,9 @@ SECRET = "secret_key"
 # activity photos (prevention), 考核 evidence (assess), and the import files of the batches (imports). Issued
 # documents (发文登记) keep their DOCX and PDF in the database itself, so they travel with the dump.
 FILE_FOLDERS = ("evidence", "activities", "assess", "uploads")
+# The columns that name those files (relative to the data directory; import batches keep an absolute path).
+REFERENCES = (("contacts", "photo_path"), ("activity_photos", "path"), ("assessment_scores", "evidence_file"),
+              ("import_batches", "stored_path"))
 
 
 class BackupError(Exception):
@@ -102,6 +105,24 @@ def _revision(conn: Connection) -> str:
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() or ""
 
 
+def _referenced(conn: Connection, data_dir: Path) -> set[str]:
+    """The files the records name, as paths relative to the data directory (absolute when outside it)."""
+    tables, root, named = set(inspect(conn).get_table_names()), data_dir.resolve(), set()
+    for table, column in REFERENCES:
+        if table in tables:
+            named |= {v for v in conn.execute(text(f"SELECT DISTINCT {column} FROM {table} WHERE {column} <> ''"))
+                      .scalars()}
+    out = set()
+    for value in named:
+        path = Path(value)
+        if path.is_absolute():
+            path = path.resolve()
+            out.add(path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path))
+        else:
+            out.add(path.as_posix())
+    return out
+
+
 def _pg_env(url: str) -> dict[str, str]:
     """libpq's environment for pg_dump/pg_restore: the password stays out of the process list."""
     u = make_url(url)
@@ -165,6 +186,7 @@ def backup(to: Path, *, url: str, data_dir: Path, seal_file: Path,
             try:
                 with copy.connect() as conn:
                     manifest["alembic_revision"], manifest["tables"] = _revision(conn), _counts(conn)
+                    referenced = _referenced(conn, data_dir)
             finally:
                 copy.dispose()
             manifest["dump"] = {"path": SQLITE_DUMP, "sha256": sha256_of(to / SQLITE_DUMP)}
@@ -177,6 +199,7 @@ def backup(to: Path, *, url: str, data_dir: Path, seal_file: Path,
                 _run([pg_dump, "--format=custom", f"--snapshot={snapshot}", "--no-owner", "--no-acl",
                       "--file", str(to / PG_DUMP)], _pg_env(url))
                 manifest["alembic_revision"], manifest["tables"] = _revision(conn), _counts(conn)
+                referenced = _referenced(conn, data_dir)
                 conn.commit()
             manifest["dump"] = {"path": PG_DUMP, "sha256": sha256_of(to / PG_DUMP)}
     finally:
@@ -191,6 +214,8 @@ def backup(to: Path, *, url: str, data_dir: Path, seal_file: Path,
             shutil.copy2(path, to / FILES / relative)
             files.append({"path": relative, "bytes": path.stat().st_size, "sha256": sha256_of(to / FILES / relative)})
     manifest["files"] = files
+    # Named by a record but not on disk (removed by hand, or lost before this backup): said, not silently skipped.
+    manifest["missing_files"] = sorted(referenced - {f["path"] for f in files})
     if (data_dir / SECRET).is_file():
         shutil.copy2(data_dir / SECRET, to / SECRET)
         (to / SECRET).chmod(0o600)
