@@ -140,6 +140,10 @@ def test_restore_into_an_empty_database_gives_the_same_counts_photos_and_audit_c
     tables = len(_counts(empty))
     assert f"目标数据库不是空的：已有 {tables} 张表（版本 {code_head()}；" in again.stderr
 
+    forced = fanzha("restore", "--force", "--from", str(source["backup"]), url=empty, data_dir=data_dir)
+    assert forced.returncode == 0, forced.stdout + forced.stderr  # PostgreSQL: pg_restore --clean --if-exists
+    assert _counts(empty) == _counts(source["url"]) and "审计日志完好" in forced.stdout
+
 
 def test_a_non_empty_database_is_refused_and_left_as_it_was(source):
     before = _counts(source["url"])
