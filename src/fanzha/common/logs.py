@@ -18,7 +18,9 @@ CURRENT: ContextVar[dict | None] = ContextVar("fanzha_request", default=None)
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Attributes every LogRecord has; anything else passed in `extra=` is a field of the JSON line.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+# uvicorn's color_message repeats the message with terminal colours.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName",
+                                                                          "color_message"}
 
 
 # A new id is this process's random prefix and a counter: unique across processes and restarts like a UUID, without

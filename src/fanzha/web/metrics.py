@@ -81,6 +81,7 @@ class FromDatabaseAndQueue:
         from fanzha.db import get_engine, utcnow
         from fanzha.dissuasion.board import condition
         from fanzha.imports.models import ImportBatch
+        from fanzha.warnings.enums import GRADES
         from fanzha.warnings.models import Warning
         from fanzha.worker.models import WorkerBeat
 
@@ -95,8 +96,9 @@ class FromDatabaseAndQueue:
             beat = conn.scalar(select(func.max(WorkerBeat.beat_at)))
         family = GaugeMetricFamily("fanzha_warnings_overdue", "Open warnings with a step past its deadline, by grade.",
                                    labels=["grade"])
-        for grade, count in sorted(overdue, key=lambda row: row[0] or ""):
-            family.add_metric([grade or ""], count)
+        counts = {grade: 0 for grade in GRADES} | {grade or "": count for grade, count in overdue}
+        for grade, count in counts.items():  # every grade, 0 included, so an alert sees the series from the start
+            family.add_metric([grade], count)
         yield family
         yield GaugeMetricFamily("fanzha_import_batches_failed_24h", "Import batches created in the last 24 hours that "
                                 "failed.", value=failed or 0)
