@@ -1,4 +1,4 @@
-"""Operations at run time: /readyz both ways, /metrics behind its token, JSON log lines and the request id carried
+"""Operations at run time: /readyz both ways, /-/metrics behind its token, JSON log lines and the request id carried
 from a request into the worker task it queued (docs/operations.md)."""
 
 from __future__ import annotations
@@ -200,12 +200,20 @@ def test_readyz_follows_a_redis_queue_going_away_and_coming_back(app, monkeypatc
 def test_metrics_are_off_without_a_token_and_refuse_a_missing_or_wrong_one(app, settings_env):
     client = make_client(app)
     settings_env(metrics_token="")
-    assert client.get("/metrics").status_code == 404
+    assert client.get("/-/metrics").status_code == 404
     settings_env(metrics_token="运维令牌-not-ascii-is-fine".encode().hex())
-    r = client.get("/metrics")
+    r = client.get("/-/metrics")
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
-    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
-    assert client.get("/metrics", headers={"Authorization": "Basic YTpi"}).status_code == 401
+    assert client.get("/-/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert client.get("/-/metrics", headers={"Authorization": "Basic YTpi"}).status_code == 401
+
+
+def test_the_metrics_page_for_people_is_not_the_operators_endpoint(app, settings_env, client_as):
+    """/metrics is the 指标 page: a logged-in analyst reaches it whether the Prometheus endpoint is on or off."""
+    for token in ("", "t0ken"):
+        settings_env(metrics_token=token)
+        page = client_as("yanpan").get("/metrics")
+        assert page.status_code == 200 and "劝阻指标" in page.text
 
 
 def _sample(text: str, name: str, **labels) -> float | None:
@@ -256,7 +264,7 @@ def test_metrics_content_with_the_token(app, api_as, db, settings_env, monkeypat
         mine = [b.id for b in mine]
     try:
         before = time.time()
-        r = client.get("/metrics", headers=auth)
+        r = client.get("/-/metrics", headers=auth)
         scraped = r.text
     finally:
         with session_scope() as s:
@@ -303,7 +311,7 @@ def test_metrics_show_the_last_escalation_run(app, settings_env, monkeypatch):
     monkeypatch.setattr(fanzha.notify.service, "deliver_due", lambda session: None)
     before = time.time()
     escalate_and_notify()
-    text = make_client(app).get("/metrics", headers={"Authorization": "Bearer t0ken"}).text
+    text = make_client(app).get("/-/metrics", headers={"Authorization": "Bearer t0ken"}).text
     assert before <= _sample(text, "fanzha_escalation_last_run_timestamp_seconds") <= time.time()
 
 

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     reports_dir: Path | None = Field(None, description="Folder with the centre's own bulletin template (bulletin.txt.j2) and 版头 settings (layout.toml), used in place of the packaged ones file by file; empty = the packaged ones (docs/bulletins.md).")
     case_stats_rules: Path | None = Field(None, description="Key communities and key groups thresholds for the case statistics (TOML); empty = the packaged defaults (docs/case-stats.md).")
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text, or one JSON object per line with the request id (docs/operations.md).")
-    metrics_token: str = Field("", description="Bearer token that /metrics (Prometheus) requires; empty = /metrics is off and answers 404 (docs/operations.md).")
+    metrics_token: str = Field("", description="Bearer token that /-/metrics (Prometheus) requires; empty = /-/metrics is off and answers 404 (docs/operations.md).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
     bundle_key: str = Field("", description="Shared secret (HMAC-SHA256) signing the bundles between the public app and the platform; set the same value on both (docs/public.md).")
     public_store: Path | None = Field(None, description="Public app only: its own SQLite file (reports, blocklist copy); empty = DATA_DIR/public.db.")

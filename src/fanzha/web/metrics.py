@@ -1,4 +1,4 @@
-"""Prometheus /metrics for operators: off unless FANZHA_METRICS_TOKEN is set, then only with that bearer token.
+"""Prometheus /-/metrics for operators (the address /metrics is the 指标 page): off unless FANZHA_METRICS_TOKEN is set, then only with that bearer token.
 
 Request latency is a histogram kept in each web process (by route template, method and status class); the rest —
 queue depth and wait, open overdue warnings, the last escalation run, failed imports — is read from the database and
@@ -124,7 +124,7 @@ def _refusal(request: Request) -> Response | None:
     return None
 
 
-@router.get("/metrics")
+@router.get("/-/metrics")
 def metrics(request: Request):
     if (refused := _refusal(request)) is not None:
         return refused
