@@ -116,6 +116,7 @@ def test_backup_writes_the_manifest(source):
     assert (source["backup"] / "files" / "evidence" / "1" / "a1b2.jpg").read_bytes() == JPEG
     assert (source["backup"] / "audit-seals.jsonl").read_bytes() == (source["data_dir"] / "audit-seals.jsonl").read_bytes()
     assert f"{len(counts)} 张表 {sum(counts.values())} 行，2 个文件，含审计封存文件" in source["out"]
+    assert (source["backup"].stat().st_mode & 0o777) == 0o700  # personal data: the platform's account only
 
 
 def test_restore_into_an_empty_database_gives_the_same_counts_photos_and_audit_chain(source, empty):

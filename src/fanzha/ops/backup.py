@@ -166,6 +166,7 @@ def backup(to: Path, *, url: str, data_dir: Path, seal_file: Path,
     to.mkdir(parents=True, exist_ok=True)
     if any(to.iterdir()):
         raise BackupError(f"备份目录 {to} 不是空的：请给每次备份一个新目录")
+    to.chmod(0o700)  # names, ID numbers and phones: only the platform's own account may read a backup
     manifest: dict = {"format": FORMAT, "fanzha_version": __version__, "database": kind,
                       "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
     if seal_file.is_file():
