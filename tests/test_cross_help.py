@@ -96,6 +96,7 @@ def test_an_idle_sibling_takes_over_a_first_contact(branch, client_as, api_as, d
     opened = helper.get(f"/warnings/{branch['high']}")
     assert opened.status_code == 200, opened.text[:3000]
     assert 'id="helping-note"' in opened.text and 'id="outcome-form"' not in opened.text
+    assert 'id="next-step"' not in opened.text  # the station's 签收/反馈 bar is not the helper's
     tasks = helper.get("/tasks").text
     assert "协助首次联系" in tasks and f'href="/warnings/{branch["high"]}"' in tasks
 

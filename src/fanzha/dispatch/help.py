@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -26,7 +26,7 @@ from fanzha.audit import service as audit
 from fanzha.common.errors import NotFound
 from fanzha.db import utcnow
 from fanzha.dispatch import policy
-from fanzha.dissuasion.urgency import job_of, task_of
+from fanzha.dissuasion.urgency import backlog_after, job_of, next_due, task_of
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
@@ -39,18 +39,22 @@ OFFERS = 5
 GONE = "该预警不在可协助的范围内（该所已有人空闲、已有人联系或已由他人协助）"
 
 
-def _pending_contact():
-    """An open warning whose first contact nobody has made yet."""
-    return and_(Warning.feedback_at.is_(None), Warning.first_contact_at.is_(None), Warning.station_id.is_not(None))
+def _pending_contact(now: datetime):
+    """An open warning whose first contact nobody has made yet, and not 积压 (its next step overdue past the backlog
+    line: that work has its own section and digest, and neither makes a dissuader busy nor is offered)."""
+    line = now - backlog_after()
+    due = next_due()
+    return and_(Warning.feedback_at.is_(None), Warning.first_contact_at.is_(None), Warning.station_id.is_not(None),
+                or_(due.is_(None), due > line))
 
 
-def _busy(session: Session, uids: list[int]) -> set[int]:
+def _busy(session: Session, uids: list[int], now: datetime) -> set[int]:
     """Of these dissuaders, those holding a first contact still to make (their own, or one they took over)."""
     if not uids:
         return set()
-    held = session.scalars(select(Warning.assignee_id).where(_pending_contact(), Warning.assignee_id.in_(uids)))
+    held = session.scalars(select(Warning.assignee_id).where(_pending_contact(now), Warning.assignee_id.in_(uids)))
     helping = session.scalars(select(WarningHelp.helper_id).join(Warning, Warning.id == WarningHelp.warning_id)
-                              .where(_pending_contact(), WarningHelp.helper_id.in_(uids)))
+                              .where(_pending_contact(now), WarningHelp.helper_id.in_(uids)))
     return set(held) | set(helping)
 
 
@@ -73,11 +77,11 @@ def _eligible(session: Session, stations: list[int], pool: dict[int, list[int]],
     """Open warnings of these stations the help rule allows now, whose station has nobody free."""
     if not stations:
         return []
-    short = [sid for sid in stations if not set(pool.get(sid, [])) - _busy(session, pool.get(sid, []))]
+    short = [sid for sid in stations if not set(pool.get(sid, [])) - _busy(session, pool.get(sid, []), now)]
     if not short:
         return []
     rows = session.scalars(select(Warning).where(
-        _pending_contact(), ~exists().where(WarningHelp.warning_id == Warning.id), Warning.station_id.in_(short),
+        _pending_contact(now), ~exists().where(WarningHelp.warning_id == Warning.id), Warning.station_id.in_(short),
         Warning.risk_grade.in_(sorted(rules.help_grades)), Warning.warned_at <= now - rules.help_after)
         .options(joinedload(Warning.station), joinedload(Warning.community)))
     return [w for w in rows if policy.may_help(job_of(task_of(w, now)), now, rules)]
@@ -90,7 +94,7 @@ def offers(session: Session, scope: Scope, *, now: datetime | None = None, limit
     if scope.role != Role.DISSUADER or scope.user_id is None:
         return []
     pool = duty_pool(session, now)
-    if scope.user_id not in pool.get(scope.area_id, []) or _busy(session, [scope.user_id]):
+    if scope.user_id not in pool.get(scope.area_id, []) or _busy(session, [scope.user_id], now):
         return []
     rules = policy.current_rules()
     found = _eligible(session, _siblings(session, scope.area_id), pool, now, rules)
