@@ -37,7 +37,7 @@ from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.warnings import assignments
 from fanzha.warnings.models import Warning
-from fanzha.warnings.service import reachable, visible
+from fanzha.warnings.service import helping_only, reachable, visible
 
 MAX_FAMILY = 8
 
@@ -167,8 +167,7 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
     _check_position(evidence)
     w = _warning(session, scope, warning_id, lock=True, helper=True)
     _open(w)
-    helping = w.helper_id == scope.user_id and scope.user_id is not None and not session.scalar(
-        select(Warning.id).where(Warning.id == w.id, visible(scope)))
+    helping = helping_only(session, scope, w)
     if helping and channel in FACE_CHANNELS:
         raise Invalid("协助首次联系只能电话、短信或联系家属；见面由预警所属派出所负责",
                       details=[{"loc": ["channel"], "msg": "协助时不能登记见面"}])

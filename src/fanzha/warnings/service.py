@@ -417,6 +417,12 @@ def reachable(scope: Scope):
         WarningHelp.helper_id == scope.user_id)))
 
 
+def helping_only(session: Session, scope: Scope, w: Warning) -> bool:
+    """The user reaches `w` only as the helper who took over its first contact, not through their own areas."""
+    return scope.user_id is not None and w.helper_id == scope.user_id and session.scalar(
+        select(Warning.id).where(Warning.id == w.id, visible(scope))) is None
+
+
 @dataclass
 class Filters:
     status: str = ""

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.audit import exports
@@ -24,7 +24,6 @@ from fanzha.org.scope import Scope
 from fanzha.warnings import metrics, placing, service
 from fanzha.warnings import roster as duty
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
-from fanzha.warnings.models import Warning
 from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
 from fanzha.web.render import env, render
@@ -301,8 +300,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
 
     # 跨所协助: a sibling station's helper sees the warning to call and record the first contact, not its 串并 links or
     # the station's own actions (dispatch/help.py).
-    helping = warning.helper_id == scope.user_id and db.scalar(
-        select(func.count()).select_from(Warning).where(Warning.id == warning.id, service.visible(scope))) == 0
+    helping = service.helping_only(db, scope, warning)
     reassigning = not helping and holders.may_reassign(scope) and warning.station_id is not None \
         and warning.feedback_at is None
     choices = holders.holders(db, scope, warning, now=utcnow()) if reassigning else []
