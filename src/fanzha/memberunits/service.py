@@ -38,7 +38,7 @@ from fanzha.org.models import Area, Unit
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
-from fanzha.prevention.areas import local_day
+from fanzha.prevention.areas import communities_under, local_day
 from fanzha.prevention.counting import counted
 from fanzha.prevention.coverage import SOURCES, source_of
 from fanzha.prevention.models import Activity
@@ -118,14 +118,7 @@ def unit_for(session: Session, scope: Scope, unit_id: int | None) -> Unit:
 
 
 def _leaf_ids(session: Session, area: Area) -> list[int]:
-    stmt = select(Area.id).where(Area.level == Level.COMMUNITY)
-    if area.level == Level.COMMUNITY:
-        stmt = stmt.where(Area.id == area.id)
-    elif area.chain == Chain.POLICE:
-        stmt = stmt.where(Area.police_path.startswith(area.path, autoescape=True))
-    else:
-        stmt = stmt.where(Area.path.startswith(area.path, autoescape=True))
-    return list(session.scalars(stmt))
+    return list(session.scalars(select(Area.id).where(communities_under(area))))
 
 
 def unit_people(unit_id: int):
@@ -141,9 +134,9 @@ def work(session: Session, scope: Scope, unit_id: int | None = None, *, today: d
     period = periods.year(year or today.year)
     upto = min(today, period.end)
     area = session.get(Area, unit.area_id)
-    leaf_ids = _leaf_ids(session, area)
-    leaves = list(session.scalars(select(Area).where(Area.id.in_(leaf_ids)))) if leaf_ids else []
-    duty = [g for g in (unit.duty_groups or []) if g in GROUPS]
+    leaves = list(session.scalars(select(Area).where(communities_under(area))))
+    leaf_ids = [leaf.id for leaf in leaves]
+    duty = unit.known_duty_groups
     in_area = Person.community_id.in_(leaf_ids or [-1])
     derived = load_derived(session, upto, select(Person.id).where(in_area))
     listed_ids = set(session.scalars(select(Person.id).where(unit_people(unit.id))))
@@ -184,7 +177,7 @@ def work(session: Session, scope: Scope, unit_id: int | None = None, *, today: d
     other = sum(1 for a in acts if a.target_group not in duty)
     return UnitWork(unit=unit, area=area, today=today, period=period, groups=figures,
                     batches=_batches(session, unit.id), listed_people=len(listed_ids),
-                    target_lists=_target_lists(session, unit, area, duty, listed_ids), activities_other=other)
+                    target_lists=_target_lists(session, area, leaf_ids, duty, listed_ids), activities_other=other)
 
 
 def _activities(session: Session, unit_id: int, period: periods.Period, upto: date) -> list[Activity]:
@@ -204,14 +197,14 @@ def _batches(session: Session, unit_id: int) -> list[ListBatch]:
             for b, n, p, at in found]
 
 
-def _target_lists(session: Session, unit: Unit, area: Area, duty: list[str], listed_ids: set[int]
+def _target_lists(session: Session, area: Area, leaf_ids: list[int], duty: list[str], listed_ids: set[int]
                   ) -> list[UnitTargetList]:
     """Lists made for one of the unit's groups on its area, a node above it or below it, or a police node (派出所,
     警务区) whose communities lie in the unit's area."""
     if not duty:
         return []
     leaf = aliased(Area)
-    police = exists().where(leaf.level == Level.COMMUNITY, leaf.id.in_(_leaf_ids(session, area) or [-1]),
+    police = exists().where(leaf.level == Level.COMMUNITY, leaf.id.in_(leaf_ids or [-1]),
                             leaf.police_path.startswith(Area.path))
     near = select(Area.id).where(or_(
         and_(Area.chain == area.chain, or_(Area.path.startswith(area.path, autoescape=True),
@@ -232,9 +225,9 @@ def target_list(session: Session, scope: Scope, unit_id: int, list_id: int) -> t
     """One of the unit's target lists with the unit's own people on it (names masked by the caller), audited."""
     unit = unit_for(session, scope, unit_id)
     area = session.get(Area, unit.area_id)
-    duty = [g for g in (unit.duty_groups or []) if g in GROUPS]
     listed_ids = set(session.scalars(select(Person.id).where(unit_people(unit.id))))
-    found = next((t for t in _target_lists(session, unit, area, duty, listed_ids) if t.tl.id == list_id), None)
+    found = next((t for t in _target_lists(session, area, _leaf_ids(session, area), unit.known_duty_groups,
+                                           listed_ids) if t.tl.id == list_id), None)
     if found is None:
         raise NotFound("名单不存在或不属于本单位负责的人群")
     members = list(session.scalars(

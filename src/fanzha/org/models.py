@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.orm.attributes import get_history
 
 from fanzha.db import Base, UTCDateTime, utcnow
+from fanzha.org.enums import GROUPS
 
 
 class Area(Base):
@@ -59,6 +60,11 @@ class Unit(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     area: Mapped[Area] = relationship()
+
+    @property
+    def known_duty_groups(self) -> list[str]:
+        """Its duty groups that are groups the platform knows (org.enums.GROUPS), in the unit's order."""
+        return [g for g in (self.duty_groups or []) if g in GROUPS]
 
 
 class User(Base):

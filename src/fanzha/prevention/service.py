@@ -275,7 +275,7 @@ def _duty_groups(session: Session, scope: Scope) -> list[str]:
     if not scope.unit_only or scope.unit_id is None:
         return []
     unit = session.get(Unit, scope.unit_id)
-    return [g for g in (unit.duty_groups or []) if g in GROUPS] if unit else []
+    return unit.known_duty_groups if unit else []
 
 
 def aimable_groups(session: Session, scope: Scope) -> dict[str, str]:
