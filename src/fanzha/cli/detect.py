@@ -56,17 +56,40 @@ def check_cmd(text: str = typer.Argument(..., help="要检查的文本；写 - �
 
 
 @app.command("score")
-def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 或 GBK；或 JSONL）；- 为标准输入"),
+def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 或 GBK；或 JSONL；Spark 引擎另可读 Parquet）；- 为标准输入"),
               output: str = typer.Option(..., "-o", "--output", help="输出文件（.csv 或 .jsonl）；- 为标准输出"),
               text_col: str = typer.Option("text", "--text-col", help="文本所在的列（JSONL 为字段名）"),
-              fmt: str = typer.Option("", "--format", help="输入格式 csv 或 jsonl（默认按扩展名，标准输入默认 csv）"),
+              fmt: str = typer.Option("", "--format", help="输入格式 csv、jsonl 或 parquet（parquet 仅 Spark 引擎；"
+                                                           "默认按扩展名，标准输入默认 csv）"),
               workers: int = typer.Option(1, "--workers", min=1, max=64,
-                                          help="评分进程数（大文件可设为 CPU 核数；结果与单进程相同）")) -> None:
+                                          help="评分进程数（大文件可设为 CPU 核数；结果与单进程相同）"),
+              engine: str = typer.Option("local", "--engine",
+                                         help="评分引擎：local（本机进程）或 spark（Apache Spark，需 pip install "
+                                              "'fanzha[spark]' 和 Java 17；结果与 local 逐行相同）"),
+              spark_master: str = typer.Option("local[2]", "--spark-master",
+                                               help="Spark 引擎的 master（local[N]、spark://主机:7077、yarn 等）"),
+              partitions: int = typer.Option(0, "--partitions", min=0, max=100_000,
+                                             help="Spark 引擎把输入分成的份数（0：按集群的并行度）")) -> None:
     """批量评分：逐行写出原有各列，加上 risk、fraud_type、fraud_prob、reasons；读不出的行在 error 列说明原因。"""
-    from fanzha.detect.scorefile import score_file
+    if engine == "local":
+        from fanzha.detect.scorefile import score_file
 
-    s = run_file_job(lambda: score_file(input, output, text_col=text_col, fmt=fmt or None,
-                                               workers=workers), input)
+        if fmt == "parquet":
+            typer.echo("Parquet 输入需要 Spark 引擎：请加 --engine spark", err=True)
+            raise typer.Exit(2)
+
+        def job():
+            return score_file(input, output, text_col=text_col, fmt=fmt or None, workers=workers)
+    elif engine == "spark":
+        from fanzha.detect.spark import score_file_spark
+
+        def job():
+            return score_file_spark(input, output, text_col=text_col, fmt=fmt or None, master=spark_master,
+                                    partitions=partitions or None)
+    else:
+        typer.echo(f"未知的评分引擎“{engine}”：可选 local 或 spark", err=True)
+        raise typer.Exit(2)
+    s = run_file_job(job, input)
     names = {"fraud": "诈骗", "illicit": "违法推广", "spam": "营销广告", "normal": "正常"}
     parts = "，".join(f"{names[k]} {s.risks.get(k, 0)}" for k in names)
     msg = f"已处理 {s.rows} 行：{parts}"
