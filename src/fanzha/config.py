@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +21,16 @@ class Settings(BaseSettings):
         "", description="PostgreSQL: the tables' owner, for migrations and maintenance; the application then connects "
                         "as DATABASE_URL's role, which may only INSERT and SELECT the audit log (docs/deploy.md). "
                         "Empty: one role for both.")
+    database_replica_url: str = Field(
+        "", description="PostgreSQL only: a streaming replica (hot standby) from which statistics, bulletins, the map "
+                        "and the screen read; writes and what must read its own writes stay on DATABASE_URL. Empty: "
+                        "everything reads the primary (docs/deploy.md, \"Read replica\").")
+    replica_lag_note_seconds: int = Field(
+        30, ge=0, description="Pages read from the replica say how far behind it is (约滞后 N 秒) once it is more "
+                              "than this many seconds behind the primary.")
+    replica_retry_seconds: int = Field(
+        30, ge=0, description="After the replica could not be reached, reading work goes to the primary for this "
+                              "many seconds before the replica is tried again (each fallback is logged and counted).")
     queue_url: str = Field("", description="Task queue: empty = SQLite file in DATA_DIR (embedded); redis://host:port/db = server mode.")
     queue_immediate: bool = Field(False, description="Run tasks in-process at once (tests, one-off scripts).")
     secret_key: str = Field("", description="Signing key; empty means one is generated into DATA_DIR/secret_key.")
@@ -95,6 +105,17 @@ class Settings(BaseSettings):
             if part.strip():
                 ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad entry
         return value
+
+    @model_validator(mode="after")
+    def _replica_needs_postgresql(self) -> Settings:
+        """SQLite has no streaming replicas: a replica beside it is refused rather than quietly ignored."""
+        if self.database_replica_url:
+            if not self.database_url.startswith("postgresql"):
+                raise ValueError("FANZHA_DATABASE_REPLICA_URL 只能与 PostgreSQL 主库（FANZHA_DATABASE_URL=postgresql://…）"
+                                 "一起使用；SQLite 没有只读副本，请清空此项")
+            if not self.database_replica_url.startswith("postgresql"):
+                raise ValueError("FANZHA_DATABASE_REPLICA_URL 须是 PostgreSQL 只读副本的地址（postgresql://…）")
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:

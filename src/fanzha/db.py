@@ -130,10 +130,59 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
+# Reading work (统计、通报、地图、导出) may read from a streaming replica (FANZHA_DATABASE_REPLICA_URL, docs/deploy.md).
+# Its sessions are read-only on the server itself, so a write through one fails loudly instead of landing nowhere;
+# the audit entry a reading writes goes to the request's primary session (`writer_of`).
+READ_ONLY = "fanzha_read_only"  # Session.info key: this session reads only (a replica, or the primary read-only)
+WRITES_TO = "fanzha_writes_to"  # Session.info key: the primary session this read session's audit entries join
+REPLICA_CONNECT_TIMEOUT = 3  # seconds: an unreachable replica falls back to the primary, not a hung page
+
+
+def make_read_engine(url: str) -> Engine:
+    """A PostgreSQL engine whose every transaction is READ ONLY (default_transaction_read_only)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         connect_args={"connect_timeout": REPLICA_CONNECT_TIMEOUT,
+                                       "options": "-c default_transaction_read_only=on"})
+
+
+_read_makers: dict[bool, sessionmaker[Session]] = {}
+
+
+def get_read_sessionmaker(*, replica: bool = True) -> sessionmaker[Session]:
+    """Read-only sessions on the replica, or (replica=False) on the primary when the replica cannot be reached."""
+    maker = _read_makers.get(replica)
+    if maker is None:
+        settings = get_settings()
+        url = settings.database_replica_url if replica else settings.resolved_database_url()
+        maker = _read_makers.setdefault(replica, sessionmaker(bind=make_read_engine(url), expire_on_commit=False,
+                                                              info={READ_ONLY: True}))
+    return maker
+
+
+def is_read_only(session: Session) -> bool:
+    return bool(session.info.get(READ_ONLY))
+
+
+def writer_of(session: Session) -> Session:
+    """Where the audit entries of a reading go: the primary session behind a read session, else the session
+    itself."""
+    return session.info.get(WRITES_TO, session)
+
+
+def reset_read_caches() -> None:
+    """Forget the read engines (tests start and stop a replica)."""
+    while _read_makers:
+        _, maker = _read_makers.popitem()
+        maker.kw["bind"].dispose()
+
+
 def reset_caches() -> None:
-    """Forget the cached settings, engine and sessionmaker (tests switch databases)."""
+    """Forget the cached settings, engines and sessionmakers (tests switch databases)."""
     if get_engine.cache_info().currsize:
         get_engine().dispose()
+    reset_read_caches()
     get_engine.cache_clear()
     get_sessionmaker.cache_clear()
     get_settings.cache_clear()

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.audit.models import AuditEntry
+from fanzha.db import writer_of
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 
@@ -85,7 +86,9 @@ FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机�
 def record(session: Session, scope: Scope | None, action: str, entity: str = "", entity_id: object = "",
            *, fields: list[str] | None = None, detail: dict | None = None, username: str | None = None,
            ip: str = "", user_agent: str = "") -> None:
-    session.add(AuditEntry(
+    """One entry in the caller's transaction; a reading on the read replica writes it to the request's primary
+    session (`writer_of`), so the view is recorded even though the records came from a read-only copy."""
+    writer_of(session).add(AuditEntry(
         user_id=scope.user_id if scope else None,
         username=username or (scope.username if scope else ""),
         action=action, entity=entity, entity_id=str(entity_id or ""),

@@ -19,6 +19,7 @@ from fanzha.reports.models import IssuedDocument
 from fanzha.reports.views import MapPeriodQuery, _area, download
 from fanzha.web.deps import csrf_protect, current_scope, get_db, require
 from fanzha.web.params import IdPath, IdQuery, Offset
+from fanzha.web.replica import get_read_db
 
 router = APIRouter(tags=["通报与地图"], dependencies=[Depends(csrf_protect)])
 
@@ -40,14 +41,14 @@ class DocumentOut(BaseModel):
                               "边界（GeoJSON）与中心点")
 def map_layer(area_id: IdQuery = None, period: str = MapPeriodQuery,
               level: str = Query("", pattern="^(|township|community)$"),
-              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+              db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(current_scope)):
     p = periods.parse(period) if period else periods.month(service.local_today())
     area = org.get_area(db, scope, area_id) if area_id else geo.default_parent(db, scope)
     return geo.layer(db, scope, area, p, level=level)
 
 
 @router.get("/screen", summary="大屏数据：今日预警与劝阻、本月立案、损失、破案、抓获与同比、趋势、类型、排名、地图")
-def screen_data(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def screen_data(db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(current_scope)):
     return screen.figures(db, scope)
 
 

@@ -16,6 +16,7 @@ from fanzha.common import periods
 from fanzha.reports import bulletin, geo, service
 from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
+from fanzha.web.replica import get_read_db
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -68,15 +69,22 @@ def register_page(request: Request, kind: str = Query("", pattern="^(|daily|week
 @router.get("/reports/bulletin")
 def preview(request: Request, period: str = PeriodQuery, area_id: IdQuery = None,
             ask: str = Query("", pattern="^(|issue)$"),
-            db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+            db: Session = Depends(get_db, scope="function"), read: Session = Depends(get_read_db, scope="function"),
+            scope: Scope = Depends(require(Perm.READ_CASES))):
     """The bulletin as it would go out; `ask=issue` adds the confirmation of 编号发出并存档 (what number, what date,
-    and whether it is a revision of an issued one)."""
+    and whether it is a revision of an issued one). A plain preview reads like any statistics page (the replica,
+    when one is set); the confirmation reads the primary, whose register numbers the document."""
+    ask = ask if scope.can(Perm.ISSUE_DOCUMENTS) else ""
+    if ask:
+        request.state.replica_note = ""
+    else:
+        db = read
     try:
         p = _period(period)
     except DomainError as exc:
         return render(request, "reports/preview.html", status_code=422, error=exc.message, doc=None, figures=None,
                       period=None, area=None, areas=_areas(db, scope), period_text=period)
-    return _preview(request, db, scope, p, _area(db, scope, area_id), ask=bool(ask) and scope.can(Perm.ISSUE_DOCUMENTS))
+    return _preview(request, db, scope, p, _area(db, scope, area_id), ask=bool(ask))
 
 
 def _preview(request: Request, db: Session, scope: Scope, p, area, *, ask: bool = False, error: str = "",
@@ -99,7 +107,7 @@ def _preview(request: Request, db: Session, scope: Scope, p, area, *, ask: bool 
 
 @router.get("/reports/bulletin/draft")
 def draft(period: str = PeriodQuery, area_id: IdQuery = None, fmt: str = Query("docx", pattern=FMT),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+          db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
     p = _period(period)
     area = _area(db, scope, area_id)
     out = service.render(db, scope, p, area, formats=(fmt,))
@@ -141,7 +149,7 @@ def document_file(document_id: IdPath, fmt: str, db: Session = Depends(get_db, s
 
 @router.get("/map")
 def map_page(request: Request, area_id: IdQuery = None, period: str = MapPeriodQuery, metric: str = MetricQuery,
-             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+             db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
     p = periods.parse(period) if period else periods.month(service.local_today())
     area = org.get_area(db, scope, area_id) if area_id else geo.default_parent(db, scope)
     areas = [a for a in _areas(db, scope) if a.chain == "admin"]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from fanzha.cases.models import Case
 from fanzha.config import get_settings
-from fanzha.db import utcnow
+from fanzha.db import is_read_only, utcnow
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
@@ -265,8 +265,11 @@ def overview(session: Session, scope: Scope, *, since: datetime, until: datetime
         session.execute(text("SET LOCAL jit = off"))
         session.execute(text("SET LOCAL work_mem = '64MB'"))
     days = _whole_days(since, until) if rollup else None
+    if days is not None and is_read_only(session) and not rollup_current(session, days[0], days[1], _offset(since)):
+        days = None  # a read replica cannot bring the roll-up up to date: count these days from the warnings
     if days is not None:
-        refresh_days(session, days[0], days[1], minutes=_offset(since))
+        if not is_read_only(session):
+            refresh_days(session, days[0], days[1], minutes=_offset(since))
         whole = _whole_city(session, scope, area)
         by_day, stations = _sums_from_days(session, scope, area, where, days, now, _offset(since), whole)
     else:
@@ -649,6 +652,23 @@ def _lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
 
 
+def _marked(first: date | None, last: date | None, minutes: int):
+    """The logged hours (warning_days_dirty) whose local days overlap first…last (all, without bounds)."""
+    D = WarningDayDirty
+    marked = select(D.id, D.hour)
+    if first is not None:  # the hours that overlap the local days first…last
+        marked = marked.where(D.hour > _day_start(first, minutes) - timedelta(hours=1),
+                              D.hour < _day_start(last + timedelta(days=1), minutes))
+    return marked
+
+
+def rollup_current(session: Session, first: date, last: date, minutes: int) -> bool:
+    """Whether the roll-up of local days first…last stands as it is, nothing waiting to be recomputed: what a
+    read-only session (the read replica, docs/deploy.md) checks before it uses the roll-up it cannot refresh."""
+    state = session.scalar(select(WarningDayState.offset_minutes).where(WarningDayState.id == 1))
+    return state == minutes and session.execute(_marked(first, last, minutes).limit(1)).first() is None
+
+
 def refresh_days(session: Session, first: date | None = None, last: date | None = None, *,
                  minutes: int | None = None) -> int:
     """Recompute the roll-ups of the local days in [first, last] (all, without bounds) whose warnings changed since
@@ -669,10 +689,7 @@ def refresh_days(session: Session, first: date | None = None, last: date | None 
             session.execute(insert(D).from_select(["hour"], select(_hour(session, W.warned_at)).distinct()))
             session.execute(delete(WarningDayState))
             session.execute(insert(WarningDayState).values(id=1, offset_minutes=minutes))
-    marked = select(D.id, D.hour)
-    if first is not None:  # the hours that overlap the local days first…last
-        marked = marked.where(D.hour > _day_start(first, minutes) - timedelta(hours=1),
-                              D.hour < _day_start(last + timedelta(days=1), minutes))
+    marked = _marked(first, last, minutes)
     if session.execute(marked.limit(1)).first() is None:
         return 0
     _lock(session)

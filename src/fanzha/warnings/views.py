@@ -26,6 +26,7 @@ from fanzha.warnings import roster as duty
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
 from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
+from fanzha.web.replica import get_read_db
 from fanzha.web.render import env, render
 
 router = APIRouter()
@@ -184,7 +185,7 @@ def _feedback_file(db, scope, area_id, since, until, fmt, only_new, *, mark):
 @router.get("/metrics")
 def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("", max_length=10),
                  until: str = Query("", max_length=10), by: str = Query("month", pattern="^(day|week|month)$"),
-                 db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+                 db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     import json
 
     from fanzha.cases import requests as account_requests

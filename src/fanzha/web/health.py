@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from fanzha import __version__
+from fanzha.config import get_settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -34,6 +35,15 @@ def check_queue() -> None:
     from fanzha.worker import queue
 
     queue.huey.storage.queue_size()
+
+
+def check_replica() -> None:
+    """The read replica answers (docs/deploy.md): reported by /readyz, never failing it — reading work falls back to
+    the primary while the replica is away."""
+    from fanzha.db import get_read_sessionmaker
+
+    with get_read_sessionmaker().kw["bind"].connect() as conn:
+        conn.execute(text("SELECT 1")).scalar_one()
 
 
 CHECKS = {"database": (check_database, "数据库无法连接"), "queue": (check_queue, "任务队列无法连接")}
@@ -62,5 +72,7 @@ async def readyz():
     results = await asyncio.gather(*(_run(*CHECKS[name]) for name in names))
     checks = dict(zip(names, results, strict=True))
     ready = all(result == "ok" for result in results)
-    return JSONResponse({"status": "ready" if ready else "not_ready", "version": __version__, "checks": checks},
-                        status_code=200 if ready else 503, headers=NO_STORE)
+    body = {"status": "ready" if ready else "not_ready", "version": __version__, "checks": checks}
+    if get_settings().database_replica_url:
+        body["replica"] = await _run(check_replica, "只读副本无法连接，读取改由主库承担")
+    return JSONResponse(body, status_code=200 if ready else 503, headers=NO_STORE)

@@ -105,7 +105,8 @@ def render(request: Request, name: str, status_code: int = 200, **context):
     here = request.url.path
     matches = [path for _, path in nav if here == path or (path != "/" and here.startswith(path + "/"))
                or (path != "/" and here == path)]
-    context.update(unread=getattr(request.state, "unread", 0))
+    context.update(unread=getattr(request.state, "unread", 0),
+                   replica_note=getattr(request.state, "replica_note", ""))  # web/replica.py: read from a lagging copy
     context.update(request=request, user=user, nav=nav, nav_active=max(matches, key=len, default=""), csrf_token=csrf,
                    can=(lambda perm: bool(user) and has_perm(user.role, perm)))
     return templates.TemplateResponse(request, name, context, status_code=status_code)

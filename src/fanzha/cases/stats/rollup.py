@@ -284,6 +284,34 @@ def fold_pending(conn: Connection) -> None:
     conn.exec_driver_sql(fold_sql(offset_minutes()))
 
 
+def pending_sql(minutes: int) -> str:
+    """PostgreSQL: the journal's rows as cells (grain, day, community_id, dim, value, measures…) without moving
+    them — what a read-only transaction (the read replica, docs/deploy.md) adds to the cells it cannot fold into."""
+    cols = ", ".join(("sign", *SOURCE_COLUMNS))
+    sql = delta_sql("postgresql", "moved", minutes, upsert=False, cte=f"moved AS (SELECT {cols} FROM {JOURNAL})")
+    head = f"INSERT INTO {TABLE} (grain, day, community_id, dim, value, {', '.join(MEASURES)}) "
+    assert head in sql
+    return f"SELECT * FROM ({sql.replace(head, '', 1)}) AS pending ({', '.join((*KEY_ORDER, *MEASURES))})"
+
+
+KEY_ORDER = ("grain", "day", "community_id", "dim", "value")  # the columns delta_sql's SELECT gives, in order
+
+
+def cells_with_pending(conn: Connection):
+    """The cells as a reader counts them: the table itself once `fold_pending` has emptied the journal; in a
+    read-only transaction (a replica cannot fold) with a journal to fold, the cells plus the journal's rows as
+    cells (an entity with the table's columns, for the same queries)."""
+    from sqlalchemy import union_all
+    from sqlalchemy.orm import aliased
+
+    if conn.dialect.name != "postgresql" or conn.exec_driver_sql(f"SELECT 1 FROM {JOURNAL} LIMIT 1").first() is None:
+        return CaseStatCell
+    columns = [CaseStatCell.__table__.c[name] for name in (*KEY_ORDER, *MEASURES)]
+    pending = text(pending_sql(offset_minutes())).columns(*columns)
+    both = union_all(CaseStatCell.__table__.select().with_only_columns(*columns), pending).subquery("cells")
+    return aliased(CaseStatCell, both)
+
+
 def rebuild(conn: Connection) -> int:
     """Recompute the whole roll-up from the cases (and re-create the triggers); returns the number of cells.
     On PostgreSQL the table is emptied and its key dropped, filled by one grouped INSERT and the key built again

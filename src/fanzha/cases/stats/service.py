@@ -24,6 +24,7 @@ from fanzha.cases.stats.rollup import DIMS, PREVENTABLE_SQL, WHOLE, CaseStatCell
 from fanzha.cases.stats.rollup import MEASURES as MEASURE_COLUMNS
 from fanzha.common.periods import Period
 from fanzha.common.errors import Invalid, NotFound
+from fanzha.db import is_read_only
 from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
@@ -247,8 +248,13 @@ def _read(session: Session, leaf_ids: list[int], *spans: Period, dims: bool = Tr
     of the leaves, or when they are every community (`whole`) the city-wide cells (community −1), a few hundred rows
     instead of one set per community. Each part is short ranges of the key (grain, dim, community, day, value).
     Equal periods (a year's 环比 and 同比) are read once. Changes not yet folded into the cells (the PostgreSQL
-    journal) are folded first, so the cells are exact."""
-    rollup.fold_pending(session.connection())
+    journal) are folded first, so the cells are exact; a read-only session (the read replica) cannot fold them and
+    adds them as it reads instead."""
+    if is_read_only(session):
+        C = rollup.cells_with_pending(session.connection())
+    else:
+        rollup.fold_pending(session.connection())
+        C = CaseStatCell
     uniq = list(dict.fromkeys(spans))
     found = [({}, {}) for _ in uniq]
     if leaf_ids:

@@ -26,7 +26,8 @@ from fanzha.org.enums import CHAIN_LABELS, LEVEL_LABELS, Level
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings.enums import FRAUD_TYPES
-from fanzha.web.deps import get_db, require
+from fanzha.web.deps import require
+from fanzha.web.replica import get_read_db
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -36,7 +37,7 @@ PAGE = 50
 @router.get("/cases/stats")
 def stats_page(request: Request, w: Where = Depends(where), chain: str = Query("", pattern="^(|admin|police)$"),
                rank_by: str = Query("cases", pattern="^(cases|loss|rate)$"),
-               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+               db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
     areas = [a for a in org.list_areas(db, scope, limit=5000) if a.level != Level.COMMUNITY]
     try:
         node, p = w.resolve(db, scope)
@@ -60,7 +61,7 @@ def stats_page(request: Request, w: Where = Depends(where), chain: str = Query("
 @router.get("/cases/stats/cases")
 def behind_page(request: Request, w: Where = Depends(where), d: Drill = Depends(drill),
                 page: int = Query(1, ge=1, le=100_000),
-                db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+                db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
     node, p = w.resolve(db, scope)
     measure, dim, value = d.measure, d.dim, d.value
     sub_area = resolve_area(db, scope, d.sub) if d.sub else None
