@@ -118,3 +118,41 @@ def test_nginx_site_passes_nginx_t(rendered):
     done = subprocess.run(["nginx", "-t", "-p", str(folder), "-c", str(folder / "nginx.conf")],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "test is successful" in done.stderr, done.stderr
+
+
+def test_render_module_fills_a_template_with_the_docs_values_and_overrides(capsys):
+    from fanzha.ops.deploy import main
+
+    assert main(["fanzha-web.service", "WORKERS=2", "PORT=8100"]) == 0
+    out = capsys.readouterr().out
+    assert "ExecStart=/opt/fanzha/.venv/bin/fanzha serve --host 127.0.0.1 --port 8100 --workers 2\n" in out
+    assert "EnvironmentFile=/etc/fanzha/fanzha.env\n" in out and not PLACEHOLDER.search(out)
+    assert main(["nginx-fanzha.conf", "NOPE=1"]) == 2
+    assert "no placeholder @NOPE@" in capsys.readouterr().err
+    assert main(["fanzha-web.service", "WORKERS"]) == 2 and main(["no-such.service"]) == 2
+
+
+def test_first_administrator_on_an_empty_database(tmp_path):
+    """docs/deploy.md's first steps on a new database: migrate, the top areas, then the first administrator —
+    `fanzha users create` needs an area, and a new database has none."""
+    fanzha = str(Path(sys.executable).parent / "fanzha")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FANZHA_DATA_DIR": str(tmp_path / "data"),
+           "FANZHA_DATABASE_URL": f"sqlite:///{tmp_path / 'fanzha.db'}"}
+
+    def fz(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([fanzha, *args], env=env, capture_output=True, text=True, timeout=120)
+
+    assert fz("db", "upgrade").returncode == 0
+    admin = ("users", "create", "admin", "--role", "centre_admin", "--area-code", "320100", "--display-name", "管理员",
+             "--password", "Fz-Admin@2026")
+    refused = fz(*admin)
+    assert refused.returncode == 2 and "辖区编码 320100 不存在" in refused.stderr
+    done = fz("areas", "create", "320100", "--name", "江州市公安局", "--level", "bureau")
+    assert done.returncode == 0 and "已创建辖区 320100 江州市公安局" in done.stdout, done.stderr
+    assert fz("areas", "create", "320000", "--name", "江州市", "--level", "city").returncode == 0
+    again = fz("areas", "create", "320100", "--name", "江州市公安局", "--level", "bureau")
+    assert again.returncode == 2 and "已存在" in again.stderr
+    orphan = fz("areas", "create", "32010001", "--name", "城东分局", "--level", "branch")
+    assert orphan.returncode == 2 and "上级辖区必填" in orphan.stderr
+    created = fz(*admin)
+    assert created.returncode == 0 and "已创建用户 admin" in created.stdout, created.stderr

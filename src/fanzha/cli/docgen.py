@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from fanzha.cli.main import app
 
 COMMANDS = [[], ["serve"], ["run"], ["worker"], ["demo"], ["db"], ["db", "upgrade"], ["db", "downgrade"],
-            ["db", "current"], ["users"], ["users", "create"], ["users", "unlock"], ["addresses"],
+            ["db", "current"], ["users"], ["users", "create"], ["users", "unlock"], ["areas"], ["areas", "create"],
+            ["addresses"],
             ["addresses", "import"], ["warnings"], ["warnings", "import"], ["warnings", "metrics"],
             ["dispatch"], ["dispatch", "simulate"], ["cases"], ["cases", "import"], ["cases", "stats"],
             ["detect"], ["detect", "check"], ["detect", "score"], ["detect", "train"], ["detect", "eval"],

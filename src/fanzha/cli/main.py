@@ -25,10 +25,12 @@ _plain = {"no_args_is_help": True, "rich_markup_mode": None, "pretty_exceptions_
 app = typer.Typer(help="反诈平台 Fanzha：服务、后台任务、数据库迁移、演示数据与导入。", add_completion=False, **_plain)
 db_app = typer.Typer(help="数据库迁移（Alembic）。", **_plain)
 users_app = typer.Typer(help="用户账号管理。", **_plain)
+areas_app = typer.Typer(help="辖区（首次部署时建顶级辖区；其余可在页面上建）。", **_plain)
 addresses_app = typer.Typer(help="标准地址。", **_plain)
 warnings_app = typer.Typer(help="预警指令。", **_plain)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(areas_app, name="areas")
 app.add_typer(addresses_app, name="addresses")
 app.add_typer(warnings_app, name="warnings")
 app.add_typer(detect_app, name="detect")
@@ -245,6 +247,43 @@ def users_create(username: str, role: str = typer.Option(..., help="角色代码
             typer.echo(exc.message, err=True)
             raise typer.Exit(2) from exc
         typer.echo(f"已创建用户 {user.username}")
+
+
+@areas_app.command("create")
+def areas_create(code: str = typer.Argument(..., help="辖区编码，如 320100"),
+                 name: str = typer.Option(..., help="名称，如 江州市公安局"),
+                 level: str = typer.Option(..., help="层级：bureau 市局、city 市（顶级）；branch、station、beat、county、"
+                                                     "township、community"),
+                 parent_code: str = typer.Option("", help="上级辖区编码（顶级不填）"),
+                 police_code: str = typer.Option("", help="村/社区所属派出所或警务区的编码")) -> None:
+    """新建辖区。空库里先建顶级辖区（市局、市），`fanzha users create` 才有 --area-code 可用。"""
+    from sqlalchemy import select
+
+    from fanzha.common.errors import DomainError
+    from fanzha.db import session_scope
+    from fanzha.org import service
+    from fanzha.org.models import Area
+    from fanzha.org.schemas import AreaIn
+    from fanzha.org.scope import Scope
+
+    with session_scope() as session:
+        ids = {}
+        for option, value in (("parent", parent_code), ("police", police_code)):
+            if value:
+                ids[option] = session.scalar(select(Area.id).where(Area.code == value))
+                if ids[option] is None:
+                    typer.echo(f"辖区编码 {value} 不存在", err=True)
+                    raise typer.Exit(2)
+        try:
+            area = service.create_area(session, Scope.system(session), AreaIn(
+                name=name, code=code, level=level, parent_id=ids.get("parent"), police_area_id=ids.get("police")))
+        except DomainError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(2) from exc
+        except ValueError as exc:  # pydantic: an unknown level, an empty name
+            typer.echo(f"参数不对：{exc}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"已创建辖区 {area.code} {area.name}")
 
 
 @users_app.command("unlock")
