@@ -123,6 +123,17 @@ def refresh_metric_days() -> None:
         refresh_days(session)
 
 
+@periodic(crontab(minute="*"))
+def fold_case_stats() -> None:
+    """Every minute on PostgreSQL: fold the case statistics journal into its cells. Readers on the primary fold it
+    themselves; a read replica cannot, so with one the statistics readers there add a journal that only this keeps
+    short (docs/deploy.md, "Read replica")."""
+    from fanzha.cases.stats import rollup
+
+    with session_scope() as session:
+        rollup.fold_pending(session.connection())
+
+
 @periodic(crontab(minute="*/10"))
 def demo_live_warning() -> None:
     """Keeps the demo county alive: a warning arrives now and then, as on a real duty day."""
