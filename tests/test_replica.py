@@ -237,13 +237,17 @@ def test_a_write_through_a_read_session_fails_and_a_viewing_is_audited_on_the_pr
 
     from fanzha.audit.models import AuditEntry
     from fanzha.db import get_read_sessionmaker, session_scope, writer_of
-    from fanzha.web.replica import open_read
+    from fanzha.web.replica import lag_seconds, open_read
 
     with session_scope() as primary:
         read, lag, on_standby = open_read(primary)
         try:
             assert on_standby and lag is not None and writer_of(read) is primary
             assert read.scalar(text("SELECT pg_is_in_recovery()")) is True
+            # Behind only while the primary's position is not replayed: an old replay time alone (an idle
+            # primary) is no lag; a position not yet replayed is behind by the age of the last replayed change.
+            assert lag_seconds(read, "0/0") == 0.0
+            assert lag_seconds(read, "FFFFFFFF/0") > 0
             with pytest.raises(DBAPIError, match="read-only transaction"):
                 read.execute(text("UPDATE areas SET name = name WHERE id = -1"))
         finally:
@@ -280,7 +284,8 @@ def test_metrics_figures_agree_on_the_replica_and_the_primary(on_replica, replic
     now = utcnow()
     since, until = metrics.period("2026-01-01", "2026-11-30")
     with session_scope() as s:
-        s.execute(text("INSERT INTO warning_days_dirty (hour) SELECT date_trunc('hour', min(warned_at)) FROM warnings"))
+        # A changed warning's hour, logged as the triggers log it, inside the period.
+        s.execute(text("INSERT INTO warning_days_dirty (hour) VALUES ('2026-06-15 02:00:00')"))
     replica.wait_for("pg_last_wal_replay_lsn", _primary_position())
     read = get_read_sessionmaker()()
     try:
@@ -352,3 +357,12 @@ def test_the_worker_folds_the_case_stats_journal_the_replica_cannot_fold(new_cas
     fold_case_stats.call_local()
     with get_engine().connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM case_stat_journal")) == 0
+
+
+def test_the_lag_note_says_how_far_behind_in_seconds_or_minutes_and_only_past_the_threshold():
+    from fanzha.web.replica import note
+
+    assert note(0.0, 0) == "" and note(29.9, 30) == ""
+    assert note(30.2, 30) == "统计数据来自只读副本，约滞后 31 秒，最新的变动可能还未计入"
+    assert "约滞后 10 分钟" in note(600, 30)
+    assert note(None, 30) == "统计数据来自只读副本，副本尚在追赶主库，最新的变动可能还未计入"

@@ -1,10 +1,11 @@
 """Reading work on the read replica (只读副本): the read session of a request, how far behind the replica is, and the
 fall back to the primary when it cannot be reached (docs/deploy.md, "Read replica").
 
-Routes that only read — statistics, bulletin previews and drafts, the map, the screen — take `ReadDb` beside (or
-instead of) the primary `get_db` session. Without FANZHA_DATABASE_REPLICA_URL the read session *is* the primary
-session, so nothing changes. With it, the read session is a read-only transaction on the replica; the audit entry a
-reading writes goes to the primary session (`fanzha.db.writer_of`) and is committed with it.
+Routes that only read — statistics, bulletin previews and drafts, the map, the screen — take
+`Depends(get_read_db, scope="function")` beside (or instead of) the primary `get_db` session. Without
+FANZHA_DATABASE_REPLICA_URL the read session *is* the primary session, so nothing changes. With it, the read session
+is a read-only transaction on the replica; the audit entry a reading writes goes to the primary session
+(`fanzha.db.writer_of`) and is committed with it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from typing import Annotated
-
 from fastapi import Depends, Request
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
@@ -42,10 +41,13 @@ _LAG_SQL = text("SELECT pg_is_in_recovery(), "
 _down_until = 0.0  # monotonic time before which readings go straight to the primary (the replica failed)
 
 
-def lag_seconds(replica: Session, primary: Session) -> float | None:
-    """Seconds the replica is behind the primary: 0 when it has replayed the primary's current WAL position (or is
-    no standby at all), None when it is behind but has replayed no transaction yet to date it by."""
-    position = primary.scalar(text("SELECT CAST(pg_current_wal_lsn() AS text)"))
+def primary_position(primary: Session) -> str:
+    return primary.scalar(text("SELECT CAST(pg_current_wal_lsn() AS text)"))
+
+
+def lag_seconds(replica: Session, position: str) -> float | None:
+    """Seconds the replica is behind the primary at WAL `position`: 0 when it has replayed that far (or is no
+    standby at all), None when it is behind but has replayed no transaction yet to date it by."""
     standby, caught_up, behind = replica.execute(_LAG_SQL, {"primary": position}).one()
     if not standby or caught_up:
         return 0.0
@@ -70,9 +72,10 @@ def open_read(primary: Session) -> tuple[Session, float | None, bool]:
     global _down_until
     settings = get_settings()
     if time.monotonic() >= _down_until:
+        position = primary_position(primary)  # before the replica's own: a primary failure is no replica failure
         session = get_read_sessionmaker()()
         try:
-            lag = lag_seconds(session, primary)
+            lag = lag_seconds(session, position)
         except DBAPIError as exc:
             session.close()
             _down_until = time.monotonic() + settings.replica_retry_seconds
@@ -109,6 +112,3 @@ def get_read_db(request: Request, db: Session = Depends(get_db, scope="function"
     finally:
         session.rollback()
         session.close()
-
-
-ReadDb = Annotated[Session, Depends(get_read_db, scope="function")]
