@@ -17,7 +17,16 @@ For each size (default 1,000,000 and 5,000,000 warnings):
      (committed) before each reading, so that the roll-up of the changed days is recomputed first;
   3. p50 / p95 / max of each are printed as JSON.
 
+On PostgreSQL after migration 0034 the four tables are partitioned by month: the loader makes a partition for
+every month of the five years before loading (`fanzha db partitions --from`), and fills the 预警编号 key table
+(warning_keys) after the load, as its trigger is off during it. `--unpartitioned` measures the same on the schema
+before 0034 (migrated to 0033, then stamped as the head so that the application serves it). Besides the pages above
+it measures the warning list filtered to one month (as the centre), and, last, how long dropping the oldest
+month's partitions takes (`fanzha db drop-month`).
+
     .venv/bin/python bench/bench_metrics.py                      # 1M and 5M (about 15 minutes)
+    .venv/bin/python bench/bench_metrics.py --sizes 10000000     # the province-scale figure (docs/benchmarks.md)
+    .venv/bin/python bench/bench_metrics.py --sizes 1000000 --unpartitioned
     .venv/bin/python bench/bench_metrics.py --sizes 200000       # a quick look
 """
 
@@ -76,9 +85,14 @@ def _child(args: list[str], url: str) -> dict:
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
-def child_load(size: int) -> dict:
+def child_load(size: int, unpartitioned: bool = False) -> dict:
     """Migrates, generates the demo county and loads `size` historical warnings; returns counts and seconds."""
+    from datetime import date
+
     from sqlalchemy import text
+
+    from fanzha.config import get_settings
+    from fanzha.ops import partitions
 
     from fanzha.db import reset_caches, session_scope
     from fanzha.demo.generator import generate
@@ -89,10 +103,23 @@ def child_load(size: int) -> dict:
     from fanzha.warnings.dispatch import station_of_communities
 
     reset_caches()
-    upgrade()
+    if unpartitioned:
+        from alembic.script import ScriptDirectory
+
+        from fanzha.migrate import alembic_config
+
+        upgrade("0033")
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        with session_scope() as s:
+            s.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+    else:
+        upgrade()
     started = time.perf_counter()
     with session_scope() as s:
         generate(s, seed=2026, people=3000)
+        today = date.today()
+        made = partitions.ensure(s.connection(), get_settings().timezone,
+                                 since=date(today.year - YEARS, today.month, 1))
     with session_scope() as s:
         stations = station_of_communities(s)
         dissuaders: dict[int, list[int]] = {}
@@ -128,6 +155,9 @@ def child_load(size: int) -> dict:
         conn.execute(text(LOAD_SQL), {"n": size, "people": people, "first_person": first_person,
                                       "communities": len(rows)})
         conn.exec_driver_sql("ALTER TABLE warnings ENABLE TRIGGER USER")
+        if partitions.partitioned(conn):  # the key table's trigger was off with the others
+            conn.exec_driver_sql("INSERT INTO warning_keys (id, external_id) SELECT id, external_id FROM warnings "
+                                 "WHERE external_id LIKE 'H%%'")
         conn.execute(text(
             "INSERT INTO cases (case_number, person_id, name, community_id, address, filed_at, loss_at, fraud_type, "
             "loss_amount, narrative, source, created_at, updated_at) "
@@ -166,6 +196,8 @@ def child_load(size: int) -> dict:
         counts = {t: s.execute(text(f"SELECT count(*) FROM {t}")).scalar()
                   for t in ("warnings", "people", "cases", "follow_ups", "warning_days", "warned_people_days")}
         counts["open"] = s.execute(text("SELECT count(*) FROM warnings WHERE feedback_at IS NULL")).scalar()
+        counts["partitions"] = len(partitions.listing(s.connection()))
+    counts["partitions_made_before_load"] = len(made)
     return counts | {"load_s": round(loaded - started, 1), "rollup_days": days, "indcheckxmin": unusable,
                      "rollup_build_s": round(built - loaded, 1)}
 
@@ -181,7 +213,11 @@ def child_measure(repeat: int) -> dict:
 
     today = utcnow().date()
     year = f"since={today - timedelta(days=364)}&until={today}"
+    month_ago = (today.replace(day=1) - timedelta(days=380)).replace(day=1)
+    month_end = (month_ago + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     out = {
+        "warning_list_one_month": timed_get(logged_in_client("yanpan"),
+                                            f"/warnings?since={month_ago}&until={month_end}", repeat),
         "station_board": timed_get(logged_in_client("ps01_suozhang"), "/warnings", repeat),
         "my_tasks": timed_get(logged_in_client("ps01_quanzu"), "/tasks", repeat),
         "centre_board": timed_get(logged_in_client("yanpan"), "/warnings", repeat),
@@ -216,6 +252,18 @@ def child_measure(repeat: int) -> dict:
     out["report_city_year_after_changes"] = {"n": 5, "p50_ms": round(statistics.median(times), 1),
                                              "max_ms": round(max(times), 1), "dirty_rows_before": refreshed,
                                              "warnings_in_year": rep2.warnings}
+    # Last, as it removes data: the oldest month's partitions dropped, as `fanzha db drop-month` does.
+    from fanzha.db import get_engine
+    from fanzha.ops import partitions
+
+    with get_engine().begin() as conn:
+        months = sorted({p.month for p in partitions.listing(conn) if p.month})
+        if months:
+            rows = conn.execute(text(f"SELECT count(*) FROM warnings_p{months[0]:%Y_%m}")).scalar()
+            t = time.perf_counter()
+            dropped = partitions.drop_month(conn, months[0])
+            out["drop_oldest_month"] = {"month": f"{months[0]:%Y-%m}", "warnings_rows": rows, "dropped": dropped,
+                                        "seconds": round(time.perf_counter() - t, 3)}
     return out
 
 
@@ -225,28 +273,31 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=40, help="requests per page")
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--unpartitioned", action="store_true", help="the schema before migration 0034")
     parser.add_argument("--child-load", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-unpartitioned", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-measure", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_load:
-        print(json.dumps(child_load(args.child_load)))
+        print(json.dumps(child_load(args.child_load, args.child_unpartitioned)))
         return
     if args.child_measure:
         print(json.dumps(child_measure(args.child_measure)))
         return
     print(json.dumps({"machine": machine()}, ensure_ascii=False), flush=True)
     for size in args.sizes:
-        dbname = f"fanzha_bench_metrics_rollup_{size}"
+        dbname = f"fanzha_bench_metrics_{'plain' if args.unpartitioned else 'parts'}_{size}"
         url = fresh_database(args.pg, dbname)
         try:
-            loaded = _child(["--child-load", str(size)], url)
+            loaded = _child(["--child-load", str(size)] + (["--child-unpartitioned"] if args.unpartitioned else []),
+                            url)
             print(json.dumps({"size": size, "loaded": loaded, "loadavg": [round(x, 2) for x in os.getloadavg()]},
                              ensure_ascii=False), flush=True)
             measured = _child(["--child-measure", str(args.repeat)], url)
         finally:
             if not args.keep:
                 drop_database(args.pg, dbname)
-        print(json.dumps({"size": size, "loaded": loaded, **measured,
+        print(json.dumps({"size": size, "partitioned": not args.unpartitioned, "loaded": loaded, **measured,
                           "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False), flush=True)
 
 

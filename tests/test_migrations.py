@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from area_helpers import station_with_dissuader
 from conftest import pg_available, pg_create, pg_drop
 from sqlalchemy import create_engine, inspect
 
@@ -299,29 +300,6 @@ def test_submissions_keep_one_key_per_user(empty_db):
     engine.dispose()
 
 
-def _station_with_dissuader(session, now: datetime) -> None:
-    """城关派出所 (area 1) with 城关社区 (area 2) under it and its dissuader 王劝阻 (user 1), as of 0020 onwards."""
-    import sqlalchemy as sa
-
-    from fanzha.db import UTCDateTime
-
-    areas = sa.table("areas", *[sa.column(c) for c in ("id", "chain", "level", "kind_label", "name", "label", "code",
-                                                        "parent_id", "path", "police_area_id", "police_path",
-                                                        "population", "households", "shops")],
-                     sa.column("created_at", UTCDateTime()))
-    users = sa.table("users", *[sa.column(c) for c in ("id", "username", "display_name", "password_hash", "role",
-                                                        "area_id", "phone", "is_active")],
-                     sa.column("created_at", UTCDateTime()))
-    common = {"kind_label": "", "population": 0, "households": 0, "shops": 0, "created_at": now}
-    session.execute(areas.insert(), [
-        {**common, "id": 1, "chain": "police", "level": "station", "name": "城关派出所", "label": "城关派出所",
-         "code": "PS01", "path": "/1/"},
-        {**common, "id": 2, "chain": "admin", "level": "community", "name": "城关社区", "label": "城关社区",
-         "code": "C01", "path": "/2/", "police_area_id": 1, "police_path": "/1/"}])
-    session.execute(users.insert().values(id=1, username="ps01_quanzu", display_name="王劝阻", password_hash="!",
-                                          role="dissuader", area_id=1, phone="", is_active=True, created_at=now))
-
-
 def test_contact_evidence_on_a_populated_database(empty_db):
     """0021 on a database of 0020 with a 见面 contact in it: the contact stays as it was, with no capture time and no
     position (nothing is made up for old evidence); downgrade drops the four columns and keeps the contact."""
@@ -342,7 +320,7 @@ def test_contact_evidence_on_a_populated_database(empty_db):
     contacts = sa.table("contacts", *[sa.column(c) for c in old if c != "checklist"], sa.column("checklist", sa.JSON()),
                         sa.column("at", UTCDateTime()), sa.column("created_at", UTCDateTime()))
     with Session(engine) as s:
-        _station_with_dissuader(s, now)
+        station_with_dissuader(s, now)
         s.add(Warning(id=1, external_id="MIG21", kind="funds", risk_grade="high", grade_reasons=[], warned_at=now,
                       sign_deadline=now, contact_deadline=now, feedback_deadline=now, status="assigned",
                       station_id=1, community_id=2, phone="13800000000", amount=Decimal("95500")))
@@ -388,7 +366,7 @@ def test_warning_assignments_on_a_populated_database(empty_db):
     engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
     now = datetime.now(UTC).replace(microsecond=0)
     with Session(engine) as s:
-        _station_with_dissuader(s, now)
+        station_with_dissuader(s, now)
         base = dict(kind="call", risk_grade="medium", grade_reasons=[], warned_at=now - timedelta(days=2),
                     sign_deadline=now, contact_deadline=now, feedback_deadline=now, station_id=1, community_id=2)
         s.add_all([Warning(id=1, external_id="MIG25-1", status="assigned", assignee_id=1,
@@ -476,7 +454,7 @@ def test_provincial_feedback_on_a_populated_database(empty_db):
     engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
     now = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
     with Session(engine) as s:
-        _station_with_dissuader(s, now)
+        station_with_dissuader(s, now)
         for n, exported in ((1, now + timedelta(hours=3)), (2, None)):
             s.add(Warning(id=n, external_id=f"MIG29-{n}", kind="call", risk_grade="medium", grade_reasons=[],
                           warned_at=now, sign_deadline=now, contact_deadline=now, feedback_deadline=now,
@@ -530,7 +508,7 @@ def test_warning_transfers_on_a_populated_database(empty_db):
     engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
     now = datetime.now(UTC).replace(microsecond=0)
     with Session(engine) as s:
-        _station_with_dissuader(s, now)
+        station_with_dissuader(s, now)
         s.add(Warning(id=1, external_id="MIG28-1", kind="call", risk_grade="medium", grade_reasons=[],
                       warned_at=now - timedelta(days=1), sign_deadline=now, contact_deadline=now,
                       feedback_deadline=now, station_id=1, community_id=2, status="assigned", assignee_id=1,
@@ -603,7 +581,7 @@ def test_account_requests_on_a_populated_database(empty_db):
         "status", "note", "created_by")], *[sa.column(c, UTCDateTime()) for c in ("requested_at", "done_at",
                                                                                 "created_at")])
     with Session(engine) as s:
-        _station_with_dissuader(s, now)
+        station_with_dissuader(s, now)
         s.execute(warnings.insert().values(
             id=1, station_id=1, community_id=2, repeat_count=0, upstream_deadline=False, face_required=False,
             grade_reasons=[], **{c: "" for c in text_cols} | {"external_id": "MIG27-1", "kind": "funds",
@@ -695,7 +673,7 @@ def test_follow_ups_complete_on_a_populated_database(empty_db):
                      sa.column("loss_at", UTCDateTime()), sa.column("created_at", UTCDateTime()),
                      sa.column("updated_at", UTCDateTime()))
     with Session(engine) as s:
-        _station_with_dissuader(s, now)
+        station_with_dissuader(s, now)
         # (the helper's two areas go in one executemany, which takes its columns from the first row: the station's)
         s.execute(sa.text("UPDATE areas SET police_area_id = 1, police_path = '/1/' WHERE id = 2"))
         base = dict(kind="call", risk_grade="medium", grade_reasons=[], warned_at=now - timedelta(days=20),
@@ -776,7 +754,7 @@ def test_counterparty_ids_on_a_populated_database(empty_db):
     engine = create_engine(empty_db.replace("postgresql://", "postgresql+psycopg://"))
     now = datetime.now(UTC).replace(microsecond=0)
     with Session(engine) as s:
-        _station_with_dissuader(s, now)
+        station_with_dissuader(s, now)
         base = dict(kind="funds", risk_grade="high", grade_reasons=[], warned_at=now - timedelta(days=3),
                     sign_deadline=now, contact_deadline=now, feedback_deadline=now, station_id=1, community_id=2,
                     status="assigned", repeat_count=0)
@@ -817,7 +795,7 @@ def test_activity_target_group_on_a_populated_database(empty_db):
     from sqlalchemy.orm import Session
 
     with Session(engine) as s:
-        _station_with_dissuader(s, datetime.now(UTC).replace(microsecond=0))  # station 1, community 2
+        station_with_dissuader(s, datetime.now(UTC).replace(microsecond=0))  # station 1, community 2
         s.commit()
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO units (id, name, code, kind, area_id, duty_groups, is_member, contact_name, "
@@ -858,7 +836,7 @@ def test_warning_helper_on_a_populated_database(empty_db):
     from fanzha.warnings.models import Warning
 
     with Session(engine) as s:
-        _station_with_dissuader(s, now)
+        station_with_dissuader(s, now)
         s.add(Warning(id=1, external_id="MIG33", kind="funds", risk_grade="high", grade_reasons=[], warned_at=now,
                       sign_deadline=now, contact_deadline=now, feedback_deadline=now, station_id=1, community_id=2,
                       status="assigned", repeat_count=0, phone="13800000033"))

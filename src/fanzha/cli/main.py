@@ -112,6 +112,70 @@ def db_current() -> None:
     command.current(alembic_config())
 
 
+@db_app.command("partitions")
+def db_partitions(ensure: bool = typer.Option(False, "--ensure", help="补建本月及其后两个月的分区，并把默认分区中的行移入各自月份"),
+                  ahead: int = typer.Option(2, "--ahead", min=0, max=24, help="提前建好的月份数（与 --ensure 同用）"),
+                  since: str = typer.Option("", "--from", help="从该月起补建每个月的分区，如 2021-01（导入大批历史数据之前）")) -> None:
+    """PostgreSQL 按月分区：列出预警、劝阻记录、回访、案件各月分区（及默认分区）的行数和大小。"""
+    from fanzha.config import get_settings
+    from fanzha.db import make_engine
+    from fanzha.migrate import owner_url
+    from fanzha.ops import partitions
+
+    from fanzha.common.errors import DomainError
+
+    engine = make_engine(owner_url())
+    try:
+        with engine.begin() as conn:
+            if not partitions.partitioned(conn):
+                typer.echo("数据库未按月分区（SQLite，或 PostgreSQL 尚未迁移到 0034）")
+                return
+            if ensure or since:
+                made = partitions.ensure(conn, get_settings().timezone, ahead,
+                                         partitions.parse_month(since) if since else None)
+                typer.echo(f"新建分区 {len(made)} 个" + (f"：{'、'.join(made)}" if made else ""))
+            for p in partitions.listing(conn):
+                month = f"{p.month:%Y-%m}" if p.month else "默认"
+                rows = "未统计" if p.rows < 0 else f"约 {p.rows:,} 行"
+                typer.echo(f"{p.table:<11} {month:<7} {p.name:<24} {rows:<16} {p.bytes / 1048576:8.1f} MB")
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+
+
+@db_app.command("drop-month")
+def db_drop_month(month: str = typer.Argument(..., help="月份，如 2021-01"),
+                  tables: str = typer.Option(",".join(("warnings", "contacts", "follow_ups", "cases")), "--tables",
+                                             help="逗号分隔的表名"),
+                  yes: bool = typer.Option(False, "--yes", help="确认删除（不可恢复，请先 fanzha backup）")) -> None:
+    """删除某个月的分区（归档期满的数据）：以表的所有者连接，分离并删除该月分区。预警编号、案件编号仍保留占用。"""
+    from fanzha.common.errors import DomainError
+    from fanzha.db import make_engine
+    from fanzha.migrate import owner_url
+    from fanzha.ops import partitions
+
+    try:
+        when = partitions.parse_month(month)
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    if not yes:
+        typer.echo(f"将永久删除 {when:%Y-%m} 的分区（{tables}）。请先 fanzha backup，再加 --yes 执行。", err=True)
+        raise typer.Exit(2)
+    engine = make_engine(owner_url())
+    try:
+        with engine.begin() as conn:
+            dropped = partitions.drop_month(conn, when, tuple(t.strip() for t in tables.split(",") if t.strip()))
+    except DomainError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"已删除分区 {len(dropped)} 个" + (f"：{'、'.join(dropped)}" if dropped else "（该月没有分区）"))
+
+
 @app.command()
 def demo(seed: int = typer.Option(2026, help="随机种子：同一种子生成同样的数据"),
          people: int = typer.Option(3000, help="人员数量"),

@@ -275,6 +275,12 @@ def generate(session: Session, *, seed: int = 2026, people: int = 3000, password
 
     progress("通报与发文登记")
     bulletin_count = generate_bulletins(session, today=local_today())
+    # PostgreSQL: the county's history written into the DEFAULT partitions moves into months of its own, as the
+    # worker would do that night (fanzha.ops.partitions; nothing on SQLite).
+    from fanzha.config import get_settings
+    from fanzha.ops.partitions import ensure
+
+    ensure(session.connection(), get_settings().timezone)
     result.counts = {
         "districts": len(districts), "townships": len(townships), "stations": len(stations),
         "beats": sum(len(v) for v in beats_by_station.values()), "communities": len(communities),

@@ -318,10 +318,19 @@ def restore(source: Path, *, url: str, data_dir: Path, seal_file: Path, force: b
             target.close()
             backup_db.close()
     else:
+        if there:
+            # --force: the schema is emptied first. pg_restore --clean cannot do it on monthly partitions (it drops a
+            # partition's inherited key before its table's, which PostgreSQL refuses).
+            log("清空目标数据库（public 模式）")
+            engine = make_engine(url)
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                    conn.exec_driver_sql("CREATE SCHEMA public")
+            finally:
+                engine.dispose()
         log("pg_restore")
         args = [_tool("pg_restore"), "--no-owner", "--no-acl", "--exit-on-error", "--single-transaction"]
-        if there:
-            args += ["--clean", "--if-exists"]
         _run([*args, "--dbname", make_url(url).database or "", str(dump)], _pg_env(url))
     log("恢复数据目录中的文件")
     for entry in manifest["files"]:

@@ -183,6 +183,18 @@ def fraud_free_nightly() -> None:
         recompute(session, now=utcnow())
 
 
+@periodic(crontab(minute="40", hour="2"))
+def partitions_ahead() -> None:
+    """Every night on PostgreSQL: this month's and the next months' partitions exist before a row needs them, and
+    rows imported into a DEFAULT partition (old history) move into months of their own (fanzha.ops.partitions)."""
+    from fanzha.config import get_settings
+    from fanzha.db import get_engine
+    from fanzha.ops import partitions
+
+    with get_engine().begin() as conn:
+        partitions.ensure(conn, get_settings().timezone)
+
+
 @periodic(crontab(minute="17"))
 def purge_login_counters() -> None:
     """Every hour: login counters whose window and hold are over would start afresh anyway; remove them, so that
