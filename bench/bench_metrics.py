@@ -43,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_warning_import import (DEFAULT_PG, drop_database, fresh_database, logged_in_client,  # noqa: E402
-                                  machine, timed_get)
+                                  machine, pg_url, timed_get)
 
 YEARS = 5
 OPEN_HOURS = 36
@@ -274,6 +274,8 @@ def main() -> None:
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--unpartitioned", action="store_true", help="the schema before migration 0034")
+    parser.add_argument("--load-only", action="store_true", help="load and keep the database, measure nothing")
+    parser.add_argument("--reuse", action="store_true", help="measure a database kept by --load-only")
     parser.add_argument("--child-load", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-unpartitioned", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-measure", type=int, help=argparse.SUPPRESS)
@@ -287,15 +289,21 @@ def main() -> None:
     print(json.dumps({"machine": machine()}, ensure_ascii=False), flush=True)
     for size in args.sizes:
         dbname = f"fanzha_bench_metrics_{'plain' if args.unpartitioned else 'parts'}_{size}"
-        url = fresh_database(args.pg, dbname)
+        if args.reuse:
+            url, loaded = pg_url(args.pg, dbname), "(loaded earlier with --load-only)"
+        else:
+            url = fresh_database(args.pg, dbname)
         try:
-            loaded = _child(["--child-load", str(size)] + (["--child-unpartitioned"] if args.unpartitioned else []),
-                            url)
-            print(json.dumps({"size": size, "loaded": loaded, "loadavg": [round(x, 2) for x in os.getloadavg()]},
-                             ensure_ascii=False), flush=True)
+            if not args.reuse:
+                loaded = _child(["--child-load", str(size)] + (["--child-unpartitioned"] if args.unpartitioned
+                                                                else []), url)
+                print(json.dumps({"size": size, "loaded": loaded, "loadavg": [round(x, 2) for x in os.getloadavg()]},
+                                 ensure_ascii=False), flush=True)
+            if args.load_only:
+                continue
             measured = _child(["--child-measure", str(args.repeat)], url)
         finally:
-            if not args.keep:
+            if not (args.keep or args.load_only):
                 drop_database(args.pg, dbname)
         print(json.dumps({"size": size, "partitioned": not args.unpartitioned, "loaded": loaded, **measured,
                           "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False), flush=True)
