@@ -69,7 +69,9 @@ def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 
               spark_master: str = typer.Option("local[2]", "--spark-master",
                                                help="Spark 引擎的 master（local[N]、spark://主机:7077、yarn 等）"),
               partitions: int = typer.Option(0, "--partitions", min=0, max=100_000,
-                                             help="Spark 引擎把输入分成的份数（0：按集群的并行度）")) -> None:
+                                             help="Spark 引擎把输入分成的份数（0：按集群的并行度）"),
+              spark_conf: list[str] = typer.Option([], "--spark-conf",
+                                                   help="Spark 设置 KEY=VALUE（可重复，如 spark.executor.memory=4g）")) -> None:
     """批量评分：逐行写出原有各列，加上 risk、fraud_type、fraud_prob、reasons；读不出的行在 error 列说明原因。"""
     if engine == "local":
         from fanzha.detect.scorefile import score_file
@@ -83,9 +85,14 @@ def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 
     elif engine == "spark":
         from fanzha.detect.spark import score_file_spark
 
+        conf = dict(item.split("=", 1) for item in spark_conf if "=" in item)
+        if len(conf) != len(spark_conf):
+            typer.echo("--spark-conf 的格式是 KEY=VALUE，例如 spark.executor.memory=4g", err=True)
+            raise typer.Exit(2)
+
         def job():
             return score_file_spark(input, output, text_col=text_col, fmt=fmt or None, master=spark_master,
-                                    partitions=partitions or None)
+                                    partitions=partitions or None, conf=conf)
     else:
         typer.echo(f"未知的评分引擎“{engine}”：可选 local 或 spark", err=True)
         raise typer.Exit(2)

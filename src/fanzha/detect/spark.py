@@ -19,6 +19,7 @@ PySpark is imported only here, and only when the Spark engine is asked for: the 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
@@ -39,6 +40,7 @@ _PARQUET_EXT = (".parquet", ".pq")
 _ROW = "_fanzha_row"  # the input order, carried through Spark
 _SPLIT = 33  # monotonically_increasing_id: the partition in the upper bits, the row within it in the lower 33
 _MODELS: dict[str, object] = {}  # per Python worker process: the broadcast model, loaded once
+_WORK_DIR: str | None = None
 
 
 def formats(src: str, dst: str, fmt: str | None) -> tuple[str, str]:
@@ -92,17 +94,34 @@ appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
 logger.repl.name = org.apache.spark.repl.Main
 logger.repl.level = error
-"""  # the repl logger at the root's level: Spark then does not announce its "default log level" on start
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = error
+logger.submit.name = org.apache.spark.deploy.SparkSubmit
+logger.submit.level = error
+"""  # PySpark's first logger at the root's level: Spark then does not announce a "default log level" on start
 
 
-def start_session(master: str, work_dir: str):
-    """A Spark session for one scoring run: quiet (errors only), no web UI, its scratch files under `work_dir`, and
-    nothing fetched from the network (no packages, no jars beyond PySpark's own)."""
+def work_dir() -> str:
+    """This process's scratch directory for Spark (the JVM's temporary files, shuffle and broadcast blocks), under
+    the system's temporary directory (TMPDIR) and removed when the process ends. One per process, not per run: the
+    JVM PySpark starts outlives a session and keeps the directory it was given."""
+    global _WORK_DIR
+    if _WORK_DIR is None or not os.path.isdir(_WORK_DIR):
+        _WORK_DIR = tempfile.mkdtemp(prefix="fanzha-spark-")
+        atexit.register(shutil.rmtree, _WORK_DIR, True)
+    return _WORK_DIR
+
+
+def start_session(master: str, conf: dict[str, str] | None = None):
+    """A Spark session for one scoring run: quiet (errors only), no web UI, its scratch files under `work_dir()`, and
+    nothing fetched from the network (no packages, no jars beyond PySpark's own). `conf`: further settings
+    (executor memory, …), applied last."""
     SparkSession = _pyspark()
     _check_java()
-    log4j = Path(work_dir) / "log4j2.properties"
+    scratch = work_dir()
+    log4j = Path(scratch) / "log4j2.properties"
     log4j.write_text(_LOG4J, encoding="utf-8")
-    java_opts = f"-Dlog4j2.configurationFile=file:{log4j} -Djava.io.tmpdir={work_dir}"
+    java_opts = f"-Dlog4j2.configurationFile=file:{log4j} -Djava.io.tmpdir={scratch}"
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers run this interpreter (and its packages)
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no warning about the host name
@@ -111,10 +130,12 @@ def start_session(master: str, work_dir: str):
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.driver.extraJavaOptions", java_opts)
                .config("spark.executor.extraJavaOptions", java_opts)
-               .config("spark.local.dir", os.environ.get("SPARK_LOCAL_DIRS") or work_dir)
-               .config("spark.sql.warehouse.dir", str(Path(work_dir) / "warehouse"))
+               .config("spark.local.dir", os.environ.get("SPARK_LOCAL_DIRS") or scratch)
+               .config("spark.sql.warehouse.dir", str(Path(scratch) / "warehouse"))
                .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(CHUNK))
                .config("spark.python.worker.reuse", "true"))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
     except Exception as e:  # the JVM did not start: usually Java older than 17
@@ -150,17 +171,14 @@ def worker_model(payload: dict):
     return model
 
 
-def _csv_header(src: str) -> tuple[list[str], str]:
+def _csv_header(path: str) -> tuple[list[str], str]:
     """The header as the local path reads it (UTF-8 or GB18030, BOM and blanks stripped) and the encoding."""
     import csv
 
-    if not _is_local(src):
-        enc = "utf-8"
-        return [], enc
-    with open(_local_path(src), "rb") as fh:
+    with open(path, "rb") as fh:
         head = fh.read(1 << 16)
     enc = sniff_encoding(head)
-    with open(_local_path(src), encoding=enc, errors="replace", newline="") as fh:
+    with open(path, encoding=enc, errors="replace", newline="") as fh:
         try:
             header = next(csv.reader(fh))
         except StopIteration:
@@ -173,7 +191,31 @@ def _no_text_col(text_col: str, header: list[str]) -> InputError:
                       f"请用 --text-col 指定存放短信/聊天文本的列名。")
 
 
-def read_input(spark, src: str, fmt: str, text_col: str):
+def check_input(src: str, fmt: str, text_col: str) -> tuple[list[str], str]:
+    """Before Spark starts (a file on this machine): the CSV header and encoding as the local path reads them, a
+    text column that is not there, a JSONL file that is not UTF-8. ([], "utf-8") for a file elsewhere (hdfs://…)."""
+    if not _is_local(src):
+        return [], "utf-8"
+    path = _local_path(src)
+    if fmt == "jsonl":
+        with open(path, "rb") as fh:
+            if sniff_encoding(fh.read(1 << 16)) == "gb18030":
+                raise InputError("Spark 引擎只读 UTF-8 编码的 JSONL：请先转为 UTF-8，或改用 --engine local")
+        return [], "utf-8"
+    if fmt == "parquet":
+        if os.path.isdir(path):
+            return [], "utf-8"
+        import pyarrow.parquet as pq
+
+        header = list(pq.read_schema(path).names)
+    else:
+        header, enc = _csv_header(path)
+    if text_col not in header:
+        raise _no_text_col(text_col, header)
+    return header, "utf-8" if fmt == "parquet" else enc
+
+
+def read_input(spark, src: str, fmt: str, text_col: str, header: list[str], enc: str):
     """(DataFrame, the input's columns in order, its integer columns). CSV columns are all text; JSONL is read as
     lines (parsed by the workers exactly as the local path parses them); Parquet keeps numbers and booleans, other
     types become text."""
@@ -181,10 +223,6 @@ def read_input(spark, src: str, fmt: str, text_col: str):
     from pyspark.sql import types as T
 
     if fmt == "jsonl":
-        if _is_local(src):
-            with open(_local_path(src), "rb") as fh:
-                if sniff_encoding(fh.read(1 << 16)) == "gb18030":
-                    raise InputError("Spark 引擎只读 UTF-8 编码的 JSONL：请先转为 UTF-8，或改用 --engine local")
         return spark.read.text(src), [], frozenset()
     if fmt == "parquet":
         df = spark.read.parquet(src)
@@ -198,7 +236,6 @@ def read_input(spark, src: str, fmt: str, text_col: str):
         ints = frozenset(f.name for f in df.schema.fields
                          if isinstance(f.dataType, (T.ByteType, T.ShortType, T.IntegerType, T.LongType)))
         return df, header, ints
-    header, enc = _csv_header(src)
     reader = spark.read.options(header=True, multiLine=True, escape='"', mode="PERMISSIVE",
                                 encoding="GB18030" if enc == "gb18030" else "UTF-8")
     if header:  # the header as read here (a BOM or blanks around a name do not reach Spark's)
@@ -233,9 +270,9 @@ def _jsonl_row(line: str, n: int, text_col: str) -> tuple[dict, str | None, str]
     return obj, str(text), ""
 
 
-def _plain(value):
+def _plain(value, na):
     """A cell from Arrow/pandas as the local path would hold it: None for a null, Python numbers, text."""
-    if value is None:
+    if value is None or value is na:  # pandas.NA: the null of a nullable column
         return None
     if isinstance(value, float) and value != value:  # NaN: pandas' null in a float column
         return None
@@ -265,7 +302,7 @@ def score_batches(batches, *, fmt: str, header: list[str], text_col: str, cols: 
             for i, (r, n) in enumerate(zip(order, numbers)):
                 row = {}
                 for h, values in zip(header, data):
-                    v = _plain(values[i])
+                    v = _plain(values[i], pd.NA)
                     if h in ints and isinstance(v, float):  # pandas holds an integer column with nulls as floats
                         v = int(v)
                     row[h] = ("" if v is None else v) if fmt == "csv" else v
@@ -304,25 +341,24 @@ def _first_jsonl_keys(df, text_col: str) -> list[str] | None:
 
 
 def score_file_spark(src: str, dst: str, text_col: str = "text", fmt: str | None = None, master: str = DEFAULT_MASTER,
-                     partitions: int | None = None) -> Summary:
+                     partitions: int | None = None, conf: dict[str, str] | None = None) -> Summary:
     """Score `src` into `dst` on Spark: the local path's output (columns, order, formatting), row for row."""
     if src == "-":
         raise InputError("Spark 引擎不读标准输入：请给出输入文件的路径")
     fmt, out_fmt = formats(src, dst, fmt)
     if _is_local(src) and not os.path.exists(_local_path(src)):
         raise FileNotFoundError(src)
-    work_dir = tempfile.mkdtemp(prefix="fanzha-spark-")
+    header, enc = check_input(src, fmt, text_col)
     spark = None
     try:
-        spark = start_session(master, work_dir)
+        spark = start_session(master, conf)
         target = partitions or spark.sparkContext.defaultParallelism
         spark.conf.set("spark.sql.shuffle.partitions", str(target))
-        df, header, ints = read_input(spark, src, fmt, text_col)
+        df, header, ints = read_input(spark, src, fmt, text_col, header, enc)
         return _run(spark, df, header, ints, dst, fmt, out_fmt, text_col, target)
     finally:
         if spark is not None:
             spark.stop()
-        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def _run(spark, df, header, ints, dst, fmt, out_fmt, text_col, target) -> Summary:
