@@ -206,6 +206,8 @@ def test_statistics_read_the_replica_a_paused_replica_shows_its_lag_and_catches_
         replica.wait_for("pg_last_wal_receive_lsn", _primary_position())  # received, not replayed
         # Served from the replica: the case the primary holds is not counted yet, and the page says why.
         assert _cases(api, day) == before
+        answered = api.get("/api/v1/cases/stats", params={"period": day}).headers
+        assert answered["x-fanzha-read-from"] == "replica" and int(answered["x-fanzha-replica-lag-seconds"]) >= 1
         assert replica.run("SELECT count(*) FROM case_stat_journal") == journal  # nothing of it replayed yet
         shown = page.get("/cases/stats", params={"period": day})
         assert shown.status_code == 200
@@ -322,8 +324,9 @@ def test_a_stopped_replica_sends_readings_to_the_primary_logged_and_counted(on_r
     assert page.status_code == 200 and "统计数据来自只读副本" not in page.text
     assert [r for r in caplog.records if "read replica unreachable" in r.getMessage()]
     assert fallbacks() == counted + 2  # both readings, though only the first tried the replica
+    assert api.get("/api/v1/cases/stats", params={"period": day}).headers["x-fanzha-read-from"] == "primary"
     scraped = client_as("yanpan").get("/-/metrics", headers={"Authorization": "Bearer t0ken"}).text
-    assert "fanzha_replica_fallbacks_total" in scraped
+    assert f"fanzha_replica_fallbacks_total {fallbacks()}" in scraped
     ready = api.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     assert ready.json()["replica"].startswith("只读副本无法连接")

@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -38,6 +38,7 @@ LAG = Gauge("fanzha_replica_lag_seconds", "How far the read replica was behind t
 _LAG_SQL = text("SELECT pg_is_in_recovery(), "
                 "coalesce(pg_last_wal_replay_lsn() >= CAST(:primary AS pg_lsn), true), "
                 "extract(epoch FROM now() - pg_last_xact_replay_timestamp())")
+READ_FROM, LAG_HEADER = "X-Fanzha-Read-From", "X-Fanzha-Replica-Lag-Seconds"
 _down_until = 0.0  # monotonic time before which readings go straight to the primary (the replica failed)
 
 
@@ -97,16 +98,21 @@ def reset() -> None:
     _down_until = 0.0
 
 
-def get_read_db(request: Request, db: Session = Depends(get_db, scope="function")) -> Iterator[Session]:
+def get_read_db(request: Request, response: Response,
+                db: Session = Depends(get_db, scope="function")) -> Iterator[Session]:
     """The session reading work reads from: the replica's when one is set (read-only, rolled back at the end), the
-    request's primary session otherwise. A page read from a replica far enough behind says so (request.state)."""
+    request's primary session otherwise. A page read from a replica far enough behind says so (request.state); a
+    JSON answer says where it was read and, from the replica, its lag in headers (X-Fanzha-Read-From,
+    X-Fanzha-Replica-Lag-Seconds: whole seconds, "unknown" when it cannot be dated)."""
     settings = get_settings()
     if not settings.database_replica_url:
         yield db
         return
     session, lag, on_replica = open_read(db)
-    request.state.read_from = "replica" if on_replica else "primary"
     request.state.replica_note = note(lag, settings.replica_lag_note_seconds) if on_replica else ""
+    response.headers[READ_FROM] = "replica" if on_replica else "primary"
+    if on_replica:
+        response.headers[LAG_HEADER] = "unknown" if lag is None else str(math.ceil(lag))
     try:
         yield session
     finally:
