@@ -332,12 +332,11 @@ def _first_jsonl_keys(df, text_col: str) -> list[str] | None:
     """JSONL in, CSV out: the columns come from the first record, as in the local path (None when there is none)."""
     from pyspark.sql import functions as F
 
-    first = df.where(F.trim(F.col("value")) != "").select("value").limit(1).collect()
-    if not first:
-        return None
-    item = _jsonl_row(first[0]["value"], 1, text_col)
-    row, _, err = item
-    return [k for k in row if k not in OUT_COLS]
+    for first in df.where(F.trim(F.col("value")) != "").select("value").limit(100).toLocalIterator():
+        item = _jsonl_row(first["value"], 1, text_col)  # None: blank but for tabs and the like
+        if item is not None:
+            return [k for k in item[0] if k not in OUT_COLS]
+    return None
 
 
 def score_file_spark(src: str, dst: str, text_col: str = "text", fmt: str | None = None, master: str = DEFAULT_MASTER,
@@ -381,7 +380,8 @@ def _run(spark, df, header, ints, dst, fmt, out_fmt, text_col, target) -> Summar
         for p, n in counts:
             offsets[p] = at
             at += n
-    if df.rdd.getNumPartitions() < target:  # spread over the workers in contiguous ranges, sorted back below
+    spread = df.rdd.getNumPartitions() < target
+    if spread:  # over the workers in contiguous ranges of rows, each sorted back below
         df = df.repartitionByRange(target, _ROW)
     payload_bc = spark.sparkContext.broadcast(model_payload())
     header_names = list(header)
@@ -390,7 +390,9 @@ def _run(spark, df, header, ints, dst, fmt, out_fmt, text_col, target) -> Summar
         return score_batches(batches, fmt=fmt, header=header_names, text_col=text_col, cols=cols,
                              jsonl_out=jsonl_out, payload_bc=payload_bc, offsets=offsets, ints=ints)
 
-    out = df.mapInPandas(fn, schema=f"{_ROW} long, line string, risk string").sortWithinPartitions(_ROW)
+    out = df.mapInPandas(fn, schema=f"{_ROW} long, line string, risk string")
+    if spread:  # a shuffled partition's rows may arrive in any order; the partitions themselves are in order
+        out = out.sortWithinPartitions(_ROW)
     summary = Summary()
     with open_output(dst, out_fmt) as fh:
         if cols is not None:
