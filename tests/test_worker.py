@@ -75,3 +75,35 @@ def test_heartbeat_is_recorded(db):
     db.expire_all()
     latest = max(b.beat_at for b in db.scalars(select(WorkerBeat)))
     assert latest.timestamp() >= before - 1
+
+
+def test_heartbeats_at_once_in_several_threads_record_one_row(db):
+    """The start-up beat and the minute's beat run in different threads: beats at the same moment never fail."""
+    import socket
+    import threading
+
+    from sqlalchemy import func, select
+
+    from fanzha.worker.models import WorkerBeat
+    from fanzha.worker.tasks import beat
+
+    db.execute(WorkerBeat.__table__.delete().where(WorkerBeat.name == socket.gethostname()[:64]))
+    db.commit()
+    start, failures = threading.Barrier(6), []
+
+    def run() -> None:
+        start.wait()
+        for _ in range(3):
+            try:
+                beat()
+            except Exception as exc:  # noqa: BLE001 - the test reports any failure
+                failures.append(repr(exc))
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.expire_all()
+    rows = db.scalar(select(func.count()).select_from(WorkerBeat).where(WorkerBeat.name == socket.gethostname()[:64]))
+    assert (failures, rows) == ([], 1)

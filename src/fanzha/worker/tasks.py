@@ -148,13 +148,15 @@ def demo_live_warning() -> None:
 
 
 def beat() -> None:
+    """This host's heartbeat, one upsert: the start-up beat and the minute's beat may run at once in two threads,
+    and a read-then-insert would let both insert (a UniqueViolation in the log)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     with session_scope() as session:
-        name = socket.gethostname()[:64]
-        row = session.get(WorkerBeat, name)
-        if row is None:
-            session.add(WorkerBeat(name=name, beat_at=utcnow()))
-        else:
-            row.beat_at = utcnow()
+        name, now = socket.gethostname()[:64], utcnow()
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(insert(WorkerBeat).values(name=name, beat_at=now)
+                        .on_conflict_do_update(index_elements=[WorkerBeat.name], set_={"beat_at": now}))
 
 
 _started = threading.Lock()
