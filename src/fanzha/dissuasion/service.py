@@ -30,7 +30,7 @@ from fanzha.dissuasion.enums import (
     TARGETS,
 )
 from fanzha.dissuasion import holders
-from fanzha.dissuasion.models import Contact, Escalation, FamilyContact, TimelineEvent
+from fanzha.dissuasion.models import Contact, FamilyContact, TimelineEvent
 from fanzha.notify.service import notify
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
@@ -436,7 +436,3 @@ def timeline(session: Session, w: Warning) -> list[Step]:
     for e in session.scalars(select(TimelineEvent).where(TimelineEvent.warning_id == w.id)):
         steps.append(Step(e.at, e.text, e.kind, names.get(e.by_user_id, "") if e.by_user_id else "系统"))
     return sorted(steps, key=lambda s: s.at)
-
-
-def escalations_of(session: Session, warning_id: int) -> list[Escalation]:
-    return list(session.scalars(select(Escalation).where(Escalation.warning_id == warning_id).order_by(Escalation.at)))

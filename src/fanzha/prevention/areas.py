@@ -80,10 +80,6 @@ def scoped_leaves(session: Session, scope, *extra) -> list[Area]:
                                                    *extra)))
 
 
-def in_days(column, first: date, last: date):
-    return and_(column >= first, column <= last)
-
-
 def days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 

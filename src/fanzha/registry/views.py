@@ -30,12 +30,6 @@ env.globals.update(FRAUD_TYPE_NAMES=FRAUD_TYPE_NAMES, ADVICE=ADVICE, sms_units=s
 PAGE = 50
 
 
-def _window(window_days: int | None) -> int | None:
-    if window_days is not None and not 7 <= window_days <= 3650:
-        raise Invalid("统计时段应为 7 到 3650 天")
-    return window_days
-
-
 def _hub(request: Request, db: Session, scope: Scope, *, group: str = "", community_id: int | None = None,
          page: int = 1, window_days: int | None = None, error: str = "", status_code: int = 200):
     pop = service.population(db, window_days=window_days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -668,8 +668,3 @@ def claim(session: Session, scope: Scope, warning_id: int) -> Warning:
     session.refresh(warning)
     assignments.record(session, warning, kind="claim", at=now, by_user_id=scope.user_id)
     return warning
-
-
-def iter_created(session: Session, ids: list[int]) -> Iterator[Warning]:
-    for start in range(0, len(ids), 1000):
-        yield from session.scalars(select(Warning).where(Warning.id.in_(ids[start:start + 1000])))
