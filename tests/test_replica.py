@@ -218,6 +218,10 @@ def test_statistics_read_the_replica_a_paused_replica_shows_its_lag_and_catches_
         assert api.get("/api/v1/screen").status_code == 200
         bulletin = page.get("/reports/bulletin", params={"period": day})
         assert bulletin.status_code == 200 and "统计数据来自只读副本" in bulletin.text
+        draft = page.get("/reports/bulletin/draft", params={"period": day, "fmt": "docx"})
+        assert draft.status_code == 200 and draft.content[:2] == b"PK"  # a DOCX drafted from the replica
+        behind = page.get("/cases/stats/cases", params={"period": day})
+        assert behind.status_code == 200 and "统计数据来自只读副本" in behind.text
     finally:
         replica.run("SELECT pg_wal_replay_resume()")
 
