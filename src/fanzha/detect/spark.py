@@ -13,6 +13,9 @@ later task (Spark reuses its Python workers). Bytes rather than a path because a
 not see the driver's disk: a model given by FANZHA_DETECT_MODEL, or a different installed version, would otherwise
 score differently without anyone noticing.
 
+On well-formed input the two engines agree byte for byte; what differs on malformed input (a CSV row cut short,
+cells beyond the header, undecodable bytes) is listed in docs/deploy.md, "Bulk scoring on Apache Spark".
+
 PySpark is imported only here, and only when the Spark engine is asked for: the rest of the product never needs it
 (`pip install 'fanzha[spark]'`; Spark 4 runs on Java 17).
 """
@@ -27,7 +30,6 @@ import os
 import shutil
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 from fanzha.common import tabular
@@ -44,14 +46,15 @@ _WORK_DIR: str | None = None
 
 
 def formats(src: str, dst: str, fmt: str | None) -> tuple[str, str]:
-    """Input format (csv, jsonl or parquet: the option, else the extension) and output format (csv or jsonl)."""
-    low = src.lower().rstrip("/")
-    fmt = fmt or ("jsonl" if low.endswith(_JSONL_EXT) else "parquet" if low.endswith(_PARQUET_EXT) else "csv")
+    """Input format (csv, jsonl or parquet: the option, else the extension) and output format (csv or jsonl), decided
+    as `scorefile.formats` decides them (extensions as written, not lowercased)."""
+    fmt = fmt or ("jsonl" if src.endswith(_JSONL_EXT) else "parquet" if src.rstrip("/").endswith(_PARQUET_EXT)
+                  else "csv")
     if fmt not in ("csv", "jsonl", "parquet"):
         raise InputError(f"不支持的输入格式“{fmt}”：Spark 引擎读 csv、jsonl 或 parquet")
     if dst == "-":
         return fmt, "jsonl" if fmt == "jsonl" else "csv"
-    return fmt, "jsonl" if dst.lower().endswith(_JSONL_EXT) else "csv"
+    return fmt, "jsonl" if dst.endswith(_JSONL_EXT) else "csv"
 
 
 def _is_local(path: str) -> bool:
