@@ -141,6 +141,24 @@ def test_city_figures_match_the_hand_count(county):
     assert (r.loss_avoided, r.loss_avoided_estimated) == (Decimal("100500"), Decimal("95500"))
 
 
+def test_the_prognosis_window_is_the_setting(county, monkeypatch):
+    """预后被骗率's window comes from FANZHA_PROGNOSIS_DAYS. Person 4, warned 03-03 09:00, lost money 04-03 10:00: 31
+    days and an hour later — outside 30 and 31 days, inside 32 (then 2 of 5 instead of 1 of 5)."""
+    from fanzha.config import get_settings
+
+    s, _ = county
+    monkeypatch.setenv("FANZHA_PROGNOSIS_DAYS", "32")
+    get_settings.cache_clear()
+    try:
+        wide = metrics.report(s, Scope.system(s), since=SINCE, until=UNTIL, now=NOW)
+        given = metrics.report(s, Scope.system(s), since=SINCE, until=UNTIL, now=NOW, prognosis_days=31)
+    finally:
+        monkeypatch.delenv("FANZHA_PROGNOSIS_DAYS")
+        get_settings.cache_clear()
+    assert (_pairs(wide)["prognosis_rate"], wide.prognosis_days) == ((2, 5), 32)
+    assert (_pairs(given)["prognosis_rate"], given.prognosis_days) == ((1, 5), 31)
+
+
 def test_loss_avoided_reads_the_recorded_amount_and_a_recorded_zero_is_zero(county):
     s, _ = county
     feb = metrics.report(s, Scope.system(s), since=t("02-01 00:00"), until=SINCE, now=NOW)

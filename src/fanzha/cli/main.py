@@ -421,7 +421,7 @@ def warnings_metrics(area: str = typer.Option("", "--area", help="辖区编码�
                      date_from: str = typer.Option(..., "--from", help="开始日期，如 2026-03-01（含）"),
                      date_to: str = typer.Option(..., "--to", help="结束日期，如 2026-03-31（含）"),
                      as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
-                     days: int = typer.Option(30, help="预后被骗率的天数 N")) -> None:
+                     days: int = typer.Option(0, help="预后被骗率的天数 N；不填为设置 FANZHA_PROGNOSIS_DAYS（默认 30）")) -> None:
     """劝阻指标：签收率、及时签收率、见面劝阻率、劝阻成功率、超期反馈率、预后被骗率、平均响应时长、避免损失。
 
     与“指标”页面同一口径（docs/metrics.md），每项给出分子和分母。
@@ -445,7 +445,7 @@ def warnings_metrics(area: str = typer.Option("", "--area", help="辖区编码�
             typer.echo(f"辖区编码 {area} 不存在", err=True)
             raise typer.Exit(2)
         report = metrics.report(session, Scope.system(session), since=since, until=until, area=node,
-                                prognosis_days=days)
+                                prognosis_days=days or None)
         data = report.as_dict()
         label = node.label if node else "全部辖区"
     if as_json:

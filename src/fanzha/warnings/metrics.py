@@ -181,7 +181,7 @@ class Report:
     warned_people: int = 0
     defrauded_after: int = 0
     defrauded_before: int = 0
-    prognosis_days: int = 30
+    prognosis_days: int = 30  # the window used (settings.prognosis_days unless the caller gave one)
     mean_response_minutes: float | None = None  # from dispatch
     mean_response_warned_minutes: float | None = None  # from 预警时间
     responses: int = 0
@@ -250,7 +250,7 @@ class Overview:
 
 
 def overview(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
-             by: str = "month", now: datetime | None = None, prognosis_days: int = 30,
+             by: str = "month", now: datetime | None = None, prognosis_days: int | None = None,
              rollup: bool = True) -> Overview:
     """Every figure of the metrics page from rows grouped by (day, station) — the totals, the station ranking and
     the trend are sums of them — and 预后被骗率. For a period of whole local days the rows come from the daily
@@ -289,6 +289,8 @@ def overview(session: Session, scope: Scope, *, since: datetime, until: datetime
         for i in range(1 + width):
             total[i] += acc[i]
             bucket[i] += acc[i]
+    if prognosis_days is None:
+        prognosis_days = get_settings().prognosis_days
     rep = Report(since=since, until=until, area=area, warnings=total[0], prognosis_days=prognosis_days,
                  loss_avoided=_cents(avoided), loss_avoided_estimated=_cents(estimated), responses=responses,
                  mean_response_minutes=response_minutes / responses if responses else None,
@@ -322,7 +324,7 @@ def _bucket(day: object, by: str) -> str:
 
 
 def report(session: Session, scope: Scope, *, since: datetime, until: datetime, area: Area | None = None,
-           now: datetime | None = None, prognosis_days: int = 30) -> Report:
+           now: datetime | None = None, prognosis_days: int | None = None) -> Report:
     return overview(session, scope, since=since, until=until, area=area, now=now,
                     prognosis_days=prognosis_days).report
 
