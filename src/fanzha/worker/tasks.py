@@ -185,9 +185,9 @@ def fraud_free_nightly() -> None:
         recompute(session, now=utcnow())
 
 
-@periodic(crontab(minute="40", hour="2"))
+@periodic(crontab(minute="40", hour="18"))
 def partitions_ahead() -> None:
-    """Every night on PostgreSQL: this month's and the next months' partitions exist before a row needs them, and
+    """Every night (18:40 UTC, 02:40 Beijing time) on PostgreSQL: this month's and the next months' partitions exist before a row needs them, and
     rows imported into a DEFAULT partition (old history) move into months of their own (fanzha.ops.partitions)."""
     from fanzha.config import get_settings
     from fanzha.db import get_engine
