@@ -308,6 +308,43 @@ def test_metrics_figures_agree_on_the_replica_and_the_primary(on_replica, replic
 
 @pytest.mark.postgres_pass
 @REPLICA_GROUP
+def test_exports_read_the_replica_and_count_and_audit_on_the_primary(on_replica, replica, new_case, client_as, db):
+    """导出 Excel of the case register and the warning board read the replica; the export's audit entry and the
+    count of a search by full number (limited per hour) are written on the primary."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from fanzha.audit.models import AuditEntry
+    from fanzha.auth.models import Throttle
+    from fanzha.org.models import User
+
+    admin = client_as("admin")
+    last = db.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
+    replica.run("SELECT pg_wal_replay_pause()")
+    try:
+        new_case()
+        replica.wait_for("pg_last_wal_receive_lsn", _primary_position())
+        r = admin.get("/cases.xlsx", params={"q": "RP-1"})
+        assert r.status_code == 200, r.text
+        cells = [c for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True) for c in row]
+        assert "RP-1" not in cells  # the replica has not replayed the case yet
+        assert admin.get("/warnings.xlsx", params={"q": "13800138000"}).status_code == 200
+    finally:
+        replica.run("SELECT pg_wal_replay_resume()")
+    db.expire_all()
+    written = db.scalars(select(AuditEntry).where(AuditEntry.id > last, AuditEntry.username == "admin")).all()
+    assert {(e.action, e.entity) for e in written} >= {("export", "case"), ("export", "warning"),
+                                                       ("lookup", "warning")}
+    admin_id = db.scalar(select(User.id).where(User.username == "admin"))
+    assert db.scalar(select(Throttle.count).where(Throttle.bucket == "lookup", Throttle.key == str(admin_id))) >= 1
+    replica.wait_for("pg_last_wal_replay_lsn", _primary_position())
+    r = admin.get("/cases.xlsx", params={"q": "RP-1"})
+    assert "RP-1" in [c for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True) for c in row]
+
+
+@pytest.mark.postgres_pass
+@REPLICA_GROUP
 def test_a_stopped_replica_sends_readings_to_the_primary_logged_and_counted(on_replica, replica, new_case, api_as,
                                                                             client_as, caplog):
     """Last of the replica tests: it stops the replica."""

@@ -17,6 +17,7 @@ from fanzha.auth import throttle
 from fanzha.common.errors import TooManyRequests
 from fanzha.common.identity import mask_id_number, mask_phone
 from fanzha.config import get_settings
+from fanzha.db import writer_of
 from fanzha.org.scope import Scope
 
 BUCKET = "lookup"
@@ -46,10 +47,12 @@ def masked(q: str) -> str:
 
 
 def check(session: Session, scope: Scope, q: str, *, where: str) -> None:
-    """Counts and audits one exact look-up by number; refuses past the hourly limit. A name or code passes free."""
+    """Counts and audits one exact look-up by number; refuses past the hourly limit. A name or code passes free.
+    The count and its entry go to the primary even when the search reads a replica (`writer_of`)."""
     kind = kind_of(q)
     if not kind or scope.is_system:
         return
+    session = writer_of(session)
     count = throttle.hit(session, BUCKET, str(scope.user_id), window=WINDOW)
     limit = get_settings().lookup_limit_per_hour
     audit.record(session, scope, "lookup", where, "", fields=[kind],

@@ -26,6 +26,7 @@ from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, get_db, require
 from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
+from fanzha.web.replica import get_read_db
 from fanzha.web.render import env, render
 
 router = APIRouter()
@@ -67,7 +68,7 @@ def cases(request: Request, f: service.Filters = Depends(list_filters), page: in
 
 
 @router.get("/cases.xlsx")
-def cases_export(f: service.Filters = Depends(list_filters), db: Session = Depends(get_db, scope="function"),
+def cases_export(f: service.Filters = Depends(list_filters), db: Session = Depends(get_read_db, scope="function"),
                  scope: Scope = Depends(require(Perm.READ_CASES))):
     """导出 Excel: the register with the list's filters (the link carries them)."""
     name, ascii_name = exports.file_names("案件", "cases")

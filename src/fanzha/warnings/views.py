@@ -142,7 +142,8 @@ def board(request: Request, params: BoardQuery = Depends(), page: int = Query(1,
 
 
 @router.get("/warnings.xlsx")
-def board_export(params: BoardQuery = Depends(), full: bool = False, db: Session = Depends(get_db, scope="function"),
+def board_export(params: BoardQuery = Depends(), full: bool = False,
+                 db: Session = Depends(get_read_db, scope="function"),
                  scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """导出 Excel: the board's list with the same filters (the link carries them); masked unless `full`."""
     from fanzha.common import tabular
