@@ -22,9 +22,10 @@ class Settings(BaseSettings):
                         "as DATABASE_URL's role, which may only INSERT and SELECT the audit log (docs/deploy.md). "
                         "Empty: one role for both.")
     database_replica_url: str = Field(
-        "", description="PostgreSQL only: a streaming replica (hot standby) from which statistics, bulletins, the map "
-                        "and the screen read; writes and what must read its own writes stay on DATABASE_URL. Empty: "
-                        "everything reads the primary (docs/deploy.md, \"Read replica\").")
+        "", description="PostgreSQL only: a streaming replica (hot standby) from which statistics, bulletins, the "
+                        "map, the screen and the case and warning exports read; writes and what must read its own "
+                        "writes stay on DATABASE_URL. Empty: everything reads the primary (docs/deploy.md, \"Read "
+                        "replica\").")
     replica_lag_note_seconds: int = Field(
         30, ge=0, description="Pages read from the replica say how far behind it is (约滞后 N 秒) once it is more "
                               "than this many seconds behind the primary.")
@@ -92,7 +93,6 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text, or one JSON object per line with the request id (docs/operations.md).")
     metrics_token: str = Field("", description="Bearer token that /-/metrics (Prometheus) requires; empty = /-/metrics is off and answers 404 (docs/operations.md).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
-    prognosis_days: int = Field(30, ge=1, le=365, description="预后被骗率's window: a warned person counts as defrauded after the warning when a case's loss time falls within this many days after it (docs/metrics.md).")
     bundle_key: str = Field("", description="Shared secret (HMAC-SHA256) signing the bundles between the public app and the platform; set the same value on both (docs/public.md).")
     public_store: Path | None = Field(None, description="Public app only: its own SQLite file (reports, blocklist copy); empty = DATA_DIR/public.db.")
     public_rate_per_minute: int = Field(20, ge=1, description="Public app: requests a client IP may make per minute once its burst is spent (token bucket refill).")
