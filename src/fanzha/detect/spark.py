@@ -37,6 +37,7 @@ from fanzha.detect.scorefile import CHUNK, OUT_COLS, InputError, Summary, _recor
     sniff_encoding
 
 DEFAULT_MASTER = "local[2]"
+PIECE_BYTES = 8 << 20  # input per partition by default (see _default_partitions)
 _JSONL_EXT = (".jsonl", ".ndjson", ".json")
 _PARQUET_EXT = (".parquet", ".pq")
 _ROW = "_fanzha_row"  # the input order, carried through Spark
@@ -354,13 +355,26 @@ def score_file_spark(src: str, dst: str, text_col: str = "text", fmt: str | None
     spark = None
     try:
         spark = start_session(master, conf)
-        target = partitions or spark.sparkContext.defaultParallelism
-        spark.conf.set("spark.sql.shuffle.partitions", str(target))
         df, header, ints = read_input(spark, src, fmt, text_col, header, enc)
+        target = partitions or _default_partitions(src, spark.sparkContext.defaultParallelism,
+                                                   df.rdd.getNumPartitions())
+        spark.conf.set("spark.sql.shuffle.partitions", str(target))
         return _run(spark, df, header, ints, dst, fmt, out_fmt, text_col, target)
     finally:
         if spark is not None:
             spark.stop()
+
+
+def _default_partitions(src: str, parallelism: int, read_as: int) -> int:
+    """Enough pieces for every core, and small enough that one piece's scored rows (about 2.3 times its input)
+    travel to the driver comfortably: about 8 MB of input each. A whole partition's result goes to the driver at
+    once (two with prefetching), and half a million rows of it were lost from the driver's block manager (1 GB)."""
+    if _is_local(src):
+        path = Path(_local_path(src))
+        size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+    else:
+        size = read_as * (128 << 20)  # Spark's input splits are at most 128 MB each by default
+    return max(parallelism, -(-size // PIECE_BYTES))
 
 
 def _run(spark, df, header, ints, dst, fmt, out_fmt, text_col, target) -> Summary:
