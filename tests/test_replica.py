@@ -94,35 +94,41 @@ def replica(database):
     bin_dir = _bin_dir(version)
     home = Path(tempfile.mkdtemp(prefix="fanzha-replica-"))
     data = home / "data"
-    if os.geteuid() == 0:
-        shutil.chown(home, "postgres", "postgres")
-    env = {**os.environ, "PGPASSWORD": primary.password or ""}
-    backup = subprocess.run(_as_postgres([
-        str(bin_dir / "pg_basebackup"), "-h", primary.host or "127.0.0.1", "-p", str(primary.port or 5432),
-        "-U", primary.username or "postgres", "-D", str(data), "-X", "stream", "-R", "-c", "fast", "--no-sync"]),
-        env=env, capture_output=True, text=True, timeout=300)
-    assert backup.returncode == 0, f"pg_basebackup failed (docs/deploy.md, pg_hba replication line): {backup.stderr}"
-    port = _free_port()
-    # Debian keeps the server's configuration in /etc: the copy gets its own, small and not durable (a test server).
-    (data / "postgresql.conf").write_text(
-        f"port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{home}'\nhot_standby = on\n"
-        "fsync = off\nshared_buffers = 32MB\nlogging_collector = off\nhot_standby_feedback = on\n" + same,
-        encoding="utf-8")
-    (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n", encoding="utf-8")
-    (data / "pg_ident.conf").write_text("", encoding="utf-8")
-    if os.geteuid() == 0:
-        for path in (data / "postgresql.conf", data / "pg_hba.conf", data / "pg_ident.conf"):
-            shutil.chown(path, "postgres", "postgres")
-    data.chmod(0o700)
-    url = str(make_url(database).set(drivername="postgresql", port=port, password=None))
-    made = Replica(url, bin_dir, data)
-    started = made.pg_ctl("-l", str(home / "server.log"), "-w", "-t", str(WAIT), "start")
-    assert started.returncode == 0, f"the replica did not start: {started.stderr}\n{_log(home)}"
-    made.wait_for("pg_last_wal_replay_lsn", _primary_position())
-    yield made
-    made.engine.dispose()
-    made.pg_ctl("-m", "immediate", "stop")
-    shutil.rmtree(home, ignore_errors=True)
+    made = None
+    try:  # removed whatever happens, a failed start included
+        if os.geteuid() == 0:
+            shutil.chown(home, "postgres", "postgres")
+        env = {**os.environ, "PGPASSWORD": primary.password or ""}
+        backup = subprocess.run(_as_postgres([
+            str(bin_dir / "pg_basebackup"), "-h", primary.host or "127.0.0.1", "-p", str(primary.port or 5432),
+            "-U", primary.username or "postgres", "-D", str(data), "-X", "stream", "-R", "-c", "fast", "--no-sync"]),
+            env=env, capture_output=True, text=True, timeout=300)
+        assert backup.returncode == 0, f"pg_basebackup failed (pg_hba's replication line?): {backup.stderr}"
+        port = _free_port()
+        # Debian keeps the server's configuration in /etc: the copy gets its own, small and not durable.
+        (data / "postgresql.conf").write_text(
+            f"port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{home}'\nhot_standby = on\n"
+            "fsync = off\nshared_buffers = 32MB\nlogging_collector = off\nhot_standby_feedback = on\n" + same,
+            encoding="utf-8")
+        (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n", encoding="utf-8")
+        (data / "pg_ident.conf").write_text("", encoding="utf-8")
+        if os.geteuid() == 0:
+            for path in (data / "postgresql.conf", data / "pg_hba.conf", data / "pg_ident.conf"):
+                shutil.chown(path, "postgres", "postgres")
+        data.chmod(0o700)
+        url = str(make_url(database).set(drivername="postgresql", port=port, password=None))
+        made = Replica(url, bin_dir, data)
+        started = made.pg_ctl("-l", str(home / "server.log"), "-w", "-t", str(WAIT), "start")
+        assert started.returncode == 0, f"the replica did not start: {started.stderr}\n{_log(home)}"
+        made.wait_for("pg_last_wal_replay_lsn", _primary_position())
+        yield made
+    finally:
+        if made is not None:
+            made.engine.dispose()
+        if (data / "postmaster.pid").exists():
+            subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                           capture_output=True, timeout=WAIT)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _log(home: Path) -> str:
