@@ -191,8 +191,9 @@ def test_the_suite_database_is_partitioned_with_next_month_ready(db):
     today = date.today()
     nxt = date(today.year + today.month // 12, today.month % 12 + 1, 1)
     assert {f"{t}_p{nxt:%Y_%m}" for t in partitions.TABLES} <= names
-    assert conn.execute(text("SELECT count(*) FROM warnings_default")).scalar() == 0
-    assert conn.execute(text("SELECT count(*) FROM warnings")).scalar() > 0
+    # Other tests may since have written warnings for months without a partition; the demo's (YJ…) are in theirs.
+    assert conn.execute(text("SELECT count(*) FROM warnings_default WHERE external_id LIKE 'YJ%'")).scalar() == 0
+    assert conn.execute(text("SELECT count(DISTINCT tableoid) FROM warnings WHERE external_id LIKE 'YJ%'")).scalar() > 1
 
 
 def test_the_same_warning_file_imported_twice_creates_nothing_the_second_time(db, tmp_path):
