@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text, or one JSON object per line with the request id (docs/operations.md).")
     metrics_token: str = Field("", description="Bearer token that /-/metrics (Prometheus) requires; empty = /-/metrics is off and answers 404 (docs/operations.md).")
     timezone: str = Field("Asia/Shanghai", description="Time zone in which times are shown and periods are cut.")
+    prognosis_days: int = Field(30, ge=1, le=365, description="预后被骗率's window: a warned person counts as defrauded after the warning when a case's loss time falls within this many days after it (docs/metrics.md).")
     bundle_key: str = Field("", description="Shared secret (HMAC-SHA256) signing the bundles between the public app and the platform; set the same value on both (docs/public.md).")
     public_store: Path | None = Field(None, description="Public app only: its own SQLite file (reports, blocklist copy); empty = DATA_DIR/public.db.")
     public_rate_per_minute: int = Field(20, ge=1, description="Public app: requests a client IP may make per minute once its burst is spent (token bucket refill).")
