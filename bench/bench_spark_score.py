@@ -25,17 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bench_detect import _cpu  # noqa: E402
 from test_detect_spark import messages, write_csv  # noqa: E402  (the test's own generator)
-
-
-def _cpu() -> str:
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def _run(src: Path, dst: Path, args: list[str]) -> tuple[float, str]:

@@ -113,51 +113,6 @@ BEGIN
   END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION warning_keys_put() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    UPDATE warning_keys SET id = NEW.id, external_id = NEW.external_id WHERE id = OLD.id;
-    RETURN NEW;
-  END IF;
-  INSERT INTO warning_keys (id, external_id) VALUES (NEW.id, NEW.external_id) ON CONFLICT (id) DO NOTHING;
-  IF NOT FOUND THEN
-    PERFORM fanzha_key_taken('warnings', 'warning_keys', NEW.id);
-    UPDATE warning_keys SET external_id = NEW.external_id WHERE id = NEW.id;
-  END IF;
-  RETURN NEW;
-END $$;
-
-CREATE OR REPLACE FUNCTION case_keys_put() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    UPDATE case_keys SET id = NEW.id, case_number = NEW.case_number WHERE id = OLD.id;
-    RETURN NEW;
-  END IF;
-  INSERT INTO case_keys (id, case_number) VALUES (NEW.id, NEW.case_number) ON CONFLICT (id) DO NOTHING;
-  IF NOT FOUND THEN
-    PERFORM fanzha_key_taken('cases', 'case_keys', NEW.id);
-    UPDATE case_keys SET case_number = NEW.case_number WHERE id = NEW.id;
-  END IF;
-  RETURN NEW;
-END $$;
-
-CREATE OR REPLACE FUNCTION follow_up_keys_put() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    UPDATE follow_up_keys SET id = NEW.id, warning_id = NEW.warning_id, case_id = NEW.case_id, reason = NEW.reason
-     WHERE id = OLD.id;
-    RETURN NEW;
-  END IF;
-  INSERT INTO follow_up_keys (id, warning_id, case_id, reason) VALUES (NEW.id, NEW.warning_id, NEW.case_id, NEW.reason)
-  ON CONFLICT (id) DO NOTHING;
-  IF NOT FOUND THEN
-    PERFORM fanzha_key_taken('follow_ups', 'follow_up_keys', NEW.id);
-    UPDATE follow_up_keys SET warning_id = NEW.warning_id, case_id = NEW.case_id, reason = NEW.reason
-     WHERE id = NEW.id;
-  END IF;
-  RETURN NEW;
-END $$;
-
 -- After a row leaves (not when it moves to another month: the moved row is there again by then). The trigger fires
 -- on the partition (TG_TABLE_NAME), so the partitioned table is named in the arguments: (key table, table).
 CREATE OR REPLACE FUNCTION fanzha_keys_drop() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -167,6 +122,33 @@ BEGIN
   RETURN NULL;
 END $$;
 """
+
+# The key tables' row trigger, one shape for the three: table → (key table, key columns).
+KEYED = {"warnings": ("warning_keys", ("external_id",)), "cases": ("case_keys", ("case_number",)),
+         "follow_ups": ("follow_up_keys", ("warning_id", "case_id", "reason"))}
+KEY_PUT = """
+CREATE OR REPLACE FUNCTION {keys}_put() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    UPDATE {keys} SET id = NEW.id, {set_new} WHERE id = OLD.id;
+    RETURN NEW;
+  END IF;
+  INSERT INTO {keys} (id, {columns}) VALUES (NEW.id, {new}) ON CONFLICT (id) DO NOTHING;
+  IF NOT FOUND THEN
+    PERFORM fanzha_key_taken('{table}', '{keys}', NEW.id);
+    UPDATE {keys} SET {set_new} WHERE id = NEW.id;
+  END IF;
+  RETURN NEW;
+END $$;
+"""
+
+
+def _key_functions() -> str:
+    return "".join(KEY_PUT.format(table=table, keys=keys, columns=", ".join(cols),
+                                  new=", ".join(f"NEW.{c}" for c in cols),
+                                  set_new=", ".join(f"{c} = NEW.{c}" for c in cols))
+                   for table, (keys, cols) in KEYED.items())
+
 
 KEYS = r"""
 CREATE TABLE warning_keys (
@@ -295,7 +277,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     tz = _timezone()
-    op.execute(FUNCTIONS)
+    op.execute(FUNCTIONS + _key_functions())
     incoming = _incoming_foreign_keys(PARTITIONED)
     for table, name, _definition in incoming:
         op.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
