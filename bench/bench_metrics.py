@@ -181,7 +181,9 @@ def child_load(size: int, unpartitioned: bool = False) -> dict:
         conn.exec_driver_sql("VACUUM ANALYZE warnings")
     with session_scope() as s:
         for _, definition in indexes:
-            s.connection().exec_driver_sql(definition)
+            # A partitioned table's index reads "ON ONLY": as written it would make the parent's index alone, invalid,
+            # with no index on any partition.
+            s.connection().exec_driver_sql(definition.replace(" ON ONLY ", " ON "))
     with session_scope() as s:
         s.connection().exec_driver_sql("ANALYZE")
         unusable = s.execute(text("SELECT count(*) FROM pg_index WHERE indrelid = 'warnings'::regclass "
