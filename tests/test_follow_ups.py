@@ -267,3 +267,23 @@ def test_the_demo_county_shows_every_state(db):
     assert any(r.reason == "case" and not r.escalates for r in rows)
     assert set(rules.GAPS) <= {g for r in rows for g in (r.gaps or [])}
     assert db.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.community_id.is_(None))) == 0
+
+
+def test_my_tasks_due_follow_ups_are_those_on_warnings_i_hold(db):
+    """我的任务's 到期回访: a due 回访 of a warning ps01_quanzu holds is there; one of a warning another dissuader holds
+    is not (asked per follow-up, not as the list of every warning the user ever held)."""
+    from fanzha.warnings.models import Warning
+
+    me, other = _user(db, "ps01_quanzu"), _user(db, "ps02_quanzu")
+    held = db.scalars(select(Warning).where(Warning.station_id == me.area_id, Warning.community_id.is_not(None))
+                      .order_by(Warning.id.desc()).limit(2)).all()
+    held[0].assignee_id, held[1].assignee_id = me.id, other.id
+    now = utcnow()
+    for w in held:
+        db.execute(FollowUp.__table__.delete().where(FollowUp.warning_id == w.id, FollowUp.reason == "repeat"))
+        db.add(FollowUp(warning_id=w.id, reason="repeat", due_at=now - timedelta(hours=1), station_id=me.area_id,
+                        community_id=w.community_id))
+    db.flush()
+    due = {r.f.warning_id for r in service.due_for(db, _scope(db, "ps01_quanzu"), now, limit=500)}
+    db.rollback()
+    assert held[0].id in due and held[1].id not in due
