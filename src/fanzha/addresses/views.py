@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from fanzha.addresses import service
 from fanzha.common import tabular
@@ -17,7 +16,7 @@ from fanzha.org import service as org
 from fanzha.org.enums import Level
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdForm, IdPath
 from fanzha.web.render import env, render
 
@@ -36,15 +35,14 @@ def _page(request, db, scope, q="", page=1, error="", status_code=200):
 
 
 @router.get("/addresses")
-def addresses(request: Request, q: str = Query("", max_length=50), page: int = Query(1, ge=1, le=100_000),
-              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_ORG))):
+def addresses(request: Request, db: Db, q: str = Query("", max_length=50), page: int = Query(1, ge=1, le=100_000),
+              scope: Scope = Depends(require(Perm.READ_ORG))):
     return _page(request, db, scope, q=q, page=page)
 
 
 @router.post("/addresses", dependencies=[Depends(csrf_protect)])
-def add_address(request: Request, text: str = Form("", max_length=200), community_id: IdForm = 0,
-                kind: str = Form("", max_length=10), db: Session = Depends(get_db, scope="function"),
-                scope: Scope = Depends(require(Perm.MANAGE_ADDRESSES))):
+def add_address(request: Request, db: Db, text: str = Form("", max_length=200), community_id: IdForm = 0,
+                kind: str = Form("", max_length=10), scope: Scope = Depends(require(Perm.MANAGE_ADDRESSES))):
     from fanzha.common.text import check_plain
 
     try:
@@ -57,14 +55,13 @@ def add_address(request: Request, text: str = Form("", max_length=200), communit
 
 
 @router.get("/addresses/{address_id}")
-def address_detail(address_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def address_detail(address_id: IdPath, request: Request, db: Db,
                    scope: Scope = Depends(require(Perm.READ_ORG))):
     return render(request, "addresses/detail.html", row=service.get_address(db, scope, address_id))
 
 
 @router.post("/addresses/import", dependencies=[Depends(csrf_protect)])
-async def import_addresses(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db, scope="function"),
-                           scope: Scope = Depends(require(Perm.MANAGE_ADDRESSES))):
+async def import_addresses(request: Request, db: Db, file: UploadFile = File(...), scope: Scope = Depends(require(Perm.MANAGE_ADDRESSES))):
     try:
         temp = await save_upload(file)
         batch = start_import(db, scope, "address", file.filename or "upload", temp)
@@ -74,7 +71,7 @@ async def import_addresses(request: Request, file: UploadFile = File(...), db: S
 
 
 @router.get("/imports/{batch_id}")
-def batch_page(batch_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def batch_page(batch_id: IdPath, request: Request, db: Db,
                scope: Scope = Depends(require(Perm.READ_ORG))):
     batch = imports.get_batch(db, scope, batch_id)
     template = "imports/_status.html" if request.headers.get("hx-request") else "imports/batch.html"
@@ -96,7 +93,7 @@ BACK = {"warning": ("/warnings", "返回预警"), "case": ("/cases", "返回案�
 
 
 @router.get("/imports/{batch_id}/errors.csv")
-def batch_errors(batch_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_ORG))):
+def batch_errors(batch_id: IdPath, db: Db, scope: Scope = Depends(require(Perm.READ_ORG))):
     return tabular.download(imports.error_file(db, scope, batch_id), f"导入错误行-{batch_id}.csv",
                             ascii_name=f"import-{batch_id}-errors.csv")
 

@@ -7,13 +7,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from fanzha.assess import service
 from fanzha.common.text import NoteText
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["考核"], dependencies=[Depends(csrf_protect)])
@@ -52,27 +51,27 @@ def _out(run) -> RunOut:
 
 
 @router.get("/assess/runs", response_model=list[RunOut], summary="考核列表")
-def runs(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def runs(db: Db, scope: Scope = Depends(current_scope)):
     return [_out(r) for r in service.list_runs(db, scope)]
 
 
 @router.post("/assess/runs", response_model=RunOut, status_code=201, summary="发起考核并计算")
-def create(body: RunIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def create(body: RunIn, db: Db, scope: Scope = Depends(current_scope)):
     return _out(service.create_run(db, scope, scheme_key=body.scheme_key, period=body.period, area_id=body.area_id))
 
 
 @router.get("/assess/runs/{run_id}", summary="考核得分：[{unit, pool, total, place, items: [{name, points, max, basis}]}]")
-def standings(run_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def standings(run_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return {"run": _out(service.get_run(db, scope, run_id)), "standings": service.as_json(db, scope, run_id)}
 
 
 @router.post("/assess/runs/{run_id}/score", response_model=RunOut, summary="重新计算数据项（草稿）")
-def rescore(run_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def rescore(run_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return _out(service.score(db, scope, run_id))
 
 
 @router.post("/assess/runs/{run_id}/manual", summary="人工评分（note 为佐证说明；上传文件请用页面）")
-def manual(run_id: IdPath, body: ManualIn, db: Session = Depends(get_db, scope="function"),
+def manual(run_id: IdPath, body: ManualIn, db: Db,
            scope: Scope = Depends(current_scope)):
     row = service.set_manual(db, scope, run_id, pool=body.pool, assessee_id=body.assessee_id, item_key=body.item_key,
                              points=body.points, note=body.note)
@@ -80,12 +79,12 @@ def manual(run_id: IdPath, body: ManualIn, db: Session = Depends(get_db, scope="
 
 
 @router.post("/assess/runs/{run_id}/lock", response_model=RunOut, summary="锁定（定稿）")
-def lock(run_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def lock(run_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return _out(service.lock(db, scope, run_id))
 
 
 @router.post("/assess/runs/{run_id}/corrections", summary="更正已锁定考核的一项得分")
-def correct(run_id: IdPath, body: CorrectionIn, db: Session = Depends(get_db, scope="function"),
+def correct(run_id: IdPath, body: CorrectionIn, db: Db,
             scope: Scope = Depends(current_scope)):
     c = service.correct(db, scope, run_id, pool=body.pool, assessee_id=body.assessee_id, item_key=body.item_key,
                         points=body.points, reason=body.reason)

@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
-from sqlalchemy.orm import Session
 
 from fanzha.assess import letters
 from fanzha.common.text import FREE_TEXT, Id, check_plain
@@ -18,7 +17,7 @@ from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.reports import service as reports
 from fanzha.reports.models import IssuedDocument
-from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["考核"], dependencies=[Depends(csrf_protect)])
@@ -80,7 +79,7 @@ def _out(d: IssuedDocument) -> LetterOut:
 @router.post("/assess/letters", summary="三告：起草（draft）、预览（preview，PDF）或签发（issue，201，编号并登记）",
              responses={200: {"description": "draft：DraftOut；preview：application/pdf"},
                         201: {"model": LetterOut, "description": "issue：已签发的文书"}})
-def letter(body: LetterIn, response: Response, db: Session = Depends(get_db, scope="function"),
+def letter(body: LetterIn, response: Response, db: Db,
            scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
     draft = letters.draft(db, scope, body.kind, case_id=body.case_id, unit_id=body.unit_id, quarter=body.quarter,
                           run_id=body.run_id)
@@ -98,13 +97,13 @@ def letter(body: LetterIn, response: Response, db: Session = Depends(get_db, sco
 
 
 @router.get("/assess/letters", response_model=list[LetterOut], summary="三告发文登记（成员单位只见通告和发给本单位的函告）")
-def register(kind: Literal["", "letter", "notice", "report"] = Query(""),
-             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def register(db: Db, kind: Literal["", "letter", "notice", "report"] = Query(""),
+             scope: Scope = Depends(current_scope)):
     return [_out(d) for d in letters.register(db, scope, kind)]
 
 
 @router.get("/assess/letters/{document_id}/{fmt}", summary="下载已签发的三告（docx 或 pdf；审计留痕）")
-def download(document_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="function"),
+def download(document_id: IdPath, fmt: str, db: Db,
              scope: Scope = Depends(current_scope)):
     doc = letters.issued_file(db, scope, document_id, fmt)
     name = f"{doc.number}{doc.title}.{fmt}"

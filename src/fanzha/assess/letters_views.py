@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from fanzha.assess import letters, service
 from fanzha.common.errors import DomainError, Invalid
@@ -16,7 +15,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.reports import service as reports
 from fanzha.reports.service import FORMATS
-from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdPath, IdQuery, OptionalIdForm
 from fanzha.web.render import render
 
@@ -24,8 +23,7 @@ router = APIRouter()
 
 
 @router.get("/assess/letters")
-def register_page(request: Request, kind: str = Query("", max_length=8), db: Session = Depends(get_db, scope="function"),
-                  scope: Scope = Depends(current_scope)):
+def register_page(request: Request, db: Db, kind: str = Query("", max_length=8), scope: Scope = Depends(current_scope)):
     docs = letters.register(db, scope, kind if kind in letters.KINDS else "")
     runs = [r for r in service.list_runs(db, scope) if r.period.isdigit()] if scope.can(Perm.ISSUE_LETTERS) else []
     issued = request.query_params.get("issued", "")
@@ -34,9 +32,8 @@ def register_page(request: Request, kind: str = Query("", max_length=8), db: Ses
 
 
 @router.get("/assess/letters/new")
-def new(request: Request, kind: str = Query("letter", max_length=8), case_id: IdQuery = None, unit_id: IdQuery = None,
-        quarter: str = Query("", max_length=8), run_id: IdQuery = None, db: Session = Depends(get_db, scope="function"),
-        scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
+def new(request: Request, db: Db, kind: str = Query("letter", max_length=8), case_id: IdQuery = None, unit_id: IdQuery = None,
+        quarter: str = Query("", max_length=8), run_id: IdQuery = None, scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
     try:
         draft = letters.draft(db, scope, kind, case_id=case_id, unit_id=unit_id, quarter=quarter, run_id=run_id)
     except DomainError as exc:
@@ -48,12 +45,12 @@ def new(request: Request, kind: str = Query("letter", max_length=8), case_id: Id
 
 
 @router.post("/assess/letters", dependencies=[Depends(csrf_protect)])
-def issue(request: Request, kind: str = Form("", max_length=8), case_id: OptionalIdForm = None,
+def issue(request: Request, db: Db, kind: str = Form("", max_length=8), case_id: OptionalIdForm = None,
           unit_id: OptionalIdForm = None, quarter: str = Form("", max_length=8), run_id: OptionalIdForm = None,
           body: str = Form("", max_length=20000),
           issued_on: str = Form("", max_length=10), action: str = Form("issue", max_length=8),
           confirm: str = Form("", max_length=5),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
+          scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
     """Preview the PDF, or 签发: the first press shows what will go out (number, addressee, date), the
     confirmation's press numbers, registers and says what went out."""
     params = {"case_id": case_id or "", "unit_id": unit_id or "", "quarter": quarter, "run_id": run_id or ""}
@@ -85,7 +82,7 @@ def issue(request: Request, kind: str = Form("", max_length=8), case_id: Optiona
 
 
 @router.get("/assess/letters/{document_id}.{fmt}")
-def download(document_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="function"),
+def download(document_id: IdPath, fmt: str, db: Db,
              scope: Scope = Depends(current_scope)):
     doc = letters.issued_file(db, scope, document_id, fmt)
     name = f"{doc.number}{doc.title}.{fmt}"

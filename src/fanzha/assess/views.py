@@ -22,7 +22,7 @@ from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.org.service import top_area
-from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdPath
 from fanzha.web.render import env, render
 
@@ -46,14 +46,13 @@ def _index(request: Request, db: Session, scope: Scope, *, error: str = "", form
 
 
 @router.get("/assess")
-def index(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def index(request: Request, db: Db, scope: Scope = Depends(current_scope)):
     return _index(request, db, scope)
 
 
 @router.post("/assess/runs", dependencies=[Depends(csrf_protect)])
-def create(request: Request, scheme_key: str = Form("", max_length=32), period: str = Form("", max_length=16),
-           area_id: int = Form(0, ge=0, le=2**31), db: Session = Depends(get_db, scope="function"),
-           scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+def create(request: Request, db: Db, scheme_key: str = Form("", max_length=32), period: str = Form("", max_length=16),
+           area_id: int = Form(0, ge=0, le=2**31), scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
     try:
         existing = service.find_run(db, scope, scheme_key=scheme_key, period=period, area_id=area_id)
         if existing is not None:  # the same scheme, period and area again: open it rather than refuse
@@ -85,21 +84,20 @@ def _run_page(request: Request, db: Session, scope: Scope, run_id: int, *, error
 
 
 @router.get("/assess/runs/{run_id}")
-def run_page(run_id: IdPath, request: Request, ask: str = Query("", pattern="^(|lock)$"),
-             done: str = Query("", max_length=8), db: Session = Depends(get_db, scope="function"),
-             scope: Scope = Depends(current_scope)):
+def run_page(run_id: IdPath, request: Request, db: Db, ask: str = Query("", pattern="^(|lock)$"),
+             done: str = Query("", max_length=8), scope: Scope = Depends(current_scope)):
     return _run_page(request, db, scope, run_id, ask=ask, done=done)
 
 
 @router.post("/assess/runs/{run_id}/score", dependencies=[Depends(csrf_protect)])
-def rescore(run_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def rescore(run_id: IdPath, request: Request, db: Db,
             scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
     return _run_action(service.score, request, db, scope, run_id)
 
 
 @router.post("/assess/runs/{run_id}/lock", dependencies=[Depends(csrf_protect)])
-def lock(run_id: IdPath, request: Request, confirm: str = Form("", max_length=5),
-         db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+def lock(run_id: IdPath, request: Request, db: Db, confirm: str = Form("", max_length=5),
+         scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
     """锁定（定稿）, once confirmed; without `confirm` the page shows what locking will do instead."""
     if confirm != "true":
         return _run_page(request, db, scope, run_id, ask="lock")
@@ -137,7 +135,7 @@ def _assessee_page(request: Request, db: Session, scope: Scope, run_id: int, poo
 
 @router.get("/assess/runs/{run_id}/{pool}/{assessee_id}")
 def assessee(run_id: IdPath, pool: str, assessee_id: IdPath, request: Request,
-             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+             db: Db, scope: Scope = Depends(current_scope)):
     return _assessee_page(request, db, scope, run_id, pool, assessee_id)
 
 
@@ -153,9 +151,9 @@ def _points(text: str) -> Decimal:
 
 @router.post("/assess/runs/{run_id}/{pool}/{assessee_id}/manual", dependencies=[Depends(csrf_protect)])
 async def manual(run_id: IdPath, pool: str, assessee_id: IdPath, request: Request,
-                 item_key: str = Form("", max_length=40), points: str = Form("", max_length=12),
+                 db: Db, item_key: str = Form("", max_length=40), points: str = Form("", max_length=12),
                  note: str = Form("", max_length=2000), evidence: UploadFile | None = File(None),
-                 db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+                 scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
     try:
         stored = ""
         if evidence is not None and evidence.filename:
@@ -173,9 +171,8 @@ async def manual(run_id: IdPath, pool: str, assessee_id: IdPath, request: Reques
 
 @router.post("/assess/runs/{run_id}/{pool}/{assessee_id}/correct", dependencies=[Depends(csrf_protect)])
 def correct(run_id: IdPath, pool: str, assessee_id: IdPath, request: Request,
-            item_key: str = Form("", max_length=40), points: str = Form("", max_length=12),
-            reason: str = Form("", max_length=2000), db: Session = Depends(get_db, scope="function"),
-            scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+            db: Db, item_key: str = Form("", max_length=40), points: str = Form("", max_length=12),
+            reason: str = Form("", max_length=2000), scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
     try:
         service.correct(db, scope, run_id, pool=pool, assessee_id=assessee_id, item_key=item_key,
                         points=_points(points), reason=reason)
@@ -187,7 +184,7 @@ def correct(run_id: IdPath, pool: str, assessee_id: IdPath, request: Request,
 
 
 @router.get("/assess/evidence/{score_id}")
-def evidence_file(score_id: IdPath, db: Session = Depends(get_db, scope="function"),
+def evidence_file(score_id: IdPath, db: Db,
                   scope: Scope = Depends(current_scope)):
     row = db.get(AssessmentScore, score_id)
     if row is None or not row.evidence_file:

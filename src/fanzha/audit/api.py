@@ -6,11 +6,10 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.orm import Session
 
 from fanzha.audit import service
 from fanzha.org.scope import Scope
-from fanzha.web.deps import current_scope, get_db
+from fanzha.web.deps import Db, current_scope
 from fanzha.web.params import Offset, aware
 
 router = APIRouter(tags=["审计"])
@@ -30,11 +29,11 @@ class AuditOut(BaseModel):
 
 
 @router.get("/audit", response_model=list[AuditOut], summary="审计日志查询")
-def search(username: str = Query("", max_length=32), action: str = Query("", max_length=24),
+def search(db: Db, username: str = Query("", max_length=32), action: str = Query("", max_length=24),
            entity: str = Query("", max_length=32), entity_id: str = Query("", max_length=64),
            since: datetime | None = None, until: datetime | None = None,
            limit: int = Query(100, ge=1, le=1000), offset: Offset = 0,
-           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+           scope: Scope = Depends(current_scope)):
     rows, _ = service.search(db, scope, username=username, action=action, entity=entity, entity_id=entity_id,
                              since=aware(since), until=aware(until), limit=limit, offset=offset)
     return rows

@@ -6,13 +6,12 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.orm import Session
 
 from fanzha.audit import service
 from fanzha.config import get_settings
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.web.deps import get_db, require
+from fanzha.web.deps import Db, require
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -20,9 +19,9 @@ PAGE = 50
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, username: str = Query("", max_length=32), action: str = Query("", max_length=24),
+def audit_page(request: Request, db: Db, username: str = Query("", max_length=32), action: str = Query("", max_length=24),
                entity: str = Query("", max_length=32), day: date | None = None, page: int = Query(1, ge=1, le=100_000),
-               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_AUDIT))):
+               scope: Scope = Depends(require(Perm.READ_AUDIT))):
     since = until = None
     if day:
         tz = ZoneInfo(get_settings().timezone)

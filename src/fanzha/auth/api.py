@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from fanzha.auth import service
 from fanzha.auth.models import AuthSession
@@ -13,7 +12,7 @@ from fanzha.org import service as org
 from fanzha.org.roles import PERMISSIONS, ROLE_LABELS, Role
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.web.deps import _bearer, client_ip, csrf_protect, current_auth, current_scope, get_db
+from fanzha.web.deps import Db, _bearer, client_ip, csrf_protect, current_auth, current_scope
 
 router = APIRouter(tags=["认证"])
 
@@ -30,7 +29,7 @@ class TokenOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenOut, summary="用用户名和密码换取接口令牌")
-def issue_token(body: TokenIn, request: Request, db: Session = Depends(get_db, scope="function")) -> TokenOut:
+def issue_token(body: TokenIn, request: Request, db: Db) -> TokenOut:
     try:
         login = service.login(db, body.username, body.password, kind="api", ip=client_ip(request),
                               user_agent=request.headers.get("user-agent", ""))
@@ -42,7 +41,7 @@ def issue_token(body: TokenIn, request: Request, db: Session = Depends(get_db, s
 
 
 @router.delete("/auth/token", status_code=204, summary="注销当前接口令牌")
-def revoke_token(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> None:
+def revoke_token(request: Request, db: Db, scope: Scope = Depends(current_scope)) -> None:
     service.logout(db, _bearer(request), kind="api")
 
 
@@ -68,7 +67,7 @@ class PasswordOut(BaseModel):
 
 @router.post("/account/password", response_model=PasswordOut, dependencies=[Depends(csrf_protect)], summary="修改本人密码（同页面：与登录同样限制尝试次数，"
              "其他登录与令牌随之失效）")
-def change_password(body: PasswordIn, db: Session = Depends(get_db, scope="function"),
+def change_password(body: PasswordIn, db: Db,
                     scope: Scope = Depends(current_scope), found: AuthSession = Depends(current_auth)) -> PasswordOut:
     try:
         ended = org.change_own_password(db, scope, body.old_password, body.new_password, keep_session=found.id)

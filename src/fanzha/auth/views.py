@@ -6,7 +6,6 @@ import secrets
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
 
 from fanzha.auth import service
 from fanzha.auth.models import AuthSession
@@ -16,8 +15,8 @@ from fanzha.config import get_settings
 from fanzha.org import service as org
 from fanzha.org.roles import home_of
 from fanzha.org.scope import Scope
-from fanzha.web.deps import (DEVICE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_auth,
-                             current_scope, get_db)
+from fanzha.web.deps import (Db, DEVICE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_auth,
+                             current_scope)
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -36,9 +35,8 @@ def login_page(request: Request, next: str = "/"):
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form("", max_length=64), password: str = Form("", max_length=128),
-          csrf_token: str = Form("", max_length=100), next: str = Form("/", max_length=300),
-          db: Session = Depends(get_db, scope="function")):
+def login(request: Request, db: Db, username: str = Form("", max_length=64), password: str = Form("", max_length=128),
+          csrf_token: str = Form("", max_length=100), next: str = Form("/", max_length=300)):
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not same_token(expected, csrf_token):
         return render(request, "auth/login.html", status_code=403, login_csrf=expected, next=_safe_next(next),
@@ -67,7 +65,7 @@ def login(request: Request, username: str = Form("", max_length=64), password: s
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
-def logout(request: Request, db: Session = Depends(get_db, scope="function")):
+def logout(request: Request, db: Db):
     service.logout(db, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -80,9 +78,8 @@ def password_page(request: Request, scope: Scope = Depends(current_scope)):
 
 
 @router.post("/account/password", dependencies=[Depends(csrf_protect)])
-def change_password(request: Request, old_password: str = Form("", max_length=128),
-                    new_password: str = Form("", max_length=128), db: Session = Depends(get_db, scope="function"),
-                    scope: Scope = Depends(current_scope), found: AuthSession = Depends(current_auth)):
+def change_password(request: Request, db: Db, old_password: str = Form("", max_length=128),
+                    new_password: str = Form("", max_length=128), scope: Scope = Depends(current_scope), found: AuthSession = Depends(current_auth)):
     """修改密码, throttled like the login; every other browser and API token of the user is logged out."""
     try:
         ended = org.change_own_password(db, scope, old_password, new_password, keep_session=found.id)

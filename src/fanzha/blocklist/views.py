@@ -17,7 +17,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.public.bundle import MAX_BYTES
 from fanzha.public.store import CHANNELS
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath
 from fanzha.web.render import render
 
@@ -42,15 +42,13 @@ def _queue(request: Request, db: Session, scope: Scope, status: str, page: int, 
 
 
 @router.get("/blocklist/reports")
-def reports(request: Request, status: str = Query("pending", pattern="^(pending|reviewed|all)$"),
-            page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db, scope="function"),
-            scope: Scope = REVIEW):
+def reports(request: Request, db: Db, status: str = Query("pending", pattern="^(pending|reviewed|all)$"),
+            page: int = Query(1, ge=1, le=100_000), scope: Scope = REVIEW):
     return _queue(request, db, scope, status, page)
 
 
 @router.post("/blocklist/reports/bundle", dependencies=[Depends(csrf_protect)])
-async def import_bundle(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db, scope="function"),
-                        scope: Scope = REVIEW):
+async def import_bundle(request: Request, db: Db, file: UploadFile = File(...), scope: Scope = REVIEW):
     data = await file.read(MAX_BYTES + 1)
     try:
         if not data:
@@ -65,14 +63,14 @@ async def import_bundle(request: Request, file: UploadFile = File(...), db: Sess
 
 
 @router.get("/blocklist/reports/{report_id}")
-def report_detail(report_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def report_detail(report_id: IdPath, request: Request, db: Db,
                   scope: Scope = REVIEW):
     return render(request, "blocklist/report.html", r=service.get_report(db, scope, report_id), error="", **LABELS)
 
 
 @router.post("/blocklist/entities/{entity_id}", dependencies=[Depends(csrf_protect)])
-def decide(entity_id: IdPath, request: Request, decision: str = Form("", max_length=10),
-           note: str = Form("", max_length=200), db: Session = Depends(get_db, scope="function"), scope: Scope = REVIEW):
+def decide(entity_id: IdPath, request: Request, db: Db, decision: str = Form("", max_length=10),
+           note: str = Form("", max_length=200), scope: Scope = REVIEW):
     try:
         entity = service.decide(db, scope, entity_id, decision, check_plain(note))
     except ValueError as exc:
@@ -90,16 +88,15 @@ def decide(entity_id: IdPath, request: Request, decision: str = Form("", max_len
 
 
 @router.get("/blocklist")
-def entries(request: Request, q: str = Query("", max_length=200), page: int = Query(1, ge=1, le=100_000),
-            db: Session = Depends(get_db, scope="function"), scope: Scope = REVIEW):
+def entries(request: Request, db: Db, q: str = Query("", max_length=200), page: int = Query(1, ge=1, le=100_000),
+            scope: Scope = REVIEW):
     rows, total = service.entries(db, scope, q=q.strip(), limit=PAGE, offset=(page - 1) * PAGE)
     return render(request, "blocklist/entries.html", rows=rows, total=total, q=q, page=page,
                   pages=max(1, -(-total // PAGE)), error="", bundle_ready=_bundle_ready(), **LABELS)
 
 
 @router.post("/blocklist/import", dependencies=[Depends(csrf_protect)])
-async def import_file(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db, scope="function"),
-                      scope: Scope = REVIEW):
+async def import_file(request: Request, db: Db, file: UploadFile = File(...), scope: Scope = REVIEW):
     try:
         temp = await save_upload(file)
         batch = start_import(db, scope, "blocklist", file.filename or "upload", temp)
@@ -111,7 +108,7 @@ async def import_file(request: Request, file: UploadFile = File(...), db: Sessio
 
 
 @router.get("/blocklist/export.{fmt}")
-def export(fmt: str, db: Session = Depends(get_db, scope="function"), scope: Scope = REVIEW):
+def export(fmt: str, db: Db, scope: Scope = REVIEW):
     if fmt == "jsonl":
         return Response(service.export_bundle(db, scope), media_type="application/x-ndjson",
                         headers={"Content-Disposition": 'attachment; filename="blocklist-bundle.jsonl"'})
@@ -121,6 +118,6 @@ def export(fmt: str, db: Session = Depends(get_db, scope="function"), scope: Sco
 
 
 @router.post("/blocklist/{entry_id}/delete", dependencies=[Depends(csrf_protect)])
-def delete(entry_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = REVIEW):
+def delete(entry_id: IdPath, db: Db, scope: Scope = REVIEW):
     service.remove(db, scope, entry_id)
     return RedirectResponse("/blocklist", status_code=303)

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from fanzha.audit import service as audit
 from fanzha.cases import actions, gaps, service
@@ -17,7 +16,7 @@ from fanzha.common.text import NoteText, PlainText
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["案件"], dependencies=[Depends(csrf_protect)])
@@ -204,16 +203,16 @@ def _raw(body: BaseModel, names: dict[str, str]) -> dict[str, object]:
 
 
 @router.post("/cases", response_model=CaseOut, status_code=201, summary="登记案件")
-def create(body: CaseIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def create(body: CaseIn, db: Db, scope: Scope = Depends(current_scope)):
     return to_out(service.create(db, scope, _raw(body, FIELDS)))
 
 
 @router.get("/cases", response_model=list[CaseOut], summary="案件列表")
-def list_cases(q: str = Query("", max_length=64), fraud_type: str = Query("", max_length=32),
+def list_cases(db: Db, q: str = Query("", max_length=64), fraud_type: str = Query("", max_length=32),
                pending_type: bool = False, solved: str = Query("", pattern="^(yes|no)?$"),
                start: date | None = None, end: date | None = None, area_id: IdQuery = None,
                limit: int = Query(50, ge=1, le=1000), offset: Offset = 0,
-               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+               scope: Scope = Depends(current_scope)):
     f = service.Filters(q=q.strip(), fraud_type=fraud_type, pending_type=pending_type, solved=solved, start=start,
                         end=end, area_id=area_id)
     rows, _ = service.search(db, scope, limit=limit, offset=offset, filters=f)
@@ -221,25 +220,24 @@ def list_cases(q: str = Query("", max_length=64), fraud_type: str = Query("", ma
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, summary="案件详情")
-def get_case(case_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def get_case(case_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return to_out(service.get(db, scope, case_id))
 
 
 @router.patch("/cases/{case_id}", response_model=CaseOut, summary="修改案件（破案、抓获、追回等）")
-def update_case(case_id: IdPath, body: CasePatch, db: Session = Depends(get_db, scope="function"),
+def update_case(case_id: IdPath, body: CasePatch, db: Db,
                 scope: Scope = Depends(current_scope)):
     return to_out(service.update(db, scope, case_id, _raw(body, FIELDS)))
 
 
 @router.post("/cases/{case_id}/type", response_model=CaseOut, summary="确认或更改诈骗类型")
-def confirm_type(case_id: IdPath, body: TypeIn, db: Session = Depends(get_db, scope="function"),
+def confirm_type(case_id: IdPath, body: TypeIn, db: Db,
                  scope: Scope = Depends(current_scope)):
     return to_out(service.confirm_type(db, scope, case_id, body.fraud_type))
 
 
 @router.get("/cases/{case_id}/actions", response_model=list[ActionOut], summary="案件的止付/冻结/断卡/封号记录")
-def list_actions(case_id: IdPath, reveal: bool = False, db: Session = Depends(get_db, scope="function"),
-                 scope: Scope = Depends(current_scope)):
+def list_actions(case_id: IdPath, db: Db, reveal: bool = False, scope: Scope = Depends(current_scope)):
     rows = actions.list_for_case(db, scope, case_id)
     if reveal:
         scope.require(Perm.PII_FULL)
@@ -248,20 +246,20 @@ def list_actions(case_id: IdPath, reveal: bool = False, db: Session = Depends(ge
 
 
 @router.post("/cases/{case_id}/actions", response_model=ActionOut, status_code=201, summary="登记止付/冻结/断卡/封号")
-def add_action(case_id: IdPath, body: ActionIn, db: Session = Depends(get_db, scope="function"),
+def add_action(case_id: IdPath, body: ActionIn, db: Db,
                scope: Scope = Depends(current_scope)):
     return action_out(actions.add(db, scope, case_id, _raw(body, ACTION_FIELDS)))
 
 
 @router.get("/case-actions", response_model=list[ActionOut], summary="止付/冻结/断卡线索/封号记录（含未关联案件的线索）")
-def search_actions(kind: str = Query("", pattern="^(stop_payment|freeze|card_lead|account_block)?$"),
+def search_actions(db: Db, kind: str = Query("", pattern="^(stop_payment|freeze|card_lead|account_block)?$"),
                    limit: int = Query(50, ge=1, le=1000), offset: Offset = 0,
-                   db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+                   scope: Scope = Depends(current_scope)):
     return [action_out(a) for a in actions.search(db, scope, kind=kind, limit=limit, offset=offset)]
 
 
 @router.get("/cases/{case_id}/gaps", response_model=GapsOut, summary="该受害人的宣防漏洞")
-def case_gaps(case_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def case_gaps(case_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     case = service.get(db, scope, case_id)
     v = gaps.for_case(db, scope, case)
     if v is None:
@@ -278,8 +276,8 @@ def _row(b: gaps.Bucket) -> GapRow:
 
 
 @router.get("/case-gaps", response_model=GapSummaryOut, summary="宣防漏洞汇总（按群体、按乡镇或派出所）")
-def gap_summary(start: date, end: date, area_id: IdQuery = None, chain: str = Query("admin", pattern="^(admin|police)$"),
-                db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def gap_summary(start: date, end: date, db: Db, area_id: IdQuery = None, chain: str = Query("admin", pattern="^(admin|police)$"),
+                scope: Scope = Depends(current_scope)):
     s = gaps.summary(db, scope, start, end, area_id=area_id, chain=chain)
     return GapSummaryOut(start=s.start, end=s.end, chain=s.chain, total=_row(s.total),
                          by_group=[_row(b) for b in s.by_group], by_area=[_row(b) for b in s.by_area])

@@ -8,7 +8,6 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from fanzha.cases import requests
 from fanzha.cases.actions import mask_target
@@ -17,7 +16,7 @@ from fanzha.common.text import NoteText, PlainText
 from fanzha.db import utcnow
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["查询/止付/冻结"], dependencies=[Depends(csrf_protect)])
@@ -69,8 +68,8 @@ class AccountAnswerIn(Strict):
 
 
 @router.get("/requests", response_model=list[RequestOut], summary="查询/止付/冻结申请（待处理在前）")
-def list_requests(state: Literal["pending", "answered", "all"] = Query("all"),
-                  db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def list_requests(db: Db, state: Literal["pending", "answered", "all"] = Query("all"),
+                  scope: Scope = Depends(current_scope)):
     pending, answered = requests.queue(db, scope, answered=100)
     rows = (pending if state != "answered" else []) + (answered if state != "pending" else [])
     now = utcnow()
@@ -79,7 +78,7 @@ def list_requests(state: Literal["pending", "answered", "all"] = Query("all"),
 
 @router.post("/warnings/{warning_id}/requests", response_model=RequestOut, status_code=201,
              summary="为预警申请快速查询/止付/冻结")
-def raise_request(warning_id: IdPath, body: AccountRequestIn, db: Session = Depends(get_db, scope="function"),
+def raise_request(warning_id: IdPath, body: AccountRequestIn, db: Db,
                   scope: Scope = Depends(current_scope)):
     a = requests.raise_for_warning(db, scope, warning_id, kind=body.kind, account=body.account, bank=body.bank,
                                    amount=body.amount)
@@ -87,7 +86,7 @@ def raise_request(warning_id: IdPath, body: AccountRequestIn, db: Session = Depe
 
 
 @router.post("/requests/{request_id}/answer", response_model=RequestOut, summary="反诈中心回复申请")
-def answer(request_id: IdPath, body: AccountAnswerIn, db: Session = Depends(get_db, scope="function"),
+def answer(request_id: IdPath, body: AccountAnswerIn, db: Db,
            scope: Scope = Depends(current_scope)):
     ans = requests.answer(db, scope, request_id, outcome=body.outcome, result=body.result, amount=body.amount,
                           reference=body.reference)
@@ -96,5 +95,5 @@ def answer(request_id: IdPath, body: AccountAnswerIn, db: Session = Depends(get_
 
 @router.post("/requests/{request_id}/freeze", response_model=RequestOut, status_code=201,
              summary="止付即将失效：申请冻结同一账号")
-def freeze(request_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def freeze(request_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return request_out(requests.freeze_from(db, scope, request_id), utcnow())

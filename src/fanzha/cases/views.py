@@ -23,10 +23,10 @@ from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
-from fanzha.web.replica import get_read_db
+from fanzha.web.replica import ReadDb
 from fanzha.web.render import env, render
 
 router = APIRouter()
@@ -62,23 +62,21 @@ def list_filters(q: str = Query("", max_length=64), fraud_type: str = Query("", 
 
 
 @router.get("/cases")
-def cases(request: Request, f: service.Filters = Depends(list_filters), page: int = Query(1, ge=1, le=100_000),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+def cases(request: Request, db: Db, f: service.Filters = Depends(list_filters), page: int = Query(1, ge=1, le=100_000),
+          scope: Scope = Depends(require(Perm.READ_CASES))):
     return _list(request, db, scope, f, page)
 
 
 @router.get("/cases.xlsx")
-def cases_export(f: service.Filters = Depends(list_filters), db: Session = Depends(get_read_db, scope="function"),
-                 scope: Scope = Depends(require(Perm.READ_CASES))):
+def cases_export(db: ReadDb, f: service.Filters = Depends(list_filters), scope: Scope = Depends(require(Perm.READ_CASES))):
     """导出 Excel: the register with the list's filters (the link carries them)."""
     name, ascii_name = exports.file_names("案件", "cases")
     return tabular.download(service.export(db, scope, f), name, ascii_name=ascii_name)
 
 
 @router.get("/cases/actions")
-def action_list(request: Request, kind: str = Query("", pattern="^(query|stop_payment|freeze|card_lead|account_block)?$"),
-                page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db, scope="function"),
-                scope: Scope = Depends(require(Perm.READ_CASES))):
+def action_list(request: Request, db: Db, kind: str = Query("", pattern="^(query|stop_payment|freeze|card_lead|account_block)?$"),
+                page: int = Query(1, ge=1, le=100_000), scope: Scope = Depends(require(Perm.READ_CASES))):
     rows = actions.search(db, scope, kind=kind, limit=PAGE + 1, offset=(page - 1) * PAGE)
     return render(request, "cases/actions.html", rows=rows[:PAGE], kind=kind, page=page,
                   pages=page + 1 if len(rows) > PAGE else page)
@@ -90,7 +88,7 @@ def new_case(request: Request, scope: Scope = Depends(require(Perm.WRITE_CASES))
 
 
 @router.post("/cases", dependencies=[Depends(csrf_protect)])
-async def create(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.WRITE_CASES))):
+async def create(request: Request, db: Db, scope: Scope = Depends(require(Perm.WRITE_CASES))):
     raw = form_fields(await request.form(), FORM_FIELDS, 5000)
     try:
         case = service.create(db, scope, {k: v.strip() for k, v in raw.items()})
@@ -101,8 +99,8 @@ async def create(request: Request, db: Session = Depends(get_db, scope="function
 
 
 @router.post("/cases/import", dependencies=[Depends(csrf_protect)])
-async def import_cases(request: Request, file: UploadFile = File(...), kind: str = Query("case", pattern="^(case|case_action|app_registration)$"),
-                       db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.WRITE_CASES))):
+async def import_cases(request: Request, db: Db, file: UploadFile = File(...), kind: str = Query("case", pattern="^(case|case_action|app_registration)$"),
+                       scope: Scope = Depends(require(Perm.WRITE_CASES))):
     try:
         temp = await save_upload(file)
         batch = start_import(db, scope, kind, file.filename or "upload", temp)
@@ -112,7 +110,7 @@ async def import_cases(request: Request, file: UploadFile = File(...), kind: str
 
 
 @router.get("/cases/{case_id}")
-def case_detail(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def case_detail(case_id: IdPath, request: Request, db: Db,
                 scope: Scope = Depends(require(Perm.READ_CASES))):
     return _detail(request, db, scope, case_id)
 
@@ -138,7 +136,7 @@ def _detail(request: Request, db: Session, scope: Scope, case_id: int, status_co
 
 
 @router.get("/cases/{case_id}/edit")
-def edit_case(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def edit_case(case_id: IdPath, request: Request, db: Db,
               scope: Scope = Depends(require(Perm.WRITE_CASES))):
     case = service.get(db, scope, case_id)
     form = service.as_row(case)
@@ -147,7 +145,7 @@ def edit_case(case_id: IdPath, request: Request, db: Session = Depends(get_db, s
 
 
 @router.post("/cases/{case_id}/edit", dependencies=[Depends(csrf_protect)])
-async def save_case(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def save_case(case_id: IdPath, request: Request, db: Db,
                     scope: Scope = Depends(require(Perm.WRITE_CASES))):
     raw = form_fields(await request.form(), FORM_FIELDS, 5000)
     try:
@@ -160,7 +158,7 @@ async def save_case(case_id: IdPath, request: Request, db: Session = Depends(get
 
 
 @router.post("/cases/{case_id}/type", dependencies=[Depends(csrf_protect)])
-async def confirm_type(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def confirm_type(case_id: IdPath, request: Request, db: Db,
                        scope: Scope = Depends(require(Perm.WRITE_CASES))):
     fraud_type = str((await request.form()).get("fraud_type", ""))[:32]
     try:
@@ -172,7 +170,7 @@ async def confirm_type(case_id: IdPath, request: Request, db: Session = Depends(
 
 
 @router.post("/cases/{case_id}/actions", dependencies=[Depends(csrf_protect)])
-async def add_action(case_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def add_action(case_id: IdPath, request: Request, db: Db,
                      scope: Scope = Depends(require(Perm.WRITE_CASES))):
     raw = form_fields(await request.form(), ACTION_FORM, 2000)
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.orm import Session
 
 from fanzha.cases import gaps
 from fanzha.cases.views import filter_areas
@@ -18,7 +17,7 @@ from fanzha.org.enums import GROUPS
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.prevention.areas import local_day
-from fanzha.web.deps import get_db, require
+from fanzha.web.deps import Db, require
 from fanzha.web.params import IdQuery
 from fanzha.web.render import render
 
@@ -33,9 +32,8 @@ def _period(start: date | None, end: date | None) -> tuple[date, date]:
 
 
 @router.get("/cases/gaps")
-def gap_summary(request: Request, start: date | None = None, end: date | None = None, area_id: IdQuery = None,
-                chain: str = Query("admin", pattern="^(admin|police)$"), db: Session = Depends(get_db, scope="function"),
-                scope: Scope = Depends(require(Perm.READ_CASES))):
+def gap_summary(request: Request, db: Db, start: date | None = None, end: date | None = None, area_id: IdQuery = None,
+                chain: str = Query("admin", pattern="^(admin|police)$"), scope: Scope = Depends(require(Perm.READ_CASES))):
     start, end = _period(start, end)
     try:
         s = gaps.summary(db, scope, start, end, area_id=area_id, chain=chain)
@@ -47,11 +45,10 @@ def gap_summary(request: Request, start: date | None = None, end: date | None = 
 
 
 @router.get("/cases/gaps/missed")
-def gap_missed(request: Request, check: str = Query("all", pattern="^(warned|visited|app|jzz|campaign|all)$"),
+def gap_missed(request: Request, db: Db, check: str = Query("all", pattern="^(warned|visited|app|jzz|campaign|all)$"),
                start: date | None = None, end: date | None = None, area_id: IdQuery = None,
                group: str = Query("", max_length=32), row: int | None = Query(None, ge=0, le=2_147_483_647),
-               chain: str = Query("admin", pattern="^(admin|police)$"), db: Session = Depends(get_db, scope="function"),
-               scope: Scope = Depends(require(Perm.READ_CASES))):
+               chain: str = Query("admin", pattern="^(admin|police)$"), scope: Scope = Depends(require(Perm.READ_CASES))):
     start, end = _period(start, end)
     try:
         victims = gaps.missed(db, scope, start, end, check=check, group=group, area_key=row, area_id=area_id,

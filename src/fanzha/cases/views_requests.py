@@ -17,7 +17,7 @@ from fanzha.common.money import parse_money
 from fanzha.db import utcnow
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath, IdQuery
 from fanzha.web.render import env, render
 
@@ -49,8 +49,8 @@ def _kept(request_id: int, outcome: str, result: str, amount: str, reference: st
 
 
 @router.get("/requests")
-def queue(request: Request, done: IdQuery = None, froze: IdQuery = None,
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+def queue(request: Request, db: Db, done: IdQuery = None, froze: IdQuery = None,
+          scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     recorded = ""
     try:
         if done:
@@ -67,10 +67,9 @@ def queue(request: Request, done: IdQuery = None, froze: IdQuery = None,
 
 
 @router.post("/requests/{request_id}/answer/confirm", dependencies=[Depends(csrf_protect)])
-def answer_confirm(request_id: IdPath, request: Request, outcome: str = Form("", max_length=8),
+def answer_confirm(request_id: IdPath, request: Request, db: Db, outcome: str = Form("", max_length=8),
                    result: str = Form("", max_length=1000), amount: str = Form("", max_length=20),
-                   reference: str = Form("", max_length=64), db: Session = Depends(get_db, scope="function"),
-                   scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+                   reference: str = Form("", max_length=64), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     """回复, first press: checks what would be refused, then asks to confirm what will be recorded."""
     kept = _kept(request_id, outcome, result, amount, reference)
     try:
@@ -82,10 +81,9 @@ def answer_confirm(request_id: IdPath, request: Request, outcome: str = Form("",
 
 
 @router.post("/requests/{request_id}/answer", dependencies=[Depends(csrf_protect)])
-def answer(request_id: IdPath, request: Request, outcome: str = Form("", max_length=8),
+def answer(request_id: IdPath, request: Request, db: Db, outcome: str = Form("", max_length=8),
            result: str = Form("", max_length=1000), amount: str = Form("", max_length=20),
-           reference: str = Form("", max_length=64), db: Session = Depends(get_db, scope="function"),
-           scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+           reference: str = Form("", max_length=64), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     try:
         requests.answer(db, scope, request_id, outcome=outcome, result=result, amount=_amount(amount),
                         reference=reference)
@@ -96,7 +94,7 @@ def answer(request_id: IdPath, request: Request, outcome: str = Form("", max_len
 
 
 @router.post("/requests/{request_id}/freeze", dependencies=[Depends(csrf_protect)])
-def freeze(request_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def freeze(request_id: IdPath, request: Request, db: Db,
            scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     """申请冻结 of a 止付 nearing its lapse."""
     try:

@@ -19,7 +19,7 @@ from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.web.deps import get_db, require
+from fanzha.web.deps import Db, require
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -72,10 +72,9 @@ def _chart(results: dict) -> dict:
 
 
 @router.get("/dispatch/replay")
-def replay_page(request: Request, since: str = Query("", max_length=10), until: str = Query("", max_length=10),
+def replay_page(request: Request, db: Db, since: str = Query("", max_length=10), until: str = Query("", max_length=10),
                 roster_day: str = Query("", max_length=10), seed: int = Query(0, ge=0, le=1_000_000),
-                run: str = Query("", max_length=2), db: Session = Depends(get_db, scope="function"),
-                scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+                run: str = Query("", max_length=2), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     today = utcnow().astimezone(ZoneInfo(get_settings().timezone)).date()
     form = {"since": since, "until": until, "roster_day": roster_day, "seed": seed}
     error, out = "", None

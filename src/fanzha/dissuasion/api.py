@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from fanzha.common.identity import mask_phone
 from fanzha.common.text import Id, NoteText, PlainText
@@ -20,7 +19,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.warnings import service as warnings
-from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["劝阻"], dependencies=[Depends(csrf_protect)])
@@ -81,7 +80,7 @@ class StepOut(BaseModel):
 
 
 @router.post("/warnings/{warning_id}/sign", summary="签收")
-def sign(warning_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+def sign(warning_id: IdPath, db: Db, scope: Scope = Depends(current_scope)) -> dict:
     w = service.sign(db, scope, warning_id)
     return {"id": w.id, "signed_at": w.signed_at}
 
@@ -98,7 +97,7 @@ class HelpOfferOut(BaseModel):
 
 @router.get("/help-offers", response_model=list[HelpOfferOut],
             summary="可协助首次联系：邻近派出所无人空闲的预警（仅值班且手头无待首次联系的劝阻员）")
-def help_offers(db: Session = Depends(get_db, scope="function"),
+def help_offers(db: Db,
                 scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))) -> list[HelpOfferOut]:
     return [HelpOfferOut(warning_id=o.warning.id, grade=o.warning.risk_grade, kind=o.warning.kind,
                          amount=o.warning.amount, station=o.warning.station.label if o.warning.station else "",
@@ -107,14 +106,14 @@ def help_offers(db: Session = Depends(get_db, scope="function"),
 
 
 @router.post("/warnings/{warning_id}/help", summary="协助首次联系：接手邻所预警的首次联系（见面仍由该所负责）")
-def take_help(warning_id: IdPath, db: Session = Depends(get_db, scope="function"),
+def take_help(warning_id: IdPath, db: Db,
               scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))) -> dict:
     w = cross_help.take(db, scope, warning_id)
     return {"id": w.id, "helper_id": w.helper_id, "helped_at": w.helped_at}
 
 
 @router.post("/warnings/{warning_id}/contacts", status_code=201, summary="登记联系（照片请用页面上传）")
-def contact(warning_id: IdPath, body: ContactIn, response: Response, db: Session = Depends(get_db, scope="function"),
+def contact(warning_id: IdPath, body: ContactIn, response: Response, db: Db,
             scope: Scope = Depends(current_scope)) -> dict:
     def record(at: datetime) -> int:
         return service.add_contact(db, scope, warning_id, channel=body.channel, result=body.result, note=body.note,
@@ -130,7 +129,7 @@ def contact(warning_id: IdPath, body: ContactIn, response: Response, db: Session
 
 
 @router.post("/warnings/{warning_id}/outcome", summary="反馈结果并结案")
-def outcome(warning_id: IdPath, body: OutcomeIn, response: Response, db: Session = Depends(get_db, scope="function"),
+def outcome(warning_id: IdPath, body: OutcomeIn, response: Response, db: Db,
             scope: Scope = Depends(current_scope)) -> dict:
     def record(at: datetime) -> int:
         return service.set_outcome(db, scope, warning_id, outcome=body.outcome, amount_protected=body.amount_protected,
@@ -146,7 +145,7 @@ def outcome(warning_id: IdPath, body: OutcomeIn, response: Response, db: Session
 
 
 @router.get("/conflicts", summary="离线提交冲突（本人的；所长另见本所的）")
-def conflicts(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+def conflicts(db: Db, scope: Scope = Depends(current_scope)) -> dict:
     return {"items": [{"id": c.id, "warning_id": c.warning_id, "kind": c.kind, "reason": c.reason,
                        "message": offline.REASONS.get(c.reason, ""), "submitted": c.payload, "device_at": c.device_at,
                        "received_at": c.received_at, "by_user_id": c.user_id}
@@ -154,7 +153,7 @@ def conflicts(db: Session = Depends(get_db, scope="function"), scope: Scope = De
 
 
 @router.get("/warnings/{warning_id}/timeline", response_model=list[StepOut], summary="处置过程")
-def timeline(warning_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def timeline(warning_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     w = warnings.get(db, scope, warning_id)
     return [StepOut(at=s.at, kind=s.kind, text=s.text, who=s.who) for s in service.timeline(db, w)]
 
@@ -174,7 +173,7 @@ class FamilyOut(BaseModel):
 
 
 @router.post("/people/{person_id}/family", response_model=FamilyOut, status_code=201, summary="登记家属联系人")
-def add_family(person_id: IdPath, body: FamilyIn, db: Session = Depends(get_db, scope="function"),
+def add_family(person_id: IdPath, body: FamilyIn, db: Db,
                scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     f = service.add_family(db, scope, person_id, name=body.name, relation=body.relation, phone=body.phone)
     return FamilyOut(id=f.id, person_id=f.person_id, name=f.name, relation=f.relation, phone_masked=mask_phone(f.phone))
@@ -190,7 +189,7 @@ class DialOut(BaseModel):
 
 
 @router.post("/warnings/{warning_id}/call", response_model=DialOut, summary="拨打：取完整号码（审计留痕）")
-def call(warning_id: IdPath, body: CallIn, response: Response, db: Session = Depends(get_db, scope="function"),
+def call(warning_id: IdPath, body: CallIn, response: Response, db: Db,
          scope: Scope = Depends(require(Perm.PII_FULL))):
     found = service.dial(db, scope, warning_id, body.family_contact_id)
     response.headers["Cache-Control"] = "no-store"
@@ -198,7 +197,7 @@ def call(warning_id: IdPath, body: CallIn, response: Response, db: Session = Dep
 
 
 @router.get("/notifications", summary="我的通知")
-def notifications(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+def notifications(db: Db, scope: Scope = Depends(current_scope)) -> dict:
     rows = notify.inbox(db, scope.user_id, limit=50)
     return {"unread": notify.unread_count(db, scope.user_id),
             "items": [{"id": n.id, "title": n.title, "body": n.body, "link": n.link, "created_at": n.created_at,
@@ -206,6 +205,6 @@ def notifications(db: Session = Depends(get_db, scope="function"), scope: Scope 
 
 
 @router.post("/notifications/read", summary="全部标为已读")
-def read_all(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+def read_all(db: Db, scope: Scope = Depends(current_scope)) -> dict:
     notify.mark_read(db, scope.user_id)
     return {"unread": notify.unread_count(db, scope.user_id)}

@@ -17,7 +17,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import visible
-from fanzha.web.deps import current_scope, get_db
+from fanzha.web.deps import Db, current_scope
 from fanzha.web.params import Offset
 
 router = APIRouter(tags=["劝阻"])
@@ -48,9 +48,8 @@ def recent(session: Session, scope: Scope, *, since: datetime | None = None, off
 
 
 @router.get("/escalations", response_model=list[EscalationOut], summary="超时升级记录（本辖区，最新在前）")
-def escalations(since: AwareDatetime | None = Query(None, description="只列此时刻以后的（带时区）"), offset: Offset = 0,
-                limit: int = Query(100, ge=1, le=500), db: Session = Depends(get_db, scope="function"),
-                scope: Scope = Depends(current_scope)):
+def escalations(db: Db, since: AwareDatetime | None = Query(None, description="只列此时刻以后的（带时区）"), offset: Offset = 0,
+                limit: int = Query(100, ge=1, le=500), scope: Scope = Depends(current_scope)):
     return [EscalationOut(id=e.id, warning_id=e.warning_id, external_id=ext, step=e.step,
                           step_label=STEPS.get(e.step, e.step), level=e.level, level_label=LEVELS.get(e.level, e.level),
                           at=e.at, notified=len(e.notified or []))

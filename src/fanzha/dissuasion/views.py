@@ -7,7 +7,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import DomainError, Invalid, NotFound
@@ -34,7 +34,7 @@ from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning, WarningHelp
 from fanzha.warnings.service import visible
 from fanzha.warnings.views import detail_asking, detail_dialling, detail_with_error
-from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdForm, IdPath
 from fanzha.web.render import env, render
 
@@ -49,7 +49,7 @@ def _back(warning_id: int, note: str = "") -> RedirectResponse:
 
 
 @router.get("/tasks")
-def my_tasks(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+def my_tasks(request: Request, db: Db, scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     """我的任务: open warnings held by me, most urgent first (dissuasion.urgency), 积压 apart, and 回访 due (on my
     warnings, and the station's case-victim 回访 anyone of it may do).
     htmx asks for it again every 30 s and gets the list alone."""
@@ -78,7 +78,7 @@ def my_tasks(request: Request, db: Session = Depends(get_db, scope="function"), 
 
 
 @router.post("/warnings/{warning_id}/help", dependencies=[Depends(csrf_protect)])
-def take_help(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def take_help(warning_id: IdPath, request: Request, db: Db,
               scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     """协助首次联系: take over a sibling station's first contact (dispatch/help.py), then open it to call."""
     cross_help.take(db, scope, warning_id)  # anything no longer on offer answers 404 with the reason
@@ -86,7 +86,7 @@ def take_help(warning_id: IdPath, request: Request, db: Session = Depends(get_db
 
 
 @router.post("/warnings/{warning_id}/sign", dependencies=[Depends(csrf_protect)])
-def sign(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def sign(warning_id: IdPath, request: Request, db: Db,
          scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     try:
         service.sign(db, scope, warning_id)
@@ -117,7 +117,7 @@ def _contact_kept(form) -> dict:
 
 
 @router.post("/warnings/{warning_id}/contacts", dependencies=[Depends(csrf_protect)])
-async def add_contact(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def add_contact(warning_id: IdPath, request: Request, db: Db,
                       scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     """登记联系. A reached 见面 without any evidence is not saved at once: the page asks, naming what is missing and
     that it will not count toward 见面劝阻率, and saves it only with 仍然保存 ticked."""
@@ -161,11 +161,10 @@ def _outcome_kept(outcome: str, amount_protected: str, amount_lost: str, note: s
 
 
 @router.post("/warnings/{warning_id}/outcome/confirm", dependencies=[Depends(csrf_protect)])
-def outcome_confirm(warning_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
+def outcome_confirm(warning_id: IdPath, request: Request, db: Db, outcome: str = Form("", max_length=16),
                     amount_protected: str = Form("", max_length=20), amount_lost: str = Form("", max_length=20),
                     note: str = Form("", max_length=1000), target: str = Form("", max_length=8),
                     success_kind: str = Form("", max_length=16),
-                    db: Session = Depends(get_db, scope="function"),
                     scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     """反馈并结案, first press: checks what would be refused, then asks to confirm (closing cannot be undone)."""
     kept = _outcome_kept(outcome, amount_protected, amount_lost, note, target, success_kind)
@@ -178,12 +177,12 @@ def outcome_confirm(warning_id: IdPath, request: Request, outcome: str = Form(""
 
 
 @router.post("/warnings/{warning_id}/outcome", dependencies=[Depends(csrf_protect)])
-def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
+def outcome(warning_id: IdPath, request: Request, db: Db, outcome: str = Form("", max_length=16),
             amount_protected: str = Form("", max_length=20), amount_lost: str = Form("", max_length=20),
             note: str = Form("", max_length=1000), target: str = Form("", max_length=8),
             success_kind: str = Form("", max_length=16), idempotency_key: str = Form("", max_length=40),
             device_at: str = Form("", max_length=40), sent_at: str = Form("", max_length=40),
-            db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+            scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     kept = _outcome_kept(outcome, amount_protected, amount_lost, note, target, success_kind)
     try:
         sent = offline.Sent.parse(idempotency_key, device_at, sent_at)
@@ -200,8 +199,8 @@ def outcome(warning_id: IdPath, request: Request, outcome: str = Form("", max_le
 
 
 @router.post("/warnings/{warning_id}/call", dependencies=[Depends(csrf_protect)])
-def call(warning_id: IdPath, request: Request, family_contact_id: IdForm = 0,
-         db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.PII_FULL))):
+def call(warning_id: IdPath, request: Request, db: Db, family_contact_id: IdForm = 0,
+         scope: Scope = Depends(require(Perm.PII_FULL))):
     """拨打: the full number is fetched only now, as an audited reveal of that one number (the page never carries
     it). A script asks for JSON and opens tel:; without script the page comes back with the number as a link."""
     found = service.dial(db, scope, warning_id, family_contact_id or None)
@@ -212,10 +211,10 @@ def call(warning_id: IdPath, request: Request, family_contact_id: IdForm = 0,
 
 
 @router.post("/warnings/{warning_id}/requests", dependencies=[Depends(csrf_protect)])
-def payment_request(warning_id: IdPath, request: Request, kind: str = Form("", max_length=16),
+def payment_request(warning_id: IdPath, request: Request, db: Db, kind: str = Form("", max_length=16),
                     account: str = Form("", max_length=64), bank: str = Form("", max_length=64),
                     amount: str = Form("", max_length=20),
-                    db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+                    scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     """申请快速查询/止付/冻结: one request the centre answers within minutes (cases/requests.py)."""
     from fanzha.cases import requests
 
@@ -231,8 +230,7 @@ def _reassign_kept(user_id: int, reason: str) -> dict:
 
 
 @router.post("/warnings/{warning_id}/reassign/confirm", dependencies=[Depends(csrf_protect)])
-def reassign_confirm(warning_id: IdPath, request: Request, user_id: IdForm = 0, reason: str = Form("", max_length=200),
-                     db: Session = Depends(get_db, scope="function"),
+def reassign_confirm(warning_id: IdPath, request: Request, db: Db, user_id: IdForm = 0, reason: str = Form("", max_length=200),
                      scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """改派, first press: checks what would be refused, then shows 将预警 … 由 张三 改派给 李四 to confirm."""
     kept = _reassign_kept(user_id, reason)
@@ -244,8 +242,8 @@ def reassign_confirm(warning_id: IdPath, request: Request, user_id: IdForm = 0, 
 
 
 @router.post("/warnings/{warning_id}/reassign", dependencies=[Depends(csrf_protect)])
-def reassign(warning_id: IdPath, request: Request, user_id: IdForm = 0, reason: str = Form("", max_length=200),
-             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+def reassign(warning_id: IdPath, request: Request, db: Db, user_id: IdForm = 0, reason: str = Form("", max_length=200),
+             scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     try:
         service.reassign(db, scope, warning_id, user_id=user_id, reason=reason)
     except DomainError as exc:
@@ -254,7 +252,7 @@ def reassign(warning_id: IdPath, request: Request, user_id: IdForm = 0, reason: 
 
 
 @router.get("/evidence/{contact_id}")
-def evidence(contact_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+def evidence(contact_id: IdPath, db: Db, scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     contact = db.scalar(select(Contact).join(Warning, Contact.warning_id == Warning.id)
                         .where(Contact.id == contact_id, visible(scope)))
     if contact is None or not contact.photo_path:
@@ -264,19 +262,19 @@ def evidence(contact_id: IdPath, db: Session = Depends(get_db, scope="function")
 
 
 @router.get("/notifications")
-def notifications(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def notifications(request: Request, db: Db, scope: Scope = Depends(current_scope)):
     rows = notify.inbox(db, scope.user_id)
     return render(request, "dissuasion/notifications.html", rows=rows)
 
 
 @router.post("/notifications/read", dependencies=[Depends(csrf_protect)])
-def read_all(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def read_all(db: Db, scope: Scope = Depends(current_scope)):
     notify.mark_read(db, scope.user_id)
     return RedirectResponse("/notifications", status_code=303)
 
 
 @router.get("/tasks/conflicts")
-def conflicts(request: Request, db: Session = Depends(get_db, scope="function"),
+def conflicts(request: Request, db: Db,
               scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     """冲突 of queued submissions (the dissuader's own; a 所长's station's), loaded into 我的任务 by htmx."""
     rows = offline.conflicts(db, scope)
@@ -285,7 +283,7 @@ def conflicts(request: Request, db: Session = Depends(get_db, scope="function"),
 
 
 @router.get("/warnings/{warning_id}/submissions")
-def submissions(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def submissions(warning_id: IdPath, request: Request, db: Db,
                 scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """Submissions from the phone on a warning, with the phone's and the server's times, loaded by htmx."""
     rows = offline.of_warning(db, scope, warning_id)

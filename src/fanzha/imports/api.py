@@ -15,7 +15,7 @@ from fanzha.config import get_settings
 from fanzha.imports import kinds, service  # noqa: F401  (kinds registers every import kind)
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["导入"], dependencies=[Depends(csrf_protect)])
@@ -71,8 +71,7 @@ def start_import(db: Session, scope: Scope, kind: str, filename: str, temp: Path
 
 
 @router.post("/imports/{kind}", response_model=BatchOut, status_code=202, summary="上传文件导入（后台执行）")
-async def upload(kind: str, file: UploadFile = File(...), db: Session = Depends(get_db, scope="function"),
-                 scope: Scope = Depends(current_scope)):
+async def upload(kind: str, db: Db, file: UploadFile = File(...), scope: Scope = Depends(current_scope)):
     if kind not in service.IMPORTERS:
         raise NotFound("未知的导入类型")
     temp = await save_upload(file)
@@ -80,12 +79,12 @@ async def upload(kind: str, file: UploadFile = File(...), db: Session = Depends(
 
 
 @router.get("/imports/{batch_id}", response_model=BatchOut, summary="导入批次状态")
-def get_batch(batch_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def get_batch(batch_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return service.get_batch(db, scope, batch_id)
 
 
 @router.get("/imports/{batch_id}/errors.csv", summary="下载错误行文件")
-def errors(batch_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def errors(batch_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return tabular.download(service.error_file(db, scope, batch_id), f"导入错误行-{batch_id}.csv",
                             ascii_name=f"import-{batch_id}-errors.csv")
 

@@ -4,13 +4,12 @@ areas; the panel on case and warning pages is rendered by those pages (links/_pa
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.orm import Session
 
 from fanzha.links import service
 from fanzha.links.rules import KINDS
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.web.deps import get_db, require
+from fanzha.web.deps import Db, require
 from fanzha.web.render import env, render
 
 router = APIRouter()
@@ -18,7 +17,7 @@ env.globals.update(COUNTERPARTY_KINDS=KINDS)
 
 
 @router.get("/links")
-def board(request: Request, kind: str = Query("", pattern="^(phone|account|url|app|social)?$"),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+def board(request: Request, db: Db, kind: str = Query("", pattern="^(phone|account|url|app|social)?$"),
+          scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     rows = service.board(db, scope, kind=kind)
     return render(request, "links/board.html", rows=rows, kind=kind, limit=service.BOARD_LIMIT)

@@ -7,13 +7,12 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from fanzha.common.identity import mask_name
 from fanzha.memberunits import service
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.web.deps import get_db, require
+from fanzha.web.deps import Db, require
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["成员单位"])
@@ -83,8 +82,8 @@ def _list_out(t: service.UnitTargetList) -> TargetListOut:
 
 
 @router.get("/units/{unit_id}/work", response_model=UnitWorkOut, summary="成员单位工作：负责人群的覆盖、活动、案件与名单")
-def unit_work(unit_id: IdPath, year: int | None = Query(None, ge=2000, le=2100),
-              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def unit_work(unit_id: IdPath, db: Db, year: int | None = Query(None, ge=2000, le=2100),
+              scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     w = service.work(db, scope, unit_id, year=year)
     return UnitWorkOut(
         unit_id=w.unit.id, unit=w.unit.name, year=w.period.year, as_of=w.today, listed_people=w.listed_people,
@@ -109,8 +108,7 @@ class ListedPersonOut(BaseModel):
 
 
 @router.get("/units/{unit_id}/people", response_model=list[ListedPersonOut], summary="本单位报送的人员（姓名脱敏）")
-def unit_people(unit_id: IdPath, page: int = Query(1, ge=1, le=100_000), db: Session = Depends(get_db, scope="function"),
-                scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def unit_people(unit_id: IdPath, db: Db, page: int = Query(1, ge=1, le=100_000), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     rows, _ = service.listed_people(db, scope, unit_id, page=page)
     return [ListedPersonOut(**vars(r)) for r in rows]
 
@@ -128,7 +126,7 @@ class UnitTargetListOut(TargetListOut):
 
 @router.get("/units/{unit_id}/target-lists/{list_id}", response_model=UnitTargetListOut,
             summary="本单位负责人群的精准滴灌名单（仅本单位报送人员，姓名脱敏）")
-def unit_target_list(unit_id: IdPath, list_id: IdPath, db: Session = Depends(get_db, scope="function"),
+def unit_target_list(unit_id: IdPath, list_id: IdPath, db: Db,
                      scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     _, t, members = service.target_list(db, scope, unit_id, list_id)
     return UnitTargetListOut(**_list_out(t).model_dump(), people=[

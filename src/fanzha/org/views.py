@@ -19,7 +19,7 @@ from fanzha.org.roles import PERMISSIONS, ROLE_LEVELS, Perm, Role
 from fanzha.org.schemas import AreaIn, AreaPatch, UnitIn, UserIn, UserPatch
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.forms import parse_form
 from fanzha.web.params import IdPath
 from fanzha.web.render import render
@@ -28,8 +28,8 @@ router = APIRouter()
 
 
 @router.get("/org/areas")
-def areas(request: Request, chain: Chain = Chain.POLICE, q: str = Query("", max_length=50),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_ORG))):
+def areas(request: Request, db: Db, chain: Chain = Chain.POLICE, q: str = Query("", max_length=50),
+          scope: Scope = Depends(require(Perm.READ_ORG))):
     if q:
         rows = [(a, 0) for a in service.list_areas(db, scope, chain=chain.value, q=q, limit=200)]
     else:
@@ -39,7 +39,7 @@ def areas(request: Request, chain: Chain = Chain.POLICE, q: str = Query("", max_
 
 
 @router.get("/org/areas/{area_id}")
-def area_detail(area_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def area_detail(area_id: IdPath, request: Request, db: Db,
                 scope: Scope = Depends(require(Perm.READ_ORG))):
     area = service.get_area(db, scope, area_id)
     children = service.list_areas(db, scope, parent_id=area.id, limit=1000)
@@ -66,7 +66,7 @@ def area_detail(area_id: IdPath, request: Request, db: Session = Depends(get_db,
 
 
 @router.post("/org/areas", dependencies=[Depends(csrf_protect)])
-async def create_area(request: Request, db: Session = Depends(get_db, scope="function"),
+async def create_area(request: Request, db: Db,
                       scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
     form = await request.form()
     data = {k: form.get(k, "") for k in ("name", "code", "level", "kind_label", "parent_id", "police_area_id",
@@ -89,7 +89,7 @@ def _parents(db: Session, scope: Scope) -> list[Area]:
 
 
 @router.post("/org/areas/{area_id}", dependencies=[Depends(csrf_protect)])
-async def update_area(area_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def update_area(area_id: IdPath, request: Request, db: Db,
                       scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
     service.get_area(db, scope, area_id)
     form = await request.form()
@@ -112,8 +112,7 @@ def roles(request: Request, scope: Scope = Depends(require(Perm.MANAGE_USERS))):
 
 
 @router.get("/org/units")
-def units(request: Request, q: str = Query("", max_length=50), db: Session = Depends(get_db, scope="function"),
-          scope: Scope = Depends(require(Perm.READ_ORG))):
+def units(request: Request, db: Db, q: str = Query("", max_length=50), scope: Scope = Depends(require(Perm.READ_ORG))):
     rows = service.list_units(db, scope, q=q)
     admin_areas = []
     if scope.can(Perm.MANAGE_UNITS):
@@ -123,7 +122,7 @@ def units(request: Request, q: str = Query("", max_length=50), db: Session = Dep
 
 
 @router.post("/org/units", dependencies=[Depends(csrf_protect)])
-async def create_unit(request: Request, db: Session = Depends(get_db, scope="function"),
+async def create_unit(request: Request, db: Db,
                       scope: Scope = Depends(require(Perm.MANAGE_UNITS))):
     form = await request.form()
     data = {k: form.get(k, "") for k in ("name", "code", "kind", "area_id", "contact_name", "contact_phone")}
@@ -143,7 +142,7 @@ async def create_unit(request: Request, db: Session = Depends(get_db, scope="fun
 
 
 @router.get("/org/units/{unit_id}")
-def unit_detail(unit_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def unit_detail(unit_id: IdPath, request: Request, db: Db,
                 scope: Scope = Depends(require(Perm.READ_ORG))):
     unit = service.get_unit(db, scope, unit_id)
     liaisons = list(db.scalars(select(User).where(User.unit_id == unit.id)))
@@ -151,8 +150,8 @@ def unit_detail(unit_id: IdPath, request: Request, db: Session = Depends(get_db,
 
 
 @router.get("/admin/users")
-def users(request: Request, q: str = Query("", max_length=50), role: str = Query("", max_length=32),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+def users(request: Request, db: Db, q: str = Query("", max_length=50), role: str = Query("", max_length=32),
+          scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     rows = service.list_users(db, scope, q=q, role=role)
     held = backoff.held_accounts(db, [u.username for u in rows], now=utcnow())
     return render(request, "admin/users.html", rows=rows, q=q, role=role, held=held)
@@ -163,13 +162,13 @@ def _placement_choices(db: Session, scope: Scope):
 
 
 @router.get("/admin/users/new")
-def new_user(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+def new_user(request: Request, db: Db, scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     areas, units = _placement_choices(db, scope)
     return render(request, "admin/user_form.html", target=None, areas=areas, units=units, errors={}, form={})
 
 
 @router.post("/admin/users/new", dependencies=[Depends(csrf_protect)])
-async def create_user(request: Request, db: Session = Depends(get_db, scope="function"),
+async def create_user(request: Request, db: Db,
                       scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     form = await request.form()
     data = {k: form.get(k, "") for k in ("username", "display_name", "password", "role", "area_id", "unit_id",
@@ -187,7 +186,7 @@ async def create_user(request: Request, db: Session = Depends(get_db, scope="fun
 
 
 @router.get("/admin/users/{user_id}")
-def user_detail(user_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def user_detail(user_id: IdPath, request: Request, db: Db,
                 scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     target = service.get_user(db, scope, user_id)
     areas, units = _placement_choices(db, scope)
@@ -197,7 +196,7 @@ def user_detail(user_id: IdPath, request: Request, db: Session = Depends(get_db,
 
 
 @router.post("/admin/users/{user_id}", dependencies=[Depends(csrf_protect)])
-async def update_user(user_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def update_user(user_id: IdPath, request: Request, db: Db,
                       scope: Scope = Depends(require(Perm.MANAGE_USERS))):
     target = service.get_user(db, scope, user_id)
     form = await request.form()

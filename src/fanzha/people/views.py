@@ -11,7 +11,7 @@ from fanzha.common import tabular
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.people import service
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath
 from fanzha.web.render import render
 
@@ -20,16 +20,16 @@ PAGE = 30
 
 
 @router.get("/people")
-def people(request: Request, q: str = Query("", max_length=32), page: int = Query(1, ge=1, le=100_000),
-           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
+def people(request: Request, db: Db, q: str = Query("", max_length=32), page: int = Query(1, ge=1, le=100_000),
+           scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     rows, total = service.search(db, scope, q=q.strip(), limit=PAGE, offset=(page - 1) * PAGE)
     return render(request, "people/list.html", rows=[service.to_out(p) for p in rows], total=total, q=q, page=page,
                   pages=max(1, -(-total // PAGE)))
 
 
 @router.get("/people.xlsx")
-def people_export(q: str = Query("", max_length=32), full: bool = False,
-                  db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
+def people_export(db: Db, q: str = Query("", max_length=32), full: bool = False,
+                  scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     """导出 Excel: the list with its search (the link carries it); masked unless `full`."""
     name, ascii_name = exports.file_names("人员", "people")
     return tabular.download(service.export(db, scope, q=q.strip(), full=full), name, ascii_name=ascii_name)
@@ -67,7 +67,7 @@ def _history(db: Session, scope: Scope, person_id: int) -> dict:
 
 
 @router.get("/people/{person_id}")
-def person(person_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def person(person_id: IdPath, request: Request, db: Db,
            scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     out = service.to_out(service.get(db, scope, person_id))
     return render(request, "people/detail.html", person=out, **_history(db, scope, person_id),
@@ -75,9 +75,8 @@ def person(person_id: IdPath, request: Request, db: Session = Depends(get_db, sc
 
 
 @router.post("/people/{person_id}/family", dependencies=[Depends(csrf_protect)])
-def add_family(person_id: IdPath, name: str = Form("", max_length=32), relation: str = Form("", max_length=16),
-               phone: str = Form("", max_length=24), db: Session = Depends(get_db, scope="function"),
-               scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+def add_family(person_id: IdPath, db: Db, name: str = Form("", max_length=32), relation: str = Form("", max_length=16),
+               phone: str = Form("", max_length=24), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     from urllib.parse import quote
 
     from fanzha.common.errors import DomainError
@@ -94,7 +93,7 @@ def add_family(person_id: IdPath, name: str = Form("", max_length=32), relation:
 
 
 @router.post("/people/{person_id}/reveal", dependencies=[Depends(csrf_protect)])
-def reveal(person_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def reveal(person_id: IdPath, request: Request, db: Db,
            scope: Scope = Depends(require(Perm.PII_FULL))):
     person = service.get(db, scope, person_id, reveal=True)
     return render(request, "people/detail.html", person=service.to_out(person, reveal=True),

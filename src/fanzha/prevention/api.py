@@ -23,7 +23,7 @@ from fanzha.prevention import coverage as cov
 from fanzha.prevention import counting, fraudfree, progress, service
 from fanzha.prevention.enums import METRICS
 from fanzha.prevention.models import Activity, Campaign
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath, IdQuery, Offset, aware
 
 router = APIRouter(prefix="/prevention", tags=["宣防"], dependencies=[Depends(csrf_protect)])
@@ -153,12 +153,12 @@ def _at(at: datetime | None) -> datetime:
 
 
 @router.get("/campaigns", response_model=list[CampaignOut], summary="专项行动列表")
-def campaigns(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def campaigns(db: Db, scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return [_campaign_out(c) for c in service.list_campaigns(db, scope)]
 
 
 @router.post("/campaigns", response_model=CampaignOut, status_code=201, summary="新建专项行动")
-def create_campaign(body: CampaignIn, db: Session = Depends(get_db, scope="function"),
+def create_campaign(body: CampaignIn, db: Db,
                     scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     data = body.model_dump()
     codes = data.pop("area_codes")
@@ -169,15 +169,14 @@ def create_campaign(body: CampaignIn, db: Session = Depends(get_db, scope="funct
 
 
 @router.post("/campaigns/{campaign_id}/quotas", summary="设置任务数（辖区 × 指标）")
-def set_quota(campaign_id: IdPath, body: QuotaIn, db: Session = Depends(get_db, scope="function"),
+def set_quota(campaign_id: IdPath, body: QuotaIn, db: Db,
               scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     return {"result": service.set_quota(db, scope, campaign_id, **body.model_dump())}
 
 
 @router.get("/campaigns/{campaign_id}/progress", summary="进度（按辖区逐日汇总）")
-def campaign_progress(campaign_id: IdPath, area_id: IdQuery = None, chain: str = Query("", max_length=8),
+def campaign_progress(campaign_id: IdPath, db: Db, area_id: IdQuery = None, chain: str = Query("", max_length=8),
                       at: datetime | None = Query(None, description="按此时刻计算（默认现在）"),
-                      db: Session = Depends(get_db, scope="function"),
                       scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     p = progress.progress(db, scope, campaign_id, now=_at(at), node_id=area_id, chain=chain or None)
 
@@ -192,15 +191,14 @@ def campaign_progress(campaign_id: IdPath, area_id: IdQuery = None, chain: str =
 
 
 @router.get("/campaigns/{campaign_id}/laggards", summary="落后辖区（低于任务数 × 已过时间比例）")
-def campaign_laggards(campaign_id: IdPath, at: datetime | None = Query(None),
-                      db: Session = Depends(get_db, scope="function"),
+def campaign_laggards(campaign_id: IdPath, db: Db, at: datetime | None = Query(None),
                       scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return [{"area_id": g.area.id, "area": g.area.label, "metric": g.metric, "quota": g.quota, "achieved": g.achieved,
              "expected": g.expected, "gap": g.gap} for g in progress.laggards(db, scope, campaign_id, now=_at(at))]
 
 
 @router.post("/campaigns/{campaign_id}/supervisions", status_code=201, summary="登记督导/约谈")
-def add_supervision(campaign_id: IdPath, body: SupervisionIn, db: Session = Depends(get_db, scope="function"),
+def add_supervision(campaign_id: IdPath, body: SupervisionIn, db: Db,
                     scope: Scope = Depends(require(Perm.SUPERVISE))):
     s = service.add_supervision(db, scope, campaign_id, **body.model_dump())
     return {"id": s.id}
@@ -208,15 +206,15 @@ def add_supervision(campaign_id: IdPath, body: SupervisionIn, db: Session = Depe
 
 @router.post("/supervisions/{supervision_id}/outcome", summary="登记督导回头看结果")
 def supervision_outcome(supervision_id: IdPath, body: SupervisionOutcomeIn,
-                        db: Session = Depends(get_db, scope="function"),
+                        db: Db,
                         scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     s = service.record_supervision_outcome(db, scope, supervision_id, **body.model_dump())
     return {"id": s.id, "outcome": s.outcome}
 
 
 @router.get("/activities", response_model=list[ActivityOut], summary="宣传活动列表")
-def activities(campaign_id: IdQuery = None, limit: int = Query(50, ge=1, le=500), offset: Offset = 0,
-               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def activities(db: Db, campaign_id: IdQuery = None, limit: int = Query(50, ge=1, le=500), offset: Offset = 0,
+               scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     rows, _ = service.list_activities(db, scope, campaign_id=campaign_id, limit=limit, offset=offset)
     return [_activity_out(a) for a in rows]
 
@@ -235,34 +233,33 @@ def _saved(db: Session, a: Activity) -> ActivityOut:
 
 @router.post("/activities", response_model=ActivityOut, status_code=201,
              summary="登记宣传活动（答复写明计入哪些专项行动）")
-def create_activity(body: ActivityIn, db: Session = Depends(get_db, scope="function"),
+def create_activity(body: ActivityIn, db: Db,
                     scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     return _saved(db, service.create_activity(db, scope, _draft(body)))
 
 
 @router.put("/activities/{activity_id}", response_model=ActivityOut,
             summary="更正宣传活动（记录人本人，期限内；重新判定计入的专项行动）")
-def correct_activity(activity_id: IdPath, body: ActivityIn, db: Session = Depends(get_db, scope="function"),
+def correct_activity(activity_id: IdPath, body: ActivityIn, db: Db,
                      scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     return _saved(db, service.correct_activity(db, scope, activity_id, _draft(body)))
 
 
 @router.post("/activities/{activity_id}/withdraw", response_model=ActivityOut,
              summary="撤回宣传活动（记录人本人，期限内；不再计入任何统计）")
-def withdraw_activity(activity_id: IdPath, body: WithdrawIn, db: Session = Depends(get_db, scope="function"),
+def withdraw_activity(activity_id: IdPath, body: WithdrawIn, db: Db,
                       scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     return _saved(db, service.withdraw_activity(db, scope, activity_id, reason=body.reason))
 
 
 @router.get("/activities/{activity_id}", response_model=ActivityOut, summary="宣传活动详情")
-def get_activity(activity_id: IdPath, db: Session = Depends(get_db, scope="function"),
+def get_activity(activity_id: IdPath, db: Db,
                  scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return _activity_out(service.get_activity(db, scope, activity_id))
 
 
 @router.post("/activities/{activity_id}/photos", status_code=201, summary="上传活动照片（JPG/PNG/WEBP，≤10MB）")
-async def add_photo(activity_id: IdPath, photo: UploadFile | None = File(None),
-                    db: Session = Depends(get_db, scope="function"),
+async def add_photo(activity_id: IdPath, db: Db, photo: UploadFile | None = File(None),
                     scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     data = await photo.read(MAX_PHOTO + 1) if photo is not None else b""
     p = service.add_photo(db, scope, activity_id, data)
@@ -270,22 +267,21 @@ async def add_photo(activity_id: IdPath, photo: UploadFile | None = File(None),
 
 
 @router.get("/targets", summary="覆盖率目标列表")
-def targets(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def targets(db: Db, scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return [{"id": t.id, "area_id": t.area_id, "label": t.label, "metric": t.metric, "denominator": t.denominator,
              "target_pct": t.target_pct, "due_on": t.due_on, "counts_from": t.counts_from}
             for t in cov.list_targets(db, scope)]
 
 
 @router.post("/targets", status_code=201, summary="新建覆盖率目标")
-def create_target(body: TargetIn, db: Session = Depends(get_db, scope="function"),
+def create_target(body: TargetIn, db: Db,
                   scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     return {"id": cov.create_target(db, scope, **body.model_dump()).id}
 
 
 @router.get("/targets/{target_id}/coverage", summary="覆盖率（按辖区，含万人率与差距）")
-def target_coverage(target_id: IdPath, area_id: IdQuery = None, chain: str = Query("", max_length=8),
-                    at: datetime | None = Query(None), db: Session = Depends(get_db, scope="function"),
-                    scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def target_coverage(target_id: IdPath, db: Db, area_id: IdQuery = None, chain: str = Query("", max_length=8),
+                    at: datetime | None = Query(None), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     c = cov.coverage(db, scope, target_id, now=_at(at), node_id=area_id, chain=chain or None)
 
     def row(r: cov.CoverageRow) -> dict:
@@ -302,7 +298,7 @@ def target_coverage(target_id: IdPath, area_id: IdQuery = None, chain: str = Que
 
 
 @router.get("/fraud-free", summary="无诈社区状态")
-def fraud_free(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def fraud_free(db: Db, scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return [{"community_id": s.community_id, "community": s.community.label, "fraud_free": s.fraud_free,
              "reasons": s.reasons, "since": s.since, "checked_at": s.checked_at}
             for s in fraudfree.statuses(db, scope)]

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from fanzha.db import utcnow
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.prevention import fraudfree
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 
 router = APIRouter(prefix="/prevention", tags=["宣防"], dependencies=[Depends(csrf_protect)])
 
@@ -25,6 +24,6 @@ class RecomputeOut(BaseModel):
 
 @router.post("/fraud-free/recompute", response_model=RecomputeOut,
              summary="按现行规则重新评定无诈社区（全市，同页面；审计留痕）")
-def recompute(db: Session = Depends(get_db, scope="function"),
+def recompute(db: Db,
               scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     return RecomputeOut(**fraudfree.recompute_as(db, scope, now=utcnow()))

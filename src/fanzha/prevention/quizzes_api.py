@@ -18,7 +18,7 @@ from fanzha.org.scope import Scope
 from fanzha.prevention import quiz
 from fanzha.prevention.areas import local_day
 from fanzha.prevention.models import Quiz, QuizAttempt
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath
 
 router = APIRouter(prefix="/prevention", tags=["宣防"], dependencies=[Depends(csrf_protect)])
@@ -117,12 +117,12 @@ def _detail(db: Session, scope: Scope, q: Quiz) -> QuizDetailOut:
 
 
 @router.get("/quizzes", response_model=list[QuizOut], summary="知识测试（分配给本人的；有权布置的另见本级及下级布置的）")
-def quizzes(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def quizzes(db: Db, scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return [_quiz(q, quiz.attempt_of(db, q.id, scope.user_id)) for q in quiz.list_quizzes(db, scope)]
 
 
 @router.post("/quizzes", response_model=QuizDetailOut, status_code=201, summary="布置知识测试（从题库抽题）")
-def create_quiz(body: QuizIn, db: Session = Depends(get_db, scope="function"),
+def create_quiz(body: QuizIn, db: Db,
                 scope: Scope = Depends(require(Perm.MANAGE_QUIZZES))):
     q = quiz.create_quiz(db, scope, title=body.title, roles=body.roles, fraud_types=body.fraud_types,
                          opens_on=body.opens_on, closes_on=body.closes_on)
@@ -130,13 +130,13 @@ def create_quiz(body: QuizIn, db: Session = Depends(get_db, scope="function"),
 
 
 @router.get("/quizzes/{quiz_id}", response_model=QuizDetailOut, summary="一次测试：题目与选项（提交后才给出答案与解析）")
-def get_quiz(quiz_id: IdPath, db: Session = Depends(get_db, scope="function"),
+def get_quiz(quiz_id: IdPath, db: Db,
              scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return _detail(db, scope, quiz.get_quiz(db, scope, quiz_id))
 
 
 @router.post("/quizzes/{quiz_id}", response_model=QuizDetailOut, summary="提交答案（每人一次，提交即评分）")
-def submit_quiz(quiz_id: IdPath, body: AnswersIn, db: Session = Depends(get_db, scope="function"),
+def submit_quiz(quiz_id: IdPath, body: AnswersIn, db: Db,
                 scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     q = quiz.get_quiz(db, scope, quiz_id)
     quiz.submit(db, scope, q.id, body.answers)

@@ -28,7 +28,7 @@ from fanzha.prevention.enums import (
     SUPERVISION_KINDS,
     SUPERVISION_OUTCOMES,
 )
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
 from fanzha.web.render import env, render
@@ -80,13 +80,13 @@ def _hub(request: Request, db: Session, scope: Scope, *, error: str = "", form: 
 
 
 @router.get("/prevention")
-def hub(request: Request, db: Session = Depends(get_db, scope="function"),
+def hub(request: Request, db: Db,
         scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return _hub(request, db, scope)
 
 
 @router.post("/prevention/campaigns", dependencies=[Depends(csrf_protect)])
-async def create_campaign(request: Request, db: Session = Depends(get_db, scope="function"),
+async def create_campaign(request: Request, db: Db,
                           scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     form = await request.form()
     raw = form_fields(form, ("name", "kind", "starts_on", "ends_on", "owners", "note", "code",
@@ -119,14 +119,13 @@ def _campaign_page(request: Request, db: Session, scope: Scope, campaign_id: int
 
 
 @router.get("/prevention/campaigns/{campaign_id}")
-def campaign(campaign_id: IdPath, request: Request, area_id: IdQuery = None, chain: str = Query("", max_length=8),
-             metric: str = Query("", max_length=24), db: Session = Depends(get_db, scope="function"),
-             scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def campaign(campaign_id: IdPath, request: Request, db: Db, area_id: IdQuery = None, chain: str = Query("", max_length=8),
+             metric: str = Query("", max_length=24), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return _campaign_page(request, db, scope, campaign_id, area_id=area_id, chain=chain, metric=metric)
 
 
 @router.post("/prevention/campaigns/{campaign_id}/quotas", dependencies=[Depends(csrf_protect)])
-async def set_quota(campaign_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def set_quota(campaign_id: IdPath, request: Request, db: Db,
                     scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     form = await request.form()
     service.get_campaign(db, scope, campaign_id)
@@ -143,8 +142,7 @@ async def set_quota(campaign_id: IdPath, request: Request, db: Session = Depends
 
 
 @router.post("/prevention/campaigns/{campaign_id}/import", dependencies=[Depends(csrf_protect)])
-async def import_plan(campaign_id: IdPath, request: Request, file: UploadFile | None = File(None),
-                      db: Session = Depends(get_db, scope="function"),
+async def import_plan(campaign_id: IdPath, request: Request, db: Db, file: UploadFile | None = File(None),
                       scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     service.get_campaign(db, scope, campaign_id)
     try:
@@ -158,7 +156,7 @@ async def import_plan(campaign_id: IdPath, request: Request, file: UploadFile | 
 
 
 @router.get("/prevention/campaigns/{campaign_id}/plan.csv")
-def plan_template(campaign_id: IdPath, db: Session = Depends(get_db, scope="function"),
+def plan_template(campaign_id: IdPath, db: Db,
                   scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     """The campaign's plan sheet, filled with its areas one level down and its current quotas, ready to edit."""
     c = service.get_campaign(db, scope, campaign_id)
@@ -171,7 +169,7 @@ def plan_template(campaign_id: IdPath, db: Session = Depends(get_db, scope="func
 
 
 @router.post("/prevention/campaigns/{campaign_id}/supervisions", dependencies=[Depends(csrf_protect)])
-async def add_supervision(campaign_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def add_supervision(campaign_id: IdPath, request: Request, db: Db,
                           scope: Scope = Depends(require(Perm.SUPERVISE))):
     form = await request.form()
     service.get_campaign(db, scope, campaign_id)
@@ -188,7 +186,7 @@ async def add_supervision(campaign_id: IdPath, request: Request, db: Session = D
 
 
 @router.post("/prevention/supervisions/{supervision_id}", dependencies=[Depends(csrf_protect)])
-async def supervision_outcome(supervision_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def supervision_outcome(supervision_id: IdPath, request: Request, db: Db,
                               scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     form = await request.form()
     s = service.record_supervision_outcome(db, scope, supervision_id, outcome=str(form.get("outcome", ""))[:16],
@@ -199,8 +197,8 @@ async def supervision_outcome(supervision_id: IdPath, request: Request, db: Sess
 # -- activities ---------------------------------------------------------------------------------------------------
 
 @router.get("/prevention/activities")
-def activities(request: Request, campaign_id: IdQuery = None, page: int = Query(1, ge=1, le=100_000),
-               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def activities(request: Request, db: Db, campaign_id: IdQuery = None, page: int = Query(1, ge=1, le=100_000),
+               scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     rows, total = service.list_activities(db, scope, campaign_id=campaign_id, limit=50, offset=(page - 1) * 50)
     withdrawn = 0 if campaign_id else service.withdrawn_count(db, scope)  # a campaign's list holds none
     return render(request, "prevention/activities.html", rows=rows, total=total, page=page,
@@ -233,13 +231,13 @@ def _draft(raw: dict[str, str]) -> service.ActivityDraft:
 
 
 @router.get("/prevention/activities/new")
-def new_activity(request: Request, db: Session = Depends(get_db, scope="function"),
+def new_activity(request: Request, db: Db,
                  scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     return _form_page(request, db, scope)
 
 
 @router.post("/prevention/activities", dependencies=[Depends(csrf_protect)])
-async def create_activity(request: Request, db: Session = Depends(get_db, scope="function"),
+async def create_activity(request: Request, db: Db,
                           scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     form = await request.form()
     raw = form_fields(form, ACTIVITY_FIELDS, 2000)
@@ -258,8 +256,7 @@ async def create_activity(request: Request, db: Session = Depends(get_db, scope=
 
 
 @router.post("/prevention/activities/import", dependencies=[Depends(csrf_protect)])
-async def import_activities(request: Request, file: UploadFile | None = File(None),
-                            db: Session = Depends(get_db, scope="function"),
+async def import_activities(request: Request, db: Db, file: UploadFile | None = File(None),
                             scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     try:
         if file is None:
@@ -282,13 +279,13 @@ def _activity_page(request: Request, db: Session, scope: Scope, activity_id: int
 
 
 @router.get("/prevention/activities/{activity_id}")
-def activity(activity_id: IdPath, request: Request, done: str = Query("", max_length=2),
-             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def activity(activity_id: IdPath, request: Request, db: Db, done: str = Query("", max_length=2),
+             scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return _activity_page(request, db, scope, activity_id, done=done)
 
 
 @router.get("/prevention/activities/{activity_id}/edit")
-def edit_activity(activity_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def edit_activity(activity_id: IdPath, request: Request, db: Db,
                   scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     a = service.get_activity(db, scope, activity_id)
     reason = counting.refusal(scope, a, utcnow())
@@ -298,7 +295,7 @@ def edit_activity(activity_id: IdPath, request: Request, db: Session = Depends(g
 
 
 @router.post("/prevention/activities/{activity_id}/edit", dependencies=[Depends(csrf_protect)])
-async def correct_activity(activity_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def correct_activity(activity_id: IdPath, request: Request, db: Db,
                            scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     raw = form_fields(await request.form(), ACTIVITY_FIELDS, 2000)
     try:
@@ -314,7 +311,7 @@ async def correct_activity(activity_id: IdPath, request: Request, db: Session = 
 
 
 @router.post("/prevention/activities/{activity_id}/withdraw", dependencies=[Depends(csrf_protect)])
-async def withdraw_activity(activity_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def withdraw_activity(activity_id: IdPath, request: Request, db: Db,
                             scope: Scope = Depends(require(Perm.RECORD_ACTIVITIES))):
     raw = form_fields(await request.form(), ("reason",), 200)
     try:
@@ -326,7 +323,7 @@ async def withdraw_activity(activity_id: IdPath, request: Request, db: Session =
 
 
 @router.post("/prevention/activities/{activity_id}/photos", dependencies=[Depends(csrf_protect)])
-async def add_photo(activity_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def add_photo(activity_id: IdPath, request: Request, db: Db,
                     scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     form = await request.form()
     upload = form.get("photo")
@@ -340,15 +337,14 @@ async def add_photo(activity_id: IdPath, request: Request, db: Session = Depends
 
 
 @router.get("/prevention/photos/{photo_id}")
-def photo(photo_id: IdPath, db: Session = Depends(get_db, scope="function"),
+def photo(photo_id: IdPath, db: Db,
           scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     p = service.get_photo(db, scope, photo_id)
     return serve_stored(p.path)
 
 
 @router.get("/prevention/activities.xlsx")
-def activities_export(campaign_id: IdQuery = None, db: Session = Depends(get_db, scope="function"),
-                      scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def activities_export(db: Db, campaign_id: IdQuery = None, scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     """导出 Excel: the activity ledger with the list's filter (the link carries it)."""
     from fanzha.audit import exports
     from fanzha.prevention import export

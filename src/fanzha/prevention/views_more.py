@@ -19,7 +19,7 @@ from fanzha.prevention import fraudfree, quiz
 from fanzha.prevention.areas import local_day
 from fanzha.prevention.views import _date
 from fanzha.warnings.enums import FRAUD_TYPES
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
 from fanzha.web.render import render
@@ -38,13 +38,13 @@ def _targets_page(request: Request, db: Session, scope: Scope, *, error: str = "
 
 
 @router.get("/prevention/coverage")
-def targets(request: Request, db: Session = Depends(get_db, scope="function"),
+def targets(request: Request, db: Db,
             scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return _targets_page(request, db, scope)
 
 
 @router.post("/prevention/coverage", dependencies=[Depends(csrf_protect)])
-async def create_target(request: Request, db: Session = Depends(get_db, scope="function"),
+async def create_target(request: Request, db: Db,
                         scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     form = await request.form()
     raw = form_fields(form, ("label", "metric", "denominator", "target_pct", "due_on",
@@ -65,8 +65,8 @@ async def create_target(request: Request, db: Session = Depends(get_db, scope="f
 
 
 @router.get("/prevention/coverage/{target_id}")
-def target(target_id: IdPath, request: Request, area_id: IdQuery = None, chain: str = Query("", max_length=8),
-           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PREVENTION))):
+def target(target_id: IdPath, request: Request, db: Db, area_id: IdQuery = None, chain: str = Query("", max_length=8),
+           scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     c = cov.coverage(db, scope, target_id, now=utcnow(), node_id=area_id, chain=chain or None)
     return render(request, "prevention/coverage.html", c=c, t=c.target)
 
@@ -74,7 +74,7 @@ def target(target_id: IdPath, request: Request, area_id: IdQuery = None, chain: 
 # -- 无诈社区 -------------------------------------------------------------------------------------------------------
 
 @router.get("/prevention/fraud-free")
-def fraud_free(request: Request, db: Session = Depends(get_db, scope="function"),
+def fraud_free(request: Request, db: Db,
                scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     rows = fraudfree.statuses(db, scope)
     return render(request, "prevention/fraud_free.html", rows=rows, history=fraudfree.history(db, scope),
@@ -82,7 +82,7 @@ def fraud_free(request: Request, db: Session = Depends(get_db, scope="function")
 
 
 @router.post("/prevention/fraud-free/recompute", dependencies=[Depends(csrf_protect)])
-def fraud_free_recompute(db: Session = Depends(get_db, scope="function"),
+def fraud_free_recompute(db: Db,
                          scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     fraudfree.recompute_as(db, scope, now=utcnow())
     return RedirectResponse("/prevention/fraud-free", status_code=303)
@@ -91,7 +91,7 @@ def fraud_free_recompute(db: Session = Depends(get_db, scope="function"),
 # -- knowledge tests -----------------------------------------------------------------------------------------------
 
 @router.get("/prevention/quizzes")
-def quizzes(request: Request, db: Session = Depends(get_db, scope="function"),
+def quizzes(request: Request, db: Db,
             scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     rows = quiz.list_quizzes(db, scope)
     done = {q.id: quiz.attempt_of(db, q.id, scope.user_id) for q in rows}
@@ -100,7 +100,7 @@ def quizzes(request: Request, db: Session = Depends(get_db, scope="function"),
 
 
 @router.post("/prevention/quizzes", dependencies=[Depends(csrf_protect)])
-async def create_quiz(request: Request, db: Session = Depends(get_db, scope="function"),
+async def create_quiz(request: Request, db: Db,
                       scope: Scope = Depends(require(Perm.MANAGE_QUIZZES))):
     form = await request.form()
     try:
@@ -119,7 +119,7 @@ async def create_quiz(request: Request, db: Session = Depends(get_db, scope="fun
 
 
 @router.get("/prevention/quizzes/{quiz_id}")
-def take_quiz(quiz_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def take_quiz(quiz_id: IdPath, request: Request, db: Db,
               scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     q = quiz.get_quiz(db, scope, quiz_id)
     mine = quiz.attempt_of(db, q.id, scope.user_id)
@@ -129,7 +129,7 @@ def take_quiz(quiz_id: IdPath, request: Request, db: Session = Depends(get_db, s
 
 
 @router.post("/prevention/quizzes/{quiz_id}", dependencies=[Depends(csrf_protect)])
-async def submit_quiz(quiz_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+async def submit_quiz(quiz_id: IdPath, request: Request, db: Db,
                       scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     form = await request.form()
     q = quiz.get_quiz(db, scope, quiz_id)

@@ -16,7 +16,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.registry import duties, service
-from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdPath, IdQuery, Offset
 
 router = APIRouter(tags=["易受骗群体库"], dependencies=[Depends(csrf_protect)])
@@ -159,23 +159,23 @@ def _risk_out(row: service.Row, scope: Scope) -> RiskOut:
 
 
 @router.get("/registry/people", response_model=list[RiskOut], summary="易受骗群体库（按风险排序）")
-def registry(group: str = Query("", max_length=32), community_id: IdQuery = None,
+def registry(db: Db, group: str = Query("", max_length=32), community_id: IdQuery = None,
              limit: int = Query(50, ge=1, le=500), offset: Offset = 0,
-             db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+             scope: Scope = Depends(current_scope)):
     rows, _ = service.registry(db, scope, service.population(db), group=group, community_id=community_id,
                                limit=limit, offset=offset)
     return [_risk_out(r, scope) for r in rows]
 
 
 @router.get("/registry/people/{person_id}", response_model=RiskOut, summary="风险分及依据")
-def person_risk(person_id: IdPath, db: Session = Depends(get_db, scope="function"),
+def person_risk(person_id: IdPath, db: Db,
                 scope: Scope = Depends(current_scope)):
     return _risk_out(service.person_risk(db, scope, service.population(db), person_id), scope)
 
 
 @router.get("/registry/groups", response_model=list[TopTypeOut], summary="各群体高发诈骗类型")
-def groups(window_days: int | None = Query(None, ge=7, le=3650), top_n: int = Query(3, ge=1, le=5),
-           db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def groups(db: Db, window_days: int | None = Query(None, ge=7, le=3650), top_n: int = Query(3, ge=1, le=5),
+           scope: Scope = Depends(current_scope)):
     scope.require(Perm.READ_PEOPLE)
     pop = service.population(db, window_days=window_days)
     return [TopTypeOut(group=g, members=pop.rates.members.get(g, 0),
@@ -193,7 +193,7 @@ def _list_out(db: Session, scope: Scope, tl) -> TargetListOut:
 
 
 @router.post("/registry/target-lists", response_model=TargetListOut, status_code=201, summary="生成精准滴灌名单")
-def create_list(body: TargetListIn, db: Session = Depends(get_db, scope="function"),
+def create_list(body: TargetListIn, db: Db,
                 scope: Scope = Depends(current_scope)):
     tl = service.create_list(db, scope, service.population(db, window_days=body.window_days), group=body.group,
                              top_n=body.top_n, name=body.name)
@@ -201,7 +201,7 @@ def create_list(body: TargetListIn, db: Session = Depends(get_db, scope="functio
 
 
 @router.get("/registry/target-lists/{list_id}", response_model=TargetListOut, summary="精准滴灌名单")
-def get_list(list_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def get_list(list_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return _list_out(db, scope, service.get_list(db, scope, list_id))
 
 
@@ -211,18 +211,18 @@ def _duty_out(d) -> DutyOut:
 
 
 @router.get("/registry/duties", response_model=list[DutyOut], summary="三包责任分配")
-def list_duties(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def list_duties(db: Db, scope: Scope = Depends(current_scope)):
     return [_duty_out(d) for d in duties.list_duties(db, scope)]
 
 
 @router.post("/registry/duties/{duty_id}", response_model=DutyOut, summary="调整一项三包责任")
-def reassign(duty_id: IdPath, body: DutyIn, db: Session = Depends(get_db, scope="function"),
+def reassign(duty_id: IdPath, body: DutyIn, db: Db,
              scope: Scope = Depends(current_scope)):
     return _duty_out(duties.reassign(db, scope, duty_id, body.user_id))
 
 
 @router.post("/registry/duties:run", response_model=DutyRunOut, summary="重新计算三包分配（人工调整的保留）")
-def run_duties(db: Session = Depends(get_db, scope="function"),
+def run_duties(db: Db,
                scope: Scope = Depends(require(Perm.ALLOCATE_DUTIES))):
     return DutyRunOut(**duties.run(db, scope, service.population(db)))
 
@@ -230,7 +230,7 @@ def run_duties(db: Session = Depends(get_db, scope="function"),
 # -- 待落地 ---------------------------------------------------------------------------------------------------------
 
 @router.get("/registry/unplaced", response_model=list[UnplacedOut], summary="待落地人员（住址未匹配到标准地址）")
-def unplaced(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
+def unplaced(db: Db, scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
     full = scope.can(Perm.PII_FULL)
     return [UnplacedOut(id=h.id, name=h.name if full else mask_name(h.name), phone=mask_phone(h.phone),
                         address=h.address, groups=list(h.groups or []), reason=h.reason, batch_id=h.batch_id,
@@ -239,7 +239,7 @@ def unplaced(db: Session = Depends(get_db, scope="function"), scope: Scope = Dep
 
 
 @router.post("/registry/unplaced/{unplaced_id}/place", response_model=PlacedOut, summary="待落地人员落地到村/社区")
-def place(unplaced_id: IdPath, body: UnplacedPlaceIn, db: Session = Depends(get_db, scope="function"),
+def place(unplaced_id: IdPath, body: UnplacedPlaceIn, db: Db,
           scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
     person = service.place(db, scope, unplaced_id, body.community_id)
     return PlacedOut(unplaced_id=unplaced_id, person_id=person.id, community_id=person.community_id,
@@ -250,8 +250,7 @@ def place(unplaced_id: IdPath, body: UnplacedPlaceIn, db: Session = Depends(get_
 
 @router.post("/registry/target-lists/{list_id}/print", response_model=PrintOut,
              summary="入户宣防名单（完整手机号，逐号留痕）")
-def print_list(list_id: IdPath, community_id: IdQuery = None, db: Session = Depends(get_db, scope="function"),
-               scope: Scope = Depends(require(Perm.PII_FULL))):
+def print_list(list_id: IdPath, db: Db, community_id: IdQuery = None, scope: Scope = Depends(require(Perm.PII_FULL))):
     tl, rows = service.print_list(db, scope, list_id, community_id=community_id, reveal=True)
     return PrintOut(list_id=tl.id, name=tl.name, as_of=service.today(), community_id=community_id,
                     communities=[PrintedCommunity(community_id=area.id, community_name=area.label,
@@ -264,7 +263,7 @@ def print_list(list_id: IdPath, community_id: IdQuery = None, db: Session = Depe
 
 @router.post("/registry/target-lists/{list_id}/campaign", response_model=ListCampaignOut, status_code=201,
              summary="名单生成专项行动（各村/社区入户任务数 = 名单人数）")
-def to_campaign(list_id: IdPath, body: ListCampaignIn, db: Session = Depends(get_db, scope="function"),
+def to_campaign(list_id: IdPath, body: ListCampaignIn, db: Db,
                 scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     c = service.to_campaign(db, scope, list_id, starts_on=body.starts_on, ends_on=body.ends_on)
     return ListCampaignOut(id=c.id, code=c.code, name=c.name, kind=c.kind, starts_on=c.starts_on, ends_on=c.ends_on,

@@ -21,7 +21,7 @@ from fanzha.org.roles import Perm, ROLE_LABELS
 from fanzha.org.scope import Scope
 from fanzha.people.service import display_name
 from fanzha.registry import duties, service, sms
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
 from fanzha.web.render import env, render
 
@@ -44,15 +44,15 @@ def _hub(request: Request, db: Session, scope: Scope, *, group: str = "", commun
 
 
 @router.get("/registry")
-def hub(request: Request, group: str = Query("", max_length=32), community_id: IdQuery = None,
+def hub(request: Request, db: Db, group: str = Query("", max_length=32), community_id: IdQuery = None,
         page: int = Query(1, ge=1, le=100_000), window_days: int | None = Query(None, ge=7, le=3650),
-        db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
+        scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     return _hub(request, db, scope, group=group if group in GROUPS else "", community_id=community_id, page=page,
                 window_days=window_days)
 
 
 @router.get("/registry/people/{person_id}")
-def person(person_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def person(person_id: IdPath, request: Request, db: Db,
            scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     pop = service.population(db)
     row = service.person_risk(db, scope, pop, person_id)
@@ -61,8 +61,7 @@ def person(person_id: IdPath, request: Request, db: Session = Depends(get_db, sc
 
 
 @router.post("/registry/import", dependencies=[Depends(csrf_protect)])
-async def import_list(request: Request, file: UploadFile | None = File(None),
-                      db: Session = Depends(get_db, scope="function"),
+async def import_list(request: Request, db: Db, file: UploadFile | None = File(None),
                       scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
     try:
         if file is None or not file.filename:
@@ -76,7 +75,7 @@ async def import_list(request: Request, file: UploadFile | None = File(None),
 
 
 @router.get("/registry/imports/{batch_id}")
-def import_result(batch_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def import_result(batch_id: IdPath, request: Request, db: Db,
                   scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
     from fanzha.imports.service import get_batch
 
@@ -86,7 +85,7 @@ def import_result(batch_id: IdPath, request: Request, db: Session = Depends(get_
 
 
 @router.get("/registry/unplaced")
-def unplaced(request: Request, db: Session = Depends(get_db, scope="function"),
+def unplaced(request: Request, db: Db,
              scope: Scope = Depends(require(Perm.MANAGE_REGISTRY)), error: str = Query("", max_length=200)):
     leaves = list(db.scalars(select(Area).where(Area.id.in_(scope.community_ids())).order_by(Area.code).limit(2000)))
     return render(request, "registry/unplaced.html", rows=service.list_unplaced(db, scope), leaves=leaves,
@@ -94,7 +93,7 @@ def unplaced(request: Request, db: Session = Depends(get_db, scope="function"),
 
 
 @router.post("/registry/unplaced/place", dependencies=[Depends(csrf_protect)])
-def place(unplaced_id: IdForm, community_id: IdForm, db: Session = Depends(get_db, scope="function"),
+def place(unplaced_id: IdForm, community_id: IdForm, db: Db,
           scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
     from urllib.parse import quote
 
@@ -111,9 +110,8 @@ def place(unplaced_id: IdForm, community_id: IdForm, db: Session = Depends(get_d
 # -- target lists -------------------------------------------------------------------------------------------------
 
 @router.post("/registry/lists", dependencies=[Depends(csrf_protect)])
-def create_list(request: Request, group: str = Form("", max_length=32), top_n: int = Form(3, ge=1, le=5),
+def create_list(request: Request, db: Db, group: str = Form("", max_length=32), top_n: int = Form(3, ge=1, le=5),
                 window_days: int = Form(365, ge=7, le=3650), name: str = Form("", max_length=100),
-                db: Session = Depends(get_db, scope="function"),
                 scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
     try:
         tl = service.create_list(db, scope, service.population(db, window_days=window_days), group=group,
@@ -134,13 +132,13 @@ def _list_page(request: Request, db: Session, scope: Scope, list_id: int, *, err
 
 
 @router.get("/registry/lists/{list_id}")
-def target_list(list_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def target_list(list_id: IdPath, request: Request, db: Db,
                 scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     return _list_page(request, db, scope, list_id)
 
 
 @router.get("/registry/lists/{list_id}/push.{fmt}")
-def push_file(list_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="function"),
+def push_file(list_id: IdPath, fmt: str, db: Db,
               scope: Scope = Depends(require(Perm.MANAGE_REGISTRY))):
     if fmt not in ("csv", "xlsx"):
         raise NotFound("不支持的格式")
@@ -150,14 +148,14 @@ def push_file(list_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="fu
 
 
 @router.get("/registry/lists/{list_id}/print")
-def print_list(list_id: IdPath, request: Request, community_id: IdQuery = None,
-               db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_PEOPLE))):
+def print_list(list_id: IdPath, request: Request, db: Db, community_id: IdQuery = None,
+               scope: Scope = Depends(require(Perm.READ_PEOPLE))):
     return _print_page(request, db, scope, list_id, community_id, reveal=False)
 
 
 @router.post("/registry/lists/{list_id}/print", dependencies=[Depends(csrf_protect)])
-def print_list_full(list_id: IdPath, request: Request, community_id: IdQuery = None,
-                    db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.PII_FULL))):
+def print_list_full(list_id: IdPath, request: Request, db: Db, community_id: IdQuery = None,
+                    scope: Scope = Depends(require(Perm.PII_FULL))):
     """The door-to-door list with full phone numbers: a reveal, audited with every number shown."""
     return _print_page(request, db, scope, list_id, community_id, reveal=True)
 
@@ -170,9 +168,8 @@ def _print_page(request: Request, db: Session, scope: Scope, list_id: int, commu
 
 
 @router.post("/registry/lists/{list_id}/campaign", dependencies=[Depends(csrf_protect)])
-def to_campaign(list_id: IdPath, request: Request, starts_on: str = Form("", max_length=10),
-                ends_on: str = Form("", max_length=10), db: Session = Depends(get_db, scope="function"),
-                scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
+def to_campaign(list_id: IdPath, request: Request, db: Db, starts_on: str = Form("", max_length=10),
+                ends_on: str = Form("", max_length=10), scope: Scope = Depends(require(Perm.MANAGE_CAMPAIGNS))):
     service.get_list(db, scope, list_id)
     try:
         try:
@@ -205,13 +202,13 @@ def _duties_page(request: Request, db: Session, scope: Scope, *, error: str = ""
 
 
 @router.get("/registry/duties")
-def duty_page(request: Request, db: Session = Depends(get_db, scope="function"),
+def duty_page(request: Request, db: Db,
               scope: Scope = Depends(require(Perm.READ_PREVENTION))):
     return _duties_page(request, db, scope)
 
 
 @router.post("/registry/duties/run", dependencies=[Depends(csrf_protect)])
-def run_duties(request: Request, db: Session = Depends(get_db, scope="function"),
+def run_duties(request: Request, db: Db,
                scope: Scope = Depends(require(Perm.ALLOCATE_DUTIES))):
     try:
         duties.run(db, scope, service.population(db))
@@ -224,7 +221,7 @@ def run_duties(request: Request, db: Session = Depends(get_db, scope="function")
 
 
 @router.post("/registry/duties/reassign", dependencies=[Depends(csrf_protect)])
-def reassign(request: Request, duty_id: IdForm, user_id: IdForm, db: Session = Depends(get_db, scope="function"),
+def reassign(request: Request, duty_id: IdForm, user_id: IdForm, db: Db,
              scope: Scope = Depends(require(Perm.ALLOCATE_DUTIES))):
     try:
         duties.reassign(db, scope, duty_id, user_id)

@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from fanzha.common.text import Id, NoteText
 from fanzha.org import service as org
@@ -17,9 +16,9 @@ from fanzha.common import periods
 from fanzha.reports import bulletin, geo, screen, service
 from fanzha.reports.models import IssuedDocument
 from fanzha.reports.views import MapPeriodQuery, _area, download
-from fanzha.web.deps import csrf_protect, current_scope, get_db, require
+from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdPath, IdQuery, Offset
-from fanzha.web.replica import get_read_db
+from fanzha.web.replica import ReadDb
 
 router = APIRouter(tags=["通报与地图"], dependencies=[Depends(csrf_protect)])
 
@@ -39,23 +38,23 @@ class DocumentOut(BaseModel):
 
 @router.get("/map", summary="发案地图数据：各乡镇（或村社区）的立案、损失、破案、抓获（口径同案件研判）、万人发案率，"
                               "边界（GeoJSON）与中心点")
-def map_layer(area_id: IdQuery = None, period: str = MapPeriodQuery,
+def map_layer(db: ReadDb, area_id: IdQuery = None, period: str = MapPeriodQuery,
               level: str = Query("", pattern="^(|township|community)$"),
-              db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(current_scope)):
+              scope: Scope = Depends(current_scope)):
     p = periods.parse(period) if period else periods.month(service.local_today())
     area = org.get_area(db, scope, area_id) if area_id else geo.default_parent(db, scope)
     return geo.layer(db, scope, area, p, level=level)
 
 
 @router.get("/screen", summary="大屏数据：今日预警与劝阻、本月立案、损失、破案、抓获与同比、趋势、类型、排名、地图")
-def screen_data(db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(current_scope)):
+def screen_data(db: ReadDb, scope: Scope = Depends(current_scope)):
     return screen.figures(db, scope)
 
 
 @router.get("/reports/documents", response_model=list[DocumentOut], summary="发文登记")
-def documents(kind: str = Query("", pattern="^(|daily|weekly|monthly|quarterly)$"), year: int = Query(0, ge=0, le=2100),
+def documents(db: Db, kind: str = Query("", pattern="^(|daily|weekly|monthly|quarterly)$"), year: int = Query(0, ge=0, le=2100),
               limit: int = Query(50, ge=1, le=1000), offset: Offset = 0,
-              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+              scope: Scope = Depends(current_scope)):
     rows, _ = service.register(db, scope, kind=kind, year=year or None, limit=limit, offset=offset)
     return [DocumentOut(id=d.id, kind=d.kind, number=d.number, period=d.period, area=d.area.code if d.area else None,
                         title=d.title, issued_on=d.issued_on, issued_at=d.issued_at, issued_by=d.issued_by_name,
@@ -63,7 +62,7 @@ def documents(kind: str = Query("", pattern="^(|daily|weekly|monthly|quarterly)$
 
 
 @router.get("/reports/documents/{document_id}/{fmt}", summary="下载已发通报（docx 或 pdf）")
-def document_file(document_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="function"),
+def document_file(document_id: IdPath, fmt: str, db: Db,
                   scope: Scope = Depends(current_scope)):
     data, name = service.file_of(db, scope, document_id, fmt)
     return download(data, name, fmt)
@@ -93,7 +92,7 @@ def _issued(d: IssuedDocument, *, repeated: bool = False) -> IssuedOut:
 
 @router.post("/reports/bulletins", response_model=IssuedOut, status_code=201,
              summary="编号发出并存档一期通报（同页面：已发出的期间只能作为修订再发，须写修订说明）")
-def issue_bulletin(body: BulletinIn, response: Response, db: Session = Depends(get_db, scope="function"),
+def issue_bulletin(body: BulletinIn, response: Response, db: Db,
                    scope: Scope = Depends(require(Perm.ISSUE_DOCUMENTS))):
     p = bulletin.parse_period(body.period)
     area = _area(db, scope, body.area_id)

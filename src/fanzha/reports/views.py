@@ -14,9 +14,9 @@ from fanzha.org.scope import Scope
 from fanzha.cases.stats import definitions
 from fanzha.common import periods
 from fanzha.reports import bulletin, geo, service
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
-from fanzha.web.replica import get_read_db
+from fanzha.web.replica import ReadDb
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -53,9 +53,9 @@ def download(data: bytes, name: str, fmt: str) -> Response:
 
 
 @router.get("/reports")
-def register_page(request: Request, kind: str = Query("", pattern="^(|daily|weekly|monthly|quarterly)$"),
+def register_page(request: Request, db: Db, kind: str = Query("", pattern="^(|daily|weekly|monthly|quarterly)$"),
                   year: int = Query(0, ge=0, le=2100), page: int = Query(1, ge=1, le=100_000),
-                  db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+                  scope: Scope = Depends(require(Perm.READ_CASES))):
     rows, total = service.register(db, scope, kind=kind, year=year or None, limit=PAGE, offset=(page - 1) * PAGE)
     today = service.local_today()
     suggestions = {k: bulletin.latest(k, today).spec for k in bulletin.DOC_KIND_LABELS}
@@ -67,9 +67,8 @@ def register_page(request: Request, kind: str = Query("", pattern="^(|daily|week
 
 
 @router.get("/reports/bulletin")
-def preview(request: Request, period: str = PeriodQuery, area_id: IdQuery = None,
+def preview(request: Request, read: ReadDb, db: Db, period: str = PeriodQuery, area_id: IdQuery = None,
             ask: str = Query("", pattern="^(|issue)$"),
-            db: Session = Depends(get_db, scope="function"), read: Session = Depends(get_read_db, scope="function"),
             scope: Scope = Depends(require(Perm.READ_CASES))):
     """The bulletin as it would go out; `ask=issue` adds the confirmation of 编号发出并存档 (what number, what date,
     and whether it is a revision of an issued one). A plain preview reads like any statistics page (the replica,
@@ -106,8 +105,8 @@ def _preview(request: Request, db: Session, scope: Scope, p, area, *, ask: bool 
 
 
 @router.get("/reports/bulletin/draft")
-def draft(period: str = PeriodQuery, area_id: IdQuery = None, fmt: str = Query("docx", pattern=FMT),
-          db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+def draft(db: ReadDb, period: str = PeriodQuery, area_id: IdQuery = None, fmt: str = Query("docx", pattern=FMT),
+          scope: Scope = Depends(require(Perm.READ_CASES))):
     p = _period(period)
     area = _area(db, scope, area_id)
     out = service.render(db, scope, p, area, formats=(fmt,))
@@ -115,10 +114,10 @@ def draft(period: str = PeriodQuery, area_id: IdQuery = None, fmt: str = Query("
 
 
 @router.post("/reports/bulletin", dependencies=[Depends(csrf_protect)])
-def issue(request: Request, period: str = Form(..., max_length=10), area_id: IdForm = 0,
+def issue(request: Request, db: Db, period: str = Form(..., max_length=10), area_id: IdForm = 0,
           confirm: str = Form("", max_length=5), revision_note: str = Form("", max_length=300),
           revision: str = Form("", max_length=5),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.ISSUE_DOCUMENTS))):
+          scope: Scope = Depends(require(Perm.ISSUE_DOCUMENTS))):
     """编号发出并存档, once confirmed (without `confirm` the confirmation is shown instead). A period issued already
     is issued again only as a revision with its 修订说明; a second submission of the same click lands on the first."""
     p = bulletin.parse_period(period)
@@ -141,15 +140,15 @@ def issue(request: Request, period: str = Form(..., max_length=10), area_id: IdF
 
 
 @router.get("/reports/documents/{document_id}/{fmt}")
-def document_file(document_id: IdPath, fmt: str, db: Session = Depends(get_db, scope="function"),
+def document_file(document_id: IdPath, fmt: str, db: Db,
                   scope: Scope = Depends(require(Perm.READ_CASES))):
     data, name = service.file_of(db, scope, document_id, fmt)
     return download(data, name, fmt)
 
 
 @router.get("/map")
-def map_page(request: Request, area_id: IdQuery = None, period: str = MapPeriodQuery, metric: str = MetricQuery,
-             db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+def map_page(request: Request, db: ReadDb, area_id: IdQuery = None, period: str = MapPeriodQuery, metric: str = MetricQuery,
+             scope: Scope = Depends(require(Perm.READ_CASES))):
     p = periods.parse(period) if period else periods.month(service.local_today())
     area = org.get_area(db, scope, area_id) if area_id else geo.default_parent(db, scope)
     areas = [a for a in _areas(db, scope) if a.chain == "admin"]

@@ -19,7 +19,7 @@ from fanzha.warnings import service
 from fanzha.warnings.intake import API_FIELDS
 from fanzha.warnings.models import Warning
 from fanzha.warnings.schemas import PlaceIn, WarningBatchIn, WarningIn, WarningOut
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath, IdQuery, Offset, aware
 
 router = APIRouter(tags=["预警指令"], dependencies=[Depends(csrf_protect)])
@@ -44,7 +44,7 @@ def _raw(body: WarningIn) -> dict:
 
 @router.post("/warnings", response_model=WarningOut, status_code=201, summary="接收一条预警指令",
              responses={200: {"description": "预警编号已存在：重复或已按上级更新"}})
-def create_warning(body: WarningIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def create_warning(body: WarningIn, db: Db, scope: Scope = Depends(current_scope)):
     warning, outcome = service.create_one(db, scope, _raw(body))
     out = to_out(warning)
     if outcome != "created":
@@ -53,18 +53,18 @@ def create_warning(body: WarningIn, db: Session = Depends(get_db, scope="functio
 
 
 @router.post("/warnings:batch", summary="批量接收预警指令（最多10000条）")
-def create_batch(body: WarningBatchIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+def create_batch(body: WarningBatchIn, db: Db, scope: Scope = Depends(current_scope)) -> dict:
     tally = service.ingest_rows(db, scope, ((i, _raw(w)) for i, w in enumerate(body.warnings)), source="api",
                                 strict=True)
     return tally.summary() | {"errors": [{"index": n, "column": c, "reason": r} for n, c, r, _ in tally.errors]}
 
 
 @router.get("/warnings", response_model=list[WarningOut], summary="预警列表（号码脱敏）")
-def list_warnings(status: str = Query("", max_length=12), grade: str = Query("", max_length=8),
+def list_warnings(db: Db, status: str = Query("", max_length=12), grade: str = Query("", max_length=8),
                   kind: str = Query("", max_length=16), station_id: IdQuery = None, q: str = Query("", max_length=64),
                   since: datetime | None = None, until: datetime | None = None, mine: bool = False,
                   limit: int = Query(50, ge=1, le=1000), offset: Offset = 0,
-                  db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+                  scope: Scope = Depends(current_scope)):
     f = service.Filters(status=status, grade=grade, kind=kind, station_id=station_id, q=q, since=aware(since),
                         until=aware(until), mine=mine)
     rows, _ = service.search(db, scope, f, limit=limit, offset=offset)
@@ -72,18 +72,17 @@ def list_warnings(status: str = Query("", max_length=12), grade: str = Query("",
 
 
 @router.get("/warnings/{warning_id}", response_model=WarningOut, summary="预警详情")
-def get_warning(warning_id: IdPath, reveal: bool = False, db: Session = Depends(get_db, scope="function"),
-                scope: Scope = Depends(current_scope)):
+def get_warning(warning_id: IdPath, db: Db, reveal: bool = False, scope: Scope = Depends(current_scope)):
     return to_out(service.get(db, scope, warning_id, reveal=reveal), reveal=reveal)
 
 
 @router.post("/warnings/{warning_id}/claim", response_model=WarningOut, summary="认领预警（并发时只有一人成功）")
-def claim(warning_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def claim(warning_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return to_out(service.claim(db, scope, warning_id))
 
 
 @router.post("/warnings/{warning_id}/place", response_model=WarningOut, summary="待分配预警指定村/社区")
-def place(warning_id: IdPath, body: PlaceIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def place(warning_id: IdPath, body: PlaceIn, db: Db, scope: Scope = Depends(current_scope)):
     return to_out(service.place(db, scope, warning_id, body.community_id, add_address=body.add_address))
 
 
@@ -106,14 +105,14 @@ def _feedback(db: Session, scope: Scope, body: FeedbackIn, *, mark: bool) -> dic
 
 
 @router.get("/feedback", summary="反馈表（省级字段，按模板列；只看不标记上报）")
-def feedback_preview(area_id: IdQuery = None, since: str = Query("", max_length=10),
+def feedback_preview(db: Db, area_id: IdQuery = None, since: str = Query("", max_length=10),
                      until: str = Query("", max_length=10), only_new: bool = False,
-                     db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+                     scope: Scope = Depends(current_scope)) -> dict:
     return _feedback(db, scope, FeedbackIn(area_id=area_id, since=since, until=until, only_new=only_new), mark=False)
 
 
 @router.post("/feedback", summary="上报反馈：取出反馈表并标记已上报（再次上报的提交类型为“再次”）")
-def feedback_send(body: FeedbackIn, db: Session = Depends(get_db, scope="function"),
+def feedback_send(body: FeedbackIn, db: Db,
                   scope: Scope = Depends(current_scope)) -> dict:
     scope.require(Perm.INTAKE_WARNINGS)
     return _feedback(db, scope, body, mark=True)

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy.orm import Session
 
 from fanzha.common.text import Id, PlainText
 from fanzha.db import utcnow
@@ -14,7 +13,7 @@ from fanzha.dissuasion import service as dissuasion
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.warnings import roster as duty
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["值班与改派"], dependencies=[Depends(csrf_protect)])
@@ -42,13 +41,13 @@ def _shift(s, now: datetime) -> ShiftOut:
 
 
 @router.get("/roster", response_model=list[ShiftOut], summary="值班表（本所；结束不足一天的班次也列出）")
-def roster(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def roster(db: Db, scope: Scope = Depends(current_scope)):
     r = duty.roster(db, scope)
     return [_shift(s, r.now) for s in r.shifts]
 
 
 @router.post("/roster", response_model=ShiftOut, status_code=201, summary="新增班次")
-def add_shift(body: ShiftIn, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def add_shift(body: ShiftIn, db: Db, scope: Scope = Depends(current_scope)):
     s = duty.add_shift(db, scope, user_id=body.user_id, starts_at=body.starts_at, ends_at=body.ends_at)
     db.refresh(s)
     return _shift(s, utcnow())
@@ -60,7 +59,7 @@ class ReassignIn(Strict):
 
 
 @router.post("/warnings/{warning_id}/reassign", summary="改派（原指派保留在处置过程中）")
-def reassign(warning_id: IdPath, body: ReassignIn, db: Session = Depends(get_db, scope="function"),
+def reassign(warning_id: IdPath, body: ReassignIn, db: Db,
              scope: Scope = Depends(current_scope)) -> dict:
     done = dissuasion.reassign(db, scope, warning_id, user_id=body.user_id, reason=body.reason)
     w = done.warning

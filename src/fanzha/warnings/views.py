@@ -24,9 +24,9 @@ from fanzha.org.scope import Scope
 from fanzha.warnings import metrics, placing, service
 from fanzha.warnings import roster as duty
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
-from fanzha.web.replica import get_read_db
+from fanzha.web.replica import ReadDb
 from fanzha.web.render import env, render
 
 router = APIRouter()
@@ -118,8 +118,8 @@ def _day(text: str) -> datetime | None:
 
 
 @router.get("/warnings")
-def board(request: Request, params: BoardQuery = Depends(), page: int = Query(1, ge=1, le=100_000),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+def board(request: Request, db: Db, params: BoardQuery = Depends(), page: int = Query(1, ge=1, le=100_000),
+          scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """The board opens on 在办 (warnings without feedback): today's work, whatever the length of the history.
     已反馈 and 全部 reach the rest; a metric's click-through always lists everything behind the figure. At the top,
     the four figures of dissuasion.board (未签收, 已超时, 已升级, 积压), each a link to exactly its warnings."""
@@ -142,8 +142,7 @@ def board(request: Request, params: BoardQuery = Depends(), page: int = Query(1,
 
 
 @router.get("/warnings.xlsx")
-def board_export(params: BoardQuery = Depends(), full: bool = False,
-                 db: Session = Depends(get_read_db, scope="function"),
+def board_export(db: ReadDb, params: BoardQuery = Depends(), full: bool = False,
                  scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """导出 Excel: the board's list with the same filters (the link carries them); masked unless `full`."""
     from fanzha.common import tabular
@@ -154,18 +153,16 @@ def board_export(params: BoardQuery = Depends(), full: bool = False,
 
 
 @router.get("/warnings/feedback-export")
-def feedback_preview(area_id: IdQuery = None, since: str = Query("", max_length=10),
+def feedback_preview(db: Db, area_id: IdQuery = None, since: str = Query("", max_length=10),
                      until: str = Query("", max_length=10), fmt: str = Query("xlsx", pattern="^(xlsx|csv)$"),
-                     only_new: bool = False, db: Session = Depends(get_db, scope="function"),
-                     scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+                     only_new: bool = False, scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """Downloads the feedback file without marking anything (a look before sending)."""
     return _feedback_file(db, scope, area_id, since, until, fmt, only_new, mark=False)
 
 
 @router.post("/warnings/feedback-export", dependencies=[Depends(csrf_protect)])
-def feedback_send(area_id: IdForm = 0, since: str = Form("", max_length=10), until: str = Form("", max_length=10),
+def feedback_send(db: Db, area_id: IdForm = 0, since: str = Form("", max_length=10), until: str = Form("", max_length=10),
                   fmt: str = Form("xlsx", pattern="^(xlsx|csv)$"), only_new: str = Form("", max_length=5),
-                  db: Session = Depends(get_db, scope="function"),
                   scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     """The file to send up: the warnings in it are marked as reported (上报)."""
     return _feedback_file(db, scope, area_id or None, since, until, fmt, only_new == "true", mark=True)
@@ -184,9 +181,9 @@ def _feedback_file(db, scope, area_id, since, until, fmt, only_new, *, mark):
 
 
 @router.get("/metrics")
-def metrics_page(request: Request, area_id: IdQuery = None, since: str = Query("", max_length=10),
+def metrics_page(request: Request, db: ReadDb, area_id: IdQuery = None, since: str = Query("", max_length=10),
                  until: str = Query("", max_length=10), by: str = Query("month", pattern="^(day|week|month)$"),
-                 db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+                 scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     import json
 
     from fanzha.cases import requests as account_requests
@@ -216,8 +213,7 @@ def import_page(request: Request, scope: Scope = Depends(require(Perm.INTAKE_WAR
 
 
 @router.post("/warnings/import", dependencies=[Depends(csrf_protect)])
-async def import_upload(request: Request, file: UploadFile = File(...), db: Session = Depends(get_db, scope="function"),
-                        scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+async def import_upload(request: Request, db: Db, file: UploadFile = File(...), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     try:
         temp = await save_upload(file)
         batch = start_import(db, scope, "warning", file.filename or "upload", temp)
@@ -227,9 +223,8 @@ async def import_upload(request: Request, file: UploadFile = File(...), db: Sess
 
 
 @router.get("/warnings/unplaced")
-def unplaced(request: Request, page: int = Query(1, ge=1, le=100_000), q: str = Query("", max_length=64),
-             placed: IdQuery = None, db: Session = Depends(get_db, scope="function"),
-             scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+def unplaced(request: Request, db: Db, page: int = Query(1, ge=1, le=100_000), q: str = Query("", max_length=64),
+             placed: IdQuery = None, scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     """待分配: searched and paged; each row's picker searches the communities by name, township or station."""
     from fanzha.common.identity import mask_name
 
@@ -250,15 +245,14 @@ def _unplaced_link(request: Request) -> str:
 
 
 @router.get("/warnings/roster")
-def roster_page(request: Request, db: Session = Depends(get_db, scope="function"),
+def roster_page(request: Request, db: Db,
                 scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
     return render(request, "warnings/roster.html", r=duty.roster(db, scope), error="")
 
 
 @router.post("/warnings/roster", dependencies=[Depends(csrf_protect)])
-def add_shift(request: Request, user_id: IdForm = 0, starts_at: str = Form("", max_length=20),
-              ends_at: str = Form("", max_length=20), db: Session = Depends(get_db, scope="function"),
-              scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
+def add_shift(request: Request, db: Db, user_id: IdForm = 0, starts_at: str = Form("", max_length=20),
+              ends_at: str = Form("", max_length=20), scope: Scope = Depends(require(Perm.MANAGE_ROSTER))):
     def when(text: str) -> datetime | None:
         try:
             return parse_datetime(text) if text.strip() else None
@@ -274,7 +268,7 @@ def add_shift(request: Request, user_id: IdForm = 0, starts_at: str = Form("", m
 
 
 @router.get("/warnings/{warning_id}")
-def detail(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def detail(warning_id: IdPath, request: Request, db: Db,
            scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     return _detail(request, db, scope, service.get(db, scope, warning_id), reveal=False)
 
@@ -362,13 +356,13 @@ def detail_dialling(request: Request, db: Session, scope: Scope, warning: object
 
 
 @router.post("/warnings/{warning_id}/reveal", dependencies=[Depends(csrf_protect)])
-def reveal(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def reveal(warning_id: IdPath, request: Request, db: Db,
            scope: Scope = Depends(require(Perm.PII_FULL))):
     return _detail(request, db, scope, service.get(db, scope, warning_id, reveal=True), reveal=True)
 
 
 @router.post("/warnings/{warning_id}/claim", dependencies=[Depends(csrf_protect)])
-def claim(warning_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def claim(warning_id: IdPath, request: Request, db: Db,
           scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     try:
         service.claim(db, scope, warning_id)
@@ -386,10 +380,9 @@ UNPLACED = "/warnings/unplaced"
 
 
 @router.post("/warnings/{warning_id}/place/confirm", dependencies=[Depends(csrf_protect)])
-def place_confirm(warning_id: IdPath, request: Request, community: str = Form("", max_length=200),
+def place_confirm(warning_id: IdPath, request: Request, db: Db, community: str = Form("", max_length=200),
                   community_id: IdForm = 0, add_address: str = Form("", max_length=4),
-                  back: str = Form("", max_length=300), db: Session = Depends(get_db, scope="function"),
-                  scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+                  back: str = Form("", max_length=300), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     """分配, first press: the picker's text read back (nothing chosen is refused), then 将预警 … 分配到 … to confirm."""
     kept = _place_kept(community, community_id, add_address, back)
     try:
@@ -405,9 +398,8 @@ def place_confirm(warning_id: IdPath, request: Request, community: str = Form(""
 
 
 @router.post("/warnings/{warning_id}/place", dependencies=[Depends(csrf_protect)])
-def place(warning_id: IdPath, request: Request, community_id: IdForm = 0, add_address: str = Form("", max_length=4),
-          back: str = Form("", max_length=300), db: Session = Depends(get_db, scope="function"),
-          scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+def place(warning_id: IdPath, request: Request, db: Db, community_id: IdForm = 0, add_address: str = Form("", max_length=4),
+          back: str = Form("", max_length=300), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
     """分配, confirmed: back to 待分配 (the page and search it came from) or to the warning, with a message naming
     the community, the station and the dissuader it went to."""
     try:

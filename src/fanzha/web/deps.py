@@ -7,6 +7,7 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -58,6 +59,10 @@ def get_db() -> Iterator[Session]:
     """
     with session_scope() as session:
         yield session
+
+
+Db = Annotated[Session, Depends(get_db, scope="function")]
+"""A route's database session (`db: Db`): the request's unit of work, committed before the response leaves."""
 
 
 def client_ip(request: Request) -> str:
@@ -112,7 +117,7 @@ def _credentials(request: Request) -> tuple[str, str]:
 _NOT_SIGNED_IN = {"api": "接口令牌无效或已过期", "web": "请先登录"}
 
 
-def current_auth(request: Request, db: Session = Depends(get_db, scope="function")) -> AuthSession:
+def current_auth(request: Request, db: Db) -> AuthSession:
     kind, token = _credentials(request)
     found = auth.resolve(db, token, kind=kind)
     if found is None:

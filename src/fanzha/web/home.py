@@ -17,7 +17,7 @@ from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
-from fanzha.web.deps import current_scope, get_db
+from fanzha.web.deps import Db, current_scope
 from fanzha.web.render import render
 from fanzha.worker.models import WorkerBeat
 
@@ -85,7 +85,7 @@ ROLE_HOME: dict[Role, dict] = {
 
 
 @router.get("/")
-def home(request: Request, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def home(request: Request, db: Db, scope: Scope = Depends(current_scope)):
     role = Role(scope.role)
     area = db.get(Area, scope.area_id)
     stats = org.leaf_counts(db, scope)

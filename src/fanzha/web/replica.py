@@ -2,7 +2,7 @@
 fall back to the primary when it cannot be reached (docs/deploy.md, "Read replica").
 
 Routes that only read — statistics, bulletin previews and drafts, the map, the screen — take
-`Depends(get_read_db, scope="function")` beside (or instead of) the primary `get_db` session. Without
+`ReadDb` (`Depends(get_read_db, scope="function")`) beside (or instead of) the primary `get_db` session. Without
 FANZHA_DATABASE_REPLICA_URL the read session *is* the primary session, so nothing changes. With it, the read session
 is a read-only transaction on the replica; the audit entry a reading writes goes to the primary session
 (`fanzha.db.writer_of`) and is committed with it.
@@ -14,6 +14,8 @@ import logging
 import math
 import time
 from collections.abc import Iterator
+from typing import Annotated
+
 from fastapi import Depends, Request, Response
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.config import get_settings
 from fanzha.db import WRITES_TO, get_read_sessionmaker
-from fanzha.web.deps import get_db
+from fanzha.web.deps import Db
 from fanzha.web.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
@@ -98,8 +100,7 @@ def reset() -> None:
     _down_until = 0.0
 
 
-def get_read_db(request: Request, response: Response,
-                db: Session = Depends(get_db, scope="function")) -> Iterator[Session]:
+def get_read_db(request: Request, response: Response, db: Db) -> Iterator[Session]:
     """The session reading work reads from: the replica's when one is set (read-only, rolled back at the end), the
     request's primary session otherwise. A page read from a replica far enough behind says so (request.state); a
     JSON answer says where it was read and, from the replica, its lag in headers (X-Fanzha-Read-From,
@@ -118,3 +119,7 @@ def get_read_db(request: Request, response: Response,
     finally:
         session.rollback()
         session.close()
+
+
+ReadDb = Annotated[Session, Depends(get_read_db, scope="function")]
+"""A reading route's session (`db: ReadDb`): the replica's when one is set, else the request's primary session."""

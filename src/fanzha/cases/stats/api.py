@@ -14,7 +14,7 @@ from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 from fanzha.web.deps import csrf_protect, current_scope
 from fanzha.web.params import Offset
-from fanzha.web.replica import get_read_db
+from fanzha.web.replica import ReadDb
 
 router = APIRouter(tags=["案件研判"], dependencies=[Depends(csrf_protect)])
 
@@ -58,17 +58,17 @@ def drill(measure: str = Query("cases", pattern="^(cases|loss|recovered|frozen|s
 
 
 @router.get("/cases/stats", summary="案件统计（研判）")
-def stats(w: Where = Depends(where), chain: str = Query("", pattern="^(|admin|police)$", description="排名按哪条链的下一级"),
+def stats(db: ReadDb, w: Where = Depends(where), chain: str = Query("", pattern="^(|admin|police)$", description="排名按哪条链的下一级"),
           rank_by: str = Query("cases", pattern="^(cases|loss|rate)$"),
-          db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+          scope: Scope = Depends(current_scope)) -> dict:
     area, p = w.resolve(db, scope)
     return case_stats(db, scope, area=area, period=p, child_chain=chain, rank_by=rank_by).as_dict()
 
 
 @router.get("/cases/stats/cases", summary="统计数字背后的案件（脱敏）")
-def behind(w: Where = Depends(where), d: Drill = Depends(drill), limit: int = Query(50, ge=1, le=500),
+def behind(db: ReadDb, w: Where = Depends(where), d: Drill = Depends(drill), limit: int = Query(50, ge=1, le=500),
            offset: Offset = 0,
-           db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+           scope: Scope = Depends(current_scope)) -> dict:
     area, p = w.resolve(db, scope)
     rows, total = cases_behind(db, scope, area=area, period=p, measure=d.measure, dim=d.dim, value=d.value,
                                sub=resolve_area(db, scope, d.sub) if d.sub else None, limit=limit, offset=offset)

@@ -6,7 +6,6 @@ import json
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.orm import Session
 
 from fanzha.cases.stats import definitions
 from fanzha.cases.stats.api import Drill, Where, drill, where
@@ -27,7 +26,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.web.deps import require
-from fanzha.web.replica import get_read_db
+from fanzha.web.replica import ReadDb
 from fanzha.web.render import render
 
 router = APIRouter()
@@ -35,9 +34,9 @@ PAGE = 50
 
 
 @router.get("/cases/stats")
-def stats_page(request: Request, w: Where = Depends(where), chain: str = Query("", pattern="^(|admin|police)$"),
+def stats_page(request: Request, db: ReadDb, w: Where = Depends(where), chain: str = Query("", pattern="^(|admin|police)$"),
                rank_by: str = Query("cases", pattern="^(cases|loss|rate)$"),
-               db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+               scope: Scope = Depends(require(Perm.READ_CASES))):
     areas = [a for a in org.list_areas(db, scope, limit=5000) if a.level != Level.COMMUNITY]
     try:
         node, p = w.resolve(db, scope)
@@ -59,9 +58,9 @@ def stats_page(request: Request, w: Where = Depends(where), chain: str = Query("
 
 
 @router.get("/cases/stats/cases")
-def behind_page(request: Request, w: Where = Depends(where), d: Drill = Depends(drill),
+def behind_page(request: Request, db: ReadDb, w: Where = Depends(where), d: Drill = Depends(drill),
                 page: int = Query(1, ge=1, le=100_000),
-                db: Session = Depends(get_read_db, scope="function"), scope: Scope = Depends(require(Perm.READ_CASES))):
+                scope: Scope = Depends(require(Perm.READ_CASES))):
     node, p = w.resolve(db, scope)
     measure, dim, value = d.measure, d.dim, d.value
     sub_area = resolve_area(db, scope, d.sub) if d.sub else None

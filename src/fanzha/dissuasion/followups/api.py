@@ -6,14 +6,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from fanzha.common.text import NoteText, PlainText
 from fanzha.db import utcnow
 from fanzha.dissuasion.followups import rules, service
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["回访"], dependencies=[Depends(csrf_protect)])
@@ -57,20 +56,19 @@ def _out(row: service.Row, now: datetime) -> FollowUpOut:
 
 
 @router.get("/follow-ups", response_model=list[FollowUpOut], summary="回访列表（本辖区）")
-def queue(state: str = Query("open", max_length=8, description="open 待回访 / overdue 已超期 / done 已完成 / 空 全部"),
-          reason: str = Query("", max_length=12), db: Session = Depends(get_db, scope="function"),
-          scope: Scope = Depends(current_scope)):
+def queue(db: Db, state: str = Query("open", max_length=8, description="open 待回访 / overdue 已超期 / done 已完成 / 空 全部"),
+          reason: str = Query("", max_length=12), scope: Scope = Depends(current_scope)):
     now = utcnow()
     return [_out(r, now) for r in service.search(db, scope, service.Filters(state=state, reason=reason), now=now)]
 
 
 @router.get("/follow-ups/{follow_up_id}", response_model=FollowUpOut, summary="一条回访")
-def one(follow_up_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)):
+def one(follow_up_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
     return _out(service.get(db, scope, follow_up_id), utcnow())
 
 
 @router.post("/follow-ups/{follow_up_id}", response_model=FollowUpOut, summary="登记回访（状态与宣防漏洞）")
-def record(follow_up_id: IdPath, body: FollowUpRecordIn, db: Session = Depends(get_db, scope="function"),
+def record(follow_up_id: IdPath, body: FollowUpRecordIn, db: Db,
            scope: Scope = Depends(current_scope)):
     now = utcnow()
     service.record(db, scope, follow_up_id, outcome=body.state, gaps=body.gaps, missed_outreach=body.gap_other,

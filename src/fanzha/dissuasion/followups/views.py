@@ -12,7 +12,7 @@ from fanzha.db import utcnow
 from fanzha.dissuasion.followups import rules, service
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath
 from fanzha.web.render import env, render
 
@@ -22,8 +22,8 @@ env.globals.update(FOLLOW_UP_REASONS=rules.REASONS, FOLLOW_UP_STATES=rules.STATE
 
 
 @router.get("/follow-ups")
-def queue(request: Request, state: str = Query("open", max_length=8), reason: str = Query("", max_length=12),
-          db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+def queue(request: Request, db: Db, state: str = Query("open", max_length=8), reason: str = Query("", max_length=12),
+          scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """回访: the queue of the user's areas — open ones soonest due first (超期 marked), or the done ones."""
     now = utcnow()
     try:
@@ -42,15 +42,15 @@ def _page(request: Request, db: Session, scope: Scope, follow_up_id: int, *, kep
 
 
 @router.get("/follow-ups/{follow_up_id}")
-def one(follow_up_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def one(follow_up_id: IdPath, request: Request, db: Db,
         scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     return _page(request, db, scope, follow_up_id)
 
 
 @router.post("/follow-ups/{follow_up_id}", dependencies=[Depends(csrf_protect)])
-async def record(follow_up_id: IdPath, request: Request, outcome: str = Form("", max_length=16),
+async def record(follow_up_id: IdPath, request: Request, db: Db, outcome: str = Form("", max_length=16),
                  missed_outreach: str = Form("", max_length=500), note: str = Form("", max_length=1000),
-                 db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+                 scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
     gaps = [str(g)[:16] for g in (await request.form()).getlist("gaps")][:len(rules.GAPS) + 1]
     try:
         f = service.record(db, scope, follow_up_id, outcome=outcome, gaps=gaps, missed_outreach=missed_outreach,

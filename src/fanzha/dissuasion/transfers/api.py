@@ -16,7 +16,7 @@ from fanzha.dissuasion.transfers.models import WarningTransfer
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
-from fanzha.web.deps import csrf_protect, current_scope, get_db
+from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["移交审核"], dependencies=[Depends(csrf_protect)])
@@ -67,14 +67,14 @@ def _receiver(scope: Scope = Depends(current_scope)) -> Scope:
 
 @router.post("/warnings/{warning_id}/transfers", status_code=201, response_model=TransferOut,
              summary="申请移交（对方接收或退回）或移交外地（结案）")
-def request_transfer(warning_id: IdPath, body: TransferIn, db: Session = Depends(get_db, scope="function"),
+def request_transfer(warning_id: IdPath, body: TransferIn, db: Db,
                      scope: Scope = Depends(current_scope)):
     t = service.request(db, scope, warning_id, station_id=body.station_id or 0, unit=body.unit, reason=body.reason)
     return _one(db, t)
 
 
 @router.get("/transfers", summary="移交待审：发给我单位的（incoming）和我单位发出的（outgoing）")
-def pending(db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(current_scope)) -> dict:
+def pending(db: Db, scope: Scope = Depends(current_scope)) -> dict:
     incoming, outgoing = service.incoming(db, scope), service.outgoing(db, scope)
     warnings = service.warnings_of(db, incoming + outgoing)
     if warnings:
@@ -86,11 +86,11 @@ def pending(db: Session = Depends(get_db, scope="function"), scope: Scope = Depe
 
 
 @router.post("/transfers/{transfer_id}/accept", response_model=TransferOut, summary="接收移交")
-def accept(transfer_id: IdPath, db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(_receiver)):
+def accept(transfer_id: IdPath, db: Db, scope: Scope = Depends(_receiver)):
     return _one(db, service.accept(db, scope, transfer_id))
 
 
 @router.post("/transfers/{transfer_id}/return", response_model=TransferOut, summary="退回移交（须填原因）")
-def give_back(transfer_id: IdPath, body: AnswerIn, db: Session = Depends(get_db, scope="function"),
+def give_back(transfer_id: IdPath, body: AnswerIn, db: Db,
               scope: Scope = Depends(_receiver)):
     return _one(db, service.give_back(db, scope, transfer_id, answer=body.answer))

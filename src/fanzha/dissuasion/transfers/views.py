@@ -14,7 +14,7 @@ from fanzha.dissuasion.transfers import service
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings.views import detail_asking, detail_with_error
-from fanzha.web.deps import csrf_protect, get_db, require
+from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
 from fanzha.web.render import render
 
@@ -26,9 +26,8 @@ def _kept(station_id: int, unit: str, reason: str) -> dict:
 
 
 @router.post("/warnings/{warning_id}/transfer/confirm", dependencies=[Depends(csrf_protect)])
-def transfer_confirm(warning_id: IdPath, request: Request, station_id: IdForm = 0,
+def transfer_confirm(warning_id: IdPath, request: Request, db: Db, station_id: IdForm = 0,
                      unit: str = Form("", max_length=100), reason: str = Form("", max_length=200),
-                     db: Session = Depends(get_db, scope="function"),
                      scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """移交, first press: checks what would be refused, then asks 将预警 … 移交至 … to confirm."""
     kept = _kept(station_id, unit, reason)
@@ -40,9 +39,8 @@ def transfer_confirm(warning_id: IdPath, request: Request, station_id: IdForm = 
 
 
 @router.post("/warnings/{warning_id}/transfer", dependencies=[Depends(csrf_protect)])
-def transfer(warning_id: IdPath, request: Request, station_id: IdForm = 0, unit: str = Form("", max_length=100),
-             reason: str = Form("", max_length=200), db: Session = Depends(get_db, scope="function"),
-             scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+def transfer(warning_id: IdPath, request: Request, db: Db, station_id: IdForm = 0, unit: str = Form("", max_length=100),
+             reason: str = Form("", max_length=200), scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     try:
         service.request(db, scope, warning_id, station_id=station_id, unit=unit, reason=reason)
     except DomainError as exc:
@@ -72,8 +70,7 @@ def _receiver(scope: Scope = Depends(require(Perm.READ_WARNINGS))) -> Scope:
 
 
 @router.get("/transfers")
-def transfers(request: Request, done: IdQuery = None, db: Session = Depends(get_db, scope="function"),
-              scope: Scope = Depends(require(Perm.READ_WARNINGS))):
+def transfers(request: Request, db: Db, done: IdQuery = None, scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """移交审核: the list, with the message of an answer just given (?done=<transfer id>)."""
     said = service.answered(db, scope, done) if done else None
     return _page(request, db, scope, done=said[2] if said else "")
@@ -87,7 +84,7 @@ def _refused(request: Request, db: Session, scope: Scope, exc: DomainError, answ
 
 
 @router.post("/transfers/{transfer_id}/accept/confirm", dependencies=[Depends(csrf_protect)])
-def accept_confirm(transfer_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def accept_confirm(transfer_id: IdPath, request: Request, db: Db,
                    scope: Scope = Depends(_receiver)):
     """接收, first press: asks before the warning moves here."""
     try:
@@ -98,7 +95,7 @@ def accept_confirm(transfer_id: IdPath, request: Request, db: Session = Depends(
 
 
 @router.post("/transfers/{transfer_id}/accept", dependencies=[Depends(csrf_protect)])
-def accept(transfer_id: IdPath, request: Request, db: Session = Depends(get_db, scope="function"),
+def accept(transfer_id: IdPath, request: Request, db: Db,
            scope: Scope = Depends(_receiver)):
     try:
         t = service.accept(db, scope, transfer_id)
@@ -108,8 +105,8 @@ def accept(transfer_id: IdPath, request: Request, db: Session = Depends(get_db, 
 
 
 @router.post("/transfers/{transfer_id}/return/confirm", dependencies=[Depends(csrf_protect)])
-def return_confirm(transfer_id: IdPath, request: Request, answer: str = Form("", max_length=200),
-                   db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(_receiver)):
+def return_confirm(transfer_id: IdPath, request: Request, db: Db, answer: str = Form("", max_length=200),
+                   scope: Scope = Depends(_receiver)):
     """退回, first press: the reason is required; asks before the sender is told."""
     try:
         t = service.check_answer(db, scope, transfer_id, accept=False, answer=answer)
@@ -119,8 +116,8 @@ def return_confirm(transfer_id: IdPath, request: Request, answer: str = Form("",
 
 
 @router.post("/transfers/{transfer_id}/return", dependencies=[Depends(csrf_protect)])
-def give_back(transfer_id: IdPath, request: Request, answer: str = Form("", max_length=200),
-              db: Session = Depends(get_db, scope="function"), scope: Scope = Depends(_receiver)):
+def give_back(transfer_id: IdPath, request: Request, db: Db, answer: str = Form("", max_length=200),
+              scope: Scope = Depends(_receiver)):
     try:
         t = service.give_back(db, scope, transfer_id, answer=answer)
     except DomainError as exc:
