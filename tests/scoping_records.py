@@ -10,11 +10,11 @@ from sqlalchemy import or_, select
 from fanzha.addresses.models import StandardAddress
 from fanzha.assess.models import AssessmentRun, AssessmentScore
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportEntity
-from fanzha.org.enums import Level
-from fanzha.org.models import Area, Unit, User
 from fanzha.cases.models import Case, CaseAction
 from fanzha.dissuasion.models import Contact, FollowUp
 from fanzha.dissuasion.transfers.models import WarningTransfer
+from fanzha.org.enums import Level
+from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
 from fanzha.prevention.models import Activity, ActivityPhoto, CampaignArea, CoverageTarget, Quiz, Supervision
 from fanzha.registry.models import Duty, RegistryUnplaced, TargetList

@@ -10,10 +10,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from dissuasion_helpers import fresh_warning
-from form_helpers import default_values, form_to as _form, post_pairs as _post
 from sqlalchemy import delete, select
 
+from dissuasion_helpers import fresh_warning
 from fanzha.cases import requests
 from fanzha.cases.models import CaseAction
 from fanzha.common.errors import Conflict
@@ -23,6 +22,9 @@ from fanzha.dissuasion.models import TimelineEvent
 from fanzha.notify.models import Delivery, Notification
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
+from form_helpers import default_values
+from form_helpers import form_to as _form
+from form_helpers import post_pairs as _post
 
 
 def _set(pairs, **values):

@@ -276,7 +276,7 @@ def test_progress_follows_recording_correction_and_withdrawal(county, recorded, 
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(head.get("/prevention/activities.xlsx").content)).active
-    rows = [dict(zip(next(sheet.iter_rows(values_only=True)), r)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    rows = [dict(zip(next(sheet.iter_rows(values_only=True)), r, strict=False)) for r in sheet.iter_rows(min_row=2, values_only=True)]
     east2 = [r for r in rows if str(r["村/社区"]).endswith("活动东二村")]
     assert [(r["入户"], r["状态"], r["计入专项行动"]) for r in east2] == [(25, "已撤回", None)]  # an empty cell
     assert grid.post(f"/prevention/activities/{ids['A2']}/withdraw",

@@ -11,7 +11,7 @@ from fanzha.common.privacy import age_band
 
 def test_bands_cover_every_age_once_and_each_is_at_least_five_years_wide():
     assert AGE_BANDS[0].low == 0 and AGE_BANDS[-1].high is None
-    for a, b in zip(AGE_BANDS, AGE_BANDS[1:]):
+    for a, b in zip(AGE_BANDS, AGE_BANDS[1:], strict=False):
         assert b.low == a.high + 1, (a, b)
     # A band stands in for a masked birth date (docs/privacy.md): none may narrow it to fewer than five years.
     assert all(b.high is None or b.high - b.low + 1 >= MIN_BAND_YEARS for b in AGE_BANDS)

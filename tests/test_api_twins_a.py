@@ -8,10 +8,10 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_of, login, make_client
-from dissuasion_helpers import fresh_warning
 from sqlalchemy import delete, func, select
 
+from conftest import csrf_of, login, make_client
+from dissuasion_helpers import fresh_warning
 from fanzha.audit.models import AuditEntry
 from fanzha.db import session_scope
 from fanzha.org.enums import Level
@@ -280,10 +280,10 @@ def test_recomputing_fraud_free_communities_through_the_api(api_as, db):
 # -- 知识测试 ---------------------------------------------------------------------------------------------------------
 
 def test_assigning_and_taking_a_knowledge_test_through_the_api(api_as, db):
+    from fanzha.db import utcnow
     from fanzha.prevention import quiz
     from fanzha.prevention.areas import local_day
     from fanzha.prevention.models import Quiz, QuizAttempt
-    from fanzha.db import utcnow
 
     today = local_day(utcnow())
     office = api_as("lianxiban")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fanzha.assess import formulas, scheme
-from fanzha.assess.scheme import CaseChangeParams, ConditionParams, CountTargetParams, RankParams
+from fanzha.assess.scheme import ConditionParams, CountTargetParams, RankParams
 
 BINZHOU = scheme.available()["binzhou"]
 P = BINZHOU.item("case_change").parsed  # the shipped defaults: 平稳 45, cutoff 20 %, ceil, linear, zero base → 0

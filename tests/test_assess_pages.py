@@ -3,9 +3,8 @@ evidence, see one's own unit only."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import re
+from decimal import Decimal
 
 from sqlalchemy import select
 

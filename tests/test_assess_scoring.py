@@ -28,9 +28,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from area_helpers import add_area
 from fanzha.assess import service
 from fanzha.assess.models import AssessmentRun
-from area_helpers import add_area
 from fanzha.cases.models import Case, CaseAction
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.config import get_settings
@@ -85,9 +85,12 @@ def county():
             s.flush()
             return made
 
-        cases(2025, "E", 4, ["accountant"]); cases(2025, "E", 6)
-        cases(2025, "W", 5, ["student_teacher"]); cases(2025, "S", 4, ["student_teacher"])
-        cases(2026, "E", 3, ["accountant"]); cases(2026, "E", 5)
+        cases(2025, "E", 4, ["accountant"])
+        cases(2025, "E", 6)
+        cases(2025, "W", 5, ["student_teacher"])
+        cases(2025, "S", 4, ["student_teacher"])
+        cases(2026, "E", 3, ["accountant"])
+        cases(2026, "E", 5)
         cases(2026, "W", 5, ["student_teacher"])
         cases(2026, "S", 3, ["student_teacher"], loss=1000)
         bank_case = cases(2026, "S", 1, employer=bank.id, loss=1000)[0]

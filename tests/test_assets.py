@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
-from test_browser import _guarded_page, browser, live_server  # noqa: F401  (fixtures)
 
 from fanzha.web.assets import IMMUTABLE, SHORT, Assets, accepts_gzip, etag_matches
+from test_browser import _guarded_page, browser, live_server  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "src" / "fanzha" / "web" / "static"

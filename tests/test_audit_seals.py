@@ -9,10 +9,10 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import pg_available, pg_create, pg_drop
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from conftest import pg_available, pg_create, pg_drop
 from fanzha.audit import seals
 from fanzha.audit.models import AuditEntry, AuditSeal
 

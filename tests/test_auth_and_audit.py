@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import csrf_of, login, make_client
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
+from conftest import csrf_of, login, make_client
 from fanzha.audit.models import AuditEntry
 from fanzha.org.models import User
 from fanzha.people.models import Person

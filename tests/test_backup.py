@@ -14,8 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DB_KIND, pg_create, pg_drop
 from sqlalchemy import inspect, text
+
+from conftest import DB_KIND, pg_create, pg_drop
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40  # 见面照片 (first bytes of a JPEG)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x01" * 500  # 宣传活动照片

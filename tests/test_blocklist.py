@@ -16,7 +16,7 @@ from fanzha.public.store import PublicStore
 
 KEY = "county-shared-bundle-key-2026"
 PHONE = "17087654321"
-SCAM = f"【京东金融】您的校园贷未注销，将影响征信，请加客服QQ 987654321 处理，或致电 170-8765-4321，访问 jd-zhuxiao.top/kf"
+SCAM = "【京东金融】您的校园贷未注销，将影响征信，请加客服QQ 987654321 处理，或致电 170-8765-4321，访问 jd-zhuxiao.top/kf"
 
 
 @pytest.fixture
@@ -112,8 +112,8 @@ def test_report_bundle_review_blocklist_lookup_and_back(tmp_path, key, api_as, d
     plain = "明天上午十点到小区门口取快递，有事打 170 8765 4321"
     verdict = api.post("/api/v1/detect", json={"text": plain}).json()["results"][0]
     assert verdict["risk"] == "fraud"
-    assert {"rule": "blocklist", "name": "黑名单号码", "text": PHONE} == {
-        k: v for k, v in verdict["reasons"][0].items() if k in ("rule", "name", "text")}
+    assert {
+        k: v for k, v in verdict["reasons"][0].items() if k in ("rule", "name", "text")} == {"rule": "blocklist", "name": "黑名单号码", "text": PHONE}
     clean = api.post("/api/v1/detect", json={"text": "明天上午十点到小区门口取快递，有事打 13500001111"}).json()
     assert not any(r["rule"] == "blocklist" for r in clean["results"][0]["reasons"])
 

@@ -74,11 +74,10 @@ def test_approval_import_and_removal_reach_the_checker_at_once(api_as, cache):
 def test_a_rolled_back_change_is_not_listed(api_as, cache):
     api = api_as("yanpan")
     assert not _says_listed(api, PHONE_B)
-    with pytest.raises(RuntimeError):
-        with session_scope() as s:
-            service._add_entry(s, Scope.system(s), "phone", PHONE_B, PHONE_B, "测试")
-            s.flush()
-            raise RuntimeError("import failed")
+    with pytest.raises(RuntimeError), session_scope() as s:
+        service._add_entry(s, Scope.system(s), "phone", PHONE_B, PHONE_B, "测试")
+        s.flush()
+        raise RuntimeError("import failed")
     assert not _says_listed(api, PHONE_B)
 
 

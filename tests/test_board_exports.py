@@ -23,14 +23,14 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import DEMO_PASSWORD
-from form_helpers import default_values, parse
 from openpyxl import load_workbook
 from sqlalchemy import delete, select
 
+from conftest import DEMO_PASSWORD
 from fanzha.audit.models import AuditEntry
 from fanzha.common import tabular
 from fanzha.db import utcnow
+from form_helpers import default_values, parse
 
 HEAD, DISSUADER, OFFICER = "kb_suozhang", "kb_quanzu", "kb_minjing"
 PHONE, ID_NUMBER = "13912340001", "110105195002037319"
@@ -40,7 +40,6 @@ EXPECTED = {"unsigned": {"KB-1", "KB-2"}, "overdue": {"KB-2", "KB-4"}, "escalate
 @pytest.fixture(scope="module")
 def station(database):
     from area_helpers import add_area
-
     from fanzha.auth.passwords import hash_password
     from fanzha.cases.models import Case
     from fanzha.db import session_scope
@@ -260,7 +259,7 @@ def test_the_warning_export_is_masked_audited_and_neutralised(station, client_as
     head = client_as(HEAD)
     page = head.get("/warnings?state=all")
     sheet = _sheet(head.get(_export_href(page.text)))
-    header, rows = sheet[0], {r[0]: dict(zip(sheet[0], r)) for r in sheet[1:]}
+    header, rows = sheet[0], {r[0]: dict(zip(sheet[0], r, strict=False)) for r in sheet[1:]}
     assert header[:7] == ["预警编号", "预警时间", "预警类型", "风险等级", "姓名", "身份证号", "手机号"]
     assert set(rows) == {"KB-1", "KB-2", "KB-3", "KB-4", "KB-5"}
     assert rows["KB-1"]["手机号"] == "139****0001" and rows["KB-1"]["身份证号"] == "110105************"
@@ -304,7 +303,7 @@ def test_the_case_people_and_activity_exports_follow_their_lists(station, client
     href = _export_href(cases.text)
     assert "fraud_type=brushing" in href and "start=" not in href
     sheet = _sheet(head.get(href))
-    rows = {r[0]: dict(zip(sheet[0], r)) for r in sheet[1:]}
+    rows = {r[0]: dict(zip(sheet[0], r, strict=False)) for r in sheet[1:]}
     assert "KB-C-1" in rows and all(r["诈骗类型"] == "刷单返利" for r in rows.values())
     assert (rows["KB-C-1"]["手机号"], rows["KB-C-1"]["身份证号"]) == ("139****0001", "110105************")
     entry = _last_export(db, "case")
@@ -323,7 +322,7 @@ def test_the_case_people_and_activity_exports_follow_their_lists(station, client
 
     activities = head.get("/prevention/activities")
     sheet = _sheet(head.get(_export_href(activities.text)))
-    ours = [dict(zip(sheet[0], r)) for r in sheet[1:] if r[2] == "看板村扫楼"]
+    ours = [dict(zip(sheet[0], r, strict=False)) for r in sheet[1:] if r[2] == "看板村扫楼"]
     assert len(ours) == 1 and ours[0]["组织"] == "'=HYPERLINK(\"http://x.cn\")" and ours[0]["入户"] == 120
     entry = _last_export(db, "activity")
     assert entry.username == HEAD and entry.detail["rows"] == len(sheet) - 1

@@ -311,7 +311,8 @@ def test_grid_worker_opens_the_registry_and_prints_a_door_to_door_list_on_a_phon
         # everyone holds some and the balance is a number.
         from fanzha.db import session_scope
         from fanzha.org.scope import Scope
-        from fanzha.registry import duties, service as registry
+        from fanzha.registry import duties
+        from fanzha.registry import service as registry
 
         with session_scope() as s:
             duties.run(s, Scope.system(s), registry.population(s))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+
 from test_browser import ARTIFACTS, _guarded_page, browser, live_server  # noqa: F401  (fixtures)
 
 

@@ -4,6 +4,7 @@ and no request leaving the machine."""
 from __future__ import annotations
 
 import pytest
+
 from test_browser import ARTIFACTS, _guarded_page, _login, browser, live_server  # noqa: F401  (fixtures)
 
 

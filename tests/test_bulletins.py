@@ -9,12 +9,12 @@ import threading
 from datetime import date
 
 import pytest
-from bulletin_fixture import june, places  # noqa: F401  (fixture)
 from sqlalchemy import select
 
+from bulletin_fixture import june, places  # noqa: F401  (fixture)
+from fanzha.common import periods
 from fanzha.db import session_scope
 from fanzha.org.scope import Scope
-from fanzha.common import periods
 from fanzha.reports import service
 from fanzha.reports.models import IssuedDocument
 
@@ -98,7 +98,7 @@ def test_pdf_text_fonts_and_page(rendered, june):
     top_baseline = max(y for _, y, t in positions)
     assert 297 * MM - 37 * MM - 45 < top_baseline < 297 * MM - 37 * MM  # 天头 37 mm: first line just under it
     body = sorted({round(y, 1) for x, y, t in positions if x == pytest.approx(left, abs=1)}, reverse=True)
-    pitches = {round(a - b, 1) for a, b in zip(body, body[1:]) if a - b < 35}
+    pitches = {round(a - b, 1) for a, b in zip(body, body[1:], strict=False) if a - b < 35}
     assert 29.0 in pitches  # 22 lines in the 225 mm 版心: 28.99 pt a line
     number = [(x, y) for x, y, t in positions if "— 1 —" in t or t.strip() == "— 1 —"]
     assert number and number[0][0] > 105 * MM  # odd page: number on the right
@@ -180,9 +180,9 @@ def _at_once_on_postgres(label: str, n: int, act, *, prepare=lambda session: Non
     the server and dropped afterwards); `prepare(session)` first fills it. The exceptions the threads raised."""
     import os
 
-    from conftest import pg_available, pg_create, pg_drop
     from sqlalchemy.orm import Session
 
+    from conftest import pg_available, pg_create, pg_drop
     from fanzha.db import make_engine
     from fanzha.migrate import upgrade
 

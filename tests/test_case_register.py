@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from conftest import csrf_of
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from conftest import csrf_of
 from fanzha.cases.models import Case, CaseAction
 from fanzha.common.identity import id_check_digit
 

@@ -41,12 +41,11 @@ def bj(y, mo, d, h=12, mi=0):
 
 @pytest.fixture(scope="module")
 def county(database):
+    from conftest import DEMO_PASSWORD
+    from fanzha.auth.passwords import hash_password
     from fanzha.cases.models import Case
     from fanzha.db import session_scope
-    from fanzha.auth.passwords import hash_password
     from fanzha.org.models import Area, User
-
-    from conftest import DEMO_PASSWORD
 
     def node(s, chain, level, name, code, parent=None, **kw):
         a = Area(chain=chain, level=level, name=name, code=code, parent_id=parent.id if parent else None, **kw)
@@ -112,8 +111,8 @@ def county(database):
 
 
 def _stats(spec="2026-10", code="TSX", scope=None, **kw):
-    from fanzha.common import periods
     from fanzha.cases.stats.service import case_stats
+    from fanzha.common import periods
     from fanzha.db import session_scope
     from fanzha.org.models import Area
     from fanzha.org.scope import Scope
@@ -234,8 +233,8 @@ def test_period_crossing_years_and_custom_month_on_month(county):
 
 def test_period_parsing_and_cover():
     from fanzha.cases.stats.rollup import cover
-    from fanzha.common.periods import Period, parse
     from fanzha.common.errors import Invalid
+    from fanzha.common.periods import Period, parse
 
     assert parse("2026-Q4") == Period("quarter", date(2026, 10, 1), date(2026, 12, 31))
     assert parse("2026-Q1").previous() == Period("quarter", date(2025, 10, 1), date(2025, 12, 31))
@@ -310,8 +309,8 @@ def _path(area_id):
 
 def test_cases_behind_a_figure_are_the_ones_counted_and_audited(county):
     from fanzha.audit.models import AuditEntry
-    from fanzha.common import periods
     from fanzha.cases.stats.service import cases_behind
+    from fanzha.common import periods
     from fanzha.db import session_scope
     from fanzha.org.models import Area
     from fanzha.org.scope import Scope
@@ -431,8 +430,8 @@ def test_page_api_and_cli(county, client_as, api_as):
 def test_city_wide_cells_equal_the_sum_of_the_communities(county):
     """A view over every community reads the dimensions from the city-wide cells (community −1): the same figures
     as summing each community's cells, for a month, a custom range and a year."""
-    from fanzha.common import periods
     from fanzha.cases.stats.service import _read
+    from fanzha.common import periods
     from fanzha.db import session_scope
     from fanzha.org.models import Area
 

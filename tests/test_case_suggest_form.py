@@ -9,6 +9,7 @@ import html
 import re
 
 import pytest
+
 from conftest import csrf_of
 
 NUDE_CHAT = ("报警人孙某（男，30岁）报警称：其在一款社交APP上与一名陌生女子视频聊天，对方引诱其裸聊，并发来一个“美颜”"

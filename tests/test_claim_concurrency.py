@@ -15,10 +15,10 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import pg_available, pg_create, pg_drop
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from conftest import pg_available, pg_create, pg_drop
 from fanzha.common.errors import Conflict
 
 pytestmark = pytest.mark.postgres

@@ -45,7 +45,6 @@ def _id(n: int) -> str:
 @pytest.fixture(scope="module")
 def county(app):
     from area_helpers import add_area
-
     from fanzha.auth.passwords import hash_password
     from fanzha.org.models import User
     from fanzha.org.names import refresh_labels

@@ -26,7 +26,6 @@ from fanzha.warnings.models import Warning
 @pytest.fixture(scope="module")
 def branch(app):
     from area_helpers import add_area
-
     from fanzha.auth.passwords import hash_password
     from fanzha.org.names import refresh_labels
 
@@ -133,7 +132,6 @@ def test_help_counts_on_the_metrics_page(branch, client_as):
     from fanzha.db import session_scope
     from fanzha.dispatch.help import helped_counts
     from fanzha.org.scope import Scope
-
     from fanzha.warnings.models import WarningHelp
 
     with session_scope() as s:

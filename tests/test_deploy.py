@@ -80,7 +80,7 @@ def test_units_parse_with_their_required_keys(rendered, name):
 def _absent(tool: str) -> bool:
     """CI fails on skipped tests: a machine without the tool passes on the parse above, and is told so."""
     if shutil.which(tool) is None:
-        warnings.warn(f"{tool} is not installed here: the rendered templates were only parsed, not checked by it")
+        warnings.warn(f"{tool} is not installed here: the rendered templates were only parsed, not checked by it", stacklevel=2)
         return True
     return False
 

@@ -46,7 +46,7 @@ def test_concurrent_requests_are_joined_and_each_gets_its_own_answer():
     first, rest = asyncio.run(main())
     assert seen == [1, len(TEXTS) - 1 + 3]  # two passes: the first alone, then everything that queued meanwhile
     answers = [first[0]] + [r[0] for r in rest[:-1]]
-    for text, answer in zip(TEXTS, answers):
+    for text, answer in zip(TEXTS, answers, strict=False):
         assert answer == check(text).as_dict(), text  # same verdict, probability and reasons as scored alone
     assert [a["risk"] for a in rest[-1]] == [check(t).risk for t in TEXTS[2:5]]
 

@@ -20,7 +20,7 @@ def _all_rules(monkeypatch, norm):
 
 
 def test_every_rule_has_trigger_strings():
-    assert all(t for t in rules._TRIGGERS), [r.code for r, t in zip(rules.RULES, rules._TRIGGERS) if not t]
+    assert all(t for t in rules._TRIGGERS), [r.code for r, t in zip(rules.RULES, rules._TRIGGERS, strict=False) if not t]
 
 
 @pytest.mark.parametrize("seed", range(2))
@@ -54,7 +54,7 @@ def test_a_long_rule_searched_by_alternative_finds_the_same_first_match(seed):
     assert rules._SPLIT, "no rule is long enough to be split"
     rnd = random.Random(seed)
     filler = list("的了我你他在是有和就不人都一上也很到说要去会着没看好自己这那么吗呢啊，。！？0123456789 ")
-    for i, (alt_res, index) in rules._SPLIT.items():
+    for i, (_alt_res, index) in rules._SPLIT.items():
         lits = sorted(lit for pairs in index.values() for lit, _ in pairs)
         for _ in range(300):
             text = "".join(rnd.choice(lits) if rnd.random() < 0.5 else "".join(rnd.choices(filler, k=rnd.randint(1, 4)))

@@ -93,7 +93,7 @@ def assert_same_rows(local: Path, spark: Path) -> None:
         left = [json.loads(x) for x in local.read_text(encoding="utf-8").splitlines()]
         right = [json.loads(x) for x in spark.read_text(encoding="utf-8").splitlines()]
     assert len(left) == len(right)
-    for n, (x, y) in enumerate(zip(left, right)):
+    for n, (x, y) in enumerate(zip(left, right, strict=False)):
         assert x == y, f"row {n} differs:\nlocal {x}\nspark {y}"
     assert local.read_bytes() == spark.read_bytes()
 
@@ -148,7 +148,7 @@ def test_parquet_scores_as_the_same_csv_does(scratch, tmp_path):
     with open(tmp_path / "messages.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "text"])
-        w.writerows(zip(ids, texts))
+        w.writerows(zip(ids, texts, strict=False))
     score(tmp_path / "messages.csv", tmp_path / "local.csv")
     score(tmp_path / "messages.parquet", tmp_path / "spark.csv", "--engine", "spark")
     assert_same_rows(tmp_path / "local.csv", tmp_path / "spark.csv")

@@ -20,10 +20,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import csrf_of, login, make_client
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from conftest import csrf_of, login, make_client
 from fanzha.addresses.models import StandardAddress
 from fanzha.audit.models import AuditEntry
 from fanzha.common import tabular
@@ -241,10 +241,7 @@ def test_every_export_opens_without_a_live_formula(records, app, db):
     for (method, _), requests in _requests(records).items():
         for url, form, planted in requests:
             client = api if url.startswith("/api/") else page
-            if method == "POST":
-                response = client.post(url, data=form | {"csrf_token": csrf})
-            else:
-                response = client.get(url)
+            response = client.post(url, data=form | {"csrf_token": csrf}) if method == "POST" else client.get(url)
             assert response.status_code == 200, f"{method} {url} → {response.status_code} {response.text[:200]}"
             disposition = response.headers["content-disposition"]
             assert disposition.startswith("attachment; filename=\"") and "filename*=UTF-8''" in disposition
@@ -262,7 +259,7 @@ def test_rejected_rows_echo_every_cell_neutralised(records, app):
     rows = list(csv.reader(io.StringIO(_client(app, "admin").get(
         f"/imports/{records['warning']}/errors.csv").content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["行号", "列", "原因"]
-    echoed = dict(zip(rows[0], rows[1]))
+    echoed = dict(zip(rows[0], rows[1], strict=False))
     assert (echoed["行号"], echoed["姓名"], echoed["现住址"], echoed["备注"]) == ("3", "'+1+2", "'\t=1", "'\r=1")
 
 

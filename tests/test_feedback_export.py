@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from fanzha.addresses.models import StandardAddress
 from fanzha.common.timefmt import fmt_minute
 from fanzha.db import session_scope
 from fanzha.imports import service as imports
-from fanzha.addresses.models import StandardAddress
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
 from fanzha.warnings import feedback
@@ -122,7 +122,7 @@ def test_a_defrauded_feedback_carries_the_reported_loss_until_a_case_is_filed(cl
     def loss_in_file(s) -> str:
         head = Scope.for_user(s.scalar(select(User).where(User.username == "ps01_suozhang")))
         sheet = load_workbook(io.BytesIO(feedback.export(s, head, [s.get(Warning, wid)], mark=False))).active
-        return dict(zip(HEADER, list(sheet.iter_rows(values_only=True))[1]))["受骗金额"]
+        return dict(zip(HEADER, list(sheet.iter_rows(values_only=True))[1], strict=False))["受骗金额"]
 
     with session_scope() as s:
         w = s.get(Warning, wid)
@@ -170,7 +170,7 @@ def test_an_empty_amount_with_dissuaded_stays_empty_and_a_zero_stays_zero(client
         head = Scope.for_user(s.scalar(select(User).where(User.username == "ps01_suozhang")))
         sheet = load_workbook(io.BytesIO(feedback.export(s, head, [s.get(Warning, wid) for wid in ids],
                                                          mark=False))).active
-        column = [dict(zip(HEADER, row))["劝阻金额"] for row in list(sheet.iter_rows(values_only=True))[1:]]
+        column = [dict(zip(HEADER, row, strict=False))["劝阻金额"] for row in list(sheet.iter_rows(values_only=True))[1:]]
         assert column == ["95500.00", "0.00", "95500.00"]
         s.rollback()
 
@@ -244,7 +244,7 @@ def test_the_provincial_columns_match_a_hand_written_file():
         expected = list(csv.reader(io.StringIO(EXPECTED.read_text(encoding="utf-8"))))
         assert got[0] == expected[0] == HEADER
         for got_row, expected_row in zip(got[1:], expected[1:], strict=True):
-            assert dict(zip(HEADER, got_row)) == dict(zip(HEADER, expected_row))
+            assert dict(zip(HEADER, got_row, strict=False)) == dict(zip(HEADER, expected_row, strict=False))
         s.rollback()
 
 
@@ -324,8 +324,8 @@ def test_the_forms_record_the_provincial_fields_and_refuse_unknown_values(client
     the list is answered in Chinese on the warning page (422 with the page, not JSON)."""
     from conftest import csrf_of
     from dissuasion_helpers import fresh_warning
-    from form_helpers import Forms
     from fanzha.dissuasion.models import Contact
+    from form_helpers import Forms
 
     with session_scope() as s:
         wid = fresh_warning(s, tag="PROV", at="2026-03-05 09:00").id

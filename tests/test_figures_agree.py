@@ -88,7 +88,6 @@ CODES = ("AGE1", "AGW1", "AGP1", "AGP2", "AGE", "AGW", "AGX", "AGGA", "AGC")
 def county(database):
     from area_helpers import add_area
     from conftest import DEMO_PASSWORD
-
     from fanzha.auth.passwords import hash_password
     from fanzha.cases.models import Case
     from fanzha.db import session_scope

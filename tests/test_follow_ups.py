@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from urllib.parse import urlencode
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select

@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from conftest import csrf_of
-from form_helpers import multipart
 from fanzha.prevention.models import Activity
 from fanzha.web.forms import FIELD_LABELS, parse_form
 from fanzha.web.params import OptionalDateForm, OptionalIdForm
 from fanzha.web.views import PAGE_ROUTERS
+from form_helpers import multipart
 
 
 class _Village(BaseModel):

@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
 
-from form_helpers import default_values, parse, roles_users, with_each_choice
 from fanzha.org.roles import Role
 from fanzha.web.app import all_routes
+from form_helpers import default_values, parse, roles_users, with_each_choice
 
 MAX_PAGES_PER_ROLE = 60
 SKIP = ("/logout", ".csv", ".xlsx", ".docx", ".pdf", "/static/", "/print")

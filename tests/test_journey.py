@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
+
 from test_browser import ARTIFACTS, _guarded_page, _login, browser, live_server  # noqa: F401  (fixtures)
 
 SHOTS = ARTIFACTS / "journey"
@@ -92,7 +93,7 @@ def _found(page) -> dict[str, int]:
     table = page.locator("table.follow-up-gaps").first
     heads = [h.strip() for h in table.locator("thead th").all_inner_texts()]
     cells = [c.strip() for c in table.locator("tbody tr").first.locator("td").all_inner_texts()]
-    return {h: int(c.replace(",", "")) for h, c in zip(heads[1:], cells[1:])}
+    return {h: int(c.replace(",", "")) for h, c in zip(heads[1:], cells[1:], strict=False)}
 
 
 def _wan(amount: Decimal) -> str:
@@ -279,7 +280,7 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
         sheet = load_workbook(kept).active
         rows = [[("" if v is None else str(v)) for v in r] for r in sheet.iter_rows(values_only=True)]
         header = rows[0]
-        mine = [dict(zip(header, r)) for r in rows[1:] if r[header.index("预警编号")] == external_id]
+        mine = [dict(zip(header, r, strict=False)) for r in rows[1:] if r[header.index("预警编号")] == external_id]
         assert len(mine) == 1, f"{external_id} not in the feedback file"
         assert (mine[0]["劝阻结果"], mine[0]["是否被骗"], mine[0]["联系方式"], mine[0]["受骗金额"]) == (
             "劝阻无效", "是", "见面", f"{LOSS}.00")
@@ -417,7 +418,6 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
     # 8. The station head hands an open warning of the station to its officer (改派, confirmed first); the timeline
     #    keeps the original assignment and adds the 改派.
     from dissuasion_helpers import fresh_warning
-
     from fanzha.db import session_scope
 
     with session_scope() as s:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -232,6 +233,26 @@ def test_every_package_has_a_layer():
     assert len(layer_of()) == sum(len(packages) for _, packages in LAYERS), "a package is listed in two layers"
 
 
+def test_the_architecture_doc_draws_the_same_layers():
+    """docs/architecture.md draws LAYERS top down: each layer's packages on one line, the lines in order."""
+    doc = (SRC.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    diagram = doc.split("```")[1].splitlines()
+
+    def line_of(package: str) -> int | None:
+        pattern = re.compile(rf"(?<![\w/.]){re.escape(package)}(?![\w/])")
+        return next((i for i, line in enumerate(diagram) if pattern.search(line)), None)
+
+    seen = []
+    for name, packages in LAYERS:
+        lines = {package: line_of(package) for package in packages}
+        assert None not in lines.values(), f"docs/architecture.md does not draw {lines} (layer {name!r})"
+        assert len(set(lines.values())) == 1, f"docs/architecture.md draws layer {name!r} on several lines: {lines}"
+        seen.append(next(iter(lines.values())))
+    assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen), (
+        "docs/architecture.md draws the layers in another order than LAYERS in tests/test_layers.py (top line = "
+        "last layer); change both together")
+
+
 def test_no_cycle_between_domains():
     graph = package_graph(all_edges())
     domain_pairs = {(a, b) for a, b in graph if a in DOMAINS and b in DOMAINS and (a, b) not in KNOWN}
@@ -279,6 +300,23 @@ def test_known_upward_imports_still_happen():
     assert not gone, f"These KNOWN entries in tests/test_layers.py no longer happen; delete them: {gone}"
     downward = sorted(pair for pair in KNOWN if rank[pair[0]] > rank[pair[1]])
     assert not downward, f"These KNOWN entries go down the layers and need no exception; delete them: {downward}"
+
+
+def test_every_importer_is_loaded_at_start_up():
+    """A module that registers an importer with fanzha.imports is imported by fanzha.importers, which the web app,
+    the worker and the CLI import: otherwise its kind exists in one process and not in another."""
+    registering = set()
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "register"
+                    and node.args and isinstance(node.args[0], ast.Call)
+                    and getattr(node.args[0].func, "id", "") == "Importer"):
+                registering.add(module_name(path))
+    loaded = {target for _, target in imports_of(SRC / "importers.py")}
+    assert registering, "no module registers an importer: the reader no longer finds `register(Importer(…))`"
+    assert registering <= loaded, f"add to src/fanzha/importers.py: {sorted(registering - loaded)}"
+    starters = {"fanzha.web.app", "fanzha.worker.tasks", "fanzha.cli.main"}
+    assert {edge.source for edge in all_edges() if edge.target == "fanzha.importers"} >= starters
 
 
 def test_migrations_import_only_what_they_need():

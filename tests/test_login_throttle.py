@@ -14,11 +14,11 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_of, login, pg_available, pg_create, pg_drop
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from conftest import csrf_of, login, pg_available, pg_create, pg_drop
 from fanzha.audit.models import AuditEntry
 from fanzha.auth import backoff, throttle
 from fanzha.auth.models import Throttle

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from bulletin_fixture import june  # noqa: F401  (fixture)
 from sqlalchemy import func, select
 
+from bulletin_fixture import june  # noqa: F401  (fixture)
 from fanzha.db import session_scope
 from fanzha.org.scope import Scope
 from fanzha.reports import geo
@@ -26,7 +26,7 @@ def test_centroid_and_voronoi_cells_tile_their_parent():
     cells = geo.voronoi_cells(seeds, box)
     areas = [abs(geo.ring_centroid([list(p) for p in c])[2]) for c in cells]
     assert sum(areas) == pytest.approx(12.0)  # no gap, no overlap: the cells add up to the box
-    for seed, cell in zip(seeds, cells):  # each seed lies in its own cell
+    for seed, cell in zip(seeds, cells, strict=False):  # each seed lies in its own cell
         x, y, _ = geo.ring_centroid([list(p) for p in cell])
         assert min(abs(x - sx) + abs(y - sy) for sx, sy in seeds) == pytest.approx(abs(x - seed[0]) + abs(y - seed[1]))
 
@@ -135,9 +135,9 @@ def test_pages_render(client_as):
 
 
 def test_system_scope_layer_lists_every_township(db):
+    from fanzha.common import periods
     from fanzha.org.enums import Level
     from fanzha.org.models import Area
-    from fanzha.common import periods
 
     with session_scope() as s:
         layer = geo.layer(s, Scope.system(s), None, periods.parse("2024-06"))

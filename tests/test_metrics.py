@@ -39,7 +39,6 @@ from sqlalchemy.orm import Session
 
 from area_helpers import add_area
 from fanzha.cases.models import Case
-from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.warnings import metrics

@@ -23,7 +23,7 @@ from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.warnings import metrics
-from fanzha.warnings.models import Warning, WarnedPeopleDay, WarningDay, WarningDayDirty
+from fanzha.warnings.models import WarnedPeopleDay, Warning, WarningDay, WarningDayDirty
 
 BJ = ZoneInfo("Asia/Shanghai")
 

@@ -6,9 +6,10 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import create_engine, inspect
+
 from area_helpers import station_with_dissuader
 from conftest import pg_available, pg_create, pg_drop
-from sqlalchemy import create_engine, inspect
 
 
 def _cycle(url: str) -> None:
@@ -403,7 +404,6 @@ def test_bulletin_editions_on_a_populated_database(empty_db):
     import sqlalchemy as sa
 
     from fanzha.db import UTCDateTime
-
     from fanzha.migrate import downgrade, upgrade
 
     upgrade("0023", url=empty_db)

@@ -3,6 +3,7 @@ from a request into the worker task it queued (docs/operations.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -112,22 +113,16 @@ class _Proxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def stop(self):
-        try:
+        with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept(); close alone would not
-        except OSError:
-            pass
         self.listener.close()
         for s in self.live:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
         self.live = []
 
@@ -136,8 +131,9 @@ class _Proxy:
 def test_readyz_follows_postgresql_stopping_and_returning(app, monkeypatch):
     """Through a relay to the real server: ready, then the relay stops (connections in the pool cut, new ones
     refused) and /readyz says 503 with the reason, then it starts again and the next probe is 200."""
-    import fanzha.db
     from sqlalchemy.engine import make_url
+
+    import fanzha.db
 
     url = make_url(os.environ["FANZHA_DATABASE_URL"])
     proxy = _Proxy((url.host or "127.0.0.1", url.port or 5432))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import csrf_of
 from sqlalchemy import select
 
+from conftest import csrf_of
 from fanzha.org.models import Area, Unit, User
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 
-from conftest import login, make_client
-from form_helpers import default_values, parse
 from sqlalchemy import delete, select
 
+from conftest import login, make_client
 from fanzha.auth.models import Throttle
 from fanzha.db import session_scope
 from fanzha.org.models import User
+from form_helpers import default_values, parse
 
 PASSWORD = "Jiangzhou#2026a"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -85,7 +85,7 @@ def test_both_ends_are_included_and_bounds_are_half_open_local_midnights():
     assert since == datetime(2026, 10, 1, tzinfo=bj) and until == datetime(2026, 11, 1, tzinfo=bj)
     # 23:30 on 31 October (Beijing) is October's; 00:10 on 1 November (16:10 UTC on 31 October) is not.
     assert since <= datetime(2026, 10, 31, 23, 30, tzinfo=bj) < until
-    assert not datetime(2026, 10, 31, 16, 10, tzinfo=timezone.utc) < until
+    assert not datetime(2026, 10, 31, 16, 10, tzinfo=UTC) < until
 
 
 def test_labels_in_words():

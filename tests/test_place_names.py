@@ -79,9 +79,9 @@ def test_what_nothing_above_tells_apart_gets_its_code():
 
 def test_renaming_changes_a_label_back():
     """Through the service, as the area pages and the API write: labels follow creation and renaming."""
-    from fanzha.db import get_engine
     from sqlalchemy.orm import Session
 
+    from fanzha.db import get_engine
     from fanzha.org import service
     from fanzha.org.models import Area
     from fanzha.org.schemas import AreaIn, AreaPatch
@@ -113,7 +113,6 @@ def test_a_commit_refreshes_labels_a_writer_forgot():
     """A tree built area by area without refresh_labels (as tests and scripts do) is labelled when it commits, and
     a bulk delete of one of two namesakes gives the other its bare name back."""
     from area_helpers import add_area
-
     from fanzha.db import session_scope
     from fanzha.org.models import Area
 
@@ -151,14 +150,13 @@ def test_the_demo_county_shows_a_repeated_village_with_its_township(database):
 @pytest.fixture(scope="module")
 def villages(database):
     from area_helpers import add_area
-
     from fanzha.cases.models import Case
     from fanzha.db import session_scope
     from fanzha.org.models import Area
     from fanzha.org.names import refresh_labels
+    from fanzha.org.scope import Scope
     from fanzha.people.models import Person
     from fanzha.prevention.service import CampaignDraft, create_campaign
-    from fanzha.org.scope import Scope
 
     with session_scope() as s:
         city = s.scalar(select(Area).where(Area.code == "JZ"))

@@ -29,10 +29,10 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import pytest
 
 from conftest import DB_KIND, DEMO_PASSWORD, DEMO_SEED, login, make_client, pg_create, pg_drop
-from form_helpers import default_values, multipart, parse, roles_users
-from test_crawl import english_words
 from fanzha.org.roles import Role
 from fanzha.web.app import all_routes
+from form_helpers import default_values, multipart, parse, roles_users
+from test_crawl import english_words
 
 MAX_PAGES_PER_ROLE = 100
 PER_SHAPE = 4

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from fanzha.db import session_scope
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
-from fanzha.prevention import coverage as cov
 from fanzha.prevention import counting, fraudfree, progress, quiz, service
+from fanzha.prevention import coverage as cov
 from fanzha.prevention.models import Activity, Campaign, FraudFreeChange, FraudFreeStatus, Quota
 
 BJ = ZoneInfo("Asia/Shanghai")

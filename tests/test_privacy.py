@@ -32,21 +32,21 @@ def candidates(shown: str, *, first: date, last: date, male: bool | None) -> int
     assert len(shown) == 18 and all(c.isdigit() or c in "X*" for c in shown)
     if "*" in shown[:6]:
         raise AssertionError("the region is assumed known: the test does not count unknown regions")
-    region = sum(int(c) * w for c, w in zip(shown[:6], WEIGHTS[:6]))
+    region = sum(int(c) * w for c, w in zip(shown[:6], WEIGHTS[:6], strict=False))
     # Sequence numbers 000–999 that agree with the shown digits and the sex, by their weighted sum mod 11.
     by_sum = [0] * 11
     for seq in range(1000):
         digits = f"{seq:03d}"
-        if any(s != "*" and s != d for s, d in zip(shown[14:17], digits)):
+        if any(s != "*" and s != d for s, d in zip(shown[14:17], digits, strict=False)):
             continue
         if male is not None and (int(digits[2]) % 2 == 1) != male:
             continue
-        by_sum[sum(int(d) * w for d, w in zip(digits, WEIGHTS[14:17])) % 11] += 1
+        by_sum[sum(int(d) * w for d, w in zip(digits, WEIGHTS[14:17], strict=False)) % 11] += 1
     total, day = 0, first
     while day <= last:
         text = day.strftime("%Y%m%d")
-        if all(s == "*" or s == d for s, d in zip(shown[6:14], text)):
-            partial = region + sum(int(d) * w for d, w in zip(text, WEIGHTS[6:14]))
+        if all(s == "*" or s == d for s, d in zip(shown[6:14], text, strict=False)):
+            partial = region + sum(int(d) * w for d, w in zip(text, WEIGHTS[6:14], strict=False))
             for m, n in enumerate(by_sum):
                 if n and (shown[17] == "*" or CHECK[(partial + m) % 11] == shown[17]):
                     total += n
@@ -95,7 +95,7 @@ def assert_not_rebuildable(text: str, person: dict, where: str) -> None:
     for shown in set(_ID_LIKE.findall(text)):
         if shown[:6] != idn[:6] or "*" not in shown:
             continue
-        if any(s not in ("*", c) for s, c in zip(shown, idn)):
+        if any(s not in ("*", c) for s, c in zip(shown, idn, strict=False)):
             continue  # another person's number on the same page
         n = candidates(shown, first=first, last=last, male=male)
         assert n >= MIN_CANDIDATES, f"{where}: {shown} leaves {n} candidate ID numbers"
@@ -243,8 +243,9 @@ def test_the_walk_covers_every_serializer_that_carries_numbers():
     import inspect
     import pkgutil
 
-    import fanzha
     from pydantic import BaseModel
+
+    import fanzha
 
     found = set()
     for m in pkgutil.walk_packages(fanzha.__path__, "fanzha."):

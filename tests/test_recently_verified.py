@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import DEMO_PASSWORD, csrf_of, make_client
 from sqlalchemy import select, text
 
+from conftest import DEMO_PASSWORD, csrf_of, make_client
 from fanzha.auth import service as auth
 from fanzha.auth.models import AuthSession
 from fanzha.db import session_scope, utcnow

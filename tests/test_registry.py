@@ -9,13 +9,13 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import csrf_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from conftest import csrf_of
 from fanzha.common.identity import id_check_digit
 from fanzha.registry import sms
 from fanzha.registry.duties import Item, allocate, balance
@@ -202,7 +202,7 @@ def test_risk_scores_and_reasons_match_the_hand_computation(tiny):
 def test_risk_score_is_a_rate_that_cannot_exceed_a_thousand(rates, warnings, victim):
     from fanzha.registry.risk import Rates, score
 
-    victims = {("student_teacher", t): r for t, r in zip(FRAUD_TYPES, rates)}
+    victims = {("student_teacher", t): r for t, r in zip(FRAUD_TYPES, rates, strict=False)}
     # One member and no prior: each type's rate is the share given, up to 100%.
     r = Rates(population=1, members={"student_teacher": 1}, victims_all={}, victims=victims, prior_strength=0,
               window_days=365, today=date(2026, 6, 30))

@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-from conftest import csrf_of
 from sqlalchemy import func, select
 
+from conftest import csrf_of
 from fanzha.audit.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.org.models import Area, User

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 from sqlalchemy import func, select
 
-from conftest import csrf_of, make_client
+from conftest import csrf_of
 from fanzha.audit.models import AuditEntry
 from fanzha.db import session_scope, utcnow
 from fanzha.org.models import Area, User
@@ -39,9 +38,9 @@ def test_a_branch_admin_cannot_climb_above_the_branch(api_as, db):
 
 
 def test_api_login_failures_are_kept_and_hold_the_account(app, db, monkeypatch):
-    import fanzha.auth.service
     from fastapi.testclient import TestClient
 
+    import fanzha.auth.service
     from fanzha.org import service
     from fanzha.org.schemas import UserIn
     from fanzha.org.scope import Scope
@@ -74,8 +73,8 @@ def test_a_get_never_marks_feedback_as_sent(client_as, db):
 
 
 def test_a_case_does_not_reveal_where_someone_of_another_station_lives(api_as, db):
-    from fanzha.people.models import Person
     from fanzha.org.scope import Scope
+    from fanzha.people.models import Person
 
     officer = db.scalar(select(User).where(User.username == "ps01_minjing"))
     scope = Scope.for_user(officer)

@@ -11,15 +11,15 @@ import io
 import re
 
 import pytest
-from conftest import csrf_of
-from scoping_records import records_outside_unit, records_under
-from test_bad_input import _body_model, _valid_bodies
 from sqlalchemy import select
 
+from conftest import csrf_of
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Role
 from fanzha.web.app import all_routes
+from scoping_records import records_outside_unit, records_under
+from test_bad_input import _body_model, _valid_bodies
 
 # Path parameters that name a record, and those that do not (a kind of import, not a row).
 RECORD_PARAMS = {"area_id", "person_id", "address_id", "user_id", "unit_id", "batch_id", "warning_id", "contact_id",

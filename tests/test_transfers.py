@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import re
 
-from conftest import csrf_of
-from dissuasion_helpers import fresh_warning
-from form_helpers import default_values, parse
 from sqlalchemy import select
 
+from conftest import csrf_of
+from dissuasion_helpers import fresh_warning
 from fanzha.db import session_scope
 from fanzha.dissuasion.transfers.models import WarningTransfer
 from fanzha.org.models import User
 from fanzha.warnings import metrics
 from fanzha.warnings.models import Warning
+from form_helpers import default_values, parse
 
 
 def _held(tag: str) -> int:

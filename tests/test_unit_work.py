@@ -29,7 +29,6 @@ import pytest
 from sqlalchemy import select
 
 from conftest import DEMO_PASSWORD
-from form_helpers import default_values, multipart, parse
 from fanzha.audit.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.db import session_scope
@@ -37,6 +36,7 @@ from fanzha.memberunits import service
 from fanzha.org.models import Area, Unit, User
 from fanzha.org.scope import Scope
 from fanzha.prevention.models import Activity
+from form_helpers import default_values, multipart, parse
 
 LIAISON = "uwk_liaison"
 FILED = {"A": datetime(2025, 6, 10, 2, tzinfo=UTC), "B": datetime(2025, 8, 1, 2, tzinfo=UTC),
@@ -51,7 +51,6 @@ def _id(birth: str, n: int) -> str:
 @pytest.fixture(scope="module")
 def county(app):
     from area_helpers import add_area
-
     from fanzha.auth.passwords import hash_password
     from fanzha.cases.models import Case
     from fanzha.imports.models import ImportBatch
@@ -246,8 +245,8 @@ def test_a_unit_with_one_group_needs_no_choice(client_as, db):
     assert [o["value"] for o in group["options"]] == ["student_teacher"]
     with session_scope() as s:
         user = s.scalar(select(User).where(User.username == "danwei01"))
-        from fanzha.prevention import service as prevention
         from fanzha.org.enums import Level
+        from fanzha.prevention import service as prevention
         scope = Scope.for_user(user)
         leaf = s.scalar(select(Area).where(Area.level == Level.COMMUNITY, scope.community_clause(Area.id))
                         .order_by(Area.id))

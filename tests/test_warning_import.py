@@ -370,7 +370,7 @@ def test_gbk_error_file_has_every_bad_row_with_its_reason(db, gbk_run):
     assert rows[0] == ["行号", "列", "原因", "预警编号", "预警类型", "预警级别", "预警时间", "反馈时限", "姓名", "身份证号",
                        "手机号", "户籍地址", "现住址", "涉诈类型", "拟转账金额", "对方账号", "下发单位", "备注"]
     assert [(int(r[0]), r[1], r[2], r[3]) for r in rows[1:]] == GBK_ERRORS
-    by_id = {r[3]: dict(zip(rows[0], r)) for r in rows[1:]}
+    by_id = {r[3]: dict(zip(rows[0], r, strict=False)) for r in rows[1:]}
     assert by_id["GBKFX-0010"]["身份证号"] == "439902199001012356"
     assert by_id["GBKFX-0011"]["预警时间"] == "3月5日上午"
     assert by_id["GBKFX-0012"]["预警类型"] == "直播带货"

@@ -36,8 +36,8 @@ from fanzha.prevention.models import (
     Quota,
     Supervision,
 )
-from fanzha.reports.models import AreaGeo, IssuedDocument
 from fanzha.registry.models import Duty, RegistryEntry, RegistryUnplaced, TargetList, TargetMember
+from fanzha.reports.models import AreaGeo, IssuedDocument
 from fanzha.warnings.models import DutyShift, Warning, WarningAssignment
 from fanzha.worker.models import WorkerBeat
 
@@ -49,4 +49,5 @@ __all__ = [
     "FraudFreeStatus", "FraudFreeChange", "Quiz", "QuizAttempt", "ReportBundle", "PublicReport", "ReportEntity",
     "BlocklistEntry", "RegistryEntry", "RegistryUnplaced", "TargetList", "TargetMember", "Duty", "CaseAction",
     "AssessmentRun", "AssessmentScore", "AssessmentCorrection", "IssuedDocument", "AreaGeo", "CounterpartyId",
+    "WarningTransfer",
 ]

@@ -10,8 +10,8 @@ from fanzha.addresses import service
 from fanzha.common import tabular
 from fanzha.common.errors import DomainError
 from fanzha.imports import service as imports
-from fanzha.imports.models import ImportRowError
 from fanzha.imports.api import save_upload, start_import
+from fanzha.imports.models import ImportRowError
 from fanzha.org import service as org
 from fanzha.org.enums import Level
 from fanzha.org.roles import Perm

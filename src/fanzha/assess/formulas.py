@@ -12,8 +12,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from fanzha.assess.scheme import (CampaignCompletionParams, CaseChangeParams, ConditionParams, CountTargetParams,
-                                  RankParams)
+from fanzha.assess.scheme import (
+    CampaignCompletionParams,
+    CaseChangeParams,
+    ConditionParams,
+    CountTargetParams,
+    RankParams,
+)
 
 
 @dataclass(frozen=True)

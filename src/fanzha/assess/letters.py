@@ -34,8 +34,8 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.reports import service as reports
 from fanzha.reports.bulletin import Heading, heading, number_text
-from fanzha.reports.docx_out import render_docx
 from fanzha.reports.document import OfficialDocument, Table, parse_blocks
+from fanzha.reports.docx_out import render_docx
 from fanzha.reports.models import IssuedDocument
 from fanzha.reports.pdf_out import render_pdf
 from fanzha.reports.wording import wan
@@ -159,7 +159,7 @@ def notice_draft(session: Session, scope: Scope, quarter: str, area_id: int | No
         rows = sorted(((a.name, now_f[(pool, a.id)], last_f[(pool, a.id)]) for a in people if a.pool == pool),
                       key=lambda r: (-r[1].cases, r[0]))
         tables[pool] = Table([POOLS[pool], "本季度发案", "去年同期", "同比", "损失"],
-                             [[n, str(f.cases), str(l.cases), _change(f.cases, l.cases), wan(f.loss)] for n, f, l in rows],
+                             [[n, str(f.cases), str(last.cases), _change(f.cases, last.cases), wan(f.loss)] for n, f, last in rows],
                              [3, 1, 1, 1.2, 1.3])
     total_now = fig.count_cases(session, root, period, FILED)
     total_last = fig.count_cases(session, root, period.year_ago(), FILED)

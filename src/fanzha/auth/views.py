@@ -15,8 +15,16 @@ from fanzha.config import get_settings
 from fanzha.org import service as org
 from fanzha.org.roles import home_of
 from fanzha.org.scope import Scope
-from fanzha.web.deps import (Db, DEVICE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_protect, current_auth,
-                             current_scope)
+from fanzha.web.deps import (
+    DEVICE_COOKIE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Db,
+    client_ip,
+    csrf_protect,
+    current_auth,
+    current_scope,
+)
 from fanzha.web.render import render
 
 router = APIRouter()

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from fanzha.audit import service as audit
 from fanzha.cases import actions, gaps, service
-from fanzha.dissuasion.followups.rules import GAPS
 from fanzha.cases.models import Case, CaseAction
 from fanzha.common.text import NoteText, PlainText
+from fanzha.dissuasion.followups.rules import GAPS
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope

@@ -67,7 +67,7 @@ class VictimCase:
                  "victim_groups", "community")
 
     def __init__(self, *values):
-        for key, value in zip(self.__slots__, values):
+        for key, value in zip(self.__slots__, values, strict=False):
             setattr(self, key, value)
         self.community = None
 
@@ -199,7 +199,7 @@ def _campaigns(session: Session, victims: list[VictimGaps], rules: Rules) -> Non
         Area.id.in_({v.case.community_id for v in victims if v.case.community_id})))}
     reaching = {leaf_id: [c for c in campaigns if any(contains(a, leaf) for a in covered[c.id])]
                 for leaf_id, leaf in leaves.items()}  # per community, not per victim: a county has few
-    for v, day in zip(victims, days):
+    for v, day in zip(victims, days, strict=False):
         since = day - timedelta(days=rules.campaign_days)
         v.campaigns = [(c.id, c.name) for c in reaching.get(v.case.community_id, [])
                        if c.starts_on <= day and c.ends_on >= since]

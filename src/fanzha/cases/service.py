@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, joinedload, object_session
 from fanzha.addresses.service import AddressMatcher
 from fanzha.audit import service as audit
 from fanzha.auth import lookups
-from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.cases.intake import UNPLACED, Register, make_handler, parse_row, visible
 from fanzha.cases.models import Case
 from fanzha.common.errors import Conflict, Invalid, NotFound, not_here
+from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.common.timefmt import fmt_minute
 from fanzha.imports.service import RowRejected
 from fanzha.links import store as links

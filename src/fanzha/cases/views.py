@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fanzha.audit import exports
 from fanzha.cases import actions, gaps, service
 from fanzha.cases.enums import ACTION_KINDS, ACTION_STATUSES, ACTION_TARGET_TYPES, CHANNELS, TYPE_STATUSES
-from fanzha.audit import exports
 from fanzha.cases.intake import COLUMNS
 from fanzha.common import tabular
 from fanzha.common.errors import DomainError
@@ -26,8 +26,8 @@ from fanzha.org.scope import Scope
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
-from fanzha.web.replica import ReadDb
 from fanzha.web.render import env, render
+from fanzha.web.replica import ReadDb
 
 router = APIRouter()
 PAGE = 50

@@ -61,8 +61,8 @@ def restore(source: Path = typer.Option(..., "--from", exists=True, file_okay=Fa
     """把备份恢复到空数据库（FANZHA_DATABASE_OWNER_URL 或 FANZHA_DATABASE_URL）和数据目录：先核对清单和每个文件的
     SHA-256，恢复后比对每张表的行数和文件，并核验审计哈希链。备份的迁移版本比程序旧时，恢复后请运行
     fanzha db upgrade；比程序新则拒绝。"""
-    from fanzha.migrate import grant_application
     from fanzha.config import get_settings
+    from fanzha.migrate import grant_application
     from fanzha.ops import backup as ops
 
     url, data_dir, seals = _where()

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from fanzha.cli.main import app
 
+
 def _walk(command, path: list[str]) -> Iterator[list[str]]:
     """`path` and every command under it, in the order `--help` lists them (hidden ones left out)."""
     yield path

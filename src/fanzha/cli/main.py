@@ -12,13 +12,13 @@ from pathlib import Path
 import typer
 
 from fanzha.cli.assess import assess_app
+from fanzha.cli.audit import app as audit_app
+from fanzha.cli.backup import backup as backup_command
+from fanzha.cli.backup import restore as restore_command
 from fanzha.cli.case_stats import stats as case_stats_command
 from fanzha.cli.detect import app as detect_app
 from fanzha.cli.dispatch import app as dispatch_app
 from fanzha.cli.public import blocklist_app, public_app
-from fanzha.cli.audit import app as audit_app
-from fanzha.cli.backup import backup as backup_command
-from fanzha.cli.backup import restore as restore_command
 from fanzha.cli.report import app as report_app
 
 _plain = {"no_args_is_help": True, "rich_markup_mode": None, "pretty_exceptions_enable": False}
@@ -117,12 +117,11 @@ def db_partitions(ensure: bool = typer.Option(False, "--ensure", help="补建本
                   ahead: int = typer.Option(2, "--ahead", min=0, max=24, help="提前建好的月份数（与 --ensure 同用）"),
                   since: str = typer.Option("", "--from", help="从该月起补建每个月的分区，如 2021-01（导入大批历史数据之前）")) -> None:
     """PostgreSQL 按月分区：列出预警、劝阻记录、回访、案件各月分区（及默认分区）的行数和大小。"""
+    from fanzha.common.errors import DomainError
     from fanzha.config import get_settings
     from fanzha.db import make_engine
     from fanzha.migrate import owner_url
     from fanzha.ops import partitions
-
-    from fanzha.common.errors import DomainError
 
     engine = make_engine(owner_url())
     try:

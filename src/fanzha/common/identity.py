@@ -20,7 +20,7 @@ _PHONE_JUNK = re.compile(r"[\s\-()（）]")
 
 
 def id_check_digit(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=False)) % 11]
 
 
 def _birth(value: str) -> date:

@@ -63,7 +63,7 @@ def play_follow_ups(session: Session, *, seed: int, now: datetime) -> dict[str, 
     # undone since — two days (the 所长 is told) and four days (the centre too).
     filed = {c.id: c.filed_at for c in cases}
     waiting = [f for f in made if f.escalates and filed[f.case_id] <= now - timedelta(days=14)][:2]
-    for f, late in zip(waiting, (2, 4)):
+    for f, late in zip(waiting, (2, 4), strict=False):
         f.outcome, f.tries, f.due_at = "not_found_yet", 1, now - timedelta(days=late)
         f.by_user_id = r.choice(staff.get(f.station_id) or [None])
     due = [f for f in made if f.due_at < now and f not in waiting]

@@ -74,12 +74,12 @@ def generate_geo(session: Session, *, seed: int) -> int:
         rows.append(AreaGeo(area_id=county.id, lon=x0 + COUNTY_W / 2, lat=y0 + COUNTY_H / 2,
                             boundary=_geometry(box), source="demo"))
         townships = list(session.scalars(select(Area).where(Area.parent_id == county.id).order_by(Area.code)))
-        for township, cell in zip(townships, voronoi_cells(_seeds(r, box, len(townships)), box)):
+        for township, cell in zip(townships, voronoi_cells(_seeds(r, box, len(townships)), box), strict=False):
             lon, lat = centroid(_geometry(cell))
             rows.append(AreaGeo(area_id=township.id, lon=lon, lat=lat, boundary=_geometry(cell), source="demo"))
             communities = list(session.scalars(select(Area).where(Area.parent_id == township.id)
                                                .order_by(Area.code)))
-            for community, sub in zip(communities, voronoi_cells(_seeds(r, cell, len(communities)), cell)):
+            for community, sub in zip(communities, voronoi_cells(_seeds(r, cell, len(communities)), cell), strict=False):
                 if len(sub) < 3:
                     continue
                 lon, lat = centroid(_geometry(sub))

@@ -35,7 +35,7 @@ def play_requests(session: Session, now: datetime) -> int:
         Warning.station_id == asker.area_id, Warning.assignee_id == asker.id, Warning.community_id.is_not(None))
         .order_by(Warning.warned_at.desc()).limit(len(PLAYS))).all()
     ask, answer = Scope.for_user(asker), Scope.for_user(centre)
-    for n, (w, (ago, kind, reply)) in enumerate(zip(held, PLAYS)):
+    for n, (w, (ago, kind, reply)) in enumerate(zip(held, PLAYS, strict=False)):
         at = now - timedelta(minutes=ago)
         account = w.counterparty_account or f"62220202001122{n:05d}"
         a = requests.raise_for_warning(session, ask, w.id, kind=kind, account=account, bank=BANKS[n],

@@ -205,7 +205,7 @@ def play_transfers(session: Session, now: datetime) -> None:
     if first is None or second is None or len(open_ones) < 4:
         return
     plays = ((5, "accept", "对象实际居住在乙辖区"), (4, "return", "对象租住在乙辖区"), (1, "wait", "对象已搬至乙辖区"))
-    for w, (hours, then, reason) in zip(open_ones, plays):
+    for w, (hours, then, reason) in zip(open_ones, plays, strict=False):
         receiver = first if w.station_id != first.area_id else second
         t = transfers.request(session, Scope.for_user(heads[w.station_id]), w.id, station_id=receiver.area_id,
                               reason=reason, now=now - timedelta(hours=hours))
@@ -232,8 +232,8 @@ def play_history(session: Session, r: random.Random, now: datetime, *, amounts: 
 
     from fanzha.cases.models import Case
     from fanzha.dissuasion.enums import OUTCOMES
-    from fanzha.dissuasion.models import Contact, TimelineEvent
     from fanzha.dissuasion.followups.service import schedule_for_warning as schedule_follow_ups
+    from fanzha.dissuasion.models import Contact, TimelineEvent
 
     checklist = ["look_calls", "look_chats", "look_apps", "look_transfers", "ask_why", "ask_stranger", "protect"]
     history = session.scalars(select(Warning).where(Warning.assignee_id.is_not(None),

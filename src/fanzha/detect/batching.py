@@ -11,6 +11,7 @@ is computed from its own text alone; tests/test_detect_batching.py compares).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -71,10 +72,9 @@ class MicroBatcher(Generic[T]):
                 for item, future, loop in taken:
                     part = results[at:at + len(item)]
                     at += len(item)
-                    try:
+                    # RuntimeError: that request's event loop has closed, nobody is waiting
+                    with contextlib.suppress(RuntimeError):
                         loop.call_soon_threadsafe(_settle, future, part, error)
-                    except RuntimeError:  # that request's event loop has closed: nobody is waiting
-                        pass
             finished = True  # _take found the queue empty and cleared the running flag
         finally:
             if not finished:  # something unforeseen broke the loop: later requests must still be scored

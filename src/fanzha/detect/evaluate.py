@@ -43,7 +43,7 @@ def analyse(texts: list[str], est: FraudClassifier | None = None):
     plain))."""
     est = est or FraudClassifier()
     norms, mtexts = prepare(texts)
-    hits = [hits_for(n, m) for n, m in zip(norms, mtexts)]
+    hits = [hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)]
     return (est.hashed(mtexts), est.rule_matrix_from_hits(hits)), evidence(norms, hits)
 
 

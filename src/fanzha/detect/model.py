@@ -20,10 +20,10 @@ from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from fanzha.detect import chat, rules
 from fanzha.detect.decision import NOTICE, PERSONAL, Thresholds, decide
-from fanzha.detect.taxonomy import FRAUD_TYPES, RISKS
 from fanzha.detect.ngrams import char_ngram_counts
 from fanzha.detect.normalise import VERSION as NORMALISE_VERSION
 from fanzha.detect.normalise import model_text, normalise
+from fanzha.detect.taxonomy import FRAUD_TYPES, RISKS
 
 FRAUD = RISKS.index("fraud")
 NORMAL, SPAM, ILLICIT = RISKS.index("normal"), RISKS.index("spam"), RISKS.index("illicit")
@@ -50,7 +50,7 @@ def evidence(norms: list[str], hits: list[list[rules.Hit]]) -> tuple[np.ndarray,
     """What `decision.decide` needs besides the probabilities: (chat, decisive, plain kind) for each text."""
     is_chat = np.fromiter((chat.is_chat(n) for n in norms), dtype=bool, count=len(norms))
     sure = np.array([bool(rules.decisive(n)) for n in norms], dtype=bool)
-    plain = np.array([0 if c else _plain_kind(plain_hit(n, hs)) for n, hs, c in zip(norms, hits, is_chat)],
+    plain = np.array([0 if c else _plain_kind(plain_hit(n, hs)) for n, hs, c in zip(norms, hits, is_chat, strict=False)],
                      dtype=np.int8)
     return is_chat, sure, plain
 
@@ -172,7 +172,7 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
     def _rule_matrix(self, norms: list[str], mtexts: list[str] | None = None) -> sp.csr_matrix:
         if mtexts is None:
             mtexts = prepare(norms)[1]
-        return self.rule_matrix_from_hits([hits_for(n, m) for n, m in zip(norms, mtexts)])
+        return self.rule_matrix_from_hits([hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)])
 
     def rule_matrix_from_hits(self, hits: list[list]) -> sp.csr_matrix:
         """One column per rule, `rule_weight` where it fired (each row's columns in rule order)."""
@@ -291,7 +291,7 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         if X is not None and texts is None and prepared is None:
             return self.classes_[decide(proba, th=self.thresholds())]
         norms, mtexts = prepared if prepared is not None else prepare(texts)
-        ev = evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts)])
+        ev = evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)])
         return self.classes_[decide(proba, *ev, th=self.thresholds())]
 
     def type_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:

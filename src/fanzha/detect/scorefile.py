@@ -43,7 +43,7 @@ def sniff_encoding(head: bytes) -> str:
 
 
 def _open_in(path: str) -> tuple[io.BufferedReader, str]:
-    raw = sys.stdin.buffer if path == "-" else open(path, "rb")
+    raw = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115  (returned open, closed by the caller)
     buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
     head = buffered.peek(1 << 16)[: 1 << 16]
     return buffered, sniff_encoding(head)
@@ -112,7 +112,8 @@ def read_rows(path: str, text_col: str, fmt: str) -> tuple[list[str], Iterator[t
 @contextmanager
 def open_output(dst: str, out_fmt: str):
     """The output stream: stdout for `-` (flushed, not closed), else a file in UTF-8 (with BOM for CSV, for Excel)."""
-    out = sys.stdout if dst == "-" else open(dst, "w", encoding="utf-8-sig" if out_fmt == "csv" else "utf-8",
+    out = sys.stdout if dst == "-" else open(dst, "w",  # noqa: SIM115  (closed below)
+                                             encoding="utf-8-sig" if out_fmt == "csv" else "utf-8",
                                              newline="")
     try:
         yield out
@@ -147,7 +148,7 @@ def score_texts(texts: list[str], model=None, jsonl: bool = False) -> list[tuple
 
     unique = list(dict.fromkeys(texts))
     cols = {}
-    for text, v in zip(unique, score_many(unique, model=model)):
+    for text, v in zip(unique, score_many(unique, model=model), strict=False):
         reasons = [{"rule": r["rule"], "name": r["name"], "text": r["text"], "start": r["start"], "end": r["end"]}
                    for r in v.reasons]
         cols[text] = (v.risk, v.risk_label, v.fraud_type, v.fraud_type_label, v.fraud_prob,

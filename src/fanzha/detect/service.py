@@ -136,7 +136,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
     for start in range(0, len(texts), BATCH):
         cleaned = [_clean(t) for t in texts[start:start + BATCH]]
         norms, mtexts = prepare([t for t, _ in cleaned])
-        hits = [hits_for(n, m) for n, m in zip(norms, mtexts)]
+        hits = [hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)]
         X = model._finish(model.hashed(mtexts), model.rule_matrix_from_hits(hits))
         is_chat, sure, plain = evidence(norms, hits)
         proba = model.predict_proba(X=X)

@@ -33,8 +33,16 @@ import tempfile
 from pathlib import Path
 
 from fanzha.common import tabular
-from fanzha.detect.scorefile import CHUNK, OUT_COLS, InputError, Summary, _record, open_output, score_texts, \
-    sniff_encoding
+from fanzha.detect.scorefile import (
+    CHUNK,
+    OUT_COLS,
+    InputError,
+    Summary,
+    _record,
+    open_output,
+    score_texts,
+    sniff_encoding,
+)
 
 DEFAULT_MASTER = "local[2]"
 PIECE_BYTES = 8 << 20  # input per partition by default (see _default_partitions)
@@ -296,16 +304,16 @@ def score_batches(batches, *, fmt: str, header: list[str], text_col: str, cols: 
         numbers = [offsets.get(r >> _SPLIT, 0) + (r & ((1 << _SPLIT) - 1)) for r in order]  # 0-based in the input
         chunk, kept = [], []
         if fmt == "jsonl":
-            for r, n, line in zip(order, numbers, pdf["value"].tolist()):
+            for r, n, line in zip(order, numbers, pdf["value"].tolist(), strict=False):
                 item = _jsonl_row(line, n + 1, text_col)
                 if item is not None:
                     chunk.append(item)
                     kept.append(r)
         else:
             data = [pdf[c].tolist() for c in pdf.columns if c != _ROW]
-            for i, (r, n) in enumerate(zip(order, numbers)):
+            for i, (r, n) in enumerate(zip(order, numbers, strict=False)):
                 row = {}
-                for h, values in zip(header, data):
+                for h, values in zip(header, data, strict=False):
                     v = _plain(values[i], pd.NA)
                     if h in ints and isinstance(v, float):  # pandas holds an integer column with nulls as floats
                         v = int(v)

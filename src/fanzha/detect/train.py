@@ -77,7 +77,7 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
         "trained_at": today,
         "data_fingerprint": fp,
         "n_examples": len(examples),
-        "counts": {f"{s}|{r}": n for (s, r), n in sorted(Counter(zip(src, y)).items())},
+        "counts": {f"{s}|{r}": n for (s, r), n in sorted(Counter(zip(src, y, strict=False)).items())},
         "n_features_kept": len(final.kept_),
         "calibration": [float(v) for v in final.calibration_],
         "loso": res["per_source"],

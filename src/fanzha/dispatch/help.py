@@ -26,13 +26,13 @@ from fanzha.audit import service as audit
 from fanzha.common.errors import NotFound
 from fanzha.db import utcnow
 from fanzha.dispatch import policy
+from fanzha.dissuasion.models import TimelineEvent
 from fanzha.dissuasion.urgency import backlog_after, job_of, next_due, task_of
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.warnings.dispatch import duty_pool
-from fanzha.dissuasion.models import TimelineEvent
 from fanzha.warnings.models import Warning, WarningHelp
 
 OFFERS = 5

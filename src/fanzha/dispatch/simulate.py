@@ -316,7 +316,7 @@ def simulate(warnings, shifts, *, policy: str = "ours", seed: int = 0, rules: Ru
                 begin(free.pop(0), c, now)
         if not helping:
             return
-        for group, stations in groups.items():
+        for stations in groups.values():
             helpers = [d for s in stations for d in free_by_station.get(s, []) if d not in busy]
             if not helpers:
                 continue

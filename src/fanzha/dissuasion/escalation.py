@@ -24,7 +24,7 @@ from fanzha.notify.service import notify
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Role
-from fanzha.warnings.enums import GRADES, KINDS, warning_label
+from fanzha.warnings.enums import GRADES, warning_label
 from fanzha.warnings.models import Warning
 
 DEFAULT_RULES = Path(__file__).with_name("escalation_default.toml")
@@ -134,7 +134,6 @@ class Recipients:
 def run(session: Session, now: datetime, rules: EscalationRules | None = None) -> list[Escalation]:
     """Raises every escalation that is due at `now` and not yet raised. Idempotent."""
     from fanzha.cases import requests as account_requests
-
     from fanzha.dissuasion.followups import escalation as follow_ups
 
     account_requests.escalate(session, now)  # 查询/止付/冻结 unanswered past their minute deadline

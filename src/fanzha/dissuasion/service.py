@@ -18,6 +18,7 @@ from fanzha.common.exif import taken_at
 from fanzha.common.photos import MAX_PHOTO, store_photo  # noqa: F401  (views read MAX_PHOTO here)
 from fanzha.config import get_settings
 from fanzha.db import utcnow
+from fanzha.dissuasion import holders
 from fanzha.dissuasion.enums import (
     CALL_CHANNELS,
     CHANNELS,
@@ -29,7 +30,6 @@ from fanzha.dissuasion.enums import (
     SUCCESS_KINDS,
     TARGETS,
 )
-from fanzha.dissuasion import holders
 from fanzha.dissuasion.models import Contact, FamilyContact, TimelineEvent
 from fanzha.notify.service import notify
 from fanzha.org.models import Area, User
@@ -171,10 +171,9 @@ def add_contact(session: Session, scope: Scope, warning_id: int, *, channel: str
     if helping and channel in FACE_CHANNELS:
         raise Invalid("协助首次联系只能电话、短信或联系家属；见面由预警所属派出所负责",
                       details=[{"loc": ["channel"], "msg": "协助时不能登记见面"}])
-    if channel == "family":
-        if family_contact_id is None or session.scalar(select(FamilyContact.id).where(
-                FamilyContact.id == family_contact_id, FamilyContact.person_id == w.person_id)) is None:
-            raise Invalid("请选择该人员登记的家属", details=[{"loc": ["family_contact_id"], "msg": "必选"}])
+    if channel == "family" and (family_contact_id is None or session.scalar(select(FamilyContact.id).where(
+            FamilyContact.id == family_contact_id, FamilyContact.person_id == w.person_id)) is None):
+        raise Invalid("请选择该人员登记的家属", details=[{"loc": ["family_contact_id"], "msg": "必选"}])
     photo_path = _store_photo(session, w.id, evidence.photo) if evidence.photo else ""
     counts = channel in FACE_CHANNELS and result == "reached" and evidence.present()
     located = evidence.latitude is not None

@@ -16,7 +16,6 @@ from fanzha.common.photos import serve_stored
 from fanzha.db import utcnow
 from fanzha.dispatch import help as cross_help
 from fanzha.dissuasion import offline, service, urgency
-from fanzha.dissuasion.followups import service as follow_ups
 from fanzha.dissuasion.enums import (
     CHANNELS,
     CHECKLIST,
@@ -27,6 +26,7 @@ from fanzha.dissuasion.enums import (
     SUCCESS_KINDS,
     TARGETS,
 )
+from fanzha.dissuasion.followups import service as follow_ups
 from fanzha.dissuasion.models import Contact
 from fanzha.notify import service as notify
 from fanzha.org.roles import Perm

@@ -16,7 +16,6 @@ from fanzha.db import utcnow
 from fanzha.links.models import CounterpartyId
 from fanzha.links.rules import BLOCKLIST_KINDS, KINDS, Identifier, masked
 
-
 # -- writing -------------------------------------------------------------------------------------------------------
 
 

@@ -258,7 +258,7 @@ def update_user(session: Session, scope: Scope, user_id: int, data: UserPatch) -
     role = Role(changes.get("role") or user.role)
     if {"role", "area_id", "unit_id"} & changes.keys():
         _check_placement(session, scope, role, changes.get("area_id") or user.area_id,
-                         changes["unit_id"] if "unit_id" in changes else user.unit_id)
+                         changes.get("unit_id", user.unit_id))
     if changes.pop("unlock", None):
         backoff.unlock(session, user.username)
     password = changes.pop("password", None)

@@ -16,6 +16,7 @@ from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.schemas import PersonIn, PersonOut, PersonPatch
 
+
 def to_out(person: Person, *, reveal: bool = False) -> PersonOut:
     shown = person_identity(person, full=reveal)
     return PersonOut(

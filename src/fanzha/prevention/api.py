@@ -11,16 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.common.errors import Invalid
-from fanzha.org.models import Area
-
 from fanzha.common.photos import MAX_PHOTO
 from fanzha.common.text import Code, Id, NoteText, PlainText, ShortText
 from fanzha.db import utcnow
+from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.prevention import coverage as cov
 from fanzha.prevention import counting, fraudfree, progress, service
+from fanzha.prevention import coverage as cov
 from fanzha.prevention.enums import METRICS
 from fanzha.prevention.models import Activity, Campaign
 from fanzha.web.deps import Db, csrf_protect, require

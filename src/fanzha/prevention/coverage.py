@@ -201,11 +201,10 @@ def coverage(session: Session, scope: Scope, target_id: int, *, now: datetime, n
     """Rates under `node_id` (default: the target's area when the user may see all of it, else the user's node),
     judged on the activities held up to the due date once it has passed ("was 80 % reached by 06-30")."""
     t = get_target(session, scope, target_id)
-    may = (lambda a: scope.at_root or scope.covers(a))
-    if node_id:
-        node = session.get(Area, node_id)
-    else:
-        node = t.area if may(t.area) else session.get(Area, scope.area_id)
+    def may(a: Area) -> bool:
+        return scope.at_root or scope.covers(a)
+
+    node = session.get(Area, node_id) if node_id else t.area if may(t.area) else session.get(Area, scope.area_id)
     if node is None or not may(node):
         raise NotFound("辖区不存在或不在您的管辖范围内")
     chain = chain if chain in ("admin", "police") else node.chain

@@ -14,6 +14,7 @@ from fanzha.common.errors import Conflict, DomainError, Forbidden, Invalid
 from fanzha.common.photos import MAX_PHOTO, serve_stored
 from fanzha.db import utcnow
 from fanzha.imports.api import save_upload, start_import
+from fanzha.org.enums import GROUPS
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -28,12 +29,11 @@ from fanzha.prevention.enums import (
     SUPERVISION_KINDS,
     SUPERVISION_OUTCOMES,
 )
+from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
 from fanzha.web.render import env, render
-from fanzha.org.enums import GROUPS
-from fanzha.warnings.enums import FRAUD_TYPES
 
 router = APIRouter()
 env.globals.update(METRICS=METRICS, METRIC_UNITS=METRIC_UNITS, ACTIVITY_KINDS=ACTIVITY_KINDS,

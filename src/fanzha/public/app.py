@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import secrets
 from pathlib import Path
+
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -49,7 +50,7 @@ def highlight(norm: str, reasons: list[dict]) -> list[tuple[str, str]]:
         for i in range(max(0, r["start"]), min(len(norm), r["end"])):
             marks[i] = marks[i] or r["name"]
     pieces: list[tuple[str, str]] = []
-    for ch, mark in zip(norm, marks):
+    for ch, mark in zip(norm, marks, strict=False):
         if pieces and pieces[-1][1] == mark:
             pieces[-1] = (pieces[-1][0] + ch, mark)
         else:

@@ -13,9 +13,9 @@ from fanzha.audit import exports
 from fanzha.audit import service as audit
 from fanzha.common import tabular
 from fanzha.common.errors import Invalid, NotFound
-from fanzha.common.text import check_plain
 from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_name, mask_phone
 from fanzha.common.privacy import identity, identity_fields
+from fanzha.common.text import check_plain
 from fanzha.config import get_settings
 from fanzha.db import utcnow
 from fanzha.detect.advice import ADVICE, FRAUD_TYPE_NAMES

@@ -17,7 +17,7 @@ from fanzha.detect.advice import ADVICE, FRAUD_TYPE_NAMES
 from fanzha.imports.api import save_upload, start_import
 from fanzha.org.enums import GROUPS, Level
 from fanzha.org.models import Area
-from fanzha.org.roles import Perm, ROLE_LABELS
+from fanzha.org.roles import ROLE_LABELS, Perm
 from fanzha.org.scope import Scope
 from fanzha.people.service import display_name
 from fanzha.registry import duties, service, sms

@@ -7,12 +7,12 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
+from fanzha.common import periods
 from fanzha.common.text import Id, NoteText
 from fanzha.org import service as org
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.common import periods
 from fanzha.reports import bulletin, geo, screen, service
 from fanzha.reports.models import IssuedDocument
 from fanzha.reports.views import MapPeriodQuery, _area, download

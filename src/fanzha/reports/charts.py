@@ -85,7 +85,7 @@ def type_breakdown(rows: list[TypeRow], *, limit: int = 8) -> bytes:
     ax.set_xlabel("发案数（起）", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    for bar, note in zip(bars, notes):
+    for bar, note in zip(bars, notes, strict=False):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, note, va="center", fontsize=9)
     ax.set_xlim(0, max(values) * 1.35)
     fig.tight_layout()

@@ -13,8 +13,22 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from fanzha.reports.document import OfficialDocument, Table
-from fanzha.reports.fonts import (BODY_PT, BOTTOM, CHAR_SPACING_PT, FONTS, LATIN, LEFT, LINE_PT, PAGE_H, PAGE_NO_PT,
-                                  PAGE_W, RED, RIGHT, TITLE_PT, TOP)
+from fanzha.reports.fonts import (
+    BODY_PT,
+    BOTTOM,
+    CHAR_SPACING_PT,
+    FONTS,
+    LATIN,
+    LEFT,
+    LINE_PT,
+    PAGE_H,
+    PAGE_NO_PT,
+    PAGE_W,
+    RED,
+    RIGHT,
+    TITLE_PT,
+    TOP,
+)
 
 
 def _font(run, role: str, size: float, *, color: str | None = None, bold: bool = False) -> None:
@@ -82,11 +96,11 @@ def _table(doc, table: Table) -> None:
     t.autofit = False
     widths = table.widths or [1] * len(table.headers)
     total = sum(widths)
-    for column, w in zip(t.columns, widths):  # the grid LibreOffice lays out by; Word reads the cell widths
+    for column, w in zip(t.columns, widths, strict=False):  # the grid LibreOffice lays out by; Word reads the cell widths
         column.width = Mm(150 * w / total)
     # Row by row: Table.cell(i, j) walks the whole grid each time (quadratic in the table's size).
-    for i, (values, row) in enumerate(zip([table.headers, *table.rows], t.rows)):
-        for j, (value, cell) in enumerate(zip(values, row.cells)):
+    for i, (values, row) in enumerate(zip([table.headers, *table.rows], t.rows, strict=False)):
+        for j, (value, cell) in enumerate(zip(values, row.cells, strict=False)):
             cell.width = Mm(150 * widths[j] / total)
             p = cell.paragraphs[0]
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER

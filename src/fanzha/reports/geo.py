@@ -30,7 +30,7 @@ def ring_centroid(ring: list[list[float]]) -> tuple[float, float, float]:
     """(lon, lat, signed area) of a closed or open ring (shoelace formula)."""
     pts = ring[:-1] if len(ring) > 1 and ring[0] == ring[-1] else ring
     a = cx = cy = 0.0
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1]):
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1], strict=False):
         cross = x0 * y1 - x1 * y0
         a += cross
         cx += (x0 + x1) * cross

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.cases import requests as account_requests

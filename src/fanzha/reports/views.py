@@ -6,18 +6,18 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from fanzha.cases.stats import definitions
+from fanzha.common import periods
 from fanzha.common.errors import DomainError
 from fanzha.org import service as org
 from fanzha.org.enums import Level
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.cases.stats import definitions
-from fanzha.common import periods
 from fanzha.reports import bulletin, geo, service
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
-from fanzha.web.replica import ReadDb
 from fanzha.web.render import render
+from fanzha.web.replica import ReadDb
 
 router = APIRouter()
 PAGE = 50

@@ -9,9 +9,9 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 
 from fanzha.common.money import parse_money
 from fanzha.common.text import check_plain, drop_control

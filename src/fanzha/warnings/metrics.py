@@ -23,7 +23,7 @@ from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.warnings.models import Warning, WarnedPeopleDay, WarningDay, WarningDayDirty, WarningDayState
+from fanzha.warnings.models import WarnedPeopleDay, Warning, WarningDay, WarningDayDirty, WarningDayState
 from fanzha.warnings.service import visible
 
 W = Warning

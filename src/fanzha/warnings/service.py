@@ -237,7 +237,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
     from fanzha.dissuasion.alerts import Arrival, announce
 
     announce(s, [Arrival(i, r["external_id"], r["kind"], r["risk_grade"], r["status"], r["station_id"],
-                         r["assignee_id"], r["sign_deadline"], r["feedback_deadline"]) for i, r in zip(ids, rows)],
+                         r["assignee_id"], r["sign_deadline"], r["feedback_deadline"]) for i, r in zip(ids, rows, strict=False)],
              utcnow())
 
 

@@ -26,8 +26,8 @@ from fanzha.warnings import roster as duty
 from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
-from fanzha.web.replica import ReadDb
 from fanzha.web.render import env, render
+from fanzha.web.replica import ReadDb
 
 router = APIRouter()
 PAGE = 50
@@ -277,9 +277,9 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
             kept: dict | None = None, ask: str = "", dial: dict | None = None):
     """The warning page. `kept` holds what the user typed into its forms (shown again after a refusal or a question),
     `ask` a question the server puts before saving ('no_evidence', 'close'), `dial` a number just revealed to call."""
+    from fanzha.cases import requests as account_requests
     from fanzha.common.privacy import identity
     from fanzha.dissuasion import service as dissuasion
-    from fanzha.cases import requests as account_requests
     from fanzha.dissuasion.models import FamilyContact, FollowUp
 
     communities = placing.choices(db, scope) \

@@ -7,21 +7,21 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from fanzha import __version__
 from fanzha.api import api_router
 from fanzha.common.errors import DomainError, TooManyRequests
-from fanzha.common.tabular import MEDIA_TYPES as TABLE_TYPES
-from fanzha.reports.service import FORMATS as REPORT_TYPES
 from fanzha.common.logs import use_json_logs
+from fanzha.common.tabular import MEDIA_TYPES as TABLE_TYPES
 from fanzha.config import get_settings
+from fanzha.reports.service import FORMATS as REPORT_TYPES
 from fanzha.web import assets, health, metrics, pwa
-from fanzha.web.forms import EmptyQueryValues, field_label
 from fanzha.web.bodylimit import BodyLimit
 from fanzha.web.deps import LoginRequired
+from fanzha.web.forms import EmptyQueryValues, field_label
 from fanzha.web.lifespan import settled_heap
 from fanzha.web.observe import Observe
 from fanzha.web.render import render

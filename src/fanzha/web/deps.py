@@ -10,8 +10,8 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from fanzha.auth import service as auth
 from fanzha.auth.models import AuthSession

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from fanzha.common import periods
 from fanzha.cases.stats.service import case_stats, cases_behind, resolve_area, value_label
+from fanzha.common import periods
 from fanzha.common.identity import mask_name
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope

@@ -22,8 +22,20 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Integer, Numeric, SmallInteger, String, Table
-from sqlalchemy import inspect, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 

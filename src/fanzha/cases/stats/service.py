@@ -22,8 +22,8 @@ from fanzha.cases.stats import rules as key_rules
 from fanzha.cases.stats.definitions import AGE_BAND_SQL, AGE_BANDS, LOSS_BAND_LABELS, LOSS_BAND_SQL
 from fanzha.cases.stats.rollup import DIMS, PREVENTABLE_SQL, WHOLE, CaseStatCell, cover
 from fanzha.cases.stats.rollup import MEASURES as MEASURE_COLUMNS
-from fanzha.common.periods import Period
 from fanzha.common.errors import Invalid, NotFound
+from fanzha.common.periods import Period
 from fanzha.db import is_read_only
 from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area

@@ -26,8 +26,8 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.web.deps import require
-from fanzha.web.replica import ReadDb
 from fanzha.web.render import render
+from fanzha.web.replica import ReadDb
 
 router = APIRouter()
 PAGE = 50

@@ -24,7 +24,7 @@ def prepare(texts) -> tuple[list[str], list[str], list[list[cues.CueHit]]]:
     on the frame-masked text, spans in the normalised one)."""
     norms = [normalise(t) for t in texts]
     masked = [cues.mask_frame(n) for n in norms]
-    return norms, [model_text(m) for m in masked], [cues.find(m, n) for m, n in zip(masked, norms)]
+    return norms, [model_text(m) for m in masked], [cues.find(m, n) for m, n in zip(masked, norms, strict=False)]
 
 
 class NarrativeTypeModel(HashedVocabulary):

@@ -106,7 +106,7 @@ def confusion(y_true, y_pred, labels=TYPES) -> list[list[int]]:
     """Rows: the true type (in `labels` order); columns: the predicted type, then one for no suggestion ("")."""
     cols = list(labels) + [""]
     m = np.zeros((len(labels), len(cols)), dtype=int)
-    for t, p in zip(y_true, y_pred):
+    for t, p in zip(y_true, y_pred, strict=False):
         if t in labels:
             m[list(labels).index(t), cols.index(p if p in cols else "")] += 1
     return m.tolist()
@@ -256,7 +256,7 @@ def train(root=None, out: Path | str | None = None, params: dict | None = None, 
         "version": today.replace("-", ".") + f"-n{len(texts)}",
         "trained_at": today,
         "n_examples": len(texts),
-        "counts": {f"{s}|{t}": n for (s, t), n in sorted(Counter(zip(src, y)).items())},
+        "counts": {f"{s}|{t}": n for (s, t), n in sorted(Counter(zip(src, y, strict=False)).items())},
         "n_features_kept": int(len(final.kept_)),
         "temperature": temperature,
         "leave_one_corpus_out_confidence_ece": round(conf_ece, 4),

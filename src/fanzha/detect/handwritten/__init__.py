@@ -91,7 +91,7 @@ def sms_examples() -> list[tuple[str, str, str]]:
         rng = random.Random(f"sms:{n}")
         seen = set()
         for _ in range(int(copies)):
-            text = _SLOT.sub(lambda m: _fill(m.group(1), rng), template)
+            text = _SLOT.sub(lambda m, rng=rng: _fill(m.group(1), rng), template)
             if text not in seen:
                 seen.add(text)
                 out.append((risk, "" if ftype == "-" else ftype, text))

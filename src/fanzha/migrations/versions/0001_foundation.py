@@ -1,7 +1,7 @@
 """foundation
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 15:12:14.538486
 """
 

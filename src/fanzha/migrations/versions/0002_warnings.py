@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-22 15:34:29.959415
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0002'
 down_revision = '0001'

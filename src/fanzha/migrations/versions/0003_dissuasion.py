@@ -5,10 +5,10 @@ Revises: 0002
 Create Date: 2026-11-22 15:44:08.900169
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0003'
 down_revision = '0002'

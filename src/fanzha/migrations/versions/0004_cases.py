@@ -5,10 +5,10 @@ Revises: 0003
 Create Date: 2026-11-22 15:55:59.276800
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0004'
 down_revision = '0003'

@@ -5,10 +5,10 @@ Revises: 0004
 Create Date: 2026-11-22 16:04:40.975881
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0005'
 down_revision = '0004'

@@ -5,10 +5,10 @@ Revises: 0006
 Create Date: 2026-11-22 17:45:21.503388
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0007'
 down_revision = '0006'

@@ -5,10 +5,10 @@ Revises: 0007
 Create Date: 2026-11-22 17:47:31.836381
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0008'
 down_revision = '0007'

@@ -5,10 +5,10 @@ Revises: 0008
 Create Date: 2026-11-22 18:40:07.174012
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0009'
 down_revision = '0008'

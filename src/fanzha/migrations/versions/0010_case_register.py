@@ -5,10 +5,10 @@ Revises: 0009
 Create Date: 2026-11-22 20:27:54.118866
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0010'
 down_revision = '0009'

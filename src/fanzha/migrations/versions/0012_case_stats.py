@@ -5,9 +5,8 @@ Revises: 0010
 Create Date: 2026-11-22 20:50:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012'
 down_revision = '0010'

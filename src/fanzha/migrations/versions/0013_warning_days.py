@@ -6,10 +6,10 @@ Revises: 0012
 Create Date: 2026-11-22 20:45:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0013'
 down_revision = '0012'

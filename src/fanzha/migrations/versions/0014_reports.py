@@ -5,10 +5,10 @@ Revises: 0013
 Create Date: 2026-11-22 20:36:04.526628
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0014'
 down_revision = '0013'

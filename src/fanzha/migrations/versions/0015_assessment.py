@@ -5,10 +5,10 @@ Revises: 0014
 Create Date: 2026-11-22 20:33:10.778587
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0015'
 down_revision = '0014'

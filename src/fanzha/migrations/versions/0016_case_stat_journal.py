@@ -5,10 +5,10 @@ Revises: 0015
 Create Date: 2026-11-22 22:10:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0016'
 down_revision = '0015'

@@ -7,10 +7,10 @@ Create Date: 2026-11-24 10:00:00
 
 from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0017'
 down_revision = '0016'

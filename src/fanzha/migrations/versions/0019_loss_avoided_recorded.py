@@ -9,9 +9,8 @@ Create Date: 2026-12-06 20:30:00
 
 import importlib
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0019'
 down_revision = '0018'

@@ -6,11 +6,10 @@ Revises: 0019
 Create Date: 2026-12-08 10:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from fanzha.org.names import Node, labels_for
-
 
 revision = '0020'
 down_revision = '0019'

@@ -5,11 +5,10 @@ Revises: 0020
 Create Date: 2026-12-06 15:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fanzha.db
-
 
 revision = '0021'
 down_revision = '0020'

@@ -6,10 +6,10 @@ Revises: 0021
 Create Date: 2026-12-06 15:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import fanzha.db
+from alembic import op
 
+import fanzha.db
 
 revision = '0022'
 down_revision = '0021'

@@ -7,11 +7,10 @@ Revises: 0022
 Create Date: 2026-12-06 17:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fanzha.db
-
 
 revision = '0023'
 down_revision = '0022'

@@ -6,9 +6,8 @@ Revises: 0023
 Create Date: 2026-12-06 17:20:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0024'
 down_revision = '0023'

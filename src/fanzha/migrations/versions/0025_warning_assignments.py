@@ -6,11 +6,10 @@ Revises: 0022
 Create Date: 2026-12-06 17:10:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fanzha.db
-
 
 revision = '0025'
 down_revision = '0024'

@@ -6,11 +6,10 @@ Revises: 0025
 Create Date: 2026-12-06 17:45:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fanzha.db
-
 
 revision = '0026'
 down_revision = '0025'

@@ -8,11 +8,10 @@ Create Date: 2026-12-06 18:10:00
 
 from datetime import timedelta
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fanzha.db
-
 
 revision = '0027'
 down_revision = '0026'

@@ -7,11 +7,10 @@ Revises: 0027
 Create Date: 2026-12-06 18:20:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fanzha.db
-
 
 revision = '0028'
 down_revision = '0027'

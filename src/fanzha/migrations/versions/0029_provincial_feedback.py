@@ -7,9 +7,8 @@ Revises: 0028
 Create Date: 2026-12-06 20:10:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0029'
 down_revision = '0028'

@@ -11,11 +11,10 @@ Create Date: 2026-12-06 20:10:00
 
 from datetime import UTC, datetime, timedelta
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fanzha.db
-
 
 revision = '0030'
 down_revision = '0029'

@@ -12,11 +12,10 @@ Create Date: 2026-12-06 20:40:00
 import re
 from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fanzha.db
-
 
 revision = '0031'
 down_revision = '0030'

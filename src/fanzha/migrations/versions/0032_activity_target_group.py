@@ -7,9 +7,8 @@ Revises: 0031
 Create Date: 2026-12-06 23:30:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0032'
 down_revision = '0031'

@@ -7,11 +7,10 @@ Revises: 0032
 Create Date: 2026-12-07 00:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import fanzha.db
-
 
 revision = '0033'
 down_revision = '0032'
