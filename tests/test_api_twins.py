@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.params import Depends
 
-from fanzha.imports import kinds  # noqa: F401  (registers every import kind)
+import fanzha.importers  # noqa: F401  (registers every import kind)
 from fanzha.imports.service import IMPORTERS
 from fanzha.web.app import all_routes
 

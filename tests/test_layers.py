@@ -78,13 +78,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("org", "auth"): "org.service creates users and changes passwords (auth.passwords, auth.backoff): user "
                      "accounts belong in auth, which would then own those writes",
     ("org", "people"): "org.views counts the people of an area for the area page",
-    ("imports", "addresses"): "imports.kinds imports every module that registers an importer",
-    ("imports", "blocklist"): "imports.kinds imports every module that registers an importer",
-    ("imports", "cases"): "imports.kinds imports every module that registers an importer",
-    ("imports", "people"): "imports.kinds imports every module that registers an importer",
-    ("imports", "prevention"): "imports.kinds imports every module that registers an importer",
-    ("imports", "registry"): "imports.kinds imports every module that registers an importer",
-    ("imports", "warnings"): "imports.kinds imports every module that registers an importer",
     ("imports", "worker"): "imports.api enqueues an upload on worker.tasks.run_import, which runs it through imports",
     ("detect", "blocklist"): "detect.api scores with blocklist.DbBlocklist (held in memory); the checker's package "
                              "is being changed elsewhere, so the blocklist is not yet handed in from above",

@@ -378,6 +378,7 @@ def _import_file(kind: str, file: Path) -> None:
     import shutil
     import tempfile
 
+    import fanzha.importers  # noqa: F401  (registers every import kind)
     from fanzha.db import session_scope
     from fanzha.imports import service as imports
     from fanzha.imports.models import ImportBatch

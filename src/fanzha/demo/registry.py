@@ -14,10 +14,10 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import fanzha.importers  # noqa: F401  (registers the registry kind)
 from fanzha.common.identity import id_check_digit
 from fanzha.db import utcnow
 from fanzha.demo import names
-from fanzha.imports import kinds  # noqa: F401  (registers the registry kind)
 from fanzha.imports.models import ImportBatch, ImportRowError
 from fanzha.imports.service import run_file
 from fanzha.org.models import Area, Unit, User

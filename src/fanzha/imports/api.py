@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fanzha.common import tabular
 from fanzha.common.errors import Forbidden, Invalid, NotFound
 from fanzha.config import get_settings
-from fanzha.imports import kinds, service  # noqa: F401  (kinds registers every import kind)
+from fanzha.imports import service
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.web.deps import Db, csrf_protect, current_scope

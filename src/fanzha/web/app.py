@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
+import fanzha.importers  # noqa: F401  (every domain registers its importers before the first upload)
 from fanzha import __version__
 from fanzha.api import api_router
 from fanzha.common.errors import DomainError, TooManyRequests

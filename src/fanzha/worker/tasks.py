@@ -28,7 +28,7 @@ from fanzha.worker.queue import LAST_RUN, huey
 
 log = logging.getLogger(__name__)
 
-import fanzha.imports.kinds  # noqa: E402,F401  (registers every import kind)
+import fanzha.importers  # noqa: E402,F401  (registers every import kind)
 
 
 def _batch_scope(session, batch: ImportBatch) -> Scope:

@@ -1,4 +1,9 @@
-"""Imports every module that registers an import kind, so the web app and the worker know the same kinds."""
+"""Every importer the domains offer, loaded into the registry of `fanzha.imports` (`IMPORTERS`).
+
+A domain registers its importers with `fanzha.imports.service.register` when its import module is imported; the import
+package itself imports no domain. The web app, the worker and the CLI import this module at start-up, so that the
+three know the same kinds. A module that calls `register` is listed here (tests/test_layers.py checks it).
+"""
 
 import fanzha.addresses.service  # noqa: F401  address
 import fanzha.blocklist.intake  # noqa: F401  blocklist
