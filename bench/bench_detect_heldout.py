@@ -9,8 +9,8 @@ by a model trained on everything else (the same-source view, drawn as `evaluate.
 decision is then made from those raw probabilities with the shipped calibration and thresholds and with the evidence
 (chat, decisive rule, plain message) the current code finds in each text, so a change to the rules that act after the
 model (notice, personal, signed messages, chat layout, decisive rules) is measured on text the model never saw, in
-seconds. Each row is printed with every plain-message kind and again without signed messages (`rules.signed`), the
-rule of 2026-12-06 evening, for comparison.
+seconds. Each row is printed as shipped and again with chats read as a whole only (without the speaker-by-speaker
+reading of `chat.speakers`, added 2026-12-07), for comparison.
 """
 
 from __future__ import annotations
@@ -48,15 +48,17 @@ def heldout(root: str | None, sources: list[str], log=print) -> dict:
     for lab in sorted(set(labels[src == "fbs_sms"])):
         idx = np.flatnonzero((src == "fbs_sms") & (labels == lab))
         te[rng.choice(idx, size=max(1, int(round(0.2 * len(idx)))), replace=False)] = True
-    H, R = features
+    H, R = features[:2]
     m = FraudClassifier(**params).fit_features(H[~te], R[~te], y[~te], ft[~te], src[~te])
-    out["fbs_sms 20 %"] = {"texts": [t for t, k in zip(texts, te) if k], "y": y[te],
-                           "raw": m.raw_proba(X=m._finish(H[te], R[te]))}
+    out["fbs_sms 20 %"] = {"texts": [t for t, k in zip(texts, te, strict=True) if k], "y": y[te],
+                           "raw": m.raw_proba(X=m._finish(H[te], R[te])),
+                           "speaker": evaluate.speaker_raw(m, features, te)}
     log(f"fbs_sms same-source 20 %, {time.time() - t0:.0f} s")
     res = evaluate.loso(ex, params, features=features, ev=ev, only=sources, log=log)
     for g in sources:
         keep = src == g
-        out[g] = {"texts": [t for t, k in zip(texts, keep) if k], "y": y[keep], "raw": res["oof_raw"][keep]}
+        out[g] = {"texts": [t for t, k in zip(texts, keep, strict=True) if k], "y": y[keep],
+                  "raw": res["oof_raw"][keep], "speaker": res["oof_speaker"][keep]}
     return out
 
 
@@ -64,13 +66,15 @@ def evidence(texts: list[str]):
     from fanzha.detect.model import evidence, hits_for, prepare
 
     norms, mtexts = prepare(texts)
-    return evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts)])
+    return evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts, strict=True)])
 
 
-def row(name: str, y, raw, ev, model) -> str:
+def row(name: str, y, raw, ev, model, speaker=None) -> str:
     from fanzha.detect import evaluate
+    from fanzha.detect.model import calibrated_fraud
 
-    m = evaluate.metrics(y, evaluate.apply_platt(raw, model.calibration_), th=model.thresholds(), ev=ev)
+    m = evaluate.metrics(y, evaluate.apply_platt(raw, model.calibration_), th=model.thresholds(), ev=ev,
+                         speaker=None if speaker is None else calibrated_fraud(speaker, model.calibration_))
 
     def f(v, pct=False):
         return "—" if v is None else f"{100 * v:.2f} %" if pct else f"{v:.4f}"
@@ -85,11 +89,11 @@ def main() -> None:
     ap.add_argument("--sources", default=SOURCES)
     ap.add_argument("--cache", default="/tmp/detect-heldout.pkl")
     args = ap.parse_args()
-    from fanzha.detect import data, rules
+    from fanzha.detect import data
     from fanzha.detect.service import load_model
 
     sources = args.sources.split(",")
-    key = {"data": data.fingerprint(args.data), "sources": sources}
+    key = {"data": data.fingerprint(args.data), "sources": sources, "speakers": 1}
     cached = None
     if os.path.exists(args.cache):
         with open(args.cache, "rb") as fh:
@@ -102,14 +106,11 @@ def main() -> None:
     print(f"model {model.meta_.get('version')}  thresholds {json.dumps(model.thresholds().as_dict())}")
     print("| held out | n | macro-F1 | flagged-F1 | normal→诈骗 | non-normal flagged | fraud recall | confusion "
           "(rows true 正常/营销广告/违法推广/诈骗) |\n|---|---|---|---|---|---|---|---|")
-    signed = rules.signed
     for name, s in cached["sets"].items():
-        print(row(name, s["y"], s["raw"], evidence(s["texts"]), model))
-        rules.signed = lambda *a, **k: None
-        try:
-            print(row(f"{name}, without signed messages", s["y"], s["raw"], evidence(s["texts"]), model))
-        finally:
-            rules.signed = signed
+        ev = evidence(s["texts"])
+        print(row(name, s["y"], s["raw"], ev, model, s["speaker"]))
+        if ev[0].any():
+            print(row(f"{name}, chats read as a whole only", s["y"], s["raw"], ev, model))
 
 
 if __name__ == "__main__":

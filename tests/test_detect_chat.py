@@ -62,3 +62,35 @@ def test_student_loan_cancel_is_decisive_unless_warned_about():
     assert [h.code for h in rules.decisive(normalise("同学你好，你的校园贷账户需要注销，不然影响征信"))] == \
         ["student_loan_cancel"]
     assert rules.decisive(normalise("反诈提醒：称注销校园贷、影响征信的都是诈骗")) == []
+
+
+def test_speakers_in_both_layouts():
+    assert chat.speakers(normalise(NAMED)) == {"阿芳": "周六去公园吗\n九点门口见", "小敏": "好呀几点"}
+    # OCR'd screen: the header, its member count and the time line are not speech; 王妈妈 comes back, and 李爸爸
+    # stands above a longer line
+    screen = "五(3)班家长群(47)\n09:14\n王妈妈\n周五前交春游费，每人45元\n李爸爸\n好的，已经转给王妈妈了\n王妈妈\n收到"
+    assert chat.speakers(normalise(screen)) == {"王妈妈": "周五前交春游费,每人45元\n收到",
+                                                "李爸爸": "好的,已经转给王妈妈了"}
+    # every line short: names and messages look alike, so the chat is read as a whole
+    assert chat.speakers(normalise(OCR_GROUP)) == {}
+
+
+@pytest.mark.parametrize("text", [LETTER, "今天\n[图片]\n好看吗", "甲：只有一个人在说\n甲：还是我\n甲：第三句"])
+def test_no_speakers_when_they_cannot_be_told_apart(text):
+    assert chat.speakers(normalise(text)) == {}
+
+
+def test_a_chat_is_read_speaker_by_speaker():
+    import numpy as np
+
+    from fanzha.detect.model import most_suspicious, speaker_texts
+
+    long_pitch = "我在一个外汇平台跟着导师做单，稳赚不赔，你也注册一个，先充值两万，我带你"
+    norms = [normalise(f"晓晓：早呀\n我：早\n晓晓：{long_pitch}\n我：我想想"), normalise("一行短信"),
+             normalise(NAMED)]
+    texts, rows, names = speaker_texts(norms, [True, False, True])
+    # 我 says too little to be read alone (< SPEAKER_MIN_CHARS), nor does anyone in NAMED
+    assert rows == [0] and names == ["晓晓"] and texts[0].endswith("我带你")
+    raw = np.array([[0.1, 0.1, 0.0, 0.8], [0.7, 0.1, 0.0, 0.2], [0.3, 0.1, 0.0, 0.6]])
+    best, which = most_suspicious(raw, [0, 0, 2], 3)
+    assert best[0].tolist() == raw[0].tolist() and which.tolist() == [0, -1, 2] and np.isnan(best[1]).all()

@@ -52,7 +52,7 @@ def test_a_harmful_message_below_the_fraud_bar_stays_flagged():
 
 
 def test_plain_messages_need_near_certainty_to_be_fraud_and_notices_are_normal():
-    p = np.array([[0.10, 0.30, 0.00, 0.60], [0.05, 0.05, 0.00, 0.90], [0.30, 0.70, 0.00, 0.00],
+    p = np.array([[0.10, 0.30, 0.00, 0.60], [0.01, 0.01, 0.00, 0.98], [0.30, 0.70, 0.00, 0.00],
                   [0.50, 0.20, 0.00, 0.30], [0.05, 0.05, 0.85, 0.05]])
     notice = np.full(5, NOTICE)
     assert names(decide(p, plain=notice)) == ["normal", "fraud", "normal", "normal", "illicit"]
@@ -260,6 +260,23 @@ def test_a_signed_message_with_a_channel_or_a_demand_for_money_is_not_cleared(te
 
 def test_a_signed_message_is_fraud_only_at_the_plain_bar():
     _, kind = _plain(SIGNED_NO_CHANNEL[0])
-    p = np.array([[0.05, 0.05, 0.0, 0.85], [0.02, 0.02, 0.0, 0.96]])
+    p = np.array([[0.02, 0.02, 0.0, 0.96], [0.01, 0.01, 0.0, 0.98]])  # the plain bar is 0.97
     assert decide(p, plain=np.array([kind, kind])).tolist() == [NORMAL, FRAUD]
     assert decide(p).tolist() == [FRAUD, FRAUD]
+
+
+def test_a_chat_with_speakers_is_fraud_when_its_most_suspicious_speaker_is():
+    p = np.array([[0.70, 0.05, 0.00, 0.25],  # the whole chat reads ordinary; one speaker alone reads as a scam
+                  [0.30, 0.05, 0.00, 0.65],  # the whole chat clears the chat bar, but no speaker clears 0.5 alone
+                  [0.30, 0.05, 0.00, 0.65],  # speakers unknown (NaN): the whole chat decides
+                  [0.70, 0.05, 0.00, 0.25],  # a message: the speaker reading does not apply
+                  [0.05, 0.03, 0.00, 0.92]])  # the whole chat near certain (≥ 0.9): 诈骗 whatever its speakers read
+    chat = np.array([True, True, True, False, True])
+    speaker = np.array([0.80, 0.45, np.nan, 0.99, 0.30])
+    assert names(decide(p, chat=chat, speaker=speaker)) == ["fraud", "normal", "fraud", "spam", "fraud"]
+    assert names(decide(p, chat=chat)) == ["normal", "fraud", "fraud", "spam", "fraud"]
+    # the speaker needs the message bar
+    assert names(decide(p, chat=chat, speaker=speaker, th=Thresholds(fraud_min=0.85)))[0] == "normal"
+    # a decisive rule still decides
+    assert names(decide(p, chat=chat, decisive=np.array([False, True, False, False, False]), speaker=speaker))[1] == \
+        "fraud"

@@ -50,3 +50,45 @@ def body(norm: str) -> str:
     text = _SYSTEM.sub("", text)
     text = _MEMBERS.sub("", text)
     return _BLANK_LINES.sub("\n", text).strip()
+
+
+# --- speakers: who says what ----------------------------------------------------------------------------------------
+# A scam chat is mostly the victim's small talk and questions, with the scammer's lines among them; read as one text
+# the scam is diluted (a window of six turns where one is the pitch reads as ordinary). What each speaker says, read
+# alone, is scored as a message (`FraudClassifier.speaker_raw`), and the decision takes the most suspicious speaker.
+_TURN = re.compile(r"^[ \t]*([^\n:：,，。！？!?]{1,12})[:：][ \t]*(\S.*)$")
+_NAME_LINE = re.compile(r"^[^\s，。！？,.!?:：;；、()（）\[\]]{1,10}$")
+SPEAKER_MIN_CHARS = 20  # a speaker who said less is not read alone (a line like "能交现金吗" says too little)
+
+
+def speakers(norm: str) -> dict[str, str]:
+    """What each speaker of a chat says, {name: their lines}, in order of first turn; {} when fewer than two speakers
+    can be told apart (a chat pasted without names). Two layouts: "name：text" turns where someone speaks twice (a
+    line without a name continues the turn before), and an OCR'd screen where a short name line stands above the message and some name comes back
+    (a short line is a name when it comes back or stands above a longer line; when every line is short, who says what
+    cannot be told and the chat is read as a whole)."""
+    lines = [ln.strip() for ln in body(norm).split("\n") if ln.strip()]
+    said: dict[str, list[str]] = {}
+    who, turns = None, 0
+    for ln in lines:
+        m = _TURN.match(ln)
+        if m:
+            who, turns = m.group(1).strip(), turns + 1
+            said.setdefault(who, []).append(m.group(2))
+        elif who is not None:
+            said[who].append(ln)
+    if turns <= len(said) or len(said) < 2:  # nobody speaks twice: a letter's "姓名：… 电话：…" fields
+        names = [ln for ln in lines if _NAME_LINE.match(ln)]
+        back = {n for n in names if names.count(n) > 1}
+        if not back:  # no name comes back: not a screen of turns
+            return {}
+        said, who = {}, None
+        for i, ln in enumerate(lines):
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if _NAME_LINE.match(ln) and nxt and (ln in back or not _NAME_LINE.match(nxt)):
+                who = ln
+                said.setdefault(who, [])
+            elif who is not None:
+                said[who].append(ln)
+        said = {k: v for k, v in said.items() if v}
+    return {k: "\n".join(v) for k, v in said.items()} if len(said) >= 2 else {}

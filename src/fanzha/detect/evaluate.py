@@ -15,7 +15,17 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 
 from fanzha.detect.data import FRAUD_TYPES, RISKS, Example
 from fanzha.detect.decision import Thresholds, decide
-from fanzha.detect.model import FRAUD, FraudClassifier, evidence, fit_platt, hits_for, prepare
+from fanzha.detect.model import (
+    FRAUD,
+    FraudClassifier,
+    calibrated_fraud,
+    evidence,
+    fit_platt,
+    hits_for,
+    most_suspicious,
+    prepare,
+    speaker_texts,
+)
 
 
 def ece(prob, truth, bins: int = 15) -> float:
@@ -39,25 +49,46 @@ def apply_platt(raw: np.ndarray, ab) -> np.ndarray:
 
 
 def analyse(texts: list[str], est: FraudClassifier | None = None):
-    """Features and decision evidence of texts, computed once: ((hashed n-grams, rule/cue columns), (chat, decisive,
-    plain))."""
+    """Features and decision evidence of texts, computed once: ((hashed n-grams, rule/cue columns, speakers),
+    (chat, decisive, plain)); speakers are the features of what each chat's speakers say, read alone, and the row each
+    belongs to (`speaker_raw` scores them with a fitted model)."""
     est = est or FraudClassifier()
     norms, mtexts = prepare(texts)
     hits = [hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)]
-    return (est.hashed(mtexts), est.rule_matrix_from_hits(hits)), evidence(norms, hits)
+    ev = evidence(norms, hits)
+    said, rows, _ = speaker_texts(norms, ev[0])
+    s_norms, s_mtexts = prepare(said)
+    s_hits = [hits_for(n, m) for n, m in zip(s_norms, s_mtexts, strict=False)]
+    speakers = (est.hashed(s_mtexts), est.rule_matrix_from_hits(s_hits), np.asarray(rows, dtype=int))
+    return (est.hashed(mtexts), est.rule_matrix_from_hits(hits), speakers), ev
+
+
+def speaker_raw(m: FraudClassifier, features, mask: np.ndarray) -> np.ndarray:
+    """Raw probabilities of the most suspicious speaker of each chat among the rows of `mask`, read by the fitted
+    model `m` (NaN rows where there is none, or when `features` carry no speakers)."""
+    n = int(mask.sum())
+    if len(features) < 3:
+        return np.full((n, len(RISKS)), np.nan)
+    Hs, Rs, rows = features[2]
+    sel = mask[rows]
+    pos = np.cumsum(mask) - 1  # a row's position among the rows of mask
+    raw = m.raw_proba(X=m._finish(Hs[sel], Rs[sel])) if sel.any() else np.zeros((0, len(RISKS)))
+    return most_suspicious(raw, pos[rows[sel]], n)[0]
 
 
 def _rows(ev, mask):
     return None if ev is None else tuple(np.asarray(a)[mask] for a in ev)
 
 
-def metrics(y_true, proba, type_true=None, type_proba=None, th: Thresholds | None = None, ev=None) -> dict:
+def metrics(y_true, proba, type_true=None, type_proba=None, th: Thresholds | None = None, ev=None,
+            speaker=None) -> dict:
     """Per-source figures: macro-F1 over the risks present, fraud P/R/F1, flagged rates, confusion, ECE.
 
     Risks are decided as the product decides them (`decision.decide` with the model's thresholds and, when `ev` is
-    given, each row's (chat, decisive, plain) evidence)."""
+    given, each row's (chat, decisive, plain) evidence and `speaker`, the calibrated P(fraud) of each chat's most
+    suspicious speaker)."""
     y_true = np.asarray(y_true)
-    pred = np.array(RISKS)[decide(proba, *(ev or ()), th=th or Thresholds())]
+    pred = np.array(RISKS)[decide(proba, *(ev or ()), th=th or Thresholds(), speaker=speaker)]
     present = [r for r in RISKS if (y_true == r).any()]
     is_f, pf = y_true == "fraud", pred == "fraud"
     p, r, f, _ = precision_recall_fscore_support(is_f, pf, average="binary", zero_division=0)
@@ -90,16 +121,18 @@ def metrics(y_true, proba, type_true=None, type_proba=None, th: Thresholds | Non
 
 def loso(examples: list[Example], params: dict | None = None, prepared=None, features=None,
          log: Callable[[str], None] = print, only: list[str] | None = None, ev=None) -> dict:
-    """Leave-one-source-out: returns {"per_source": …, "oof_raw": …, "oof_type": …} (held-out predictions)."""
+    """Leave-one-source-out: returns {"per_source": …, "oof_raw": …, "oof_type": …, "oof_speaker": …} (held-out
+    predictions; `oof_speaker` the raw probabilities of each chat's most suspicious speaker, NaN where none)."""
     y = np.array([e.risk for e in examples])
     ft = np.array([e.fraud_type for e in examples])
     src = np.array([e.source for e in examples])
     est = FraudClassifier(**(params or {}))
     if features is None:
         features, ev = analyse([e.text for e in examples], est)
-    H, R = features
+    H, R = features[:2]
     oof_raw = np.zeros((len(y), len(RISKS)))
     oof_type = np.zeros((len(y), len(FRAUD_TYPES)))
+    oof_speaker = np.full((len(y), len(RISKS)), np.nan)
     held = [g for g in sorted(set(src)) if not only or g in only]
     for g in held:
         t0 = time.time()
@@ -109,6 +142,7 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
         X = m._finish(H[te], R[te])
         oof_raw[te] = m.raw_proba(X=X)
         oof_type[te] = m.type_proba(X=X)
+        oof_speaker[te] = speaker_raw(m, features, te)
         log(f"  留出 {g}: {te.sum()} 条，{time.time() - t0:.0f} 秒")
     per_source = {}
     for g in held:
@@ -116,26 +150,29 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
         other = ~te & np.isin(src, held)
         ab = fit_platt(oof_raw[other, FRAUD], y[other] == "fraud")
         per_source[g] = metrics(y[te], apply_platt(oof_raw[te], ab), ft[te], oof_type[te], est.thresholds(),
-                                _rows(ev, te))
+                                _rows(ev, te), calibrated_fraud(oof_speaker[te], ab))
         per_source[g]["ece_uncalibrated"] = ece(oof_raw[te, FRAUD], y[te] == "fraud")
-    return {"per_source": per_source, "oof_raw": oof_raw, "oof_type": oof_type}
+    return {"per_source": per_source, "oof_raw": oof_raw, "oof_type": oof_type, "oof_speaker": oof_speaker}
 
 
 def kfold_raw(examples: list[Example], params: dict | None = None, features=None, k: int = 5,
-              seed: int = 0) -> np.ndarray:
-    """Out-of-fold raw probabilities from k seeded random folds over all sources (the shipped calibration set)."""
+              seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold raw probabilities from k seeded random folds over all sources (the shipped calibration set), and
+    those of each chat's most suspicious speaker (NaN where none)."""
     y = np.array([e.risk for e in examples])
     ft = np.array([e.fraud_type for e in examples])
     src = np.array([e.source for e in examples])
     fold = np.random.default_rng(seed).integers(0, k, size=len(y))
     est = FraudClassifier(**(params or {}))
-    H, R = features
+    H, R = features[:2]
     oof = np.zeros((len(y), len(RISKS)))
+    oof_speaker = np.full((len(y), len(RISKS)), np.nan)
     for f in range(k):
         te = fold == f
         m = clone(est).fit_features(H[~te], R[~te], y[~te], ft[~te], src[~te])
         oof[te] = m.raw_proba(X=m._finish(H[te], R[te]))
-    return oof
+        oof_speaker[te] = speaker_raw(m, features, te)
+    return oof, oof_speaker
 
 
 def within_source(examples: list[Example], source: str, params: dict | None = None, features=None,
@@ -152,13 +189,15 @@ def within_source(examples: list[Example], source: str, params: dict | None = No
         idx = np.flatnonzero((src == source) & (labels == lab))
         te[rng.choice(idx, size=max(1, int(round(frac * len(idx)))), replace=False)] = True
     est = FraudClassifier(**(params or {}))
-    H, R = features
+    H, R = features[:2]
     m = est.fit_features(H[~te], R[~te], y[~te], ft[~te], src[~te])
     X = m._finish(H[te], R[te])
     raw = m.raw_proba(X=X)
+    ab = m.calibration_ if calibration is None else calibration
     if calibration is not None:
         raw = apply_platt(raw, calibration)
-    return metrics(y[te], raw, ft[te], m.type_proba(X=X), m.thresholds(), _rows(ev, te))
+    return metrics(y[te], raw, ft[te], m.type_proba(X=X), m.thresholds(), _rows(ev, te),
+                   calibrated_fraud(speaker_raw(m, features, te), ab))
 
 
 def format_table(per_source: dict) -> str:

@@ -67,6 +67,40 @@ def plain_hit(norm: str, hits: list[rules.Hit]) -> rules.Hit | None:
     return rules.plain(norm, flags)
 
 
+def speaker_texts(norms: list[str], is_chat) -> tuple[list[str], list[int], list[str]]:
+    """What each speaker of each chat among `norms` says (`chat.speakers`), when it is at least
+    `chat.SPEAKER_MIN_CHARS` long: (texts, the row each belongs to, the speakers' names)."""
+    texts, rows, names = [], [], []
+    for i, (norm, c) in enumerate(zip(norms, is_chat, strict=True)):
+        if c:
+            for name, said in chat.speakers(norm).items():
+                if len(said) >= chat.SPEAKER_MIN_CHARS:
+                    texts.append(said)
+                    rows.append(i)
+                    names.append(name)
+    return texts, rows, names
+
+
+def most_suspicious(raw: np.ndarray, rows, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of `n` rows, the raw probabilities of its speaker with the highest P(fraud) (NaN where it has none)
+    and that speaker's index in `raw` (-1 where none)."""
+    out = np.full((n, len(RISKS)), np.nan)
+    which = np.full(n, -1)
+    for j, i in enumerate(rows):
+        if which[i] < 0 or raw[j, FRAUD] > out[i, FRAUD]:
+            out[i], which[i] = raw[j], j
+    return out, which
+
+
+def calibrated_fraud(raw: np.ndarray, ab) -> np.ndarray:
+    """Platt-calibrated P(fraud) of raw probability rows, NaN rows kept NaN."""
+    known = ~np.isnan(raw[:, FRAUD])
+    out = np.full(len(raw), np.nan)
+    a, b = ab
+    out[known] = 1 / (1 + np.exp(-(a * _logit(raw[known, FRAUD]) + b)))
+    return out
+
+
 def softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax of decision values (modifies nothing)."""
     z = z - z.max(axis=1, keepdims=True)
@@ -135,7 +169,7 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
                  alpha: float = 2.5e-7, rule_weight: float = 0.5, max_iter: int = 15, source_balance: float = 0.65,
                  source_boost: tuple = (), normal_min: float = 0.75, random_state: int = 0, n_seeds: int = 1,
                  n_jobs: int | None = None, fraud_min: float = 0.5, fraud_min_chat: float = 0.4,
-                 plain_fraud_min: float = 0.9, spam_min_chat: float = 0.5):
+                 plain_fraud_min: float = 0.97, spam_min_chat: float = 0.5, whole_chat_fraud_min: float = 0.9):
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -152,12 +186,13 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         self.fraud_min_chat = fraud_min_chat
         self.plain_fraud_min = plain_fraud_min
         self.spam_min_chat = spam_min_chat
+        self.whole_chat_fraud_min = whole_chat_fraud_min
 
     def thresholds(self) -> Thresholds:
         """The named thresholds `decision.decide` applies (saved with the model's parameters)."""
         return Thresholds(fraud_min=self.fraud_min, fraud_min_chat=self.fraud_min_chat,
                           plain_fraud_min=self.plain_fraud_min, normal_min=self.normal_min,
-                          spam_min_chat=self.spam_min_chat)
+                          spam_min_chat=self.spam_min_chat, whole_chat_fraud_min=self.whole_chat_fraud_min)
 
     # -- features ------------------------------------------------------------------------------------------------
     def _hasher(self) -> HashingVectorizer:
@@ -285,14 +320,27 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
     def predict_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
         return self._calibrated(self.raw_proba(texts, prepared, X))
 
+    def speaker_raw(self, norms: list[str], is_chat) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
+        """Each chat's most suspicious speaker, read alone as a message: (raw probabilities, NaN rows where the
+        speakers cannot be told apart; the speakers' texts and names; the index of each row's speaker in them)."""
+        texts, rows, names = speaker_texts(norms, is_chat)
+        raw = self.raw_proba(texts=texts) if texts else np.zeros((0, len(RISKS)))
+        best, which = most_suspicious(raw, rows, len(norms))
+        return best, texts, names, which
+
+    def speaker_fraud(self, norms: list[str], is_chat) -> np.ndarray:
+        """Calibrated P(fraud) of each chat's most suspicious speaker (NaN where none): `decide`'s `speaker`."""
+        return calibrated_fraud(self.speaker_raw(norms, is_chat)[0], self.calibration_)
+
     def predict(self, texts=None, prepared=None, X=None) -> np.ndarray:
-        """Risks decided by `decision.decide` (with the chat, decisive and plain evidence when texts are given)."""
+        """Risks decided by `decision.decide` (with the chat, decisive and plain evidence and the chats' speakers when
+        texts are given)."""
         proba = self.predict_proba(texts, prepared, X)
         if X is not None and texts is None and prepared is None:
             return self.classes_[decide(proba, th=self.thresholds())]
         norms, mtexts = prepared if prepared is not None else prepare(texts)
         ev = evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)])
-        return self.classes_[decide(proba, *ev, th=self.thresholds())]
+        return self.classes_[decide(proba, *ev, th=self.thresholds(), speaker=self.speaker_fraud(norms, ev[0]))]
 
     def type_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
         if X is None:

@@ -16,7 +16,7 @@ from fanzha.detect import rules
 from fanzha.detect.advice import advice_for
 from fanzha.detect.decision import decide
 from fanzha.detect.extract import blocklist_items, extract
-from fanzha.detect.model import FRAUD, FraudClassifier, evidence, hits_for, plain_hit, prepare
+from fanzha.detect.model import FRAUD, FraudClassifier, calibrated_fraud, evidence, hits_for, plain_hit, prepare
 from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES, RISK_NAMES, RISKS
 
 MODEL_DIR = Path(__file__).with_name("model")
@@ -116,6 +116,14 @@ def _pick_type(type_proba: np.ndarray, hits: list[rules.Hit], types: list[str]) 
     return types[int(type_proba.argmax())]
 
 
+def _speaker_hit(norm: str, name: str, said: str) -> rules.Hit:
+    """The reason shown for a chat called 诈骗 because of what one speaker says: that speaker's first line."""
+    first = said.split("\n", 1)[0]
+    start = norm.find(first)
+    span = (start, start + len(first)) if start >= 0 else (0, 0)
+    return rules.Hit("speaker", f"聊天中“{name}”的发言单独读来像诈骗", "fraud", "", *span, first[:40])
+
+
 def score_many(texts, model: FraudClassifier | None = None, with_entities: bool = False,
                blocklist: Blocklist | None = None) -> list[Verdict]:
     """Verdicts for many texts, vectorised in batches of 2,048 (None, bytes and over-long texts are accepted).
@@ -144,7 +152,12 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         listed = blocklist.matching({k for its in items for kind, _, key in its for k in _keys(key, kind)}) \
             if any(items) else set()
         flagged = [_blocklist_reasons(n, items[i], listed) if listed else [] for i, n in enumerate(norms)]
-        decided = decide(proba, is_chat, sure | np.array([bool(f) for f in flagged], dtype=bool), plain, th)
+        speaker = np.full(len(norms), np.nan)
+        if is_chat.any():  # a chat is read speaker by speaker too (`decision.decide`)
+            spk_raw, spk_texts, spk_names, spk_which = model.speaker_raw(norms, is_chat)
+            speaker = calibrated_fraud(spk_raw, model.calibration_)
+        decided = decide(proba, is_chat, sure | np.array([bool(f) for f in flagged], dtype=bool), plain, th,
+                         speaker=speaker)
         tproba = np.zeros((len(norms), len(types)))  # the type is read for the texts called fraud only
         called = np.flatnonzero(decided == FRAUD)
         if len(called):
@@ -163,6 +176,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             shown_hits = [h for h in hits[i] if h.risk]  # cues such as "chat" are not reasons
             if sure[i]:
                 shown_hits = rules.decisive(norm) + shown_hits
+            if risk == "fraud" and speaker[i] >= th.fraud_min:
+                shown_hits = [_speaker_hit(norm, spk_names[spk_which[i]], spk_texts[spk_which[i]])] + shown_hits
             if risk == "normal" and plain[i]:
                 reason = plain_hit(norm, hits[i])
                 shown_hits = [reason] if reason is not None else []

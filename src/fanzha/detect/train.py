@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from fanzha.detect import data, evaluate, normalise
-from fanzha.detect.model import FRAUD, FraudClassifier
+from fanzha.detect.model import FRAUD, FraudClassifier, calibrated_fraud
 
 DEFAULT_PARAMS: dict = {"n_jobs": 2}  # FraudClassifier's defaults are the shipped recipe; two threads for the one-vs-rest fits (same numbers)
 WITHIN = ("fbs_sms", "sms_spam")
@@ -54,8 +54,8 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
     log(f"特征完成（{time.time() - t0:.0f} 秒），开始留一来源交叉验证")
     res = evaluate.loso(examples, params, features=features, log=log, ev=ev) if loso else {"per_source": {}}
     log("五折交叉验证，拟合诈骗概率校准")
-    kfold = evaluate.kfold_raw(examples, params, features=features)
-    final = est.fit_features(*features, y, ft, src)
+    kfold, kfold_speaker = evaluate.kfold_raw(examples, params, features=features)
+    final = est.fit_features(*features[:2], y, ft, src)
     final.calibrate(kfold[:, FRAUD], y == "fraud")
     within_res = {}
     for s in WITHIN if within else ():
@@ -68,7 +68,8 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
     kfold_rates = {}  # the decision rule (normal threshold) on out-of-fold predictions of the training data
     for g in sorted(set(src)):
         m = evaluate.metrics(y[src == g], evaluate.apply_platt(kfold[src == g], final.calibration_),
-                             th=final.thresholds(), ev=tuple(a[src == g] for a in ev))
+                             th=final.thresholds(), ev=tuple(a[src == g] for a in ev),
+                             speaker=calibrated_fraud(kfold_speaker[src == g], final.calibration_))
         kfold_rates[g] = {k: m[k] for k in ("macro_f1", "nonnormal_flagged", "normal_flagged", "normal_called_fraud")}
     today = dt.date.today().isoformat()
     fp = data.fingerprint(root)
