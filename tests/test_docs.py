@@ -17,6 +17,15 @@ def test_every_setting_is_documented():
     assert not missing, f"document these settings in docs/configuration.md: {missing}"
 
 
+def test_settings_table_is_generated_from_the_descriptions():
+    """The settings table is the settings' own descriptions: editing one in config.py without regenerating fails."""
+    from fanzha.cli.docgen import with_settings_table
+
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    assert text == with_settings_table(text), "run: python -m fanzha.cli.docgen"
+    assert not [n for n, f in Settings.model_fields.items() if not (f.description or "").strip()]
+
+
 def test_every_role_is_documented():
     text = (DOCS / "roles.md").read_text(encoding="utf-8")
     assert not [r for r in Role if f"`{r.value}`" not in text]
