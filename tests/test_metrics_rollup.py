@@ -224,3 +224,30 @@ def test_the_worker_recomputes_logged_days_every_minute(db):
         assert db.scalar(select(func.count()).select_from(WarningDayDirty)) == 0
     finally:
         change_amount(lambda a: original)
+
+
+def test_a_persons_previous_warning_counts_however_long_before(s):
+    """The roll-up looks for a person's previous warning within the year before the recomputed days first, then
+    further back: one warned 15 months earlier, one 6 months earlier and one never before are each one person over a
+    stretch that holds all their warnings, and new in the month of the last one — as computed from the warnings."""
+    scope = Scope.system(s)
+    station = s.scalars(select(Area).where(Area.level == "station").order_by(Area.id)).first()
+    community = s.scalar(select(Area).where(Area.level == "community", Area.police_path.startswith(station.path))
+                         .order_by(Area.id))
+    periods = [("2029-01-01", "2030-06-30"), ("2029-06-01", "2030-06-10"), ("2030-06-01", "2030-06-10")]
+    before = [_check(s, scope, [None], periods=[p], moments=[None], by="month")["report"] for p in periods]
+    people = [Person(name=f"久{n}", phone=f"1390000620{n}", community_id=community.id) for n in range(3)]
+    s.add_all(people)
+    s.flush()
+    for n, (person, warned) in enumerate([(0, "2029-03-01"), (0, "2030-06-05"), (1, "2029-12-01"),
+                                          (1, "2030-06-05"), (2, "2030-06-05")]):
+        at = datetime.strptime(warned + " 10:00", "%Y-%m-%d %H:%M").replace(tzinfo=BJ) + timedelta(minutes=n)
+        s.add(Warning(external_id=f"ROLLPREV{n}", kind="call", risk_grade="low", grade_reasons=[], warned_at=at,
+                      sign_deadline=at + timedelta(minutes=30), contact_deadline=at + timedelta(hours=2),
+                      feedback_deadline=at + timedelta(hours=72), status="dispatched", station_id=station.id,
+                      community_id=community.id, person_id=people[person].id, dispatched_at=at,
+                      phone=people[person].phone))
+    s.flush()
+    after = [_check(s, scope, [None], periods=[p], moments=[None], by="month")["report"] for p in periods]
+    added = [a["prognosis_rate"]["denominator"] - b["prognosis_rate"]["denominator"] for a, b in zip(after, before, strict=True)]
+    assert added == [3, 3, 3]  # the roll-up equalled these direct counts (_check); a person counted twice would not
