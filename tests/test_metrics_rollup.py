@@ -249,5 +249,6 @@ def test_a_persons_previous_warning_counts_however_long_before(s):
                       phone=people[person].phone))
     s.flush()
     after = [_check(s, scope, [None], periods=[p], moments=[None], by="month")["report"] for p in periods]
-    added = [a["prognosis_rate"]["denominator"] - b["prognosis_rate"]["denominator"] for a, b in zip(after, before, strict=True)]
+    added = [a["prognosis_rate"]["denominator"] - b["prognosis_rate"]["denominator"]
+             for a, b in zip(after, before, strict=True)]
     assert added == [3, 3, 3]  # the roll-up equalled these direct counts (_check); a person counted twice would not
