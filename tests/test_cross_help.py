@@ -160,3 +160,29 @@ def test_the_demo_shows_help_between_stations(client_as, db):
     assert page.status_code == 200 and "协助首次联系：" in page.text
     metrics = client_as("ps01_suozhang").get("/metrics").text
     assert "其他派出所劝阻员协助首次联系 0 条" not in metrics
+
+
+def test_my_tasks_reads_the_helps_of_its_warnings_in_one_query(client_as, db):
+    """我的任务 marks 协助首次联系 from each warning's help: read with the list, not one query per warning held (at
+    province scale a dissuader holds hundreds)."""
+    from sqlalchemy import event, func
+    from sqlalchemy.engine import Engine
+
+    username, held = db.execute(
+        select(User.username, func.count()).join(Warning, Warning.assignee_id == User.id)
+        .where(User.role == "dissuader", User.is_active.is_(True), Warning.feedback_at.is_(None))
+        .group_by(User.username).order_by(func.count().desc(), User.username).limit(1)).one()
+    assert held >= 2  # one query per warning would make two
+    client = client_as(username)
+    loads = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().startswith("SELECT warning_helps.warning_id, warning_helps.helper_id"):
+            loads.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        assert client.get("/tasks").status_code == 200
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert len(loads) == 1

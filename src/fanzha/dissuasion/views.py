@@ -7,7 +7,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import DomainError, Invalid, NotFound
@@ -56,9 +56,10 @@ def my_tasks(request: Request, db: Db, scope: Scope = Depends(require(Perm.CLAIM
     now = utcnow()
     helping = and_(Warning.id.in_(select(WarningHelp.warning_id).where(WarningHelp.helper_id == scope.user_id)),
                    Warning.first_contact_at.is_(None))  # 跨所协助, until the first contact is made
+    # Each one's help (the list marks 协助首次联系) is read with them: one query, not one per warning.
     mine = list(db.scalars(select(Warning).where(or_(Warning.assignee_id == scope.user_id, helping),
                                                  Warning.feedback_at.is_(None))
-                           .options(joinedload(Warning.community))))
+                           .options(joinedload(Warning.community), selectinload(Warning.help))))
     active, backlog = urgency.order(mine, now)
     waiting = list(db.scalars(select(Warning).where(visible(scope), Warning.status == "dispatched",
                                                     Warning.feedback_at.is_(None))
