@@ -114,7 +114,7 @@ def gather(session: Session, root: Area, people: list[Assessee], period: Period,
         path = leaves.get(community_id or -1)
         return next((t for t in townships if path and path.startswith(t.path)), None)
 
-    def units_of(employer_id: int | None, groups: list | None, community_id: int | None) -> list[Assessee]:
+    def units_of(employer_id: int | None, groups: list[str] | None, community_id: int | None) -> list[Assessee]:
         path = leaves.get(community_id or -1)
         hit = [u for u in units if u.id == employer_id]
         if unit_rule == "employer_or_duty" and groups and path:
@@ -169,7 +169,8 @@ def gather(session: Session, root: Area, people: list[Assessee], period: Period,
     return figures
 
 
-def _campaigns(session: Session, townships: list[Assessee], figures: dict, period: Period, leaves: dict[int, str]):
+def _campaigns(session: Session, townships: list[Assessee], figures: dict[tuple[str, int], Figures], period: Period,
+               leaves: dict[int, str]) -> None:
     """Quotas of the campaigns that ran in the period, on the township or below it, against what their activities
     reached in the quota's metric (households, app installs …) within the campaign."""
     quotas = session.execute(select(Quota.campaign_id, Quota.metric, Quota.target, Area.path)

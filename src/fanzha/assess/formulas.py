@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any, TypeVar
 
 from fanzha.assess.scheme import (
     CampaignCompletionParams,
@@ -25,7 +26,7 @@ from fanzha.assess.scheme import (
 class Points:
     points: Decimal | None
     basis: str
-    figures: dict = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)  # JSON-like: stored with the score
 
 
 def _round(value: Fraction | Decimal, decimals: int) -> Decimal:
@@ -53,11 +54,12 @@ def largest_fall(pairs: list[tuple[int | None, int | None]], p: CaseChangeParams
 
 def case_change(this: int | None, last: int | None, pool_largest_fall: Fraction | None, p: CaseChangeParams,
                 maximum: Decimal) -> Points:
-    figures = {"this": this, "last": last}
+    figures: dict[str, Any] = {"this": this, "last": last}
     if this is None or last is None:
         return Points(None, "缺少本期或上年同期发案数据，不能计分，请核实", figures)
     stable = Fraction(p.stable_points)
-    if last == 0:
+    r = change_pct(this, last)
+    if r is None:  # last year 0 cases
         if this == 0:
             return Points(_round(stable, p.decimals), "上年同期 0 起、本期 0 起，同比平稳", figures)
         if p.zero_base == "cutoff":
@@ -66,7 +68,6 @@ def case_change(this: int | None, last: int | None, pool_largest_fall: Fraction 
         pts = max(Fraction(0), stable - Fraction(p.per_case_points) * this)
         return Points(_round(pts, p.decimals),
                       f"上年同期 0 起、本期 {this} 起，每起减 {p.per_case_points} 分", figures)
-    r = change_pct(this, last)
     figures["change_pct"] = float(r)
     band = Fraction(p.stable_band_pct)
     if abs(r) <= band:
@@ -108,7 +109,8 @@ CONDITION_TEXT = {
 }
 
 
-def condition(value: bool | None, p: ConditionParams, maximum: Decimal, *, figures: dict | None = None) -> Points:
+def condition(value: bool | None, p: ConditionParams, maximum: Decimal, *,
+              figures: dict[str, Any] | None = None) -> Points:
     if value is None:
         return Points(None, "缺少数据，不能计分", figures or {})
     yes, no = CONDITION_TEXT[p.condition]
@@ -123,13 +125,16 @@ def campaign_completion(done: int | None, target: int | None, p: CampaignComplet
                   {"done": done, "target": target})
 
 
-def rank(values: dict[object, Decimal | int | None], p: RankParams, maximum: Decimal) -> dict[object, Points]:
+K = TypeVar("K")
+
+
+def rank(values: dict[K, Decimal | int | None], p: RankParams, maximum: Decimal) -> dict[K, Points]:
     """Fewest first; equal values share the better rank (1, 1, 3); rank 1 the maximum, the last rank min_points."""
     known = {k: Decimal(v) for k, v in values.items() if v is not None}
     ordered = sorted(known.values())
     n = len(ordered)
     label = "发案数" if p.metric == "cases" else "损失金额"
-    out: dict[object, Points] = {}
+    out: dict[K, Points] = {}
     for key, value in values.items():
         if value is None:
             out[key] = Points(None, "缺少数据，不能计分", {"value": None})

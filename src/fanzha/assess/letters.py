@@ -11,8 +11,9 @@ Each is numbered per kind per year in the register of issued documents (发文�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,7 +28,8 @@ from fanzha.cases.service import visible as cases_visible
 from fanzha.cases.stats.definitions import MEASURES
 from fanzha.common.errors import Forbidden, Invalid, NotFound
 from fanzha.config import get_settings
-from fanzha.detect.advice import ADVICE, FRAUD_TYPE_NAMES
+from fanzha.detect.advice import ADVICE
+from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES
 from fanzha.org.enums import Chain
 from fanzha.org.models import Area, Unit, User
 from fanzha.org.roles import Perm
@@ -51,7 +53,7 @@ def _masked_name(name: str) -> str:
     return f"{name[0]}某" if name else "（姓名未登记）"
 
 
-def _local(dt) -> date:
+def _local(dt: datetime) -> date:
     return dt.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
@@ -68,7 +70,7 @@ class Draft:
     tables: dict[str, Table]
     period: str = ""
     area_id: int | None = None
-    summary: dict | None = None
+    summary: dict[str, Any] | None = None
     units: list[Unit] = field(default_factory=list)  # 函告: the units it may go to (the page offers the others)
 
 
@@ -77,8 +79,9 @@ class Draft:
 def letter_units(session: Session, case: Case) -> list[Unit]:
     """Units a case's 函告 may go to: the employer first, then units with a duty over the victim's groups."""
     units: list[Unit] = []
-    if case.employer_unit_id:
-        units.append(session.get(Unit, case.employer_unit_id))
+    employer = session.get(Unit, case.employer_unit_id) if case.employer_unit_id else None
+    if employer is not None:
+        units.append(employer)
     groups = set(case.victim_groups or [])
     if groups:
         for u in session.scalars(select(Unit).where(Unit.is_member.is_(True)).order_by(Unit.code)):

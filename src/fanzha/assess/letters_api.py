@@ -4,7 +4,7 @@ a PDF, issue it (number and date); the register and the issued files."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -65,7 +65,7 @@ class LetterOut(BaseModel):
     issued_on: date
     issued_at: datetime
     issued_by: str
-    summary: dict
+    summary: dict[str, Any]
     links: dict[str, str] = Field(description="下载：docx、pdf")
 
 
@@ -76,11 +76,11 @@ def _out(d: IssuedDocument) -> LetterOut:
                      links={fmt: f"/api/v1/assess/letters/{d.id}/{fmt}" for fmt in reports.FORMATS})
 
 
-@router.post("/assess/letters", summary="三告：起草（draft）、预览（preview，PDF）或签发（issue，201，编号并登记）",
+@router.post("/assess/letters", response_model=None, summary="三告：起草（draft）、预览（preview，PDF）或签发（issue，201，编号并登记）",
              responses={200: {"description": "draft：DraftOut；preview：application/pdf"},
                         201: {"model": LetterOut, "description": "issue：已签发的文书"}})
 def letter(body: LetterIn, response: Response, db: Db,
-           scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
+           scope: Scope = Depends(require(Perm.ISSUE_LETTERS))) -> Response | DraftOut | LetterOut:
     draft = letters.draft(db, scope, body.kind, case_id=body.case_id, unit_id=body.unit_id, quarter=body.quarter,
                           run_id=body.run_id)
     if body.action == "preview":
@@ -98,13 +98,13 @@ def letter(body: LetterIn, response: Response, db: Db,
 
 @router.get("/assess/letters", response_model=list[LetterOut], summary="三告发文登记（成员单位只见通告和发给本单位的函告）")
 def register(db: Db, kind: Literal["", "letter", "notice", "report"] = Query(""),
-             scope: Scope = Depends(current_scope)):
+             scope: Scope = Depends(current_scope)) -> list[LetterOut]:
     return [_out(d) for d in letters.register(db, scope, kind)]
 
 
 @router.get("/assess/letters/{document_id}/{fmt}", summary="下载已签发的三告（docx 或 pdf；审计留痕）")
 def download(document_id: IdPath, fmt: str, db: Db,
-             scope: Scope = Depends(current_scope)):
+             scope: Scope = Depends(current_scope)) -> Response:
     doc = letters.issued_file(db, scope, document_id, fmt)
     name = f"{doc.number}{doc.title}.{fmt}"
     return Response(doc.docx if fmt == "docx" else doc.pdf, media_type=reports.FORMATS[fmt],

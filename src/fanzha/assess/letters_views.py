@@ -23,7 +23,8 @@ router = APIRouter()
 
 
 @router.get("/assess/letters")
-def register_page(request: Request, db: Db, kind: str = Query("", max_length=8), scope: Scope = Depends(current_scope)):
+def register_page(request: Request, db: Db, kind: str = Query("", max_length=8),
+                  scope: Scope = Depends(current_scope)) -> Response:
     docs = letters.register(db, scope, kind if kind in letters.KINDS else "")
     runs = [r for r in service.list_runs(db, scope) if r.period.isdigit()] if scope.can(Perm.ISSUE_LETTERS) else []
     issued = request.query_params.get("issued", "")
@@ -33,7 +34,8 @@ def register_page(request: Request, db: Db, kind: str = Query("", max_length=8),
 
 @router.get("/assess/letters/new")
 def new(request: Request, db: Db, kind: str = Query("letter", max_length=8), case_id: IdQuery = None, unit_id: IdQuery = None,
-        quarter: str = Query("", max_length=8), run_id: IdQuery = None, scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
+        quarter: str = Query("", max_length=8), run_id: IdQuery = None,
+        scope: Scope = Depends(require(Perm.ISSUE_LETTERS))) -> Response:
     try:
         draft = letters.draft(db, scope, kind, case_id=case_id, unit_id=unit_id, quarter=quarter, run_id=run_id)
     except DomainError as exc:
@@ -50,7 +52,7 @@ def issue(request: Request, db: Db, kind: str = Form("", max_length=8), case_id:
           body: str = Form("", max_length=20000),
           issued_on: str = Form("", max_length=10), action: str = Form("issue", max_length=8),
           confirm: str = Form("", max_length=5),
-          scope: Scope = Depends(require(Perm.ISSUE_LETTERS))):
+          scope: Scope = Depends(require(Perm.ISSUE_LETTERS))) -> Response:
     """Preview the PDF, or 签发: the first press shows what will go out (number, addressee, date), the
     confirmation's press numbers, registers and says what went out."""
     params = {"case_id": case_id or "", "unit_id": unit_id or "", "quarter": quarter, "run_id": run_id or ""}
@@ -83,7 +85,7 @@ def issue(request: Request, db: Db, kind: str = Form("", max_length=8), case_id:
 
 @router.get("/assess/letters/{document_id}.{fmt}")
 def download(document_id: IdPath, fmt: str, db: Db,
-             scope: Scope = Depends(current_scope)):
+             scope: Scope = Depends(current_scope)) -> Response:
     doc = letters.issued_file(db, scope, document_id, fmt)
     name = f"{doc.number}{doc.title}.{fmt}"
     return Response(doc.docx if fmt == "docx" else doc.pdf, media_type=FORMATS[fmt],

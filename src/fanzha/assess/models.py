@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,7 +22,8 @@ class AssessmentRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scheme_key: Mapped[str] = mapped_column(String(32))
-    scheme: Mapped[dict] = mapped_column(JSON)  # the scheme as scored (a later edit of the file does not rewrite it)
+    # the scheme as scored (a later edit of the file does not rewrite it)
+    scheme: Mapped[dict[str, Any]] = mapped_column(JSON)
     period: Mapped[str] = mapped_column(String(16))  # 2026 / 2026-Q3 / 2026-10
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)  # inclusive
@@ -58,7 +60,7 @@ class AssessmentScore(Base):
     points: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # None: not scored yet / data missing
     max_points: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     basis: Mapped[str] = mapped_column(Text, default="")
-    figures: Mapped[dict] = mapped_column(JSON, default=dict)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     evidence_note: Mapped[str] = mapped_column(Text, default="")  # manual items: what the scorer relied on
     evidence_file: Mapped[str] = mapped_column(String(255), default="")  # stored file name under the data dir
     scored_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

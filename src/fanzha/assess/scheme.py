@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -79,7 +79,7 @@ class RankParams(_Strict):
     decimals: int = Field(1, ge=0, le=2)
 
 
-FORMULA_KINDS = {
+FORMULA_KINDS: dict[str, tuple[str, type[_Strict]]] = {
     "manual": ("人工评分（需佐证）", ManualParams),
     "case_change": ("发案同比", CaseChangeParams),
     "count_target": ("数量对照目标", CountTargetParams),
@@ -97,7 +97,7 @@ class Item(_Strict):
     kind: str
     pools: tuple[str, ...] = ("unit", "township")
     guidance: str = ""  # what the scorer looks for (manual items)
-    params: dict = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("kind")
     @classmethod
@@ -120,7 +120,7 @@ class Item(_Strict):
         return self
 
     @property
-    def parsed(self) -> BaseModel:
+    def parsed(self) -> _Strict:
         return FORMULA_KINDS[self.kind][1].model_validate(self.params)
 
 

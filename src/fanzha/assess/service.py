@@ -10,16 +10,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from fanzha.assess import figures as fig
 from fanzha.assess import formulas
 from fanzha.assess.models import AssessmentCorrection, AssessmentRun, AssessmentScore
-from fanzha.assess.scheme import POOLS, Item, Scheme, available
+from fanzha.assess.scheme import (
+    POOLS,
+    CampaignCompletionParams,
+    CaseChangeParams,
+    ConditionParams,
+    CountTargetParams,
+    Item,
+    ManualParams,
+    RankParams,
+    Scheme,
+    available,
+)
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Forbidden, Invalid, NotFound
+from fanzha.common.periods import Period
 from fanzha.config import get_settings
 from fanzha.db import utcnow
 from fanzha.org.enums import Chain, Level
@@ -50,18 +63,18 @@ def _unit_only(scope: Scope) -> int | None:
     return None if scope.can(Perm.READ_ASSESSMENT) else scope.unit_id
 
 
-def _readable(scope: Scope, run: AssessmentRun) -> bool:
+def _readable(session: Session, scope: Scope, run: AssessmentRun) -> bool:
     if scope.can(Perm.READ_ASSESSMENT):
         return _may_run_at(scope, run.area) or run.area.path.startswith(scope.path) or scope.path.startswith(run.area.path)
     if not (scope.can(Perm.READ_OWN_ASSESSMENT) and scope.unit_id is not None):
         return False
-    unit = object_session(run).get(Unit, scope.unit_id)  # a liaison reads the runs that assess their unit
+    unit = session.get(Unit, scope.unit_id)  # a liaison reads the runs that assess their unit
     return unit is not None and unit.area.path.startswith(run.area.path)
 
 
 def get_run(session: Session, scope: Scope, run_id: int) -> AssessmentRun:
     run = session.get(AssessmentRun, run_id)
-    if run is None or not _readable(scope, run):
+    if run is None or not _readable(session, scope, run):
         raise NotFound("考核不存在或不在您的管辖范围内")
     return run
 
@@ -70,14 +83,14 @@ def list_runs(session: Session, scope: Scope) -> list[AssessmentRun]:
     if not (scope.can(Perm.READ_ASSESSMENT) or scope.can(Perm.READ_OWN_ASSESSMENT)):
         raise Forbidden("您的角色没有此项权限")
     runs = session.scalars(select(AssessmentRun).order_by(AssessmentRun.period.desc(), AssessmentRun.id.desc()))
-    return [r for r in runs if _readable(scope, r)]
+    return [r for r in runs if _readable(session, scope, r)]
 
 
 def find_run(session: Session, scope: Scope, *, scheme_key: str, period: str, area_id: int) -> AssessmentRun | None:
     run = session.scalar(select(AssessmentRun).where(AssessmentRun.scheme_key == scheme_key,
                                                      AssessmentRun.period == parse_label(period),
                                                      AssessmentRun.area_id == area_id))
-    return run if run is not None and _readable(scope, run) else None
+    return run if run is not None and _readable(session, scope, run) else None
 
 
 def create_run(session: Session, scope: Scope, *, scheme_key: str, period: str, area_id: int) -> AssessmentRun:
@@ -105,7 +118,7 @@ def create_run(session: Session, scope: Scope, *, scheme_key: str, period: str, 
     return run
 
 
-def _last_year_missing(session: Session, root: Area, last: fig.Period, date_column: str) -> bool:
+def _last_year_missing(session: Session, root: Area, last: Period, date_column: str) -> bool:
     """Not one case in the whole jurisdiction in last year's period: its cases were never imported, so the change
     year on year cannot be scored (rather than counting a year of nothing as 0 cases for everyone)."""
     return fig.count_cases(session, root, last, date_column) == 0
@@ -148,36 +161,37 @@ def score(session: Session, scope: Scope, run_id: int) -> AssessmentRun:
     return run
 
 
-def _jsonable(d: dict) -> dict:
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (float(v) if isinstance(v, (Decimal, Fraction)) else v) for k, v in d.items()}
 
 
-def _formula(item: Item, members: list[fig.Assessee], now_f: dict, last_f: dict | None) -> dict[int, formulas.Points]:
+def _formula(item: Item, members: list[fig.Assessee], now_f: dict[tuple[str, int], fig.Figures],
+             last_f: dict[tuple[str, int], fig.Figures] | None) -> dict[int, formulas.Points]:
+    """Each member's points for one formula item (none for a manual item); the parameters' class is the item's kind."""
     p = item.parsed
-    key = lambda a: (a.pool, a.id)  # noqa: E731
-    if item.kind == "case_change":
-        pairs = {a.id: (now_f[key(a)].cases, last_f[key(a)].cases if last_f else None) for a in members}
+    out: dict[int, formulas.Points] = {}
+    if isinstance(p, CaseChangeParams):
+        pairs = {a.id: (now_f[(a.pool, a.id)].cases, last_f[(a.pool, a.id)].cases if last_f else None) for a in members}
         top = formulas.largest_fall(list(pairs.values()), p)
-        out = {}
         for a in members:
             got = formulas.case_change(*pairs[a.id], top, p, item.max)
-            got.figures["case_ids"] = now_f[key(a)].case_ids
+            got.figures["case_ids"] = now_f[(a.pool, a.id)].case_ids
             out[a.id] = got
         return out
-    if item.kind == "rank":
-        values = {a.id: (now_f[key(a)].cases if p.metric == "cases" else now_f[key(a)].loss) for a in members}
+    if isinstance(p, RankParams):
+        values: dict[int, Decimal | int | None] = {
+            a.id: (now_f[(a.pool, a.id)].cases if p.metric == "cases" else now_f[(a.pool, a.id)].loss) for a in members}
         return formulas.rank(values, p, item.max)
-    out = {}
     for a in members:
-        f = now_f[key(a)]
-        if item.kind == "count_target":
+        f = now_f[(a.pool, a.id)]
+        if isinstance(p, CountTargetParams):
             out[a.id] = formulas.count_target(getattr(f, p.metric), p, item.max)
-        elif item.kind == "condition":
+        elif isinstance(p, ConditionParams):
             value = {"card_propaganda_done": f.card_activities > 0, "no_card_problem": f.card_leads <= p.threshold,
                      "no_cases": f.cases == 0}[p.condition]
             out[a.id] = formulas.condition(value, p, item.max, figures={
                 "card_activities": f.card_activities, "card_leads": f.card_leads, "cases": f.cases})
-        elif item.kind == "campaign_completion":
+        elif isinstance(p, CampaignCompletionParams):
             out[a.id] = formulas.campaign_completion(f.campaign_done, f.campaign_target, p, item.max)
     return out
 
@@ -208,7 +222,8 @@ def set_manual(session: Session, scope: Scope, run_id: int, *, pool: str, assess
         raise Invalid(f"{item.name} 由数据计算，不能人工评分")
     row = _score_row(session, run, pool, assessee_id, item_key)
     _check_points(points, row)
-    if item.parsed.evidence_required and not (note.strip() or evidence_file):
+    params = item.parsed
+    if isinstance(params, ManualParams) and params.evidence_required and not (note.strip() or evidence_file):
         raise Invalid("人工评分须附佐证：上传文件或填写说明", details=[{"loc": ["note"], "msg": "缺少佐证"}])
     old = row.points
     row.points, row.evidence_note, row.scored_by, row.scored_at = points, note.strip()[:2000], scope.user_id, utcnow()
@@ -296,13 +311,13 @@ def standings(session: Session, scope: Scope, run_id: int) -> dict[str, list[Sta
             total = sum((s.points or Decimal(0) for s in items), Decimal(0))
             table.append(Standing(pool, aid, names.get(aid, "?"), total, all(s.points is not None for s in items),
                                   items=items))
-        table.sort(key=lambda s: (-s.total, s.name))
-        for n, s in enumerate(table):
-            s.place = table[n - 1].place if n and table[n - 1].total == s.total else n + 1
+        table.sort(key=lambda st: (-st.total, st.name))
+        for n, st in enumerate(table):
+            st.place = table[n - 1].place if n and table[n - 1].total == st.total else n + 1
             if prev:
-                s.previous_total = prev.get((pool, s.assessee_id))
+                st.previous_total = prev.get((pool, st.assessee_id))
         if only_unit is not None:
-            table = [s for s in table if pool == "unit" and s.assessee_id == only_unit]
+            table = [st for st in table if pool == "unit" and st.assessee_id == only_unit]
         out[pool] = table
     audit.record(session, scope, "view", "assessment", run.id)
     return out
@@ -329,7 +344,7 @@ def corrections(session: Session, scope: Scope, run_id: int) -> list[AssessmentC
     return [c for c in rows if only_unit is None or (c.score.pool == "unit" and c.score.assessee_id == only_unit)]
 
 
-def as_json(session: Session, scope: Scope, run_id: int) -> list[dict]:
+def as_json(session: Session, scope: Scope, run_id: int) -> list[dict[str, Any]]:
     """`fanzha assess score --json`: [{unit, pool, total, place, items: [{name, points, max, basis}]}]."""
     run = get_run(session, scope, run_id)
     scheme = _scheme(run)

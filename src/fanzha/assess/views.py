@@ -3,10 +3,12 @@ manual scoring with evidence, lock and corrections."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,7 +18,7 @@ from fanzha.assess.scheme import FORMULA_KINDS, POOLS, Scheme
 from fanzha.cases.models import Case
 from fanzha.common.errors import DomainError, Invalid, NotFound
 from fanzha.common.photos import check_evidence, serve_stored, store_photo
-from fanzha.detect.advice import FRAUD_TYPE_NAMES
+from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
@@ -37,8 +39,8 @@ def _roots(db: Session, scope: Scope) -> list[Area]:
     return [a for a in db.scalars(stmt) if service._may_run_at(scope, a)]
 
 
-def _index(request: Request, db: Session, scope: Scope, *, error: str = "", form: dict | None = None,
-           status_code: int = 200):
+def _index(request: Request, db: Session, scope: Scope, *, error: str = "", form: dict[str, Any] | None = None,
+           status_code: int = 200) -> Response:
     top = top_area(db)
     return render(request, "assess/index.html", status_code=status_code, runs=service.list_runs(db, scope),
                   schemes=service.schemes(), roots=_roots(db, scope) if scope.can(Perm.RUN_ASSESSMENT) else [],
@@ -46,13 +48,13 @@ def _index(request: Request, db: Session, scope: Scope, *, error: str = "", form
 
 
 @router.get("/assess")
-def index(request: Request, db: Db, scope: Scope = Depends(current_scope)):
+def index(request: Request, db: Db, scope: Scope = Depends(current_scope)) -> Response:
     return _index(request, db, scope)
 
 
 @router.post("/assess/runs", dependencies=[Depends(csrf_protect)])
 def create(request: Request, db: Db, scheme_key: str = Form("", max_length=32), period: str = Form("", max_length=16),
-           area_id: int = Form(0, ge=0, le=2**31), scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+           area_id: int = Form(0, ge=0, le=2**31), scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))) -> Response:
     try:
         existing = service.find_run(db, scope, scheme_key=scheme_key, period=period, area_id=area_id)
         if existing is not None:  # the same scheme, period and area again: open it rather than refuse
@@ -69,7 +71,7 @@ DONE = {"locked": "已锁定（定稿）", "scored": "已重新计算数据项"}
 
 
 def _run_page(request: Request, db: Session, scope: Scope, run_id: int, *, error: str = "", status_code: int = 200,
-              ask: str = "", done: str = ""):
+              ask: str = "", done: str = "") -> Response:
     run = service.get_run(db, scope, run_id)
     scheme = Scheme.model_validate(run.scheme)
     standings = service.standings(db, scope, run.id)
@@ -85,26 +87,27 @@ def _run_page(request: Request, db: Session, scope: Scope, run_id: int, *, error
 
 @router.get("/assess/runs/{run_id}")
 def run_page(run_id: IdPath, request: Request, db: Db, ask: str = Query("", pattern="^(|lock)$"),
-             done: str = Query("", max_length=8), scope: Scope = Depends(current_scope)):
+             done: str = Query("", max_length=8), scope: Scope = Depends(current_scope)) -> Response:
     return _run_page(request, db, scope, run_id, ask=ask, done=done)
 
 
 @router.post("/assess/runs/{run_id}/score", dependencies=[Depends(csrf_protect)])
 def rescore(run_id: IdPath, request: Request, db: Db,
-            scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+            scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))) -> Response:
     return _run_action(service.score, request, db, scope, run_id)
 
 
 @router.post("/assess/runs/{run_id}/lock", dependencies=[Depends(csrf_protect)])
 def lock(run_id: IdPath, request: Request, db: Db, confirm: str = Form("", max_length=5),
-         scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+         scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))) -> Response:
     """锁定（定稿）, once confirmed; without `confirm` the page shows what locking will do instead."""
     if confirm != "true":
         return _run_page(request, db, scope, run_id, ask="lock")
     return _run_action(service.lock, request, db, scope, run_id, done="locked")
 
 
-def _run_action(action, request: Request, db: Session, scope: Scope, run_id: int, *, done: str = "scored"):
+def _run_action(action: Callable[[Session, Scope, int], object], request: Request, db: Session, scope: Scope,
+                run_id: int, *, done: str = "scored") -> Response:
     """Score or lock a run, then back to its page saying what was done; a refusal is shown with its reason."""
     try:
         action(db, scope, run_id)
@@ -115,7 +118,7 @@ def _run_action(action, request: Request, db: Session, scope: Scope, run_id: int
 
 
 def _assessee_page(request: Request, db: Session, scope: Scope, run_id: int, pool: str, assessee_id: int, *,
-                   error: str = "", status_code: int = 200):
+                   error: str = "", status_code: int = 200) -> Response:
     if pool not in POOLS:
         raise NotFound("没有这一类考核对象")
     run = service.get_run(db, scope, run_id)
@@ -135,7 +138,7 @@ def _assessee_page(request: Request, db: Session, scope: Scope, run_id: int, poo
 
 @router.get("/assess/runs/{run_id}/{pool}/{assessee_id}")
 def assessee(run_id: IdPath, pool: str, assessee_id: IdPath, request: Request,
-             db: Db, scope: Scope = Depends(current_scope)):
+             db: Db, scope: Scope = Depends(current_scope)) -> Response:
     return _assessee_page(request, db, scope, run_id, pool, assessee_id)
 
 
@@ -153,7 +156,7 @@ def _points(text: str) -> Decimal:
 async def manual(run_id: IdPath, pool: str, assessee_id: IdPath, request: Request,
                  db: Db, item_key: str = Form("", max_length=40), points: str = Form("", max_length=12),
                  note: str = Form("", max_length=2000), evidence: UploadFile | None = File(None),
-                 scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+                 scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))) -> Response:
     try:
         stored = ""
         if evidence is not None and evidence.filename:
@@ -172,7 +175,7 @@ async def manual(run_id: IdPath, pool: str, assessee_id: IdPath, request: Reques
 @router.post("/assess/runs/{run_id}/{pool}/{assessee_id}/correct", dependencies=[Depends(csrf_protect)])
 def correct(run_id: IdPath, pool: str, assessee_id: IdPath, request: Request,
             db: Db, item_key: str = Form("", max_length=40), points: str = Form("", max_length=12),
-            reason: str = Form("", max_length=2000), scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))):
+            reason: str = Form("", max_length=2000), scope: Scope = Depends(require(Perm.RUN_ASSESSMENT))) -> Response:
     try:
         service.correct(db, scope, run_id, pool=pool, assessee_id=assessee_id, item_key=item_key,
                         points=_points(points), reason=reason)
@@ -185,7 +188,7 @@ def correct(run_id: IdPath, pool: str, assessee_id: IdPath, request: Request,
 
 @router.get("/assess/evidence/{score_id}")
 def evidence_file(score_id: IdPath, db: Db,
-                  scope: Scope = Depends(current_scope)):
+                  scope: Scope = Depends(current_scope)) -> Response:
     row = db.get(AssessmentScore, score_id)
     if row is None or not row.evidence_file:
         raise NotFound("没有佐证文件")

@@ -9,12 +9,16 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.config import get_settings
+
+if TYPE_CHECKING:
+    from fastapi.responses import FileResponse
 
 PHOTO_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png", b"RIFF": ".webp"}
 MAX_PHOTO = 10 * 1024 * 1024
@@ -64,7 +68,7 @@ def store_photo(folder: str, owner_id: int, data: bytes, *, session: Session | N
     return str(path.relative_to(root))
 
 
-def serve_stored(relative: str, *, filename: str | None = None):
+def serve_stored(relative: str, *, filename: str | None = None) -> FileResponse:
     """The response for a stored file, never cached. A record whose file is no longer on disk (restored from a
     backup without the data directory, removed by hand) answers 404 saying so, and the gap is logged for the
     administrator, rather than failing with a server error."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from fanzha.config import get_settings
@@ -77,12 +77,12 @@ def relink_all(session: Session, activities: list[Activity]) -> dict[int, list[C
     return out
 
 
-def counted():
+def counted() -> ColumnElement[bool]:
     """Activities that count anywhere: not withdrawn."""
     return Activity.withdrawn_at.is_(None)
 
 
-def in_campaign(campaign_id: int):
+def in_campaign(campaign_id: int) -> ColumnElement[bool]:
     """Activities that count toward the campaign."""
     return Activity.id.in_(select(ActivityCampaign.activity_id).where(ActivityCampaign.campaign_id == campaign_id))
 
