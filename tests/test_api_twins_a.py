@@ -280,9 +280,9 @@ def test_recomputing_fraud_free_communities_through_the_api(api_as, db):
 # -- 知识测试 ---------------------------------------------------------------------------------------------------------
 
 def test_assigning_and_taking_a_knowledge_test_through_the_api(api_as, db):
+    from fanzha.common.localtime import local_day
     from fanzha.db import utcnow
     from fanzha.prevention import quiz
-    from fanzha.prevention.areas import local_day
     from fanzha.prevention.models import Quiz, QuizAttempt
 
     today = local_day(utcnow())

@@ -16,6 +16,7 @@ from fanzha.cases import gaps
 from fanzha.cases import service as cases
 from fanzha.cases.models import Case
 from fanzha.common.errors import Conflict, Invalid
+from fanzha.common.localtime import local_day
 from fanzha.db import session_scope, utcnow
 from fanzha.dissuasion import escalation
 from fanzha.dissuasion.followups import rules, service
@@ -23,7 +24,6 @@ from fanzha.dissuasion.models import FollowUp
 from fanzha.notify.models import Notification
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
-from fanzha.prevention.areas import local_day
 from form_helpers import parse
 
 _n = itertools.count(1)

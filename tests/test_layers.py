@@ -86,7 +86,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("people", "cases"): "people.views shows a person's cases",
     ("people", "dissuasion"): "people.views shows a person's follow-ups and contacts",
     ("people", "warnings"): "people.views shows a person's warnings",
-    ("people", "prevention"): "people.registration takes local_day from prevention.areas",
     ("links", "cases"): "links.service reads cases (models, the intake's normalising) to show a record's links",
     ("links", "warnings"): "links.service reads warnings to show a record's links",
     ("warnings", "cases"): "warnings.feedback and warnings.metrics count cases (被骗 after a warning); "
@@ -95,11 +94,10 @@ KNOWN: dict[tuple[str, str], str] = {
     ("warnings", "dissuasion"): "warnings announces arrivals (dissuasion.alerts), takes board conditions "
                                 "(dissuasion.board) and feedback words (dissuasion.enums): warnings and dissuasion "
                                 "are one loop split in two packages",
-    ("warnings", "prevention"): "warnings.views takes children from prevention.areas",
     ("dispatch", "dissuasion"): "dispatch.help offers a helper the urgency order of dissuasion.urgency",
     ("dissuasion", "cases"): "dissuasion raises 止付/冻结 requests (cases.requests) and reads cases for follow-ups",
-    ("cases", "prevention"): "cases take area helpers from prevention.areas; cases.gaps reads prevention's "
-                             "activities to find where outreach missed a victim",
+    ("cases", "prevention"): "cases.gaps reads prevention's activities to find where outreach missed a "
+                             "victim (宣防漏洞)",
     ("cases", "registry"): "cases.profile takes the vulnerable-group words from registry.groups",
     ("prevention", "registry"): "prevention.intake parses vulnerable groups with registry.groups.parse_groups",
 }

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import DEMO_PASSWORD, csrf_of
+from fanzha.common.localtime import local_day
 from fanzha.db import session_scope, utcnow
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, Unit, User
 from fanzha.org.scope import Scope
 from fanzha.prevention import service
-from fanzha.prevention.areas import local_day
 from fanzha.prevention.models import Activity, ActivityPhoto, Supervision
 from fanzha.registry.models import Duty
 

@@ -311,7 +311,7 @@ def test_activity_photos_are_all_or_nothing(people, monkeypatch, client_as):
 
 # --- 11. rows of the other chain are found by level, not by depth (兵团) --------------------------------------------
 def test_other_chain_rows_for_a_bingtuan_regiment(people, db):
-    from fanzha.prevention.areas import children
+    from fanzha.org.tree import children
 
     made = []
     with session_scope() as s:

@@ -209,12 +209,12 @@ def liaison_world(app):
 
     from fanzha.addresses.models import StandardAddress
     from fanzha.assess import service as assess
+    from fanzha.common.localtime import local_day
     from fanzha.common.photos import store_photo
     from fanzha.db import session_scope, utcnow
     from fanzha.imports import service as imports
     from fanzha.org.scope import Scope
     from fanzha.prevention import service as prevention
-    from fanzha.prevention.areas import local_day
     from fanzha.prevention.models import Campaign, CoverageTarget
     from fanzha.reports.models import IssuedDocument
 

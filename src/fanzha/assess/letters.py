@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +26,7 @@ from fanzha.cases.models import Case
 from fanzha.cases.service import visible as cases_visible
 from fanzha.cases.stats.definitions import MEASURES
 from fanzha.common.errors import Forbidden, Invalid, NotFound
-from fanzha.config import get_settings
+from fanzha.common.localtime import zone
 from fanzha.detect.advice import ADVICE
 from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES
 from fanzha.org.enums import Chain
@@ -54,7 +53,7 @@ def _masked_name(name: str) -> str:
 
 
 def _local(dt: datetime) -> date:
-    return dt.astimezone(ZoneInfo(get_settings().timezone)).date()
+    return dt.astimezone(zone()).date()
 
 
 def _cn_date(d: date) -> str:

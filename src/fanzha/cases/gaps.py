@@ -28,6 +28,7 @@ from fanzha.audit import service as audit
 from fanzha.cases.intake import visible
 from fanzha.cases.models import Case
 from fanzha.common.errors import Invalid
+from fanzha.common.localtime import day_start, local_day
 from fanzha.dissuasion.enums import FACE_CHANNELS
 from fanzha.dissuasion.followups.rules import GAPS, REACHED_STATES
 from fanzha.dissuasion.models import Contact, FollowUp
@@ -35,8 +36,8 @@ from fanzha.org.enums import GROUPS, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.tree import communities_under, contains
 from fanzha.people.models import Person
-from fanzha.prevention.areas import communities_under, contains, day_start, local_day
 from fanzha.prevention.models import Campaign, CampaignArea
 from fanzha.warnings.models import Warning
 

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from fanzha.cases.enums import CHANNELS
 from fanzha.common.identity import id_number_birth_date, id_number_gender
+from fanzha.common.localtime import local_day
 from fanzha.org.models import Unit
 from fanzha.people.models import Person
-from fanzha.prevention.areas import local_day
 from fanzha.registry.groups import ELDERLY_AGE, age_on, load_derived
 
 CHANNEL_ALIASES = {

@@ -33,7 +33,7 @@ from fanzha.notify.service import notify
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.prevention.areas import communities_under
+from fanzha.org.tree import communities_under
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import visible as warning_visible
 

@@ -15,6 +15,7 @@ from fanzha.auth import lookups
 from fanzha.cases.intake import UNPLACED, Register, make_handler, parse_row, visible
 from fanzha.cases.models import Case
 from fanzha.common.errors import Conflict, Invalid, NotFound, not_here
+from fanzha.common.localtime import day_start
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.common.timefmt import fmt_minute
 from fanzha.imports.service import RowRejected
@@ -24,9 +25,9 @@ from fanzha.links.rules import joined
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.tree import communities_under
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
-from fanzha.prevention.areas import communities_under, day_start
 from fanzha.warnings.enums import FRAUD_TYPES
 
 __all__ = ["visible", "search", "get", "create", "update", "confirm_type", "Filters", "as_row"]

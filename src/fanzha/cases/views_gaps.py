@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fanzha.cases import gaps
 from fanzha.cases.views import filter_areas
 from fanzha.common.errors import DomainError
+from fanzha.common.localtime import local_day
 from fanzha.db import utcnow
 from fanzha.org.enums import GROUPS
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.prevention.areas import local_day
 from fanzha.web.deps import Db, require
 from fanzha.web.params import IdQuery
 from fanzha.web.render import render

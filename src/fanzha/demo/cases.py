@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from fanzha.cases.intake import suggest
 from fanzha.cases.models import Case, CaseAction
 from fanzha.cases.profile import victim_profile
+from fanzha.common.localtime import local_day
 from fanzha.org.models import Area, Unit
 from fanzha.people.models import Person
-from fanzha.prevention.areas import local_day
 
 # How each type reaches its victims (seed 000/001: social apps and phone calls dominate), and how preventable it is.
 CHANNELS_BY_TYPE = {

@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fanzha.common.localtime import local_day
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area, Unit, User
-from fanzha.prevention.areas import local_day
 from fanzha.prevention.counting import relink_all
 from fanzha.prevention.models import (
     Activity,

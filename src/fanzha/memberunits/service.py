@@ -30,6 +30,7 @@ from fanzha.cases.stats.service import behind_clause
 from fanzha.common import periods
 from fanzha.common.errors import NotFound
 from fanzha.common.identity import mask_name
+from fanzha.common.localtime import local_day
 from fanzha.db import utcnow
 from fanzha.imports.models import ImportBatch
 from fanzha.org import service as org
@@ -37,8 +38,8 @@ from fanzha.org.enums import GROUPS, Chain, Level
 from fanzha.org.models import Area, Unit
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.tree import communities_under
 from fanzha.people.models import Person
-from fanzha.prevention.areas import communities_under, local_day
 from fanzha.prevention.counting import counted
 from fanzha.prevention.coverage import SOURCES, source_of
 from fanzha.prevention.models import Activity

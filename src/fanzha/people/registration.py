@@ -12,13 +12,13 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from fanzha.common.localtime import local_day
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, identity_cells, register
 from fanzha.imports.values import clean, parse_datetime
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.service import find
-from fanzha.prevention.areas import local_day
 
 COLUMNS = Columns(
     aliases={

@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Invalid, NotFound
+from fanzha.common.localtime import local_day
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.tree import children, communities_under, contains
 from fanzha.people.models import Person
-from fanzha.prevention.areas import children, communities_under, contains, local_day
 from fanzha.prevention.counting import counted
 from fanzha.prevention.enums import DENOMINATORS, METRICS
 from fanzha.prevention.models import Activity, CoverageTarget

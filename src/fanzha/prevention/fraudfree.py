@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session, joinedload
 from fanzha.audit import service as audit
 from fanzha.cases.models import Case
 from fanzha.common.errors import Invalid
+from fanzha.common.localtime import day_start, local_day
 from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.prevention import coverage
-from fanzha.prevention.areas import day_start, local_day
 from fanzha.prevention.counting import counted
 from fanzha.prevention.enums import DENOMINATORS, METRICS
 from fanzha.prevention.models import Activity, FraudFreeChange, FraudFreeStatus

@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fanzha.common.errors import DomainError
+from fanzha.common.localtime import local_day
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Destination, Importer, RowRejected, register, went_of
 from fanzha.imports.values import clean, parse_datetime, parse_int
@@ -13,7 +14,6 @@ from fanzha.org.enums import GROUPS, Level
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 from fanzha.prevention import service
-from fanzha.prevention.areas import local_day
 from fanzha.prevention.enums import ACTIVITY_KINDS, METRIC_ALIASES, METRICS, lookup_kind, lookup_metric
 from fanzha.prevention.models import Activity, Campaign
 from fanzha.registry.groups import parse_groups

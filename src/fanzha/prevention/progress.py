@@ -18,11 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.common.errors import NotFound
+from fanzha.common.localtime import day_start, days, local_day
 from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
+from fanzha.org.tree import children, contains, node_contains
 from fanzha.prevention import counting
-from fanzha.prevention.areas import children, contains, day_start, days, local_day, node_contains
 from fanzha.prevention.enums import METRICS
 from fanzha.prevention.models import Activity, Campaign, Quota
 from fanzha.prevention.service import covered_areas, get_campaign

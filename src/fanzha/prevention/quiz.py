@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.localtime import local_day
 from fanzha.db import utcnow
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
-from fanzha.prevention.areas import local_day
 from fanzha.prevention.models import Quiz, QuizAttempt
 from fanzha.warnings.enums import FRAUD_TYPES
 

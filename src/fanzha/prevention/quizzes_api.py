@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
+from fanzha.common.localtime import local_day
 from fanzha.common.text import PlainText
 from fanzha.db import utcnow
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.prevention import quiz
-from fanzha.prevention.areas import local_day
 from fanzha.prevention.models import Quiz, QuizAttempt
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath

@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Forbidden, Invalid, NotFound
+from fanzha.common.localtime import local_day
 from fanzha.common.photos import check_photo, store_photo
 from fanzha.db import utcnow
 from fanzha.org.enums import GROUPS, Chain, Level
 from fanzha.org.models import Area, Unit
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.tree import contains
 from fanzha.prevention import counting
-from fanzha.prevention.areas import contains, local_day
 from fanzha.prevention.enums import ACTIVITY_KINDS, CAMPAIGN_KINDS, METRICS, SUPERVISION_KINDS, SUPERVISION_OUTCOMES
 from fanzha.prevention.models import Activity, ActivityPhoto, Campaign, CampaignArea, Quota, Supervision
 from fanzha.warnings.enums import FRAUD_TYPES

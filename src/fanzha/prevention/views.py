@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.common import tabular
 from fanzha.common.errors import Conflict, DomainError, Forbidden, Invalid
+from fanzha.common.localtime import local_day
 from fanzha.common.photos import MAX_PHOTO, serve_stored
 from fanzha.db import utcnow
 from fanzha.imports.api import save_upload, start_import
@@ -19,7 +20,6 @@ from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.prevention import counting, progress, service
-from fanzha.prevention.areas import local_day
 from fanzha.prevention.enums import (
     ACTIVITY_KINDS,
     CAMPAIGN_KINDS,

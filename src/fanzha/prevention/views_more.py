@@ -10,13 +10,13 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from fanzha.common.errors import DomainError, Invalid
+from fanzha.common.localtime import local_day
 from fanzha.db import utcnow
 from fanzha.org.models import Area
 from fanzha.org.roles import ROLE_LABELS, Perm
 from fanzha.org.scope import Scope
 from fanzha.prevention import coverage as cov
 from fanzha.prevention import fraudfree, quiz
-from fanzha.prevention.areas import local_day
 from fanzha.prevention.views import _date
 from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.web.deps import Db, csrf_protect, require

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.addresses.service import AddressMatcher
 from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_phone
+from fanzha.common.localtime import local_day
 from fanzha.db import utcnow
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, Tally, identity_cells, register
@@ -22,7 +23,6 @@ from fanzha.org.models import Unit
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.schemas import NAME_PATTERN
-from fanzha.prevention.areas import local_day
 from fanzha.registry.groups import ELDERLY_AGE, age_on, parse_groups
 from fanzha.registry.models import RegistryEntry, RegistryUnplaced
 

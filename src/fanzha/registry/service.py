@@ -14,6 +14,7 @@ from fanzha.audit import service as audit
 from fanzha.common import tabular
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_name, mask_phone
+from fanzha.common.localtime import local_day
 from fanzha.common.privacy import identity, identity_fields
 from fanzha.common.text import check_plain
 from fanzha.config import get_settings
@@ -24,7 +25,6 @@ from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
-from fanzha.prevention.areas import local_day
 from fanzha.registry import sms
 from fanzha.registry.models import RegistryEntry, RegistryUnplaced, TargetList, TargetMember
 from fanzha.registry.risk import Population, Score, load_population

@@ -27,8 +27,8 @@ from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.org.service import top_area
+from fanzha.org.tree import communities_under
 from fanzha.people.models import Person
-from fanzha.prevention.areas import communities_under
 from fanzha.reports.figures import AreaRow, BulletinFigures, Compared, TypeRow, TypicalCase, WarningFigures
 from fanzha.warnings.enums import FRAUD_TYPES
 

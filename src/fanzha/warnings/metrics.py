@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, delete, distinct, func, insert, not_, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from fanzha.cases.models import Case
+from fanzha.common.localtime import zone
 from fanzha.config import get_settings
 from fanzha.db import is_read_only, utcnow
 from fanzha.org.enums import Chain, Level
@@ -111,7 +111,7 @@ def period(since: str, until: str) -> tuple[datetime, datetime]:
 
     from fanzha.common.errors import Invalid
 
-    tz = ZoneInfo(get_settings().timezone)
+    tz = zone()
     today = utcnow().astimezone(tz).date()
     try:
         start = date.fromisoformat(since) if since else today - timedelta(days=29)
@@ -230,7 +230,7 @@ def _minutes(session: Session, later, earlier):
 
 def _offset(at: datetime) -> int:
     """The configured zone's UTC offset at `at`, in minutes."""
-    return int(at.astimezone(ZoneInfo(get_settings().timezone)).utcoffset().total_seconds() // 60)
+    return int(at.astimezone(zone()).utcoffset().total_seconds() // 60)
 
 
 def _local_day(session: Session, column, minutes: int):
@@ -509,7 +509,7 @@ def _grid_direct(session: Session, where, now: datetime, minutes: int) -> list[t
 
 def _whole_days(since: datetime, until: datetime) -> tuple[date, date] | None:
     """(first, last) local day if [since, until) is made of whole local days under one UTC offset, else None."""
-    tz = ZoneInfo(get_settings().timezone)
+    tz = zone()
     start, end = since.astimezone(tz), until.astimezone(tz)
     if start.timetz().replace(tzinfo=None) != time.min or end.timetz().replace(tzinfo=None) != time.min:
         return None

@@ -107,7 +107,7 @@ def _day(text: str) -> datetime | None:
     from datetime import date
 
     from fanzha.common.errors import Invalid
-    from fanzha.prevention.areas import day_start
+    from fanzha.common.localtime import day_start
 
     if not text.strip():
         return None

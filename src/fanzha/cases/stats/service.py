@@ -29,8 +29,8 @@ from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.prevention.areas import children as child_nodes
-from fanzha.prevention.areas import communities_under, contains
+from fanzha.org.tree import children as child_nodes
+from fanzha.org.tree import communities_under, contains
 from fanzha.warnings.enums import FRAUD_TYPES
 
 UNKNOWN = "未填写"

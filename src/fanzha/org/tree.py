@@ -1,29 +1,16 @@
-"""Tree helpers for prevention figures: which communities lie under a node of either chain, local days."""
+"""The area trees (行政/公安两条链): which communities lie under a node of either chain, and a node's children.
+
+Every domain that walks the trees asks here; the paths themselves are kept by `fanzha.org.service`.
+"""
 
 from __future__ import annotations
-
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
-from fanzha.config import get_settings
 from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
-
-
-def tz() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
-
-
-def local_day(now: datetime) -> date:
-    return now.astimezone(tz()).date()
-
-
-def day_start(day: date) -> datetime:
-    """Midnight of a local day, as an aware datetime."""
-    return datetime.combine(day, time(0), tzinfo=tz())
+from fanzha.org.scope import Scope
 
 
 def communities_under(node: Area) -> ColumnElement[bool]:
@@ -75,11 +62,7 @@ def children(session: Session, node: Area, chain: str) -> list[Area]:
                                 .order_by(Area.code))) if ancestors else []
 
 
-def scoped_leaves(session: Session, scope, *extra) -> list[Area]:
+def scoped_leaves(session: Session, scope: Scope, *extra: ColumnElement[bool]) -> list[Area]:
+    """The communities `scope` covers, narrowed by `extra` clauses."""
     return list(session.scalars(select(Area).where(Area.level == Level.COMMUNITY, scope.community_clause(Area.id),
                                                    *extra)))
-
-
-def days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
