@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from fanzha.audit import service
-from fanzha.config import get_settings
+from fanzha.common.localtime import zone
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.web.deps import Db, require
@@ -24,7 +23,7 @@ def audit_page(request: Request, db: Db, username: str = Query("", max_length=32
                scope: Scope = Depends(require(Perm.READ_AUDIT))):
     since = until = None
     if day:
-        tz = ZoneInfo(get_settings().timezone)
+        tz = zone()
         since = datetime.combine(day, time.min, tz)
         until = datetime.combine(day, time.max, tz)
     rows, total = service.search(db, scope, username=username.strip(), action=action, entity=entity,

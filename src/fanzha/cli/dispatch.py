@@ -46,12 +46,10 @@ def _cell(text: str, width: int) -> str:
 
 
 def render(result) -> str:
-    from zoneinfo import ZoneInfo
-
-    from fanzha.config import get_settings
+    from fanzha.common.localtime import zone
     from fanzha.dispatch.policy import POLICY_LABELS
 
-    tz = ZoneInfo(get_settings().timezone)
+    tz = zone()
     lines = [f"调度回放：{POLICY_LABELS.get(result.policy, result.policy)}",
              f"预警 {result.warnings:,} 条；回放 {result.start.astimezone(tz):%Y-%m-%d %H:%M} 至 "
              f"{result.end.astimezone(tz):%Y-%m-%d %H:%M}（最后一条预警后 24 小时）",

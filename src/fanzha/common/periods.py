@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 from fanzha.common.errors import Invalid
-from fanzha.config import get_settings
+from fanzha.common.localtime import day_start, local_day
 
 KINDS = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年", "custom": "自定义"}
 QUARTER_NAMES = "一二三四"
@@ -77,8 +76,7 @@ class Period:
 
     def bounds(self) -> tuple[datetime, datetime]:
         """[start, end) as aware local datetimes: midnight starting the first day, midnight after the last."""
-        zone = ZoneInfo(get_settings().timezone)
-        return datetime.combine(self.start, time(0), zone), datetime.combine(self.end_exclusive, time(0), zone)
+        return day_start(self.start), day_start(self.end_exclusive)
 
     @property
     def year(self) -> int:
@@ -209,7 +207,7 @@ def parse(spec: str = "", since: str = "", until: str = "", *, today: date | Non
                 raise Invalid("自定义时间段须同时填写开始和结束日期")
             p = custom(_date(since), _date(until))
         elif not spec:
-            p = current("month", today or datetime.now(ZoneInfo(get_settings().timezone)).date())
+            p = current("month", today or local_day(datetime.now(UTC)))
         elif m := _RANGE.match(spec):
             p = custom(_date(m[1]), _date(m[2]))
         elif m := _DAY.match(spec):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from fanzha.config import get_settings
+from fanzha.common.localtime import zone
 
 
 def local(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
-    return dt.astimezone(ZoneInfo(get_settings().timezone))
+    return dt.astimezone(zone())
 
 
 def fmt_minute(dt: datetime | None) -> str:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.common.errors import Invalid
-from fanzha.config import get_settings
+from fanzha.common.localtime import zone
 from fanzha.db import utcnow
 from fanzha.dispatch import policy
 from fanzha.org.enums import Level
@@ -48,7 +47,7 @@ def replay(session: Session, scope: Scope, *, since: date, until: date, roster_d
         raise Invalid("结束日期不能早于开始日期", details=[{"loc": ["until"], "msg": "早于开始日期"}])
     if (until - since).days + 1 > MAX_DAYS:
         raise Invalid(f"一次最多回放 {MAX_DAYS} 天", details=[{"loc": ["since"], "msg": "时间段太长"}])
-    tz = ZoneInfo(get_settings().timezone)
+    tz = zone()
     start = datetime.combine(since, time(0), tz)
     end = datetime.combine(until + timedelta(days=1), time(0), tz)
     warnings, shifts, siblings = simulate.from_database(session, since=start, until=end, roster_day=roster_day)
@@ -75,7 +74,7 @@ def _chart(results: dict) -> dict:
 def replay_page(request: Request, db: Db, since: str = Query("", max_length=10), until: str = Query("", max_length=10),
                 roster_day: str = Query("", max_length=10), seed: int = Query(0, ge=0, le=1_000_000),
                 run: str = Query("", max_length=2), scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
-    today = utcnow().astimezone(ZoneInfo(get_settings().timezone)).date()
+    today = utcnow().astimezone(zone()).date()
     form = {"since": since, "until": until, "roster_day": roster_day, "seed": seed}
     error, out = "", None
     try:

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from fanzha.config import get_settings
+from fanzha.common.localtime import zone
 from fanzha.dissuasion.escalation import Recipients
 from fanzha.notify.service import notify
 from fanzha.warnings.enums import GRADES, warning_label
@@ -47,7 +46,7 @@ class Arrival:
 
 
 def _hm(at: datetime) -> str:
-    return at.astimezone(ZoneInfo(get_settings().timezone)).strftime("%m-%d %H:%M")
+    return at.astimezone(zone()).strftime("%m-%d %H:%M")
 
 
 def texts(a: Arrival) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
+from fanzha.common.localtime import zone
 from fanzha.dispatch import policy
 from fanzha.dispatch.policy import Job
 from fanzha.dissuasion.enums import STEPS
@@ -148,13 +149,11 @@ DIGEST_HOUR = 8  # local time (FANZHA_TIMEZONE): the station heads' morning dige
 def send_digest(session: Session, now: datetime) -> int:
     """The daily 积压 digest to each station's heads, in the app (it is a summary, not an alarm); sent by the worker
     in the hour DIGEST_HOUR local time. Returns how many stations were told."""
-    from zoneinfo import ZoneInfo
 
-    from fanzha.config import get_settings
     from fanzha.dissuasion.escalation import Recipients
     from fanzha.notify.service import notify
 
-    tz = ZoneInfo(get_settings().timezone)
+    tz = zone()
     if now.astimezone(tz).hour != DIGEST_HOUR:
         return 0
     recipients = Recipients(session)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.cases.models import Case
 from fanzha.common.ages import age_on
-from fanzha.config import get_settings
+from fanzha.common.localtime import zone
 from fanzha.org.enums import GROUPS
 from fanzha.warnings.models import Warning
 
@@ -55,7 +54,7 @@ def parse_groups(text: str) -> tuple[list[str], list[str]]:
 
 def day_end(today: date) -> datetime:
     """The first instant after `today` (local day) as aware UTC: records up to it count."""
-    tz = ZoneInfo(get_settings().timezone)
+    tz = zone()
     return datetime(today.year, today.month, today.day, tzinfo=tz) + timedelta(days=1)
 
 

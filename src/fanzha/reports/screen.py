@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from fanzha.cases.models import Case
 from fanzha.cases.stats import definitions
 from fanzha.common import periods
 from fanzha.common.errors import Forbidden
+from fanzha.common.localtime import zone
 from fanzha.config import get_settings
 from fanzha.db import utcnow
 from fanzha.org.roles import Perm
@@ -26,7 +26,7 @@ TREND_DAYS = 30
 
 def figures(session: Session, scope: Scope, *, now: datetime | None = None) -> dict:
     scope.require(Perm.READ_CASES)
-    tz = ZoneInfo(get_settings().timezone)
+    tz = zone()
     now = (now or utcnow()).astimezone(tz)
     today = now.date()
     day_start = datetime.combine(today, time.min, tz)

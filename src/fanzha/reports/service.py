@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.localtime import zone
 from fanzha.common.periods import Period
 from fanzha.db import utcnow
 from fanzha.org.models import Area, User
@@ -36,11 +37,9 @@ class Rendered:
 
 
 def local_today() -> date:
-    from zoneinfo import ZoneInfo
 
-    from fanzha.config import get_settings
 
-    return utcnow().astimezone(ZoneInfo(get_settings().timezone)).date()
+    return utcnow().astimezone(zone()).date()
 
 
 def render(session: Session, scope: Scope, period: Period, area: Area | None, *, seq: int | None = None,

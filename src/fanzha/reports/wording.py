@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
-from fanzha.config import get_settings
+from fanzha.common.localtime import zone
 
 
 def wan(amount) -> str:
@@ -45,7 +44,7 @@ def signed_pct(ratio: float | None) -> str:
 
 
 def mdate(at: datetime) -> str:
-    local = at.astimezone(ZoneInfo(get_settings().timezone)) if at.tzinfo else at
+    local = at.astimezone(zone()) if at.tzinfo else at
     return f"{local.month}月{local.day}日"
 
 

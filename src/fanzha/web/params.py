@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Form, Path, Query
 from pydantic import BeforeValidator
 
+from fanzha.common.localtime import zone
 from fanzha.common.text import MAX_ID
 from fanzha.web.forms import is_blank
 
@@ -26,10 +27,8 @@ OptionalDateForm = Annotated[date | None, Form(), NotGiven]
 
 def aware(value):
     """A datetime from a query string: without a zone it is Beijing time (the configured zone)."""
-    from zoneinfo import ZoneInfo
 
-    from fanzha.config import get_settings
 
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return value.replace(tzinfo=zone())

@@ -20,7 +20,6 @@ and re-creates the triggers with the configured time zone's offset.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -41,8 +40,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fanzha.cases.stats.definitions import AGE_BAND_SQL, LOSS_BAND_SQL
 from fanzha.cases.stats.definitions import MEASURES as DEFINED
+from fanzha.common.localtime import zone
 from fanzha.common.periods import add_months, month_end
-from fanzha.config import get_settings
 from fanzha.db import Base, UTCDateTime
 
 TABLE = "case_stat_cells"
@@ -101,7 +100,7 @@ DIMS = ("all", "type", "channel", "sex", "age", "occupation", "loss", "preventab
 
 def offset_minutes() -> int:
     """The configured zone's offset from UTC now (Asia/Shanghai: +480, the same all year since 1991)."""
-    return int(datetime.now(ZoneInfo(get_settings().timezone)).utcoffset().total_seconds() // 60)
+    return int(datetime.now(zone()).utcoffset().total_seconds() // 60)
 
 
 def _local(dialect: str, column: str, minutes: int, grain: str) -> str:
