@@ -27,7 +27,7 @@ def contains(node: Area, leaf: Area) -> bool:
     if node.level == Level.COMMUNITY:
         return node.id == leaf.id
     if node.chain == Chain.POLICE:
-        return bool(leaf.police_path) and leaf.police_path.startswith(node.path)
+        return bool(leaf.police_path and leaf.police_path.startswith(node.path))
     return leaf.path.startswith(node.path)
 
 
