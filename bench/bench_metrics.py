@@ -277,7 +277,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--unpartitioned", action="store_true", help="the schema before migration 0034")
     parser.add_argument("--load-only", action="store_true", help="load and keep the database, measure nothing")
-    parser.add_argument("--reuse", action="store_true", help="measure a database kept by --load-only")
+    parser.add_argument("--reuse", action="store_true", help="measure a database kept by --load-only (and keep it)")
     parser.add_argument("--child-load", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-unpartitioned", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-measure", type=int, help=argparse.SUPPRESS)
@@ -305,7 +305,7 @@ def main() -> None:
                 continue
             measured = _child(["--child-measure", str(args.repeat)], url)
         finally:
-            if not (args.keep or args.load_only):
+            if not (args.keep or args.load_only or args.reuse):  # a database loaded to be measured again stays
                 drop_database(args.pg, dbname)
         print(json.dumps({"size": size, "partitioned": not args.unpartitioned, "loaded": loaded, **measured,
                           "loadavg": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False), flush=True)
