@@ -94,3 +94,14 @@ def test_a_chat_is_read_speaker_by_speaker():
     raw = np.array([[0.1, 0.1, 0.0, 0.8], [0.7, 0.1, 0.0, 0.2], [0.3, 0.1, 0.0, 0.6]])
     best, which = most_suspicious(raw, [0, 0, 2], 3)
     assert best[0].tolist() == raw[0].tolist() and which.tolist() == [0, -1, 2] and np.isnan(best[1]).all()
+
+
+def test_a_chat_called_fraud_for_what_one_speaker_says_names_that_speaker():
+    from fanzha.detect import check
+
+    text = ("小美：在吗\n我：在的\n小美：最近在做一个投资项目，导师带单，每天收益百分之五，稳赚不赔，你要不要试试，"
+            "先注册账户充值一万\n我：真的吗\n小美：真的，我已经赚了二十万了")
+    v = check(text)
+    assert v.risk == "fraud" and v.fraud_prob >= 0.5
+    assert v.reasons[0]["rule"] == "speaker" and "小美" in v.reasons[0]["name"]
+    assert v.reasons[0]["text"].startswith("最近在做一个投资项目")  # the speaker's longest line

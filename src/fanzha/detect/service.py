@@ -117,8 +117,8 @@ def _pick_type(type_proba: np.ndarray, hits: list[rules.Hit], types: list[str]) 
 
 
 def _speaker_hit(norm: str, name: str, said: str) -> rules.Hit:
-    """The reason shown for a chat called 诈骗 because of what one speaker says: that speaker's first line."""
-    first = said.split("\n", 1)[0]
+    """The reason shown for a chat called 诈骗 because of what one speaker says: that speaker's longest line."""
+    first = max(said.split("\n"), key=len)
     start = norm.find(first)
     span = (start, start + len(first)) if start >= 0 else (0, 0)
     return rules.Hit("speaker", f"聊天中“{name}”的发言单独读来像诈骗", "fraud", "", *span, first[:40])
@@ -134,6 +134,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
     with that rule's type. `fraud_prob` stays the model's reading of the words in both cases. A text the model calls
     advertising that reads as a signed transactional notice asking nothing of its reader (`rules.notice`: 动账, 验证码,
     取件, 账单, 行程; no link, number, id or red flag) is ordinary.
+    A chat whose speakers can be told apart is also read speaker by speaker (`decision.decide`); it is called
+    诈骗 with the reason naming the speaker, and its `fraud_prob` is the higher of the whole chat's and that speaker's.
     """
     model = model or load_model()
     th = model.thresholds()
@@ -163,7 +165,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         if len(called):
             tproba[called] = model.type_proba(X=X[called])
         decided = decided.tolist()
-        fraud_prob = np.round(proba[:, FRAUD], 4).tolist()
+        # a chat read speaker by speaker reports its most suspicious reading (the whole or one speaker alone)
+        fraud_prob = np.round(np.fmax(proba[:, FRAUD], speaker), 4).tolist()
         for i, norm in enumerate(norms):
             if decided[i] == NORMAL and not hits[i] and not plain[i] and not flagged[i] and not with_entities:
                 # the common case, an ordinary text with no red flag and no cue: nothing to explain
