@@ -10,11 +10,12 @@ import re
 import secrets
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 # The request (or task) being served: {"request_id": …, "user_id": …}. A dict rather than two variables because the
 # user is known only inside a dependency that runs in the thread pool, whose copy of the context cannot hand a new
 # value back; the dict it finds is the middleware's own, so what it writes there is seen by the request's last line.
-CURRENT: ContextVar[dict | None] = ContextVar("fanzha_request", default=None)
+CURRENT: ContextVar[dict[str, Any] | None] = ContextVar("fanzha_request", default=None)
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Attributes every LogRecord has; anything else passed in `extra=` is a field of the JSON line.

@@ -22,14 +22,20 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+    from openpyxl.cell import WriteOnlyCell
     from starlette.responses import Response
+
+    _DictWriterBase = csv.DictWriter[str]
+else:  # not subscriptable at run time before Python 3.12
+    _DictWriterBase = csv.DictWriter
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 CONTROL_STARTS = ("\t", "\r")
@@ -64,10 +70,10 @@ def row(values: Iterable[object]) -> list[object]:
 class CsvWriter:
     """csv.writer with every cell neutralised, for files written row by row (streams, large files)."""
 
-    def __init__(self, out, **fmtparams):
+    def __init__(self, out: SupportsWrite[str], **fmtparams: Any) -> None:
         self._writer = csv.writer(out, **fmtparams)
 
-    def writerow(self, values: Iterable[object]):
+    def writerow(self, values: Iterable[object]) -> object:
         return self._writer.writerow(row(values))
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
@@ -75,13 +81,13 @@ class CsvWriter:
             self.writerow(values)
 
 
-class DictWriter(csv.DictWriter):
+class DictWriter(_DictWriterBase):
     """csv.DictWriter with every cell neutralised, the header (column names from the input) included."""
 
-    def writerow(self, rowdict):
+    def writerow(self, rowdict: Mapping[str, object]) -> object:
         return super().writerow({k: cell(v) for k, v in rowdict.items()})
 
-    def writerows(self, rowdicts):
+    def writerows(self, rowdicts: Iterable[Mapping[str, object]]) -> None:
         for rowdict in rowdicts:
             self.writerow(rowdict)
 
@@ -111,7 +117,7 @@ def csv_chunks(header: Sequence[object], rows: Iterable[Iterable[object]], *, ev
     yield buf.getvalue().encode("utf-8")
 
 
-def _xlsx_cell(ws, value: object):
+def _xlsx_cell(ws: object, value: object) -> WriteOnlyCell:
     from openpyxl.cell import WriteOnlyCell
 
     value = cell(value)
