@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Connection, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, relationship
 from sqlalchemy.orm.attributes import get_history
 
 from fanzha.db import Base, UTCDateTime, utcnow
@@ -53,7 +53,7 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="other")
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)  # the admin node it reports to
-    duty_groups: Mapped[list] = mapped_column(JSON, default=list)  # keys of org.enums.GROUPS
+    duty_groups: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys of org.enums.GROUPS
     is_member: Mapped[bool] = mapped_column(Boolean, default=True)  # 联席会议成员单位 vs plain employer
     contact_name: Mapped[str] = mapped_column(String(32), default="")
     contact_phone: Mapped[str] = mapped_column(String(20), default="")
@@ -100,18 +100,18 @@ def _mark(target: Area) -> None:
 
 @event.listens_for(Area, "after_insert")
 @event.listens_for(Area, "after_delete")
-def _area_added_or_removed(mapper, connection, target: Area) -> None:
+def _area_added_or_removed(mapper: Mapper[Area], connection: Connection, target: Area) -> None:
     _mark(target)
 
 
 @event.listens_for(Area, "after_update")
-def _area_changed(mapper, connection, target: Area) -> None:
+def _area_changed(mapper: Mapper[Area], connection: Connection, target: Area) -> None:
     if get_history(target, "name").has_changes() or get_history(target, "parent_id").has_changes():
         _mark(target)
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _area_statement(state) -> None:
+def _area_statement(state: ORMExecuteState) -> None:
     """`delete(Area)…` and `update(Area)…` run as statements, outside the per-object events above."""
     if (state.is_update or state.is_delete or state.is_insert) and any(m.class_ is Area for m in state.all_mappers):
         state.session.info[STALE_LABELS] = True

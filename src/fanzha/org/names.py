@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -91,7 +91,7 @@ def refresh_labels(session: Session) -> int:
     wanted = labels_for(Node(*r[:5]) for r in rows)
     changed = [{"area_id": r.id, "new_label": wanted[r.id]} for r in rows if r.label != wanted[r.id]]
     if changed:
-        table = Area.__table__
+        table = cast(Table, Area.__table__)  # a declarative class's table is a Table
         session.execute(update(table).where(table.c.id == bindparam("area_id")).values(label=bindparam("new_label")),
                         changed)
         for c in changed:  # objects already loaded show the new label without a reload

@@ -25,7 +25,7 @@ class Role(StrEnum):
 
 
 # Where each role lands after logging in (without a page of its own to return to): the work of the day.
-HOMES = {
+HOMES: dict[str, str] = {
     Role.DISSUADER: "/tasks",  # 我的任务
     Role.STATION_HEAD: "/warnings",  # the station's board (scoped to the station)
     Role.STATION_OFFICER: "/warnings",

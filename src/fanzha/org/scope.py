@@ -13,8 +13,9 @@ liaison (成员单位联络员) acts for its unit wherever it sits: its records 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from fanzha.common.errors import Forbidden, NotFound
@@ -73,7 +74,7 @@ class Scope:
             exists().where(covered.id.in_(ids), covered.police_path.startswith(Area.path)),
         )
 
-    def community_ids(self):
+    def community_ids(self) -> Select[int]:
         """A subquery of the leaf communities in scope: what records are filtered by."""
         q = select(Area.id).where(Area.level == Level.COMMUNITY)
         if self.is_system:
@@ -98,11 +99,11 @@ class Scope:
         """A member-unit liaison: sees and changes the records of its own unit, whatever node it sits on."""
         return not self.is_system and self.role == Role.UNIT_LIAISON
 
-    def unit_clause(self, column) -> ColumnElement[bool]:
+    def unit_clause(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         """Rows whose unit column is the user's own unit (none for a liaison placed without one)."""
         return column == self.unit_id if self.unit_id is not None else false()
 
-    def community_clause(self, column) -> ColumnElement[bool]:
+    def community_clause(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         return column.in_(self.community_ids())
 
     def get_area(self, session: Session, area_id: int) -> Area:
@@ -123,4 +124,4 @@ class Scope:
         """Whether `area` lies in the user's own subtree (in its own chain or, for a leaf, through police_path)."""
         if self.is_system or area.path.startswith(self.path):
             return True
-        return self.chain == Chain.POLICE and bool(area.police_path) and area.police_path.startswith(self.path)
+        return self.chain == Chain.POLICE and bool(area.police_path and area.police_path.startswith(self.path))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.auth import backoff
 from fanzha.auth.passwords import check_strength, hash_password
 from fanzha.auth.service import revoke_all
-from fanzha.common.errors import Conflict, Invalid, NotFound, TooManyRequests
+from fanzha.common.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from fanzha.db import utcnow
 from fanzha.org.enums import ALLOWED_PARENTS, LEVEL_CHAIN, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area, Unit, User
@@ -79,10 +79,8 @@ def _refresh_paths(session: Session, area: Area) -> None:
     session.flush()
     parent = session.get(Area, area.parent_id) if area.parent_id else None
     area.path = (parent.path if parent else "/") + f"{area.id}/"
-    if area.police_area_id:
-        area.police_path = session.get(Area, area.police_area_id).path
-    else:
-        area.police_path = None
+    police = session.get(Area, area.police_area_id) if area.police_area_id else None
+    area.police_path = police.path if police is not None else None
 
 
 def create_area(session: Session, scope: Scope, data: AreaIn) -> Area:
@@ -140,7 +138,7 @@ def list_units(session: Session, scope: Scope, *, q: str = "", limit: int = 500,
     return list(session.scalars(stmt.order_by(Unit.code).limit(limit).offset(offset)))
 
 
-def _visible_units(scope: Scope):
+def _visible_units(scope: Scope) -> Select[Unit]:
     """Units on the administrative chain; police users see those whose area overlaps theirs."""
     stmt = select(Unit).options(joinedload(Unit.area))
     if scope.is_system:
@@ -153,7 +151,7 @@ def _visible_units(scope: Scope):
     return stmt.where(Unit.area_id.in_(_ancestor_ids_of_scope(scope)))
 
 
-def _ancestor_ids_of_scope(scope: Scope):
+def _ancestor_ids_of_scope(scope: Scope) -> Select[int]:
     """Administrative nodes that contain at least one community covered by a police user."""
     leaf = select(Area.path).where(Area.id.in_(scope.community_ids())).subquery()
     return select(Area.id).where(Area.chain == Chain.ADMIN).join(leaf, leaf.c.path.startswith(Area.path)).distinct()
@@ -195,7 +193,7 @@ def update_unit(session: Session, scope: Scope, unit_id: int, data: UnitPatch) -
 # -- users -------------------------------------------------------------------------------
 
 
-def _user_query(scope: Scope):
+def _user_query(scope: Scope) -> Select[User]:
     stmt = select(User).join(Area, User.area_id == Area.id).options(joinedload(User.area), joinedload(User.unit))
     if scope.is_system:
         return stmt
@@ -286,6 +284,8 @@ def change_own_password(session: Session, scope: Scope, old: str, new: str, *, k
     The attempt is counted in a transaction of its own, so a wrong old password still counts."""
     from fanzha.auth.passwords import verify_password
 
+    if scope.user_id is None:  # the system scope (CLI, worker) has no password of its own
+        raise Forbidden("系统身份没有密码可改")
     now = utcnow()
     admission = backoff.admit_password_change(session, scope.user_id, now=now)
     session.commit()
@@ -294,6 +294,8 @@ def change_own_password(session: Session, scope: Scope, old: str, new: str, *, k
                      detail={"reason": "throttled", "wait": admission.wait_seconds})
         raise TooManyRequests(backoff.wait_message(admission.wait_seconds), retry_after=admission.wait_seconds)
     user = session.get(User, scope.user_id)
+    if user is None:  # removed since the session began
+        raise NotFound("用户不存在")
     if not verify_password(user.password_hash, old):
         audit.record(session, scope, "password_failed", "user", user.id, detail={"reason": "bad_password"})
         raise Invalid("原密码不正确", details=[{"loc": ["old_password"], "msg": "原密码不正确"}])

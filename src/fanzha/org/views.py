@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from fanzha.common.errors import DomainError
 from fanzha.db import utcnow
 from fanzha.org import service
 from fanzha.org.enums import Chain, Level
-from fanzha.org.models import Area, User
+from fanzha.org.models import Area, Unit, User
 from fanzha.org.roles import PERMISSIONS, ROLE_LEVELS, Perm, Role
 from fanzha.org.schemas import AreaIn, AreaPatch, UnitIn, UserIn, UserPatch
 from fanzha.org.scope import Scope
@@ -29,7 +29,7 @@ router = APIRouter()
 
 @router.get("/org/areas")
 def areas(request: Request, db: Db, chain: Chain = Chain.POLICE, q: str = Query("", max_length=50),
-          scope: Scope = Depends(require(Perm.READ_ORG))):
+          scope: Scope = Depends(require(Perm.READ_ORG))) -> Response:
     if q:
         rows = [(a, 0) for a in service.list_areas(db, scope, chain=chain.value, q=q, limit=200)]
     else:
@@ -40,7 +40,7 @@ def areas(request: Request, db: Db, chain: Chain = Chain.POLICE, q: str = Query(
 
 @router.get("/org/areas/{area_id}")
 def area_detail(area_id: IdPath, request: Request, db: Db,
-                scope: Scope = Depends(require(Perm.READ_ORG))):
+                scope: Scope = Depends(require(Perm.READ_ORG))) -> Response:
     area = service.get_area(db, scope, area_id)
     children = service.list_areas(db, scope, parent_id=area.id, limit=1000)
     covered = []
@@ -51,7 +51,7 @@ def area_detail(area_id: IdPath, request: Request, db: Db,
         Person.community_id.in_(Scope(user_id=None, username="", role=scope.role, area_id=area.id, chain=area.chain,
                                       path=area.path).community_ids()),
         scope.community_clause(Person.community_id)))
-    ancestors = []
+    ancestors: list[Area] = []
     node = area.parent
     while node is not None and scope.covers(node):
         ancestors.insert(0, node)
@@ -67,7 +67,7 @@ def area_detail(area_id: IdPath, request: Request, db: Db,
 
 @router.post("/org/areas", dependencies=[Depends(csrf_protect)])
 async def create_area(request: Request, db: Db,
-                      scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
+                      scope: Scope = Depends(require(Perm.MANAGE_AREAS))) -> Response:
     form = await request.form()
     data = {k: form.get(k, "") for k in ("name", "code", "level", "kind_label", "parent_id", "police_area_id",
                                           "population", "households", "shops")}
@@ -90,7 +90,7 @@ def _parents(db: Session, scope: Scope) -> list[Area]:
 
 @router.post("/org/areas/{area_id}", dependencies=[Depends(csrf_protect)])
 async def update_area(area_id: IdPath, request: Request, db: Db,
-                      scope: Scope = Depends(require(Perm.MANAGE_AREAS))):
+                      scope: Scope = Depends(require(Perm.MANAGE_AREAS))) -> Response:
     service.get_area(db, scope, area_id)
     form = await request.form()
     data = {k: form[k] for k in ("name", "kind_label", "population", "households", "shops", "police_area_id")
@@ -107,12 +107,13 @@ async def update_area(area_id: IdPath, request: Request, db: Db,
 
 
 @router.get("/admin/roles")
-def roles(request: Request, scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+def roles(request: Request, scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
     return render(request, "admin/roles.html", roles=[(r, PERMISSIONS[r], ROLE_LEVELS[r]) for r in Role])
 
 
 @router.get("/org/units")
-def units(request: Request, db: Db, q: str = Query("", max_length=50), scope: Scope = Depends(require(Perm.READ_ORG))):
+def units(request: Request, db: Db, q: str = Query("", max_length=50),
+          scope: Scope = Depends(require(Perm.READ_ORG))) -> Response:
     rows = service.list_units(db, scope, q=q)
     admin_areas = []
     if scope.can(Perm.MANAGE_UNITS):
@@ -123,9 +124,10 @@ def units(request: Request, db: Db, q: str = Query("", max_length=50), scope: Sc
 
 @router.post("/org/units", dependencies=[Depends(csrf_protect)])
 async def create_unit(request: Request, db: Db,
-                      scope: Scope = Depends(require(Perm.MANAGE_UNITS))):
+                      scope: Scope = Depends(require(Perm.MANAGE_UNITS))) -> Response:
     form = await request.form()
-    data = {k: form.get(k, "") for k in ("name", "code", "kind", "area_id", "contact_name", "contact_phone")}
+    data: dict[str, object] = {k: form.get(k, "") for k in ("name", "code", "kind", "area_id", "contact_name",
+                                                            "contact_phone")}
     data["duty_groups"] = form.getlist("duty_groups")
     model, errors = parse_form(UnitIn, data)
     if model is not None:
@@ -143,7 +145,7 @@ async def create_unit(request: Request, db: Db,
 
 @router.get("/org/units/{unit_id}")
 def unit_detail(unit_id: IdPath, request: Request, db: Db,
-                scope: Scope = Depends(require(Perm.READ_ORG))):
+                scope: Scope = Depends(require(Perm.READ_ORG))) -> Response:
     unit = service.get_unit(db, scope, unit_id)
     liaisons = list(db.scalars(select(User).where(User.unit_id == unit.id)))
     return render(request, "org/unit.html", unit=unit, liaisons=liaisons)
@@ -151,25 +153,25 @@ def unit_detail(unit_id: IdPath, request: Request, db: Db,
 
 @router.get("/admin/users")
 def users(request: Request, db: Db, q: str = Query("", max_length=50), role: str = Query("", max_length=32),
-          scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+          scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
     rows = service.list_users(db, scope, q=q, role=role)
     held = backoff.held_accounts(db, [u.username for u in rows], now=utcnow())
     return render(request, "admin/users.html", rows=rows, q=q, role=role, held=held)
 
 
-def _placement_choices(db: Session, scope: Scope):
+def _placement_choices(db: Session, scope: Scope) -> tuple[list[Area], list[Unit]]:
     return service.list_areas(db, scope, limit=100_000), service.list_units(db, scope, limit=5000)
 
 
 @router.get("/admin/users/new")
-def new_user(request: Request, db: Db, scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+def new_user(request: Request, db: Db, scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
     areas, units = _placement_choices(db, scope)
     return render(request, "admin/user_form.html", target=None, areas=areas, units=units, errors={}, form={})
 
 
 @router.post("/admin/users/new", dependencies=[Depends(csrf_protect)])
 async def create_user(request: Request, db: Db,
-                      scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+                      scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
     form = await request.form()
     data = {k: form.get(k, "") for k in ("username", "display_name", "password", "role", "area_id", "unit_id",
                                           "phone")}
@@ -187,7 +189,7 @@ async def create_user(request: Request, db: Db,
 
 @router.get("/admin/users/{user_id}")
 def user_detail(user_id: IdPath, request: Request, db: Db,
-                scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+                scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
     target = service.get_user(db, scope, user_id)
     areas, units = _placement_choices(db, scope)
     return render(request, "admin/user_form.html", target=target, areas=areas, units=units, errors={}, form={},
@@ -197,10 +199,11 @@ def user_detail(user_id: IdPath, request: Request, db: Db,
 
 @router.post("/admin/users/{user_id}", dependencies=[Depends(csrf_protect)])
 async def update_user(user_id: IdPath, request: Request, db: Db,
-                      scope: Scope = Depends(require(Perm.MANAGE_USERS))):
+                      scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
     target = service.get_user(db, scope, user_id)
     form = await request.form()
-    data = {k: form[k] for k in ("display_name", "role", "area_id", "phone", "unit_id", "password") if k in form}
+    data: dict[str, object] = {k: form[k] for k in ("display_name", "role", "area_id", "phone", "unit_id", "password")
+                               if k in form}
     data["is_active"] = form.get("is_active") == "on"
     if form.get("unlock") == "on":
         data["unlock"] = True

@@ -87,7 +87,10 @@ def _may_be_none(annotation) -> bool:
     return origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
 
 
-def parse_form(model: type[BaseModel], data: Mapping[str, object]) -> tuple[BaseModel | None, dict[str, str]]:
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def parse_form(model: type[M], data: Mapping[str, object]) -> tuple[M | None, dict[str, str]]:
     """A submitted form as `model`, empty values read as not given; or the errors to show beside the fields."""
     try:
         return model.model_validate(not_given(model, data)), {}
