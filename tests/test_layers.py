@@ -98,8 +98,8 @@ KNOWN: dict[tuple[str, str], str] = {
     ("dissuasion", "cases"): "dissuasion raises 止付/冻结 requests (cases.requests) and reads cases for follow-ups",
     ("cases", "prevention"): "cases.gaps reads prevention's activities to find where outreach missed a "
                              "victim (宣防漏洞)",
-    ("cases", "registry"): "cases.profile takes the vulnerable-group words from registry.groups",
-    ("prevention", "registry"): "prevention.intake parses vulnerable groups with registry.groups.parse_groups",
+    ("cases", "registry"): "cases.profile derives a victim's groups (多次被预警, 曾被骗) with registry.groups."
+                          "load_derived, which reads cases and warnings",
 }
 
 

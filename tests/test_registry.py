@@ -15,12 +15,13 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from conftest import csrf_of
 from fanzha.common.identity import id_check_digit
+from fanzha.org.groups import parse_groups
 from fanzha.registry import sms
 from fanzha.registry.duties import Item, allocate, balance
-from fanzha.registry.groups import age_on, parse_groups
+from fanzha.registry.groups import age_on
 from fanzha.registry.risk import FRAUD_TYPES
+from support.web import csrf_of
 
 
 def make_id(prefix6: str, birth: date, seq: int) -> str:
@@ -423,13 +424,13 @@ def test_the_demo_countys_allocation_is_balanced(tmp_path):
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from conftest import DEMO_PASSWORD, DEMO_SEED
     from fanzha.demo.generator import generate
     from fanzha.migrate import upgrade
     from fanzha.org.scope import Scope
     from fanzha.registry import duties
     from fanzha.registry.models import Duty
     from fanzha.registry.service import population
+    from support.web import DEMO_PASSWORD, DEMO_SEED
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     upgrade("head", url=url)

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from fanzha.cases.enums import CHANNELS
 from fanzha.common.identity import id_number_birth_date, id_number_gender
 from fanzha.common.localtime import local_day
+from fanzha.org.groups import ELDERLY_AGE
 from fanzha.org.models import Unit
 from fanzha.people.models import Person
-from fanzha.registry.groups import ELDERLY_AGE, age_on, load_derived
+from fanzha.registry.groups import age_on, load_derived
 
 CHANNEL_ALIASES = {
     "phone": ("电话", "来电", "电话联系", "打电话", "座机", "境外来电", "语音电话"),

@@ -29,7 +29,7 @@ AGE_BANDS = (
     AgeBand("26_35", "26—35岁", 26, 35),
     AgeBand("36_45", "36—45岁", 36, 45),
     AgeBand("46_59", "46—59岁", 46, 59),
-    AgeBand("ge60", "60岁及以上", 60, None),  # 老年人 (registry.groups.ELDERLY_AGE)
+    AgeBand("ge60", "60岁及以上", 60, None),  # 老年人 (org.groups.ELDERLY_AGE)
 )
 AGE_BAND_LABELS = {b.key: b.label for b in AGE_BANDS}
 

@@ -11,12 +11,12 @@ from fanzha.imports.reader import Columns
 from fanzha.imports.service import Destination, Importer, RowRejected, register, went_of
 from fanzha.imports.values import clean, parse_datetime, parse_int
 from fanzha.org.enums import GROUPS, Level
+from fanzha.org.groups import parse_groups
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 from fanzha.prevention import service
 from fanzha.prevention.enums import ACTIVITY_KINDS, METRIC_ALIASES, METRICS, lookup_kind, lookup_metric
 from fanzha.prevention.models import Activity, Campaign
-from fanzha.registry.groups import parse_groups
 from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, lookup
 
 PLAN_COLUMNS = Columns(

@@ -1,4 +1,4 @@
-"""Vulnerable groups (易受骗群体): the words lists use for them, and the groups derived from records on read.
+"""Vulnerable groups (易受骗群体) derived from records on read; the words lists use for them are in org.groups.
 
 Declared groups come from member units' lists and stay in Person.groups. Derived groups are computed when read, at
 a given day, so they are never stale: 老年人 (60 or older by the birth date of the ID number), 多次被预警 (warned at
@@ -7,7 +7,6 @@ least twice in the 12 months before the day) and 曾被骗 (a case with the pers
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -17,39 +16,11 @@ from sqlalchemy.orm import Session
 from fanzha.cases.models import Case
 from fanzha.common.ages import age_on
 from fanzha.common.localtime import zone
-from fanzha.org.enums import GROUPS
+from fanzha.org.groups import ELDERLY_AGE
 from fanzha.warnings.models import Warning
 
-ELDERLY_AGE = 60
 REPEAT_WARNINGS = 2  # warnings in the last 12 months that make someone 多次被预警
 DERIVED = ("elderly", "repeat_warned", "past_victim")
-
-# What a 人群类别 cell may say for each group (cells may hold several, separated by 、,，;；/ or spaces).
-GROUP_ALIASES: dict[str, tuple[str, ...]] = {
-    "student_teacher": ("师生", "学生", "教师", "老师", "在校学生", "在校生", "教职工", "大学生", "中学生"),
-    "accountant": ("财会人员", "财会", "会计", "出纳", "财务", "财务人员"),
-    "company_head": ("企业负责人", "法定代表人", "法人", "企业主", "个体工商户", "负责人"),
-    "medical": ("医护", "医护人员", "医生", "护士", "医务人员"),
-    "investor": ("理财投资", "投资理财", "理财", "投资", "有理财投资行为人", "股民"),
-    "repeat_warned": ("多次被预警", "多次预警", "多次被预警人员"),
-    "elderly": ("老年人", "老人", "老年"),
-    "single_divorced": ("单身离异", "单身", "离异", "丧偶"),
-    "past_victim": ("曾被骗", "受害人", "被骗人员"),
-}
-_SPLIT = re.compile(r"[、,，;；/|\s]+")
-
-
-def parse_groups(text: str) -> tuple[list[str], list[str]]:
-    """(group keys, words not understood) of a 人群类别 cell."""
-    keys, unknown = [], []
-    for word in (w for w in _SPLIT.split(text or "") if w):
-        key = next((k for k, words in GROUP_ALIASES.items() if word in words or word == GROUPS.get(k) or word == k),
-                   None)
-        if key is None:
-            unknown.append(word)
-        elif key not in keys:
-            keys.append(key)
-    return sorted(keys), unknown
 
 
 def day_end(today: date) -> datetime:

@@ -19,11 +19,12 @@ from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, Tally, identity_cells, register
 from fanzha.imports.values import clean
 from fanzha.org.enums import GROUPS
+from fanzha.org.groups import ELDERLY_AGE, parse_groups
 from fanzha.org.models import Unit
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.schemas import NAME_PATTERN
-from fanzha.registry.groups import ELDERLY_AGE, age_on, parse_groups
+from fanzha.registry.groups import age_on
 from fanzha.registry.models import RegistryEntry, RegistryUnplaced
 
 COLUMNS = Columns(
