@@ -6,7 +6,6 @@ Each xdist worker gets its own database. Settings are put into the environment b
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
@@ -19,47 +18,18 @@ os.environ["FANZHA_ARGON2_TIME_COST"] = "1"
 os.environ["FANZHA_ARGON2_MEMORY_KIB"] = "1024"
 os.environ["FANZHA_STATIC_VENDOR_DIR"] = str(Path(__file__).resolve().parent.parent / "node_modules")
 os.environ.pop("FANZHA_QUEUE_URL", None)
+pytest.register_assert_rewrite("support")
 
-DB_KIND = os.environ.get("FANZHA_TEST_DB", "sqlite")
-PG_BASE = os.environ.get("FANZHA_TEST_POSTGRES_URL", "postgresql://postgres:fanzha@127.0.0.1:5432/postgres")
-DEMO_PASSWORD = "Fanzha@2026"
-DEMO_SEED = 7
+from support.db import DB_KIND, PG_BASE, pg_available, pg_create, pg_drop, pg_url  # noqa: E402  (after the settings)
+from support.web import DEMO_PASSWORD, DEMO_SEED, login, make_client  # noqa: E402
 
-
-def _pg_url(dbname: str) -> str:
-    return re.sub(r"/[^/]*$", f"/{dbname}", PG_BASE)
-
-
-def pg_available() -> bool:
-    import psycopg
-
-    try:
-        psycopg.connect(PG_BASE, connect_timeout=3).close()
-        return True
-    except psycopg.OperationalError:
-        return False
-
-
-def pg_create(dbname: str) -> str:
-    import psycopg
-
-    with psycopg.connect(PG_BASE, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-        conn.execute(f'CREATE DATABASE "{dbname}" ENCODING \'UTF8\' TEMPLATE template0')
-    return _pg_url(dbname)
-
-
-def pg_drop(dbname: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_BASE, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-
+# Fixtures the test modules share, each defined once.
+pytest_plugins = ["support.db", "support.browser", "support.bulletin", "support.prevention"]
 
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _DBNAME = f"fanzha_test_{os.getpid()}_{_worker}"
 if DB_KIND == "postgres":
-    os.environ["FANZHA_DATABASE_URL"] = _pg_url(_DBNAME)
+    os.environ["FANZHA_DATABASE_URL"] = pg_url(_DBNAME)
 else:
     os.environ["FANZHA_DATABASE_URL"] = f"sqlite:///{_TMP / 'fanzha.db'}"
 
@@ -115,25 +85,6 @@ def app(database):
     from fanzha.web.app import create_app
 
     return create_app()
-
-
-def make_client(app):
-    from fastapi.testclient import TestClient
-
-    return TestClient(app, raise_server_exceptions=False)
-
-
-def login(client, username: str, password: str = DEMO_PASSWORD):
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token,
-                                           "next": "/"}, follow_redirects=False)
-    return response
-
-
-def csrf_of(client) -> str:
-    page = client.get("/account/password")
-    return re.search(r'name="csrf-token" content="([^"]*)"', page.text).group(1)
 
 
 @pytest.fixture

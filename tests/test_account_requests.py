@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, select
 
-from dissuasion_helpers import fresh_warning
 from fanzha.cases import requests
 from fanzha.cases.models import CaseAction
 from fanzha.common.errors import Conflict
@@ -22,9 +21,10 @@ from fanzha.dissuasion.models import TimelineEvent
 from fanzha.notify.models import Delivery, Notification
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
-from form_helpers import default_values
-from form_helpers import form_to as _form
-from form_helpers import post_pairs as _post
+from support.dissuasion import fresh_warning
+from support.forms import default_values
+from support.forms import form_to as _form
+from support.forms import post_pairs as _post
 
 
 def _set(pairs, **values):

@@ -37,8 +37,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from area_helpers import add_area
-from conftest import DEMO_PASSWORD, csrf_of
 from fanzha.audit.models import AuditEntry
 from fanzha.db import session_scope, utcnow
 from fanzha.org.enums import Level
@@ -46,9 +44,10 @@ from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
 from fanzha.prevention import counting, progress, service
 from fanzha.prevention.models import Activity, Campaign
-from form_helpers import default_values, multipart, parse
-from test_dissuasion import PNG
-from test_migrations import empty_db  # noqa: F401  (an empty SQLite and PostgreSQL database, a fixture)
+from support.areas import add_area
+from support.dissuasion import PNG
+from support.forms import default_values, multipart, parse
+from support.web import DEMO_PASSWORD, csrf_of
 
 MONTH, SWEEP = "ACYUE", "ACSAOLOU"
 PEOPLE = {"act_grid": ("grid_worker", "ACE"), "act_sqmj": ("community_police", "ACP1"),
@@ -152,7 +151,7 @@ def _page_total(client, campaign_id: int) -> int:
 @pytest.fixture(scope="module")
 def recorded(county, app):
     """A1–A5 recorded as the module docstring says; returns their ids and the messages the recorders were given."""
-    from conftest import login, make_client
+    from support.web import login, make_client
 
     grid, sqmj = make_client(app), make_client(app)
     login(grid, "act_grid")

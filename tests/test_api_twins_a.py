@@ -10,14 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from conftest import csrf_of, login, make_client
-from dissuasion_helpers import fresh_warning
 from fanzha.audit.models import AuditEntry
 from fanzha.db import session_scope
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Role
 from fanzha.org.scope import Scope
+from support.dissuasion import fresh_warning
+from support.web import csrf_of, login, make_client
 
 PASSWORD = "Jiangzhou#2026t"
 _n = itertools.count(1)

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from conftest import csrf_of
 from fanzha.assess.models import AssessmentScore
 from fanzha.config import get_settings
 from fanzha.db import session_scope
 from fanzha.org.models import Area, Unit, User
+from support.web import csrf_of
 
 
 def _run_id(client, period="2025"):
@@ -155,7 +155,7 @@ def test_joint_office_issues_a_quarterly_notice_and_finds_it(client_as):
     assert ask.status_code == 200 and "确认签发？" in ask.text and "已按您的修改" in ask.text
     number = re.search(r'发文字号：<strong translate="no">([^<]+)</strong>', ask.text).group(1)
     assert "/assess/letters?kind=notice&amp;issued=" not in client.get("/assess/letters?kind=notice").text
-    from form_helpers import default_values, parse
+    from support.forms import default_values, parse
 
     form = next(f for f in parse(ask.text).forms if ("confirm", "true") in f["fields"])
     sent = dict(default_values(form))

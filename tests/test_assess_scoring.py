@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from area_helpers import add_area
 from fanzha.assess import service
 from fanzha.assess.models import AssessmentRun
 from fanzha.cases.models import Case, CaseAction
@@ -38,6 +37,7 @@ from fanzha.db import session_scope
 from fanzha.org.models import Area, Unit
 from fanzha.org.scope import Scope
 from fanzha.prevention.models import Activity
+from support.areas import add_area
 
 BJ = ZoneInfo("Asia/Shanghai")
 MANUAL = {"system_setup": Decimal(8), "township_prevention": Decimal(25), "unit_prevention": Decimal(25),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fanzha.web.assets import IMMUTABLE, SHORT, Assets, accepts_gzip, etag_matches
-from test_browser import _guarded_page, browser, live_server  # noqa: F401  (fixtures)
+from support.browser import guarded_page
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "src" / "fanzha" / "web" / "static"
@@ -33,7 +33,7 @@ def _raw(client, url: str, encoding: str, **headers):
 
 @pytest.fixture
 def client(app):
-    from conftest import make_client
+    from support.web import make_client
 
     return make_client(app)
 
@@ -243,9 +243,9 @@ def _chart_types(page, element_id: str) -> list[str]:
 
 
 @pytest.mark.browser
-def test_the_chart_pages_draw_with_the_builds_they_load(browser, live_server):  # noqa: F811
+def test_the_chart_pages_draw_with_the_builds_they_load(browser, live_server):
     """案件研判 and 指标 load ECharts' common build (bar, line, pie) and still draw; the map keeps the full build."""
-    context, page, outside = _guarded_page(browser, 1280, 900)
+    context, page, outside = guarded_page(browser, 1280, 900)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

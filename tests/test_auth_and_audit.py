@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from conftest import csrf_of, login, make_client
 from fanzha.audit.models import AuditEntry
 from fanzha.org.models import User
 from fanzha.people.models import Person
+from support.web import csrf_of, login, make_client
 
 
 def _audit_count(db, **where) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from conftest import DB_KIND, pg_create, pg_drop
+from support.db import DB_KIND, pg_create, pg_drop
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40  # 见面照片 (first bytes of a JPEG)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x01" * 500  # 宣传活动照片

@@ -185,7 +185,7 @@ def test_blocklist_csv_import_and_export_round_trip(tmp_path, app, api_as, db):
     assert api.get("/api/v1/lookup", params={"value": "http://fake-bank.cn/login"}).json()["listed"] is True
     assert api.get("/api/v1/lookup", params={"value": "089866881234"}).json()["matches"][0]["source"] == "市局通报"
 
-    from conftest import make_client
+    from support.web import make_client
 
     assert make_client(app).get("/api/v1/lookup", params={"value": "1"}).status_code == 401
     from fanzha.blocklist import service

@@ -26,11 +26,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, select
 
-from conftest import DEMO_PASSWORD
 from fanzha.audit.models import AuditEntry
 from fanzha.common import tabular
 from fanzha.db import utcnow
-from form_helpers import default_values, parse
+from support.forms import default_values, parse
+from support.web import DEMO_PASSWORD
 
 HEAD, DISSUADER, OFFICER = "kb_suozhang", "kb_quanzu", "kb_minjing"
 PHONE, ID_NUMBER = "13912340001", "110105195002037319"
@@ -39,7 +39,6 @@ EXPECTED = {"unsigned": {"KB-1", "KB-2"}, "overdue": {"KB-2", "KB-4"}, "escalate
 
 @pytest.fixture(scope="module")
 def station(database):
-    from area_helpers import add_area
     from fanzha.auth.passwords import hash_password
     from fanzha.cases.models import Case
     from fanzha.db import session_scope
@@ -49,6 +48,7 @@ def station(database):
     from fanzha.people.models import Person
     from fanzha.prevention.models import Activity
     from fanzha.warnings.models import Warning
+    from support.areas import add_area
 
     now = utcnow()
     with session_scope() as s:

@@ -5,81 +5,12 @@ Any request to an address other than this machine aborts and fails the test: the
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def live_server(app):
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("system Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def _guarded_page(browser, width: int, height: int, **options):
-    """A page whose context aborts (and lists) any request to another machine; options go to new_context
-    (is_mobile, has_touch …)."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", **options)
-    outside: list[str] = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname or ""
-        if host in LOOPBACK or route.request.url.startswith(("data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    return context, context.new_page(), outside
-
-
-def _login(page, live_server: str, username: str) -> None:
-    page.goto(live_server + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "Fanzha@2026")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)  # each role lands on its own home (org/roles.py HOMES)
+from support.browser import ARTIFACTS, browser_login, free_port, guarded_page
 
 
 @pytest.mark.browser
@@ -88,7 +19,7 @@ def _login(page, live_server: str, username: str) -> None:
                                                   ("admin", "反诈中心工作台", "/warnings")])
 def test_login_home_logout(browser, live_server, size, username, title, home):
     width, height = size
-    context, page, outside = _guarded_page(browser, width, height)
+    context, page, outside = guarded_page(browser, width, height)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
@@ -119,7 +50,7 @@ def test_login_home_logout(browser, live_server, size, username, title, home):
 
 @pytest.mark.browser
 def test_wrong_password_message_in_browser(browser, live_server):
-    context, page, outside = _guarded_page(browser, 375, 740)
+    context, page, outside = guarded_page(browser, 375, 740)
     try:
         page.goto(live_server + "/login")
         page.fill("input[name=username]", "ps02_quanzu")
@@ -134,16 +65,15 @@ def test_wrong_password_message_in_browser(browser, live_server):
 @pytest.mark.browser
 def test_dissuader_on_a_phone_signs_visits_with_a_photo_and_closes(browser, live_server, tmp_path):
     """375 px: sign, call, record a face-to-face contact with a photo, set the outcome, see the timeline."""
-    from dissuasion_helpers import fresh_warning
     from fanzha.db import session_scope
-    from test_dissuasion import PNG
+    from support.dissuasion import PNG, fresh_warning
 
     with session_scope() as s:
         w = fresh_warning(s, station_user="ps03_quanzu", tag="BRW", at="2026-11-22 09:00")
         wid = w.id
     photo = tmp_path / "现场.png"
     photo.write_bytes(PNG)
-    context, page, outside = _guarded_page(browser, 375, 740)
+    context, page, outside = guarded_page(browser, 375, 740)
     try:
         page.goto(live_server + "/login")
         page.fill("input[name=username]", "ps03_quanzu")
@@ -186,15 +116,15 @@ def test_grid_worker_records_an_activity_with_a_photo_on_a_phone(browser, live_s
 
     from fanzha.org.models import Area, User
     from fanzha.prevention.models import Activity
-    from test_dissuasion import PNG
+    from support.dissuasion import PNG
 
     photo = tmp_path / "扫楼.png"
     photo.write_bytes(PNG)
     worker = db.scalar(select(User).where(User.username == "wangge01"))
     village = db.get(Area, worker.area_id)
-    context, page, outside = _guarded_page(browser, 375, 740)
+    context, page, outside = guarded_page(browser, 375, 740)
     try:
-        _login(page, live_server, "wangge01")
+        browser_login(page, live_server, "wangge01")
         page.goto(live_server + "/prevention")
         page.click("text=记录宣传活动")
         page.wait_for_selector("#activity-form")
@@ -238,7 +168,7 @@ def test_public_checker_on_a_phone_checks_and_reports(browser, tmp_path):
     from fanzha.public.store import PublicStore
 
     store = PublicStore(tmp_path / "public.db")
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_public_app(Settings(data_dir=tmp_path), store=store),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -248,7 +178,7 @@ def test_public_checker_on_a_phone_checks_and_reports(browser, tmp_path):
             break
         time.sleep(0.05)
     base = f"http://127.0.0.1:{port}"
-    context, page, outside = _guarded_page(browser, 375, 740)
+    context, page, outside = guarded_page(browser, 375, 740)
     try:
         page.goto(base + "/")
         assert page.locator("h1").inner_text() == "这条消息是诈骗吗？"
@@ -283,9 +213,9 @@ def test_grid_worker_opens_the_registry_and_prints_a_door_to_door_list_on_a_phon
     from fanzha.registry.models import TargetList
 
     tl = db.scalar(select(TargetList).order_by(TargetList.id).limit(1))
-    context, page, outside = _guarded_page(browser, 375, 740)
+    context, page, outside = guarded_page(browser, 375, 740)
     try:
-        _login(page, live_server, "wangge01")
+        browser_login(page, live_server, "wangge01")
         page.goto(live_server + "/registry")
         assert "易受骗群体库" in page.locator("h1").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -302,9 +232,9 @@ def test_grid_worker_opens_the_registry_and_prints_a_door_to_door_list_on_a_phon
         assert not outside
     finally:
         context.close()
-    context, page, outside = _guarded_page(browser, 1280, 800)
+    context, page, outside = guarded_page(browser, 1280, 800)
     try:
-        _login(page, live_server, "admin")
+        browser_login(page, live_server, "admin")
         page.goto(live_server + "/registry")
         page.screenshot(path=str(ARTIFACTS / "registry-hub.png"), full_page=True)
         # Other tests may have added staff since the demo allocated the 三包 items: allocate again first, so that

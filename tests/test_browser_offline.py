@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from test_browser import ARTIFACTS, _guarded_page, browser, live_server  # noqa: F401  (fixtures)
+from support.browser import ARTIFACTS, guarded_page
 
 
 def _login(page, live_server: str, username: str) -> None:
@@ -19,14 +19,14 @@ def _login(page, live_server: str, username: str) -> None:
 
 
 @pytest.mark.browser
-def test_a_contact_recorded_offline_is_queued_and_stored_once(browser, live_server, db):  # noqa: F811
-    from dissuasion_helpers import fresh_warning
+def test_a_contact_recorded_offline_is_queued_and_stored_once(browser, live_server, db):
     from fanzha.db import session_scope
     from fanzha.dissuasion.models import Contact, Submission
+    from support.dissuasion import fresh_warning
 
     with session_scope() as s:
         wid = fresh_warning(s, station_user="ps04_quanzu", tag="OFF", at="2026-11-22 09:00").id
-    context, page, outside = _guarded_page(browser, 390, 844, is_mobile=True, has_touch=True)
+    context, page, outside = guarded_page(browser, 390, 844, is_mobile=True, has_touch=True)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
@@ -80,15 +80,15 @@ def test_a_contact_recorded_offline_is_queued_and_stored_once(browser, live_serv
 
 
 @pytest.mark.browser
-def test_the_cache_keeps_masked_pages_and_logout_clears_it(browser, live_server):  # noqa: F811
+def test_the_cache_keeps_masked_pages_and_logout_clears_it(browser, live_server):
     """The kept warning page carries the phone number masked only; 退出 leaves nothing kept."""
-    from dissuasion_helpers import fresh_warning
     from fanzha.db import session_scope
+    from support.dissuasion import fresh_warning
 
     with session_scope() as s:
         w = fresh_warning(s, station_user="ps04_quanzu", tag="OFM", at="2026-11-22 10:00")
         wid, phone = w.id, w.phone
-    context, page, outside = _guarded_page(browser, 390, 844, is_mobile=True, has_touch=True)
+    context, page, outside = guarded_page(browser, 390, 844, is_mobile=True, has_touch=True)
     try:
         _login(page, live_server, "ps04_quanzu")
         page.goto(live_server + "/tasks")

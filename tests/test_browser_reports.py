@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_browser import ARTIFACTS, _guarded_page, _login, browser, live_server  # noqa: F401  (fixtures)
+from support.browser import ARTIFACTS, browser_login, guarded_page
 
 
 def _contrast(a: str, b: str) -> float:
@@ -57,11 +57,11 @@ def _watch(page) -> list[str]:
 
 
 @pytest.mark.browser
-def test_map_draws_choropleth_and_lists_areas(browser, live_server):  # noqa: F811
-    context, page, outside = _guarded_page(browser, 1280, 900)
+def test_map_draws_choropleth_and_lists_areas(browser, live_server):
+    context, page, outside = guarded_page(browser, 1280, 900)
     errors = _watch(page)
     try:
-        _login(page, live_server, "admin")
+        browser_login(page, live_server, "admin")
         page.goto(live_server + "/map")
         page.wait_for_selector("#casemap canvas", timeout=15000)
         page.wait_for_selector("#casemap-table tbody tr", timeout=15000)
@@ -83,13 +83,13 @@ def test_map_draws_choropleth_and_lists_areas(browser, live_server):  # noqa: F8
 
 
 @pytest.mark.browser
-def test_wall_screen_fills_every_panel(browser, live_server):  # noqa: F811
-    context, page, outside = _guarded_page(browser, 1920, 1080)
+def test_wall_screen_fills_every_panel(browser, live_server):
+    context, page, outside = guarded_page(browser, 1920, 1080)
     errors = _watch(page)
     feeds: list[str] = []
     page.on("request", lambda r: feeds.append(r.url) if "/api/v1/screen" in r.url else None)
     try:
-        _login(page, live_server, "yanpan")
+        browser_login(page, live_server, "yanpan")
         page.goto(live_server + "/screen")
         page.wait_for_selector("#r-stations tbody tr", timeout=20000)  # filled last, after every chart
         for panel in ("#c-trend", "#c-types", "#c-map"):

@@ -11,12 +11,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from bulletin_fixture import june, places  # noqa: F401  (fixture)
 from fanzha.common import periods
 from fanzha.db import session_scope
 from fanzha.org.scope import Scope
 from fanzha.reports import service
 from fanzha.reports.models import IssuedDocument
+from support.bulletin import places
 
 MM = 72 / 25.4
 
@@ -182,9 +182,9 @@ def _at_once_on_postgres(label: str, n: int, act, *, prepare=lambda session: Non
 
     from sqlalchemy.orm import Session
 
-    from conftest import pg_available, pg_create, pg_drop
     from fanzha.db import make_engine
     from fanzha.migrate import upgrade
+    from support.db import pg_available, pg_create, pg_drop
 
     if not pg_available():
         pytest.skip(f"PostgreSQL 不可用：{label}需要 PostgreSQL（FANZHA_TEST_POSTGRES_URL）")
@@ -257,13 +257,13 @@ def test_cli_writes_the_format_of_the_file_name(june, tmp_path):
 
 
 def _form(html: str, action: str) -> dict:
-    from form_helpers import parse
+    from support.forms import parse
 
     return next(f for f in parse(html).forms if f["action"] == action and f["method"] == "post")
 
 
 def _link(html: str, text: str) -> str:
-    from form_helpers import parse
+    from support.forms import parse
 
     return next(href for href, words in parse(html).links if text in words).replace("&amp;", "&")
 
@@ -271,8 +271,8 @@ def _link(html: str, text: str) -> str:
 def test_pages_issue_and_download(june, client_as, db):
     """编号发出并存档 as a browser does it: the preview's button opens the confirmation (number, title, date), its
     form issues, and the register names what went out."""
-    from conftest import csrf_of
-    from form_helpers import default_values
+    from support.forms import default_values
+    from support.web import csrf_of
 
     admin = client_as("admin")
     page = admin.get("/reports/bulletin?period=2024-05")
@@ -311,7 +311,7 @@ def test_pages_issue_and_download(june, client_as, db):
 def test_a_second_issue_of_a_period_is_a_registered_revision(june, client_as, db):
     """The same period again: the confirmation says it is out already and asks for a 修订说明; without one nothing is
     issued; with one the revision takes the next number, says whom it replaces, and the register shows both."""
-    from form_helpers import default_values
+    from support.forms import default_values
 
     yanpan = client_as("yanpan")
     ask = yanpan.get(_link(yanpan.get("/reports/bulletin?period=2024-03").text, "编号发出并存档"))

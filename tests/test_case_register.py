@@ -13,11 +13,10 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from conftest import csrf_of
 from fanzha.cases.models import Case, CaseAction
 from fanzha.common.identity import id_check_digit
+from support.web import csrf_of
 
 
 def make_id(prefix6: str, birth: date, seq: int) -> str:
@@ -29,16 +28,6 @@ def _csv(header: list[str], rows: list[list[str]], encoding: str = "gbk") -> byt
     buf = io.StringIO()
     csv.writer(buf).writerows([header, *rows])
     return buf.getvalue().encode(encoding)
-
-
-@pytest.fixture
-def session():
-    from fanzha.db import get_engine
-
-    s = Session(get_engine())
-    yield s
-    s.rollback()
-    s.close()
 
 
 @pytest.fixture

@@ -41,11 +41,11 @@ def bj(y, mo, d, h=12, mi=0):
 
 @pytest.fixture(scope="module")
 def county(database):
-    from conftest import DEMO_PASSWORD
     from fanzha.auth.passwords import hash_password
     from fanzha.cases.models import Case
     from fanzha.db import session_scope
     from fanzha.org.models import Area, User
+    from support.web import DEMO_PASSWORD
 
     def node(s, chain, level, name, code, parent=None, **kw):
         a = Area(chain=chain, level=level, name=name, code=code, parent_id=parent.id if parent else None, **kw)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import csrf_of
+from support.web import csrf_of
 
 NUDE_CHAT = ("报警人孙某（男，30岁）报警称：其在一款社交APP上与一名陌生女子视频聊天，对方引诱其裸聊，并发来一个“美颜”"
              "安装包让其安装，随后对方发来其手机通讯录里的联系人名单，称已录下视频，要挟其转账，否则把视频发给其亲友，"

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import pg_available, pg_create, pg_drop
 from fanzha.common.errors import Conflict
+from support.db import pg_available, pg_create, pg_drop
 
 pytestmark = pytest.mark.postgres
 

@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from conftest import DEMO_PASSWORD
 from fanzha.common.identity import id_check_digit
 from fanzha.db import session_scope
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 from fanzha.prevention import coverage as cov
 from fanzha.prevention import service
+from support.web import DEMO_PASSWORD
 
 IMPORTER = "cvp_suozhang"  # a 所长: imports lists, and is not 三包 staff (the registry test balances those)
 JUDGED = datetime(2026, 7, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
@@ -44,11 +44,11 @@ def _id(n: int) -> str:
 
 @pytest.fixture(scope="module")
 def county(app):
-    from area_helpers import add_area
     from fanzha.auth.passwords import hash_password
     from fanzha.org.models import User
     from fanzha.org.names import refresh_labels
     from fanzha.people.models import Person
+    from support.areas import add_area
 
     with session_scope() as s:
         city = s.scalar(select(Area).where(Area.code == "JZ"))

@@ -17,17 +17,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import DEMO_PASSWORD, csrf_of
 from fanzha.db import session_scope, utcnow
 from fanzha.org.models import Area, User
 from fanzha.warnings.models import Warning
+from support.web import DEMO_PASSWORD, csrf_of
 
 
 @pytest.fixture(scope="module")
 def branch(app):
-    from area_helpers import add_area
     from fanzha.auth.passwords import hash_password
     from fanzha.org.names import refresh_labels
+    from support.areas import add_area
 
     now = utcnow()
     with session_scope() as s:

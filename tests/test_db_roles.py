@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from conftest import PG_BASE, pg_available, pg_create, pg_drop
+from support.db import PG_BASE, pg_available, pg_create, pg_drop
 
 # The second test reads the database the first one upgraded and filled: both run in one worker (--dist loadgroup).
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("db_roles")]

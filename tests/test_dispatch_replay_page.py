@@ -8,7 +8,7 @@ import json
 import re
 from urllib.parse import urlencode
 
-from form_helpers import default_values, parse
+from support.forms import default_values, parse
 
 
 def _form(page: str) -> dict:

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from dissuasion_helpers import fresh_warning
 from fanzha.common.errors import Conflict, Invalid
 from fanzha.db import session_scope
 from fanzha.dissuasion import escalation, service
@@ -17,10 +16,10 @@ from fanzha.notify.models import Delivery, Notification
 from fanzha.notify.service import deliver_due, notify
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
+from support.dissuasion import PNG, fresh_warning
 
 BJ = ZoneInfo("Asia/Shanghai")
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
 
 
 def at(hhmm: str) -> datetime:

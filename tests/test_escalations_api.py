@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from dissuasion_helpers import fresh_warning
 from fanzha.db import session_scope
 from fanzha.dissuasion.models import Escalation
 from fanzha.org.models import User
+from support.dissuasion import fresh_warning
 
 SINCE = "2027-04-02T09:00:00+08:00"
 

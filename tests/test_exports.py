@@ -23,7 +23,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from conftest import csrf_of, login, make_client
 from fanzha.addresses.models import StandardAddress
 from fanzha.audit.models import AuditEntry
 from fanzha.common import tabular
@@ -33,6 +32,7 @@ from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.web.app import all_routes
+from support.web import csrf_of, login, make_client
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "fanzha"
 CALC = "=cmd|' /C calc'!A0"

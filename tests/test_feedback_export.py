@@ -104,9 +104,9 @@ def test_unknown_warning_in_a_feedback_file_is_rejected_with_its_row(tmp_path):
 def test_a_defrauded_feedback_carries_the_reported_loss_until_a_case_is_filed(client_as):
     """The form sends both amounts; 已被骗 keeps only 受骗金额, which the feedback file shows until the person's case
     is filed, and the case's loss after."""
-    from conftest import csrf_of
-    from dissuasion_helpers import fresh_warning
     from fanzha.cases import service as cases
+    from support.dissuasion import fresh_warning
+    from support.web import csrf_of
 
     with session_scope() as s:
         w = fresh_warning(s, tag="LOST", at="2026-03-05 09:00")
@@ -140,8 +140,8 @@ def test_an_empty_amount_with_dissuaded_stays_empty_and_a_zero_stays_zero(client
     estimate; 0 typed is 0; the API's null is nothing recorded too. The feedback file's 劝阻金额 reads the same."""
     from decimal import Decimal
 
-    from conftest import csrf_of
-    from dissuasion_helpers import fresh_warning
+    from support.dissuasion import fresh_warning
+    from support.web import csrf_of
 
     with session_scope() as s:
         ids = []
@@ -322,10 +322,10 @@ def test_the_forms_record_the_provincial_fields_and_refuse_unknown_values(client
     """The warning page's own forms, submitted as a browser does: 未接原因 with an unanswered call, 劝阻成功方式 and
     劝阻对象 with the outcome (through the confirmation step), each on the timeline and the page; a value not in
     the list is answered in Chinese on the warning page (422 with the page, not JSON)."""
-    from conftest import csrf_of
-    from dissuasion_helpers import fresh_warning
     from fanzha.dissuasion.models import Contact
-    from form_helpers import Forms
+    from support.dissuasion import fresh_warning
+    from support.forms import Forms
+    from support.web import csrf_of
 
     with session_scope() as s:
         wid = fresh_warning(s, tag="PROV", at="2026-03-05 09:00").id

@@ -86,12 +86,12 @@ CODES = ("AGE1", "AGW1", "AGP1", "AGP2", "AGE", "AGW", "AGX", "AGGA", "AGC")
 
 @pytest.fixture(scope="module")
 def county(database):
-    from area_helpers import add_area
-    from conftest import DEMO_PASSWORD
     from fanzha.auth.passwords import hash_password
     from fanzha.cases.models import Case
     from fanzha.db import session_scope
     from fanzha.org.models import Area, User
+    from support.areas import add_area
+    from support.web import DEMO_PASSWORD
 
     def node(s, chain, level, name, code, parent=None, **kw):
         a = add_area(s, chain=chain, level=level, name=name, code=code, parent_id=parent.id if parent else None, **kw)

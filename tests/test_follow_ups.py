@@ -3,7 +3,6 @@ with the 宣防漏洞 found, counted on the 宣防漏洞 page; an overdue one es
 
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -11,10 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from fanzha.addresses.models import StandardAddress
 from fanzha.cases import gaps
-from fanzha.cases import service as cases
-from fanzha.cases.models import Case
 from fanzha.common.errors import Conflict, Invalid
 from fanzha.common.localtime import local_day
 from fanzha.db import session_scope, utcnow
@@ -24,9 +20,8 @@ from fanzha.dissuasion.models import FollowUp
 from fanzha.notify.models import Notification
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
-from form_helpers import parse
-
-_n = itertools.count(1)
+from support.follow_ups import a_week_later, file_case, follow_up_of
+from support.forms import parse
 
 
 def _user(s, name: str) -> User:
@@ -35,31 +30,6 @@ def _user(s, name: str) -> User:
 
 def _scope(s, name: str) -> Scope:
     return Scope.for_user(_user(s, name))
-
-
-def file_case(s, *, station_user: str = "ps01_quanzu", days_ago: float = 0.2, loss: str = "95.5万") -> Case:
-    """张桂兰's 冒充公检法 case of 95.5万元, filed `days_ago` days ago at an address of `station_user`'s station, entered
-    by the centre through the case form's service."""
-    station = _scope(s, station_user)
-    address = s.scalar(select(StandardAddress.text).where(station.community_clause(StandardAddress.community_id))
-                       .order_by(StandardAddress.id))
-    filed = utcnow() - timedelta(days=days_ago)
-    n = next(_n)
-    number = f"JZFU{n:03d}{filed:%H%M%S%f}"
-    raw = {"案件编号": number, "立案时间": f"{filed + timedelta(hours=8):%Y-%m-%d %H:%M}",
-           "被骗时间": f"{filed + timedelta(hours=5):%Y-%m-%d %H:%M}", "姓名": "张桂兰",
-           "手机号": f"1371234{n:04d}", "发案地址": address, "诈骗类型": "冒充公检法及政府机关", "损失金额": loss,
-           "简要案情": "对方自称公安民警，以涉嫌洗钱为由要求转账至安全账户"}
-    return cases.create(s, _scope(s, "yanpan"), raw)
-
-
-def _follow_up(s, case: Case) -> FollowUp:
-    return s.scalar(select(FollowUp).where(FollowUp.case_id == case.id))
-
-
-def a_week_later(f: FollowUp) -> None:
-    """The pages run on the real clock: the 回访 is moved back as if filed eight days ago (due a day ago)."""
-    f.due_at -= timedelta(days=8)
 
 
 def post(client, url: str, data: list[tuple[str, str]]):
@@ -73,7 +43,7 @@ def test_a_case_victims_follow_up_scheduled_and_its_gap_counted(client_as, api_a
     text), and the 漏洞 appears on the 宣防漏洞 page by group and area."""
     with session_scope() as s:
         case = file_case(s)
-        f = _follow_up(s, case)
+        f = follow_up_of(s, case)
         assert f is not None and f.reason == "case" and f.warning_id is None
         assert f.station_id == _user(s, "ps01_quanzu").area_id and f.community_id == case.community_id
         assert f.due_at == case.filed_at + timedelta(days=7) and f.escalates
@@ -114,8 +84,8 @@ def test_an_overdue_follow_up_escalates_on_a_frozen_clock():
     """Due at D: nothing before D + 24 h; then the 所长 is told once; at D + 72 h the centre; a 暂时找不到 makes it due
     again three days later and starts over; a backfilled one never escalates."""
     with session_scope() as s:
-        f = _follow_up(s, file_case(s))
-        quiet = _follow_up(s, file_case(s))
+        f = follow_up_of(s, file_case(s))
+        quiet = follow_up_of(s, file_case(s))
         quiet.escalates = False
         due, fid = f.due_at, f.id
         head = _user(s, "ps01_suozhang")
@@ -147,7 +117,7 @@ def test_each_state(state):
     """Every state of the field: 暂时找不到 keeps the 回访 open; the others close it; 漏洞 only when the person was
     reached, at least one with 已被骗."""
     with session_scope() as s:
-        f = _follow_up(s, file_case(s))
+        f = follow_up_of(s, file_case(s))
         scope = _scope(s, "ps01_minjing")
         picked = ["not_met"] if state in rules.REACHED_STATES else []
         service.record(s, scope, f.id, outcome=state, gaps=picked)
@@ -161,7 +131,7 @@ def test_each_state(state):
 
 def test_refused_values():
     with session_scope() as s:
-        f = _follow_up(s, file_case(s))
+        f = follow_up_of(s, file_case(s))
         scope = _scope(s, "ps01_quanzu")
         for outcome, picked, other, word in (("", [], "", "请选择回访状态"), ("safe", [], "", "回访状态应为"),
                                              ("not_found", ["no_app"], "", "没有见到本人"),
@@ -176,7 +146,7 @@ def test_refused_values():
 
 def test_the_form_with_empty_values_answers_in_chinese(client_as, db):
     with session_scope() as s:
-        fid = _follow_up(s, file_case(s)).id
+        fid = follow_up_of(s, file_case(s)).id
     phone = client_as("ps01_quanzu")
     page = phone.get(f"/follow-ups/{fid}")
     form = next(x for x in parse(page.text).forms if x["action"] == f"/follow-ups/{fid}")
@@ -194,7 +164,7 @@ def test_scoped_and_audited_in_the_api(api_as, client_as, db):
     from fanzha.audit.models import AuditEntry
 
     with session_scope() as s:
-        f = _follow_up(s, file_case(s))
+        f = follow_up_of(s, file_case(s))
         a_week_later(f)
         fid = f.id
     mine = api_as("ps01_quanzu")
@@ -221,9 +191,9 @@ def test_scoped_and_audited_in_the_api(api_as, client_as, db):
 def test_old_register_rows_and_unplaced_cases_get_none():
     """A case filed more than 30 days before it is registered is history: no 回访."""
     with session_scope() as s:
-        assert _follow_up(s, file_case(s, days_ago=45)) is None
+        assert follow_up_of(s, file_case(s, days_ago=45)) is None
         case = file_case(s, days_ago=2)
-        assert _follow_up(s, case).due_at == case.filed_at + timedelta(days=7)
+        assert follow_up_of(s, case).due_at == case.filed_at + timedelta(days=7)
         assert rules.due("case", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC)) == \
             datetime(2026, 1, 21, tzinfo=UTC)  # registered late: a day to do it, not overdue on arrival
         s.rollback()
@@ -232,9 +202,9 @@ def test_old_register_rows_and_unplaced_cases_get_none():
 def test_a_warnings_follow_ups_are_the_stations_too():
     """已被骗 fed back on 张某某's warning: the 回访 a week later is ps01's (station and community of the warning), in
     its queue, and recorded with the warning's timeline line."""
-    from dissuasion_helpers import fresh_warning
     from fanzha.dissuasion import service as dissuasion
     from fanzha.dissuasion.models import TimelineEvent
+    from support.dissuasion import fresh_warning
 
     with session_scope() as s:
         w = fresh_warning(s, tag="FU")

@@ -6,22 +6,22 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from test_browser import ARTIFACTS, _guarded_page, _login, browser, live_server  # noqa: F401  (fixtures)
+from support.browser import ARTIFACTS, browser_login, guarded_page
 
 
 @pytest.mark.browser
-def test_a_case_victims_follow_up_on_a_phone(browser, live_server, db):  # noqa: F811
+def test_a_case_victims_follow_up_on_a_phone(browser, live_server, db):
     from fanzha.db import session_scope
     from fanzha.dissuasion.models import FollowUp
-    from test_follow_ups import _follow_up, a_week_later, file_case
+    from support.follow_ups import a_week_later, file_case, follow_up_of
 
     with session_scope() as s:
-        f = _follow_up(s, file_case(s, station_user="ps03_quanzu"))
+        f = follow_up_of(s, file_case(s, station_user="ps03_quanzu"))
         a_week_later(f)
         fid = f.id
-    context, page, outside = _guarded_page(browser, 390, 844, is_mobile=True, has_touch=True)
+    context, page, outside = guarded_page(browser, 390, 844, is_mobile=True, has_touch=True)
     try:
-        _login(page, live_server, "ps03_quanzu")
+        browser_login(page, live_server, "ps03_quanzu")
         page.goto(live_server + "/follow-ups?state=overdue")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         ARTIFACTS.mkdir(exist_ok=True)

@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from conftest import csrf_of
 from fanzha.prevention.models import Activity
 from fanzha.web.forms import FIELD_LABELS, parse_form
 from fanzha.web.params import OptionalDateForm, OptionalIdForm
 from fanzha.web.views import PAGE_ROUTERS
-from form_helpers import multipart
+from support.forms import multipart
+from support.web import csrf_of
 
 
 class _Village(BaseModel):

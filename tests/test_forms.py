@@ -11,7 +11,7 @@ import pytest
 
 from fanzha.org.roles import Role
 from fanzha.web.app import all_routes
-from form_helpers import default_values, parse, roles_users, with_each_choice
+from support.forms import default_values, parse, roles_users, with_each_choice
 
 MAX_PAGES_PER_ROLE = 60
 SKIP = ("/logout", ".csv", ".xlsx", ".docx", ".pdf", "/static/", "/print")

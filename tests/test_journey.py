@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from test_browser import ARTIFACTS, _guarded_page, _login, browser, live_server  # noqa: F401  (fixtures)
+from support.browser import ARTIFACTS, browser_login, guarded_page
 
 SHOTS = ARTIFACTS / "journey"
 DESKTOP = {"width": 1366, "height": 900}
@@ -120,7 +120,7 @@ def _upstream_file(path, *, external_id: str, name: str, id_number: str, phone: 
 
 
 @pytest.mark.browser
-def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # noqa: F811
+def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):
     from sqlalchemy import select
 
     from fanzha.addresses.models import StandardAddress
@@ -159,11 +159,11 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
     @contextmanager
     def signed_in(username: str, size: dict):
         """A browser of its own for one person, logged in through the login page."""
-        context, page, leaks = _guarded_page(browser, **size)
+        context, page, leaks = guarded_page(browser, **size)
         outside.append(leaks)
         page.on("pageerror", lambda e: errors.append(f"{username}: {e}"))
         try:
-            _login(page, live_server, username)
+            browser_login(page, live_server, username)
             yield page
         finally:
             context.close()
@@ -417,8 +417,8 @@ def test_journey_warning_to_assessment(browser, live_server, tmp_path, db):  # n
 
     # 8. The station head hands an open warning of the station to its officer (改派, confirmed first); the timeline
     #    keeps the original assignment and adds the 改派.
-    from dissuasion_helpers import fresh_warning
     from fanzha.db import session_scope
+    from support.dissuasion import fresh_warning
 
     with session_scope() as s:
         held = fresh_warning(s, tag="JRN")

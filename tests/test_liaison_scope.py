@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from conftest import DEMO_PASSWORD, csrf_of
 from fanzha.common.localtime import local_day
 from fanzha.db import session_scope, utcnow
 from fanzha.org.enums import Level
@@ -15,6 +14,7 @@ from fanzha.org.scope import Scope
 from fanzha.prevention import service
 from fanzha.prevention.models import Activity, ActivityPhoto, Supervision
 from fanzha.registry.models import Duty
+from support.web import DEMO_PASSWORD, csrf_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 

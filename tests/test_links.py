@@ -18,8 +18,7 @@ from fanzha.links.models import CounterpartyId
 from fanzha.links.rules import BadIdentifier, from_row, parse_cell
 from fanzha.org.models import Area, User
 from fanzha.warnings.models import Warning
-from form_helpers import form_to
-from test_case_register import session  # noqa: F401  (the fixture: a session of its own, rolled back)
+from support.forms import form_to
 
 ACCOUNT = "6222 0211 0000 8888 123"  # 对方账号 as the first station wrote it
 ACCOUNT_KEY = "6222021100008888123"

@@ -7,7 +7,6 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bulletin_fixture import june  # noqa: F401  (fixture)
 from fanzha.db import session_scope
 from fanzha.org.scope import Scope
 from fanzha.reports import geo

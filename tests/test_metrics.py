@@ -37,12 +37,12 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from area_helpers import add_area
 from fanzha.cases.models import Case
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.warnings import metrics
 from fanzha.warnings.models import Warning
+from support.areas import add_area
 
 BJ = ZoneInfo("Asia/Shanghai")
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from area_helpers import station_with_dissuader
-from conftest import pg_available, pg_create, pg_drop
+from support.areas import station_with_dissuader
 
 
 def _cycle(url: str) -> None:
@@ -25,21 +23,6 @@ def _cycle(url: str) -> None:
     downgrade("base", url=url)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_db(request, tmp_path):
-    """URL of an empty database of each kind (on PostgreSQL made on the server and dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    if not pg_available():
-        pytest.skip("PostgreSQL is not reachable")
-    name = f"fanzha_mig_{os.getpid()}"
-    try:
-        yield pg_create(name)
-    finally:
-        pg_drop(name)
 
 
 def test_empty_to_head_and_back(empty_db):

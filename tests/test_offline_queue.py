@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from dissuasion_helpers import fresh_warning
 from fanzha.db import session_scope, utcnow
 from fanzha.dissuasion.models import Contact, Submission
 from fanzha.dissuasion.offline import Sent, trusted_time
 from fanzha.org.models import User
 from fanzha.warnings.models import Warning
+from support.dissuasion import fresh_warning
 
 T0 = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, the day of fresh_warning
 

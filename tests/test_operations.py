@@ -18,7 +18,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import DEMO_PASSWORD, make_client
+from support.web import DEMO_PASSWORD, make_client
 
 
 def _free_port() -> int:

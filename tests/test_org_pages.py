@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conftest import csrf_of
 from fanzha.org.models import Area, Unit, User
+from support.web import csrf_of
 
 
 def test_admin_adds_a_village_and_corrects_its_population(client_as, db):
@@ -57,7 +57,7 @@ def test_joint_office_adds_a_member_unit(client_as, db):
 
 
 def test_admin_creates_a_dissuader_and_the_dissuader_logs_in(client_as, db, app):
-    from conftest import login, make_client
+    from support.web import login, make_client
 
     page = client_as("admin")
     station = db.scalar(select(Area).where(Area.level == "station").order_by(Area.id.desc()))

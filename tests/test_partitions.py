@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from area_helpers import station_with_dissuader
-from conftest import pg_available, pg_create, pg_drop
+from support.areas import station_with_dissuader
+from support.db import pg_available, pg_create, pg_drop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.postgres_pass, pytest.mark.xdist_group("partitions")]
 

@@ -8,11 +8,11 @@ import re
 
 from sqlalchemy import delete, select
 
-from conftest import login, make_client
 from fanzha.auth.models import Throttle
 from fanzha.db import session_scope
 from fanzha.org.models import User
-from form_helpers import default_values, parse
+from support.forms import default_values, parse
+from support.web import login, make_client
 
 PASSWORD = "Jiangzhou#2026a"
 

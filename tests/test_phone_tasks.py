@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from conftest import csrf_of, login, make_client
 from fanzha.dissuasion import escalation, urgency
 from fanzha.dissuasion.models import Escalation
 from fanzha.notify.models import Delivery, Notification
@@ -21,6 +20,7 @@ from fanzha.org.models import User
 from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import ingest_rows
+from support.web import csrf_of, login, make_client
 
 BJ = ZoneInfo("Asia/Shanghai")
 
@@ -159,8 +159,8 @@ def test_every_missed_step_escalates_fully_before_it_becomes_backlog(tmp_path):
 
 
 def test_escalation_leaves_backlog_to_the_digest_and_skips_nothing_younger(db):
-    from conftest import DB_KIND  # noqa: F401  (the same on both databases)
-    from dissuasion_helpers import fresh_warning
+    from support.db import DB_KIND  # noqa: F401  (the same on both databases)
+    from support.dissuasion import fresh_warning
 
     now = datetime.now(UTC).replace(microsecond=0)
     young = fresh_warning(db, at=(now - timedelta(hours=30)).astimezone(BJ).strftime("%Y-%m-%d %H:%M"), tag="Y")
@@ -199,7 +199,7 @@ def test_each_role_lands_on_its_work_after_login(app):
 
 
 def test_my_tasks_lists_a_new_high_warning_first_refreshes_itself_and_folds_the_backlog(client_as, db):
-    from dissuasion_helpers import fresh_warning
+    from support.dissuasion import fresh_warning
 
     now = datetime.now(UTC)
     stale = fresh_warning(db, at=(now - timedelta(days=5)).astimezone(BJ).strftime("%Y-%m-%d %H:%M"), tag="S",

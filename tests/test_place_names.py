@@ -112,9 +112,9 @@ def test_renaming_changes_a_label_back():
 def test_a_commit_refreshes_labels_a_writer_forgot():
     """A tree built area by area without refresh_labels (as tests and scripts do) is labelled when it commits, and
     a bulk delete of one of two namesakes gives the other its bare name back."""
-    from area_helpers import add_area
     from fanzha.db import session_scope
     from fanzha.org.models import Area
+    from support.areas import add_area
 
     with session_scope() as s:
         city = s.scalar(select(Area).where(Area.code == "JZ"))
@@ -149,7 +149,6 @@ def test_the_demo_county_shows_a_repeated_village_with_its_township(database):
 
 @pytest.fixture(scope="module")
 def villages(database):
-    from area_helpers import add_area
     from fanzha.cases.models import Case
     from fanzha.db import session_scope
     from fanzha.org.models import Area
@@ -157,6 +156,7 @@ def villages(database):
     from fanzha.org.scope import Scope
     from fanzha.people.models import Person
     from fanzha.prevention.service import CampaignDraft, create_campaign
+    from support.areas import add_area
 
     with session_scope() as s:
         city = s.scalar(select(Area).where(Area.code == "JZ"))

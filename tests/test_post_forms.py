@@ -28,11 +28,12 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 
-from conftest import DB_KIND, DEMO_PASSWORD, DEMO_SEED, login, make_client, pg_create, pg_drop
 from fanzha.org.roles import Role
 from fanzha.web.app import all_routes
-from form_helpers import default_values, multipart, parse, roles_users
-from test_crawl import english_words
+from support.db import DB_KIND, pg_create, pg_drop
+from support.english import english_words
+from support.forms import default_values, multipart, parse, roles_users
+from support.web import DEMO_PASSWORD, DEMO_SEED, login, make_client
 
 MAX_PAGES_PER_ROLE = 100
 PER_SHAPE = 4

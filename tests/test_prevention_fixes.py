@@ -8,14 +8,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from conftest import DEMO_PASSWORD
 from fanzha.db import session_scope
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
 from fanzha.prevention import quiz
 from fanzha.prevention.models import Quiz, Supervision
-from test_prevention import county, sweep  # noqa: F401  (the hand-made county and its 扫楼, module fixtures)
+from support.web import DEMO_PASSWORD
 
 PEOPLE = {  # username → role, area (short name in `county`)
     "pvf_grid_a": ("grid_worker", "T1A"),
@@ -28,7 +27,7 @@ PEOPLE = {  # username → role, area (short name in `county`)
 
 
 @pytest.fixture(scope="module")
-def people(county):  # noqa: F811
+def people(county):
     from fanzha.org import service
     from fanzha.org.schemas import UserIn
 
@@ -100,7 +99,7 @@ def test_tests_reach_across_the_two_chains(people, db):
 
 # --- 6. the public self-test never shows a staff test's answers ----------------------------------------------------
 def test_selftest_refuses_the_codes_of_an_open_test(app, people, db):
-    from conftest import make_client
+    from support.web import make_client
 
     with session_scope() as s:
         made = quiz.create_quiz(s, _scope(s, "pvf_analyst"), title="PVF刷单卷", roles=["station_officer"],
@@ -120,7 +119,7 @@ def test_selftest_refuses_the_codes_of_an_open_test(app, people, db):
 
 
 # --- 7. 督导/约谈 records follow the user's own subtree, not the area names they may read ----------------------------
-def test_a_station_sees_no_talks_held_on_the_branch_or_the_township(people, sweep, client_as, api_as, db):  # noqa: F811
+def test_a_station_sees_no_talks_held_on_the_branch_or_the_township(people, sweep, client_as, api_as, db):
     from fanzha.prevention import service
 
     held = {}
@@ -290,7 +289,7 @@ def test_activity_photos_are_all_or_nothing(people, monkeypatch, client_as):
     assert made("PVF照片二") == [] and _files() == before
 
     # The page: a station head sends a good photo and a bad one; 422, no row, no file.
-    from conftest import csrf_of
+    from support.web import csrf_of
 
     page = client_as("pvf_head1")
     r = page.post("/prevention/activities", data={"csrf_token": csrf_of(page), "kind": "lecture",

@@ -150,7 +150,7 @@ print(json.dumps([page.status_code, "诈骗" in page.text, report.status_code, l
 
 
 def test_every_public_page_is_in_chinese(tmp_path):
-    from test_crawl import english_words
+    from support.english import english_words
 
     client, _ = _client(tmp_path)
     token = _csrf(client)

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from conftest import DEMO_PASSWORD, csrf_of, make_client
 from fanzha.auth import service as auth
 from fanzha.auth.models import AuthSession
 from fanzha.db import session_scope, utcnow
 from fanzha.org.models import User
+from support.web import DEMO_PASSWORD, csrf_of, make_client
 
 SCAM = {"text": "兼职刷单，日结三百，先垫付后返佣金，加微信 jz_2048a 领任务"}
 

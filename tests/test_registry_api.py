@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from conftest import csrf_of
 from fanzha.audit.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.org.models import Area, User
 from fanzha.people.models import Person
 from fanzha.registry.models import Duty, RegistryEntry, RegistryUnplaced, TargetList, TargetMember
+from support.web import csrf_of
 
 
 def _id_number(birth: date, seq: int) -> str:

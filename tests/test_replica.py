@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import make_url
 
-from conftest import PG_BASE
+from support.db import PG_BASE
 
 REPLICA_GROUP = pytest.mark.xdist_group("replica")  # one replica for the tests that need it, on one worker
 WAIT = 60  # seconds a wait for the replica (start, replay) may take before the test fails

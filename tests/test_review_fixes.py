@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from conftest import csrf_of
 from fanzha.audit.models import AuditEntry
 from fanzha.db import session_scope, utcnow
 from fanzha.org.models import Area, User
 from fanzha.warnings.models import Warning
+from support.web import csrf_of
 
 
 def _make_branch_admin():

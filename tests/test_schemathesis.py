@@ -38,7 +38,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from conftest import pg_available, pg_create, pg_drop
+    from support.db import pg_available, pg_create, pg_drop
 
     if not pg_available():
         pytest.skip("PostgreSQL 不可用：接口模糊测试只在 PostgreSQL 上运行（FANZHA_TEST_POSTGRES_URL）")

@@ -13,13 +13,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_of
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Role
 from fanzha.web.app import all_routes
-from scoping_records import records_outside_unit, records_under
-from test_bad_input import _body_model, _valid_bodies
+from support.bodies import body_model, valid_bodies
+from support.scoping_records import records_outside_unit, records_under
+from support.web import csrf_of
 
 # Path parameters that name a record, and those that do not (a kind of import, not a row).
 RECORD_PARAMS = {"area_id", "person_id", "address_id", "user_id", "unit_id", "batch_id", "warning_id", "contact_id",
@@ -72,7 +72,7 @@ def _requests(path: str, methods: set[str], ids: dict[str, int]):
 def _send(client, method: str, url: str, csrf: str, endpoint=None, bodies=None):
     if url.startswith("/api/"):
         # A valid body, so that a refusal comes from scoping and not from validation.
-        model = _body_model(endpoint) if endpoint and method in ("POST", "PATCH", "PUT") else None
+        model = body_model(endpoint) if endpoint and method in ("POST", "PATCH", "PUT") else None
         body = bodies.get(model.__name__, {}) if model is not None and bodies else ({} if method == "PATCH" else None)
         if method == "PATCH":
             body = {}
@@ -106,7 +106,7 @@ def test_station_user_cannot_reach_another_stations_records(viewer, owner_userna
     csrf = csrf_of(page)
     batch_id = batches.get(owner_username, batches["ps02_suozhang"])
     checked = 0
-    bodies = _valid_bodies(db)
+    bodies = valid_bodies(db)
     for path, methods, endpoint in all_routes():
         params = [p for p in _params(path) if p in RECORD_PARAMS]
         if not params:
@@ -167,7 +167,7 @@ def test_township_user_never_sees_another_townships_records(township_users, clie
     page = client_as("scope_town_a")
     csrf = csrf_of(page)
     checked = 0
-    bodies = _valid_bodies(db)
+    bodies = valid_bodies(db)
     for path, methods, endpoint in all_routes():
         params = [p for p in _params(path) if p in RECORD_PARAMS]
         if not params:
@@ -280,7 +280,7 @@ def test_member_unit_liaison_reaches_nothing_outside_its_unit(liaison_world, cli
     assert not unwalked, f"say which records of these kinds lie outside a member unit: {unwalked}"
     page, api = client_as("danwei01"), api_as("danwei01")
     csrf = csrf_of(page)
-    bodies = _valid_bodies(db)
+    bodies = valid_bodies(db)
     walked = set()
     for path, methods, endpoint in all_routes():
         params = {p for p in _params(path) if p in RECORD_PARAMS}

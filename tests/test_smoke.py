@@ -2,7 +2,7 @@
 
 
 def test_health_and_login_page(app):
-    from conftest import make_client
+    from support.web import make_client
 
     client = make_client(app)
     assert client.get("/healthz").json()["status"] == "ok"
@@ -12,7 +12,7 @@ def test_health_and_login_page(app):
 
 
 def test_openapi_document_lists_the_api(app):
-    from conftest import make_client
+    from support.web import make_client
 
     doc = make_client(app).get("/api/v1/openapi.json").json()
     assert "/api/v1/people/{person_id}" in doc["paths"]

@@ -10,14 +10,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from dissuasion_helpers import fresh_warning
 from fanzha.cases import requests
 from fanzha.cases.models import CaseAction
 from fanzha.db import session_scope
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
 from fanzha.warnings.models import DutyShift
-from form_helpers import default_values, form_to, post_pairs
+from support.dissuasion import fresh_warning
+from support.forms import default_values, form_to, post_pairs
 
 
 def _user(s, name: str) -> User:

@@ -9,14 +9,14 @@ import re
 
 from sqlalchemy import select
 
-from conftest import csrf_of
-from dissuasion_helpers import fresh_warning
 from fanzha.db import session_scope
 from fanzha.dissuasion.transfers.models import WarningTransfer
 from fanzha.org.models import User
 from fanzha.warnings import metrics
 from fanzha.warnings.models import Warning
-from form_helpers import default_values, parse
+from support.dissuasion import fresh_warning
+from support.forms import default_values, parse
+from support.web import csrf_of
 
 
 def _held(tag: str) -> int:

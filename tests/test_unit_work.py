@@ -28,7 +28,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from conftest import DEMO_PASSWORD
 from fanzha.audit.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.db import session_scope
@@ -36,7 +35,8 @@ from fanzha.memberunits import service
 from fanzha.org.models import Area, Unit, User
 from fanzha.org.scope import Scope
 from fanzha.prevention.models import Activity
-from form_helpers import default_values, multipart, parse
+from support.forms import default_values, multipart, parse
+from support.web import DEMO_PASSWORD
 
 LIAISON = "uwk_liaison"
 FILED = {"A": datetime(2025, 6, 10, 2, tzinfo=UTC), "B": datetime(2025, 8, 1, 2, tzinfo=UTC),
@@ -50,13 +50,13 @@ def _id(birth: str, n: int) -> str:
 
 @pytest.fixture(scope="module")
 def county(app):
-    from area_helpers import add_area
     from fanzha.auth.passwords import hash_password
     from fanzha.cases.models import Case
     from fanzha.imports.models import ImportBatch
     from fanzha.org.names import refresh_labels
     from fanzha.people.models import Person
     from fanzha.registry.models import RegistryEntry, TargetList, TargetMember
+    from support.areas import add_area
 
     with session_scope() as s:
         city = s.scalar(select(Area).where(Area.code == "JZ"))
@@ -131,7 +131,7 @@ def _submit(client, form: dict, **values):
 def recorded(county, app):
     """The liaison fills the activity form in as a browser does: first without a group, then with one that is not
     its unit's, then 单身离异 × 网络婚恋 (40) and 老年人 × 冒充公检法 (25)."""
-    from conftest import login, make_client
+    from support.web import login, make_client
 
     client = make_client(app)
     assert login(client, LIAISON).status_code == 303

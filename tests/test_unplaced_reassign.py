@@ -13,8 +13,6 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from conftest import csrf_of
-from dissuasion_helpers import fresh_warning
 from fanzha.addresses.models import StandardAddress
 from fanzha.db import session_scope
 from fanzha.org.models import Area, User
@@ -22,7 +20,9 @@ from fanzha.org.scope import Scope
 from fanzha.warnings.dispatch import station_of_communities
 from fanzha.warnings.models import Warning, WarningAssignment
 from fanzha.warnings.service import ingest_rows
-from form_helpers import default_values, parse
+from support.dissuasion import fresh_warning
+from support.forms import default_values, parse
+from support.web import csrf_of
 
 MARK = f"临时工棚{uuid.uuid4().hex[:4]}"  # an address no standard address matches: these land in 待分配
 

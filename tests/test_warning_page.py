@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_of
-from dissuasion_helpers import fresh_warning
 from fanzha.audit.models import AuditEntry
 from fanzha.db import session_scope
 from fanzha.dissuasion.models import Contact
 from fanzha.warnings.models import Warning
-from form_helpers import default_values, multipart, parse
-from test_browser import browser, live_server  # noqa: F401  (the browser tests' fixtures)
+from support.dissuasion import fresh_warning
+from support.forms import default_values, multipart, parse
+from support.web import csrf_of
 
 
 def _warning(tag: str, *, contacted: bool = False) -> tuple[int, str]:
@@ -84,7 +83,7 @@ def test_the_page_opens_with_the_summary_and_never_carries_the_full_number(clien
 
 
 def test_calling_fetches_the_number_as_an_audited_reveal(client_as, db):
-    from form_helpers import roles_users
+    from support.forms import roles_users
 
     wid, phone = _warning("WPC")
     client = client_as("ps01_quanzu")
@@ -249,10 +248,10 @@ def test_capture_time_from_exif(tags, expected):
 def test_on_a_390_phone_the_summary_comes_first_and_the_next_step_sits_in_a_sticky_bar(browser, live_server):
     """390×844: the summary is on the first screen, the bar's one button is in view and at least 44 px tall, the
     checklist toggles too; 签收 in the bar, then 拨打 fetches the number into a tel: link and the bar moves on."""
-    from test_browser import ARTIFACTS, _guarded_page
+    from support.browser import ARTIFACTS, guarded_page
 
     wid, phone = _warning("WPB")
-    context, page, outside = _guarded_page(browser, 390, 844, is_mobile=True, has_touch=True)
+    context, page, outside = guarded_page(browser, 390, 844, is_mobile=True, has_touch=True)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from area_helpers import add_area
-from conftest import DB_KIND, pg_create, pg_drop
+from support.areas import add_area
+from support.db import DB_KIND, pg_create, pg_drop
 
 
 def _free_port() -> int:

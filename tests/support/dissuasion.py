@@ -43,3 +43,8 @@ def fresh_warning(session, *, station_user: str = "ps01_quanzu", kind: str = "èµ
     assignments.record(session, w, kind="assign", at=w.assigned_at)
     session.flush()
     return w
+
+
+# The smallest valid PNG (1Ã—1), for photos of visits and activities.
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
