@@ -69,7 +69,7 @@ def _assert_clear_error(r, statuses=(400, 404, 409, 413, 422)):
 def test_every_body_model_has_a_valid_example(db):
     bodies = valid_bodies(db)
     missing = {m.__name__ for _, _, m in _json_routes()} - set(bodies)
-    assert not missing, f"add a valid body for {missing}"
+    assert not missing, f"add a valid body for {missing} to valid_bodies in tests/support/bodies.py"
 
 
 def test_malformed_json_wrong_types_and_oversized_bodies(api_as, db):
