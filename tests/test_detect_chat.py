@@ -105,3 +105,23 @@ def test_a_chat_called_fraud_for_what_one_speaker_says_names_that_speaker():
     assert v.risk == "fraud" and v.fraud_prob >= 0.5
     assert v.reasons[0]["rule"] == "speaker" and "小美" in v.reasons[0]["name"]
     assert v.reasons[0]["text"].startswith("最近在做一个投资项目")  # the speaker's longest line
+
+
+def test_the_evaluation_reads_the_same_speakers_as_the_product():
+    import numpy as np
+
+    from fanzha.detect import evaluate
+    from fanzha.detect.model import FraudClassifier, prepare
+
+    pitch = "晓晓：早呀\n我：早\n晓晓：我在一个外汇平台跟着导师做单，稳赚不赔，你也注册一个，先充值两万，我带你\n我：我想想"
+    club = "老周：周六的羽毛球场地订好了，上午九点到十一点，体育馆三号场\n小米：好的\n老周：记得带球拍和水，别迟到"
+    texts = [pitch, "晚上回家吃饭吗", club, "明天开会", pitch.replace("晓晓", "阿敏")]
+    est = FraudClassifier(n_features=2 ** 12, min_df=1, max_iter=3)
+    features, ev = evaluate.analyse(texts, est)
+    m = est.fit_features(*features[:2], np.array(["fraud", "normal", "normal", "normal", "fraud"]))
+    mask = np.array([False, True, True, False, True])
+    got = evaluate.speaker_raw(m, features, mask)
+    assert got.shape == (3, 4) and np.isnan(got[0]).all()  # a message has no speakers
+    norms = prepare([texts[i] for i in np.flatnonzero(mask)])[0]
+    want = m.speaker_raw(norms, ev[0][mask])[0]
+    assert np.allclose(got[1:], want[1:], atol=1e-6)
