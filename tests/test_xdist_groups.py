@@ -8,24 +8,30 @@ future combination breaks it again.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
 GROUP = "xdist-group-check"
 
 
-def _mark_file(tmp_path_factory) -> object:
-    # getbasetemp() is per worker under xdist; its parent is the run's own folder, shared by the workers
-    return tmp_path_factory.getbasetemp().parent / "xdist-group-check.worker"
+def _mark_file(config) -> Path:
+    # one file per run, shared by its workers: xdist gives every worker of a run the same testrunuid (pytest's
+    # numbered temporary folders are not used: another pytest run on the machine may clean them away meanwhile)
+    run = config.workerinput["testrunuid"] if hasattr(config, "workerinput") else f"main-{os.getpid()}"
+    return Path(tempfile.gettempdir()) / f"fanzha-xdist-group-{run}.worker"
 
 
 @pytest.mark.xdist_group(GROUP)
-def test_first_of_a_group_notes_its_worker(tmp_path_factory):
-    _mark_file(tmp_path_factory).write_text(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+def test_first_of_a_group_notes_its_worker(pytestconfig):
+    _mark_file(pytestconfig).write_text(os.environ.get("PYTEST_XDIST_WORKER", "main"))
 
 
 @pytest.mark.xdist_group(GROUP)
-def test_second_of_the_group_runs_after_it_on_the_same_worker(tmp_path_factory):
-    mark = _mark_file(tmp_path_factory)
+def test_second_of_the_group_runs_after_it_on_the_same_worker(pytestconfig):
+    mark = _mark_file(pytestconfig)
     assert mark.exists(), "the group's first test has not run before this one: xdist_group is not honoured"
-    assert mark.read_text() == os.environ.get("PYTEST_XDIST_WORKER", "main"), "the group was split across workers"
+    worker = mark.read_text()
+    mark.unlink()
+    assert worker == os.environ.get("PYTEST_XDIST_WORKER", "main"), "the group was split across workers"
