@@ -13,12 +13,17 @@ NAMED = "阿芳：周六去公园吗\n小敏：好呀几点\n阿芳：九点门�
 LETTER = "尊敬的客户：\n姓名：王某\n电话：请见附件\n邮箱：见下方\n感谢您的支持"
 
 
-@pytest.mark.parametrize("text", [OCR_GROUP, NAMED, "今天\n[图片]\n好看吗", "群聊\n\"小张\"邀请\"小李\"加入了群聊\n欢迎"])
+TIMED = "一楼王姐 19:02：明早八点电梯保养\n物业张工 19:05：收到，我去贴通知\n三楼刘哥 19:07：辛苦了"
+
+
+@pytest.mark.parametrize("text", [OCR_GROUP, NAMED, "今天\n[图片]\n好看吗", "群聊\n\"小张\"邀请\"小李\"加入了群聊\n欢迎",
+                                  TIMED, "滨河小区业主群（212人）\n明天停电\n几点开始"])
 def test_chat_layouts_are_chats(text):
     assert chat.is_chat(normalise(text))
 
 
-@pytest.mark.parametrize("text", [LETTER, "一行短信", "第一行\n第二行", "报名表\n已经填好\n明天交"])
+@pytest.mark.parametrize("text", [LETTER, "一行短信", "第一行\n第二行", "报名表\n已经填好\n明天交",
+                                  "会议通知\n时间 14:30：三楼会议室\n请准时参加"])
 def test_letters_and_short_texts_are_not(text):
     assert not chat.is_chat(normalise(text))
 
@@ -73,6 +78,9 @@ def test_speakers_in_both_layouts():
                                                 "李爸爸": "好的,已经转给王妈妈了"}
     # every line short: names and messages look alike, so the chat is read as a whole
     assert chat.speakers(normalise(OCR_GROUP)) == {}
+    # a turn's time copied between the name and the colon belongs to neither the name nor the words
+    timed = "阿芳 21:02：周六去公园吗\n小敏 21:05:好呀几点\n阿芳 21:06:12：九点门口见"
+    assert chat.speakers(normalise(timed)) == {"阿芳": "周六去公园吗\n九点门口见", "小敏": "好呀几点"}
 
 
 @pytest.mark.parametrize("text", [LETTER, "今天\n[图片]\n好看吗", "甲：只有一个人在说\n甲：还是我\n甲：第三句"])
@@ -94,6 +102,18 @@ def test_a_chat_is_read_speaker_by_speaker():
     raw = np.array([[0.1, 0.1, 0.0, 0.8], [0.7, 0.1, 0.0, 0.2], [0.3, 0.1, 0.0, 0.6]])
     best, which = most_suspicious(raw, [0, 0, 2], 3)
     assert best[0].tolist() == raw[0].tolist() and which.tolist() == [0, -1, 2] and np.isnan(best[1]).all()
+
+
+def test_a_class_group_chat_copied_with_times_is_ordinary():
+    """Turns copied from a chat app as "name 08:10：text", nobody speaking twice, a header with 人 in its member count:
+    still a chat, so a class collecting money for a teacher's flowers is read as a chat and not as an advert."""
+    from fanzha.detect import check
+
+    text = ("初一(4)班家长群（52人）\n李老师 07:58：各位家长，本周六上午九点开家长会。\n周子涵爸爸 08:03：收到\n"
+            "家委会-吴 08:15：给李老师买生日蛋糕，每家自愿5元，接龙登记，周五前交给家委会吴妈妈。\n"
+            "陈一诺妈妈 08:20：接龙 1. 陈一诺妈妈 5元")
+    assert chat.is_chat(normalise(text))
+    assert check(text).risk == "normal"
 
 
 def test_a_chat_called_fraud_for_what_one_speaker_says_names_that_speaker():

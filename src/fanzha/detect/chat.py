@@ -17,18 +17,21 @@ _TIME_LINE = re.compile(r"^\s*(?:(?:昨天|前天|今天|星期[一二三四五�
 _SYSTEM = re.compile(r"邀请.{1,30}加入了?群聊|加入了群聊|撤回了一条消息|拍了拍|发了一个红包|领取了.{0,12}的红包|"
                      r"^\s*\[(?:图片|语音|表情|动画表情|视频|文件|链接|位置|名片|红包|转账|聊天记录)\][^\n]{0,10}$|"
                      r"^\s*接龙[:：]|以下为新消息|^\s*-{2,}.{0,10}-{2,}\s*$", re.MULTILINE)
-_HEADER = re.compile(r"^[^\n]{1,30}[（(]\d{1,4}[)）]\s*$", re.MULTILINE)
+_HEADER = re.compile(r"^[^\n]{1,30}[（(]\d{1,4}人?[)）]\s*$", re.MULTILINE)  # 家长群（48）, 业主群(312人)
 _SPEAKER_LINE = re.compile(r"^[ \t]*[^\n:：,，。！？!?]{1,12}[:：]", re.MULTILINE)
+# a turn copied with its time, "name 21:20：text": two such lines are a chat whoever speaks
+_TIMED_TURN = re.compile(r"^[ \t]*[^\n:：,，。！？!?\d][^\n:：,，。！？!?]{0,11}?[ \t]*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?[ \t]*[:：]",
+                         re.MULTILINE)
 _SHORT_LINE = re.compile(r"^[^\s，。！？,.!?:：]{1,8}$", re.MULTILINE)
 
 
 def is_chat(norm: str) -> bool:
-    """Three lines or more with chat layout: speaker turns ("name：") where someone speaks twice, a time line, a group
-    header or a system line, or (an OCR'd screen) name-like short lines where a name comes back."""
+    """Three lines or more with chat layout: speaker turns ("name：") where someone speaks twice, two turns copied with
+    their times ("name 21:20："), a time line, a group header or a system line, or (an OCR'd screen) name-like short lines where a name comes back."""
     if norm.count("\n") < 2:
         return False
     head = norm[:6000]
-    if _repeats(_SPEAKER_LINE.findall(head)):
+    if _repeats(_SPEAKER_LINE.findall(head)) or len(_TIMED_TURN.findall(head)) >= 2:
         return True
     if _TIME_LINE.search(head) or _HEADER.search(head) or _SYSTEM.search(head):
         return True
@@ -40,7 +43,7 @@ def _repeats(names: list[str]) -> bool:
     return len(names) >= 3 and len(set(n.strip() for n in names)) < len(names)
 
 
-_MEMBERS = re.compile(r"[（(]\d{1,4}[)）]\s*$", re.MULTILINE)
+_MEMBERS = re.compile(r"[（(]\d{1,4}人?[)）]\s*$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n{2,}")
 
 
@@ -56,7 +59,8 @@ def body(norm: str) -> str:
 # A scam chat is mostly the victim's small talk and questions, with the scammer's lines among them; read as one text
 # the scam is diluted (a window of six turns where one is the pitch reads as ordinary). What each speaker says, read
 # alone, is scored as a message (`FraudClassifier.speaker_raw`), and the decision takes the most suspicious speaker.
-_TURN = re.compile(r"^[ \t]*([^\n:：,，。！？!?]{1,12})[:：][ \t]*(\S.*)$")
+# "name：text", or "name 21:20：text" as copied from a chat app: the time of a turn is not part of its speaker's name
+_TURN = re.compile(r"^[ \t]*([^\n:：,，。！？!?]{1,12}?)(?:[ \t]*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?[ \t]*[:：][ \t]*(\S.*)$")
 _NAME_LINE = re.compile(r"^[^\s，。！？,.!?:：;；、()（）\[\]]{1,10}$")
 SPEAKER_MIN_CHARS = 20  # a speaker who said less is not read alone (a line like "能交现金吗" says too little)
 
