@@ -111,3 +111,20 @@ def test_wall_screen_fills_every_panel(browser, live_server):
         assert not errors, errors
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["/cases/stats", "/metrics", "/"])
+def test_the_analysts_pages_fit_a_phone(browser, live_server, path):
+    """390 px (a common phone): the case analysis (its breakdown tables in a two-column grid on a desktop), the
+    metrics and the board fit the screen; a table may scroll inside its own frame, the page does not."""
+    context, page, outside = guarded_page(browser, 390, 844)
+    try:
+        browser_login(page, live_server, "yanpan")
+        page.goto(live_server + path)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path}: the page scrolls sideways on a phone ({width} px)"
+        assert not outside, f"requests left the machine: {outside}"
+    finally:
+        context.close()
