@@ -5,12 +5,9 @@ Any request to an address other than this machine aborts and fails the test: the
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
-from support.browser import ARTIFACTS, browser_login, free_port, guarded_page
+from support.browser import ARTIFACTS, browser_login, guarded_page, serving
 
 
 @pytest.mark.browser
@@ -161,23 +158,16 @@ def test_grid_worker_records_an_activity_with_a_photo_on_a_phone(browser, live_s
 
 def test_public_checker_on_a_phone_checks_and_reports(browser, tmp_path):
     """375 px, the public app on its own: paste a scam, see the marked red flags and advice, report it."""
-    import uvicorn
-
     from fanzha.config import Settings
     from fanzha.public.app import create_public_app
     from fanzha.public.store import PublicStore
 
     store = PublicStore(tmp_path / "public.db")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_public_app(Settings(data_dir=tmp_path), store=store),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
+    with serving(create_public_app(Settings(data_dir=tmp_path), store=store)) as base:
+        _check_and_report_on_a_phone(browser, base, store)
+
+
+def _check_and_report_on_a_phone(browser, base: str, store) -> None:
     context, page, outside = guarded_page(browser, 375, 740)
     try:
         page.goto(base + "/")
@@ -200,8 +190,6 @@ def test_public_checker_on_a_phone_checks_and_reports(browser, tmp_path):
         assert not outside, f"requests left the machine: {outside}"
     finally:
         context.close()
-        server.should_exit = True
-        thread.join(5)
 
 
 @pytest.mark.browser

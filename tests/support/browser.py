@@ -10,6 +10,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -26,8 +28,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live_server(app):
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """An ASGI app served by uvicorn in a thread on a free local port, for as long as the block runs: its base URL."""
     import uvicorn
 
     port = free_port()
@@ -38,9 +41,17 @@ def live_server(app):
         if server.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
