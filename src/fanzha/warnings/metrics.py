@@ -176,12 +176,12 @@ class Report:
     since: datetime
     until: datetime
     area: Area | None
+    prognosis_days: int  # the 预后被骗率 window used: settings.prognosis_days unless the caller gave one
     rates: list[Figure] = field(default_factory=list)
     warnings: int = 0
     warned_people: int = 0
     defrauded_after: int = 0
     defrauded_before: int = 0
-    prognosis_days: int = 30  # the window used (settings.prognosis_days unless the caller gave one)
     mean_response_minutes: float | None = None  # from dispatch
     mean_response_warned_minutes: float | None = None  # from 预警时间
     responses: int = 0
