@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,15 +20,10 @@ from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import make_url
 
 from support.db import PG_BASE
+from support.net import free_port
 
 REPLICA_GROUP = pytest.mark.xdist_group("replica")  # one replica for the tests that need it, on one worker
 WAIT = 60  # seconds a wait for the replica (start, replay) may take before the test fails
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
@@ -104,7 +98,7 @@ def replica(database):
             "-U", primary.username or "postgres", "-D", str(data), "-X", "stream", "-R", "-c", "fast", "--no-sync"]),
             env=env, capture_output=True, text=True, timeout=300)
         assert backup.returncode == 0, f"pg_basebackup failed (pg_hba's replication line?): {backup.stderr}"
-        port = _free_port()
+        port = free_port()
         # Debian keeps the server's configuration in /etc: the copy gets its own, small and not durable.
         (data / "postgresql.conf").write_text(
             f"port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{home}'\nhot_standby = on\n"

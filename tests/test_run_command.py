@@ -5,18 +5,13 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import httpx
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from support.net import free_port
 
 
 def _alive(pid: int) -> bool:
@@ -28,7 +23,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_fanzha_run_serves_the_demo_and_stops_cleanly(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FANZHA_")}
     env.update(FANZHA_DATA_DIR=str(tmp_path), FANZHA_STATIC_VENDOR_DIR=os.environ.get(
         "FANZHA_STATIC_VENDOR_DIR", os.path.abspath("node_modules")))

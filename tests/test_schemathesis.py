@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.net import free_port
+
 # The suite runs twice (SQLite, then PostgreSQL); this test needs only one run, the PostgreSQL one (conftest
 # deselects it in the SQLite pass).
 pytestmark = [pytest.mark.postgres, pytest.mark.postgres_pass]
@@ -28,12 +29,6 @@ EXAMPLES = 25
 RUN_SECONDS = 300  # per user; the test fails (not hangs) past it
 # The dissuader first: the admin's run may reset other users' passwords (and so end their tokens).
 USERS = {"ps01_quanzu": "fuzzing", "admin": "coverage"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +49,7 @@ def server(tmp_path_factory):
     try:
         subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=300)
         subprocess.run([*cli, "demo", "--people", "300"], env=env, check=True, capture_output=True, timeout=600)
-        port = _free_port()
+        port = free_port()
         log = open(data / "serve.log", "wb")  # noqa: SIM115 - closed below
         proc = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)

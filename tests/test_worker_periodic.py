@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,12 +23,7 @@ from sqlalchemy.orm import Session
 
 from support.areas import add_area
 from support.db import DB_KIND, pg_create, pg_drop
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from support.net import free_port
 
 
 def test_a_minute_is_claimed_once_and_kept_by_its_retry():
@@ -49,7 +43,7 @@ def redis_url(tmp_path):
     exe = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.path.exists(exe):
         pytest.fail("redis-server is not installed: ./dev test installs Debian's redis-server")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import redis
