@@ -21,7 +21,7 @@ from fanzha.warnings.dispatch import station_of_communities
 from fanzha.warnings.models import Warning, WarningAssignment
 from fanzha.warnings.service import ingest_rows
 from support.dissuasion import fresh_warning
-from support.forms import default_values, parse
+from support.forms import default_values, form_to, parse, post_pairs
 from support.web import csrf_of
 
 MARK = f"临时工棚{uuid.uuid4().hex[:4]}"  # an address no standard address matches: these land in 待分配
@@ -37,18 +37,6 @@ def queue():
         tally = ingest_rows(s, Scope.system(s), rows)
     assert tally.created == 62 and not tally.errors
     return tag
-
-
-def _form(page_html: str, action_end: str) -> dict:
-    return next(f for f in parse(page_html).forms if f["action"].endswith(action_end))
-
-
-def _post(client, action: str, pairs, **kw):
-    """Posts form fields as the browser sends them (a name may repeat)."""
-    data: dict[str, list[str]] = {}
-    for k, v in pairs:
-        data.setdefault(k, []).append(v)
-    return client.post(action, data=data, **kw)
 
 
 def _items(page_html: str) -> list[str]:
@@ -86,17 +74,17 @@ def test_the_picker_names_township_and_station_and_preselects_nothing(client_as,
     station = db.get(Area, stations[c.id])
     text = next(t for t in choices if t.endswith(f"（{station.label}）") and c.label in t)
     assert c.parent.name in text  # the township, whether or not the community's label already names it
-    form = _form(page.text, "/place/confirm")
+    form = form_to(page.text, "/place/confirm")
     assert dict(default_values(form)).get("community", "") == "" and "community" in form["required"]
 
 
 def test_an_empty_pick_is_refused_and_nothing_is_placed(client_as, db, queue):
     page = client_as("yanpan")
     listing = page.get("/warnings/unplaced", params={"q": MARK})
-    form = _form(listing.text, "/place/confirm")
-    r = _post(page, form["action"], default_values(form))
+    form = form_to(listing.text, "/place/confirm")
+    r = post_pairs(page, form["action"], default_values(form))
     assert r.status_code == 422 and "请选择要分配到的村/社区" in r.text and "本条预警未分配" in r.text
-    r = _post(page, form["action"], [(k, "金鸡村不存在的地方" if k == "community" else v)
+    r = post_pairs(page, form["action"], [(k, "金鸡村不存在的地方" if k == "community" else v)
                                          for k, v in default_values(form)])
     assert r.status_code == 422 and "请从列表中选择" in r.text
     wid = int(form["action"].split("/")[2])
@@ -107,20 +95,20 @@ def test_an_empty_pick_is_refused_and_nothing_is_placed(client_as, db, queue):
 def test_place_confirms_then_says_where_it_went(client_as, db, queue):
     page = client_as("yanpan")
     listing = page.get("/warnings/unplaced", params={"q": MARK, "page": 2})
-    form = _form(listing.text, "/place/confirm")
+    form = form_to(listing.text, "/place/confirm")
     wid = int(form["action"].split("/")[2])
     stations = station_of_communities(db)
     station = db.scalar(select(Area).where(Area.label.is_not(None), Area.id.in_(
         select(User.area_id).where(User.username == "ps01_quanzu"))))
     choice = next(t for t in _choices(listing.text) if t.endswith(f"（{station.label}）"))
     ext = db.get(Warning, wid).external_id
-    asked = _post(page, form["action"], [(k, choice if k == "community" else v) for k, v in default_values(form)])
+    asked = post_pairs(page, form["action"], [(k, choice if k == "community" else v) for k, v in default_values(form)])
     assert asked.status_code == 200 and "确认分配" in asked.text
     assert f"将预警 {ext} 分配到 {choice}" in html.unescape(asked.text)
     db.expire_all()
     assert db.get(Warning, wid).status == "unplaced"  # nothing happens before 确认
-    confirm = _form(asked.text, f"/warnings/{wid}/place")
-    done = _post(page, confirm["action"], default_values(confirm), follow_redirects=False)
+    confirm = form_to(asked.text, f"/warnings/{wid}/place")
+    done = post_pairs(page, confirm["action"], default_values(confirm), follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"].startswith("/warnings/unplaced?")
     assert f"placed={wid}" in done.headers["location"] and "page=2" in done.headers["location"]
     after = page.get(done.headers["location"])
@@ -141,7 +129,7 @@ def _held(tag: str, user: str = "ps01_quanzu") -> int:
 
 def _options(page_html: str) -> dict[str, list[tuple[str, str, bool]]]:
     """The 改派 select: optgroup label → [(user id, text, disabled)]."""
-    form = _form(page_html, "/reassign/confirm")
+    form = form_to(page_html, "/reassign/confirm")
     block = re.search(r'<select name="user_id"[^>]*>(.*?)</select>', page_html, re.S).group(1)
     out: dict[str, list] = {}
     for label, inner in re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', block, re.S):
@@ -174,13 +162,13 @@ def test_a_head_is_offered_everyone_of_the_station_and_only_them(client_as, db):
 def test_a_head_cannot_hand_a_warning_to_another_station(client_as, db):
     wid = _held("RB")
     page = client_as("ps01_suozhang")
-    form = _form(page.get(f"/warnings/{wid}").text, "/reassign/confirm")
+    form = form_to(page.get(f"/warnings/{wid}").text, "/reassign/confirm")
     stranger = _user(db, "ps02_quanzu")
     data = [(k, str(stranger.id) if k == "user_id" else "支援" if k == "reason" else v) for k, v in default_values(form)]
     for action in (form["action"], f"/warnings/{wid}/reassign"):
-        r = _post(page, action, data)
+        r = post_pairs(page, action, data)
         assert r.status_code == 422 and "只能改派给本所" in r.text
-    empty = _post(page, form["action"], [(k, "原因" if k == "reason" else v) for k, v in default_values(form)])
+    empty = post_pairs(page, form["action"], [(k, "原因" if k == "reason" else v) for k, v in default_values(form)])
     assert empty.status_code == 422 and "请选择改派给谁" in empty.text
     db.expire_all()
     assert db.get(Warning, wid).assignee_id == _user(db, "ps01_quanzu").id
@@ -189,18 +177,18 @@ def test_a_head_cannot_hand_a_warning_to_another_station(client_as, db):
 def test_reassign_confirms_reports_and_keeps_both_assignments(client_as, db):
     wid = _held("RC")
     page = client_as("ps01_suozhang")
-    form = _form(page.get(f"/warnings/{wid}").text, "/reassign/confirm")
+    form = form_to(page.get(f"/warnings/{wid}").text, "/reassign/confirm")
     officer, holder = _user(db, "ps01_minjing"), _user(db, "ps01_quanzu")
     ext = db.get(Warning, wid).external_id
     data = [(k, str(officer.id) if k == "user_id" else "原劝阻员外出培训" if k == "reason" else v)
             for k, v in default_values(form)]
-    asked = _post(page, form["action"], data)
+    asked = post_pairs(page, form["action"], data)
     assert asked.status_code == 200 and "确认改派" in asked.text
     assert f"将预警 {ext} 由 {holder.display_name} 改派给 {officer.display_name}" in asked.text
     db.expire_all()
     assert db.get(Warning, wid).assignee_id == holder.id  # nothing happens before 确认
-    confirm = _form(asked.text, f"/warnings/{wid}/reassign")
-    done = _post(page, confirm["action"], default_values(confirm))
+    confirm = form_to(asked.text, f"/warnings/{wid}/reassign")
+    done = post_pairs(page, confirm["action"], default_values(confirm))
     assert done.status_code == 200 and f"已将预警 {ext} 由 {holder.display_name} 改派给 {officer.display_name}" in done.text
     db.expire_all()
     assert db.get(Warning, wid).assignee_id == officer.id
@@ -228,12 +216,12 @@ def test_the_centre_is_offered_every_station_and_may_move_a_warning(client_as, d
     assert list(groups)[0] == home.label and other.area.label in groups and len(groups) > 2
     theirs = {v: t for v, t, _ in groups[other.area.label]}
     assert "值班中" in theirs[str(other.id)]  # the demo's ps02 keeps a roster with its dissuader on duty now
-    form = _form(detail.text, "/reassign/confirm")
+    form = form_to(detail.text, "/reassign/confirm")
     data = [(k, str(other.id) if k == "user_id" else "对象已搬到邻所辖区" if k == "reason" else v)
             for k, v in default_values(form)]
-    asked = _post(page, form["action"], data)
+    asked = post_pairs(page, form["action"], data)
     assert asked.status_code == 200 and f"（移交至{other.area.label}）" in asked.text
-    done = _post(page, f"/warnings/{wid}/reassign", default_values(_form(asked.text, f"/warnings/{wid}/reassign")))
+    done = post_pairs(page, f"/warnings/{wid}/reassign", default_values(form_to(asked.text, f"/warnings/{wid}/reassign")))
     assert done.status_code == 200 and "改派给" in done.text
     db.expire_all()
     w = db.get(Warning, wid)
