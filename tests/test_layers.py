@@ -79,8 +79,6 @@ KNOWN: dict[tuple[str, str], str] = {
                      "accounts belong in auth, which would then own those writes",
     ("org", "people"): "org.views counts the people of an area for the area page",
     ("imports", "worker"): "imports.api enqueues an upload on worker.tasks.run_import, which runs it through imports",
-    ("detect", "blocklist"): "detect.api scores with blocklist.DbBlocklist (held in memory); the route should take "
-                             "the blocklist from above (the app) instead",
     ("public", "web"): "public.app, the public site's own ASGI app, reuses web.assets, web.bodylimit and "
                        "web.lifespan (middleware that belongs in common)",
     ("people", "cases"): "people.views shows a person's cases",

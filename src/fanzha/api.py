@@ -9,10 +9,12 @@ from fanzha.assess.letters_api import router as assess_letters
 from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
 from fanzha.blocklist.api import router as blocklist
+from fanzha.blocklist.service import DbBlocklist
 from fanzha.cases.api import router as cases
 from fanzha.cases.requests_api import router as account_requests
 from fanzha.cases.stats.api import router as case_stats
 from fanzha.detect.api import router as detect
+from fanzha.detect.api import use_blocklist
 from fanzha.dissuasion.api import router as dissuasion
 from fanzha.dissuasion.escalations_api import router as escalations
 from fanzha.dissuasion.followups.api import router as follow_ups
@@ -58,3 +60,5 @@ api_router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(clean_query)],
                        responses={code: {"model": ErrorOut, "description": text} for code, text in ERRORS.items()})
 for router in API_ROUTERS:
     api_router.include_router(router)
+# The checker scores against the centre's blocklist (黑名单), which sits above it.
+use_blocklist(DbBlocklist)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import Field, model_validator
+from sqlalchemy.orm import Session
 
 from fanzha.auth.service import Verified
 from fanzha.db import session_scope
 from fanzha.detect.batching import MicroBatcher
 from fanzha.org.schemas import Strict
 from fanzha.web.deps import signed_in
+
+if TYPE_CHECKING:
+    from fanzha.detect.service import Blocklist
 
 router = APIRouter(tags=["识诈"])
 
@@ -65,12 +70,23 @@ BULK_CHARS = 20_000  # or characters in one request
 _bulk_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect-bulk")
 
 
+# The centre's blocklist (黑名单) for a session, given by the assembly that mounts this router (`fanzha.api` gives
+# `blocklist.service.DbBlocklist`): the blocklist package sits above the checker. Unset, texts are scored without one.
+_blocklist_of: Callable[[Session], Blocklist] | None = None
+
+
+def use_blocklist(blocklist_of: Callable[[Session], Blocklist]) -> None:
+    """Score every text against `blocklist_of(session)` from now on."""
+    global _blocklist_of
+    _blocklist_of = blocklist_of
+
+
 def _score(texts: list[str], with_entities: bool = True) -> list[dict]:
-    from fanzha.blocklist.service import DbBlocklist
     from fanzha.detect.service import load_model, score_many
 
     with session_scope() as db:  # the blocklist is held in memory; the session is for its freshness check
-        verdicts = score_many(texts, model=load_model(), with_entities=with_entities, blocklist=DbBlocklist(db))
+        blocklist = None if _blocklist_of is None else _blocklist_of(db)
+        verdicts = score_many(texts, model=load_model(), with_entities=with_entities, blocklist=blocklist)
     out = []
     for v in verdicts:
         d = v.as_dict()
