@@ -21,6 +21,7 @@ from fanzha.cases.profile import PREVENTABLE_WORDS, SEX_WORDS, UnitMatcher, look
 from fanzha.common.errors import not_here
 from fanzha.common.money import parse_money
 from fanzha.db import utcnow
+from fanzha.detect.taxonomy import FRAUD_TYPE_ALIASES, FRAUD_TYPE_LABELS
 from fanzha.dissuasion.followups import service as follow_ups
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, identity_cells, register
@@ -31,7 +32,7 @@ from fanzha.links.rules import from_row as counterparties_of
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
-from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, lookup
+from fanzha.warnings.enums import lookup
 
 COLUMNS = Columns(
     aliases={
@@ -135,7 +136,7 @@ def parse_row(row: dict[str, object]) -> CaseDraft:
         raise RowRejected("被骗时间", "被骗时间 晚于立案时间")
     id_number, phone = identity_cells(row)
     type_text = clean(row.get("诈骗类型"))
-    fraud_type = (lookup(FRAUD_TYPE_ALIASES, type_text) or (type_text if type_text in FRAUD_TYPES else "other")
+    fraud_type = (lookup(FRAUD_TYPE_ALIASES, type_text) or (type_text if type_text in FRAUD_TYPE_LABELS else "other")
                   ) if type_text else ""
     d = CaseDraft(number, filed_at, loss_at, clean_text(row.get("姓名"))[:32].translate(_SOFT), id_number, phone,
                   clean_text(row.get("发案地址"))[:200].translate(_SOFT), fraud_type, _money(row, "损失金额") or Decimal(0),
@@ -202,7 +203,7 @@ def suggest(narrative: str) -> tuple[str, float] | None:
     except ImportError:
         return None
     found = suggest_type(narrative)
-    if not found or found[0] not in FRAUD_TYPES:
+    if not found or found[0] not in FRAUD_TYPE_LABELS:
         return None
     return found[0], float(found[1])
 

@@ -18,6 +18,7 @@ from fanzha.common.errors import Conflict, Invalid, NotFound, not_here
 from fanzha.common.localtime import day_start
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.common.timefmt import fmt_minute
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.imports.service import RowRejected
 from fanzha.links import store as links
 from fanzha.links.rules import KINDS as COUNTERPARTY_KINDS
@@ -28,7 +29,6 @@ from fanzha.org.scope import Scope
 from fanzha.org.tree import communities_under
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
-from fanzha.warnings.enums import FRAUD_TYPES
 
 __all__ = ["visible", "search", "get", "create", "update", "confirm_type", "Filters", "as_row"]
 
@@ -105,7 +105,7 @@ def export(session: Session, scope: Scope, f: Filters) -> bytes:
     for c in session.scalars(_newest_first(_filtered(session, scope, f)).limit(exports.ROW_CAP + 1)):
         who = shown_identity(c)
         rows.append([c.case_number, fmt_minute(c.filed_at), fmt_minute(c.loss_at), who.name, who.id_number, who.phone,
-                     c.victim_sex, c.victim_age, FRAUD_TYPES.get(c.fraud_type, "其他"),
+                     c.victim_sex, c.victim_age, FRAUD_TYPE_LABELS.get(c.fraud_type, "其他"),
                      "是" if c.type_status == "suggested" else "", c.loss_amount, c.recovered_amount or 0,
                      c.frozen_amount or 0, fmt_minute(c.solved_at), c.suspects_caught or 0,
                      CHANNELS.get(c.channel, ""), c.community.label if c.community else ""])
@@ -181,7 +181,7 @@ def as_row(case: Case) -> dict[str, str]:
 
     return {"案件编号": case.case_number, "立案时间": t(case.filed_at), "被骗时间": t(case.loss_at), "姓名": case.name,
             "身份证号": case.id_number or "", "手机号": case.phone or "", "发案地址": case.address,
-            "诈骗类型": FRAUD_TYPES.get(case.fraud_type, "其他"), "损失金额": money(case.loss_amount),
+            "诈骗类型": FRAUD_TYPE_LABELS.get(case.fraud_type, "其他"), "损失金额": money(case.loss_amount),
             "简要案情": case.narrative, "追回金额": money(case.recovered_amount), "冻结金额": money(case.frozen_amount),
             "破案时间": t(case.solved_at), "抓获人数": str(case.suspects_caught or 0), "抓获时间": t(case.caught_at),
             "诈骗渠道": case.channel, "受害人性别": case.victim_sex,
@@ -253,7 +253,7 @@ def update(session: Session, scope: Scope, case_id: int, raw: dict) -> Case:
 def confirm_type(session: Session, scope: Scope, case_id: int, fraud_type: str) -> Case:
     """An officer confirms the suggested type or sets another: the type is then 已确认."""
     scope.require(Perm.WRITE_CASES)
-    if fraud_type not in FRAUD_TYPES:
+    if fraud_type not in FRAUD_TYPE_LABELS:
         raise Invalid("诈骗类型不在十二类之内", details=[{"loc": ["fraud_type"], "msg": "不是允许的取值"}])
     case = _load(session, scope, case_id)
     old, old_status = case.fraud_type, case.type_status

@@ -484,11 +484,11 @@ def cases_suggest_type(
     """按案情建议诈骗类型：逐行写出原有各列，加上 fraud_type（十二类代码，无依据时为空）；读不出的行在 error 列说明原因。"""
     from fanzha.cases.suggest.scorefile import suggest_file
     from fanzha.cli.detect import run_file_job
-    from fanzha.warnings.enums import FRAUD_TYPES
+    from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 
     s = run_file_job(lambda: suggest_file(input, output, text_col=text_col, with_confidence=with_confidence,
                                           fmt=fmt or None), input)
-    parts = "，".join(f"{FRAUD_TYPES[k]} {n}" for k, n in s.types.most_common())
+    parts = "，".join(f"{FRAUD_TYPE_LABELS[k]} {n}" for k, n in s.types.most_common())
     msg = f"已处理 {s.rows} 行：{parts or '无建议类型'}"
     if s.unsuggested:
         msg += f"；无法判断类型 {s.unsuggested} 行（fraud_type 为空）"

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from fanzha.addresses.models import StandardAddress
 from fanzha.db import utcnow
 from fanzha.demo import names
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
-from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS
+from fanzha.warnings.enums import GRADES, KINDS
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import ingest_rows
 
@@ -48,7 +49,7 @@ def _row(r: random.Random, n: int, at: datetime, person: tuple | None, addresses
         "预警级别": GRADES[r.choice(("high", "medium", "low"))] if r.random() < 0.6 else "",
         "预警时间": local.strftime("%Y-%m-%d %H:%M:%S"),
         "反馈时限": r.choice(("24小时", "", "", "12小时")),
-        "涉诈类型": FRAUD_TYPES[fraud],
+        "涉诈类型": FRAUD_TYPE_LABELS[fraud],
         "下发单位": r.choice(ISSUERS),
     }
     if kind == "funds":
@@ -102,7 +103,7 @@ def generate_warnings(session: Session, *, seed: int, count: int, now: datetime 
 def play_help(session: Session, now: datetime) -> int:
     """协助首次联系 in the demo: three of the last week's high- or medium-grade warnings of ps01's station were first
     contacted by the dissuader of a sibling station (same 分局) while nobody at ps01 was free — on their timelines and
-    counted both ways on the metrics page (dispatch/help.py)."""
+    counted both ways on the metrics page (dissuasion/help.py)."""
     from fanzha.dissuasion.models import Contact, TimelineEvent
     from fanzha.org.models import Area, User
     from fanzha.org.roles import Role

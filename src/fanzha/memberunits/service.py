@@ -32,6 +32,7 @@ from fanzha.common.errors import NotFound
 from fanzha.common.identity import mask_name
 from fanzha.common.localtime import local_day
 from fanzha.db import utcnow
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.imports.models import ImportBatch
 from fanzha.org import service as org
 from fanzha.org.enums import GROUPS, Chain, Level
@@ -46,7 +47,6 @@ from fanzha.prevention.models import Activity
 from fanzha.registry import service as registry
 from fanzha.registry.groups import load_derived
 from fanzha.registry.models import RegistryEntry, TargetList, TargetMember
-from fanzha.warnings.enums import FRAUD_TYPES
 
 TOP_TYPES = 3
 PAGE = 50
@@ -269,4 +269,4 @@ def listed_people(session: Session, scope: Scope, unit_id: int, *, page: int = 1
 
 
 def type_name(key: str) -> str:
-    return FRAUD_TYPES.get(key, key) if key else "综合宣传"
+    return FRAUD_TYPE_LABELS.get(key, key) if key else "综合宣传"

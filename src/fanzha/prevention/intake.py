@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.common.errors import DomainError
 from fanzha.common.localtime import local_day
+from fanzha.detect.taxonomy import FRAUD_TYPE_ALIASES, FRAUD_TYPE_LABELS
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Destination, Importer, RowRejected, register, went_of
 from fanzha.imports.values import clean, parse_datetime, parse_int
@@ -17,7 +18,7 @@ from fanzha.org.scope import Scope
 from fanzha.prevention import service
 from fanzha.prevention.enums import ACTIVITY_KINDS, METRIC_ALIASES, METRICS, lookup_kind, lookup_metric
 from fanzha.prevention.models import Activity, Campaign
-from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, lookup
+from fanzha.warnings.enums import lookup
 
 PLAN_COLUMNS = Columns(
     aliases={
@@ -122,8 +123,8 @@ def _aim(group_text: str, type_text: str) -> tuple[str, str]:
         group = keys[0]
     fraud_type = ""
     if type_text:
-        fraud_type = lookup(FRAUD_TYPE_ALIASES, type_text) or (type_text if type_text in FRAUD_TYPES else "")
-        fraud_type = fraud_type or next((k for k, v in FRAUD_TYPES.items() if v == type_text), "")
+        fraud_type = lookup(FRAUD_TYPE_ALIASES, type_text) or (type_text if type_text in FRAUD_TYPE_LABELS else "")
+        fraud_type = fraud_type or next((k for k, v in FRAUD_TYPE_LABELS.items() if v == type_text), "")
         if not fraud_type:
             raise RowRejected("针对诈骗类型", f"未知的诈骗类型：{type_text}")
     return group, fraud_type

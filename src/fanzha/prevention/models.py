@@ -100,7 +100,7 @@ class Activity(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(Text, default="")
-    # Whom and what it was aimed at (对象人群, 针对诈骗类型): keys of org.enums.GROUPS and warnings.enums.FRAUD_TYPES, or
+    # Whom and what it was aimed at (对象人群, 针对诈骗类型): keys of org.enums.GROUPS and detect.taxonomy.FRAUD_TYPES, or
     # empty (未注明). A member unit's activity names one of its unit's duty groups (prevention/service.py).
     target_group: Mapped[str] = mapped_column(String(32), default="")
     fraud_type: Mapped[str] = mapped_column(String(32), default="")

@@ -18,12 +18,12 @@ from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.common.localtime import local_day
 from fanzha.db import utcnow
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.prevention.models import Quiz, QuizAttempt
-from fanzha.warnings.enums import FRAUD_TYPES
 
 BANK = Path(__file__).with_name("question_bank.toml")
 TEST_ROLES = (Role.STATION_OFFICER, Role.DISSUADER, Role.COMMUNITY_POLICE, Role.GRID_WORKER, Role.STATION_HEAD)
@@ -45,7 +45,7 @@ def load_bank(path: Path = BANK) -> dict[str, Question]:
     """The bank, with each question's options turned by a fixed amount so the right one is not always in one place."""
     out = {}
     for q in tomllib.loads(path.read_text(encoding="utf-8"))["question"]:
-        if q["fraud_type"] not in FRAUD_TYPES or not 0 <= q["answer"] < len(q["options"]):
+        if q["fraud_type"] not in FRAUD_TYPE_LABELS or not 0 <= q["answer"] < len(q["options"]):
             raise ValueError(f"bad question {q['code']}")
         turn = zlib.crc32(q["code"].encode()) % len(q["options"])
         options = tuple(q["options"][turn:] + q["options"][:turn])

@@ -14,6 +14,7 @@ from fanzha.common.errors import Conflict, Forbidden, Invalid, NotFound
 from fanzha.common.localtime import local_day
 from fanzha.common.photos import check_photo, store_photo
 from fanzha.db import utcnow
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.org.enums import GROUPS, Chain, Level
 from fanzha.org.models import Area, Unit
 from fanzha.org.roles import Perm
@@ -22,7 +23,6 @@ from fanzha.org.tree import contains
 from fanzha.prevention import counting
 from fanzha.prevention.enums import ACTIVITY_KINDS, CAMPAIGN_KINDS, METRICS, SUPERVISION_KINDS, SUPERVISION_OUTCOMES
 from fanzha.prevention.models import Activity, ActivityPhoto, Campaign, CampaignArea, Quota, Supervision
-from fanzha.warnings.enums import FRAUD_TYPES
 
 MAX_COUNT = 10_000_000  # one activity never reaches more; a typo of extra zeros is refused
 MAX_PHOTOS = 6
@@ -239,7 +239,7 @@ class ActivityDraft:
     campaign_id: int | None = None
     source: str = "form"
     target_group: str = ""  # 对象人群: a key of org.enums.GROUPS, or empty (未注明)
-    fraud_type: str = ""  # 针对诈骗类型: a key of warnings.enums.FRAUD_TYPES, or empty (综合宣传)
+    fraud_type: str = ""  # 针对诈骗类型: a key of detect.taxonomy.FRAUD_TYPES, or empty (综合宣传)
 
 
 def check_counts(counts: dict[str, object]) -> dict[str, int]:
@@ -259,7 +259,7 @@ def aim_of(session: Session, scope: Scope, target_group: str, fraud_type: str) -
     target_group, fraud_type = (target_group or "").strip(), (fraud_type or "").strip()
     if target_group and target_group not in GROUPS:
         raise _bad("target_group", f"未知的对象人群：{target_group}")
-    if fraud_type and fraud_type not in FRAUD_TYPES:
+    if fraud_type and fraud_type not in FRAUD_TYPE_LABELS:
         raise _bad("fraud_type", f"未知的诈骗类型：{fraud_type}")
     duty = _duty_groups(session, scope)
     if not target_group and len(duty) == 1:

@@ -14,6 +14,7 @@ from fanzha.common.errors import Conflict, DomainError, Forbidden, Invalid
 from fanzha.common.localtime import local_day
 from fanzha.common.photos import MAX_PHOTO, serve_stored
 from fanzha.db import utcnow
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.imports.api import save_upload, start_import
 from fanzha.org.enums import GROUPS
 from fanzha.org.models import Area
@@ -29,7 +30,6 @@ from fanzha.prevention.enums import (
     SUPERVISION_KINDS,
     SUPERVISION_OUTCOMES,
 )
-from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
@@ -219,7 +219,7 @@ def _form_page(request: Request, db: Session, scope: Scope, *, form: dict | None
                 **{m: str(getattr(a, m) or "") for m in METRICS}}
     return render(request, "prevention/activity_form.html", status_code=status_code, form=form or {}, error=error,
                   leaves=service.recordable_leaves(db, scope), today=local_day(utcnow()), a=a,
-                  groups=service.aimable_groups(db, scope), fraud_types=FRAUD_TYPES, GROUP_COUNT=len(GROUPS))
+                  groups=service.aimable_groups(db, scope), fraud_types=FRAUD_TYPE_LABELS, GROUP_COUNT=len(GROUPS))
 
 
 def _draft(raw: dict[str, str]) -> service.ActivityDraft:

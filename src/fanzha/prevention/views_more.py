@@ -18,7 +18,6 @@ from fanzha.org.scope import Scope
 from fanzha.prevention import coverage as cov
 from fanzha.prevention import fraudfree, quiz
 from fanzha.prevention.views import _date
-from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.forms import form_fields
 from fanzha.web.params import IdPath, IdQuery
@@ -96,7 +95,7 @@ def quizzes(request: Request, db: Db,
     rows = quiz.list_quizzes(db, scope)
     done = {q.id: quiz.attempt_of(db, q.id, scope.user_id) for q in rows}
     return render(request, "prevention/quizzes.html", rows=rows, done=done, error="", today=local_day(utcnow()),
-                  roles=[(r.value, ROLE_LABELS[r]) for r in quiz.TEST_ROLES], FRAUD_TYPES=FRAUD_TYPES)
+                  roles=[(r.value, ROLE_LABELS[r]) for r in quiz.TEST_ROLES])
 
 
 @router.post("/prevention/quizzes", dependencies=[Depends(csrf_protect)])
@@ -114,7 +113,7 @@ async def create_quiz(request: Request, db: Db,
         rows = quiz.list_quizzes(db, scope)
         return render(request, "prevention/quizzes.html", status_code=exc.status_code, rows=rows, done={},
                       error=exc.message, today=local_day(utcnow()),
-                      roles=[(r.value, ROLE_LABELS[r]) for r in quiz.TEST_ROLES], FRAUD_TYPES=FRAUD_TYPES)
+                      roles=[(r.value, ROLE_LABELS[r]) for r in quiz.TEST_ROLES])
     return RedirectResponse(f"/prevention/quizzes/{q.id}", status_code=303)
 
 
@@ -125,7 +124,7 @@ def take_quiz(quiz_id: IdPath, request: Request, db: Db,
     mine = quiz.attempt_of(db, q.id, scope.user_id)
     attempts, units = quiz.scores(db, scope, q.id) if scope.can(Perm.MANAGE_QUIZZES) else ([], [])
     return render(request, "prevention/quiz.html", q=q, questions=quiz.questions_of(q), mine=mine, attempts=attempts,
-                  units=units, today=local_day(utcnow()), error="", FRAUD_TYPES=FRAUD_TYPES)
+                  units=units, today=local_day(utcnow()), error="")
 
 
 @router.post("/prevention/quizzes/{quiz_id}", dependencies=[Depends(csrf_protect)])
@@ -144,7 +143,7 @@ async def submit_quiz(quiz_id: IdPath, request: Request, db: Db,
         db.rollback()
         return render(request, "prevention/quiz.html", status_code=exc.status_code, q=q,
                       questions=quiz.questions_of(q), mine=None, attempts=[], units=[], today=local_day(utcnow()),
-                      error=exc.message, FRAUD_TYPES=FRAUD_TYPES)
+                      error=exc.message)
     return RedirectResponse(f"/prevention/quizzes/{q.id}", status_code=303)
 
 
@@ -165,4 +164,4 @@ def self_test(request: Request, check: str = Query("", max_length=1), picked: st
             if value.isascii() and value.isdigit() and len(value) < 3:
                 answers[q.code] = int(value)
     return render(request, "prevention/selftest.html", questions=questions, answers=answers, checked=bool(check),
-                  picked=",".join(codes), score=quiz.grade(questions, answers), FRAUD_TYPES=FRAUD_TYPES)
+                  picked=",".join(codes), score=quiz.grade(questions, answers))

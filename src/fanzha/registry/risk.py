@@ -31,12 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.cases.models import Case
-from fanzha.detect.advice import FRAUD_TYPE_NAMES
+from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES, FRAUD_TYPES
 from fanzha.org.enums import GROUPS
 from fanzha.people.models import Person
 from fanzha.registry.groups import Derived, day_end, load_derived
 
-FRAUD_TYPES = tuple(FRAUD_TYPE_NAMES)
 RATE_EXCLUDED = ("past_victim",)
 WARNING_STEP = 0.5
 WARNING_CAP = 4

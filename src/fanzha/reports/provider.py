@@ -22,6 +22,7 @@ from fanzha.cases.stats.service import CaseStats, Totals, case_stats, leaf_total
 from fanzha.common.ages import age_on
 from fanzha.common.errors import Forbidden
 from fanzha.common.periods import Period
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
@@ -30,7 +31,6 @@ from fanzha.org.service import top_area
 from fanzha.org.tree import communities_under
 from fanzha.people.models import Person
 from fanzha.reports.figures import AreaRow, BulletinFigures, Compared, TypeRow, TypicalCase, WarningFigures
-from fanzha.warnings.enums import FRAUD_TYPES
 
 
 class FiguresProvider(Protocol):
@@ -120,7 +120,7 @@ class StatsProvider:
             suspects_compared=Compared(cur.suspects, prev.suspects, ago.suspects),
             unplaced=st.unplaced_cases)
 
-        fig.by_type = [TypeRow(r.key, FRAUD_TYPES.get(r.key, r.label), r.totals.cases, r.totals.loss,
+        fig.by_type = [TypeRow(r.key, FRAUD_TYPE_LABELS.get(r.key, r.label), r.totals.cases, r.totals.loss,
                                r.totals.cases / cur.cases if cur.cases else None,
                                float(r.totals.loss / cur.loss) if cur.loss else None)
                        for r in st.breakdowns["type"].rows if r.totals.cases]
@@ -169,7 +169,7 @@ def _typical(session: Session, leaf_ids: list[int], period: Period, tree: _Tree,
             age = age_on(p_birth, loss_at.date())
         place = tree.ancestor(community_id, Level.TOWNSHIP)
         victim = "某" + (sex or "人") + (f"，{age}岁" if age is not None else "")
-        out.append(TypicalCase(filed_at, place.label if place else "", FRAUD_TYPES.get(ftype, ftype),
+        out.append(TypicalCase(filed_at, place.label if place else "", FRAUD_TYPE_LABELS.get(ftype, ftype),
                                Decimal(loss or 0), victim, (narrative or "").strip()[:160]))
     return out
 

@@ -1,4 +1,7 @@
-"""Kinds, grades, statuses and fraud types of warnings, with the Chinese words the provincial exports use."""
+"""Kinds, grades and statuses of warnings, with the Chinese words the provincial exports use.
+
+The fraud types (诈骗类型) of warnings, cases and prevention are in `fanzha.detect.taxonomy`.
+"""
 
 from __future__ import annotations
 
@@ -39,40 +42,6 @@ STATUSES = {
     "unplaced": "待分配",  # no leaf found: an analyst places it
     "dispatched": "已下发",  # at a station, waiting for a dissuader
     "assigned": "已指派",  # a dissuader has it
-}
-
-FRAUD_TYPES = {
-    "brushing": "刷单返利",
-    "fake_customer_service": "冒充电商物流客服",
-    "investment": "虚假网络投资理财",
-    "loan": "贷款、代办信用卡",
-    "credit_repair": "虚假征信",
-    "shopping": "虚假购物、服务",
-    "impersonate_authority": "冒充公检法及政府机关",
-    "impersonate_acquaintance": "冒充领导、熟人",
-    "game_trade": "网络游戏产品虚假交易",
-    "romance": "网络婚恋、交友",
-    "wanghei": "网黑案件",
-    "military_purchase": "冒充军警购物",
-    "other": "其他",
-}
-FRAUD_TYPE_ALIASES = {
-    "刷单": "brushing", "刷单返利": "brushing", "兼职刷单": "brushing",
-    "客服": "fake_customer_service", "冒充客服": "fake_customer_service", "冒充电商客服": "fake_customer_service",
-    "冒充电商物流客服": "fake_customer_service", "冒充物流客服": "fake_customer_service",
-    "投资理财": "investment", "虚假投资理财": "investment", "虚假网络投资理财": "investment", "投资": "investment",
-    "贷款": "loan", "网络贷款": "loan", "虚假贷款": "loan", "贷款、代办信用卡": "loan", "代办信用卡": "loan",
-    "征信": "credit_repair", "虚假征信": "credit_repair", "注销校园贷": "credit_repair",
-    "购物": "shopping", "虚假购物": "shopping", "虚假购物、服务": "shopping",
-    "公检法": "impersonate_authority", "冒充公检法": "impersonate_authority",
-    "冒充公检法及政府机关": "impersonate_authority",
-    "冒充领导": "impersonate_acquaintance", "冒充熟人": "impersonate_acquaintance",
-    "冒充领导、熟人": "impersonate_acquaintance",
-    "游戏": "game_trade", "游戏交易": "game_trade", "网络游戏产品虚假交易": "game_trade",
-    "婚恋": "romance", "交友": "romance", "网络婚恋、交友": "romance", "杀猪盘": "romance",
-    "网黑": "wanghei", "网黑案件": "wanghei",
-    "冒充军警": "military_purchase", "冒充军警购物": "military_purchase",
-    "其他": "other", "其它": "other",
 }
 
 

@@ -19,6 +19,7 @@ from fanzha.cases.models import Case
 from fanzha.common import tabular
 from fanzha.common.timefmt import fmt_minute
 from fanzha.db import utcnow
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.dissuasion.enums import (
     CALL_CHANNELS,
     CHANNELS,
@@ -36,7 +37,6 @@ from fanzha.imports.values import clean, parse_datetime
 from fanzha.org.models import User
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.warnings.metrics import loss_avoided_of
 from fanzha.warnings.models import Warning
 
@@ -174,7 +174,7 @@ def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
             "note": w.outcome_note or "",
             "contact_mode": _distinct(MODES[c.channel] for c in mine), "reached": _reached(calls),
             "no_answer_reason": _no_answer(calls), "target": _target(w, mine), "defrauded": _defrauded(w),
-            "result": _result(w), "fraud_type": FRAUD_TYPES.get(w.fraud_type or "", ""), "visit": _visit(mine),
+            "result": _result(w), "fraud_type": FRAUD_TYPE_LABELS.get(w.fraud_type or "", ""), "visit": _visit(mine),
             "actions": "；".join(_line(c) for c in mine), "submission": _submission(w),
         }
         out.append(values)

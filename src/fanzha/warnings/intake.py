@@ -15,12 +15,13 @@ from itertools import islice
 
 from fanzha.common.money import parse_money
 from fanzha.common.text import check_plain, drop_control
+from fanzha.detect.taxonomy import FRAUD_TYPE_ALIASES, FRAUD_TYPE_LABELS
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import RowRejected, identity_cells
 from fanzha.imports.values import clean, clean_text, parse_datetime
 from fanzha.links.rules import COUNTERPARTY_COLUMNS, BadIdentifier, Identifier
 from fanzha.links.rules import from_row as counterparties_of
-from fanzha.warnings.enums import FRAUD_TYPE_ALIASES, FRAUD_TYPES, GRADE_ALIASES, KIND_ALIASES, KINDS, lookup
+from fanzha.warnings.enums import GRADE_ALIASES, KIND_ALIASES, KINDS, lookup
 
 COLUMNS = Columns(
     aliases={
@@ -155,7 +156,7 @@ def parse_row(row: dict[str, object], *, strict: bool = False) -> WarningDraft:
     fraud_type = None
     note = _text(row, "备注", 1000, strict=strict)
     if fraud_text:
-        fraud_type = lookup(FRAUD_TYPE_ALIASES, fraud_text) or (fraud_text if fraud_text in FRAUD_TYPES else None)
+        fraud_type = lookup(FRAUD_TYPE_ALIASES, fraud_text) or (fraud_text if fraud_text in FRAUD_TYPE_LABELS else None)
         if fraud_type is None:
             fraud_type = "other"
             note = (note + "；" if note else "") + f"涉诈类型原文：{_text(row, '涉诈类型', 60, strict=strict)}"

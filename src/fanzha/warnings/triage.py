@@ -13,8 +13,9 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.org.enums import GROUPS
-from fanzha.warnings.enums import FRAUD_TYPES, GRADE_ORDER, GRADES, KINDS
+from fanzha.warnings.enums import GRADE_ORDER, GRADES, KINDS
 
 DEFAULT_RULES = Path(__file__).with_name("triage_default.toml")
 CONDITIONS = {"amount_at_least", "group_in", "repeat_at_least", "fraud_type_in", "kind_in", "counterparty_linked"}
@@ -123,7 +124,7 @@ def _values(rule: Rule, facts: Facts) -> dict:
     if rule.when == "repeat_at_least":
         return {"n": facts.repeats}
     if rule.when == "fraud_type_in":
-        return {"fraud_type": FRAUD_TYPES.get(facts.fraud_type or "", "")}
+        return {"fraud_type": FRAUD_TYPE_LABELS.get(facts.fraud_type or "", "")}
     if rule.when == "counterparty_linked":
         return {"linked": facts.linked}
     return {"kind": KINDS.get(facts.kind, facts.kind)}

@@ -23,7 +23,7 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings import metrics, placing, service
 from fanzha.warnings import roster as duty
-from fanzha.warnings.enums import FRAUD_TYPES, GRADES, KINDS, STATUSES
+from fanzha.warnings.enums import GRADES, KINDS, STATUSES
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
 from fanzha.web.render import env, render
@@ -31,7 +31,7 @@ from fanzha.web.replica import ReadDb
 
 router = APIRouter()
 PAGE = 50
-env.globals.update(KINDS=KINDS, GRADES=GRADES, STATUSES=STATUSES, FRAUD_TYPES=FRAUD_TYPES)
+env.globals.update(KINDS=KINDS, GRADES=GRADES, STATUSES=STATUSES)
 
 
 def _left(deadline: datetime | None, now: datetime | None = None) -> str:

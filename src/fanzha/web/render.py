@@ -14,12 +14,13 @@ from markupsafe import Markup, escape
 from fanzha.addresses.models import ADDRESS_KINDS
 from fanzha.audit.exports import ROW_CAP
 from fanzha.audit.service import ACTION_LABELS, ENTITY_LABELS, FIELD_LABELS
+from fanzha.common.assets import asset_url
 from fanzha.common.identity import mask_id_number, mask_phone
 from fanzha.common.timefmt import fmt_minute
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.org.enums import CHAIN_LABELS, GROUPS, LEVEL_LABELS, UNIT_KINDS
 from fanzha.org.roles import ROLE_LABELS, Perm, has_perm
 from fanzha.warnings.enums import warning_label
-from fanzha.web.assets import asset_url
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 env = templates.env
@@ -66,7 +67,7 @@ env.globals["asset_url"] = asset_url
 env.globals["warning_label"] = warning_label
 env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LABELS=CHAIN_LABELS, GROUPS=GROUPS,
                    UNIT_KINDS=UNIT_KINDS, ADDRESS_KINDS=ADDRESS_KINDS, ACTION_LABELS=ACTION_LABELS, ENTITY_LABELS=ENTITY_LABELS,
-                   FIELD_LABELS=FIELD_LABELS, Perm=Perm)
+                   FIELD_LABELS=FIELD_LABELS, FRAUD_TYPES=FRAUD_TYPE_LABELS, Perm=Perm)
 
 # (label, path, permission needed or None) — what a role does not hold is not shown.
 NAV = [

@@ -25,18 +25,18 @@ from fanzha.cases.stats.rollup import MEASURES as MEASURE_COLUMNS
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.common.periods import Period
 from fanzha.db import is_read_only
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.org.tree import children as child_nodes
 from fanzha.org.tree import communities_under, contains
-from fanzha.warnings.enums import FRAUD_TYPES
 
 UNKNOWN = "未填写"
 # dimension → (label, value labels, keep the labels' order rather than sort by cases)
 DIMENSIONS: dict[str, tuple[str, dict[str, str], bool]] = {
-    "type": ("诈骗类型", FRAUD_TYPES, False),
+    "type": ("诈骗类型", FRAUD_TYPE_LABELS, False),
     "age": ("年龄段", AGE_BANDS, True),
     "sex": ("性别", {"男": "男", "女": "女"}, True),
     "occupation": ("职业", {}, False),

@@ -24,7 +24,6 @@ from fanzha.org import service as org
 from fanzha.org.enums import CHAIN_LABELS, LEVEL_LABELS, Level
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.warnings.enums import FRAUD_TYPES
 from fanzha.web.deps import require
 from fanzha.web.render import render
 from fanzha.web.replica import ReadDb
@@ -74,4 +73,4 @@ def behind_page(request: Request, db: ReadDb, w: Where = Depends(where), d: Dril
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"]) + "&"
     return render(request, "cases/stats_cases.html", rows=rows, total=total, page=page,
                   pages=max(1, -(-total // PAGE)), what=" · ".join(what), query=query, measure=measure,
-                  value_label=value_label, mask_name=mask_name, FRAUD_TYPES=FRAUD_TYPES)
+                  value_label=value_label, mask_name=mask_name)

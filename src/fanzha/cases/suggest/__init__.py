@@ -81,16 +81,16 @@ def explain(text: str) -> dict | None:
     top [{fraud_type, label, confidence, cues}] × 2 (the two most likely types, each with its own cues, strongest
     first), cues [{fraud_type, label, name, weight, start, end, text}] (spans in `text`, the normalised narrative,
     whose reporting frame — 民警, 报警, 派出所 — is never a cue), text}; or None."""
-    from fanzha.warnings.enums import FRAUD_TYPES
+    from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 
     r = analyse_many([text])[0]
     if r is None:
         return None
-    r["label"] = FRAUD_TYPES[r["fraud_type"]]
+    r["label"] = FRAUD_TYPE_LABELS[r["fraud_type"]]
     for c in r["cues"]:
-        c["label"] = FRAUD_TYPES[c["fraud_type"]]
+        c["label"] = FRAUD_TYPE_LABELS[c["fraud_type"]]
     for t in r["top"]:
-        t["label"] = FRAUD_TYPES[t["fraud_type"]]
+        t["label"] = FRAUD_TYPE_LABELS[t["fraud_type"]]
         t["cues"] = sorted(t["cues"], key=lambda c: (-c["weight"], c["start"]))
         for c in t["cues"]:
             c["label"] = t["label"]

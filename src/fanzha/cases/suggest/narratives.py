@@ -15,7 +15,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from fanzha.warnings.enums import FRAUD_TYPES as _ALL_TYPES
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS as _ALL_TYPES
 
 TYPES = tuple(t for t in _ALL_TYPES if t != "other")  # the twelve police types
 TEMPLATES = Path(__file__).with_name("templates.toml")
