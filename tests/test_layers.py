@@ -45,6 +45,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("dispatching", ("dispatch",)),
     ("dissuasion", ("dissuasion",)),
     ("cases", ("cases",)),
+    ("dossiers", ("dossiers",)),
     ("prevention", ("prevention",)),
     ("registry", ("registry",)),
     ("member units", ("memberunits",)),
@@ -58,7 +59,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 DOMAINS = frozenset({
-    "addresses", "assess", "audit", "auth", "blocklist", "cases", "detect", "dispatch", "dissuasion", "imports",
+    "addresses", "assess", "audit", "auth", "blocklist", "cases", "detect", "dispatch", "dissuasion", "dossiers",
+    "imports",
     "links", "memberunits", "notify", "org", "people", "prevention", "public", "registry", "reports", "warnings",
 })
 
@@ -79,20 +81,13 @@ KNOWN: dict[tuple[str, str], str] = {
                      "accounts belong in auth, which would then own those writes",
     ("org", "people"): "org.views counts the people of an area for the area page",
     ("imports", "worker"): "imports.api enqueues an upload on worker.tasks.run_import, which runs it through imports",
-    ("public", "web"): "public.app, the public site's own ASGI app, reuses web.assets, web.bodylimit and "
-                       "web.lifespan (middleware that belongs in common)",
-    ("people", "cases"): "people.views shows a person's cases",
-    ("people", "dissuasion"): "people.views shows a person's follow-ups and contacts",
-    ("people", "warnings"): "people.views shows a person's warnings",
     ("links", "cases"): "links.service reads cases (models, the intake's normalising) to show a record's links",
     ("links", "warnings"): "links.service reads warnings to show a record's links",
     ("warnings", "cases"): "warnings.feedback and warnings.metrics count cases (被骗 after a warning); "
                            "warnings.views shows the 止付/冻结 request figures of cases.requests",
-    ("warnings", "dispatch"): "warnings.views shows the 协助 counts of dispatch.help",
     ("warnings", "dissuasion"): "warnings announces arrivals (dissuasion.alerts), takes board conditions "
-                                "(dissuasion.board) and feedback words (dissuasion.enums): warnings and dissuasion "
-                                "are one loop split in two packages",
-    ("dispatch", "dissuasion"): "dispatch.help offers a helper the urgency order of dissuasion.urgency",
+                                "(dissuasion.board) and feedback words (dissuasion.enums) and shows the 协助 counts "
+                                "of dissuasion.help: warnings and dissuasion are one loop split in two packages",
     ("dissuasion", "cases"): "dissuasion raises 止付/冻结 requests (cases.requests) and reads cases for follow-ups",
     ("cases", "prevention"): "cases.gaps reads prevention's activities to find where outreach missed a "
                              "victim (宣防漏洞)",

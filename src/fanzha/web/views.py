@@ -16,6 +16,7 @@ from fanzha.dispatch.views import router as dispatch
 from fanzha.dissuasion.followups.views import router as follow_ups
 from fanzha.dissuasion.transfers.views import router as transfers
 from fanzha.dissuasion.views import router as dissuasion
+from fanzha.dossiers.views import router as dossiers
 from fanzha.links.views import router as links
 from fanzha.memberunits.views import router as memberunits
 from fanzha.org.views import router as org
@@ -28,7 +29,7 @@ from fanzha.warnings.views import router as warnings
 from fanzha.web.forms import clean_query
 from fanzha.web.home import router as home
 
-PAGE_ROUTERS = (auth, home, org, people, addresses, dissuasion, dispatch, follow_ups, transfers, warnings, case_stats,
+PAGE_ROUTERS = (auth, home, org, people, dossiers, addresses, dissuasion, dispatch, follow_ups, transfers, warnings, case_stats,
                 case_gaps, cases, links, memberunits, prevention, account_requests, prevention_more, blocklist, registry,
                 letters, assess, reports, audit)
 pages_router = APIRouter(include_in_schema=False, dependencies=[Depends(clean_query)])
