@@ -1,4 +1,4 @@
-"""跨所协助首次联系 in the live platform (dispatch/help.py), by the rule the replay simulator runs.
+"""跨所协助首次联系 in the live platform (dissuasion/help.py), by the rule the replay simulator runs.
 
 A hand-made 协助分局 (code XHB) with two stations, 甲所 (XHA) and 乙所 (XHS), one village each:
 - 甲所's only dissuader `xh_jia` holds a warning whose first contact is still to make: nobody at 甲所 is free;
@@ -130,7 +130,7 @@ def test_an_idle_sibling_takes_over_a_first_contact(branch, client_as, api_as, d
 def test_help_counts_on_the_metrics_page(branch, client_as):
     # Runs after the take above or on its own: at least the row the fixture places, counted both ways.
     from fanzha.db import session_scope
-    from fanzha.dispatch.help import helped_counts
+    from fanzha.dissuasion.help import helped_counts
     from fanzha.org.scope import Scope
     from fanzha.warnings.models import WarningHelp
 

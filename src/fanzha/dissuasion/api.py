@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from fanzha.common.identity import mask_phone
 from fanzha.common.text import Id, NoteText, PlainText
-from fanzha.dispatch import help as cross_help
+from fanzha.dissuasion import help as cross_help
 from fanzha.dissuasion import offline, service
 from fanzha.dissuasion.models import Contact
 from fanzha.notify import service as notify

@@ -154,7 +154,7 @@ def begin(session: Session, scope: Scope, warning_id: int, *, kind: str, sent: S
     changes: the receipt time, and an error stays an error."""
     scope.require(Perm.CLAIM_WARNINGS)
     received = now or utcnow()
-    # A contact may come from a sibling station's helper who took over the first contact (dispatch/help.py).
+    # A contact may come from a sibling station's helper who took over the first contact (dissuasion/help.py).
     held = reachable(scope) if kind == "contact" else visible(scope)
     w = session.scalar(select(Warning).where(Warning.id == warning_id, held).with_for_update())
     reason = ""

@@ -14,7 +14,7 @@ from fanzha.common.errors import DomainError, Invalid, NotFound
 from fanzha.common.money import parse_money
 from fanzha.common.photos import serve_stored
 from fanzha.db import utcnow
-from fanzha.dispatch import help as cross_help
+from fanzha.dissuasion import help as cross_help
 from fanzha.dissuasion import offline, service, urgency
 from fanzha.dissuasion.enums import (
     CHANNELS,
@@ -81,7 +81,7 @@ def my_tasks(request: Request, db: Db, scope: Scope = Depends(require(Perm.CLAIM
 @router.post("/warnings/{warning_id}/help", dependencies=[Depends(csrf_protect)])
 def take_help(warning_id: IdPath, request: Request, db: Db,
               scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
-    """协助首次联系: take over a sibling station's first contact (dispatch/help.py), then open it to call."""
+    """协助首次联系: take over a sibling station's first contact (dissuasion/help.py), then open it to call."""
     cross_help.take(db, scope, warning_id)  # anything no longer on offer answers 404 with the reason
     return _back(warning_id, "helping")
 

@@ -69,7 +69,7 @@ class Warning(Base):
     community: Mapped[Area | None] = relationship(foreign_keys=[community_id])
     station: Mapped[Area | None] = relationship(foreign_keys=[station_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
-    # 跨所协助首次联系 (dispatch/help.py): the sibling station's dissuader who took over the first contact, if any.
+    # 跨所协助首次联系 (dissuasion/help.py): the sibling station's dissuader who took over the first contact, if any.
     help: Mapped[WarningHelp | None] = relationship(viewonly=True)
 
     @property
@@ -239,7 +239,7 @@ class WarningDayState(Base):
 
 
 class WarningHelp(Base):
-    """跨所协助首次联系 (dispatch/help.py): a sibling station's dissuader took over a warning's first contact. The
+    """跨所协助首次联系 (dissuasion/help.py): a sibling station's dissuader took over a warning's first contact. The
     warning stays with its station (its rates, its 见面 and feedback); one helper per warning (the key)."""
 
     __tablename__ = "warning_helps"

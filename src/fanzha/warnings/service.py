@@ -408,7 +408,7 @@ def visible(scope: Scope):
 
 def reachable(scope: Scope):
     """visible, and the warnings whose first contact the user took over from a sibling station (跨所协助,
-    dispatch/help.py): the helper opens and calls those, nothing else of them."""
+    dissuasion/help.py): the helper opens and calls those, nothing else of them."""
     if scope.user_id is None:
         return visible(scope)
     from fanzha.warnings.models import WarningHelp

@@ -194,7 +194,7 @@ def metrics_page(request: Request, db: ReadDb, area_id: IdQuery = None, since: s
     report, ranking, points = figures.report, figures.ranking, figures.trend
     done = metrics.activity(db, scope, since=start, until=end, area=area)
     handling = account_requests.performance(db, account_requests.within(scope, area), start, end)
-    from fanzha.dispatch.help import helped_counts
+    from fanzha.dissuasion.help import helped_counts
 
     helped = helped_counts(db, scope, start, end)
     ranking.sort(key=lambda r: (-(r["figures"]["timely_sign_rate"].rate or 0), r["station"]))
@@ -295,7 +295,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
     from fanzha.dissuasion.transfers.service import pending_of
 
     # 跨所协助: a sibling station's helper sees the warning to call and record the first contact, not its 串并 links or
-    # the station's own actions (dispatch/help.py).
+    # the station's own actions (dissuasion/help.py).
     helping = service.helping_only(db, scope, warning)
     reassigning = not helping and holders.may_reassign(scope) and warning.station_id is not None \
         and warning.feedback_at is None
