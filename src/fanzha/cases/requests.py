@@ -116,7 +116,7 @@ def _event(session: Session, warning_id: int | None, scope: Scope | None, text: 
 
 
 def _centre(session: Session) -> list[int]:
-    from fanzha.dissuasion.escalation import Recipients
+    from fanzha.warnings.recipients import Recipients
 
     return Recipients(session).of("centre", None)  # type: ignore[arg-type]  (the centre needs no warning)
 
@@ -314,7 +314,7 @@ def freeze_from(session: Session, scope: Scope, stop_id: int, *, now: datetime |
 
 def escalate(session: Session, now: datetime) -> list[CaseAction]:
     """Requests past their deadline unanswered: the centre and the warning's station head are told once."""
-    from fanzha.dissuasion.escalation import Recipients
+    from fanzha.warnings.recipients import Recipients
 
     rows = list(session.scalars(select(CaseAction).where(
         CaseAction.status == "requested", CaseAction.deadline_at <= now, CaseAction.escalated_at.is_(None))))

@@ -21,11 +21,9 @@ from fanzha.dissuasion.enums import LEVELS, STEPS
 from fanzha.dissuasion.models import Escalation, TimelineEvent
 from fanzha.dissuasion.urgency import STEP_COLUMNS, step_pending, step_pending_clause
 from fanzha.notify.service import notify
-from fanzha.org.enums import Level
-from fanzha.org.models import Area, User
-from fanzha.org.roles import Role
 from fanzha.warnings.enums import GRADES, warning_label
 from fanzha.warnings.models import Warning
+from fanzha.warnings.recipients import Recipients
 
 DEFAULT_RULES = Path(__file__).with_name("escalation_default.toml")
 LEVEL_ORDER = ("assignee", "head", "centre")
@@ -94,41 +92,6 @@ UPWARD_LEVELS = ("head", "centre")
 def escalated_clause():
     """The warning has a step escalated to the station head or the centre (an escalations row at such a level)."""
     return exists().where(Escalation.warning_id == Warning.id, Escalation.level.in_(UPWARD_LEVELS))
-
-
-class Recipients:
-    """Who is told at each level of a warning (alerts at arrival use the same people)."""
-
-    def __init__(self, session: Session):
-        self.session = session
-        self._by_station: dict[tuple[str, int], list[int]] = {}
-        self._centre: list[int] | None = None
-
-    def of(self, level: str, w: Warning) -> list[int]:
-        if level == "assignee":
-            if w.assignee_id:
-                return [w.assignee_id]
-            return self._station(Role.DISSUADER, w.station_id)
-        if level == "head":
-            return self._station(Role.STATION_HEAD, w.station_id)
-        if self._centre is None:
-            self._centre = list(self.session.scalars(
-                select(User.id).join(Area, User.area_id == Area.id).where(
-                    User.role.in_([Role.CENTRE_ANALYST, Role.CENTRE_ADMIN]), User.is_active.is_(True),
-                    Area.level.in_([Level.BUREAU, Level.BRANCH]))))
-        return self._centre
-
-    def station_heads(self, station_id: int) -> list[int]:
-        return self._station(Role.STATION_HEAD, station_id)
-
-    def _station(self, role: Role, station_id: int | None) -> list[int]:
-        if station_id is None:
-            return []
-        key = (role.value, station_id)
-        if key not in self._by_station:
-            self._by_station[key] = list(self.session.scalars(select(User.id).where(
-                User.role == role, User.area_id == station_id, User.is_active.is_(True))))
-        return self._by_station[key]
 
 
 def run(session: Session, now: datetime, rules: EscalationRules | None = None) -> list[Escalation]:

@@ -345,7 +345,7 @@ def hand_over(session: Session, scope: Scope, w: Warning, station: Area, reason:
         # The reason is free text (it may name the person): the bell only, never an outward text.
         notify(session, [assignee], "移交来的预警", reason, f"/warnings/{w.id}", outward=False)
     else:
-        from fanzha.dissuasion.alerts import Arrival, announce
+        from fanzha.warnings.alerts import Arrival, announce
 
         announce(session, [Arrival.of(w)], now)
 

@@ -150,8 +150,8 @@ def send_digest(session: Session, now: datetime) -> int:
     """The daily 积压 digest to each station's heads, in the app (it is a summary, not an alarm); sent by the worker
     in the hour DIGEST_HOUR local time. Returns how many stations were told."""
 
-    from fanzha.dissuasion.escalation import Recipients
     from fanzha.notify.service import notify
+    from fanzha.warnings.recipients import Recipients
 
     tz = zone()
     if now.astimezone(tz).hour != DIGEST_HOUR:

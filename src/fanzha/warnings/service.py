@@ -234,7 +234,7 @@ def _apply(ctx: _Context, chunk: list[tuple[int, WarningDraft]], tally: Tally) -
     for row in rows:
         key = str(row["station_id"] or "")
         tally.went[key] = tally.went.get(key, 0) + 1
-    from fanzha.dissuasion.alerts import Arrival, announce
+    from fanzha.warnings.alerts import Arrival, announce
 
     announce(s, [Arrival(i, r["external_id"], r["kind"], r["risk_grade"], r["status"], r["station_id"],
                          r["assignee_id"], r["sign_deadline"], r["feedback_deadline"]) for i, r in zip(ids, rows, strict=False)],
@@ -624,7 +624,7 @@ def place(session: Session, scope: Scope, warning_id: int, community_id: int, *,
     if assignee is not None:
         warning.assignee_id, warning.status, warning.assigned_at = assignee, "assigned", now
         assignments.record(session, warning, kind="assign", at=now)
-    from fanzha.dissuasion.alerts import Arrival, announce
+    from fanzha.warnings.alerts import Arrival, announce
 
     announce(session, [Arrival.of(warning)], now)
     if warning.person_id is None:

@@ -19,7 +19,7 @@ ORDER = ("head", "centre")
 
 def escalate(session: Session, now: datetime, after: dict[str, int]) -> list[tuple[FollowUp, str]]:
     """Tells the next level of every 回访 overdue long enough and not yet told at that level. Idempotent."""
-    from fanzha.dissuasion.escalation import Recipients
+    from fanzha.warnings.recipients import Recipients
 
     levels = [lv for lv in ORDER if lv in after]
     if not levels:

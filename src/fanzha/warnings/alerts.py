@@ -20,9 +20,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from fanzha.common.localtime import zone
-from fanzha.dissuasion.escalation import Recipients
 from fanzha.notify.service import notify
 from fanzha.warnings.enums import GRADES, warning_label
+from fanzha.warnings.recipients import Recipients
 
 
 @dataclass(frozen=True)
