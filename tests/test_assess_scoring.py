@@ -238,7 +238,7 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_three_letters_are_filled_numbered_and_registered(county):
-    from fanzha.assess import letters
+    from fanzha.assess.letters import service as letters
 
     with session_scope() as s:
         system = _system(s)

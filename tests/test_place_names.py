@@ -286,7 +286,7 @@ def test_the_case_letter_names_the_village_in_full(villages):
     """一案一函告: the letter to the unit says where the victim was defrauded, with the township."""
     from pypdf import PdfReader
 
-    from fanzha.assess import letters
+    from fanzha.assess.letters import service as letters
     from fanzha.cases.models import Case
     from fanzha.db import session_scope
     from fanzha.org.scope import Scope

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 
 from fanzha.addresses.api import router as addresses
 from fanzha.assess.api import router as assess
-from fanzha.assess.letters_api import router as assess_letters
+from fanzha.assess.letters.api import router as assess_letters
 from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
 from fanzha.blocklist.api import router as blocklist

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from fanzha.addresses.views import router as addresses
-from fanzha.assess.letters_views import router as letters
+from fanzha.assess.letters.views import router as letters
 from fanzha.assess.views import router as assess
 from fanzha.audit.views import router as audit
 from fanzha.auth.views import router as auth

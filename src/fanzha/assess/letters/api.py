@@ -1,4 +1,4 @@
-"""JSON twins of the 三告 pages (assess/letters.py): draft a 函告, 通告 or 报告 and read it for review, preview it as
+"""JSON twins of the 三告 pages (assess/letters/service.py): draft a 函告, 通告 or 报告 and read it for review, preview it as
 a PDF, issue it (number and date); the register and the issued files."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from fanzha.assess import letters
+from fanzha.assess.letters import service as letters
 from fanzha.common.text import FREE_TEXT, Id, check_plain
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict

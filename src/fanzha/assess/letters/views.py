@@ -9,7 +9,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from fanzha.assess import letters, service
+from fanzha.assess import service
+from fanzha.assess.letters import service as letters
 from fanzha.common.errors import DomainError, Invalid
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
