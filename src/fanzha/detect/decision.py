@@ -41,11 +41,6 @@ class Thresholds:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, d: dict | None) -> Thresholds:
-        known = {k: float(v) for k, v in (d or {}).items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
 
 def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, th: Thresholds | None = None,
            speaker=None) -> np.ndarray:

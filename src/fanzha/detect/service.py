@@ -57,16 +57,6 @@ class Blocklist(Protocol):
     def matching(self, keys: Iterable[str]) -> set[str]: ...
 
 
-@dataclass(frozen=True)
-class StaticBlocklist:
-    """A blocklist held in memory (tests, scripts)."""
-
-    keys: frozenset[str]
-
-    def matching(self, keys: Iterable[str]) -> set[str]:
-        return {k for k in keys if k in self.keys}
-
-
 BLOCKLIST_RULE, BLOCKLIST_NAMES = "blocklist", {"phone": "黑名单号码", "url": "黑名单网址", "bank_card": "黑名单账户",
                                                 "qq": "黑名单QQ号", "wechat": "黑名单微信号"}
 
