@@ -80,7 +80,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("org", "auth"): "org.service creates users and changes passwords (auth.passwords, auth.backoff): user "
                      "accounts belong in auth, which would then own those writes",
     ("org", "people"): "org.views counts the people of an area for the area page",
-    ("imports", "worker"): "imports.api enqueues an upload on worker.tasks.run_import, which runs it through imports",
     ("links", "cases"): "links.service reads cases (models, the intake's normalising) to show a record's links",
     ("links", "warnings"): "links.service reads warnings to show a record's links",
     ("warnings", "cases"): "warnings.feedback and warnings.metrics count cases (被骗 after a warning); "
@@ -88,11 +87,8 @@ KNOWN: dict[tuple[str, str], str] = {
     ("warnings", "dissuasion"): "warnings announces arrivals (dissuasion.alerts), takes board conditions "
                                 "(dissuasion.board) and feedback words (dissuasion.enums) and shows the 协助 counts "
                                 "of dissuasion.help: warnings and dissuasion are one loop split in two packages",
-    ("dissuasion", "cases"): "dissuasion raises 止付/冻结 requests (cases.requests) and reads cases for follow-ups",
     ("cases", "prevention"): "cases.gaps reads prevention's activities to find where outreach missed a "
                              "victim (宣防漏洞)",
-    ("cases", "registry"): "cases.profile derives a victim's groups (多次被预警, 曾被骗) with registry.groups."
-                          "load_derived, which reads cases and warnings",
 }
 
 

@@ -15,11 +15,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from fanzha.common.ages import age_on
 from fanzha.common.identity import id_check_digit
 from fanzha.org.groups import parse_groups
 from fanzha.registry import sms
 from fanzha.registry.duties import Item, allocate, balance
-from fanzha.registry.groups import age_on
 from fanzha.registry.risk import FRAUD_TYPES
 from support.web import csrf_of
 

@@ -2,7 +2,7 @@
 
 Sex and age come from the row when given, else from the ID number (15-digit IDs are widened first), else from the
 matched person. The groups are a snapshot at the loss: the person's declared groups, the groups the registry derives
-(老年人, 多次被预警, 曾被骗 — as of the day before the loss, so this case does not make its own victim 曾被骗), 老年人
+(老年人, 多次被预警, 曾被骗: cases/derived_groups.py, as of the day before the loss, so this case does not make its own victim 曾被骗), 老年人
 from the age, and groups read from the occupation (教师 → 师生, 会计 → 财会人员 …).
 """
 
@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fanzha.cases.derived_groups import load_derived
 from fanzha.cases.enums import CHANNELS
+from fanzha.common.ages import age_on
 from fanzha.common.identity import id_number_birth_date, id_number_gender
 from fanzha.common.localtime import local_day
 from fanzha.org.groups import ELDERLY_AGE
 from fanzha.org.models import Unit
 from fanzha.people.models import Person
-from fanzha.registry.groups import age_on, load_derived
 
 CHANNEL_ALIASES = {
     "phone": ("电话", "来电", "电话联系", "打电话", "座机", "境外来电", "语音电话"),

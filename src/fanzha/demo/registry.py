@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import fanzha.importers  # noqa: F401  (registers the registry kind)
+from fanzha.common.ages import age_on
 from fanzha.common.identity import id_check_digit
 from fanzha.common.localtime import local_day
 from fanzha.db import utcnow
@@ -24,7 +25,6 @@ from fanzha.imports.service import run_file
 from fanzha.org.models import Area, Unit, User
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
-from fanzha.registry.groups import age_on
 
 NOWHERE = ("外省务工暂住", "城南菜市场附近", "不详")
 

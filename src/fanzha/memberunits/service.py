@@ -1,6 +1,6 @@
 """One member unit's work for its duty groups (教育局 → 师生, 民政局 → 老年人、单身离异, 税务 → 财会人员):
 
-- **coverage**: the people of each group in the unit's area (declared on a list or derived, registry/groups.py), how
+- **coverage**: the people of each group in the unit's area (declared on a list or derived, cases/derived_groups.py), how
   many of them registered on the 国家反诈中心APP and 金钟罩 by the day. Counted per person from the imported
   registration lists where one covers the area (prevention/coverage.source_of decides, as for coverage targets);
   otherwise the unit's own activities' reported counts for the group stand in, labelled as such;
@@ -25,6 +25,7 @@ from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from fanzha.audit import service as audit
+from fanzha.cases.derived_groups import load_derived
 from fanzha.cases.models import Case
 from fanzha.cases.stats.service import behind_clause
 from fanzha.common import periods
@@ -45,7 +46,6 @@ from fanzha.prevention.counting import counted
 from fanzha.prevention.coverage import SOURCES, source_of
 from fanzha.prevention.models import Activity
 from fanzha.registry import service as registry
-from fanzha.registry.groups import load_derived
 from fanzha.registry.models import RegistryEntry, TargetList, TargetMember
 
 TOP_TYPES = 3

@@ -22,6 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
+from fanzha.cases.derived_groups import day_end
 from fanzha.cases.models import Case
 from fanzha.common.errors import Invalid, NotFound
 from fanzha.db import utcnow
@@ -30,7 +31,6 @@ from fanzha.org.models import Area, Unit, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
-from fanzha.registry.groups import day_end
 from fanzha.registry.models import Duty
 from fanzha.registry.risk import Population
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.addresses.service import AddressMatcher
+from fanzha.common.ages import age_on
 from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_phone
 from fanzha.common.localtime import local_day
 from fanzha.db import utcnow
@@ -24,7 +25,6 @@ from fanzha.org.models import Unit
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.schemas import NAME_PATTERN
-from fanzha.registry.groups import age_on
 from fanzha.registry.models import RegistryEntry, RegistryUnplaced
 
 COLUMNS = Columns(

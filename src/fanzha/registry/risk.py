@@ -30,11 +30,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fanzha.cases.derived_groups import Derived, day_end, load_derived
 from fanzha.cases.models import Case
 from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES, FRAUD_TYPES
 from fanzha.org.enums import GROUPS
 from fanzha.people.models import Person
-from fanzha.registry.groups import Derived, day_end, load_derived
 
 RATE_EXCLUDED = ("past_victim",)
 WARNING_STEP = 0.5

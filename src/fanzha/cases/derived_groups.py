@@ -1,5 +1,7 @@
 """Vulnerable groups (易受骗群体) derived from records on read; the words lists use for them are in org.groups.
 
+They read warnings and cases, so they live here, at the lowest package that may read both: the victim's profile on a
+case (cases.profile), the registry's risk and 三包 (registry) and member units' coverage all derive them here.
 Declared groups come from member units' lists and stay in Person.groups. Derived groups are computed when read, at
 a given day, so they are never stale: 老年人 (60 or older by the birth date of the ID number), 多次被预警 (warned at
 least twice in the 12 months before the day) and 曾被骗 (a case with the person as victim, lost on or before the day).
