@@ -5,19 +5,19 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
+from pydantic import Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.cases.models import Case
-from fanzha.common.errors import Invalid
 from fanzha.common.localtime import day_start, local_day
+from fanzha.common.rules import RulesModel, load_rules_file, one_of, register
 from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
@@ -40,19 +40,49 @@ class Rules:
     activity_min: int = 1
 
 
+class NoCasesRule(RulesModel):
+    months: int | None = Field(None, ge=0, description="No case (立案) filed on the community in the last this many "
+                                                        "months; empty or 0 switches the rule off.")
+
+
+class CoverageRule(RulesModel):
+    metric: str = Field(description="The coverage count (覆盖指标) that must reach `min_pct`: one of "
+                                    f"{', '.join(METRICS)}.")
+    denominator: str = Field("population", description="What the count is divided by (分母): "
+                                                       f"{', '.join(DENOMINATORS)}.")
+    min_pct: float = Field(0.0, ge=0, description="The least share, in percent, the community must reach (覆盖率).")
+
+    _metric = field_validator("metric")(lambda v: one_of(v, METRICS))
+    _denominator = field_validator("denominator")(lambda v: one_of(v, DENOMINATORS))
+
+
+class ActivitiesRule(RulesModel):
+    months: int | None = Field(None, ge=0, description="The window of the rule in months (近N个月宣传活动); empty or 0 "
+                                                        "switches the rule off.")
+    min_count: int = Field(1, ge=0, description="The least number of recorded 宣传活动 in the window.")
+
+
+class FraudFreeFile(RulesModel):
+    """fraud_free_default.toml: a community is 无诈社区 when every rule (table) present holds."""
+
+    no_cases: NoCasesRule | None = Field(None, description="无立案: no case filed on the community lately.")
+    coverage: CoverageRule | None = Field(None, description="覆盖率: a coverage count over the community's size.")
+    activities: ActivitiesRule | None = Field(None, description="宣传活动: enough 宣传活动 on the community lately.")
+
+    def rules(self) -> Rules:
+        cov, act = self.coverage, self.activities
+        return Rules(case_months=self.no_cases.months if self.no_cases else None,
+                     metric=cov.metric if cov else None, denominator=cov.denominator if cov else "population",
+                     min_pct=cov.min_pct if cov else 0.0,
+                     activity_months=act.months if act else None, activity_min=act.min_count if act else 1)
+
+
+FILE = register("fraud_free", "无诈社区规则文件", FraudFreeFile, DEFAULT_RULES,
+                summary="Which communities are 无诈社区 (fraud-free), recomputed nightly.")
+
+
 def load_rules(path: Path | None = None) -> Rules:
-    data = tomllib.loads((path or DEFAULT_RULES).read_text(encoding="utf-8"))
-    unknown = set(data) - {"no_cases", "coverage", "activities"}
-    if unknown:
-        raise Invalid(f"无诈社区规则文件中有未知的规则：{sorted(unknown)}")
-    cov = data.get("coverage")
-    if cov and (cov.get("metric") not in METRICS or cov.get("denominator", "population") not in DENOMINATORS):
-        raise Invalid("无诈社区规则 coverage 的 metric 或 denominator 不对")
-    return Rules(case_months=data.get("no_cases", {}).get("months"),
-                 metric=cov.get("metric") if cov else None, denominator=(cov or {}).get("denominator", "population"),
-                 min_pct=float((cov or {}).get("min_pct", 0)),
-                 activity_months=data.get("activities", {}).get("months"),
-                 activity_min=int(data.get("activities", {}).get("min_count", 1)))
+    return load_rules_file(FraudFreeFile, path or DEFAULT_RULES, what=FILE.title).rules()
 
 
 def months_before(day: date, months: int) -> date:

@@ -3,7 +3,6 @@ answers graded once, scores by person and by unit; the same grading serves the p
 
 from __future__ import annotations
 
-import tomllib
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -11,12 +10,14 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.common.localtime import local_day
+from fanzha.common.rules import RulesModel, load_rules_file, one_of, register
 from fanzha.db import utcnow
 from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.org.enums import Level
@@ -40,17 +41,47 @@ class Question:
     public: bool = False  # a question of the public self-test: its answer is shown to anyone
 
 
+class BankQuestion(RulesModel):
+    """One [[question]] of the bank."""
+
+    code: str = Field(min_length=1, description="The question's code (BR01), unique in the bank; answers name it.")
+    fraud_type: str = Field(description="The fraud type (诈骗类型) the question is about, by its code.")
+    stem: str = Field(min_length=1, description="The question (题干).")
+    options: list[str] = Field(min_length=2, description="The options (选项), in the file's order; shown turned by a "
+                                                         "fixed amount per question.")
+    answer: int = Field(ge=0, description="The 0-based index of the right option in `options`.")
+    explain: str = Field(description="The explanation (解析) shown after answering.")
+    public: bool = Field(False, description="A question of the public self-test (/selftest), whose answer anyone may "
+                                            "see; staff knowledge tests never draw it.")
+
+    _fraud_type = field_validator("fraud_type")(lambda v: one_of(v, FRAUD_TYPE_LABELS))
+
+    @model_validator(mode="after")
+    def _answer_is_an_option(self) -> BankQuestion:
+        if self.answer >= len(self.options):
+            raise ValueError(f"题目 {self.code} 的 answer {self.answer} 超出了选项（从 0 数，共 {len(self.options)} 项）")
+        return self
+
+
+class QuestionBank(RulesModel):
+    """question_bank.toml: the 反诈知识题库."""
+
+    question: list[BankQuestion] = Field(description="One [[question]] per item (题目).")
+
+
+FILE = register("question_bank", "反诈知识题库", QuestionBank, BANK,
+                summary="The questions of knowledge tests (知识测试) and of the public self-test.")
+
+
 @cache
 def load_bank(path: Path = BANK) -> dict[str, Question]:
     """The bank, with each question's options turned by a fixed amount so the right one is not always in one place."""
     out = {}
-    for q in tomllib.loads(path.read_text(encoding="utf-8"))["question"]:
-        if q["fraud_type"] not in FRAUD_TYPE_LABELS or not 0 <= q["answer"] < len(q["options"]):
-            raise ValueError(f"bad question {q['code']}")
-        turn = zlib.crc32(q["code"].encode()) % len(q["options"])
-        options = tuple(q["options"][turn:] + q["options"][:turn])
-        out[q["code"]] = Question(q["code"], q["fraud_type"], q["stem"], options,
-                                  (q["answer"] - turn) % len(options), q["explain"], bool(q.get("public", False)))
+    for q in load_rules_file(QuestionBank, path, what=FILE.title).question:
+        turn = zlib.crc32(q.code.encode()) % len(q.options)
+        options = tuple(q.options[turn:] + q.options[:turn])
+        out[q.code] = Question(q.code, q.fraud_type, q.stem, options, (q.answer - turn) % len(options), q.explain,
+                               q.public)
     return out
 
 

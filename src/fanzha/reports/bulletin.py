@@ -67,16 +67,16 @@ def city_name(session: Session) -> str:
 
 def heading(session: Session, kind: str, period: Period | None, area: Area | None) -> Heading:
     conf = layout()
-    issuer, spec = conf["issuer"], conf["kinds"][kind]
+    spec = conf.kinds[kind]
     city = city_name(session)
-    words = {"city": city, "abbr": issuer.get("abbr") or city[:1], "area": area.label if area else city,
+    words = {"city": city, "abbr": conf.issuer.abbr or city[:1], "area": area.label if area else city,
              "period": period.label if period else "", "year": period.year if period else ""}
     # A kind may override the issuer's words (the 三告 go out as the joint office's letters, not as 通报).
-    pick = lambda key: spec.get(key, issuer.get(key, ""))  # noqa: E731
+    pick = lambda key: conf.words(kind, key)  # noqa: E731
     return Heading(mark=pick("mark").format(**words) + pick("mark_suffix"),
-                   prefix=spec["prefix"].format(**words), title=spec["title"].format(**words),
+                   prefix=spec.prefix.format(**words), title=spec.title.format(**words),
                    addressee=pick("addressee").format(**words), signature=pick("signature").format(**words),
-                   kind_label=spec["label"])
+                   kind_label=spec.label)
 
 
 def number_text(prefix: str, year: int, seq: int | None) -> str:

@@ -9,14 +9,15 @@ characters). Blank lines are ignored.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from pydantic import Field
 
+from fanzha.common.rules import RulesModel, load_rules_file, register
 from fanzha.config import get_settings
 
 PACKAGED = Path(__file__).parent
@@ -112,10 +113,53 @@ def template_env() -> jinja2.Environment:
     return _environment(tuple(str(d) for d in _dirs()))
 
 
-def layout() -> dict:
+class Issuer(RulesModel):
+    """Who issues the documents, unless a kind says otherwise. Placeholders: {city} the top administrative area,
+    {abbr} its short form, {area} the document's area, {period} its period in words, {year} the number's year."""
+
+    abbr: str = Field("", description="Short form of the city in 发文字号; empty = its first character.")
+    mark: str = Field("", description="发文机关标志 (issuing authority's mark), with `mark_suffix` after it.")
+    mark_suffix: str = Field("", description="Words after the mark (通报, 文件).")
+    signature: str = Field("", description="落款 (the signature above the date).")
+    addressee: str = Field("", description="主送机关 (the addressees).")
+
+
+class DocumentKind(RulesModel):
+    """One kind of document: its register label, number prefix and title, and any of the issuer's words it
+    overrides (the 三告 go out as the joint office's letters)."""
+
+    label: str = Field(description="The kind's name in the register of issued documents (月通报).")
+    prefix: str = Field(description="发文字号 before 〔year〕 (numbers run per kind per year): {abbr}反诈.")
+    title: str = Field(description="The document's title; unused for kinds whose documents bring their own.")
+    mark: str | None = Field(None, description="发文机关标志 in place of the issuer's.")
+    mark_suffix: str | None = Field(None, description="Words after the mark in place of the issuer's.")
+    signature: str | None = Field(None, description="落款 in place of the issuer's.")
+    addressee: str | None = Field(None, description="主送机关 in place of the issuer's.")
+
+
+class Layout(RulesModel):
+    """layout.toml: 版头、发文字号与落款 of bulletins and the 三告 (GB/T 9704)."""
+
+    issuer: Issuer = Field(Issuer(), description="The issuing authority's words (发文机关).")
+    kinds: dict[str, DocumentKind] = Field(default_factory=dict, description="One table per document kind: daily, "
+                                                                             "weekly, monthly, quarterly, letter, "
+                                                                             "notice, report.")
+
+    def words(self, kind: str, key: str) -> str:
+        """The kind's own `key` (mark, mark_suffix, signature, addressee), else the issuer's."""
+        own = getattr(self.kinds[kind], key)
+        return own if own is not None else getattr(self.issuer, key)
+
+
+FILE = register("layout", "通报版头文件", Layout, PACKAGED / "layout.toml", setting="FANZHA_REPORTS_DIR",
+                summary="The 版头, 发文字号 and 落款 of bulletins (通报) and the 三告; the centre's own `layout.toml` "
+                        "in FANZHA_REPORTS_DIR replaces it.")
+
+
+def layout() -> Layout:
     """layout.toml from FANZHA_REPORTS_DIR when it has one, else the packaged one."""
     for d in _dirs():
         path = d / "layout.toml"
         if path.is_file():
-            return tomllib.loads(path.read_text(encoding="utf-8"))
+            return load_rules_file(Layout, path, what=FILE.title)
     raise FileNotFoundError("layout.toml")

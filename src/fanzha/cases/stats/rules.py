@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from fanzha.common.errors import Invalid
+from pydantic import Field, field_validator
+
+from fanzha.common.rules import RulesModel, all_of, load_rules_file, register
 from fanzha.config import get_settings
 
 DEFAULT_RULES = Path(__file__).with_name("key_default.toml")
@@ -28,27 +29,58 @@ class KeyRules:
     group_scale: bool = True
 
 
+class KeyCommunities(RulesModel):
+    """A community (村/社区) is key when any threshold holds."""
+
+    min_rate: float = Field(KeyRules.min_rate, description="万人发案率 (cases per 10,000 residents) in the period at or "
+                                                           "above which a community is key.")
+    min_cases: float = Field(KeyRules.min_cases, description="Cases (立案) in the period at or above which a community "
+                                                             "is key.")
+    min_rise_pct: float = Field(KeyRules.min_rise_pct, description="A rise on the previous period (环比), in percent, "
+                                                                   "at or above which a community is key (or new from "
+                                                                   "zero) …")
+    rise_min_cases: float = Field(KeyRules.rise_min_cases, description="… only when it has at least this many cases "
+                                                                       "now.")
+    scale_to_period: bool = Field(True, description="Counts and rates are per month (30 days): a period of another "
+                                                    "length scales them by its days / 30 (percentages never).")
+    limit: int = Field(KeyRules.limit, description="At most this many key communities, most cases first.")
+
+
+class KeyGroups(RulesModel):
+    """A victim group is key with enough cases and a large enough share, or a rise."""
+
+    dims: tuple[str, ...] = Field(KeyRules.group_dims, description="The dimensions whose values are groups: "
+                                                                   "group (易受骗群体), age (年龄段), occupation (职业), "
+                                                                   "sex (性别).")
+    min_cases: float = Field(KeyRules.group_min_cases, description="Cases at or above which a group may be key …")
+    min_share_pct: float = Field(KeyRules.group_min_share_pct, description="… with a share of the period's cases, in "
+                                                                           "percent, at or above this.")
+    min_rise_pct: float = Field(KeyRules.group_min_rise_pct, description="Or its cases rose this many percent on the "
+                                                                         "previous period (环比).")
+    scale_to_period: bool = Field(True, description="Case counts are per month (30 days): a period of another length "
+                                                    "scales them by its days / 30.")
+
+    _dims = field_validator("dims")(lambda v: all_of(v, GROUP_DIMS))
+
+
+class KeyRulesFile(RulesModel):
+    """key_default.toml: the thresholds of 重点村社区 and 重点人群."""
+
+    key_communities: KeyCommunities = Field(KeyCommunities(), description="重点村社区: key communities for next month.")
+    key_groups: KeyGroups = Field(KeyGroups(), description="重点人群: key victim groups for next month.")
+
+    def rules(self) -> KeyRules:
+        c, g = self.key_communities, self.key_groups
+        return KeyRules(min_rate=c.min_rate, min_cases=c.min_cases, min_rise_pct=c.min_rise_pct,
+                        rise_min_cases=c.rise_min_cases, community_scale=c.scale_to_period, limit=c.limit,
+                        group_dims=g.dims, group_min_cases=g.min_cases, group_min_share_pct=g.min_share_pct,
+                        group_min_rise_pct=g.min_rise_pct, group_scale=g.scale_to_period)
+
+
+FILE = register("case_stats", "案件研判阈值文件", KeyRulesFile, DEFAULT_RULES, setting="FANZHA_CASE_STATS_RULES",
+                summary="The thresholds of key communities and key groups (重点村社区、重点人群) in 案件研判.")
+
+
 def load_rules(path: Path | None = None) -> KeyRules:
     path = path or get_settings().case_stats_rules or DEFAULT_RULES
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise Invalid(f"案件研判阈值文件无法读取：{exc}") from exc
-    unknown = set(data) - {"key_communities", "key_groups"}
-    c, g = data.get("key_communities", {}), data.get("key_groups", {})
-    unknown |= set(c) - {"min_rate", "min_cases", "min_rise_pct", "rise_min_cases", "scale_to_period", "limit"}
-    unknown |= set(g) - {"dims", "min_cases", "min_share_pct", "min_rise_pct", "scale_to_period"}
-    if unknown:
-        raise Invalid(f"案件研判阈值文件中有未知的键：{sorted(unknown)}")
-    dims = tuple(g.get("dims", KeyRules.group_dims))
-    if set(dims) - set(GROUP_DIMS):
-        raise Invalid(f"key_groups.dims 只能是 {list(GROUP_DIMS)}")
-    d = KeyRules()
-    return KeyRules(min_rate=float(c.get("min_rate", d.min_rate)), min_cases=float(c.get("min_cases", d.min_cases)),
-                    min_rise_pct=float(c.get("min_rise_pct", d.min_rise_pct)),
-                    rise_min_cases=float(c.get("rise_min_cases", d.rise_min_cases)),
-                    community_scale=bool(c.get("scale_to_period", True)), limit=int(c.get("limit", d.limit)),
-                    group_dims=dims, group_min_cases=float(g.get("min_cases", d.group_min_cases)),
-                    group_min_share_pct=float(g.get("min_share_pct", d.group_min_share_pct)),
-                    group_min_rise_pct=float(g.get("min_rise_pct", d.group_min_rise_pct)),
-                    group_scale=bool(g.get("scale_to_period", True)))
+    return load_rules_file(KeyRulesFile, path, what=FILE.title).rules()

@@ -8,14 +8,17 @@ Narratives are written by police, so 民警/公安/报警/派出所/立案 stand
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from pydantic import Field, create_model
 
 from fanzha.cases.suggest.narratives import TYPES
+from fanzha.common.rules import RulesModel, load_rules_file, register
+from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 
 CUES = Path(__file__).with_name("cues.toml")
 
@@ -58,20 +61,49 @@ class Frame:
     called: re.Pattern  # 接到…公安局…的电话: the caller was the "officer"
 
 
+class TypeCues(RulesModel):
+    """A type's cues."""
+
+    cues: list[tuple[str, str, int]] = Field(description="Each cue: [name shown to officers, regular expression, "
+                                                         "weight] — 3 nearly decisive, 2 strong, 1 supporting.")
+
+
+class CueContext(RulesModel):
+    patterns: str = Field(description="A regular expression of words that make a text a fraud report at all "
+                                      "(被骗, 转账 …).")
+
+
+class CueFrame(RulesModel):
+    """The reporting frame (mask_frame): the police's own words, blanked before cues are matched."""
+
+    officer: str = Field(description="Officer words (民警, 公安 …), a regular expression.")
+    impersonation: str = Field(description="Words before an officer word that make it the one the scammer played "
+                                           "(自称, 冒充 …), a regular expression.")
+    phrases: list[str] = Field(description="Filing phrases (该案涉嫌…, 予以立案), regular expressions.")
+
+
+CuesFile = create_model(
+    "CuesFile", __base__=RulesModel, __doc__="cues.toml: weighted cues (案情要素) per police fraud type.",
+    context=(CueContext, Field(description="What makes a text a fraud report (上下文).")),
+    frame=(CueFrame, Field(description="The reporting frame (报案用语).")),
+    **{t: (TypeCues, Field(description=f"Cues of {FRAUD_TYPE_LABELS[t]} ({t}).")) for t in TYPES})  # type: ignore[call-overload]
+
+FILE = register("suggest_cues", "案情要素文件", CuesFile, CUES,
+                summary="The weighted cues per fraud type the case-type suggestion matches and shows "
+                        "(retrain after editing: `fanzha cases train-suggest`).")
+
+
 @lru_cache(maxsize=1)
-def _toml() -> dict:
-    with open(CUES, "rb") as fh:
-        return tomllib.load(fh)
+def _toml() -> Any:
+    return load_rules_file(CuesFile, CUES, what=FILE.title)
 
 
 @lru_cache(maxsize=1)
 def load() -> tuple[tuple[Cue, ...], re.Pattern]:
     d = _toml()
-    missing = set(TYPES) - set(d)
-    if missing:
-        raise ValueError(f"cues.toml 缺少类型：{'、'.join(sorted(missing))}")
-    cues = tuple(Cue(t, name, int(w), _compile(p), required_strings(p)) for t in TYPES for name, p, w in d[t]["cues"])
-    return cues, re.compile(d["context"]["patterns"])
+    cues = tuple(Cue(t, name, int(w), _compile(p), required_strings(p))
+                 for t in TYPES for name, p, w in getattr(d, t).cues)
+    return cues, re.compile(d.context.patterns)
 
 
 def required_strings(pattern: str) -> tuple[str, ...] | None:
@@ -123,10 +155,10 @@ def _compile(pattern: str) -> re.Pattern:
 
 @lru_cache(maxsize=1)
 def frame() -> Frame:
-    f = _toml()["frame"]
-    officer = f"(?:{f['officer']})"
-    phrases = re.compile("|".join(f"(?:{p})" for p in f["phrases"]))
-    return Frame(re.compile(officer), re.compile(f["impersonation"]), phrases,
+    f = _toml().frame
+    officer = f"(?:{f.officer})"
+    phrases = re.compile("|".join(f"(?:{p})" for p in f.phrases))
+    return Frame(re.compile(officer), re.compile(f.impersonation), phrases,
                  re.compile(rf"接到[^,。;]{{0,14}}{officer}[^,。;]{{0,8}}?(的)?(电话|来电|视频|短信)"))
 
 

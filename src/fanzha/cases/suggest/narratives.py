@@ -11,20 +11,57 @@ from __future__ import annotations
 
 import random
 import re
-import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from pydantic import Field, create_model
+
+from fanzha.common.rules import RulesModel, load_rules_file, register
 from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS as _ALL_TYPES
 
 TYPES = tuple(t for t in _ALL_TYPES if t != "other")  # the twelve police types
 TEMPLATES = Path(__file__).with_name("templates.toml")
 
 
+class FramePieces(RulesModel):
+    """Pieces any type's narrative may use; {name}, {sex}, {age}, {job}, {place}, {time}, {unit}, {date}, {amount}
+    and {k} are filled in at random."""
+
+    opening: list[str] = Field(min_length=1, description="Openings: who reported, often in the police's own frame "
+                                                         "(某派出所民警接报, 到…报案).")
+    closing: list[str] = Field(min_length=1, description="Closings, with the loss (被骗…元).")
+    name: list[str] = Field(min_length=1, description="Reporters' names ({name}).")
+    sex: list[str] = Field(min_length=1, description="Sexes ({sex}).")
+    job: list[str] = Field(min_length=1, description="Occupations ({job}).")
+    place: list[str] = Field(min_length=1, description="Places ({place}).")
+    time: list[str] = Field(min_length=1, description="Times of day ({time}).")
+    unit: list[str] = Field(min_length=1, description="Police units ({unit}).")
+    aside: list[str] = Field(min_length=1, description="The police's own asides, the same in every type "
+                                                       "(民警调取转账记录 …).")
+
+
+class TypePieces(RulesModel):
+    """A type's pieces: one contact, one pretext and one action make the middle of a narrative."""
+
+    contact: list[str] = Field(min_length=1, description="How the scammer made contact (联系方式).")
+    pretext: list[str] = Field(min_length=1, description="What the scammer claimed (话术).")
+    action: list[str] = Field(min_length=1, description="What the victim did (转账, 充值 …).")
+
+
+Templates = create_model(
+    "Templates", __base__=RulesModel, __doc__="templates.toml: pieces of case narratives (案情) per police type.",
+    frame=(FramePieces, Field(description="Pieces shared by every type.")),
+    **{t: (TypePieces, Field(description=f"Pieces of {_ALL_TYPES[t]} ({t}).")) for t in TYPES})  # type: ignore[call-overload]
+
+FILE = register("narrative_templates", "案情模板文件", Templates, TEMPLATES,
+                summary="Pieces of case narratives the case-type suggestion is trained on "
+                        "(`fanzha cases train-suggest`).")
+
+
 @lru_cache(maxsize=1)
-def templates() -> dict:
-    with open(TEMPLATES, "rb") as fh:
-        return tomllib.load(fh)
+def templates() -> Any:
+    return load_rules_file(Templates, TEMPLATES, what=FILE.title)
 
 
 def _amount(rng: random.Random) -> str:
@@ -39,28 +76,28 @@ def _date(rng: random.Random) -> str:
 
 
 def _fill(s: str, rng: random.Random) -> str:
-    f = templates()["frame"]
-    return s.format(name=rng.choice(f["name"]), sex=rng.choice(f["sex"]), age=rng.randint(16, 78),
-                    job=rng.choice(f["job"]), place=rng.choice(f["place"]), time=rng.choice(f["time"]),
-                    unit=rng.choice(f["unit"]),
+    f = templates().frame
+    return s.format(name=rng.choice(f.name), sex=rng.choice(f.sex), age=rng.randint(16, 78),
+                    job=rng.choice(f.job), place=rng.choice(f.place), time=rng.choice(f.time),
+                    unit=rng.choice(f.unit),
                     date=_date(rng), amount=_amount(rng), k=rng.randint(2, 12))
 
 
 def _opening(rng: random.Random) -> str:
-    return _fill(rng.choice(templates()["frame"]["opening"]), rng)
+    return _fill(rng.choice(templates().frame.opening), rng)
 
 
 def _closing(rng: random.Random) -> str:
-    return _fill(rng.choice(templates()["frame"]["closing"]), rng)
+    return _fill(rng.choice(templates().frame.closing), rng)
 
 
 def narrative(ftype: str, rng: random.Random) -> str:
-    t = templates()[ftype]
-    parts = [rng.choice(t["contact"]), rng.choice(t["pretext"]), rng.choice(t["action"])]
+    t = getattr(templates(), ftype)
+    parts = [rng.choice(t.contact), rng.choice(t.pretext), rng.choice(t.action)]
     if rng.random() < 0.25:  # real records are often short: contact and outcome only
         parts = [parts[0], parts[2]] if rng.random() < 0.5 else [parts[1], parts[2]]
     if rng.random() < 0.3:  # the police's own asides (民警调取转账记录 …), the same in every type
-        parts.append(rng.choice(templates()["frame"]["aside"]))
+        parts.append(rng.choice(templates().frame.aside))
     return (_opening(rng) + "，".join(parts) + _closing(rng)).replace("其其", "其")
 
 
