@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fanzha.web.assets import IMMUTABLE, SHORT, Assets, accepts_gzip, etag_matches
+from fanzha.common.assets import IMMUTABLE, SHORT, Assets, accepts_gzip, etag_matches
 from support.browser import guarded_page
 
 ROOT = Path(__file__).resolve().parent.parent

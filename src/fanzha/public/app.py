@@ -19,14 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fanzha import __version__
+from fanzha.common import assets
+from fanzha.common.bodylimit import BodyLimit
+from fanzha.common.lifespan import settled_heap
 from fanzha.common.tokens import same_token
 from fanzha.config import Settings, get_settings
 from fanzha.detect.extract import ENTITY_KINDS, blocklist_items
 from fanzha.public.ratelimit import TokenBucket
 from fanzha.public.store import CHANNELS, PublicStore
-from fanzha.web import assets
-from fanzha.web.bodylimit import BodyLimit
-from fanzha.web.lifespan import settled_heap
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 templates = Jinja2Templates(directory=str(WEB / "templates"))

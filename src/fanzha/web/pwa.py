@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from fanzha.web import assets
+from fanzha.common import assets
 
 ICON_SIZES = (192, 512)
 RED = (183, 28, 28)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 def _platform_limit(content_type: str) -> int:
@@ -33,11 +33,11 @@ class BodyLimit:
         limit = self.limit_for(headers.get(b"content-type", b"").decode("latin-1"))
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _send_413(scope, send, limit)
+            await _send_413(scope, receive, send, limit)
             return
         received = 0
 
-        async def limited_receive():
+        async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
@@ -49,14 +49,14 @@ class BodyLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await _send_413(scope, send, limit)
+            await _send_413(scope, receive, send, limit)
 
 
 class _TooLarge(Exception):
     pass
 
 
-async def _send_413(scope, send, limit: int) -> None:
+async def _send_413(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     response = JSONResponse({"error": {"code": "too_large", "message": f"提交的内容超过 {limit // 1024} KB 上限",
                                        "details": []}}, status_code=413)
-    await response(scope, None, send)
+    await response(scope, receive, send)

@@ -1,6 +1,6 @@
 """Static and vendor files (静态资源): content-hashed addresses, gzip prepared once, long cache lifetimes.
 
-Every file under `web/static/` and every vendor file installed at set-up (htmx, ECharts from node_modules) is read
+Served by the platform's app and the public checker's alike. Every file under `web/static/` and every vendor file installed at set-up (htmx, ECharts from node_modules) is read
 once when the application starts: its SHA-256 names it in the address templates use
 (`asset_url("echarts.min.js")` → `/static/v/<hash>/echarts.min.js`), and a text file is gzipped once into memory.
 A hashed address never changes content, so the browser keeps it a year without asking again; the old addresses
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 # Files served from the npm packages installed at set-up; nothing else under node_modules is reachable. Pages with
 # only bar, line and pie charts load ECharts' "common" build (two thirds of the full one, so a third less to parse);
 # the map and the wall screen need the full one (map series, geo, visual map).
@@ -165,7 +165,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.api_route(HASHED_PREFIX + "/{digest}/{name:path}", methods=["GET", "HEAD"])
-def hashed(request: Request, digest: str, name: str):
+def hashed(request: Request, digest: str, name: str) -> Response:
     assets = current()
     if name not in assets.files:
         return _not_found(name in assets.missing)
@@ -174,7 +174,7 @@ def hashed(request: Request, digest: str, name: str):
 
 
 @router.api_route("/static/app/{name:path}", methods=["GET", "HEAD"])
-def app_file(request: Request, name: str):
+def app_file(request: Request, name: str) -> Response:
     assets = current()
     if name not in assets.files or name in VENDOR_FILES:
         return _not_found(False)
@@ -182,7 +182,7 @@ def app_file(request: Request, name: str):
 
 
 @router.api_route("/static/vendor/{name}", methods=["GET", "HEAD"])
-def vendor_file(request: Request, name: str):
+def vendor_file(request: Request, name: str) -> Response:
     assets = current()
     if name not in VENDOR_FILES or name not in assets.files:
         return _not_found(name in assets.missing)
