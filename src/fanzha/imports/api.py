@@ -53,8 +53,6 @@ async def save_upload(upload: UploadFile) -> Path:
 
 
 def start_import(db: Session, scope: Scope, kind: str, filename: str, temp: Path):
-    from fanzha.worker.tasks import run_import
-
     if kind not in service.IMPORTERS:
         raise NotFound("未知的导入类型")
     if not scope.can(Perm(service.IMPORTERS[kind].permission)):
@@ -65,7 +63,7 @@ def start_import(db: Session, scope: Scope, kind: str, filename: str, temp: Path
         raise Invalid(f"不支持的文件类型 {suffix or '(无扩展名)'}，请上传 .xlsx 或 .csv")
     batch = service.create_batch(db, scope, kind, filename, service.store_upload(filename, temp))
     db.commit()
-    run_import(batch.id)
+    service.enqueue(batch.id)
     db.refresh(batch)
     return batch
 

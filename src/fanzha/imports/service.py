@@ -122,6 +122,23 @@ def register(importer: Importer) -> Importer:
     return importer
 
 
+# How a stored upload is run: handed to the task worker, `queue(batch_id)`. The web app gives the worker's task at
+# start-up (fanzha.web.app); the import machinery imports no worker.
+_queue: Callable[[int], object] | None = None
+
+
+def use_queue(queue: Callable[[int], object]) -> None:
+    """Run every upload started from now on through `queue(batch_id)`."""
+    global _queue
+    _queue = queue
+
+
+def enqueue(batch_id: int) -> None:
+    if _queue is None:
+        raise RuntimeError("no task queue for imports: the app calls fanzha.imports.service.use_queue at start-up")
+    _queue(batch_id)
+
+
 def store_upload(filename: str, data_path: Path) -> Path:
     folder = get_settings().data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,16 +14,18 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 import fanzha.importers  # noqa: F401  (every domain registers its importers before the first upload)
 from fanzha import __version__
 from fanzha.api import api_router
+from fanzha.common import assets
+from fanzha.common.bodylimit import BodyLimit
 from fanzha.common.errors import DomainError, TooManyRequests
+from fanzha.common.lifespan import settled_heap
 from fanzha.common.logs import use_json_logs
 from fanzha.common.tabular import MEDIA_TYPES as TABLE_TYPES
 from fanzha.config import get_settings
+from fanzha.imports import service as imports
 from fanzha.reports.service import FORMATS as REPORT_TYPES
-from fanzha.web import assets, health, metrics, pwa
-from fanzha.web.bodylimit import BodyLimit
+from fanzha.web import health, metrics, pwa
 from fanzha.web.deps import LoginRequired
 from fanzha.web.forms import EmptyQueryValues, field_label
-from fanzha.web.lifespan import settled_heap
 from fanzha.web.observe import Observe
 from fanzha.web.render import render
 from fanzha.web.views import pages_router
@@ -125,7 +127,15 @@ def all_routes() -> list[tuple[str, set[str], object]]:
     return found
 
 
+def _run_import(batch_id: int) -> None:
+    """An upload runs on the task worker (at once, in-process, when the queue is immediate: tests, scripts)."""
+    from fanzha.worker.tasks import run_import  # the queue is opened at the first upload, not at start-up
+
+    run_import(batch_id)
+
+
 def create_app() -> FastAPI:
+    imports.use_queue(_run_import)
     app = FastAPI(title="Fanzha 反诈平台 API", version=__version__, openapi_url="/api/v1/openapi.json",
                   docs_url=None, redoc_url=None, lifespan=settled_heap)
 
@@ -188,7 +198,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(EmptyQueryValues)
     # Pages and JSON over 1 KB go out gzipped when the browser accepts it; static files come gzipped already
-    # (assets.py), and a response that has a Content-Encoding is passed through untouched.
+    # (common/assets.py), and a response that has a Content-Encoding is passed through untouched.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6,
                        exclude_content_types=DEFAULT_EXCLUDED_CONTENT_TYPES + ALREADY_COMPRESSED)
 
