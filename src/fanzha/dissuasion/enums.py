@@ -1,4 +1,4 @@
-"""Channels, results and outcomes of dissuasion, with their Chinese labels."""
+"""Channels and results of dissuasion, with their Chinese labels (a warning's outcome, 反馈结果: warnings.enums.OUTCOMES)."""
 
 CHANNELS = {
     "phone": "电话",
@@ -27,14 +27,6 @@ TARGETS = {"self": "本人", "family": "亲友"}
 # 劝阻结果 of a 劝阻成功 as the provincial feedback names it: the person had not paid and guarded themselves
 # (自主防范), or was stopped in time by the dissuader (及时劝阻). 劝阻无效 is not chosen: it is 已被骗 or 拒绝配合.
 SUCCESS_KINDS = {"self_guarded": "自主防范", "stopped": "及时劝阻"}
-OUTCOMES = {
-    "dissuaded": "劝阻成功",
-    "defrauded": "已被骗",
-    "unreachable": "无法联系",
-    "not_needed": "无需劝阻",
-    "refused": "拒绝配合",
-    "outside": "已移交外地",  # closed by a 移交 out of the platform's area (dissuasion/transfers), never chosen here
-}
 # 回访: reasons, states and the 宣防漏洞 categories are dissuasion/followups/rules.py
 # 甘肃 四查看、三询问、一保护: what a face-to-face visit checks
 CHECKLIST = {

@@ -25,7 +25,6 @@ from fanzha.dissuasion.enums import (
     CHECKLIST,
     FACE_CHANNELS,
     NO_ANSWER_REASONS,
-    OUTCOMES,
     RESULTS,
     SUCCESS_KINDS,
     TARGETS,
@@ -36,6 +35,7 @@ from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.warnings import assignments
+from fanzha.warnings.enums import OUTCOMES
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import helping_only, reachable, visible
 

@@ -44,6 +44,16 @@ STATUSES = {
     "assigned": "已指派",  # a dissuader has it
 }
 
+# 反馈结果: how a warning ended, set with its feedback (dissuasion/service.py)
+OUTCOMES = {
+    "dissuaded": "劝阻成功",
+    "defrauded": "已被骗",
+    "unreachable": "无法联系",
+    "not_needed": "无需劝阻",
+    "refused": "拒绝配合",
+    "outside": "已移交外地",  # closed by a 移交 out of the area (dissuasion/transfers), never chosen with feedback
+}
+
 
 def lookup(aliases: dict[str, str], text: str) -> str | None:
     key = text.strip().lower().replace(" ", "").replace("类", "")

@@ -25,7 +25,6 @@ from fanzha.dissuasion.enums import (
     CHANNELS,
     FACE_CHANNELS,
     NO_ANSWER_REASONS,
-    OUTCOMES,
     RESULTS,
     SUCCESS_KINDS,
     TARGETS,
@@ -37,6 +36,7 @@ from fanzha.imports.values import clean, parse_datetime
 from fanzha.org.models import User
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings.enums import OUTCOMES
 from fanzha.warnings.metrics import loss_avoided_of
 from fanzha.warnings.models import Warning
 

@@ -536,7 +536,7 @@ def export(session: Session, scope: Scope, f: Filters, *, full: bool = False) ->
     needs pii_full. A personal-data export: export_personal, audited with its fields, rows and filters."""
     from fanzha.audit import exports
     from fanzha.common.timefmt import fmt_minute
-    from fanzha.dissuasion.enums import OUTCOMES
+    from fanzha.warnings.enums import OUTCOMES
 
     scope.require(Perm.READ_WARNINGS)
     exports.require(scope)

@@ -26,7 +26,7 @@ from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning
 
 STATUSES = {"pending": "移交待审", "accepted": "已接收", "returned": "已退回", "outside": "已移交外地"}
-OUTSIDE = "outside"  # the warning's outcome when handed out of the platform's area (dissuasion.enums.OUTCOMES)
+OUTSIDE = "outside"  # the warning's outcome when handed out of the platform's area (warnings.enums.OUTCOMES)
 
 
 def may_send(scope: Scope) -> bool:
