@@ -16,7 +16,6 @@ from fanzha.cases import requests
 from fanzha.cases.models import CaseAction
 from fanzha.common.errors import Conflict
 from fanzha.db import session_scope
-from fanzha.dissuasion import escalation
 from fanzha.dissuasion.models import TimelineEvent
 from fanzha.notify.models import Delivery, Notification
 from fanzha.org.models import User
@@ -64,10 +63,10 @@ def test_a_stop_payment_goes_from_the_dissuader_to_the_centre_and_back(client_as
 
     # Its deadline passes: the worker's escalation tells the centre and the station head once.
     with session_scope() as s:
-        escalation.run(s, a.deadline_at - timedelta(minutes=1))
+        requests.escalate(s, a.deadline_at - timedelta(minutes=1))
         assert s.get(CaseAction, a.id).escalated_at is None
-        escalation.run(s, a.deadline_at + timedelta(minutes=1))
-        escalation.run(s, a.deadline_at + timedelta(minutes=2))  # once only
+        requests.escalate(s, a.deadline_at + timedelta(minutes=1))
+        requests.escalate(s, a.deadline_at + timedelta(minutes=2))  # once only
         head = _user(s, "ps01_suozhang")
         told = s.scalars(select(Notification).where(Notification.title == "止付申请超时")).all()
         assert {head.id, _user(s, "yanpan").id} <= {n.user_id for n in told}

@@ -72,6 +72,14 @@ UPDATE_RULES = {
 _SOFT = str.maketrans({"'": "’", '"': "”", ";": "；", "<": "〈", ">": "〉", "\\": "＼"})
 
 
+def _read_cases(session: Session, ids: set[int]) -> dict[int, Case]:
+    """The cases a 回访 belongs to, for its list (dissuasion.followups.service shows their victim and 案件编号)."""
+    return {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))}
+
+
+follow_ups.read_cases_with(_read_cases)
+
+
 @dataclass
 class CaseDraft:
     case_number: str

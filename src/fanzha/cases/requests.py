@@ -3,21 +3,21 @@
 One model holds them: `CaseAction`, raised from a warning (the dissuader's 申请查询/止付/冻结) or a case. Each gets a
 minute deadline from the rules file (requests_default.toml, validated here); the centre's queue (/requests) lists
 待处理 first, oldest first, 已超时 marked; an answer records the result (已查询/已止付/已冻结 or 未成功), the amount the
-bank confirmed and its reference, and tells the requester. Overdue requests escalate once (escalation.run calls
-`escalate`); a 止付 nearing its lapse asks the centre to 冻结. The bulletin's 反诈中心处理情况 counts come from `counts`.
+bank confirmed and its reference, and tells the requester. Overdue requests escalate once (the worker calls
+`escalate` every minute, beside dissuasion.escalation.run); a 止付 nearing its lapse asks the centre to 冻结. The
+bulletin's 反诈中心处理情况 counts come from `counts`.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import Field, PositiveInt, model_validator
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -26,6 +26,7 @@ from fanzha.cases.actions import action_visible, guess_target_type, mask_target
 from fanzha.cases.enums import ACTION_KINDS, ACTION_STATUSES
 from fanzha.cases.models import CaseAction
 from fanzha.common.errors import Conflict, Invalid, NotFound
+from fanzha.common.rules import RulesModel, load_rules_file, register
 from fanzha.common.timefmt import fmt_minute
 from fanzha.db import utcnow
 from fanzha.dissuasion.models import TimelineEvent
@@ -44,29 +45,41 @@ ANSWERS = ("done", "failed")
 MAX_AMOUNT = Decimal("1e12")
 
 
-class RequestRules(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AnswerMinutes(RulesModel):
+    """Minutes the centre has to answer a request of each kind; a table written names all three."""
 
-    answer_minutes: dict[str, PositiveInt] = Field(default_factory=lambda: {"query": 10, "stop_payment": 15,
-                                                                             "freeze": 120})
-    stop_lapse_hours: PositiveInt = 48
-    freeze_prompt_hours: PositiveInt = 12
+    query: PositiveInt = Field(description="快速查询 (quick account query).")
+    stop_payment: PositiveInt = Field(description="止付 (stop payment).")
+    freeze: PositiveInt = Field(description="冻结 (freeze).")
+
+    def __getitem__(self, kind: str) -> int:
+        return int(getattr(self, kind))
+
+
+class RequestRules(RulesModel):
+    """requests_default.toml: the answer deadlines of 快速查询/止付/冻结 and the 止付 lapse."""
+
+    answer_minutes: AnswerMinutes = Field(AnswerMinutes(query=10, stop_payment=15, freeze=120),
+                                          description="Answer deadlines (回复时限), minutes, per kind; without the "
+                                                      "table 10, 15 and 120.")
+    stop_lapse_hours: PositiveInt = Field(48, description="How long a 止付 holds the money (紧急止付 lapses after 48 "
+                                                          "hours unless frozen).")
+    freeze_prompt_hours: PositiveInt = Field(12, description="From this many hours before a 止付 lapses the queue asks "
+                                                             "the centre to 冻结; shorter than stop_lapse_hours.")
 
     @model_validator(mode="after")
-    def _kinds(self) -> RequestRules:
-        if set(self.answer_minutes) != set(REQUEST_KINDS):
-            raise ValueError(f"answer_minutes 应正好写明 {sorted(REQUEST_KINDS)} 的分钟数")
+    def _prompt_before_lapse(self) -> RequestRules:
         if self.freeze_prompt_hours >= self.stop_lapse_hours:
             raise ValueError("freeze_prompt_hours 应短于 stop_lapse_hours")
         return self
 
 
+FILE = register("requests", "查询/止付/冻结规则文件", RequestRules, DEFAULT_RULES, setting="FANZHA_REQUEST_RULES",
+                summary="The minutes the centre has to answer 快速查询, 止付 and 冻结 requests, and the 止付 lapse.")
+
+
 def load_rules(path: Path | None = None) -> RequestRules:
-    path = Path(path or DEFAULT_RULES)
-    try:
-        return RequestRules.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise ValueError(f"查询/止付/冻结规则文件 {path} 不对：{exc}") from exc
+    return load_rules_file(RequestRules, path or DEFAULT_RULES, what=FILE.title)
 
 
 @lru_cache

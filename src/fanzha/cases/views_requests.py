@@ -17,6 +17,7 @@ from fanzha.common.money import parse_money
 from fanzha.db import utcnow
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings.views import detail_with_error
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath, IdQuery
 from fanzha.web.render import env, render
@@ -32,6 +33,19 @@ def _amount(text: str) -> Decimal | None:
         return parse_money(text)
     except ValueError as exc:
         raise Invalid(str(exc), details=[{"loc": ["amount"], "msg": "金额不对"}]) from exc
+
+
+@router.post("/warnings/{warning_id}/requests", dependencies=[Depends(csrf_protect)])
+def payment_request(warning_id: IdPath, request: Request, db: Db, kind: str = Form("", max_length=16),
+                    account: str = Form("", max_length=64), bank: str = Form("", max_length=64),
+                    amount: str = Form("", max_length=20),
+                    scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+    """申请快速查询/止付/冻结 from the warning page: one request the centre answers within minutes (cases/requests.py)."""
+    try:
+        requests.raise_for_warning(db, scope, warning_id, kind=kind, account=account, bank=bank, amount=_amount(amount))
+    except DomainError as exc:
+        return detail_with_error(request, db, scope, warning_id, exc)
+    return RedirectResponse(f"/warnings/{warning_id}?done=request", status_code=303)
 
 
 def _page(request: Request, db: Session, scope: Scope, *, error: str = "", status_code: int = 200,

@@ -1,8 +1,9 @@
 """Escalation on its own clock: every missed step is noticed by the worker and told to the next level up.
 
 `run(session, now)` is all there is: the worker calls it every minute and tests call it with a frozen clock. It also
-escalates the centre's 查询/止付/冻结 requests left unanswered past their deadline (cases/requests.escalate) and
-回访 left undone past their due time (dissuasion/followups/escalation.py).
+escalates 回访 left undone past their due time (dissuasion/followups/escalation.py); the centre's 查询/止付/冻结
+requests left unanswered past their deadline escalate beside it, in the same minute of the worker
+(cases/requests.escalate).
 Each (warning, step, level) escalates once; the notification goes out through the notify service.
 """
 
@@ -96,10 +97,8 @@ def escalated_clause():
 
 def run(session: Session, now: datetime, rules: EscalationRules | None = None) -> list[Escalation]:
     """Raises every escalation that is due at `now` and not yet raised. Idempotent."""
-    from fanzha.cases import requests as account_requests
     from fanzha.dissuasion.followups import escalation as follow_ups
 
-    account_requests.escalate(session, now)  # 查询/止付/冻结 unanswered past their minute deadline
     rules = rules or current_rules()
     follow_ups.escalate(session, now, rules.follow_up_after)  # 回访 overdue
     steps = set(rules.steps)

@@ -21,7 +21,6 @@ from fanzha.dissuasion.enums import (
     CHECKLIST,
     FACE_CHANNELS,
     NO_ANSWER_REASONS,
-    OUTCOMES,
     RESULTS,
     SUCCESS_KINDS,
     TARGETS,
@@ -31,6 +30,7 @@ from fanzha.dissuasion.models import Contact
 from fanzha.notify import service as notify
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings.enums import OUTCOMES
 from fanzha.warnings.models import Warning, WarningHelp
 from fanzha.warnings.service import visible
 from fanzha.warnings.views import detail_asking, detail_dialling, detail_with_error
@@ -209,21 +209,6 @@ def call(warning_id: IdPath, request: Request, db: Db, family_contact_id: IdForm
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(dial, headers={"Cache-Control": "no-store"})
     return detail_dialling(request, db, scope, found.warning, dial)
-
-
-@router.post("/warnings/{warning_id}/requests", dependencies=[Depends(csrf_protect)])
-def payment_request(warning_id: IdPath, request: Request, db: Db, kind: str = Form("", max_length=16),
-                    account: str = Form("", max_length=64), bank: str = Form("", max_length=64),
-                    amount: str = Form("", max_length=20),
-                    scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
-    """申请快速查询/止付/冻结: one request the centre answers within minutes (cases/requests.py)."""
-    from fanzha.cases import requests
-
-    try:
-        requests.raise_for_warning(db, scope, warning_id, kind=kind, account=account, bank=bank, amount=_amount(amount))
-    except DomainError as exc:
-        return detail_with_error(request, db, scope, warning_id, exc)
-    return _back(warning_id, "request")
 
 
 def _reassign_kept(user_id: int, reason: str) -> dict:

@@ -95,11 +95,14 @@ def heartbeat() -> None:
 @periodic(crontab(minute="*"))
 def escalate_and_notify() -> None:
     """Every minute, whether or not anyone looks: raise due escalations, then send what notifications are due."""
+    from fanzha.cases import requests as account_requests
     from fanzha.dissuasion import escalation
     from fanzha.notify.service import deliver_due
 
     with session_scope() as session:
-        escalation.run(session, utcnow())
+        now = utcnow()
+        account_requests.escalate(session, now)  # 查询/止付/冻结 unanswered past their minute deadline
+        escalation.run(session, now)
     with session_scope() as session:
         deliver_due(session)
 

@@ -5,8 +5,10 @@ station lists it in its 回访 queue, where any of its staff may record it (the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +25,24 @@ from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 
 LIST_LIMIT = 200
+
+# A case's 回访 shows the case's victim and 案件编号. The cases package sits above this one: it registers how its cases
+# are read (cases/intake.py, which schedules those 回访 and is loaded at start-up with every importer).
+CaseReader = Callable[[Session, set[int]], dict[int, Any]]  # case ids → the cases (name, phone, case_number)
+_case_readers: list[CaseReader] = []
+
+
+def read_cases_with(reader: CaseReader) -> None:
+    """Names the function that reads the cases a 回访 belongs to (one: a second registration replaces the first)."""
+    _case_readers[:] = [reader]
+
+
+def _cases(session: Session, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    if not _case_readers:
+        raise RuntimeError("no case reader registered with dissuasion.followups.service (import fanzha.importers)")
+    return _case_readers[0](session, ids)
 
 
 def visible(scope: Scope):
@@ -100,12 +120,11 @@ class Row:
 
 
 def _rows(session: Session, found: list[FollowUp]) -> list[Row]:
-    from fanzha.cases.models import Case
     from fanzha.warnings.models import Warning
 
     warnings = {w.id: w for w in session.scalars(select(Warning).where(
         Warning.id.in_({f.warning_id for f in found if f.warning_id})))}
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_({f.case_id for f in found if f.case_id})))}
+    cases = _cases(session, {f.case_id for f in found if f.case_id})
     areas = {a.id: a for a in session.scalars(select(Area).where(Area.id.in_({f.community_id for f in found
                                                                                if f.community_id})))}
     out = []
