@@ -232,9 +232,9 @@ def play_history(session: Session, r: random.Random, now: datetime, *, amounts: 
     from decimal import Decimal
 
     from fanzha.cases.models import Case
-    from fanzha.warnings.enums import OUTCOMES
     from fanzha.dissuasion.followups.service import schedule_for_warning as schedule_follow_ups
     from fanzha.dissuasion.models import Contact, TimelineEvent
+    from fanzha.warnings.enums import OUTCOMES
 
     checklist = ["look_calls", "look_chats", "look_apps", "look_transfers", "ask_why", "ask_stranger", "protect"]
     history = session.scalars(select(Warning).where(Warning.assignee_id.is_not(None),
@@ -324,8 +324,8 @@ def _recorded(r: random.Random, at_risk):
 def play_today(session: Session, r: random.Random, now: datetime) -> None:
     """The last hours as they stand at generation: most recent warnings signed within minutes and called, the older
     ones of them fed back, the newest still waiting — so that 今日签收 and 今日处理 show on the wall screen."""
-    from fanzha.warnings.enums import OUTCOMES
     from fanzha.dissuasion.models import Contact, TimelineEvent
+    from fanzha.warnings.enums import OUTCOMES
 
     recent = session.scalars(select(Warning).where(
         Warning.assignee_id.is_not(None), Warning.signed_at.is_(None), Warning.feedback_at.is_(None),
