@@ -10,6 +10,7 @@ import pytest
 
 from fanzha.assess import formulas, scheme
 from fanzha.assess.scheme import ConditionParams, CountTargetParams, RankParams
+from fanzha.common.errors import Invalid
 
 BINZHOU = scheme.available()["binzhou"]
 P = BINZHOU.item("case_change").parsed  # the shipped defaults: 平稳 45, cutoff 20 %, ceil, linear, zero base → 0
@@ -99,13 +100,13 @@ def test_scheme_files_are_checked(tmp_path: Path):
     text = (scheme.SHIPPED_DIR / "binzhou.toml").read_text(encoding="utf-8")
     (tmp_path / "bad.toml").write_text(text.replace("max = 50\n  kind = \"case_change\"", "max = 45\n  kind = \"case_change\""),
                                        encoding="utf-8")
-    with pytest.raises(scheme.SchemeError, match="不等于"):
+    with pytest.raises(Invalid, match="不等于"):
         scheme.load(tmp_path / "bad.toml")
     (tmp_path / "bad2.toml").write_text(text.replace('kind = "condition"', 'kind = "formula"', 1), encoding="utf-8")
-    with pytest.raises(scheme.SchemeError, match="未知的评分方式"):
+    with pytest.raises(Invalid, match="未知的评分方式"):
         scheme.load(tmp_path / "bad2.toml")
     (tmp_path / "bad3.toml").write_text(text.replace("rise_cutoff_pct = 20", "rise_cutoff = 20"), encoding="utf-8")
-    with pytest.raises(scheme.SchemeError):
+    with pytest.raises(Invalid):
         scheme.load(tmp_path / "bad3.toml")
 
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from fanzha.warnings.triage import DEFAULT_RULES, Facts, RulesError, deadlines, grade, load_rules
+from fanzha.common.errors import Invalid
+from fanzha.warnings.triage import DEFAULT_RULES, Facts, deadlines, grade, load_rules
 
 RULES = load_rules(DEFAULT_RULES)
 T0 = datetime(2026, 3, 5, 6, 5, tzinfo=UTC)  # 14:05 in Beijing
@@ -79,11 +80,11 @@ def test_a_broken_rules_file_says_where(tmp_path):
     bad = tmp_path / "rules.toml"
     bad.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace('funds = "high"', 'funds = "urgent"', 1),
                    encoding="utf-8")
-    with pytest.raises(RulesError, match="base_grade"):
+    with pytest.raises(Invalid, match="base_grade"):
         load_rules(bad)
     bad.write_text(DEFAULT_RULES.read_text(encoding="utf-8") + '\n[[raise]]\nwhen = "moon_phase"\nto = "high"\nreason = "x"\n',
                    encoding="utf-8")
-    with pytest.raises(RulesError, match="第9条"):  # after the eight shipped rules
+    with pytest.raises(Invalid, match="第9条"):  # after the eight shipped rules
         load_rules(bad)
 
 

@@ -81,7 +81,8 @@ def simulate_cmd(
                                              help="预警文件无派出所列时，用已配置的平台数据库按现住址/户籍地址匹配派出所")) -> None:
     """回放预警与排班：按所选调度策略模拟劝阻员的处置，给出各级别首次联系用时（中位数、P90、P95）、时限内联系比例、
     未联系数和每名劝阻员的利用率。处置用时取调度策略文件（FANZHA_DISPATCH_RULES）[handling] 的默认值。"""
-    from fanzha.dispatch.policy import POLICIES, PolicyError
+    from fanzha.common.rules import RulesFileError
+    from fanzha.dispatch.policy import POLICIES
     from fanzha.dispatch.replay_inputs import ReplayInputError
 
     if policy not in POLICIES:
@@ -93,7 +94,7 @@ def simulate_cmd(
             raise typer.Exit(2)
     try:
         result = run(warnings, staff, policy=policy, seed=seed, match_addresses=match_addresses)
-    except (ReplayInputError, PolicyError) as exc:
+    except (ReplayInputError, RulesFileError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     if as_json:

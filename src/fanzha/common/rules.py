@@ -44,15 +44,16 @@ class RulesFile:
     defaults: tuple[Path, ...]  # the shipped files
     setting: str = ""  # the FANZHA_… setting naming the centre's own file (or folder), if any
     summary: str = ""  # one English sentence: what the file decides
+    parts: tuple[tuple[str, type[BaseModel]], ...] = ()  # tables checked apart (a scheme item's params per kind)
 
 
 REGISTRY: dict[str, RulesFile] = {}
 
 
 def register(name: str, title: str, model: type[BaseModel], *defaults: Path, setting: str = "",
-             summary: str = "") -> RulesFile:
+             summary: str = "", parts: tuple[tuple[str, type[BaseModel]], ...] = ()) -> RulesFile:
     """Makes a rules file known to docs/rules.md and to the test that loads every shipped file."""
-    entry = RulesFile(name, title, model, tuple(defaults), setting, summary)
+    entry = RulesFile(name, title, model, tuple(defaults), setting, summary, parts)
     REGISTRY[name] = entry
     return entry
 
@@ -73,6 +74,7 @@ def all_of(values: Any, allowed: Any) -> Any:
 
 _AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _END = "(at end of document)"
+_QUOTED = re.compile(r"'([^']*)'")
 
 
 def load_rules_file(model: type[M], path: Path | str, *, what: str) -> M:
@@ -142,7 +144,9 @@ def error_text(error: Any) -> str:
         name, words = _BOUNDS[kind]
         return f"{at} {words} {ctx.get(name)}"
     if kind == "literal_error":
-        return f"{at} 应为 {ctx.get('expected', '')} 之一"
+        expected = str(ctx.get("expected", ""))
+        words = "、".join(_QUOTED.findall(expected)) or expected
+        return f"{at} 应为 {words} 之一"
     if kind in ("string_too_short", "too_short"):
         return f"{at} 不能为空" if ctx.get("min_length") == 1 else f"{at} 至少应有 {ctx.get('min_length')} 个"
     if kind in ("string_too_long", "too_long"):

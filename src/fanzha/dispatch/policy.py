@@ -19,20 +19,20 @@ A job's place in the queue (`key`), in turn:
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, Strict, StrictBool, StrictInt
+
+from fanzha.common.rules import RulesModel, load_rules_file, register
 
 GRADE_ORDER = {"low": 0, "medium": 1, "high": 2}
 DEFAULT_RULES = Path(__file__).with_name("policy_default.toml")
 FAR = timedelta(days=3650)
-
-
-class PolicyError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -69,37 +69,64 @@ class Job:
     station_id: int | None = None
 
 
+Grade = Literal["high", "medium", "low"]
+Minutes = Annotated[float, Strict(), Field(ge=0)]
+
+
+class FairAfter(RulesModel):
+    """The starvation guard (防饿死), minutes since 预警时间 per grade; 0 = no guard for the grade."""
+
+    high: StrictInt = Field(0, ge=0, description="高: minutes after which a high-grade warning goes first.")
+    medium: StrictInt = Field(0, ge=0, description="中: minutes after which a medium-grade warning goes first.")
+    low: StrictInt = Field(0, ge=0, description="低: minutes after which a low-grade warning goes first.")
+
+
+class HelpRule(RulesModel):
+    """Help from a sibling station (跨所协助首次联系)."""
+
+    grades: list[Grade] = Field([], description="Grades whose first contact an idle dissuader of a sibling station "
+                                                "may take.")
+    after_minutes: Minutes = Field(3, description="… once the warning has waited this many minutes with nobody at "
+                                                  "its station free.")
+
+
+class HandlingTimes(RulesModel):
+    """The replay simulator's handling times, minutes: the mean of an exponential draw."""
+
+    call_attempt: Minutes = Field(Handling.call_attempt, description="A call attempt (拨打).")
+    reached_call: Minutes = Field(Handling.reached_call, description="A call that reaches the person (接通).")
+    sms: Minutes = Field(Handling.sms, description="An SMS (短信).")
+    face: Minutes = Field(Handling.face, description="A 见面, travel included.")
+    reach_rate: float = Field(Handling.reach_rate, gt=0, le=1, description="The share of call attempts that reach "
+                                                                           "the person (接通率), above 0 and at most 1.")
+    retry_minutes: Minutes = Field(Handling.retry_minutes, description="Minutes before an unanswered call is retried.")
+    max_attempts: StrictInt = Field(Handling.max_attempts, ge=1, description="At most this many call attempts.")
+    low_sms_first_contact: StrictBool = Field(Handling.low_sms_first_contact,
+                                              description="Low-grade first contacts go as an automatic SMS through "
+                                                          "the gateway (counted as SMS, not as a call).")
+
+
+class PolicyFile(RulesModel):
+    """policy_default.toml: the dispatch policy (调度策略)."""
+
+    fair_after_minutes: FairAfter = Field(FairAfter(), description="The starvation guard (防饿死).")
+    help: HelpRule = Field(HelpRule(), description="Help from another station (跨所协助).")
+    handling: HandlingTimes = Field(HandlingTimes(), description="Handling times for the replay simulator (调度回放).")
+
+    def rules(self) -> Rules:
+        fair = self.fair_after_minutes
+        return Rules(fair_after={g: timedelta(minutes=getattr(fair, g)) for g in GRADE_ORDER},
+                     help_grades=frozenset(self.help.grades), help_after=timedelta(minutes=self.help.after_minutes),
+                     handling=Handling(**self.handling.model_dump()))
+
+
+FILE = register("dispatch", "调度策略文件", PolicyFile, DEFAULT_RULES, setting="FANZHA_DISPATCH_RULES",
+                summary="The dispatch policy: the starvation guard, help from sibling stations and the replay "
+                        "simulator's handling times.")
+
+
 def load_rules(path: Path | None = None) -> Rules:
-    path = Path(path or DEFAULT_RULES)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"调度策略文件 {path} 无法读取：{exc}") from exc
-    fair = data.get("fair_after_minutes", {})
-    out = {}
-    for grade in GRADE_ORDER:
-        value = fair.get(grade, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise PolicyError(f"{path}: [fair_after_minutes] {grade} 应为非负整数（分钟）")
-        out[grade] = timedelta(minutes=value)
-    help_ = data.get("help", {})
-    grades = help_.get("grades", [])
-    if not isinstance(grades, list) or any(g not in GRADE_ORDER for g in grades):
-        raise PolicyError(f"{path}: [help] grades 应为 high/medium/low 的列表")
-    after = help_.get("after_minutes", 3)
-    if isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0:
-        raise PolicyError(f"{path}: [help] after_minutes 应为非负数（分钟）")
-    h = data.get("handling", {})
-    try:
-        handling = Handling(**h)
-    except TypeError as exc:
-        raise PolicyError(f"{path}: [handling] 有不认识的项：{exc}") from exc
-    for name in ("call_attempt", "reached_call", "sms", "face", "retry_minutes"):
-        if not isinstance(getattr(handling, name), (int, float)) or getattr(handling, name) < 0:
-            raise PolicyError(f"{path}: [handling] {name} 应为非负数（分钟）")
-    if not 0 < handling.reach_rate <= 1 or handling.max_attempts < 1:
-        raise PolicyError(f"{path}: [handling] reach_rate 应在 0 到 1 之间，max_attempts 至少为 1")
-    return Rules(fair_after=out, help_grades=frozenset(grades), help_after=timedelta(minutes=after), handling=handling)
+    return load_rules_file(PolicyFile, path or DEFAULT_RULES, what=FILE.title).rules()
 
 
 @lru_cache(maxsize=4)

@@ -6,23 +6,22 @@ each rule that fires adds its reason. The defaults are in triage_default.toml be
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 
+from pydantic import Field, StrictInt, create_model, field_validator
+
+from fanzha.common.rules import RulesModel, all_of, load_rules_file, one_of, register
 from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
 from fanzha.org.enums import GROUPS
 from fanzha.warnings.enums import GRADE_ORDER, GRADES, KINDS
 
 DEFAULT_RULES = Path(__file__).with_name("triage_default.toml")
 CONDITIONS = {"amount_at_least", "group_in", "repeat_at_least", "fraud_type_in", "kind_in", "counterparty_linked"}
-
-
-class RulesError(ValueError):
-    """The rules file is wrong; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -60,36 +59,72 @@ class Verdict:
     face_required: bool = False
 
 
+Grade = Literal["high", "medium", "low"]
+
+BaseGrades = create_model(
+    "BaseGrades", __base__=RulesModel, __doc__="The grade of a warning whose upstream level is blank, by kind.",
+    **{kind: (Grade, Field(description=f"{label} ({kind}).")) for kind, label in KINDS.items()})  # type: ignore[call-overload]
+
+
+class FaceToFace(RulesModel):
+    """Which warnings require face-to-face dissuasion (见面劝阻)."""
+
+    kinds: list[str] = Field(["funds"], description="Kinds (预警类型) that always require it.")
+    grades: list[Grade] = Field([], description="Grades that require it whatever the kind.")
+
+    _kinds = field_validator("kinds")(lambda v: all_of(v, KINDS))
+
+
+class StepDeadlines(RulesModel):
+    """Deadlines in minutes from 预警时间."""
+
+    sign: StrictInt = Field(ge=0, description="签收 (sign for the warning).")
+    contact: StrictInt = Field(ge=0, description="首次联系 (first contact).")
+    face: StrictInt = Field(ge=0, description="见面 (face-to-face); 0 = none, the visit is then owed within feedback.")
+    feedback: StrictInt = Field(ge=0, description="反馈 (feedback), unless upstream set its own 反馈时限.")
+
+
+class GradeDeadlines(RulesModel):
+    high: StepDeadlines = Field(description="高 (high grade).")
+    medium: StepDeadlines = Field(description="中 (medium grade).")
+    low: StepDeadlines = Field(description="低 (low grade).")
+
+
+class RaiseRule(RulesModel):
+    """A raising rule ([[raise]]): when it holds, the grade rises to `to` (never falls) and its reason is added."""
+
+    when: str = Field(description="The condition: " + ", ".join(sorted(CONDITIONS)) + ".")
+    value: Any = Field(None, description="The condition's value: an amount in yuan (amount_at_least), a count "
+                                         "(repeat_at_least), or a list of groups, fraud types or kinds (…_in).")
+    to: Grade = Field(description="The grade to raise to.")
+    reason: str = Field(min_length=1, description="The reason shown (原因说明); may use {amount}, {groups}, {n}, "
+                                                  "{fraud_type}, {kind}, {linked}.")
+
+    _when = field_validator("when")(lambda v: one_of(v, sorted(CONDITIONS)))
+
+
+class TriageFile(RulesModel):
+    """triage_default.toml: the triage rules (研判分级规则)."""
+
+    base_grade: BaseGrades = Field(description="The grade by kind when upstream gave none (基础级别).")  # type: ignore[valid-type]
+    face_to_face: FaceToFace = Field(FaceToFace(), description="Which warnings require 见面劝阻.")
+    deadlines: GradeDeadlines = Field(description="Deadlines per grade (处置时限), minutes.")
+    raises: list[RaiseRule] = Field([], alias="raise", description="Raising rules (升级规则), checked in order.")
+
+    def rules(self) -> Rules:
+        return Rules(base_grade=self.base_grade.model_dump(), face_kinds=frozenset(self.face_to_face.kinds),
+                     face_grades=frozenset(self.face_to_face.grades),
+                     deadlines={g: getattr(self.deadlines, g).model_dump() for g in GRADES},
+                     raises=tuple(Rule(r.when, r.value, r.to, r.reason) for r in self.raises))
+
+
+FILE = register("triage", "研判规则文件", TriageFile, DEFAULT_RULES, setting="FANZHA_TRIAGE_RULES",
+                summary="The grade of a warning, the rules that raise it, who must be seen face to face and the "
+                        "deadlines per grade (研判分级).")
+
+
 def load_rules(path: Path | None = None) -> Rules:
-    path = Path(path or DEFAULT_RULES)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"研判规则文件 {path} 无法读取：{exc}") from exc
-    base = data.get("base_grade", {})
-    for kind in KINDS:
-        if base.get(kind) not in GRADES:
-            raise RulesError(f"{path}: [base_grade] 缺少或写错了 {kind} 的级别（应为 high/medium/low）")
-    deadlines = data.get("deadlines", {})
-    for grade in GRADES:
-        d = deadlines.get(grade)
-        if not d or any(not isinstance(d.get(k), int) or d[k] < 0 for k in ("sign", "contact", "face", "feedback")):
-            raise RulesError(f"{path}: [deadlines.{grade}] 需要 sign/contact/face/feedback 四个非负整数（分钟）")
-    raises = []
-    for i, r in enumerate(data.get("raise", []), start=1):
-        if r.get("when") not in CONDITIONS:
-            raise RulesError(f"{path}: 第{i}条 [[raise]] 的 when 应为 {'、'.join(sorted(CONDITIONS))} 之一")
-        if r.get("to") not in GRADES:
-            raise RulesError(f"{path}: 第{i}条 [[raise]] 的 to 应为 high/medium/low")
-        if not r.get("reason"):
-            raise RulesError(f"{path}: 第{i}条 [[raise]] 缺少 reason（原因说明）")
-        raises.append(Rule(r["when"], r.get("value"), r["to"], r["reason"]))
-    face = data.get("face_to_face", {})
-    face_grades = frozenset(face.get("grades", []))
-    if bad := [g for g in face_grades if g not in GRADES]:
-        raise RulesError(f"{path}: [face_to_face] grades 中的 {bad} 不是 high/medium/low")
-    return Rules(base_grade=dict(base), face_kinds=frozenset(face.get("kinds", ["funds"])), face_grades=face_grades,
-                 deadlines=deadlines, raises=tuple(raises))
+    return load_rules_file(TriageFile, path or DEFAULT_RULES, what=FILE.title).rules()
 
 
 @lru_cache
