@@ -77,18 +77,10 @@ MIGRATIONS_MAY_IMPORT = frozenset({
 # Upward imports that remain, (from, to) → why. Remove an entry when its imports are gone (the test says when).
 KNOWN: dict[tuple[str, str], str] = {
     ("org", "audit"): "org.service records its own changes with audit.record; audit scopes its reads with org.scope",
-    ("org", "auth"): "org.service creates users and changes passwords (auth.passwords, auth.backoff): user "
-                     "accounts belong in auth, which would then own those writes",
-    ("org", "people"): "org.views counts the people of an area for the area page",
-    ("links", "cases"): "links.service reads cases (models, the intake's normalising) to show a record's links",
-    ("links", "warnings"): "links.service reads warnings to show a record's links",
-    ("warnings", "cases"): "warnings.feedback and warnings.metrics count cases (被骗 after a warning); "
-                           "warnings.views shows the 止付/冻结 request figures of cases.requests",
-    ("warnings", "dissuasion"): "warnings announces arrivals (dissuasion.alerts), takes board conditions "
-                                "(dissuasion.board) and feedback words (dissuasion.enums) and shows the 协助 counts "
-                                "of dissuasion.help: warnings and dissuasion are one loop split in two packages",
-    ("cases", "prevention"): "cases.gaps reads prevention's activities to find where outreach missed a "
-                             "victim (宣防漏洞)",
+    ("warnings", "dissuasion"): "warnings.service filters by the board conditions (dissuasion.board); warnings.feedback "
+                                "writes the contacts (dissuasion.models, dissuasion.enums) into the feedback file; "
+                                "warnings.views shows the board figures, timeline, holders and transfers, and "
+                                "roster_api's 改派 calls dissuasion.service: one loop split in two packages",
 }
 
 

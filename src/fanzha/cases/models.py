@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from fanzha.db import Base, UTCDateTime, utcnow
 from fanzha.org.models import Area, Unit, User
 from fanzha.people.models import Person
+from fanzha.warnings import losses
 
 
 class Case(Base):
@@ -101,3 +102,7 @@ class CaseAction(Base):
     community: Mapped[Area | None] = relationship()
     creator: Mapped[User | None] = relationship(foreign_keys=[created_by])
     answerer: Mapped[User | None] = relationship(foreign_keys=[answered_by])
+
+
+# The warning figures (预后被骗率, the feedback file's 损失) read a person's losses from these columns.
+losses.register(Case.person_id, Case.loss_at, Case.loss_amount)

@@ -17,6 +17,7 @@ from fanzha.common.money import parse_money
 from fanzha.db import utcnow
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings import views as warning_pages
 from fanzha.warnings.views import detail_with_error
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath, IdQuery
@@ -26,6 +27,18 @@ router = APIRouter()
 env.globals.update(REQUEST_KINDS=requests.REQUEST_KINDS, request_rules=requests.current_rules,
                    request_status=requests.status_label, request_overdue=requests.overdue,
                    request_lapses_at=requests.lapses_at)
+
+
+@warning_pages.add_metrics_part
+def _handling(db: Session, scope: Scope, area, since, until) -> dict:
+    """The metrics page's 止付/冻结 handling figures, for the user's areas (or one node) and the period."""
+    return {"handling": requests.performance(db, requests.within(scope, area), since, until)}
+
+
+@warning_pages.add_detail_part
+def _of_warning(db: Session, scope: Scope, warning) -> dict:
+    """The warning page's 查询/止付/冻结 requests."""
+    return {"requests": requests.of_warning(db, warning.id)}
 
 
 def _amount(text: str) -> Decimal | None:

@@ -30,6 +30,7 @@ from fanzha.dissuasion.models import Contact
 from fanzha.notify import service as notify
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings import views as warning_pages
 from fanzha.warnings.enums import OUTCOMES
 from fanzha.warnings.models import Warning, WarningHelp
 from fanzha.warnings.service import visible
@@ -42,6 +43,12 @@ router = APIRouter()
 env.globals.update(NO_ANSWER_REASONS=NO_ANSWER_REASONS, TARGETS=TARGETS, SUCCESS_KINDS=SUCCESS_KINDS)
 env.globals.update(CHANNELS=CHANNELS, RESULTS=RESULTS, OUTCOMES=OUTCOMES, CHECKLIST=CHECKLIST,
                    FACE_CHANNELS=FACE_CHANNELS, EVIDENCE_KINDS=service.EVIDENCE_KINDS)
+
+
+@warning_pages.add_metrics_part
+def _helped(db, scope: Scope, area, since, until) -> dict:
+    """The metrics page's 跨所协助 counts both ways (help.helped_counts)."""
+    return {"helped": cross_help.helped_counts(db, scope, since, until)}
 
 
 def _back(warning_id: int, note: str = "") -> RedirectResponse:

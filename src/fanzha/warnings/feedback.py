@@ -6,17 +6,18 @@ outcome is written once here and in docs/metrics.md#feedback-file."""
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from fanzha.audit import exports
 from fanzha.audit import service as audit
-from fanzha.cases.models import Case
 from fanzha.common import tabular
+from fanzha.common.rules import RulesModel, load_rules_file
+from fanzha.common.rules import register as register_rules
 from fanzha.common.timefmt import fmt_minute
 from fanzha.db import utcnow
 from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
@@ -36,6 +37,7 @@ from fanzha.imports.values import clean, parse_datetime
 from fanzha.org.models import User
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings import losses
 from fanzha.warnings.enums import OUTCOMES
 from fanzha.warnings.metrics import loss_avoided_of
 from fanzha.warnings.models import Warning
@@ -56,18 +58,35 @@ TARGET_BY_LABEL = {v: k for k, v in TARGETS.items()}
 PERSONAL = {"feedback_by": "name", "note": "note"}
 
 
+class FeedbackColumns(RulesModel):
+    """feedback_default.toml: the columns of the provincial feedback file (反馈表), in order."""
+
+    columns: list[tuple[str, str]] = Field(description="Each column: [header, field]; the fields are "
+                                                       f"{', '.join(sorted(FIELDS))} (docs/metrics.md#feedback-file). "
+                                                       "external_id (预警编号) is required.")
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, cols: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        if bad := [f for _, f in cols if f not in FIELDS]:
+            raise ValueError(f"不认识的字段 {bad}")
+        if "external_id" not in [f for _, f in cols]:
+            raise ValueError("必须包含 external_id（预警编号）列")
+        return cols
+
+
+FILE = register_rules("feedback_columns", "反馈表列文件", FeedbackColumns, DEFAULT_COLUMNS,
+                      setting="FANZHA_FEEDBACK_COLUMNS",
+                      summary="The columns of the provincial feedback file (反馈表): headers, order and the field "
+                              "each takes.")
+
+
 @lru_cache
 def columns(path: Path | None = None) -> list[tuple[str, str]]:
     from fanzha.config import get_settings
 
     path = Path(path or get_settings().feedback_columns or DEFAULT_COLUMNS)
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    cols = [(str(h), str(f)) for h, f in data.get("columns", [])]
-    if bad := [f for _, f in cols if f not in FIELDS]:
-        raise ValueError(f"{path}: 不认识的字段 {bad}")
-    if "external_id" not in [f for _, f in cols]:
-        raise ValueError(f"{path}: 必须包含 external_id（预警编号）列")
-    return cols
+    return list(load_rules_file(FeedbackColumns, path, what=FILE.title).columns)
 
 
 def _loss(w: Warning, case_losses: dict) -> str:
@@ -157,8 +176,9 @@ def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
     contacts: dict[int, list[Contact]] = {}
     for c in session.scalars(select(Contact).where(Contact.warning_id.in_(ids)).order_by(Contact.at, Contact.id)):
         contacts.setdefault(c.warning_id, []).append(c)
-    losses = dict(session.execute(select(Case.person_id, func.sum(Case.loss_amount)).where(
-        Case.person_id.in_([w.person_id for w in warnings if w.person_id])).group_by(Case.person_id)).all())
+    L = losses.columns()
+    lost = dict(session.execute(select(L.person_id, func.sum(L.loss_amount)).where(
+        L.person_id.in_([w.person_id for w in warnings if w.person_id])).group_by(L.person_id)).all())
     names = dict(session.execute(select(User.id, User.display_name)).all())
     out = []
     for w in warnings:
@@ -170,7 +190,7 @@ def _rows(session: Session, warnings: list[Warning]) -> list[dict[str, str]]:
             "outcome": OUTCOMES.get(w.outcome or "", ""), "feedback_at": fmt_minute(w.feedback_at),
             "feedback_by": names.get(w.assignee_id, ""), "station": w.station.label if w.station else "",
             "amount_protected": _protected(w),
-            "loss": _loss(w, losses),
+            "loss": _loss(w, lost),
             "note": w.outcome_note or "",
             "contact_mode": _distinct(MODES[c.channel] for c in mine), "reached": _reached(calls),
             "no_answer_reason": _no_answer(calls), "target": _target(w, mine), "defrauded": _defrauded(w),

@@ -15,7 +15,6 @@ from decimal import Decimal
 from sqlalchemy import and_, case, delete, distinct, func, insert, not_, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
-from fanzha.cases.models import Case
 from fanzha.common.localtime import zone
 from fanzha.config import get_settings
 from fanzha.db import is_read_only, utcnow
@@ -23,6 +22,7 @@ from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings import losses
 from fanzha.warnings.models import WarnedPeopleDay, Warning, WarningDay, WarningDayDirty, WarningDayState
 from fanzha.warnings.service import visible
 
@@ -358,7 +358,7 @@ def _prognosis(session: Session, where, rep: Report, days: int, city_days: tuple
             P.day >= first, P.day <= last, or_(P.previous_day.is_(None), P.previous_day < first)))
     else:
         people = session.scalar(select(func.count(distinct(W.person_id))).where(where, W.person_id.is_not(None)))
-    C = Case
+    C = losses.columns()
     cases = (select(C.person_id.label("pid"), C.loss_at.label("loss"))
              .where(C.person_id.is_not(None), C.loss_at >= rep.since - timedelta(days=days),
                     C.loss_at < rep.until + timedelta(days=days)).subquery())

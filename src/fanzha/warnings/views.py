@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
@@ -31,6 +33,26 @@ from fanzha.web.replica import ReadDb
 
 router = APIRouter()
 PAGE = 50
+
+# What packages above warnings show on its pages (the 止付/冻结 requests of cases, the 协助 counts of dissuasion):
+# each registers a function from its own views module, which the app mounts beside this one, and the page hands
+# what the functions return to its template.
+MetricsPart = Callable[[Session, Scope, Any, datetime, datetime], dict[str, Any]]  # (db, scope, area, since, until)
+DetailPart = Callable[[Session, Scope, Any], dict[str, Any]]  # (db, scope, warning)
+_metrics_parts: list[MetricsPart] = []
+_detail_parts: list[DetailPart] = []
+
+
+def add_metrics_part(part: MetricsPart) -> MetricsPart:
+    """Registers what the metrics page (/metrics) shows of a package above warnings, for the user's areas and period."""
+    _metrics_parts.append(part)
+    return part
+
+
+def add_detail_part(part: DetailPart) -> DetailPart:
+    """Registers what the warning page (/warnings/{id}) shows of a package above warnings."""
+    _detail_parts.append(part)
+    return part
 env.globals.update(KINDS=KINDS, GRADES=GRADES, STATUSES=STATUSES)
 
 
@@ -186,23 +208,17 @@ def metrics_page(request: Request, db: ReadDb, area_id: IdQuery = None, since: s
                  scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     import json
 
-    from fanzha.cases import requests as account_requests
-
     start, end = metrics.period(since, until)
     area = org.get_area(db, scope, area_id) if area_id else None
     figures = metrics.overview(db, scope, since=start, until=end, area=area, by=by)
     report, ranking, points = figures.report, figures.ranking, figures.trend
     done = metrics.activity(db, scope, since=start, until=end, area=area)
-    handling = account_requests.performance(db, account_requests.within(scope, area), start, end)
-    from fanzha.dissuasion.help import helped_counts
-
-    helped = helped_counts(db, scope, start, end)
+    parts = {k: v for part in _metrics_parts for k, v in part(db, scope, area, start, end).items()}
     ranking.sort(key=lambda r: (-(r["figures"]["timely_sign_rate"].rate or 0), r["station"]))
     areas = [a for a in org.list_areas(db, scope, limit=5000) if a.level != Level.COMMUNITY]
     period = {"since": start.date().isoformat(), "until": (end - timedelta(days=1)).date().isoformat()}
     return render(request, "warnings/metrics.html", report=report, ranking=ranking, areas=areas, area=area, by=by,
-                  period=period, rates=metrics.RATES, activity=done, events=metrics.EVENTS, handling=handling,
-                  helped=helped,
+                  period=period, rates=metrics.RATES, activity=done, events=metrics.EVENTS, **parts,
                   loss_avoided_text=metrics.LOSS_AVOIDED_TEXT, estimated_text=metrics.ESTIMATED_TEXT, chart=json.dumps({"points": points, "rates": [
                       {"key": r.key, "label": r.label} for r in metrics.RATES]}, ensure_ascii=False))
 
@@ -277,7 +293,6 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
             kept: dict | None = None, ask: str = "", dial: dict | None = None):
     """The warning page. `kept` holds what the user typed into its forms (shown again after a refusal or a question),
     `ask` a question the server puts before saving ('no_evidence', 'close'), `dial` a number just revealed to call."""
-    from fanzha.cases import requests as account_requests
     from fanzha.common.privacy import identity
     from fanzha.dissuasion import service as dissuasion
     from fanzha.dissuasion.models import FamilyContact, FollowUp
@@ -309,7 +324,7 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
                   handed=_handed(db, warning) if request.query_params.get("done") == "reassign" else "",
                   placed=placing.placed_sentence(warning)
                   if request.query_params.get("done") == "place" and warning.station_id else "",
-                  requests=account_requests.of_warning(db, warning.id),
+                  **{k: v for part in _detail_parts for k, v in part(db, scope, warning).items()},
                   links=None if helping else links.panel(db, scope, "warning", warning.id), helping=helping,
                   follow_ups=list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
                   done=request.query_params.get("done", "")[:20],
