@@ -262,7 +262,7 @@ def test_the_demo_county_shows_every_figure_alike(database):
     from fanzha.db import session_scope
     from fanzha.org.models import Area
     from fanzha.org.scope import Scope
-    from fanzha.org.service import top_area
+    from fanzha.org.tree import top_area
     from fanzha.reports import screen
     from fanzha.reports.provider import get_provider
 

@@ -23,7 +23,7 @@ from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.org.service import top_area
+from fanzha.org.tree import top_area
 from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdPath
 from fanzha.web.render import env, render

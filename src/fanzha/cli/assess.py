@@ -34,12 +34,12 @@ def assess_score(period: str = typer.Option(..., "--period", help="考核期：2
     from fanzha.org.enums import Chain
     from fanzha.org.models import Area
     from fanzha.org.scope import Scope
+    from fanzha.org.tree import top_area
 
     with session_scope() as session:
         scope = Scope.system(session)
-        stmt = select(Area).where(Area.chain == Chain.ADMIN)
-        node = session.scalar(stmt.where(Area.code == area) if area else stmt.where(Area.parent_id.is_(None))
-                              .order_by(Area.id))
+        node = (session.scalar(select(Area).where(Area.chain == Chain.ADMIN, Area.code == area)) if area
+                else top_area(session, Chain.ADMIN))
         if node is None:
             typer.echo(f"行政区划编码 {area} 不存在" if area else "还没有行政区划", err=True)
             raise typer.Exit(2)

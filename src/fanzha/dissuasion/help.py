@@ -28,6 +28,7 @@ from fanzha.db import utcnow
 from fanzha.dispatch import policy
 from fanzha.dissuasion.models import TimelineEvent
 from fanzha.dissuasion.urgency import backlog_after, job_of, next_due, task_of
+from fanzha.org import tree
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
@@ -60,7 +61,7 @@ def _busy(session: Session, uids: list[int], now: datetime) -> set[int]:
 
 def _siblings(session: Session, station_id: int) -> list[int]:
     station = session.get(Area, station_id)
-    if station is None or station.level != Level.STATION or station.parent_id is None:
+    if station is None or station.level != Level.STATION or tree.is_top(station):
         return []
     return list(session.scalars(select(Area.id).where(Area.parent_id == station.parent_id,
                                                       Area.level == Level.STATION, Area.id != station_id)))

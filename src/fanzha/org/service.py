@@ -37,11 +37,6 @@ def list_areas(session: Session, scope: Scope, *, chain: str | None = None, leve
     return list(session.scalars(stmt.order_by(Area.path).limit(limit).offset(offset)))
 
 
-def top_area(session: Session, chain: str = Chain.ADMIN) -> Area | None:
-    """The top of a chain (市 or 市局): the deployment's own name for itself (江州市), not a place of any article."""
-    return session.scalar(select(Area).where(Area.chain == chain, Area.parent_id.is_(None)).order_by(Area.id).limit(1))
-
-
 def get_area(session: Session, scope: Scope, area_id: int) -> Area:
     scope.require(Perm.READ_ORG)
     return scope.get_area(session, area_id)

@@ -13,6 +13,25 @@ from fanzha.org.models import Area
 from fanzha.org.scope import Scope
 
 
+def at_top() -> ColumnElement[bool]:
+    """The nodes at the top of their chain (市, 市局): those without a parent."""
+    return Area.parent_id.is_(None)
+
+
+def is_top(node: Area) -> bool:
+    """Whether `node` is the top of its chain (市 or 市局)."""
+    return node.parent_id is None
+
+
+def top_area(session: Session, chain: str | None = Chain.ADMIN) -> Area | None:
+    """The top of a chain (市 or 市局; with `chain=None` the first made of either): the deployment's own name for
+    itself (江州市), not a place of any article."""
+    stmt = select(Area).where(at_top())
+    if chain is not None:
+        stmt = stmt.where(Area.chain == chain)
+    return session.scalar(stmt.order_by(Area.id).limit(1))
+
+
 def communities_under(node: Area) -> ColumnElement[bool]:
     """Communities (leaves) beneath `node`: by admin path for an admin node, by police_path for a police node."""
     if node.level == Level.COMMUNITY:

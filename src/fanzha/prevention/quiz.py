@@ -20,6 +20,7 @@ from fanzha.common.localtime import local_day
 from fanzha.common.rules import RulesModel, load_rules_file, one_of, register
 from fanzha.db import utcnow
 from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
+from fanzha.org import tree
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
@@ -119,7 +120,7 @@ def quiz_visible(scope: Scope):
     node, c = aliased(Area), aliased(Area)
     above = [int(x) for x in scope.path.strip("/").split("/") if x]
     assigned = or_(Quiz.area_id.in_(above),
-                   Quiz.area_id.in_(select(Area.id).where(Area.parent_id.is_(None))),
+                   Quiz.area_id.in_(select(Area.id).where(tree.at_top())),
                    Quiz.area_id.in_(select(node.id).where(_all_under(c, c.id.in_(scope.community_ids()), node.path))))
     owner = select(Area.id).where(Area.path.startswith(scope.path, autoescape=True))
     return or_(Quiz.area_id.in_(owner), assigned) if scope.can(Perm.MANAGE_QUIZZES) else assigned

@@ -24,6 +24,7 @@ from fanzha.org.enums import GROUPS
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.tree import top_area
 from fanzha.people.models import Person
 from fanzha.registry import sms
 from fanzha.registry.models import RegistryEntry, RegistryUnplaced, TargetList, TargetMember
@@ -206,7 +207,7 @@ def create_list(session: Session, scope: Scope, pop: Population, *, group: str, 
         raise _bad("name", f"名单名称{exc}") from exc
     node = scope.get_own_area(session, area_id or scope.area_id) if (area_id or scope.area_id) else None
     if node is None:
-        node = session.scalar(select(Area).where(Area.parent_id.is_(None)).order_by(Area.id).limit(1))
+        node = top_area(session, chain=None)
     types = pop.rates.top_types(group, top_n)
     leaves = select(Area.id).where(Area.id.in_(scope.community_ids()))
     if node.level == "community":

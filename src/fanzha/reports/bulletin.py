@@ -12,7 +12,7 @@ from fanzha.common.errors import Invalid
 from fanzha.common.periods import Period
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
-from fanzha.org.service import top_area
+from fanzha.org.tree import top_area
 from fanzha.reports import charts, tables
 from fanzha.reports.document import Block, OfficialDocument, layout, parse_blocks, template_env
 from fanzha.reports.figures import BulletinFigures

@@ -17,6 +17,7 @@ from fanzha.org.enums import Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.tree import top_area
 from fanzha.reports.models import AreaGeo
 from fanzha.reports.provider import _Tree, leaves
 
@@ -172,8 +173,7 @@ def default_parent(session: Session, scope: Scope) -> Area | None:
     """The reader's own administrative node, or the top of the administrative chain for a police reader."""
     if scope.chain == Chain.ADMIN:
         return session.get(Area, scope.area_id)
-    return session.scalar(select(Area).where(Area.chain == Chain.ADMIN, Area.parent_id.is_(None)).order_by(Area.id)
-                          .limit(1))
+    return top_area(session, Chain.ADMIN)
 
 
 def sub_level(parent: Area | None) -> str:

@@ -27,8 +27,7 @@ from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.org.service import top_area
-from fanzha.org.tree import communities_under
+from fanzha.org.tree import communities_under, top_area
 from fanzha.people.models import Person
 from fanzha.reports.figures import AreaRow, BulletinFigures, Compared, TypeRow, TypicalCase, WarningFigures
 

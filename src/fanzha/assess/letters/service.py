@@ -33,6 +33,7 @@ from fanzha.org.enums import Chain
 from fanzha.org.models import Area, Unit, User
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.org.tree import top_area
 from fanzha.reports import service as reports
 from fanzha.reports.bulletin import Heading, heading, number_text
 from fanzha.reports.document import OfficialDocument, Table, parse_blocks
@@ -126,8 +127,7 @@ def letter_draft(session: Session, scope: Scope, case_id: int, unit_id: int | No
 # -- 通告 -------------------------------------------------------------------------------------------------------------
 
 def _root(session: Session, area_id: int | None) -> Area:
-    stmt = select(Area).where(Area.chain == Chain.ADMIN)
-    root = session.get(Area, area_id) if area_id else session.scalar(stmt.where(Area.parent_id.is_(None)).order_by(Area.id))
+    root = session.get(Area, area_id) if area_id else top_area(session, Chain.ADMIN)
     if root is None or root.chain != Chain.ADMIN:
         raise Invalid("请选择市或区县")
     return root

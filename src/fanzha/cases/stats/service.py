@@ -26,6 +26,7 @@ from fanzha.common.errors import Invalid, NotFound
 from fanzha.common.periods import Period
 from fanzha.db import is_read_only
 from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
+from fanzha.org import tree
 from fanzha.org.enums import GROUPS, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
@@ -305,8 +306,7 @@ def scoped_leaves(session: Session, scope: Scope, area: Area) -> list[Area]:
 def default_area(session: Session, scope: Scope) -> Area:
     """The caller's own node; for the system, the admin root (市)."""
     if scope.is_system:
-        area = session.scalar(select(Area).where(Area.parent_id.is_(None), Area.chain == Chain.ADMIN)
-                              .order_by(Area.id))
+        area = tree.top_area(session, Chain.ADMIN)
         if area is None:
             raise Invalid("还没有辖区")
         return area
@@ -375,7 +375,7 @@ def case_stats(session: Session, scope: Scope, *, area: Area | None = None, peri
     key_communities = _key_communities(leaves, cur_leaf, prev_leaf, period, rules)
     key_groups = _key_groups(cur_dim, prev_dim, cur.cases, period, rules)
     unplaced = None
-    if scope.is_centre and area.parent_id is None:
+    if scope.is_centre and tree.is_top(area):
         ((_, zero),) = _read(session, [0], period, dims=False)
         unplaced = zero.get(0, Totals()).cases
     return CaseStats(area.id, area.code, area.label, area.chain, area.level, period, prev_p, ago_p, len(leaves),
