@@ -26,9 +26,11 @@ from fanzha.dissuasion.followups import service as follow_ups
 from fanzha.imports.reader import Columns
 from fanzha.imports.service import Importer, RowRejected, identity_cells, register
 from fanzha.imports.values import clean, clean_text, parse_datetime, parse_int
+from fanzha.links import records as link_records
 from fanzha.links import store as links
 from fanzha.links.rules import COUNTERPARTY_COLUMNS, BadIdentifier, Identifier
 from fanzha.links.rules import from_row as counterparties_of
+from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
@@ -222,6 +224,14 @@ UNPLACED = "发案地址无法匹配到您辖区内的村/社区（也没有您�
 def visible(scope: Scope):
     clause = scope.community_clause(Case.community_id)
     return or_(clause, Case.community_id.is_(None)) if scope.is_centre else clause
+
+
+# How links reads cases: a record's links, the centre's list, and the open cases a new warning matches (filed within
+# the configured days, or not solved).
+link_records.register(link_records.Records(
+    kind="case", label="案件", perm=Perm.READ_CASES, model=Case, visible=visible, number=Case.case_number,
+    at=Case.filed_at, amount=Case.loss_amount, loss=Case.loss_amount,
+    open=lambda since: or_(Case.filed_at >= since, Case.solved_at.is_(None))))
 
 
 class Register:

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import fanzha.importers  # noqa: F401  (the domains' intake, run below, reads what they register at start-up)
 from fanzha.addresses.models import StandardAddress
 from fanzha.addresses.service import guess_kind, normalize
 from fanzha.auth.passwords import hash_password

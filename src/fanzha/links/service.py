@@ -3,6 +3,8 @@ warning matches (open cases, the blocklist), and the centre's list by identifier
 
 Scoping: a linked record is shown only when the viewer may see it (the case or warning clause of its own domain);
 the rest are only counted ("另有 n 条外辖区串并记录"). Every look at links is audited as a view.
+
+Cases and warnings are read as they registered with links.records: both sit above links.
 """
 
 from __future__ import annotations
@@ -17,19 +19,15 @@ from sqlalchemy.orm import Session
 
 from fanzha.audit import service as audit
 from fanzha.blocklist.models import BlocklistEntry
-from fanzha.cases.intake import visible as case_visible
-from fanzha.cases.models import Case
 from fanzha.common.errors import NotFound
+from fanzha.links import records
 from fanzha.links.models import CounterpartyId
 from fanzha.links.rules import BLOCKLIST_KINDS, KINDS, masked
 from fanzha.links.store import blocklisted, held, pairs_clause
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.warnings.models import Warning
-from fanzha.warnings.service import visible as warning_visible
 
-RECORD_KINDS = {"case": "案件", "warning": "预警"}
 BOARD_LIMIT = 200
 
 
@@ -75,14 +73,11 @@ class Panel:
 
 
 def _check_record(session: Session, scope: Scope, record_kind: str, record_id: int) -> None:
-    if record_kind == "case":
-        scope.require(Perm.READ_CASES)
-        ok = session.scalar(select(Case.id).where(Case.id == record_id, case_visible(scope)))
-    else:
-        scope.require(Perm.READ_WARNINGS)
-        ok = session.scalar(select(Warning.id).where(Warning.id == record_id, warning_visible(scope)))
+    kind = records.of(record_kind)
+    scope.require(kind.perm)
+    ok = session.scalar(select(kind.model.id).where(kind.model.id == record_id, kind.visible(scope)))
     if ok is None:
-        raise NotFound(f"{RECORD_KINDS[record_kind]}不存在或不在您的管辖范围内")
+        raise NotFound(f"{kind.label}不存在或不在您的管辖范围内")
 
 
 def panel(session: Session, scope: Scope, record_kind: str, record_id: int) -> Panel:
@@ -110,20 +105,29 @@ def panel(session: Session, scope: Scope, record_kind: str, record_id: int) -> P
 
 
 def _visible_linked(session: Session, scope: Scope, others: dict) -> list[Linked]:
-    case_ids = [rid for kind, rid in others if kind == "case"]
-    warning_ids = [rid for kind, rid in others if kind == "warning"]
     out: list[Linked] = []
-    if case_ids and scope.can(Perm.READ_CASES):
-        for c, label in session.execute(select(Case, Area.label).outerjoin(Area, Area.id == Case.community_id)
-                                        .where(Case.id.in_(case_ids), case_visible(scope))):
-            out.append(Linked("case", c.id, c.case_number, c.filed_at, label or "", c.loss_amount))
-    if warning_ids and scope.can(Perm.READ_WARNINGS):
-        for w, label in session.execute(select(Warning, Area.label).outerjoin(Area, Area.id == Warning.community_id)
-                                        .where(Warning.id.in_(warning_ids), warning_visible(scope))):
-            out.append(Linked("warning", w.id, w.external_id, w.warned_at, label or "", w.amount))
+    for record_kind in ("case", "warning"):
+        ids = [rid for kind, rid in others if kind == record_kind]
+        kind = records.of(record_kind)
+        if not ids or not scope.can(kind.perm):
+            continue
+        m = kind.model
+        for rid, number, at, amount, label in session.execute(
+                select(m.id, kind.number, kind.at, kind.amount, Area.label).outerjoin(Area, Area.id == m.community_id)
+                .where(m.id.in_(ids), kind.visible(scope))):
+            out.append(Linked(record_kind, rid, number, at, label or "", amount))
     for x in out:
         x.reasons = [f"同一{KINDS[k].removeprefix('对方')} {masked(k, v)}" for k, v in others[(x.record_kind, x.record_id)]]
     return sorted(out, key=lambda x: x.at, reverse=True)
+
+
+def _held_by(kind: records.Records, scope: Scope):
+    """The identifiers held by the records of one kind the user may see, with the record's loss and community."""
+    m = kind.model
+    return (select(CounterpartyId.kind, CounterpartyId.key, CounterpartyId.value, CounterpartyId.record_kind,
+                   m.id.label("rid"), kind.loss.label("loss"), m.community_id.label("community_id"))
+            .join(m, and_(CounterpartyId.record_kind == kind.kind, m.id == CounterpartyId.record_id))
+            .where(kind.visible(scope)))
 
 
 # -- the centre's list by identifier ----------------------------------------------------------------------------------
@@ -147,15 +151,7 @@ def board(session: Session, scope: Scope, *, kind: str = "", min_records: int = 
     and warning counts, the cases' loss and the communities, most records first. For the centre (串并 list)."""
     scope.require(Perm.INTAKE_WARNINGS)
     scope.require(Perm.READ_CASES)
-    cases = (select(CounterpartyId.kind, CounterpartyId.key, CounterpartyId.value, CounterpartyId.record_kind,
-                    Case.id.label("rid"), Case.loss_amount.label("loss"), Case.community_id.label("community_id"))
-             .join(Case, and_(CounterpartyId.record_kind == "case", Case.id == CounterpartyId.record_id))
-             .where(case_visible(scope)))
-    warnings = (select(CounterpartyId.kind, CounterpartyId.key, CounterpartyId.value, CounterpartyId.record_kind,
-                       Warning.id.label("rid"), func.coalesce(Warning.amount_lost, 0).label("loss"),
-                       Warning.community_id.label("community_id"))
-                .join(Warning, and_(CounterpartyId.record_kind == "warning", Warning.id == CounterpartyId.record_id))
-                .where(warning_visible(scope)))
+    cases, warnings = (_held_by(records.of("case"), scope), _held_by(records.of("warning"), scope))
     if kind:
         cases, warnings = cases.where(CounterpartyId.kind == kind), warnings.where(CounterpartyId.kind == kind)
     both = cases.union_all(warnings).subquery()

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from fanzha.blocklist.models import BlocklistEntry
-from fanzha.cases.models import Case
 from fanzha.config import get_settings
 from fanzha.db import utcnow
+from fanzha.links import records
 from fanzha.links.models import CounterpartyId
 from fanzha.links.rules import BLOCKLIST_KINDS, KINDS, Identifier, masked
 
@@ -82,13 +82,15 @@ def open_case_keys(session: Session, pairs: set[tuple[str, str]], now: datetime 
     if not pairs:
         return {}
     since = (now or utcnow()) - timedelta(days=get_settings().link_open_case_days)
+    cases = records.of("case")
+    assert cases.open is not None, "the case records registered with links.records say which cases are open"
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
     wanted, pairs = set(pairs), list(pairs)
     for start in range(0, len(pairs), 200):
-        stmt = (select(CounterpartyId.kind, CounterpartyId.key, Case.case_number)
-                .join(Case, and_(CounterpartyId.record_kind == "case", Case.id == CounterpartyId.record_id))
-                .where(pairs_clause(pairs[start:start + 200]), or_(Case.filed_at >= since, Case.solved_at.is_(None)))
-                .order_by(Case.filed_at.desc()))
+        stmt = (select(CounterpartyId.kind, CounterpartyId.key, cases.number)
+                .join(cases.model, and_(CounterpartyId.record_kind == "case", cases.model.id == CounterpartyId.record_id))
+                .where(pairs_clause(pairs[start:start + 200]), cases.open(since))
+                .order_by(cases.at.desc()))
         for kind, key, number in session.execute(stmt):
             if (kind, key) in wanted:
                 found[(kind, key)].append(number)

@@ -22,6 +22,7 @@ from fanzha.common.identity import id_number_birth_date, id_number_gender
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
 from fanzha.db import UTCDateTime, naive_utc, one_of, utcnow
 from fanzha.imports.service import Tally
+from fanzha.links import records as link_records
 from fanzha.links import store as links_store
 from fanzha.links.models import CounterpartyId
 from fanzha.org.enums import Level
@@ -30,7 +31,7 @@ from fanzha.org.roles import Perm, Role, has_perm
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
-from fanzha.warnings import assignments, triage
+from fanzha.warnings import assignments, flags, triage
 from fanzha.warnings.dispatch import Assigner, station_of_communities
 from fanzha.warnings.enums import GRADE_ORDER, GRADES, KINDS, STATUSES
 from fanzha.warnings.intake import WarningDraft, check_rows
@@ -406,6 +407,12 @@ def visible(scope: Scope):
     return clause
 
 
+# How links reads warnings: a record's links and the centre's list (which adds up the 受骗金额 reported).
+link_records.register(link_records.Records(
+    kind="warning", label="预警", perm=Perm.READ_WARNINGS, model=Warning, visible=visible, number=Warning.external_id,
+    at=Warning.warned_at, amount=Warning.amount, loss=func.coalesce(Warning.amount_lost, 0)))
+
+
 def reachable(scope: Scope):
     """visible, and the warnings whose first contact the user took over from a sibling station (跨所协助,
     dissuasion/help.py): the helper opens and calls those, nothing else of them."""
@@ -435,15 +442,14 @@ class Filters:
     until: datetime | None = None
     mine: bool = False
     condition: object = None  # a metric's numerator or denominator (metrics.drill)
-    flag: str = ""  # a board figure (dissuasion.board: unsigned, overdue, escalated, backlog)
+    flag: str = ""  # a board figure (warnings.flags: unsigned, overdue, escalated, backlog)
     assignee_id: int | None = None  # 劝阻员: the user holding the warning
 
 
 def flag_clause(flag: str, now: datetime | None = None):
-    """A board figure's condition (its one definition lives in dissuasion.board)."""
-    from fanzha.dissuasion import board
-
-    return board.condition(flag, now or utcnow())
+    """A board figure's condition (its one definition lives in dissuasion.board, which registers it with
+    warnings.flags)."""
+    return flags.condition(flag, now or utcnow())
 
 
 def _filtered(scope: Scope, f: Filters):
