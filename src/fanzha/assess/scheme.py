@@ -148,10 +148,11 @@ class CaseRule(RulesModel):
     """Which cases count against whom (DESIGN.md: the victim's employer unit, or a unit's duty over the victim's group)."""
 
     unit: Literal["employer", "employer_or_duty"] = Field(
-        "employer_or_duty", description="A unit answers for its own staff's cases (employer), or also for those of "
+        default="employer_or_duty", description="A unit answers for its own staff's cases (employer), or also for those of "
                                         "the groups it has a duty over (employer_or_duty).")
-    date: Literal["filed_at", "loss_at"] = Field("filed_at", description="Cases count in the period by filing time "
-                                                                         "(立案时间) or loss time (被骗时间).")
+    date: Literal["filed_at", "loss_at"] = Field(default="filed_at", description="Cases count in the period by "
+                                                                                 "filing time (立案时间) or loss time "
+                                                                                 "(被骗时间).")
 
 
 class Scheme(RulesModel):

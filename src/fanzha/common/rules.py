@@ -139,10 +139,12 @@ def error_text(error: Any) -> str:
     if kind == "missing":
         return f"缺少键 {key}"
     if kind in _EXPECTED:
-        return f"{at} 应为{_EXPECTED[kind]}"
+        expected = _EXPECTED[kind]
+        return f"{at} 应为{' ' if expected.isascii() or expected[0].isascii() else ''}{expected}"
     if kind in _BOUNDS:
         name, words = _BOUNDS[kind]
-        return f"{at} {words} {ctx.get(name)}"
+        bound = ctx.get(name)
+        return f"{at} {words} {format(bound, 'g') if isinstance(bound, float) else bound}"
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         words = "、".join(_QUOTED.findall(expected)) or expected

@@ -9,15 +9,17 @@ Each (warning, step, level) escalates once; the notification goes out through th
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field, StrictInt, field_validator, model_validator
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
+from fanzha.common.rules import RulesModel, all_of, load_rules_file, register
 from fanzha.dissuasion.enums import LEVELS, STEPS
 from fanzha.dissuasion.models import Escalation, TimelineEvent
 from fanzha.dissuasion.urgency import STEP_COLUMNS, step_pending, step_pending_clause
@@ -39,32 +41,78 @@ class EscalationRules:
     follow_up_after: dict[str, int] = field(default_factory=lambda: {"head": 1440, "centre": 4320})
 
 
+Minutes = Annotated[StrictInt, Field(ge=0)]
+
+
+class LevelDelays(RulesModel):
+    """Minutes after a missed deadline at which each level is told; a level left out is never told."""
+
+    assignee: Minutes | None = Field(None, description="The warning's dissuader (劝阻员; every dissuader of the station "
+                                                       "if nobody holds it).")
+    head: Minutes | None = Field(None, description="The station head (所长).")
+    centre: Minutes | None = Field(None, description="The centre (反诈中心研判/管理员).")
+
+
+class GradeDelays(RulesModel):
+    """Per grade; a grade left out never escalates."""
+
+    high: LevelDelays | None = Field(None, description="高 (high grade).")
+    medium: LevelDelays | None = Field(None, description="中 (medium grade).")
+    low: LevelDelays | None = Field(None, description="低 (low grade).")
+
+
+class FollowUpDelays(RulesModel):
+    """回访 overdue: minutes after it fell due; a level left out is never told."""
+
+    head: Minutes | None = Field(None, description="The station head (所长).")
+    centre: Minutes | None = Field(None, description="The centre (反诈中心).")
+
+
+class EscalationFile(RulesModel):
+    """escalation_default.toml: the escalation rules (超时升级)."""
+
+    steps: list[str] = Field(list(STEPS), description="Steps that escalate at all: sign (签收), contact (首次联系), "
+                                                      "face (见面劝阻), feedback (反馈).")
+    backlog_after_hours: float = Field(48, gt=0, description="A step overdue longer than this is 积压 (backlog): it "
+                                                             "leaves the top of 我的任务 for the daily digest; every "
+                                                             "delay must be shorter.")
+    after_minutes: GradeDelays = Field(GradeDelays(), description="Delays per grade and level (升级时限).")
+    follow_up: FollowUpDelays = Field(FollowUpDelays(head=1440, centre=4320),
+                                      description="Overdue 回访: delays per level; without the table 1440 and 4320.")
+
+    _steps = field_validator("steps")(lambda v: all_of(v, STEPS))
+
+    @field_validator("backlog_after_hours", mode="before")
+    @classmethod
+    def _a_number(cls, v: object) -> object:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError("应为正数（小时）")
+        return v
+
+    def delays(self) -> dict[str, dict[str, int]]:
+        return {g: d.model_dump(exclude_none=True) for g in GRADES if (d := getattr(self.after_minutes, g))}
+
+    @model_validator(mode="after")
+    def _escalate_before_backlog(self) -> EscalationFile:
+        longest = max((m for levels in self.delays().values() for m in levels.values()), default=0)
+        if longest >= self.backlog_after_hours * 60:
+            hours = f"{self.backlog_after_hours:g}"
+            raise ValueError(f"after_minutes 中最长的 {longest} 分钟不短于 backlog_after_hours（{hours} 小时），"
+                             "该级升级会在转入积压之后才到")
+        return self
+
+    def rules(self) -> EscalationRules:
+        return EscalationRules(steps=tuple(self.steps), backlog_after=timedelta(hours=self.backlog_after_hours),
+                               after_minutes=self.delays(), follow_up_after=self.follow_up.model_dump(exclude_none=True))
+
+
+FILE = register("escalation", "升级规则文件", EscalationFile, DEFAULT_RULES, setting="FANZHA_ESCALATION_RULES",
+                summary="When a missed step (签收, 首次联系, 见面劝阻, 反馈) or an overdue 回访 is told to the next level up, "
+                        "and when it becomes backlog (积压).")
+
+
 def load_rules(path: Path | None = None) -> EscalationRules:
-    path = Path(path or DEFAULT_RULES)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"升级规则文件 {path} 无法读取：{exc}") from exc
-    steps = tuple(data.get("steps", STEPS))
-    if bad := [s for s in steps if s not in STEPS]:
-        raise ValueError(f"{path}: steps 中的 {bad} 不是 sign/contact/face/feedback")
-    after = data.get("after_minutes", {})
-    for grade in GRADES:
-        levels = after.get(grade, {})
-        if bad := [k for k in levels if k not in LEVELS or not isinstance(levels[k], int) or levels[k] < 0]:
-            raise ValueError(f"{path}: [after_minutes.{grade}] 中的 {bad} 不对（应为 assignee/head/centre = 分钟数）")
-    hours = data.get("backlog_after_hours", 48)
-    if not isinstance(hours, int | float) or hours <= 0:
-        raise ValueError(f"{path}: backlog_after_hours 应为正数（小时）")
-    longest = max((m for levels in after.values() for m in levels.values()), default=0)
-    if longest >= hours * 60:
-        raise ValueError(f"{path}: after_minutes 中最长的 {longest} 分钟不短于 backlog_after_hours（{hours} 小时），"
-                         "该级升级会在转入积压之后才到")
-    follow_up = data.get("follow_up", {"head": 1440, "centre": 4320})
-    if bad := [k for k in follow_up if k not in UPWARD_LEVELS or not isinstance(follow_up[k], int) or follow_up[k] < 0]:
-        raise ValueError(f"{path}: [follow_up] 中的 {bad} 不对（应为 head/centre = 分钟数）")
-    return EscalationRules(steps=steps, backlog_after=timedelta(hours=hours), after_minutes=after,
-                           follow_up_after=follow_up)
+    return load_rules_file(EscalationFile, path or DEFAULT_RULES, what=FILE.title).rules()
 
 
 @lru_cache
