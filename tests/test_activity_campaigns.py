@@ -57,7 +57,7 @@ PEOPLE = {"act_grid": ("grid_worker", "ACE"), "act_sqmj": ("community_police", "
 @pytest.fixture(scope="module")
 def county(app):
     """The hand-made county, its two campaigns with their quotas, and its three users; area ids by code."""
-    from fanzha.org import service as org
+    from fanzha.auth import users
     from fanzha.org.schemas import UserIn
 
     with session_scope() as s:
@@ -92,7 +92,7 @@ def county(app):
             s.flush()
             areas = {a.code: a.id for a in s.scalars(select(Area).where(Area.code.startswith("AC")))}
             for username, (role, where) in PEOPLE.items():
-                org.create_user(s, sys, UserIn(username=username, display_name="测试", role=role,
+                users.create_user(s, sys, UserIn(username=username, display_name="测试", role=role,
                                                password=DEMO_PASSWORD, area_id=areas[where]))
     with session_scope() as s:
         ids = {a.code: a.id for a in s.scalars(select(Area).where(Area.code.startswith("AC")))}

@@ -39,15 +39,15 @@ def _chinese_naming(r, field: str) -> None:
 
 def _user(username: str, role: Role, area_id: int, password: str = PASSWORD) -> int:
     """A user of this test (made once per worker database), its password and throttle counters reset."""
+    from fanzha.auth import users
     from fanzha.auth.models import Throttle
     from fanzha.auth.passwords import hash_password
-    from fanzha.org import service
     from fanzha.org.schemas import UserIn
 
     with session_scope() as s:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
-            user = service.create_user(s, Scope.system(s), UserIn(username=username, display_name="王某",
+            user = users.create_user(s, Scope.system(s), UserIn(username=username, display_name="王某",
                                                                    password=password, role=role, area_id=area_id))
         user.password_hash = hash_password(password)
         s.execute(delete(Throttle))

@@ -104,14 +104,14 @@ def test_liaison_records_for_its_own_unit_only(others, client_as, api_as, db):
 @pytest.fixture(scope="module")
 def township_liaison(app):
     """A liaison of an enterprise that has a 三包 item, placed on the township the enterprise reports to."""
-    from fanzha.org import service as org
+    from fanzha.auth import users
     from fanzha.org.schemas import UserIn
 
     with session_scope() as s:
         duty = s.scalar(select(Duty).where(Duty.unit_id.is_not(None)).order_by(Duty.id))
         unit = s.get(Unit, duty.unit_id)
         if _user(s, "qy_liaison") is None:
-            org.create_user(s, Scope.system(s), UserIn(username="qy_liaison", display_name="企业联络员",
+            users.create_user(s, Scope.system(s), UserIn(username="qy_liaison", display_name="企业联络员",
                                                        password=DEMO_PASSWORD, role="unit_liaison",
                                                        area_id=unit.area_id, unit_id=unit.id))
         return {"unit": unit.id, "duty": duty.id, "township": unit.area_id, "staff": _user_name(s, duty.user_id)}

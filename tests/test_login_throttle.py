@@ -44,11 +44,11 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     import fanzha.auth.service
-    import fanzha.org.views
+    import fanzha.auth.users_views
 
     frozen = Clock()
     monkeypatch.setattr(fanzha.auth.service, "utcnow", frozen)
-    monkeypatch.setattr(fanzha.org.views, "utcnow", frozen)
+    monkeypatch.setattr(fanzha.auth.users_views, "utcnow", frozen)
     return frozen
 
 
@@ -63,7 +63,7 @@ def no_counters(database):
 
 def _officer(username: str, *, active: bool = True) -> int:
     """A station officer of ps01 with PASSWORD (made once per worker database)."""
-    from fanzha.org import service
+    from fanzha.auth import users
     from fanzha.org.schemas import UserIn
     from fanzha.org.scope import Scope
 
@@ -71,7 +71,7 @@ def _officer(username: str, *, active: bool = True) -> int:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
             station = s.scalar(select(User).where(User.username == "ps01_minjing")).area_id
-            user = service.create_user(s, Scope.system(s), UserIn(username=username, display_name="张某",
+            user = users.create_user(s, Scope.system(s), UserIn(username=username, display_name="张某",
                                                                    password=PASSWORD, role="station_officer",
                                                                    area_id=station))
         user.is_active = active

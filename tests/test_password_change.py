@@ -19,8 +19,8 @@ PASSWORD = "Jiangzhou#2026a"
 
 def _user(username: str) -> int:
     """A station officer of ps01 with PASSWORD, its counters cleared (made once per worker database)."""
+    from fanzha.auth import users
     from fanzha.auth.passwords import hash_password
-    from fanzha.org import service
     from fanzha.org.schemas import UserIn
     from fanzha.org.scope import Scope
 
@@ -28,7 +28,7 @@ def _user(username: str) -> int:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
             station = s.scalar(select(User).where(User.username == "ps01_minjing")).area_id
-            user = service.create_user(s, Scope.system(s), UserIn(
+            user = users.create_user(s, Scope.system(s), UserIn(
                 username=username, display_name="王某", password=PASSWORD, role="station_officer", area_id=station))
         user.password_hash = hash_password(PASSWORD)
         s.execute(delete(Throttle))

@@ -28,13 +28,13 @@ PEOPLE = {  # username → role, area (short name in `county`)
 
 @pytest.fixture(scope="module")
 def people(county):
-    from fanzha.org import service
+    from fanzha.auth import users
     from fanzha.org.schemas import UserIn
 
     with session_scope() as s:
         for username, (role, where) in PEOPLE.items():
             if s.scalar(select(User.id).where(User.username == username)) is None:
-                service.create_user(s, Scope.system(s), UserIn(username=username, display_name="测试", role=role,
+                users.create_user(s, Scope.system(s), UserIn(username=username, display_name="测试", role=role,
                                                                password=DEMO_PASSWORD, area_id=county[where]))
     return county
 

@@ -12,7 +12,7 @@ from support.web import csrf_of
 
 
 def _make_branch_admin():
-    from fanzha.org import service
+    from fanzha.auth import users
     from fanzha.org.schemas import UserIn
     from fanzha.org.scope import Scope
 
@@ -20,7 +20,7 @@ def _make_branch_admin():
         if s.scalar(select(User.id).where(User.username == "branch_admin")):
             return
         branch = s.scalar(select(Area).where(Area.level == "branch").order_by(Area.id))
-        service.create_user(s, Scope.system(s), UserIn(username="branch_admin", display_name="分局管理员",
+        users.create_user(s, Scope.system(s), UserIn(username="branch_admin", display_name="分局管理员",
                                                        password="Fanzha@2026", role="centre_admin", area_id=branch.id))
 
 
@@ -41,7 +41,7 @@ def test_api_login_failures_are_kept_and_hold_the_account(app, db, monkeypatch):
     from fastapi.testclient import TestClient
 
     import fanzha.auth.service
-    from fanzha.org import service
+    from fanzha.auth import users
     from fanzha.org.schemas import UserIn
     from fanzha.org.scope import Scope
 
@@ -49,7 +49,7 @@ def test_api_login_failures_are_kept_and_hold_the_account(app, db, monkeypatch):
     monkeypatch.setattr(fanzha.auth.service, "utcnow", lambda: now)  # the 2-second wait cannot run out mid-test
     with session_scope() as s:
         station = s.scalar(select(Area).where(Area.level == "station").order_by(Area.id))
-        service.create_user(s, Scope.system(s), UserIn(username="api_lock", display_name="测试", password="Right123x",
+        users.create_user(s, Scope.system(s), UserIn(username="api_lock", display_name="测试", password="Right123x",
                                                        role="station_officer", area_id=station.id))
     client = TestClient(app, raise_server_exceptions=False, client=("192.0.2.200", 50000))
     for _ in range(5):

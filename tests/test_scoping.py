@@ -144,8 +144,8 @@ def test_station_user_reaches_own_records(client_as, api_as, db):
 @pytest.fixture(scope="module")
 def township_users(app):
     """Two grid workers placed on two different townships (created for this test)."""
+    from fanzha.auth import users
     from fanzha.db import session_scope
-    from fanzha.org import service
     from fanzha.org.schemas import UserIn
     from fanzha.org.scope import Scope
 
@@ -154,7 +154,7 @@ def township_users(app):
         t1, t2 = townships[0], townships[-1]
         for name, t in (("scope_town_a", t1), ("scope_town_b", t2)):
             if not s.scalar(select(User).where(User.username == name)):
-                service.create_user(s, Scope.system(s), UserIn(username=name, display_name="测试网格员",
+                users.create_user(s, Scope.system(s), UserIn(username=name, display_name="测试网格员",
                                                                password="Fanzha@2026", role=Role.GRID_WORKER,
                                                                area_id=t.id))
         return {"scope_town_a": t1.id, "scope_town_b": t2.id}

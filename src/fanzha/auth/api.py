@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from fanzha.auth import service
+from fanzha.auth import service, users
 from fanzha.auth.models import AuthSession
 from fanzha.common.errors import Invalid, TooManyRequests, Unauthorized
-from fanzha.org import service as org
 from fanzha.org.roles import PERMISSIONS, ROLE_LABELS, Role
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
@@ -70,7 +69,7 @@ class PasswordOut(BaseModel):
 def change_password(body: PasswordIn, db: Db,
                     scope: Scope = Depends(current_scope), found: AuthSession = Depends(current_auth)) -> PasswordOut:
     try:
-        ended = org.change_own_password(db, scope, body.old_password, body.new_password, keep_session=found.id)
+        ended = users.change_own_password(db, scope, body.old_password, body.new_password, keep_session=found.id)
     except (Invalid, TooManyRequests):
         db.commit()  # the failed or refused attempt's audit entry stays, as on the page
         raise

@@ -7,12 +7,11 @@ import secrets
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from fanzha.auth import service
+from fanzha.auth import service, users
 from fanzha.auth.models import AuthSession
 from fanzha.common.errors import Invalid, TooManyRequests, Unauthorized
 from fanzha.common.tokens import same_token
 from fanzha.config import get_settings
-from fanzha.org import service as org
 from fanzha.org.roles import home_of
 from fanzha.org.scope import Scope
 from fanzha.web.deps import (
@@ -90,7 +89,7 @@ def change_password(request: Request, db: Db, old_password: str = Form("", max_l
                     new_password: str = Form("", max_length=128), scope: Scope = Depends(current_scope), found: AuthSession = Depends(current_auth)):
     """修改密码, throttled like the login; every other browser and API token of the user is logged out."""
     try:
-        ended = org.change_own_password(db, scope, old_password, new_password, keep_session=found.id)
+        ended = users.change_own_password(db, scope, old_password, new_password, keep_session=found.id)
     except (Invalid, TooManyRequests) as exc:
         response = render(request, "auth/password.html", status_code=exc.status_code, error=exc.message, done=False)
         if isinstance(exc, TooManyRequests):

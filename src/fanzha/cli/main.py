@@ -289,9 +289,9 @@ def users_create(username: str, role: str = typer.Option(..., help="角色代码
     """新建用户（首次部署时建管理员）。"""
     from sqlalchemy import select
 
+    from fanzha.auth import users
     from fanzha.common.errors import DomainError
     from fanzha.db import session_scope
-    from fanzha.org import service
     from fanzha.org.models import Area, Unit
     from fanzha.org.schemas import UserIn
     from fanzha.org.scope import Scope
@@ -303,7 +303,7 @@ def users_create(username: str, role: str = typer.Option(..., help="角色代码
             raise typer.Exit(2)
         unit = session.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
         try:
-            user = service.create_user(session, Scope.system(session), UserIn(
+            user = users.create_user(session, Scope.system(session), UserIn(
                 username=username, display_name=display_name, password=password, role=role, area_id=area.id,
                 unit_id=unit.id if unit else None))
         except DomainError as exc:

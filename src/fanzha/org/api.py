@@ -1,4 +1,4 @@
-"""JSON API for areas, units and users."""
+"""JSON API for areas and units (users: fanzha.auth.users_api)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Query
 
 from fanzha.org import service
 from fanzha.org.enums import Chain, Level
-from fanzha.org.models import Area, Unit, User
-from fanzha.org.schemas import AreaIn, AreaOut, AreaPatch, UnitIn, UnitOut, UnitPatch, UserIn, UserOut, UserPatch
+from fanzha.org.models import Area, Unit
+from fanzha.org.schemas import AreaIn, AreaOut, AreaPatch, UnitIn, UnitOut, UnitPatch
 from fanzha.org.scope import Scope
 from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath, IdQuery, Offset
@@ -56,25 +56,3 @@ def get_unit(unit_id: IdPath, db: Db, scope: Scope = Depends(current_scope)) -> 
 @router.patch("/units/{unit_id}", response_model=UnitOut, summary="修改成员单位")
 def update_unit(unit_id: IdPath, body: UnitPatch, db: Db, scope: Scope = Depends(current_scope)) -> Unit:
     return service.update_unit(db, scope, unit_id, body)
-
-
-@router.get("/users", response_model=list[UserOut], summary="用户列表")
-def list_users(db: Db, q: str = Query("", max_length=50), role: str = Query("", max_length=32),
-               limit: int = Query(500, ge=1, le=5000), offset: Offset = 0,
-               scope: Scope = Depends(current_scope)) -> list[User]:
-    return service.list_users(db, scope, q=q, role=role, limit=limit, offset=offset)
-
-
-@router.post("/users", response_model=UserOut, status_code=201, summary="新建用户")
-def create_user(body: UserIn, db: Db, scope: Scope = Depends(current_scope)) -> User:
-    return service.create_user(db, scope, body)
-
-
-@router.get("/users/{user_id}", response_model=UserOut, summary="用户详情")
-def get_user(user_id: IdPath, db: Db, scope: Scope = Depends(current_scope)) -> User:
-    return service.get_user(db, scope, user_id)
-
-
-@router.patch("/users/{user_id}", response_model=UserOut, summary="修改用户（含重置密码、解锁、停用）")
-def update_user(user_id: IdPath, body: UserPatch, db: Db, scope: Scope = Depends(current_scope)) -> User:
-    return service.update_user(db, scope, user_id, body)

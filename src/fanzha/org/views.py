@@ -1,4 +1,4 @@
-"""Pages for the two hierarchies, member units and user administration."""
+"""Pages for the two hierarchies, member units and the roles (user administration: fanzha.auth.users_views)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,16 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fanzha.auth import backoff
 from fanzha.common.errors import DomainError
-from fanzha.db import utcnow
 from fanzha.org import service
 from fanzha.org.enums import Chain, Level
-from fanzha.org.models import Area, Unit, User
+from fanzha.org.models import Area, User
 from fanzha.org.roles import PERMISSIONS, ROLE_LEVELS, Perm, Role
-from fanzha.org.schemas import AreaIn, AreaPatch, UnitIn, UserIn, UserPatch
+from fanzha.org.schemas import AreaIn, AreaPatch, UnitIn
 from fanzha.org.scope import Scope
-from fanzha.people.models import Person
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.forms import parse_form
 from fanzha.web.params import IdPath
@@ -47,10 +44,7 @@ def area_detail(area_id: IdPath, request: Request, db: Db,
     if area.chain == Chain.POLICE:
         covered = list(db.scalars(select(Area).where(Area.police_path.startswith(area.path, autoescape=True),
                                                       scope.area_clause()).order_by(Area.path).limit(500)))
-    people = db.scalar(select(func.count()).select_from(Person).where(
-        Person.community_id.in_(Scope(user_id=None, username="", role=scope.role, area_id=area.id, chain=area.chain,
-                                      path=area.path).community_ids()),
-        scope.community_clause(Person.community_id)))
+    people = service.people_of(db, scope, area)
     ancestors: list[Area] = []
     node = area.parent
     while node is not None and scope.covers(node):
@@ -149,73 +143,3 @@ def unit_detail(unit_id: IdPath, request: Request, db: Db,
     unit = service.get_unit(db, scope, unit_id)
     liaisons = list(db.scalars(select(User).where(User.unit_id == unit.id)))
     return render(request, "org/unit.html", unit=unit, liaisons=liaisons)
-
-
-@router.get("/admin/users")
-def users(request: Request, db: Db, q: str = Query("", max_length=50), role: str = Query("", max_length=32),
-          scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
-    rows = service.list_users(db, scope, q=q, role=role)
-    held = backoff.held_accounts(db, [u.username for u in rows], now=utcnow())
-    return render(request, "admin/users.html", rows=rows, q=q, role=role, held=held)
-
-
-def _placement_choices(db: Session, scope: Scope) -> tuple[list[Area], list[Unit]]:
-    return service.list_areas(db, scope, limit=100_000), service.list_units(db, scope, limit=5000)
-
-
-@router.get("/admin/users/new")
-def new_user(request: Request, db: Db, scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
-    areas, units = _placement_choices(db, scope)
-    return render(request, "admin/user_form.html", target=None, areas=areas, units=units, errors={}, form={})
-
-
-@router.post("/admin/users/new", dependencies=[Depends(csrf_protect)])
-async def create_user(request: Request, db: Db,
-                      scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
-    form = await request.form()
-    data = {k: form.get(k, "") for k in ("username", "display_name", "password", "role", "area_id", "unit_id",
-                                          "phone")}
-    model, errors = parse_form(UserIn, data)
-    if model is not None:
-        try:
-            user = service.create_user(db, scope, model)
-            return RedirectResponse(f"/admin/users/{user.id}", status_code=303)
-        except DomainError as exc:
-            errors = {"_": exc.message}
-    areas, units = _placement_choices(db, scope)
-    return render(request, "admin/user_form.html", status_code=422, target=None, areas=areas, units=units,
-                  errors=errors, form=data)
-
-
-@router.get("/admin/users/{user_id}")
-def user_detail(user_id: IdPath, request: Request, db: Db,
-                scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
-    target = service.get_user(db, scope, user_id)
-    areas, units = _placement_choices(db, scope)
-    return render(request, "admin/user_form.html", target=target, areas=areas, units=units, errors={}, form={},
-                  saved=request.query_params.get("saved") == "1",
-                  login=backoff.state(db, target.username, now=utcnow()))
-
-
-@router.post("/admin/users/{user_id}", dependencies=[Depends(csrf_protect)])
-async def update_user(user_id: IdPath, request: Request, db: Db,
-                      scope: Scope = Depends(require(Perm.MANAGE_USERS))) -> Response:
-    target = service.get_user(db, scope, user_id)
-    form = await request.form()
-    data: dict[str, object] = {k: form[k] for k in ("display_name", "role", "area_id", "phone", "unit_id", "password")
-                               if k in form}
-    data["is_active"] = form.get("is_active") == "on"
-    if form.get("unlock") == "on":
-        data["unlock"] = True
-    model, errors = parse_form(UserPatch, data)
-    if model is not None:
-        try:
-            service.update_user(db, scope, target.id, model)
-            return RedirectResponse(f"/admin/users/{target.id}?saved=1", status_code=303)
-        except DomainError as exc:
-            errors = {"_": exc.message}
-    db.rollback()
-    target = service.get_user(db, scope, user_id)
-    areas, units = _placement_choices(db, scope)
-    return render(request, "admin/user_form.html", status_code=422, target=target, areas=areas, units=units,
-                  errors=errors, form=data, login=backoff.state(db, target.username, now=utcnow()))

@@ -10,6 +10,7 @@ from fanzha.auth import lookups
 from fanzha.common.errors import Conflict, Invalid, NotFound, not_here
 from fanzha.common.identity import id_number_birth_date, id_number_gender, mask_id_number, mask_name
 from fanzha.common.privacy import PII_FIELDS, Identity, identity, identity_fields
+from fanzha.org import service as org
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -156,3 +157,14 @@ def find(session: Session, id_number: str | None, phone: str | None, *, where=No
 def display_name(person: Person, scope: Scope) -> str:
     """Full name for roles that work cases; 张某 style for the rest."""
     return person.name if scope.can(Perm.PII_FULL) else mask_name(person.name)
+
+
+def count_in_area(session: Session, scope: Scope, area: Area) -> int:
+    """在册人员 under `area` that the caller may see (the area's page, org.views)."""
+    return session.scalar(select(func.count()).select_from(Person).where(
+        Person.community_id.in_(Scope(user_id=None, username="", role=scope.role, area_id=area.id, chain=area.chain,
+                                      path=area.path).community_ids()),
+        scope.community_clause(Person.community_id))) or 0
+
+
+org.count_people_with(count_in_area)

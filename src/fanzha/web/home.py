@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from fanzha.addresses.models import StandardAddress
 from fanzha.audit.models import AuditEntry
+from fanzha.auth import users
 from fanzha.db import utcnow
 from fanzha.org import service as org
 from fanzha.org.enums import Level
@@ -99,7 +100,7 @@ def home(request: Request, db: Db, scope: Scope = Depends(current_scope)):
     worker_ok = bool(beat and beat > utcnow() - timedelta(minutes=3))
     extra = {}
     if scope.can(Perm.MANAGE_USERS):
-        extra["users"] = len(org.list_users(db, scope, limit=100_000))
+        extra["users"] = len(users.list_users(db, scope, limit=100_000))
     if scope.can(Perm.READ_AUDIT):
         since = utcnow() - timedelta(days=1)
         extra["failed_logins"] = db.scalar(select(func.count()).select_from(AuditEntry).where(
