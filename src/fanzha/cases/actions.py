@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.addresses.service import AddressMatcher
@@ -131,8 +131,7 @@ def parse_action(row: dict[str, object]) -> dict:
 
 
 def action_visible(scope: Scope):
-    clause = scope.community_clause(CaseAction.community_id)
-    return or_(clause, CaseAction.community_id.is_(None)) if scope.is_centre else clause
+    return scope.records_clause(CaseAction.community_id)
 
 
 def make_handler(session: Session, scope: Scope):

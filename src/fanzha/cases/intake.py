@@ -222,8 +222,7 @@ UNPLACED = "发案地址无法匹配到您辖区内的村/社区（也没有您�
 
 
 def visible(scope: Scope):
-    clause = scope.community_clause(Case.community_id)
-    return or_(clause, Case.community_id.is_(None)) if scope.is_centre else clause
+    return scope.records_clause(Case.community_id)
 
 
 # How links reads cases: a record's links, the centre's list, and the open cases a new warning matches (filed within

@@ -186,10 +186,10 @@ def visible(scope: Scope):
 def within(scope: Scope, area: Area | None = None):
     """The requests a figure counts: in the user's areas and, with `area`, under it; the centre's whole-county figure
     also counts those placed nowhere. The metrics page, the bulletin and the wall screen all count through this."""
-    clause = scope.community_clause(CaseAction.community_id)
     if area is not None:
-        return clause & CaseAction.community_id.in_(select(Area.id).where(communities_under(area)))
-    return clause | CaseAction.community_id.is_(None) if scope.is_centre else clause
+        return scope.community_clause(CaseAction.community_id) & CaseAction.community_id.in_(
+            select(Area.id).where(communities_under(area)))
+    return scope.records_clause(CaseAction.community_id)
 
 
 def get(session: Session, scope: Scope, request_id: int) -> CaseAction:

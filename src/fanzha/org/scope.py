@@ -106,6 +106,13 @@ class Scope:
     def community_clause(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         return column.in_(self.community_ids())
 
+    def records_clause(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
+        """The records hung on a community (warnings, cases, 回访, 止付/冻结 requests …) the user may see, by their
+        `community_id` column: those on the communities in scope and, for the centre (`is_centre`), also those not
+        yet placed on any community. Every domain's `visible` is this clause."""
+        clause = self.community_clause(column)
+        return or_(clause, column.is_(None)) if self.is_centre else clause
+
     def get_area(self, session: Session, area_id: int) -> Area:
         area = session.scalar(select(Area).where(Area.id == area_id, self.area_clause()))
         if area is None:

@@ -401,10 +401,7 @@ def create_one(session: Session, scope: Scope, raw: dict) -> tuple[Warning, str]
 
 
 def visible(scope: Scope):
-    clause = scope.community_clause(Warning.community_id)
-    if scope.is_centre:
-        return or_(clause, Warning.community_id.is_(None))
-    return clause
+    return scope.records_clause(Warning.community_id)
 
 
 # How links reads warnings: a record's links and the centre's list (which adds up the 受骗金额 reported).

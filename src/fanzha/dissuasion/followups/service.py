@@ -47,8 +47,7 @@ def _cases(session: Session, ids: set[int]) -> dict[int, Any]:
 
 def visible(scope: Scope):
     """The 回访 of the user's areas (by the community of its warning or case); the centre also sees unplaced ones."""
-    clause = scope.community_clause(FollowUp.community_id)
-    return or_(clause, FollowUp.community_id.is_(None)) if scope.is_centre else clause
+    return scope.records_clause(FollowUp.community_id)
 
 
 def station_of(session: Session, community_id: int | None) -> int | None:
