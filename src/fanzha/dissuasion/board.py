@@ -1,7 +1,8 @@
 """The station's board figures (看板): 未签收, 已超时, 已升级 and 积压 among open warnings, each defined once.
 
 Each figure is one SQL condition (`condition`), and both its count on the board (`counts`) and the list its link opens
-(`/warnings?flag=…`, through warnings.service.Filters.flag) read that condition, so the two cannot disagree:
+(`/warnings?flag=…`, through warnings.service.Filters.flag, which reads it from warnings.flags where this module
+registers it) read that condition, so the two cannot disagree:
 
 - 未签收 (unsigned): dispatched to a station, not signed (签收) yet;
 - 已超时 (overdue): a step's deadline — 签收, 首次联系, 见面劝阻 when required, 反馈 — has passed without the step done
@@ -25,6 +26,7 @@ from fanzha.dissuasion.escalation import escalated_clause, missed_clause
 from fanzha.dissuasion.urgency import backlog_clause
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings import flags
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import visible
 
@@ -43,6 +45,9 @@ def condition(key: str, now: datetime):
     if key == "backlog":
         return backlog_clause(now)
     raise ValueError(f"unknown board figure {key!r}")
+
+
+flags.register(condition)
 
 
 @dataclass
