@@ -14,8 +14,8 @@ from fanzha.common.errors import DomainError, Invalid, NotFound
 from fanzha.common.money import parse_money
 from fanzha.common.photos import serve_stored
 from fanzha.db import utcnow
+from fanzha.dissuasion import board, holders, offline, service, urgency
 from fanzha.dissuasion import help as cross_help
-from fanzha.dissuasion import offline, service, urgency
 from fanzha.dissuasion.enums import (
     CHANNELS,
     CHECKLIST,
@@ -26,14 +26,14 @@ from fanzha.dissuasion.enums import (
     TARGETS,
 )
 from fanzha.dissuasion.followups import service as follow_ups
-from fanzha.dissuasion.models import Contact
+from fanzha.dissuasion.models import Contact, FamilyContact, FollowUp
 from fanzha.notify import service as notify
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.warnings import views as warning_pages
 from fanzha.warnings.enums import OUTCOMES
 from fanzha.warnings.models import Warning, WarningHelp
-from fanzha.warnings.service import visible
+from fanzha.warnings.service import Filters, helping_only, visible
 from fanzha.warnings.views import detail_asking, detail_dialling, detail_with_error
 from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdForm, IdPath
@@ -43,12 +43,39 @@ router = APIRouter()
 env.globals.update(NO_ANSWER_REASONS=NO_ANSWER_REASONS, TARGETS=TARGETS, SUCCESS_KINDS=SUCCESS_KINDS)
 env.globals.update(CHANNELS=CHANNELS, RESULTS=RESULTS, OUTCOMES=OUTCOMES, CHECKLIST=CHECKLIST,
                    FACE_CHANNELS=FACE_CHANNELS, EVIDENCE_KINDS=service.EVIDENCE_KINDS)
+# The warning page's sticky bar asks for the next step itself: 拨打 just done (the page's `dial`) makes it 登记联系.
+env.globals["next_step_of"] = service.next_step
 
 
 @warning_pages.add_metrics_part
 def _helped(db, scope: Scope, area, since, until) -> dict:
     """The metrics page's 跨所协助 counts both ways (help.helped_counts)."""
     return {"helped": cross_help.helped_counts(db, scope, since, until)}
+
+
+@warning_pages.add_board_part
+def _figures(db, scope: Scope, f: Filters, now) -> dict:
+    """The board's four figures (dissuasion.board: 未签收, 已超时, 已升级, 积压), for the station filtered on or all
+    of the user's scope."""
+    return {"figures": board.counts(db, scope, now, station_id=f.station_id), "FIGURES": board.FIGURES}
+
+
+@warning_pages.add_detail_part
+def _handling(db, scope: Scope, warning: Warning) -> dict:
+    """The warning page's dissuasion: its timeline, next deadline and 回访; the person's family contacts (家属,
+    with pii_full only, audited as read); and whom it may be reassigned to (改派), for a user who may reassign and
+    does not only help with its first contact (跨所协助)."""
+    family = list(db.scalars(select(FamilyContact).where(FamilyContact.person_id == warning.person_id))) \
+        if warning.person_id and scope.can(Perm.PII_FULL) else []
+    if family:
+        audit.record(db, scope, "view", "family_contact", warning.person_id, fields=["name"],
+                     detail={"ids": [f.id for f in family], "warning": warning.id})
+    reassigning = not helping_only(db, scope, warning) and holders.may_reassign(scope) \
+        and warning.station_id is not None and warning.feedback_at is None
+    return {"timeline": service.timeline(db, warning), "family": family, "reassigning": reassigning,
+            "holders": holders.holders(db, scope, warning, now=utcnow()) if reassigning else [],
+            "follow_ups": list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
+            "next_deadline": service.next_deadline(warning)}
 
 
 def _back(warning_id: int, note: str = "") -> RedirectResponse:

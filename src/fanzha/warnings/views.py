@@ -34,13 +34,15 @@ from fanzha.web.replica import ReadDb
 router = APIRouter()
 PAGE = 50
 
-# What packages above warnings show on its pages (the 止付/冻结 requests of cases, the 协助 counts of dissuasion):
-# each registers a function from its own views module, which the app mounts beside this one, and the page hands
-# what the functions return to its template.
+# What packages above warnings show on its pages (the 止付/冻结 requests of cases; the board's figures, the 协助
+# counts, a warning's timeline, holders and transfer of dissuasion): each registers a function from its own views
+# module, which the app mounts beside this one, and the page hands what the functions return to its template.
 MetricsPart = Callable[[Session, Scope, Any, datetime, datetime], dict[str, Any]]  # (db, scope, area, since, until)
 DetailPart = Callable[[Session, Scope, Any], dict[str, Any]]  # (db, scope, warning)
+BoardPart = Callable[[Session, Scope, service.Filters, datetime], dict[str, Any]]  # (db, scope, filters, now)
 _metrics_parts: list[MetricsPart] = []
 _detail_parts: list[DetailPart] = []
+_board_parts: list[BoardPart] = []
 
 
 def add_metrics_part(part: MetricsPart) -> MetricsPart:
@@ -53,6 +55,15 @@ def add_detail_part(part: DetailPart) -> DetailPart:
     """Registers what the warning page (/warnings/{id}) shows of a package above warnings."""
     _detail_parts.append(part)
     return part
+
+
+def add_board_part(part: BoardPart) -> BoardPart:
+    """Registers what the board (/warnings, and its minute refresh) shows of a package above warnings, for the
+    board's filters."""
+    _board_parts.append(part)
+    return part
+
+
 env.globals.update(KINDS=KINDS, GRADES=GRADES, STATUSES=STATUSES)
 
 
@@ -144,17 +155,14 @@ def board(request: Request, db: Db, params: BoardQuery = Depends(), page: int = 
           scope: Scope = Depends(require(Perm.READ_WARNINGS))):
     """The board opens on 在办 (warnings without feedback): today's work, whatever the length of the history.
     已反馈 and 全部 reach the rest; a metric's click-through always lists everything behind the figure. At the top,
-    the four figures of dissuasion.board (未签收, 已超时, 已升级, 积压), each a link to exactly its warnings."""
-    from fanzha.dissuasion import board as figures
-    from fanzha.dissuasion.transfers.service import incoming_count, may_receive
-
+    the four figures of dissuasion.board (未签收, 已超时, 已升级, 积压), each a link to exactly its warnings, and the
+    移交 waiting (both board parts registered by dissuasion's views)."""
     f, drill, state = params.filters(db, scope)
     now = utcnow()
     rows, total = service.search(db, scope, f, limit=PAGE, offset=(page - 1) * PAGE)
     context = dict(rows=rows, total=total, f=f, page=page, state=state, count_cap=service.COUNT_CAP,
-                   pages=max(1, -(-total // PAGE)), now=now, drill=drill, figures=figures.counts(db, scope, now, station_id=f.station_id),
-                   FIGURES=figures.FIGURES,
-                   transfers_waiting=incoming_count(db, scope) if may_receive(scope) else None,
+                   pages=max(1, -(-total // PAGE)), now=now, drill=drill,
+                   **{k: v for part in _board_parts for k, v in part(db, scope, f, now).items()},
                    stations=[a for a in org.list_areas(db, scope, level=Level.STATION.value, limit=1000)
                              if scope.covers(a)])
     if request.headers.get("hx-request"):  # the minute refresh: the table, and the figures out of band
@@ -294,44 +302,24 @@ def _detail(request, db, scope, warning, *, reveal: bool, error: str = "", statu
     """The warning page. `kept` holds what the user typed into its forms (shown again after a refusal or a question),
     `ask` a question the server puts before saving ('no_evidence', 'close'), `dial` a number just revealed to call."""
     from fanzha.common.privacy import identity
-    from fanzha.dissuasion import service as dissuasion
-    from fanzha.dissuasion.models import FamilyContact, FollowUp
 
     communities = placing.choices(db, scope) \
         if warning.status == "unplaced" and scope.can(Perm.INTAKE_WARNINGS) else []
-    family = list(db.scalars(select(FamilyContact).where(FamilyContact.person_id == warning.person_id))) \
-        if warning.person_id and scope.can(Perm.PII_FULL) else []
-    if family:
-        from fanzha.audit import service as audit
-
-        audit.record(db, scope, "view", "family_contact", warning.person_id, fields=["name"],
-                     detail={"ids": [f.id for f in family], "warning": warning.id})
-    from fanzha.dissuasion import holders
-    from fanzha.dissuasion.transfers.service import pending_of
-
     # 跨所协助: a sibling station's helper sees the warning to call and record the first contact, not its 串并 links or
     # the station's own actions (dissuasion/help.py).
     helping = service.helping_only(db, scope, warning)
-    reassigning = not helping and holders.may_reassign(scope) and warning.station_id is not None \
-        and warning.feedback_at is None
-    choices = holders.holders(db, scope, warning, now=utcnow()) if reassigning else []
     stations = org.list_areas(db, scope if scope.is_centre else Scope.system(db), level=Level.STATION.value, limit=1000)
     return render(request, "warnings/detail.html", status_code=status_code, w=warning, reveal=reveal,
                   who=service.shown_identity(warning, full=reveal),
-                  communities=communities, now=utcnow(), error=error, timeline=dissuasion.timeline(db, warning),
-                  family=family, holders=choices, reassigning=reassigning, stations=stations,
-                  transfer=pending_of(db, warning.id),
+                  communities=communities, now=utcnow(), error=error, stations=stations,
                   handed=_handed(db, warning) if request.query_params.get("done") == "reassign" else "",
                   placed=placing.placed_sentence(warning)
                   if request.query_params.get("done") == "place" and warning.station_id else "",
                   **{k: v for part in _detail_parts for k, v in part(db, scope, warning).items()},
                   links=None if helping else links.panel(db, scope, "warning", warning.id), helping=helping,
-                  follow_ups=list(db.scalars(select(FollowUp).where(FollowUp.warning_id == warning.id))),
                   done=request.query_params.get("done", "")[:20],
                   masked=identity(name=warning.name, id_number=warning.id_number, phone=warning.phone, full=False,
                                   name_full=False),
-                  next_deadline=dissuasion.next_deadline(warning),
-                  next_step=dissuasion.next_step(warning, called=dial is not None),
                   kept=kept or {}, ask=ask, dial=dial)
 
 

@@ -13,12 +13,25 @@ from fanzha.common.privacy import identity
 from fanzha.dissuasion.transfers import service
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings import views as warning_pages
 from fanzha.warnings.views import detail_asking, detail_with_error
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdForm, IdPath, IdQuery
 from fanzha.web.render import render
 
 router = APIRouter()
+
+
+@warning_pages.add_board_part
+def _waiting(db: Session, scope: Scope, f, now) -> dict:
+    """The board's 待接收移交 button, for a user whose station may receive transfers (None: no button)."""
+    return {"transfers_waiting": service.incoming_count(db, scope) if service.may_receive(scope) else None}
+
+
+@warning_pages.add_detail_part
+def _pending(db: Session, scope: Scope, warning) -> dict:
+    """The warning page's 移交 asked and not yet accepted or returned (移交待审)."""
+    return {"transfer": service.pending_of(db, warning.id)}
 
 
 def _kept(station_id: int, unit: str, reason: str) -> dict:
