@@ -106,6 +106,16 @@ class Scope:
     def community_clause(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         return column.in_(self.community_ids())
 
+    def own_clause(self, area: Any = Area) -> ColumnElement[bool]:
+        """The SQL twin of `covers`: the nodes of `area` (the Area table or an alias of it) in the user's own subtree —
+        in its own chain and, for a police user, the communities its node covers through `police_path`."""
+        if self.is_system:
+            return area.id.is_not(None)
+        clause = area.path.startswith(self.path, autoescape=True)
+        if self.chain == Chain.POLICE:
+            clause = or_(clause, area.police_path.startswith(self.path, autoescape=True))
+        return clause
+
     def records_clause(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         """The records hung on a community (warnings, cases, 回访, 止付/冻结 requests …) the user may see, by their
         `community_id` column: those on the communities in scope and, for the centre (`is_centre`), also those not

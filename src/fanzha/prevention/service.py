@@ -15,7 +15,7 @@ from fanzha.common.localtime import local_day
 from fanzha.common.photos import check_photo, store_photo
 from fanzha.db import utcnow
 from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
-from fanzha.org.enums import GROUPS, Chain, Level
+from fanzha.org.enums import GROUPS, Level
 from fanzha.org.models import Area, Unit
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
@@ -167,10 +167,7 @@ def supervision_visible(scope: Scope):
         return Supervision.id.is_not(None)
     if scope.unit_only:
         return false()
-    own = [Area.path.startswith(scope.path, autoescape=True)]
-    if scope.chain == Chain.POLICE:
-        own.append(Area.police_path.startswith(scope.path, autoescape=True))
-    return or_(Supervision.area_id.in_(select(Area.id).where(or_(*own))), Supervision.by_user_id == scope.user_id)
+    return or_(Supervision.area_id.in_(select(Area.id).where(scope.own_clause())), Supervision.by_user_id == scope.user_id)
 
 
 def list_supervisions(session: Session, scope: Scope, campaign_id: int) -> list[Supervision]:
@@ -460,8 +457,5 @@ def recordable_leaves(session: Session, scope: Scope) -> list[Area]:
     """Communities the user may record an activity on (their own subtree), for the form's picker."""
     stmt = select(Area).where(Area.level == Level.COMMUNITY)
     if not scope.at_root:
-        clause = Area.path.startswith(scope.path, autoescape=True)
-        if scope.chain == Chain.POLICE:
-            clause = or_(clause, Area.police_path.startswith(scope.path, autoescape=True))
-        stmt = stmt.where(clause)
+        stmt = stmt.where(scope.own_clause())
     return list(session.scalars(stmt.order_by(Area.code).limit(2000)))

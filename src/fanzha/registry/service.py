@@ -24,7 +24,7 @@ from fanzha.org.enums import GROUPS
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.org.tree import top_area
+from fanzha.org.tree import communities_under, top_area
 from fanzha.people.models import Person
 from fanzha.registry import sms
 from fanzha.registry.models import RegistryEntry, RegistryUnplaced, TargetList, TargetMember
@@ -209,13 +209,7 @@ def create_list(session: Session, scope: Scope, pop: Population, *, group: str, 
     if node is None:
         node = top_area(session, chain=None)
     types = pop.rates.top_types(group, top_n)
-    leaves = select(Area.id).where(Area.id.in_(scope.community_ids()))
-    if node.level == "community":
-        leaves = leaves.where(Area.id == node.id)
-    elif node.chain == "police":
-        leaves = leaves.where(Area.police_path.startswith(node.path, autoescape=True))
-    else:
-        leaves = leaves.where(Area.path.startswith(node.path, autoescape=True))
+    leaves = select(Area.id).where(Area.id.in_(scope.community_ids()), communities_under(node))
     people = [p for p in session.execute(select(Person.id, Person.name, Person.gender, Person.community_id)
                                          .where(Person.community_id.in_(leaves)))
               if group in pop.groups.get(p.id, [])]
