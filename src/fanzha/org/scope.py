@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import AliasedClass
 
 from fanzha.common.errors import Forbidden, NotFound
 from fanzha.org.enums import Chain, Level
@@ -106,12 +107,12 @@ class Scope:
     def community_clause(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         return column.in_(self.community_ids())
 
-    def own_clause(self, area: Any = Area) -> ColumnElement[bool]:
+    def own_clause(self, area: type[Area] | AliasedClass[Area] = Area) -> ColumnElement[bool]:
         """The SQL twin of `covers`: the nodes of `area` (the Area table or an alias of it) in the user's own subtree —
         in its own chain and, for a police user, the communities its node covers through `police_path`."""
         if self.is_system:
             return area.id.is_not(None)
-        clause = area.path.startswith(self.path, autoescape=True)
+        clause: ColumnElement[bool] = area.path.startswith(self.path, autoescape=True)
         if self.chain == Chain.POLICE:
             clause = or_(clause, area.police_path.startswith(self.path, autoescape=True))
         return clause
