@@ -28,7 +28,7 @@ def main() -> None:
     from sqlalchemy.orm import Session
 
     from fanzha.audit import seals
-    from fanzha.audit.models import AuditEntry
+    from fanzha.trail.models import AuditEntry
     from fanzha.migrate import upgrade
 
     tmp = tempfile.mkdtemp(prefix="fanzha-bench-seal-")

@@ -37,7 +37,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.db import session_scope, utcnow
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.db import session_scope
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User

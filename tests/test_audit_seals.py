@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from fanzha.audit import seals
-from fanzha.audit.models import AuditEntry, AuditSeal
+from fanzha.trail.models import AuditEntry, AuditSeal
 from support.db import pg_available, pg_create, pg_drop
 
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)

@@ -26,7 +26,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, select
 
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.common import tabular
 from fanzha.db import utcnow
 from support.forms import default_values, parse

@@ -170,7 +170,7 @@ def test_rules_file_changes_the_windows(county, tmp_path):
 
 
 def test_pages_and_api(client_as, api_as, db):
-    from fanzha.audit.models import AuditEntry
+    from fanzha.trail.models import AuditEntry
 
     page = client_as("yanpan")
     r = page.get("/cases/gaps?start=2026-01-01&end=2026-12-31")

@@ -194,7 +194,7 @@ def test_app_and_jzz_list_matches_by_id_then_phone_and_keeps_the_earliest_date(s
 
 
 def test_api_create_update_confirm_and_actions_masked_and_audited(api_as, db, suggester):
-    from fanzha.audit.models import AuditEntry
+    from fanzha.trail.models import AuditEntry
 
     api = api_as("yanpan")
     r = api.post("/api/v1/cases", json={"case_number": "T8API0001", "filed_at": "2026-05-02 10:00",
@@ -253,7 +253,7 @@ def test_station_officer_sees_only_own_cases_and_actions(api_as, client_as, db):
 
 
 def test_form_new_and_edit_with_csrf(client_as, db):
-    from fanzha.audit.models import AuditEntry
+    from fanzha.trail.models import AuditEntry
 
     page = client_as("yanpan")
     csrf = csrf_of(page)

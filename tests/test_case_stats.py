@@ -308,7 +308,7 @@ def _path(area_id):
 
 
 def test_cases_behind_a_figure_are_the_ones_counted_and_audited(county):
-    from fanzha.audit.models import AuditEntry
+    from fanzha.trail.models import AuditEntry
     from fanzha.cases.stats.service import cases_behind
     from fanzha.common import periods
     from fanzha.db import session_scope

@@ -117,7 +117,7 @@ def _race(factory, warning_id: int, scopes) -> list[tuple[str, int | None]]:
 
 
 def test_exactly_one_of_eight_simultaneous_claims_wins(claim_db):
-    from fanzha.audit.models import AuditEntry
+    from fanzha.trail.models import AuditEntry
     from fanzha.warnings.models import Warning
 
     warning_ids, scopes = _prepare(claim_db)

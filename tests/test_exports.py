@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from fanzha.addresses.models import StandardAddress
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.common import tabular
 from fanzha.common.identity import id_check_digit
 from fanzha.imports.service import IMPORTERS

@@ -278,7 +278,7 @@ def test_the_api_gives_the_feedback_scoped_audited_and_marks_only_when_sent(api_
     """GET /api/v1/feedback: the template's columns and the rows of the warnings fed back in the period that the user
     sees, marking nothing; POST marks them sent (so the next is 再次) and needs 导入预警 (the centre); another
     station sees none of ps01's; a dissuader (no export_personal) is refused; each answer is in the audit log."""
-    from fanzha.audit.models import AuditEntry
+    from fanzha.trail.models import AuditEntry
 
     with session_scope() as s:
         _hand_made(s)  # committed: the API reads it

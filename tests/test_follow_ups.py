@@ -161,7 +161,7 @@ def test_the_form_with_empty_values_answers_in_chinese(client_as, db):
 
 
 def test_scoped_and_audited_in_the_api(api_as, client_as, db):
-    from fanzha.audit.models import AuditEntry
+    from fanzha.trail.models import AuditEntry
 
     with session_scope() as s:
         f = follow_up_of(s, file_case(s))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fanzha.addresses.models import StandardAddress
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.cases.models import Case
 from fanzha.links.models import CounterpartyId
 from fanzha.links.rules import BadIdentifier, from_row, parse_cell

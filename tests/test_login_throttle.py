@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.auth import backoff, throttle
 from fanzha.auth.models import Throttle
 from fanzha.common.errors import TooManyRequests, Unauthorized

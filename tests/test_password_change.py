@@ -71,7 +71,7 @@ def test_a_changed_password_signs_out_the_other_browser_and_the_token(app):
     assert login(make_client(app), "pw_change1", PASSWORD).status_code == 401  # the old password is gone
     assert login(make_client(app), "pw_change1", "Xinmima#2027b").status_code == 303
     with session_scope() as s:
-        from fanzha.audit.models import AuditEntry
+        from fanzha.trail.models import AuditEntry
 
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "update", AuditEntry.entity == "user")
                          .order_by(AuditEntry.id.desc()).limit(1))

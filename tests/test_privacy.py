@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, literal, select
 
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.common.privacy import MIN_CANDIDATES
 from fanzha.org.models import Area, User

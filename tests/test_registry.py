@@ -460,7 +460,7 @@ def test_the_demo_countys_allocation_is_balanced(tmp_path):
 
 
 def test_demo_county_allocation_is_editable(client_as, db):
-    from fanzha.audit.models import AuditEntry
+    from fanzha.trail.models import AuditEntry
     from fanzha.registry import duties
     from fanzha.registry.models import Duty
 

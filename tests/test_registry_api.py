@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.org.models import Area, User
 from fanzha.people.models import Person

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.db import session_scope, utcnow
 from fanzha.org.models import Area, User
 from fanzha.warnings.models import Warning

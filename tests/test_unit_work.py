@@ -28,7 +28,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.db import session_scope
 from fanzha.memberunits import service

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.db import session_scope
 from fanzha.dissuasion.models import Contact
 from fanzha.warnings.models import Warning

@@ -2,7 +2,7 @@
 
 from fanzha.addresses.models import StandardAddress
 from fanzha.assess.models import AssessmentCorrection, AssessmentRun, AssessmentScore
-from fanzha.audit.models import AuditEntry, AuditSeal
+from fanzha.trail.models import AuditEntry, AuditSeal
 from fanzha.auth.models import AuthSession, Throttle
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
 from fanzha.cases.models import Case, CaseAction

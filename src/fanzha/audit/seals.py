@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fanzha.audit.models import AuditEntry, AuditSeal
+from fanzha.trail.models import AuditEntry, AuditSeal
 from fanzha.config import get_settings
 from fanzha.db import utcnow
 

@@ -1,4 +1,5 @@
-"""Writing and searching the audit log. Writes join the caller's transaction: no change without its entry."""
+"""Searching the audit log, and `record` (defined in `fanzha.trail`, below org) for the domains that record through
+here. Writes join the caller's transaction: no change without its entry."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fanzha.audit.models import AuditEntry
-from fanzha.db import writer_of
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.trail import record as record  # re-exported: the domains record through audit.record
+from fanzha.trail.models import AuditEntry
 
 ACTION_LABELS = {
     "login": "登录",
@@ -81,20 +82,6 @@ FIELD_LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "手机�
                 "birth_date": "出生日期", "age_band": "年龄段", "address": "住址", "victim_sex": "受害人性别",
                 "victim_age": "受害人年龄", "name:masked": "姓名（脱敏）", "id_number:masked": "身份证号（脱敏）",
                 "phone:masked": "手机号（脱敏）"}
-
-
-def record(session: Session, scope: Scope | None, action: str, entity: str = "", entity_id: object = "",
-           *, fields: list[str] | None = None, detail: dict | None = None, username: str | None = None,
-           ip: str = "", user_agent: str = "") -> None:
-    """One entry in the caller's transaction; a reading on the read replica writes it to the request's primary
-    session (`writer_of`), so the view is recorded even though the records came from a read-only copy."""
-    writer_of(session).add(AuditEntry(
-        user_id=scope.user_id if scope else None,
-        username=username or (scope.username if scope else ""),
-        action=action, entity=entity, entity_id=str(entity_id or ""),
-        fields=fields or [], detail=detail or {},
-        ip=(scope.ip if scope else ip) or ip, user_agent=(scope.user_agent if scope else user_agent) or user_agent,
-    ))
 
 
 def search(session: Session, scope: Scope, *, username: str = "", action: str = "", entity: str = "",

@@ -20,7 +20,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from fanzha.audit import service as audit
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.common.photos import store_photo
 from fanzha.db import utcnow

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from fanzha.audit import service as audit
+from fanzha import trail
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.org.enums import ALLOWED_PARENTS, LEVEL_CHAIN, LEVEL_LABELS, Chain, Level
 from fanzha.org.models import Area, Unit
@@ -87,7 +87,7 @@ def create_area(session: Session, scope: Scope, data: AreaIn) -> Area:
     session.add(area)
     _refresh_paths(session, area)
     refresh_labels(session)
-    audit.record(session, scope, "create", "area", area.id, detail={"name": area.name, "code": area.code})
+    trail.record(session, scope, "create", "area", area.id, detail={"name": area.name, "code": area.code})
     return area
 
 
@@ -103,7 +103,7 @@ def update_area(session: Session, scope: Scope, area_id: int, data: AreaPatch) -
             setattr(area, key, value)
     if "name" in changes:
         refresh_labels(session)
-    audit.record(session, scope, "update", "area", area.id, detail={"changed": sorted(data.model_fields_set)})
+    trail.record(session, scope, "update", "area", area.id, detail={"changed": sorted(data.model_fields_set)})
     return area
 
 
@@ -169,7 +169,7 @@ def create_unit(session: Session, scope: Scope, data: UnitIn) -> Unit:
     unit = Unit(**data.model_dump())
     session.add(unit)
     session.flush()
-    audit.record(session, scope, "create", "unit", unit.id, detail={"name": unit.name})
+    trail.record(session, scope, "create", "unit", unit.id, detail={"name": unit.name})
     return unit
 
 
@@ -179,7 +179,7 @@ def update_unit(session: Session, scope: Scope, unit_id: int, data: UnitPatch) -
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(unit, key, value)
-    audit.record(session, scope, "update", "unit", unit.id, detail={"changed": sorted(data.model_fields_set)})
+    trail.record(session, scope, "update", "unit", unit.id, detail={"changed": sorted(data.model_fields_set)})
     return unit
 
 

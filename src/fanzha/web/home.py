@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.addresses.models import StandardAddress
-from fanzha.audit.models import AuditEntry
+from fanzha.trail.models import AuditEntry
 from fanzha.auth import users
 from fanzha.db import utcnow
 from fanzha.org import service as org
