@@ -8,6 +8,7 @@ from fanzha.assess.api import router as assess
 from fanzha.assess.letters.api import router as assess_letters
 from fanzha.audit.api import router as audit
 from fanzha.auth.api import router as auth
+from fanzha.auth.users_api import router as users
 from fanzha.blocklist.api import router as blocklist
 from fanzha.blocklist.service import DbBlocklist
 from fanzha.cases.api import router as cases
@@ -36,7 +37,7 @@ from fanzha.web.forms import clean_query
 API_PREFIX = "/api/v1"
 # The checker first: routes are matched in this order, and /detect is the route called most often by far (every
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
-API_ROUTERS = (detect, auth, org, people, addresses, imports, warnings, dissuasion, escalations, follow_ups, transfers,
+API_ROUTERS = (detect, auth, org, users, people, addresses, imports, warnings, dissuasion, escalations, follow_ups, transfers,
                case_stats, cases, links, memberunits, prevention, fraud_free, quizzes, account_requests, registry,
                blocklist, assess, assess_letters, audit, reports, roster)
 

@@ -6,6 +6,7 @@ from fanzha.addresses.views import router as addresses
 from fanzha.assess.letters.views import router as letters
 from fanzha.assess.views import router as assess
 from fanzha.audit.views import router as audit
+from fanzha.auth.users_views import router as users
 from fanzha.auth.views import router as auth
 from fanzha.blocklist.views import router as blocklist
 from fanzha.cases.stats.views import router as case_stats
@@ -29,7 +30,7 @@ from fanzha.warnings.views import router as warnings
 from fanzha.web.forms import clean_query
 from fanzha.web.home import router as home
 
-PAGE_ROUTERS = (auth, home, org, people, dossiers, addresses, dissuasion, dispatch, follow_ups, transfers, warnings, case_stats,
+PAGE_ROUTERS = (auth, home, org, users, people, dossiers, addresses, dissuasion, dispatch, follow_ups, transfers, warnings, case_stats,
                 case_gaps, cases, links, memberunits, prevention, account_requests, prevention_more, blocklist, registry,
                 letters, assess, reports, audit)
 pages_router = APIRouter(include_in_schema=False, dependencies=[Depends(clean_query)])
