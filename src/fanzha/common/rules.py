@@ -140,7 +140,7 @@ def error_text(error: Any) -> str:
         return f"缺少键 {key}"
     if kind in _EXPECTED:
         expected = _EXPECTED[kind]
-        return f"{at} 应为{' ' if expected.isascii() or expected[0].isascii() else ''}{expected}"
+        return f"{at} 应为{' ' if expected[0].isascii() else ''}{expected}"
     if kind in _BOUNDS:
         name, words = _BOUNDS[kind]
         bound = ctx.get(name)
