@@ -37,13 +37,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from fanzha.trail.models import AuditEntry
 from fanzha.db import session_scope, utcnow
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
 from fanzha.prevention import counting, progress, service
 from fanzha.prevention.models import Activity, Campaign
+from fanzha.trail.models import AuditEntry
 from support.areas import add_area
 from support.dissuasion import PNG
 from support.forms import default_values, multipart, parse

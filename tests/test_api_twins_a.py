@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from fanzha.trail.models import AuditEntry
 from fanzha.db import session_scope
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Role
 from fanzha.org.scope import Scope
+from fanzha.trail.models import AuditEntry
 from support.dissuasion import fresh_warning
 from support.web import csrf_of, login, make_client
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from fanzha.trail.models import AuditEntry
 from fanzha.org.models import User
 from fanzha.people.models import Person
+from fanzha.trail.models import AuditEntry
 from support.web import csrf_of, login, make_client
 
 

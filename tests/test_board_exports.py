@@ -26,9 +26,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, select
 
-from fanzha.trail.models import AuditEntry
 from fanzha.common import tabular
 from fanzha.db import utcnow
+from fanzha.trail.models import AuditEntry
 from support.forms import default_values, parse
 from support.web import DEMO_PASSWORD
 

@@ -308,12 +308,12 @@ def _path(area_id):
 
 
 def test_cases_behind_a_figure_are_the_ones_counted_and_audited(county):
-    from fanzha.trail.models import AuditEntry
     from fanzha.cases.stats.service import cases_behind
     from fanzha.common import periods
     from fanzha.db import session_scope
     from fanzha.org.models import Area
     from fanzha.org.scope import Scope
+    from fanzha.trail.models import AuditEntry
 
     oct_ = periods.parse("2026-10")
     with session_scope() as s:

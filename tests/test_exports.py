@@ -24,13 +24,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from fanzha.addresses.models import StandardAddress
-from fanzha.trail.models import AuditEntry
 from fanzha.common import tabular
 from fanzha.common.identity import id_check_digit
 from fanzha.imports.service import IMPORTERS
 from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
+from fanzha.trail.models import AuditEntry
 from fanzha.web.app import all_routes
 from support.web import csrf_of, login, make_client
 

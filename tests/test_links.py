@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from fanzha.addresses.models import StandardAddress
-from fanzha.trail.models import AuditEntry
 from fanzha.cases.models import Case
 from fanzha.links.models import CounterpartyId
 from fanzha.links.rules import BadIdentifier, from_row, parse_cell
 from fanzha.org.models import Area, User
+from fanzha.trail.models import AuditEntry
 from fanzha.warnings.models import Warning
 from support.forms import form_to
 

@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fanzha.trail.models import AuditEntry
 from fanzha.auth import backoff, throttle
 from fanzha.auth.models import Throttle
 from fanzha.common.errors import TooManyRequests, Unauthorized
 from fanzha.db import session_scope, utcnow
 from fanzha.org.models import Area, User
+from fanzha.trail.models import AuditEntry
 from support.db import pg_available, pg_create, pg_drop
 from support.web import csrf_of, login
 

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, literal, select
 
-from fanzha.trail.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.common.privacy import MIN_CANDIDATES
 from fanzha.org.models import Area, User
+from fanzha.trail.models import AuditEntry
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"

@@ -460,9 +460,9 @@ def test_the_demo_countys_allocation_is_balanced(tmp_path):
 
 
 def test_demo_county_allocation_is_editable(client_as, db):
-    from fanzha.trail.models import AuditEntry
     from fanzha.registry import duties
     from fanzha.registry.models import Duty
+    from fanzha.trail.models import AuditEntry
 
     page = client_as("admin")
     csrf = csrf_of(page)

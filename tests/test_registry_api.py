@@ -9,11 +9,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from fanzha.trail.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.org.models import Area, User
 from fanzha.people.models import Person
 from fanzha.registry.models import Duty, RegistryEntry, RegistryUnplaced, TargetList, TargetMember
+from fanzha.trail.models import AuditEntry
 from support.web import csrf_of
 
 

@@ -241,8 +241,8 @@ def test_a_write_through_a_read_session_fails_and_a_viewing_is_audited_on_the_pr
                                                                                       db):
     from sqlalchemy.exc import DBAPIError
 
-    from fanzha.trail.models import AuditEntry
     from fanzha.db import get_read_sessionmaker, session_scope, writer_of
+    from fanzha.trail.models import AuditEntry
     from fanzha.web.replica import lag_seconds, open_read
 
     with session_scope() as primary:
@@ -315,9 +315,9 @@ def test_exports_read_the_replica_and_count_and_audit_on_the_primary(on_replica,
 
     from openpyxl import load_workbook
 
-    from fanzha.trail.models import AuditEntry
     from fanzha.auth.models import Throttle
     from fanzha.org.models import User
+    from fanzha.trail.models import AuditEntry
 
     admin = client_as("admin")
     last = db.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from fanzha.trail.models import AuditEntry
 from fanzha.db import session_scope, utcnow
 from fanzha.org.models import Area, User
+from fanzha.trail.models import AuditEntry
 from fanzha.warnings.models import Warning
 from support.web import csrf_of
 

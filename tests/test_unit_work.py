@@ -28,13 +28,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from fanzha.trail.models import AuditEntry
 from fanzha.common.identity import id_check_digit
 from fanzha.db import session_scope
 from fanzha.memberunits import service
 from fanzha.org.models import Area, Unit, User
 from fanzha.org.scope import Scope
 from fanzha.prevention.models import Activity
+from fanzha.trail.models import AuditEntry
 from support.forms import default_values, multipart, parse
 from support.web import DEMO_PASSWORD
 

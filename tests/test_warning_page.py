@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from fanzha.trail.models import AuditEntry
 from fanzha.db import session_scope
 from fanzha.dissuasion.models import Contact
+from fanzha.trail.models import AuditEntry
 from fanzha.warnings.models import Warning
 from support.dissuasion import fresh_warning
 from support.forms import default_values, multipart, parse

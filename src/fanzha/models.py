@@ -2,7 +2,6 @@
 
 from fanzha.addresses.models import StandardAddress
 from fanzha.assess.models import AssessmentCorrection, AssessmentRun, AssessmentScore
-from fanzha.trail.models import AuditEntry, AuditSeal
 from fanzha.auth.models import AuthSession, Throttle
 from fanzha.blocklist.models import BlocklistEntry, PublicReport, ReportBundle, ReportEntity
 from fanzha.cases.models import Case, CaseAction
@@ -38,6 +37,7 @@ from fanzha.prevention.models import (
 )
 from fanzha.registry.models import Duty, RegistryEntry, RegistryUnplaced, TargetList, TargetMember
 from fanzha.reports.models import AreaGeo, IssuedDocument
+from fanzha.trail.models import AuditEntry, AuditSeal
 from fanzha.warnings.models import DutyShift, Warning, WarningAssignment
 from fanzha.worker.models import WorkerBeat
 

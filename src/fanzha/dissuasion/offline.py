@@ -20,7 +20,6 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from fanzha.audit import service as audit
-from fanzha.trail.models import AuditEntry
 from fanzha.common.errors import Conflict, Invalid, NotFound
 from fanzha.common.photos import store_photo
 from fanzha.db import utcnow
@@ -28,6 +27,7 @@ from fanzha.dissuasion.models import Contact, Submission, TimelineEvent
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
+from fanzha.trail.models import AuditEntry
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import reachable, visible
 

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.addresses.models import StandardAddress
-from fanzha.trail.models import AuditEntry
 from fanzha.auth import users
 from fanzha.db import utcnow
 from fanzha.org import service as org
@@ -18,6 +17,7 @@ from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
+from fanzha.trail.models import AuditEntry
 from fanzha.web.deps import Db, current_scope
 from fanzha.web.render import render
 from fanzha.worker.models import WorkerBeat
