@@ -29,9 +29,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fanzha.trail.models import AuditEntry, AuditSeal
 from fanzha.config import get_settings
 from fanzha.db import utcnow
+from fanzha.trail.models import AuditEntry, AuditSeal
 
 log = logging.getLogger(__name__)
 GENESIS = "0" * 64
