@@ -19,6 +19,7 @@ from fanzha.detect.api import use_blocklist
 from fanzha.dissuasion.api import router as dissuasion
 from fanzha.dissuasion.escalations_api import router as escalations
 from fanzha.dissuasion.followups.api import router as follow_ups
+from fanzha.dissuasion.reassign_api import router as reassign
 from fanzha.dissuasion.transfers.api import router as transfers
 from fanzha.imports.api import router as imports
 from fanzha.links.api import router as links
@@ -39,7 +40,7 @@ API_PREFIX = "/api/v1"
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
 API_ROUTERS = (detect, auth, org, users, people, addresses, imports, warnings, dissuasion, escalations, follow_ups, transfers,
                case_stats, cases, links, memberunits, prevention, fraud_free, quizzes, account_requests, registry,
-               blocklist, assess, assess_letters, audit, reports, roster)
+               blocklist, assess, assess_letters, audit, reports, roster, reassign)
 
 
 class ErrorBody(BaseModel):

@@ -1,4 +1,4 @@
-"""JSON twins of the station's tools: the 值班表 (warnings/roster.py) and 改派 (dissuasion/service.reassign)."""
+"""JSON twin of the station's 值班表 (warnings/roster.py); 改派 shares its tag (dissuasion/reassign_api.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, Field
 
-from fanzha.common.text import Id, PlainText
+from fanzha.common.text import Id
 from fanzha.db import utcnow
-from fanzha.dissuasion import service as dissuasion
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.warnings import roster as duty
 from fanzha.web.deps import Db, csrf_protect, current_scope
-from fanzha.web.params import IdPath
 
 router = APIRouter(tags=["值班与改派"], dependencies=[Depends(csrf_protect)])
 
@@ -52,16 +50,3 @@ def add_shift(body: ShiftIn, db: Db, scope: Scope = Depends(current_scope)):
     db.refresh(s)
     return _shift(s, utcnow())
 
-
-class ReassignIn(Strict):
-    user_id: Id = Field(description="接手的人：本所的劝阻员或民警（反诈中心可改派给任何派出所的人，预警随之移交）")
-    reason: PlainText = Field(max_length=200, description="改派原因（必填）")
-
-
-@router.post("/warnings/{warning_id}/reassign", summary="改派（原指派保留在处置过程中）")
-def reassign(warning_id: IdPath, body: ReassignIn, db: Db,
-             scope: Scope = Depends(current_scope)) -> dict:
-    done = dissuasion.reassign(db, scope, warning_id, user_id=body.user_id, reason=body.reason)
-    w = done.warning
-    return {"id": w.id, "assignee_id": w.assignee_id, "station_id": w.station_id, "moved": done.moves,
-            "text": done.sentence()}
