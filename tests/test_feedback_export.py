@@ -16,10 +16,10 @@ from sqlalchemy import select
 from fanzha.addresses.models import StandardAddress
 from fanzha.common.timefmt import fmt_minute
 from fanzha.db import session_scope
+from fanzha.dissuasion.feedback import service as feedback
 from fanzha.imports import service as imports
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
-from fanzha.warnings import feedback
 from fanzha.warnings.models import Warning
 
 HEADER = ["预警编号", "反馈单位", "反馈时间", "联系方式", "是否接通", "未接原因", "劝阻对象", "是否被骗", "受骗金额", "劝阻金额",

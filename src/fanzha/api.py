@@ -18,6 +18,7 @@ from fanzha.detect.api import router as detect
 from fanzha.detect.api import use_blocklist
 from fanzha.dissuasion.api import router as dissuasion
 from fanzha.dissuasion.escalations_api import router as escalations
+from fanzha.dissuasion.feedback.api import router as feedback
 from fanzha.dissuasion.followups.api import router as follow_ups
 from fanzha.dissuasion.reassign_api import router as reassign
 from fanzha.dissuasion.transfers.api import router as transfers
@@ -38,9 +39,9 @@ from fanzha.web.forms import clean_query
 API_PREFIX = "/api/v1"
 # The checker first: routes are matched in this order, and /detect is the route called most often by far (every
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
-API_ROUTERS = (detect, auth, org, users, people, addresses, imports, warnings, dissuasion, escalations, follow_ups, transfers,
-               case_stats, cases, links, memberunits, prevention, fraud_free, quizzes, account_requests, registry,
-               blocklist, assess, assess_letters, audit, reports, roster, reassign)
+API_ROUTERS = (detect, auth, org, users, people, addresses, imports, warnings, feedback, dissuasion, escalations,
+               follow_ups, transfers, case_stats, cases, links, memberunits, prevention, fraud_free, quizzes,
+               account_requests, registry, blocklist, assess, assess_letters, audit, reports, roster, reassign)
 
 
 class ErrorBody(BaseModel):

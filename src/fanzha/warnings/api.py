@@ -1,4 +1,5 @@
-"""JSON API for warnings: intake one or a batch, list, read, place, claim; the provincial feedback (反馈)."""
+"""JSON API for warnings: intake one or a batch, list, read, place, claim (the provincial feedback file, under the same
+tag: dissuasion/feedback/api.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,8 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from pydantic import Field
-from sqlalchemy.orm import Session
 
-from fanzha.common.text import Id
 from fanzha.imports.values import clean
-from fanzha.org import service as org
-from fanzha.org.roles import Perm
-from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
 from fanzha.warnings import service
 from fanzha.warnings.intake import API_FIELDS
@@ -84,35 +79,3 @@ def claim(warning_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
 @router.post("/warnings/{warning_id}/place", response_model=WarningOut, summary="待分配预警指定村/社区")
 def place(warning_id: IdPath, body: PlaceIn, db: Db, scope: Scope = Depends(current_scope)):
     return to_out(service.place(db, scope, warning_id, body.community_id, add_address=body.add_address))
-
-
-class FeedbackIn(Strict):
-    area_id: Id | None = Field(None, description="辖区；不填为本人可见的全部")
-    since: str = Field("", max_length=10, description="反馈日期从（含），如 2026-03-01；不填为近 30 天")
-    until: str = Field("", max_length=10, description="反馈日期至（含）")
-    only_new: bool = Field(False, description="只含从未上报的")
-
-
-def _feedback(db: Session, scope: Scope, body: FeedbackIn, *, mark: bool) -> dict:
-    from fanzha.warnings import feedback, metrics
-
-    start, end = metrics.period(body.since, body.until)
-    area = org.get_area(db, scope, body.area_id) if body.area_id else None
-    cols, rows = feedback.table(db, scope, feedback.fed_back_in(db, scope, area, start, end, only_new=body.only_new),
-                                fmt="json", mark=mark)
-    return {"columns": [{"header": h, "field": f} for h, f in cols], "marked": mark,
-            "items": [{f: r[f] for _, f in cols} for r in rows]}
-
-
-@router.get("/feedback", summary="反馈表（省级字段，按模板列；只看不标记上报）")
-def feedback_preview(db: Db, area_id: IdQuery = None, since: str = Query("", max_length=10),
-                     until: str = Query("", max_length=10), only_new: bool = False,
-                     scope: Scope = Depends(current_scope)) -> dict:
-    return _feedback(db, scope, FeedbackIn(area_id=area_id, since=since, until=until, only_new=only_new), mark=False)
-
-
-@router.post("/feedback", summary="上报反馈：取出反馈表并标记已上报（再次上报的提交类型为“再次”）")
-def feedback_send(body: FeedbackIn, db: Db,
-                  scope: Scope = Depends(current_scope)) -> dict:
-    scope.require(Perm.INTAKE_WARNINGS)
-    return _feedback(db, scope, body, mark=True)

@@ -1,5 +1,5 @@
 """Losses (被骗) of people, as the warning figures read them: 预后被骗率 (metrics._prognosis) and the 损失 column of the
-feedback file (feedback.table).
+feedback file (dissuasion.feedback.service.table).
 
 The cases package records losses and sits above warnings: cases/models.py names its table's columns here when it is
 imported, which it is wherever there are cases (fanzha.models, the importers every process loads)."""

@@ -14,6 +14,7 @@ from fanzha.cases.views import router as cases
 from fanzha.cases.views_gaps import router as case_gaps
 from fanzha.cases.views_requests import router as account_requests
 from fanzha.dispatch.views import router as dispatch
+from fanzha.dissuasion.feedback.views import router as feedback
 from fanzha.dissuasion.followups.views import router as follow_ups
 from fanzha.dissuasion.transfers.views import router as transfers
 from fanzha.dissuasion.views import router as dissuasion
@@ -30,9 +31,9 @@ from fanzha.warnings.views import router as warnings
 from fanzha.web.forms import clean_query
 from fanzha.web.home import router as home
 
-PAGE_ROUTERS = (auth, home, org, users, people, dossiers, addresses, dissuasion, dispatch, follow_ups, transfers, warnings, case_stats,
-                case_gaps, cases, links, memberunits, prevention, account_requests, prevention_more, blocklist, registry,
-                letters, assess, reports, audit)
+PAGE_ROUTERS = (auth, home, org, users, people, dossiers, addresses, dissuasion, dispatch, follow_ups, transfers, feedback,
+                warnings, case_stats, case_gaps, cases, links, memberunits, prevention, account_requests, prevention_more,
+                blocklist, registry, letters, assess, reports, audit)
 pages_router = APIRouter(include_in_schema=False, dependencies=[Depends(clean_query)])
 for router in PAGE_ROUTERS:
     pages_router.include_router(router)
