@@ -77,10 +77,6 @@ MIGRATIONS_MAY_IMPORT = frozenset({
 
 # Upward imports that remain, (from, to) → why. Remove an entry when its imports are gone (the test says when).
 KNOWN: dict[tuple[str, str], str] = {
-    ("warnings", "dissuasion"): "warnings.service filters by the board conditions (dissuasion.board); warnings.feedback "
-                                "writes the contacts (dissuasion.models, dissuasion.enums) into the feedback file; "
-                                "warnings.views shows the board figures, timeline, holders and transfers, and "
-                                "roster_api's 改派 calls dissuasion.service: one loop split in two packages",
 }
 
 
