@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     os.environ["FANZHA_DATABASE_URL"] = args.url
-    from fanzha.cases import gaps
+    from fanzha.prevention import gaps
     from fanzha.cases.models import Case
     from fanzha.db import utcnow
     from fanzha.demo.generator import generate

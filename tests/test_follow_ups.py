@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from fanzha.cases import gaps
 from fanzha.common.errors import Conflict, Invalid
 from fanzha.common.localtime import local_day
 from fanzha.db import session_scope, utcnow
@@ -20,6 +19,7 @@ from fanzha.dissuasion.models import FollowUp
 from fanzha.notify.models import Notification
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
+from fanzha.prevention import gaps
 from support.follow_ups import a_week_later, file_case, follow_up_of
 from support.forms import parse
 

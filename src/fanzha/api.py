@@ -29,6 +29,7 @@ from fanzha.org.api import router as org
 from fanzha.people.api import router as people
 from fanzha.prevention.api import router as prevention
 from fanzha.prevention.fraudfree_api import router as fraud_free
+from fanzha.prevention.gaps_api import router as case_gaps
 from fanzha.prevention.quizzes_api import router as quizzes
 from fanzha.registry.api import router as registry
 from fanzha.reports.api import router as reports
@@ -40,7 +41,7 @@ API_PREFIX = "/api/v1"
 # The checker first: routes are matched in this order, and /detect is the route called most often by far (every
 # message a person or a system asks about); matching it behind 70 other routes cost about a millisecond a request.
 API_ROUTERS = (detect, auth, org, users, people, addresses, imports, warnings, feedback, dissuasion, escalations,
-               follow_ups, transfers, case_stats, cases, links, memberunits, prevention, fraud_free, quizzes,
+               follow_ups, transfers, case_stats, cases, case_gaps, links, memberunits, prevention, fraud_free, quizzes,
                account_requests, registry, blocklist, assess, assess_letters, audit, reports, roster, reassign)
 
 

@@ -1,8 +1,9 @@
-"""Case pages: the register with filters, one case (with its actions and 宣防漏洞), the entry and edit forms, the
-type confirmation and the file imports."""
+"""Case pages: the register with filters, one case (with its actions, its links and the panels of `PANELS`), the entry
+and edit forms, the type confirmation and the file imports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -11,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fanzha.audit import exports
-from fanzha.cases import actions, gaps, service
+from fanzha.cases import actions, service
 from fanzha.cases.enums import ACTION_KINDS, ACTION_STATUSES, ACTION_TARGET_TYPES, CHANNELS, TYPE_STATUSES
 from fanzha.cases.intake import COLUMNS
+from fanzha.cases.models import Case
 from fanzha.common import tabular
 from fanzha.common.errors import DomainError
 from fanzha.common.identity import mask_id_number, mask_name, mask_phone
@@ -34,10 +36,14 @@ PAGE = 50
 FORM_FIELDS = tuple(COLUMNS.aliases)
 ACTION_FORM = ("类别", "账号", "对象类型", "户主姓名", "户主身份证号", "机构", "金额", "状态", "申请时间", "完成时间", "备注")
 env.globals.update(CASE_CHANNELS=CHANNELS, ACTION_KINDS=ACTION_KINDS, ACTION_STATUSES=ACTION_STATUSES,
-                   ACTION_TARGET_TYPES=ACTION_TARGET_TYPES, TYPE_STATUSES=TYPE_STATUSES, GAP_CHECKS=gaps.CHECKS,
+                   ACTION_TARGET_TYPES=ACTION_TARGET_TYPES, TYPE_STATUSES=TYPE_STATUSES,
                    mask_target=actions.mask_target)
 env.filters["mask_target"] = actions.mask_target
 env.filters["mask_name"] = mask_name
+# What packages above cases add to a case page: template name → reader of the case (already read through the scoped
+# service). prevention.gaps_views adds the victim's 宣防漏洞 as `gap`; each is set when its page module is imported,
+# which fanzha.web.views does for every page router.
+PANELS: dict[str, Callable[[Session, Scope, Case], object]] = {}
 
 
 def filter_areas(db: Session, scope: Scope) -> list[Area]:
@@ -130,9 +136,10 @@ def _detail(request: Request, db: Session, scope: Scope, case_id: int, status_co
             action_form: dict | None = None):
     case = service.get(db, scope, case_id)
     return render(request, "cases/detail.html", status_code=status_code, c=case, who=service.shown_identity(case),
-                  actions=actions.list_for_case(db, scope, case.id), gap=gaps.for_case(db, scope, case), error=error,
+                  actions=actions.list_for_case(db, scope, case.id), error=error,
                   action_form=action_form or {}, suggestion=_suggestion(case),
-                  links=links.panel(db, scope, "case", case.id))
+                  links=links.panel(db, scope, "case", case.id),
+                  **{name: read(db, scope, case) for name, read in PANELS.items()})
 
 
 @router.get("/cases/{case_id}/edit")

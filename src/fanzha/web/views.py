@@ -11,7 +11,6 @@ from fanzha.auth.views import router as auth
 from fanzha.blocklist.views import router as blocklist
 from fanzha.cases.stats.views import router as case_stats
 from fanzha.cases.views import router as cases
-from fanzha.cases.views_gaps import router as case_gaps
 from fanzha.cases.views_requests import router as account_requests
 from fanzha.dispatch.views import router as dispatch
 from fanzha.dissuasion.feedback.views import router as feedback
@@ -23,6 +22,7 @@ from fanzha.links.views import router as links
 from fanzha.memberunits.views import router as memberunits
 from fanzha.org.views import router as org
 from fanzha.people.views import router as people
+from fanzha.prevention.gaps_views import router as case_gaps
 from fanzha.prevention.views import router as prevention
 from fanzha.prevention.views_more import router as prevention_more
 from fanzha.registry.views import router as registry

@@ -1,4 +1,5 @@
-"""宣防漏洞 pages: the summary by group and by township or station for a period, and the victims behind a number.
+"""宣防漏洞 pages: the summary by group and by township or station for a period, and the victims behind a number; and
+the victim's panel on the case page (cases.views.PANELS, as `gap`).
 
 Mounted before the case pages, so /cases/gaps is not read as a case id.
 """
@@ -9,7 +10,7 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from fanzha.cases import gaps
+from fanzha.cases import views as case_pages
 from fanzha.cases.views import filter_areas
 from fanzha.common.errors import DomainError
 from fanzha.common.localtime import local_day
@@ -17,11 +18,14 @@ from fanzha.db import utcnow
 from fanzha.org.enums import GROUPS
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.prevention import gaps
 from fanzha.web.deps import Db, require
 from fanzha.web.params import IdQuery
-from fanzha.web.render import render
+from fanzha.web.render import env, render
 
 router = APIRouter()
+env.globals.update(GAP_CHECKS=gaps.CHECKS)
+case_pages.PANELS["gap"] = gaps.for_case
 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:

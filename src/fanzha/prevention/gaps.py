@@ -10,17 +10,19 @@ loss time (or the loss day, for dated records):
            the loss day.
 Beside the checks, what the 回访 found: the 宣防漏洞 categories (dissuasion/followups/rules.GAPS) recorded at a done
 回访 of the case's victim or of a warning of theirs, tallied by the same groups and areas.
-The rules file is cases/gaps_default.toml. Service functions are scoped: only cases in the user's areas count.
+The rules file is prevention/gaps_default.toml. Service functions are scoped: only cases in the user's areas count.
+It judges outreach, so it is prevention's: it reads cases, warnings and dissuasion below it. The case page shows a
+victim's panel through cases.views.PANELS (gaps_views.py fills it).
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from pydantic import Field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,7 @@ from fanzha.cases.intake import visible
 from fanzha.cases.models import Case
 from fanzha.common.errors import Invalid
 from fanzha.common.localtime import day_start, local_day
+from fanzha.common.rules import RulesModel, load_rules_file, register
 from fanzha.dissuasion.enums import FACE_CHANNELS
 from fanzha.dissuasion.followups.rules import GAPS, REACHED_STATES
 from fanzha.dissuasion.models import Contact, FollowUp
@@ -55,10 +58,30 @@ class Rules:
     campaign_days: int = 90
 
 
+class WarnedCheck(RulesModel):
+    days: int = Field(Rules.warned_days, ge=0, description="A warning (预警) for the same person, ID number or phone "
+                                                           "counts when issued in these days before the loss time.")
+
+
+class CampaignCheck(RulesModel):
+    days: int = Field(Rules.campaign_days, ge=0, description="A 宣传专项行动 covering the victim's community counts "
+                                                             "when its dates overlap these days up to the loss day.")
+
+
+class GapsFile(RulesModel):
+    """gaps_default.toml: the windows of the 宣防漏洞 checks."""
+
+    warned: WarnedCheck = Field(WarnedCheck(), description="The 预警 check.")
+    campaign: CampaignCheck = Field(CampaignCheck(), description="The 宣传活动覆盖 check.")
+
+
+FILE = register("gaps", "宣防漏洞规则文件", GapsFile, RULES,
+                summary="The windows of the 宣防漏洞 checks: which outreach had reached a victim before the loss.")
+
+
 def load_rules(path: Path | None = None) -> Rules:
-    data = tomllib.loads((path or RULES).read_text(encoding="utf-8"))
-    return Rules(warned_days=int(data.get("warned", {}).get("days", 365)),
-                 campaign_days=int(data.get("campaign", {}).get("days", 90)))
+    f = load_rules_file(GapsFile, path or RULES, what=FILE.title)
+    return Rules(warned_days=f.warned.days, campaign_days=f.campaign.days)
 
 
 class VictimCase:
