@@ -77,7 +77,8 @@ def load(url: str, per_month: int, month: date) -> int:
 def measure(period: str, runs: int) -> dict:
     from fanzha.db import session_scope
     from fanzha.org.scope import Scope
-    from fanzha.reports import bulletin, periods
+    from fanzha.common import periods
+    from fanzha.reports import bulletin
     from fanzha.reports.docx_out import render_docx
     from fanzha.reports.pdf_out import render_pdf
 

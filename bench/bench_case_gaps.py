@@ -26,15 +26,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     os.environ["FANZHA_DATABASE_URL"] = args.url
-    from fanzha.prevention import gaps
     from fanzha.cases.models import Case
+    from fanzha.common.localtime import local_day
     from fanzha.db import utcnow
     from fanzha.demo.generator import generate
     from fanzha.migrate import upgrade
     from fanzha.org.models import User
     from fanzha.org.scope import Scope
     from fanzha.people.models import Person
-    from fanzha.prevention.areas import local_day
+    from fanzha.prevention.gaps import service as gaps
 
     upgrade("head", url=args.url)
     engine = create_engine(args.url)

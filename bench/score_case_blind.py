@@ -21,7 +21,7 @@ SHORT = {"brushing": "刷单", "fake_customer_service": "客服", "investment": 
 
 def table(res: dict) -> str:
     from fanzha.cases.suggest.narratives import TYPES
-    from fanzha.warnings.enums import FRAUD_TYPES
+    from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS as FRAUD_TYPES
 
     lines = ["| type | code | precision | recall | F1 | n |", "|---|---|---|---|---|---|"]
     for t in TYPES:

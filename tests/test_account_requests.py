@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, select
 
-from fanzha.cases import requests
 from fanzha.cases.models import CaseAction
+from fanzha.cases.requests import service as requests
 from fanzha.common.errors import Conflict
 from fanzha.db import session_scope
 from fanzha.dissuasion.models import TimelineEvent

@@ -282,8 +282,8 @@ def test_recomputing_fraud_free_communities_through_the_api(api_as, db):
 def test_assigning_and_taking_a_knowledge_test_through_the_api(api_as, db):
     from fanzha.common.localtime import local_day
     from fanzha.db import utcnow
-    from fanzha.prevention import quiz
     from fanzha.prevention.models import Quiz, QuizAttempt
+    from fanzha.prevention.quiz import service as quiz
 
     today = local_day(utcnow())
     office = api_as("lianxiban")

@@ -100,7 +100,7 @@ def county():
 
 def test_each_victim_and_the_summary(county):
     from fanzha.org.scope import Scope
-    from fanzha.prevention import gaps
+    from fanzha.prevention.gaps import service as gaps
 
     s, cases, c, c2 = county
     system = Scope.system(s)
@@ -143,7 +143,7 @@ def test_each_victim_and_the_summary(county):
 def test_a_station_sees_only_its_victims(county):
     from fanzha.common.errors import Invalid
     from fanzha.org.scope import Scope
-    from fanzha.prevention import gaps
+    from fanzha.prevention.gaps import service as gaps
 
     s, cases, c, c2 = county
     officer = Scope.for_user(s.scalar(select(User).where(User.username == "ps01_minjing")))
@@ -156,7 +156,7 @@ def test_a_station_sees_only_its_victims(county):
 
 
 def test_rules_file_changes_the_windows(county, tmp_path):
-    from fanzha.prevention import gaps
+    from fanzha.prevention.gaps import service as gaps
 
     s, cases, c, c2 = county
     rules = tmp_path / "gaps.toml"

@@ -29,8 +29,8 @@ from fanzha.common.identity import id_check_digit
 from fanzha.db import session_scope
 from fanzha.org.models import Area
 from fanzha.org.scope import Scope
-from fanzha.prevention import coverage as cov
 from fanzha.prevention import service
+from fanzha.prevention.coverage import service as cov
 from support.web import DEMO_PASSWORD
 
 IMPORTER = "cvp_suozhang"  # a 所长: imports lists, and is not 三包 staff (the registry test balances those)

@@ -19,7 +19,7 @@ from fanzha.dissuasion.models import FollowUp
 from fanzha.notify.models import Notification
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
-from fanzha.prevention import gaps
+from fanzha.prevention.gaps import service as gaps
 from support.follow_ups import a_week_later, file_case, follow_up_of
 from support.forms import parse
 

@@ -18,9 +18,11 @@ from sqlalchemy import select
 
 from fanzha.db import session_scope
 from fanzha.org.scope import Scope
-from fanzha.prevention import counting, fraudfree, progress, quiz, service
-from fanzha.prevention import coverage as cov
+from fanzha.prevention import counting, progress, service
+from fanzha.prevention.coverage import service as cov
+from fanzha.prevention.fraudfree import service as fraudfree
 from fanzha.prevention.models import Activity, Campaign, FraudFreeChange, FraudFreeStatus, Quota
+from fanzha.prevention.quiz import service as quiz
 from support.prevention import at
 
 

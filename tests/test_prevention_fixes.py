@@ -12,8 +12,8 @@ from fanzha.db import session_scope
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.scope import Scope
-from fanzha.prevention import quiz
 from fanzha.prevention.models import Quiz, Supervision
+from fanzha.prevention.quiz import service as quiz
 from support.web import DEMO_PASSWORD
 
 PEOPLE = {  # username → role, area (short name in `county`)
@@ -164,7 +164,7 @@ def test_fraud_free_windows_exclude_the_day_n_months_ago(people, db):
     from sqlalchemy import delete
 
     from fanzha.cases.models import Case
-    from fanzha.prevention import fraudfree
+    from fanzha.prevention.fraudfree import service as fraudfree
     from fanzha.prevention.models import Activity
 
     bj = ZoneInfo("Asia/Shanghai")
@@ -202,8 +202,8 @@ def test_a_target_is_judged_up_to_its_due_date(people, api_as, client_as, db):
 
     from sqlalchemy import delete
 
-    from fanzha.prevention import coverage as cov
     from fanzha.prevention import service
+    from fanzha.prevention.coverage import service as cov
     from fanzha.prevention.models import Activity, CoverageTarget
 
     # 测试二镇 holds only 丙村 (pop 2000): 承诺书 ≥ 80 % by 07-31 asks for ⌈1600⌉; 1500 by then, 200 more on 08-05.

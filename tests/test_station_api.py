@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from fanzha.cases import requests
 from fanzha.cases.models import CaseAction
+from fanzha.cases.requests import service as requests
 from fanzha.db import session_scope
 from fanzha.org.models import User
 from fanzha.org.scope import Scope

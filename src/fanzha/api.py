@@ -12,7 +12,7 @@ from fanzha.auth.users_api import router as users
 from fanzha.blocklist.api import router as blocklist
 from fanzha.blocklist.service import DbBlocklist
 from fanzha.cases.api import router as cases
-from fanzha.cases.requests_api import router as account_requests
+from fanzha.cases.requests.api import router as account_requests
 from fanzha.cases.stats.api import router as case_stats
 from fanzha.detect.api import router as detect
 from fanzha.detect.api import use_blocklist
@@ -28,9 +28,9 @@ from fanzha.memberunits.api import router as memberunits
 from fanzha.org.api import router as org
 from fanzha.people.api import router as people
 from fanzha.prevention.api import router as prevention
-from fanzha.prevention.fraudfree_api import router as fraud_free
-from fanzha.prevention.gaps_api import router as case_gaps
-from fanzha.prevention.quizzes_api import router as quizzes
+from fanzha.prevention.fraudfree.api import router as fraud_free
+from fanzha.prevention.gaps.api import router as case_gaps
+from fanzha.prevention.quiz.api import router as quizzes
 from fanzha.registry.api import router as registry
 from fanzha.reports.api import router as reports
 from fanzha.warnings.api import router as warnings

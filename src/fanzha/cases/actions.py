@@ -183,7 +183,7 @@ def add(session: Session, scope: Scope, case_id: int, raw: dict) -> CaseAction:
     fields = {k: v for k, v in a.items() if k not in ("case_number", "address")}
     action = CaseAction(**fields, case_id=case.id, community_id=case.community_id, created_by=scope.user_id)
     if action.status == "requested" and action.kind in ("query", "stop_payment", "freeze"):
-        from fanzha.cases.requests import deadline_for  # a case's request waits in the centre's queue too
+        from fanzha.cases.requests.service import deadline_for  # a case's request waits in the centre's queue too
 
         action.deadline_at = deadline_for(action.kind, action.requested_at)
     session.add(action)

@@ -4,7 +4,7 @@ The Case core (number, person, place, filing and loss time, type, loss) is exten
 recovered and frozen amounts, 破案 and 抓获, the channel, the victim's profile (snapshotted at filing, so a later change
 to the person does not rewrite history), 可防性, and whether the type was suggested by the narrative model.
 快速查询/止付/冻结 requests, 断卡 leads and 封号 requests are their own records (`CaseAction`) linked to a case, a
-warning or both (the one request model: a dissuader's 申请止付 on a warning is a CaseAction too, see cases/requests.py).
+warning or both (the one request model: a dissuader's 申请止付 on a warning is a CaseAction too, see cases/requests/service.py).
 """
 
 from __future__ import annotations

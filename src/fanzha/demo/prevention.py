@@ -148,7 +148,7 @@ def generate_prevention(session: Session, *, seed: int, now: datetime) -> int:
         session.add(Supervision(campaign_id=sweep.id, area_id=worst.id, kind="supervise", held_on=today,
                                 note="入户进度不足三成，要求今日加派网格员", follow_up_on=today + timedelta(days=1)))
     _quiz(session, r, bureau, today, now)
-    from fanzha.prevention.fraudfree import recompute
+    from fanzha.prevention.fraudfree.service import recompute
 
     recompute(session, now=now)
     return len(activities)
@@ -173,7 +173,7 @@ def _grid_worker(session: Session, county: Area, today: date, now: datetime) -> 
 
 
 def _quiz(session: Session, r: random.Random, bureau: Area, today: date, now: datetime) -> None:
-    from fanzha.prevention.quiz import staff_bank
+    from fanzha.prevention.quiz.service import staff_bank
 
     bank = staff_bank()
     quiz = Quiz(title=f"{today.month}月反诈业务知识测试", area_id=bureau.id,

@@ -144,7 +144,7 @@ def _civil_affairs_list(session: Session, scope: Scope, people: list[Person], to
 def import_registration_list(session: Session, *, now: datetime) -> ImportBatch | None:
     """The first station's officer imports its APP注册名单 (the people of the station already dated, as a carrier's
     list would name them, and one person not on file): that station's APP 安装率 then counts people, once each
-    (prevention/coverage.py); the other stations stay on the reported counts, labelled."""
+    (prevention/coverage/service.py); the other stations stay on the reported counts, labelled."""
     officer = session.scalar(select(User).where(User.username == "ps01_minjing"))
     if officer is None:
         return None

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fanzha.cases import requests
+from fanzha.cases.requests import service as requests
 from fanzha.org.models import User
 from fanzha.org.scope import Scope
 from fanzha.warnings.models import Warning

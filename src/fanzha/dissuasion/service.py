@@ -1,7 +1,7 @@
 """Dissuasion steps on a warning: sign, contact (with evidence for 见面), outcome, reassign, transfer,
 family contacts; the follow-ups (回访) an outcome schedules are dissuasion/followups. Every step is scoped,
 audited and on the warning's timeline.
-(查询/止付/冻结 requests raised on a warning: cases/requests.py.)"""
+(查询/止付/冻结 requests raised on a warning: cases/requests/service.py.)"""
 
 from __future__ import annotations
 

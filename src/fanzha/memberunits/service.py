@@ -43,7 +43,7 @@ from fanzha.org.scope import Scope
 from fanzha.org.tree import communities_under
 from fanzha.people.models import Person
 from fanzha.prevention.counting import counted
-from fanzha.prevention.coverage import SOURCES, source_of
+from fanzha.prevention.coverage.service import SOURCES, source_of
 from fanzha.prevention.models import Activity
 from fanzha.registry import service as registry
 from fanzha.registry.models import RegistryEntry, TargetList, TargetMember

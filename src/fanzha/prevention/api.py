@@ -18,9 +18,10 @@ from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.prevention import counting, fraudfree, progress, service
-from fanzha.prevention import coverage as cov
+from fanzha.prevention import counting, progress, service
+from fanzha.prevention.coverage import service as cov
 from fanzha.prevention.enums import METRICS
+from fanzha.prevention.fraudfree import service as fraudfree
 from fanzha.prevention.models import Activity, Campaign
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath, IdQuery, Offset, aware

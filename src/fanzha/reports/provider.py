@@ -15,8 +15,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fanzha.cases import requests as account_requests
 from fanzha.cases.models import Case
+from fanzha.cases.requests import service as account_requests
 from fanzha.cases.stats import definitions
 from fanzha.cases.stats.service import CaseStats, Totals, case_stats, leaf_totals, scoped_leaves
 from fanzha.common.ages import age_on

@@ -9,9 +9,9 @@ from fanzha.audit.views import router as audit
 from fanzha.auth.users_views import router as users
 from fanzha.auth.views import router as auth
 from fanzha.blocklist.views import router as blocklist
+from fanzha.cases.requests.views import router as account_requests
 from fanzha.cases.stats.views import router as case_stats
 from fanzha.cases.views import router as cases
-from fanzha.cases.views_requests import router as account_requests
 from fanzha.dispatch.views import router as dispatch
 from fanzha.dissuasion.feedback.views import router as feedback
 from fanzha.dissuasion.followups.views import router as follow_ups
@@ -22,9 +22,11 @@ from fanzha.links.views import router as links
 from fanzha.memberunits.views import router as memberunits
 from fanzha.org.views import router as org
 from fanzha.people.views import router as people
-from fanzha.prevention.gaps_views import router as case_gaps
+from fanzha.prevention.coverage.views import router as coverage
+from fanzha.prevention.fraudfree.views import router as fraud_free
+from fanzha.prevention.gaps.views import router as case_gaps
+from fanzha.prevention.quiz.views import router as quizzes
 from fanzha.prevention.views import router as prevention
-from fanzha.prevention.views_more import router as prevention_more
 from fanzha.registry.views import router as registry
 from fanzha.reports.views import router as reports
 from fanzha.warnings.views import router as warnings
@@ -32,7 +34,7 @@ from fanzha.web.forms import clean_query
 from fanzha.web.home import router as home
 
 PAGE_ROUTERS = (auth, home, org, users, people, dossiers, addresses, dissuasion, dispatch, follow_ups, transfers, feedback,
-                warnings, case_stats, case_gaps, cases, links, memberunits, prevention, account_requests, prevention_more,
+                warnings, case_stats, case_gaps, cases, links, memberunits, prevention, account_requests, coverage, fraud_free, quizzes,
                 blocklist, registry, letters, assess, reports, audit)
 pages_router = APIRouter(include_in_schema=False, dependencies=[Depends(clean_query)])
 for router in PAGE_ROUTERS:

@@ -95,7 +95,7 @@ def heartbeat() -> None:
 @periodic(crontab(minute="*"))
 def escalate_and_notify() -> None:
     """Every minute, whether or not anyone looks: raise due escalations, then send what notifications are due."""
-    from fanzha.cases import requests as account_requests
+    from fanzha.cases.requests import service as account_requests
     from fanzha.dissuasion import escalation
     from fanzha.notify.service import deliver_due
 
@@ -182,7 +182,7 @@ def _first_beat() -> None:
 @periodic(crontab(minute="30", hour="1"))
 def fraud_free_nightly() -> None:
     """无诈社区 status from the rules file, every night, so gains and losses are dated even when nobody looks."""
-    from fanzha.prevention.fraudfree import recompute
+    from fanzha.prevention.fraudfree.service import recompute
 
     with session_scope() as session:
         recompute(session, now=utcnow())

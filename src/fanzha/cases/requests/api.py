@@ -1,4 +1,4 @@
-"""JSON twins of the 查询/止付/冻结 queue: list requests, raise one for a warning, answer one (cases/requests.py)."""
+"""JSON twins of the 查询/止付/冻结 queue: list requests, raise one for a warning, answer one (cases/requests/service.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from fanzha.cases import requests
 from fanzha.cases.actions import mask_target
 from fanzha.cases.models import CaseAction
+from fanzha.cases.requests import service as requests
 from fanzha.common.text import NoteText, PlainText
 from fanzha.db import utcnow
 from fanzha.org.schemas import Strict

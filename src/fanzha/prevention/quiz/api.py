@@ -1,4 +1,4 @@
-"""JSON twins of the knowledge-test pages (知识测试, prevention/quiz.py): the tests assigned to the caller, one test's
+"""JSON twins of the knowledge-test pages (知识测试, prevention/quiz/service.py): the tests assigned to the caller, one test's
 questions (the right answers only once the caller has submitted), assigning a test, submitting answers."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from fanzha.db import utcnow
 from fanzha.org.roles import Perm
 from fanzha.org.schemas import Strict
 from fanzha.org.scope import Scope
-from fanzha.prevention import quiz
 from fanzha.prevention.models import Quiz, QuizAttempt
+from fanzha.prevention.quiz import service as quiz
 from fanzha.web.deps import Db, csrf_protect, require
 from fanzha.web.params import IdPath
 

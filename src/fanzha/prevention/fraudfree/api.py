@@ -1,4 +1,4 @@
-"""JSON twin of the 无诈社区 page's 重新评定 (prevention/fraudfree.py): the statuses are read at
+"""JSON twin of the 无诈社区 page's 重新评定 (prevention/fraudfree/service.py): the statuses are read at
 GET /api/v1/prevention/fraud-free."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from fanzha.db import utcnow
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.prevention import fraudfree
+from fanzha.prevention.fraudfree import service as fraudfree
 from fanzha.web.deps import Db, csrf_protect, require
 
 router = APIRouter(prefix="/prevention", tags=["宣防"], dependencies=[Depends(csrf_protect)])

@@ -1,4 +1,4 @@
-"""JSON twins of the 宣防漏洞 pages (prevention/gaps.py): one victim's panel (the case page's) and the summary by group
+"""JSON twins of the 宣防漏洞 pages (prevention/gaps/service.py): one victim's panel (the case page's) and the summary by group
 and by township or station. Under the case tag, at the URLs they always had."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from fanzha.cases import service
 from fanzha.dissuasion.followups.rules import GAPS
 from fanzha.org.scope import Scope
-from fanzha.prevention import gaps
+from fanzha.prevention.gaps import service as gaps
 from fanzha.web.deps import Db, csrf_protect, current_scope
 from fanzha.web.params import IdPath, IdQuery
 

@@ -10,7 +10,7 @@ loss time (or the loss day, for dated records):
            the loss day.
 Beside the checks, what the 回访 found: the 宣防漏洞 categories (dissuasion/followups/rules.GAPS) recorded at a done
 回访 of the case's victim or of a warning of theirs, tallied by the same groups and areas.
-The rules file is prevention/gaps_default.toml. Service functions are scoped: only cases in the user's areas count.
+The rules file is prevention/gaps/gaps_default.toml. Service functions are scoped: only cases in the user's areas count.
 It judges outreach, so it is prevention's: it reads cases, warnings and dissuasion below it. The case page shows a
 victim's panel through cases.views.PANELS (gaps_views.py fills it).
 """

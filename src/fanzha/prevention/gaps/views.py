@@ -18,7 +18,7 @@ from fanzha.db import utcnow
 from fanzha.org.enums import GROUPS
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.prevention import gaps
+from fanzha.prevention.gaps import service as gaps
 from fanzha.web.deps import Db, require
 from fanzha.web.params import IdQuery
 from fanzha.web.render import env, render

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from fanzha.cases import requests
 from fanzha.cases.actions import mask_target
+from fanzha.cases.requests import service as requests
 from fanzha.common.errors import DomainError, Invalid
 from fanzha.common.money import parse_money
 from fanzha.db import utcnow
@@ -53,7 +53,7 @@ def payment_request(warning_id: IdPath, request: Request, db: Db, kind: str = Fo
                     account: str = Form("", max_length=64), bank: str = Form("", max_length=64),
                     amount: str = Form("", max_length=20),
                     scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
-    """申请快速查询/止付/冻结 from the warning page: one request the centre answers within minutes (cases/requests.py)."""
+    """申请快速查询/止付/冻结 from the warning page: one request the centre answers within minutes (cases/requests/service.py)."""
     try:
         requests.raise_for_warning(db, scope, warning_id, kind=kind, account=account, bank=bank, amount=_amount(amount))
     except DomainError as exc:

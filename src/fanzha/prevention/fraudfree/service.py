@@ -22,8 +22,8 @@ from fanzha.org.enums import Level
 from fanzha.org.models import Area
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.prevention import coverage
 from fanzha.prevention.counting import counted
+from fanzha.prevention.coverage import service as coverage
 from fanzha.prevention.enums import DENOMINATORS, METRICS
 from fanzha.prevention.models import Activity, FraudFreeChange, FraudFreeStatus
 
