@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/bench_spark_score.py [--lines 1000000] [--runs local1,local2,spark] [--master local[2]]
 
-Messages are made from the package's seed examples by the same generator as tests/test_detect_spark.py (numbers,
+Messages are made from the package's seed examples by the same generator as tests/detect/test_spark.py (numbers,
 links, chat layout, quotes, formula-like starts); they are written to a CSV, and each run is the whole command
 (`fanzha detect score`, a new process; for Spark, the JVM's start and the Python workers' imports included). A
 Spark run on 100 messages is timed first: its time is the fixed cost of a Spark run on this machine.

@@ -2,7 +2,7 @@
 
 A domain registers its importers with `fanzha.imports.service.register` when its import module is imported; the import
 package itself imports no domain. The web app, the worker and the CLI import this module at start-up, so that the
-three know the same kinds. A module that calls `register` is listed here (tests/test_layers.py checks it).
+three know the same kinds. A module that calls `register` is listed here (tests/project/test_layers.py checks it).
 """
 
 import fanzha.addresses.service  # noqa: F401  address

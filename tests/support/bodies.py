@@ -1,5 +1,5 @@
 """The JSON bodies of the API: the request model a route takes, and one valid body per model, so a test can change
-exactly one field. A new request model needs an entry in valid_bodies (tests/test_bad_input.py checks)."""
+exactly one field. A new request model needs an entry in valid_bodies (tests/web/test_bad_input.py checks)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The forms of a page read as a browser reads them, for the crawls that submit every form (test_forms.py for GET
-forms, test_post_forms.py for POST forms)."""
+"""The forms of a page read as a browser reads them, for the crawls that submit every form (web/test_forms.py for GET
+forms, web/test_post_forms.py for POST forms)."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def with_settings_table(text: str) -> str:
 def rules_modules() -> list[str]:
     """The modules that may register a rules file: every domain module importing fanzha.common.rules, found in the
     source, so that a new or moved one needs no list kept by hand (a shipped TOML file left unregistered fails
-    tests/test_rules_files.py)."""
+    tests/common/test_rules_files.py)."""
     found = []
     for path in sorted(SRC.rglob("*.py")):
         parts = path.relative_to(SRC.parent).with_suffix("").parts

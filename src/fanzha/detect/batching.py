@@ -5,7 +5,7 @@ two matrix products are vectorised over the batch. A busy API receives many sing
 scoring each on its own, requests queue here and one thread scores whatever has queued since its last pass, as one
 call of `score`. A request that arrives while nothing runs is scored at once: batching only ever joins requests that
 would otherwise have waited. A verdict does not depend on what else is in its batch (each row of the feature matrix
-is computed from its own text alone; tests/test_detect_batching.py compares).
+is computed from its own text alone; tests/detect/test_batching.py compares).
 """
 
 from __future__ import annotations

@@ -112,7 +112,7 @@ RULES: tuple[Rule, ...] = (
        r"(柬埔寨|缅甸|迪拜|菲律宾|老挝|泰国|妙瓦底|西港|木姐|金三角).{0,30}(高薪|招聘|月薪|工作|包吃住|机票)"),
     # The illicit rules weigh heavily in the model (their texts are almost all from one corpus), so each alternative
     # is a wording of the advert itself, not one an ordinary text can use (水平特别好, 微信上分享, 政务中心办证大厅, 网吧包夜,
-    # 原神首充, 减肥大法好, 约小姐妹逛街, 请拿好牌子, 钻石彩金, 棋牌室 …: tests/test_detect_normalise.py), and none of them
+    # 原神首充, 减肥大法好, 约小姐妹逛街, 请拿好牌子, 钻石彩金, 棋牌室 …: tests/detect/test_normalise.py), and none of them
     # counts in a warning or a news report about the trade (`_ILLICIT_CONTEXT`, checked in `find`).
     _r("gambling", "赌博推广", "illicit", "",
        r"博彩|赌场|赌博|百家乐|真人荷官|返水|时时彩|PK10|北京赛车|新葡京|皇冠体育|"

@@ -4,7 +4,7 @@ compared under, and the rule that the victim's own phone or ID number is never a
 Numbers, links and social ids are spelled as the blocklist spells them (detect.extract.canonical), so a record's
 identifier and a blocklist entry meet on the same key. Plain ASCII cells — nearly all — skip the checker's
 normalisation (and its OpenCC tables), which changes nothing an identifier keeps; any other text goes through it
-(tests/test_links.py checks that both spell alike). Importing detect.extract does not load the checker's model.
+(tests/links/test_links.py checks that both spell alike). Importing detect.extract does not load the checker's model.
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ def overview(session: Session, scope: Scope, *, since: datetime, until: datetime
     the trend are sums of them — and 预后被骗率. For a period of whole local days the rows come from the daily
     roll-up (`warning_days`, brought up to date first) plus the warnings whose 超期 status still depends on the
     moment; otherwise, or with rollup=False, from the warnings directly. Both give the same figures
-    (tests/test_metrics_rollup.py); docs/metrics.md says how."""
+    (tests/warnings/test_metrics_rollup.py); docs/metrics.md says how."""
     now = now or utcnow()
     where = base(session, scope, area, since, until)
     if _dialect(session) == "postgresql":

@@ -122,7 +122,7 @@ def form_fields(form, keys, limit: int) -> dict[str, str]:
 
 
 # The Chinese name of every query and form field a page route declares, for the error page a value that does not
-# fit gets (tests/test_form_values.py fails when a page route declares a field missing here).
+# fit gets (tests/web/test_form_values.py fails when a page route declares a field missing here).
 FIELD_LABELS = {
     "account": "账号", "action": "操作", "add_address": "加入标准地址", "amount": "金额", "amount_lost": "受骗金额",
     "amount_protected": "避免损失", "area": "辖区", "area_id": "辖区", "body": "正文", "by": "统计粒度",
