@@ -65,6 +65,17 @@ env.globals["export_link"] = export_link
 env.globals["export_cap"] = ROW_CAP
 env.globals["asset_url"] = asset_url
 env.globals["warning_label"] = warning_label
+
+
+def entity_labels() -> dict[str, str]:
+    """What the audit log calls each kind of record: `ENTITY_LABELS`, and an import (whose entry names the importer's
+    kind, e.g. registry) by the importer's own name (易受骗群体名单导入)."""
+    from fanzha.imports.service import IMPORTERS
+
+    return {**ENTITY_LABELS, **{kind: f"{imp.label}导入" for kind, imp in IMPORTERS.items() if kind not in ENTITY_LABELS}}
+
+
+env.globals["entity_labels"] = entity_labels
 env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, CHAIN_LABELS=CHAIN_LABELS, GROUPS=GROUPS,
                    UNIT_KINDS=UNIT_KINDS, ADDRESS_KINDS=ADDRESS_KINDS, ACTION_LABELS=ACTION_LABELS, ENTITY_LABELS=ENTITY_LABELS,
                    FIELD_LABELS=FIELD_LABELS, FRAUD_TYPES=FRAUD_TYPE_LABELS, Perm=Perm)
