@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fanzha.addresses.models import StandardAddress
+from fanzha.common.localtime import zone
 from fanzha.db import utcnow
 from fanzha.demo import names
 from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
@@ -42,7 +42,7 @@ def _messy(r: random.Random, address: str) -> str:
 def _row(r: random.Random, n: int, at: datetime, person: tuple | None, addresses: list[str]) -> dict:
     kind = r.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
     fraud = r.choices(list(FRAUD_WEIGHTS), weights=list(FRAUD_WEIGHTS.values()))[0]
-    local = at.astimezone(ZoneInfo("Asia/Shanghai"))
+    local = at.astimezone(zone())
     row = {
         "预警编号": f"YJ{local:%Y%m%d}{n:06d}",
         "预警类型": KINDS[kind],

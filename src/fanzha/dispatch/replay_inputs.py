@@ -222,13 +222,13 @@ def from_database(session, *, since: datetime, until: datetime, roster_day: date
     station code → its parent's (分局's) code."""
     from sqlalchemy import select
 
-    from fanzha.config import get_settings
+    from fanzha.common.localtime import zone as configured_zone
     from fanzha.org.enums import Level
     from fanzha.org.models import Area, User
     from fanzha.org.roles import Role
     from fanzha.warnings.models import DutyShift, Warning
 
-    zone = ZoneInfo(tz or get_settings().timezone)
+    zone = ZoneInfo(tz) if tz else configured_zone()
     stations = {a.id: a for a in session.scalars(select(Area).where(Area.level == Level.STATION))}
     parents = dict(session.execute(select(Area.id, Area.code)).all())
     warnings = [
