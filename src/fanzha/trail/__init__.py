@@ -7,7 +7,7 @@ here. `fanzha.audit.service.record` is this same function.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ class Actor(Protocol):
 
 
 def record(session: Session, scope: Actor | None, action: str, entity: str = "", entity_id: object = "",
-           *, fields: list[str] | None = None, detail: dict | None = None, username: str | None = None,
+           *, fields: list[str] | None = None, detail: dict[str, Any] | None = None, username: str | None = None,
            ip: str = "", user_agent: str = "") -> None:
     """One entry in the caller's transaction; a reading on the read replica writes it to the request's primary
     session (`writer_of`), so the view is recorded even though the records came from a read-only copy."""

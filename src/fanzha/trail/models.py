@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,8 +21,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(24), index=True)
     entity: Mapped[str] = mapped_column(String(32), default="")
     entity_id: Mapped[str] = mapped_column(String(64), default="")
-    fields: Mapped[list] = mapped_column(JSON, default=list)  # which personal fields were shown or changed
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)  # which personal fields were shown or changed
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
 
