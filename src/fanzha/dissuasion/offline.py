@@ -208,7 +208,7 @@ def conflicts(session: Session, scope: Scope, *, warning_id: int | None = None, 
     """冲突 the user may see: their own, and for a 所长 those of their station's dissuaders and on its warnings."""
     mine = Submission.user_id == scope.user_id
     if scope.can(Perm.MANAGE_ROSTER):
-        stations = select(Area.id).where(Area.path.startswith(scope.path, autoescape=True))
+        stations = select(Area.id).where(scope.subtree_clause())
         on_ours = exists().where(Warning.id == Submission.warning_id, visible(scope))
         mine = or_(mine, Submission.area_id.in_(stations), on_ours)
     stmt = select(Submission).where(Submission.status == "conflict", mine)

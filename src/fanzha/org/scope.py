@@ -107,12 +107,17 @@ class Scope:
     def community_clause(self, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:
         return column.in_(self.community_ids())
 
+    def subtree_clause(self, area: type[Area] | AliasedClass[Area] = Area) -> ColumnElement[bool]:
+        """The nodes of `area` (the Area table or an alias of it) at or under the user's node in the user's own chain:
+        what the user runs (their stations, units, users, campaigns) as opposed to what they may only read."""
+        return area.path.startswith(self.path, autoescape=True)
+
     def own_clause(self, area: type[Area] | AliasedClass[Area] = Area) -> ColumnElement[bool]:
         """The SQL twin of `covers`: the nodes of `area` (the Area table or an alias of it) in the user's own subtree —
         in its own chain and, for a police user, the communities its node covers through `police_path`."""
         if self.is_system:
             return area.id.is_not(None)
-        clause: ColumnElement[bool] = area.path.startswith(self.path, autoescape=True)
+        clause = self.subtree_clause(area)
         if self.chain == Chain.POLICE:
             clause = or_(clause, area.police_path.startswith(self.path, autoescape=True))
         return clause

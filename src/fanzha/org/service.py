@@ -139,7 +139,7 @@ def _visible_units(scope: Scope) -> Select[Unit]:
     if scope.role == Role.UNIT_LIAISON:
         return stmt.where(Unit.id == scope.unit_id)
     if scope.chain == Chain.ADMIN:
-        return stmt.join(Area, Unit.area_id == Area.id).where(Area.path.startswith(scope.path, autoescape=True))
+        return stmt.join(Area, Unit.area_id == Area.id).where(scope.subtree_clause())
     # A unit reports to a township or county; a police user sees it when one of its communities is theirs.
     return stmt.where(Unit.area_id.in_(_ancestor_ids_of_scope(scope)))
 

@@ -43,7 +43,7 @@ def campaign_visible(scope: Scope):
     holds_leaf = exists().where(
         CampaignArea.campaign_id == Campaign.id, covered.id == CampaignArea.area_id, leaf.id.in_(ids),
         or_(leaf.id == covered.id, leaf.path.startswith(covered.path), leaf.police_path.startswith(covered.path)))
-    runs = exists().where(owner.id == Campaign.area_id, owner.path.startswith(scope.path, autoescape=True))
+    runs = exists().where(owner.id == Campaign.area_id, scope.subtree_clause(owner))
     return or_(holds_leaf, runs)
 
 

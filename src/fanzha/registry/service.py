@@ -126,7 +126,7 @@ def batch_notes(session: Session, scope: Scope, batch_id: int) -> tuple[list[Reg
 def _unplaced_visible(scope: Scope):
     if scope.is_system:
         return RegistryUnplaced.id.is_not(None)
-    return RegistryUnplaced.area_id.in_(select(Area.id).where(Area.path.startswith(scope.path, autoescape=True)))
+    return RegistryUnplaced.area_id.in_(select(Area.id).where(scope.subtree_clause()))
 
 
 def list_unplaced(session: Session, scope: Scope) -> list[RegistryUnplaced]:

@@ -45,7 +45,7 @@ def _receivable(scope: Scope):
         return true()
     if not may_receive(scope) or scope.chain != Chain.POLICE:
         return false()
-    stations = select(Area.id).where(Area.level == Level.STATION, Area.path.startswith(scope.path, autoescape=True))
+    stations = select(Area.id).where(Area.level == Level.STATION, scope.subtree_clause())
     return WarningTransfer.to_station_id.in_(stations)
 
 

@@ -122,7 +122,7 @@ def quiz_visible(scope: Scope):
     assigned = or_(Quiz.area_id.in_(above),
                    Quiz.area_id.in_(select(Area.id).where(tree.at_top())),
                    Quiz.area_id.in_(select(node.id).where(_all_under(c, c.id.in_(scope.community_ids()), node.path))))
-    owner = select(Area.id).where(Area.path.startswith(scope.path, autoescape=True))
+    owner = select(Area.id).where(scope.subtree_clause())
     return or_(Quiz.area_id.in_(owner), assigned) if scope.can(Perm.MANAGE_QUIZZES) else assigned
 
 
@@ -206,7 +206,7 @@ def scores(session: Session, scope: Scope, quiz_id: int) -> tuple[list[QuizAttem
     if not scope.at_root:  # the same reach as quiz_visible: own subtree, or all one's communities under the reader
         c = aliased(Area)
         theirs = and_(c.level == Level.COMMUNITY, _under(c, Area.path))
-        stmt = stmt.where(or_(Area.path.startswith(scope.path, autoescape=True), _all_under(c, theirs, scope.path)))
+        stmt = stmt.where(or_(scope.subtree_clause(), _all_under(c, theirs, scope.path)))
     rows = list(session.scalars(stmt.options(joinedload(QuizAttempt.user).joinedload(User.area))
                                 .order_by(QuizAttempt.score.desc(), QuizAttempt.submitted_at)))
     by_unit: dict[int, list[QuizAttempt]] = defaultdict(list)
