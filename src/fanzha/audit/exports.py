@@ -8,6 +8,7 @@ is listed in docs/roles.md ("Personal-data exports").
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,7 @@ def require(scope: Scope, *, own_upload: bool = False) -> None:
 
 
 def record(session: Session, scope: Scope, entity: str, entity_id: object = "", *, fields: Sequence[str],
-           rows: int, fmt: str, detail: dict | None = None, own_upload: bool = False) -> None:
+           rows: int, fmt: str, detail: dict[str, Any] | None = None, own_upload: bool = False) -> None:
     """The audit entry of one personal-data export: the fields the file carries, its rows and its format."""
     require(scope, own_upload=own_upload)
     audit.record(session, scope, "export", entity, entity_id, fields=list(fields),
@@ -41,7 +42,7 @@ def record(session: Session, scope: Scope, entity: str, entity_id: object = "", 
 
 
 def list_file(session: Session, scope: Scope, entity: str, *, header: Sequence[str], rows: Iterable[Sequence[object]],
-              fields: Sequence[str], sheet: str, personal: bool = True, detail: dict | None = None) -> bytes:
+              fields: Sequence[str], sheet: str, personal: bool = True, detail: dict[str, Any] | None = None) -> bytes:
     """A list as an XLSX file through the one writer: at most ROW_CAP rows (give up to ROW_CAP + 1 to learn whether
     the list was longer; then a last line says the file was cut), audited with the fields, rows and filters. A file
     of people (`personal`) needs export_personal; the others are audited all the same."""

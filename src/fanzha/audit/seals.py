@@ -22,9 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -47,7 +49,7 @@ def canonical(row: AuditEntry) -> bytes:
     return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def _rows(session: Session, after: int, last: int):
+def _rows(session: Session, after: int, last: int) -> Iterator[AuditEntry]:
     """The audit rows with `after` < id ≤ `last`, in id order, read a chunk at a time."""
     cursor = after
     while True:
@@ -136,10 +138,10 @@ class Verdict:
         return Verdict(False, self.seals, self.rows, problem=problem, seal_id=seal_id)
 
 
-def _external(path: Path) -> list[dict]:
+def _external(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    out = []
+    out: list[dict[str, Any]] = []
     for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if text.strip():
             try:
@@ -155,7 +157,7 @@ def verify(session: Session, *, path: Path | None = None) -> Verdict:
     path = path or seal_file()
     verdict = Verdict(ok=True)
     prev_digest, prev_last = GENESIS, 0
-    by_id: dict[int, AuditSeal] = {}
+    by_id: dict[object, AuditSeal] = {}  # looked up by whatever the outside file holds
     for s in session.scalars(select(AuditSeal).order_by(AuditSeal.id)):
         by_id[s.id] = s
         where = f"第 {s.id} 号封存（审计记录 #{s.from_id + 1}–#{s.last_id}，封存于 {s.sealed_at:%Y-%m-%d %H:%M}）"
@@ -172,12 +174,12 @@ def verify(session: Session, *, path: Path | None = None) -> Verdict:
     for line in _external(path):
         if "broken_line" in line:
             return verdict.broken(f"库外封存文件 {path} 第 {line['broken_line']} 行无法读取")
-        s = by_id.get(line.get("seal"))
-        if s is None:
+        sealed = by_id.get(line.get("seal"))
+        if sealed is None:
             return verdict.broken(f"库外封存文件记有第 {line.get('seal')} 号封存（审计记录至 #{line.get('last_id')}），"
                                   f"数据库中已没有：审计记录的尾部连同封存被删除", line.get("seal"))
-        if s.digest != line.get("digest") or s.last_id != line.get("last_id"):
-            return verdict.broken(f"第 {s.id} 号封存与库外封存文件的记录不一致：封存被改写", s.id)
+        if sealed.digest != line.get("digest") or sealed.last_id != line.get("last_id"):
+            return verdict.broken(f"第 {sealed.id} 号封存与库外封存文件的记录不一致：封存被改写", sealed.id)
     if not path.exists() and by_id:
         verdict.notes.append(f"库外封存文件 {path} 不存在：只核对了数据库内的链")
     verdict.unsealed = int(session.scalar(select(func.count()).select_from(AuditEntry)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from fanzha.audit import service
 from fanzha.common.localtime import zone
@@ -20,7 +20,7 @@ PAGE = 50
 @router.get("/admin/audit")
 def audit_page(request: Request, db: Db, username: str = Query("", max_length=32), action: str = Query("", max_length=24),
                entity: str = Query("", max_length=32), day: date | None = None, page: int = Query(1, ge=1, le=100_000),
-               scope: Scope = Depends(require(Perm.READ_AUDIT))):
+               scope: Scope = Depends(require(Perm.READ_AUDIT))) -> Response:
     since = until = None
     if day:
         tz = zone()

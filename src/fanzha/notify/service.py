@@ -43,8 +43,8 @@ def deliver_due(session: Session, channels: dict[str, Channel] | None = None, no
                           .order_by(Delivery.id).limit(limit)).all()
     for d in due:
         channel = channels.get(d.channel)
-        n = session.get(Notification, d.notification_id)
-        user = session.get(User, n.user_id)
+        n = session.get_one(Notification, d.notification_id)  # both exist: the foreign keys cascade on delete
+        user = session.get_one(User, n.user_id)
         d.attempts += 1
         try:
             if channel is None:

@@ -4,7 +4,7 @@ An empty value of an optional form field means "not given" (web/forms.py): FastA
 default, and the Optional…Form types read a value of only spaces the same way, so `= None` is what the route sees.
 """
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Form, Path, Query
@@ -25,7 +25,7 @@ OptionalIdForm = Annotated[int | None, Form(ge=1, le=MAX_ID), NotGiven]
 OptionalDateForm = Annotated[date | None, Form(), NotGiven]
 
 
-def aware(value):
+def aware(value: datetime | None) -> datetime | None:
     """A datetime from a query string: without a zone it is Beijing time (the configured zone)."""
 
 
