@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
@@ -77,7 +78,7 @@ def kind_of(url: str) -> str:
     raise BackupError(f"不支持的数据库：{make_url(url).drivername}（只支持 SQLite 和 PostgreSQL）")
 
 
-def code_head() -> str:
+def code_head() -> str | None:
     from alembic.script import ScriptDirectory
 
     from fanzha.migrate import alembic_config
@@ -156,7 +157,7 @@ def _sqlite_path(url: str) -> Path:
 
 
 def backup(to: Path, *, url: str, data_dir: Path, seal_file: Path,
-           log: Callable[[str], None] = lambda _m: None) -> dict:
+           log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     """Writes a backup of the database at `url` and of the files under `data_dir` into the empty or new folder `to`;
     returns the manifest it wrote."""
     from fanzha import __version__
@@ -167,7 +168,7 @@ def backup(to: Path, *, url: str, data_dir: Path, seal_file: Path,
     if any(to.iterdir()):
         raise BackupError(f"备份目录 {to} 不是空的：请给每次备份一个新目录")
     to.chmod(0o700)  # names, ID numbers and phones: only the platform's own account may read a backup
-    manifest: dict = {"format": FORMAT, "fanzha_version": __version__, "database": kind,
+    manifest: dict[str, Any] = {"format": FORMAT, "fanzha_version": __version__, "database": kind,
                       "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
     if seal_file.is_file():
         shutil.copy2(seal_file, to / SEALS)
@@ -225,17 +226,18 @@ def backup(to: Path, *, url: str, data_dir: Path, seal_file: Path,
     return manifest
 
 
-def read_manifest(source: Path) -> dict:
+def read_manifest(source: Path) -> dict[str, Any]:
     """The manifest of the backup in `source`, with the dump's and every file's hash checked, or BackupError naming
     the first things that are wrong."""
     try:
-        manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
+        loaded = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BackupError(f"{source} 中没有 {MANIFEST}：不是 fanzha backup 生成的备份") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BackupError(f"{source / MANIFEST} 无法读取（{exc}）：备份清单已损坏") from None
     required = ("format", "database", "alembic_revision", "tables", "files", "dump")
-    missing = [k for k in required if k not in manifest] if isinstance(manifest, dict) else list(required)
+    manifest: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
+    missing = [k for k in required if k not in manifest]
     if missing:
         raise BackupError(f"备份清单 {source / MANIFEST} 缺少 {', '.join(missing)}：备份清单已损坏")
     if manifest["format"] != FORMAT:
@@ -256,7 +258,7 @@ def read_manifest(source: Path) -> dict:
     return manifest
 
 
-def check_revision(manifest: dict) -> bool:
+def check_revision(manifest: dict[str, Any]) -> bool:
     """True when the backup's schema is older than the code's (run `fanzha db upgrade` after restoring); raises for a
     backup made by a newer version."""
     revision, head = manifest["alembic_revision"], code_head()
@@ -367,7 +369,7 @@ def restore(source: Path, *, url: str, data_dir: Path, seal_file: Path, force: b
     return result
 
 
-def _clashing_files(manifest: dict, source: Path, data_dir: Path, seal_file: Path) -> list[str]:
+def _clashing_files(manifest: dict[str, Any], source: Path, data_dir: Path, seal_file: Path) -> list[str]:
     clashes = [e["path"] for e in manifest["files"]
                if (data_dir / e["path"]).exists() and sha256_of(data_dir / e["path"]) != e["sha256"]]
     if "audit_seal_file" in manifest and seal_file.exists() \
