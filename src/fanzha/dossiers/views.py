@@ -4,9 +4,10 @@ the list of people and its export stay in people.views."""
 
 from __future__ import annotations
 
+from typing import TypedDict
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -29,7 +30,14 @@ from fanzha.web.render import render
 router = APIRouter()
 
 
-def _history(db: Session, scope: Scope, person_id: int) -> dict:
+class History(TypedDict):
+    warnings: list[Warning]
+    contacts: list[Contact]
+    follow_ups: list[FollowUp]
+    family: list[FamilyContact]
+
+
+def _history(db: Session, scope: Scope, person_id: int) -> History:
     """Everything that happened to the person: warnings, contacts, follow-ups, family members to call."""
     if not scope.can(Perm.READ_WARNINGS):
         return {"warnings": [], "contacts": [], "follow_ups": [], "family": []}
@@ -52,7 +60,7 @@ def _history(db: Session, scope: Scope, person_id: int) -> dict:
 
 @router.get("/people/{person_id}")
 def person(person_id: IdPath, request: Request, db: Db,
-           scope: Scope = Depends(require(Perm.READ_PEOPLE))):
+           scope: Scope = Depends(require(Perm.READ_PEOPLE))) -> Response:
     out = service.to_out(service.get(db, scope, person_id))
     return render(request, "people/detail.html", person=out, **_history(db, scope, person_id),
                   error=request.query_params.get("error", "")[:200])
@@ -60,7 +68,8 @@ def person(person_id: IdPath, request: Request, db: Db,
 
 @router.post("/people/{person_id}/family", dependencies=[Depends(csrf_protect)])
 def add_family(person_id: IdPath, db: Db, name: str = Form("", max_length=32), relation: str = Form("", max_length=16),
-               phone: str = Form("", max_length=24), scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))):
+               phone: str = Form("", max_length=24),
+               scope: Scope = Depends(require(Perm.CLAIM_WARNINGS))) -> Response:
     try:
         dissuasion.add_family(db, scope, person_id, name=name, relation=relation, phone=phone)
     except DomainError as exc:
@@ -73,7 +82,7 @@ def add_family(person_id: IdPath, db: Db, name: str = Form("", max_length=32), r
 
 @router.post("/people/{person_id}/reveal", dependencies=[Depends(csrf_protect)])
 def reveal(person_id: IdPath, request: Request, db: Db,
-           scope: Scope = Depends(require(Perm.PII_FULL))):
+           scope: Scope = Depends(require(Perm.PII_FULL))) -> Response:
     person = service.get(db, scope, person_id, reveal=True)
     return render(request, "people/detail.html", person=service.to_out(person, reveal=True),
                   **_history(db, scope, person_id), error="")

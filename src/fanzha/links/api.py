@@ -60,7 +60,7 @@ def _panel(p: service.Panel) -> PanelOut:
 @router.get("/links", response_model=list[BoardRowOut], summary="串并案：按对方标识汇总（反诈中心）")
 def board(db: Db, kind: str = Query("", pattern="^(phone|account|url|app|social)?$"),
           min_records: int = Query(2, ge=1, le=1000), limit: int = Query(service.BOARD_LIMIT, ge=1, le=1000),
-          scope: Scope = Depends(current_scope)):
+          scope: Scope = Depends(current_scope)) -> list[BoardRowOut]:
     return [BoardRowOut(kind=r.kind, value=r.value, cases=r.cases, warnings=r.warnings, loss=r.loss, areas=r.areas,
                         blocklisted=r.blocklisted)
             for r in service.board(db, scope, kind=kind, min_records=min_records, limit=limit)]
@@ -68,11 +68,11 @@ def board(db: Db, kind: str = Query("", pattern="^(phone|account|url|app|social)
 
 @router.get("/cases/{case_id}/links", response_model=PanelOut, summary="案件的对方标识与串并记录")
 def case_links(case_id: IdPath, db: Db,
-               scope: Scope = Depends(current_scope)):
+               scope: Scope = Depends(current_scope)) -> PanelOut:
     return _panel(service.panel(db, scope, "case", case_id))
 
 
 @router.get("/warnings/{warning_id}/links", response_model=PanelOut, summary="预警的对方标识与串并记录")
 def warning_links(warning_id: IdPath, db: Db,
-                  scope: Scope = Depends(current_scope)):
+                  scope: Scope = Depends(current_scope)) -> PanelOut:
     return _panel(service.panel(db, scope, "warning", warning_id))

@@ -10,6 +10,7 @@ normalisation (and its OpenCC tables), which changes nothing an identifier keeps
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fanzha.common.identity import mask_phone
@@ -127,7 +128,8 @@ def parse_cell(kind: str, cell: object, *, column: str | None = None) -> list[Id
     return out
 
 
-def from_row(row: dict, *, victim_phone: str | None = None, victim_id_number: str | None = None) -> list[Identifier]:
+def from_row(row: Mapping[str, object], *, victim_phone: str | None = None,
+             victim_id_number: str | None = None) -> list[Identifier]:
     """The identifiers of a row keyed by the Chinese columns, without the victim's own phone or ID number."""
     found: list[Identifier] = []
     for kind, column in KINDS.items():

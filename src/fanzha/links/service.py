@@ -13,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from fanzha.audit import service as audit
@@ -104,7 +105,7 @@ def panel(session: Session, scope: Scope, record_kind: str, record_id: int) -> P
     return panel_
 
 
-def _visible_linked(session: Session, scope: Scope, others: dict) -> list[Linked]:
+def _visible_linked(session: Session, scope: Scope, others: dict[tuple[str, int], list[tuple[str, str]]]) -> list[Linked]:
     out: list[Linked] = []
     for record_kind in ("case", "warning"):
         ids = [rid for kind, rid in others if kind == record_kind]
@@ -121,7 +122,7 @@ def _visible_linked(session: Session, scope: Scope, others: dict) -> list[Linked
     return sorted(out, key=lambda x: x.at, reverse=True)
 
 
-def _held_by(kind: records.Records, scope: Scope):
+def _held_by(kind: records.Records, scope: Scope) -> Select[*tuple[Any, ...]]:
     """The identifiers held by the records of one kind the user may see, with the record's loss and community."""
     m = kind.model
     return (select(CounterpartyId.kind, CounterpartyId.key, CounterpartyId.value, CounterpartyId.record_kind,

@@ -4,9 +4,11 @@ the intake of cases and warnings can call it without importing the pages' readin
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from fanzha.blocklist.models import BlocklistEntry
@@ -30,20 +32,22 @@ def add(session: Session, record_kind: str, records: list[tuple[int, list[Identi
     ids = [rid for rid, items in records if items]
     if not ids:
         return 0
-    have = set(session.execute(select(CounterpartyId.record_id, CounterpartyId.kind, CounterpartyId.key).where(
-        CounterpartyId.record_kind == record_kind, CounterpartyId.record_id.in_(ids))))
+    have = {(rid, kind, key) for rid, kind, key in session.execute(
+        select(CounterpartyId.record_id, CounterpartyId.kind, CounterpartyId.key).where(
+            CounterpartyId.record_kind == record_kind, CounterpartyId.record_id.in_(ids)))}
     rows = rows_for(record_kind, records, have)
     if rows:
         session.execute(insert(CounterpartyId), rows)
     return len(rows)
 
 
-def rows_for(record_kind: str, records: list[tuple[int, list[Identifier]]], have: set | None = None) -> list[dict]:
+def rows_for(record_kind: str, records: list[tuple[int, list[Identifier]]],
+             have: set[tuple[int, str, str]] | None = None) -> list[dict[str, Any]]:
     """The table rows of new records' identifiers (each once per record), for a bulk insert; `have` holds the
     (record id, kind, key) already stored, and grows."""
     have = set() if have is None else have
     now = utcnow()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rid, items in records:
         for i in items:
             if (rid, i.kind, i.key) not in have:
@@ -70,13 +74,15 @@ def as_items(rows: list[CounterpartyId]) -> list[Identifier]:
 # -- what a new warning matches (triage) ------------------------------------------------------------------------------
 
 
-def pairs_clause(pairs, kind=CounterpartyId.kind, key=CounterpartyId.key):
+def pairs_clause(pairs: Collection[tuple[str, str]], kind: SQLColumnExpression[str] = CounterpartyId.kind,
+                 key: SQLColumnExpression[str] = CounterpartyId.key) -> ColumnElement[bool]:
     """Rows whose kind and key are among those of `pairs` (kind IN … AND key IN …, which the (kind, key) index
     answers): a superset of the pairs themselves, so callers keep only the pairs they asked for."""
     return and_(kind.in_({k for k, _ in pairs}), key.in_({v for _, v in pairs}))
 
 
-def open_case_keys(session: Session, pairs: set[tuple[str, str]], now: datetime | None = None) -> dict:
+def open_case_keys(session: Session, pairs: set[tuple[str, str]],
+                   now: datetime | None = None) -> dict[tuple[str, str], list[str]]:
     """(kind, key) → case numbers of the open cases holding it: filed within the configured days or not solved.
     The grade reason counts them (the numbers are on the 串并 card, shown only to those who may see each case)."""
     if not pairs:
@@ -85,11 +91,11 @@ def open_case_keys(session: Session, pairs: set[tuple[str, str]], now: datetime 
     cases = records.of("case")
     assert cases.open is not None, "the case records registered with links.records say which cases are open"
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
-    wanted, pairs = set(pairs), list(pairs)
-    for start in range(0, len(pairs), 200):
+    wanted, ordered = set(pairs), list(pairs)
+    for start in range(0, len(ordered), 200):
         stmt = (select(CounterpartyId.kind, CounterpartyId.key, cases.number)
                 .join(cases.model, and_(CounterpartyId.record_kind == "case", cases.model.id == CounterpartyId.record_id))
-                .where(pairs_clause(pairs[start:start + 200]), cases.open(since))
+                .where(pairs_clause(ordered[start:start + 200]), cases.open(since))
                 .order_by(cases.at.desc()))
         for kind, key, number in session.execute(stmt):
             if (kind, key) in wanted:
@@ -97,24 +103,24 @@ def open_case_keys(session: Session, pairs: set[tuple[str, str]], now: datetime 
     return dict(found)
 
 
-def blocklisted(session: Session, items) -> set[tuple[str, str]]:
+def blocklisted(session: Session, items: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which (kind, key) of `items` are on the blocklist, matched by the blocklist's own kinds."""
-    items = set(items)
-    wanted = defaultdict(set)
-    for kind, key in items:
+    asked = set(items)
+    wanted: defaultdict[str, set[str]] = defaultdict(set)
+    for kind, key in asked:
         for bkind in BLOCKLIST_KINDS.get(kind, ()):
             wanted[bkind].add(key)
     hits: set[tuple[str, str]] = set()
     for bkind, keys in wanted.items():
-        keys = list(keys)
-        for start in range(0, len(keys), 500):
+        ordered = list(keys)
+        for start in range(0, len(ordered), 500):
             for key in session.scalars(select(BlocklistEntry.key).where(BlocklistEntry.kind == bkind,
-                                                                        BlocklistEntry.key.in_(keys[start:start + 500]))):
+                                                                        BlocklistEntry.key.in_(ordered[start:start + 500]))):
                 hits |= {(kind, key) for kind, bks in BLOCKLIST_KINDS.items() if bkind in bks}
-    return hits & items
+    return hits & asked
 
 
-def match_reason(items: list[Identifier], cases: dict, blocked: set) -> str:
+def match_reason(items: list[Identifier], cases: dict[tuple[str, str], list[str]], blocked: set[tuple[str, str]]) -> str:
     """The grade reason of a warning whose counterparty matches (triage's counterparty_linked rule), "" if none."""
     said = []
     for i in items:

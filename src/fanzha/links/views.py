@@ -3,7 +3,7 @@ areas; the panel on case and warning pages is rendered by those pages (links/_pa
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from fanzha.links import service
 from fanzha.links.rules import KINDS
@@ -18,6 +18,6 @@ env.globals.update(COUNTERPARTY_KINDS=KINDS)
 
 @router.get("/links")
 def board(request: Request, db: Db, kind: str = Query("", pattern="^(phone|account|url|app|social)?$"),
-          scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))):
+          scope: Scope = Depends(require(Perm.INTAKE_WARNINGS))) -> Response:
     rows = service.board(db, scope, kind=kind)
     return render(request, "links/board.html", rows=rows, kind=kind, limit=service.BOARD_LIMIT)

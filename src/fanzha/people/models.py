@@ -22,7 +22,7 @@ class Person(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
     address: Mapped[str] = mapped_column(String(200), default="")
-    groups: Mapped[list] = mapped_column(JSON, default=list)  # keys of org.enums.GROUPS
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys of org.enums.GROUPS
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     app_registered_on: Mapped[date | None] = mapped_column(Date)  # 国家反诈中心APP 注册
     jzz_registered_on: Mapped[date | None] = mapped_column(Date)  # 金钟罩 注册

@@ -8,6 +8,7 @@ a later list that repeats a registration does not move it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -46,7 +47,7 @@ def _kinds(text: str) -> tuple[str, ...]:
     return kinds
 
 
-def _day(row: dict, column: str) -> date | None:
+def _day(row: dict[str, object], column: str) -> date | None:
     if not clean(row.get(column)):
         return None
     try:
@@ -75,7 +76,7 @@ def parse_row(row: dict[str, object]) -> tuple[str | None, str | None, dict[str,
     return id_number, phone, dates
 
 
-def make_handler(session: Session, scope: Scope):
+def make_handler(session: Session, scope: Scope) -> Callable[[dict[str, object]], str]:
     def handle(row: dict[str, object]) -> str:
         id_number, phone, dates = parse_row(row)
         person = find(session, id_number, phone, where=scope.community_clause(Person.community_id))

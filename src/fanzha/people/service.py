@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from fanzha.audit import service as audit
@@ -33,11 +33,11 @@ def person_identity(person: Person, *, full: bool) -> Identity:
                     birth_date=person.birth_date, full=full)
 
 
-def _scoped(scope: Scope):
+def _scoped(scope: Scope) -> Select[Person]:
     return select(Person).where(scope.community_clause(Person.community_id)).options(joinedload(Person.community))
 
 
-def _filtered(scope: Scope, q: str, community_id: int | None):
+def _filtered(scope: Scope, q: str, community_id: int | None) -> Select[Person]:
     stmt = _scoped(scope)
     if q:
         stmt = stmt.where(or_(Person.name.contains(q, autoescape=True), Person.id_number == q.upper(),
@@ -143,7 +143,8 @@ def update(session: Session, scope: Scope, person_id: int, data: PersonPatch) ->
     return person
 
 
-def find(session: Session, id_number: str | None, phone: str | None, *, where=None) -> Person | None:
+def find(session: Session, id_number: str | None, phone: str | None, *,
+         where: ColumnElement[bool] | None = None) -> Person | None:
     """The person a record belongs to: by 身份证号, else by 手机号 (optionally only among `where`)."""
     extra = [where] if where is not None else []
     person = None
