@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from fanzha.audit import service as audit
 from fanzha.common.errors import DomainError, Invalid, NotFound
@@ -33,13 +34,14 @@ from fanzha.org.scope import Scope
 from fanzha.warnings import views as warning_pages
 from fanzha.warnings.enums import OUTCOMES
 from fanzha.warnings.models import Warning, WarningHelp
-from fanzha.warnings.service import Filters, helping_only, visible
+from fanzha.warnings.service import Filters, helping_only, reachable, visible
 from fanzha.warnings.views import detail_asking, detail_dialling, detail_with_error
 from fanzha.web.deps import Db, csrf_protect, current_scope, require
 from fanzha.web.params import IdForm, IdPath
 from fanzha.web.render import env, render
 
 router = APIRouter()
+_WARNING_LINK = re.compile(r"/warnings/(\d+)")
 env.globals.update(NO_ANSWER_REASONS=NO_ANSWER_REASONS, TARGETS=TARGETS, SUCCESS_KINDS=SUCCESS_KINDS)
 env.globals.update(CHANNELS=CHANNELS, RESULTS=RESULTS, OUTCOMES=OUTCOMES, CHECKLIST=CHECKLIST,
                    FACE_CHANNELS=FACE_CHANNELS, EVIDENCE_KINDS=service.EVIDENCE_KINDS)
@@ -284,7 +286,19 @@ def evidence(contact_id: IdPath, db: Db, scope: Scope = Depends(require(Perm.REA
 @router.get("/notifications")
 def notifications(request: Request, db: Db, scope: Scope = Depends(current_scope)):
     rows = notify.inbox(db, scope.user_id)
-    return render(request, "dissuasion/notifications.html", rows=rows)
+    return render(request, "dissuasion/notifications.html", rows=rows, gone=_gone_warnings(db, scope, rows))
+
+
+def _gone_warnings(db: Session, scope: Scope, rows: list) -> set[str]:
+    """The links of notifications about a warning the user can no longer open (移交 to another station, 改派 away from
+    a helper): the page says so instead of offering a link that answers 404."""
+    linked = {n.link: int(m.group(1)) for n in rows if n.link and (m := _WARNING_LINK.fullmatch(n.link))}
+    if not linked:
+        return set()
+    if not scope.can(Perm.READ_WARNINGS):
+        return set(linked)
+    open_ = set(db.scalars(select(Warning.id).where(Warning.id.in_(set(linked.values())), reachable(scope))))
+    return {link for link, wid in linked.items() if wid not in open_}
 
 
 @router.post("/notifications/read", dependencies=[Depends(csrf_protect)])
