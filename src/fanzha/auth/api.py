@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +38,7 @@ def issue_token(body: TokenIn, request: Request, db: Db) -> TokenOut:
         db.commit()  # the failed or refused attempt's audit entry stays
         raise
     found = service.resolve(db, login.token, kind="api")
+    assert found is not None, "the token the login just issued resolves"
     return TokenOut(access_token=login.token, expires_at=found.expires_at.isoformat())
 
 
@@ -45,7 +48,7 @@ def revoke_token(request: Request, db: Db, scope: Scope = Depends(current_scope)
 
 
 @router.get("/me", summary="当前用户")
-def me(scope: Scope = Depends(current_scope)) -> dict:
+def me(scope: Scope = Depends(current_scope)) -> dict[str, Any]:
     role = Role(scope.role)
     return {"user_id": scope.user_id, "username": scope.username, "role": role.value, "role_label": ROLE_LABELS[role],
             "area_id": scope.area_id, "unit_id": scope.unit_id,

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import math
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -141,7 +142,7 @@ def state(session: Session, username: str, *, now: datetime) -> AccountState:
     return AccountState(max(holds) if holds else None, attempts)
 
 
-def held_accounts(session: Session, usernames, *, now: datetime) -> set[str]:
+def held_accounts(session: Session, usernames: Iterable[str], *, now: datetime) -> set[str]:
     """Which of these accounts are held for browsers not trusted for them (the users list shows 登录受限)."""
     return set(throttle.held(session, ACCOUNT, [normalise(u) for u in usernames], now=now))
 

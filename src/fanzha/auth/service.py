@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, joinedload
@@ -39,6 +40,14 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class Seen(TypedDict):
+    """Who tried to sign in, as a failed attempt's audit entry records it."""
+
+    username: str
+    ip: str
+    user_agent: str
+
+
 @dataclass
 class Login:
     user: User
@@ -63,7 +72,7 @@ def login(session: Session, username: str, password: str, *, kind: str = "web", 
     user = None if admission.wait_seconds else session.scalar(select(User).where(User.username == name))
     user_id, stored_hash, active = (user.id, user.password_hash, user.is_active) if user else ("", "", False)
     session.commit()
-    seen = {"username": name[:32], "ip": ip, "user_agent": user_agent}
+    seen = Seen(username=name[:32], ip=ip, user_agent=user_agent)
     if admission.wait_seconds:
         audit.record(session, None, "login_failed", "user", "", **seen,
                      detail={"reason": "throttled", "counter": admission.bucket, "wait": admission.wait_seconds})
@@ -167,17 +176,19 @@ RECENT = RecentlyVerified()
 
 # What `resolve` depends on: a change to any of these (or a deleted row) ends the trust in held tokens. A login
 # (last_login_at) does not, and a failed attempt changes no user, so wrong passwords cannot empty the cache.
-_TRUSTED_ON = {AuthSession: ("revoked_at", "expires_at", "kind", "user_id", "token_hash"),
-               User: ("is_active", "password_hash")}
+_TRUSTED_ON: dict[type[object], tuple[str, ...]] = {
+    AuthSession: ("revoked_at", "expires_at", "kind", "user_id", "token_hash"),
+    User: ("is_active", "password_hash"),
+}
 
 
-def _ends_trust(obj) -> bool:
-    attrs = _TRUSTED_ON.get(type(obj))
-    return bool(attrs) and any(inspect(obj).attrs[a].history.has_changes() for a in attrs)
+def _ends_trust(obj: object) -> bool:
+    attrs = _TRUSTED_ON.get(type(obj), ())
+    return any(inspect(obj).attrs[a].history.has_changes() for a in attrs)
 
 
 @event.listens_for(Session, "before_flush")
-def _watch_auth_changes(session: Session, _context, _instances) -> None:
+def _watch_auth_changes(session: Session, _context: object, _instances: object) -> None:
     if any(_ends_trust(o) for o in session.dirty) or any(type(o) in _TRUSTED_ON for o in session.deleted):
         session.info["auth_changed"] = True
 

@@ -10,10 +10,13 @@ Rows stay until `clear` or `purge`; callers commit (the row stays locked until t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import case, delete, literal, or_, select, update
+from sqlalchemy import CursorResult, Delete, Update, case, delete, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,7 +36,7 @@ class Count:
         return max(self.held_until - now, timedelta(0)) if self.held_until else timedelta(0)
 
 
-def _insert(session: Session):
+def _insert(session: Session) -> Callable[[type[Throttle]], postgresql.Insert | sqlite.Insert]:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
@@ -42,8 +45,8 @@ def record(session: Session, bucket: str, key: str, *, window: timedelta, now: d
     now = now or utcnow()
     t = Throttle.__table__.c
     expired = t.window_start <= now - window
-    stmt = _insert(session)(Throttle).values(bucket=bucket, key=key, count=1, window_start=now, last_at=now)
-    stmt = stmt.on_conflict_do_update(
+    new = _insert(session)(Throttle).values(bucket=bucket, key=key, count=1, window_start=now, last_at=now)
+    stmt = new.on_conflict_do_update(
         index_elements=[t.bucket, t.key],
         set_={"count": case((expired, 1), else_=t.count + 1),
               "window_start": case((expired, literal(now, UTCDateTime())), else_=t.window_start),
@@ -70,9 +73,9 @@ def hold(session: Session, bucket: str, key: str, *, until: datetime, now: datet
     hold ends. The key must have been counted (`record`/`hit`) first."""
     now = now or utcnow()
     t = Throttle.__table__.c
-    taken = session.execute(update(Throttle)
-                            .where(t.bucket == bucket, t.key == key, or_(t.held_until.is_(None), t.held_until <= now))
-                            .values(held_until=until)).rowcount
+    taken = _changed(session, update(Throttle)
+                     .where(t.bucket == bucket, t.key == key, or_(t.held_until.is_(None), t.held_until <= now))
+                     .values(held_until=until))
     if taken:
         return None
     return session.scalar(select(t.held_until).where(t.bucket == bucket, t.key == key)) or now
@@ -82,15 +85,15 @@ def find(session: Session, bucket: str, key: str) -> Throttle | None:
     return session.get(Throttle, (bucket, key))
 
 
-def held(session: Session, bucket: str, keys, *, now: datetime | None = None) -> dict[str, datetime]:
+def held(session: Session, bucket: str, keys: Iterable[str], *, now: datetime | None = None) -> dict[str, datetime]:
     """The keys among `keys` that are held at `now`, with the end of their hold."""
     now = now or utcnow()
-    keys = list(keys)
-    if not keys:
+    wanted = list(keys)
+    if not wanted:
         return {}
     t = Throttle.__table__.c
     return dict(session.execute(select(t.key, t.held_until)
-                                .where(t.bucket == bucket, t.key.in_(keys), t.held_until > now)).all())
+                                .where(t.bucket == bucket, t.key.in_(wanted), t.held_until > now)).all())
 
 
 def held_with_prefix(session: Session, bucket: str, prefix: str, *, now: datetime | None = None) -> dict[str, datetime]:
@@ -104,20 +107,25 @@ def held_with_prefix(session: Session, bucket: str, prefix: str, *, now: datetim
 def clear(session: Session, bucket: str, key: str) -> int:
     """Forgets `key`'s count and hold; returns how many counters were removed (0 or 1)."""
     t = Throttle.__table__.c
-    return session.execute(delete(Throttle).where(t.bucket == bucket, t.key == key)).rowcount
+    return _changed(session, delete(Throttle).where(t.bucket == bucket, t.key == key))
 
 
 def clear_prefix(session: Session, bucket: str, prefix: str) -> int:
     """Forgets every key of `bucket` that starts with `prefix`."""
     t = Throttle.__table__.c
-    return session.execute(delete(Throttle).where(t.bucket == bucket,
-                                                  t.key.startswith(prefix, autoescape=True))).rowcount
+    return _changed(session, delete(Throttle).where(t.bucket == bucket, t.key.startswith(prefix, autoescape=True)))
 
 
 def purge(session: Session, bucket: str, *, window: timedelta, now: datetime | None = None) -> int:
     """Removes the counters of `bucket` whose window has ended and whose hold is over: they would start afresh."""
     now = now or utcnow()
     t = Throttle.__table__.c
-    return session.execute(delete(Throttle).where(
+    return _changed(session, delete(Throttle).where(
         t.bucket == bucket, t.window_start <= now - window,
-        or_(t.held_until.is_(None), t.held_until <= now))).rowcount
+        or_(t.held_until.is_(None), t.held_until <= now)))
+
+
+def _changed(session: Session, stmt: Update | Delete) -> int:
+    """How many rows an UPDATE or DELETE touched (execute() is typed as returning a plain Result; for these
+    statements it is a CursorResult)."""
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from fanzha.auth import service, users
@@ -34,7 +34,7 @@ def _safe_next(value: str) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/"):
+def login_page(request: Request, next: str = "/") -> Response:
     token = secrets.token_urlsafe(24)
     response = render(request, "auth/login.html", login_csrf=token, next=_safe_next(next), error="")
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=get_settings().cookie_secure)
@@ -43,7 +43,7 @@ def login_page(request: Request, next: str = "/"):
 
 @router.post("/login")
 def login(request: Request, db: Db, username: str = Form("", max_length=64), password: str = Form("", max_length=128),
-          csrf_token: str = Form("", max_length=100), next: str = Form("/", max_length=300)):
+          csrf_token: str = Form("", max_length=100), next: str = Form("/", max_length=300)) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not same_token(expected, csrf_token):
         return render(request, "auth/login.html", status_code=403, login_csrf=expected, next=_safe_next(next),
@@ -54,7 +54,7 @@ def login(request: Request, db: Db, username: str = Form("", max_length=64), pas
                                device_cookie=request.cookies.get(DEVICE_COOKIE, ""))
     except (Unauthorized, TooManyRequests) as exc:
         db.commit()  # the failed or refused attempt's audit entry stays
-        response = render(request, "auth/login.html", status_code=exc.status_code, login_csrf=expected,
+        response: Response = render(request, "auth/login.html", status_code=exc.status_code, login_csrf=expected,
                           next=_safe_next(next), error=exc.message, username=username)
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
@@ -72,7 +72,7 @@ def login(request: Request, db: Db, username: str = Form("", max_length=64), pas
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
-def logout(request: Request, db: Db):
+def logout(request: Request, db: Db) -> Response:
     service.logout(db, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -80,13 +80,14 @@ def logout(request: Request, db: Db):
 
 
 @router.get("/account/password")
-def password_page(request: Request, scope: Scope = Depends(current_scope)):
+def password_page(request: Request, scope: Scope = Depends(current_scope)) -> Response:
     return render(request, "auth/password.html", error="", done=False)
 
 
 @router.post("/account/password", dependencies=[Depends(csrf_protect)])
 def change_password(request: Request, db: Db, old_password: str = Form("", max_length=128),
-                    new_password: str = Form("", max_length=128), scope: Scope = Depends(current_scope), found: AuthSession = Depends(current_auth)):
+                    new_password: str = Form("", max_length=128), scope: Scope = Depends(current_scope),
+                    found: AuthSession = Depends(current_auth)) -> Response:
     """修改密码, throttled like the login; every other browser and API token of the user is logged out."""
     try:
         ended = users.change_own_password(db, scope, old_password, new_password, keep_session=found.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Response, UploadFile
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from fanzha.common import tabular
 from fanzha.common.errors import Forbidden, Invalid, NotFound
 from fanzha.config import get_settings
 from fanzha.imports import service
+from fanzha.imports.models import ImportBatch
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
 from fanzha.web.deps import Db, csrf_protect, current_scope
@@ -52,7 +53,7 @@ async def save_upload(upload: UploadFile) -> Path:
     return Path(fh.name)
 
 
-def start_import(db: Session, scope: Scope, kind: str, filename: str, temp: Path):
+def start_import(db: Session, scope: Scope, kind: str, filename: str, temp: Path) -> ImportBatch:
     if kind not in service.IMPORTERS:
         raise NotFound("未知的导入类型")
     if not scope.can(Perm(service.IMPORTERS[kind].permission)):
@@ -69,7 +70,8 @@ def start_import(db: Session, scope: Scope, kind: str, filename: str, temp: Path
 
 
 @router.post("/imports/{kind}", response_model=BatchOut, status_code=202, summary="上传文件导入（后台执行）")
-async def upload(kind: str, db: Db, file: UploadFile = File(...), scope: Scope = Depends(current_scope)):
+async def upload(kind: str, db: Db, file: UploadFile = File(...),
+                 scope: Scope = Depends(current_scope)) -> ImportBatch:
     if kind not in service.IMPORTERS:
         raise NotFound("未知的导入类型")
     temp = await save_upload(file)
@@ -77,18 +79,18 @@ async def upload(kind: str, db: Db, file: UploadFile = File(...), scope: Scope =
 
 
 @router.get("/imports/{batch_id}", response_model=BatchOut, summary="导入批次状态")
-def get_batch(batch_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
+def get_batch(batch_id: IdPath, db: Db, scope: Scope = Depends(current_scope)) -> ImportBatch:
     return service.get_batch(db, scope, batch_id)
 
 
 @router.get("/imports/{batch_id}/errors.csv", summary="下载错误行文件")
-def errors(batch_id: IdPath, db: Db, scope: Scope = Depends(current_scope)):
+def errors(batch_id: IdPath, db: Db, scope: Scope = Depends(current_scope)) -> Response:
     return tabular.download(service.error_file(db, scope, batch_id), f"导入错误行-{batch_id}.csv",
                             ascii_name=f"import-{batch_id}-errors.csv")
 
 
 @router.get("/import-templates/{kind}.csv", summary="下载导入模板")
-def template(kind: str, scope: Scope = Depends(current_scope)):
+def template(kind: str, scope: Scope = Depends(current_scope)) -> Response:
     if kind not in service.IMPORTERS:
         raise NotFound("未知的导入类型")
     return tabular.download(service.template_csv(kind), f"{service.IMPORTERS[kind].label}导入模板.csv",

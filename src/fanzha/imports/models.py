@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,4 +39,4 @@ class ImportRowError(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     column: Mapped[str] = mapped_column(String(32), default="")
     reason: Mapped[str] = mapped_column(String(255))
-    raw: Mapped[dict] = mapped_column(JSON, default=dict)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -22,6 +22,7 @@ from fanzha.imports.values import clean
 
 HEADER_SCAN_ROWS = 10
 RAW_CELL_CHARS = 500  # what a rejected row keeps of each cell, for the error file (the reason names the cell)
+RowError = tuple[int, str, str, dict[str, object]]  # a refused row: its number, the column, the reason, its cells
 
 
 @dataclass(frozen=True)
@@ -135,15 +136,15 @@ class RowStream:
     over the limit (its reason, its cells cut to RAW_CELL_CHARS), and the rows past the row limit (one entry)."""
 
     rows: Iterator[tuple[int, dict[str, object]]]
-    rejected: list[tuple[int, str, str, dict]] = field(default_factory=list)
+    rejected: list[RowError] = field(default_factory=list)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[int, dict[str, object]]]:
         return self.rows
 
 
 def raw_cells(row: dict[str, object]) -> dict[str, object]:
     """A row as kept with its error: each text cell cut to RAW_CELL_CHARS (the reason says what was wrong)."""
-    out = {}
+    out: dict[str, object] = {}
     for key, value in row.items():
         if value is not None and not isinstance(value, int | float | str | bool):
             value = str(value)
@@ -163,8 +164,8 @@ def read_rows(path: Path, columns: Columns, limits: Limits | None = None) -> tup
     mapping: dict[int, str] = {}
     for index, row in enumerate(rows):
         scanned.append(row)
-        found = {i: columns.canonical(str(cell)[:200]) for i, cell in enumerate(row) if cell not in (None, "")}
-        found = {i: c for i, c in found.items() if c}
+        named = {i: columns.canonical(str(cell)[:200]) for i, cell in enumerate(row) if cell not in (None, "")}
+        found = {i: c for i, c in named.items() if c}
         if len(set(found.values())) >= min(2, len(columns.aliases)):
             header_index, mapping = index, found
             break
@@ -196,9 +197,11 @@ def read_rows(path: Path, columns: Columns, limits: Limits | None = None) -> tup
                 stream.rejected.append((number, "", f"超过单次导入上限 {limits.rows:,} 行：第 {number:,} 行起均未导入，"
                                                     "请拆分文件后导入其余部分", {}))
                 return
-            long = next((c for c, v in values.items() if isinstance(v, str) and len(v) > limits.cell_chars), None)
-            if long is not None:
-                stream.rejected.append((number, long, f"{long}过长（{len(values[long]):,} 字，上限 "
+            too_long = next(((c, v) for c, v in values.items() if isinstance(v, str) and len(v) > limits.cell_chars),
+                            None)
+            if too_long is not None:
+                long, text = too_long
+                stream.rejected.append((number, long, f"{long}过长（{len(text):,} 字，上限 "
                                                       f"{limits.cell_chars:,} 字），本行未导入", raw_cells(values)))
                 continue
             given += 1
@@ -208,7 +211,7 @@ def read_rows(path: Path, columns: Columns, limits: Limits | None = None) -> tup
     return written, stream
 
 
-def error_file_csv(rows: Iterable[tuple[int, str, str, dict]], keys: list[str] | None = None) -> Iterator[bytes]:
+def error_file_csv(rows: Iterable[RowError], keys: list[str] | None = None) -> Iterator[bytes]:
     """行号, 列, 原因 and the original values: the file a user downloads to fix and re-send, given out in chunks.
     The values are echoed as they came in (cut to RAW_CELL_CHARS when stored), through the one export writer (a
     cell that would open as a formula is neutralised). `keys`: the value columns; without them, those of the rows."""

@@ -24,7 +24,7 @@ from fanzha.common.errors import NotFound
 from fanzha.config import get_settings
 from fanzha.db import session_scope, utcnow
 from fanzha.imports.models import ImportBatch, ImportRowError
-from fanzha.imports.reader import Columns, FileProblem, RowStream, error_file_csv, raw_cells, read_rows
+from fanzha.imports.reader import Columns, FileProblem, RowError, RowStream, error_file_csv, raw_cells, read_rows
 from fanzha.org.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class Tally:
     updated: int = 0
     duplicates: int = 0
     rejected: int = 0
-    errors: list[tuple[int, str, str, dict]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
     # Where the created rows went, key → count, for kinds that say so (warnings: station id, "" for 待分配;
     # activities: each campaign id it counts toward, "" for none). A row handler says it by returning
     # ("created", keys); a bulk pipeline fills it itself.
@@ -162,6 +162,7 @@ def run_file(session: Session, scope: Scope, kind: str, path: Path, batch_id: in
     _, rows = read_rows(path, importer.columns)
     if importer.bulk is not None:
         return _with_refused(importer.bulk(session, scope, rows, batch_id), rows)
+    assert importer.make_handler is not None, "an importer reads its rows in bulk or has a row handler"
     handle = importer.make_handler(session, scope)
     tally = Tally()
     for number, row in rows:
@@ -210,7 +211,7 @@ def run_batch(batch_id: int, scope_for: Callable[[Session, ImportBatch], Scope])
         batch.status = "running"
     try:
         with session_scope() as session:
-            batch = session.get(ImportBatch, batch_id)
+            batch = session.get_one(ImportBatch, batch_id)
             tally = run_file(session, scope_for(session, batch), batch.kind, Path(batch.stored_path), batch.id)
             for number, column, reason, raw in tally.errors:
                 if len(reason) > 255:  # reasons quote the cell, which may be any length; the column holds 255
@@ -234,7 +235,7 @@ def run_batch(batch_id: int, scope_for: Callable[[Session, ImportBatch], Scope])
 
 def _fail(batch_id: int, message: str) -> None:
     with session_scope() as session:
-        batch = session.get(ImportBatch, batch_id)
+        batch = session.get_one(ImportBatch, batch_id)
         batch.status = "failed"
         batch.message = message
         batch.finished_at = utcnow()
@@ -256,10 +257,10 @@ def _covers(session: Session, scope: Scope, batch: ImportBatch) -> bool:
     return area is not None and area.path.startswith(scope.path)
 
 
-def _masked(raw: dict) -> dict:
+def _masked(raw: dict[str, object]) -> dict[str, object]:
     from fanzha.common.identity import mask_id_number, mask_phone
 
-    out = {}
+    out: dict[str, object] = {}
     for key, value in raw.items():
         text = "" if value is None else str(value)
         if any(word in key for word in ("身份证", "证件")):
@@ -302,7 +303,7 @@ def error_file(session: Session, scope: Scope, batch_id: int) -> Iterator[bytes]
     return error_file_csv(_error_rows(batch.id, full), keys)
 
 
-def _error_rows(batch_id: int, full: bool, page: int = 2000) -> Iterator[tuple[int, str, str, dict]]:
+def _error_rows(batch_id: int, full: bool, page: int = 2000) -> Iterator[RowError]:
     """A batch's error rows in row order, read a page at a time in a session of their own: the file streams
     after the request's session has closed (and its audit entry is committed)."""
     from fanzha.db import get_engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -106,7 +106,7 @@ def _parse_datetime(value: object) -> datetime:
     raise ValueError(f"无法识别的时间：{text}")
 
 
-def _from_serial(serial: float, tz) -> datetime:
+def _from_serial(serial: float, tz: tzinfo) -> datetime:
     if not 1 <= serial < 2958466:
         raise ValueError(f"无法识别的时间：{serial}")
     local = _EXCEL_EPOCH + timedelta(days=serial)
