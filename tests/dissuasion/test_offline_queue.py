@@ -159,6 +159,7 @@ def test_a_queued_contact_for_a_warning_reassigned_meanwhile_becomes_a_conflict(
                      role=Role.DISSUADER.value, area_id=me.area_id)
         s.add(other)
         s.flush()
+        other_id = other.id
         head = s.scalar(select(User).where(User.username == "ps01_suozhang"))
         service.reassign(s, Scope.for_user(head), wid, user_id=other.id, reason="原劝阻员外出")
     dissuader = api_as("ps01_quanzu")
@@ -171,6 +172,8 @@ def test_a_queued_contact_for_a_warning_reassigned_meanwhile_becomes_a_conflict(
     now_body = dict(body, idempotency_key=str(uuid.uuid4()), device_at=_iso(utcnow()))
     assert dissuader.post(f"/api/v1/warnings/{wid}/contacts", json=now_body).status_code == 201
     assert _contacts(db, wid) == 1
+    with session_scope() as s:  # the station's roster as the other tests know it: the extra dissuader leaves
+        s.get(User, other_id).is_active = False
 
 
 def test_a_skewed_phone_clock_is_flagged_and_cannot_make_feedback_early(api_as, db):
