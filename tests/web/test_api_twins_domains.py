@@ -402,7 +402,8 @@ def test_issuing_a_bulletin_through_the_api(app, api_as, db):
     assert api_as("ps01_suozhang").post("/api/v1/reports/bulletins", json={"period": "2019-10"}).status_code == 403
     branches = list(db.scalars(select(Area).where(Area.level == Level.BRANCH).order_by(Area.code)))
     _user("twin_branch_analyst", Role.CENTRE_ANALYST, branches[0].id)
-    other = db.scalar(select(Area).where(Area.path.startswith(branches[1].path), Area.level == Level.STATION))
+    other = db.scalar(select(Area).where(~Area.path.startswith(branches[0].path), Area.level == Level.STATION)
+                      .order_by(Area.id))  # a station of another branch (other tests add branches without any)
     branch = _api(app, "twin_branch_analyst")
     assert branch.post("/api/v1/reports/bulletins", json={"period": "2019-10", "area_id": other.id}).status_code == 404
     _chinese_naming(yanpan.post("/api/v1/reports/bulletins", json={"period": "2019-13"}), "period")
@@ -458,8 +459,9 @@ def test_a_letter_about_a_case_outside_ones_county_is_not_there(app, db):
 
     counties = list(db.scalars(select(Area).where(Area.level == Level.COUNTY).order_by(Area.code)))
     _user("twin_county_office", Role.JOINT_OFFICE, counties[0].id)
+    # any case outside that county (other tests add counties of their own, without cases)
     elsewhere = db.scalar(select(Case.id).join(Area, Case.community_id == Area.id)
-                          .where(Area.path.startswith(counties[1].path)).order_by(Case.id))
+                          .where(~Area.path.startswith(counties[0].path)).order_by(Case.id))
     assert elsewhere is not None
     api = _api(app, "twin_county_office")
     r = api.post("/api/v1/assess/letters", json={"kind": "letter", "case_id": elsewhere, "action": "draft"})
