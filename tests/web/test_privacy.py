@@ -126,8 +126,9 @@ def place(app):
             community = s.get(Area, worker.area_id)
             station = s.scalar(select(Area).where(Area.level == "station",
                                                   literal(community.police_path).startswith(Area.path)))
-            dissuader = s.scalar(select(User).where(User.role == "dissuader", User.area_id == station.id)) \
-                if station else None
+            # the demo's own dissuader (made first), not one another test added to the station
+            dissuader = s.scalar(select(User).where(User.role == "dissuader", User.area_id == station.id,
+                                                    User.is_active.is_(True)).order_by(User.id)) if station else None
             if dissuader is not None and dissuader.username.startswith("ps0"):
                 return {"community_id": community.id, "grid": worker.username, "dissuader": dissuader.username,
                         "address": community.name}
