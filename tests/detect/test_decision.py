@@ -217,6 +217,19 @@ SIGNED_NO_CHANNEL = [  # signed notices the transactional-notice rule does not c
     "【QQ】李*请求添加你为好友，验证消息：羽毛球队的小陈。",
     "【钉钉】陈*邀请你加入“城西物业”团队，请在钉钉中查看。",
     "【某某外卖】你的账号在新设备上登录，如非本人操作请及时修改密码。",
+    # a disclaimer names the channels scammers use; what it says the sender never does is not a channel
+    "【西湖证券】提醒：本公司从不通过QQ群、微信群荐股，也不会让您向个人账户汇款。",
+    "【江南银行】您尾号0417的卡今日支出1,280.00元。本行不会以短信链接要求您登录网银。",
+]
+# a cancelled flight or train names 取消 and 退票/改签 (the red flag `refund_ticket`): with no channel it is plain
+SIGNED_FLIGHT_NOTICES = [
+    "【云海航空】您预订的11月3日YH3821航班因天气原因取消，可在本公司官方App办理免费退票或改签。",
+    "【铁路12306】您的G1723次列车因故停运，票款将原路退回，无需办理退票。",
+]
+SIGNED_FLIGHT_SCAMS = [  # the same with what the scam needs: a number to call, a link, money for the "compensation"
+    "【云海航空】您预订的YH3821航班因机械故障取消，请致电4008651234办理改签，并领取300元延误补偿。",
+    "【云海航空】您的航班已取消，点击 yh-air.top/r 办理退票理赔。",
+    "【航班退改】您的航班因故取消，请添加客服微信 yhkf2026 办理退票。",
 ]
 SIGNED_WITH_A_CHANNEL = [  # the same look with a way to reach a stranger or a demand for money
     "【江南银行】您的账户存在异常登录，请点击 jn-bank.top 重新验证。",
@@ -248,6 +261,31 @@ def test_a_signed_message_with_no_channel_to_a_stranger_is_plain(text):
     hit, kind = _plain(text)
     assert hit is not None and hit.code in ("notice", "signed"), hit
     assert kind == NOTICE
+
+
+@pytest.mark.parametrize("text", SIGNED_FLIGHT_NOTICES)
+def test_a_signed_flight_cancellation_with_no_channel_is_plain(text):
+    from fanzha.detect import rules
+    from fanzha.detect.normalise import normalise
+
+    hit, kind = _plain(text)
+    assert hit is not None and hit.code in ("signed", "signed_advert"), hit
+    # the red flag is still found (and weighed by the model); it does not make a plain message by itself
+    assert any(h.code == "refund_ticket" for h in rules.find(normalise(text))) or "停运" in text
+
+
+@pytest.mark.parametrize("text", SIGNED_FLIGHT_SCAMS)
+def test_a_flight_cancellation_with_a_channel_is_not_plain(text):
+    hit, _ = _plain(text)
+    assert hit is None, (text, hit)
+
+
+@pytest.mark.parametrize("text", ["【江南银行】本行不会以短信链接要求您登录，请点击 jn-bank.top 核对账户信息。",
+                                  "【西湖证券】本公司不会收取任何费用，请添加助理微信 xhzq88 进群领取牛股。",
+                                  "【安全中心】请勿泄露给他人，请将资金转入安全账户。"])
+def test_a_disclaimer_does_not_hide_the_channel_that_follows_it(text):
+    hit, _ = _plain(text)
+    assert hit is None, (text, hit)
 
 
 @pytest.mark.parametrize("text", SIGNED_WITH_A_CHANNEL + FAKE_NOTICES)

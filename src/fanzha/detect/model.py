@@ -62,7 +62,7 @@ def _plain_kind(hit: rules.Hit | None) -> int:
 def plain_hit(norm: str, hits: list[rules.Hit]) -> rules.Hit | None:
     """`rules.plain` for a text whose red flags are `hits` (cues that are not red flags do not count)."""
     flags = [h for h in hits if h.risk]
-    if flags or not norm or len(norm) > rules.NOTICE_MAX_CHARS:
+    if any(h.code not in rules.NOTICE_SUBJECTS for h in flags) or not norm or len(norm) > rules.NOTICE_MAX_CHARS:
         return None
     return rules.plain(norm, flags)
 
