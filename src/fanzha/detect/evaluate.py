@@ -120,9 +120,10 @@ def metrics(y_true, proba, type_true=None, type_proba=None, th: Thresholds | Non
 
 
 def loso(examples: list[Example], params: dict | None = None, prepared=None, features=None,
-         log: Callable[[str], None] = print, only: list[str] | None = None, ev=None) -> dict:
+         log: Callable[[str], None] = print, only: list[str] | None = None, ev=None, keep_models: bool = False) -> dict:
     """Leave-one-source-out: returns {"per_source": …, "oof_raw": …, "oof_type": …, "oof_speaker": …} (held-out
-    predictions; `oof_speaker` the raw probabilities of each chat's most suspicious speaker, NaN where none)."""
+    predictions; `oof_speaker` the raw probabilities of each chat's most suspicious speaker, NaN where none), and
+    with `keep_models` also "models": {source: the model fitted without it}."""
     y = np.array([e.risk for e in examples])
     ft = np.array([e.fraud_type for e in examples])
     src = np.array([e.source for e in examples])
@@ -134,6 +135,7 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
     oof_type = np.zeros((len(y), len(FRAUD_TYPES)))
     oof_speaker = np.full((len(y), len(RISKS)), np.nan)
     held = [g for g in sorted(set(src)) if not only or g in only]
+    models = {}
     for g in held:
         t0 = time.time()
         te = src == g
@@ -143,6 +145,8 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
         oof_raw[te] = m.raw_proba(X=X)
         oof_type[te] = m.type_proba(X=X)
         oof_speaker[te] = speaker_raw(m, features, te)
+        if keep_models:
+            models[g] = m
         log(f"  留出 {g}: {te.sum()} 条，{time.time() - t0:.0f} 秒")
     per_source = {}
     for g in held:
@@ -152,7 +156,10 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
         per_source[g] = metrics(y[te], apply_platt(oof_raw[te], ab), ft[te], oof_type[te], est.thresholds(),
                                 _rows(ev, te), calibrated_fraud(oof_speaker[te], ab))
         per_source[g]["ece_uncalibrated"] = ece(oof_raw[te, FRAUD], y[te] == "fraud")
-    return {"per_source": per_source, "oof_raw": oof_raw, "oof_type": oof_type, "oof_speaker": oof_speaker}
+    out = {"per_source": per_source, "oof_raw": oof_raw, "oof_type": oof_type, "oof_speaker": oof_speaker}
+    if keep_models:
+        out["models"] = models
+    return out
 
 
 def kfold_raw(examples: list[Example], params: dict | None = None, features=None, k: int = 5,
