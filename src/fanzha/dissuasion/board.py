@@ -26,7 +26,7 @@ from fanzha.dissuasion.escalation import escalated_clause, missed_clause
 from fanzha.dissuasion.urgency import backlog_clause
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
-from fanzha.warnings import flags
+from fanzha.warnings import flags, open_set
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import visible
 
@@ -35,7 +35,7 @@ FIGURES = {"unsigned": "未签收", "overdue": "已超时", "escalated": "已升
 
 def condition(key: str, now: datetime):
     """The one definition of a figure, as a condition on the warnings table."""
-    open_ = Warning.feedback_at.is_(None)
+    open_ = open_set.is_open()
     if key == "unsigned":
         return and_(open_, Warning.station_id.is_not(None), Warning.signed_at.is_(None))
     if key == "overdue":
@@ -61,7 +61,7 @@ def counts(session: Session, scope: Scope, now: datetime, *, station_id: int | N
     the open warnings (the partial index on them)."""
     scope.require(Perm.READ_WARNINGS)
     columns = [func.count().filter(condition(key, now)) for key in FIGURES]
-    stmt = select(Warning.station_id, *columns).where(visible(scope), Warning.feedback_at.is_(None))
+    stmt = select(Warning.station_id, *columns).where(visible(scope), open_set.clause(session))
     if station_id:
         stmt = stmt.where(Warning.station_id == station_id)
     total = dict.fromkeys(FIGURES, 0)

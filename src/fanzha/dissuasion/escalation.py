@@ -24,6 +24,7 @@ from fanzha.dissuasion.enums import LEVELS, STEPS
 from fanzha.dissuasion.models import Escalation, TimelineEvent
 from fanzha.dissuasion.urgency import STEP_COLUMNS, step_pending, step_pending_clause
 from fanzha.notify.service import notify
+from fanzha.warnings import open_set
 from fanzha.warnings.enums import GRADES, warning_label
 from fanzha.warnings.models import Warning
 from fanzha.warnings.recipients import Recipients
@@ -155,7 +156,7 @@ def run(session: Session, now: datetime, rules: EscalationRules | None = None) -
     # the station head's daily digest; the feedback deadline is the latest, so past it all of a warning is backlog.
     backlog_line = now - rules.backlog_after
     candidates = list(session.scalars(select(Warning).where(
-        Warning.feedback_at.is_(None), Warning.feedback_deadline > backlog_line, overdue)))
+        open_set.clause(session), Warning.feedback_deadline > backlog_line, overdue)))
     if not candidates:
         return []
     done = set(session.execute(select(Escalation.warning_id, Escalation.step, Escalation.level).where(

@@ -33,6 +33,7 @@ from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Perm, Role
 from fanzha.org.scope import Scope
+from fanzha.warnings import open_set
 from fanzha.warnings.dispatch import duty_pool
 from fanzha.warnings.models import Warning, WarningHelp
 
@@ -40,12 +41,12 @@ OFFERS = 5
 GONE = "该预警不在可协助的范围内（该所已有人空闲、已有人联系或已由他人协助）"
 
 
-def _pending_contact(now: datetime):
+def _pending_contact(session: Session, now: datetime):
     """An open warning whose first contact nobody has made yet, and not 积压 (its next step overdue past the backlog
     line: that work has its own section and digest, and neither makes a dissuader busy nor is offered)."""
     line = now - backlog_after()
     due = next_due()
-    return and_(Warning.feedback_at.is_(None), Warning.first_contact_at.is_(None), Warning.station_id.is_not(None),
+    return and_(open_set.clause(session), Warning.first_contact_at.is_(None), Warning.station_id.is_not(None),
                 or_(due.is_(None), due > line))
 
 
@@ -53,9 +54,10 @@ def _busy(session: Session, uids: list[int], now: datetime) -> set[int]:
     """Of these dissuaders, those holding a first contact still to make (their own, or one they took over)."""
     if not uids:
         return set()
-    held = session.scalars(select(Warning.assignee_id).where(_pending_contact(now), Warning.assignee_id.in_(uids)))
+    held = session.scalars(select(Warning.assignee_id).where(_pending_contact(session, now),
+                                                            Warning.assignee_id.in_(uids)))
     helping = session.scalars(select(WarningHelp.helper_id).join(Warning, Warning.id == WarningHelp.warning_id)
-                              .where(_pending_contact(now), WarningHelp.helper_id.in_(uids)))
+                              .where(_pending_contact(session, now), WarningHelp.helper_id.in_(uids)))
     return set(held) | set(helping)
 
 
@@ -82,7 +84,8 @@ def _eligible(session: Session, stations: list[int], pool: dict[int, list[int]],
     if not short:
         return []
     rows = session.scalars(select(Warning).where(
-        _pending_contact(now), ~exists().where(WarningHelp.warning_id == Warning.id), Warning.station_id.in_(short),
+        _pending_contact(session, now), ~exists().where(WarningHelp.warning_id == Warning.id),
+        Warning.station_id.in_(short),
         Warning.risk_grade.in_(sorted(rules.help_grades)), Warning.warned_at <= now - rules.help_after)
         .options(joinedload(Warning.station), joinedload(Warning.community)))
     return [w for w in rows if policy.may_help(job_of(task_of(w, now)), now, rules)]

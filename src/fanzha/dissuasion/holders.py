@@ -15,6 +15,7 @@ from fanzha.common.errors import Invalid
 from fanzha.org.models import Area, User
 from fanzha.org.roles import ROLE_LABELS, Perm, Role
 from fanzha.org.scope import Scope
+from fanzha.warnings import open_set
 from fanzha.warnings.dispatch import duty_at
 from fanzha.warnings.models import Warning
 from fanzha.warnings.service import holders as station_holders
@@ -50,7 +51,7 @@ def holders(session: Session, scope: Scope, w: Warning, *, now: datetime) -> lis
     if not ids:
         return []
     load = dict(session.execute(select(Warning.assignee_id, func.count()).where(
-        Warning.feedback_at.is_(None), Warning.assignee_id.in_(ids)).group_by(Warning.assignee_id)).all())
+        open_set.clause(session), Warning.assignee_id.in_(ids)).group_by(Warning.assignee_id)).all())
     rostered, shifts = duty_at(session, now)
     out = []
     for order, (station, users) in enumerate(groups):

@@ -31,6 +31,7 @@ from fanzha.dissuasion.models import Contact, FamilyContact, FollowUp
 from fanzha.notify import service as notify
 from fanzha.org.roles import Perm
 from fanzha.org.scope import Scope
+from fanzha.warnings import open_set
 from fanzha.warnings import views as warning_pages
 from fanzha.warnings.enums import OUTCOMES
 from fanzha.warnings.models import Warning, WarningHelp
@@ -94,11 +95,11 @@ def my_tasks(request: Request, db: Db, scope: Scope = Depends(require(Perm.CLAIM
                    Warning.first_contact_at.is_(None))  # 跨所协助, until the first contact is made
     # Each one's help (the list marks 协助首次联系) is read with them: one query, not one per warning.
     mine = list(db.scalars(select(Warning).where(or_(Warning.assignee_id == scope.user_id, helping),
-                                                 Warning.feedback_at.is_(None))
+                                                 open_set.clause(db))
                            .options(joinedload(Warning.community), selectinload(Warning.help))))
     active, backlog = urgency.order(mine, now)
     waiting = list(db.scalars(select(Warning).where(visible(scope), Warning.status == "dispatched",
-                                                    Warning.feedback_at.is_(None))
+                                                    open_set.clause(db))
                               .order_by(Warning.sign_deadline).limit(20)))
     due = follow_ups.due_for(db, scope, now)
     offers = cross_help.offers(db, scope, now=now)

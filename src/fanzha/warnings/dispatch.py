@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from fanzha.org.enums import Level
 from fanzha.org.models import Area, User
 from fanzha.org.roles import Role
+from fanzha.warnings import open_set
 from fanzha.warnings.models import DutyShift, Warning
 
 OPEN_STATUSES = ("dispatched", "assigned")
@@ -73,7 +74,7 @@ class Assigner:
         s = self.session
         pool = duty_pool(s, self.at)
         for uid, n in s.execute(select(Warning.assignee_id, func.count()).where(  # open load: what they hold now
-                Warning.feedback_at.is_(None), Warning.assignee_id.is_not(None)).group_by(Warning.assignee_id)):
+                open_set.clause(s), Warning.assignee_id.is_not(None)).group_by(Warning.assignee_id)):
             if uid is not None:
                 self._load[uid] = n
         return pool

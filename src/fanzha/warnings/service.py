@@ -31,7 +31,7 @@ from fanzha.org.roles import Perm, Role, has_perm
 from fanzha.org.scope import Scope
 from fanzha.people.models import Person
 from fanzha.people.service import find as find_person
-from fanzha.warnings import assignments, flags, triage
+from fanzha.warnings import assignments, flags, open_set, triage
 from fanzha.warnings.dispatch import Assigner, station_of_communities
 from fanzha.warnings.enums import GRADE_ORDER, GRADES, KINDS, STATUSES
 from fanzha.warnings.intake import WarningDraft, check_rows
@@ -449,14 +449,14 @@ def flag_clause(flag: str, now: datetime | None = None):
     return flags.condition(flag, now or utcnow())
 
 
-def _filtered(scope: Scope, f: Filters):
+def _filtered(session: Session, scope: Scope, f: Filters):
     stmt = select(Warning).where(visible(scope))
     if f.condition is not None:
         stmt = stmt.where(f.condition)
     if f.status:
         stmt = stmt.where(Warning.status == f.status)
-    if f.state == "open":
-        stmt = stmt.where(Warning.feedback_at.is_(None))
+    if f.state == "open" or f.flag:  # every board figure is a figure of open warnings
+        stmt = stmt.where(open_set.clause(session))
     elif f.state == "closed":
         stmt = stmt.where(Warning.feedback_at.is_not(None))
     if f.grade:
@@ -484,7 +484,7 @@ def _filtered(scope: Scope, f: Filters):
 def search(session: Session, scope: Scope, f: Filters, *, limit: int = 50, offset: int = 0) -> tuple[list[Warning], int]:
     scope.require(Perm.READ_WARNINGS)
     lookups.check(session, scope, f.q, where="warning")
-    stmt = _filtered(scope, f)
+    stmt = _filtered(session, scope, f)
     # Counted up to COUNT_CAP + 1: "more than 10,000" is all a list needs to say, and counting five million
     # rows of history to say it exactly would cost seconds.
     total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(Warning.id)
@@ -499,7 +499,7 @@ def search(session: Session, scope: Scope, f: Filters, *, limit: int = 50, offse
 
 def counts(session: Session, scope: Scope, f: Filters) -> dict[str, dict[str, int]]:
     scope.require(Perm.READ_WARNINGS)
-    sub = _filtered(scope, Filters(kind=f.kind, station_id=f.station_id, since=f.since, until=f.until,
+    sub = _filtered(session, scope, Filters(kind=f.kind, station_id=f.station_id, since=f.since, until=f.until,
                                    mine=f.mine, condition=f.condition, state=f.state, flag=f.flag,
                                    assignee_id=f.assignee_id)).subquery()
     out: dict[str, dict[str, int]] = {"grade": {}, "status": {}, "kind": {}}
@@ -548,7 +548,7 @@ def export(session: Session, scope: Scope, f: Filters, *, full: bool = False) ->
     lookups.check(session, scope, f.q, where="warning")
     now = utcnow()
     marks = [flag_clause(key, now) for key in ("overdue", "escalated", "backlog")]
-    stmt = _filtered(scope, f).add_columns(*(case((m, 1), else_=0) for m in marks))
+    stmt = _filtered(session, scope, f).add_columns(*(case((m, 1), else_=0) for m in marks))
     found = session.execute(stmt.options(joinedload(Warning.station), joinedload(Warning.community),
                                          joinedload(Warning.assignee))
                             .order_by(Warning.warned_at.desc(), Warning.id.desc()).limit(exports.ROW_CAP + 1)).all()
