@@ -33,9 +33,10 @@ def _lines(n: int, root: str | None) -> list[str]:
 
 def _cpu() -> str:
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
     return platform.processor()
@@ -76,7 +77,7 @@ def main() -> None:
     model = load_model()
     rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = os.path.getsize(src) / 1e6
-    print(f"date {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC  nproc {os.cpu_count()}  cpu {_cpu()}  "
+    print(f"date {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  nproc {os.cpu_count()}  cpu {_cpu()}  "
           f"python {platform.python_version()}")
     print(f"model {model.meta_.get('version')}  lines {args.lines:,}  input {size:.0f} MB")
     for workers in [int(w) for w in args.workers.split(",")]:

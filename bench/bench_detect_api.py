@@ -70,9 +70,10 @@ def _free_port() -> int:
 
 def _cpu() -> str:
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
     return ""
@@ -96,7 +97,8 @@ def _cpu_seconds(pid: int) -> float:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = open(f"/proc/{entry}/stat", encoding="utf-8").read()
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as fh:
+                    stat = fh.read()
             except OSError:
                 continue
             children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
@@ -105,7 +107,8 @@ def _cpu_seconds(pid: int) -> float:
         p = todo.pop()
         todo += children.get(p, [])
         try:
-            fields = open(f"/proc/{p}/stat", encoding="utf-8").read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{p}/stat", encoding="utf-8") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
