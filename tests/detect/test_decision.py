@@ -305,7 +305,7 @@ def test_a_signed_message_is_fraud_only_at_the_plain_bar():
 
 def test_a_chat_with_speakers_is_fraud_when_its_most_suspicious_speaker_is():
     p = np.array([[0.70, 0.05, 0.00, 0.25],  # the whole chat reads ordinary; one speaker alone reads as a scam
-                  [0.30, 0.05, 0.00, 0.65],  # the whole chat clears the chat bar, but no speaker clears 0.5 alone
+                  [0.30, 0.05, 0.00, 0.65],  # the whole chat clears the chat bar, but no speaker clears its bar alone
                   [0.30, 0.05, 0.00, 0.65],  # speakers unknown (NaN): the whole chat decides
                   [0.70, 0.05, 0.00, 0.25],  # a message: the speaker reading does not apply
                   [0.05, 0.03, 0.00, 0.92]])  # the whole chat near certain (≥ 0.9): 诈骗 whatever its speakers read
@@ -313,8 +313,34 @@ def test_a_chat_with_speakers_is_fraud_when_its_most_suspicious_speaker_is():
     speaker = np.array([0.80, 0.45, np.nan, 0.99, 0.30])
     assert names(decide(p, chat=chat, speaker=speaker)) == ["fraud", "normal", "fraud", "spam", "fraud"]
     assert names(decide(p, chat=chat)) == ["normal", "fraud", "fraud", "spam", "fraud"]
-    # the speaker needs the message bar
-    assert names(decide(p, chat=chat, speaker=speaker, th=Thresholds(fraud_min=0.85)))[0] == "normal"
+    # a speaker who asks for nothing needs `speaker_min`
+    assert names(decide(p, chat=chat, speaker=speaker, th=Thresholds(speaker_min=0.85)))[0] == "normal"
     # a decisive rule still decides
     assert names(decide(p, chat=chat, decisive=np.array([False, True, False, False, False]), speaker=speaker))[1] == \
         "fraud"
+
+
+def test_a_speaker_who_asks_for_money_or_a_way_in_has_a_lower_bar():
+    p = np.array([[0.70, 0.05, 0.00, 0.25]] * 4)
+    chat = np.array([True, True, True, True])
+    speaker = np.array([0.50, 0.50, 0.50, 0.70])  # the most suspicious speaker, asking or not
+    asking = np.array([0.35, 0.25, np.nan, np.nan])  # the most suspicious speaker who asks (NaN: nobody asks)
+    th = Thresholds(speaker_min=0.65, speaker_ask_min=0.3)  # not the shipped values: the test names its own
+    assert names(decide(p, chat=chat, speaker=speaker, speaker_asking=asking, th=th)) == \
+        ["fraud", "normal", "normal", "fraud"]
+    # without the asking reading only `speaker_min` counts
+    assert names(decide(p, chat=chat, speaker=speaker, th=th)) == ["normal", "normal", "normal", "fraud"]
+
+
+@pytest.mark.parametrize("said, asks", [
+    ("您先把钱转到这个账户，我们帮您解冻", True),
+    ("下载这个APP，注册以后充值", True),
+    ("这个平台收益很稳定，你试试", True),
+    ("您的外卖放门卫室了，袋子上写着手机尾号", False),
+    ("明天上午九点的复查，记得带上医保卡和检查报告", False),
+    ("我在南门对面公交站，穿蓝色外套", False),
+])
+def test_what_counts_as_asking_for_money_or_a_way_in(said, asks):
+    from fanzha.detect import chat
+
+    assert chat.asks(said) is asks

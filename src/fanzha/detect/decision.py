@@ -9,9 +9,10 @@ Pure: numbers and flags in, risk indices out; no model, no text, no I/O. `servic
   `rules.notice`, `rules.personal`, or a signed message with no channel to a stranger, `rules.signed`; one with
   an advert's words only has the higher bar).
 - A chat whose speakers can be told apart (`chat.speakers`) is read speaker by speaker: it is 诈骗 by probability
-  only when what its most suspicious speaker says, read alone as a message, clears the message bar `fraud_min`
-  (`speaker`); the reading of the whole chat, where the victim's lines dilute the scammer's, then decides only when
-  it is near certain (`whole_chat_fraud_min`).
+  only when what one speaker says, read alone as a message, reaches `speaker_ask_min` and asks for money or a way in
+  (`chat.asks`: pay, transfer, top up, invest, a platform, an app, a link, a code, a card …), or reaches `speaker_min`
+  without asking (`speaker`, `speaker_asking`); the reading of the whole chat, where the victim's lines dilute the
+  scammer's, then decides only when it is near certain (`whole_chat_fraud_min`).
 - Otherwise the next class: the likeliest of 正常/营销广告/违法推广. For a message 正常 needs P(normal) ≥
   `normal_min` (else the likelier of 营销广告 and 违法推广, so a harmful message that missed the fraud bar stays
   flagged), except that a notice (not read as 违法推广) is 正常. For a chat 营销广告 needs P(spam) ≥ `spam_min_chat` (a chat is an
@@ -37,22 +38,25 @@ class Thresholds:
     normal_min: float = 0.75  # a message is 正常 only when P(normal) ≥ this (unless plain)
     spam_min_chat: float = 0.5  # a chat is 营销广告 only when P(spam) ≥ this
     whole_chat_fraud_min: float = 0.9  # a chat read speaker by speaker is still 诈骗 when the whole reads ≥ this
+    speaker_min: float = 0.7  # a chat is 诈骗 when one speaker's words, read alone, reach this
+    speaker_ask_min: float = 0.4  # … or this, for a speaker who asks for money or a way in (`chat.asks`)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, th: Thresholds | None = None,
-           speaker=None) -> np.ndarray:
+           speaker=None, speaker_asking=None) -> np.ndarray:
     """Risk index (0 normal, 1 spam, 2 illicit, 3 fraud) of each row of calibrated probabilities `proba` (n × 4, in
     RISKS order). `chat`, `decisive`: boolean arrays of n; `plain`: 0, PERSONAL or NOTICE for each row (None: all
     False / 0). A plain message needs `plain_fraud_min` to be 诈骗; a notice is also 正常 whenever it is not 诈骗 or
     违法推广 (the model reads signed notices with amounts as advertising). A personal message otherwise follows the
     message rule: adverts written like a friend's message are common in the spam corpora, and a weak 正常 made
     营销广告 keeps a harmful message flagged. `speaker`: for each chat the calibrated P(fraud) of its most suspicious
-    speaker's words read alone, NaN where the speakers cannot be told apart (None: all NaN); where it is known, it
-    and the message bar `fraud_min` decide 诈骗 instead of the whole chat's P(fraud) and `fraud_min_chat` (the whole
-    chat then needs `whole_chat_fraud_min`)."""
+    speaker's words read alone, NaN where the speakers cannot be told apart (None: all NaN); `speaker_asking` the same
+    for its most suspicious speaker who asks for money or a way in (NaN where nobody does). Where the speakers are
+    known, a speaker at `speaker_min`, or an asking speaker at `speaker_ask_min`, decides 诈骗 instead of the whole
+    chat's P(fraud) and `fraud_min_chat` (the whole chat then needs `whole_chat_fraud_min`)."""
     th = th or Thresholds()
     proba = np.asarray(proba, dtype=float)
     n = len(proba)
@@ -65,7 +69,9 @@ def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, th: Threshol
     if speaker is not None:
         speaker = np.asarray(speaker, dtype=float)
         known = chat & ~np.isnan(speaker)
-        by_speaker = known & (speaker >= th.fraud_min)
+        by_speaker = known & (np.nan_to_num(speaker, nan=-1.0) >= th.speaker_min)
+        if speaker_asking is not None:
+            by_speaker |= known & (np.nan_to_num(np.asarray(speaker_asking, dtype=float), nan=-1.0) >= th.speaker_ask_min)
         bar = np.where(known, th.whole_chat_fraud_min, bar)
     else:
         by_speaker = np.zeros(n, bool)

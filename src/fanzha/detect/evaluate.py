@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
+from fanzha.detect import chat
 from fanzha.detect.data import FRAUD_TYPES, RISKS, Example
 from fanzha.detect.decision import Thresholds, decide
 from fanzha.detect.model import (
@@ -51,7 +52,7 @@ def apply_platt(raw: np.ndarray, ab) -> np.ndarray:
 def analyse(texts: list[str], est: FraudClassifier | None = None):
     """Features and decision evidence of texts, computed once: ((hashed n-grams, rule/cue columns, speakers),
     (chat, decisive, plain)); speakers are the features of what each chat's speakers say, read alone, and the row each
-    belongs to (`speaker_raw` scores them with a fitted model)."""
+    belongs to and whether they ask for money or a way in (`speaker_raw` scores them with a fitted model)."""
     est = est or FraudClassifier()
     norms, mtexts = prepare(texts)
     hits = [hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)]
@@ -59,21 +60,28 @@ def analyse(texts: list[str], est: FraudClassifier | None = None):
     said, rows, _ = speaker_texts(norms, ev[0])
     s_norms, s_mtexts = prepare(said)
     s_hits = [hits_for(n, m) for n, m in zip(s_norms, s_mtexts, strict=False)]
-    speakers = (est.hashed(s_mtexts), est.rule_matrix_from_hits(s_hits), np.asarray(rows, dtype=int))
+    speakers = (est.hashed(s_mtexts), est.rule_matrix_from_hits(s_hits), np.asarray(rows, dtype=int),
+                np.array([chat.asks(t) for t in said], dtype=bool))
     return (est.hashed(mtexts), est.rule_matrix_from_hits(hits), speakers), ev
 
 
-def speaker_raw(m: FraudClassifier, features, mask: np.ndarray) -> np.ndarray:
-    """Raw probabilities of the most suspicious speaker of each chat among the rows of `mask`, read by the fitted
-    model `m` (NaN rows where there is none, or when `features` carry no speakers)."""
+def speaker_raw(m: FraudClassifier, features, mask: np.ndarray, asking: bool = False) -> np.ndarray:
+    """Raw probabilities of the most suspicious speaker of each chat among the rows of `mask` (with `asking`, of
+    its most suspicious speaker who asks for money or a way in), read by the fitted model `m` (NaN rows where there
+    is none, or when `features` carry no speakers)."""
     n = int(mask.sum())
     if len(features) < 3:
         return np.full((n, len(RISKS)), np.nan)
-    Hs, Rs, rows = features[2]
-    sel = mask[rows]
+    Hs, Rs, rows, asks = features[2]
+    sel = mask[rows] & (asks if asking else True)
     pos = np.cumsum(mask) - 1  # a row's position among the rows of mask
     raw = m.raw_proba(X=m._finish(Hs[sel], Rs[sel])) if sel.any() else np.zeros((0, len(RISKS)))
     return most_suspicious(raw, pos[rows[sel]], n)[0]
+
+
+def speaker_pair(m: FraudClassifier, features, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`speaker_raw` of every speaker and of the asking ones."""
+    return speaker_raw(m, features, mask), speaker_raw(m, features, mask, asking=True)
 
 
 def _rows(ev, mask):
@@ -81,14 +89,15 @@ def _rows(ev, mask):
 
 
 def metrics(y_true, proba, type_true=None, type_proba=None, th: Thresholds | None = None, ev=None,
-            speaker=None) -> dict:
+            speaker=None, speaker_asking=None) -> dict:
     """Per-source figures: macro-F1 over the risks present, fraud P/R/F1, flagged rates, confusion, ECE.
 
     Risks are decided as the product decides them (`decision.decide` with the model's thresholds and, when `ev` is
-    given, each row's (chat, decisive, plain) evidence and `speaker`, the calibrated P(fraud) of each chat's most
-    suspicious speaker)."""
+    given, each row's (chat, decisive, plain) evidence and `speaker`/`speaker_asking`, the calibrated P(fraud) of each
+    chat's most suspicious speaker and of its most suspicious asking speaker)."""
     y_true = np.asarray(y_true)
-    pred = np.array(RISKS)[decide(proba, *(ev or ()), th=th or Thresholds(), speaker=speaker)]
+    pred = np.array(RISKS)[decide(proba, *(ev or ()), th=th or Thresholds(), speaker=speaker,
+                                  speaker_asking=speaker_asking)]
     present = [r for r in RISKS if (y_true == r).any()]
     is_f, pf = y_true == "fraud", pred == "fraud"
     p, r, f, _ = precision_recall_fscore_support(is_f, pf, average="binary", zero_division=0)
@@ -122,7 +131,8 @@ def metrics(y_true, proba, type_true=None, type_proba=None, th: Thresholds | Non
 def loso(examples: list[Example], params: dict | None = None, prepared=None, features=None,
          log: Callable[[str], None] = print, only: list[str] | None = None, ev=None, keep_models: bool = False) -> dict:
     """Leave-one-source-out: returns {"per_source": …, "oof_raw": …, "oof_type": …, "oof_speaker": …} (held-out
-    predictions; `oof_speaker` the raw probabilities of each chat's most suspicious speaker, NaN where none), and
+    predictions; `oof_speaker` the raw probabilities of each chat's most suspicious speaker, NaN where none, and
+    `oof_asking` those of its most suspicious speaker who asks for money or a way in), and
     with `keep_models` also "models": {source: the model fitted without it}."""
     y = np.array([e.risk for e in examples])
     ft = np.array([e.fraud_type for e in examples])
@@ -134,6 +144,7 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
     oof_raw = np.zeros((len(y), len(RISKS)))
     oof_type = np.zeros((len(y), len(FRAUD_TYPES)))
     oof_speaker = np.full((len(y), len(RISKS)), np.nan)
+    oof_asking = np.full((len(y), len(RISKS)), np.nan)
     held = [g for g in sorted(set(src)) if not only or g in only]
     models = {}
     for g in held:
@@ -144,7 +155,7 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
         X = m._finish(H[te], R[te])
         oof_raw[te] = m.raw_proba(X=X)
         oof_type[te] = m.type_proba(X=X)
-        oof_speaker[te] = speaker_raw(m, features, te)
+        oof_speaker[te], oof_asking[te] = speaker_pair(m, features, te)
         if keep_models:
             models[g] = m
         log(f"  留出 {g}: {te.sum()} 条，{time.time() - t0:.0f} 秒")
@@ -154,18 +165,20 @@ def loso(examples: list[Example], params: dict | None = None, prepared=None, fea
         other = ~te & np.isin(src, held)
         ab = fit_platt(oof_raw[other, FRAUD], y[other] == "fraud")
         per_source[g] = metrics(y[te], apply_platt(oof_raw[te], ab), ft[te], oof_type[te], est.thresholds(),
-                                _rows(ev, te), calibrated_fraud(oof_speaker[te], ab))
+                                _rows(ev, te), calibrated_fraud(oof_speaker[te], ab),
+                                calibrated_fraud(oof_asking[te], ab))
         per_source[g]["ece_uncalibrated"] = ece(oof_raw[te, FRAUD], y[te] == "fraud")
-    out = {"per_source": per_source, "oof_raw": oof_raw, "oof_type": oof_type, "oof_speaker": oof_speaker}
+    out = {"per_source": per_source, "oof_raw": oof_raw, "oof_type": oof_type, "oof_speaker": oof_speaker,
+           "oof_asking": oof_asking}
     if keep_models:
         out["models"] = models
     return out
 
 
 def kfold_raw(examples: list[Example], params: dict | None = None, features=None, k: int = 5,
-              seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+              seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold raw probabilities from k seeded random folds over all sources (the shipped calibration set), and
-    those of each chat's most suspicious speaker (NaN where none)."""
+    those of each chat's most suspicious speaker and most suspicious asking speaker (NaN where none)."""
     y = np.array([e.risk for e in examples])
     ft = np.array([e.fraud_type for e in examples])
     src = np.array([e.source for e in examples])
@@ -174,12 +187,13 @@ def kfold_raw(examples: list[Example], params: dict | None = None, features=None
     H, R = features[:2]
     oof = np.zeros((len(y), len(RISKS)))
     oof_speaker = np.full((len(y), len(RISKS)), np.nan)
+    oof_asking = np.full((len(y), len(RISKS)), np.nan)
     for f in range(k):
         te = fold == f
         m = clone(est).fit_features(H[~te], R[~te], y[~te], ft[~te], src[~te])
         oof[te] = m.raw_proba(X=m._finish(H[te], R[te]))
-        oof_speaker[te] = speaker_raw(m, features, te)
-    return oof, oof_speaker
+        oof_speaker[te], oof_asking[te] = speaker_pair(m, features, te)
+    return oof, oof_speaker, oof_asking
 
 
 def within_source(examples: list[Example], source: str, params: dict | None = None, features=None,
@@ -203,8 +217,9 @@ def within_source(examples: list[Example], source: str, params: dict | None = No
     ab = m.calibration_ if calibration is None else calibration
     if calibration is not None:
         raw = apply_platt(raw, calibration)
+    spk, asking = speaker_pair(m, features, te)
     return metrics(y[te], raw, ft[te], m.type_proba(X=X), m.thresholds(), _rows(ev, te),
-                   calibrated_fraud(speaker_raw(m, features, te), ab))
+                   calibrated_fraud(spk, ab), calibrated_fraud(asking, ab))
 
 
 def format_table(per_source: dict) -> str:

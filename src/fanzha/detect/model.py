@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -81,15 +82,31 @@ def speaker_texts(norms: list[str], is_chat) -> tuple[list[str], list[int], list
     return texts, rows, names
 
 
-def most_suspicious(raw: np.ndarray, rows, n: int) -> tuple[np.ndarray, np.ndarray]:
+def most_suspicious(raw: np.ndarray, rows, n: int, among=None) -> tuple[np.ndarray, np.ndarray]:
     """For each of `n` rows, the raw probabilities of its speaker with the highest P(fraud) (NaN where it has none)
-    and that speaker's index in `raw` (-1 where none)."""
+    and that speaker's index in `raw` (-1 where none); with `among` (a flag per speaker), only the speakers flagged."""
     out = np.full((n, len(RISKS)), np.nan)
     which = np.full(n, -1)
     for j, i in enumerate(rows):
+        if among is not None and not among[j]:
+            continue
         if which[i] < 0 or raw[j, FRAUD] > out[i, FRAUD]:
             out[i], which[i] = raw[j], j
     return out, which
+
+
+class Speakers(NamedTuple):
+    """Each chat's speakers read alone (`FraudClassifier.speaker_raw`): the raw probabilities of its most suspicious
+    speaker and of its most suspicious speaker who asks for money or a way in (`chat.asks`), NaN rows where there is
+    none; every speaker's text and name; the index of each row's most suspicious speaker, and of its most suspicious
+    asking speaker, in them (-1: none)."""
+
+    raw: np.ndarray
+    raw_asking: np.ndarray
+    texts: list[str]
+    names: list[str]
+    which: np.ndarray
+    which_asking: np.ndarray
 
 
 def calibrated_fraud(raw: np.ndarray, ab) -> np.ndarray:
@@ -169,7 +186,8 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
                  alpha: float = 2.5e-7, rule_weight: float = 0.5, max_iter: int = 15, source_balance: float = 0.65,
                  source_boost: tuple = (), normal_min: float = 0.75, random_state: int = 0, n_seeds: int = 1,
                  n_jobs: int | None = None, fraud_min: float = 0.5, fraud_min_chat: float = 0.4,
-                 plain_fraud_min: float = 0.97, spam_min_chat: float = 0.5, whole_chat_fraud_min: float = 0.9):
+                 plain_fraud_min: float = 0.97, spam_min_chat: float = 0.5, whole_chat_fraud_min: float = 0.9,
+                 speaker_min: float = 0.7, speaker_ask_min: float = 0.4):
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -187,12 +205,15 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         self.plain_fraud_min = plain_fraud_min
         self.spam_min_chat = spam_min_chat
         self.whole_chat_fraud_min = whole_chat_fraud_min
+        self.speaker_min = speaker_min
+        self.speaker_ask_min = speaker_ask_min
 
     def thresholds(self) -> Thresholds:
         """The named thresholds `decision.decide` applies (saved with the model's parameters)."""
         return Thresholds(fraud_min=self.fraud_min, fraud_min_chat=self.fraud_min_chat,
                           plain_fraud_min=self.plain_fraud_min, normal_min=self.normal_min,
-                          spam_min_chat=self.spam_min_chat, whole_chat_fraud_min=self.whole_chat_fraud_min)
+                          spam_min_chat=self.spam_min_chat, whole_chat_fraud_min=self.whole_chat_fraud_min,
+                          speaker_min=self.speaker_min, speaker_ask_min=self.speaker_ask_min)
 
     # -- features ------------------------------------------------------------------------------------------------
     def _hasher(self) -> HashingVectorizer:
@@ -320,17 +341,19 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
     def predict_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
         return self._calibrated(self.raw_proba(texts, prepared, X))
 
-    def speaker_raw(self, norms: list[str], is_chat) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
-        """Each chat's most suspicious speaker, read alone as a message: (raw probabilities, NaN rows where the
-        speakers cannot be told apart; the speakers' texts and names; the index of each row's speaker in them)."""
+    def speaker_raw(self, norms: list[str], is_chat) -> Speakers:
+        """Each chat's speakers, each read alone as a message (`Speakers`)."""
         texts, rows, names = speaker_texts(norms, is_chat)
         raw = self.raw_proba(texts=texts) if texts else np.zeros((0, len(RISKS)))
         best, which = most_suspicious(raw, rows, len(norms))
-        return best, texts, names, which
+        asking, which_asking = most_suspicious(raw, rows, len(norms), among=[chat.asks(t) for t in texts])
+        return Speakers(best, asking, texts, names, which, which_asking)
 
-    def speaker_fraud(self, norms: list[str], is_chat) -> np.ndarray:
-        """Calibrated P(fraud) of each chat's most suspicious speaker (NaN where none): `decide`'s `speaker`."""
-        return calibrated_fraud(self.speaker_raw(norms, is_chat)[0], self.calibration_)
+    def speaker_fraud(self, norms: list[str], is_chat) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated P(fraud) of each chat's most suspicious speaker and of its most suspicious speaker who asks for
+        money or a way in (NaN where none): `decide`'s `speaker` and `speaker_asking`."""
+        sp = self.speaker_raw(norms, is_chat)
+        return calibrated_fraud(sp.raw, self.calibration_), calibrated_fraud(sp.raw_asking, self.calibration_)
 
     def predict(self, texts=None, prepared=None, X=None) -> np.ndarray:
         """Risks decided by `decision.decide` (with the chat, decisive and plain evidence and the chats' speakers when
@@ -340,7 +363,8 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
             return self.classes_[decide(proba, th=self.thresholds())]
         norms, mtexts = prepared if prepared is not None else prepare(texts)
         ev = evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)])
-        return self.classes_[decide(proba, *ev, th=self.thresholds(), speaker=self.speaker_fraud(norms, ev[0]))]
+        speaker, asking = self.speaker_fraud(norms, ev[0])
+        return self.classes_[decide(proba, *ev, th=self.thresholds(), speaker=speaker, speaker_asking=asking)]
 
     def type_proba(self, texts=None, prepared=None, X=None) -> np.ndarray:
         if X is None:

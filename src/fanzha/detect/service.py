@@ -125,7 +125,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
     advertising that reads as a signed transactional notice asking nothing of its reader (`rules.notice`: 动账, 验证码,
     取件, 账单, 行程; no link, number, id or red flag) is ordinary.
     A chat whose speakers can be told apart is also read speaker by speaker (`decision.decide`); it is called
-    诈骗 with the reason naming the speaker, and its `fraud_prob` is the higher of the whole chat's and that speaker's.
+    诈骗 with the reason naming the speaker whose words decided, and its `fraud_prob` is the higher of the whole chat's
+    and its most suspicious speaker's.
     """
     model = model or load_model()
     th = model.thresholds()
@@ -144,12 +145,14 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         listed = blocklist.matching({k for its in items for kind, _, key in its for k in _keys(key, kind)}) \
             if any(items) else set()
         flagged = [_blocklist_reasons(n, items[i], listed) if listed else [] for i, n in enumerate(norms)]
-        speaker = np.full(len(norms), np.nan)
+        speaker = asking = np.full(len(norms), np.nan)
+        spk = None
         if is_chat.any():  # a chat is read speaker by speaker too (`decision.decide`)
-            spk_raw, spk_texts, spk_names, spk_which = model.speaker_raw(norms, is_chat)
-            speaker = calibrated_fraud(spk_raw, model.calibration_)
+            spk = model.speaker_raw(norms, is_chat)
+            speaker = calibrated_fraud(spk.raw, model.calibration_)
+            asking = calibrated_fraud(spk.raw_asking, model.calibration_)
         decided = decide(proba, is_chat, sure | np.array([bool(f) for f in flagged], dtype=bool), plain, th,
-                         speaker=speaker)
+                         speaker=speaker, speaker_asking=asking)
         tproba = np.zeros((len(norms), len(types)))  # the type is read for the texts called fraud only
         called = np.flatnonzero(decided == FRAUD)
         if len(called):
@@ -169,8 +172,11 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             shown_hits = [h for h in hits[i] if h.risk]  # cues such as "chat" are not reasons
             if sure[i]:
                 shown_hits = rules.decisive(norm) + shown_hits
-            if risk == "fraud" and speaker[i] >= th.fraud_min:
-                shown_hits = [_speaker_hit(norm, spk_names[spk_which[i]], spk_texts[spk_which[i]])] + shown_hits
+            if risk == "fraud" and spk is not None:  # the speaker whose words decided, when one did
+                j = spk.which[i] if speaker[i] >= th.speaker_min else \
+                    spk.which_asking[i] if asking[i] >= th.speaker_ask_min else -1
+                if j >= 0:
+                    shown_hits = [_speaker_hit(norm, spk.names[j], spk.texts[j])] + shown_hits
             if risk == "normal" and plain[i]:
                 reason = plain_hit(norm, hits[i])
                 shown_hits = [reason] if reason is not None else []

@@ -29,7 +29,7 @@ WITHIN = ("fbs_sms", "sms_spam")
 
 
 def _jsonable(d):
-    return {k: v for k, v in d.items() if k not in ("oof_raw", "oof_type")}
+    return {k: v for k, v in d.items() if k not in ("oof_raw", "oof_type", "oof_speaker", "oof_asking")}
 
 
 def params_digest(est: FraudClassifier) -> str:
@@ -54,7 +54,7 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
     log(f"特征完成（{time.time() - t0:.0f} 秒），开始留一来源交叉验证")
     res = evaluate.loso(examples, params, features=features, log=log, ev=ev) if loso else {"per_source": {}}
     log("五折交叉验证，拟合诈骗概率校准")
-    kfold, kfold_speaker = evaluate.kfold_raw(examples, params, features=features)
+    kfold, kfold_speaker, kfold_asking = evaluate.kfold_raw(examples, params, features=features)
     final = est.fit_features(*features[:2], y, ft, src)
     final.calibrate(kfold[:, FRAUD], y == "fraud")
     within_res = {}
@@ -69,7 +69,8 @@ def train(root: Path | str | None = None, out: Path | str | None = None, params:
     for g in sorted(set(src)):
         m = evaluate.metrics(y[src == g], evaluate.apply_platt(kfold[src == g], final.calibration_),
                              th=final.thresholds(), ev=tuple(a[src == g] for a in ev),
-                             speaker=calibrated_fraud(kfold_speaker[src == g], final.calibration_))
+                             speaker=calibrated_fraud(kfold_speaker[src == g], final.calibration_),
+                             speaker_asking=calibrated_fraud(kfold_asking[src == g], final.calibration_))
         kfold_rates[g] = {k: m[k] for k in ("macro_f1", "nonnormal_flagged", "normal_flagged", "normal_called_fraud")}
     today = dt.date.today().isoformat()
     fp = data.fingerprint(root)
