@@ -28,6 +28,7 @@ month's partitions takes (`fanzha db drop-month`).
     .venv/bin/python bench/bench_metrics.py --sizes 10000000     # the province-scale figure (docs/benchmarks.md)
     .venv/bin/python bench/bench_metrics.py --sizes 1000000 --unpartitioned
     .venv/bin/python bench/bench_metrics.py --sizes 200000       # a quick look
+    PYTHONPATH=/other/checkout/src .venv/bin/python bench/bench_metrics.py --sizes 10000000 --reuse --pages-only
 """
 
 from __future__ import annotations
@@ -204,6 +205,25 @@ def child_load(size: int, unpartitioned: bool = False) -> dict:
                      "rollup_build_s": round(built - loaded, 1)}
 
 
+def child_pages(repeat: int) -> dict:
+    """The four pages alone (no metrics, no writes, no dropped month): for runs of two versions of the code taken in
+    turns on one kept database (`--reuse --pages-only`, the code chosen by PYTHONPATH)."""
+    from datetime import timedelta
+
+    from fanzha.db import utcnow
+
+    today = utcnow().date()
+    month_ago = (today.replace(day=1) - timedelta(days=380)).replace(day=1)
+    month_end = (month_ago + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return {
+        "warning_list_one_month": timed_get(logged_in_client("yanpan"),
+                                            f"/warnings?since={month_ago}&until={month_end}", repeat),
+        "station_board": timed_get(logged_in_client("ps01_suozhang"), "/warnings", repeat),
+        "my_tasks": timed_get(logged_in_client("ps01_quanzu"), "/tasks", repeat),
+        "centre_board": timed_get(logged_in_client("yanpan"), "/warnings", repeat),
+    }
+
+
 def child_measure(repeat: int) -> dict:
     from datetime import timedelta
 
@@ -278,10 +298,16 @@ def main() -> None:
     parser.add_argument("--unpartitioned", action="store_true", help="the schema before migration 0034")
     parser.add_argument("--load-only", action="store_true", help="load and keep the database, measure nothing")
     parser.add_argument("--reuse", action="store_true", help="measure a database kept by --load-only (and keep it)")
+    parser.add_argument("--pages-only", action="store_true",
+                        help="with --reuse: the four pages alone, nothing written or dropped")
     parser.add_argument("--child-load", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-unpartitioned", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-measure", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-pages", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_pages:
+        print(json.dumps(child_pages(args.child_pages)))
+        return
     if args.child_load:
         print(json.dumps(child_load(args.child_load, args.child_unpartitioned)))
         return
@@ -303,7 +329,7 @@ def main() -> None:
                                  ensure_ascii=False), flush=True)
             if args.load_only:
                 continue
-            measured = _child(["--child-measure", str(args.repeat)], url)
+            measured = _child(["--child-pages" if args.pages_only else "--child-measure", str(args.repeat)], url)
         finally:
             if not (args.keep or args.load_only or args.reuse):  # a database loaded to be measured again stays
                 drop_database(args.pg, dbname)
