@@ -102,8 +102,8 @@ def speakers(norm: str) -> dict[str, str]:
 # an account or a card, a fee or a deposit). A speaker who asks for none of it (a restaurant confirming an order, a
 # clinic's reminder, a driver at the gate) is not called a scammer on the register of their words alone: `decision`
 # gives a speaker who says any of these the bar `speaker_ask_min` and every other speaker the higher `speaker_min`.
-ASKS = re.compile(r"转账|汇款|打款|转到|转给|转入|付款|支付|充值|入金|提现|下载|注册|链接|验证码|屏幕共享|保证金|手续费|投资|收益|"
-                  r"回报|平台|返利|佣金|贷款|额度|银行卡|卡号|密码|解冻|冻结|押金|定金|代理|会员费|理财|赚")
+ASKS = re.compile(r"转账|汇款|打款|转钱|打钱|汇钱|借钱|转到|转给|转入|付款|支付|收款码|扫码|充值|入金|提现|下载|注册|链接|验证码|屏幕共享|"
+                  r"保证金|手续费|投资|收益|回报|平台|返利|佣金|贷款|额度|银行卡|卡号|密码|解冻|冻结|押金|定金|代理|会员费|理财|赚")
 
 
 def asks(said: str) -> bool:
