@@ -332,6 +332,14 @@ def test_a_speaker_who_asks_for_money_or_a_way_in_has_a_lower_bar():
     assert names(decide(p, chat=chat, speaker=speaker, th=th)) == ["normal", "normal", "normal", "fraud"]
 
 
+def test_no_speaker_overrules_a_whole_chat_read_as_surely_ordinary():
+    p = np.array([[0.97, 0.02, 0.00, 0.01], [0.90, 0.05, 0.00, 0.05]])  # the whole chat: P(fraud) 0.01 and 0.05
+    chat = np.array([True, True])
+    speaker = np.array([0.95, 0.95])
+    assert names(decide(p, chat=chat, speaker=speaker, th=Thresholds(speaker_whole_min=0.02))) == ["normal", "fraud"]
+    assert names(decide(p, chat=chat, speaker=speaker, th=Thresholds(speaker_whole_min=0.0))) == ["fraud", "fraud"]
+
+
 @pytest.mark.parametrize("said, asks", [
     ("您先把钱转到这个账户，我们帮您解冻", True),
     ("下载这个APP，注册以后充值", True),

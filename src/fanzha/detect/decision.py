@@ -11,8 +11,10 @@ Pure: numbers and flags in, risk indices out; no model, no text, no I/O. `servic
 - A chat whose speakers can be told apart (`chat.speakers`) is read speaker by speaker: it is 诈骗 by probability
   only when what one speaker says, read alone as a message, reaches `speaker_ask_min` and asks for money or a way in
   (`chat.asks`: pay, transfer, top up, invest, a platform, an app, a link, a code, a card …), or reaches `speaker_min`
-  without asking (`speaker`, `speaker_asking`); the reading of the whole chat, where the victim's lines dilute the
-  scammer's, then decides only when it is near certain (`whole_chat_fraud_min`).
+  without asking (`speaker`, `speaker_asking`), unless the whole chat reads as surely ordinary (`speaker_whole_min`:
+  a speaker's lines out of their context do not overrule a reading of the whole that is sure); the reading of the
+  whole chat, where the victim's lines dilute the scammer's, then decides only when it is near certain
+  (`whole_chat_fraud_min`).
 - Otherwise the next class: the likeliest of 正常/营销广告/违法推广. For a message 正常 needs P(normal) ≥
   `normal_min` (else the likelier of 营销广告 and 违法推广, so a harmful message that missed the fraud bar stays
   flagged), except that a notice (not read as 违法推广) is 正常. For a chat 营销广告 needs P(spam) ≥ `spam_min_chat` (a chat is an
@@ -40,6 +42,7 @@ class Thresholds:
     whole_chat_fraud_min: float = 0.9  # a chat read speaker by speaker is still 诈骗 when the whole reads ≥ this
     speaker_min: float = 0.7  # a chat is 诈骗 when one speaker's words, read alone, reach this
     speaker_ask_min: float = 0.4  # … or this, for a speaker who asks for money or a way in (`chat.asks`)
+    speaker_whole_min: float = 0.02  # … and only when the whole chat reads at least this (not surely ordinary)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,7 +59,8 @@ def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, th: Threshol
     speaker's words read alone, NaN where the speakers cannot be told apart (None: all NaN); `speaker_asking` the same
     for its most suspicious speaker who asks for money or a way in (NaN where nobody does). Where the speakers are
     known, a speaker at `speaker_min`, or an asking speaker at `speaker_ask_min`, decides 诈骗 instead of the whole
-    chat's P(fraud) and `fraud_min_chat` (the whole chat then needs `whole_chat_fraud_min`)."""
+    chat's P(fraud) and `fraud_min_chat` (the whole chat then needs `whole_chat_fraud_min`), unless the whole chat
+    reads as surely ordinary (P(fraud) below `speaker_whole_min`)."""
     th = th or Thresholds()
     proba = np.asarray(proba, dtype=float)
     n = len(proba)
@@ -72,6 +76,7 @@ def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, th: Threshol
         by_speaker = known & (np.nan_to_num(speaker, nan=-1.0) >= th.speaker_min)
         if speaker_asking is not None:
             by_speaker |= known & (np.nan_to_num(np.asarray(speaker_asking, dtype=float), nan=-1.0) >= th.speaker_ask_min)
+        by_speaker &= proba[:, FRAUD] >= th.speaker_whole_min  # the whole chat read as surely ordinary: no speaker decides
         bar = np.where(known, th.whole_chat_fraud_min, bar)
     else:
         by_speaker = np.zeros(n, bool)

@@ -187,7 +187,7 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
                  source_boost: tuple = (), normal_min: float = 0.75, random_state: int = 0, n_seeds: int = 1,
                  n_jobs: int | None = None, fraud_min: float = 0.5, fraud_min_chat: float = 0.4,
                  plain_fraud_min: float = 0.97, spam_min_chat: float = 0.5, whole_chat_fraud_min: float = 0.9,
-                 speaker_min: float = 0.7, speaker_ask_min: float = 0.4):
+                 speaker_min: float = 0.7, speaker_ask_min: float = 0.4, speaker_whole_min: float = 0.02):
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -207,13 +207,15 @@ class FraudClassifier(HashedVocabulary, ClassifierMixin, BaseEstimator):
         self.whole_chat_fraud_min = whole_chat_fraud_min
         self.speaker_min = speaker_min
         self.speaker_ask_min = speaker_ask_min
+        self.speaker_whole_min = speaker_whole_min
 
     def thresholds(self) -> Thresholds:
         """The named thresholds `decision.decide` applies (saved with the model's parameters)."""
         return Thresholds(fraud_min=self.fraud_min, fraud_min_chat=self.fraud_min_chat,
                           plain_fraud_min=self.plain_fraud_min, normal_min=self.normal_min,
                           spam_min_chat=self.spam_min_chat, whole_chat_fraud_min=self.whole_chat_fraud_min,
-                          speaker_min=self.speaker_min, speaker_ask_min=self.speaker_ask_min)
+                          speaker_min=self.speaker_min, speaker_ask_min=self.speaker_ask_min,
+                          speaker_whole_min=self.speaker_whole_min)
 
     # -- features ------------------------------------------------------------------------------------------------
     def _hasher(self) -> HashingVectorizer:

@@ -173,8 +173,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             if sure[i]:
                 shown_hits = rules.decisive(norm) + shown_hits
             if risk == "fraud" and spk is not None:  # the speaker whose words decided, when one did
-                j = spk.which[i] if speaker[i] >= th.speaker_min else \
-                    spk.which_asking[i] if asking[i] >= th.speaker_ask_min else -1
+                j = -1 if proba[i, FRAUD] < th.speaker_whole_min else spk.which[i] if speaker[i] >= th.speaker_min \
+                    else spk.which_asking[i] if asking[i] >= th.speaker_ask_min else -1
                 if j >= 0:
                     shown_hits = [_speaker_hit(norm, spk.names[j], spk.texts[j])] + shown_hits
             if risk == "normal" and plain[i]:
