@@ -190,3 +190,29 @@ def test_a_scam_chat_that_asks_for_money_is_called_fraud(text):
     from fanzha.detect import check
 
     assert check(text).risk == "fraud"
+
+
+def test_a_chat_read_as_surely_ordinary_reports_no_speakers_reading(monkeypatch):
+    import numpy as np
+
+    from fanzha.detect import service
+    from fanzha.detect.model import FRAUD
+
+    model = service.load_model()
+    text = ORDINARY_CALLS[0]
+    real_proba, real_speakers = model.predict_proba, model.speaker_raw
+
+    def sure(X=None, **kw):  # the whole chat read as surely ordinary
+        p = real_proba(X=X, **kw)
+        p[:, FRAUD] = 0.001
+        return p
+
+    def loud(norms, is_chat):  # one speaker alone read as a scam
+        sp = real_speakers(norms, is_chat)
+        sp.raw[~np.isnan(sp.raw[:, FRAUD]), FRAUD] = 0.999
+        return sp
+
+    monkeypatch.setattr(model, "predict_proba", sure)
+    monkeypatch.setattr(model, "speaker_raw", loud)
+    v = service.score_many([text], model=model)[0]
+    assert v.risk != "fraud" and v.fraud_prob < 0.02

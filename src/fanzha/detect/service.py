@@ -126,7 +126,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
     取件, 账单, 行程; no link, number, id or red flag) is ordinary.
     A chat whose speakers can be told apart is also read speaker by speaker (`decision.decide`); it is called
     诈骗 with the reason naming the speaker whose words decided, and its `fraud_prob` is the higher of the whole chat's
-    and its most suspicious speaker's.
+    and its most suspicious speaker's (the whole chat's alone when that reads as surely ordinary).
     """
     model = model or load_model()
     th = model.thresholds()
@@ -158,8 +158,10 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         if len(called):
             tproba[called] = model.type_proba(X=X[called])
         decided = decided.tolist()
-        # a chat read speaker by speaker reports its most suspicious reading (the whole or one speaker alone)
-        fraud_prob = np.round(np.fmax(proba[:, FRAUD], speaker), 4).tolist()
+        # a chat read speaker by speaker reports its most suspicious reading (the whole or one speaker alone), unless
+        # the whole reads as surely ordinary: then no speaker counts (`decision.decide`), nor is one reported
+        counted = np.where(proba[:, FRAUD] >= th.speaker_whole_min, speaker, np.nan)
+        fraud_prob = np.round(np.fmax(proba[:, FRAUD], counted), 4).tolist()
         for i, norm in enumerate(norms):
             if decided[i] == NORMAL and not hits[i] and not plain[i] and not flagged[i] and not with_entities:
                 # the common case, an ordinary text with no red flag and no cue: nothing to explain
