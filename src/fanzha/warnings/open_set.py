@@ -8,9 +8,10 @@ month: every such query is planned over every partition (64 for five years; docs
 at planning time.
 
 The bound is read at most once a minute per process (FRESH_SECONDS; reading it is itself a query over every month)
-and again at once when the process inserts a warning. Closing warnings only raises the true bound, so a bound read
-earlier stays below it and hides nothing. A new warning has the newest 预警时间 but for history: a warning older
-than the bound, imported by another process (the worker), reaches this process's board within a minute.
+and again at once when the process inserts a warning and when it commits it (`forget`). Closing warnings only
+raises the true bound, so a bound read earlier stays below it and hides nothing. A new warning has the newest
+预警时间 but for history: a warning older than the bound, imported by another process (the worker), reaches this
+process's board within a minute.
 On SQLite and on an unpartitioned database the bound is not added: there it would only cost a query and could steer
 the planner off the partial indexes on open warnings.
 """
@@ -71,14 +72,37 @@ def _partitioned_url(session: Session) -> str | None:
     return url if _partitioned[url] else None
 
 
-# A new warning may be older than the bound (an import of last week's warnings): the process reads it again.
+def forget(session: Session | None = None) -> None:
+    """Warnings were inserted: read the bound again (a new one may be older than it, as in an import of last week's
+    warnings), now for this session's own reading and once more when `session` commits, for the process's other
+    requests (one of them may have read the bound meanwhile without the uncommitted rows). Called by the intake's
+    COPY, which no ORM event sees; the events below cover ORM inserts."""
+    _bounds.clear()
+    if session is not None:
+        session.info[_FORGET_ON_COMMIT] = True
+
+
+_FORGET_ON_COMMIT = "fanzha_forget_open_bound"
+
+
 @event.listens_for(Session, "after_flush")
 def _forget_after_new_warnings(session: Session, _context: object) -> None:
     if any(isinstance(o, Warning) for o in session.new):
-        _bounds.clear()
+        forget(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _forget_after_inserted_warnings(state: ORMExecuteState) -> None:
     if state.is_insert and state.bind_mapper is not None and state.bind_mapper.class_ is Warning:
+        forget(state.session)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_when_committed(session: Session) -> None:
+    if session.info.pop(_FORGET_ON_COMMIT, False):
         _bounds.clear()
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_to_forget(session: Session) -> None:
+    session.info.pop(_FORGET_ON_COMMIT, None)

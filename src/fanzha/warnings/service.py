@@ -260,6 +260,8 @@ def _insert(session: Session, model: type[Warning | Person | WarningAssignment |
     """
     table = model.__table__
     conn = session.connection()
+    if model is Warning:
+        open_set.forget(session)
     if conn.dialect.name != "postgresql":
         return list(session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows,
                                     execution_options={"render_nulls": True}).scalars())
