@@ -48,14 +48,12 @@ def test_an_open_warning_older_than_the_bound_read_before_it_is_on_the_board(ses
         assert before is None and open_set.oldest_open(session) is None  # SQLite: no bound, no extra query
 
 
+@pytest.mark.postgres_pass  # partitions are PostgreSQL's (the SQLite half is the test above)
 def test_open_warnings_are_read_from_the_months_at_or_after_the_oldest_open_one(session):
+    from fanzha.config import get_settings
     from fanzha.ops import partitions
     from fanzha.warnings import open_set
     from fanzha.warnings.models import Warning
-
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("partitions are PostgreSQL's (the SQLite half is the test above)")
-    from fanzha.config import get_settings
 
     # Months back to 2023 (the demo's partitions begin at its own history); made in this session's transaction,
     # which the fixture rolls back.
