@@ -457,7 +457,7 @@ def _filtered(session: Session, scope: Scope, f: Filters):
         stmt = stmt.where(f.condition)
     if f.status:
         stmt = stmt.where(Warning.status == f.status)
-    if f.state == "open" or f.flag:  # every board figure is a figure of open warnings
+    if f.state == "open":
         stmt = stmt.where(open_set.clause(session))
     elif f.state == "closed":
         stmt = stmt.where(Warning.feedback_at.is_not(None))
@@ -478,8 +478,8 @@ def _filtered(session: Session, scope: Scope, f: Filters):
         stmt = stmt.where(Warning.assignee_id == scope.user_id)
     if f.assignee_id:
         stmt = stmt.where(Warning.assignee_id == f.assignee_id)
-    if f.flag:
-        stmt = stmt.where(flag_clause(f.flag))
+    if f.flag:  # every board figure is one of open warnings: the bound lets it skip the closed months too
+        stmt = stmt.where(flag_clause(f.flag), open_set.clause(session))
     return stmt
 
 
