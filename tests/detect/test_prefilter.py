@@ -62,3 +62,25 @@ def test_a_long_rule_searched_by_alternative_finds_the_same_first_match(seed):
             whole = rules.RULES[i].pattern.search(text)
             split = rules._search(i, text, text.lower(), set(text.lower()))
             assert (whole and (whole.span(), whole.group(0))) == (split and (split.span(), split.group(0))), text
+
+
+def test_the_one_pass_scan_reports_overlapping_and_nested_triggers():
+    """Every trigger string alone triggers its rules and the rules of every trigger inside it (a trigger that is a
+    prefix, a suffix or the middle of a longer one), and two triggers that overlap in a text are both reported."""
+    by_lit: dict[str, set[int]] = {}
+    for i, t in enumerate(rules._TRIGGERS):
+        for lit in t:
+            by_lit.setdefault(lit, set()).add(i)
+    nested = 0
+    for lit, own in by_lit.items():
+        expected = set(own)
+        for other, theirs in by_lit.items():
+            if other != lit and other in lit:
+                expected |= theirs
+                nested += 1
+        assert set(rules.triggered(lit)) == expected, lit
+    assert nested, "no trigger string inside another: the nested case is not exercised"
+    pairs = [(x, y) for x in by_lit for y in by_lit if x != y and len(x) > 1 and x[-1] == y[0]]
+    x, y = pairs[0]  # "…x" + "y…" sharing one character
+    text = x + y[1:]
+    assert by_lit[x] | by_lit[y] <= set(rules.triggered(text)), (x, y)
