@@ -148,6 +148,55 @@ def test_an_advert_with_a_scams_red_flags_is_not_told_to_reply():
     assert advice_for("normal", "", "", illicit_hint=True) == RISK_ADVICE["normal"]
 
 
+def test_a_message_on_the_models_reading_alone_needs_the_surer_bar():
+    """No scam red flag (no rule or cue of risk fraud): 诈骗 needs `unflagged_fraud_min` (0.7), else the next class,
+    which for a reading this sure of fraud is never 正常 (P(normal) ≤ 0.5 < 0.75): the message stays flagged."""
+    p = np.array([[0.20, 0.15, 0.00, 0.65],   # between the bars: with a red flag 诈骗, without 营销广告
+                  [0.10, 0.10, 0.00, 0.80],   # above both bars: 诈骗 either way
+                  [0.20, 0.05, 0.10, 0.65],   # without a red flag the next class is 违法推广 (0.10 > 0.05)
+                  [0.20, 0.15, 0.00, 0.65]])  # a chat: its own bars, the message bar does not apply
+    chat = np.array([False, False, False, True])
+    flagged = np.array([True, True, False, False])
+    assert names(decide(p, chat=chat, red_flag=flagged)) == ["fraud", "fraud", "illicit", "fraud"]
+    assert names(decide(p, chat=chat, red_flag=~flagged)) == ["spam", "fraud", "fraud", "fraud"]
+    assert names(decide(p, chat=chat)) == ["fraud", "fraud", "fraud", "fraud"]  # no evidence given: every row flagged
+    assert names(decide(p, red_flag=np.zeros(4, bool), th=Thresholds(unflagged_fraud_min=0.6))) == ["fraud"] * 4
+    # a decisive rule still decides, and a plain message keeps its higher bar
+    assert names(decide(p, red_flag=np.zeros(4, bool), decisive=np.array([True, False, False, False])))[0] == "fraud"
+    assert names(decide(p[1:2], red_flag=np.zeros(1, bool), plain=np.array([NOTICE]))) == ["normal"]
+
+
+def test_evidence_names_the_messages_with_a_scam_red_flag():
+    from fanzha.detect.model import evidence, hits_for, prepare
+
+    texts = ["兼职刷单，日结三百，先垫付后返佣金", "晚上回家吃饭吗", "工行 BANK 收款人 NAME", "澳门娱乐城首充送彩金"]
+    norms, mtexts = prepare(texts)
+    red = evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts, strict=True)])[3]
+    assert red.tolist() == [True, False, True, False]  # a phrase rule, nothing, a fragment cue, an illicit rule only
+
+
+def test_an_advert_the_model_reads_as_a_scam_is_not_told_to_reply(monkeypatch):
+    from fanzha.detect import service
+    from fanzha.detect.advice import LEANING_ADVICE, RISK_ADVICE
+
+    model = service.load_model()
+    th = model.thresholds()
+    between = (th.fraud_min + th.unflagged_fraud_min) / 2
+
+    def leaning(X=None, **_kw):
+        p = np.zeros((X.shape[0], 4))
+        p[:, :3] = (1 - between) / 3
+        p[:, FRAUD] = between
+        return p
+
+    monkeypatch.setattr(model, "predict_proba", leaning)
+    plain, flagged = service.score_many(["本周六到店有惊喜，欢迎光临小店", "兼职刷单，日结三百，先垫付后返佣金"], model=model)
+    assert (plain.risk, plain.advice) == ("spam", LEANING_ADVICE)
+    assert flagged.risk == "fraud"
+    monkeypatch.setattr(model, "predict_proba", lambda X=None, **_kw: np.tile([0.2, 0.7, 0.0, 0.1], (X.shape[0], 1)))
+    assert service.score_many(["本周六到店有惊喜，欢迎光临小店"], model=model)[0].advice == RISK_ADVICE["spam"]
+
+
 NOTICES = [  # real formats of everyday notices, numbers made up
     "【中国工商银行】您尾号8848的储蓄卡11月20日14:32支出(消费)268.00元，余额12,345.67元。",
     "【招商银行】您账户8848于11月20日14:32消费人民币268.00元，可用余额12345.67元。",

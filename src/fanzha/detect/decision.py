@@ -4,7 +4,9 @@ Pure: numbers and flags in, risk indices out; no model, no text, no I/O. `servic
 (`evaluate.metrics`) and the model's own `predict` all decide through `decide`, so what is measured is what is shipped.
 
 - 诈骗 only when a decisive rule fired (`rules.DECISIVE`, a blocklisted number or link) or the calibrated P(fraud)
-  clears the named threshold: `fraud_min` for a message, `fraud_min_chat` for a chat, and `plain_fraud_min` for a
+  clears the named threshold: `fraud_min` for a message with a scam red flag (a rule or a cue of risk fraud: a
+  phrase, an account-number or bare-link fragment), `unflagged_fraud_min` for a message on the model's reading of
+  its words alone, `fraud_min_chat` for a chat, and `plain_fraud_min` for a
   plain message (a signed transactional notice or a short personal message with no red flag and no request,
   `rules.notice`, `rules.personal`, or a signed message with no channel to a stranger, `rules.signed`; one with
   an advert's words only has the higher bar).
@@ -37,6 +39,7 @@ class Thresholds:
     fraud_min: float = 0.5  # a message is 诈骗 when calibrated P(fraud) ≥ this
     fraud_min_chat: float = 0.4  # a chat is 诈骗 when P(fraud) ≥ this
     plain_fraud_min: float = 0.97  # a plain message (notice / personal, nothing asked, no red flag) needs this
+    unflagged_fraud_min: float = 0.7  # a message with no scam red flag (no rule or cue pointing to fraud) needs this
     normal_min: float = 0.75  # a message is 正常 only when P(normal) ≥ this (unless plain)
     spam_min_chat: float = 0.5  # a chat is 营销广告 only when P(spam) ≥ this
     whole_chat_fraud_min: float = 0.9  # a chat read speaker by speaker is still 诈骗 when the whole reads ≥ this
@@ -48,11 +51,12 @@ class Thresholds:
         return asdict(self)
 
 
-def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, th: Thresholds | None = None,
+def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, red_flag=None, th: Thresholds | None = None,
            speaker=None, speaker_asking=None) -> np.ndarray:
     """Risk index (0 normal, 1 spam, 2 illicit, 3 fraud) of each row of calibrated probabilities `proba` (n × 4, in
-    RISKS order). `chat`, `decisive`: boolean arrays of n; `plain`: 0, PERSONAL or NOTICE for each row (None: all
-    False / 0). A plain message needs `plain_fraud_min` to be 诈骗; a notice is also 正常 whenever it is not 诈骗 or
+    RISKS order). `chat`, `decisive`, `red_flag`: boolean arrays of n; `plain`: 0, PERSONAL or NOTICE for each row
+    (None: all False / 0; `red_flag` None: every row has one). A message with no scam red flag needs
+    `unflagged_fraud_min` to be 诈骗, a plain message `plain_fraud_min`; a notice is also 正常 whenever it is not 诈骗 or
     违法推广 (the model reads signed notices with amounts as advertising). A personal message otherwise follows the
     message rule: adverts written like a friend's message are common in the spam corpora, and a weak 正常 made
     营销广告 keeps a harmful message flagged. `speaker`: for each chat the calibrated P(fraud) of its most suspicious
@@ -68,6 +72,8 @@ def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, th: Threshol
     decisive = np.zeros(n, bool) if decisive is None else np.asarray(decisive, bool)
     plain = np.zeros(n, np.int8) if plain is None else np.where(chat, 0, np.asarray(plain, dtype=np.int8))
     bar = np.where(chat, th.fraud_min_chat, th.fraud_min)
+    if red_flag is not None:  # a message on the model's word alone needs a surer reading (chats: their speakers)
+        bar = np.where(~chat & ~np.asarray(red_flag, bool), np.maximum(bar, th.unflagged_fraud_min), bar)
     bar = np.where(plain > 0, np.maximum(bar, th.plain_fraud_min), bar)
     pf = proba[:, FRAUD]
     if speaker is not None:

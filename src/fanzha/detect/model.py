@@ -44,13 +44,15 @@ def hits_for(norm: str, mtext: str) -> list[rules.Hit]:
     return rules.find(norm) + rules.cues(norm, mtext, chat.is_chat(norm))
 
 
-def evidence(norms: list[str], hits: list[list[rules.Hit]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What `decision.decide` needs besides the probabilities: (chat, decisive, plain kind) for each text."""
+def evidence(norms: list[str], hits: list[list[rules.Hit]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What `decision.decide` needs besides the probabilities: (chat, decisive, plain kind, scam red flag) for each
+    text; a red flag is a rule or a cue of risk fraud among its `hits`."""
     is_chat = np.fromiter((chat.is_chat(n) for n in norms), dtype=bool, count=len(norms))
     sure = np.array([bool(rules.decisive(n)) for n in norms], dtype=bool)
     plain = np.array([0 if c else _plain_kind(plain_hit(n, hs)) for n, hs, c in zip(norms, hits, is_chat, strict=False)],
                      dtype=np.int8)
-    return is_chat, sure, plain
+    red_flag = np.fromiter((any(h.risk == "fraud" for h in hs) for hs in hits), dtype=bool, count=len(hits))
+    return is_chat, sure, plain, red_flag
 
 
 def _plain_kind(hit: rules.Hit | None) -> int:
@@ -224,7 +226,7 @@ class FraudClassifier(HashedVocabulary, Estimator):
                  alpha: float = 2.5e-7, rule_weight: float = 0.5, max_iter: int = 15, source_balance: float = 0.65,
                  source_boost: tuple = (), normal_min: float = 0.75, random_state: int = 0, n_seeds: int = 1,
                  n_jobs: int | None = None, fraud_min: float = 0.5, fraud_min_chat: float = 0.4,
-                 plain_fraud_min: float = 0.97, spam_min_chat: float = 0.5, whole_chat_fraud_min: float = 0.9,
+                 plain_fraud_min: float = 0.97, unflagged_fraud_min: float = 0.7, spam_min_chat: float = 0.5, whole_chat_fraud_min: float = 0.9,
                  speaker_min: float = 0.7, speaker_ask_min: float = 0.4, speaker_whole_min: float = 0.02):
         self.n_features = n_features
         self.ngram_range = ngram_range
@@ -241,6 +243,7 @@ class FraudClassifier(HashedVocabulary, Estimator):
         self.fraud_min = fraud_min
         self.fraud_min_chat = fraud_min_chat
         self.plain_fraud_min = plain_fraud_min
+        self.unflagged_fraud_min = unflagged_fraud_min
         self.spam_min_chat = spam_min_chat
         self.whole_chat_fraud_min = whole_chat_fraud_min
         self.speaker_min = speaker_min
@@ -250,7 +253,8 @@ class FraudClassifier(HashedVocabulary, Estimator):
     def thresholds(self) -> Thresholds:
         """The named thresholds `decision.decide` applies (saved with the model's parameters)."""
         return Thresholds(fraud_min=self.fraud_min, fraud_min_chat=self.fraud_min_chat,
-                          plain_fraud_min=self.plain_fraud_min, normal_min=self.normal_min,
+                          plain_fraud_min=self.plain_fraud_min, unflagged_fraud_min=self.unflagged_fraud_min,
+                          normal_min=self.normal_min,
                           spam_min_chat=self.spam_min_chat, whole_chat_fraud_min=self.whole_chat_fraud_min,
                           speaker_min=self.speaker_min, speaker_ask_min=self.speaker_ask_min,
                           speaker_whole_min=self.speaker_whole_min)
@@ -433,6 +437,7 @@ class FraudClassifier(HashedVocabulary, Estimator):
         params["source_boost"] = tuple(tuple(p) for p in params.get("source_boost") or ())
         params.setdefault("normal_min", 0.0)  # models saved before the threshold existed decided by arg-max
         params.setdefault("n_seeds", 1)  # and before the seed mean, from one fit
+        params.setdefault("unflagged_fraud_min", 0.0)  # and before a message on its words alone needed more
         if meta.get("rules") != list(rules.RULE_CODES):
             raise ValueError("模型文件与当前规则列表不一致，请重新训练（fanzha detect train）")
         if meta.get("normalise", 1) != NORMALISE_VERSION:
