@@ -171,8 +171,36 @@ def test_evidence_names_the_messages_with_a_scam_red_flag():
 
     texts = ["兼职刷单，日结三百，先垫付后返佣金", "晚上回家吃饭吗", "工行 BANK 收款人 NAME", "澳门娱乐城首充送彩金"]
     norms, mtexts = prepare(texts)
-    red = evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts, strict=True)])[3]
-    assert red.tolist() == [True, False, True, False]  # a phrase rule, nothing, a fragment cue, an illicit rule only
+    ev = evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts, strict=True)])
+    assert ev[3].tolist() == [True, False, True, False]  # a phrase rule, nothing, a fragment cue, an illicit rule only
+    assert ev[4].tolist() == [False, False, False, True]  # the illicit rule (赌博推广)
+
+
+def test_an_advert_with_an_illicit_red_flag_is_illicit():
+    """营销广告 with an illicit rule fired is 违法推广; 正常 and 诈骗 are not touched by it, nor is an advert without one."""
+    p = np.array([[0.10, 0.80, 0.05, 0.05],   # an advert with the flag → illicit
+                  [0.10, 0.80, 0.05, 0.05],   # the same without it → spam
+                  [0.90, 0.05, 0.03, 0.02],   # ordinary with the flag: stays normal (the rule alone does not flag)
+                  [0.05, 0.30, 0.05, 0.60]])  # fraud with the flag: stays fraud
+    flag = np.array([True, False, True, True])
+    assert names(decide(p, illicit_flag=flag)) == ["illicit", "spam", "normal", "fraud"]
+    assert names(decide(p)) == ["spam", "spam", "normal", "fraud"]
+    # a chat that does not read as an advert stays 正常 with the flag too
+    assert names(decide(np.array([[0.55, 0.40, 0.03, 0.02]]), chat=np.array([True]), illicit_flag=flag[:1])) == \
+        ["normal"]
+
+
+@pytest.mark.parametrize("text", ["快速代办驾照，免学免考，三天拿证，电话13812345678",
+                                  "招聘女公关，仅限女性，日结高薪，详询13812345678"])
+def test_an_illicit_advert_worded_like_an_ordinary_one_is_called_illicit(text):
+    from fanzha.detect.advice import RISK_ADVICE
+    from fanzha.detect.service import score_many
+
+    v = score_many([text])[0]
+    assert (v.risk, v.advice) == ("illicit", RISK_ADVICE["illicit"]), v
+    from fanzha.detect.rules import RULE_BY_CODE
+
+    assert any(RULE_BY_CODE[r["rule"]].risk == "illicit" for r in v.reasons if r["rule"] in RULE_BY_CODE)
 
 
 def test_an_advert_the_model_reads_as_a_scam_is_not_told_to_reply(monkeypatch):
