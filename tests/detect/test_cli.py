@@ -53,6 +53,21 @@ def test_score_gbk_csv_keeps_every_row_and_column(tmp_path):
     assert "无法读取 1 行" in r.output
 
 
+def test_score_neutralises_the_inputs_cells_and_writes_its_own_as_they_are(tmp_path):
+    """A message or an id that starts like a formula comes out behind an apostrophe (the input's cells are the only
+    ones that can); the added columns are written as the scorer made them."""
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text('id,text\n+1,"=HYPERLINK(""http://x.top"",""领取"")"\n@2,-晚上回家吃饭吗\n3,\n', encoding="utf-8")
+    r = runner.invoke(app, ["score", str(src), "-o", str(dst)])
+    assert r.exit_code == 0, r.output
+    with open(dst, encoding="utf-8-sig", newline="") as fh:
+        out = list(csv.DictReader(fh))
+    assert [row["id"] for row in out] == ["'+1", "'@2", "3"]
+    assert out[0]["text"].startswith("'=HYPERLINK") and out[1]["text"] == "'-晚上回家吃饭吗"
+    assert all(row["risk"] in ("normal", "spam", "illicit", "fraud") for row in out)
+    assert all(not row["reasons"].startswith("'") and not row["risk_label"].startswith("'") for row in out)
+
+
 def test_score_without_the_text_column_says_so_in_chinese(tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("id,content\n1,你好\n", encoding="utf-8")

@@ -85,6 +85,12 @@ def test_csv_is_utf8_with_bom_and_neutralised():
     assert data.decode("utf-8-sig") == "姓名,金额\r\n'=1+2,-5\r\n张某某,95500.00\r\n"
 
 
+def test_a_row_with_the_callers_own_cells_neutralises_the_rest_only():
+    buf = io.StringIO()
+    tabular.CsvWriter(buf).writerow_own(["=1+2", "张某某"], ["fraud", 0.93, '[{"rule": "x"}]', ""])
+    assert buf.getvalue() == "'=1+2,张某某,fraud,0.93,\"[{\"\"rule\"\": \"\"x\"\"}]\",\r\n"
+
+
 def test_xlsx_keeps_numbers_and_stores_text_as_text():
     data = tabular.xlsx_bytes(["姓名", "金额", "备注"], [["=1+2", -5, "\x07铃=2"], ["@A1", 95.5, None]], sheet="表")
     ws = load_workbook(io.BytesIO(data))["表"]

@@ -76,6 +76,11 @@ class CsvWriter:
     def writerow(self, values: Iterable[object]) -> object:
         return self._writer.writerow(row(values))
 
+    def writerow_own(self, values: Iterable[object], own: Iterable[object]) -> object:
+        """`values` neutralised, then `own`: cells the caller made itself (codes, labels, numbers, JSON lists, its own
+        messages) that cannot start a formula, written as they are (a bulk file writes millions of them)."""
+        return self._writer.writerow([*row(values), *own])
+
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
         for values in rows:
             self.writerow(values)

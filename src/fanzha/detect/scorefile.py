@@ -185,23 +185,19 @@ def format_chunk(chunk: list, model, cols: list[str] | None) -> tuple[str, Count
                 risks[rec["risk"]] += 1
             buf.write(json.dumps(rec, ensure_ascii=False) + "\n")
         return buf.getvalue(), risks, bad
-    # CSV: the input's cells are neutralised (tabular.cell); the added columns are ours and safe as they are (codes,
-    # Chinese labels, a number, a JSON list, an error message in Chinese), so a row costs two cell checks, not nine.
+    # CSV: the input's cells are neutralised; the added columns are ours and safe as they are (codes, Chinese labels, a
+    # number, a JSON list, an error message in Chinese), so a row costs two cell checks, not nine.
     assert cols[-len(OUT_COLS):] == OUT_COLS
-    given, cell, write = cols[:-len(OUT_COLS)], tabular.cell, csv.writer(buf).writerow
+    given, writer = cols[:-len(OUT_COLS)], tabular.CsvWriter(buf)
     failed = ("",) * (len(OUT_COLS) - 1)
     for row, _, err in chunk:
-        values = [cell(row.get(c, "")) for c in given]
         if err:
             bad += 1
-            values += failed
-            values.append(err)
+            writer.writerow_own([row.get(c, "") for c in given], (*failed, err))
         else:
             added = next(scored)
             risks[added[0]] += 1
-            values += added
-            values.append("")
-        write(values)
+            writer.writerow_own([row.get(c, "") for c in given], (*added, ""))
     return buf.getvalue(), risks, bad
 
 
