@@ -51,7 +51,7 @@ def apply_platt(raw: np.ndarray, ab) -> np.ndarray:
 
 def analyse(texts: list[str], est: FraudClassifier | None = None):
     """Features and decision evidence of texts, computed once: ((hashed n-grams, rule/cue columns, speakers),
-    (chat, decisive, plain)); speakers are the features of what each chat's speakers say, read alone, and the row each
+    `model.evidence`); speakers are the features of what each chat's speakers say, read alone, and the row each
     belongs to and whether they ask for money or a way in (`speaker_raw` scores them with a fitted model)."""
     est = est or FraudClassifier()
     norms, mtexts = prepare(texts)
@@ -93,7 +93,7 @@ def metrics(y_true, proba, type_true=None, type_proba=None, th: Thresholds | Non
     """Per-source figures: macro-F1 over the risks present, fraud P/R/F1, flagged rates, confusion, ECE.
 
     Risks are decided as the product decides them (`decision.decide` with the model's thresholds and, when `ev` is
-    given, each row's (chat, decisive, plain) evidence and `speaker`/`speaker_asking`, the calibrated P(fraud) of each
+    given, each row's `model.evidence` and `speaker`/`speaker_asking`, the calibrated P(fraud) of each
     chat's most suspicious speaker and of its most suspicious asking speaker)."""
     y_true = np.asarray(y_true)
     pred = np.array(RISKS)[decide(proba, *(ev or ()), th=th or Thresholds(), speaker=speaker,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from dataclasses import fields
 from pathlib import Path
 from typing import NamedTuple
 
@@ -228,8 +229,8 @@ class FraudClassifier(HashedVocabulary, Estimator):
                  alpha: float = 2.5e-7, rule_weight: float = 0.5, max_iter: int = 15, source_balance: float = 0.65,
                  source_boost: tuple = (), normal_min: float = 0.75, random_state: int = 0, n_seeds: int = 1,
                  n_jobs: int | None = None, fraud_min: float = 0.5, fraud_min_chat: float = 0.4,
-                 plain_fraud_min: float = 0.97, unflagged_fraud_min: float = 0.7, spam_min_chat: float = 0.5, whole_chat_fraud_min: float = 0.9,
-                 speaker_min: float = 0.7, speaker_ask_min: float = 0.4, speaker_whole_min: float = 0.02):
+                 plain_fraud_min: float = 0.97, unflagged_fraud_min: float = 0.7, spam_min_chat: float = 0.5,
+                 whole_chat_fraud_min: float = 0.9, speaker_min: float = 0.7, speaker_ask_min: float = 0.4, speaker_whole_min: float = 0.02):
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.min_df = min_df
@@ -254,12 +255,7 @@ class FraudClassifier(HashedVocabulary, Estimator):
 
     def thresholds(self) -> Thresholds:
         """The named thresholds `decision.decide` applies (saved with the model's parameters)."""
-        return Thresholds(fraud_min=self.fraud_min, fraud_min_chat=self.fraud_min_chat,
-                          plain_fraud_min=self.plain_fraud_min, unflagged_fraud_min=self.unflagged_fraud_min,
-                          normal_min=self.normal_min,
-                          spam_min_chat=self.spam_min_chat, whole_chat_fraud_min=self.whole_chat_fraud_min,
-                          speaker_min=self.speaker_min, speaker_ask_min=self.speaker_ask_min,
-                          speaker_whole_min=self.speaker_whole_min)
+        return Thresholds(**{f.name: getattr(self, f.name) for f in fields(Thresholds)})
 
     # -- features ------------------------------------------------------------------------------------------------
     def _hasher(self):
