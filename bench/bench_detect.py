@@ -15,7 +15,12 @@ import os
 import platform
 import random
 import resource
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_warning_import import cpu_name  # noqa: E402
 
 
 def _lines(n: int, root: str | None) -> list[str]:
@@ -31,17 +36,6 @@ def _lines(n: int, root: str | None) -> list[str]:
     return [pool[rnd.randrange(len(pool))] for _ in range(n)]
 
 
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
 def make_file(path: str, n: int, root: str | None) -> None:
     import csv
 
@@ -54,7 +48,6 @@ def make_file(path: str, n: int, root: str | None) -> None:
 
 def main() -> None:
     import subprocess
-    import sys
     import tempfile
 
     ap = argparse.ArgumentParser()
@@ -77,7 +70,7 @@ def main() -> None:
     model = load_model()
     rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = os.path.getsize(src) / 1e6
-    print(f"date {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  nproc {os.cpu_count()}  cpu {_cpu()}  "
+    print(f"date {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  nproc {os.cpu_count()}  cpu {cpu_name()}  "
           f"python {platform.python_version()}")
     print(f"model {model.meta_.get('version')}  lines {args.lines:,}  input {size:.0f} MB")
     for workers in [int(w) for w in args.workers.split(",")]:

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_warning_import import DEFAULT_PG, drop_database, fresh_database  # noqa: E402
+from bench_warning_import import DEFAULT_PG, cpu_name, drop_database, fresh_database  # noqa: E402
 
 TEXTS = [
     "【京东金融】您的校园贷账户未注销，将影响个人征信，请致电13912345678办理注销",
@@ -66,17 +66,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
 
 
 def _prepare(data_dir: Path, database_url: str = "") -> dict[str, str]:
@@ -236,7 +225,7 @@ def main() -> None:
             if args.postgres:
                 drop_database(args.postgres, "fanzha_bench_api")
     print(json.dumps({
-        "date": dt.datetime.now().isoformat(timespec="seconds"), "cpu": _cpu(), "nproc": os.cpu_count(),
+        "date": dt.datetime.now().isoformat(timespec="seconds"), "cpu": cpu_name(), "nproc": os.cpu_count(),
         "python": sys.version.split()[0], "clients": args.clients, "interval_ms": args.interval_ms,
         "burst": args.burst, "workers": args.workers, "database": "postgresql" if args.postgres else "sqlite",
         "seconds": round(wall, 1), "requests": len(latencies), "errors": errors,

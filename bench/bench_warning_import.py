@@ -288,9 +288,17 @@ def timed_get(c, path: str, n: int) -> dict:
     return summary_ms(times)
 
 
+def cpu_name() -> str:
+    """The processor's model name (/proc/cpuinfo), for the machine line of a benchmark's report."""
+    try:
+        return next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name")), platform.processor())
+    except OSError:
+        return platform.processor()
+
+
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = cpu_name()
     mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                    if line.startswith("MemTotal"))
     import psycopg
