@@ -156,16 +156,15 @@ def score_texts(texts: list[str], model=None, jsonl: bool = False) -> list[tuple
     return [cols[t] for t in texts]
 
 
+def _added(err: str, scored) -> tuple:
+    """The values of OUT_COLS for one row, in their order: the next text's columns from `scored` and no error, or
+    empty columns and the error. The one place that knows the layout of the added columns."""
+    return ("",) * (len(OUT_COLS) - 1) + (err,) if err else (*next(scored), "")
+
+
 def _record(row: dict, err: str, scored) -> dict:
     """An output record: the input row's columns, then OUT_COLS (`scored`: the next text's columns, or the error)."""
-    rec = dict(row)
-    if err:
-        rec.update(risk="", risk_label="", fraud_type="", fraud_type_label="", fraud_prob="", reasons="", error=err)
-    else:
-        risk, label, ftype, flabel, prob, reasons = next(scored)
-        rec.update(risk=risk, risk_label=label, fraud_type=ftype, fraud_type_label=flabel, fraud_prob=prob,
-                   reasons=reasons, error="")
-    return rec
+    return {**row, **dict(zip(OUT_COLS, _added(err, scored), strict=True))}
 
 
 def format_chunk(chunk: list, model, cols: list[str] | None) -> tuple[str, Counter, int]:
@@ -189,15 +188,13 @@ def format_chunk(chunk: list, model, cols: list[str] | None) -> tuple[str, Count
     # number, a JSON list, an error message in Chinese), so a row costs two cell checks, not nine.
     assert cols[-len(OUT_COLS):] == OUT_COLS
     given, writer = cols[:-len(OUT_COLS)], tabular.CsvWriter(buf)
-    failed = ("",) * (len(OUT_COLS) - 1)
     for row, _, err in chunk:
+        added = _added(err, scored)
         if err:
             bad += 1
-            writer.writerow_own([row.get(c, "") for c in given], (*failed, err))
         else:
-            added = next(scored)
             risks[added[0]] += 1
-            writer.writerow_own([row.get(c, "") for c in given], (*added, ""))
+        writer.writerow_own([row.get(c, "") for c in given], added)
     return buf.getvalue(), risks, bad
 
 
