@@ -162,9 +162,9 @@ def _added(err: str, scored) -> tuple:
     return ("",) * (len(OUT_COLS) - 1) + (err,) if err else (*next(scored), "")
 
 
-def _record(row: dict, err: str, scored) -> dict:
-    """An output record: the input row's columns, then OUT_COLS (`scored`: the next text's columns, or the error)."""
-    return {**row, **dict(zip(OUT_COLS, _added(err, scored), strict=True))}
+def _record(row: dict, added: tuple) -> dict:
+    """An output record: the input row's columns, then OUT_COLS with the values `added` (from `_added`)."""
+    return {**row, **dict(zip(OUT_COLS, added, strict=True))}
 
 
 def format_chunk(chunk: list, model, cols: list[str] | None) -> tuple[str, Counter, int]:
@@ -175,26 +175,20 @@ def format_chunk(chunk: list, model, cols: list[str] | None) -> tuple[str, Count
     buf = io.StringIO()
     risks: Counter = Counter()
     bad = 0
-    if jsonl:
-        for row, _, err in chunk:
-            rec = _record(row, err, scored)
-            if err:
-                bad += 1
-            else:
-                risks[rec["risk"]] += 1
-            buf.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        return buf.getvalue(), risks, bad
     # CSV: the input's cells are neutralised; the added columns are ours and safe as they are (codes, Chinese labels, a
     # number, a JSON list, an error message in Chinese), so a row costs two cell checks, not nine.
-    assert cols[-len(OUT_COLS):] == OUT_COLS
-    given, writer = cols[:-len(OUT_COLS)], tabular.CsvWriter(buf)
+    assert jsonl or cols[-len(OUT_COLS):] == OUT_COLS
+    given, writer = (None, None) if jsonl else (cols[:-len(OUT_COLS)], tabular.CsvWriter(buf))
     for row, _, err in chunk:
         added = _added(err, scored)
         if err:
             bad += 1
         else:
             risks[added[0]] += 1
-        writer.writerow_own([row.get(c, "") for c in given], added)
+        if writer is None:
+            buf.write(json.dumps(_record(row, added), ensure_ascii=False) + "\n")
+        else:
+            writer.writerow_own([row.get(c, "") for c in given], added)
     return buf.getvalue(), risks, bad
 
 
@@ -271,7 +265,7 @@ def _score_file_by_record(rows, dst: str, out_fmt: str, header: list[str], model
         for chunk in chunked(rows):
             scored = iter(score_texts([t for _, t, err in chunk if not err], model, False))
             for row, _, err in chunk:
-                rec = _record(row, err, scored)
+                rec = _record(row, _added(err, scored))
                 if err:
                     summary.unreadable += 1
                 else:

@@ -38,6 +38,7 @@ from fanzha.detect.scorefile import (
     OUT_COLS,
     InputError,
     Summary,
+    _added,
     _record,
     open_output,
     score_texts,
@@ -327,7 +328,7 @@ def score_batches(batches, *, fmt: str, header: list[str], text_col: str, cols: 
         scored = iter(score_texts([t for _, t, err in chunk if not err], model, jsonl_out))
         lines, risks = [], []
         for row, _, err in chunk:
-            rec = _record(row, err, scored)
+            rec = _record(row, _added(err, scored))
             risks.append(rec["risk"])
             if jsonl_out:
                 lines.append(json.dumps(rec, ensure_ascii=False) + "\n")
