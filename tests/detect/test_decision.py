@@ -174,6 +174,21 @@ def test_evidence_names_the_messages_with_a_scam_red_flag():
     ev = evidence(norms, [hits_for(n, m) for n, m in zip(norms, mtexts, strict=True)])
     assert ev[3].tolist() == [True, False, True, False]  # a phrase rule, nothing, a fragment cue, an illicit rule only
     assert ev[4].tolist() == [False, False, False, True]  # the illicit rule (赌博推广)
+    assert ev[5].tolist() == [False, False, True, False]  # only the bare account is account-only
+
+
+def test_a_bare_account_read_as_an_advert_is_fraud():
+    """An account-only text (the `fragment_account` cue) the model reads as 营销广告 is 诈骗: an advert offers something,
+    a bare card number is where a scam wants the money. Read as ordinary it stays 正常; in a chat the flag is ignored;
+    without the flag the same probabilities stay 营销广告."""
+    p = np.array([[0.02, 0.95, 0.01, 0.02],   # read as an advert → 诈骗
+                  [0.90, 0.05, 0.02, 0.03],   # read as ordinary (a relative's card for the rent) → stays 正常
+                  [0.05, 0.10, 0.83, 0.02],   # read as illicit → stays 违法推广
+                  [0.02, 0.95, 0.01, 0.02]])  # a chat with the flag → 营销广告 as before (the cue never fires on chats)
+    account = np.array([True, True, True, True])
+    chat = np.array([False, False, False, True])
+    assert names(decide(p, chat=chat, account_only=account)) == ["fraud", "normal", "illicit", "spam"]
+    assert names(decide(p, chat=chat)) == ["spam", "normal", "illicit", "spam"]
 
 
 def test_an_advert_with_an_illicit_red_flag_is_illicit():
@@ -431,3 +446,16 @@ def test_what_counts_as_asking_for_money_or_a_way_in(said, asks):
     from fanzha.detect import chat
 
     assert chat.asks(said) is asks
+
+
+@pytest.mark.parametrize("text", ["邮政 6210985800012345678 刘芳", "账号6222020200112233445 工行 王丽"])
+def test_the_checker_calls_a_bare_account_fraud_with_its_reason(text):
+    """Through the shipped model: both texts are read as advertising (P(fraud) below 0.01), which used to give the
+    advice to reply 退订; as account-only texts they are 诈骗, and the reason names the cue."""
+    from fanzha.detect import check
+
+    v = check(text)
+    assert v.fraud_prob < 0.5  # the model's own reading is kept and reported
+    assert (v.risk, v.risk_label) == ("fraud", "诈骗")
+    assert [r["rule"] for r in v.reasons] == ["fragment_account"]
+    assert "退订" not in v.advice

@@ -18,7 +18,9 @@ Pure: numbers and flags in, risk indices out; no model, no text, no I/O. `servic
   whole chat, where the victim's lines dilute the scammer's, then decides only when it is near certain
   (`whole_chat_fraud_min`).
 - Otherwise the next class: the likeliest of 正常/营销广告/违法推广, where 营销广告 with an illicit red flag (a rule of
-  risk illicit fired: 赌博, 办证, 招嫖 …) is 违法推广. For a message 正常 needs P(normal) ≥
+  risk illicit fired: 赌博, 办证, 招嫖 …) is 违法推广, and 营销广告 for a text that is little more than a bank account
+  (`account_only`: the `fragment_account` cue, "农行 6228… 户主 李某") is 诈骗: an advert names something to buy, a bare
+  account is the tail of a "transfer to this card" scam (a bare account the model reads as ordinary stays 正常). For a message 正常 needs P(normal) ≥
   `normal_min` (else the likelier of 营销广告 and 违法推广, so a harmful message that missed the fraud bar stays
   flagged), except that a notice (not read as 违法推广) is 正常. For a chat 营销广告 needs P(spam) ≥ `spam_min_chat` (a chat is an
   advert only when it reads as one); otherwise the chat is 正常 unless 违法推广 is likelier.
@@ -53,11 +55,12 @@ class Thresholds:
 
 
 def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, red_flag=None, illicit_flag=None,
-           th: Thresholds | None = None, speaker=None, speaker_asking=None) -> np.ndarray:
+           account_only=None, th: Thresholds | None = None, speaker=None, speaker_asking=None) -> np.ndarray:
     """Risk index (0 normal, 1 spam, 2 illicit, 3 fraud) of each row of calibrated probabilities `proba` (n × 4, in
     RISKS order). `chat`, `decisive`, `red_flag`, `illicit_flag`: boolean arrays of n; `plain`: 0, PERSONAL or
     NOTICE for each row (None: all False / 0; `red_flag` None: every row has one). A 营销广告 verdict with an illicit
-    red flag (`illicit_flag`: a rule of risk illicit fired) is 违法推广. A message with no scam red flag needs
+    red flag (`illicit_flag`: a rule of risk illicit fired) is 违法推广; one for a text that is only an account
+    (`account_only`: the `fragment_account` cue) is 诈骗. A message with no scam red flag needs
     `unflagged_fraud_min` to be 诈骗, a plain message `plain_fraud_min`; a notice is also 正常 whenever it is not 诈骗 or
     违法推广 (the model reads signed notices with amounts as advertising). A personal message otherwise follows the
     message rule: adverts written like a friend's message are common in the spam corpora, and a weak 正常 made
@@ -97,6 +100,9 @@ def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, red_flag=Non
     idx = np.where((plain == NOTICE) & (idx == SPAM), NORMAL, idx)
     # a chat: 营销广告 only when it reads as an advert
     idx = np.where(chat & (idx == SPAM) & (proba[:, SPAM] < th.spam_min_chat), NORMAL, idx)
+    # a bare account is not an advertisement: nothing is offered, a card to pay into is
+    if account_only is not None:
+        fraud = fraud | (np.asarray(account_only, bool) & ~chat & (idx == SPAM))
     # an advertisement that carries an illicit red flag (赌博, 办证, 招嫖 …) is an illicit one
     if illicit_flag is not None:
         idx = np.where(np.asarray(illicit_flag, bool) & (idx == SPAM), ILLICIT, idx)

@@ -47,15 +47,17 @@ def hits_for(norm: str, mtext: str) -> list[rules.Hit]:
 
 def evidence(norms: list[str], hits: list[list[rules.Hit]]) -> tuple[np.ndarray, ...]:
     """What `decision.decide` needs besides the probabilities: (chat, decisive, plain kind, scam red flag, illicit red
-    flag) for each text; a scam red flag is a rule or a cue of risk fraud among its `hits`, an illicit one a rule of
-    risk illicit."""
+    flag, account only) for each text; a scam red flag is a rule or a cue of risk fraud among its `hits`, an illicit
+    one a rule of risk illicit, and account only the `fragment_account` cue (a short text that is little more than a
+    bank account)."""
     is_chat = np.fromiter((chat.is_chat(n) for n in norms), dtype=bool, count=len(norms))
     sure = np.array([bool(rules.decisive(n)) for n in norms], dtype=bool)
     plain = np.array([0 if c else _plain_kind(plain_hit(n, hs)) for n, hs, c in zip(norms, hits, is_chat, strict=False)],
                      dtype=np.int8)
     red_flag = np.fromiter((any(h.risk == "fraud" for h in hs) for hs in hits), dtype=bool, count=len(hits))
     illicit = np.fromiter((any(h.risk == "illicit" for h in hs) for hs in hits), dtype=bool, count=len(hits))
-    return is_chat, sure, plain, red_flag, illicit
+    account = np.fromiter((any(h.code == "fragment_account" for h in hs) for hs in hits), dtype=bool, count=len(hits))
+    return is_chat, sure, plain, red_flag, illicit, account
 
 
 def _plain_kind(hit: rules.Hit | None) -> int:

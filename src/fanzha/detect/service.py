@@ -139,7 +139,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         norms, mtexts = prepare([t for t, _ in cleaned])
         hits = [hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)]
         X = model._finish(model.hashed(mtexts), model.rule_matrix_from_hits(hits))
-        is_chat, sure, plain, red_flag, illicit = evidence(norms, hits)
+        is_chat, sure, plain, red_flag, illicit, account = evidence(norms, hits)
         proba = model.predict_proba(X=X)
         items = [blocklist_items(n) if blocklist is not None and n else [] for n in norms]
         listed = blocklist.matching({k for its in items for kind, _, key in its for k in _keys(key, kind)}) \
@@ -152,7 +152,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             speaker = calibrated_fraud(spk.raw, model.calibration_)
             asking = calibrated_fraud(spk.raw_asking, model.calibration_)
         decided = decide(proba, is_chat, sure | np.array([bool(f) for f in flagged], dtype=bool), plain, red_flag,
-                         illicit, th=th, speaker=speaker, speaker_asking=asking)
+                         illicit, account, th=th, speaker=speaker, speaker_asking=asking)
         tproba = np.zeros((len(norms), len(types)))  # the type is read for the texts called fraud only
         called = np.flatnonzero(decided == FRAUD)
         if len(called):
