@@ -59,3 +59,26 @@ def test_acceptance_examples_through_the_public_checker_page(tmp_path):
         assert page.status_code == 200
         head = re.search(r'<p class="verdict-head"><strong>([^<]+)</strong>', page.text)
         assert head and head.group(1) == label, (label, head and head.group(1))
+
+
+def test_a_rule_verdict_on_the_public_page_says_what_it_rests_on(tmp_path):
+    """A bare account is 诈骗 by its cue while the model alone reads it near 0 %: the page must not show 诈骗 beside a
+    bare "诈骗概率 0%" with nothing to reconcile them; it says the probability is the words' reading alone and that the
+    verdict also rests on the flags listed. An ordinary message keeps the plain line."""
+    from fastapi.testclient import TestClient
+
+    from fanzha.config import Settings
+    from fanzha.public.app import create_public_app
+    from fanzha.public.store import PublicStore
+
+    settings = Settings(data_dir=tmp_path, public_rate_per_minute=600, public_burst=600)
+    client = TestClient(create_public_app(settings, store=PublicStore(tmp_path / "public.db")))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+    page = client.post("/check", data={"text": "邮政 6210985800012345678 刘芳", "csrf_token": token}).text
+    assert re.search(r'<p class="verdict-head"><strong>诈骗</strong>', page)
+    line = re.search(r'<p class="small muted" id="fraud-prob">([^<]+)</p>', page).group(1)
+    assert line == "模型只读文字给出的诈骗概率：0%；结论还依据下列可疑之处"
+    assert "只有收款账号的短消息" in page
+    page = client.post("/check", data={"text": "晚上回家吃饭吗", "csrf_token": token}).text
+    line = re.search(r'<p class="small muted" id="fraud-prob">([^<]+)</p>', page).group(1)
+    assert line.startswith("模型只读文字给出的诈骗概率：") and "依据" not in line

@@ -13,7 +13,8 @@ app = typer.Typer(help="识诈：判断短信/聊天是否为诈骗、违法推�
 
 
 def _explain(v) -> str:
-    lines = [f"结论：{v.risk_label}（模型判断的诈骗概率 {v.fraud_prob:.0%}）"]
+    also = "；结论还依据下列风险特征" if v.reasons and v.risk != "normal" else ""
+    lines = [f"结论：{v.risk_label}（模型只读文字给出的诈骗概率 {v.fraud_prob:.0%}{also}）"]
     if v.fraud_type:
         lines.append(f"诈骗类型：{v.fraud_type_label}")
     if v.reasons:
