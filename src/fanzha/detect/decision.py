@@ -47,7 +47,7 @@ class Thresholds:
     spam_min_chat: float = 0.5  # a chat is 营销广告 only when P(spam) ≥ this
     whole_chat_fraud_min: float = 0.9  # a chat read speaker by speaker is still 诈骗 when the whole reads ≥ this
     speaker_min: float = 0.7  # a chat is 诈骗 when one speaker's words, read alone, reach this
-    speaker_ask_min: float = 0.4  # … or this, for a speaker who asks for money or a way in (`chat.asks`)
+    speaker_ask_min: float = 0.3  # … or this, for a speaker who asks for money or a way in (`chat.asks`)
     speaker_whole_min: float = 0.02  # … and only when the whole chat reads at least this (not surely ordinary)
 
     def as_dict(self) -> dict:

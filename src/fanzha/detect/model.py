@@ -232,7 +232,7 @@ class FraudClassifier(HashedVocabulary, Estimator):
                  source_boost: tuple = (), normal_min: float = 0.75, random_state: int = 0, n_seeds: int = 1,
                  n_jobs: int | None = None, fraud_min: float = 0.5, fraud_min_chat: float = 0.4,
                  plain_fraud_min: float = 0.97, unflagged_fraud_min: float = 0.7, spam_min_chat: float = 0.5,
-                 whole_chat_fraud_min: float = 0.9, speaker_min: float = 0.7, speaker_ask_min: float = 0.4, speaker_whole_min: float = 0.02):
+                 whole_chat_fraud_min: float = 0.9, speaker_min: float = 0.7, speaker_ask_min: float = 0.3, speaker_whole_min: float = 0.02):
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.min_df = min_df
