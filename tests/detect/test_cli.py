@@ -64,8 +64,30 @@ def test_score_neutralises_the_inputs_cells_and_writes_its_own_as_they_are(tmp_p
         out = list(csv.DictReader(fh))
     assert [row["id"] for row in out] == ["'+1", "'@2", "3"]
     assert out[0]["text"].startswith("'=HYPERLINK") and out[1]["text"] == "'-晚上回家吃饭吗"
-    assert all(row["risk"] in ("normal", "spam", "illicit", "fraud") for row in out)
+    assert all(row["risk"] in ("normal", "spam", "illicit", "fraud") for row in out[:2])
+    assert (out[2]["risk"], out[2]["error"]) == ("", "第4行“text”为空，未检查")  # an empty text is not scored
     assert all(not row["reasons"].startswith("'") and not row["risk_label"].startswith("'") for row in out)
+
+
+def test_an_empty_or_blank_text_is_reported_not_called_normal(tmp_path):
+    """An empty message read 正常 at P 0, as if it had been checked: it is written with the reason instead, in CSV
+    (an empty cell, spaces only; a row too short for the column keeps its own reason) and in JSONL ("" and spaces;
+    a number is text)."""
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("id,text\n1,晚上回家吃饭吗\n2,\n3,\"  \"\n4\n", encoding="utf-8")
+    r = runner.invoke(app, ["score", str(src), "-o", str(dst)])
+    assert r.exit_code == 0, r.output
+    assert "正常 1" in r.output and "无法读取 3 行" in r.output
+    with open(dst, encoding="utf-8-sig", newline="") as fh:
+        out = list(csv.DictReader(fh))
+    assert [(row["risk"], row["error"]) for row in out] == [
+        ("normal", ""), ("", "第3行“text”为空，未检查"), ("", "第4行“text”为空，未检查"), ("", "第5行缺少“text”列的值")]
+    data = '{"id": 1, "text": ""}\n{"id": 2, "text": " \\n "}\n{"id": 3, "text": 12345}\n'
+    r = runner.invoke(app, ["score", "-", "-o", "-", "--format", "jsonl"], input=data)
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    assert [x["error"] for x in lines] == ["第1行“text”为空，未检查", "第2行“text”为空，未检查", ""]
+    assert lines[2]["risk"] in ("normal", "spam") and lines[2]["text"] == 12345
 
 
 def test_score_without_the_text_column_says_so_in_chinese(tmp_path):

@@ -185,3 +185,26 @@ def test_unknown_engine_and_parquet_without_spark(tmp_path):
     assert res.exit_code == 2 and "未知的评分引擎“flink”" in res.output
     res = runner.invoke(app, ["detect", "score", str(src), "-o", str(tmp_path / "o.csv"), "--format", "parquet"])
     assert res.exit_code == 2 and "--engine spark" in res.output
+
+
+def test_empty_texts_are_reported_alike_by_spark_and_locally(scratch, tmp_path):
+    """An empty or blank text is written with the reason (第n行“text”为空，未检查) by both engines, CSV and JSONL."""
+    texts = messages(200, seed=11)
+    for i in (0, 57, 199):
+        texts[i] = ""
+    texts[100] = "   "
+    src = tmp_path / "messages.csv"
+    write_csv(src, texts)
+    score(src, tmp_path / "local.csv")
+    said = score(src, tmp_path / "spark.csv", "--engine", "spark")
+    assert "无法读取 4 行" in said
+    assert_same_rows(tmp_path / "local.csv", tmp_path / "spark.csv")
+    with open(tmp_path / "spark.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["error"] for r in rows if r["error"]] == [f"第{i + 2}行“text”为空，未检查" for i in (0, 57, 100, 199)]
+    src = tmp_path / "messages.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)),
+                   encoding="utf-8")
+    score(src, tmp_path / "local.jsonl")
+    score(src, tmp_path / "spark.jsonl", "--engine", "spark")
+    assert_same_rows(tmp_path / "local.jsonl", tmp_path / "spark.jsonl")

@@ -73,7 +73,7 @@ def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 
                                              help="Spark 引擎把输入分成的份数（0：按集群的并行度）"),
               spark_conf: list[str] = typer.Option([], "--spark-conf",
                                                    help="Spark 设置 KEY=VALUE（可重复，如 spark.executor.memory=4g）")) -> None:
-    """批量评分：逐行写出原有各列，加上 risk、fraud_type、fraud_prob、reasons；读不出的行在 error 列说明原因。"""
+    """批量评分：逐行写出原有各列，加上 risk、fraud_type、fraud_prob、reasons；读不出或文本为空的行不评分，在 error 列说明原因。"""
     if engine == "local":
         from fanzha.detect.scorefile import score_file
 

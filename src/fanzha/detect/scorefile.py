@@ -56,6 +56,15 @@ def _bad(value: str | None) -> bool:
     return value is not None and _UNDECODED.search(value) is not None
 
 
+def text_item(row: dict, text, n: int, text_col: str) -> tuple[dict, str | None, str]:
+    """(row, text, error) for line n whose text was read: an empty or blank text is not scored (it would read 正常 at
+    P 0, as if a message had been checked) but written with the reason. Every reader, local and Spark, ends here."""
+    text = str(text)
+    if not text.strip():
+        return row, None, f"第{n}行“{text_col}”为空，未检查"
+    return row, text, ""
+
+
 def read_rows(path: str, text_col: str, fmt: str) -> tuple[list[str], Iterator[tuple[dict, str | None, str]], str]:
     """(columns, iterator of (row, text or None, error), encoding)."""
     buffered, enc = _open_in(path)
@@ -79,7 +88,7 @@ def read_rows(path: str, text_col: str, fmt: str) -> tuple[list[str], Iterator[t
                 if text is None:
                     yield obj, None, f"第{n}行缺少“{text_col}”字段"
                 else:
-                    yield obj, str(text), ""
+                    yield text_item(obj, text, n, text_col)
         return [], gen_jsonl(), enc
 
     reader = csv.reader(stream)
@@ -105,7 +114,7 @@ def read_rows(path: str, text_col: str, fmt: str) -> tuple[list[str], Iterator[t
             elif idx >= len(values):
                 yield row, None, f"第{n}行缺少“{text_col}”列的值"
             else:
-                yield row, values[idx], ""
+                yield text_item(row, values[idx], n, text_col)
     return header, gen_csv(), enc
 
 

@@ -43,6 +43,7 @@ from fanzha.detect.scorefile import (
     open_output,
     score_texts,
     sniff_encoding,
+    text_item,
 )
 
 DEFAULT_MASTER = "local[2]"
@@ -280,7 +281,7 @@ def _jsonl_row(line: str, n: int, text_col: str) -> tuple[dict, str | None, str]
     text = obj.get(text_col)
     if text is None:
         return obj, None, f"第{n}行缺少“{text_col}”字段"
-    return obj, str(text), ""
+    return text_item(obj, text, n, text_col)
 
 
 def _plain(value, na):
@@ -323,7 +324,8 @@ def score_batches(batches, *, fmt: str, header: list[str], text_col: str, cols: 
                 if fmt == "parquet" and text is None:
                     chunk.append((row, None, f"第{n + 1}行缺少“{text_col}”的值"))
                 else:  # CSV: Spark reads an empty cell and a missing one alike, both as an empty text
-                    chunk.append((row, "" if text is None else str(text), ""))
+                    line = n + 2 if fmt == "csv" else n + 1  # a CSV's first record is line 2, after its header
+                    chunk.append(text_item(row, "" if text is None else text, line, text_col))
                 kept.append(r)
         scored = iter(score_texts([t for _, t, err in chunk if not err], model, jsonl_out))
         lines, risks = [], []
