@@ -188,7 +188,7 @@ def test_cli_suggest_type_on_gbk_csv_keeps_every_row_and_column(tmp_path):
     assert [row["fraud_type"] for row in out] == ["impersonate_authority", "", "military_purchase", ""]
     assert 0 < float(out[0]["fraud_type_confidence"]) <= 1 and "冒充公检法" in out[0]["fraud_type_cues"]
     assert out[3]["error"] and not out[0]["error"]
-    assert "无法读取 1 行" in r.output and "无法判断类型 1 行" in r.output
+    assert "未处理 1 行" in r.output and "无法判断类型 1 行" in r.output
 
 
 def test_cli_suggest_type_jsonl_stdin_stdout_and_missing_column(tmp_path):
@@ -303,3 +303,15 @@ def test_explain_gives_the_top_two_types_each_with_its_own_cues():
     for t in r["top"]:
         assert all(c["fraud_type"] == t["fraud_type"] for c in t["cues"])
         assert [c["weight"] for c in t["cues"]] == sorted((c["weight"] for c in t["cues"]), reverse=True)
+
+
+def test_cli_suggest_type_reports_an_empty_narrative(tmp_path):
+    """An empty 案情 gets no type and its reason, and is counted apart from the narratives with no suggestion."""
+    data = (json.dumps({"id": 1, "text": CANONICAL["game_trade"]}, ensure_ascii=False) + "\n"
+            + json.dumps({"id": 2, "text": "  "}) + "\n")
+    r = runner.invoke(app, ["cases", "suggest-type", "-", "-o", "-", "--format", "jsonl"], input=data)
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    assert rows[0]["fraud_type"] == "game_trade" and not rows[0]["error"]
+    assert rows[1]["fraud_type"] == "" and rows[1]["error"] == "第2行“text”为空，未检查"
+    assert "未处理 1 行" in r.output and "无法判断类型" not in r.output

@@ -18,6 +18,9 @@ def test_check_prints_a_chinese_verdict():
     assert r.exit_code == 0, r.output
     assert "结论：诈骗" in r.output and "冒充公检法" in r.output and "提醒：" in r.output
     assert "安全账户" in r.output
+    assert "模型只读文字给出的诈骗概率" in r.output and "结论还依据下列风险特征" in r.output  # rule hits are named
+    r = runner.invoke(app, ["check", "晚上回家吃饭吗"])
+    assert "结论：正常" in r.output and "结论还依据" not in r.output
 
 
 def test_check_json_and_stdin():
@@ -50,7 +53,7 @@ def test_score_gbk_csv_keeps_every_row_and_column(tmp_path):
     assert out[0]["fraud_type"] == "brushing" and json.loads(out[0]["reasons"])
     assert 0.5 <= float(out[0]["fraud_prob"]) <= 1
     assert out[3]["risk"] == "" and "无法" in out[3]["error"]  # reported, not dropped
-    assert "无法读取 1 行" in r.output
+    assert "未评分 1 行" in r.output
 
 
 def test_score_neutralises_the_inputs_cells_and_writes_its_own_as_they_are(tmp_path):
@@ -77,7 +80,7 @@ def test_an_empty_or_blank_text_is_reported_not_called_normal(tmp_path):
     src.write_text("id,text\n1,晚上回家吃饭吗\n2,\n3,\"  \"\n4\n", encoding="utf-8")
     r = runner.invoke(app, ["score", str(src), "-o", str(dst)])
     assert r.exit_code == 0, r.output
-    assert "正常 1" in r.output and "无法读取 3 行" in r.output
+    assert "正常 1" in r.output and "未评分 3 行" in r.output
     with open(dst, encoding="utf-8-sig", newline="") as fh:
         out = list(csv.DictReader(fh))
     assert [(row["risk"], row["error"]) for row in out] == [

@@ -184,11 +184,15 @@ def test_a_bare_account_read_as_an_advert_is_fraud():
     p = np.array([[0.02, 0.95, 0.01, 0.02],   # read as an advert → 诈骗
                   [0.90, 0.05, 0.02, 0.03],   # read as ordinary (a relative's card for the rent) → stays 正常
                   [0.05, 0.10, 0.83, 0.02],   # read as illicit → stays 违法推广
-                  [0.02, 0.95, 0.01, 0.02]])  # a chat with the flag → 营销广告 as before (the cue never fires on chats)
-    account = np.array([True, True, True, True])
-    chat = np.array([False, False, False, True])
-    assert names(decide(p, chat=chat, account_only=account)) == ["fraud", "normal", "illicit", "spam"]
-    assert names(decide(p, chat=chat)) == ["spam", "normal", "illicit", "spam"]
+                  [0.02, 0.95, 0.01, 0.02],   # a chat with the flag → 营销广告 as before (the cue never fires on chats)
+                  [0.55, 0.05, 0.02, 0.38],   # read as weakly ordinary: 营销广告 by the normal bar, and stays so
+                  [0.02, 0.95, 0.01, 0.02]])  # an advert with an illicit red flag too (六合彩 + an account) → 违法推广
+    account = np.ones(6, bool)
+    chat = np.array([False, False, False, True, False, False])
+    illicit = np.array([False, False, False, False, False, True])
+    assert names(decide(p, chat=chat, illicit_flag=illicit, account_only=account)) == \
+        ["fraud", "normal", "illicit", "spam", "spam", "illicit"]
+    assert names(decide(p, chat=chat, illicit_flag=illicit)) == ["spam", "normal", "illicit", "spam", "spam", "illicit"]
 
 
 def test_an_advert_with_an_illicit_red_flag_is_illicit():
@@ -417,7 +421,7 @@ def test_a_speaker_who_asks_for_money_or_a_way_in_has_a_lower_bar():
     chat = np.array([True, True, True, True])
     speaker = np.array([0.50, 0.50, 0.50, 0.70])  # the most suspicious speaker, asking or not
     asking = np.array([0.35, 0.25, np.nan, np.nan])  # the most suspicious speaker who asks (NaN: nobody asks)
-    th = Thresholds(speaker_min=0.65, speaker_ask_min=0.3)  # not the shipped values: the test names its own
+    th = Thresholds(speaker_min=0.65, speaker_ask_min=0.3)  # the test names its own bars, whatever is shipped
     assert names(decide(p, chat=chat, speaker=speaker, speaker_asking=asking, th=th)) == \
         ["fraud", "normal", "normal", "fraud"]
     # without the asking reading only `speaker_min` counts

@@ -126,7 +126,7 @@ def test_jsonl_with_broken_lines_over_several_partitions(scratch, tmp_path):
     conf = ["--spark-conf", "spark.sql.files.maxPartitionBytes=65536"]
     score(src, tmp_path / "local.jsonl")
     said = score(src, tmp_path / "spark.jsonl", "--engine", "spark", *conf)
-    assert "无法读取 9 行" in said
+    assert "未评分 9 行" in said
     assert_same_rows(tmp_path / "local.jsonl", tmp_path / "spark.jsonl")
     errors = [json.loads(x)["error"] for x in (tmp_path / "spark.jsonl").read_text(encoding="utf-8").splitlines()]
     # line numbers of the whole file: record 1500 is line 1505 (4 lines were added after record 10)
@@ -197,7 +197,7 @@ def test_empty_texts_are_reported_alike_by_spark_and_locally(scratch, tmp_path):
     write_csv(src, texts)
     score(src, tmp_path / "local.csv")
     said = score(src, tmp_path / "spark.csv", "--engine", "spark")
-    assert "无法读取 4 行" in said
+    assert "未评分 4 行" in said
     assert_same_rows(tmp_path / "local.csv", tmp_path / "spark.csv")
     with open(tmp_path / "spark.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -13,7 +13,7 @@ app = typer.Typer(help="识诈：判断短信/聊天是否为诈骗、违法推�
 
 
 def _explain(v) -> str:
-    also = "；结论还依据下列风险特征" if v.reasons and v.risk != "normal" else ""
+    also = "；结论还依据下列风险特征" if v.rests_on_flags else ""
     lines = [f"结论：{v.risk_label}（模型只读文字给出的诈骗概率 {v.fraud_prob:.0%}{also}）"]
     if v.fraud_type:
         lines.append(f"诈骗类型：{v.fraud_type_label}")
@@ -102,7 +102,7 @@ def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 
     parts = "，".join(f"{names[k]} {s.risks.get(k, 0)}" for k in names)
     msg = f"已处理 {s.rows} 行：{parts}"
     if s.unreadable:
-        msg += f"；无法读取 {s.unreadable} 行（原样写出，原因见 error 列）"
+        msg += f"；未评分 {s.unreadable} 行（读不出或文本为空，原样写出，原因见 error 列）"
     typer.echo(msg, err=True)
 
 

@@ -493,7 +493,7 @@ def cases_suggest_type(
     if s.unsuggested:
         msg += f"；无法判断类型 {s.unsuggested} 行（fraud_type 为空）"
     if s.unreadable:
-        msg += f"；无法读取 {s.unreadable} 行（原样写出，原因见 error 列）"
+        msg += f"；未处理 {s.unreadable} 行（读不出或案情为空，原样写出，原因见 error 列）"
     typer.echo(msg, err=True)
 
 

@@ -20,7 +20,8 @@ Pure: numbers and flags in, risk indices out; no model, no text, no I/O. `servic
 - Otherwise the next class: the likeliest of 正常/营销广告/违法推广, where 营销广告 with an illicit red flag (a rule of
   risk illicit fired: 赌博, 办证, 招嫖 …) is 违法推广, and 营销广告 for a text that is little more than a bank account
   (`account_only`: the `fragment_account` cue, "农行 6228… 户主 李某") is 诈骗: an advert names something to buy, a bare
-  account is the tail of a "transfer to this card" scam (a bare account the model reads as ordinary stays 正常). For a message 正常 needs P(normal) ≥
+  account is the tail of a "transfer to this card" scam. Only the model's own reading counts: a bare account read as
+  ordinary, even weakly (then 营销广告 by the normal bar), or carrying an illicit red flag keeps its verdict. For a message 正常 needs P(normal) ≥
   `normal_min` (else the likelier of 营销广告 and 违法推广, so a harmful message that missed the fraud bar stays
   flagged), except that a notice (not read as 违法推广) is 正常. For a chat 营销广告 needs P(spam) ≥ `spam_min_chat` (a chat is an
   advert only when it reads as one); otherwise the chat is 正常 unless 违法推广 is likelier.
@@ -94,16 +95,18 @@ def decide(proba: np.ndarray, chat=None, decisive=None, plain=None, red_flag=Non
     fraud = decisive | by_speaker | (pf >= bar)
     rest = proba[:, :FRAUD]
     idx = rest.argmax(axis=1)
+    read_as_advert = idx == SPAM  # the model's own next class, before a weak 正常 is made 营销广告 below
     # a message: 正常 only when sure enough (or plain), else the likelier of spam and illicit
     weak = ~chat & (idx == NORMAL) & (proba[:, NORMAL] < th.normal_min) & (plain != NOTICE)
     idx = np.where(weak, np.where(proba[:, SPAM] >= proba[:, ILLICIT], SPAM, ILLICIT), idx)
     idx = np.where((plain == NOTICE) & (idx == SPAM), NORMAL, idx)
     # a chat: 营销广告 only when it reads as an advert
     idx = np.where(chat & (idx == SPAM) & (proba[:, SPAM] < th.spam_min_chat), NORMAL, idx)
-    # a bare account is not an advertisement: nothing is offered, a card to pay into is
-    if account_only is not None:
-        fraud = fraud | (np.asarray(account_only, bool) & ~chat & (idx == SPAM))
     # an advertisement that carries an illicit red flag (赌博, 办证, 招嫖 …) is an illicit one
     if illicit_flag is not None:
         idx = np.where(np.asarray(illicit_flag, bool) & (idx == SPAM), ILLICIT, idx)
+    # a bare account is not an advertisement: nothing is offered, a card to pay into is (the model's own reading
+    # must be 营销广告: a weak 正常 stays 营销广告, and an illicit flag keeps 违法推广)
+    if account_only is not None:
+        fraud = fraud | (np.asarray(account_only, bool) & ~chat & read_as_advert & (idx == SPAM))
     return np.where(fraud, FRAUD, idx)

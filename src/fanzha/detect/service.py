@@ -39,6 +39,13 @@ class Verdict:
     entities: dict = field(default_factory=dict)
     truncated: bool = False
 
+    @property
+    def rests_on_flags(self) -> bool:
+        """Whether the verdict rests on red flags besides the model's reading of the words (`fraud_prob`): a flagged
+        verdict with reasons. A page or a printout says so beside the probability, which alone can read 0 % for a
+        verdict a rule made."""
+        return bool(self.reasons) and self.risk != "normal"
+
     def as_dict(self) -> dict:
         """A plain copy (what `dataclasses.asdict` gives, without its generic deep copy)."""
         return {"risk": self.risk, "risk_label": self.risk_label, "fraud_type": self.fraud_type,
