@@ -44,7 +44,8 @@ def test_acceptance_examples(text, risk):
     assert v.risk == risk, (v.risk, v.fraud_prob, v.reasons)
 
 
-def test_acceptance_examples_through_the_public_checker_page(tmp_path):
+def _public_checker(tmp_path):
+    """The public checker app on a store under tmp_path, with a form token from its home page (as a browser has)."""
     from fastapi.testclient import TestClient
 
     from fanzha.config import Settings
@@ -53,7 +54,11 @@ def test_acceptance_examples_through_the_public_checker_page(tmp_path):
 
     settings = Settings(data_dir=tmp_path, public_rate_per_minute=600, public_burst=600)
     client = TestClient(create_public_app(settings, store=PublicStore(tmp_path / "public.db")))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+    return client, re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+
+
+def test_acceptance_examples_through_the_public_checker_page(tmp_path):
+    client, token = _public_checker(tmp_path)
     for text, label in ((BANK_OTP, "正常"), (CLASS_GIFT, "正常"), (GROOMING, "诈骗")):
         page = client.post("/check", data={"text": text, "csrf_token": token})
         assert page.status_code == 200
@@ -65,15 +70,7 @@ def test_a_rule_verdict_on_the_public_page_says_what_it_rests_on(tmp_path):
     """A bare account is 诈骗 by its cue while the model alone reads it near 0 %: the page must not show 诈骗 beside a
     bare "诈骗概率 0%" with nothing to reconcile them; it says the probability is the words' reading alone and that the
     verdict also rests on the flags listed. An ordinary message keeps the plain line."""
-    from fastapi.testclient import TestClient
-
-    from fanzha.config import Settings
-    from fanzha.public.app import create_public_app
-    from fanzha.public.store import PublicStore
-
-    settings = Settings(data_dir=tmp_path, public_rate_per_minute=600, public_burst=600)
-    client = TestClient(create_public_app(settings, store=PublicStore(tmp_path / "public.db")))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+    client, token = _public_checker(tmp_path)
     page = client.post("/check", data={"text": "邮政 6210985800012345678 刘芳", "csrf_token": token}).text
     assert re.search(r'<p class="verdict-head"><strong>诈骗</strong>', page)
     line = re.search(r'<p class="small muted" id="fraud-prob">([^<]+)</p>', page).group(1)

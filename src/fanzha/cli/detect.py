@@ -18,7 +18,7 @@ def _explain(v) -> str:
     if v.fraud_type:
         lines.append(f"诈骗类型：{v.fraud_type_label}")
     if v.reasons:
-        lines.append("判断依据：" if v.risk == "normal" else "风险特征：")
+        lines.append("风险特征：" if v.rests_on_flags else "判断依据：")
         lines += [f"  · {r['name']}：“{r['text']}”" for r in v.reasons]
     found = {"phones": "电话", "urls": "网址", "bank_cards": "银行卡", "qq": "QQ", "wechat": "微信", "amounts": "金额"}
     named = [f"{label} {'、'.join(v.entities[k])}" for k, label in found.items() if v.entities.get(k)]
