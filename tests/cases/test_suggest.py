@@ -308,10 +308,11 @@ def test_explain_gives_the_top_two_types_each_with_its_own_cues():
 def test_cli_suggest_type_reports_an_empty_narrative(tmp_path):
     """An empty 案情 gets no type and its reason, and is counted apart from the narratives with no suggestion."""
     data = (json.dumps({"id": 1, "text": CANONICAL["game_trade"]}, ensure_ascii=False) + "\n"
-            + json.dumps({"id": 2, "text": "  "}) + "\n")
+            + json.dumps({"id": 2, "text": "  "}) + "\n" + json.dumps({"id": 3, "text": "<p>👍</p>"}) + "\n")
     r = runner.invoke(app, ["cases", "suggest-type", "-", "-o", "-", "--format", "jsonl"], input=data)
     assert r.exit_code == 0, r.output
     rows = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
     assert rows[0]["fraud_type"] == "game_trade" and not rows[0]["error"]
     assert rows[1]["fraud_type"] == "" and rows[1]["error"] == "第2行“text”为空，未检查"
-    assert "未处理 1 行" in r.output and "无法判断类型" not in r.output
+    assert rows[2]["fraud_type"] == "" and rows[2]["error"] == "第3行“text”只有表情、不可见字符或网页标记，没有文字，未检查"
+    assert "未处理 2 行" in r.output and "无法判断类型" not in r.output

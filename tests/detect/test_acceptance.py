@@ -79,3 +79,15 @@ def test_a_rule_verdict_on_the_public_page_says_what_it_rests_on(tmp_path):
     page = client.post("/check", data={"text": "晚上回家吃饭吗", "csrf_token": token}).text
     line = re.search(r'<p class="small muted" id="fraud-prob">([^<]+)</p>', page).group(1)
     assert line.startswith("模型只读文字给出的诈骗概率：") and "依据" not in line
+
+
+def test_emoji_alone_on_the_public_page_asks_for_the_words(tmp_path):
+    """A pasted sticker or emoji has no words: the page says so and keeps the form, instead of a 正常 verdict on
+    nothing. The message with words around the same emoji is checked."""
+    client, token = _public_checker(tmp_path)
+    page = client.post("/check", data={"text": "😀😀\u200b", "csrf_token": token})
+    assert page.status_code == 422
+    assert "没有可检查的文字" in page.text and 'class="verdict-head"' not in page.text
+    assert re.search(r'<textarea[^>]*name="text"', page.text)
+    page = client.post("/check", data={"text": "晚上回家吃饭吗😀", "csrf_token": token})
+    assert page.status_code == 200 and '<p class="verdict-head"><strong>正常</strong>' in page.text

@@ -42,6 +42,16 @@ def test_many_texts_keep_order(client):
     assert [v["risk"] for v in r.json()["results"]] == ["normal", "illicit", "spam"]
 
 
+def test_a_text_with_nothing_to_read_is_marked_not_judged(client):
+    """Emoji or invisible characters alone come back as no_text (risk normal at P 0, as before, but marked), so a
+    caller can tell "nothing to check" from an ordinary message."""
+    r = client.post("/api/v1/detect", json={"texts": ["😀👍", "\u200b", "晚上回家吃饭吗😀"]})
+    assert r.status_code == 200
+    got = [(x["no_text"], x["risk"], x["fraud_prob"]) for x in r.json()["results"]]
+    assert got[:2] == [(True, "normal", 0.0), (True, "normal", 0.0)] and got[2][:2] == (False, "normal")
+    assert "没有可检查的文字" in r.json()["results"][0]["advice"]
+
+
 @pytest.mark.parametrize("body", [
     {},
     {"text": "a", "texts": ["b"]},

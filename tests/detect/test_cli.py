@@ -93,6 +93,29 @@ def test_an_empty_or_blank_text_is_reported_not_called_normal(tmp_path):
     assert lines[2]["risk"] in ("normal", "spam") and lines[2]["text"] == 12345
 
 
+def test_a_text_with_nothing_left_to_read_is_reported_not_called_normal(tmp_path):
+    """Emoji alone, invisible characters alone, or web markup alone leave nothing to read once normalised: such a row
+    read 正常 at P 0 in bulk as if a message had been checked. It is written with its reason; text around the same
+    characters is scored as usual. `detect check` says it did not check and exits 2."""
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("id,text\n1,😀😀👍\n2,\u200b\u200d\ufeff\n3,<p><br></p>\n4,<b>晚上回家吃饭吗</b>😀\n5,&nbsp;\n",
+                   encoding="utf-8")
+    r = runner.invoke(app, ["score", str(src), "-o", str(dst)])
+    assert r.exit_code == 0, r.output
+    assert "未评分 4 行" in r.output
+    with open(dst, encoding="utf-8-sig", newline="") as fh:
+        out = list(csv.DictReader(fh))
+    nothing = "“text”只有表情、不可见字符或网页标记，没有文字，未检查"
+    assert [(row["risk"], row["error"]) for row in out] == [
+        ("", "第2行" + nothing), ("", "第3行" + nothing), ("", "第4行" + nothing), ("normal", ""), ("", "第6行" + nothing)]
+    r = runner.invoke(app, ["check", "😀😀"])
+    assert r.exit_code == 2 and r.output.startswith("未检查：这段内容只有表情") and "正常" not in r.output
+    r = runner.invoke(app, ["check", "--json", "\u200b"])
+    assert r.exit_code == 2 and json.loads(r.stdout)["no_text"] is True
+    r = runner.invoke(app, ["check", "--json", "晚上回家吃饭吗😀"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["no_text"] is False
+
+
 def test_score_without_the_text_column_says_so_in_chinese(tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("id,content\n1,你好\n", encoding="utf-8")

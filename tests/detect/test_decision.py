@@ -143,9 +143,6 @@ def test_an_advert_with_a_scams_red_flags_is_not_told_to_reply():
     assert advice_for("spam", "", "other") == RISK_ADVICE["spam"]  # no particular scam named: the plain advice
     assert advice_for("normal", "", "brushing") == RISK_ADVICE["normal"]
     assert advice_for("fraud", "loan", "brushing") == ADVICE["loan"]
-    assert advice_for("spam", "", "", illicit_hint=True) == "这条广告带有违法推广的特征：" + RISK_ADVICE["illicit"]
-    assert advice_for("spam", "", "brushing", illicit_hint=True).startswith("这条广告带有刷单返利类")  # the scam first
-    assert advice_for("normal", "", "", illicit_hint=True) == RISK_ADVICE["normal"]
 
 
 def test_a_message_on_the_models_reading_alone_needs_the_surer_bar():

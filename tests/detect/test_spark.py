@@ -188,20 +188,24 @@ def test_unknown_engine_and_parquet_without_spark(tmp_path):
 
 
 def test_empty_texts_are_reported_alike_by_spark_and_locally(scratch, tmp_path):
-    """An empty or blank text is written with the reason (第n行“text”为空，未检查) by both engines, CSV and JSONL."""
+    """An empty or blank text is written with the reason (第n行“text”为空，未检查) by both engines, CSV and JSONL; so
+    is one with nothing but emoji and invisible characters."""
     texts = messages(200, seed=11)
     for i in (0, 57, 199):
         texts[i] = ""
     texts[100] = "   "
+    texts[150] = "😀😀\u200b"  # nothing left to read: reported too (normalise.readable)
     src = tmp_path / "messages.csv"
     write_csv(src, texts)
     score(src, tmp_path / "local.csv")
     said = score(src, tmp_path / "spark.csv", "--engine", "spark")
-    assert "未评分 4 行" in said
+    assert "未评分 5 行" in said
     assert_same_rows(tmp_path / "local.csv", tmp_path / "spark.csv")
     with open(tmp_path / "spark.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert [r["error"] for r in rows if r["error"]] == [f"第{i + 2}行“text”为空，未检查" for i in (0, 57, 100, 199)]
+    assert [r["error"] for r in rows if r["error"]] == [
+        f"第{i + 2}行“text”为空，未检查" if i != 150 else "第152行“text”只有表情、不可见字符或网页标记，没有文字，未检查"
+        for i in (0, 57, 100, 150, 199)]
     src = tmp_path / "messages.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)),
                    encoding="utf-8")

@@ -13,6 +13,8 @@ app = typer.Typer(help="识诈：判断短信/聊天是否为诈骗、违法推�
 
 
 def _explain(v) -> str:
+    if v.no_text:
+        return f"未检查：{v.advice}"
     also = "；结论还依据下列风险特征" if v.rests_on_flags else ""
     lines = [f"结论：{v.risk_label}（模型只读文字给出的诈骗概率 {v.fraud_prob:.0%}{also}）"]
     if v.fraud_type:
@@ -47,13 +49,17 @@ def run_file_job(job, input: str):
 @app.command("check")
 def check_cmd(text: str = typer.Argument(..., help="要检查的文本；写 - 从标准输入读取"),
               as_json: bool = typer.Option(False, "--json", help="输出 JSON 而不是中文说明")) -> None:
-    """检查一条短信或一段聊天，给出结论、诈骗类型、风险特征和一句话提醒。"""
+    """检查一条短信或一段聊天，给出结论、诈骗类型、风险特征和一句话提醒。
+
+    内容只有表情、不可见字符或网页标记（没有文字）时不作判断，说明原因并以状态 2 退出。"""
     from fanzha.detect import check
 
     if text == "-":
         text = sys.stdin.read()
     v = check(text)
     typer.echo(json.dumps(v.as_dict(), ensure_ascii=False, indent=2) if as_json else _explain(v))
+    if v.no_text:
+        raise typer.Exit(2)
 
 
 @app.command("score")
@@ -73,7 +79,7 @@ def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 
                                              help="Spark 引擎把输入分成的份数（0：按集群的并行度）"),
               spark_conf: list[str] = typer.Option([], "--spark-conf",
                                                    help="Spark 设置 KEY=VALUE（可重复，如 spark.executor.memory=4g）")) -> None:
-    """批量评分：逐行写出原有各列，加上 risk、fraud_type、fraud_prob、reasons；读不出或文本为空的行不评分，在 error 列说明原因。"""
+    """批量评分：逐行写出原有各列，加上 risk、fraud_type、fraud_prob、reasons；读不出、文本为空或没有文字的行不评分，在 error 列说明原因。"""
     if engine == "local":
         from fanzha.detect.scorefile import score_file
 
@@ -102,7 +108,7 @@ def score_cmd(input: str = typer.Argument(..., help="输入文件（CSV：UTF-8 
     parts = "，".join(f"{names[k]} {s.risks.get(k, 0)}" for k in names)
     msg = f"已处理 {s.rows} 行：{parts}"
     if s.unreadable:
-        msg += f"；未评分 {s.unreadable} 行（读不出或文本为空，原样写出，原因见 error 列）"
+        msg += f"；未评分 {s.unreadable} 行（读不出、文本为空或没有文字，原样写出，原因见 error 列）"
     typer.echo(msg, err=True)
 
 

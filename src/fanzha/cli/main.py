@@ -481,7 +481,7 @@ def cases_suggest_type(
         with_confidence: bool = typer.Option(False, "--with-confidence",
                                              help="再加两列：fraud_type_confidence（0–1）和 fraud_type_cues（依据）"),
         fmt: str = typer.Option("", "--format", help="输入格式 csv 或 jsonl（默认按扩展名，标准输入默认 csv）")) -> None:
-    """按案情建议诈骗类型：逐行写出原有各列，加上 fraud_type（十二类代码，无依据时为空）；读不出或案情为空的行不作建议，在 error 列说明原因。"""
+    """按案情建议诈骗类型：逐行写出原有各列，加上 fraud_type（十二类代码，无依据时为空）；读不出、案情为空或没有文字的行不作建议，在 error 列说明原因。"""
     from fanzha.cases.suggest.scorefile import suggest_file
     from fanzha.cli.detect import run_file_job
     from fanzha.detect.taxonomy import FRAUD_TYPE_LABELS
@@ -493,7 +493,7 @@ def cases_suggest_type(
     if s.unsuggested:
         msg += f"；无法判断类型 {s.unsuggested} 行（fraud_type 为空）"
     if s.unreadable:
-        msg += f"；未处理 {s.unreadable} 行（读不出或案情为空，原样写出，原因见 error 列）"
+        msg += f"；未处理 {s.unreadable} 行（读不出、案情为空或没有文字，原样写出，原因见 error 列）"
     typer.echo(msg, err=True)
 
 

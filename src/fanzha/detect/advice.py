@@ -33,22 +33,21 @@ RISK_ADVICE = {
 
 # An advertisement whose words the model reads as more likely a scam than not, with no scam red flag to show (the
 # decision then asks for a surer reading before it says 诈骗): "reply 退订" would be the wrong advice.
+# A text with nothing left to read once emoji, invisible characters and markup are taken out (`normalise.readable`).
+NO_TEXT_ADVICE = "这段内容只有表情、不可见字符或网页标记，没有可检查的文字。请复制或输入消息的文字再检查。"
 LEANING_ADVICE = ("这条信息读来也像诈骗：不要回复，不要点击其中的链接，不要拨打其中的号码，不要转账或提供验证码；"
                   "拿不准请拨打96110咨询。")
 
 
-def advice_for(risk: str, fraud_type: str | None, hinted_type: str = "", illicit_hint: bool = False,
-               leaning: bool = False) -> str:
+def advice_for(risk: str, fraud_type: str | None, hinted_type: str = "", leaning: bool = False) -> str:
     """The sentence for the verdict. `hinted_type`: a fraud type whose red flags an advertisement carries (a 刷单
     recruitment SMS is advertising by its words, but "reply 退订" is the wrong thing to tell its reader);
-    `illicit_hint`: the advertisement carries an illicit red flag (赌博, 办证, 招嫖 …), so replying is wrong too;
-    `leaning`: the model reads the advertisement as more likely a scam than not (`LEANING_ADVICE`)."""
+    `leaning`: the model reads the advertisement as more likely a scam than not (`LEANING_ADVICE`). An advertisement
+    with an illicit red flag needs no hint: the decision calls it 违法推广 (`decision.decide`)."""
     if risk == "fraud":
         return ADVICE.get(fraud_type or "other", ADVICE["other"])
     if risk == "spam" and hinted_type in ADVICE and hinted_type != "other":
         return f"这条广告带有{FRAUD_TYPE_NAMES[hinted_type]}诈骗的特征：{ADVICE[hinted_type]}"
-    if risk == "spam" and illicit_hint:
-        return "这条广告带有违法推广的特征：" + RISK_ADVICE["illicit"]
     if risk == "spam" and leaning:
         return LEANING_ADVICE
     return RISK_ADVICE.get(risk, RISK_ADVICE["normal"])

@@ -273,6 +273,20 @@ def normalise(text: str) -> str:
     return text.strip()
 
 
+MAX_CHARS = 100_000  # the checker reads the first 100,000 characters of a text; a verdict on a longer one says so
+_SURELY_KEPT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
+
+
+def readable(text: str) -> bool:
+    """Whether `normalise(text)` leaves any text: emoji, zero-width and control characters, spaces and markup alone
+    leave none, and such a message cannot be checked. Cheap for the common message: a letter, digit or Chinese
+    character outside markup and entities always stays. Like the checker, it reads the first `MAX_CHARS` characters."""
+    text = text[:MAX_CHARS]
+    if "<" not in text and "&" not in text and _SURELY_KEPT.search(text):
+        return True
+    return bool(normalise(text))
+
+
 # --- model view -------------------------------------------------------------------------------------------------
 URL_TOKEN, PHONE_TOKEN, CARD_TOKEN, NUM_TOKEN, ANON_TOKEN = "Ⓤ", "Ⓟ", "Ⓑ", "0", "Ⓝ"
 _PLACEHOLDER_WORD = r"(?:CELLPHONE|TELEPHONE|HOTLINE|PHONE|URL|DIGIT|Digit|NAME|PLACE|BANK|QQ|WECHAT|EMAIL|ADDRESS|NUMBER|ACCOUNT)"

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from fanzha.common import tabular
+from fanzha.detect.normalise import readable
 
 OUT_COLS = ["risk", "risk_label", "fraud_type", "fraud_type_label", "fraud_prob", "reasons", "error"]
 CHUNK = 2048
@@ -58,10 +59,14 @@ def _bad(value: str | None) -> bool:
 
 def text_item(row: dict, text, n: int, text_col: str) -> tuple[dict, str | None, str]:
     """(row, text, error) for line n whose text was read: an empty or blank text is not scored (it would read 正常 at
-    P 0, as if a message had been checked) but written with the reason. Every reader, local and Spark, ends here."""
+    P 0, as if a message had been checked) but written with the reason; so is a text with nothing left to read once
+    emoji, invisible characters and markup are taken out (`normalise.readable`). Every reader, local and Spark, ends
+    here."""
     text = str(text)
     if not text.strip():
         return row, None, f"第{n}行“{text_col}”为空，未检查"
+    if not readable(text):
+        return row, None, f"第{n}行“{text_col}”只有表情、不可见字符或网页标记，没有文字，未检查"
     return row, text, ""
 
 

@@ -13,16 +13,16 @@ from typing import Protocol
 import numpy as np
 
 from fanzha.detect import rules
-from fanzha.detect.advice import advice_for
+from fanzha.detect.advice import NO_TEXT_ADVICE, advice_for
 from fanzha.detect.decision import decide
 from fanzha.detect.extract import blocklist_items, extract
 from fanzha.detect.model import FRAUD, FraudClassifier, calibrated_fraud, evidence, hits_for, plain_hit, prepare
+from fanzha.detect.normalise import MAX_CHARS
 from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES, RISK_NAMES, RISKS
 
 MODEL_DIR = Path(__file__).with_name("model")
 NORMAL = RISKS.index("normal")
 NORMAL_LABEL, NORMAL_ADVICE = RISK_NAMES["normal"], advice_for("normal", "")
-MAX_CHARS = 100_000  # longer texts are cut; the verdict says so
 BATCH = 2048
 _lock = threading.Lock()
 
@@ -38,6 +38,9 @@ class Verdict:
     advice: str = ""
     entities: dict = field(default_factory=dict)
     truncated: bool = False
+    # nothing was left to read once emoji, invisible characters and markup were taken out (`normalise.readable`):
+    # not a verdict on a message but on its absence, so risk reads normal at P 0 and a page asks for the words instead
+    no_text: bool = False
 
     @property
     def rests_on_flags(self) -> bool:
@@ -51,7 +54,8 @@ class Verdict:
         return {"risk": self.risk, "risk_label": self.risk_label, "fraud_type": self.fraud_type,
                 "fraud_type_label": self.fraud_type_label, "fraud_prob": self.fraud_prob,
                 "reasons": [dict(r) for r in self.reasons], "advice": self.advice,
-                "entities": {k: list(v) for k, v in self.entities.items()}, "truncated": self.truncated}
+                "entities": {k: list(v) for k, v in self.entities.items()}, "truncated": self.truncated,
+                "no_text": self.no_text}
 
 
 class Blocklist(Protocol):
@@ -170,14 +174,18 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         counted = np.where(proba[:, FRAUD] >= th.speaker_whole_min, speaker, np.nan)
         fraud_prob = np.round(np.fmax(proba[:, FRAUD], counted), 4).tolist()
         for i, norm in enumerate(norms):
-            if decided[i] == NORMAL and not hits[i] and not plain[i] and not flagged[i] and not with_entities:
-                # the common case, an ordinary text with no red flag and no cue: nothing to explain
+            if not norm or (decided[i] == NORMAL and not hits[i] and not plain[i] and not flagged[i]
+                            and not with_entities):
+                # the common case, an ordinary text with no red flag and no cue: nothing to explain (nor in a text
+                # with nothing left to read)
                 out.append(Verdict(risk="normal", risk_label=NORMAL_LABEL, fraud_type="", fraud_type_label="",
-                                   fraud_prob=fraud_prob[i] if norm else 0.0, reasons=[], advice=NORMAL_ADVICE,
-                                   entities={}, truncated=cleaned[i][1]))
+                                   fraud_prob=fraud_prob[i] if norm else 0.0, reasons=[],
+                                   advice=NORMAL_ADVICE if norm else NO_TEXT_ADVICE,
+                                   entities=extract(norm).as_dict() if with_entities else {},
+                                   truncated=cleaned[i][1], no_text=not norm))
                 continue
             found = extract(norm) if with_entities else None
-            risk = classes[decided[i]] if norm else "normal"
+            risk = classes[decided[i]]
             shown_hits = [h for h in hits[i] if h.risk]  # cues such as "chat" are not reasons
             if sure[i]:
                 shown_hits = rules.decisive(norm) + shown_hits
@@ -196,10 +204,9 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
             shown = [h for h in shown_hits if h.risk == risk or (risk != "normal" and h.risk in ("fraud", "illicit"))]
             out.append(Verdict(
                 risk=risk, risk_label=RISK_NAMES[risk], fraud_type=ftype, fraud_type_label=FRAUD_TYPE_NAMES.get(ftype, ""),
-                fraud_prob=fraud_prob[i] if norm else 0.0,
+                fraud_prob=fraud_prob[i],
                 reasons=flagged[i] + [h.as_dict() for h in shown],
                 advice=advice_for(risk, ftype, next((h.fraud_type for h in shown if h.risk == "fraud"), ""),
-                                  illicit_hint=any(h.risk == "illicit" for h in shown),
                                   leaning=proba[i, FRAUD] >= th.fraud_min),
                 entities=found.as_dict() if with_entities else {}, truncated=cleaned[i][1]))
     return out

@@ -141,6 +141,8 @@ def create_public_app(settings: Settings | None = None, *, store: PublicStore | 
         from fanzha.detect.normalise import normalise
 
         v = verdict(text)
+        if v.no_text:  # emoji, invisible characters or markup alone: there is nothing to call 正常
+            return page(request, "public/index.html", status_code=422, text=text, error=v.advice)
         norm = normalise(text[:max_chars])
         items = [(kind, ENTITY_KINDS[kind], value) for kind, value, _ in blocklist_items(norm)]
         flags = [] if v.risk == "normal" else v.reasons  # a normal verdict's reasons are not red flags
