@@ -135,6 +135,38 @@ def test_decisive_brushing_with_advance_payment(text, fires):
         assert v.reasons[0]["rule"] == "brushing_prepay"
 
 
+@pytest.mark.parametrize("text,fires", [
+    # written here in the shape of the stock-tip SMS that police warn open an investment scam (荐股群 → 杀猪盘)
+    ("【某某证券】内部消息：明日这只票必涨停，加老师微信ab12345进VIP群免费领取牛股", True),
+    ("股友们注意：主力资金已经进场，今晚拉群带大家抄底，进群请加助理QQ 2233445566", True),
+    ("私募操盘手组建交流群，每周三只黑马股，绝不收费，群号 55667788，回T退订", True),
+    ("私募操盘手组建交流群，每周三只黑马股，绝不收费，名额有限", False),  # no way in is given
+    ("尊敬的股民：免费诊股选股，添加老师微信即可领取一只翻倍牛股", True),
+    # not an invitation: news, a broker's own notice, a warning, friends talking, a group about something else
+    ("【华泰证券】您自选的股票今日涨停，详情请登录涨乐财富通APP查看", False),
+    ("今天大盘涨停的股票不少，晚上一起吃饭吧", False),
+    ("反诈提醒：所谓加老师微信进群领牛股都是诈骗，切勿相信", False),
+    ("业主群通知：本周六物业组织消防演练，请大家进群报名", False),
+    ("我爸天天在股民交流群里看行情，说今年行情一般", False),
+])
+def test_decisive_stock_tip_group_invitation(text, fires):
+    """A stock tip (牛股, 涨停, 抄底 …) together with an invitation into a group or to add a teacher or an assistant
+    is how investment scams recruit (`rules.DECISIVE` stock_tip_group); news of a rise, a broker's own notice and a
+    warning naming the same words are not."""
+    from fanzha.detect import rules
+    from fanzha.detect.normalise import normalise
+    from fanzha.detect.service import check
+
+    hits = rules.decisive(normalise(text))
+    assert bool(hits) is fires
+    v = check(text)
+    if fires:
+        assert v.risk == "fraud" and v.fraud_type == "investment"
+        assert v.reasons[0]["rule"] == "stock_tip_group"
+    else:
+        assert v.risk != "fraud" or all(r["rule"] != "stock_tip_group" for r in v.reasons)
+
+
 def test_an_advert_with_a_scams_red_flags_is_not_told_to_reply():
     from fanzha.detect.advice import ADVICE, RISK_ADVICE, advice_for
 

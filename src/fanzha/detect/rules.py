@@ -305,6 +305,15 @@ DECISIVE = (
     # 5, handwritten 3, golfxiao 1), never on spam, illicit or normal; a warning about it is excluded as above.
     Decisive("student_loan_cancel", "注销校园贷并称影响征信", "credit_repair",
              re.compile(r"校园贷|学生贷|校园账户|学生账户"), re.compile(r"注销|清零|关闭|消除"), re.compile(r"征信")),
+    # A stock tip that invites the reader into a group or to add a "teacher" is how an investment scam finds its
+    # victims (荐股群 → 杀猪盘, 公安部 warnings); a broker's own notices send readers to its app, branch or hotline. The
+    # fake-base-station corpus labels these tips fraud, and the model read them as advertising. On all 177,512
+    # training texts (2026-12-07) the two together fire 65 times: 62 labelled fraud (fbs_sms 26, golfxiao 23, hw_chats
+    # 8, hw_sms 4, handwritten 1) and 3 golfxiao windows of scam dialogues marked "no fraud turn"; never on spam, illicit or normal.
+    Decisive("stock_tip_group", "荐股引流（牛股/涨停，拉人进群或加老师）", "investment",
+             re.compile(r"荐股|推荐?个股|牛股|妖股|黑马股|涨停|拉升|抄底|建仓|主力资金|内幕|选股|股民|股友|操盘|带单|老师带|跟单"),
+             re.compile(r"加群|进群|入群|拉群|群号|(?:加入|进入?|拉你?进?)[^，。,.]{0,8}群|WECHAT|QQ\s*\d|"
+                        r"微信[:：号]?\s*[A-Za-z0-9]|(?:加|添加|搜索?)[^，。,.]{0,6}(?:微信|QQ|WECHAT|扣扣|VX|好友|老师|助理)")),
 )
 
 
