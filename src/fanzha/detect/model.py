@@ -45,18 +45,31 @@ def hits_for(norm: str, mtext: str) -> list[rules.Hit]:
     return rules.find(norm) + rules.cues(norm, mtext, chat.is_chat(norm))
 
 
-def evidence(norms: list[str], hits: list[list[rules.Hit]]) -> tuple[np.ndarray, ...]:
+def evidence(norms: list[str], hits: list[list[rules.Hit]], plains: list | None = None) -> tuple[np.ndarray, ...]:
     """What `decision.decide` needs besides the probabilities: (chat, decisive, plain kind, scam red flag, illicit red
     flag, account only) for each text; a scam red flag is a rule or a cue of risk fraud among its `hits`, an illicit
     one a rule of risk illicit, and account only the `fragment_account` cue (a short text that is little more than a
-    bank account)."""
-    is_chat = np.fromiter((chat.is_chat(n) for n in norms), dtype=bool, count=len(norms))
-    sure = np.array([bool(rules.decisive(n)) for n in norms], dtype=bool)
-    plain = np.array([0 if c else _plain_kind(plain_hit(n, hs)) for n, hs, c in zip(norms, hits, is_chat, strict=False)],
-                     dtype=np.int8)
-    red_flag = np.fromiter((any(h.risk == "fraud" for h in hs) for hs in hits), dtype=bool, count=len(hits))
-    illicit = np.fromiter((any(h.risk == "illicit" for h in hs) for hs in hits), dtype=bool, count=len(hits))
-    account = np.fromiter((any(h.code == "fragment_account" for h in hs) for hs in hits), dtype=bool, count=len(hits))
+    bank account). `plains`, when given, is filled with each text's plain reason (`plain_hit`; None for chats), so a
+    caller that shows it need not look again."""
+    n = len(norms)
+    is_chat = np.fromiter((chat.is_chat(t) for t in norms), dtype=bool, count=n)
+    sure = np.array([bool(rules.decisive(t)) for t in norms], dtype=bool)
+    plain = np.zeros(n, dtype=np.int8)
+    red_flag, illicit, account = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    found = [None] * n
+    for i, (t, hs) in enumerate(zip(norms, hits, strict=True)):
+        for h in hs:  # one pass over the hits for the three flags
+            if h.risk == "fraud":
+                red_flag[i] = True
+            elif h.risk == "illicit":
+                illicit[i] = True
+            if h.code == "fragment_account":
+                account[i] = True
+        if not is_chat[i]:
+            found[i] = plain_hit(t, hs)
+            plain[i] = _plain_kind(found[i])
+    if plains is not None:
+        plains[:] = found
     return is_chat, sure, plain, red_flag, illicit, account
 
 

@@ -16,7 +16,7 @@ from fanzha.detect import rules
 from fanzha.detect.advice import NO_TEXT_ADVICE, advice_for
 from fanzha.detect.decision import decide
 from fanzha.detect.extract import blocklist_items, extract
-from fanzha.detect.model import FRAUD, FraudClassifier, calibrated_fraud, evidence, hits_for, plain_hit, prepare
+from fanzha.detect.model import FRAUD, FraudClassifier, calibrated_fraud, evidence, hits_for, prepare
 from fanzha.detect.normalise import MAX_CHARS
 from fanzha.detect.taxonomy import FRAUD_TYPE_NAMES, RISK_NAMES, RISKS
 
@@ -150,7 +150,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
         norms, mtexts = prepare([t for t, _ in cleaned])
         hits = [hits_for(n, m) for n, m in zip(norms, mtexts, strict=False)]
         X = model._finish(model.hashed(mtexts), model.rule_matrix_from_hits(hits))
-        is_chat, sure, plain, red_flag, illicit, account = evidence(norms, hits)
+        plains: list = []
+        is_chat, sure, plain, red_flag, illicit, account = evidence(norms, hits, plains)
         proba = model.predict_proba(X=X)
         items = [blocklist_items(n) if blocklist is not None and n else [] for n in norms]
         listed = blocklist.matching({k for its in items for kind, _, key in its for k in _keys(key, kind)}) \
@@ -195,8 +196,7 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
                 if j >= 0:
                     shown_hits = [_speaker_hit(norm, spk.names[j], spk.texts[j])] + shown_hits
             if risk == "normal" and plain[i]:
-                reason = plain_hit(norm, hits[i])
-                shown_hits = [reason] if reason is not None else []
+                shown_hits = [plains[i]]
             ftype = _pick_type(tproba[i], shown_hits, types) if risk == "fraud" else ""
             if flagged[i] and ftype and not any(h.risk == "fraud" for h in shown_hits) and proba[i, FRAUD] < 0.5:
                 ftype = "other"  # the list, not the words, made it fraud: the model's type guess would be noise
