@@ -141,6 +141,7 @@ def test_decisive_brushing_with_advance_payment(text, fires):
     ("股友们注意：主力资金已经进场，今晚拉群带大家抄底，进群请加助理QQ 2233445566", True),
     ("私募操盘手组建交流群，每周三只黑马股，绝不收费，群号 55667788，回T退订", True),
     ("私募操盘手组建交流群，每周三只黑马股，绝不收费，名额有限", False),  # no way in is given
+    ("免费进入涨停内参群，每天一只牛股，加V：gp88123", True),  # 免费 before the way in is not a negation
     ("尊敬的股民：免费诊股选股，添加老师微信即可领取一只翻倍牛股", True),
     # not an invitation: news, a broker's own notice, a warning, friends talking, a group about something else
     ("【华泰证券】您自选的股票今日涨停，详情请登录涨乐财富通APP查看", False),
@@ -165,6 +166,46 @@ def test_decisive_stock_tip_group_invitation(text, fires):
         assert v.reasons[0]["rule"] == "stock_tip_group"
     else:
         assert v.risk != "fraud" or all(r["rule"] != "stock_tip_group" for r in v.reasons)
+
+
+@pytest.mark.parametrize("text,code,ftype", [
+    # the smishing shapes police warn of, written here: a lure and a link within 60 characters
+    ("【中国邮政】您的快件因收件地址不详无法派送，请于24小时内登记新地址 http://yz-wl.top/a8", "parcel_link",
+     "fake_customer_service"),
+    ("【ETC中心】您的ETC认证已过期，为免影响通行，请尽快点击 etc-rz.cc/x1 重新认证", "account_link", "other"),
+    ("您有一笔个人所得税退税补贴待领取，请登录 www.gs-tuishui.vip 填写银行卡信息", "account_link", "other"),
+    # the real senders: no link, or a link with nothing alarming beside it, or a warning
+    ("【顺丰速运】您的快件因地址不详无法派送，请打开顺丰速运APP修改收件地址或致电95338", None, ""),
+    ("【京东】您的订单已发货，查看物流详情 https://3.cn/abc12 ，预计明天送达", None, ""),
+    ("反诈提醒：收到“包裹无法投递，点击链接更新地址”的短信都是诈骗，不要点 http://x.cn", None, ""),
+])
+def test_decisive_smishing_link(text, code, ftype):
+    """A parcel that cannot be delivered, or an account, card or ETC frozen or expired, or a subsidy to claim, with a
+    link beside it is the smishing text (parcel_link, account_link): 诈骗 whatever the words read as, typed by the
+    rule. The same words without a link, a link without them, and a warning are left to the model."""
+    from fanzha.detect import rules
+    from fanzha.detect.normalise import normalise
+    from fanzha.detect.service import check
+
+    assert [h.code for h in rules.decisive(normalise(text))] == ([code] if code else [])
+    v = check(text)
+    if code:
+        assert (v.risk, v.fraud_type, v.reasons[0]["rule"]) == ("fraud", ftype, code)
+    else:
+        assert v.risk != "fraud"
+
+
+def test_a_relative_in_hospital_already_paid_for_is_not_the_kidnap_rule():
+    """亲人出事急需用钱 needs a payment asked for: 押金先交了 reports one made (the rule never fired on such a text in
+    any corpus, so the model's columns are unchanged)."""
+    from fanzha.detect import rules
+    from fanzha.detect.normalise import normalise
+
+    def fired(text):
+        return any(h.code == "kidnap" for h in rules.find(normalise(text)))
+
+    assert fired("你儿子出车祸住院了，马上转账五万到医院账户")
+    assert not fired("外公住院了，押金先交了三千，周末大家一起去看看")
 
 
 def test_an_advert_with_a_scams_red_flags_is_not_told_to_reply():
