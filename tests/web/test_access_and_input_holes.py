@@ -58,7 +58,8 @@ def test_api_login_failures_are_kept_and_hold_the_account(app, db, monkeypatch):
     assert r.status_code == 429 and r.headers["retry-after"] == "2" and r.json()["error"]["code"] == "throttled"
     db.expire_all()
     reasons = db.scalars(select(AuditEntry.detail).where(AuditEntry.username == "api_lock",
-                                                         AuditEntry.action == "login_failed")).all()
+                                                         AuditEntry.action == "login_failed")
+                         .order_by(AuditEntry.id)).all()  # in the order written: PostgreSQL promises no other
     assert [d["reason"] for d in reasons] == ["bad_password"] * 5 + ["throttled"]
 
 
