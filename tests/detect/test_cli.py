@@ -109,9 +109,9 @@ def test_a_text_with_nothing_left_to_read_is_reported_not_called_normal(tmp_path
     assert [(row["risk"], row["error"]) for row in out] == [
         ("", "第2行" + nothing), ("", "第3行" + nothing), ("", "第4行" + nothing), ("normal", ""), ("", "第6行" + nothing)]
     r = runner.invoke(app, ["check", "😀😀"])
-    assert r.exit_code == 2 and r.output.startswith("未检查：这段内容只有表情") and "正常" not in r.output
+    assert r.exit_code == 2 and r.output.startswith("未检查：没有可检查的文字") and "正常" not in r.output
     r = runner.invoke(app, ["check", "--json", "\u200b"])
-    assert r.exit_code == 2 and json.loads(r.stdout)["no_text"] is True
+    assert r.exit_code == 2 and json.loads(r.stdout)["no_text"] is True and json.loads(r.stdout)["risk_label"] == "未检查"
     r = runner.invoke(app, ["check", "--json", "晚上回家吃饭吗😀"])
     assert r.exit_code == 0 and json.loads(r.stdout)["no_text"] is False
 

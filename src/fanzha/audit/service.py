@@ -16,7 +16,7 @@ from fanzha.trail.models import AuditEntry
 ACTION_LABELS = {
     "login": "登录",
     "login_failed": "登录失败",
-    "password_failed": "修改密码失败（原密码错误或被限流）",
+    "password_failed": "修改密码失败",
     "logout": "退出",
     "locked": "账号锁定",
     "create": "新增",

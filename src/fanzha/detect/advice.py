@@ -31,10 +31,12 @@ RISK_ADVICE = {
 }
 
 
+# A text with nothing left to read once emoji, invisible characters, spaces and markup are taken out
+# (`normalise.readable`), an empty one included: no verdict is given, and this says why.
+NO_TEXT_LABEL = "未检查"
+NO_TEXT_ADVICE = "没有可检查的文字（内容为空，或只有表情、不可见字符、网页标记）。请复制或输入消息的文字再检查。"
 # An advertisement whose words the model reads as more likely a scam than not, with no scam red flag to show (the
 # decision then asks for a surer reading before it says 诈骗): "reply 退订" would be the wrong advice.
-# A text with nothing left to read once emoji, invisible characters and markup are taken out (`normalise.readable`).
-NO_TEXT_ADVICE = "这段内容只有表情、不可见字符或网页标记，没有可检查的文字。请复制或输入消息的文字再检查。"
 LEANING_ADVICE = ("这条信息读来也像诈骗：不要回复，不要点击其中的链接，不要拨打其中的号码，不要转账或提供验证码；"
                   "拿不准请拨打96110咨询。")
 

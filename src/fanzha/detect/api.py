@@ -55,8 +55,8 @@ class VerdictOut(Strict):
     reasons: list[Reason]
     advice: str = Field(description="一句话提醒")
     entities: dict[str, list[str]] = Field(default_factory=dict)
-    no_text: bool = Field(False, description="内容只有表情、不可见字符或网页标记，没有可检查的文字：未判断（risk 为 normal，"
-                                             "fraud_prob 为 0）")
+    no_text: bool = Field(False, description="没有可检查的文字（内容为空，或只有表情、不可见字符、网页标记）：未判断"
+                                             "（risk 为 normal，risk_label 为“未检查”，fraud_prob 为 0）")
 
 
 class DetectOut(Strict):

@@ -109,7 +109,8 @@ RULES: tuple[Rule, ...] = (
     _r("refund_ticket", "航班取消/退改签", "fraud", "other",
        r"(航班|列车|车次).{0,20}(取消|延误|故障).{0,40}(改签|退票|补偿|理赔|联系)"),
     _r("kidnap", "亲人出事急需用钱", "fraud", "impersonate_acquaintance",
-       r"(绑架|被抓|出车祸|住院|急诊|手术|被拘留).{0,20}" + _MONEY_OUT + r"(?!了|过)"),  # not 押金先交了 (already paid)
+       # not a payment reported as made (押金先交了三千, 支付过了), but 转账过来 and 要先付了才能做 ask for one
+       r"(绑架|被抓|出车祸|住院|急诊|手术|被拘留).{0,20}" + _MONEY_OUT + r"(?!了[，。,]?\s*[一两三四五六七八九十几百千万\d]|过(?![来去]))"),
     _r("overseas_job", "境外高薪招聘", "fraud", "other",
        r"(柬埔寨|缅甸|迪拜|菲律宾|老挝|泰国|妙瓦底|西港|木姐|金三角).{0,30}(高薪|招聘|月薪|工作|包吃住|机票)"),
     # The illicit rules weigh heavily in the model (their texts are almost all from one corpus), so each alternative
@@ -275,7 +276,8 @@ class Decisive:
     lure: re.Pattern
     hook: re.Pattern  # its span is the one shown
     also: re.Pattern | None = None  # a third pattern the text must hold, when there is one
-    negatable: bool = True  # whether 不用/无需/免 … just before the hook undoes it (a payment: 不用垫付; not 免费加入…群)
+    # what, just before the hook, undoes it (不用垫付: the recruitment advert's own line); None: `_NEGATED`
+    negation: re.Pattern | None = None
 
     def find(self, norm: str) -> Hit | None:
         if not self.lure.search(norm):  # the lure first: almost every text lacks it
@@ -285,59 +287,68 @@ class Decisive:
             return None
         if self.also is not None and not self.also.search(norm):
             return None
-        if self.negatable and _NEGATED.search(norm, max(0, hook.start() - 4), hook.start()):  # 不用垫付: the advert's line
+        negation = _NEGATED if self.negation is None else self.negation
+        if negation.search(norm, max(0, hook.start() - 4), hook.start()):
             return None
         return Hit(self.code, self.name, "fraud", self.fraud_type, hook.start(), hook.end(), hook.group(0))
 
 
-# Each combination here fires on no text labelled spam, illicit or normal in any training corpus (measured on all
-# 176,436 texts: MODEL_CARD.md, "Decisive rules"), and is not a model feature, so the model's rule list is unchanged.
+# Each combination here fires on no text labelled spam, illicit or normal in any training corpus (how often each
+# fires, by corpus: MODEL_CARD.md, Method step 7), and none is a model feature, so the model's rule list is unchanged.
 # 刷单 recruitment alone is labelled advertising in the fake-base-station corpus (it says 不用压钱); asking the
 # worker to pay first is the scam itself.
-# A warning about the scam (反诈提醒：刷单都是诈骗，不要垫付) names the same words.
-_WARNING = re.compile(r"(?:都|就|均)?是(?:诈骗|骗局|骗子)|谨防|警惕|反诈|提醒您?[:：]|切勿|千万不要|不要相信")
+# A warning about the scam (反诈提醒：刷单都是诈骗，不要垫付; 小心荐股骗局) names the same words.
+_WARNING = re.compile(r"(?:都|就|均)?是(?:诈骗|骗局|骗子)|骗局|套路|谨防|警惕|小心|别信|反诈|提醒您?[:：]|切勿|千万不要|不要相信")
 _NEGATED = re.compile(r"(?:不用|无需|无须|不需要?|不要|勿|免|没有)\s*$|(?:不用|无需|无须|不需要?|不要|勿|免)(?:任何)?.{0,2}$")
+# the same without 免: 免费加入…群 invites, it does not negate
+_NEGATED_NOT_FREE = re.compile(r"(?:不用|无需|无须|不需要?|不要|勿|没有)\s*$|(?:不用|无需|无须|不需要?|不要|勿)(?:任何)?.{0,2}$")
+
+# A stock tip next to a way in that a stranger gives (a group to join, a teacher or assistant to add, a QQ number or a
+# WeChat id): how investment scams recruit (荐股群 → 杀猪盘). Friends who talk about 涨停 and 加个微信 give no id;
+# a broker's own notices send readers to its app, a branch or a hotline.
+_STOCK_TIP = r"(?:荐股|推荐?个股|牛股|妖股|黑马股|涨停|抄底|建仓|主力资金|选股|股民|股友|带单)"
+_WAY_IN = (r"(?:加群|进群|入群|群号|拉你进?[^，。,.\n]{0,8}群|邀请你?(?:进|入|加入)[^，。,.\n]{0,8}群|"
+           r"(?:加入|进入?|入)[^，。,.\n了]{0,8}群|WECHAT|QQ\s*[:：]?\s*\d{5}|微信号?\s*[:：]?\s*[A-Za-z0-9][A-Za-z0-9_-]{4}|"
+           r"(?:加|添加|联系|找)[^，。,.\n]{0,6}(?:老师|助理|客服|专员|导师))")
+
+
+def _beside(a: str, b: str, gap: int) -> re.Pattern:
+    """`a` and `b` in either order, at most `gap` characters apart (on one line when `gap` spans no newline)."""
+    return re.compile(rf"{a}[^\n]{{0,{gap}}}?{b}|{b}[^\n]{{0,{gap}}}?{a}")
+
+
 # A message that says a parcel cannot be delivered, or that an account, card or ETC has been frozen or expired, or that
 # a subsidy waits to be claimed, with a link beside it (within 60 characters), is the smishing text police warn of
 # (快递“地址不详”, ETC/医保卡“失效”, “退税补贴”链接): the real sender asks the reader to use its app, a counter or its
-# hotline. Two rules, one per scam type.
-_PARCEL_LURE = r"(?:无法(?:投递|派送|配送|送达)|地址(?:不详|有误|不全|错误)|信息(?:不完整|不全|有误|错误|异常|过期))"
-_ACCOUNT_LURE = (r"(?:(?:账户|账号|银行卡|信用卡|ETC|医保卡?|社保卡?|证书|资格|支付宝|微信)[^，。,.\n]{0,6}(?:已|被|将被?)?"
-                 r"(?:冻结|停用|注销|失效|异常)|(?:退税|补贴|退费|补偿金|赔付款)(?:待|可)?领取|认证(?:已|将)?(?:失效|过期|到期))")
-_LINK_NEAR = (r"(?:https?://|www\.)[^\s，。]+|(?<![A-Za-z0-9@])[A-Za-z0-9-]+\.(?:top|cn|com|cc|vip|xyz|net|icu|shop|site|"
-              r"info|co)\b|\bURL|\[链接\]")
-
-
-def _beside_link(lure: str) -> re.Pattern:
-    return re.compile(rf"{lure}[^\n]{{0,60}}?(?:{_LINK_NEAR})|(?:{_LINK_NEAR})[^\n]{{0,60}}?{lure}")
+# hotline, or links its own site (an official host below is not counted as a link). Two rules, one per scam type.
+_PARCEL_LURE = (r"(?:无法(?:投递|派送|配送|送达)|地址(?:不详|有误|不全|错误)|"
+                r"(?:快递|包裹|快件|邮件|物流)[^，。,.\n]{0,12}信息(?:不完整|不全|有误|错误|异常|过期))")
+_ACCOUNT_LURE = (r"(?:(?:账户|账号|银行卡|信用卡|网银|密码器|证书|ETC|医保卡?|社保卡?|支付宝)[^，。,.\n]{0,8}"
+                 r"(?:冻结|停用|注销|失效|异常)(?!了)|(?:退税|补贴|退费|补偿金|赔付款)(?:待|可)?领取|"
+                 r"认证(?:已|将)?(?:失效|过期|到期)(?!了))")
+_OFFICIAL_HOST = (r"(?:[A-Za-z0-9-]{1,63}\.){0,5}(?:gov\.cn|12306\.cn|chinapost\.com\.cn|ems\.com\.cn|sf-express\.com|"
+                  r"zto\.com|yto\.net\.cn|sto\.cn|yundaex\.com|jd\.com|3\.cn|taobao\.com|tmall\.com|alipay\.com|"
+                  r"95516\.com|icbc\.com\.cn|ccb\.com|abchina\.com|boc\.cn|bankcomm\.com|cmbchina\.com|psbc\.com|"
+                  r"10086\.cn|189\.cn|10010\.com)(?![A-Za-z0-9.-])")
+# Possessive and bounded, so a long run of link-like text cannot make the search quadratic.
+_LINK_NEAR = (r"(?:(?:https?://)?(?<![A-Za-z0-9@.-])(?!" + _OFFICIAL_HOST + r")(?:[A-Za-z0-9-]{1,63}+\.){1,5}+"
+              r"(?:top|cn|com|cc|vip|xyz|net|icu|shop|site|info|co|me|org|club|live|link|cyou|fun|work|ltd|ink|pw|app)"
+              r"(?![A-Za-z0-9-])(?:[/?#][!-~]{0,100}+)?|\bURL|\[链接\])")
 
 
 DECISIVE = (
     Decisive("brushing_prepay", "刷单要求先垫付", "brushing",
              re.compile(r"刷单|刷信誉|刷好评|刷销量|刷流水|点赞任务|关注任务|接单任务"),
              re.compile(r"垫付|先垫|本金|充值.{0,6}返|返还.{0,4}(?:本金|佣金)|连单|卡单")),
-    # Nobody but a scammer tells a stranger that a student loan must be closed or their credit record suffers: on all
-    # 176,936 training texts (2026-12-06) the three together fire 9 times, all labelled fraud (telecom_fraud_texts
-    # 5, handwritten 3, golfxiao 1), never on spam, illicit or normal; a warning about it is excluded as above.
+    # Nobody but a scammer tells a stranger that a student loan must be closed or their credit record suffers.
     Decisive("student_loan_cancel", "注销校园贷并称影响征信", "credit_repair",
              re.compile(r"校园贷|学生贷|校园账户|学生账户"), re.compile(r"注销|清零|关闭|消除"), re.compile(r"征信")),
-    # A stock tip that invites the reader into a group or to add a "teacher" is how an investment scam finds its
-    # victims (荐股群 → 杀猪盘, 公安部 warnings); a broker's own notices send readers to its app, branch or hotline. The
-    # fake-base-station corpus labels these tips fraud, and the model read them as advertising. On all 177,512
-    # training texts (2026-12-07) the two together fire 65 times: 62 labelled fraud (fbs_sms 26, golfxiao 23, hw_chats
-    # 8, hw_sms 4, handwritten 1) and 3 golfxiao windows of scam dialogues marked "no fraud turn"; never on spam, illicit or normal.
     Decisive("stock_tip_group", "荐股引流（牛股/涨停，拉人进群或加老师）", "investment",
-             re.compile(r"荐股|推荐?个股|牛股|妖股|黑马股|涨停|拉升|抄底|建仓|主力资金|内幕|选股|股民|股友|操盘|带单|老师带|跟单"),
-             re.compile(r"加群|进群|入群|拉群|群号|(?:加入|进入?|拉你?进?)[^，。,.]{0,8}群|WECHAT|QQ\s*\d|"
-                        r"微信[:：号]?\s*[A-Za-z0-9]|(?:加|添加|搜索?)[^，。,.]{0,6}(?:微信|QQ|WECHAT|扣扣|VX|好友|老师|助理)"),
-             negatable=False),
-    # On all 177,512 training texts (2026-12-07) parcel_link fires once (fraud_r1) and account_link 40 times (fbs_sms
-    # 28, hw_sms 7, telecom_fraud_texts 2, golfxiao 2, fraud_r1 1), every one labelled fraud; never on spam, illicit
-    # or normal.
+             re.compile(_STOCK_TIP), _beside(_STOCK_TIP, _WAY_IN, 40), negation=_NEGATED_NOT_FREE),
     Decisive("parcel_link", "以“快递无法投递/地址不详”诱导点链接", "fake_customer_service",
-             re.compile(_PARCEL_LURE), _beside_link(_PARCEL_LURE), negatable=False),
+             re.compile(_PARCEL_LURE), _beside(_PARCEL_LURE, _LINK_NEAR, 60), negation=_NEGATED_NOT_FREE),
     Decisive("account_link", "以“账户冻结/认证失效/补贴待领”诱导点链接", "other",
-             re.compile(_ACCOUNT_LURE), _beside_link(_ACCOUNT_LURE), negatable=False),
+             re.compile(_ACCOUNT_LURE), _beside(_ACCOUNT_LURE, _LINK_NEAR, 60), negation=_NEGATED_NOT_FREE),
 )
 
 

@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from fanzha.detect import rules
-from fanzha.detect.advice import NO_TEXT_ADVICE, advice_for
+from fanzha.detect.advice import NO_TEXT_ADVICE, NO_TEXT_LABEL, advice_for
 from fanzha.detect.decision import decide
 from fanzha.detect.extract import blocklist_items, extract
 from fanzha.detect.model import FRAUD, FraudClassifier, calibrated_fraud, evidence, hits_for, prepare
@@ -38,8 +38,9 @@ class Verdict:
     advice: str = ""
     entities: dict = field(default_factory=dict)
     truncated: bool = False
-    # nothing was left to read once emoji, invisible characters and markup were taken out (`normalise.readable`):
-    # not a verdict on a message but on its absence, so risk reads normal at P 0 and a page asks for the words instead
+    # nothing was left to read once emoji, invisible characters, spaces and markup were taken out (the text normalises
+    # to nothing, which `normalise.readable` tells without normalising where it can): no verdict, so risk stays
+    # "normal" at P 0 for callers that read the code, risk_label reads 未检查, and a page asks for the words instead
     no_text: bool = False
 
     @property
@@ -179,7 +180,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
                             and not with_entities):
                 # the common case, an ordinary text with no red flag and no cue: nothing to explain (nor in a text
                 # with nothing left to read)
-                out.append(Verdict(risk="normal", risk_label=NORMAL_LABEL, fraud_type="", fraud_type_label="",
+                out.append(Verdict(risk="normal", risk_label=NORMAL_LABEL if norm else NO_TEXT_LABEL, fraud_type="",
+                                   fraud_type_label="",
                                    fraud_prob=fraud_prob[i] if norm else 0.0, reasons=[],
                                    advice=NORMAL_ADVICE if norm else NO_TEXT_ADVICE,
                                    entities=extract(norm).as_dict() if with_entities else {},

@@ -1,8 +1,8 @@
 """`fanzha cases suggest-type`: a fraud_type column for every row of a CSV (UTF-8 or GBK) or JSONL file, streamed.
 
 Reading is the checker's (detect.scorefile.read_rows): the encoding is sniffed, `-` is stdin/stdout, and a row that
-cannot be read, or whose text is empty or blank, is written with its reason in `error`, never dropped. A row with no
-suggestion gets an empty type.
+cannot be read, or whose text is empty, blank or has nothing left to read (emoji, markup), is written with its reason
+in `error`, never dropped. A row with no suggestion gets an empty type.
 """
 
 from __future__ import annotations
