@@ -185,7 +185,6 @@ def test_decisive_stock_tip_group_invitation(text, fires):
     ("【ETC中心】您的ETC认证已过期，为免影响通行，请尽快点击 etc-rz.cc/x1 重新认证", "account_link", "other"),
     ("您有一笔个人所得税退税补贴待领取，请登录 www.gs-tuishui.vip 填写银行卡信息", "account_link", "other"),
     ("【工商银行】您的网银证书将于今日失效，请登录 icbc-zs.top 更新", "account_link", "other"),
-    ("<您的ETC已失效，请登录 etc-gov.top 重新认证>", "account_link", "other"),  # angle brackets are not markup
     # the real senders: no link, their own site, or a link with nothing alarming beside it; talk; a warning
     ("【顺丰速运】您的快件因地址不详无法派送，请打开顺丰速运APP修改收件地址或致电95338", None, ""),
     ("【中通快递】您的快件因地址不详无法派送，详情 www.zto.com", None, ""),

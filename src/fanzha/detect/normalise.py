@@ -14,7 +14,6 @@ from functools import lru_cache
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad\u180e]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _HTML_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>\n]{1,200}>", re.IGNORECASE | re.DOTALL)
-_TAG_LIKE = re.compile(r"<(script|style)\b.*?</\1\s*>|<\s*/?[A-Za-z!][^>\n]{0,200}>", re.IGNORECASE | re.DOTALL)
 _ENTITY = re.compile(r"&(nbsp|amp|lt|gt|quot|#\d+);")
 # Emoji and pictographs (kept out of the text, but a heart standing for 信 is read first).
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF\u25A0-\u25FF\u3030\u303D"
@@ -242,12 +241,7 @@ def normalise(text: str) -> str:
         return ""
     # Each pattern is only tried when a character it needs is in the text (same result, less scanning).
     if "<" in text:
-        stripped = _HTML_TAG.sub(" ", text)
-        if not _SURELY_KEPT.search(stripped) and _SURELY_KEPT.search(text):
-            # everything was between angle brackets (‹您的ETC已失效…>): keep what is not a tag. Only a text that would
-            # otherwise be empty reads differently (3 training texts, all empty to the model before), so VERSION stays.
-            stripped = _TAG_LIKE.sub(" ", text)
-        text = stripped
+        text = _HTML_TAG.sub(" ", text)
     if "&" in text:
         text = _ENTITY.sub(lambda m: {"nbsp": " ", "amp": "&", "lt": "<", "gt": ">", "quot": '"'}.get(m.group(1), " "),
                            text)
