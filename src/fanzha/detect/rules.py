@@ -352,9 +352,22 @@ DECISIVE = (
 )
 
 
+# The strings each lure needs (`required_literals`), found in one Aho-Corasick pass as the red-flag rules' triggers
+# are: a rule whose lure cannot match is not tried.
+_DECISIVE_WORDS: dict[str, tuple[int, ...]] = {}
+for _i, _rule in enumerate(DECISIVE):
+    for _word in required_literals(_rule.lure) or ():
+        _DECISIVE_WORDS[_word] = (*_DECISIVE_WORDS.get(_word, ()), _i)
+_DECISIVE_ALWAYS = tuple(i for i, rule in enumerate(DECISIVE) if required_literals(rule.lure) is None)
+_DECISIVE_SCAN = automaton(_DECISIVE_WORDS)
+
+
 def decisive(norm: str) -> list[Hit]:
     """The decisive combinations (`DECISIVE`) found in normalised text `norm`."""
-    return [hit for rule in DECISIVE if (hit := rule.find(norm)) is not None]
+    tried = set(_DECISIVE_ALWAYS)
+    for _, rules_ in _DECISIVE_SCAN.iter(norm):
+        tried.update(rules_)
+    return [hit for i in sorted(tried) if (hit := DECISIVE[i].find(norm)) is not None]
 
 
 # Transactional notices (动账、验证码、取件、账单、行程、订单): everyday messages that the corpora hardly contain, so
