@@ -208,6 +208,7 @@ def test_decisive_smishing_link(text, code, ftype):
     v = check(text)
     if code:
         assert (v.risk, v.fraud_type, v.reasons[0]["rule"]) == ("fraud", ftype, code)
+        assert v.advice.startswith("不要点击短信里的链接")  # the harm is the link, whatever the type's sentence says
     else:  # left to the model and the other rules (a bank's 账户异常 with a link is a red flag of its own)
         assert not {r["rule"] for r in v.reasons} & {"parcel_link", "account_link"}
 

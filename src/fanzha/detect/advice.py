@@ -41,11 +41,21 @@ LEANING_ADVICE = ("这条信息读来也像诈骗：不要回复，不要点击�
                   "拿不准请拨打96110咨询。")
 
 
-def advice_for(risk: str, fraud_type: str | None, hinted_type: str = "", leaning: bool = False) -> str:
+# A smishing link (`rules.LINK_LURES`: a parcel that cannot be delivered, an account frozen … beside a link): the
+# type's sentence is about paying, the harm here is the link and the page behind it.
+LINK_ADVICE = ("不要点击短信里的链接，也不要在打开的网页上填写银行卡号、密码或验证码；快递、银行、ETC等事项请用官方APP"
+               "或官方客服电话核实。")
+
+
+def advice_for(risk: str, fraud_type: str | None, hinted_type: str = "", leaning: bool = False,
+               link: bool = False) -> str:
     """The sentence for the verdict. `hinted_type`: a fraud type whose red flags an advertisement carries (a 刷单
     recruitment SMS is advertising by its words, but "reply 退订" is the wrong thing to tell its reader);
-    `leaning`: the model reads the advertisement as more likely a scam than not (`LEANING_ADVICE`). An advertisement
-    with an illicit red flag needs no hint: the decision calls it 违法推广 (`decision.decide`)."""
+    `leaning`: the model reads the advertisement as more likely a scam than not (`LEANING_ADVICE`); `link`: a
+    smishing-link rule named the scam (`LINK_ADVICE`). An advertisement with an illicit red flag needs no hint: the
+    decision calls it 违法推广 (`decision.decide`)."""
+    if risk == "fraud" and link:
+        return LINK_ADVICE
     if risk == "fraud":
         return ADVICE.get(fraud_type or "other", ADVICE["other"])
     if risk == "spam" and hinted_type in ADVICE and hinted_type != "other":

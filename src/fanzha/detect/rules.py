@@ -352,6 +352,8 @@ DECISIVE = (
 )
 
 
+LINK_LURES = ("parcel_link", "account_link")  # their verdicts get the advice about links (`advice.LINK_ADVICE`)
+
 # The strings each lure needs (`required_literals`), found in one Aho-Corasick pass as the red-flag rules' triggers
 # are: a rule whose lure cannot match is not tried.
 _DECISIVE_WORDS: dict[str, tuple[int, ...]] = {}

@@ -209,7 +209,8 @@ def score_many(texts, model: FraudClassifier | None = None, with_entities: bool 
                 fraud_prob=fraud_prob[i],
                 reasons=flagged[i] + [h.as_dict() for h in shown],
                 advice=advice_for(risk, ftype, next((h.fraud_type for h in shown if h.risk == "fraud"), ""),
-                                  leaning=proba[i, FRAUD] >= th.fraud_min),
+                                  leaning=proba[i, FRAUD] >= th.fraud_min,
+                                  link=any(h.code in rules.LINK_LURES for h in shown)),
                 entities=found.as_dict() if with_entities else {}, truncated=cleaned[i][1]))
     return out
 
