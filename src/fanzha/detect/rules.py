@@ -299,9 +299,15 @@ class Decisive:
 # worker to pay first is the scam itself.
 # A warning about the scam (反诈提醒：刷单都是诈骗，不要垫付; 小心荐股骗局) names the same words.
 _WARNING = re.compile(r"(?:都|就|均)?是(?:诈骗|骗局|骗子)|骗局|套路|谨防|警惕|小心|别信|反诈|提醒您?[:：]|切勿|千万不要|不要相信")
-_NEGATED = re.compile(r"(?:不用|无需|无须|不需要?|不要|勿|免|没有)\s*$|(?:不用|无需|无须|不需要?|不要|勿|免)(?:任何)?.{0,2}$")
-# the same without 免: 免费加入…群 invites, it does not negate
-_NEGATED_NOT_FREE = re.compile(r"(?:不用|无需|无须|不需要?|不要|勿|没有)\s*$|(?:不用|无需|无须|不需要?|不要|勿)(?:任何)?.{0,2}$")
+
+
+def _negation(words: str) -> re.Pattern:
+    """A negation just before a hook: one of `words` (or 没有) at its end, or one of `words` a word or two before it."""
+    return re.compile(rf"(?:{words}|没有)\s*$|(?:{words})(?:任何)?.{{0,2}}$")
+
+
+_NEGATED = _negation("不用|无需|无须|不需要?|不要|勿|免")
+_NEGATED_NOT_FREE = _negation("不用|无需|无须|不需要?|不要|勿")  # without 免: 免费加入…群 invites, it does not negate
 
 # A stock tip next to a way in that a stranger gives (a group to join, a teacher or assistant to add, a QQ number or a
 # WeChat id): how investment scams recruit (荐股群 → 杀猪盘). Friends who talk about 涨停 and 加个微信 give no id;
@@ -356,11 +362,12 @@ LINK_LURES = ("parcel_link", "account_link")  # their verdicts get the advice ab
 
 # The strings each lure needs (`required_literals`), found in one Aho-Corasick pass as the red-flag rules' triggers
 # are: a rule whose lure cannot match is not tried.
+_DECISIVE_NEEDS = [required_literals(rule.lure) for rule in DECISIVE]
 _DECISIVE_WORDS: dict[str, tuple[int, ...]] = {}
-for _i, _rule in enumerate(DECISIVE):
-    for _word in required_literals(_rule.lure) or ():
+for _i, _needs in enumerate(_DECISIVE_NEEDS):
+    for _word in _needs or ():
         _DECISIVE_WORDS[_word] = (*_DECISIVE_WORDS.get(_word, ()), _i)
-_DECISIVE_ALWAYS = tuple(i for i, rule in enumerate(DECISIVE) if required_literals(rule.lure) is None)
+_DECISIVE_ALWAYS = tuple(i for i, needs in enumerate(_DECISIVE_NEEDS) if needs is None)
 _DECISIVE_SCAN = automaton(_DECISIVE_WORDS)
 
 
